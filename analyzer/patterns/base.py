@@ -1,0 +1,47 @@
+"""What a pattern is: a named regex over the message part of a line, the event it yields,
+the programs it applies to, and sample lines with the fields they must produce.
+
+Named groups are canonical field names (see `FIELD_TYPES`); `fixed` adds constant fields
+(e.g. `reason_class` of a milter reject). Adding a log variant is adding a `Pattern`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+EVENTS = frozenset({
+    "connect", "disconnect", "client", "pickup", "script_header", "message_id", "queued",
+    "delivery", "removed", "expired", "reject", "auth_failed", "php_mail", "other",
+})
+
+# Canonical fields and their Python types; anything not listed is a string.
+FIELD_TYPES: dict[str, type] = {
+    "pid": int, "uid": int, "size": int, "nrcpt": int, "code": int, "client_port": int,
+    "script_line": int, "delay": float,
+}
+
+# Building blocks shared by the MTA modules.
+CLIENT = r"(?P<client_name>[^\s\[\]]*)\[(?P<client_ip>[^\]\s]*)\](?::(?P<client_port>\d+))?"
+# Postfix short ids are hex; long ids (enable_long_queue_ids) avoid vowels.
+POSTFIX_QID = r"(?P<queue_id>[0-9A-F]{5,12}|[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{10,16})"
+ADDR = r"<(?P<{}>[^>]*)>"
+
+
+@dataclass(frozen=True)
+class Pattern:
+    name: str
+    event: str
+    regex: str
+    samples: dict[str, dict]  # full log line -> fields it must yield (a subset)
+    daemons: tuple[str, ...] | None = None  # last component of the program; None = any
+    fixed: dict[str, object] = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.event not in EVENTS:
+            raise ValueError(f"pattern {self.name}: unknown event {self.event!r}")
+        object.__setattr__(self, "compiled", re.compile(self.regex))
+
+
+def addr(name: str) -> str:
+    return ADDR.format(name)

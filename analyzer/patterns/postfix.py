@@ -1,0 +1,273 @@
+"""Postfix message types, most frequent first within each daemon.
+
+Applies to every program whose name starts with `postfix` (`postfix/smtpd`,
+`postfix/submission/smtpd`, `postfix-incoming/smtpd`, ...); `daemons` filters on the
+last component of the program name.
+"""
+
+from .base import CLIENT, POSTFIX_QID as QID, Pattern, addr
+
+# `; from=<a> to=<b> proto=ESMTP helo=<h>` after a reject (postscreen separates with commas;
+# some versions log `helo=` without brackets, and some rejects have no from/to at all).
+_ENVELOPE_TAIL = (
+    r"(?:;? from=" + addr("sender") + r",?)?(?: to=" + addr("recipient") + r",?)?"
+    r"(?: proto=(?P<proto>[A-Z]+),?)?(?: helo=<?(?P<helo>[^>]*)>?)?"
+)
+
+SMTPD = ("smtpd",)
+DELIVERY_AGENTS = None  # smtp, lmtp, local, virtual, pipe, error, retry, discard, ...
+
+PATTERNS = (
+    # --- smtpd sessions ---------------------------------------------------------------
+    Pattern(
+        "smtpd_connect", "connect", rf"connect from {CLIENT}$",
+        {"Nov 26 09:00:01 mx1 postfix/smtpd[2201]: connect from mail-a.example.net[203.0.113.5]":
+             {"client_name": "mail-a.example.net", "client_ip": "203.0.113.5", "pid": 2201},
+         "Nov 26 09:00:01 mx1 postfix/submission/smtpd[2202]: connect from unknown[2001:db8::25]":
+             {"client_name": "unknown", "client_ip": "2001:db8::25",
+              "program": "postfix/submission/smtpd"}},
+        daemons=SMTPD,
+    ),
+    Pattern(
+        "smtpd_client", "client",
+        rf"{QID}: client={CLIENT}(?:, sasl_method=(?P<sasl_method>[^,]*), "
+        r"sasl_username=(?P<sasl_username>[^,]*))?(?:, sasl_sender=<?(?P<sasl_sender>[^>,]*)>?)?(?:, .*)?$",
+        {"Mar  9 10:05:51 server postfix/smtpd[22074]: 10C0D60C50: client=host16.hiway.at[85.238.181.16], "
+         "sasl_method=LOGIN, sasl_username=info@brunoaita.it":
+             {"queue_id": "10C0D60C50", "client_ip": "85.238.181.16", "sasl_method": "LOGIN",
+              "sasl_username": "info@brunoaita.it"},
+         "Nov 26 09:00:02 mx1 postfix-incoming/smtpd[77]: 4F2A11C0E3: client=unknown[192.0.2.7]":
+             {"queue_id": "4F2A11C0E3", "client_name": "unknown", "client_ip": "192.0.2.7",
+              "program": "postfix-incoming/smtpd"}},
+        daemons=SMTPD,
+    ),
+    Pattern(
+        "smtpd_disconnect", "disconnect", rf"disconnect from {CLIENT}(?: (?P<counters>.*))?$",
+        {"Feb 10 13:26:34 srv postfix/smtpd[123]: disconnect from unknown[192.0.2.1] helo=1 auth=0/1 quit=1 commands=2/3":
+             {"client_ip": "192.0.2.1", "counters": "helo=1 auth=0/1 quit=1 commands=2/3"},
+         "Feb 10 13:26:34 srv postfix/smtpd[123]: disconnect from mail.example.com[192.0.2.2]":
+             {"client_ip": "192.0.2.2"}},
+        daemons=SMTPD,
+    ),
+    Pattern(
+        "smtpd_noqueue_reject", "reject",
+        rf"(?:NOQUEUE|{QID}): (?:reject|defer|reject_warning|discard): (?P<stage>[A-Z]+(?:-[A-Z]+)*) from {CLIENT}: "
+        r"(?P<code>\d{3})(?: (?P<dsn>\d\.\d{1,3}\.\d{1,3}))? (?P<reason>.*?)" + _ENVELOPE_TAIL + "$",
+        {"Jul 12 07:47:48 saturn postfix/smtpd[8738]: NOQUEUE: reject: RCPT from 1-2-3-4-example.com[1.2.3.4]: "
+         "554 5.7.1 <smtp@example.com>: Relay access denied; from=<john@example.com> to=<smtp@example.org> "
+         "proto=SMTP helo=<198.51.100.17>":
+             {"stage": "RCPT", "client_ip": "1.2.3.4", "code": 554, "dsn": "5.7.1",
+              "reason": "<smtp@example.com>: Relay access denied", "reason_class": "relay_denied",
+              "sender": "john@example.com", "recipient": "smtp@example.org", "proto": "SMTP",
+              "helo": "198.51.100.17"},
+         "Feb 21 09:21:54 xxx postfix/smtpd[14398]: NOQUEUE: reject: RCPT from example.com[192.0.43.10]: "
+         "450 4.7.1 : Helo command rejected: Host not found; from=<> to=<> proto=ESMTP helo=":
+             {"client_ip": "192.0.43.10", "code": 450, "sender": "", "recipient": "",
+              "reason_class": "helo_rejected"},
+         "Nov 26 10:00:00 mx1 postfix/smtpd[11]: 3A8E81C0F1: reject: RCPT from unknown[192.0.2.9]: 550 5.1.1 "
+         "<no@hosted.example>: Recipient address rejected: User unknown in virtual mailbox table; "
+         "from=<a@b.example> to=<no@hosted.example> proto=ESMTP helo=<b.example>":
+             {"queue_id": "3A8E81C0F1", "reason_class": "unknown_recipient", "recipient": "no@hosted.example"},
+         "Nov 26 10:00:00 mx1 postfix/smtpd[11]: NOQUEUE: reject: CONNECT from unknown[192.0.2.10]: 554 5.7.1 "
+         "<unknown[192.0.2.10]>: Client host rejected: Access denied; proto=SMTP":
+             {"stage": "CONNECT", "reason_class": "client_rejected", "proto": "SMTP"}},
+        daemons=SMTPD + ("postscreen",),
+    ),
+    Pattern(
+        "smtpd_milter_reject", "reject",
+        rf"(?:NOQUEUE|{QID}): milter-(?:reject|discard|hold): (?P<stage>[A-Z]+(?:-[A-Z]+)*) from {CLIENT}: "
+        r"(?:(?P<code>\d{3}) )?(?:(?P<dsn>\d\.\d{1,3}\.\d{1,3}) )?(?P<reason>.*?)" + _ENVELOPE_TAIL + "$",
+        {"Nov 26 10:00:00 mx1 postfix/cleanup[31]: 5E1F21C0F2: milter-reject: END-OF-MESSAGE from "
+         "unknown[192.0.2.11]: 5.7.1 Spam message rejected; from=<a@b.example> to=<c@d.example> proto=ESMTP helo=<x>":
+             {"queue_id": "5E1F21C0F2", "stage": "END-OF-MESSAGE", "dsn": "5.7.1",
+              "reason_class": "milter", "reason": "Spam message rejected"}},
+        daemons=("smtpd", "cleanup"), fixed={"reason_class": "milter"},
+    ),
+    Pattern(
+        "smtpd_auth_failed", "auth_failed",
+        rf"warning: {CLIENT}: SASL (?P<sasl_method>[\w-]+) authentication failed: (?P<reason>.*?)"
+        r"(?:, sasl_username=(?P<sasl_username>.*))?$",
+        {"Mar 10 13:33:30 gandalf postfix/smtpd[3937]: warning: HOSTNAME[1.1.1.1]: SASL LOGIN authentication "
+         "failed: authentication failure":
+             {"client_ip": "1.1.1.1", "sasl_method": "LOGIN", "reason": "authentication failure"},
+         "Nov  4 09:11:01 mail postfix/smtpd[1234]: warning: unknown[192.0.2.152]: SASL LOGIN authentication "
+         "failed: (reason unavailable), sasl_username=admin":
+             {"client_ip": "192.0.2.152", "sasl_username": "admin", "reason": "(reason unavailable)"},
+         "Nov 26 10:00:00 mx1 postfix/submission/smtpd[9]: warning: unknown[203.0.113.66]: SASL LOGIN "
+         "authentication failed: UGFzc3dvcmQ6":
+             {"client_ip": "203.0.113.66", "reason": "UGFzc3dvcmQ6"}},
+        daemons=SMTPD,
+    ),
+    Pattern(
+        "smtpd_lost_connection", "other",
+        rf"(?:lost connection|timeout|too many errors) after (?P<stage>[\w-]+)(?: \([^)]*\))? from {CLIENT}$",
+        {"Nov 26 10:00:00 mx1 postfix/smtpd[9]: lost connection after AUTH from unknown[192.0.2.3]":
+             {"stage": "AUTH", "client_ip": "192.0.2.3"}},
+        daemons=SMTPD,
+    ),
+    Pattern(
+        "smtpd_warning", "other",
+        r"warning: (?:hostname \S+ does not resolve to address (?P<client_ip>\S+)|"
+        r"(?:non-SMTP command|Illegal address syntax|numeric hostname|"
+        r"[\w.-]+: address not listed for hostname|TLS library problem|dnsblog reply timeout|"
+        r"\S+\[\S+\]: SASL \S+ authentication aborted|connect to \S+: |"
+        r"\S+: RBL lookup error|Connection concurrency limit|Connection rate limit).*)",
+        {"Nov 26 10:00:00 mx1 postfix/smtpd[9]: warning: hostname x.example does not resolve to address 192.0.2.4":
+             {"client_ip": "192.0.2.4"}},
+        daemons=SMTPD,
+    ),
+    Pattern(
+        "tls_and_transport", "other",
+        r"(?:(?:Anonymous|Trusted|Untrusted|Verified) TLS connection established (?:from|to) |"
+        r"SSL_accept error from |improper command pipelining after |setting up TLS connection |"
+        r"discarding EHLO keywords|NOQUEUE: filter: |\S+: filter: |proxy-(?:accept|reject): |"
+        r"Server certificate not|certificate verification failed|"
+        r"(?:Dis)?connected to \S+ |host \S+ said: |\S+: enabling PIX workarounds|"
+        r"\S+: lost connection with |\S+: conversation with |\S+: host \S+ (?:said|refused)|"
+        r"\S+: Cannot start TLS|\S+: TLS is required|\S+: replace: |\S+: redirect: |"
+        r"\S+: hold: |\S+: prepend: |\S+: passing <).*",
+        {"Nov 26 10:00:00 mx1 postfix/smtp[9]: Trusted TLS connection established to mx.example.org[192.0.2.5]:25: "
+         "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)": {}},
+    ),
+    # --- postscreen ---------------------------------------------------------------------
+    Pattern(
+        "postscreen_connect", "other", rf"CONNECT from {CLIENT} to \[[^\]]*\]:\d+$",
+        {"Nov 26 10:00:00 mx1 postfix/postscreen[14766]: CONNECT from [192.0.2.6]:55868 to [10.0.0.1]:25":
+             {"client_ip": "192.0.2.6", "client_port": 55868}},
+        daemons=("postscreen",),
+    ),
+    Pattern(
+        "postscreen_verdict", "other",
+        r"(?:PASS (?:NEW|OLD)|DISCONNECT|WHITELISTED|ALLOWLISTED|WHITELIST VETO|ALLOWLIST VETO|"
+        rf"BLACKLISTED|DENYLISTED|DNSBL rank \d+ for) {CLIENT}$",
+        {"Sep 10 07:01:57 poseidon postfix/postscreen[25914]: DNSBL rank 3 for [1.2.3.4]:64273":
+             {"client_ip": "1.2.3.4"},
+         "Nov 26 10:00:00 mx1 postfix/postscreen[1]: PASS NEW [192.0.2.6]:55868": {"client_ip": "192.0.2.6"}},
+        daemons=("postscreen",),
+    ),
+    Pattern(
+        "postscreen_protocol", "other",
+        r"(?:PREGREET \d+ after [\d.]+|HANGUP after [\d.]+|BARE NEWLINE|COMMAND (?:PIPELINING|TIME LIMIT|"
+        rf"COUNT LIMIT|LENGTH LIMIT)|NON-SMTP COMMAND)(?: after [\d.]+)? from {CLIENT}.*$",
+        {"Sep  6 11:47:43 poseidon postfix/postscreen[14766]: PREGREET 14 after 0.04 from [1.2.3.4]:55868: EHLO ylmf-pc\\r\\n":
+             {"client_ip": "1.2.3.4"}},
+        daemons=("postscreen",),
+    ),
+    Pattern(
+        "postscreen_chatter", "other", r"(?:cache \S+ full cleanup: |warning: (?!.*SASL)).*$",
+        {"Nov 26 10:00:00 mx1 postfix/postscreen[1]: cache btree:/var/lib/postfix/psc_cache full cleanup: "
+         "retained=12 dropped=3 entries": {}},
+        daemons=("postscreen",),
+    ),
+    # --- local submission --------------------------------------------------------------
+    Pattern(
+        "pickup", "pickup", rf"{QID}: uid=(?P<uid>\d+) from=" + addr("sender") + "$",
+        {"Jan 17 09:33:45 scottlinux postfix/pickup[29334]: A30577CA327: uid=33 from=<www-data>":
+             {"queue_id": "A30577CA327", "uid": 33, "sender": "www-data"}},
+        daemons=("pickup",),
+    ),
+    # --- cleanup -----------------------------------------------------------------------
+    Pattern(
+        "cleanup_message_id", "message_id", rf"{QID}: (?:resent-)?message-id=<?(?P<message_id>[^>]*)>?$",
+        {"Nov 26 10:00:00 mx1 postfix/cleanup[31]: 4F2A11C0E3: message-id=<abc@example.net>":
+             {"queue_id": "4F2A11C0E3", "message_id": "abc@example.net"},
+         "Nov 26 10:00:00 mx1 postfix/cleanup[31]: 4F2A11C0E3: message-id=":
+             {"queue_id": "4F2A11C0E3", "message_id": ""}},
+        daemons=("cleanup",),
+    ),
+    Pattern(
+        "cleanup_php_script", "script_header",
+        rf"{QID}: (?:warning|info): header X-PHP-Originating-Script: (?P<uid>\d+):(?P<script>.+?) "
+        rf"from (?:local|{CLIENT});.*$",
+        {"Nov 26 10:00:00 mx1 postfix/cleanup[31]: 4F2A11C0E4: warning: header X-PHP-Originating-Script: "
+         "1003:contact-form.php from local; from=<site1003@mx1.example> to=<someone@example.org>":
+             {"queue_id": "4F2A11C0E4", "uid": 1003, "script": "contact-form.php"},
+         "Nov 26 10:00:00 mx1 postfix/cleanup[31]: 4F2A11C0E5: info: header X-PHP-Originating-Script: "
+         "72467:txplib_misc.php(1826) : eval()'d code from local; from=<a@b> to=<c@d>":
+             {"uid": 72467, "script": "txplib_misc.php(1826) : eval()'d code"}},
+        daemons=("cleanup",),
+    ),
+    Pattern(
+        "cleanup_content_reject", "reject",
+        rf"{QID}: (?P<action>reject|discard): (?:header|body) (?P<reason>.*?) from (?:local|{CLIENT});"
+        r"(?: from=" + addr("sender") + r")?(?: to=" + addr("recipient") + r")?"
+        r"(?: proto=(?P<proto>[A-Z]+))?(?: helo=<(?P<helo>[^>]*)>)?(?:: (?P<dsn>\d\.\d{1,3}\.\d{1,3})? ?(?P<response>.*))?$",
+        {"Nov 26 10:00:00 mx1 postfix/cleanup[31]: 4F2A11C0E6: reject: body Subject: Cheap pills from local; "
+         "from=<root@localhost>: 5.7.1 message content rejected":
+             {"queue_id": "4F2A11C0E6", "reason_class": "policy", "sender": "root@localhost",
+              "dsn": "5.7.1"}},
+        daemons=("cleanup",), fixed={"reason_class": "policy", "stage": "DATA"},
+    ),
+    Pattern(
+        "cleanup_header_warning", "other",
+        rf"{QID}: (?:warning|info|hold|replace|redirect|prepend|filter): (?:header|body) .*$",
+        {"Nov 26 10:00:00 mx1 postfix/cleanup[31]: D8B07E3DB6: warning: header Subject: hello from "
+         "o1.outbound.example[167.89.17.173]; from=<a@b> to=<c@d> proto=ESMTP helo=<o1>":
+             {"queue_id": "D8B07E3DB6"}},
+        daemons=("cleanup",),
+    ),
+    # --- qmgr --------------------------------------------------------------------------
+    Pattern(
+        "qmgr_queued", "queued",
+        rf"{QID}: from=" + addr("sender") + r", size=(?P<size>\d+), nrcpt=(?P<nrcpt>\d+) \(queue active\)$",
+        {"Nov 26 10:00:00 mx1 postfix/qmgr[20]: 4F2A11C0E3: from=<a@b.example>, size=1234, nrcpt=2 (queue active)":
+             {"queue_id": "4F2A11C0E3", "sender": "a@b.example", "size": 1234, "nrcpt": 2},
+         "Nov 26 10:00:00 mx1 postfix/qmgr[20]: 4F2A11C0E7: from=<>, size=3000, nrcpt=1 (queue active)":
+             {"sender": ""}},
+        daemons=("qmgr",),
+    ),
+    Pattern(
+        "qmgr_removed", "removed", rf"{QID}: removed$",
+        {"Nov 26 10:00:00 mx1 postfix/qmgr[20]: 4F2A11C0E3: removed": {"queue_id": "4F2A11C0E3"}},
+        daemons=("qmgr", "postsuper"),
+    ),
+    Pattern(
+        "qmgr_expired", "expired",
+        rf"{QID}: from=" + addr("sender") + r", status=expired, returned to sender$",
+        {"Nov 26 10:00:00 mx1 postfix/qmgr[20]: 4F2A11C0E8: from=<a@b.example>, status=expired, returned to sender":
+             {"queue_id": "4F2A11C0E8", "sender": "a@b.example", "status": "expired"}},
+        daemons=("qmgr",), fixed={"status": "expired"},
+    ),
+    Pattern(
+        "qmgr_other", "other",
+        rf"(?:{QID}: (?:skipped, still being delivered|from=<[^>]*>, status=\w+, .*|to=<[^>]*>, relay=none, .*)"
+        r"|warning: (?!.*SASL).*|(?:statistics|QMGR_\w+): .*)$",
+        {"Nov 26 10:00:00 mx1 postfix/qmgr[20]: 4F2A11C0E8: skipped, still being delivered": {}},
+        daemons=("qmgr",),
+    ),
+    # --- delivery agents ---------------------------------------------------------------
+    Pattern(
+        "delivery", "delivery",
+        rf"{QID}: to=" + addr("recipient") + r",(?: orig_to=" + addr("orig_recipient") + r",)?"
+        r" relay=(?P<relay>[^,]+),(?: conn_use=\d+,)? delay=(?P<delay>[\d.]+),(?: delays=[\d./]+,)?"
+        r" dsn=(?P<dsn>[\d.]+), status=(?P<status>\w+)(?: \((?P<response>.*)\))?$",
+        {"Nov 26 10:00:00 mx1 postfix/smtp[28692]: 08ACF1541B01: to=<h@b.example>, orig_to=<root>, "
+         "relay=127.0.0.1[127.0.0.1]:10024, delay=6.8, delays=0.19/0.01/0/6.6, dsn=2.0.0, status=sent "
+         "(250 2.0.0 Ok: queued as AED441541AFC)":
+             {"queue_id": "08ACF1541B01", "recipient": "h@b.example", "orig_recipient": "root",
+              "relay": "127.0.0.1[127.0.0.1]:10024", "delay": 6.8, "dsn": "2.0.0", "status": "sent",
+              "response": "250 2.0.0 Ok: queued as AED441541AFC"},
+         "Nov 26 10:00:00 mx1 postfix/smtp[2]: 08ACF1541B02: to=<x@nowhere.example>, relay=none, delay=30, "
+         "delays=0/0/30/0, dsn=4.4.1, status=deferred (connect to mx.nowhere.example[192.0.2.9]:25: Connection timed out)":
+             {"status": "deferred", "relay": "none", "dsn": "4.4.1"}},
+        daemons=DELIVERY_AGENTS,
+    ),
+    Pattern(
+        "bounce_notification", "other",
+        rf"{QID}: sender (?:non-delivery|delay|delivery status|success) notification: (?P<new_queue_id>\w+)$",
+        {"Nov 26 10:00:00 mx1 postfix/bounce[40]: 4F2A11C0E9: sender non-delivery notification: 4F2A11C0EA":
+             {"queue_id": "4F2A11C0E9", "new_queue_id": "4F2A11C0EA"}},
+        daemons=("bounce",),
+    ),
+    # --- process and daemon chatter ----------------------------------------------------
+    Pattern(
+        "daemon_chatter", "other",
+        r"(?:statistics: .*|daemon started .*|reload .*|terminating on signal .*|"
+        r"refreshing the Postfix mail system|stopping the Postfix mail system|starting the Postfix mail system|"
+        r"Postfix is running with backwards-compatible default settings|"
+        # diagnostics, except anything about authentication, which must stay visible
+        r"(?:warning|fatal|error|panic): (?!.*(?:SASL|authentication)).*)$",
+        {"Oct 26 18:13:50 mx1 postfix/anvil[7]: statistics: max connection rate 1/60s for (smtpd:61.238.241.86) "
+         "at Oct 26 18:13:50": {}},
+    ),
+)

@@ -1,0 +1,210 @@
+"""Every table of the dataset, declared once.
+
+The Arrow schemas the store writes with, the pandas dtypes the API returns and the table
+reference in `docs/tables.md` are all derived from `TABLES`. Column names follow the
+canonical event vocabulary of `docs/architecture.md`; the dataset is a public interface.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+ARROW_TYPES = {
+    "timestamp": pa.timestamp("us", tz="UTC"),
+    "string": pa.string(),
+    "int64": pa.int64(),
+    "float64": pa.float64(),
+    "bool": pa.bool_(),
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    doc: str
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    doc: str
+    time_column: str  # partitions the table by its UTC date and serves --since/--until
+    columns: tuple[Column, ...]
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def arrow_schema(self) -> pa.Schema:
+        return pa.schema([pa.field(c.name, ARROW_TYPES[c.type]) for c in self.columns])
+
+
+def _cols(*specs: tuple[str, str, str]) -> tuple[Column, ...]:
+    return tuple(Column(*spec) for spec in specs)
+
+
+_CLIENT = (
+    ("client_name", "string", "Client host name as logged (`unknown` when it has no rDNS)."),
+    ("client_ip", "string", "Client IP address (IPv4 or IPv6)."),
+)
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        Table(
+            "messages",
+            "One row per message lifecycle (a queue id from its first line to `removed`), "
+            "charged to its accountable identity. Postfix reuses queue ids: the key is "
+            "`host` + `queue_id` + `first_seen`.",
+            "first_seen",
+            _cols(
+                ("first_seen", "timestamp", "First line of this message (UTC)."),
+                ("last_seen", "timestamp", "Last line of this message (UTC)."),
+                ("host", "string", "Syslog host that logged the message."),
+                ("queue_id", "string", "MTA queue id."),
+                ("identity", "string", "Accountable principal: `sasl:<user>`, `uid:<n>`, "
+                 "`user:<login>` or `ip:<client_ip>`; empty when the message began before the logs did."),
+                ("origin", "string", "`sasl` (authenticated SMTP), `local` (pickup / sendmail "
+                 "binary), `smtp` (unauthenticated SMTP), `bounce` (MTA-generated notification) "
+                 "or `unknown`."),
+                ("program", "string", "Program that accepted it (`postfix/submission/smtpd`, `postfix/pickup`, ...)."),
+                ("sasl_method", "string", "SASL mechanism of an authenticated submission."),
+                ("sasl_username", "string", "SASL login of an authenticated submission."),
+                ("uid", "int64", "Local UID of a local submission."),
+                ("user", "string", "Local login name of a local submission, when the MTA logs it."),
+                ("script", "string", "Originating script: full path when known, else the basename."),
+                ("script_path", "string", "Full path of the originating script, when a source gave it."),
+                *_CLIENT,
+                ("sender", "string", "Envelope sender as logged; empty string is the null sender `<>`."),
+                ("size", "int64", "Message size in bytes."),
+                ("nrcpt", "int64", "Number of recipients."),
+                ("message_id", "string", "Message-ID header."),
+                ("sent", "int64", "Recipients delivered."),
+                ("deferred", "int64", "Delivery attempts deferred (a recipient can be deferred several times)."),
+                ("bounced", "int64", "Recipients bounced."),
+                ("expired", "bool", "The message expired in the queue and was returned to sender."),
+                ("complete", "bool", "The lifecycle ended with `removed` (false: flushed after going quiet)."),
+            ),
+        ),
+        Table(
+            "deliveries",
+            "One row per delivery attempt (sent, deferred, bounced, ...), with the identity "
+            "of the message it belongs to.",
+            "ts",
+            _cols(
+                ("ts", "timestamp", "Time of the attempt (UTC)."),
+                ("host", "string", "Syslog host."),
+                ("program", "string", "Delivery agent (`postfix/smtp`, `postfix/lmtp`, `postfix/local`, ...)."),
+                ("queue_id", "string", "Queue id of the message."),
+                ("message_first_seen", "timestamp", "`first_seen` of the message: with host and queue_id, the join key to `messages`."),
+                ("identity", "string", "Identity of the message (denormalised for reports)."),
+                ("recipient", "string", "Recipient address as logged."),
+                ("orig_recipient", "string", "Original recipient before aliasing (`orig_to=`)."),
+                ("recipient_domain", "string", "Lower-cased domain of the recipient."),
+                ("relay", "string", "Next hop (`host[ip]:port`, `local`, `private/dovecot-lmtp`, ...)."),
+                ("status", "string", "`sent`, `deferred`, `bounced`, `expired`, ..."),
+                ("dsn", "string", "Enhanced status code, e.g. `5.1.1`."),
+                ("delay", "float64", "Total delay in seconds."),
+                ("response", "string", "Text in parentheses after the status."),
+            ),
+        ),
+        Table(
+            "rejects",
+            "Every reject, before the queue (`NOQUEUE`) or after, at any SMTP stage, "
+            "classified by `reason_class`.",
+            "ts",
+            _cols(
+                ("ts", "timestamp", "Time of the reject (UTC)."),
+                ("host", "string", "Syslog host."),
+                ("program", "string", "Program that rejected (`postfix/smtpd`, `postfix/postscreen`, `postfix/cleanup`, ...)."),
+                ("queue_id", "string", "Queue id, or empty for `NOQUEUE`."),
+                ("stage", "string", "`CONNECT`, `HELO`, `MAIL`, `RCPT`, `DATA`, `END-OF-MESSAGE`, ..."),
+                *_CLIENT,
+                ("code", "int64", "SMTP reply code (554, 450, ...)."),
+                ("dsn", "string", "Enhanced status code (`5.7.1`)."),
+                ("reason", "string", "Reject text as logged."),
+                ("reason_class", "string", "`relay_denied`, `rbl`, `unknown_recipient`, `sender_rejected`, "
+                 "`helo_rejected`, `client_rejected`, `policy`, `milter`, `other`."),
+                ("sender", "string", "Envelope sender (`from=`), empty string for `<>`."),
+                ("recipient", "string", "Envelope recipient (`to=`)."),
+                ("helo", "string", "HELO/EHLO name given by the client."),
+                ("proto", "string", "`SMTP` or `ESMTP`."),
+                ("sasl_username", "string", "SASL login of the session, when it had authenticated."),
+                ("local_client", "bool", "Client is loopback or one of the server's own addresses (`--local-ip`)."),
+            ),
+        ),
+        Table(
+            "auth_failures",
+            "SMTP AUTH failures.",
+            "ts",
+            _cols(
+                ("ts", "timestamp", "Time of the failure (UTC)."),
+                ("host", "string", "Syslog host."),
+                ("program", "string", "Program (`postfix/submission/smtpd`, ...)."),
+                *_CLIENT,
+                ("sasl_method", "string", "Mechanism (`LOGIN`, `PLAIN`, ...)."),
+                ("sasl_username", "string", "Username tried, when logged (Postfix >= 3.8, Exim, Sendmail)."),
+                ("reason", "string", "Failure text as logged."),
+            ),
+        ),
+        Table(
+            "connections",
+            "SMTP sessions from connect to disconnect, with Postfix's command counters.",
+            "ts",
+            _cols(
+                ("ts", "timestamp", "Connect time (UTC)."),
+                ("disconnect_ts", "timestamp", "Disconnect time (UTC); empty when never seen."),
+                ("host", "string", "Syslog host."),
+                ("program", "string", "Service (`postfix/smtpd`, `postfix/submission/smtpd`, ...)."),
+                ("pid", "int64", "Process id of the session."),
+                *_CLIENT,
+                ("sasl_method", "string", "SASL mechanism, when the session authenticated."),
+                ("sasl_username", "string", "SASL login, when the session authenticated."),
+                ("messages", "int64", "Messages queued in this session."),
+                ("counters", "string", "Command counters as logged (`ehlo=1 auth=0/1 quit=1 commands=2/3`)."),
+                ("auth_ok", "int64", "Successful AUTH commands."),
+                ("auth_total", "int64", "AUTH commands."),
+                ("commands_ok", "int64", "Successful commands."),
+                ("commands_total", "int64", "All commands."),
+            ),
+        ),
+        Table(
+            "php_mail",
+            "PHP `mail.log` entries: which script called `mail()`.",
+            "ts",
+            _cols(
+                ("ts", "timestamp", "Time of the call (UTC)."),
+                ("host", "string", "Host (syslog form), or empty."),
+                ("script_path", "string", "Full path of the calling script."),
+                ("script_line", "int64", "Line number in the script."),
+                ("uid", "int64", "UID, when known."),
+                ("recipient", "string", "`To:` as logged."),
+                ("subject", "string", "`Subject:` as logged (PHP >= 7)."),
+            ),
+        ),
+        Table(
+            "unparsed",
+            "Every MTA line no pattern recognised (and every line without a readable "
+            "header), kept with its source and byte offset so coverage gaps can be seen.",
+            "ts",
+            _cols(
+                ("ts", "timestamp", "Time from the line's header; empty when it had none."),
+                ("host", "string", "Syslog host, when the header was readable."),
+                ("program", "string", "Program, when the header was readable."),
+                ("source", "string", "File the line came from (`-` for stdin)."),
+                ("offset", "int64", "Byte offset of the line in the (decompressed) source."),
+                ("reason", "string", "`no header` (not a log line we can read) or `no pattern`."),
+                ("line", "string", "The raw line (invalid UTF-8 replaced; cut at 8 KiB)."),
+                ("line_length", "int64", "Length of the raw line in bytes."),
+            ),
+        ),
+    )
+}
+
+
+def table(name: str) -> Table:
+    return TABLES[name]
