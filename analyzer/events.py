@@ -51,6 +51,8 @@ class LineParser:
             return {"event": "unparsed", "reason": "no header", "ts": None, "host": None,
                     "program": None, "pid": None, "family": None}
         bsd, iso, host, program, pid, message = header.groups()
+        if message[-1:].isspace():
+            message = message.rstrip()
         try:
             ts = self.clock.bsd(bsd) if bsd else self.clock.iso(iso)
         except BadTimestamp:

@@ -87,6 +87,7 @@ TABLES: dict[str, Table] = {
                 ("deferred", "int64", "Delivery attempts deferred (a recipient can be deferred several times)."),
                 ("bounced", "int64", "Recipients bounced."),
                 ("expired", "bool", "The message expired in the queue and was returned to sender."),
+                ("rejected", "bool", "Rejected after it had a queue id (content, milter): never delivered."),
                 ("complete", "bool", "The lifecycle ended with `removed` (false: flushed after going quiet)."),
             ),
         ),

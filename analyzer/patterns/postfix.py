@@ -51,7 +51,7 @@ PATTERNS = (
     ),
     Pattern(
         "smtpd_noqueue_reject", "reject",
-        rf"(?:NOQUEUE|{QID}): (?:reject|defer|reject_warning|discard): (?P<stage>[A-Z]+(?:-[A-Z]+)*) from {CLIENT}: "
+        rf"(?:(?:NOQUEUE|{QID}): )?(?:reject|defer|reject_warning): (?P<stage>[A-Z]+(?:-[A-Z]+)*) from {CLIENT}: "
         r"(?P<code>\d{3})(?: (?P<dsn>\d\.\d{1,3}\.\d{1,3}))? (?P<reason>.*?)" + _ENVELOPE_TAIL + "$",
         {"Jul 12 07:47:48 saturn postfix/smtpd[8738]: NOQUEUE: reject: RCPT from 1-2-3-4-example.com[1.2.3.4]: "
          "554 5.7.1 <smtp@example.com>: Relay access denied; from=<john@example.com> to=<smtp@example.org> "
@@ -70,8 +70,21 @@ PATTERNS = (
              {"queue_id": "3A8E81C0F1", "reason_class": "unknown_recipient", "recipient": "no@hosted.example"},
          "Nov 26 10:00:00 mx1 postfix/smtpd[11]: NOQUEUE: reject: CONNECT from unknown[192.0.2.10]: 554 5.7.1 "
          "<unknown[192.0.2.10]>: Client host rejected: Access denied; proto=SMTP":
-             {"stage": "CONNECT", "reason_class": "client_rejected", "proto": "SMTP"}},
+             {"stage": "CONNECT", "reason_class": "client_rejected", "proto": "SMTP"},
+         "Jan  1 00:00:00 mailhost postfix/smtpd[123]: reject: RCPT from unknown[10.0.0.3]: 554 Service unavailable; "
+         "[10.0.0.3] blocked using bl.spamcop.net, reason: Blocked; from=<a@b> to=<c@d>":
+             {"reason_class": "rbl", "client_ip": "10.0.0.3", "code": 554}},
         daemons=SMTPD + ("postscreen",),
+    ),
+    Pattern(
+        "smtpd_proxy_reject", "reject",
+        rf"(?:NOQUEUE|{QID}): proxy-reject: (?P<stage>[A-Z]+(?:-[A-Z]+)*): "
+        r"(?:(?P<code>\d{3}) )?(?:(?P<dsn>\d\.\d{1,3}\.\d{1,3}) )?(?P<reason>.*?)" + _ENVELOPE_TAIL + "$",
+        {"Jan  1 00:00:00 mailhost postfix/smtpd[123]: NOQUEUE: proxy-reject: END-OF-MESSAGE: 554 5.7.0 Reject, "
+         "id=11912-03 - INFECTED: Eicar-Test-Signature; from=<root@example.com> to=<root@example.net> proto=ESMTP "
+         "helo=<example.com>": {"stage": "END-OF-MESSAGE", "code": 554, "reason_class": "policy",
+                                "sender": "root@example.com"}},
+        daemons=SMTPD, fixed={"reason_class": "policy"},
     ),
     Pattern(
         "smtpd_milter_reject", "reject",
@@ -85,7 +98,7 @@ PATTERNS = (
     ),
     Pattern(
         "smtpd_auth_failed", "auth_failed",
-        rf"warning: {CLIENT}: SASL (?P<sasl_method>[\w-]+) authentication failed: (?P<reason>.*?)"
+        rf"warning: {CLIENT}: SASL (?P<sasl_method>[\w-]+) authentication failed(?::(?: (?P<reason>.*?))?)?"
         r"(?:, sasl_username=(?P<sasl_username>.*))?$",
         {"Mar 10 13:33:30 gandalf postfix/smtpd[3937]: warning: HOSTNAME[1.1.1.1]: SASL LOGIN authentication "
          "failed: authentication failure":
@@ -93,6 +106,8 @@ PATTERNS = (
          "Nov  4 09:11:01 mail postfix/smtpd[1234]: warning: unknown[192.0.2.152]: SASL LOGIN authentication "
          "failed: (reason unavailable), sasl_username=admin":
              {"client_ip": "192.0.2.152", "sasl_username": "admin", "reason": "(reason unavailable)"},
+         "Nov  4 09:11:01 mail postfix/submission/smtpd[27133]: warning: unknown[192.0.2.150]: SASL PLAIN "
+         "authentication failed:": {"client_ip": "192.0.2.150", "sasl_method": "PLAIN"},
          "Nov 26 10:00:00 mx1 postfix/submission/smtpd[9]: warning: unknown[203.0.113.66]: SASL LOGIN "
          "authentication failed: UGFzc3dvcmQ6":
              {"client_ip": "203.0.113.66", "reason": "UGFzc3dvcmQ6"}},
@@ -100,9 +115,11 @@ PATTERNS = (
     ),
     Pattern(
         "smtpd_lost_connection", "other",
-        rf"(?:lost connection|timeout|too many errors) after (?P<stage>[\w-]+)(?: \([^)]*\))? from {CLIENT}$",
+        rf"(?:NOQUEUE: )?(?:lost connection|timeout|too many errors) after (?P<stage>[\w-]+)(?: \([^)]*\))? from {CLIENT}$",
         {"Nov 26 10:00:00 mx1 postfix/smtpd[9]: lost connection after AUTH from unknown[192.0.2.3]":
-             {"stage": "AUTH", "client_ip": "192.0.2.3"}},
+             {"stage": "AUTH", "client_ip": "192.0.2.3"},
+         "Sep 17 18:19:20 mxhost postfix/smtpd[12345]: NOQUEUE: lost connection after CONNECT from unknown[192.0.2.25]":
+             {"stage": "CONNECT", "client_ip": "192.0.2.25"}},
         daemons=SMTPD,
     ),
     Pattern(
@@ -118,7 +135,8 @@ PATTERNS = (
     ),
     Pattern(
         "tls_and_transport", "other",
-        r"(?:(?:Anonymous|Trusted|Untrusted|Verified) TLS connection established (?:from|to) |"
+        r"(?:(?:(?:Anonymous|Trusted|Untrusted|Verified) )?TLS connection established (?:from|to) |"
+        r"(?:\S+: )?SASL (?:\[CACHED\] )?authentication failed; (?:server|cannot authenticate)|"
         r"SSL_accept error from |improper command pipelining after |setting up TLS connection |"
         r"discarding EHLO keywords|NOQUEUE: filter: |\S+: filter: |proxy-(?:accept|reject): |"
         r"Server certificate not|certificate verification failed|"
@@ -128,6 +146,27 @@ PATTERNS = (
         r"\S+: hold: |\S+: prepend: |\S+: passing <).*",
         {"Nov 26 10:00:00 mx1 postfix/smtp[9]: Trusted TLS connection established to mx.example.org[192.0.2.5]:25: "
          "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)": {}},
+    ),
+    Pattern(
+        "smtpd_access_action", "other",
+        rf"(?:NOQUEUE|{QID}): (?:warn|discard|bcc|hold|filter|redirect|prepend|info): "
+        rf"[A-Z]+(?:-[A-Z]+)* from {CLIENT}: .*$",
+        {"Jan  1 00:00:00 mailhost postfix/smtpd[123]: NOQUEUE: warn: RCPT from host[10.0.0.1]: TEST access WARN "
+         "action; from=<f@sample.com> to=<eto@example.com> proto=ESMTP helo=<sample.com>": {"client_ip": "10.0.0.1"}},
+        daemons=SMTPD,
+    ),
+    Pattern(
+        "smtp_connect_failed", "other", rf"connect to {CLIENT}: .*$",
+        {"Jan  1 00:00:00 mailhost postfix/smtp[123]: connect to example.org[10.0.0.1]: Connection refused (port 25)":
+             {"client_ip": "10.0.0.1"}},
+        daemons=("smtp", "lmtp"),
+    ),
+    Pattern(
+        "policy_service", "other", r".*",
+        {"Jan  1 00:00:00 mailhost postfix/policy-spf[123]: SPF pass (Mechanism 'ip4:10.0.0.2/22' matched): "
+         "Envelope-from: foo@example.com": {}},
+        # policy servers started by Postfix's spawn(8): separate programs under postfix/
+        daemons=("policy-spf", "policyd-spf", "postfwd", "postgrey", "policyd-weight", "policyd"),
     ),
     # --- postscreen ---------------------------------------------------------------------
     Pattern(
@@ -158,6 +197,12 @@ PATTERNS = (
         {"Nov 26 10:00:00 mx1 postfix/postscreen[1]: cache btree:/var/lib/postfix/psc_cache full cleanup: "
          "retained=12 dropped=3 entries": {}},
         daemons=("postscreen",),
+    ),
+    Pattern(
+        "dnsblog_listed", "other", r"addr (?P<client_ip>\S+) listed by domain \S+ as \S+$",
+        {"Jul  8 17:05:18 mail postfix/dnsblog[21133]: addr 1.2.3.4 listed by domain zen.spamhaus.org as 127.0.0.3":
+             {"client_ip": "1.2.3.4"}},
+        daemons=("dnsblog",),
     ),
     # --- local submission --------------------------------------------------------------
     Pattern(
@@ -239,8 +284,8 @@ PATTERNS = (
     Pattern(
         "delivery", "delivery",
         rf"{QID}: to=" + addr("recipient") + r",(?: orig_to=" + addr("orig_recipient") + r",)?"
-        r" relay=(?P<relay>[^,]+),(?: conn_use=\d+,)? delay=(?P<delay>[\d.]+),(?: delays=[\d./]+,)?"
-        r" dsn=(?P<dsn>[\d.]+), status=(?P<status>\w+)(?: \((?P<response>.*)\))?$",
+        r" relay=(?P<relay>[^,]+),(?: conn_use=\d+,?)? delay=(?P<delay>[\d.]+),(?: delays=[\d./]+,)?"
+        r"(?: dsn=(?P<dsn>[\d.]+),)? status=(?P<status>[\w-]+)(?: \((?P<response>.*?)\)?)?$",
         {"Nov 26 10:00:00 mx1 postfix/smtp[28692]: 08ACF1541B01: to=<h@b.example>, orig_to=<root>, "
          "relay=127.0.0.1[127.0.0.1]:10024, delay=6.8, delays=0.19/0.01/0/6.6, dsn=2.0.0, status=sent "
          "(250 2.0.0 Ok: queued as AED441541AFC)":
@@ -254,7 +299,7 @@ PATTERNS = (
     ),
     Pattern(
         "bounce_notification", "other",
-        rf"{QID}: sender (?:non-delivery|delay|delivery status|success) notification: (?P<new_queue_id>\w+)$",
+        rf"{QID}: (?:sender|postmaster) (?:non-delivery|delay|delivery status|success) notification: (?P<new_queue_id>\w+)$",
         {"Nov 26 10:00:00 mx1 postfix/bounce[40]: 4F2A11C0E9: sender non-delivery notification: 4F2A11C0EA":
              {"queue_id": "4F2A11C0E9", "new_queue_id": "4F2A11C0EA"}},
         daemons=("bounce",),
@@ -263,6 +308,8 @@ PATTERNS = (
     Pattern(
         "daemon_chatter", "other",
         r"(?:statistics: .*|daemon started .*|reload .*|terminating on signal .*|"
+        r"table \S+ has changed -- restarting|"
+        r"(?:Placed on hold|Released from hold|Requeued|Deleted): \d+ messages?|"
         r"refreshing the Postfix mail system|stopping the Postfix mail system|starting the Postfix mail system|"
         r"Postfix is running with backwards-compatible default settings|"
         # diagnostics, except anything about authentication, which must stay visible

@@ -1,0 +1,277 @@
+"""The only module that knows the disk layout of a dataset.
+
+    DATA/<table>/date=YYYY-MM-DD/part-<commit>-<seq>.parquet   Hive-partitioned by UTC date
+    DATA/_state/state.json                                     the committed checkpoint
+    DATA/.lock                                                 held by the one writing run
+
+Crash safety: parts are written under a temporary name, fsynced and renamed into place;
+then the checkpoint naming their commit number replaces the old one atomically. Parts of
+a commit number above the checkpoint's belong to a run that died before committing; the
+next writer deletes them and readers never look at them.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import os
+import re
+import time
+from collections import defaultdict
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .errors import AnalyzerError
+from .schema import TABLES
+
+STATE_VERSION = 1
+FLUSH_ROWS = 200_000
+_PART = re.compile(r"^part-(\d{8})-(\d{5})\.parquet$")
+_DAY_US = 86_400_000_000
+
+
+class StoreError(AnalyzerError):
+    """The dataset cannot be used as asked (locked, unreadable state, ...)."""
+
+
+class LockHeld(StoreError):
+    exit_code = 75  # EX_TEMPFAIL: cron wrappers may retry
+
+
+def empty_state() -> dict:
+    return {"version": STATE_VERSION, "commit": 0, "sources": {}, "correlator": None,
+            "programs": {}, "totals": {}}
+
+
+class Dataset:
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
+
+    # --- reading ------------------------------------------------------------------------
+    def state(self) -> dict:
+        try:
+            with open(self.root / "_state" / "state.json") as f:
+                state = json.load(f)
+        except FileNotFoundError:
+            return empty_state()
+        except (OSError, ValueError) as e:
+            raise StoreError(f"{self.root}: cannot read the checkpoint ({e})") from e
+        if state.get("version") != STATE_VERSION:
+            raise StoreError(f"{self.root}: checkpoint version {state.get('version')} "
+                             f"is not {STATE_VERSION}; re-ingest into a new directory")
+        return state
+
+    def exists(self) -> bool:
+        return (self.root / "_state" / "state.json").exists()
+
+    def parts(self, table: str, start: date | None = None, end: date | None = None,
+              commit: int | None = None) -> list[Path]:
+        """Committed part files of a table whose partition date is within [start, end]."""
+        if commit is None:
+            commit = self.state()["commit"]
+        base = self.root / table
+        if not base.is_dir():
+            return []
+        out = []
+        for d in sorted(base.iterdir()):
+            if not d.name.startswith("date="):
+                continue
+            try:
+                day = date.fromisoformat(d.name[5:])
+            except ValueError:
+                continue
+            if (start and day < start) or (end and day > end):
+                continue
+            for f in sorted(d.iterdir()):
+                m = _PART.match(f.name)
+                if m and int(m[1]) <= commit:
+                    out.append(f)
+        return out
+
+    def read(self, table: str, since: datetime | None = None, until: datetime | None = None,
+             columns: list[str] | None = None) -> pa.Table:
+        """Rows of a table with its time column in [since, until), as Arrow, reading only
+        the partitions the window touches."""
+        spec = TABLES[table]
+        schema = spec.arrow_schema
+        if columns:
+            schema = pa.schema([schema.field(c) for c in columns])
+        files = self.parts(table, since.date() if since else None,
+                           until.date() if until else None)
+        if not files:
+            return schema.empty_table()
+        read_cols = list(schema.names)
+        tcol = spec.time_column
+        if tcol not in read_cols:
+            read_cols.append(tcol)
+        result = pq.ParquetDataset(files, schema=spec.arrow_schema).read(columns=read_cols)
+        if since is not None or until is not None:
+            import pyarrow.compute as pc
+
+            ts_type = spec.arrow_schema.field(tcol).type
+            keep = pc.is_valid(result[tcol])
+            if since is not None:
+                keep = pc.and_(keep, pc.greater_equal(result[tcol], pa.scalar(utc(since), ts_type)))
+            if until is not None:
+                keep = pc.and_(keep, pc.less(result[tcol], pa.scalar(utc(until), ts_type)))
+            result = result.filter(keep)
+        return result.select(schema.names)
+
+    # --- writing ------------------------------------------------------------------------
+    def lock(self, wait: float = 0.0) -> "Lock":
+        return Lock(self.root / ".lock", wait)
+
+    def writer(self, commit: int) -> "PartWriter":
+        return PartWriter(self.root, commit)
+
+    def remove_uncommitted(self, commit: int) -> int:
+        """Delete parts and temporaries that no committed checkpoint accounts for."""
+        removed = 0
+        for table in TABLES:
+            base = self.root / table
+            if not base.is_dir():
+                continue
+            for d in base.iterdir():
+                if not d.is_dir():
+                    continue
+                for f in d.iterdir():
+                    m = _PART.match(f.name)
+                    if f.name.endswith(".tmp") or (m and int(m[1]) > commit):
+                        f.unlink()
+                        removed += 1
+        return removed
+
+    def commit(self, state: dict) -> None:
+        """Atomically replace the checkpoint."""
+        d = self.root / "_state"
+        d.mkdir(parents=True, exist_ok=True)
+        tmp = d / "state.json.tmp"
+        with open(tmp, "w") as f:
+            json.dump(state, f, separators=(",", ":"))
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, d / "state.json")
+        _fsync_dir(d)
+
+    def ensure_tables(self) -> None:
+        """Every table exists, with its schema, even before it has a row: readers that
+        open the dataset (pandas, DuckDB, Spark) find each table and its columns."""
+        for name, spec in TABLES.items():
+            d = self.root / name
+            d.mkdir(parents=True, exist_ok=True)
+            meta = d / "_common_metadata"
+            if not meta.exists():
+                tmp = d / "_common_metadata.tmp"
+                pq.write_metadata(spec.arrow_schema, tmp)
+                os.replace(tmp, meta)
+
+
+class PartWriter:
+    """Buffers rows per table and writes them as Parquet parts of one commit, split by
+    the UTC date of the table's time column; memory is bounded by FLUSH_ROWS per table."""
+
+    def __init__(self, root: Path, commit: int):
+        self.root = root
+        self.commit = commit
+        self.seq = 0
+        self.rows: dict[str, list[dict]] = defaultdict(list)
+        self.written: dict[str, int] = defaultdict(int)
+        self.files: list[Path] = []
+
+    def add(self, table: str, row: dict) -> None:
+        rows = self.rows[table]
+        rows.append(row)
+        if len(rows) >= FLUSH_ROWS:
+            self.flush_table(table)
+
+    def flush(self) -> None:
+        for table in list(self.rows):
+            self.flush_table(table)
+        _fsync_dirs({f.parent for f in self.files})
+        self.files.clear()
+
+    def flush_table(self, table: str) -> None:
+        rows = self.rows.pop(table, None)
+        if not rows:
+            return
+        spec = TABLES[table]
+        tcol = spec.time_column
+        by_day: dict[int, list[dict]] = defaultdict(list)
+        for row in rows:
+            ts = row[tcol]
+            day = row.pop("_day", None) if ts is None else ts // _DAY_US
+            by_day[day if day is not None else 0].append(row)
+        for day, day_rows in sorted(by_day.items()):
+            arrow = pa.Table.from_pylist(day_rows, schema=spec.arrow_schema)
+            name = (date(1970, 1, 1) + timedelta(days=day)).isoformat()
+            d = self.root / table / f"date={name}"
+            d.mkdir(parents=True, exist_ok=True)
+            self.seq += 1
+            final = d / f"part-{self.commit:08d}-{self.seq:05d}.parquet"
+            tmp = final.with_name(final.name + ".tmp")
+            pq.write_table(arrow, tmp, compression="zstd")
+            with open(tmp, "rb+") as f:
+                os.fsync(f.fileno())
+            os.replace(tmp, final)
+            self.files.append(final)
+            self.written[table] += len(day_rows)
+
+
+class Lock:
+    """An exclusive flock on DATA/.lock: one writing run at a time."""
+
+    def __init__(self, path: Path, wait: float):
+        self.path = path
+        self.wait = wait
+        self.fd: int | None = None
+
+    def __enter__(self) -> "Lock":
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = time.monotonic() + self.wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as e:
+                if e.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                if time.monotonic() >= deadline:
+                    holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "?"
+                    os.close(fd)
+                    raise LockHeld(f"{self.path.parent}: another ingest (pid {holder}) is writing; "
+                                   "try again later or pass --wait SECONDS") from None
+                time.sleep(0.2)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        self.fd = fd
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.fd is not None:
+            os.close(self.fd)  # closing releases the flock
+            self.fd = None
+
+
+def _fsync_dir(d: Path) -> None:
+    try:
+        fd = os.open(d, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dirs(dirs) -> None:
+    for d in dirs:
+        _fsync_dir(d)
+
+
+def utc(dt: datetime) -> datetime:
+    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
