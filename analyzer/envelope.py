@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 # groups: bsd time, iso time, host, program, pid, message
 HEADER = re.compile(
     r"(?:<\d{1,3}>)?"
-    r"(?:([A-Z][a-z]{2} [ 0-3]\d \d\d:\d\d:\d\d)"
+    r"(?:([A-Z][a-z]{2}  ?\d{1,2} \d\d:\d\d:\d\d)"
     r"|(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?))"
     r" (\S+) ([^\s\[:]+)(?:\[(\d+)\])?: ?(.*)",
     re.S,
@@ -68,6 +68,8 @@ class Clock:
         month = MONTHS.get(text[:3])
         if month is None:
             raise BadTimestamp(text)
+        if len(text) != 15:  # `Mar 7 02:09:33`: an unpadded day
+            text = f"{text[:3]} {int(text[4:-9]):2d} {text[-8:]}"
         day = int(text[4:6])
         if self.year is not None:
             if self._last_month - month >= 6:  # Dec -> Jan; tolerates slightly unordered lines

@@ -24,7 +24,7 @@ FIELD_TYPES: dict[str, type] = {
 # Building blocks shared by the MTA modules.
 CLIENT = r"(?P<client_name>[^\s\[\]]*)\[(?P<client_ip>[^\]\s]*)\](?::(?P<client_port>\d+))?"
 # Postfix short ids are hex; long ids (enable_long_queue_ids) avoid vowels.
-POSTFIX_QID = r"(?P<queue_id>[0-9A-F]{5,12}|[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{10,16})"
+POSTFIX_QID = r"(?P<queue_id>[0-9A-F]{5,20}|[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{10,16})"
 ADDR = r"<(?P<{}>[^>]*)>"
 
 

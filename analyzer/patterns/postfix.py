@@ -52,7 +52,7 @@ PATTERNS = (
     Pattern(
         "smtpd_noqueue_reject", "reject",
         rf"(?:(?:NOQUEUE|{QID}): )?(?:reject|defer|reject_warning): (?P<stage>[A-Z]+(?:-[A-Z]+)*) from {CLIENT}: "
-        r"(?P<code>\d{3})(?: (?P<dsn>\d\.\d{1,3}\.\d{1,3}))? (?P<reason>.*?)" + _ENVELOPE_TAIL + "$",
+        r"(?:(?P<code>\d{3})(?: (?P<dsn>\d\.\d{1,3}\.\d{1,3}))? )?(?P<reason>.*?)" + _ENVELOPE_TAIL + "$",
         {"Jul 12 07:47:48 saturn postfix/smtpd[8738]: NOQUEUE: reject: RCPT from 1-2-3-4-example.com[1.2.3.4]: "
          "554 5.7.1 <smtp@example.com>: Relay access denied; from=<john@example.com> to=<smtp@example.org> "
          "proto=SMTP helo=<198.51.100.17>":
@@ -73,7 +73,9 @@ PATTERNS = (
              {"stage": "CONNECT", "reason_class": "client_rejected", "proto": "SMTP"},
          "Jan  1 00:00:00 mailhost postfix/smtpd[123]: reject: RCPT from unknown[10.0.0.3]: 554 Service unavailable; "
          "[10.0.0.3] blocked using bl.spamcop.net, reason: Blocked; from=<a@b> to=<c@d>":
-             {"reason_class": "rbl", "client_ip": "10.0.0.3", "code": 554}},
+             {"reason_class": "rbl", "client_ip": "10.0.0.3", "code": 554},
+         "Oct 26 18:13:50 mx1 postfix/postscreen[123]: NOQUEUE: reject: CONNECT from [1.2.3.4]:1337: too many connections":
+             {"client_ip": "1.2.3.4", "client_port": 1337, "reason": "too many connections", "reason_class": "policy"}},
         daemons=SMTPD + ("postscreen",),
     ),
     Pattern(
@@ -123,8 +125,21 @@ PATTERNS = (
         daemons=SMTPD,
     ),
     Pattern(
+        "smtpd_client_notice", "other",
+        r"(?:warning: )?(?:non-SMTP command|improper command pipelining after \S+|bare <LF> received after \S+|"
+        r"SSL_accept error|Illegal address syntax|Connection (?:rate|concurrency) limit exceeded: \d+|"
+        rf"Message delivery request rate limit exceeded: \d+) from {CLIENT}(?::.*| for .*)?$",
+        {"Jan 12 11:07:49 h postfix/smtpd[1]: improper command pipelining after DATA from unknown[181.21.131.88]:":
+             {"client_ip": "181.21.131.88"},
+         "Jun 21 12:00:56 acme postfix/submission/smtpd[20201]: warning: non-SMTP command from unknown[1.2.3.4]: GET /":
+             {"client_ip": "1.2.3.4"},
+         "Sep 19 12:10:57 hostname postfix/smtpd[23244]: warning: Connection rate limit exceeded: 31 from "
+         "spamhost.domain.org[192.0.2.123] for service smtpd": {"client_ip": "192.0.2.123"}},
+        daemons=SMTPD + ("postscreen",),
+    ),
+    Pattern(
         "smtpd_warning", "other",
-        r"warning: (?:hostname \S+ does not resolve to address (?P<client_ip>\S+)|"
+        r"warning: (?:hostname \S+ does not resolve to address (?P<client_ip>[0-9A-Fa-f.:]*[0-9A-Fa-f])(?::.*)?|"
         r"(?:non-SMTP command|Illegal address syntax|numeric hostname|"
         r"[\w.-]+: address not listed for hostname|TLS library problem|dnsblog reply timeout|"
         r"\S+\[\S+\]: SASL \S+ authentication aborted|connect to \S+: |"
@@ -137,7 +152,7 @@ PATTERNS = (
         "tls_and_transport", "other",
         r"(?:(?:(?:Anonymous|Trusted|Untrusted|Verified) )?TLS connection established (?:from|to) |"
         r"(?:\S+: )?SASL (?:\[CACHED\] )?authentication failed; (?:server|cannot authenticate)|"
-        r"SSL_accept error from |improper command pipelining after |setting up TLS connection |"
+        r"SSL_(?:accept|connect) error (?:from|to) |setting up TLS connection |"
         r"discarding EHLO keywords|NOQUEUE: filter: |\S+: filter: |proxy-(?:accept|reject): |"
         r"Server certificate not|certificate verification failed|"
         r"(?:Dis)?connected to \S+ |host \S+ said: |\S+: enabling PIX workarounds|"
@@ -174,6 +189,11 @@ PATTERNS = (
         {"Nov 26 10:00:00 mx1 postfix/postscreen[14766]: CONNECT from [192.0.2.6]:55868 to [10.0.0.1]:25":
              {"client_ip": "192.0.2.6", "client_port": 55868}},
         daemons=("postscreen",),
+    ),
+    Pattern(
+        "tlsproxy_session", "other", rf"(?:CONNECT|DISCONNECT)(?: from)? {CLIENT}$",
+        {"Oct 26 18:13:50 mx1 postfix/tlsproxy[123]: CONNECT from [82.118.17.142]:51637": {"client_ip": "82.118.17.142"}},
+        daemons=("tlsproxy",),
     ),
     Pattern(
         "postscreen_verdict", "other",
@@ -245,7 +265,7 @@ PATTERNS = (
     ),
     Pattern(
         "cleanup_header_warning", "other",
-        rf"{QID}: (?:warning|info|hold|replace|redirect|prepend|filter): (?:header|body) .*$",
+        rf"{QID}: (?:milter-header-|milter-body-)?(?:warning|info|hold|replace|redirect|prepend|filter|bcc|discard): (?:header|body|content) .*$",
         {"Nov 26 10:00:00 mx1 postfix/cleanup[31]: D8B07E3DB6: warning: header Subject: hello from "
          "o1.outbound.example[167.89.17.173]; from=<a@b> to=<c@d> proto=ESMTP helo=<o1>":
              {"queue_id": "D8B07E3DB6"}},
@@ -283,9 +303,9 @@ PATTERNS = (
     # --- delivery agents ---------------------------------------------------------------
     Pattern(
         "delivery", "delivery",
-        rf"{QID}: to=" + addr("recipient") + r",(?: orig_to=" + addr("orig_recipient") + r",)?"
+        rf"{QID}: to=<?(?P<recipient>[^>,]*)>?,(?: orig_to=<?(?P<orig_recipient>[^>,]*)>?,)?"
         r" relay=(?P<relay>[^,]+),(?: conn_use=\d+,?)? delay=(?P<delay>[\d.]+),(?: delays=[\d./]+,)?"
-        r"(?: dsn=(?P<dsn>[\d.]+),)? status=(?P<status>[\w-]+)(?: \((?P<response>.*?)\)?)?$",
+        r"(?: (?!dsn=)\w+=[^,\s]*,)*(?: dsn=(?P<dsn>[\d.]+),)? status=(?P<status>[\w-]+)(?: \((?P<response>.*?)\)?)?$",
         {"Nov 26 10:00:00 mx1 postfix/smtp[28692]: 08ACF1541B01: to=<h@b.example>, orig_to=<root>, "
          "relay=127.0.0.1[127.0.0.1]:10024, delay=6.8, delays=0.19/0.01/0/6.6, dsn=2.0.0, status=sent "
          "(250 2.0.0 Ok: queued as AED441541AFC)":
@@ -294,7 +314,13 @@ PATTERNS = (
               "response": "250 2.0.0 Ok: queued as AED441541AFC"},
          "Nov 26 10:00:00 mx1 postfix/smtp[2]: 08ACF1541B02: to=<x@nowhere.example>, relay=none, delay=30, "
          "delays=0/0/30/0, dsn=4.4.1, status=deferred (connect to mx.nowhere.example[192.0.2.9]:25: Connection timed out)":
-             {"status": "deferred", "relay": "none", "dsn": "4.4.1"}},
+             {"status": "deferred", "relay": "none", "dsn": "4.4.1"},
+         "Oct 26 18:13:50 mx1 postfix/local[123]: 2A22C263F6: to=user@hostname.example.com, orig_to=root@localhost, "
+         "relay=local, delay=0.07, delays=0.04/0/0/0.03, dsn=2.0.0, status=sent (delivered to command: procmail)":
+             {"recipient": "user@hostname.example.com", "orig_recipient": "root@localhost"},
+         "Oct 26 18:13:50 mx1 postfix/smtp[123]: 7EE668039: to=<user@example.com>, relay=mail.example.com[1.2.3.4]:25, "
+         "delay=3.6, delays=0.08/0.02/0.85/0.14, tls=dane/requiretls, dsn=2.1.5, status=sent (250 2.0.0 Ok)":
+             {"dsn": "2.1.5", "status": "sent"}},
         daemons=DELIVERY_AGENTS,
     ),
     Pattern(
@@ -310,6 +336,8 @@ PATTERNS = (
         r"(?:statistics: .*|daemon started .*|reload .*|terminating on signal .*|"
         r"table \S+ has changed -- restarting|"
         r"(?:Placed on hold|Released from hold|Requeued|Deleted): \d+ messages?|"
+        r"\w+: (?:requeued|placed on hold|released from hold|expired)|"
+        r"cache \S+ (?:full|partial) cleanup: .*|"
         r"refreshing the Postfix mail system|stopping the Postfix mail system|starting the Postfix mail system|"
         r"Postfix is running with backwards-compatible default settings|"
         # diagnostics, except anything about authentication, which must stay visible
