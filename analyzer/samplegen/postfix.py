@@ -27,8 +27,10 @@ Design points:
 
 from __future__ import annotations
 
+import gc
 import json
 import random
+from base64 import b64encode
 from bisect import bisect_left
 from collections import Counter
 from datetime import datetime, timedelta
@@ -127,8 +129,6 @@ _BRUTE_USERNAMES = (
 _TLS_IN = ("TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange X25519 "
            "server-signature RSA-PSS (2048 bits) server-digest SHA256")
 _TLS_OUT = "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)"
-_B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-_B62 = _B64[:62]
 
 # Delay strings in Postfix style: "0", "0.07", "0.21", "1.2", "12" (table up to 10 s).
 _DELAY_TABLE = tuple(
@@ -144,8 +144,18 @@ def _d(ms: int) -> str:
     return _DELAY_TABLE[ms // 10] if ms < 10_000 else str(ms // 1000)
 
 
+_COUNTERS_CACHE: dict[tuple, str] = {}
+
+
 def _counters(parts: tuple) -> str:
     """Postfix 3.x disconnect counters: ``ehlo=1 auth=0/1 quit=1 commands=2/3``."""
+    text = _COUNTERS_CACHE.get(parts)
+    if text is None:
+        text = _COUNTERS_CACHE[parts] = _format_counters(parts)
+    return text
+
+
+def _format_counters(parts: tuple) -> str:
     out = []
     ok_sum = tot_sum = 0
     for name, ok, tot in parts:
@@ -170,11 +180,16 @@ class _ProcessPool:
         self.procs: list[list[int]] = []  # [free_at_ms, pid, uses]
 
     def acquire(self, t: int) -> list[int]:
-        for p in self.procs:
-            if p[0] <= t and t - p[0] <= 100_000 and p[2] < 100:
+        procs = self.procs
+        for p in procs:
+            if p[0] <= t and t - p[0] <= 100_000:
                 p[2] += 1
                 p[0] = t
+                if p[2] >= 100:  # this is its last session: it exits afterwards
+                    procs.remove(p)
                 return p
+        if len(procs) > 16:
+            self.prune(t - 200_000)
         p = [t, self.sim.new_pid(), 1]
         self.procs.append(p)
         return p
@@ -184,24 +199,26 @@ class _ProcessPool:
 
 
 class _RotatingPids:
-    """Short-lived helper processes (cleanup, smtp, lmtp ...): a few live pids, each replaced
-    after ``max_use`` jobs."""
+    """Helper processes (cleanup, smtp, lmtp ...): ``live`` processes take jobs in turn and
+    each is replaced by a new pid after ``max_use`` (100) jobs. ``get`` returns the line
+    prefix ``"postfix/smtp[4711]: "``."""
 
-    __slots__ = ("sim", "pids", "uses", "rnd")
+    __slots__ = ("sim", "program", "prefixes", "uses", "turn")
 
-    def __init__(self, sim: "_Simulator", live: int):
+    def __init__(self, sim: "_Simulator", program: str, live: int):
         self.sim = sim
-        self.pids = [sim.new_pid() for _ in range(live)]
+        self.program = program
+        self.prefixes = [f"{program}[{sim.new_pid()}]: " for _ in range(live)]
         self.uses = [int(sim.rng.random() * 60) for _ in range(live)]
-        self.rnd = sim.rng.random
+        self.turn = 0
 
-    def get(self) -> int:
-        i = int(self.rnd() * len(self.pids))
+    def get(self) -> str:
+        i = self.turn = (self.turn + 1) % len(self.prefixes)
         self.uses[i] += 1
         if self.uses[i] > 100:
-            self.pids[i] = self.sim.new_pid()
+            self.prefixes[i] = f"{self.program}[{self.sim.new_pid()}]: "
             self.uses[i] = 0
-        return self.pids[i]
+        return self.prefixes[i]
 
 
 class _Simulator:
@@ -217,7 +234,9 @@ class _Simulator:
         self.start = start
         self.host = host
         self.myhost = f"{host}.example"
+        self.lmtp_relay = f"{self.myhost}[private/dovecot-lmtp]"
         self.floor = start.replace(minute=0, second=0, microsecond=0)
+        self.epoch = int((self.floor - datetime(1970, 1, 1)).total_seconds())
         self.t0 = int((start - self.floor).total_seconds()) * 1000
         self.t_end = self.t0 + round(days * 86400) * 1000
         self.last_start = self.t_end - 180_000  # scenarios finish within 3 minutes
@@ -225,6 +244,7 @@ class _Simulator:
         self.scale = (messages_per_day if messages_per_day is not None
                       else DEFAULT_MESSAGES_PER_DAY) / DEFAULT_MESSAGES_PER_DAY
         self.rng = random.Random(f"postfix-background:{seed}")
+        self.getrandbits = self.rng.getrandbits
         self.irng = random.Random(f"postfix-incidents:{seed}")
 
         self.events: list[tuple[int, str, str]] = []
@@ -313,12 +333,13 @@ class _Simulator:
     def stamp14(self, t: int) -> str:
         return f"{self.floor + timedelta(seconds=t // 1000):%Y%m%d%H%M%S}"
 
-    def _b64(self, n: int, rng: random.Random | None = None) -> str:
-        bits = (rng or self.rng).getrandbits(6 * n)
-        return "".join(_B64[(bits >> (6 * i)) & 63] for i in range(n))
+    def _b64(self, n: int) -> str:
+        """``n`` random base64 characters (session ids, mail ids)."""
+        nbytes = (n * 6 + 7) // 8
+        return b64encode(self.getrandbits(8 * nbytes).to_bytes(nbytes, "little")).decode()[:n]
 
     def _hex(self, nbytes: int) -> str:
-        return "%0*x" % (2 * nbytes, self.rng.getrandbits(8 * nbytes))
+        return "%0*x" % (2 * nbytes, self.getrandbits(8 * nbytes))
 
     # ------------------------------------------------------------------ world
     def _build_world(self) -> None:
@@ -329,6 +350,9 @@ class _Simulator:
             for lp in locals_:
                 self.mailboxes.append((f"{lp}@{dom}", transport))
         self.mailbox_transport = dict(self.mailboxes)
+        self.mailbox_rcpts = [(a, (transport,), "s") for a, transport in self.mailboxes]
+        self.postmaster_rcpt = (f"postmaster@{self.myhost}",
+                                ("local", f"root@{self.myhost}", f"postmaster@{self.myhost}"), "s")
         self.mailbox_weights = [0.3 + wr() * 3 for _ in self.mailboxes]
         self._mailbox_cum = _cumulative(self.mailbox_weights)
 
@@ -378,6 +402,7 @@ class _Simulator:
             self.dest.append((dom, f"mx.{dom}", self.fresh_ipv4(w), "queued"))
             dest_w.append(0.2 + wr() * 0.4)
         self._dest_cum = _cumulative(dest_w)
+        self.dest_route = {d: ("smtp", mx, ip, style) for d, mx, ip, style in self.dest}
 
         # internet MTAs that send us mail: (name, ip, helo, sender domain, claimed hostname)
         self.mtas = []
@@ -404,12 +429,12 @@ class _Simulator:
         self._pickup_pid, self._pickup_uses = self.new_pid(), 0
         self._postscreen = f"postfix/postscreen[{self.new_pid()}]: "
         self._anvil_pid = self.new_pid()
-        self.cleanup = _RotatingPids(self, 3)
-        self.smtp = _RotatingPids(self, 6)
-        self.lmtp = _RotatingPids(self, 3)
-        self.virtual = _RotatingPids(self, 1)
-        self.local = _RotatingPids(self, 1)
-        self.bounce = _RotatingPids(self, 1)
+        self.cleanup = _RotatingPids(self, "postfix/cleanup", 3)
+        self.smtp = _RotatingPids(self, "postfix/smtp", 5)
+        self.lmtp = _RotatingPids(self, "postfix/lmtp", 3)
+        self.virtual = _RotatingPids(self, "postfix/virtual", 1)
+        self.local = _RotatingPids(self, "postfix/local", 1)
+        self.bounce = _RotatingPids(self, "postfix/bounce", 1)
         self.amavis = [[self.new_pid(), 0], [self.new_pid(), 0]]
         self.opendkim = self.new_pid()
         self.smtpd_pools = {svc: _ProcessPool(self) for svc in ("smtpd", "submission/smtpd", "smtps/smtpd")}
@@ -441,6 +466,12 @@ class _Simulator:
             lp = f"{lp}{int(r() * 2000)}"
         return f"{lp}@{dom}", route
 
+    def route_to(self, addr: str) -> tuple:
+        """Route for a known address: a hosted mailbox or a known destination domain."""
+        if addr in self.mailbox_transport:
+            return (self.mailbox_transport[addr],)
+        return self.dest_route[addr.rsplit("@", 1)[1]]
+
     def local_route(self, addr: str) -> tuple:
         transport = self.mailbox_transport.get(addr)
         if transport is not None:
@@ -471,6 +502,16 @@ class _Simulator:
 
     # ------------------------------------------------------------------ run
     def run(self, sink: Callable[[list[str]], None]) -> dict:
+        # Millions of short-lived, acyclic tuples: the cyclic GC would only rescan them.
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._run(sink)
+        finally:
+            if gc_was_enabled:
+                gc.enable()
+
+    def _run(self, sink: Callable[[list[str]], None]) -> dict:
         self._mmss = [f"{m:02d}:{s:02d} {self.host} " for m in range(60) for s in range(60)]
         h_first = self.t0 // _HOUR
         h_last = (self.t_end - 1) // _HOUR
@@ -564,7 +605,8 @@ class _Simulator:
         """
         r = self.rng.random
         emit = self.events.append
-        nrcpt = len(rcpts)
+        counts = self.deliveries
+        D = _DELAY_TABLE
         attempt = 0
         pending = rcpts
         last = t
@@ -574,93 +616,80 @@ class _Simulator:
             for rc in pending:
                 addr, route, plan = rc
                 kind = route[0]
-                outcome = plan[min(attempt, len(plan) - 1)]
+                outcome = plan[attempt] if attempt < len(plan) else plan[-1]
                 b_ms = int(r() * 30)
                 if kind == "smtp":
                     _, mx, ip, style = route
-                    pid = self.smtp.get()
-                    if outcome in "dx" and (outcome == "x" or r() < 0.4):
+                    pre = self.smtp.get()
+                    if outcome == "x" or (outcome == "d" and r() < 0.4):
                         c_ms = 30_000 + int(r() * 200)
                         td = t + b_ms + c_ms
-                        text = (f"postfix/smtp[{pid}]: {qid}: to=<{addr}>, relay=none, delay={_d(td - t_arr)}, "
-                                f"delays={_d(td - t_arr - b_ms - c_ms)}/{_d(b_ms)}/{_d(c_ms)}/0, dsn=4.4.1, "
-                                f"status=deferred (connect to {mx}[{ip}]:25: Connection timed out)")
-                        emit((td, "postfix/smtp", text))
-                        self.deliveries["deferred"] += 1
-                        if track is not None:
-                            track["deferred"] += 1
+                        emit((td, "postfix/smtp", f"{pre}{qid}: to=<{addr}>, relay=none, delay={_d(td - t_arr)}, "
+                              f"delays={_d(td - t_arr - b_ms - c_ms)}/{D[b_ms // 10]}/{_d(c_ms)}/0, dsn=4.4.1, "
+                              f"status=deferred (connect to {mx}[{ip}]:25: Connection timed out)"))
+                        status = "deferred"
                         deferred.append(rc)
-                        last = max(last, td)
-                        continue
-                    c_ms = 60 + int(r() * 900)
-                    x_ms = 50 + int(r() * (1500 if outcome == "s" else 400))
-                    td = t + b_ms + c_ms + x_ms
-                    if r() < 0.5:
-                        emit((td - x_ms, "postfix/smtp", f"postfix/smtp[{pid}]: "
-                              f"{'Trusted' if style != 'queued' else 'Untrusted'} TLS connection established "
-                              f"to {mx}[{ip}]:25: {_TLS_OUT}"))
-                    head = (f"postfix/smtp[{pid}]: {qid}: to=<{addr}>, relay={mx}[{ip}]:25, delay={_d(td - t_arr)}, "
-                            f"delays={_d(td - t_arr - b_ms - c_ms - x_ms)}/{_d(b_ms)}/{_d(c_ms)}/{_d(x_ms)}, ")
-                    if outcome == "s":
-                        if style == "gsmtp":
-                            resp = f"250 2.0.0 OK  {1_700_000_000 + td // 1000} {self._b64(12)}.{int(r() * 900)} - gsmtp"
-                        elif style == "ms":
-                            resp = f"250 2.6.0 <{mid}> [InternalId={int(r() * 1e13)}] Queued mail for delivery"
-                        else:
-                            resp = f"250 2.0.0 Ok: queued as {self._b64(10).replace('+', 'x').replace('/', 'y')}"
-                        text = f"{head}dsn=2.0.0, status=sent ({resp})"
-                        self.deliveries["sent"] += 1
-                        if track is not None:
-                            track["sent"] += 1
-                    elif outcome == "b":
-                        if r() < 0.75:
-                            text = (f"{head}dsn=5.1.1, status=bounced (host {mx}[{ip}] said: 550 5.1.1 <{addr}>: "
-                                    f"Recipient address rejected: User unknown (in reply to RCPT TO command))")
-                        else:
-                            text = (f"{head}dsn=5.7.1, status=bounced (host {mx}[{ip}] said: 550 5.7.1 "
-                                    f"Message rejected as spam (in reply to end of DATA command))")
-                        self.deliveries["bounced"] += 1
-                        if track is not None:
-                            track["bounced"] += 1
-                        notify = True
                     else:
-                        text = (f"{head}dsn=4.7.1, status=deferred (host {mx}[{ip}] said: 450 4.7.1 <{addr}>: "
-                                f"Recipient address rejected: Greylisted, see https://postgrey.example/ "
-                                f"(in reply to RCPT TO command))")
-                        self.deliveries["deferred"] += 1
-                        if track is not None:
-                            track["deferred"] += 1
-                        deferred.append(rc)
-                    emit((td, "postfix/smtp", text))
-                    last = max(last, td)
+                        c_ms = 60 + int(r() * 900)
+                        x_ms = 50 + int(r() * (1500 if outcome == "s" else 400))
+                        td = t + b_ms + c_ms + x_ms
+                        if r() < 0.5:
+                            emit((td - x_ms, "postfix/smtp", f"{pre}{'Untrusted' if style == 'queued' else 'Trusted'} "
+                                  f"TLS connection established to {mx}[{ip}]:25: {_TLS_OUT}"))
+                        head = (f"{pre}{qid}: to=<{addr}>, relay={mx}[{ip}]:25, delay={_d(td - t_arr)}, "
+                                f"delays={_d(td - t_arr - b_ms - c_ms - x_ms)}/{D[b_ms // 10]}/{D[c_ms // 10]}/"
+                                f"{D[x_ms // 10]}, ")
+                        if outcome == "s":
+                            if style == "queued":
+                                resp = f"250 2.0.0 Ok: queued as {self._b64(10).replace('+', 'x').replace('/', 'y')}"
+                            elif style == "gsmtp":
+                                resp = f"250 2.0.0 OK  {self.epoch + td // 1000} {self._b64(12)}.{int(r() * 900)} - gsmtp"
+                            else:
+                                resp = f"250 2.6.0 <{mid}> [InternalId={int(r() * 1e13)}] Queued mail for delivery"
+                            emit((td, "postfix/smtp", f"{head}dsn=2.0.0, status=sent ({resp})"))
+                            status = "sent"
+                        elif outcome == "b":
+                            if r() < 0.75:
+                                emit((td, "postfix/smtp", f"{head}dsn=5.1.1, status=bounced (host {mx}[{ip}] said: "
+                                      f"550 5.1.1 <{addr}>: Recipient address rejected: User unknown "
+                                      f"(in reply to RCPT TO command))"))
+                            else:
+                                emit((td, "postfix/smtp", f"{head}dsn=5.7.1, status=bounced (host {mx}[{ip}] said: "
+                                      f"550 5.7.1 Message rejected as spam (in reply to end of DATA command))"))
+                            status = "bounced"
+                            notify = True
+                        else:
+                            emit((td, "postfix/smtp", f"{head}dsn=4.7.1, status=deferred (host {mx}[{ip}] said: "
+                                  f"450 4.7.1 <{addr}>: Recipient address rejected: Greylisted, see "
+                                  f"https://postgrey.example/ (in reply to RCPT TO command))"))
+                            status = "deferred"
+                            deferred.append(rc)
                 else:  # local delivery: always succeeds
                     c_ms = int(r() * 20)
                     x_ms = 10 + int(r() * 250)
                     td = t + b_ms + c_ms + x_ms
                     delays = (f"delay={_d(td - t_arr)}, delays={_d(td - t_arr - b_ms - c_ms - x_ms)}/"
-                              f"{_d(b_ms)}/{_d(c_ms)}/{_d(x_ms)}, dsn=2.0.0, status=sent")
+                              f"{D[b_ms // 10]}/{D[c_ms // 10]}/{D[x_ms // 10]}, dsn=2.0.0, status=sent")
                     if kind == "lmtp":
                         sess = self._b64(22)
-                        emit((td - 2, "dovecot", f"dovecot: lmtp({addr})<{self._dovecot_pid()}><{sess}>: "
+                        emit((td - 2, "dovecot", f"dovecot: lmtp({addr})<{self._pid - int(r() * 40)}><{sess}>: "
                               f"msgid=<{mid}>: saved mail to INBOX"))
-                        text = (f"postfix/lmtp[{self.lmtp.get()}]: {qid}: to=<{addr}>, "
-                                f"relay={self.myhost}[private/dovecot-lmtp], {delays} (250 2.0.0 <{addr}> {sess} Saved)")
-                        prog = "postfix/lmtp"
+                        emit((td, "postfix/lmtp", f"{self.lmtp.get()}{qid}: to=<{addr}>, relay={self.lmtp_relay}, "
+                              f"{delays} (250 2.0.0 <{addr}> {sess} Saved)"))
                     elif kind == "virtual":
-                        text = (f"postfix/virtual[{self.virtual.get()}]: {qid}: to=<{addr}>, relay=virtual, "
-                                f"{delays} (delivered to maildir)")
-                        prog = "postfix/virtual"
+                        emit((td, "postfix/virtual", f"{self.virtual.get()}{qid}: to=<{addr}>, relay=virtual, "
+                              f"{delays} (delivered to maildir)"))
                     else:
                         _, to, orig = route
                         orig_s = f", orig_to=<{orig}>" if orig else ""
-                        text = (f"postfix/local[{self.local.get()}]: {qid}: to=<{to}>{orig_s}, relay=local, "
-                                f"{delays} (delivered to mailbox)")
-                        prog = "postfix/local"
-                    emit((td, prog, text))
-                    self.deliveries["sent"] += 1
-                    if track is not None:
-                        track["sent"] += 1
-                    last = max(last, td)
+                        emit((td, "postfix/local", f"{self.local.get()}{qid}: to=<{to}>{orig_s}, relay=local, "
+                              f"{delays} (delivered to mailbox)"))
+                    status = "sent"
+                counts[status] += 1
+                if track is not None:
+                    track[status] += 1
+                if td > last:
+                    last = td
             if not deferred:
                 break
             attempt += 1
@@ -669,13 +698,16 @@ class _Simulator:
             else:
                 backoff = 300_000 + int(r() * 1_500_000)
             t = last + backoff + int(r() * 60_000)
+            if t > self.t_end - 100_000:  # near the end of the window: retry early (a flush)
+                t = max(self.t_end - 100_000, last + 1000)
             if t - t_arr > QUEUE_LIFETIME_MS:
                 emit((t, "postfix/qmgr", f"{self.qmgr}{qid}: from=<{sender}>, status=expired, returned to sender"))
                 self.expired += 1
                 last = t
                 notify = True
                 break
-            emit((t, "postfix/qmgr", f"{self.qmgr}{qid}: from=<{sender}>, size={size}, nrcpt={nrcpt} (queue active)"))
+            emit((t, "postfix/qmgr", f"{self.qmgr}{qid}: from=<{sender}>, size={size}, nrcpt={len(rcpts)} "
+                  f"(queue active)"))
             pending = deferred
         t = last + 1 + int(r() * 60)
         if notify and sender:
@@ -689,14 +721,14 @@ class _Simulator:
         emit = self.events.append
         nq = self.qid()
         t += 5 + int(r() * 40)
-        emit((t, "postfix/cleanup", f"postfix/cleanup[{self.cleanup.get()}]: {nq}: "
+        emit((t, "postfix/cleanup", f"{self.cleanup.get()}{nq}: "
               f"message-id=<{self.stamp14(t)}.{nq}@{self.myhost}>"))
         t_arr = t
         nsize = 2400 + min(size, 4000) + int(r() * 800)
         t += 1 + int(r() * 8)
         emit((t, "postfix/qmgr", f"{self.qmgr}{nq}: from=<>, size={nsize}, nrcpt=1 (queue active)"))
         t += int(r() * 4)
-        emit((t, "postfix/bounce", f"postfix/bounce[{self.bounce.get()}]: {qid}: sender non-delivery "
+        emit((t, "postfix/bounce", f"{self.bounce.get()}{qid}: sender non-delivery "
               f"notification: {nq}"))
         self.origins["bounce"] += 1
         t_removed = t + 1 + int(r() * 8)
@@ -754,23 +786,22 @@ class _Simulator:
         self.identities["ip:" + ip] += 1
         t_arr = t
         x = r()
-        n = 1 if x < 0.85 else (2 if x < 0.95 else 3)
-        rcpts = []
-        for _ in range(n):
-            if r() < 0.03:
-                rc = (f"postmaster@{self.myhost}", ("local", f"root@{self.myhost}", f"postmaster@{self.myhost}"), "s")
-            else:
-                a = self.mailbox()
-                rc = (a, self.local_route(a), "s")
-            if all(rc[0] != o[0] for o in rcpts):
-                rcpts.append(rc)
+        if x < 0.85:
+            rcpts = [self.postmaster_rcpt if r() < 0.03 else self.mailbox_rcpts[_pick_cum(self._mailbox_cum, r())]]
+        else:
+            rcpts = []
+            for _ in range(2 if x < 0.95 else 3):
+                rc = self.postmaster_rcpt if r() < 0.03 else self.mailbox_rcpts[_pick_cum(self._mailbox_cum, r())]
+                if rc not in rcpts:
+                    rcpts.append(rc)
         x = r()
         sender = "" if x < 0.02 else (f"{_SENDER_LOCALS[int(r() * len(_SENDER_LOCALS))]}@{sdom}" if x < 0.7
                                       else f"{_FIRST_NAMES[int(r() * len(_FIRST_NAMES))]}@{sdom}")
-        mid = f"{self._hex(8)}.{self._hex(4)}@{sdom}"
+        h = "%024x" % self.getrandbits(96)
+        mid = f"{h[:16]}.{h[16:]}@{sdom}"
         size = 1500 + int(r() ** 3 * 250_000)
         t += 40 + int(r() * 200)
-        emit((t, "postfix/cleanup", f"postfix/cleanup[{self.cleanup.get()}]: {qid}: message-id=<{mid}>"))
+        emit((t, "postfix/cleanup", f"{self.cleanup.get()}{qid}: message-id=<{mid}>"))
         scan = 120 + int(r() * 1200)
         t += scan
         am = self.amavis[int(r() * 2)]
@@ -813,10 +844,11 @@ class _Simulator:
             if hook:
                 hook(t, ip)
             t_arr = t
-            mid = f"{self._hex(4)}-{self._hex(2)}-{self._hex(2)}-{self._hex(2)}-{self._hex(6)}@{dom}"
+            h = "%032x" % self.getrandbits(128)
+            mid = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}@{dom}"
             size = 900 + int(r() ** 3 * 400_000)
             t += 80 + int(r() * 300) + 40 * len(rcpts)
-            emit((t, "postfix/cleanup", f"postfix/cleanup[{self.cleanup.get()}]: {qid}: message-id=<{mid}>"))
+            emit((t, "postfix/cleanup", f"{self.cleanup.get()}{qid}: message-id=<{mid}>"))
             t += 5 + int(r() * 60)
             emit((t, "opendkim", f"opendkim[{self.opendkim}]: {qid}: DKIM-Signature field added (s=default, d={dom})"))
             t += 3 + int(r() * 40)
@@ -871,13 +903,13 @@ class _Simulator:
         emit((t, "postfix/pickup", f"{self.pickup()}{qid}: uid={uid} from=<site{uid}>"))
         self.origins["local"] += 1
         self.identities[f"uid:{uid}"] += 1
-        cpid = self.cleanup.get()
+        cleanup = self.cleanup.get()
         t += 3 + int(r() * 40)
-        emit((t, "postfix/cleanup", f"postfix/cleanup[{cpid}]: {qid}: warning: header X-PHP-Originating-Script: "
+        emit((t, "postfix/cleanup", f"{cleanup}{qid}: warning: header X-PHP-Originating-Script: "
               f"{uid}:{script} from local; from=<{sender}> to=<{rcpts[0][0]}>"))
         t += int(r() * 5)
         mid = f"{self._hex(16)}@www.{dom}"
-        emit((t, "postfix/cleanup", f"postfix/cleanup[{cpid}]: {qid}: message-id=<{mid}>"))
+        emit((t, "postfix/cleanup", f"{cleanup}{qid}: message-id=<{mid}>"))
         t_arr = t
         size = 1200 + int(r() ** 2 * 30_000)
         t += 5 + int(r() * 50)
@@ -890,9 +922,7 @@ class _Simulator:
         dom, owner, scripts = self.sites[uid]
         script = scripts[int(r() * len(scripts))]
         if script in ("contact-form.php", "booking-notify.php") or r() < 0.3:
-            rc = (owner, self.local_route(owner) if owner.endswith(dom) else self.external_rcpt()[1], "s")
-            if not owner.endswith(dom):
-                rc = (owner, ("smtp",) + self.dest[[d[0] for d in self.dest].index(owner.split("@")[1])][1:], "s")
+            rc = (owner, self.route_to(owner), "s")  # a form mails the site owner
         else:
             a, route = self.external_rcpt()
             rc = (a, route, self._outbound_plan())
@@ -907,7 +937,7 @@ class _Simulator:
         self.origins["local"] += 1
         self.identities["uid:0"] += 1
         t += 3 + int(r() * 30)
-        emit((t, "postfix/cleanup", f"postfix/cleanup[{self.cleanup.get()}]: {qid}: "
+        emit((t, "postfix/cleanup", f"{self.cleanup.get()}{qid}: "
               f"message-id=<{self.stamp14(t)}.{qid}@{self.myhost}>"))
         t_arr = t
         size = (6000 + int(r() * 9000)) if job == "logwatch" else (700 + int(r() * 400))
@@ -1054,8 +1084,9 @@ class _Simulator:
         t = self._postscreen_pass(t, ip)
         self._lost_after(t, ip, "CONNECT")
 
-    def auth_fail_session(self, t: int, svc: str, ip: str, attempts: list, quit_: bool) -> int:
-        """A client failing SMTP AUTH ``len(attempts)`` times; attempts are (method, username|None)."""
+    def auth_fail_session(self, t: int, svc: str, ip: str, attempts: list, quit_: bool) -> list[int]:
+        """A client failing SMTP AUTH ``len(attempts)`` times; attempts are (method, username|None).
+        Returns the times of the failure lines."""
         r = self.rng.random
         emit = self.events.append
         proc, prog, pre = self._open(t, f"{svc}/smtpd", "unknown", ip)
@@ -1063,6 +1094,7 @@ class _Simulator:
         if tls:
             t += 60 + int(r() * 250)
             emit((t, prog, f"{pre}Anonymous TLS connection established from unknown[{ip}]: {_TLS_IN}"))
+        times = []
         for method, user in attempts:
             t += 1500 + int(r() * 2500)
             if user is None:
@@ -1073,6 +1105,7 @@ class _Simulator:
                 reason = f"authentication failure, sasl_username={user}"
             emit((t, prog, f"{pre}warning: unknown[{ip}]: SASL {method} authentication failed: {reason}"))
             self.auth_failures += 1
+            times.append(t)
         k = len(attempts)
         ehlo = (("ehlo", 2, 2), ("starttls", 1, 1)) if tls else (("ehlo", 1, 1),)
         t += 20 + int(r() * 800)
@@ -1083,7 +1116,7 @@ class _Simulator:
             parts = ehlo + (("auth", 0, k),)
         emit((t, prog, f"{pre}disconnect from unknown[{ip}] {_counters(parts)}"))
         proc[0] = t
-        return t
+        return times
 
     def auth_bot(self, t: int) -> None:
         r = self.rng.random
@@ -1112,9 +1145,6 @@ class _Simulator:
         else:
             tail = f"Disconnected: Logged out top=0/0, retr={int(r() * 5)}/{int(r() * 90_000)}, del=0/0, size={int(r() * 2_000_000)}"
         self.events.append((t2, "dovecot", f"dovecot: {proto}({user})<{mpid}><{sess}>: {tail}"))
-
-    def _dovecot_pid(self) -> int:
-        return self._pid - int(self.rng.random() * 40)
 
     def _anvil(self, h: int) -> None:
         """postfix/anvil statistics for every 10-minute window that ended in hour ``h``."""
@@ -1154,19 +1184,25 @@ class _Simulator:
     def _plan_incidents(self) -> None:
         """Plant the four incidents on the first day, each only if its window fits."""
         ir = self.irng.random
-        midnight = -(self.start.hour * _HOUR) + self.t0 - (self.start.minute * _MINUTE + self.start.second * 1000) \
-            if False else (self.floor.replace(hour=0) - self.floor).total_seconds() * 1000
-        day0 = int(midnight) if self.start.hour == 0 and self.start.minute == 0 else int(midnight) + 86_400_000
+        first_midnight = -(self.floor.hour * _HOUR)  # midnight of the start date, ms from floor
 
-        def fits(a: int, b: int) -> bool:
-            return self.t0 <= a and b <= self.last_start
+        def window(h_from: float, h_to: float) -> tuple[int, int] | None:
+            """The first day's [h_from, h_to) window (hours after midnight) that lies inside
+            the generated span, or None."""
+            for day in range(0, 2):
+                a = first_midnight + day * 86_400_000 + int(h_from * _HOUR)
+                b = first_midnight + day * 86_400_000 + int(h_to * _HOUR)
+                if a >= self.t0:
+                    return (a, b) if b <= self.last_start else None
+            return None
 
         def at(t: int, fn, args=()) -> None:
             self._sched.setdefault(t // _HOUR, []).append((t, fn, args))
 
         # 1. compromised SASL account: 13:00-15:00, ~600 messages from ~45 botnet IPs
-        ws, we = day0 + 13 * _HOUR, day0 + 15 * _HOUR
-        if fits(ws, we):
+        win = window(13, 15)
+        if win:
+            ws, we = win
             st = {"start": ws, "end": we, "day": (self.floor + timedelta(milliseconds=ws)).date(),
                   "messages": 0, "ips": set(), "day_total": 0, "recipients": 0, "domains": set(),
                   "status": Counter({"sent": 0, "deferred": 0, "bounced": 0})}
@@ -1182,12 +1218,11 @@ class _Simulator:
                 left -= k
                 t = ws + 60_000 + int(ir() * (we - ws - 4 * _MINUTE))
                 at(t, self.compromised_session, (name, ip, k))
-        else:
-            self._inc_state["sasl"] = None
 
         # 2. PHP script burst: uid 1017, 20:10-21:10, ~400 messages
-        ws, we = day0 + 20 * _HOUR + 10 * _MINUTE, day0 + 21 * _HOUR + 10 * _MINUTE
-        if fits(ws, we):
+        win = window(20 + 10 / 60, 21 + 10 / 60)
+        if win:
+            ws, we = win
             self._inc_state["php"] = {"start": ws, "end": we, "messages": 0, "recipients": 0,
                                       "domains": set(), "status": Counter({"sent": 0, "deferred": 0, "bounced": 0})}
             for i in range(400):
@@ -1196,20 +1231,21 @@ class _Simulator:
                 at(t, self.php_burst_message)
 
         # 3. relay-denied spike from the shop's web app on localhost: 10:00-11:00
-        ws, we = day0 + 10 * _HOUR, day0 + 11 * _HOUR
-        if fits(ws, we):
+        win = window(10, 11)
+        if win:
+            ws, we = win
             self._inc_state["relay"] = {"start": ws, "end": we, "local": 0, "internet": 0}
             n = 0
             while n < 300:
-                k = 1 + int(ir() * 5)
-                k = min(k, 300 - n) if n + k > 300 and ir() < 0.5 else k
+                k = min(1 + int(ir() * 5), 300 - n)
                 n += k
                 t = ws + 2 * _MINUTE + int(ir() * (we - ws - 6 * _MINUTE))
                 at(t, self.localhost_relay, (k,))
 
         # 4. SMTP AUTH brute force from 203.0.113.66: 02:00-~05:50, later success at 19:30
-        ws = day0 + 2 * _HOUR
-        if fits(ws, day0 + 20 * _HOUR):
+        win = window(2, 20)
+        if win:
+            ws, day0 = win[0], win[0] - 2 * _HOUR
             self._inc_state["brute"] = {"ip": "203.0.113.66", "failures": 0, "users": set(),
                                         "first": None, "last": None, "after": 0, "success_at": None}
             t = ws + int(ir() * 60_000)
@@ -1291,19 +1327,12 @@ class _Simulator:
 
     def brute_session(self, t: int, svc: str, attempts: list) -> None:
         st = self._inc_state["brute"]
-        before = self.auth_failures
-        end = self.auth_fail_session(t, svc, st["ip"], attempts, quit_=self.irng.random() < 0.3)
-        st["failures"] += self.auth_failures - before
+        failure_times = self.auth_fail_session(t, svc, st["ip"], attempts, quit_=self.irng.random() < 0.3)
+        st["failures"] += len(failure_times)
         st["users"].update(u for _, u in attempts if u is not None)
-        st["first"] = t if st["first"] is None else st["first"]
-        st["last"] = end  # upper bound; exact last failure tracked below
-        st["last_failure"] = self._last_failure_time(end)
-
-    def _last_failure_time(self, end: int) -> int:
-        for t, _, text in reversed(self.events):
-            if "authentication failed" in text and "[203.0.113.66]" in text:
-                return t
-        return end
+        if st["first"] is None:
+            st["first"] = failure_times[0]
+        st["last"] = failure_times[-1]
 
     def brute_success(self, t: int) -> None:
         st = self._inc_state["brute"]
@@ -1347,7 +1376,7 @@ class _Simulator:
         st = self._inc_state.get("brute")
         inc["brute_force"] = None if st is None else {
             "client_ip": st["ip"], "failures": st["failures"], "usernames": len(st["users"]),
-            "start": self.iso(st["first"]), "end": self.iso(st["last_failure"]),
+            "start": self.iso(st["first"]), "end": self.iso(st["last"]),
             "succeeded_later_as": "office@shop-anna.example", "success_at": self.iso(st["success_at"]),
             "messages_after": st["after"],
         }

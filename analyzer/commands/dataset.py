@@ -1,0 +1,132 @@
+"""Commands that fill and describe the dataset: `ingest`, `parse`, `status`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated, Optional
+
+import typer
+
+from .. import api
+from ..options import DATA, TZ, YEAR, console, err
+
+
+def ingest(
+    paths: Annotated[list[str], typer.Argument(
+        help="Log files, globs, directories (their files) or - for stdin. .gz, .bz2 and "
+             ".xz are read transparently; rotated series (maillog.2.gz, maillog.1, "
+             "maillog) are read oldest first.", show_default=False)],
+    data: DATA = None,
+    tz: TZ = None,
+    year: YEAR = None,
+    local_ip: Annotated[Optional[list[str]], typer.Option(
+        "--local-ip", help="An address of this server: its clients count as local "
+                           "(like loopback) in `rejects.local_client`. Repeatable.")] = None,
+    wait: Annotated[float, typer.Option(
+        help="Seconds to wait when another ingest holds the dataset lock (0: exit at once "
+             "with status 75).")] = 0.0,
+) -> None:
+    """Read log lines into the dataset. Incremental: a re-run reads only new lines and
+    follows rotation; safe to kill at any moment and re-run."""
+    progress = _progress_bar() if sys.stderr.isatty() else None
+    try:
+        summary = api.ingest(paths, data=data, tz=tz, year=year, local_ips=local_ip or (),
+                             wait=wait, progress=progress.update if progress else None)
+    finally:
+        if progress:
+            progress.close()
+    for warning in summary.warnings:
+        err.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    for src in summary.sources:
+        if src.status not in ("new", "resumed"):
+            err.print(f"{src.path}: {src.status}", highlight=False)
+    beside = ", ".join(f"{p} {n:,}" for p, n in sorted(
+        summary.programs_beside_mta.items(), key=lambda kv: -kv[1])[:5])
+    err.print(
+        f"ingest: {summary.lines:,} lines read, {summary.events:,} MTA events, "
+        f"{summary.messages:,} messages, {summary.unparsed:,} unparsed"
+        + (f", {summary.beside_mta:,} beside the MTA ({beside})" if beside else "")
+        + f" in {summary.seconds:.2f} s", highlight=False)
+
+
+def parse(
+    path: Annotated[str, typer.Argument(help="A log file, or - for stdin.")] = "-",
+    tz: TZ = None,
+    year: YEAR = None,
+) -> None:
+    """Print one JSON object per input line: its header, `event`, `pattern` and the
+    canonical fields it carries. Unparsed lines come with their raw text: this is the
+    tool for "why did my line not parse"."""
+    from .sources import describe, read_batches
+
+    src = describe(path)
+    reference = None
+    if not src.is_stdin:
+        from datetime import datetime
+
+        from .envelope import parse_zone
+
+        reference = datetime.fromtimestamp(src.mtime, parse_zone(tz)).date()
+    lines = (line for batch in read_batches(src, partial_tail=True) for line in batch.lines())
+    out = sys.stdout
+    for event in api.parse_lines(lines, tz=tz, year=year, reference=reference):
+        out.write(json.dumps(event, ensure_ascii=False) + "\n")
+    for warning in src.warnings:
+        err.print(f"[yellow]warning:[/] {warning}", highlight=False)
+
+
+def status(
+    data: DATA = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON.")] = False,
+) -> None:
+    """Show the dataset: tables with row counts and time range, sources with their
+    checkpoints, open messages, unparsed lines, programs beside the MTA."""
+    info = api.status(data)
+    if as_json:
+        print(json.dumps(info, indent=2))
+        return
+    from rich.table import Table
+
+    t = Table(title=f"dataset {info['data']} (commit {info['commit']})")
+    for col in ("table", "rows", "first (UTC)", "last (UTC)"):
+        t.add_column(col, justify="right" if col == "rows" else "left")
+    for name, tbl in info["tables"].items():
+        t.add_row(name, f"{tbl['rows']:,}", tbl["first"] or "", tbl["last"] or "")
+    console.print(t)
+    console.print(f"open messages (carried to the next run): {info['open_messages']:,}; "
+                  f"open SMTP sessions: {info['open_sessions']:,}; "
+                  f"unparsed lines: {info['unparsed']:,}", highlight=False)
+    s = Table(title="sources")
+    for col in ("path", "read (bytes)", "size", "last line (UTC)"):
+        s.add_column(col)
+    for src in info["sources"]:
+        s.add_row(src["path"], f"{src['offset']:,}", f"{src['size']:,}", src["last_line"] or "")
+    console.print(s)
+    if info["beside_mta"]:
+        console.print("lines of programs beside the MTA: " + ", ".join(
+            f"{p} {n:,}" for p, n in sorted(info["beside_mta"].items(), key=lambda kv: -kv[1])),
+            highlight=False)
+
+
+class _progress_bar:
+    """A rich progress bar on stderr, fed (path, bytes done, bytes total) per batch."""
+
+    def __init__(self):
+        from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn,
+                                   TimeRemainingColumn, TransferSpeedColumn)
+
+        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                            TransferSpeedColumn(), TimeRemainingColumn(), console=err,
+                            transient=True)
+        self.bar.start()
+        self.tasks: dict[str, int] = {}
+
+    def update(self, path: str, done: int, total: int) -> None:
+        task = self.tasks.get(path)
+        if task is None:
+            task = self.tasks[path] = self.bar.add_task(path, total=total or None)
+        self.bar.update(task, completed=done)
+
+    def close(self) -> None:
+        self.bar.stop()
