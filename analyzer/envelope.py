@@ -55,6 +55,7 @@ class Clock:
         self._ref_year = self.reference.year
         self._ref_limit = (13, 0) if limit.year > self._ref_year else (limit.month, limit.day)
         self._cache: dict[str, int] = {}
+        self._hours: dict[tuple[int, int, int, int], int] = {}
 
     def bsd(self, text: str) -> int:
         micros = self._cache.get(text)
@@ -66,11 +67,15 @@ class Clock:
 
     def _bsd(self, text: str) -> int:
         month = MONTHS.get(text[:3])
-        if month is None:
+        try:
+            if len(text) != 15:  # `Mar 7 02:09:33`: an unpadded day
+                text = f"{text[:3]} {int(text[4:-9]):2d} {text[-8:]}"
+            day, hour = int(text[4:6]), int(text[7:9])
+            seconds = int(text[10:12]) * 60 + int(text[13:15])
+        except ValueError:
+            raise BadTimestamp(text) from None
+        if month is None or not 0 <= seconds < 3600:
             raise BadTimestamp(text)
-        if len(text) != 15:  # `Mar 7 02:09:33`: an unpadded day
-            text = f"{text[:3]} {int(text[4:-9]):2d} {text[-8:]}"
-        day = int(text[4:6])
         if self.year is not None:
             if self._last_month - month >= 6:  # Dec -> Jan; tolerates slightly unordered lines
                 self.year += 1
@@ -81,12 +86,15 @@ class Clock:
             year = self._ref_year
             if (month, day) > self._ref_limit:
                 year -= 1
-        try:
-            local = datetime(year, month, day, int(text[7:9]), int(text[10:12]),
-                             int(text[13:15]), tzinfo=self.tz)
-        except ValueError as e:
-            raise BadTimestamp(text) from e
-        return to_micros(local)
+        key = (year, month, day, hour)
+        base = self._hours.get(key)
+        if base is None:  # the zone's offset is looked up once per hour of log
+            try:
+                base = to_micros(datetime(year, month, day, hour, tzinfo=self.tz))
+            except ValueError:
+                raise BadTimestamp(text) from None
+            self._hours[key] = base
+        return base + seconds * 1_000_000
 
     def iso(self, text: str) -> int:
         try:

@@ -36,6 +36,10 @@ class Pattern:
     samples: dict[str, dict]  # full log line -> fields it must yield (a subset)
     daemons: tuple[str, ...] | None = None  # last component of the program; None = any
     fixed: dict[str, object] = field(default_factory=dict)
+    # A fallback is a broad catch (e.g. any `warning:`) tried, in declaration order, only
+    # after every specific pattern failed. Specific patterns of one program never match
+    # the same line (a test checks it), so the parser may try them in any order.
+    fallback: bool = False
 
     def __post_init__(self):
         if self.event not in EVENTS:

@@ -143,7 +143,7 @@ PATTERNS = (
         r"(?:non-SMTP command|Illegal address syntax|numeric hostname|"
         r"[\w.-]+: address not listed for hostname|TLS library problem|dnsblog reply timeout|"
         r"\S+\[\S+\]: SASL \S+ authentication aborted|connect to \S+: |"
-        r"\S+: RBL lookup error|Connection concurrency limit|Connection rate limit).*)",
+        r"\S+: RBL lookup error).*)",
         {"Nov 26 10:00:00 mx1 postfix/smtpd[9]: warning: hostname x.example does not resolve to address 192.0.2.4":
              {"client_ip": "192.0.2.4"}},
         daemons=SMTPD,
@@ -157,8 +157,7 @@ PATTERNS = (
         r"Server certificate not|certificate verification failed|"
         r"(?:Dis)?connected to \S+ |host \S+ said: |\S+: enabling PIX workarounds|"
         r"\S+: lost connection with |\S+: conversation with |\S+: host \S+ (?:said|refused)|"
-        r"\S+: Cannot start TLS|\S+: TLS is required|\S+: replace: |\S+: redirect: |"
-        r"\S+: hold: |\S+: prepend: |\S+: passing <).*",
+        r"\S+: Cannot start TLS|\S+: TLS is required|\S+: passing <).*",
         {"Nov 26 10:00:00 mx1 postfix/smtp[9]: Trusted TLS connection established to mx.example.org[192.0.2.5]:25: "
          "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)": {}},
     ),
@@ -182,6 +181,7 @@ PATTERNS = (
          "Envelope-from: foo@example.com": {}},
         # policy servers started by Postfix's spawn(8): separate programs under postfix/
         daemons=("policy-spf", "policyd-spf", "postfwd", "postgrey", "policyd-weight", "policyd"),
+        fallback=True,
     ),
     # --- postscreen ---------------------------------------------------------------------
     Pattern(
@@ -217,6 +217,7 @@ PATTERNS = (
         {"Nov 26 10:00:00 mx1 postfix/postscreen[1]: cache btree:/var/lib/postfix/psc_cache full cleanup: "
          "retained=12 dropped=3 entries": {}},
         daemons=("postscreen",),
+        fallback=True,
     ),
     Pattern(
         "dnsblog_listed", "other", r"addr (?P<client_ip>\S+) listed by domain \S+ as \S+$",
@@ -265,11 +266,12 @@ PATTERNS = (
     ),
     Pattern(
         "cleanup_header_warning", "other",
-        rf"{QID}: (?:milter-header-|milter-body-)?(?:warning|info|hold|replace|redirect|prepend|filter|bcc|discard): (?:header|body|content) .*$",
+        rf"{QID}: (?:milter-header-|milter-body-)?(?:warning|info|hold|replace|redirect|prepend|filter|bcc): (?:header|body|content) .*$",
         {"Nov 26 10:00:00 mx1 postfix/cleanup[31]: D8B07E3DB6: warning: header Subject: hello from "
          "o1.outbound.example[167.89.17.173]; from=<a@b> to=<c@d> proto=ESMTP helo=<o1>":
              {"queue_id": "D8B07E3DB6"}},
         daemons=("cleanup",),
+        fallback=True,
     ),
     # --- qmgr --------------------------------------------------------------------------
     Pattern(
@@ -299,6 +301,7 @@ PATTERNS = (
         r"|warning: (?!.*SASL).*|(?:statistics|QMGR_\w+): .*)$",
         {"Nov 26 10:00:00 mx1 postfix/qmgr[20]: 4F2A11C0E8: skipped, still being delivered": {}},
         daemons=("qmgr",),
+        fallback=True,
     ),
     # --- delivery agents ---------------------------------------------------------------
     Pattern(
@@ -344,5 +347,6 @@ PATTERNS = (
         r"(?:warning|fatal|error|panic): (?!.*(?:SASL|authentication)).*)$",
         {"Oct 26 18:13:50 mx1 postfix/anvil[7]: statistics: max connection rate 1/60s for (smtpd:61.238.241.86) "
          "at Oct 26 18:13:50": {}},
+        fallback=True,
     ),
 )
