@@ -140,7 +140,7 @@ PATTERNS = (
     Pattern(
         "smtpd_warning", "other",
         r"warning: (?:hostname \S+ does not resolve to address (?P<client_ip>[0-9A-Fa-f.:]*[0-9A-Fa-f])(?::.*)?|"
-        r"(?:non-SMTP command|Illegal address syntax|numeric hostname|"
+        r"(?:numeric hostname|"
         r"[\w.-]+: address not listed for hostname|TLS library problem|dnsblog reply timeout|"
         r"\S+\[\S+\]: SASL \S+ authentication aborted|connect to \S+: |"
         r"\S+: RBL lookup error).*)",
@@ -152,8 +152,8 @@ PATTERNS = (
         "tls_and_transport", "other",
         r"(?:(?:(?:Anonymous|Trusted|Untrusted|Verified) )?TLS connection established (?:from|to) |"
         r"(?:\S+: )?SASL (?:\[CACHED\] )?authentication failed; (?:server|cannot authenticate)|"
-        r"SSL_(?:accept|connect) error (?:from|to) |setting up TLS connection |"
-        r"discarding EHLO keywords|NOQUEUE: filter: |\S+: filter: |proxy-(?:accept|reject): |"
+        r"SSL_connect error to |setting up TLS connection |"
+        r"discarding EHLO keywords|proxy-(?:accept|reject): |"
         r"Server certificate not|certificate verification failed|"
         r"(?:Dis)?connected to \S+ |host \S+ said: |\S+: enabling PIX workarounds|"
         r"\S+: lost connection with |\S+: conversation with |\S+: host \S+ (?:said|refused)|"
