@@ -20,7 +20,8 @@ from .events import LineParser
 from .sources import Source, expand, read_batches
 from .store import Dataset
 
-COMMIT_LINES = 2_000_000
+# Lines between commits; a crash loses at most this much work (env: tests use small values).
+COMMIT_LINES = int(os.environ.get("ANALYZER_COMMIT_LINES", "2000000"))
 UNPARSED_TEXT_LIMIT = 8192
 _DAY_US = 86_400_000_000
 

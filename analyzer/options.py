@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # messages are never hard-wrapped: they get grepped
 
 DATA = Annotated[Optional[str], typer.Option(
     "--data", envvar="ANALYZER_DATA", show_default="~/.local/share/analyzer",

@@ -58,14 +58,14 @@ def parse(
     """Print one JSON object per input line: its header, `event`, `pattern` and the
     canonical fields it carries. Unparsed lines come with their raw text: this is the
     tool for "why did my line not parse"."""
-    from .sources import describe, read_batches
+    from ..sources import describe, read_batches
 
     src = describe(path)
     reference = None
     if not src.is_stdin:
         from datetime import datetime
 
-        from .envelope import parse_zone
+        from ..envelope import parse_zone
 
         reference = datetime.fromtimestamp(src.mtime, parse_zone(tz)).date()
     lines = (line for batch in read_batches(src, partial_tail=True) for line in batch.lines())
