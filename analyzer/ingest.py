@@ -15,13 +15,15 @@ from datetime import datetime
 from typing import Callable, Iterable
 
 from .correlate import Correlator
-from .envelope import Clock, parse_zone
+from .envelope import MONTHS, Clock, parse_zone
 from .events import LineParser
-from .sources import Source, expand, read_batches
+from .sources import Batch, Source, expand, read_batches
 from .store import Dataset
+from .workers import OrderedPool, default_workers
 
 # Lines between commits; a crash loses at most this much work (env: tests use small values).
 COMMIT_LINES = int(os.environ.get("ANALYZER_COMMIT_LINES", "2000000"))
+PARALLEL_BYTES = 8 << 20  # below this, worker processes cost more than they save
 UNPARSED_TEXT_LIMIT = 8192
 _DAY_US = 86_400_000_000
 
@@ -64,17 +66,23 @@ def ingest(paths: Iterable[str], data_dir: str, tz: str | None = None, year: int
         state = ds.state()
         ds.remove_uncommitted(state["commit"])
         ds.ensure_tables()
-        run = _Run(ds, state, frozenset(local_ips), summary)
-        for src in sources:
-            run.read(src, zone, year, progress)
-        run.commit()
+        small = sum(s.size for s in sources if not s.is_stdin) < PARALLEL_BYTES and \
+            not any(s.is_stdin for s in sources)
+        run = _Run(ds, state, frozenset(local_ips), summary, 0 if small else default_workers())
+        try:
+            for src in sources:
+                run.read(src, zone, year, progress)
+            run.commit()
+        finally:
+            run.pool.close()
     summary.programs_beside_mta = dict(run.beside_total)
     summary.seconds = time.monotonic() - started
     return summary
 
 
 class _Run:
-    def __init__(self, ds: Dataset, state: dict, local_ips: frozenset[str], summary: IngestSummary):
+    def __init__(self, ds: Dataset, state: dict, local_ips: frozenset[str], summary: IngestSummary,
+                 workers: int):
         self.ds = ds
         self.state = state
         self.summary = summary
@@ -84,6 +92,7 @@ class _Run:
         self.beside: Counter = Counter()  # since the last commit
         self.beside_total: Counter = Counter()  # this run
         self.since_commit = 0
+        self.pool = OrderedPool(workers)
 
     def read(self, src: Source, zone, year: int | None, progress: Progress | None) -> None:
         report = SourceReport(src.path, "new")
@@ -94,60 +103,49 @@ class _Run:
             return
         reference = (datetime.fromtimestamp(src.mtime, zone).date() if not src.is_stdin
                      else datetime.now(zone).date())
-        clock = Clock(zone, reference=reference, year=year)
-        if checkpoint and checkpoint.get("year") is not None and year is not None:
-            clock.year, clock._last_month = checkpoint["year"], checkpoint["last_month"]
+        explicit_year = checkpoint.get("year") if checkpoint and year is not None else year
+        last_month = checkpoint.get("last_month", 0) if checkpoint and year is not None else 0
         last_ts = checkpoint.get("last_ts") if checkpoint else None
-        parse = LineParser(clock).parse
+        fallback_day = int(src.mtime * 1_000_000) // _DAY_US
+        total = src.size if src.compression is None else 0
+
+        def jobs():
+            nonlocal explicit_year, last_month
+            for batch in read_batches(src, start):
+                job = _Job(batch.data, batch.offset, batch.end, src.path, zone, reference,
+                           explicit_year, last_month)
+                if explicit_year is not None:  # follow Dec -> Jan across batch boundaries
+                    explicit_year, last_month = _advance_year(batch.data, explicit_year, last_month)
+                yield job
+
         feed = self.correlator.feed
         add = self.writer.add
-        programs, beside = self.programs, self.beside
-        n = n_unparsed = n_beside = 0
-        total = src.size if src.compression is None else 0
-        for batch in read_batches(src, start):
-            offsets = None
-            for i, line in enumerate(batch.lines()):
-                if not line:
-                    continue
-                event = parse(line)
-                kind = event["event"]
-                program = event["program"]
-                if program is not None:
-                    programs[program] += 1
-                    last_ts = event["ts"]
-                if kind == "unparsed":
-                    if offsets is None:
-                        offsets = batch.line_offsets()
-                    offset, length = offsets[i]
-                    add("unparsed", {
-                        "ts": event["ts"], "host": event["host"], "program": program,
-                        "source": src.path, "offset": offset, "reason": event["reason"],
-                        "line": line[:UNPARSED_TEXT_LIMIT], "line_length": length,
-                        "_day": _day_of(last_ts, src),
-                    })
-                    n_unparsed += 1
-                elif event["family"] is None:
-                    beside[program] += 1
-                    n_beside += 1
-                else:
-                    feed(event)
-                n += 1
-            report.lines += n
-            self.summary.lines += n
-            self.summary.unparsed += n_unparsed
-            self.summary.beside_mta += n_beside
-            self.summary.events += n - n_unparsed - n_beside
-            n = n_unparsed = n_beside = 0
+        for result in self.pool.map(parse_batch, jobs()):
+            for event in result.events:
+                feed(event)
+            for row in result.unparsed:
+                if row["_day"] is None:  # no dated line before it in this batch
+                    row["_day"] = last_ts // _DAY_US if last_ts is not None else fallback_day
+                add("unparsed", row)
+            if result.last_ts is not None:
+                last_ts = result.last_ts
+            self.programs.update(result.programs)
+            self.beside.update(result.beside)
+            report.lines += result.lines
+            self.summary.lines += result.lines
+            self.summary.unparsed += len(result.unparsed)
+            self.summary.beside_mta += result.beside_lines
+            self.summary.events += result.lines - len(result.unparsed) - result.beside_lines
             if src.fingerprint:
                 self.state["sources"][src.fingerprint] = {
-                    "path": src.path, "offset": batch.end, "size": src.size,
+                    "path": src.path, "offset": result.end, "size": src.size,
                     "mtime": src.mtime, "dev": src.dev, "inode": src.inode,
-                    "compressed": src.compression, "year": clock.year,
-                    "last_month": clock._last_month, "last_ts": last_ts,
+                    "compressed": src.compression, "year": result.year,
+                    "last_month": result.last_month, "last_ts": last_ts,
                 }
-            self.since_commit += n
+            self.since_commit += result.lines
             if progress:
-                progress(src.path, batch.end if total else 0, total)
+                progress(src.path, result.end if total else 0, total)
             if self.since_commit >= COMMIT_LINES:
                 self.commit()
         self.summary.warnings.extend(src.warnings)
@@ -195,8 +193,94 @@ def _resume_offset(src: Source, checkpoint: dict | None, report: SourceReport) -
     return checkpoint["offset"]
 
 
-def _day_of(ts: int | None, src: Source) -> int:
-    """Partition day for a line without a usable timestamp: that of the line before it."""
-    if ts is not None:
-        return ts // _DAY_US
-    return int(src.mtime * 1_000_000) // _DAY_US
+@dataclass
+class _Job:
+    data: bytes
+    offset: int
+    end: int
+    path: str
+    zone: object
+    reference: object
+    year: int | None  # explicit year at the start of this batch, else None
+    last_month: int
+
+
+@dataclass
+class _BatchResult:
+    events: list  # modelled and `other` MTA events, in line order
+    unparsed: list  # rows for the `unparsed` table
+    programs: Counter
+    beside: Counter
+    lines: int
+    beside_lines: int
+    last_ts: int | None
+    end: int
+    year: int | None
+    last_month: int
+
+
+_parsers: dict = {}
+
+
+def parse_batch(job: _Job) -> _BatchResult:
+    """Parse one batch of lines (runs in a worker process): events for the correlator,
+    unparsed rows, and per-program counts. The correlator does not need `other` events of
+    programs beside the MTA; they are only counted."""
+    key = (job.zone, job.reference, job.year is None)
+    parser = _parsers.get(key)
+    if parser is None:
+        parser = _parsers[key] = LineParser(Clock(job.zone, reference=job.reference, year=job.year))
+    clock = parser.clock
+    if job.year is not None:
+        clock.year, clock._last_month = job.year, job.last_month
+    parse = parser.parse
+    events, unparsed = [], []
+    programs, beside = Counter(), Counter()
+    lines = beside_lines = 0
+    last_ts = None
+    offsets = None
+    batch = Batch(job.offset, job.data, job.end)
+    for i, line in enumerate(batch.lines()):
+        if not line:
+            continue
+        lines += 1
+        event = parse(line)
+        program = event["program"]
+        if program is not None:
+            programs[program] += 1
+            last_ts = event["ts"]
+        if event["event"] == "unparsed":
+            if offsets is None:
+                offsets = batch.line_offsets()
+            offset, length = offsets[i]
+            unparsed.append({
+                "ts": event["ts"], "host": event["host"], "program": program,
+                "source": job.path, "offset": offset, "reason": event["reason"],
+                "line": line[:UNPARSED_TEXT_LIMIT], "line_length": length,
+                "_day": last_ts // _DAY_US if last_ts is not None else None,
+            })
+        elif event["family"] is None:
+            beside[program] += 1
+            beside_lines += 1
+        elif event["event"] != "other":
+            events.append(event)
+    return _BatchResult(events, unparsed, programs, beside, lines, beside_lines, last_ts,
+                        job.end, clock.year, clock._last_month)
+
+
+def _advance_year(data: bytes, year: int, last_month: int) -> tuple[int, int]:
+    """The explicit-year clock state after a batch, from the months of its first and last
+    lines (a batch spans hours, so it holds at most one December -> January step)."""
+    first = _month_at(data, 0)
+    last = _month_at(data, data.rfind(b"\n") + 1)
+    if first and last_month - first >= 6:
+        year += 1
+    if first and last and first - last >= 6:
+        year += 1
+    return year, last or first or last_month
+
+
+def _month_at(data: bytes, pos: int) -> int:
+    if data[pos:pos + 1] == b"<":  # <PRI>
+        pos = data.find(b">", pos, pos + 6) + 1
+    return MONTHS.get(data[pos:pos + 3].decode("ascii", "replace"), 0)
