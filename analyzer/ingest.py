@@ -62,19 +62,16 @@ def ingest(paths: Iterable[str], data_dir: str, tz: str | None = None, year: int
     sources = expand(list(paths))
     ds = Dataset(data_dir)
     summary = IngestSummary()
-    with ds.lock(wait):
+    small = sum(s.size for s in sources) < PARALLEL_BYTES and not any(s.is_stdin for s in sources)
+    # workers first: they must not inherit the lock (see workers.py)
+    with OrderedPool(parse_batch, 0 if small else default_workers()) as pool, ds.lock(wait):
         state = ds.state()
         ds.remove_uncommitted(state["commit"])
         ds.ensure_tables()
-        small = sum(s.size for s in sources if not s.is_stdin) < PARALLEL_BYTES and \
-            not any(s.is_stdin for s in sources)
-        run = _Run(ds, state, frozenset(local_ips), summary, 0 if small else default_workers())
-        try:
-            for src in sources:
-                run.read(src, zone, year, progress)
-            run.commit()
-        finally:
-            run.pool.close()
+        run = _Run(ds, state, frozenset(local_ips), summary, pool)
+        for src in sources:
+            run.read(src, zone, year, progress)
+        run.commit()
     summary.programs_beside_mta = dict(run.beside_total)
     summary.seconds = time.monotonic() - started
     return summary
@@ -82,7 +79,7 @@ def ingest(paths: Iterable[str], data_dir: str, tz: str | None = None, year: int
 
 class _Run:
     def __init__(self, ds: Dataset, state: dict, local_ips: frozenset[str], summary: IngestSummary,
-                 workers: int):
+                 pool: OrderedPool):
         self.ds = ds
         self.state = state
         self.summary = summary
@@ -92,7 +89,7 @@ class _Run:
         self.beside: Counter = Counter()  # since the last commit
         self.beside_total: Counter = Counter()  # this run
         self.since_commit = 0
-        self.pool = OrderedPool(workers)
+        self.pool = pool
 
     def read(self, src: Source, zone, year: int | None, progress: Progress | None) -> None:
         report = SourceReport(src.path, "new")
@@ -120,7 +117,7 @@ class _Run:
 
         feed = self.correlator.feed
         add = self.writer.add
-        for result in self.pool.map(parse_batch, jobs()):
+        for result in self.pool.map(jobs()):
             for event in result.events:
                 feed(event)
             for row in result.unparsed:

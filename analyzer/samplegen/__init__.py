@@ -1,7 +1,7 @@
 """Deterministic generators of synthetic mail logs with planted incidents and ground truth.
 
 ``python -m analyzer.samplegen postfix ...`` writes ``sample_logs/maillog`` and its
-``maillog.truth.json``; see ``docs/sample-logs.md``.
+``truth/maillog.json``; see ``docs/sample-logs.md``.
 """
 
 from .postfix import generate_postfix, write_postfix, write_truth

@@ -11,7 +11,9 @@ localhost, an SMTP AUTH brute force) and everything emitted is counted into a tr
 Design points:
 
 - Deterministic: all randomness comes from ``random.Random`` instances seeded from ``seed``;
-  no wall clock, no global RNG. The same arguments give byte-identical output.
+  no wall clock, no global RNG. The same arguments give byte-identical output. Only
+  ``random()`` and ``getrandbits()`` are used: Python keeps their output for a seed stable
+  across versions (it does not promise that for ``choice``/``sample``/``randrange``).
 - Time-ordered streaming: scenarios are generated hour by hour (in start-time order); each
   scenario appends ``(ms, program, text)`` events, and at the end of every hour the events
   that fall into it are sorted (stably, so a message's own lines keep their causal order)
@@ -44,7 +46,7 @@ DEFAULT_MESSAGES_PER_DAY = 2400
 _HOUR = 3_600_000  # ms
 _MINUTE = 60_000
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_FIRST = itemgetter(0)
+_FIRST, _PROGRAM = itemgetter(0), itemgetter(1)
 
 # Relative traffic per hour of day (mean 1.0): quiet nights, office-hours peak.
 _DIURNAL_RAW = (0.25, 0.2, 0.18, 0.18, 0.2, 0.3, 0.6, 1.0, 1.5, 1.8, 1.9, 1.8,
@@ -145,6 +147,7 @@ def _d(ms: int) -> str:
 
 
 _COUNTERS_CACHE: dict[tuple, str] = {}
+_HITS = tuple(f"{(i - 3000) / 1000:.3f}" for i in range(5000))  # amavis spam scores
 
 
 def _counters(parts: tuple) -> str:
@@ -153,6 +156,11 @@ def _counters(parts: tuple) -> str:
     if text is None:
         text = _COUNTERS_CACHE[parts] = _format_counters(parts)
     return text
+
+
+def _inbound_counters(tls: bool, k: int) -> str:
+    ehlo = (("ehlo", 2, 2), ("starttls", 1, 1)) if tls else (("ehlo", 1, 1),)
+    return _counters(ehlo + (("mail", 1, 1), ("rcpt", k, k), ("data", 1, 1), ("quit", 1, 1)))
 
 
 def _format_counters(parts: tuple) -> str:
@@ -164,6 +172,9 @@ def _format_counters(parts: tuple) -> str:
         out.append(f"{name}={ok}" if ok == tot else f"{name}={ok}/{tot}")
     out.append(f"commands={ok_sum}" if ok_sum == tot_sum else f"commands={ok_sum}/{tot_sum}")
     return " ".join(out)
+
+
+_INBOUND_COUNTERS = {(tls, k): _inbound_counters(tls, k) for tls in (False, True) for k in (1, 2, 3)}
 
 
 class _ProcessPool:
@@ -228,6 +239,10 @@ class _Simulator:
                  incidents: bool, messages_per_day: float | None, target_lines: int | None):
         if days <= 0:
             raise ValueError("days must be positive")
+        if target_lines is not None and target_lines <= 0:
+            raise ValueError("target_lines must be positive")
+        if messages_per_day is not None and messages_per_day < 0:
+            raise ValueError("messages_per_day must not be negative")
         if start.tzinfo is not None:
             raise ValueError("start must be a naive datetime (UTC wall time)")
         self.seed = seed
@@ -245,6 +260,8 @@ class _Simulator:
                       else DEFAULT_MESSAGES_PER_DAY) / DEFAULT_MESSAGES_PER_DAY
         self.rng = random.Random(f"postfix-background:{seed}")
         self.getrandbits = self.rng.getrandbits
+        self._b64_pool, self._b64_pos = "", 0
+        self._hex_pool, self._hex_pos = "", 0
         self.irng = random.Random(f"postfix-incidents:{seed}")
 
         self.events: list[tuple[int, str, str]] = []
@@ -269,7 +286,7 @@ class _Simulator:
         self._build_pids()
         self._sched: dict[int, list] = {}
         self._conns: list[tuple[int, str]] = []  # smtpd connects for anvil statistics
-        self._days_scheduled: set[int] = set()
+        self._days_scheduled: set = set()  # dates whose per-day schedule is planned
 
         # reused queue id: the first inbound message after reuse_at[0] lends its queue id to
         # the first inbound message after reuse_at[1]
@@ -278,10 +295,9 @@ class _Simulator:
                          self.t0 + min(15 * _HOUR, span * 60 // 100))
         self.reused_qid: str | None = None
         self._reuse_done = False
+        self._reuse_pending = True
 
-        self.incidents = {"compromised_sasl": None, "php_script": None,
-                          "relay_spike": None, "brute_force": None}
-        self._inc_state: dict = {}
+        self._inc_state: dict = {}  # per planted incident: its window and counters
         if incidents:
             self._plan_incidents()
 
@@ -334,12 +350,25 @@ class _Simulator:
         return f"{self.floor + timedelta(seconds=t // 1000):%Y%m%d%H%M%S}"
 
     def _b64(self, n: int) -> str:
-        """``n`` random base64 characters (session ids, mail ids)."""
-        nbytes = (n * 6 + 7) // 8
-        return b64encode(self.getrandbits(8 * nbytes).to_bytes(nbytes, "little")).decode()[:n]
+        """``n`` random alphanumeric characters (session ids, mail ids), cut from a random pool."""
+        p = self._b64_pos
+        q = p + n
+        if q > len(self._b64_pool):
+            raw = self.getrandbits(8 * 3 * 8192).to_bytes(3 * 8192, "little")
+            self._b64_pool = b64encode(raw, altchars=b"Xq").decode()
+            p, q = 0, n
+        self._b64_pos = q
+        return self._b64_pool[p:q]
 
-    def _hex(self, nbytes: int) -> str:
-        return "%0*x" % (2 * nbytes, self.getrandbits(8 * nbytes))
+    def _hex(self, n: int) -> str:
+        """``n`` random lower-case hex digits, cut from a random pool."""
+        p = self._hex_pos
+        q = p + n
+        if q > len(self._hex_pool):
+            self._hex_pool = "%032768x" % self.getrandbits(4 * 32768)
+            p, q = 0, n
+        self._hex_pos = q
+        return self._hex_pool[p:q]
 
     # ------------------------------------------------------------------ world
     def _build_world(self) -> None:
@@ -389,8 +418,10 @@ class _Simulator:
                 owner = next(a for a, _ in self.mailboxes if a.endswith("@" + dom))
             else:
                 owner = f"{name.split('-')[0]}.{name.split('-')[-1]}@{_PROVIDERS[int(wr() * 3)][0]}"
-            k = 1 if wr() < 0.6 else 2
-            scripts = tuple(w.sample(_LEGIT_SCRIPTS, k))
+            # one or two legitimate scripts per site
+            first = int(wr() * len(_LEGIT_SCRIPTS))
+            second = (first + 1 + int(wr() * (len(_LEGIT_SCRIPTS) - 1))) % len(_LEGIT_SCRIPTS)
+            scripts = (_LEGIT_SCRIPTS[first],) if wr() < 0.6 else (_LEGIT_SCRIPTS[first], _LEGIT_SCRIPTS[second])
             self.sites[uid] = (dom, owner, scripts)
         self._site_cum = _cumulative([0.2 + wr() ** 2 * 3 for _ in _SITE_NAMES])
 
@@ -405,7 +436,7 @@ class _Simulator:
         self.dest_route = {d: ("smtp", mx, ip, style) for d, mx, ip, style in self.dest}
 
         # internet MTAs that send us mail: (name, ip, helo, sender domain, claimed hostname)
-        self.mtas = []
+        mtas = []
         for i in range(320):
             word = _WORDS[int(wr() * len(_WORDS))]
             sdom = f"{word}{i}.example.org"
@@ -413,15 +444,17 @@ class _Simulator:
             if r < 0.1:
                 ip = self.fresh_ipv6(w)
                 name = f"mail-{word}{i}.example.net"
-                self.mtas.append((name, ip, name, sdom, None))
+                mtas.append((name, ip, name, sdom, None))
             elif r < 0.25:
                 ip = self.fresh_ipv4(w)
                 claimed = f"mail.{word}{i}.example.net" if wr() < 0.5 else None
-                self.mtas.append(("unknown", ip, claimed or f"[{ip}]", sdom, claimed))
+                mtas.append(("unknown", ip, claimed or f"[{ip}]", sdom, claimed))
             else:
                 ip = self.fresh_ipv4(w)
                 name = f"mail-{word}{i}.example.net" if r < 0.7 else f"mx{1 + int(wr() * 4)}.{word}{i}.example.com"
-                self.mtas.append((name, ip, name, sdom, None))
+                mtas.append((name, ip, name, sdom, None))
+        # + precomputed "name[ip]", identity and anvil key
+        self.mtas = [m + (f"{m[0]}[{m[1]}]", f"ip:{m[1]}", f"smtp:{m[1]}") for m in mtas]
         self._mta_cum = _cumulative([1.0 / (1 + i) ** 0.8 for i in range(len(self.mtas))])
 
     def _build_pids(self) -> None:
@@ -467,21 +500,17 @@ class _Simulator:
         return f"{lp}@{dom}", route
 
     def route_to(self, addr: str) -> tuple:
-        """Route for a known address: a hosted mailbox or a known destination domain."""
-        if addr in self.mailbox_transport:
-            return (self.mailbox_transport[addr],)
-        return self.dest_route[addr.rsplit("@", 1)[1]]
-
-    def local_route(self, addr: str) -> tuple:
+        """Route for a known address: a hosted mailbox (lmtp/virtual), a unix user of this
+        host (local) or a known destination domain (smtp)."""
         transport = self.mailbox_transport.get(addr)
         if transport is not None:
             return (transport,)
-        return ("local", addr, None)
+        domain = addr.rsplit("@", 1)[1]
+        if domain == self.myhost:
+            return ("local", addr, None)
+        return self.dest_route[domain]
 
     # ------------------------------------------------------------------ emit / flush
-    def emit(self, t: int, prog: str, text: str) -> None:
-        self.events.append((t, prog, text))
-
     def _flush(self, h: int, sink: Callable[[list[str]], None]) -> None:
         ev = self.events
         ev.sort(key=_FIRST)
@@ -494,11 +523,11 @@ class _Simulator:
         assert chunk[0][0] >= h * _HOUR, "event emitted into an already written hour"
         d = self.floor + timedelta(hours=h)
         head = f"{_MONTHS[d.month - 1]} {d.day:>2} {d.hour:02d}:"
-        pre = [head + s for s in self._mmss]
+        prefixes = [head + s for s in self._mmss]
         base = h * 3600
-        self.prog_counts.update(map(itemgetter(1), chunk))
+        self.prog_counts.update(map(_PROGRAM, chunk))
         self.lines += i
-        sink([pre[t // 1000 - base] + text for t, _, text in chunk])
+        sink([prefixes[t // 1000 - base] + text for t, _, text in chunk])
 
     # ------------------------------------------------------------------ run
     def run(self, sink: Callable[[list[str]], None]) -> dict:
@@ -524,7 +553,7 @@ class _Simulator:
                 self._days_scheduled.add(day)
                 self._plan_day(h)
             if controller:
-                self.scale = controller.scale_for(h, lo, hi)
+                self.scale = controller.next_scale()
             items = self._background(h, lo, hi) if hi > lo else []
             items.extend(self._sched.pop(h, ()))
             items.sort(key=_FIRST)
@@ -572,7 +601,7 @@ class _Simulator:
         # cron: a job mails root at :17 every hour
         t_cron = h * _HOUR + 17 * _MINUTE + int(r() * 5000)
         if lo <= t_cron < hi:
-            items.append((t_cron, self.cron, ("/usr/local/bin/backup-check",)))
+            items.append((t_cron, self.cron, ("hourly",)))
         return items
 
     def _plan_day(self, h: int) -> None:
@@ -641,7 +670,7 @@ class _Simulator:
                                 f"{D[x_ms // 10]}, ")
                         if outcome == "s":
                             if style == "queued":
-                                resp = f"250 2.0.0 Ok: queued as {self._b64(10).replace('+', 'x').replace('/', 'y')}"
+                                resp = f"250 2.0.0 Ok: queued as {self._b64(10)}"
                             elif style == "gsmtp":
                                 resp = f"250 2.0.0 OK  {self.epoch + td // 1000} {self._b64(12)}.{int(r() * 900)} - gsmtp"
                             else:
@@ -732,7 +761,7 @@ class _Simulator:
               f"notification: {nq}"))
         self.origins["bounce"] += 1
         t_removed = t + 1 + int(r() * 8)
-        self.deliver(nq, t_arr, t_removed, "", [(sender, self.local_route(sender), "s")],
+        self.deliver(nq, t_arr, t_removed, "", [(sender, self.route_to(sender), "s")],
                      f"{self.stamp14(t)}.{nq}@{self.myhost}", nsize)
         return t_removed
 
@@ -765,6 +794,7 @@ class _Simulator:
             return self.reused_qid
         if self.reused_qid is not None and not self._reuse_done and t >= self.reuse_at[1]:
             self._reuse_done = True
+            self._reuse_pending = False
             return self.reused_qid
         return self.qid()
 
@@ -772,32 +802,42 @@ class _Simulator:
         """Mail from the internet for hosted mailboxes (postscreen -> smtpd -> amavis -> lmtp)."""
         r = self.rng.random
         emit = self.events.append
-        name, ip, helo, sdom, claimed = self.mtas[_pick_cum(self._mta_cum, r())]
+        name, ip, helo, sdom, claimed, client, identity, anvil_key = self.mtas[_pick_cum(self._mta_cum, r())]
         t = self._postscreen_pass(t, ip)
-        proc, prog, pre = self._open(t, "smtpd", name, ip, claimed)
+        proc = self.smtpd_pools["smtpd"].acquire(t)
+        pre = f"postfix/smtpd[{proc[1]}]: "
+        if claimed:
+            emit((t, "postfix/smtpd", f"{pre}warning: hostname {claimed} does not resolve to address {ip}"))
+        emit((t, "postfix/smtpd", f"{pre}connect from {client}"))
+        self._conns.append((t, anvil_key))
         tls = r() < 0.7
         if tls:
             t += 80 + int(r() * 300)
-            emit((t, prog, f"{pre}Anonymous TLS connection established from {name}[{ip}]: {_TLS_IN}"))
+            emit((t, "postfix/smtpd", f"{pre}Anonymous TLS connection established from {client}: {_TLS_IN}"))
         t += 200 + int(r() * 1300)
-        qid = self._inbound_qid(t)
-        emit((t, prog, f"{pre}{qid}: client={name}[{ip}]"))
+        if self._reuse_pending and t >= self.reuse_at[0]:
+            qid = self._inbound_qid(t)
+        else:
+            qid = self.qid()
+        emit((t, "postfix/smtpd", f"{pre}{qid}: client={client}"))
         self.origins["smtp"] += 1
-        self.identities["ip:" + ip] += 1
+        self.identities[identity] += 1
         t_arr = t
         x = r()
         if x < 0.85:
             rcpts = [self.postmaster_rcpt if r() < 0.03 else self.mailbox_rcpts[_pick_cum(self._mailbox_cum, r())]]
+            to = f"<{rcpts[0][0]}>"
         else:
             rcpts = []
             for _ in range(2 if x < 0.95 else 3):
                 rc = self.postmaster_rcpt if r() < 0.03 else self.mailbox_rcpts[_pick_cum(self._mailbox_cum, r())]
                 if rc not in rcpts:
                     rcpts.append(rc)
+            to = ",".join([f"<{rc[0]}>" for rc in rcpts])
         x = r()
         sender = "" if x < 0.02 else (f"{_SENDER_LOCALS[int(r() * len(_SENDER_LOCALS))]}@{sdom}" if x < 0.7
                                       else f"{_FIRST_NAMES[int(r() * len(_FIRST_NAMES))]}@{sdom}")
-        h = "%024x" % self.getrandbits(96)
+        h = self._hex(24)
         mid = f"{h[:16]}.{h[16:]}@{sdom}"
         size = 1500 + int(r() ** 3 * 250_000)
         t += 40 + int(r() * 200)
@@ -808,18 +848,15 @@ class _Simulator:
         am[1] += 1
         if am[1] > 20:
             am[0], am[1] = self.new_pid(), 1
-        hits = f"{-3 + r() * 5:.3f}"
         emit((t, "amavis", f"amavis[{am[0]}]: ({am[0]:05d}-{am[1]:02d}) Passed CLEAN {{RelayedInbound}}, "
-              f"[{ip}]:{1024 + int(r() * 64000)} [{ip}] <{sender}> -> {','.join(f'<{a}>' for a, _, _ in rcpts)}, "
-              f"Queue-ID: {qid}, Message-ID: <{mid}>, mail_id: {self._b64(12)}, Hits: {hits}, "
+              f"[{ip}]:{1024 + int(r() * 64000)} [{ip}] <{sender}> -> {to}, Queue-ID: {qid}, "
+              f"Message-ID: <{mid}>, mail_id: {self._b64(12)}, Hits: {_HITS[int(r() * 5000)]}, "
               f"size: {size}, {scan - 20} ms"))
         t += 5 + int(r() * 50)
-        emit((t, "postfix/qmgr", f"{self.qmgr}{qid}: from=<{sender}>, size={size}, nrcpt={len(rcpts)} (queue active)"))
-        t_disc = t + 10 + int(r() * 250)
         k = len(rcpts)
-        parts = ((("ehlo", 2, 2), ("starttls", 1, 1)) if tls else (("ehlo", 1, 1),)) + \
-            (("mail", 1, 1), ("rcpt", k, k), ("data", 1, 1), ("quit", 1, 1))
-        emit((t_disc, prog, f"{pre}disconnect from {name}[{ip}] {_counters(parts)}"))
+        emit((t, "postfix/qmgr", f"{self.qmgr}{qid}: from=<{sender}>, size={size}, nrcpt={k} (queue active)"))
+        t_disc = t + 10 + int(r() * 250)
+        emit((t_disc, "postfix/smtpd", f"{pre}disconnect from {client} {_INBOUND_COUNTERS[tls, k]}"))
         proc[0] = t_disc
         self.deliver(qid, t_arr, t, sender, rcpts, mid, size)
 
@@ -830,36 +867,46 @@ class _Simulator:
         sends ``messages`` (each a list of (address, route, plan) recipients)."""
         r = self.rng.random
         emit = self.events.append
-        proc, prog, pre = self._open(t, f"{svc}/smtpd", name, ip)
+        prog = f"postfix/{svc}/smtpd"
+        proc = self.smtpd_pools[f"{svc}/smtpd"].acquire(t)
+        pre = f"{prog}[{proc[1]}]: "
+        client = f"{name}[{ip}]"
+        emit((t, prog, f"{pre}connect from {client}"))
+        self._conns.append((t, f"{svc}:{ip}"))
         t += 60 + int(r() * 250)
-        emit((t, prog, f"{pre}Anonymous TLS connection established from {name}[{ip}]: {_TLS_IN}"))
+        emit((t, prog, f"{pre}Anonymous TLS connection established from {client}: {_TLS_IN}"))
         t += 300 + int(r() * 1500)
         dom = user.rsplit("@", 1)[-1]
+        sasl = f"{client}, sasl_method={method}, sasl_username={user}"
+        dkim = f"opendkim[{self.opendkim}]: "
+        dkim_tail = f": DKIM-Signature field added (s=default, d={dom})"
+        identity = "sasl:" + user
         total_rcpt = 0
         for rcpts in messages:
             qid = self.qid()
-            emit((t, prog, f"{pre}{qid}: client={name}[{ip}], sasl_method={method}, sasl_username={user}"))
+            emit((t, prog, f"{pre}{qid}: client={sasl}"))
             self.origins["sasl"] += 1
-            self.identities["sasl:" + user] += 1
+            self.identities[identity] += 1
             if hook:
                 hook(t, ip)
             t_arr = t
-            h = "%032x" % self.getrandbits(128)
+            h = self._hex(32)
             mid = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}@{dom}"
             size = 900 + int(r() ** 3 * 400_000)
-            t += 80 + int(r() * 300) + 40 * len(rcpts)
+            k = len(rcpts)
+            t += 80 + int(r() * 300) + 40 * k
             emit((t, "postfix/cleanup", f"{self.cleanup.get()}{qid}: message-id=<{mid}>"))
             t += 5 + int(r() * 60)
-            emit((t, "opendkim", f"opendkim[{self.opendkim}]: {qid}: DKIM-Signature field added (s=default, d={dom})"))
+            emit((t, "opendkim", f"{dkim}{qid}{dkim_tail}"))
             t += 3 + int(r() * 40)
-            emit((t, "postfix/qmgr", f"{self.qmgr}{qid}: from=<{user}>, size={size}, nrcpt={len(rcpts)} (queue active)"))
+            emit((t, "postfix/qmgr", f"{self.qmgr}{qid}: from=<{user}>, size={size}, nrcpt={k} (queue active)"))
             self.deliver(qid, t_arr, t, user, rcpts, mid, size, track)
-            total_rcpt += len(rcpts)
+            total_rcpt += k
             t += 50 + int(r() * 400)
         k = len(messages)
         parts = ((("ehlo", 2, 2), ("starttls", 1, 1)) if svc == "submission" else (("ehlo", 1, 1),)) + \
             (("auth", 1, 1), ("mail", k, k), ("rcpt", total_rcpt, total_rcpt), ("data", k, k), ("quit", 1, 1))
-        emit((t, prog, f"{pre}disconnect from {name}[{ip}] {_counters(parts)}"))
+        emit((t, prog, f"{pre}disconnect from {client} {_counters(parts)}"))
         proc[0] = t
         return t
 
@@ -875,7 +922,7 @@ class _Simulator:
         for _ in range(n):
             if r() < 0.2:
                 a = self.mailbox()
-                rc = (a, self.local_route(a), "s")
+                rc = (a, self.route_to(a), "s")
             else:
                 a, route = self.external_rcpt()
                 rc = (a, route, self._outbound_plan())
@@ -908,7 +955,7 @@ class _Simulator:
         emit((t, "postfix/cleanup", f"{cleanup}{qid}: warning: header X-PHP-Originating-Script: "
               f"{uid}:{script} from local; from=<{sender}> to=<{rcpts[0][0]}>"))
         t += int(r() * 5)
-        mid = f"{self._hex(16)}@www.{dom}"
+        mid = f"{self._hex(32)}@www.{dom}"
         emit((t, "postfix/cleanup", f"{cleanup}{qid}: message-id=<{mid}>"))
         t_arr = t
         size = 1200 + int(r() ** 2 * 30_000)
@@ -929,7 +976,8 @@ class _Simulator:
         self.php_message(t, uid, script, [rc])
 
     def cron(self, t: int, job: str) -> None:
-        """Mail from cron or logwatch (uid 0) to root: no X-PHP header, local delivery."""
+        """Mail from an ``hourly`` cron job or the daily ``logwatch`` (uid 0) to root: no X-PHP
+        header, local delivery."""
         r = self.rng.random
         emit = self.events.append
         qid = self.qid()
@@ -965,9 +1013,11 @@ class _Simulator:
                 f"proto=ESMTP helo=<{helo}>")
 
     def _bot(self) -> tuple[str, str]:
-        """A throwaway client (mostly without reverse DNS)."""
+        """A throwaway client (mostly without reverse DNS), never one of the world's addresses."""
         r = self.rng.random
-        ip = f"198.{18 + int(r() * 2)}.{int(r() * 256)}.{1 + int(r() * 254)}"
+        ip = SERVER_IP
+        while ip in self._used_ips:
+            ip = f"198.{18 + int(r() * 2)}.{int(r() * 256)}.{1 + int(r() * 254)}"
         return ("unknown" if r() < 0.75 else f"host-{ip.replace('.', '-')}.dyn.example.net"), ip
 
     def relay_probe(self, t: int) -> None:
@@ -976,7 +1026,7 @@ class _Simulator:
         name, ip = self._bot()
         t = self._postscreen_pass(t, ip)
         proc, prog, pre = self._open(t, "smtpd", name, ip)
-        helo = name if name != "unknown" and r() < 0.5 else ("WIN-" + self._b64(8).upper().replace("+", "Q").replace("/", "Z"))
+        helo = name if name != "unknown" and r() < 0.5 else ("WIN-" + self._b64(8).upper())
         sender = f"{_FIRST_NAMES[int(r() * len(_FIRST_NAMES))]}@{_WORDS[int(r() * len(_WORDS))]}-mail.example"
         k = 1 if r() < 0.8 else 2
         for _ in range(k):
@@ -1000,7 +1050,7 @@ class _Simulator:
     def reject_session(self, t: int, cls: str) -> None:
         r = self.rng.random
         if cls == "unknown_recipient":
-            name, ip, helo, sdom, claimed = self.mtas[_pick_cum(self._mta_cum, r())]
+            name, ip, helo, sdom, claimed = self.mtas[_pick_cum(self._mta_cum, r())][:5]
         else:
             (name, ip), claimed = self._bot(), None
             helo = name if name != "unknown" else f"[{ip}]"
@@ -1022,7 +1072,7 @@ class _Simulator:
                                      f"<{rcpt}>: Recipient address rejected: User unknown in virtual mailbox table",
                                      sender, rcpt, helo)
         elif cls == "helo_rejected":
-            helo = "WIN-" + self._hex(5).upper()
+            helo = "WIN-" + self._hex(10).upper()
             line = self._reject_line(pre, client, "504 5.5.2",
                                      f"<{helo}>: Helo command rejected: need fully-qualified hostname",
                                      sender, rcpt, helo)
@@ -1090,8 +1140,8 @@ class _Simulator:
         r = self.rng.random
         emit = self.events.append
         proc, prog, pre = self._open(t, f"{svc}/smtpd", "unknown", ip)
-        tls = svc == "submission" and r() < 0.6
-        if tls:
+        starttls = svc == "submission" and r() < 0.6  # smtps always speaks TLS, without STARTTLS
+        if starttls or svc == "smtps":
             t += 60 + int(r() * 250)
             emit((t, prog, f"{pre}Anonymous TLS connection established from unknown[{ip}]: {_TLS_IN}"))
         times = []
@@ -1107,7 +1157,7 @@ class _Simulator:
             self.auth_failures += 1
             times.append(t)
         k = len(attempts)
-        ehlo = (("ehlo", 2, 2), ("starttls", 1, 1)) if tls else (("ehlo", 1, 1),)
+        ehlo = (("ehlo", 2, 2), ("starttls", 1, 1)) if starttls else (("ehlo", 1, 1),)
         t += 20 + int(r() * 800)
         if quit_:
             parts = ehlo + (("auth", 0, k), ("quit", 1, 1))
@@ -1417,7 +1467,7 @@ class _VolumeController:
         self.i = 0
         self.last = (0.0, 0.0)
 
-    def scale_for(self, h: int, lo: int, hi: int) -> float:
+    def next_scale(self) -> float:
         u = self.hours[self.i]
         self.i += 1
         target = self.sim.target_lines * (self.done_weight + u) / self.total_weight
@@ -1425,7 +1475,7 @@ class _VolumeController:
         nominal = self.sim.target_lines / (self.k * self.total_weight)
         need = max(target - so_far, 0.0)
         s = need / (self.k * u) if u > 0 else nominal
-        s = min(max(s, 0.25 * nominal), 4 * nominal)
+        s = min(max(s, 0.1 * nominal), 4 * nominal)
         self.done_weight += u
         self.last = (s, u)
         return s
