@@ -49,23 +49,6 @@ def is_local_ip(ip: str | None, own: frozenset[str] = frozenset()) -> bool:
         return ip == "localhost"
 
 
-def parse_counters(counters: str | None) -> dict:
-    """`ehlo=1 auth=0/1 quit=1 commands=2/3` -> ok/total pairs for auth and commands."""
-    out = {"auth_ok": None, "auth_total": None, "commands_ok": None, "commands_total": None}
-    if not counters:
-        return out
-    for item in counters.split():
-        name, _, value = item.partition("=")
-        if name in ("auth", "commands"):
-            ok, _, total = value.partition("/")
-            try:
-                out[name + "_ok"] = int(ok)
-                out[name + "_total"] = int(total or ok)
-            except ValueError:
-                pass
-    return out
-
-
 class Correlator:
     def __init__(self, sink: Sink, local_ips: frozenset[str] = frozenset(),
                  state: dict | None = None):
@@ -76,6 +59,7 @@ class Correlator:
         self.closing: deque[tuple[int, tuple[str, str]]] = deque()  # (removed ts, key)
         self.now = 0
         self._since_sweep = 0
+        self._local: dict[str | None, bool] = {}  # client ip -> is local
         if state:
             self._load(state)
         self.handlers = {
@@ -176,20 +160,13 @@ class Correlator:
 
     def _delivery(self, e: dict) -> None:
         msg = self._message(e)
-        status = e["status"]
-        counter = _DELIVERY_COUNTERS.get(status)
+        counter = _DELIVERY_COUNTERS.get(e["status"])
         if counter:
             msg[counter] += 1
-        recipient = e["recipient"]
-        self.sink("deliveries", {
-            "ts": e["ts"], "host": e["host"], "program": e["program"],
-            "queue_id": e["queue_id"], "message_first_seen": msg["first_seen"],
-            "identity": identity_of(msg), "recipient": recipient,
-            "orig_recipient": e.get("orig_recipient"),
-            "recipient_domain": recipient.rpartition("@")[2].lower() if "@" in recipient else None,
-            "relay": e.get("relay"), "status": status, "dsn": e.get("dsn"),
-            "delay": e.get("delay"), "response": e.get("response"),
-        })
+        # the event already holds the row's fields (see events.derive); add the message's
+        e["message_first_seen"] = msg["first_seen"]
+        e["identity"] = identity_of(msg)
+        self.sink("deliveries", e)
 
     def _expired(self, e: dict) -> None:
         msg = self._message(e)
@@ -213,16 +190,13 @@ class Correlator:
     def _reject(self, e: dict) -> None:
         session = self.sessions.get((e["host"], e["program"], e["pid"]))
         queue_id = e.get("queue_id")
-        self.sink("rejects", {
-            "ts": e["ts"], "host": e["host"], "program": e["program"], "queue_id": queue_id,
-            "stage": e.get("stage"), "client_name": e.get("client_name") or None,
-            "client_ip": e.get("client_ip"), "code": e.get("code"), "dsn": e.get("dsn"),
-            "reason": e.get("reason"), "reason_class": e["reason_class"],
-            "sender": e.get("sender"), "recipient": e.get("recipient"), "helo": e.get("helo"),
-            "proto": e.get("proto"),
-            "sasl_username": session["sasl_username"] if session else None,
-            "local_client": is_local_ip(e.get("client_ip"), self.local_ips),
-        })
+        e["sasl_username"] = session["sasl_username"] if session else None
+        ip = e.get("client_ip")
+        local = self._local.get(ip)
+        if local is None:
+            local = self._local[ip] = is_local_ip(ip, self.local_ips)
+        e["local_client"] = local
+        self.sink("rejects", e)
         # A message rejected at DATA or after has no `removed` line: it ends here.
         if queue_id and e.get("stage") in ("DATA", "END-OF-MESSAGE"):
             key = (e["host"], queue_id)
@@ -231,20 +205,15 @@ class Correlator:
                 self._finish(key, removed=True)
 
     def _auth_failed(self, e: dict) -> None:
-        self.sink("auth_failures", {
-            "ts": e["ts"], "host": e["host"], "program": e["program"],
-            "client_name": e.get("client_name") or None, "client_ip": e.get("client_ip"),
-            "sasl_method": e.get("sasl_method"), "sasl_username": e.get("sasl_username"),
-            "reason": e.get("reason"),
-        })
+        self.sink("auth_failures", e)
 
     def _connect(self, e: dict) -> None:
         key = (e["host"], e["program"], e["pid"])
         if key in self.sessions:  # its disconnect was lost
-            self._end_session(key, None, None)
+            self._end_session(key, None)
         self.sessions[key] = {
             "ts": e["ts"], "host": e["host"], "program": e["program"], "pid": e["pid"],
-            "client_name": e.get("client_name") or None, "client_ip": e.get("client_ip"),
+            "client_name": e.get("client_name"), "client_ip": e.get("client_ip"),
             "sasl_method": None, "sasl_username": None, "messages": 0, "last_seen": e["ts"],
         }
 
@@ -252,14 +221,14 @@ class Correlator:
         key = (e["host"], e["program"], e["pid"])
         if key not in self.sessions:  # connected before the logs began
             self._connect(e)
-        self._end_session(key, e["ts"], e.get("counters"))
+        self._end_session(key, e)
 
-    def _end_session(self, key, disconnect_ts: int | None, counters: str | None) -> None:
+    def _end_session(self, key, disconnect: dict | None) -> None:
         session = self.sessions.pop(key)
-        session.pop("last_seen")
-        session["disconnect_ts"] = disconnect_ts
-        session["counters"] = counters
-        session.update(parse_counters(counters))
+        if disconnect is not None:
+            session["disconnect_ts"] = disconnect["ts"]
+            for name in _COUNTERS:
+                session[name] = disconnect.get(name)
         self.sink("connections", session)
 
     # --- end of input and carried state -------------------------------------------------
@@ -268,7 +237,7 @@ class Correlator:
         for key in [k for k, m in self.messages.items() if m["last_seen"] < cutoff]:
             self._finish(key, removed=False)
         for key in [k for k, s in self.sessions.items() if s["last_seen"] < cutoff]:
-            self._end_session(key, None, None)
+            self._end_session(key, None)
 
     def state(self) -> dict:
         """Everything still open, as plain JSON-able data."""
@@ -287,24 +256,19 @@ class Correlator:
 
 
 def message_row(msg: dict, complete: bool) -> dict:
-    row = {name: msg[name] for name in _MESSAGE_COLUMNS}
-    if row["origin"] == "unknown" and row["sender"] == "":
-        row["origin"] = "bounce"  # MTA-generated: no client, no pickup, null sender
-    row["identity"] = identity_of(msg)
-    row["complete"] = complete
-    return row
+    """The open message dict becomes its row (the writer takes only schema columns)."""
+    if msg["origin"] == "unknown" and msg["sender"] == "":
+        msg["origin"] = "bounce"  # MTA-generated: no client, no pickup, null sender
+    msg["identity"] = identity_of(msg)
+    msg["complete"] = complete
+    return msg
 
 
 def open_message_rows(state: dict) -> list[dict]:
     """Rows for the messages a saved state still holds open (`complete` = False; a
     message whose `removed` line was seen counts as complete)."""
-    return [message_row(m, complete=m["removed_at"] is not None)
+    return [message_row(dict(m), complete=m["removed_at"] is not None)
             for m in state.get("messages", [])]
 
 
-_MESSAGE_COLUMNS = (
-    "first_seen", "last_seen", "host", "queue_id", "origin", "program", "sasl_method",
-    "sasl_username", "uid", "user", "script", "script_path", "client_name", "client_ip",
-    "sender", "size", "nrcpt", "message_id", "sent", "deferred", "bounced", "expired",
-    "rejected",
-)
+_COUNTERS = ("counters", "auth_ok", "auth_total", "commands_ok", "commands_total")

@@ -16,10 +16,34 @@ from .envelope import HEADER, BadTimestamp, Clock
 from .patterns import FAMILIES, Pattern, daemon_of, family_of, reason_class
 from .patterns.base import FIELD_TYPES
 
+def _recipient_domain(event: dict) -> None:
+    recipient = event.get("recipient")
+    at = recipient.rfind("@") if recipient else -1
+    event["recipient_domain"] = recipient[at + 1:].lower() if at >= 0 else None
+
+
+def _command_counters(event: dict) -> None:
+    """`ehlo=1 auth=0/1 quit=1 commands=2/3` -> auth_ok/auth_total, commands_ok/_total."""
+    for name in ("auth", "commands"):
+        event[name + "_ok"] = event[name + "_total"] = None
+    for item in (event.get("counters") or "").split():
+        name, _, value = item.partition("=")
+        if name == "auth" or name == "commands":
+            ok, _, total = value.partition("/")
+            if ok.isdigit() and (not total or total.isdigit()):
+                event[name + "_ok"], event[name + "_total"] = int(ok), int(total or ok)
+
+
+# Fields computed from what a pattern captured, per event (part of the event, so
+# `analyzer parse` shows them too).
+DERIVED = {"delivery": _recipient_domain, "disconnect": _command_counters}
+
+
 class _Alternative:
     """One pattern as the parser uses it: its match function, conversions, hit count."""
 
-    __slots__ = ("pattern", "name", "event", "match", "typed", "fixed", "classify", "hits")
+    __slots__ = ("pattern", "name", "event", "match", "typed", "fixed", "classify", "derive",
+                 "client", "hits")
 
     def __init__(self, pattern: Pattern):
         self.pattern = pattern
@@ -30,6 +54,8 @@ class _Alternative:
                            if name in FIELD_TYPES)
         self.fixed = pattern.fixed
         self.classify = pattern.event == "reject" and "reason_class" not in pattern.fixed
+        self.derive = DERIVED.get(pattern.event)
+        self.client = "client_name" in pattern.compiled.groupindex
         self.hits = 0
 
 
@@ -108,6 +134,10 @@ class LineParser:
                 event.update(alt.fixed)
             if alt.classify:
                 event["reason_class"] = reason_class(event.get("reason"))
+            if alt.client and not event["client_name"]:
+                event["client_name"] = None  # `[ip]:port` names no host
+            if alt.derive is not None:
+                alt.derive(event)
             event["event"] = alt.event
             event["pattern"] = alt.name
         elif route.family is None:

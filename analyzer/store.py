@@ -29,7 +29,7 @@ from .errors import AnalyzerError
 from .schema import TABLES
 
 STATE_VERSION = 1
-FLUSH_ROWS = 200_000
+FLUSH_ROWS = 50_000
 _PART = re.compile(r"^part-(\d{8})-(\d{5})\.parquet$")
 _DAY_US = 86_400_000_000
 
@@ -205,8 +205,12 @@ class PartWriter:
             ts = row[tcol]
             day = row.pop("_day", None) if ts is None else ts // _DAY_US
             by_day[day if day is not None else 0].append(row)
+        schema = spec.arrow_schema
         for day, day_rows in sorted(by_day.items()):
-            arrow = pa.Table.from_pylist(day_rows, schema=spec.arrow_schema)
+            # column by column: rows may carry extra keys (whole events), only these count
+            arrow = pa.Table.from_arrays(
+                [pa.array([r.get(f.name) for r in day_rows], type=f.type) for f in schema],
+                schema=schema)
             name = (date(1970, 1, 1) + timedelta(days=day)).isoformat()
             d = self.root / table / f"date={name}"
             d.mkdir(parents=True, exist_ok=True)

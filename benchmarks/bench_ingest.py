@@ -1,0 +1,126 @@
+"""Ingest throughput and memory, side by side with pflogsumm, in one run.
+
+    .venv/bin/python benchmarks/bench_ingest.py                 # 1M and 4M lines
+    .venv/bin/python benchmarks/bench_ingest.py --lines 1000000 --repeat 3
+
+For each size: generates the log with the project's generator (cached under
+benchmarks/out/), then times, as whole processes (start-up included):
+  - `analyzer ingest` into an empty dataset (parse + correlate + write Parquet),
+  - the same ingest again over the unchanged file (incremental re-run),
+  - `pflogsumm` (Debian package) on the same file,
+and prints lines/s, peak RSS (the process and its children, sampled) and the ratios.
+Machines here are shared and noisy: runs alternate between the tools and medians are shown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "out"
+ANALYZER = [sys.executable, "-m", "analyzer"]
+
+
+def log_file(lines: int, days: float, seed: int) -> Path:
+    from analyzer.samplegen.postfix import write_postfix
+
+    path = OUT / f"maillog-{lines}-{days:g}d-{seed}"
+    if not path.exists():
+        OUT.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        truth = write_postfix(tmp, target_lines=lines, days=days, seed=seed)
+        tmp.rename(path)
+        end = datetime.fromisoformat(truth["end"])
+        os.utime(path, (end.timestamp(), end.timestamp()))  # as a live maillog's mtime
+    return path
+
+
+def run(cmd: list[str], env: dict | None = None) -> tuple[float, float]:
+    """(seconds, peak RSS in MB of the process tree, sampled every 20 ms)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, _tree_rss(proc.pid))
+        time.sleep(0.02)
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stderr.read().decode()}")
+    return seconds, peak / 1024
+
+
+def _tree_rss(pid: int) -> int:
+    total = 0
+    for p in [pid] + _children(pid):
+        try:
+            with open(f"/proc/{p}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            kids = [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+    return kids + [g for k in kids for g in _children(k)]
+
+
+def bench(lines: int, days: float, seed: int, repeat: int, data_root: Path) -> dict:
+    log = log_file(lines, days, seed)
+    n = sum(1 for _ in open(log, "rb"))
+    full, again, pfl = [], [], []
+    for _ in range(repeat):
+        data = data_root / f"d{lines}"
+        shutil.rmtree(data, ignore_errors=True)
+        full.append(run(ANALYZER + ["ingest", str(log), "--data", str(data), "--tz", "UTC"]))
+        again.append(run(ANALYZER + ["ingest", str(log), "--data", str(data), "--tz", "UTC"]))
+        pfl.append(run(["pflogsumm", str(log)]))
+    med = lambda runs, i: statistics.median(r[i] for r in runs)  # noqa: E731
+    return {"lines": n, "ingest_s": med(full, 0), "ingest_mb": max(r[1] for r in full),
+            "rerun_s": med(again, 0), "pflogsumm_s": med(pfl, 0),
+            "pflogsumm_mb": max(r[1] for r in pfl), "runs": repeat}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--lines", type=int, action="append", help="log sizes (default 1M and 4M)")
+    ap.add_argument("--days", type=float, default=30)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--repeat", type=int, default=1, help="runs per tool; medians are shown")
+    args = ap.parse_args()
+    if not shutil.which("pflogsumm"):
+        raise SystemExit("pflogsumm not found: apt-get install pflogsumm")
+    sizes = args.lines or [1_000_000, 4_000_000]
+    results = [bench(n, args.days, args.seed, args.repeat, OUT) for n in sizes]
+    print(f"\nanalyzer ingest vs pflogsumm ({os.cpu_count()} cores; medians of {args.repeat})\n")
+    head = f"{'lines':>10} {'ingest s':>9} {'lines/s':>9} {'RSS MB':>7} {'re-run s':>9} {'re-run %':>8}" \
+           f" | {'pflogsumm s':>11} {'lines/s':>9} {'RSS MB':>7} | {'speed ratio':>11}"
+    print(head)
+    print("-" * len(head))
+    for r in results:
+        print(f"{r['lines']:>10,} {r['ingest_s']:>9.2f} {r['lines'] / r['ingest_s']:>9,.0f} "
+              f"{r['ingest_mb']:>7.0f} {r['rerun_s']:>9.2f} {100 * r['rerun_s'] / r['ingest_s']:>7.1f}%"
+              f" | {r['pflogsumm_s']:>11.2f} {r['lines'] / r['pflogsumm_s']:>9,.0f} {r['pflogsumm_mb']:>7.0f}"
+              f" | {r['pflogsumm_s'] / r['ingest_s']:>10.2f}x")
+    if len(results) > 1:
+        lo, hi = results[0], results[-1]
+        print(f"\npeak RSS {hi['lines']:,} lines vs {lo['lines']:,}: "
+              f"{100 * (hi['ingest_mb'] / lo['ingest_mb'] - 1):+.0f}%")
+
+
+if __name__ == "__main__":
+    main()
