@@ -175,3 +175,317 @@ def _iso_dt(value) -> str | None:
         value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
         return value.isoformat().replace("+00:00", "Z")
     return str(value)
+
+
+# --- reports ------------------------------------------------------------------------------
+# Each report loads the tables its window needs (only the partitions the window touches,
+# only the columns it uses) and hands them to a pure function of `analyzer.reports`.
+# Without `since`/`until` a report covers the whole dataset; the CLI defaults to `--since 1d`.
+
+def top_senders(data: str | os.PathLike | None = None, since=None, until=None,
+                tz: str | None = None, by: str = "identity", scope: str = "outgoing",
+                hosted_domains: Iterable[str] = (), limit: int | None = None):
+    """Who sent the most messages in [since, until): one row per sender, most first.
+
+    `by`: identity | sasl | uid | script | sender | sender-domain | client-ip.
+    `scope`: outgoing (sasl + local submissions + SMTP relayed outside the hosted domains),
+    inbound, or all. `hosted_domains` adds to the hosted domains inferred from the data.
+    Columns: the key column(s), messages, share, recipients, recipient_domains, sent,
+    deferred, bounced, bounce_rate, expired, client_ips, first_seen, last_seen,
+    peak_hour_messages.
+    """
+    from .reports import common, senders
+
+    _choice("by", by, senders.BY)
+    _choice("scope", scope, senders.SCOPES)
+    win = _Window(data, since, until, tz)
+    msgs = win.read("messages", senders.MESSAGE_COLUMNS)
+    dels = win.deliveries_of(msgs, senders.DELIVERY_COLUMNS)
+    hosted = common.hosted_domains(dels, msgs["sasl_username"], hosted_domains)
+    return _head(senders.top_senders(msgs, dels, by, scope, hosted), limit)
+
+
+def sender_timeline(data: str | os.PathLike | None = None, since=None, until=None,
+                    tz: str | None = None, by: str = "identity", scope: str = "outgoing",
+                    keys: list | None = None, bucket: str | None = None,
+                    hosted_domains: Iterable[str] = ()):
+    """Messages per time bucket for each sender (columns `bucket`, `key`, `messages`):
+    the volume-over-time view of `top_senders`. `keys`: the senders to keep (e.g. the
+    first rows of `top_senders`; `(uid, script)` pairs for `by="script"`), None = all.
+    `bucket`: a pandas offset (`10min`, `1h`, `1D`); default: chosen from the window."""
+    from .reports import common, senders
+
+    _choice("by", by, senders.BY)
+    _choice("scope", scope, senders.SCOPES)
+    win = _Window(data, since, until, tz)
+    msgs = win.read("messages", senders.MESSAGE_COLUMNS)
+    dels = win.deliveries_of(msgs, senders.DELIVERY_COLUMNS)
+    hosted = common.hosted_domains(dels, msgs["sasl_username"], hosted_domains)
+    bucket = _bucket(bucket or common.auto_bucket(msgs["first_seen"].min(),
+                                                  msgs["first_seen"].max()))
+    return senders.timeline(msgs, dels, by, scope, hosted, keys, bucket)
+
+
+class _Window:
+    """The dataset and the [since, until) window one report reads, parsed once."""
+
+    def __init__(self, data, since, until, tz):
+        from .store import Dataset
+        from .timewindow import window
+
+        self.root = data_dir(data)
+        if not Dataset(self.root).exists():
+            raise AnalyzerError(f"{self.root}: no dataset here yet; run `analyzer ingest` "
+                                "first (or pass --data / set ANALYZER_DATA)")
+        self.lo, self.hi = window(since, until, _zone(tz))
+
+    def read(self, name: str, columns: list[str], since=..., until=..., required: bool = True):
+        """Rows of `name` in the window (or in [since, until) when given); NoData when
+        `required` and there are none."""
+        from .errors import NoData
+
+        lo = self.lo if since is ... else since
+        hi = self.hi if until is ... else until
+        frame = table(name, data=self.root, since=lo, until=hi, columns=columns)
+        if required and frame.empty:
+            raise NoData(f"no {name.replace('_', ' ')} {self.describe(lo, hi)} in {self.root}")
+        return frame
+
+    def deliveries_of(self, messages, columns: list[str]):
+        """Deliveries that can belong to `messages`: from the window start to the last
+        line of the last message (a deferred message is delivered after the window)."""
+        if messages.empty:
+            from .schema import TABLES
+
+            empty = TABLES["deliveries"].arrow_schema.empty_table()
+            return to_pandas(empty.select(columns) if columns else empty)
+        from datetime import timedelta
+
+        last = messages["last_seen"].max()
+        last = last.to_pydatetime() + timedelta(microseconds=1)
+        return table("deliveries", data=self.root, since=self.lo, until=last, columns=columns)
+
+    @staticmethod
+    def describe(lo, hi) -> str:
+        def fmt(dt):
+            return dt.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+        if lo and hi:
+            return f"between {fmt(lo)} and {fmt(hi)}"
+        if lo:
+            return f"since {fmt(lo)}"
+        if hi:
+            return f"before {fmt(hi)}"
+        return "at all"
+
+
+
+def _choice(name: str, value, allowed) -> None:
+    if value not in allowed:
+        raise AnalyzerError(f"{name} must be one of {', '.join(map(str, allowed))}, not {value!r}")
+
+
+def _bucket(bucket: str) -> str:
+    """Check a pandas offset alias (`1h`, `15min`, `1D`, `W`)."""
+    import pandas as pd
+
+    try:
+        offset = pd.tseries.frequencies.to_offset(bucket)
+    except (ValueError, TypeError):
+        raise AnalyzerError(f"cannot read bucket {bucket!r}: use a pandas offset such as "
+                            "15min, 1h, 6h, 1D") from None
+    if getattr(offset, "n", 1) <= 0:
+        raise AnalyzerError(f"bucket {bucket!r} must be positive")
+    return bucket
+
+
+def _head(frame, limit: int | None):
+    if limit is not None and limit > 0:
+        frame = frame.head(limit)
+    return frame.reset_index(drop=True)
+
+
+def relay_spikes(data: str | os.PathLike | None = None, since=None, until=None,
+                 tz: str | None = None, bucket: str = "1h", local_ips: Iterable[str] = (),
+                 hosted_domains: Iterable[str] = (), all_buckets: bool = False,
+                 window: int | None = None, min_history: int | None = None,
+                 z: float | None = None, min_count: int | None = None,
+                 limit: int | None = None):
+    """Relay-denied spikes in [since, until), in time order: buckets (`bucket`, any pandas
+    offset) with far more relay-denied rejects than the `window` buckets before them
+    (median + z x robust spread; see `docs/reports.md`), each explained: local vs internet
+    clients, top clients / senders / sender domains / HELO names as [{value, count}], and
+    for local spikes the likely responsible sender, hosted domain and accounts.
+    `all_buckets`: every bucket, spike or not (the `spike` column tells). `limit`: keep the
+    N largest spikes (still in time order).
+    """
+    import pandas as pd
+
+    from .reports import common, spikes
+
+    bucket = _bucket(bucket)
+    params = {"window": spikes.WINDOW if window is None else int(window),
+              "min_history": spikes.MIN_HISTORY if min_history is None else int(min_history),
+              "z": spikes.Z if z is None else float(z),
+              "min_count": spikes.MIN_COUNT if min_count is None else int(min_count)}
+    if params["window"] < 1 or params["min_history"] < 1:
+        raise AnalyzerError("the baseline window and min_history must be at least 1 bucket")
+    win = _Window(data, since, until, tz)
+    offset = pd.tseries.frequencies.to_offset(bucket)
+    history_lo = (pd.Timestamp(win.lo) - offset * params["window"]).to_pydatetime() \
+        if win.lo else None
+    rejects = win.read("rejects", spikes.REJECT_COLUMNS, since=history_lo, required=False)
+    in_window = rejects if win.lo is None else rejects[rejects["ts"] >= pd.Timestamp(win.lo)]
+    if in_window.empty:
+        from .errors import NoData
+
+        raise NoData(f"no rejects {win.describe(win.lo, win.hi)} in {win.root}")
+
+    own = frozenset(local_ips)
+    relay_local = in_window[(in_window["reason_class"] == "relay_denied").fillna(False)
+                            & (in_window["local_client"].fillna(False).astype(bool)
+                               | in_window["client_ip"].isin(own))]
+    hosted, accounts = frozenset(hosted_domains), None
+    if not relay_local.empty:  # naming the responsible account needs the messages
+        msgs = win.read("messages", ["identity", "sender", "sasl_username"], required=False)
+        dels = win.read("deliveries", ["program", "recipient_domain"], required=False)
+        hosted = common.hosted_domains(dels, msgs["sasl_username"], hosted_domains)
+        accounts = spikes.sending_accounts(msgs)
+    out = spikes.relay_spikes(rejects, bucket, since=win.lo, until=win.hi, local_ips=own,
+                              hosted=hosted, accounts=accounts, all_buckets=all_buckets,
+                              **params)
+    if limit is not None and limit > 0 and len(out) > limit:
+        keep = out.sort_values(["count", "start"], ascending=[False, True],
+                               kind="stable").index[:limit]
+        out = out.loc[sorted(keep)]
+    return out.reset_index(drop=True)
+
+
+def suspicious_scripts(data: str | os.PathLike | None = None, since=None, until=None,
+                       tz: str | None = None, history: str | None = "30d",
+                       limit: int | None = None):
+    """Local submissions in [since, until) grouped by (identity, script) — uid and script,
+    or uid alone when no script is known — scored by the signs of a spam script: volume
+    against its own `history` before the window (a duration such as `30d`; None or `0`:
+    no history), a burst in one hour, a new script, the bounce rate, recipient fan-out
+    and what its path gives away. Highest score first; `reasons` lists the signs.
+    """
+    import pandas as pd
+
+    from .reports import scripts
+
+    win = _Window(data, since, until, tz)
+    window = win.read("messages", scripts.MESSAGE_COLUMNS)
+    dels = win.deliveries_of(window, scripts.DELIVERY_COLUMNS)
+    end = pd.Timestamp(win.hi) if win.hi else window["first_seen"].max()
+    start = pd.Timestamp(win.lo) if win.lo else window["first_seen"].min()
+    window_days = max((end - start) / pd.Timedelta(days=1), 1 / 24)
+
+    hist, history_days = None, 0.0
+    span = _duration(history) if history not in (None, "", "0", 0) else None
+    if span is not None and win.lo is not None:
+        history_lo = win.lo - span
+        hist = win.read("messages", ["first_seen", "identity", "origin", "script"],
+                        since=history_lo, until=win.lo, required=False)
+        if len(hist):
+            covered_from = max(pd.Timestamp(history_lo), hist["first_seen"].min())
+            history_days = (pd.Timestamp(win.lo) - covered_from) / pd.Timedelta(days=1)
+    out = scripts.suspicious_scripts(window, dels, hist, window_days, history_days)
+    return _head(out, limit)
+
+
+def _duration(text):
+    """`30d`, `12h`, `2w` -> timedelta."""
+    from datetime import timedelta
+
+    from .timewindow import _RELATIVE, _UNITS
+
+    if isinstance(text, timedelta):
+        return text
+    m = _RELATIVE.match(str(text))
+    if not m:
+        raise AnalyzerError(f"cannot read duration {text!r}: use 12h, 30d, 2w")
+    return timedelta(**{_UNITS[m[2].lower()]: float(m[1])})
+
+
+def auth_failures(data: str | os.PathLike | None = None, since=None, until=None,
+                  tz: str | None = None, by: str = "client-ip", limit: int | None = None):
+    """SMTP AUTH failures in [since, until) by client IP (`by="username"`: by the username
+    tried), most failures first, with `succeeded_later`: that IP (username) logged in
+    successfully after its first failure (SASL messages and sessions in the window), as
+    which accounts (from which IPs), and how many messages those logins sent."""
+    from .reports import auth
+
+    _choice("by", by, auth.BY)
+    win = _Window(data, since, until, tz)
+    fails = win.read("auth_failures", auth.FAILURE_COLUMNS)
+    msgs = win.read("messages", ["first_seen", "client_ip", "sasl_username"], required=False)
+    conns = win.read("connections", ["ts", "client_ip", "sasl_username", "auth_ok", "messages"],
+                     required=False)
+    return _head(auth.auth_failures(fails, auth.successes(msgs, conns), by), limit)
+
+
+def auth_failure_timeline(data: str | os.PathLike | None = None, since=None, until=None,
+                          tz: str | None = None, by: str = "client-ip",
+                          keys: list | None = None, bucket: str | None = None):
+    """AUTH failures per time bucket for each client IP (username): columns `bucket`,
+    `key`, `failures`. `keys`: the IPs (usernames) to keep, None = all."""
+    from .reports import auth, common
+
+    _choice("by", by, auth.BY)
+    win = _Window(data, since, until, tz)
+    fails = win.read("auth_failures", auth.FAILURE_COLUMNS)
+    bucket = _bucket(bucket or common.auto_bucket(fails["ts"].min(), fails["ts"].max()))
+    return auth.timeline(fails, by, keys, bucket)
+
+
+def trace(queue_id: str | None = None, sender: str | None = None, identity: str | None = None,
+          data: str | os.PathLike | None = None, since=None, until=None,
+          tz: str | None = None, client_ip: str | None = None):
+    """Every row of one message (`queue_id`), envelope `sender`, `identity` or `client_ip`
+    across messages, deliveries, rejects (and auth_failures for an IP or a `sasl:`
+    identity) in [since, until), in time order, with a `table` column naming the source."""
+    from .reports import trace as report
+
+    given = [v for v in (queue_id, sender, identity, client_ip) if v is not None]
+    if len(given) != 1:
+        raise AnalyzerError("trace needs exactly one of a queue id, --sender, --identity "
+                            "or --client-ip")
+    if identity is not None and ":" not in identity:
+        raise AnalyzerError(f"identity {identity!r} is not kind:value "
+                            "(sasl:<user>, uid:<n>, user:<login>, ip:<address>)")
+    win = _Window(data, since, until, tz)
+    msgs = win.read("messages", None, required=False)
+    rejects = win.read("rejects", None, required=False)
+    dels = win.deliveries_of(msgs, None)
+    auth = None
+    if client_ip is not None or (identity is not None
+                                 and identity.split(":", 1)[0] in ("ip", "sasl")):
+        auth = win.read("auth_failures", None, required=False)
+    out = report.trace(msgs, dels, rejects, auth, queue_id=queue_id, sender=sender,
+                       identity=identity, client_ip=client_ip)
+    if out.empty:
+        from .errors import NoData
+
+        what = (f"queue id {queue_id}" if queue_id is not None else
+                f"sender {sender}" if sender is not None else
+                f"identity {identity}" if identity is not None else f"client IP {client_ip}")
+        raise NoData(f"nothing about {what} {win.describe(win.lo, win.hi)} in {win.root}")
+    return out
+
+
+# --- the nightly report -------------------------------------------------------------------
+
+def report(data: str | os.PathLike | None = None, since="1d", until=None,
+           tz: str | None = None, thresholds=None, local_ips: Iterable[str] = (),
+           hosted_domains: Iterable[str] = (), users: dict[int, str] | None = None):
+    """Every report for [since, until) in one `nightly.Report`: top senders (with each
+    identity's trailing-week usual volume), relay-denied buckets and spikes, suspicious
+    scripts, AUTH failures, the window's totals against the trailing week, and the
+    incidents found by `thresholds` (`config.Thresholds`; see docs/report.md).
+    `users`: uid -> user name (`config.read_passwd`). Sections with no rows in the window
+    are empty DataFrames."""
+    from .nightly import build
+
+    return build(data, since, until, tz, thresholds=thresholds, local_ips=local_ips,
+                 hosted_domains=hosted_domains, users=users)

@@ -8,7 +8,7 @@ import sys
 
 import typer
 
-from .commands import dataset
+from .commands import dataset, reports
 from .errors import AnalyzerError
 from .options import DEBUG, err
 
@@ -36,6 +36,11 @@ def _root(debug: DEBUG = False) -> None:
 app.command()(dataset.ingest)
 app.command()(dataset.parse)
 app.command()(dataset.status)
+app.command("top-senders")(reports.top_senders)
+app.command("relay-spikes")(reports.relay_spikes)
+app.command("suspicious-scripts")(reports.suspicious_scripts)
+app.command("auth-failures")(reports.auth_failures)
+app.command("trace")(reports.trace)
 
 
 def main() -> None:

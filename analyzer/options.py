@@ -3,7 +3,7 @@ stdout (`console`), messages to stderr (`err`)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated, Literal, Optional
 
 import typer
 from rich.console import Console
@@ -21,3 +21,34 @@ YEAR = Annotated[Optional[int], typer.Option(
     "--year", help="Year of the first BSD syslog line (advances at a December -> January "
                    "rollover); default: inferred from the file's modification time.")]
 DEBUG = Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")]
+
+# --- options of the reports -------------------------------------------------------------
+# Every report reads the window [--since, --until) and renders through `analyzer.output`.
+SINCE = Annotated[str, typer.Option(
+    "--since", metavar="WHEN",
+    help="Start of the window: 30m, 6h, 1d, 2w (before now), an ISO date or time "
+         "(2026-11-26, 2026-11-26T09:00; naive ones in --tz), or 'all'.")]
+UNTIL = Annotated[Optional[str], typer.Option(
+    "--until", metavar="WHEN", show_default="now",
+    help="End of the window (exclusive), in the forms of --since.")]
+WINDOW_TZ = Annotated[Optional[str], typer.Option(
+    "--tz", help="Zone of naive --since/--until times, e.g. Europe/Berlin; default: the "
+                 "system zone. Output times are always UTC.")]
+LIMIT = Annotated[int, typer.Option(
+    "--limit", "-n", min=0, metavar="N", help="Show at most N rows (0: all).")]
+FORMAT = Annotated[Literal["table", "json", "csv"], typer.Option(
+    "--format", "-f",
+    help="table (rich table), json (an array of row objects, ISO 8601 UTC times) or csv "
+         "(formula-like cells neutralised with a leading apostrophe).")]
+CHART = Annotated[Optional[str], typer.Option(
+    "--chart", metavar="FILE.html",
+    help="Also write the report's plotly chart to this HTML file (self-contained: "
+         "plotly.js embedded, opens offline).")]
+HOSTED_DOMAIN = Annotated[Optional[list[str]], typer.Option(
+    "--hosted-domain", metavar="DOMAIN",
+    help="A domain this server hosts (adds to those inferred from local deliveries and "
+         "SASL logins). Repeatable.")]
+LOCAL_IP = Annotated[Optional[list[str]], typer.Option(
+    "--local-ip", metavar="IP",
+    help="An address of this server besides loopback: its clients count as local. "
+         "Repeatable.")]

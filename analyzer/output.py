@@ -1,0 +1,217 @@
+"""Rendering a report (a DataFrame) as a rich table, a JSON array or CSV: defined once,
+every command ends here.
+
+- `json`: an array of row objects; times as ISO 8601 UTC (`2026-11-26T13:00:05Z`),
+  missing values as `null`, lists and `{value, count}` objects as JSON. Always valid JSON.
+- `csv`: a header and one line per row; lists and objects as compact JSON in their cell;
+  a text cell starting with `=`, `+`, `-`, `@`, tab or carriage return gets a leading
+  apostrophe, so a spreadsheet never runs log content as a formula.
+- `table`: a rich table; cells are plain text (never rich markup), control characters
+  shown escaped, times in UTC.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import sys
+from datetime import date, datetime, timezone
+
+FORMATS = ("table", "json", "csv")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PERCENT_COLUMNS = {"share", "bounce_rate"}
+_ID_COLUMNS = {"uid", "pid", "code", "client_port", "script_line"}  # numbers, not amounts
+_TOP_SHOWN = 3  # entries of a [{value, count}] list a table cell shows
+_CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7f, *range(0x80, 0xa0)]}
+_CONTROL.update({ord("\n"): "\\n", ord("\t"): "\\t", ord("\r"): "\\r"})
+
+
+def plain(value):
+    """One cell as a JSON-ready Python value: None for missing, ISO 8601 UTC text for
+    times, int/float/bool/str, lists and dicts converted recursively."""
+    if value is None or isinstance(value, (str, bool)):
+        return value
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, datetime):
+        if _is_nat(value):
+            return None
+        return iso(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [plain(v) for v in value]
+    kind = type(value).__module__.split(".")[0]
+    if kind == "numpy":
+        import numpy as np
+
+        if isinstance(value, np.ndarray):
+            return [plain(v) for v in value.tolist()]
+        if isinstance(value, np.datetime64):
+            import pandas as pd
+
+            return plain(pd.Timestamp(value))
+        return plain(value.item())
+    if kind == "pandas":
+        import pandas as pd
+
+        if value is pd.NA or value is pd.NaT:
+            return None
+        if isinstance(value, pd.Timedelta):
+            return value.total_seconds()
+    if _is_missing(value):
+        return None
+    return str(value)
+
+
+def iso(value: datetime) -> str:
+    """ISO 8601 in UTC with a `Z` (naive times are taken as UTC)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    text = value.astimezone(timezone.utc).isoformat()
+    return text.replace("+00:00", "Z")
+
+
+def records(frame) -> list[dict]:
+    """The rows of a DataFrame as JSON-ready dicts."""
+    columns = [str(c) for c in frame.columns]
+    return [dict(zip(columns, (plain(v) for v in row)))
+            for row in frame.itertuples(index=False, name=None)]
+
+
+def to_json(frame) -> str:
+    return json.dumps(records(frame), ensure_ascii=False, allow_nan=False, indent=2) + "\n"
+
+
+def csv_cell(value) -> str:
+    value = plain(value)
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    if isinstance(value, str):
+        value = value.replace("\x00", "\\x00")
+        if value.startswith(_FORMULA_START):
+            return "'" + value
+        return value
+    return str(value)
+
+
+def to_csv(frame) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")  # RFC 4180: a CR or LF in a cell is quoted
+    writer.writerow([csv_cell(str(c)) for c in frame.columns])
+    for row in frame.itertuples(index=False, name=None):
+        writer.writerow([csv_cell(v) for v in row])
+    return buf.getvalue()
+
+
+def table_cell(value, column: str = "") -> str:
+    """One cell as the text a table shows."""
+    if isinstance(value, datetime) and not _is_nat(value):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    value = plain(value)
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return str(value) if column in _ID_COLUMNS else f"{value:,}"
+    if isinstance(value, float):
+        if column in _PERCENT_COLUMNS:
+            return f"{value:.1%}"
+        return f"{value:,.1f}"
+    if isinstance(value, list):
+        if value and all(isinstance(v, dict) and set(v) == {"value", "count"} for v in value):
+            more = ", …" if len(value) > _TOP_SHOWN else ""
+            return ", ".join(f"{printable(v['value'])} ({v['count']:,})"
+                             for v in value[:_TOP_SHOWN]) + more
+        return "; ".join(printable(v) if isinstance(v, str) else
+                         json.dumps(v, ensure_ascii=False) for v in value)
+    if isinstance(value, dict):
+        return printable(json.dumps(value, ensure_ascii=False))
+    return printable(value)
+
+
+def printable(text: str) -> str:
+    """Control characters (ESC, CR, BEL...) as escapes, so log content cannot drive the
+    terminal."""
+    return str(text).translate(_CONTROL)
+
+
+def print_table(frame, console, *, title: str | None = None, columns: list[str] | None = None,
+                caption: str | None = None) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    cols = [c for c in (columns or list(frame.columns)) if c in frame.columns]
+    table = Table(title=Text(printable(title)) if title else None,
+                  caption=Text(printable(caption)) if caption else None,
+                  show_lines=False, header_style="bold")
+    numeric = {c for c in cols if _is_numeric(frame[c])}
+    for c in cols:
+        table.add_column(Text(str(c)), justify="right" if c in numeric else "left",
+                         overflow="fold")
+    widths = [len(str(c)) for c in cols]
+    for row in frame[cols].itertuples(index=False, name=None):
+        cells = [table_cell(v, c) for v, c in zip(row, cols)]
+        widths = [max(w, len(t)) for w, t in zip(widths, cells)]
+        table.add_row(*(Text(t) for t in cells))
+    if not console.is_terminal:
+        # piped or redirected: one line per row at the table's natural width
+        from rich.console import Console
+
+        need = max(sum(widths) + 3 * len(widths) + 1, len(title or ""), 40)
+        console = Console(file=console.file, width=need, color_system=None, highlight=False)
+    console.print(table)
+
+
+def render(frame, fmt: str = "table", *, console=None, title: str | None = None,
+           columns: list[str] | None = None, caption: str | None = None, out=None) -> None:
+    """Write `frame` to stdout (`out`) in `fmt`; `columns` narrows the table view only
+    (JSON and CSV always carry every column)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    out = out or sys.stdout
+    if fmt == "json":
+        out.write(to_json(frame))
+    elif fmt == "csv":
+        out.write(to_csv(frame))
+    else:
+        if console is None:
+            from rich.console import Console
+
+            console = Console(file=out)
+        print_table(frame, console, title=title, columns=columns, caption=caption)
+    out.flush()
+
+
+def _is_numeric(series) -> bool:
+    kind = getattr(series.dtype, "kind", "O")
+    return kind in "iuf"
+
+
+def _is_missing(value) -> bool:
+    try:
+        return bool(value != value)
+    except (TypeError, ValueError):
+        return False
+
+
+def _is_nat(value) -> bool:
+    try:
+        import pandas as pd
+
+        return value is pd.NaT
+    except ImportError:  # pragma: no cover
+        return False

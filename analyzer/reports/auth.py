@@ -1,0 +1,127 @@
+"""SMTP AUTH failures by client IP (or by username), with the compromise sign: the same
+IP (or username) authenticated successfully after its first failure."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .common import top_values_by
+
+FAILURE_COLUMNS = ["ts", "client_ip", "client_name", "sasl_username"]
+BY = {"client-ip": "client_ip", "username": "sasl_username"}
+
+COLUMNS = {
+    "client-ip": ["client_ip", "client_name", "failures", "usernames", "top_usernames",
+                  "first_seen", "last_seen", "succeeded_later", "succeeded_as",
+                  "first_success", "messages_after"],
+    "username": ["sasl_username", "failures", "client_ips", "top_clients", "first_seen",
+                 "last_seen", "succeeded_later", "succeeded_from", "first_success",
+                 "messages_after"],
+}
+NOT_LOGGED = "(not logged)"
+
+
+def successes(messages: pd.DataFrame, connections: pd.DataFrame | None) -> pd.DataFrame:
+    """Successful SASL logins: `ts`, `client_ip`, `sasl_username`, `message` (1 for a
+    submitted message). Every authenticated message is one (at its `client=` line); an
+    SMTP session that authenticated (`auth=1`) but submitted nothing is one at its
+    connect time, with the account `(not logged)` (Postfix names the login only on the
+    `client=` line of a message)."""
+    parts = []
+    if messages is not None and len(messages):
+        m = messages[messages["sasl_username"].notna() & messages["client_ip"].notna()]
+        parts.append(pd.DataFrame({"ts": m["first_seen"], "client_ip": m["client_ip"],
+                                   "sasl_username": m["sasl_username"], "message": 1}))
+    if connections is not None and len(connections):
+        c = connections[(connections["auth_ok"].fillna(0) > 0)
+                        & (connections["messages"].fillna(0) == 0)
+                        & connections["client_ip"].notna()]
+        parts.append(pd.DataFrame({"ts": c["ts"], "client_ip": c["client_ip"],
+                                   "sasl_username": c["sasl_username"].fillna(NOT_LOGGED),
+                                   "message": 0}))
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame({"ts": pd.Series([], dtype="datetime64[us, UTC]"),
+                             "client_ip": pd.Series([], dtype="str"),
+                             "sasl_username": pd.Series([], dtype="str"),
+                             "message": pd.Series([], dtype="int64")})
+    out = pd.concat(parts, ignore_index=True).sort_values("ts", kind="stable")
+    return out.astype({"message": "int64"}).reset_index(drop=True)
+
+
+def auth_failures(failures: pd.DataFrame, succeeded: pd.DataFrame,
+                  by: str = "client-ip") -> pd.DataFrame:
+    """One row per client IP (`by="client-ip"`) or tried username (`by="username"`),
+    most failures first. `succeeded`: the output of `successes`. `succeeded_later`: a
+    successful login of the same IP (username) after its first failure; `succeeded_as`
+    (`succeeded_from`) lists the accounts (IPs) of those logins, `messages_after` counts
+    the messages they submitted."""
+    if by not in BY:
+        raise ValueError(f"by must be one of {', '.join(BY)}, not {by!r}")
+    key, other = BY[by], BY["username" if by == "client-ip" else "client-ip"]
+    fails = failures.copy()
+    if by == "username":
+        fails[key] = fails[key].fillna(NOT_LOGGED)
+    fails = fails[fails[key].notna()]
+    if by == "username":  # a success of an unnamed login proves nothing about a username
+        succeeded = succeeded[succeeded[key] != NOT_LOGGED]
+    if fails.empty:
+        return _empty(by)
+
+    grouped = fails.groupby(key, sort=False)
+    out = grouped.agg(failures=("ts", "size"), first_seen=("ts", "min"),
+                      last_seen=("ts", "max"), _others=(other, "nunique"))
+    tops = top_values_by(fails, key, other, 5)
+    out["_top"] = [tops.get(k, []) for k in out.index]
+    if by == "client-ip":
+        names = fails.dropna(subset=["client_name"])
+        names = names[names["client_name"] != "unknown"]
+        name = names.groupby(key)["client_name"].agg(lambda s: s.value_counts().index[0])
+        out["client_name"] = name.reindex(out.index).astype("str")
+
+    # later successes: same key, after the key's first failure
+    later = succeeded.merge(out[["first_seen"]], left_on=key, right_index=True, how="inner")
+    later = later[later["ts"] > later["first_seen"]]
+    agg = later.groupby(key, sort=False).agg(
+        first_success=("ts", "min"), messages_after=("message", "sum"),
+        _as=(other, lambda s: sorted(set(s.dropna().astype("str")))))
+    out = out.join(agg, how="left")
+    out["succeeded_later"] = out["first_success"].notna()
+    out["messages_after"] = out["messages_after"].fillna(0).astype("int64")
+    out["_as"] = [v if isinstance(v, list) else [] for v in out["_as"]]
+    out = out.reset_index().rename(columns={"index": key})
+    out = out.sort_values(["failures", key], ascending=[False, True], kind="stable")
+    names = {"client-ip": {"_others": "usernames", "_top": "top_usernames", "_as": "succeeded_as"},
+             "username": {"_others": "client_ips", "_top": "top_clients", "_as": "succeeded_from"}}
+    out = out.rename(columns=names[by])
+    out["failures"] = out["failures"].astype("int64")
+    out[names[by]["_others"]] = out[names[by]["_others"]].astype("int64")
+    return out[COLUMNS[by]].reset_index(drop=True)
+
+
+def timeline(failures: pd.DataFrame, by: str, keys: list | None, bucket: str) -> pd.DataFrame:
+    """Failures per `bucket` for each client IP (username): `bucket`, `key`, `failures`."""
+    key = BY[by]
+    fails = failures.assign(**{key: failures[key].fillna(NOT_LOGGED)}) if by == "username" \
+        else failures[failures[key].notna()]
+    if keys is not None:
+        fails = fails[fails[key].isin(list(keys))]
+    if fails.empty:
+        return pd.DataFrame({"bucket": pd.Series([], dtype="datetime64[us, UTC]"),
+                             "key": pd.Series([], dtype="str"),
+                             "failures": pd.Series([], dtype="int64")})
+    frame = pd.DataFrame({"key": fails[key].astype("str").to_numpy(),
+                          "ts": fails["ts"].to_numpy()})
+    counts = (frame.set_index("ts").groupby("key")
+              .resample(bucket, closed="left", label="left").size())
+    out = counts.rename("failures").reset_index().rename(columns={"ts": "bucket"})
+    return out[["bucket", "key", "failures"]].astype({"failures": "int64"})
+
+
+def _empty(by: str) -> pd.DataFrame:
+    ts = "datetime64[us, UTC]"
+    dtypes = {"failures": "int64", "usernames": "int64", "client_ips": "int64",
+              "messages_after": "int64", "first_seen": ts, "last_seen": ts,
+              "first_success": ts, "succeeded_later": "bool", "top_usernames": object,
+              "top_clients": object, "succeeded_as": object, "succeeded_from": object}
+    return pd.DataFrame({c: pd.Series([], dtype=dtypes.get(c, "str")) for c in COLUMNS[by]})

@@ -1,0 +1,135 @@
+"""Helpers the reports share: address keys, hosted domains, top-N lists, hourly peaks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+# Postfix delivery agents that deliver on this server (mailbox, maildir, LMTP to Dovecot,
+# pipe to a command): the recipient domains they deliver for are hosted here.
+LOCAL_TRANSPORTS = frozenset({"local", "virtual", "lmtp", "pipe"})
+
+MESSAGE_KEY = ["host", "queue_id", "first_seen"]
+DELIVERY_KEY = ["host", "queue_id", "message_first_seen"]
+
+NULL_SENDER = "<>"
+
+
+def address_key(addresses: pd.Series) -> pd.Series:
+    """Lower-cased addresses for grouping; the null sender (empty string) becomes `<>`."""
+    return _per_distinct(addresses, _address_key)
+
+
+def domain_key(addresses: pd.Series) -> pd.Series:
+    """Lower-cased domain part of addresses; `<>` for the null sender, missing when the
+    address has no `@` (a bare login)."""
+    return _per_distinct(addresses, _domain_key)
+
+
+def _address_key(value: str) -> str:
+    return value.lower() if value else NULL_SENDER
+
+
+def _domain_key(value: str) -> str | None:
+    if not value:
+        return NULL_SENDER
+    local, at, domain = value.lower().rpartition("@")
+    return domain if at else None
+
+
+def _per_distinct(values: pd.Series, fn) -> pd.Series:
+    """`fn` applied to each distinct non-missing value once (addresses repeat a lot, and
+    Python string methods beat a per-row fallback of pandas string methods)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    mapped = np.array([fn(str(u)) for u in uniques] + [None], dtype=object)
+    out = mapped[codes]  # code -1 (missing) picks the trailing None
+    return pd.Series(out, index=values.index, dtype="str")
+
+
+def hosted_domains(deliveries: pd.DataFrame | None = None,
+                   sasl_usernames: pd.Series | None = None,
+                   explicit: Iterable[str] = ()) -> frozenset[str]:
+    """Domains this server hosts: given explicitly (`--hosted-domain`), plus those the
+    data shows: recipient domains of local deliveries (local, virtual, lmtp, pipe) and the
+    domains of SASL logins that are addresses."""
+    found = {d.strip().lower().lstrip("@") for d in explicit if d and d.strip()}
+    if deliveries is not None and len(deliveries):
+        programs = deliveries["program"].dropna().unique()
+        local_agents = [p for p in programs if str(p).rpartition("/")[2] in LOCAL_TRANSPORTS]
+        local = deliveries.loc[deliveries["program"].isin(local_agents), "recipient_domain"]
+        found.update(str(d).lower() for d in local.dropna().unique())
+    if sasl_usernames is not None and len(sasl_usernames):
+        for login in sasl_usernames.dropna().unique():
+            login = str(login).lower()
+            if "@" in login:
+                found.add(login.rpartition("@")[2])
+    found.discard(NULL_SENDER)
+    found.discard("")
+    return frozenset(found)
+
+
+def top_values(values: pd.Series, n: int = 5) -> list[dict]:
+    """The `n` most frequent non-missing values as [{value, count}], ties by value."""
+    counts = values.dropna().value_counts()
+    if counts.empty:
+        return []
+    frame = pd.DataFrame({"value": counts.index.astype("str"), "count": counts.to_numpy()})
+    frame = frame.sort_values(["count", "value"], ascending=[False, True], kind="stable").head(n)
+    return [{"value": v, "count": int(c)} for v, c in zip(frame["value"], frame["count"])]
+
+
+def top_values_by(frame: pd.DataFrame, group: str, value: str, n: int = 5) -> dict:
+    """`top_values` of column `value` for each group of `group`: {group: [{value, count}]}."""
+    sub = frame[[group, value]].dropna()
+    if sub.empty:
+        return {}
+    counts = sub.groupby([group, value], observed=True, sort=False).size().reset_index(name="count")
+    counts[value] = counts[value].astype("str")
+    counts = counts.sort_values([group, "count", value], ascending=[True, False, True],
+                                kind="stable")
+    counts = counts.groupby(group, sort=False, observed=True).head(n)
+    out: dict = {}
+    for key, val, cnt in zip(counts[group].tolist(), counts[value].tolist(),
+                             counts["count"].tolist()):
+        out.setdefault(key, []).append({"value": val, "count": int(cnt)})
+    return out
+
+
+def peak_hour(frame: pd.DataFrame, keys: list[str], time_col: str) -> pd.Series:
+    """Most rows of each group within one clock hour (UTC, hh:00 to hh:59)."""
+    hours = frame[time_col].dt.floor("h").rename("_hour")
+    per_hour = frame[keys].assign(_hour=hours).groupby(keys + ["_hour"], dropna=False,
+                                                        sort=False).size()
+    return per_hour.groupby(level=list(range(len(keys))), dropna=False, sort=False).max()
+
+
+def ratio(numerator, denominator) -> pd.Series:
+    """numerator / denominator as floats, missing where the denominator is 0."""
+    num = pd.Series(numerator, dtype="float64")
+    den = pd.Series(denominator, dtype="float64")
+    return (num / den.where(den > 0)).astype("float64")
+
+
+def auto_bucket(first, last) -> str:
+    """A readable bucket size for a chart of the span [first, last]."""
+    if first is None or last is None or pd.isna(first) or pd.isna(last):
+        return "1h"
+    span = pd.Timestamp(last) - pd.Timestamp(first)
+    if span <= pd.Timedelta(hours=6):
+        return "10min"
+    if span <= pd.Timedelta(days=3):
+        return "1h"
+    if span <= pd.Timedelta(days=21):
+        return "6h"
+    return "1D"
+
+
+def empty_like(columns: dict[str, str]) -> pd.DataFrame:
+    """An empty frame with the given column -> dtype mapping."""
+    return pd.DataFrame({name: pd.Series([], dtype=dtype) for name, dtype in columns.items()})
+
+
+def as_float(values) -> np.ndarray:
+    return np.asarray(pd.Series(values).astype("float64").fillna(0.0).to_numpy())

@@ -1,0 +1,202 @@
+"""Suspicious scripts: local submissions grouped by (identity, script), scored by the signs
+of a hijacked site or a dropped spam script. The points are listed in `docs/reports.md`
+and each one that applies adds a short reason; the score is their sum.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pandas as pd
+
+from .common import peak_hour, ratio
+
+MESSAGE_COLUMNS = ["first_seen", "last_seen", "host", "queue_id", "identity", "origin", "uid",
+                   "user", "script", "script_path", "nrcpt", "sent", "deferred", "bounced"]
+DELIVERY_COLUMNS = ["host", "queue_id", "message_first_seen", "recipient", "recipient_domain"]
+
+COLUMNS = ["uid", "script", "identity", "script_path", "messages", "recipients",
+           "recipient_domains", "peak_hour_messages", "bounce_rate", "first_seen",
+           "last_seen", "history_messages", "score", "reasons"]
+
+# thresholds of the signs (points in parentheses)
+VOLUME_MIN = 20             # messages before volume or novelty can count
+NEW_SCRIPT = 4              # a script its identity never used before (points)
+NEW_IDENTITY = 3            # an identity never seen before (points)
+VOLUME_HIGH = 5.0           # x the usual volume (3); VOLUME_RAISED x (1)
+VOLUME_RAISED = 2.0
+BURST_HIGH = 100            # messages in one clock hour (2); BURST_RAISED (1)
+BURST_RAISED = 30
+BOUNCE_MIN_FINAL = 10       # delivered + bounced recipients before the bounce rate counts
+BOUNCE_HIGH = 0.25          # (2); BOUNCE_RAISED (1)
+BOUNCE_RAISED = 0.10
+FANOUT_HIGH = 100           # distinct recipient domains (2); FANOUT_RAISED (1)
+FANOUT_RAISED = 25
+
+_WRITABLE_DIRS = re.compile(r"(^|/)(uploads?|tmp|temp|cache|\.cache|dev/shm|var/tmp)(/|$)", re.I)
+_EVAL = re.compile(r"eval\(\)'d code|: runtime-created function|regexp code|assert code", re.I)
+_VOWELS = set("aeiouy")
+
+
+def path_signs(script: str | None) -> list[tuple[int, str]]:
+    """(points, reason) for what the script's path or name gives away."""
+    if not isinstance(script, str) or not script:
+        return []
+    signs = []
+    if _EVAL.search(script):
+        signs.append((3, "eval()'d code"))
+    path = _EVAL.sub("", script).split("(")[0].strip()
+    directory, _, name = path.rpartition("/")
+    if directory and _WRITABLE_DIRS.search(directory + "/"):
+        signs.append((3, "runs from a writable dir (uploads/tmp/cache)"))
+    if name.startswith(".") or any(p.startswith(".") and p not in (".", "..")
+                                   for p in directory.split("/")):
+        signs.append((2, "hidden file or dir"))
+    if random_looking(name):
+        signs.append((2, "random-looking name"))
+    return signs
+
+
+def random_looking(name: str) -> bool:
+    """A file name like `x7f3k2q9.php`, `a1b2c3.php`, `3f2a9c0e1b.php`: one run of letters
+    and digits (no separators) that is mostly digits mixed in, hex, or unpronounceable."""
+    stem = name.rsplit(".", 1)[0].lower() if "." in name.lstrip(".") else name.lower()
+    stem = stem.lstrip(".")
+    if len(stem) < 6 or not stem.isalnum() or not stem.isascii():
+        return False
+    digits = sum(c.isdigit() for c in stem)
+    letters = [c for c in stem if c.isalpha()]
+    if digits >= 2 and letters and digits / len(stem) >= 0.25:
+        return True
+    if len(stem) >= 8 and all(c in "0123456789abcdef" for c in stem) and digits:
+        return True
+    if letters and len(letters) >= 6:
+        vowel_share = sum(c in _VOWELS for c in letters) / len(letters)
+        if vowel_share < 0.15:
+            return True
+    return False
+
+
+def suspicious_scripts(window: pd.DataFrame, deliveries: pd.DataFrame,
+                       history: pd.DataFrame | None = None, window_days: float = 1.0,
+                       history_days: float = 0.0) -> pd.DataFrame:
+    """One row per (identity, script) of the local submissions in `window`, highest score
+    first.
+
+    `window`: rows of `messages` (MESSAGE_COLUMNS) in the report window; `deliveries`:
+    deliveries that may belong to them; `history`: local `messages` before the window
+    (the identity's own history), covering `history_days` days (0: no history known, the
+    volume and novelty signs are then not judged); `window_days`: length of the window.
+    """
+    local = window[(window["origin"] == "local").fillna(False)].reset_index(drop=True)
+    if local.empty:
+        return _empty()
+    keys = ["identity", "script"]
+    local = local.assign(_m=range(len(local)), script=local["script"].astype("str"))
+    dkeys = local[["host", "queue_id", "first_seen", "_m"]].rename(
+        columns={"first_seen": "message_first_seen"})
+    dels = deliveries.merge(dkeys, on=["host", "queue_id", "message_first_seen"], how="inner")
+    seen = dels.groupby("_m")["recipient"].nunique()
+    rcpts = local["nrcpt"].astype("Float64").fillna(local["_m"].map(seen).astype("Float64"))
+    local["_rcpts"] = rcpts.fillna(0).astype("int64")
+
+    grouped = local.groupby(keys, dropna=False, sort=False)
+    out = grouped.agg(
+        uid=("uid", "first"),
+        script_path=("script_path", "first"),
+        messages=("_m", "size"),
+        recipients=("_rcpts", "sum"),
+        sent=("sent", "sum"),
+        bounced=("bounced", "sum"),
+        first_seen=("first_seen", "min"),
+        last_seen=("first_seen", "max"),
+    )
+    dels = dels.merge(local[["_m"] + keys], on="_m", how="inner")
+    doms = dels.groupby(keys, dropna=False, sort=False)["recipient_domain"].nunique()
+    out["recipient_domains"] = doms.reindex(out.index).fillna(0).astype("int64")
+    out["peak_hour_messages"] = peak_hour(local, keys, "first_seen").reindex(out.index)
+    out["bounce_rate"] = ratio(out["bounced"], out["sent"] + out["bounced"]).to_numpy()
+    out["final"] = (out["sent"] + out["bounced"]).astype("int64")
+
+    known = history is not None and history_days > 0
+    if known and len(history):
+        hist = history[(history["origin"] == "local").fillna(False)]
+        hist = hist.assign(script=hist["script"].astype("str"))
+        per = hist.groupby(keys, dropna=False, sort=False).size()
+        ids_before = set(hist["identity"].dropna())
+        out["history_messages"] = per.reindex(out.index).fillna(0).astype("int64")
+    else:
+        ids_before = set()
+        out["history_messages"] = 0
+    out = out.reset_index()
+
+    scores, reasons = [], []
+    for row in out.itertuples(index=False):
+        points = _score(row, known, ids_before, window_days, history_days)
+        scores.append(sum(p for p, _ in points))
+        reasons.append([r for _, r in points])
+    out["score"] = np.asarray(scores, dtype="int64")
+    out["reasons"] = reasons
+    for col in ("messages", "recipients", "peak_hour_messages"):
+        out[col] = out[col].astype("int64")
+    out["uid"] = out["uid"].astype("Int64")
+    out = out.sort_values(["score", "messages", "identity", "script"],
+                          ascending=[False, False, True, True], kind="stable",
+                          na_position="last")
+    return out[COLUMNS].reset_index(drop=True)
+
+
+def _score(row, known: bool, ids_before: set, window_days: float,
+           history_days: float) -> list[tuple[int, str]]:
+    points: list[tuple[int, str]] = []
+    messages = int(row.messages)
+    if known and messages >= VOLUME_MIN:
+        since = f"the previous {_days(history_days)}"
+        if row.history_messages == 0 and row.identity in ids_before:
+            points.append((NEW_SCRIPT, f"new script: {messages} messages, none in {since}"))
+        elif row.history_messages == 0:
+            points.append((NEW_IDENTITY, f"new identity: {messages} messages, none in {since}"))
+        else:
+            usual = row.history_messages / history_days * window_days
+            factor = messages / max(usual, 1.0)
+            if factor >= VOLUME_HIGH:
+                points.append((3, f"{_times(factor)} its usual volume (expected {usual:.1f} from {since})"))
+            elif factor >= VOLUME_RAISED:
+                points.append((1, f"{_times(factor)} its usual volume (expected {usual:.1f} from {since})"))
+    peak = int(row.peak_hour_messages)
+    if peak >= BURST_HIGH:
+        points.append((2, f"burst: {peak} messages in one hour"))
+    elif peak >= BURST_RAISED:
+        points.append((1, f"burst: {peak} messages in one hour"))
+    if row.final >= BOUNCE_MIN_FINAL and not pd.isna(row.bounce_rate):
+        if row.bounce_rate >= BOUNCE_HIGH:
+            points.append((2, f"bounce rate {row.bounce_rate:.0%}"))
+        elif row.bounce_rate >= BOUNCE_RAISED:
+            points.append((1, f"bounce rate {row.bounce_rate:.0%}"))
+    domains = int(row.recipient_domains)
+    if domains >= FANOUT_HIGH:
+        points.append((2, f"fan-out: {domains} recipient domains"))
+    elif domains >= FANOUT_RAISED:
+        points.append((1, f"fan-out: {domains} recipient domains"))
+    where = row.script_path if isinstance(row.script_path, str) else row.script
+    points.extend(path_signs(where))
+    return points
+
+
+def _times(factor: float) -> str:
+    return f"{factor:.0f}x" if factor >= 10 else f"{factor:.1f}x"
+
+
+def _days(days: float) -> str:
+    if days >= 1:
+        return f"{math.floor(days + 0.5):g} days" if days >= 1.5 else "day"
+    return f"{days * 24:.0f} hours"
+
+
+def _empty() -> pd.DataFrame:
+    ts = "datetime64[us, UTC]"
+    dtypes = {"uid": "Int64", "script": "str", "identity": "str", "script_path": "str",
+              "bounce_rate": "float64", "first_seen": ts, "last_seen": ts, "reasons": object}
+    return pd.DataFrame({c: pd.Series([], dtype=dtypes.get(c, "int64")) for c in COLUMNS})

@@ -1,0 +1,191 @@
+"""Top senders: who sent the most mail in a window, with the signs of a stolen account
+(many client IPs, many recipient domains, a high bounce rate, a burst in one hour).
+
+Scope (which messages count, see `docs/reports.md`):
+
+- `outgoing` (default): authenticated (`sasl`) and local (`local`) submissions, plus
+  unauthenticated SMTP messages relayed to at least one recipient outside the hosted
+  domains (a permitted network, an alias forwarding to a mailbox provider). Inbound mail
+  from the internet for hosted mailboxes is not outgoing and would otherwise crowd local
+  senders off the top of the list;
+- `inbound`: unauthenticated SMTP messages for hosted domains only;
+- `all`: every message, bounces and messages begun before the logs included.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .common import (DELIVERY_KEY, address_key, domain_key, peak_hour, ratio)
+
+# --by value -> the key columns of the result
+BY = {
+    "identity": ["identity"],
+    "sasl": ["sasl_username"],
+    "uid": ["uid"],
+    "script": ["uid", "script"],
+    "sender": ["sender"],
+    "sender-domain": ["sender_domain"],
+    "client-ip": ["client_ip"],
+}
+SCOPES = ("outgoing", "inbound", "all")
+
+MESSAGE_COLUMNS = ["first_seen", "last_seen", "host", "queue_id", "identity", "origin",
+                   "sasl_username", "uid", "script", "client_ip", "sender", "nrcpt", "sent",
+                   "deferred", "bounced", "expired"]
+DELIVERY_COLUMNS = ["host", "queue_id", "message_first_seen", "program", "recipient",
+                    "recipient_domain"]
+
+COLUMNS = ["messages", "share", "recipients", "recipient_domains", "sent", "deferred",
+           "bounced", "bounce_rate", "expired", "client_ips", "first_seen", "last_seen",
+           "peak_hour_messages"]
+
+
+def check_by(by: str) -> list[str]:
+    if by not in BY:
+        raise ValueError(f"by must be one of {', '.join(BY)}, not {by!r}")
+    return BY[by]
+
+
+def link(messages: pd.DataFrame, deliveries: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Number the messages (`_m`) and tag each delivery with its message's number;
+    deliveries of messages outside the frame are dropped."""
+    msgs = messages.reset_index(drop=True)
+    msgs = msgs.assign(_m=range(len(msgs)))
+    keys = msgs[["host", "queue_id", "first_seen", "_m"]].rename(
+        columns={"first_seen": "message_first_seen"})
+    dels = deliveries[[c for c in deliveries.columns if c in DELIVERY_COLUMNS]].merge(
+        keys, on=DELIVERY_KEY, how="inner")
+    return msgs, dels
+
+
+def scope_mask(msgs: pd.DataFrame, dels: pd.DataFrame, scope: str,
+               hosted: frozenset[str]) -> pd.Series:
+    """Which of the (linked) messages belong to `scope`."""
+    if scope not in SCOPES:
+        raise ValueError(f"scope must be one of {', '.join(SCOPES)}, not {scope!r}")
+    if scope == "all":
+        return pd.Series(True, index=msgs.index)
+    dom = dels["recipient_domain"]  # lower-cased by the correlator
+    leaving = dels.loc[dom.notna() & ~dom.isin(list(hosted)), "_m"].unique()
+    relayed = msgs["_m"].isin(leaving)
+    smtp = (msgs["origin"] == "smtp").fillna(False)
+    if scope == "inbound":
+        return (smtp & ~relayed).astype(bool)
+    submitted = msgs["origin"].isin(["sasl", "local"]).fillna(False)
+    return (submitted | (smtp & relayed)).astype(bool)
+
+
+def with_keys(msgs: pd.DataFrame, by: str) -> tuple[pd.DataFrame, list[str]]:
+    """Messages with the grouping columns of `by`, rows without a key dropped (for
+    `script`: local submissions, grouped by uid and script; a missing script is a group)."""
+    keys = check_by(by)
+    if by == "sender":
+        msgs = msgs.assign(sender=address_key(msgs["sender"]))
+    elif by == "sender-domain":
+        msgs = msgs.assign(sender_domain=domain_key(msgs["sender"]))
+    need = ["uid"] if by == "script" else keys
+    present = msgs[need].notna().all(axis=1)
+    return msgs[present], keys
+
+
+def top_senders(messages: pd.DataFrame, deliveries: pd.DataFrame, by: str = "identity",
+                scope: str = "outgoing", hosted: frozenset[str] = frozenset()) -> pd.DataFrame:
+    """One row per sender (the `by` key) of the messages in `scope`, most messages first.
+
+    `messages`: rows of the `messages` table (MESSAGE_COLUMNS); `deliveries`: rows of
+    `deliveries` (DELIVERY_COLUMNS) that may belong to them; `hosted`: the hosted domains.
+    """
+    keys = check_by(by)
+    msgs, dels = link(messages, deliveries)
+    msgs = msgs[scope_mask(msgs, dels, scope, hosted)]
+    total = len(msgs)
+    msgs, keys = with_keys(msgs, by)
+    if msgs.empty:
+        return _empty(keys)
+
+    # recipients of a message: nrcpt from the queue manager, else the distinct recipients
+    # its deliveries show (a message cut off before its qmgr line)
+    nrcpt = msgs["nrcpt"]
+    if nrcpt.isna().any():
+        seen = dels.groupby("_m")["recipient"].nunique()
+        nrcpt = nrcpt.astype("Float64").fillna(msgs["_m"].map(seen).astype("Float64"))
+    msgs = msgs.assign(_rcpts=nrcpt.fillna(0).astype("int64"))
+
+    grouped = msgs.groupby(keys, dropna=False, sort=False)
+    out = grouped.agg(
+        messages=("_m", "size"),
+        recipients=("_rcpts", "sum"),
+        sent=("sent", "sum"),
+        deferred=("deferred", "sum"),
+        bounced=("bounced", "sum"),
+        expired=("expired", "sum"),
+        client_ips=("client_ip", "nunique"),
+        first_seen=("first_seen", "min"),
+        last_seen=("first_seen", "max"),
+    )
+    dels = dels.merge(msgs[["_m"] + keys], on="_m", how="inner")
+    domains = dels.groupby(keys, dropna=False, sort=False)["recipient_domain"].nunique()
+    out["recipient_domains"] = domains.reindex(out.index).fillna(0).astype("int64")
+    out["peak_hour_messages"] = peak_hour(msgs, keys, "first_seen").reindex(out.index)
+    out["share"] = out["messages"] / total
+    out["bounce_rate"] = ratio(out["bounced"], out["sent"] + out["bounced"]).to_numpy()
+    out = out.reset_index()
+    for col in ("messages", "recipients", "sent", "deferred", "bounced", "expired",
+                "client_ips", "peak_hour_messages"):
+        out[col] = out[col].astype("int64")
+    out = out.sort_values(["messages"] + keys, ascending=[False] + [True] * len(keys),
+                          kind="stable", na_position="last")
+    return out[keys + COLUMNS].reset_index(drop=True)
+
+
+def timeline(messages: pd.DataFrame, deliveries: pd.DataFrame, by: str, scope: str,
+             hosted: frozenset[str], keys: list | None, bucket: str) -> pd.DataFrame:
+    """Messages per `bucket` for each sender: columns `bucket`, `key` (the sender as text),
+    `messages`. `keys`: the senders to keep (values of the key column, or (uid, script)
+    tuples for `by="script"`); None keeps every sender."""
+    msgs, dels = link(messages, deliveries)
+    msgs = msgs[scope_mask(msgs, dels, scope, hosted)]
+    msgs, key_cols = with_keys(msgs, by)
+    label = key_label(msgs, by)
+    if keys is not None:
+        wanted = {_label_of(k, by) for k in keys}
+        keep = label.isin(wanted)
+        msgs, label = msgs[keep], label[keep]
+    if msgs.empty:
+        return pd.DataFrame({"bucket": pd.Series([], dtype="datetime64[us, UTC]"),
+                             "key": pd.Series([], dtype="str"),
+                             "messages": pd.Series([], dtype="int64")})
+    frame = pd.DataFrame({"key": label.to_numpy(), "ts": msgs["first_seen"].to_numpy()})
+    counts = (frame.set_index("ts").groupby("key")
+              .resample(bucket, closed="left", label="left").size())
+    out = counts.rename("messages").reset_index().rename(columns={"ts": "bucket"})
+    return out[["bucket", "key", "messages"]].astype({"messages": "int64"})
+
+
+def key_label(msgs: pd.DataFrame, by: str) -> pd.Series:
+    """The `by` key of each message as one string (for charts)."""
+    if by == "script":
+        script = msgs["script"].astype("str").fillna("(no script)")
+        return "uid " + msgs["uid"].astype("str") + ": " + script
+    return msgs[BY[by][0]].astype("str")
+
+
+def _label_of(key, by: str) -> str:
+    if by == "script":
+        uid, script = key
+        return f"uid {uid}: {script if isinstance(script, str) else '(no script)'}"
+    return str(key)
+
+
+def _empty(keys: list[str]) -> pd.DataFrame:
+    dtypes = {"uid": "Int64"}
+    cols = {k: pd.Series([], dtype=dtypes.get(k, "str")) for k in keys}
+    for col in COLUMNS:
+        if col in ("share", "bounce_rate"):
+            cols[col] = pd.Series([], dtype="float64")
+        elif col in ("first_seen", "last_seen"):
+            cols[col] = pd.Series([], dtype="datetime64[us, UTC]")
+        else:
+            cols[col] = pd.Series([], dtype="int64")
+    return pd.DataFrame(cols)

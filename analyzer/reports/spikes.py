@@ -1,0 +1,201 @@
+"""Relay-denied spikes: buckets of time with far more relay-denied rejects than their own
+recent past, each explained (local app or internet probes, which clients, which senders,
+whose account).
+
+The rule (documented in `docs/reports.md`): for each bucket, the baseline is the median of
+the previous `window` buckets and the spread is 1.4826 x their median absolute deviation,
+floored at sqrt(max(baseline, 1)) (Poisson noise: a flat series with MAD 0 must not flag
+every +1). With fewer than `min_history` earlier buckets (the series just began) the
+median and MAD of the whole series stand in. A bucket is a spike when
+count > baseline + z x spread and count >= min_count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from .common import address_key, domain_key, top_values_by
+
+WINDOW = 24       # trailing buckets in the baseline
+MIN_HISTORY = 6   # fewer earlier buckets: use the whole series
+Z = 5.0           # robust z-score a spike must exceed
+MIN_COUNT = 10    # and at least this many rejects in the bucket
+TOP = 5           # entries in each top list
+
+REJECT_COLUMNS = ["ts", "client_ip", "reason_class", "sender", "helo", "local_client"]
+
+COLUMNS = ["start", "end", "count", "baseline", "threshold", "spike", "local_count",
+           "internet_count", "source", "top_clients", "top_senders", "top_sender_domains",
+           "top_helos", "responsible", "responsible_domain", "responsible_accounts"]
+
+
+def bucket_counts(rejects: pd.DataFrame, bucket: str) -> pd.Series:
+    """Relay-denied rejects per bucket, indexed by bucket start, over the whole span of
+    `rejects` (every class counts for the span, so quiet buckets are zeros, not gaps)."""
+    relay = (rejects["reason_class"] == "relay_denied").fillna(False).astype("int64")
+    series = pd.Series(relay.to_numpy(), index=pd.DatetimeIndex(rejects["ts"]))
+    return series.sort_index().resample(bucket, closed="left", label="left").sum()
+
+
+def robust_baseline(counts: pd.Series, window: int = WINDOW, min_history: int = MIN_HISTORY,
+                    z: float = Z, min_count: int = MIN_COUNT) -> pd.DataFrame:
+    """`count`, `baseline`, `threshold`, `spike` per bucket (see the module docstring)."""
+    values = counts.to_numpy(dtype="float64")
+    n = len(values)
+    padded = np.concatenate([np.full(window, np.nan), values])
+    # row i holds the `window` buckets before bucket i (NaN before the series began)
+    trailing = np.lib.stride_tricks.sliding_window_view(padded[:-1], window) if n else \
+        np.empty((0, window))
+    history = np.sum(~np.isnan(trailing), axis=1)
+    with np.errstate(all="ignore"), _quiet_nan_warnings():
+        med = np.nanmedian(trailing, axis=1) if n else np.empty(0)
+        mad = np.nanmedian(np.abs(trailing - med[:, None]), axis=1) if n else np.empty(0)
+    if n:
+        whole_med = float(np.median(values))
+        whole_mad = float(np.median(np.abs(values - whole_med)))
+        short = history < min_history
+        med = np.where(short, whole_med, med)
+        mad = np.where(short, whole_mad, mad)
+    spread = np.maximum(1.4826 * mad, np.sqrt(np.maximum(med, 1.0)))
+    threshold = med + z * spread
+    return pd.DataFrame({
+        "start": counts.index,
+        "count": values.astype("int64"),
+        "baseline": med,
+        "threshold": threshold,
+        "spike": (values > threshold) & (values >= min_count),
+    })
+
+
+def relay_spikes(rejects: pd.DataFrame, bucket: str = "1h", *, since=None, until=None,
+                 window: int = WINDOW, min_history: int = MIN_HISTORY, z: float = Z,
+                 min_count: int = MIN_COUNT, local_ips: Iterable[str] = (),
+                 hosted: frozenset[str] = frozenset(), accounts: pd.DataFrame | None = None,
+                 all_buckets: bool = False) -> pd.DataFrame:
+    """Spikes (or, with `all_buckets`, every bucket) of relay-denied rejects that overlap
+    [since, until), explained.
+
+    `rejects`: rows of the `rejects` table (REJECT_COLUMNS), including the `window`
+    buckets before `since` so the first buckets have a trailing baseline.
+    `local_ips`: addresses of this server besides loopback (`rejects.local_client` already
+    covers those given at ingest). `hosted`: hosted domains. `accounts`: identities with
+    the domain they send from (columns `domain`, `identity`, `messages`), to name the
+    likely responsible account of a local spike.
+    """
+    if rejects.empty:
+        return _empty()
+    offset = pd.tseries.frequencies.to_offset(bucket)
+    stats = robust_baseline(bucket_counts(rejects, bucket), window, min_history, z, min_count)
+    stats["end"] = stats["start"] + offset
+    if since is not None:
+        stats = stats[stats["end"] > pd.Timestamp(since)]
+    if until is not None:
+        stats = stats[stats["start"] < pd.Timestamp(until)]
+    if not all_buckets:
+        stats = stats[stats["spike"]]
+    stats = stats.reset_index(drop=True)
+    if stats.empty:
+        return _empty()
+
+    relay = rejects[(rejects["reason_class"] == "relay_denied").fillna(False)]
+    starts = stats["start"].to_numpy()
+    pos = np.searchsorted(starts, relay["ts"].to_numpy(), side="right") - 1
+    inside = pos >= 0
+    inside &= stats["end"].to_numpy()[np.clip(pos, 0, None)] > relay["ts"].to_numpy()
+    relay = relay[inside].assign(_b=pos[inside])
+    own = frozenset(local_ips)
+    local = relay["local_client"].fillna(False).astype(bool) | relay["client_ip"].isin(own)
+    relay = relay.assign(
+        _local=local.to_numpy(),
+        _sender=address_key(relay["sender"]),
+        _sender_domain=domain_key(relay["sender"]),
+        _helo=relay["helo"].astype("str").str.lower(),
+    )
+
+    local_count = relay.groupby("_b")["_local"].sum()
+    stats["local_count"] = local_count.reindex(stats.index).fillna(0).astype("int64")
+    stats["internet_count"] = stats["count"] - stats["local_count"]
+    stats["source"] = np.select(
+        [stats["count"] == 0, stats["local_count"] * 2 > stats["count"],
+         stats["local_count"] > 0],
+        ["none", "local", "mixed"], "internet")
+    for col, src in (("top_clients", "client_ip"), ("top_senders", "_sender"),
+                     ("top_sender_domains", "_sender_domain"), ("top_helos", "_helo")):
+        tops = top_values_by(relay, "_b", src, TOP)
+        stats[col] = [tops.get(i, []) for i in stats.index]
+
+    resp = [_responsible(relay[(relay["_b"] == i) & relay["_local"]], hosted, accounts)
+            if stats.at[i, "source"] in ("local", "mixed") else (None, None, [])
+            for i in stats.index]
+    stats["responsible"] = pd.Series([r[0] for r in resp], dtype="str")
+    stats["responsible_domain"] = pd.Series([r[1] for r in resp], dtype="str")
+    stats["responsible_accounts"] = [r[2] for r in resp]
+    return stats[COLUMNS]
+
+
+def _responsible(local: pd.DataFrame, hosted: frozenset[str],
+                 accounts: pd.DataFrame | None) -> tuple[str | None, str | None, list[str]]:
+    """Whose app it likely is: the most frequent envelope sender of the local rejects, its
+    domain when hosted (else the HELO name when that is a hosted domain), and the
+    identities that send from that domain, busiest first."""
+    if local.empty:
+        return None, None, []
+    senders = local["_sender"].dropna()
+    senders = senders[senders != "<>"]
+    sender = senders.value_counts().index[0] if len(senders) else None
+    domain = None
+    candidates = list(local["_sender_domain"].dropna().value_counts().index) + \
+        list(local["_helo"].dropna().value_counts().index)
+    for cand in candidates:
+        if cand in hosted:
+            domain = cand
+            break
+    names: list[str] = []
+    if domain and accounts is not None and len(accounts):
+        mine = accounts[accounts["domain"] == domain].sort_values(
+            ["messages", "identity"], ascending=[False, True], kind="stable")
+        names = list(mine["identity"].head(TOP))
+    return sender, domain, names
+
+
+def sending_accounts(messages: pd.DataFrame) -> pd.DataFrame:
+    """Identities with the domains they send from (their envelope senders' domains and,
+    for SASL logins that are addresses, the login's domain): `domain`, `identity`,
+    `messages`."""
+    if messages.empty:
+        return pd.DataFrame({"domain": pd.Series([], dtype="str"),
+                             "identity": pd.Series([], dtype="str"),
+                             "messages": pd.Series([], dtype="int64")})
+    ids = messages["identity"]
+    by_sender = pd.DataFrame({"domain": domain_key(messages["sender"]), "identity": ids,
+                              "_q": range(len(messages))})
+    by_login = pd.DataFrame({"domain": domain_key(messages["sasl_username"].fillna("")),
+                             "identity": ids, "_q": range(len(messages))})
+    both = pd.concat([by_sender, by_login]).dropna(subset=["domain", "identity"])
+    both = both[both["domain"] != "<>"].drop_duplicates()
+    out = both.groupby(["domain", "identity"]).size().rename("messages").reset_index()
+    return out.astype({"messages": "int64"})
+
+
+class _quiet_nan_warnings:
+    def __enter__(self):
+        import warnings
+
+        self._ctx = warnings.catch_warnings()
+        self._ctx.__enter__()
+        warnings.simplefilter("ignore", RuntimeWarning)
+
+    def __exit__(self, *exc):
+        return self._ctx.__exit__(*exc)
+
+
+def _empty() -> pd.DataFrame:
+    ts = "datetime64[us, UTC]"
+    dtypes = {"start": ts, "end": ts, "count": "int64", "baseline": "float64",
+              "threshold": "float64", "spike": "bool", "local_count": "int64",
+              "internet_count": "int64", "source": "str", "responsible": "str",
+              "responsible_domain": "str"}
+    return pd.DataFrame({c: pd.Series([], dtype=dtypes.get(c, object)) for c in COLUMNS})

@@ -1,0 +1,139 @@
+"""The investigator's view: every row of one message (queue id), envelope sender or
+identity across `messages`, `deliveries`, `rejects` (and, for an IP or SASL identity,
+`auth_failures`), in time order, with the table each row came from."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .common import address_key
+
+FIRST = ["ts", "table", "event", "host", "queue_id", "identity", "sender", "recipient",
+         "client_ip", "client_name", "sasl_username", "status", "dsn", "relay",
+         "reason_class", "detail"]
+_TABLE_ORDER = {"messages": 0, "deliveries": 1, "rejects": 2, "auth_failures": 3}
+
+
+def trace(messages: pd.DataFrame, deliveries: pd.DataFrame, rejects: pd.DataFrame,
+          auth_failures: pd.DataFrame | None = None, *, queue_id: str | None = None,
+          sender: str | None = None, identity: str | None = None,
+          client_ip: str | None = None) -> pd.DataFrame:
+    """Rows matching exactly one of `queue_id`, `sender` (case-insensitive; `<>` or ``
+    is the null sender), `identity` (`sasl:user`, `uid:1017`, `ip:192.0.2.1`, ...) or
+    `client_ip` (everything that IP did, whoever it logged in as).
+    Columns: `ts`, `table`, `event`, the shared columns, `detail`, then every other column
+    of the source tables."""
+    given = [v for v in (queue_id, sender, identity, client_ip) if v is not None]
+    if len(given) != 1:
+        raise ValueError("give exactly one of queue_id, sender, identity, client_ip")
+    if queue_id is not None:
+        m = messages[messages["queue_id"] == queue_id]
+        d = deliveries[deliveries["queue_id"] == queue_id]
+        r = rejects[rejects["queue_id"] == queue_id]
+        a = None
+    elif sender is not None:
+        want = "<>" if sender.strip() in ("", "<>") else sender.strip().strip("<>").lower()
+        m = messages[(address_key(messages["sender"]) == want).fillna(False)]
+        d = _deliveries_of(m, deliveries)
+        r = rejects[(address_key(rejects["sender"]) == want).fillna(False)]
+        a = None
+    elif client_ip is not None:
+        m = messages[messages["client_ip"] == client_ip]
+        d = _deliveries_of(m, deliveries)
+        r = rejects[rejects["client_ip"] == client_ip]
+        a = None if auth_failures is None else auth_failures[auth_failures["client_ip"] == client_ip]
+    else:
+        kind, _, value = identity.partition(":")
+        m = messages[messages["identity"] == identity]
+        d = deliveries[deliveries["identity"] == identity]
+        if len(d) < len(_deliveries_of(m, deliveries)):  # identity filled in later
+            d = pd.concat([d, _deliveries_of(m, deliveries)]).drop_duplicates()
+        r = rejects[_same_queue(rejects, m)]
+        a = None
+        if kind == "sasl":
+            r = pd.concat([r, rejects[rejects["sasl_username"] == value]])
+            if auth_failures is not None:
+                a = auth_failures[auth_failures["sasl_username"] == value]
+        elif kind == "ip":
+            r = pd.concat([r, rejects[(rejects["client_ip"] == value)
+                                      & rejects["sasl_username"].isna()]])
+            if auth_failures is not None:
+                a = auth_failures[auth_failures["client_ip"] == value]
+        r = r[~r.index.duplicated()]
+    parts = [_messages(m), _deliveries(d), _rejects(r)]
+    if a is not None and len(a):
+        parts.append(_auth(a))
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame({c: pd.Series([], dtype="datetime64[us, UTC]" if c == "ts" else "str")
+                             for c in FIRST})
+    out = pd.concat(parts, ignore_index=True)
+    out["_order"] = out["table"].map(_TABLE_ORDER)
+    out = out.sort_values(["ts", "_order"], kind="stable").drop(columns="_order")
+    rest = [c for c in out.columns if c not in FIRST]
+    for col in FIRST:
+        if col not in out.columns:
+            out[col] = pd.Series(pd.NA, index=out.index, dtype="str")
+    return out[FIRST + rest].reset_index(drop=True)
+
+
+def _deliveries_of(m: pd.DataFrame, deliveries: pd.DataFrame) -> pd.DataFrame:
+    keys = m[["host", "queue_id", "first_seen"]].rename(columns={"first_seen": "message_first_seen"})
+    idx = deliveries.reset_index().merge(keys, on=["host", "queue_id", "message_first_seen"])
+    return deliveries.loc[idx["index"]]
+
+
+def _same_queue(rejects: pd.DataFrame, m: pd.DataFrame) -> pd.Series:
+    if m.empty:
+        return pd.Series(False, index=rejects.index)
+    pairs = set(zip(m["host"], m["queue_id"]))
+    return pd.Series([(h, q) in pairs for h, q in zip(rejects["host"], rejects["queue_id"])],
+                     index=rejects.index, dtype=bool)
+
+
+def _messages(m: pd.DataFrame) -> pd.DataFrame:
+    out = m.rename(columns={"first_seen": "ts"}).copy()
+    out.insert(1, "table", "messages")
+    out["event"] = out["origin"].fillna("unknown") + " message"
+    out["detail"] = _join(out, [("size", "size="), ("nrcpt", "nrcpt="), ("sent", "sent="),
+                                ("deferred", "deferred="), ("bounced", "bounced="),
+                                ("script", "script=")])
+    return out
+
+
+def _deliveries(d: pd.DataFrame) -> pd.DataFrame:
+    out = d.copy()
+    out.insert(1, "table", "deliveries")
+    out["event"] = out["status"]
+    out["detail"] = out["response"]
+    return out
+
+
+def _rejects(r: pd.DataFrame) -> pd.DataFrame:
+    out = r.copy()
+    out.insert(1, "table", "rejects")
+    out["event"] = "reject " + out["stage"].fillna("") + " " + out["reason_class"].fillna("")
+    out["detail"] = out["reason"]
+    return out
+
+
+def _auth(a: pd.DataFrame) -> pd.DataFrame:
+    out = a.copy()
+    out.insert(1, "table", "auth_failures")
+    out["event"] = "auth failure " + out["sasl_method"].fillna("")
+    out["detail"] = out["reason"]
+    return out
+
+
+def _join(frame: pd.DataFrame, fields: list[tuple[str, str]]) -> pd.Series:
+    parts = []
+    for col, label in fields:
+        if col in frame.columns:
+            values = frame[col].astype("str")
+            parts.append((label + values).where(frame[col].notna(), ""))
+    if not parts:
+        return pd.Series("", index=frame.index, dtype="str")
+    text = parts[0]
+    for p in parts[1:]:
+        text = text.str.cat(p, sep=" ")
+    return text.str.split().str.join(" ")
