@@ -8,7 +8,7 @@ import sys
 
 import typer
 
-from .commands import dataset, reports
+from .commands import dataset, report, reports
 from .errors import AnalyzerError
 from .options import DEBUG, err
 
@@ -41,6 +41,7 @@ app.command("relay-spikes")(reports.relay_spikes)
 app.command("suspicious-scripts")(reports.suspicious_scripts)
 app.command("auth-failures")(reports.auth_failures)
 app.command("trace")(reports.trace)
+app.command("report")(report.report)
 
 
 def main() -> None:

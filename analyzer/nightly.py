@@ -1,0 +1,248 @@
+"""The nightly report's content: every report of `analyzer.api` for one window, the
+comparison with the trailing week, and the incidents derived from them.
+
+`build` only reads the dataset (through `analyzer.api`) and returns a `Report`;
+`analyzer.report_html` and `analyzer.summary_text` render it, the `report` command writes.
+A report section with no rows in the window is an empty DataFrame, not an error: a quiet
+night is a valid report.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Iterable
+
+from . import api
+from .config import Thresholds
+from .errors import NoData
+from .incidents import Incident, find_incidents
+
+HISTORY_DAYS = 7          # the trailing period the window is compared with
+TOP_SENDERS_SHOWN = 10    # rows of the top-senders table; chart: the first CHART_KEYS
+CHART_KEYS = 8
+
+
+@dataclass
+class Report:
+    since: datetime | None            # the window [since, until), UTC
+    until: datetime
+    generated: datetime               # when the report was built, UTC
+    data: str                         # the dataset directory
+    hosts: list[str]
+    totals: dict[str, int]            # see TOTALS
+    previous: dict[str, float | None]  # the same, trailing-week average for a window this long
+    history_days: float               # days of data the trailing week actually had
+    top_senders: object               # DataFrame: api.top_senders + usual, growth
+    sender_timeline: object           # api.sender_timeline of the first CHART_KEYS senders
+    relay_buckets: object             # api.relay_spikes(all_buckets=True)
+    scripts: object                   # api.suspicious_scripts + user
+    auth: object                      # api.auth_failures(by="client-ip")
+    auth_timeline: object             # api.auth_failure_timeline of the top IPs
+    incidents: list[Incident]
+    thresholds: Thresholds
+    users: dict[int, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # what could not be read, and why
+
+    @property
+    def relay_spikes(self):
+        """The spikes among `relay_buckets`."""
+        b = self.relay_buckets
+        return b[b["spike"].astype(bool)].reset_index(drop=True) if len(b) else b
+
+    @property
+    def window_days(self) -> float:
+        start = self.since or self.until - timedelta(days=1)
+        return max((self.until - start) / timedelta(days=1), 1 / 24)
+
+    def at_least(self, level: str) -> list[Incident]:
+        from .incidents import at_least
+
+        return at_least(self.incidents, level)
+
+
+# totals of the window, in the order the headline shows them
+TOTALS = {
+    "messages_out": "messages out",
+    "local_submissions": "local submissions",
+    "relay_denied": "relay-denied rejects",
+    "auth_failures": "SMTP AUTH failures",
+}
+
+
+def build(data: str | os.PathLike | None = None, since="1d", until=None, tz: str | None = None,
+          thresholds: Thresholds | None = None, local_ips: Iterable[str] = (),
+          hosted_domains: Iterable[str] = (), users: dict[int, str] | None = None,
+          now: datetime | None = None) -> Report:
+    """Read every report for [since, until) and derive the incidents."""
+    import pandas as pd
+
+    from .envelope import parse_zone
+    from .store import Dataset
+    from .timewindow import window
+
+    t = thresholds or Thresholds()
+    users = dict(users or {})
+    root = api.data_dir(data)
+    if not Dataset(root).exists():
+        from .errors import AnalyzerError
+
+        raise AnalyzerError(f"{root}: no dataset here yet; run `analyzer ingest` first "
+                            "(or pass --ingest, --data or set ANALYZER_DATA)")
+    generated = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    lo, hi = window(since, until, parse_zone(tz), now=generated)
+    hi = hi or generated
+    local_ips, hosted_domains = tuple(local_ips), tuple(hosted_domains)
+    notes: list[str] = []
+    win = dict(data=root, since=lo, until=hi)
+
+    # --- top senders, with the trailing week as each identity's usual volume
+    senders = _or_empty(lambda: api.top_senders(**win, hosted_domains=hosted_domains), notes,
+                        "top senders")
+    history_lo = (lo - timedelta(days=HISTORY_DAYS)) if lo else None
+    history = None
+    history_days = 0.0
+    if lo is not None:
+        history = _or_none(lambda: api.top_senders(root, history_lo, lo,
+                                                   hosted_domains=hosted_domains))
+        history_days = _covered_days(root, history_lo, lo)
+    window_days = max(((hi - lo) if lo else timedelta(days=1)) / timedelta(days=1), 1 / 24)
+    if senders is not None and len(senders):
+        if history is not None and history_days > 0:
+            per = history.set_index("identity")["messages"]
+            usual = senders["identity"].map(per).fillna(0) / history_days * window_days
+            senders = senders.assign(usual=usual.astype("float64"))
+            senders["growth"] = senders["messages"] / senders["usual"].clip(lower=1.0)
+        else:
+            senders = senders.assign(usual=float("nan"), growth=float("nan"))
+    timeline = None
+    if senders is not None and len(senders):
+        keys = list(senders["identity"].head(CHART_KEYS))
+        timeline = _or_none(lambda: api.sender_timeline(**win, keys=keys,
+                                                        hosted_domains=hosted_domains))
+
+    # --- relay-denied spikes (every bucket: the chart needs the series)
+    r = t.relay
+    buckets = _or_empty(lambda: api.relay_spikes(
+        **win, bucket=r.bucket, local_ips=local_ips, hosted_domains=hosted_domains,
+        all_buckets=True, window=r.window, z=r.z, min_count=r.min_count), notes,
+        "relay-denied rejects")
+
+    # --- suspicious scripts, with the user names of their uids
+    scripts = _or_empty(lambda: api.suspicious_scripts(**win, history=t.scripts.history),
+                        notes, "local submissions")
+    if scripts is not None and len(scripts) and users:
+        scripts = scripts.assign(user=[users.get(int(u)) if not pd.isna(u) else None
+                                       for u in scripts["uid"]])
+
+    # --- SMTP AUTH failures by client IP
+    auth = _or_empty(lambda: api.auth_failures(**win), notes, "SMTP AUTH failures")
+    auth_timeline = None
+    if auth is not None and len(auth):
+        keys = list(auth["client_ip"].head(CHART_KEYS))
+        auth_timeline = _or_none(lambda: api.auth_failure_timeline(**win, keys=keys))
+
+    totals = _totals(root, lo, hi, senders, buckets, auth)
+    previous = _previous(root, history_lo, lo, history, history_days, window_days)
+    hosts = _hosts(root, lo, hi)
+
+    incidents = find_incidents(senders=senders, spikes=buckets, scripts=scripts, auth=auth,
+                               thresholds=t, users=users, window_days=window_days)
+    if totals["messages_out"] == 0 and not hosts:
+        incidents.append(Incident(
+            "warn", "no_data", str(root),
+            f"no mail logged in the window in {root}: is the maillog still being ingested?",
+            ["no messages, rejects or AUTH failures in the window"]))
+    return Report(
+        since=lo, until=hi, generated=generated, data=str(root), hosts=hosts, totals=totals,
+        previous=previous, history_days=history_days,
+        top_senders=_frame(senders), sender_timeline=_frame(timeline),
+        relay_buckets=_frame(buckets), scripts=_frame(scripts), auth=_frame(auth),
+        auth_timeline=_frame(auth_timeline), incidents=incidents, thresholds=t, users=users,
+        notes=notes)
+
+
+def _or_empty(read, notes: list[str], what: str):
+    """`read()`, or None when the window has no rows of it (noted for the page)."""
+    try:
+        return read()
+    except NoData:
+        notes.append(f"no {what} in the window")
+        return None
+
+
+def _or_none(read):
+    try:
+        return read()
+    except NoData:
+        return None
+
+
+def _frame(frame):
+    import pandas as pd
+
+    return frame if frame is not None else pd.DataFrame()
+
+
+def _totals(root, lo, hi, senders, buckets, auth) -> dict[str, int]:
+    out = {key: 0 for key in TOTALS}
+    if senders is not None and len(senders):
+        out["messages_out"] = int(senders["messages"].sum())
+        local = senders["identity"].astype("str").str.startswith("uid:")
+        out["local_submissions"] = int(senders.loc[local.fillna(False), "messages"].sum())
+    if buckets is not None and len(buckets):
+        import pandas as pd
+
+        inside = buckets
+        if lo is not None:
+            inside = inside[inside["start"] >= pd.Timestamp(lo)]
+        out["relay_denied"] = int(inside["count"].sum())
+    if auth is not None and len(auth):
+        out["auth_failures"] = int(auth["failures"].sum())
+    return out
+
+
+def _previous(root, history_lo, lo, history, history_days: float,
+              window_days: float) -> dict[str, float | None]:
+    """Each total's trailing-week daily average, scaled to the window's length (None:
+    no history)."""
+    out: dict[str, float | None] = {key: None for key in TOTALS}
+    if lo is None or history_days <= 0:
+        return out
+    scale = window_days / history_days
+    if history is not None and len(history):
+        out["messages_out"] = float(history["messages"].sum()) * scale
+        local = history["identity"].astype("str").str.startswith("uid:").fillna(False)
+        out["local_submissions"] = float(history.loc[local, "messages"].sum()) * scale
+    else:
+        out["messages_out"] = out["local_submissions"] = 0.0
+    rejects = api.table("rejects", data=root, since=history_lo, until=lo,
+                        columns=["reason_class"])
+    out["relay_denied"] = float((rejects["reason_class"] == "relay_denied").sum()) * scale
+    fails = api.table("auth_failures", data=root, since=history_lo, until=lo, columns=["ts"])
+    out["auth_failures"] = float(len(fails)) * scale
+    return out
+
+
+def _covered_days(root, lo, hi) -> float:
+    """Days of [lo, hi) that the dataset covers (it may begin inside the period)."""
+    import pandas as pd
+
+    status = api.status(root)
+    firsts = [t["first"] for t in status["tables"].values() if t.get("first")]
+    if not firsts:
+        return 0.0
+    first = min(pd.Timestamp(f) for f in firsts)
+    first = first.tz_localize("UTC") if first.tzinfo is None else first
+    start = max(pd.Timestamp(lo), first)
+    return max((pd.Timestamp(hi) - start) / pd.Timedelta(days=1), 0.0)
+
+
+def _hosts(root, lo, hi) -> list[str]:
+    hosts: set[str] = set()
+    for name in ("messages", "rejects", "auth_failures"):
+        frame = api.table(name, data=root, since=lo, until=hi, columns=["host"],
+                          include_open=False)
+        hosts.update(str(h) for h in frame["host"].dropna().unique())
+    return sorted(hosts)
