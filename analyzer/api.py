@@ -489,3 +489,33 @@ def report(data: str | os.PathLike | None = None, since="1d", until=None,
 
     return build(data, since, until, tz, thresholds=thresholds, local_ips=local_ips,
                  hosted_domains=hosted_domains, users=users)
+
+
+def chart(report: str, result, title: str | None = None):
+    """The plotly figure of a report result (imports plotly):
+
+    - `top-senders`: a `sender_timeline` (stacked volume over time);
+    - `relay-spikes`: `relay_spikes(..., all_buckets=True)` (series, baseline band, spikes);
+    - `suspicious-scripts`: a `suspicious_scripts` result (score vs volume);
+    - `auth-failures`: an `auth_failure_timeline` (failures over time);
+    - `counts`: a [{value, count}] list or a value -> count Series (horizontal bars).
+
+    Every log-derived label is HTML-escaped. Save with `write_chart(fig, "file.html")`.
+    """
+    from . import charts
+
+    makers = {"top-senders": charts.top_senders, "relay-spikes": charts.relay_spikes,
+              "suspicious-scripts": charts.suspicious_scripts,
+              "auth-failures": charts.auth_failures, "counts": charts.counts_bar}
+    if report not in makers:
+        raise AnalyzerError(f"no chart for {report!r}: one of {', '.join(makers)}")
+    if title is None:
+        return makers[report](result) if report != "counts" else makers[report](result, report)
+    return makers[report](result, title)
+
+
+def write_chart(fig, path: str | os.PathLike) -> None:
+    """Write a figure as one self-contained HTML file (plotly.js embedded, works offline)."""
+    from .charts import write_chart as write
+
+    write(fig, path)

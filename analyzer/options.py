@@ -32,12 +32,13 @@ UNTIL = Annotated[Optional[str], typer.Option(
     "--until", metavar="WHEN", show_default="now",
     help="End of the window (exclusive), in the forms of --since.")]
 WINDOW_TZ = Annotated[Optional[str], typer.Option(
-    "--tz", help="Zone of naive --since/--until times, e.g. Europe/Berlin; default: the "
-                 "system zone. Output times are always UTC.")]
+    "--tz", metavar="ZONE",
+    help="Zone of naive --since/--until times, e.g. Europe/Berlin; default: the system "
+         "zone. Output times are always UTC.")]
 LIMIT = Annotated[int, typer.Option(
     "--limit", "-n", min=0, metavar="N", help="Show at most N rows (0: all).")]
 FORMAT = Annotated[Literal["table", "json", "csv"], typer.Option(
-    "--format", "-f",
+    "--format", "-f", metavar="FORMAT",
     help="table (rich table), json (an array of row objects, ISO 8601 UTC times) or csv "
          "(formula-like cells neutralised with a leading apostrophe).")]
 CHART = Annotated[Optional[str], typer.Option(

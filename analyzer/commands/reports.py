@@ -21,13 +21,15 @@ BY_AUTH = Literal["client-ip", "username"]
 
 def top_senders(
     by: Annotated[BY_SENDER, typer.Option(
-        "--by", help="What one row is: identity (the accountable principal), sasl (login), "
-                     "uid, script (uid + script), sender (envelope address), sender-domain, "
-                     "client-ip.")] = "identity",
+        "--by", metavar="KEY",
+        help="What one row is: identity (the accountable principal), sasl (login), uid, "
+             "script (uid + script), sender (envelope address), sender-domain, "
+             "client-ip.")] = "identity",
     scope: Annotated[SCOPE, typer.Option(
-        "--scope", help="outgoing: SASL and local submissions plus SMTP mail relayed outside "
-                        "the hosted domains; inbound: SMTP mail for hosted domains; all: "
-                        "every message.")] = "outgoing",
+        "--scope", metavar="SCOPE",
+        help="outgoing: SASL and local submissions plus SMTP mail relayed outside the "
+             "hosted domains; inbound: SMTP mail for hosted domains; all: every "
+             "message.")] = "outgoing",
     hosted_domain: HOSTED_DOMAIN = None,
     since: SINCE = "1d",
     until: UNTIL = None,
@@ -135,7 +137,8 @@ def suspicious_scripts(
 
 def auth_failures(
     by: Annotated[BY_AUTH, typer.Option(
-        "--by", help="One row per client-ip or per username tried.")] = "client-ip",
+        "--by", metavar="KEY",
+        help="One row per client-ip or per username tried.")] = "client-ip",
     since: SINCE = "1d",
     until: UNTIL = None,
     tz: WINDOW_TZ = None,
@@ -171,8 +174,9 @@ def trace(
         "--sender", metavar="ADDR", help="Every message and reject of this envelope sender "
                                          "(<> for the null sender).")] = None,
     identity: Annotated[Optional[str], typer.Option(
-        "--identity", metavar="KEY", help="Everything charged to this identity: "
-                                          "sasl:<user>, uid:<n>, user:<login>, ip:<address>.")] = None,
+        "--identity", metavar="KEY",
+        help="Everything charged to this identity: sasl:<user>, uid:<n>, user:<login>, "
+             "ip:<address>.")] = None,
     client_ip: Annotated[Optional[str], typer.Option(
         "--client-ip", metavar="IP", help="Everything this client IP did, whoever it "
                                           "logged in as.")] = None,

@@ -161,10 +161,11 @@ def _score(row, known: bool, ids_before: set, window_days: float,
         else:
             usual = row.history_messages / history_days * window_days
             factor = messages / max(usual, 1.0)
+            reason = f"{_times(factor)} its usual volume (expected {usual:.1f} from {since})"
             if factor >= VOLUME_HIGH:
-                points.append((3, f"{_times(factor)} its usual volume (expected {usual:.1f} from {since})"))
+                points.append((3, reason))
             elif factor >= VOLUME_RAISED:
-                points.append((1, f"{_times(factor)} its usual volume (expected {usual:.1f} from {since})"))
+                points.append((1, reason))
     peak = int(row.peak_hour_messages)
     if peak >= BURST_HIGH:
         points.append((2, f"burst: {peak} messages in one hour"))

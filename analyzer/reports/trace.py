@@ -41,7 +41,8 @@ def trace(messages: pd.DataFrame, deliveries: pd.DataFrame, rejects: pd.DataFram
         m = messages[messages["client_ip"] == client_ip]
         d = _deliveries_of(m, deliveries)
         r = rejects[rejects["client_ip"] == client_ip]
-        a = None if auth_failures is None else auth_failures[auth_failures["client_ip"] == client_ip]
+        a = None if auth_failures is None else \
+            auth_failures[auth_failures["client_ip"] == client_ip]
     else:
         kind, _, value = identity.partition(":")
         m = messages[messages["identity"] == identity]
@@ -78,7 +79,8 @@ def trace(messages: pd.DataFrame, deliveries: pd.DataFrame, rejects: pd.DataFram
 
 
 def _deliveries_of(m: pd.DataFrame, deliveries: pd.DataFrame) -> pd.DataFrame:
-    keys = m[["host", "queue_id", "first_seen"]].rename(columns={"first_seen": "message_first_seen"})
+    keys = m[["host", "queue_id", "first_seen"]].rename(
+        columns={"first_seen": "message_first_seen"})
     idx = deliveries.reset_index().merge(keys, on=["host", "queue_id", "message_first_seen"])
     return deliveries.loc[idx["index"]]
 
