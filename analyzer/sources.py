@@ -21,7 +21,7 @@ from typing import BinaryIO, Iterator
 
 from .errors import AnalyzerError
 
-CHUNK = 4 << 20
+CHUNK = 1 << 20  # bytes per batch: bounds the Python objects one batch becomes
 FINGERPRINT_BYTES = 4096
 
 _MAGIC = ((b"\x1f\x8b", "gz"), (b"BZh", "bz2"), (b"\xfd7zXZ\x00", "xz"))

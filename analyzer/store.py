@@ -29,7 +29,8 @@ from .errors import AnalyzerError
 from .schema import TABLES
 
 STATE_VERSION = 1
-FLUSH_ROWS = 50_000
+CONVERT_ROWS = 5_000
+FLUSH_BYTES = 8 << 20  # Arrow bytes per table before a part is written
 _PART = re.compile(r"^part-(\d{8})-(\d{5})\.parquet$")
 _DAY_US = 86_400_000_000
 
@@ -172,57 +173,78 @@ class Dataset:
 
 class PartWriter:
     """Buffers rows per table and writes them as Parquet parts of one commit, split by
-    the UTC date of the table's time column; memory is bounded by FLUSH_ROWS per table."""
+    the UTC date of the table's time column.
+
+    Rows arrive as dicts (often whole events with extra keys: only schema columns are
+    taken). Every CONVERT_ROWS rows they become a compact Arrow table, and once a
+    table's Arrow data reaches FLUSH_BYTES it is written as parts, so memory is bounded
+    per table whatever the input size.
+    """
 
     def __init__(self, root: Path, commit: int):
         self.root = root
         self.commit = commit
         self.seq = 0
         self.rows: dict[str, list[dict]] = defaultdict(list)
+        self.converted: dict[str, list[pa.Table]] = defaultdict(list)
+        self.converted_bytes: dict[str, int] = defaultdict(int)
         self.written: dict[str, int] = defaultdict(int)
         self.files: list[Path] = []
 
     def add(self, table: str, row: dict) -> None:
         rows = self.rows[table]
         rows.append(row)
-        if len(rows) >= FLUSH_ROWS:
-            self.flush_table(table)
+        if len(rows) >= CONVERT_ROWS:
+            self._convert(table)
+            if self.converted_bytes[table] >= FLUSH_BYTES:
+                self.flush_table(table)
 
     def flush(self) -> None:
-        for table in list(self.rows):
+        for table in set(self.rows) | set(self.converted):
             self.flush_table(table)
         _fsync_dirs({f.parent for f in self.files})
         self.files.clear()
 
-    def flush_table(self, table: str) -> None:
+    def _convert(self, table: str) -> None:
         rows = self.rows.pop(table, None)
         if not rows:
             return
         spec = TABLES[table]
         tcol = spec.time_column
-        by_day: dict[int, list[dict]] = defaultdict(list)
-        for row in rows:
-            ts = row[tcol]
-            day = row.pop("_day", None) if ts is None else ts // _DAY_US
-            by_day[day if day is not None else 0].append(row)
+        # partition day per row; a row without a time brings its own (`_day`)
+        days = [r[tcol] // _DAY_US if r[tcol] is not None else (r.get("_day") or 0) for r in rows]
         schema = spec.arrow_schema
-        for day, day_rows in sorted(by_day.items()):
-            # column by column: rows may carry extra keys (whole events), only these count
-            arrow = pa.Table.from_arrays(
-                [pa.array([r.get(f.name) for r in day_rows], type=f.type) for f in schema],
-                schema=schema)
+        columns = [pa.array([r.get(f.name) for r in rows], type=f.type) for f in schema]
+        columns.append(pa.array(days, type=pa.int32()))
+        arrow = pa.Table.from_arrays(columns, schema=schema.append(pa.field("__day", pa.int32())))
+        self.converted[table].append(arrow)
+        self.converted_bytes[table] += arrow.nbytes
+
+    def flush_table(self, table: str) -> None:
+        self._convert(table)
+        parts = self.converted.pop(table, None)
+        self.converted_bytes.pop(table, None)
+        if not parts:
+            return
+        import pyarrow.compute as pc
+
+        arrow = pa.concat_tables(parts)
+        days = arrow["__day"]
+        arrow = arrow.drop_columns(["__day"])
+        for day in sorted(pc.unique(days).to_pylist()):
+            part = arrow.filter(pc.equal(days, day))
             name = (date(1970, 1, 1) + timedelta(days=day)).isoformat()
             d = self.root / table / f"date={name}"
             d.mkdir(parents=True, exist_ok=True)
             self.seq += 1
             final = d / f"part-{self.commit:08d}-{self.seq:05d}.parquet"
             tmp = final.with_name(final.name + ".tmp")
-            pq.write_table(arrow, tmp, compression="zstd")
+            pq.write_table(part, tmp, compression="zstd")
             with open(tmp, "rb+") as f:
                 os.fsync(f.fileno())
             os.replace(tmp, final)
             self.files.append(final)
-            self.written[table] += len(day_rows)
+            self.written[table] += part.num_rows
 
 
 class Lock:
