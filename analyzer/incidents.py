@@ -26,7 +26,7 @@ class Incident:
     severity: str                 # warn | crit
     kind: str                     # sasl_account | script | relay_spike | auth_brute_force | no_data
     subject: str                  # what the operator acts on (from the logs)
-    summary: str                  # one line (from the logs, escape it on output)
+    summary: str                  # what was seen, without the subject (from the logs)
     reasons: list[str] = field(default_factory=list)
     section: str | None = None    # senders | relay | scripts | auth (None: the whole report)
     row: int | None = None        # row of that section's table
@@ -35,6 +35,11 @@ class Incident:
     def title(self) -> str:
         return KIND_TITLES.get(self.kind, self.kind)
 
+    @property
+    def line(self) -> str:
+        """One line naming the subject, for the text summary."""
+        return f"{KIND_LABELS.get(self.kind, self.kind)} {self.subject}: {self.summary}"
+
 
 KIND_TITLES = {
     "sasl_account": "SASL account: stolen password?",
@@ -42,6 +47,13 @@ KIND_TITLES = {
     "relay_spike": "Relay-denied spike",
     "auth_brute_force": "SMTP AUTH brute force",
     "no_data": "No data",
+}
+KIND_LABELS = {
+    "sasl_account": "SASL account",
+    "script": "script",
+    "relay_spike": "relay-denied spike from",
+    "auth_brute_force": "AUTH brute force from",
+    "no_data": "no data in",
 }
 
 
@@ -133,8 +145,8 @@ def sender_incidents(top, t: SenderThresholds, window_days: float = 1.0) -> list
         reasons = [text for lv, text in signs if lv]
         out.append(Incident(
             severity, "sasl_account", account,
-            f"SASL account {account}: {int(r.messages):,} messages to "
-            f"{int(r.recipients):,} recipients; " + ", ".join(reasons),
+            f"{int(r.messages):,} messages to {int(r.recipients):,} recipients; "
+            + ", ".join(reasons),
             reasons, "senders", row))
     return out
 
@@ -167,11 +179,12 @@ def relay_incidents(spikes, t: RelayThresholds) -> list[Incident]:
                 r.responsible_accounts, (list, tuple)) else []
             if accounts:
                 reasons.append("accounts of that domain: " + ", ".join(map(str, accounts[:3])))
-            summary = (f"relay-denied spike {when} UTC: {local:,} local rejects "
-                       f"({count:,} in all, {baseline}); a web app without SMTP AUTH, "
-                       f"sender {subject}")
+            summary = (f"{local:,} rejects {when} UTC from clients on this server "
+                       f"({count:,} in all, {baseline}): a web app sending without SMTP AUTH")
             if domain and domain != subject:
-                summary += f" ({domain})"
+                summary += f"; hosted domain {domain}"
+            if accounts:
+                summary += "; its accounts: " + ", ".join(map(str, accounts[:3]))
         else:
             severity = level(count, t.internet_warn, t.internet_crit)
             if not severity:
@@ -179,9 +192,8 @@ def relay_incidents(spikes, t: RelayThresholds) -> list[Incident]:
             subject = _first_text(_top_value(r.top_clients), default="(unknown client)")
             clients = len(r.top_clients) if isinstance(r.top_clients, list) else 0
             reasons = [f"{count:,} rejects from the internet", f"top client {subject}"]
-            summary = (f"relay-denied spike {when} UTC: {count:,} rejects from the internet "
-                       f"({baseline}); top client {subject}"
-                       + (f" and {clients - 1} more" if clients > 1 else ""))
+            summary = (f"{count:,} rejects {when} UTC from the internet ({baseline})"
+                       + (f"; {clients - 1} more clients in the top list" if clients > 1 else ""))
         out.append(Incident(severity, "relay_spike", subject, summary, reasons, "relay", row))
     return out
 
@@ -199,10 +211,10 @@ def script_incidents(scripts, t: ScriptThresholds, users: dict[int, str]) -> lis
             continue
         who = uid_label(r.uid, users, getattr(r, "identity", None))
         script = _first_text(getattr(r, "script_path", None), r.script, default="(no script)")
-        subject = f"{script} ({who})"
+        subject = f"{script} of {who}"
         reasons = [str(x) for x in (r.reasons if isinstance(r.reasons, (list, tuple)) else [])]
-        summary = (f"script {script} of {who}: {int(r.messages):,} messages to "
-                   f"{int(r.recipients):,} recipients, score {int(r.score)}"
+        summary = (f"{int(r.messages):,} messages to {int(r.recipients):,} recipients, "
+                   f"score {int(r.score)}"
                    + (": " + "; ".join(reasons) if reasons else ""))
         out.append(Incident(severity, "script", subject, summary, reasons, "scripts", row))
     return out
@@ -224,15 +236,16 @@ def auth_incidents(auth, t: AuthThresholds) -> list[Incident]:
         ip = str(r.client_ip)
         reasons = [f"{failures:,} failures on {int(r.usernames):,} usernames",
                    span(r.first_seen, r.last_seen) + " UTC"]
-        summary = f"{ip}: {failures:,} AUTH failures on {int(r.usernames):,} usernames"
+        summary = (f"{failures:,} failures on {int(r.usernames):,} usernames "
+                   f"{span(r.first_seen, r.last_seen)} UTC")
         if succeeded:
             accounts = ", ".join(map(str, r.succeeded_as)) if isinstance(
                 r.succeeded_as, (list, tuple)) and len(r.succeeded_as) else "an account"
             after = int(r.messages_after)
             reasons.append(f"then logged in as {accounts} at {_hm(r.first_success)} UTC"
                            f" and sent {after:,} messages")
-            summary += (f", then logged in as {accounts} ({after:,} messages): "
-                        f"lock that account and block the IP")
+            summary += (f", then logged in as {accounts} at {_hm(r.first_success)} UTC "
+                        f"({after:,} messages): lock that account, block the IP")
         out.append(Incident(severity, "auth_brute_force", ip, summary, reasons, "auth", row))
     return out
 

@@ -152,7 +152,7 @@ def build(data: str | os.PathLike | None = None, since="1d", until=None, tz: str
     if totals["messages_out"] == 0 and not hosts:
         incidents.append(Incident(
             "warn", "no_data", str(root),
-            f"no mail logged in the window in {root}: is the maillog still being ingested?",
+            "no mail logged in the window: is the maillog still being ingested?",
             ["no messages, rejects or AUTH failures in the window"]))
     return Report(
         since=lo, until=hi, generated=generated, data=str(root), hosts=hosts, totals=totals,

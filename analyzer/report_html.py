@@ -174,8 +174,10 @@ def _incident_list(incidents: list[Incident]) -> str:
     crit = sum(i.severity == "crit" for i in incidents)
     warn = sum(i.severity == "warn" for i in incidents)
     head = (f'<h2 id="incidents">Incidents <span class="counts">'
-            f'<span class="badge crit" data-testid="crit-count" data-value="{crit}">{crit} crit</span> '
-            f'<span class="badge warn" data-testid="warn-count" data-value="{warn}">{warn} warn</span>'
+            f'<span class="badge {"crit" if crit else "none"}" data-testid="crit-count" '
+            f'data-value="{crit}">{crit} crit</span> '
+            f'<span class="badge {"warn" if warn else "none"}" data-testid="warn-count" '
+            f'data-value="{warn}">{warn} warn</span>'
             "</span></h2>")
     if not incidents:
         return (f'<section class="incidents">{head}<p class="ok">No incidents: nothing in '
@@ -515,6 +517,7 @@ section.incidents, section.report { background:var(--card); border:1px solid var
 .badge { display:inline-block; font-size:11px; font-weight:700; letter-spacing:.04em;
   padding:1px 7px; border-radius:10px; color:#fff; vertical-align:1px; }
 .badge.crit { background:var(--crit); } .badge.warn { background:var(--warn); }
+.badge.none { background:#9ca3af; }
 a.badge { color:#fff; text-decoration:none; margin-right:3px; }
 ol.incident-list { list-style:none; margin:8px 0 0; padding:0; }
 li.incident { display:flex; gap:12px; align-items:flex-start; padding:9px 12px;

@@ -7,9 +7,13 @@ crafted line cannot drive a terminal or forge mail headers.
 
 from __future__ import annotations
 
+import textwrap
+
 from .incidents import SEVERITY_RANK
 from .nightly import TOTALS, Report
 from .output import printable
+
+WIDTH = 100  # mail clients show 72-100 columns; incident lines wrap with a hanging indent
 
 
 def render(report: Report, html_path: str | None = None, fail_on: str = "crit") -> str:
@@ -24,7 +28,10 @@ def render(report: Report, html_path: str | None = None, fail_on: str = "crit") 
         lines.append(f"{len(report.incidents)} incident(s): {crit} crit, {warn} warn"
                      + _alert_note(report, fail_on))
         for inc in sorted(report.incidents, key=lambda i: -SEVERITY_RANK[i.severity]):
-            lines.append(f"  {inc.severity.upper():4}  {printable(inc.summary)}")
+            lines.extend(textwrap.wrap(printable(inc.line), WIDTH,
+                                       initial_indent=f"  {inc.severity.upper():4}  ",
+                                       subsequent_indent=" " * 8, break_long_words=False,
+                                       break_on_hyphens=False))
     else:
         lines.append("No incidents.")
     lines.append("")
@@ -34,7 +41,7 @@ def render(report: Report, html_path: str | None = None, fail_on: str = "crit") 
         prev = report.previous.get(key)
         cmp = f" (avg {prev:,.0f})" if prev is not None else ""
         parts.append(f"{label} {value:,}{cmp}")
-    lines.append("; ".join(parts))
+    lines.extend(textwrap.wrap("; ".join(parts), WIDTH, break_on_hyphens=False))
     if len(report.top_senders):
         top = report.top_senders.iloc[0]
         lines.append(f"top identity {printable(top['identity'])}: {int(top['messages']):,} "
