@@ -32,7 +32,9 @@ def esc(value) -> str:
             return ""
     except ImportError:  # pragma: no cover
         pass
-    return html.escape(str(value), quote=True)
+    # plotly decodes numeric character references and only a few named ones (lt, gt,
+    # amp, ...): `&quot;` would show literally, `&#34;` shows as a quote
+    return html.escape(str(value), quote=True).replace("&quot;", "&#34;")
 
 
 def _tops(entries, n: int = 3) -> str:
