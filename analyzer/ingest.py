@@ -7,9 +7,11 @@ and at the end. See `store` for why that is safe under `kill -9`.
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable, Iterable
@@ -64,7 +66,8 @@ def ingest(paths: Iterable[str], data_dir: str, tz: str | None = None, year: int
     summary = IngestSummary()
     small = sum(s.size for s in sources) < PARALLEL_BYTES and not any(s.is_stdin for s in sources)
     # workers first: they must not inherit the lock (see workers.py)
-    with OrderedPool(parse_batch, 0 if small else default_workers()) as pool, ds.lock(wait):
+    with _gc_paused(), OrderedPool(parse_batch, 0 if small else default_workers()) as pool, \
+            ds.lock(wait):
         state = ds.state()
         ds.remove_uncommitted(state["commit"])
         ds.ensure_tables()
@@ -148,6 +151,7 @@ class _Run:
         self.summary.warnings.extend(src.warnings)
 
     def commit(self) -> None:
+        gc.collect()  # the collector is paused during a run (see _gc_paused)
         self.writer.flush()
         for table, n in self.writer.written.items():
             self.summary.rows[table] = self.summary.rows.get(table, 0) + n
@@ -163,6 +167,20 @@ class _Run:
         self.ds.commit(self.state)
         self.writer.commit += 1
         self.since_commit = 0
+
+
+@contextmanager
+def _gc_paused():
+    """Ingest makes millions of short-lived, acyclic dicts; the cyclic collector would
+    rescan the heap again and again for nothing (about a fifth of the run time). It is
+    paused for the run — and so in the forked workers — and run at each commit."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _resume_offset(src: Source, checkpoint: dict | None, report: SourceReport) -> int | None:
