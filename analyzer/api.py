@@ -48,10 +48,11 @@ def parse_lines(lines: Iterable[str], tz: str | None = None, year: int | None = 
         if not line:
             continue
         event = parser.parse(line)
-        out = {k: v for k, v in event.items() if v is not None}
-        if event["ts"] is not None:
-            out["ts"] = _iso(event["ts"])
-        out["format"] = out.pop("family", None)
+        head = {"ts": _iso(event["ts"]) if event["ts"] is not None else None,
+                "host": event["host"], "program": event["program"], "pid": event["pid"],
+                "format": event["family"], "event": event["event"], "pattern": event["pattern"]}
+        out = {k: v for k, v in head.items() if v is not None or k == "format"}
+        out.update((k, v) for k, v in event.items() if v is not None and k not in _HEAD)
         if event["event"] == "unparsed":
             out["line"] = line
         yield out
@@ -115,6 +116,9 @@ def _micros(dt: datetime) -> int:
     from .envelope import to_micros
 
     return to_micros(dt)
+
+
+_HEAD = frozenset({"ts", "host", "program", "pid", "family", "event", "pattern"})
 
 
 def status(data: str | os.PathLike | None = None) -> dict:
@@ -199,8 +203,8 @@ def top_senders(data: str | os.PathLike | None = None, since=None, until=None,
     _choice("by", by, senders.BY)
     _choice("scope", scope, senders.SCOPES)
     win = _Window(data, since, until, tz)
-    msgs = win.read("messages", senders.MESSAGE_COLUMNS)
-    dels = win.deliveries_of(msgs, senders.DELIVERY_COLUMNS)
+    msgs = win.read("messages", senders.message_columns(by))
+    dels = win.deliveries_of(msgs, senders.delivery_columns(msgs))
     hosted = common.hosted_domains(dels, msgs["sasl_username"], hosted_domains)
     return _head(senders.top_senders(msgs, dels, by, scope, hosted), limit)
 
@@ -218,8 +222,8 @@ def sender_timeline(data: str | os.PathLike | None = None, since=None, until=Non
     _choice("by", by, senders.BY)
     _choice("scope", scope, senders.SCOPES)
     win = _Window(data, since, until, tz)
-    msgs = win.read("messages", senders.MESSAGE_COLUMNS)
-    dels = win.deliveries_of(msgs, senders.DELIVERY_COLUMNS)
+    msgs = win.read("messages", senders.message_columns(by))
+    dels = win.deliveries_of(msgs, senders.delivery_columns(msgs))
     hosted = common.hosted_domains(dels, msgs["sasl_username"], hosted_domains)
     bucket = _bucket(bucket or common.auto_bucket(msgs["first_seen"].min(),
                                                   msgs["first_seen"].max()))
@@ -239,14 +243,25 @@ class _Window:
                                 "first (or pass --data / set ANALYZER_DATA)")
         self.lo, self.hi = window(since, until, _zone(tz))
 
-    def read(self, name: str, columns: list[str], since=..., until=..., required: bool = True):
+    def read(self, name: str, columns: list[str], since=..., until=..., required: bool = True,
+             where=None):
         """Rows of `name` in the window (or in [since, until) when given); NoData when
-        `required` and there are none."""
+        `required` and there are none. `where(arrow_table) -> boolean mask` keeps only
+        matching rows before the conversion to pandas (cheap on a big history)."""
         from .errors import NoData
 
         lo = self.lo if since is ... else since
         hi = self.hi if until is ... else until
-        frame = table(name, data=self.root, since=lo, until=hi, columns=columns)
+        if where is None:
+            frame = table(name, data=self.root, since=lo, until=hi, columns=columns)
+        else:
+            from .store import Dataset
+
+            ds = Dataset(self.root)
+            arrow = ds.read(name, lo, hi, columns)
+            if name == "messages":
+                arrow = _with_open_messages(ds, arrow, lo, hi, columns)
+            frame = to_pandas(arrow.filter(where(arrow)))
         if required and frame.empty:
             raise NoData(f"no {name.replace('_', ' ')} {self.describe(lo, hi)} in {self.root}")
         return frame
@@ -345,10 +360,25 @@ def relay_spikes(data: str | os.PathLike | None = None, since=None, until=None,
     relay_local = in_window[(in_window["reason_class"] == "relay_denied").fillna(False)
                             & (in_window["local_client"].fillna(False).astype(bool)
                                | in_window["client_ip"].isin(own))]
+    if not all_buckets and len(relay_local):  # only local rejects inside spikes matter
+        stats = spikes.robust_baseline(spikes.bucket_counts(rejects, bucket), **params)
+        flagged = stats[stats["spike"]]
+        inside = pd.Series(False, index=relay_local.index)
+        for start in flagged["start"]:
+            inside |= (relay_local["ts"] >= start) & (relay_local["ts"] < start + offset)
+        relay_local = relay_local[inside]
     hosted, accounts = frozenset(hosted_domains), None
-    if not relay_local.empty:  # naming the responsible account needs the messages
-        msgs = win.read("messages", ["identity", "sender", "sasl_username"], required=False)
-        dels = win.read("deliveries", ["program", "recipient_domain"], required=False)
+    if not relay_local.empty:
+        # naming the responsible account needs who sends from which domain: the messages
+        # and deliveries within a day of the local spikes (and inside the window)
+        day = pd.Timedelta(days=1)
+        lo = relay_local["ts"].min() - day
+        hi = relay_local["ts"].max() + day
+        lo = max(lo, pd.Timestamp(win.lo)) if win.lo else lo
+        hi = min(hi, pd.Timestamp(win.hi)) if win.hi else hi
+        around = dict(since=lo.to_pydatetime(), until=hi.to_pydatetime(), required=False)
+        msgs = win.read("messages", ["identity", "sender", "sasl_username"], **around)
+        dels = win.read("deliveries", ["program", "recipient_domain"], **around)
         hosted = common.hosted_domains(dels, msgs["sasl_username"], hosted_domains)
         accounts = spikes.sending_accounts(msgs)
     out = spikes.relay_spikes(rejects, bucket, since=win.lo, until=win.hi, local_ips=own,
@@ -376,6 +406,9 @@ def suspicious_scripts(data: str | os.PathLike | None = None, since=None, until=
 
     win = _Window(data, since, until, tz)
     window = win.read("messages", scripts.MESSAGE_COLUMNS)
+    window = window[(window["origin"] == "local").fillna(False)]
+    if window.empty:
+        return scripts.suspicious_scripts(window, window, None)  # no local mail: no rows
     dels = win.deliveries_of(window, scripts.DELIVERY_COLUMNS)
     end = pd.Timestamp(win.hi) if win.hi else window["first_seen"].max()
     start = pd.Timestamp(win.lo) if win.lo else window["first_seen"].min()
@@ -385,10 +418,18 @@ def suspicious_scripts(data: str | os.PathLike | None = None, since=None, until=
     span = _duration(history) if history not in (None, "", "0", 0) else None
     if span is not None and win.lo is not None:
         history_lo = win.lo - span
+        import pyarrow.compute as pc
+
+        reach = {}
+
+        def local_only(arrow):
+            reach["first"] = pc.min(arrow["first_seen"]).as_py()  # how far the data goes back
+            return pc.equal(arrow["origin"], "local")
+
         hist = win.read("messages", ["first_seen", "identity", "origin", "script"],
-                        since=history_lo, until=win.lo, required=False)
-        if len(hist):
-            covered_from = max(pd.Timestamp(history_lo), hist["first_seen"].min())
+                        since=history_lo, until=win.lo, required=False, where=local_only)
+        if reach.get("first") is not None:
+            covered_from = max(pd.Timestamp(history_lo), pd.Timestamp(reach["first"]))
             history_days = (pd.Timestamp(win.lo) - covered_from) / pd.Timedelta(days=1)
     out = scripts.suspicious_scripts(window, dels, hist, window_days, history_days)
     return _head(out, limit)
@@ -454,14 +495,61 @@ def trace(queue_id: str | None = None, sender: str | None = None, identity: str 
     if identity is not None and ":" not in identity:
         raise AnalyzerError(f"identity {identity!r} is not kind:value "
                             "(sasl:<user>, uid:<n>, user:<login>, ip:<address>)")
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     win = _Window(data, since, until, tz)
-    msgs = win.read("messages", None, required=False)
-    rejects = win.read("rejects", None, required=False)
-    dels = win.deliveries_of(msgs, None)
+    # Cut each table down in Arrow to the rows that can match (a superset of what
+    # `reports.trace` selects) before converting to pandas: a week of every column is big.
+    kind, _, value = (identity or "").partition(":")
+
+    def equal(column, wanted):
+        return lambda t: pc.fill_null(pc.equal(t[column], wanted), False)
+
+    if queue_id is not None:
+        m_where = equal("queue_id", queue_id)
+    elif sender is not None:
+        want = "" if sender.strip() in ("", "<>") else sender.strip().strip("<>").lower()
+
+        def m_where(t):
+            return pc.fill_null(pc.equal(pc.utf8_lower(t["sender"]), want), False)
+    elif identity is not None:
+        m_where = equal("identity", identity)
+    else:
+        m_where = equal("client_ip", client_ip)
+    msgs = win.read("messages", None, required=False, where=m_where)
+    queue_ids = pa.array(sorted(set(msgs["queue_id"].dropna().unique().tolist())
+                                | ({queue_id} if queue_id else set())), pa.string())
+
+    def same_queue(t):
+        return pc.fill_null(pc.is_in(t["queue_id"], value_set=queue_ids), False)
+
+    def d_where(t):
+        keep = same_queue(t)
+        return pc.or_(keep, equal("identity", identity)(t)) if identity is not None else keep
+
+    def r_where(t):
+        keep = same_queue(t)
+        if sender is not None:
+            keep = pc.or_(keep, m_where(t))
+        if kind == "sasl" or client_ip is not None or kind == "ip":
+            ip = client_ip if client_ip is not None else value
+            keep = pc.or_(keep, equal("sasl_username" if kind == "sasl" else "client_ip", ip)(t))
+        return keep
+
+    rejects = win.read("rejects", None, required=False, where=r_where)
+    dels_until = win.hi  # a message of the window is delivered until its last line
+    if dels_until is not None and len(msgs) and msgs["last_seen"].notna().any():
+        from datetime import timedelta
+
+        last = msgs["last_seen"].max().to_pydatetime() + timedelta(microseconds=1)
+        dels_until = max(dels_until, last)
+    dels = win.read("deliveries", None, until=dels_until, required=False, where=d_where)
     auth = None
-    if client_ip is not None or (identity is not None
-                                 and identity.split(":", 1)[0] in ("ip", "sasl")):
-        auth = win.read("auth_failures", None, required=False)
+    if client_ip is not None or kind in ("ip", "sasl"):
+        column = "sasl_username" if kind == "sasl" else "client_ip"
+        auth = win.read("auth_failures", None, required=False,
+                        where=equal(column, client_ip if client_ip is not None else value))
     out = report.trace(msgs, dels, rejects, auth, queue_id=queue_id, sender=sender,
                        identity=identity, client_ip=client_ip)
     if out.empty:
