@@ -98,8 +98,10 @@ class Thresholds:
     scripts: ScriptThresholds = field(default_factory=ScriptThresholds)
     auth: AuthThresholds = field(default_factory=AuthThresholds)
 
-    def with_values(self, values: dict[str, dict], origin: str = "--threshold") -> "Thresholds":
-        """A copy with `{section: {name: value}}` applied (types checked)."""
+    def with_values(self, values: dict[str, dict], origin: str = "--threshold",
+                    from_text: bool = False) -> "Thresholds":
+        """A copy with `{section: {name: value}}` applied (types checked; `from_text`:
+        the values are text from the command line, converted to the field's type)."""
         out = self
         for section, settings in values.items():
             current = getattr(out, section, None) if section in _SECTIONS else None
@@ -108,7 +110,8 @@ class Thresholds:
                                   f"(one of {', '.join(_SECTIONS)})")
             if not isinstance(settings, dict):
                 raise ConfigError(f"{origin}: [thresholds.{section}] must be a table")
-            changes = {name: _typed(current, name, value, f"{origin}: thresholds.{section}")
+            changes = {name: _typed(current, name, value, f"{origin}: thresholds.{section}",
+                                    from_text)
                        for name, value in settings.items()}
             out = replace(out, **{section: replace(current, **changes)})
         return out
@@ -132,18 +135,18 @@ def thresholds_from_flags(base: Thresholds, flags: list[str]) -> Thresholds:
     for text in flags:
         section, name, value = parse_threshold(text)
         values.setdefault(section, {})[name] = value
-    return base.with_values(values)
+    return base.with_values(values, from_text=True)
 
 
-def _typed(obj, name: str, value, where: str):
-    """`value` converted to the type of field `name` of `obj` (text from a flag is
-    converted; a TOML value must already have the right type)."""
+def _typed(obj, name: str, value, where: str, from_text: bool = False):
+    """`value` checked against the type of field `name` of `obj` (text from a flag is
+    converted first; a TOML value must already have the right type)."""
     kinds = {f.name: f.type for f in fields(obj)}
     if name not in kinds:
         raise ConfigError(f"{where}: unknown key {name!r} (known: {', '.join(kinds)})")
     kind = {"int": int, "float": float, "str": str}[str(kinds[name])]
     what = {int: "an integer", float: "a number", str: "a string"}[kind]
-    if isinstance(value, str) and kind is not str:
+    if from_text and isinstance(value, str) and kind is not str:
         try:
             value = kind(value)
         except ValueError:
