@@ -6,8 +6,9 @@ every command ends here.
 - `csv`: a header and one line per row; lists and objects as compact JSON in their cell;
   a text cell starting with `=`, `+`, `-`, `@`, tab or carriage return gets a leading
   apostrophe, so a spreadsheet never runs log content as a formula.
-- `table`: a rich table; cells are plain text (never rich markup), control characters
-  shown escaped, times in UTC.
+- `table`: a rich table on a terminal, aligned plain text otherwise (pipes, files, cron
+  mail); cells are plain text (never rich markup), control characters shown escaped,
+  times in UTC.
 """
 
 from __future__ import annotations
@@ -149,8 +150,34 @@ def printable(text: str) -> str:
     return str(text).translate(_CONTROL)
 
 
+def plain_table(frame, *, title: str | None = None, columns: list[str] | None = None,
+                caption: str | None = None) -> str:
+    """The table as aligned plain text (for pipes, files and cron mail): a title line, a
+    header, a rule, one line per row; numbers right-aligned."""
+    cols = [c for c in (columns or list(frame.columns)) if c in frame.columns]
+    numeric = [_is_numeric(frame[c]) for c in cols]
+    rows = [[table_cell(v, c) for v, c in zip(row, cols)]
+            for row in frame[cols].itertuples(index=False, name=None)]
+    widths = [max([len(str(c))] + [len(r[i]) for r in rows]) for i, c in enumerate(cols)]
+
+    def line(cells):
+        return "  ".join(cell.rjust(w) if num else cell.ljust(w)
+                         for cell, w, num in zip(cells, widths, numeric)).rstrip()
+
+    out = [printable(title)] if title else []
+    out += [line([str(c) for c in cols]), "  ".join("-" * w for w in widths)]
+    out += [line(r) for r in rows]
+    if caption:
+        out.append(f"({printable(caption)})")
+    return "\n".join(out) + "\n"
+
+
 def print_table(frame, console, *, title: str | None = None, columns: list[str] | None = None,
                 caption: str | None = None) -> None:
+    """A rich table on a terminal; aligned plain text when the output is not one."""
+    if not console.is_terminal:
+        console.file.write(plain_table(frame, title=title, columns=columns, caption=caption))
+        return
     from rich.table import Table
     from rich.text import Text
 
@@ -159,20 +186,12 @@ def print_table(frame, console, *, title: str | None = None, columns: list[str] 
                   caption=Text(printable(caption)) if caption else None,
                   show_lines=False, header_style="bold")
     numeric = {c for c in cols if _is_numeric(frame[c])}
-    for c in cols:
+    times = {c for c in cols if getattr(frame[c].dtype, "kind", "") == "M"}
+    for c in cols:  # a squeezed time breaks between date and time, not inside the date
         table.add_column(Text(str(c)), justify="right" if c in numeric else "left",
-                         overflow="fold")
-    widths = [len(str(c)) for c in cols]
+                         overflow="fold", min_width=10 if c in times else None)
     for row in frame[cols].itertuples(index=False, name=None):
-        cells = [table_cell(v, c) for v, c in zip(row, cols)]
-        widths = [max(w, len(t)) for w, t in zip(widths, cells)]
-        table.add_row(*(Text(t) for t in cells))
-    if not console.is_terminal:
-        # piped or redirected: one line per row at the table's natural width
-        from rich.console import Console
-
-        need = max(sum(widths) + 3 * len(widths) + 1, len(title or ""), 40)
-        console = Console(file=console.file, width=need, color_system=None, highlight=False)
+        table.add_row(*(Text(table_cell(v, c)) for v, c in zip(row, cols)))
     console.print(table)
 
 

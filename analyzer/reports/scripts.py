@@ -125,7 +125,7 @@ def suspicious_scripts(window: pd.DataFrame, deliveries: pd.DataFrame,
         hist = history[(history["origin"] == "local").fillna(False)]
         hist = hist.assign(script=hist["script"].astype("str"))
         per = hist.groupby(keys, dropna=False, sort=False).size()
-        ids_before = set(hist["identity"].dropna())
+        ids_before = set(hist["identity"].dropna().unique().tolist())
         out["history_messages"] = per.reindex(out.index).fillna(0).astype("int64")
     else:
         ids_before = set()

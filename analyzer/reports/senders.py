@@ -36,6 +36,24 @@ MESSAGE_COLUMNS = ["first_seen", "last_seen", "host", "queue_id", "identity", "o
 DELIVERY_COLUMNS = ["host", "queue_id", "message_first_seen", "program", "recipient",
                     "recipient_domain"]
 
+def message_columns(by: str) -> list[str]:
+    """The `messages` columns `top_senders` / `timeline` need for `by` (fewer columns:
+    less to read and convert)."""
+    check_by(by)
+    keys = {"identity": ["identity"], "uid": ["uid"], "script": ["uid", "script"],
+            "sender": ["sender"], "sender-domain": ["sender"]}.get(by, [])
+    base = [c for c in MESSAGE_COLUMNS if c not in ("identity", "uid", "script", "sender")]
+    return base + keys
+
+
+def delivery_columns(messages: pd.DataFrame) -> list[str]:
+    """The `deliveries` columns needed: recipients only to count those of messages whose
+    queue-manager line (nrcpt) is missing."""
+    if messages["nrcpt"].isna().any():
+        return DELIVERY_COLUMNS
+    return [c for c in DELIVERY_COLUMNS if c != "recipient"]
+
+
 COLUMNS = ["messages", "share", "recipients", "recipient_domains", "sent", "deferred",
            "bounced", "bounce_rate", "expired", "client_ips", "first_seen", "last_seen",
            "peak_hour_messages"]
