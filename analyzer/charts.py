@@ -119,9 +119,11 @@ def suspicious_scripts(result, title: str = "Suspicious scripts: score vs volume
         reasons = "<br>".join(esc(r) for r in (row.reasons or [])) or "no signs"
         hover.append(f"<b>{label}</b><br>{int(row.messages)} messages, score "
                      f"{int(row.score)}<br>{reasons}")
+    # only scored rows are labelled on the plot: the harmless crowd at 0 would overprint
+    shown = [label if score > 0 else "" for label, score in zip(labels, result["score"])]
     fig = go.Figure(go.Scatter(
-        x=result["messages"], y=result["score"], mode="markers+text", text=labels,
-        textposition="top center", hovertext=hover, hoverinfo="text",
+        x=result["messages"], y=result["score"], mode="markers+text", text=shown,
+        textposition="top left", cliponaxis=False, hovertext=hover, hoverinfo="text",
         marker=dict(size=10, color=result["score"], colorscale="OrRd", showscale=True,
                     colorbar=dict(title="score"), line=dict(width=1, color="#444"))))
     fig.update_layout(title=_title(title), xaxis_title="messages in the window",

@@ -242,11 +242,9 @@ def _relay_section(report: Report, chart, incidents: dict) -> str:
     spikes = [i for i in range(len(frame)) if bool(frame["spike"].iloc[i])] if len(frame) else []
     cols = [("start", "hour", "span"), ("count", "rejects", "num"),
             ("baseline", "baseline", "dec"), ("local_count", "local", "num"),
-            ("source", "source", "text"), ("top_clients", "top clients", "list"),
-            ("top_senders", "top senders", "list"), ("top_helos", "HELO", "list"),
-            ("responsible", "likely responsible", "text"),
-            ("responsible_domain", "hosted domain", "text"),
-            ("responsible_accounts", "accounts", "list")]
+            ("top_clients", "top clients", "lines"), ("top_senders", "top senders", "lines"),
+            ("top_helos", "HELO", "lines"),
+            ("responsible", "likely responsible", "responsible")]
     r = report.thresholds.relay
     intro = ('"Relay access denied" (and equivalents) per '
              f"{esc(r.bucket)}; a spike exceeds the median of the {r.window} buckets before "
@@ -291,8 +289,8 @@ def _auth_section(report: Report, chart, incidents: dict) -> str:
     rows = _rows_to_show(frame, ROWS_SHOWN, incidents)
     cols = [("client_ip", "client IP", "text"), ("client_name", "name", "text"),
             ("failures", "failures", "num"), ("usernames", "usernames", "num"),
-            ("top_usernames", "tried", "list"), ("first_seen", "first", "time"),
-            ("last_seen", "last", "time"), ("succeeded_as", "then logged in as", "list"),
+            ("top_usernames", "tried", "lines"), ("first_seen", "first", "time"),
+            ("last_seen", "last", "time"), ("succeeded_as", "then logged in as", "lines"),
             ("first_success", "at", "time"), ("messages_after", "messages after", "num")]
     t = report.thresholds.auth
     intro = ("SMTP AUTH failures by client IP. Incident from "
@@ -330,7 +328,8 @@ def _rows_to_show(frame, n: int, incidents: dict) -> list[int]:
 def _table(section: str, frame, rows: list[int], cols, incidents: dict) -> str:
     if frame is None or not len(frame) or not rows:
         return ""
-    present = [(c, h, k) for c, h, k in cols if c in frame.columns]
+    present = [(c, h, k) for c, h, k in cols if c in frame.columns
+               and _has_values(frame[c].iloc[rows])]
     head = "".join(f'<th class="{_align(k)}">{esc(h)}</th>' for _, h, k in present)
     body = []
     for i in rows:
@@ -365,7 +364,7 @@ def _cell(record, col: str, kind: str) -> str:
         return esc(span(record["start"], record["end"]))
     if kind == "time":
         v = plain(value)
-        return esc(v.replace("T", " ").replace("Z", "")[:16]) if isinstance(v, str) else ""
+        return esc(v.replace("T", " ").replace("Z", "")[5:16]) if isinstance(v, str) else ""
     if kind == "pct":
         v = plain(value)
         return esc(f"{v:.0%}") if isinstance(v, (int, float)) and not isinstance(v, bool) else ""
@@ -388,6 +387,18 @@ def _cell(record, col: str, kind: str) -> str:
     if kind == "reasons":
         items = plain(value) or []
         return "<br>".join(esc(x) for x in items) if isinstance(items, list) else esc(items)
+    if kind == "responsible":
+        parts = [f"<b>{esc(value)}</b>" if isinstance(plain(value), str) else ""]
+        domain = plain(record.get("responsible_domain"))
+        if isinstance(domain, str) and domain:
+            parts.append(esc(domain))
+        accounts = plain(record.get("responsible_accounts")) or []
+        if isinstance(accounts, list) and accounts:
+            parts.append(_lines(accounts))
+        return "<br>".join(p for p in parts if p)
+    if kind == "lines":
+        v = plain(value)
+        return _lines(v) if isinstance(v, list) else esc(v)
     if kind == "list":
         v = plain(value)
         if isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
@@ -403,6 +414,31 @@ def _cell(record, col: str, kind: str) -> str:
         return esc(f"{v:,}") if isinstance(v, int) and not isinstance(v, bool) else esc(
             table_cell(value, col))
     return esc(table_cell(value, col))
+
+
+def _lines(items: list, n: int = 3) -> str:
+    """A short list, one item per line: `value (count)` for [{value, count}]."""
+    out = []
+    for x in items[:n]:
+        if isinstance(x, dict):
+            out.append(f'<span class="item">{esc(x.get("value"))} <span class="muted">'
+                       f'({int(x.get("count", 0)):,})</span></span>')
+        else:
+            out.append(f'<span class="item">{esc(x)}</span>')
+    if len(items) > n:
+        out.append(f'<span class="muted">+{len(items) - n} more</span>')
+    return "<br>".join(out)
+
+
+def _has_values(column) -> bool:
+    """Whether any cell of the column (a Series) has something to show."""
+    from .output import plain
+
+    for v in column:
+        v = plain(v)
+        if v not in (None, "", []) and v is not False:
+            return True
+    return False
 
 
 def _incidents_by_row(incidents: list[Incident]) -> dict[str, dict[int, list]]:
@@ -437,6 +473,7 @@ def _charts(report: Report) -> dict[str, str]:
         warn = report.thresholds.scripts.score_warn
         fig.data[0].text = tuple(label if score >= warn else ""
                                  for label, score in zip(fig.data[0].text, shown["score"]))
+        fig.data[0].textposition = "middle left"
         figs["scripts"] = fig
     if len(report.auth_timeline):
         figs["auth"] = charts.auth_failures(report.auth_timeline, "")
@@ -545,6 +582,7 @@ table.data td { border-bottom:1px solid var(--line); padding:5px 8px; vertical-a
   overflow-wrap:break-word; max-width:360px; }
 table.data .r { text-align:right; white-space:nowrap; }
 table.data .t { white-space:nowrap; }
+table.data .item { white-space:nowrap; }
 table.data td.flag { width:1%; white-space:nowrap; padding-right:0; }
 tr.crit td:first-child { box-shadow:inset 3px 0 var(--crit); }
 tr.warn td:first-child { box-shadow:inset 3px 0 var(--warn); }

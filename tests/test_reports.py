@@ -246,3 +246,15 @@ def test_trace_sender_of_the_relay_spike(sample):
     inc = incident(sample, "relay_spike")
     rows = api.trace(sender=inc["sender"].upper(), data=sample.data)
     assert (rows["table"] == "rejects").sum() == inc["count"]
+
+
+def test_timelines_fill_quiet_buckets_and_keep_the_key_order(sample):
+    brute = incident(sample, "brute_force")
+    top = api.auth_failures(sample.data, limit=3)
+    keys = list(top["client_ip"])
+    tl = api.auth_failure_timeline(sample.data, keys=keys, bucket="1h")
+    assert list(dict.fromkeys(tl["key"])) == keys  # the report's order: legend order
+    per_key = tl.groupby("key")["bucket"].apply(list)
+    assert all(b == per_key.iloc[0] for b in per_key)  # same buckets for every key
+    assert len(per_key.iloc[0]) == 24 and (tl["failures"] == 0).any()
+    assert tl[tl["key"] == brute["client_ip"]]["failures"].sum() == brute["failures"]

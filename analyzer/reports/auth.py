@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .common import top_values_by
+from .common import per_bucket, top_values_by
 
 FAILURE_COLUMNS = ["ts", "client_ip", "client_name", "sasl_username"]
 BY = {"client-ip": "client_ip", "username": "sasl_username"}
@@ -104,18 +104,17 @@ def timeline(failures: pd.DataFrame, by: str, keys: list | None, bucket: str) ->
     key = BY[by]
     fails = failures.assign(**{key: failures[key].fillna(NOT_LOGGED)}) if by == "username" \
         else failures[failures[key].notna()]
+    span = (fails["ts"].min(), fails["ts"].max()) if len(fails) else None
+    order = None
     if keys is not None:
-        fails = fails[fails[key].isin(list(keys))]
+        order = [str(k) for k in dict.fromkeys(keys)]
+        fails = fails[fails[key].isin(order)]
+        order = [k for k in order if k in set(fails[key])]
     if fails.empty:
         return pd.DataFrame({"bucket": pd.Series([], dtype="datetime64[us, UTC]"),
                              "key": pd.Series([], dtype="str"),
                              "failures": pd.Series([], dtype="int64")})
-    frame = pd.DataFrame({"key": fails[key].astype("str").to_numpy(),
-                          "ts": fails["ts"].to_numpy()})
-    counts = (frame.set_index("ts").groupby("key")
-              .resample(bucket, closed="left", label="left").size())
-    out = counts.rename("failures").reset_index().rename(columns={"ts": "bucket"})
-    return out[["bucket", "key", "failures"]].astype({"failures": "int64"})
+    return per_bucket(fails[key], fails["ts"], bucket, "failures", order, span)
 
 
 def _empty(by: str) -> pd.DataFrame:

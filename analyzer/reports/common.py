@@ -126,6 +126,29 @@ def auto_bucket(first, last) -> str:
     return "1D"
 
 
+def per_bucket(keys: pd.Series, times: pd.Series, bucket: str, value: str,
+               order: list | None = None, span: tuple | None = None) -> pd.DataFrame:
+    """Rows per `bucket` for each key, zeros included: columns `bucket`, `key`, `value`.
+    Every key gets every bucket of `span` (default: the span of `times`), keys in `order`
+    (default: most rows first), so lines drop to zero and stacks line up."""
+    keys = keys.astype("str").reset_index(drop=True)
+    times = times.reset_index(drop=True)
+    first, last = span if span else (times.min(), times.max())
+    grid = pd.Series(0, index=pd.DatetimeIndex([first, last])).resample(
+        bucket, closed="left", label="left").size().index
+    pos = grid.searchsorted(times.to_numpy(), side="right") - 1
+    counts = pd.crosstab(pos, keys.to_numpy()) if len(keys) else pd.DataFrame()
+    counts = counts.reindex(range(len(grid)), fill_value=0)
+    if order is None:
+        order = list(counts.sum().sort_values(ascending=False, kind="stable").index)
+    counts = counts.reindex(columns=[str(k) for k in order], fill_value=0)
+    counts.index = grid
+    long = counts.rename_axis(index="bucket", columns="key").stack().rename(value).reset_index()
+    long = long.sort_values(["key", "bucket"], key=lambda c: c.map(
+        {str(k): i for i, k in enumerate(order)}) if c.name == "key" else c, kind="stable")
+    return long.astype({value: "int64", "key": "str"}).reset_index(drop=True)
+
+
 def empty_like(columns: dict[str, str]) -> pd.DataFrame:
     """An empty frame with the given column -> dtype mapping."""
     return pd.DataFrame({name: pd.Series([], dtype=dtype) for name, dtype in columns.items()})

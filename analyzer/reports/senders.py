@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .common import (DELIVERY_KEY, address_key, domain_key, peak_hour, ratio)
+from .common import DELIVERY_KEY, address_key, domain_key, peak_hour, per_bucket, ratio
 
 # --by value -> the key columns of the result
 BY = {
@@ -164,21 +164,20 @@ def timeline(messages: pd.DataFrame, deliveries: pd.DataFrame, by: str, scope: s
     tuples for `by="script"`); None keeps every sender."""
     msgs, dels = link(messages, deliveries)
     msgs = msgs[scope_mask(msgs, dels, scope, hosted)]
+    span = (msgs["first_seen"].min(), msgs["first_seen"].max()) if len(msgs) else None
     msgs, key_cols = with_keys(msgs, by)
     label = key_label(msgs, by)
+    order = None
     if keys is not None:
-        wanted = {_label_of(k, by) for k in keys}
-        keep = label.isin(wanted)
+        order = list(dict.fromkeys(_label_of(k, by) for k in keys))
+        keep = label.isin(order)
         msgs, label = msgs[keep], label[keep]
+        order = [k for k in order if k in set(label)]
     if msgs.empty:
         return pd.DataFrame({"bucket": pd.Series([], dtype="datetime64[us, UTC]"),
                              "key": pd.Series([], dtype="str"),
                              "messages": pd.Series([], dtype="int64")})
-    frame = pd.DataFrame({"key": label.to_numpy(), "ts": msgs["first_seen"].to_numpy()})
-    counts = (frame.set_index("ts").groupby("key")
-              .resample(bucket, closed="left", label="left").size())
-    out = counts.rename("messages").reset_index().rename(columns={"ts": "bucket"})
-    return out[["bucket", "key", "messages"]].astype({"messages": "int64"})
+    return per_bucket(label, msgs["first_seen"], bucket, "messages", order, span)
 
 
 def key_label(msgs: pd.DataFrame, by: str) -> pd.Series:
