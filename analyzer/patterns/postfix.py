@@ -9,9 +9,11 @@ from .base import CLIENT, POSTFIX_QID as QID, Pattern, addr
 
 # `; from=<a> to=<b> proto=ESMTP helo=<h>` after a reject (postscreen separates with commas;
 # some versions log `helo=` without brackets, and some rejects have no from/to at all).
+# Addresses and HELO are client-controlled and may hold `>`: lazy groups that end only at
+# the next field (or the end of the line) keep such a value whole instead of losing the tail.
 _ENVELOPE_TAIL = (
-    r"(?:;? from=" + addr("sender") + r",?)?(?: to=" + addr("recipient") + r",?)?"
-    r"(?: proto=(?P<proto>[A-Z]+),?)?(?: helo=<?(?P<helo>[^>]*)>?)?"
+    r"(?:;? from=<(?P<sender>.*?)>,?)?(?: to=<(?P<recipient>.*?)>,?)?"
+    r"(?: proto=(?P<proto>[A-Z]+),?)?(?: helo=<?(?P<helo>.*?)>?)?"
 )
 
 SMTPD = ("smtpd",)
@@ -60,6 +62,12 @@ PATTERNS = (
               "reason": "<smtp@example.com>: Relay access denied", "reason_class": "relay_denied",
               "sender": "john@example.com", "recipient": "smtp@example.org", "proto": "SMTP",
               "helo": "198.51.100.17"},
+         "Nov 26 10:00:00 mx1 postfix/smtpd[9]: NOQUEUE: reject: RCPT from unknown[192.0.2.66]: 554 5.7.1 "
+         "<a@b.example>: Relay access denied; from=<x\"><img src=x onerror=alert(1)>@evil.example> "
+         "to=<a@b.example> proto=ESMTP helo=<\"><script>alert(1)</script>>":
+             {"sender": "x\"><img src=x onerror=alert(1)>@evil.example", "recipient": "a@b.example",
+              "helo": "\"><script>alert(1)</script>", "reason": "<a@b.example>: Relay access denied",
+              "reason_class": "relay_denied"},
          "Feb 21 09:21:54 xxx postfix/smtpd[14398]: NOQUEUE: reject: RCPT from example.com[192.0.43.10]: "
          "450 4.7.1 : Helo command rejected: Host not found; from=<> to=<> proto=ESMTP helo=":
              {"client_ip": "192.0.43.10", "code": 450, "sender": "", "recipient": "",
