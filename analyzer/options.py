@@ -26,8 +26,9 @@ DEBUG = Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.
 # Every report reads the window [--since, --until) and renders through `analyzer.output`.
 SINCE = Annotated[str, typer.Option(
     "--since", metavar="WHEN",
-    help="Start of the window: 30m, 6h, 1d, 2w (before now), an ISO date or time "
-         "(2026-11-26, 2026-11-26T09:00; naive ones in --tz), or 'all'.")]
+    help="Start of the window: 30m, 6h, 1d, 2w (before now), today or yesterday (midnight "
+         "in --tz), an ISO date or time (2026-11-26, 2026-11-26T09:00; naive ones in --tz), "
+         "or 'all'.")]
 UNTIL = Annotated[Optional[str], typer.Option(
     "--until", metavar="WHEN", show_default="now",
     help="End of the window (exclusive), in the forms of --since.")]

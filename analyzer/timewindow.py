@@ -1,8 +1,10 @@
 """`--since` / `--until` values -> UTC datetimes.
 
-Relative: `30m`, `6h`, `1d`, `2w` (before now). Absolute: ISO dates or times
-(`2026-11-26`, `2026-11-26T09:00`, `2026-11-26 09:00+01:00`); naive ones are read in the
-given zone. `all` (or nothing) means no bound.
+Relative: `30m`, `6h`, `1d`, `2w` (before now). Calendar: `today` and `yesterday` (their
+midnight in the given zone: `--since yesterday --until today` is the previous day, what a
+job run just after midnight reports). Absolute: ISO dates or times (`2026-11-26`,
+`2026-11-26T09:00`, `2026-11-26 09:00+01:00`); naive ones are read in the given zone.
+`all` (or nothing) means no bound.
 """
 
 from __future__ import annotations
@@ -26,6 +28,12 @@ def parse_time(value: str | datetime | None, tz=None, now: datetime | None = Non
     if not text or text.lower() == "all":
         return None
     now = now or datetime.now(timezone.utc)
+    if text.lower() in ("today", "yesterday"):
+        zone = tz or _system_zone()
+        day = now.astimezone(zone).date()
+        if text.lower() == "yesterday":
+            day -= timedelta(days=1)
+        return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(timezone.utc)
     m = _RELATIVE.match(text)
     if m:
         return now - timedelta(**{_UNITS[m[2].lower()]: float(m[1])})
@@ -34,14 +42,16 @@ def parse_time(value: str | datetime | None, tz=None, now: datetime | None = Non
     except ValueError:
         raise AnalyzerError(
             f"cannot read time {text!r}: use 30m, 6h, 1d, 2w, an ISO date or time "
-            "(2026-11-26, 2026-11-26T09:00), or 'all'") from None
+            "(2026-11-26, 2026-11-26T09:00), today, yesterday, or 'all'") from None
     if dt.tzinfo is None:
-        if tz is None:
-            from .envelope import parse_zone
-
-            tz = parse_zone(None)
-        dt = dt.replace(tzinfo=tz)
+        dt = dt.replace(tzinfo=tz or _system_zone())
     return dt.astimezone(timezone.utc)
+
+
+def _system_zone():
+    from .envelope import parse_zone
+
+    return parse_zone(None)
 
 
 def window(since, until, tz=None, now: datetime | None = None) -> tuple[datetime | None, datetime | None]:
