@@ -105,21 +105,20 @@ class Dataset:
                            until.date() if until else None)
         if not files:
             return schema.empty_table()
-        read_cols = list(schema.names)
-        tcol = spec.time_column
-        if tcol not in read_cols:
-            read_cols.append(tcol)
-        result = pq.ParquetDataset(files, schema=spec.arrow_schema).read(columns=read_cols)
-        if since is not None or until is not None:
-            import pyarrow.compute as pc
+        import pyarrow.dataset as pads
 
-            ts_type = spec.arrow_schema.field(tcol).type
-            keep = pc.is_valid(result[tcol])
+        tcol = spec.time_column
+        ts_type = spec.arrow_schema.field(tcol).type
+        window = None
+        if since is not None or until is not None:
+            # pushed down: part files whose time statistics miss the window are skipped
+            window = pads.field(tcol).is_valid()
             if since is not None:
-                keep = pc.and_(keep, pc.greater_equal(result[tcol], pa.scalar(utc(since), ts_type)))
+                window &= pads.field(tcol) >= pa.scalar(utc(since), ts_type)
             if until is not None:
-                keep = pc.and_(keep, pc.less(result[tcol], pa.scalar(utc(until), ts_type)))
-            result = result.filter(keep)
+                window &= pads.field(tcol) < pa.scalar(utc(until), ts_type)
+        dataset = pads.dataset([str(f) for f in files], schema=spec.arrow_schema, format="parquet")
+        result = dataset.to_table(columns=schema.names, filter=window)
         return result.select(schema.names)
 
     # --- writing ------------------------------------------------------------------------
