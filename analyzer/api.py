@@ -26,24 +26,41 @@ def data_dir(data: str | os.PathLike | None = None) -> Path:
 
 def ingest(paths: Iterable[str], data: str | os.PathLike | None = None, tz: str | None = None,
            year: int | None = None, local_ips: Iterable[str] = (), wait: float = 0.0,
-           progress=None):
-    """Read log files (or `-` for stdin) into the dataset; returns an `IngestSummary`."""
+           progress=None, format: str | None = None, host: str | None = None,
+           passwd: str | os.PathLike | None = None):
+    """Read log files (or `-` for stdin) into the dataset; returns an `IngestSummary`.
+    `format`, `host`, `passwd`: see `docs/formats.md` (format found per file when not
+    given; host of lines that name none; a passwd file to merge logins and uids)."""
     from .ingest import ingest as run
 
     return run(paths, str(data_dir(data)), tz=tz, year=year, local_ips=local_ips, wait=wait,
-               progress=progress)
+               progress=progress, format=format, host=host,
+               passwd=str(passwd) if passwd is not None else None)
 
 
 def parse_lines(lines: Iterable[str], tz: str | None = None, year: int | None = None,
-                reference=None) -> Iterator[dict]:
+                reference=None, format: str | None = None, host: str | None = None) -> Iterator[dict]:
     """One event dict per line, as `analyzer parse` prints it: header, `event`, the
     canonical fields the line carries (None-valued fields left out), raw text when
-    unparsed. `ts` is an ISO 8601 UTC string."""
-    from .envelope import Clock, parse_zone
+    unparsed. `ts` is an ISO 8601 UTC string. `format` (see `docs/formats.md`) is found
+    from the first lines when not given; every line says which pattern table read it
+    (`format`) and how its header was read (`envelope`). `host`: for lines without one
+    (Exim's own log, PHP's mail.log file form); default: this machine's short name."""
+    from itertools import chain, islice
+
+    from .envelope import Clock, parse_zone, sniff_format
     from .events import LineParser
 
-    parser = LineParser(Clock(parse_zone(tz), reference=reference, year=year))
-    for line in lines:
+    lines = iter(lines)
+    first = list(islice(lines, 20))
+    native = False
+    if format is None:
+        format, native = sniff_format(first)
+    else:
+        native = format in ("exim", "phpmail")
+    parser = LineParser(Clock(parse_zone(tz), reference=reference, year=year), format=format,
+                        host=host, native=native)
+    for line in chain(first, lines):
         line = line.rstrip("\r\n").replace("\x00", "")
         if not line:
             continue
@@ -52,6 +69,8 @@ def parse_lines(lines: Iterable[str], tz: str | None = None, year: int | None = 
                 "host": event["host"], "program": event["program"], "pid": event["pid"],
                 "format": event["family"], "event": event["event"], "pattern": event["pattern"]}
         out = {k: v for k, v in head.items() if v is not None or k == "format"}
+        if event["event"] != "unparsed":
+            out["envelope"] = event.get("envelope") or "syslog"
         out.update((k, v) for k, v in event.items() if v is not None and k not in _HEAD)
         if event["event"] == "unparsed":
             out["line"] = line
@@ -118,7 +137,7 @@ def _micros(dt: datetime) -> int:
     return to_micros(dt)
 
 
-_HEAD = frozenset({"ts", "host", "program", "pid", "family", "event", "pattern"})
+_HEAD = frozenset({"ts", "host", "program", "pid", "family", "event", "pattern", "envelope"})
 
 
 def status(data: str | os.PathLike | None = None) -> dict:

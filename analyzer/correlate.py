@@ -1,32 +1,76 @@
-"""Events -> rows of `messages`, `deliveries`, `rejects`, `auth_failures`, `connections`.
+"""Events -> rows of `messages`, `deliveries`, `rejects`, `auth_failures`, `connections`,
+`php_mail`.
 
-Per host, a queue id ties a message's lines together and a program + pid ties an SMTP
-session's lines together. Everything still open when the input ends (a deferred message,
-a session without its disconnect) is kept in `Correlator.state()` so the next run, which
-starts from that state, produces exactly what one uninterrupted run would have.
-All decisions use log time, never the wall clock, for the same reason.
+Per host, a queue id (Postfix, Sendmail) or message id (Exim) ties a message's lines
+together, and a program + pid ties an SMTP session's lines together. One set of handlers
+serves every MTA: an `arrival` (Exim `<=`, Sendmail `from=`) starts a message with all it
+says at once, Exim's `Completed` is a `removed`, a Sendmail message is complete when each
+of its `nrcpts` recipients has a final status. Beyond that:
+
+- Sendmail's two-hop local submission (MSP queue id A hands the message to the MTA, queue
+  id B, over SMTP on localhost) becomes ONE message, B, charged to the submitting uid:
+  see `_handoff`.
+- Exim's `cwd=` lines give the directory of the submitting process: see `_cwd`.
+- PHP `mail.log` entries are joined to the local submission they produced: see `_join`.
+- Sendmail rejects name no sender (and `User unknown` lines no client): they are held
+  until the session's `from=` line names them (or `HOLD_US` of log time passes).
+
+Everything still open when the input ends (a deferred message, a session without its
+disconnect, PHP entries not yet matched) is kept in `Correlator.state()` so the next run,
+which starts from that state, produces exactly what one uninterrupted run would have.
+All decisions use log time, never the wall clock, for the same reason; PHP entries do not
+move the correlator's clock (a PHP log read before the MTA log must not age MTA state).
 """
 
 from __future__ import annotations
 
 import ipaddress
+import re
+from bisect import bisect_left, bisect_right, insort
 from collections import deque
 from typing import Callable
 
+from .patterns.phpmail import recipients_of
+
+_S = 1_000_000
 # A `removed` message waits this long (log time) for lines logged slightly out of order.
-GRACE_US = 30 * 1_000_000
+GRACE_US = 30 * _S
 # A message or session silent for this long is written out as it is (Postfix gives up on
 # a message after 5 days by default; a lost `removed` or `disconnect` line must not pin it).
-STALE_US = 7 * 86_400 * 1_000_000
+STALE_US = 7 * 86_400 * _S
 SWEEP_EVERY = 200_000  # events between sweeps for stale state
+# PHP mail() logs its line, then runs sendmail: the submission follows the entry by up to
+# JOIN_AFTER (a busy pickup), or precedes it by JOIN_BEFORE (second-granular clocks).
+JOIN_AFTER_US = 10 * _S
+JOIN_BEFORE_US = 2 * _S
+# A local message looks for its PHP entry this long after it started, so that the lines
+# naming its recipients (header warning, deliveries) are in.
+JOIN_DELAY_US = 15 * _S
+# An entry no submission can claim any more is written unjoined.
+PHP_FINAL_US = JOIN_AFTER_US + JOIN_DELAY_US + 5 * _S
+# Sendmail rejects wait this long for the session's `from=` line.
+HOLD_US = 10 * 60 * _S
+# An SMTP session's AUTH (Sendmail `AUTH=server`) applies to its messages for this long.
+SESSION_US = 3600 * _S
+# An Exim `cwd=` line without a message id belongs to the next local arrival of the same
+# process within this time.
+CWD_US = 10 * _S
 
 Sink = Callable[[str, dict], None]
 
 _DELIVERY_COUNTERS = {"sent": "sent", "deferred": "deferred", "bounced": "bounced"}
+_HANDOFF = re.compile(r"(?:\()?([0-9A-Za-z]{12,18}) Message accepted for delivery")
+_SPOOL = re.compile(r"^/var/spool/exim[^/]*/?$|^/$")
+# script sources, weakest first: the Postfix X-PHP header (basename), an Exim `cwd=` line
+# matched by process, one naming the message id, PHP's mail.log (full path)
+_HEADER, _CWD_NEAR, _CWD_ID, _PHP = 1, 2, 3, 4
+_MAX_RCPTS = 50
 
 
 def identity_of(msg: dict) -> str | None:
-    """The accountable principal: SASL user, else local uid or login, else client IP."""
+    """The accountable principal: SASL user, else local uid or login, else client IP.
+    (With `--passwd`, a login and a uid of the same account were resolved to both at
+    ingest, so the uid form wins for both.)"""
     if msg.get("sasl_username"):
         return "sasl:" + msg["sasl_username"]
     if msg.get("uid") is not None:
@@ -49,17 +93,91 @@ def is_local_ip(ip: str | None, own: frozenset[str] = frozenset()) -> bool:
         return ip == "localhost"
 
 
+def _loopback_relay(relay: str | None) -> bool:
+    return bool(relay) and ("127.0.0.1" in relay or "[::1]" in relay or "localhost" in relay)
+
+
+class Passwd:
+    """Accounts of a passwd file (`name:x:uid:gid:gecos:home:shell`): login <-> uid, and
+    home directories for the scripts under them."""
+
+    def __init__(self, entries: list[tuple[str, int, str]] = ()):
+        self.uid_of: dict[str, int] = {}
+        self.name_of: dict[int, str] = {}
+        homes = []
+        for name, uid, home in entries:
+            self.uid_of.setdefault(name, uid)
+            self.name_of.setdefault(uid, name)
+            home = home.rstrip("/")
+            if home.startswith("/") and home.count("/") >= 1 and home not in ("", "/nonexistent"):
+                homes.append((home + "/", uid, name))
+        self.homes = sorted(homes, key=lambda h: -len(h[0]))
+
+    @classmethod
+    def read(cls, path: str) -> "Passwd":
+        entries = []
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                parts = line.rstrip("\n").split(":")
+                if len(parts) >= 7 and parts[2].isdigit() and not line.startswith("#"):
+                    entries.append((parts[0], int(parts[2]), parts[5]))
+        return cls(entries)
+
+    def resolve(self, row: dict) -> None:
+        """Fill `uid` from `user` and `user` from `uid` where the other is known."""
+        if row.get("uid") is None:
+            if row.get("user") and row["user"] in self.uid_of:
+                row["uid"] = self.uid_of[row["user"]]
+        elif not row.get("user"):
+            name = self.name_of.get(row["uid"])
+            if name:
+                row["user"] = name
+
+    def owner_of(self, path: str | None) -> tuple[int, str] | None:
+        if path:
+            for home, uid, name in self.homes:
+                if path.startswith(home):
+                    return uid, name
+        return None
+
+    def __bool__(self) -> bool:
+        return bool(self.uid_of)
+
+
 class Correlator:
     def __init__(self, sink: Sink, local_ips: frozenset[str] = frozenset(),
-                 state: dict | None = None):
+                 state: dict | None = None, passwd: Passwd | None = None,
+                 hold_php: bool = True):
         self.sink = sink
         self.local_ips = local_ips
+        self.passwd = passwd or Passwd()
+        # PHP entries wait for the MTA's submissions; a dataset fed only PHP logs (no MTA
+        # log in this run, none before) writes them at once
+        self.hold_php = hold_php
         self.messages: dict[tuple[str, str], dict] = {}
         self.sessions: dict[tuple[str, str, int | None], dict] = {}
         self.closing: deque[tuple[int, tuple[str, str]]] = deque()  # (removed ts, key)
         self.now = 0
+        self.next_due = 0
         self._since_sweep = 0
         self._local: dict[str | None, bool] = {}  # client ip -> is local
+        # Sendmail: SMTP AUTH of a session, individual AUTH failures seen per session
+        self.logins: dict[tuple, dict] = {}
+        self.auth_seen: dict[tuple, int] = {}
+        # Sendmail: rejects waiting for their session's from= line
+        self.held: dict[tuple[str, str], list[dict]] = {}
+        self.held_order: deque[tuple[int, str, str]] = deque()
+        # Sendmail: MSP messages handed to an MTA queue id not seen yet
+        self.handoffs: dict[tuple[str, str], dict] = {}
+        self.handoff_order: deque[tuple[int, str, str]] = deque()
+        # Exim: `cwd=` lines without a message id, per (host, pid)
+        self.cwds: dict[tuple[str, int | None], deque] = {}
+        # PHP mail.log entries, ordered by time; joins due per local message
+        self.php: list[dict] = []
+        self.php_ts: list[int] = []
+        self.php_head = 0
+        self.php_seen = False
+        self.joins: deque[tuple[int, str, str]] = deque()
         if state:
             self._load(state)
         self.handlers = {
@@ -68,23 +186,83 @@ class Correlator:
             "message_id": self._message_id, "queued": self._queued,
             "delivery": self._delivery, "removed": self._removed, "expired": self._expired,
             "reject": self._reject, "auth_failed": self._auth_failed,
+            "arrival": self._arrival, "authenticated": self._authenticated, "cwd": self._cwd,
         }
 
     # --- entry point ------------------------------------------------------------------
     def feed(self, event: dict) -> None:
-        handler = self.handlers.get(event["event"])
+        kind = event["event"]
+        handler = self.handlers.get(kind)
         if handler is None:
+            if kind == "php_mail":
+                if self.now >= self.next_due:  # due work first, as for any other event
+                    self._due()
+                self._php_mail(event)
             return
         ts = event["ts"]
         if ts > self.now:
             self.now = ts
-        while self.closing and self.closing[0][0] + GRACE_US < self.now:
-            self._finish(self.closing.popleft()[1], removed=True)
+        if self.now >= self.next_due:
+            self._due()
         handler(event)
         self._since_sweep += 1
         if self._since_sweep >= SWEEP_EVERY:
             self._since_sweep = 0
             self.sweep_stale()
+
+    def settle(self) -> None:
+        """Do the work whose log time has come (at a commit): what the next event would do
+        first, so it changes nothing but when the rows are written."""
+        if self.now >= self.next_due:
+            self._due()
+
+    def _schedule(self, due: int) -> None:
+        if due < self.next_due:
+            self.next_due = due
+
+    def _due(self) -> None:
+        """Work whose log time has come, then when the next is due."""
+        now = self.now
+        closing = self.closing
+        while closing and closing[0][0] + GRACE_US < now:
+            self._finish(closing.popleft()[1], removed=True)
+        joins = self.joins
+        while joins and joins[0][0] <= now:
+            _, host, qid = joins.popleft()
+            msg = self.messages.get((host, qid))
+            if msg is not None and msg.get("join_due"):
+                self._join(msg)
+        php = self.php
+        while self.php_head < len(php) and php[self.php_head]["ts"] + PHP_FINAL_US <= now:
+            entry = php[self.php_head]
+            self.php_head += 1
+            if not entry["claimed"]:
+                self._write_php(entry, None)
+        if self.php_head > 1024 and self.php_head * 2 > len(php):
+            del php[:self.php_head], self.php_ts[:self.php_head]
+            self.php_head = 0
+        held = self.held_order
+        while held and held[0][0] + HOLD_US < now:
+            _, host, qid = held.popleft()
+            self._release((host, qid), None)
+        handoffs = self.handoff_order
+        while handoffs and handoffs[0][0] + GRACE_US < now:
+            _, host, qid = handoffs.popleft()
+            msp = self.handoffs.pop((host, qid), None)
+            if msp is not None:  # the MTA's lines never came: the MSP message stands alone
+                self.sink("messages", message_row(msp, complete=True))
+        due = [STALE_US + now]
+        if closing:
+            due.append(closing[0][0] + GRACE_US + 1)
+        if joins:
+            due.append(joins[0][0])
+        if self.php_head < len(php):
+            due.append(php[self.php_head]["ts"] + PHP_FINAL_US)
+        if held:
+            due.append(held[0][0] + HOLD_US + 1)
+        if handoffs:
+            due.append(handoffs[0][0] + GRACE_US + 1)
+        self.next_due = min(due)
 
     # --- messages ---------------------------------------------------------------------
     def _new_message(self, e: dict, origin: str) -> dict:
@@ -93,8 +271,9 @@ class Correlator:
             "last_seen": e["ts"], "origin": origin, "program": None, "sasl_method": None,
             "sasl_username": None, "uid": None, "user": None, "script": None,
             "script_path": None, "client_name": None, "client_ip": None, "sender": None,
-            "size": None, "nrcpt": None, "message_id": None, "sent": 0, "deferred": 0,
-            "bounced": 0, "expired": False, "rejected": False, "removed_at": None,
+            "size": None, "nrcpt": None, "message_id": None, "subject": None,
+            "submission_queue_id": None, "sent": 0, "deferred": 0, "bounced": 0,
+            "expired": False, "rejected": False, "removed_at": None,
         }
 
     def _message(self, e: dict) -> dict:
@@ -108,8 +287,8 @@ class Correlator:
         return msg
 
     def _origin_message(self, e: dict, origin: str) -> dict:
-        """A message-starting line (client=, pickup): a queue id that already had its
-        start is being reused, so the earlier lifecycle ends here."""
+        """A message-starting line (client=, pickup, arrival): a queue id that already
+        had its start is being reused, so the earlier lifecycle ends here."""
         key = (e["host"], e["queue_id"])
         msg = self.messages.get(key)
         if msg is not None and (msg["origin"] != "unknown" or msg["removed_at"] is not None):
@@ -141,13 +320,69 @@ class Correlator:
         msg["uid"] = e["uid"]
         if msg["sender"] is None:
             msg["sender"] = e["sender"]
+        if self.passwd:
+            self.passwd.resolve(msg)
+        self._local_submission(msg)
+
+    def _arrival(self, e: dict) -> None:
+        """A message arrives with everything its line says: Exim `<=`, Sendmail `from=`
+        (and a Sendmail DSN, which creates a bounce)."""
+        key = (e["host"], e["queue_id"])
+        if e.get("nrcpt") == 0 and e["family"] == "sendmail":
+            self._release(key, e)  # every recipient was refused: no message, only rejects
+            return
+        if e["family"] == "sendmail" and e.get("client_ip") and not e.get("sasl_username"):
+            login = self.logins.get((e["host"], e["program"], e["pid"]))
+            if (login is not None and login["client_ip"] == e["client_ip"]
+                    and e["ts"] - login["ts"] <= SESSION_US):
+                e["sasl_username"] = login["sasl_username"]
+                e["sasl_method"] = login["sasl_method"]
+        origin = e.get("origin") or _origin_of(e)
+        msg = self._origin_message(e, origin)
+        names = _ARRIVAL_FIELDS if origin == "local" else _ARRIVAL_FIELDS[:-2]
+        for name in names:  # a login is an identity only for a local submission
+            value = e.get(name)
+            if value is not None:
+                msg[name] = value
+        if e.get("sender") is not None:
+            msg["sender"] = e["sender"]
+        recipients = e.get("recipients")
+        if recipients and origin == "local":
+            msg["rcpts"] = [r.lower() for r in recipients[:_MAX_RCPTS]]
+        if self.passwd:
+            self.passwd.resolve(msg)
+        pending = self.handoffs.pop(key, None)
+        if pending is not None:  # its MSP hop was logged first
+            self._merge(pending, msg)
+        if origin == "local":
+            self._local_submission(msg)
+            if e["family"] == "exim":
+                self._claim_cwd(msg, e.get("pid"))
+        if e.get("bounce_of") and (e.get("reason") or "").startswith("Cannot send message"):
+            original = self.messages.get((e["host"], e["bounce_of"]))
+            if original is not None:  # Sendmail gave up on it: the DSN reports the expiry
+                original["expired"] = True
+                self._removed({"host": e["host"], "queue_id": e["bounce_of"], "ts": e["ts"]})
+        if key in self.held:
+            self._release(key, e)
+
+    def _local_submission(self, msg: dict) -> None:
+        if self.php_seen and not msg.get("join_due"):
+            msg["join_due"] = True
+            self.joins.append((msg["first_seen"] + JOIN_DELAY_US, msg["host"], msg["queue_id"]))
+            self._schedule(msg["first_seen"] + JOIN_DELAY_US)
 
     def _script_header(self, e: dict) -> None:
         msg = self._message(e)
         if msg["uid"] is None:
             msg["uid"] = e["uid"]
+            if self.passwd:
+                self.passwd.resolve(msg)
         if msg["script"] is None:
             msg["script"] = e["script"]
+            msg["script_rank"] = _HEADER
+        if e.get("recipient"):
+            _add_rcpts(msg, (e["recipient"],))
 
     def _message_id(self, e: dict) -> None:
         self._message(e)["message_id"] = e["message_id"]
@@ -160,13 +395,91 @@ class Correlator:
 
     def _delivery(self, e: dict) -> None:
         msg = self._message(e)
+        family = e["family"]
+        if family == "sendmail" and msg["origin"] == "local" and _loopback_relay(e.get("relay")):
+            self._hop(msg, e)  # the MSP hands the message to the MTA: not a delivery
+            return
+        if e.get("uid") is not None and msg["uid"] is None and msg["origin"] == "local":
+            msg["uid"] = e["uid"]  # Sendmail `ctladdr=user (uid/gid)` of a local submission
+            if self.passwd:
+                self.passwd.resolve(msg)
+        agent = e.get("agent")
+        if agent:
+            e["program"] = f"{e['program']}/{agent}"
+        recipients = e.get("recipients") or (e.get("recipient"),)
         counter = _DELIVERY_COUNTERS.get(e["status"])
         if counter:
-            msg[counter] += 1
+            msg[counter] += len(recipients)
+        if msg["origin"] == "local":
+            _add_rcpts(msg, [r for r in recipients if r] + [e["orig_recipient"]]
+                       if e.get("orig_recipient") else [r for r in recipients if r])
         # the event already holds the row's fields (see events.derive); add the message's
         e["message_first_seen"] = msg["first_seen"]
         e["identity"] = identity_of(msg)
-        self.sink("deliveries", e)
+        if len(recipients) == 1:
+            self.sink("deliveries", e)
+        else:  # Sendmail names several recipients in one line: one row each
+            for recipient in recipients:
+                row = dict(e, recipient=recipient)
+                at = recipient.rfind("@")
+                row["recipient_domain"] = recipient[at + 1:].lower() if at >= 0 else None
+                self.sink("deliveries", row)
+        if family == "sendmail":
+            self._final(msg, e)
+
+    def _final(self, msg: dict, e: dict) -> None:
+        """Sendmail logs no `removed`: a message is done when every recipient is final."""
+        if msg["nrcpt"] and msg["removed_at"] is None and msg["sent"] + msg["bounced"] >= msg["nrcpt"]:
+            self._removed(e)
+
+    def _hop(self, msp: dict, e: dict) -> None:
+        """A Sendmail MSP delivery to the MTA on localhost. `stat=Sent (B Message accepted
+        for delivery)` names the MTA's queue id B: message B (logged by the MTA as an SMTP
+        message from localhost) takes over the submitter's identity and the MSP message A
+        is not written (one message, charged to the uid; top senders count it once)."""
+        if e.get("uid") is not None and msp["uid"] is None:
+            msp["uid"] = e["uid"]
+            if self.passwd:
+                self.passwd.resolve(msp)
+        recipients = e.get("recipients") or (e.get("recipient"),)
+        _add_rcpts(msp, [r for r in recipients if r])
+        m = _HANDOFF.search(e.get("response") or "") if e["status"] == "sent" else None
+        if m is None:  # deferred, or accepted by something that does not name a queue id
+            counter = _DELIVERY_COUNTERS.get(e["status"])
+            if counter:
+                msp[counter] += len(recipients)
+            self._final(msp, e)
+            return
+        msp["sent"] += len(recipients)
+        key = (msp["host"], msp["queue_id"])
+        self.messages.pop(key, None)
+        target = (msp["host"], m[1])
+        mta = self.messages.get(target)
+        if mta is not None:
+            self._merge(msp, mta)
+        else:  # the MTA's from= line comes later (or in another file): wait for it
+            self.handoffs[target] = msp
+            self.handoff_order.append((e["ts"], *target))
+            self._schedule(e["ts"] + GRACE_US + 1)
+
+    def _merge(self, msp: dict, mta: dict) -> None:
+        mta["origin"] = "local"
+        mta["submission_queue_id"] = msp["queue_id"]
+        mta["program"] = msp["program"]
+        for name in ("uid", "user", "script", "script_path", "script_rank", "subject"):
+            if msp.get(name) is not None:
+                mta[name] = msp[name]
+        if msp.get("rcpts"):
+            _add_rcpts(mta, msp["rcpts"])
+        if mta["sent"] + mta["deferred"] + mta["bounced"] == 0:
+            # no delivery row names the MTA's first_seen yet: the message began at the MSP
+            mta["first_seen"] = min(mta["first_seen"], msp["first_seen"])
+        mta["client_name"] = mta["client_ip"] = None  # localhost was only the hop
+        if msp.get("join_due"):
+            mta["join_due"] = True
+            due = msp["first_seen"] + JOIN_DELAY_US
+            self.joins.append((due, mta["host"], mta["queue_id"]))
+            self._schedule(due)
 
     def _expired(self, e: dict) -> None:
         msg = self._message(e)
@@ -180,23 +493,133 @@ class Correlator:
         if msg["removed_at"] is None:
             msg["removed_at"] = e["ts"]
             self.closing.append((e["ts"], key))
+            self._schedule(e["ts"] + GRACE_US + 1)
 
     def _finish(self, key: tuple[str, str], removed: bool) -> None:
         msg = self.messages.pop(key, None)
         if msg is not None:
+            if msg.get("join_due"):
+                self._join(msg)
             self.sink("messages", message_row(msg, complete=removed))
+
+    # --- Exim: the working directory of a local submission -----------------------------
+    def _cwd(self, e: dict) -> None:
+        path = e["script_path"]
+        if _SPOOL.match(path):
+            return  # a queue runner's delivery process: not the submitter's directory
+        if e.get("queue_id"):  # `-Mc <id>`: the delivery process the submitter started
+            msg = self.messages.get((e["host"], e["queue_id"]))
+            if msg is not None:
+                _set_script(msg, path, _CWD_ID)
+            return
+        pending = self.cwds.setdefault((e["host"], e["pid"]), deque())
+        pending.append((e["ts"], path))
+        while len(pending) > 64:
+            pending.popleft()
+
+    def _claim_cwd(self, msg: dict, pid) -> None:
+        pending = self.cwds.get((msg["host"], pid))
+        ts = msg["first_seen"]
+        while pending:
+            seen, path = pending.popleft()
+            if ts - seen <= CWD_US:
+                _set_script(msg, path, _CWD_NEAR)
+                break
+        if pending is not None and not pending:
+            del self.cwds[(msg["host"], pid)]
+
+    # --- PHP mail.log -------------------------------------------------------------------
+    def _php_mail(self, e: dict) -> None:
+        self.php_seen = True
+        entry = {"ts": e["ts"], "host": e["host"], "script_path": e["script_path"],
+                 "script_line": e.get("script_line"), "recipient": e.get("recipient"),
+                 "subject": e.get("subject"), "uid": None, "user": None,
+                 "rcpts": recipients_of(e.get("recipient")), "claimed": False}
+        owner = self.passwd.owner_of(e["script_path"]) if self.passwd else None
+        if owner is not None:
+            entry["uid"], entry["user"] = owner
+        if not self.hold_php:
+            self._write_php(entry, None)
+            return
+        i = bisect_right(self.php_ts, e["ts"], self.php_head)
+        self.php_ts.insert(i, e["ts"])
+        self.php.insert(i, entry)
+        if self.php_head == i:
+            self._schedule(e["ts"] + PHP_FINAL_US)
+
+    def _join(self, msg: dict) -> None:
+        """Attach the PHP entry this local message came from: same host, logged from
+        JOIN_AFTER before to JOIN_BEFORE after the submission, the same uid / login when
+        both are known, a script of the same name (or under the `cwd=` directory) when
+        the MTA named one, and a recipient in common when the message's recipients are
+        known; the closest in time wins, and each entry is claimed once."""
+        msg["join_due"] = False
+        s = msg["first_seen"]
+        php, stamps = self.php, self.php_ts
+        lo = bisect_left(stamps, s - JOIN_AFTER_US, self.php_head)
+        hi = bisect_right(stamps, s + JOIN_BEFORE_US, lo)
+        best, best_key = None, None
+        rcpts = set(msg.get("rcpts") or ())
+        script, rank = msg.get("script"), msg.get("script_rank", 0)
+        for i in range(lo, hi):
+            entry = php[i]
+            if entry["claimed"] or entry["host"] != msg["host"]:
+                continue
+            if entry["uid"] is not None and msg["uid"] is not None and entry["uid"] != msg["uid"]:
+                continue
+            if entry["user"] and msg["user"] and entry["user"] != msg["user"]:
+                continue
+            path = entry["script_path"]
+            if script:
+                if rank == _HEADER and path.rsplit("/", 1)[-1] != script:
+                    continue
+                if rank in (_CWD_NEAR, _CWD_ID) and not path.startswith(script.rstrip("/") + "/"):
+                    continue
+            if rcpts and entry["rcpts"] and rcpts.isdisjoint(entry["rcpts"]):
+                continue
+            key = (abs(s - entry["ts"]), i)
+            if best_key is None or key < best_key:
+                best, best_key = entry, key
+        if best is None:
+            return
+        best["claimed"] = True
+        _set_script(msg, best["script_path"], _PHP)
+        if best["uid"] is not None and msg["uid"] is None and msg["origin"] == "local":
+            msg["uid"] = best["uid"]
+            if self.passwd:
+                self.passwd.resolve(msg)
+        self._write_php(best, msg)
+
+    def _write_php(self, entry: dict, msg: dict | None) -> None:
+        row = {k: entry[k] for k in ("ts", "host", "script_path", "script_line", "recipient",
+                                     "subject", "uid", "user")}
+        if msg is not None:
+            row["queue_id"] = msg["queue_id"]
+            row["message_first_seen"] = msg["first_seen"]
+            row["identity"] = identity_of(msg)
+            if row["uid"] is None:
+                row["uid"] = msg["uid"]
+            if not row["user"]:
+                row["user"] = msg["user"]
+        else:
+            row["identity"] = identity_of(row)
+        self.sink("php_mail", row)
 
     # --- rejects, auth, sessions --------------------------------------------------------
     def _reject(self, e: dict) -> None:
         session = self.sessions.get((e["host"], e["program"], e["pid"]))
         queue_id = e.get("queue_id")
-        e["sasl_username"] = session["sasl_username"] if session else None
-        ip = e.get("client_ip")
-        local = self._local.get(ip)
-        if local is None:
-            local = self._local[ip] = is_local_ip(ip, self.local_ips)
-        e["local_client"] = local
-        self.sink("rejects", e)
+        if e.get("sasl_username") is None:
+            e["sasl_username"] = session["sasl_username"] if session else None
+        if e["family"] == "sendmail" and queue_id:
+            key = (e["host"], queue_id)  # the session's from= line names sender and client
+            if key not in self.held:
+                self.held[key] = []
+                self.held_order.append((e["ts"], *key))
+                self._schedule(e["ts"] + HOLD_US + 1)
+            self.held[key].append(e)
+            return
+        self._write_reject(e)
         # A message rejected at DATA or after has no `removed` line: it ends here.
         if queue_id and e.get("stage") in ("DATA", "END-OF-MESSAGE"):
             key = (e["host"], queue_id)
@@ -204,7 +627,51 @@ class Correlator:
                 self.messages[key]["rejected"] = True
                 self._finish(key, removed=True)
 
+    def _write_reject(self, e: dict) -> None:
+        ip = e.get("client_ip")
+        local = self._local.get(ip)
+        if local is None:
+            local = self._local[ip] = is_local_ip(ip, self.local_ips)
+        e["local_client"] = local
+        self.sink("rejects", e)
+
+    def _release(self, key: tuple[str, str], arrival: dict | None) -> None:
+        """Write a session's held Sendmail rejects, completed by its `from=` line."""
+        held = self.held.pop(key, None)
+        if not held:
+            return
+        for e in held:
+            if arrival is not None:
+                if e.get("sender") is None:
+                    e["sender"] = arrival.get("sender")
+                if e.get("client_ip") is None:
+                    e["client_name"] = arrival.get("client_name")
+                    e["client_ip"] = arrival.get("client_ip")
+                if e.get("sasl_username") is None:
+                    e["sasl_username"] = arrival.get("sasl_username")
+                if e.get("proto") is None:
+                    e["proto"] = arrival.get("proto")
+            self._write_reject(e)
+            if e.get("stage") == "DATA" and key in self.messages:
+                self.messages[key]["rejected"] = True
+                self._finish(key, removed=True)
+
+    def _authenticated(self, e: dict) -> None:
+        self.logins[(e["host"], e["program"], e["pid"])] = {
+            "ts": e["ts"], "client_ip": e.get("client_ip"), "sasl_method": e.get("sasl_method"),
+            "sasl_username": e.get("sasl_username")}
+
     def _auth_failed(self, e: dict) -> None:
+        if e["family"] == "sendmail":
+            key = (e["host"], e["program"], e["pid"])
+            if e.get("summary"):
+                # `possible SMTP attack: command=AUTH, count=N` sums up the session's AUTH
+                # attempts; with LogLevel >= 10 each failure was logged already
+                seen = self.auth_seen.get(key)
+                if seen is not None and e["ts"] - seen <= SESSION_US:
+                    return
+            else:
+                self.auth_seen[key] = e["ts"]
         self.sink("auth_failures", e)
 
     def _connect(self, e: dict) -> None:
@@ -238,6 +705,14 @@ class Correlator:
             self._finish(key, removed=False)
         for key in [k for k, s in self.sessions.items() if s["last_seen"] < cutoff]:
             self._end_session(key, None)
+        session_cutoff = self.now - SESSION_US
+        for table in (self.logins,):
+            for key in [k for k, v in table.items() if v["ts"] < session_cutoff]:
+                del table[key]
+        for key in [k for k, ts in self.auth_seen.items() if ts < session_cutoff]:
+            del self.auth_seen[key]
+        for key in [k for k, q in self.cwds.items() if not q or q[-1][0] < self.now - CWD_US]:
+            del self.cwds[key]
 
     def state(self) -> dict:
         """Everything still open, as plain JSON-able data."""
@@ -246,6 +721,16 @@ class Correlator:
             "messages": list(self.messages.values()),
             "sessions": list(self.sessions.values()),
             "closing": [[ts, list(key)] for ts, key in self.closing],
+            "logins": [[*k, v] for k, v in self.logins.items()],
+            "auth_seen": [[*k, ts] for k, ts in self.auth_seen.items()],
+            "held": [[ts, host, qid, self.held.get((host, qid), [])]
+                     for ts, host, qid in self.held_order if (host, qid) in self.held],
+            "handoffs": [[ts, host, qid, self.handoffs[(host, qid)]]
+                         for ts, host, qid in self.handoff_order if (host, qid) in self.handoffs],
+            "cwds": [[k[0], k[1], [list(x) for x in q]] for k, q in self.cwds.items()],
+            "php": self.php[self.php_head:],
+            "php_seen": self.php_seen,
+            "joins": [list(j) for j in self.joins],
         }
 
     def _load(self, state: dict) -> None:
@@ -253,6 +738,53 @@ class Correlator:
         self.messages = {(m["host"], m["queue_id"]): m for m in state["messages"]}
         self.sessions = {(s["host"], s["program"], s["pid"]): s for s in state["sessions"]}
         self.closing = deque((ts, tuple(key)) for ts, key in state["closing"])
+        self.logins = {(h, p, pid): v for h, p, pid, v in state.get("logins", [])}
+        self.auth_seen = {(h, p, pid): ts for h, p, pid, ts in state.get("auth_seen", [])}
+        for ts, host, qid, events in state.get("held", []):
+            self.held[(host, qid)] = events
+            self.held_order.append((ts, host, qid))
+        for ts, host, qid, msp in state.get("handoffs", []):
+            self.handoffs[(host, qid)] = msp
+            self.handoff_order.append((ts, host, qid))
+        self.cwds = {(h, pid): deque(tuple(x) for x in q) for h, pid, q in state.get("cwds", [])}
+        self.php = state.get("php", [])
+        self.php_ts = [entry["ts"] for entry in self.php]
+        self.php_seen = state.get("php_seen", False)
+        self.joins = deque(tuple(j) for j in state.get("joins", []))
+        self.next_due = 0  # recomputed at the first event
+
+
+def _origin_of(e: dict) -> str:
+    if e.get("sasl_username"):
+        return "sasl"
+    proto = (e.get("proto") or "").lower()
+    local = proto.startswith("local") or (e.get("user") and not e.get("client_ip"))
+    if e.get("sender") == "" and (e.get("bounce_of") or local):
+        return "bounce"  # MTA-generated (Exim `<= <> R=<id>`, a bounce it made itself)
+    if local:
+        return "local"
+    if e.get("client_ip"):
+        return "smtp"
+    return "unknown"
+
+
+def _add_rcpts(msg: dict, recipients) -> None:
+    rcpts = msg.get("rcpts")
+    if rcpts is None:
+        rcpts = msg["rcpts"] = []
+    for r in recipients:
+        r = r.lower()
+        if r not in rcpts and len(rcpts) < _MAX_RCPTS:
+            rcpts.append(r)
+
+
+def _set_script(msg: dict, path: str, rank: int) -> None:
+    """The strongest source of a message's script wins: its full path, else a `cwd=`
+    directory, else the X-PHP header's basename."""
+    if rank >= msg.get("script_rank", 0):
+        msg["script_path"] = path
+        msg["script"] = path
+        msg["script_rank"] = rank
 
 
 def message_row(msg: dict, complete: bool) -> dict:
@@ -272,3 +804,5 @@ def open_message_rows(state: dict) -> list[dict]:
 
 
 _COUNTERS = ("counters", "auth_ok", "auth_total", "commands_ok", "commands_total")
+_ARRIVAL_FIELDS = ("client_name", "client_ip", "sasl_method", "sasl_username", "size", "nrcpt",
+                   "message_id", "subject", "user", "uid")

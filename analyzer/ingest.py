@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable, Iterable
 
-from .correlate import Correlator
-from .envelope import MONTHS, Clock, parse_zone
-from .events import LineParser
-from .sources import Batch, Source, expand, read_batches
+from .correlate import Correlator, Passwd
+from .envelope import FORMATS, MONTHS, Clock, parse_zone, sniff_format
+from .errors import AnalyzerError
+from .events import LineParser, default_host
+from .sources import Batch, Source, expand, head_lines, read_batches
 from .store import Dataset
 from .workers import OrderedPool, default_workers
 
@@ -58,10 +59,20 @@ class IngestSummary:
 
 def ingest(paths: Iterable[str], data_dir: str, tz: str | None = None, year: int | None = None,
            local_ips: Iterable[str] = (), wait: float = 0.0,
-           progress: Progress | None = None) -> IngestSummary:
+           progress: Progress | None = None, format: str | None = None,
+           host: str | None = None, passwd: str | None = None) -> IngestSummary:
+    """`format`: what the sources hold (`postfix`, `exim`, `sendmail`, `phpmail`,
+    `journal`); default: told per file from its first lines. `host`: the host of lines
+    that name none (Exim's own log, PHP's mail.log); default: this machine's short host
+    name. `passwd`: a passwd file: a login and a uid of one account become one identity
+    (`uid:<n>`), and PHP scripts under a home directory get its uid."""
     started = time.monotonic()
     zone = parse_zone(tz)
-    sources = expand(list(paths))
+    if format is not None and format not in FORMATS:
+        raise AnalyzerError(f"format must be one of {', '.join(FORMATS)}, not {format!r}")
+    accounts = _read_passwd(passwd) if passwd else None
+    host = host or default_host()
+    sources = order_sources(expand(list(paths)), format)
     ds = Dataset(data_dir)
     summary = IngestSummary()
     small = sum(s.size for s in sources) < PARALLEL_BYTES and not any(s.is_stdin for s in sources)
@@ -71,30 +82,58 @@ def ingest(paths: Iterable[str], data_dir: str, tz: str | None = None, year: int
         state = ds.state()
         ds.remove_uncommitted(state["commit"])
         ds.ensure_tables()
-        run = _Run(ds, state, frozenset(local_ips), summary, pool)
+        mta_in_run = any(s.format != "phpmail" for s in sources)
+        run = _Run(ds, state, frozenset(local_ips), summary, pool, accounts, mta_in_run)
         for src in sources:
-            run.read(src, zone, year, progress)
+            run.read(src, zone, year, progress, host)
         run.commit()
     summary.programs_beside_mta = dict(run.beside_total)
     summary.seconds = time.monotonic() - started
     return summary
 
 
+def order_sources(sources: list[Source], format: str | None = None) -> list[Source]:
+    """Tell each source's format (or take the one given) and put PHP mail logs first: a
+    PHP entry must be known when the local submission it produced is correlated (the
+    order of the other sources is kept: rotated series oldest first)."""
+    for src in sources:
+        if format is not None:
+            src.format, src.native = format, format in ("exim", "phpmail")
+        else:
+            src.format, src.native = sniff_format(head_lines(src))
+    return sorted(sources, key=lambda s: (s.is_stdin, s.format != "phpmail"))
+
+
+def _read_passwd(path: str) -> Passwd:
+    try:
+        accounts = Passwd.read(path)
+    except OSError as e:
+        raise AnalyzerError(f"{path}: cannot read the passwd file ({e.strerror})") from None
+    if not accounts:
+        raise AnalyzerError(f"{path}: no passwd entries (name:x:uid:gid:gecos:home:shell)")
+    return accounts
+
+
 class _Run:
     def __init__(self, ds: Dataset, state: dict, local_ips: frozenset[str], summary: IngestSummary,
-                 pool: OrderedPool):
+                 pool: OrderedPool, passwd: Passwd | None = None, mta_in_run: bool = True):
         self.ds = ds
         self.state = state
         self.summary = summary
         self.writer = ds.writer(state["commit"] + 1)
-        self.correlator = Correlator(self.writer.add, local_ips, state["correlator"])
+        # PHP entries wait for their submissions only when an MTA log is (or was) read
+        hold_php = mta_in_run or bool(state.get("mta_seen"))
+        self.state["mta_seen"] = hold_php
+        self.correlator = Correlator(self.writer.add, local_ips, state["correlator"],
+                                     passwd=passwd, hold_php=hold_php)
         self.programs: Counter = Counter(state["programs"])
         self.beside: Counter = Counter()  # since the last commit
         self.beside_total: Counter = Counter()  # this run
         self.since_commit = 0
         self.pool = pool
 
-    def read(self, src: Source, zone, year: int | None, progress: Progress | None) -> None:
+    def read(self, src: Source, zone, year: int | None, progress: Progress | None,
+             host: str) -> None:
         report = SourceReport(src.path, "new")
         self.summary.sources.append(report)
         checkpoint = self.state["sources"].get(src.fingerprint) if src.fingerprint else None
@@ -113,7 +152,7 @@ class _Run:
             nonlocal explicit_year, last_month
             for batch in read_batches(src, start):
                 job = _Job(batch.data, batch.offset, batch.end, src.path, zone, reference,
-                           explicit_year, last_month)
+                           explicit_year, last_month, src.format, src.native, host)
                 if explicit_year is not None:  # follow Dec -> Jan across batch boundaries
                     explicit_year, last_month = _advance_year(batch.data, explicit_year, last_month)
                 yield job
@@ -151,6 +190,7 @@ class _Run:
         self.summary.warnings.extend(src.warnings)
 
     def commit(self) -> None:
+        self.correlator.settle()
         gc.collect()  # the collector is paused during a run (see _gc_paused)
         self.writer.flush()
         for table, n in self.writer.written.items():
@@ -218,6 +258,9 @@ class _Job:
     reference: object
     year: int | None  # explicit year at the start of this batch, else None
     last_month: int
+    format: str | None = None
+    native: bool = False
+    host: str | None = None
 
 
 @dataclass
@@ -241,10 +284,11 @@ def parse_batch(job: _Job) -> _BatchResult:
     """Parse one batch of lines (runs in a worker process): events for the correlator,
     unparsed rows, and per-program counts. The correlator does not need `other` events of
     programs beside the MTA; they are only counted."""
-    key = (job.zone, job.reference, job.year is None)
+    key = (job.zone, job.reference, job.year is None, job.format, job.native, job.host)
     parser = _parsers.get(key)
     if parser is None:
-        parser = _parsers[key] = LineParser(Clock(job.zone, reference=job.reference, year=job.year))
+        parser = _parsers[key] = LineParser(Clock(job.zone, reference=job.reference, year=job.year),
+                                            format=job.format, host=job.host, native=job.native)
     clock = parser.clock
     if job.year is not None:
         clock.year, clock._last_month = job.year, job.last_month

@@ -64,25 +64,29 @@ TABLES: dict[str, Table] = {
             _cols(
                 ("first_seen", "timestamp", "First line of this message (UTC)."),
                 ("last_seen", "timestamp", "Last line of this message (UTC)."),
-                ("host", "string", "Syslog host that logged the message."),
-                ("queue_id", "string", "MTA queue id."),
+                ("host", "string", "Syslog host that logged the message (`--host` for logs that name none)."),
+                ("queue_id", "string", "MTA queue id (Exim: message id; Sendmail local submission: the MTA's queue id)."),
                 ("identity", "string", "Accountable principal: `sasl:<user>`, `uid:<n>`, "
                  "`user:<login>` or `ip:<client_ip>`; empty when the message began before the logs did."),
                 ("origin", "string", "`sasl` (authenticated SMTP), `local` (pickup / sendmail "
-                 "binary), `smtp` (unauthenticated SMTP), `bounce` (MTA-generated notification) "
-                 "or `unknown`."),
-                ("program", "string", "Program that accepted it (`postfix/submission/smtpd`, `postfix/pickup`, ...)."),
+                 "binary / Exim `P=local`), `smtp` (unauthenticated SMTP), `bounce` (MTA-generated "
+                 "notification) or `unknown`."),
+                ("program", "string", "Program that accepted it (`postfix/submission/smtpd`, `postfix/pickup`, `exim`, `sendmail`, `sm-mta`, ...)."),
                 ("sasl_method", "string", "SASL mechanism of an authenticated submission."),
                 ("sasl_username", "string", "SASL login of an authenticated submission."),
-                ("uid", "int64", "Local UID of a local submission."),
-                ("user", "string", "Local login name of a local submission, when the MTA logs it."),
+                ("uid", "int64", "Local UID of a local submission (from the login with `--passwd`)."),
+                ("user", "string", "Local login name of a local submission, when the MTA logs it (Exim `U=`, Sendmail `relay=user@localhost`) or `--passwd` names the uid."),
                 ("script", "string", "Originating script: full path when known, else the basename."),
-                ("script_path", "string", "Full path of the originating script, when a source gave it."),
+                ("script_path", "string", "Full path of the originating script when PHP's mail.log gave it, "
+                 "else the submitting process's directory (Exim `cwd=`, ending in `/` when Exim wrote it so)."),
                 *_CLIENT,
                 ("sender", "string", "Envelope sender as logged; empty string is the null sender `<>`."),
                 ("size", "int64", "Message size in bytes."),
                 ("nrcpt", "int64", "Number of recipients."),
                 ("message_id", "string", "Message-ID header."),
+                ("subject", "string", "Subject, when the MTA logs it (Exim `T=`)."),
+                ("submission_queue_id", "string", "Queue id of the hop that handed this message to the MTA "
+                 "(Sendmail's MSP queue id of a local submission): the same message, counted once."),
                 ("sent", "int64", "Recipients delivered."),
                 ("deferred", "int64", "Delivery attempts deferred (a recipient can be deferred several times)."),
                 ("bounced", "int64", "Recipients bounced."),
@@ -99,7 +103,9 @@ TABLES: dict[str, Table] = {
             _cols(
                 ("ts", "timestamp", "Time of the attempt (UTC)."),
                 ("host", "string", "Syslog host."),
-                ("program", "string", "Delivery agent (`postfix/smtp`, `postfix/lmtp`, `postfix/local`, ...)."),
+                ("program", "string", "Delivery agent (`postfix/smtp`, `postfix/lmtp`, `postfix/local`, ...; "
+                 "Exim and Sendmail: `exim/smtp`, `exim/local`, `sm-mta/smtp`, `sm-mta/local`, ...: "
+                 "`local` delivers on this server)."),
                 ("queue_id", "string", "Queue id of the message."),
                 ("message_first_seen", "timestamp", "`first_seen` of the message: with host and queue_id, the join key to `messages`."),
                 ("identity", "string", "Identity of the message (denormalised for reports)."),
@@ -175,16 +181,25 @@ TABLES: dict[str, Table] = {
         ),
         Table(
             "php_mail",
-            "PHP `mail.log` entries: which script called `mail()`.",
+            "PHP `mail.log` entries: which script called `mail()`, and the local submission "
+            "it produced when one matched (same host, within seconds, same uid/login and "
+            "script name when known, a recipient in common). Unmatched entries are rows too: "
+            "script activity all the same.",
             "ts",
             _cols(
-                ("ts", "timestamp", "Time of the call (UTC)."),
-                ("host", "string", "Host (syslog form), or empty."),
+                ("ts", "timestamp", "Time of the call (UTC; the file form's zone identifier applied)."),
+                ("host", "string", "Host (syslog form), else `--host`."),
                 ("script_path", "string", "Full path of the calling script."),
                 ("script_line", "int64", "Line number in the script."),
-                ("uid", "int64", "UID, when known."),
+                ("uid", "int64", "UID: from the matched message, or the home directory owning the path (`--passwd`)."),
+                ("user", "string", "Login of that uid, when known."),
                 ("recipient", "string", "`To:` as logged."),
                 ("subject", "string", "`Subject:` as logged (PHP >= 7)."),
+                ("identity", "string", "Identity of the matched message, else `uid:<n>` / `user:<login>` "
+                 "when known, else empty."),
+                ("queue_id", "string", "Queue id of the matched message; empty when none matched."),
+                ("message_first_seen", "timestamp", "`first_seen` of the matched message: with host and "
+                 "queue_id, the join key to `messages`."),
             ),
         ),
         Table(

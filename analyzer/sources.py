@@ -42,6 +42,8 @@ class Source:
     inode: int = 0
     fingerprint: str | None = None
     warnings: list[str] = field(default_factory=list)
+    format: str | None = None  # what it holds (`envelope.sniff_format`), or as forced
+    native: bool = False  # in Exim's or PHP's own line format rather than syslog
 
     @property
     def is_stdin(self) -> bool:
@@ -109,6 +111,20 @@ def _fingerprint(src: Source) -> str | None:
     if not first:
         return None
     return hashlib.sha1(first).hexdigest()[:20]
+
+
+def head_lines(src: Source, lines: int = 20, limit: int = 1 << 16) -> list[str]:
+    """The first lines of a source (decompressed, at most `limit` bytes), for telling
+    what it holds; none for stdin (it cannot be read twice)."""
+    if src.is_stdin or src.fingerprint is None:
+        return []
+    data = b""
+    for chunk in _decompressed(src, 1 << 14):
+        data += chunk
+        if data.count(b"\n") > lines or len(data) >= limit:
+            break
+    src.warnings.clear()  # a damaged archive is reported when it is read for real
+    return data[:limit].decode("utf-8", "replace").split("\n")[:lines]
 
 
 def _open_raw(src: Source) -> BinaryIO:

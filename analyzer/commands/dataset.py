@@ -11,6 +11,18 @@ import typer
 from .. import api
 from ..options import DATA, TZ, YEAR, console, err
 
+FORMAT = Annotated[Optional[str], typer.Option(
+    "--format", help="What the input holds: postfix, exim, sendmail, phpmail or journal "
+                     "(default: told per file from its first lines; see docs/formats.md).",
+    show_default=False)]
+HOST = Annotated[Optional[str], typer.Option(
+    "--host", help="Host of lines that name none (Exim's own log, PHP's mail.log file "
+                   "form). Default: this machine's short host name.", show_default=False)]
+PASSWD = Annotated[Optional[str], typer.Option(
+    "--passwd", help="A passwd file: a login and a uid of the same account become one "
+                     "identity (uid:<n>), and PHP scripts under a home directory get its uid.",
+    show_default=False)]
+
 
 def ingest(
     paths: Annotated[list[str], typer.Argument(
@@ -26,13 +38,17 @@ def ingest(
     wait: Annotated[float, typer.Option(
         help="Seconds to wait when another ingest holds the dataset lock (0: exit at once "
              "with status 75).")] = 0.0,
+    format: FORMAT = None,
+    host: HOST = None,
+    passwd: PASSWD = None,
 ) -> None:
     """Read log lines into the dataset. Incremental: a re-run reads only new lines and
     follows rotation; safe to kill at any moment and re-run."""
     progress = _progress_bar() if sys.stderr.isatty() else None
     try:
         summary = api.ingest(paths, data=data, tz=tz, year=year, local_ips=local_ip or (),
-                             wait=wait, progress=progress.update if progress else None)
+                             wait=wait, progress=progress.update if progress else None,
+                             format=format, host=host, passwd=passwd)
     finally:
         if progress:
             progress.close()
@@ -54,11 +70,19 @@ def parse(
     path: Annotated[str, typer.Argument(help="A log file, or - for stdin.")] = "-",
     tz: TZ = None,
     year: YEAR = None,
+    format: FORMAT = None,
+    host: HOST = None,
 ) -> None:
-    """Print one JSON object per input line: its header, `event`, `pattern` and the
-    canonical fields it carries. Unparsed lines come with their raw text: this is the
-    tool for "why did my line not parse"."""
+    """Print one JSON object per input line: its header, `event`, `pattern`, the
+    `format` that read it and how its header was read (`envelope`), and the canonical
+    fields it carries. Unparsed lines come with their raw text: this is the tool for
+    "why did my line not parse"."""
+    from ..envelope import FORMATS
+    from ..errors import AnalyzerError
     from ..sources import describe, read_batches
+
+    if format is not None and format not in FORMATS:
+        raise AnalyzerError(f"--format must be one of {', '.join(FORMATS)}, not {format!r}")
 
     src = describe(path)
     reference = None
@@ -70,7 +94,8 @@ def parse(
         reference = datetime.fromtimestamp(src.mtime, parse_zone(tz)).date()
     lines = (line for batch in read_batches(src, partial_tail=True) for line in batch.lines())
     out = sys.stdout
-    for event in api.parse_lines(lines, tz=tz, year=year, reference=reference):
+    for event in api.parse_lines(lines, tz=tz, year=year, reference=reference, format=format,
+                                 host=host):
         out.write(json.dumps(event, ensure_ascii=False) + "\n")
     for warning in src.warnings:
         err.print(f"[yellow]warning:[/] {warning}", highlight=False)

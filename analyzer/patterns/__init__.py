@@ -10,17 +10,37 @@ from __future__ import annotations
 
 import re
 
-from . import postfix
+from . import exim, phpmail, postfix, sendmail
 from .base import FIELD_TYPES, Pattern
 
 FAMILIES: dict[str, tuple[Pattern, ...]] = {
     "postfix": postfix.PATTERNS,
+    "exim": exim.PATTERNS,
+    "sendmail": sendmail.PATTERNS,
+    "phpmail": phpmail.PATTERNS,
 }
+
+_SENDMAIL = ("sendmail", "sm-mta", "sm-msp-queue", "sm-acceptingconnections")
+_PHP = re.compile(r"php(?:-fpm|-cgi|-cli)?[\d.]*$")
 
 
 def family_of(program: str) -> str | None:
+    """The MTA family of a syslog program name (None: a program beside the MTA).
+
+    postfix*: `postfix/smtpd`, `postfix/submission/smtpd`, `postfix-incoming/smtpd`;
+    exim: `exim`, `exim4`, `exim4-daemon-heavy`, ...; sendmail: `sendmail`, `sm-mta`,
+    `sm-msp-queue`, `sm-acceptingconnections` and other `sm-<name>` daemon names;
+    phpmail: `php`, `php-fpm`, `php-fpm8.2`, `php-cgi` (PHP's `mail.log = syslog`; a line
+    of any other program that starts with `mail() on [` is read as PHP's too).
+    """
     if program.startswith("postfix"):
         return "postfix"
+    if program.startswith("exim"):
+        return "exim"
+    if program in _SENDMAIL or program.startswith("sm-"):
+        return "sendmail"
+    if program.startswith("php") and _PHP.match(program):
+        return "phpmail"
     return None
 
 
@@ -40,9 +60,9 @@ REASON_CLASSES: tuple[tuple[str, re.Pattern], ...] = tuple(
         ("helo_rejected", r"Helo command rejected|\bHELO\b.*(?:rejected|invalid)"),
         ("sender_rejected", r"Sender address rejected|Domain of sender address|sender verify failed|"
                             r"Sender (?:address )?(?:domain )?(?:not|must)"),
-        ("client_rejected", r"Client host rejected|reverse hostname|cannot find your hostname"),
+        ("client_rejected", r"Client host rejected|reverse (?:hostname|DNS)|cannot find your hostname"),
         ("policy", r"Recipient address rejected|policy|content rejected|Greylist|rate limit|"
-                   r"too many|Message size exceeds|not allowed"),
+                   r"too many|Message size exceeds|message too big|not allowed"),
     )
 )
 

@@ -9,10 +9,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Callable
 
 EVENTS = frozenset({
     "connect", "disconnect", "client", "pickup", "script_header", "message_id", "queued",
     "delivery", "removed", "expired", "reject", "auth_failed", "php_mail", "other",
+    # a message starts with everything one line says about it (Exim `<=`, Sendmail `from=`)
+    "arrival",
+    # an SMTP session authenticated (Sendmail `AUTH=server`: its later messages are SASL)
+    "authenticated",
+    # the working directory of a local submission process (Exim `cwd=... N args: ...`)
+    "cwd",
 })
 
 # Canonical fields and their Python types; anything not listed is a string.
@@ -40,11 +47,19 @@ class Pattern:
     # after every specific pattern failed. Specific patterns of one program never match
     # the same line (a test checks it), so the parser may try them in any order.
     fallback: bool = False
+    # Selectors whose place in the line varies (Exim `H=`, `F=`, `U=` before `rejected`):
+    # regexes searched in the message after the main match; their named groups fill the
+    # fields the main regex left empty.
+    extra: tuple[str, ...] = ()
+    # A function of the event dict run after the groups are typed, for fields that need
+    # more than a regex (Sendmail `delay=1+02:03:04` -> seconds, `stat=` -> status).
+    derive: Callable[[dict], None] | None = None
 
     def __post_init__(self):
         if self.event not in EVENTS:
             raise ValueError(f"pattern {self.name}: unknown event {self.event!r}")
         object.__setattr__(self, "compiled", re.compile(self.regex))
+        object.__setattr__(self, "compiled_extra", tuple(re.compile(x) for x in self.extra))
 
 
 def addr(name: str) -> str:

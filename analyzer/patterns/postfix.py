@@ -252,10 +252,11 @@ PATTERNS = (
     Pattern(
         "cleanup_php_script", "script_header",
         rf"{QID}: (?:warning|info): header X-PHP-Originating-Script: (?P<uid>\d+):(?P<script>.+?) "
-        rf"from (?:local|{CLIENT});.*$",
+        rf"from (?:local|{CLIENT});(?: from=<[^>]*>)?(?: to=<(?P<recipient>[^>]*)>)?.*$",
         {"Nov 26 10:00:00 mx1 postfix/cleanup[31]: 4F2A11C0E4: warning: header X-PHP-Originating-Script: "
          "1003:contact-form.php from local; from=<site1003@mx1.example> to=<someone@example.org>":
-             {"queue_id": "4F2A11C0E4", "uid": 1003, "script": "contact-form.php"},
+             {"queue_id": "4F2A11C0E4", "uid": 1003, "script": "contact-form.php",
+              "recipient": "someone@example.org"},
          "Nov 26 10:00:00 mx1 postfix/cleanup[31]: 4F2A11C0E5: info: header X-PHP-Originating-Script: "
          "72467:txplib_misc.php(1826) : eval()'d code from local; from=<a@b> to=<c@d>":
              {"uid": 72467, "script": "txplib_misc.php(1826) : eval()'d code"}},
