@@ -93,6 +93,8 @@ def table(name: str, data: str | os.PathLike | None = None, since=None, until=No
     arrow = ds.read(name, lo, hi, columns)
     if name == "messages" and include_open:
         arrow = _with_open_messages(ds, arrow, lo, hi, columns)
+    elif name == "php_mail" and include_open:
+        arrow = _with_pending_php(ds, arrow, lo, hi, columns)
     return to_pandas(arrow)
 
 
@@ -120,6 +122,27 @@ def _with_open_messages(ds, arrow, lo, hi, columns):
     if not rows:
         return arrow
     extra = pa.Table.from_pylist(rows, schema=TABLES["messages"].arrow_schema)
+    if columns:
+        extra = extra.select(columns)
+    return pa.concat_tables([arrow, extra.select(arrow.schema.names)])
+
+
+def _with_pending_php(ds, arrow, lo, hi, columns):
+    """PHP mail.log entries the last ingest still holds (waiting for the local submission
+    they produced), as unmatched rows."""
+    import pyarrow as pa
+
+    from .correlate import pending_php_rows
+    from .schema import TABLES
+
+    state = ds.state().get("correlator") or {}
+    lo_us = _micros(lo) if lo else None
+    hi_us = _micros(hi) if hi else None
+    rows = [r for r in pending_php_rows(state) if (lo_us is None or r["ts"] >= lo_us)
+            and (hi_us is None or r["ts"] < hi_us)]
+    if not rows:
+        return arrow
+    extra = pa.Table.from_pylist(rows, schema=TABLES["php_mail"].arrow_schema)
     if columns:
         extra = extra.select(columns)
     return pa.concat_tables([arrow, extra.select(arrow.schema.names)])

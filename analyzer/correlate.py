@@ -803,6 +803,18 @@ def open_message_rows(state: dict) -> list[dict]:
             for m in state.get("messages", [])]
 
 
+def pending_php_rows(state: dict) -> list[dict]:
+    """Rows for the PHP mail.log entries a saved state still holds (not matched yet)."""
+    rows = []
+    for entry in state.get("php", []):
+        if not entry["claimed"]:
+            row = {k: entry[k] for k in ("ts", "host", "script_path", "script_line", "recipient",
+                                         "subject", "uid", "user")}
+            row["identity"] = identity_of(row)
+            rows.append(row)
+    return rows
+
+
 _COUNTERS = ("counters", "auth_ok", "auth_total", "commands_ok", "commands_total")
 _ARRIVAL_FIELDS = ("client_name", "client_ip", "sasl_method", "sasl_username", "size", "nrcpt",
                    "message_id", "subject", "user", "uid")

@@ -146,3 +146,91 @@ def test_rejects_and_auth_failures(tmp_path):
     fails = table(tmp_path / "d", "auth_failures")
     assert fails[["client_ip", "sasl_username", "sasl_method"]].values.tolist() == [
         ["203.0.113.66", "admin@shop-anna.example", "dovecot_login"]]
+
+
+# --- the generated one-day sample ------------------------------------------------------------
+
+SAMPLE = SAMPLE_LOGS / "exim" / "exim_mainlog"
+TRUTH = SAMPLE_LOGS / "truth" / "exim_mainlog.json"
+
+
+@pytest.fixture(scope="module")
+def exim_day(tmp_path_factory):
+    data = tmp_path_factory.mktemp("exim") / "data"
+    summary = api.ingest([str(SAMPLE)], data=str(data), tz="UTC", host="mx1")
+    return data, json.loads(TRUTH.read_text()), summary
+
+
+def test_sample_is_what_the_generator_makes():
+    from analyzer.samplegen import generate_mta, passwd_lines
+
+    lines, truth = generate_mta("exim")
+    assert SAMPLE.read_text() == "".join(line + "\n" for line in lines)
+    assert json.loads(TRUTH.read_text()) == json.loads(json.dumps(truth))
+    assert (SAMPLE_LOGS / "etc" / "passwd").read_text() == "".join(l + "\n" for l in passwd_lines())
+
+
+def test_sample_tables_match_the_truth(exim_day):
+    data, truth, summary = exim_day
+    assert summary.lines == truth["lines"] and summary.unparsed == 0
+    messages = api.table("messages", data=data)
+    assert len(messages) == truth["messages"]["total"] and messages.complete.all()
+    assert messages.origin.value_counts().to_dict() == truth["messages"]["by_origin"]
+    deliveries = api.table("deliveries", data=data)
+    for status in ("sent", "deferred", "bounced"):
+        assert (deliveries.status == status).sum() == truth["deliveries"][status]
+    rejects = api.table("rejects", data=data)
+    assert rejects.reason_class.value_counts().to_dict() == truth["rejects"]["by_class"]
+    assert len(api.table("auth_failures", data=data)) == truth["auth_failures"]["total"]
+    top = messages.identity.value_counts()
+    for row in truth["top_senders_by_identity"]:
+        assert top[row["identity"]] == row["messages"], row
+
+
+def test_reports_find_the_incidents(exim_day):
+    data, truth, _ = exim_day
+    inc = truth["incidents"]
+    sasl = inc["compromised_sasl"]
+    top = api.top_senders(data, since=sasl["start"], until=sasl["end"], tz="UTC").iloc[0]
+    assert top["identity"] == "sasl:" + sasl["sasl_username"]
+    assert (top["messages"], top["client_ips"], top["recipients"], top["recipient_domains"]) == \
+        (sasl["messages"], sasl["client_ips"], sasl["recipients"], sasl["recipient_domains"])
+    assert api.top_senders(data).iloc[0]["messages"] == sasl["messages_total_day"]
+
+    relay = inc["relay_spike"]
+    spikes = api.relay_spikes(data)
+    assert len(spikes) == 1
+    spike = spikes.iloc[0]
+    assert (spike["local_count"], spike["internet_count"], spike["source"], spike["responsible"]) == \
+        (relay["count"], relay["internet_count_in_hour"], "local", relay["sender"])
+
+    php = inc["php_script"]
+    scripts = api.suspicious_scripts(data)
+    first = scripts.iloc[0]
+    assert (first["identity"], first["script"], first["messages"], first["recipients"]) == \
+        (php["identity"], php["script"], php["messages"], php["recipients"])
+    assert first["score"] > scripts.iloc[1:]["score"].max()
+    assert any(r.startswith("runs from a writable dir") for r in first["reasons"])
+
+    brute = inc["brute_force"]
+    fails = api.auth_failures(data).iloc[0]
+    assert (fails["client_ip"], fails["failures"], fails["usernames"], bool(fails["succeeded_later"]),
+            fails["succeeded_as"], fails["messages_after"]) == \
+        (brute["client_ip"], brute["failures"], brute["usernames"], True, [brute["succeeded_later_as"]],
+         brute["messages_after"])
+
+
+def test_sample_with_passwd_charges_logins_to_uids(tmp_path):
+    data = tmp_path / "data"
+    api.ingest([str(SAMPLE)], data=str(data), tz="UTC", host="mx1",
+               passwd=str(SAMPLE_LOGS / "etc" / "passwd"))
+    truth = json.loads(TRUTH.read_text())
+    messages = api.table("messages", data=data)
+    local = messages[messages.origin == "local"]
+    assert local.identity.str.startswith("uid:").all() and local.user.notna().all()
+    assert (messages.identity == "uid:1017").sum() == truth["incidents"]["php_script"]["messages_of_uid_total"]
+    assert not messages.identity.str.startswith("user:").any()
+    deliveries = api.table("deliveries", data=data)
+    assert not deliveries.identity.dropna().str.startswith("user:").any()
+    first = api.suspicious_scripts(data).iloc[0]
+    assert (first["uid"], first["identity"]) == (1017, "uid:1017")

@@ -3,9 +3,13 @@ Postfix's: hand-written scenarios (the MSP -> MTA hop, AUTH sessions, multi-reci
 lines, DSNs), then the generated one-day sample against its truth and the reports'
 planted incidents."""
 
+import json
+
 import pandas as pd
 import pytest
 
+from analyzer import api
+from conftest import SAMPLE_LOGS
 from helpers import ingest, table
 
 
@@ -146,3 +150,103 @@ def test_dsn_and_expiry(tmp_path):
     assert msgs.loc["5AQM00EX008002", ["origin", "sender", "sent", "complete"]].tolist() == \
         ["bounce", "", 1, True]
     assert pd.isna(msgs.loc["5AQM00EX008002", "identity"])
+
+
+# --- the generated one-day sample ------------------------------------------------------------
+
+SAMPLE = SAMPLE_LOGS / "sendmail" / "maillog"
+TRUTH = SAMPLE_LOGS / "truth" / "sendmail_maillog.json"
+
+
+@pytest.fixture(scope="module")
+def sendmail_day(tmp_path_factory):
+    data = tmp_path_factory.mktemp("sendmail") / "data"
+    summary = api.ingest([str(SAMPLE)], data=str(data), tz="UTC", year=2026)
+    return data, json.loads(TRUTH.read_text()), summary
+
+
+def test_sample_is_what_the_generator_makes():
+    from analyzer.samplegen import generate_mta
+
+    lines, truth = generate_mta("sendmail")
+    assert SAMPLE.read_text() == "".join(line + "\n" for line in lines)
+    assert json.loads(TRUTH.read_text()) == json.loads(json.dumps(truth))
+
+
+def test_sample_tables_match_the_truth(sendmail_day):
+    data, truth, summary = sendmail_day
+    assert summary.lines == truth["lines"] and summary.unparsed == 0
+    messages = api.table("messages", data=data)
+    # every local submission made two hops and is one message
+    assert len(messages) == truth["messages"]["total"] and messages.complete.all()
+    assert messages.origin.value_counts().to_dict() == truth["messages"]["by_origin"]
+    local = messages[messages.origin == "local"]
+    assert local.submission_queue_id.notna().all() and local.client_ip.isna().all()
+    assert messages.expired.sum() == truth["deliveries"]["expired_messages"]
+    deliveries = api.table("deliveries", data=data)
+    for status in ("sent", "deferred", "bounced"):
+        assert (deliveries.status == status).sum() == truth["deliveries"][status]
+    assert not deliveries.relay.str.contains("127.0.0.1", regex=False).any()  # hops are not deliveries
+    rejects = api.table("rejects", data=data)
+    assert rejects.reason_class.value_counts().to_dict() == truth["rejects"]["by_class"]
+    assert rejects[rejects.reason_class == "relay_denied"].sender.notna().all()
+    assert len(api.table("auth_failures", data=data)) == truth["auth_failures"]["total"]
+    top = messages.identity.value_counts()
+    for row in truth["top_senders_by_identity"]:
+        assert top[row["identity"]] == row["messages"], row
+
+
+def test_reports_find_the_incidents(sendmail_day):
+    data, truth, _ = sendmail_day
+    inc = truth["incidents"]
+    sasl = inc["compromised_sasl"]
+    top = api.top_senders(data, since=sasl["start"], until=sasl["end"], tz="UTC").iloc[0]
+    assert top["identity"] == "sasl:" + sasl["sasl_username"]
+    assert (top["messages"], top["client_ips"], top["recipients"], top["recipient_domains"]) == \
+        (sasl["messages"], sasl["client_ips"], sasl["recipients"], sasl["recipient_domains"])
+    status = sasl["delivery_status"]
+    assert (top["sent"], top["deferred"], top["bounced"]) == (status["sent"], status["deferred"], status["bounced"])
+
+    relay = inc["relay_spike"]
+    spikes = api.relay_spikes(data)
+    assert len(spikes) == 1
+    spike = spikes.iloc[0]
+    assert (spike["local_count"], spike["internet_count"], spike["source"], spike["responsible"]) == \
+        (relay["count"], relay["internet_count_in_hour"], "local", relay["sender"])
+
+    php = inc["php_script"]
+    first = api.suspicious_scripts(data).iloc[0]
+    assert (first["identity"], first["uid"], first["messages"]) == ("uid:1017", 1017, php["messages_of_uid_total"])
+
+    brute = inc["brute_force"]
+    fails = api.auth_failures(data).iloc[0]
+    assert (fails["client_ip"], fails["failures"], fails["usernames"], bool(fails["succeeded_later"]),
+            fails["messages_after"]) == (brute["client_ip"], brute["failures"], brute["usernames"], True,
+                                         brute["messages_after"])
+
+
+def test_php_mail_log_joins_through_the_msp_hop(tmp_path):
+    """With the server's PHP mail.log, the joined (MSP -> MTA) messages get the script's
+    full path, and the burst script stands out by itself."""
+    from analyzer.samplegen import generate_mta
+
+    lines, truth, php_lines, php_truth = generate_mta("sendmail", php_log=True)
+    # a line a minute after the day, so that every join and every PHP entry is due
+    lines.append("Nov 27 00:01:00 mx1 sm-mta[1]: ruleset=check_relay, arg1=[192.0.2.1], arg2=192.0.2.1, "
+                 "relay=[192.0.2.1], reject=421 4.3.2 Connection rate limit exceeded.")
+    (tmp_path / "maillog").write_text("".join(l + "\n" for l in lines))
+    (tmp_path / "php_mail.log").write_text("".join(l + "\n" for l in php_lines))
+    data = tmp_path / "data"
+    api.ingest([str(tmp_path / "maillog"), str(tmp_path / "php_mail.log")], data=str(data), tz="UTC",
+               year=2026, host="mx1")
+    php = api.table("php_mail", data=data)
+    assert len(php) == php_truth["entries"]
+    assert php.queue_id.notna().sum() == php_truth["joinable"]
+    messages = api.table("messages", data=data)
+    joined = messages[messages.queue_id.isin(php.queue_id.dropna())]
+    assert (joined.origin == "local").all() and joined.script_path.notna().all()
+    burst = php_truth["burst"]
+    assert (messages.script == burst["script_path"]).sum() == burst["entries"]
+    first = api.suspicious_scripts(data).iloc[0]
+    assert (first["identity"], first["script"], first["messages"]) == ("uid:1017", burst["script_path"],
+                                                                      burst["entries"])

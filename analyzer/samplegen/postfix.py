@@ -298,6 +298,9 @@ class _Simulator:
         self._reuse_pending = True
 
         self._inc_state: dict = {}  # per planted incident: its window and counters
+        # (ms, uid, script, recipients) of every PHP mail() call, when a caller wants them
+        # (`phpmail.py` writes the matching mail.log); filling it draws no random numbers
+        self.php_calls: list | None = None
         if incidents:
             self._plan_incidents()
 
@@ -948,6 +951,8 @@ class _Simulator:
         dom = self.sites[uid][0]
         sender = f"site{uid}@{self.myhost}"
         emit((t, "postfix/pickup", f"{self.pickup()}{qid}: uid={uid} from=<site{uid}>"))
+        if self.php_calls is not None:
+            self.php_calls.append((t, uid, script, [rc[0] for rc in rcpts]))
         self.origins["local"] += 1
         self.identities[f"uid:{uid}"] += 1
         cleanup = self.cleanup.get()
