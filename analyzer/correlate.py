@@ -195,13 +195,15 @@ class Correlator:
         handler = self.handlers.get(kind)
         if handler is None:
             if kind == "php_mail":
-                if self.now >= self.next_due:  # due work first, as for any other event
-                    self._due()
+                self._catch_up()  # due work first, as for any other event
                 self._php_mail(event)
             return
         ts = event["ts"]
         if ts > self.now:
             self.now = ts
+        closing = self.closing
+        while closing and closing[0][0] + GRACE_US < self.now:
+            self._finish(closing.popleft()[1], removed=True)
         if self.now >= self.next_due:
             self._due()
         handler(event)
@@ -210,22 +212,27 @@ class Correlator:
             self._since_sweep = 0
             self.sweep_stale()
 
+    def _catch_up(self) -> None:
+        closing = self.closing
+        while closing and closing[0][0] + GRACE_US < self.now:
+            self._finish(closing.popleft()[1], removed=True)
+        if self.now >= self.next_due:
+            self._due()
+
     def settle(self) -> None:
         """Do the work whose log time has come (at a commit): what the next event would do
         first, so it changes nothing but when the rows are written."""
-        if self.now >= self.next_due:
-            self._due()
+        self._catch_up()
 
     def _schedule(self, due: int) -> None:
         if due < self.next_due:
             self.next_due = due
 
     def _due(self) -> None:
-        """Work whose log time has come, then when the next is due."""
+        """The rarer timed work (joins, PHP entries, held rejects, hand-overs) whose log
+        time has come, then when the next is due. (Removed messages are finished by
+        `feed` itself: they are many.)"""
         now = self.now
-        closing = self.closing
-        while closing and closing[0][0] + GRACE_US < now:
-            self._finish(closing.popleft()[1], removed=True)
         joins = self.joins
         while joins and joins[0][0] <= now:
             _, host, qid = joins.popleft()
@@ -251,18 +258,16 @@ class Correlator:
             msp = self.handoffs.pop((host, qid), None)
             if msp is not None:  # the MTA's lines never came: the MSP message stands alone
                 self.sink("messages", message_row(msp, complete=True))
-        due = [STALE_US + now]
-        if closing:
-            due.append(closing[0][0] + GRACE_US + 1)
+        due = STALE_US + now
         if joins:
-            due.append(joins[0][0])
+            due = min(due, joins[0][0])
         if self.php_head < len(php):
-            due.append(php[self.php_head]["ts"] + PHP_FINAL_US)
+            due = min(due, php[self.php_head]["ts"] + PHP_FINAL_US)
         if held:
-            due.append(held[0][0] + HOLD_US + 1)
+            due = min(due, held[0][0] + HOLD_US + 1)
         if handoffs:
-            due.append(handoffs[0][0] + GRACE_US + 1)
-        self.next_due = min(due)
+            due = min(due, handoffs[0][0] + GRACE_US + 1)
+        self.next_due = due
 
     # --- messages ---------------------------------------------------------------------
     def _new_message(self, e: dict, origin: str) -> dict:
@@ -328,32 +333,36 @@ class Correlator:
         """A message arrives with everything its line says: Exim `<=`, Sendmail `from=`
         (and a Sendmail DSN, which creates a bounce)."""
         key = (e["host"], e["queue_id"])
-        if e.get("nrcpt") == 0 and e["family"] == "sendmail":
-            self._release(key, e)  # every recipient was refused: no message, only rejects
-            return
-        if e["family"] == "sendmail" and e.get("client_ip") and not e.get("sasl_username"):
-            login = self.logins.get((e["host"], e["program"], e["pid"]))
-            if (login is not None and login["client_ip"] == e["client_ip"]
-                    and e["ts"] - login["ts"] <= SESSION_US):
-                e["sasl_username"] = login["sasl_username"]
-                e["sasl_method"] = login["sasl_method"]
-        origin = e.get("origin") or _origin_of(e)
+        get = e.get
+        sendmail = e["family"] == "sendmail"
+        if sendmail:
+            if get("nrcpt") == 0:
+                self._release(key, e)  # every recipient was refused: no message, only rejects
+                return
+            if self.logins and get("client_ip") and not get("sasl_username"):
+                login = self.logins.get((e["host"], e["program"], e["pid"]))
+                if (login is not None and login["client_ip"] == e["client_ip"]
+                        and e["ts"] - login["ts"] <= SESSION_US):
+                    e["sasl_username"] = login["sasl_username"]
+                    e["sasl_method"] = login["sasl_method"]
+        origin = get("origin") or _origin_of(e)
         msg = self._origin_message(e, origin)
         names = _ARRIVAL_FIELDS if origin == "local" else _ARRIVAL_FIELDS[:-2]
         for name in names:  # a login is an identity only for a local submission
-            value = e.get(name)
+            value = get(name)
             if value is not None:
                 msg[name] = value
-        if e.get("sender") is not None:
+        if get("sender") is not None:
             msg["sender"] = e["sender"]
         recipients = e.get("recipients")
         if recipients and origin == "local":
             msg["rcpts"] = [r.lower() for r in recipients[:_MAX_RCPTS]]
         if self.passwd:
             self.passwd.resolve(msg)
-        pending = self.handoffs.pop(key, None)
-        if pending is not None:  # its MSP hop was logged first
-            self._merge(pending, msg)
+        if self.handoffs:
+            pending = self.handoffs.pop(key, None)
+            if pending is not None:  # its MSP hop was logged first
+                self._merge(pending, msg)
         if origin == "local":
             self._local_submission(msg)
             if e["family"] == "exim":
@@ -363,7 +372,7 @@ class Correlator:
             if original is not None:  # Sendmail gave up on it: the DSN reports the expiry
                 original["expired"] = True
                 self._removed({"host": e["host"], "queue_id": e["bounce_of"], "ts": e["ts"]})
-        if key in self.held:
+        if self.held and key in self.held:
             self._release(key, e)
 
     def _local_submission(self, msg: dict) -> None:
@@ -396,27 +405,31 @@ class Correlator:
     def _delivery(self, e: dict) -> None:
         msg = self._message(e)
         family = e["family"]
-        if family == "sendmail" and msg["origin"] == "local" and _loopback_relay(e.get("relay")):
-            self._hop(msg, e)  # the MSP hands the message to the MTA: not a delivery
-            return
-        if e.get("uid") is not None and msg["uid"] is None and msg["origin"] == "local":
-            msg["uid"] = e["uid"]  # Sendmail `ctladdr=user (uid/gid)` of a local submission
-            if self.passwd:
-                self.passwd.resolve(msg)
-        agent = e.get("agent")
-        if agent:
-            e["program"] = f"{e['program']}/{agent}"
-        recipients = e.get("recipients") or (e.get("recipient"),)
+        local = msg["origin"] == "local"
+        if family != "postfix":
+            if family == "sendmail" and local:
+                if _loopback_relay(e.get("relay")):
+                    self._hop(msg, e)  # the MSP hands the message to the MTA: not a delivery
+                    return
+                if e.get("uid") is not None and msg["uid"] is None:
+                    msg["uid"] = e["uid"]  # `ctladdr=user (uid/gid)` of a local submission
+                    if self.passwd:
+                        self.passwd.resolve(msg)
+            agent = e.get("agent")
+            if agent:
+                e["program"] = f"{e['program']}/{agent}"
+        recipients = e.get("recipients")
         counter = _DELIVERY_COUNTERS.get(e["status"])
         if counter:
-            msg[counter] += len(recipients)
-        if msg["origin"] == "local":
-            _add_rcpts(msg, [r for r in recipients if r] + [e["orig_recipient"]]
-                       if e.get("orig_recipient") else [r for r in recipients if r])
+            msg[counter] += len(recipients) if recipients else 1
+        if local:
+            _add_rcpts(msg, recipients or (e["recipient"],))
+            if e.get("orig_recipient"):
+                _add_rcpts(msg, (e["orig_recipient"],))
         # the event already holds the row's fields (see events.derive); add the message's
         e["message_first_seen"] = msg["first_seen"]
         e["identity"] = identity_of(msg)
-        if len(recipients) == 1:
+        if not recipients:
             self.sink("deliveries", e)
         else:  # Sendmail names several recipients in one line: one row each
             for recipient in recipients:
@@ -493,7 +506,6 @@ class Correlator:
         if msg["removed_at"] is None:
             msg["removed_at"] = e["ts"]
             self.closing.append((e["ts"], key))
-            self._schedule(e["ts"] + GRACE_US + 1)
 
     def _finish(self, key: tuple[str, str], removed: bool) -> None:
         msg = self.messages.pop(key, None)
@@ -773,6 +785,8 @@ def _add_rcpts(msg: dict, recipients) -> None:
     if rcpts is None:
         rcpts = msg["rcpts"] = []
     for r in recipients:
+        if not r:
+            continue
         r = r.lower()
         if r not in rcpts and len(rcpts) < _MAX_RCPTS:
             rcpts.append(r)

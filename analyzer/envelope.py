@@ -81,6 +81,7 @@ class Clock:
         self._cache: dict[str, int] = {}
         self._hours: dict[tuple[int, int, int, int], int] = {}
         self._zoned_hours: dict[tuple, int] = {}
+        self._naive_hours: dict[str, int] = {}  # `2026-11-06 09` -> start of that hour (µs)
         self._zones: dict[str, object] = {}
 
     def bsd(self, text: str) -> int:
@@ -142,10 +143,11 @@ class Clock:
         return to_micros(dt)
 
     def _iso_fast(self, text: str) -> int | None:
-        year, month, day, hour = int(text[:4]), int(text[5:7]), int(text[8:10]), int(text[11:13])
-        seconds = int(text[14:16]) * 60 + int(text[17:19])
-        if not 0 <= seconds < 3600:
+        # the hour's start is looked up by the text up to the hour (`2026-11-06T09`)
+        minutes, secs = int(text[14:16]), int(text[17:19])
+        if minutes > 59 or secs > 59 or minutes < 0 or secs < 0:
             raise ValueError(text)
+        seconds = minutes * 60 + secs
         rest = text[19:]
         micros = 0
         if rest[:1] in (".", ","):
@@ -158,7 +160,11 @@ class Clock:
             micros = int((digits + "000000")[:6])
             rest = rest[end:]
         if not rest:
-            return self._hour(year, month, day, hour, self.tz) + seconds * 1_000_000 + micros
+            base = self._naive_hours.get(text[:13])
+            if base is None:
+                base = self._naive_hours[text[:13]] = self._hour(
+                    int(text[:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]), self.tz)
+            return base + seconds * 1_000_000 + micros
         if rest == "Z":
             offset = 0
         elif rest[0] in "+-" and len(rest) in (5, 6) and rest[1:3].isdigit() and rest[-2:].isdigit():
@@ -167,7 +173,7 @@ class Clock:
                 offset = -offset
         else:
             return None
-        base = self._hour(year, month, day, hour, timezone.utc)
+        base = self._hour(int(text[:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]), timezone.utc)
         return base + (seconds - offset) * 1_000_000 + micros
 
     def _hour(self, year: int, month: int, day: int, hour: int, tz) -> int:
@@ -186,7 +192,14 @@ class Clock:
     def exim(self, text: str, millis: str | None, zone: str | None) -> int:
         """Exim's `2013-06-10 18:33:32` (+ `.123`, + ` +0100`): naive times in the clock's
         zone unless Exim wrote its offset (log_timezone)."""
-        if zone:
+        if zone is None:  # the common case, read inline: one lookup per hour of log
+            base = self._naive_hours.get(text[:13])
+            if base is not None:
+                minutes, secs = int(text[14:16]), int(text[17:19])
+                if minutes < 60 and secs < 60:
+                    micros = base + (minutes * 60 + secs) * 1_000_000
+                    return micros + int(millis) * 1000 if millis else micros
+        else:
             text += zone
         micros = self.iso(text)
         return micros + int(millis) * 1000 if millis else micros

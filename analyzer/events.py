@@ -117,6 +117,10 @@ _EXIM_INNER = re.compile(r"(?:\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{3})?(?: [+-]
                          r"(?:\[\d+(?::\d+)?\] )?")
 
 
+# what Exim's own lines mostly start with (after the time): a message id, or `[pid]`
+_EXIM_LEAD = re.compile(r"[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4} |\[")
+
+
 class _EximRoute(_Route):
     """Exim under syslog (or journald) may still write its own timestamp and `[pid]` in
     front of the message (`exim[8003]: [8003] SMTP ...`): they are stepped over."""
@@ -154,6 +158,7 @@ class LineParser:
         self.host = host or default_host()
         self._seconds = clock._cache  # the clock's own cache, read inline: one line, one lookup
         self._routes: dict[str, _Route] = {}
+        self._native_exim = _Route("exim")
         if format == "exim" and native:
             self.parse = self._parse_exim_first
         elif format == "phpmail" and native:
@@ -182,12 +187,13 @@ class LineParser:
         return route
 
     def _event(self, ts: int, host: str, program: str, pid, message: str,
-               envelope: str | None = None) -> dict:
+               envelope: str | None = None, route: _Route | None = None) -> dict:
         if message[-1:].isspace():
             message = message.rstrip()
-        route = self._routes.get(program)
         if route is None:
-            route = self._route(program)
+            route = self._routes.get(program)
+            if route is None:
+                route = self._route(program)
         alt, m = route.find(message)
         if alt is None and route.family is None and message.startswith("mail() on ["):
             route = self._route("php")  # PHP's mail.log = syslog under any program name
@@ -277,7 +283,8 @@ class LineParser:
             ts = self.clock.exim(m[1], m[2], m[3])
         except BadTimestamp:
             return _unparsed("bad timestamp")
-        return self._event(ts, self.host, "exim", m[4], m[5], "exim")
+        # Exim's own line: time and pid are read already, nothing to step over
+        return self._event(ts, self.host, "exim", m[4], m[5], "exim", self._native_exim)
 
     def _php(self, m) -> dict:
         try:
@@ -290,8 +297,7 @@ class LineParser:
         m = EXIM_NATIVE.match(line)
         if m is None:
             return LineParser.parse(self, line)
-        rest = m[5]
-        if rest[:1] != "[" and not _EXIM_ID_OR_PID.match(rest.split(" ", 1)[0]):
+        if _EXIM_LEAD.match(m[5]) is None:
             header = HEADER.match(line)  # `2019-10-22 03:39:17 mx1 exim[29786]: ...` is syslog
             if header is not None and family_of(header[4]) is not None:
                 return LineParser.parse(self, line)

@@ -1,7 +1,9 @@
-"""Ingest throughput and memory, side by side with pflogsumm, in one run.
+"""Ingest throughput and memory, side by side with pflogsumm, in one run; and the same
+ingest on Exim and Sendmail logs of the same size.
 
     .venv/bin/python benchmarks/bench_ingest.py                 # 1M and 4M lines
     .venv/bin/python benchmarks/bench_ingest.py --lines 1000000 --repeat 3
+    .venv/bin/python benchmarks/bench_ingest.py --formats --lines 1000000 --repeat 3
 
 For each size: generates the log with the project's generator (cached under
 benchmarks/out/), then times, as whole processes (start-up included):
@@ -29,22 +31,31 @@ OUT = HERE / "out"
 ANALYZER = [sys.executable, "-m", "analyzer"]
 
 
-def log_file(lines: int, days: float, seed: int) -> Path:
+def log_file(lines: int, days: float, seed: int, kind: str = "postfix") -> Path:
+    from analyzer.samplegen.mta import write_mta
     from analyzer.samplegen.postfix import write_postfix
 
-    path = OUT / f"maillog-{lines}-{days:g}d-{seed}"
+    path = OUT / (f"maillog-{lines}-{days:g}d-{seed}" if kind == "postfix" else
+                  f"{kind}-{lines}-{days:g}d-{seed}")
     if not path.exists():
         OUT.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
-        truth = write_postfix(tmp, target_lines=lines, days=days, seed=seed)
+        if kind == "postfix":
+            truth = write_postfix(tmp, target_lines=lines, days=days, seed=seed)
+        else:
+            truth = write_mta(kind, tmp, target_lines=lines, days=days, seed=seed)
         tmp.rename(path)
         end = datetime.fromisoformat(truth["end"])
         os.utime(path, (end.timestamp(), end.timestamp()))  # as a live maillog's mtime
     return path
 
 
-def run(cmd: list[str], env: dict | None = None) -> tuple[float, float]:
-    """(seconds, peak RSS in MB of the process tree, sampled every 20 ms)."""
+def run(cmd: list[str], env: dict | None = None) -> tuple[float, float, float]:
+    """(seconds, peak RSS in MB of the process tree, sampled every 20 ms, CPU seconds of
+    the process tree: user + sys, less sensitive than wall time to a busy machine)."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     peak = 0
@@ -54,7 +65,9 @@ def run(cmd: list[str], env: dict | None = None) -> tuple[float, float]:
     seconds = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stderr.read().decode()}")
-    return seconds, peak / 1024
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return seconds, peak / 1024, cpu
 
 
 def _tree_rss(pid: int) -> int:
@@ -95,13 +108,70 @@ def bench(lines: int, days: float, seed: int, repeat: int, data_root: Path) -> d
             "pflogsumm_mb": max(r[1] for r in pfl), "runs": repeat}
 
 
+FORMATS = ("postfix", "exim", "sendmail")
+
+
+def bench_formats(lines: int, days: float, seed: int, repeat: int, data_root: Path) -> list[dict]:
+    """`analyzer ingest` of a Postfix, an Exim and a Sendmail log of the same size (the
+    same simulated server and traffic), runs alternating between the formats."""
+    logs = {kind: log_file(lines, days, seed, kind) for kind in FORMATS}
+    runs: dict[str, list] = {kind: [] for kind in FORMATS}
+    messages: dict[str, int] = {}
+    for _ in range(repeat):
+        for kind in FORMATS:
+            data = data_root / f"fmt-{kind}-{lines}"
+            shutil.rmtree(data, ignore_errors=True)
+            runs[kind].append(run(ANALYZER + ["ingest", str(logs[kind]), "--data", str(data), "--tz", "UTC",
+                                              "--host", "mx1"]))
+            messages[kind] = _messages(data)
+    out = []
+    for kind in FORMATS:
+        n = sum(1 for _ in open(logs[kind], "rb"))
+        seconds = statistics.median(r[0] for r in runs[kind])
+        out.append({"format": kind, "lines": n, "messages": messages[kind], "ingest_s": seconds,
+                    "cpu_s": statistics.median(r[2] for r in runs[kind]),
+                    "ingest_mb": max(r[1] for r in runs[kind]), "runs": repeat})
+    return out
+
+
+def _messages(data: Path) -> int:
+    out = subprocess.run(ANALYZER + ["status", "--data", str(data), "--json"], capture_output=True,
+                         text=True, check=True)
+    import json
+
+    info = json.loads(out.stdout)
+    return info["tables"]["messages"]["rows"] + info["open_messages"]
+
+
+def print_formats(results: list[dict]) -> None:
+    base = next(r for r in results if r["format"] == "postfix")
+    base_rate = base["lines"] / base["ingest_s"]
+    base_cpu = base["lines"] / base["cpu_s"]
+    print(f"\ningest by format ({os.cpu_count()} cores; medians of {base['runs']})\n")
+    head = (f"{'format':>9} {'lines':>10} {'messages':>9} {'ingest s':>9} {'lines/s':>9} {'msgs/s':>8} "
+            f"{'CPU s':>7} {'lines/CPU s':>11} {'RSS MB':>7} | {'Postfix ÷ this (wall, CPU)':>26}")
+    print(head)
+    print("-" * len(head))
+    for r in results:
+        rate, cpu_rate = r["lines"] / r["ingest_s"], r["lines"] / r["cpu_s"]
+        print(f"{r['format']:>9} {r['lines']:>10,} {r['messages']:>9,} {r['ingest_s']:>9.2f} {rate:>9,.0f} "
+              f"{r['messages'] / r['ingest_s']:>8,.0f} {r['cpu_s']:>7.1f} {cpu_rate:>11,.0f} "
+              f"{r['ingest_mb']:>7.0f} | {base_rate / rate:>14.2f}x {base_cpu / cpu_rate:>9.2f}x")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--lines", type=int, action="append", help="log sizes (default 1M and 4M)")
     ap.add_argument("--days", type=float, default=30)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--repeat", type=int, default=1, help="runs per tool; medians are shown")
+    ap.add_argument("--formats", action="store_true",
+                    help="compare Postfix, Exim and Sendmail logs of the same size (no pflogsumm)")
     args = ap.parse_args()
+    if args.formats:
+        for n in args.lines or [1_000_000]:
+            print_formats(bench_formats(n, args.days, args.seed, args.repeat, OUT))
+        return
     if not shutil.which("pflogsumm"):
         raise SystemExit("pflogsumm not found: apt-get install pflogsumm")
     sizes = args.lines or [1_000_000, 4_000_000]

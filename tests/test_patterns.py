@@ -36,9 +36,9 @@ def test_sample_parses(pattern, line, expected):
 class _Tracing(LineParser):
     """Remembers the program and message each line was routed with."""
 
-    def _event(self, ts, host, program, pid, message, envelope=None):
+    def _event(self, ts, host, program, pid, message, envelope=None, route=None):
         self.seen = (program, message.rstrip())
-        return super()._event(ts, host, program, pid, message, envelope)
+        return super()._event(ts, host, program, pid, message, envelope, route)
 
 
 def _specific_matches(parser, line):

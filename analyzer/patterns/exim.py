@@ -23,7 +23,7 @@ _BARE_ID = re.compile(r"[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4}$")
 HOST = (r"(?:(?P<client_name>[^\s\[\]()]+) )?(?:\((?P<helo>[^)]*)\) )?"
         r"\[(?P<client_ip>[^\]\s]+)\](?::(?P<client_port>\d+))?")
 # one selector or word: name="quoted value", name=value, or a bare word such as `K`
-TOKEN = r'(?:\w+="(?:[^"\\]|\\.)*"|\S+)'
+TOKEN = r'(?:\w++="[^"\\]*+(?:\\.[^"\\]*+)*+"|\S++)'
 _LOCAL_PROTOCOLS = ("local",)  # P=local, local-smtp, local-esmtp, local-bsmtp, ...
 
 
@@ -137,15 +137,15 @@ PATTERNS = (
         r"(?: R=(?P<bounce_of>\S+))?"
         r"(?: H=" + HOST + r")?"
         r"(?: U=(?P<user>\S+))?"
-        r"(?: (?!P=)" + TOKEN + r")*? P=(?P<proto>\S+)"
-        # each optional selector brings the skip over unknown selectors before it
-        r"(?:(?: (?!A=|S=)" + TOKEN + r")*? A=(?P<sasl_method>[^\s:]+)(?::(?P<sasl_username>\S+))?)?"
-        r"(?: (?!S=)" + TOKEN + r")*? S=(?:(?P<size>\d+)|\S*)"
-        r"(?:(?: (?!id=|T=|from <|for )" + TOKEN + r")*? id=(?P<message_id>\S*))?"
-        r'(?:(?: (?!T=|from <|for )' + TOKEN + r')*? T="(?P<subject>(?:[^"\\]|\\.)*)")?'
-        r"(?:(?: (?!from <|for )" + TOKEN + r")*? from <(?P<header_from>[^>]*)>)?"
-        r"(?:(?: (?!for )" + TOKEN + r")*? for (?P<recipients>.+))?"
-        r"(?: " + TOKEN + r")*$",
+        # between the selectors the tables use, any others are stepped over; the loops are
+        # possessive (they cannot eat the selector that follows them): no backtracking
+        r"(?: (?!P=)" + TOKEN + r")*+ P=(?P<proto>\S+)"
+        r"(?: (?!A=|S=)" + TOKEN + r")*+(?: A=(?P<sasl_method>[^\s:]+)(?::(?P<sasl_username>\S+))?)?"
+        r"(?: (?!S=)" + TOKEN + r")*+ S=(?:(?P<size>\d+)|\S*)"
+        r"(?: (?!id=|T=|from <|for )" + TOKEN + r")*+(?: id=(?P<message_id>\S*))?"
+        r'(?: (?!T=|from <|for )' + TOKEN + r')*+(?: T="(?P<subject>[^"\\]*+(?:\\.[^"\\]*+)*+)")?'
+        r"(?: (?!from <|for )" + TOKEN + r")*+(?: from <(?P<header_from>[^>]*)>)?"
+        r"(?: (?!for )" + TOKEN + r")*+(?: for (?P<recipients>.+))?$",
         {"2006-04-27 17:54:51 1FZ9lT-000707-O2 <= bob@barfoo.com H=someisp.com ([192.168.254.2]) "
          "[11.22.33.44] P=esmtpa A=fixed_plain:bob@barfoo.com S=715 id=ABCDEFG T=\"Buy Me!\"":
              {"queue_id": "1FZ9lT-000707-O2", "sender": "bob@barfoo.com", "client_name": "someisp.com",
@@ -177,11 +177,11 @@ PATTERNS = (
     Pattern(
         "exim_delivery", "delivery",
         ID + r" (?P<flag>=>|->|\*>|>>) (?P<address>:blackhole:|>?[^\s<>]+|<[^>]*>)(?: <(?P<parent>[^>]*)>)?"
-        r"(?:(?: (?!T=|H=|C=)" + TOKEN + r")*? T=(?P<transport>\S+))?"
-        r"(?:(?: (?!H=|C=)" + TOKEN + r")*? H=(?:(?P<relay_name>[^\s\[\]]+) )?\[(?P<relay_ip>[^\]\s]+)\]"
+        r"(?: (?!T=|H=|C=)" + TOKEN + r")*+(?: T=(?P<transport>\S+))?"
+        r"(?: (?!H=|C=)" + TOKEN + r")*+(?: H=(?:(?P<relay_name>[^\s\[\]]+) )?\[(?P<relay_ip>[^\]\s]+)\]"
         r"(?::(?P<relay_port>\w+))?\*?)?"
-        r'(?:(?: (?!C=)' + TOKEN + r')*? C="(?P<response>(?:[^"\\]|\\.)*)")?'
-        r"(?: " + TOKEN + r")*$",
+        r'(?: (?!C=)' + TOKEN + r')*+(?: C="(?P<response>[^"\\]*+(?:\\.[^"\\]*+)*+)")?'
+        r"(?: " + TOKEN + r")*+$",
         {"2026-11-26 09:00:03 1vAbCd-00000X-Q1 => a@gmail.example R=dnslookup T=remote_smtp "
          "H=gmail-smtp-in.l.google.example [198.51.100.27]:25 X=TLS1.3:TLS_AES_256_GCM_SHA384:256 "
          "CV=yes C=\"250 2.0.0 OK 1700000000 x1si - gsmtp\" QT=2s DT=1s":

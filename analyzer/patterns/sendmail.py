@@ -38,6 +38,8 @@ def _address(text: str | None) -> str | None:
 
 def _split_recipients(text: str) -> list[str]:
     """`<a@b>,<c@d>` / `a@b,c@d` / `Name <a@b>` -> addresses."""
+    if text[:1] == "<" and text[-1:] == ">" and text.count("<") == 1:
+        return [text[1:-1]]  # the common case: one recipient
     if "<" in text:
         found = _ANGLE.findall(text)
         if found:
@@ -47,6 +49,11 @@ def _split_recipients(text: str) -> list[str]:
 
 def seconds(text: str) -> float | None:
     """Sendmail delays: `00:00:05`, `1+02:03:04` (days+hh:mm:ss)."""
+    if len(text) == 8 and text[2] == ":" and text[5] == ":":  # hh:mm:ss, the common case
+        try:
+            return float(int(text[:2]) * 3600 + int(text[3:5]) * 60 + int(text[6:]))
+        except ValueError:
+            return None
     days = 0
     if "+" in text:
         d, _, text = text.partition("+")
@@ -76,34 +83,44 @@ def _arrival(event: dict) -> None:
 
 
 def _delivery(event: dict) -> None:
-    recipients = _split_recipients(event.pop("recipient_list"))
-    event["recipient"] = recipients[0] if recipients else None
-    if len(recipients) > 1:
-        event["recipients"] = recipients
+    text = event.pop("recipient_list")
+    if text[:1] == "<" and text[-1:] == ">" and text.count("<") == 1:
+        event["recipient"] = text[1:-1]  # the common case: one recipient
+    else:
+        recipients = _split_recipients(text)
+        event["recipient"] = recipients[0] if recipients else None
+        if len(recipients) > 1:
+            event["recipients"] = recipients
     event["delay"] = seconds(event.pop("delay_text"))
-    mailer = event.get("mailer") or ""
-    event["agent"] = ("local" if mailer in _LOCAL_MAILERS else "smtp" if mailer in _SMTP_MAILERS
-                      else "pipe" if mailer == "prog" else mailer or None)
-    ctladdr = event.pop("ctladdr", None)
+    mailer = event["mailer"]
+    event["agent"] = _AGENTS.get(mailer, mailer)
+    ctladdr = event.pop("ctladdr")
     if ctladdr and "@" not in ctladdr:
         event["user"] = ctladdr.strip("<>")
     stat = event.pop("stat")
-    dsn = event.get("dsn") or ""
-    if stat.startswith("Sent"):
+    first = stat[:4]
+    if first == "Sent":
         event["status"] = "sent"
-        event["response"] = stat[4:].strip().removeprefix("(").removesuffix(")") or None
-    elif stat.startswith("Deferred"):
+        response = stat[4:].strip()
+        if response[:1] == "(" and response[-1:] == ")":
+            response = response[1:-1]
+        event["response"] = response or None
+    elif first == "Defe" and stat.startswith("Deferred"):
         event["status"] = "deferred"
         event["response"] = stat[8:].lstrip(": ") or None
-    elif stat.lower().startswith("queued"):
+    elif stat[:6].lower() == "queued":
         event["status"] = "queued"
         event["response"] = None
     else:
-        event["status"] = "deferred" if dsn.startswith("4") else "bounced"
+        event["status"] = "deferred" if (event["dsn"] or "").startswith("4") else "bounced"
         event["response"] = stat
-    relay = event.get("relay")
-    if relay:
+    relay = event["relay"]
+    if relay and " " in relay:
         event["relay"] = relay.replace(" ", "")  # `mx.example. [192.0.2.1]` -> Postfix style
+
+
+_AGENTS = {**{m: "local" for m in _LOCAL_MAILERS}, **{m: "smtp" for m in _SMTP_MAILERS}, "prog": "pipe",
+           "": None}
 
 
 _STAGES = {"check_relay": "CONNECT", "check_mail": "MAIL", "check_rcpt": "RCPT",
