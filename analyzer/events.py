@@ -149,11 +149,15 @@ class LineParser:
     `format` (`postfix`, `exim`, `sendmail`, `phpmail`, `journal` or None) with `native`
     picks the reader tried first: Exim's or PHP's own line format for a file of that kind,
     else the syslog header. Every reader is tried when the first one does not match, so a
-    file that mixes forms still parses. `host` is the host of lines that name none."""
+    file that mixes forms still parses. `host` is the host of lines that name none;
+    `lean` leaves out the fields of `other` events (ingest only counts them)."""
 
     def __init__(self, clock: Clock, format: str | None = None, host: str | None = None,
-                 native: bool = False):
+                 native: bool = False, lean: bool = False):
         self.clock = clock
+        # lean: the fields of `other` events are not wanted (ingest counts them only;
+        # `analyzer parse` shows them)
+        self.lean = lean
         self.format = format
         self.host = host or default_host()
         self._seconds = clock._cache  # the clock's own cache, read inline: one line, one lookup
@@ -198,7 +202,9 @@ class LineParser:
         if alt is None and route.family is None and message.startswith("mail() on ["):
             route = self._route("php")  # PHP's mail.log = syslog under any program name
             alt, m = route.find(message)
-        if alt is not None:
+        if alt is not None and alt.event == "other" and self.lean:
+            event = {"event": "other", "pattern": alt.name}  # counted, never correlated
+        elif alt is not None:
             event = m.groupdict()
             for name, kind in alt.typed:
                 value = event[name]

@@ -288,7 +288,8 @@ def parse_batch(job: _Job) -> _BatchResult:
     parser = _parsers.get(key)
     if parser is None:
         parser = _parsers[key] = LineParser(Clock(job.zone, reference=job.reference, year=job.year),
-                                            format=job.format, host=job.host, native=job.native)
+                                            format=job.format, host=job.host, native=job.native,
+                                            lean=True)
     clock = parser.clock
     if job.year is not None:
         clock.year, clock._last_month = job.year, job.last_month
