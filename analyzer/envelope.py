@@ -162,6 +162,8 @@ class Clock:
         if not rest:
             base = self._naive_hours.get(text[:13])
             if base is None:
+                if len(self._naive_hours) > 100_000:
+                    self._naive_hours.clear()
                 base = self._naive_hours[text[:13]] = self._hour(
                     int(text[:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]), self.tz)
             return base + seconds * 1_000_000 + micros
@@ -344,9 +346,8 @@ _EXIM_ID_OR_PID = re.compile(r"\[\d+\]$|[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Z
 
 
 def exim_native_first(line: str, header) -> bool:
-    """A line `2013-06-10 18:33:32 X Y: ...` matches the syslog header with host X and
-    program Y. It is Exim's own line when X is a `[pid]` or an Exim message id (Exim's
-    syslog lines carry a host there), or when X is an RFC 3339 zone-less ISO time with a
-    space, Y a word ending in ':' that no family claims and X an id."""
+    """A line `2013-12-30 00:24:50 X Y: ...` matches the syslog header (host X, program
+    Y). It is Exim's own line when X is an Exim message id or a `[pid]`: Exim's syslog
+    lines have a host there."""
     iso = header[2]
     return iso is not None and iso[10:11] == " " and _EXIM_ID_OR_PID.match(header[3]) is not None

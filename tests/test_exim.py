@@ -234,3 +234,27 @@ def test_sample_with_passwd_charges_logins_to_uids(tmp_path):
     assert not deliveries.identity.dropna().str.startswith("user:").any()
     first = api.suspicious_scripts(data).iloc[0]
     assert (first["uid"], first["identity"]) == (1017, "uid:1017")
+
+
+def test_php_mail_log_turns_directories_into_script_paths(tmp_path):
+    """Exim's cwd= gives the directory; PHP's mail.log, when given, the script itself
+    (an entry must lie under the message's directory to match)."""
+    from analyzer.samplegen import generate_mta
+
+    lines, truth, php_lines, php_truth = generate_mta("exim", php_log=True)
+    lines.append("2026-11-27 00:01:00 H=[192.0.2.1]:40000 dropped by 'connect' ACL: end of the day")
+    (tmp_path / "exim_mainlog").write_text("".join(l + "\n" for l in lines))
+    (tmp_path / "php_mail.log").write_text("".join(l + "\n" for l in php_lines))
+    data = tmp_path / "data"
+    api.ingest([str(tmp_path / "exim_mainlog"), str(tmp_path / "php_mail.log")], data=str(data),
+               tz="UTC", host="mx1")
+    php = api.table("php_mail", data=data)
+    assert len(php) == php_truth["entries"] and php.queue_id.notna().sum() == php_truth["joinable"]
+    messages = api.table("messages", data=data)
+    burst = php_truth["burst"]
+    assert (messages.script == burst["script_path"]).sum() == burst["entries"]
+    first = api.suspicious_scripts(data).iloc[0]
+    assert (first["identity"], first["script"], first["messages"]) == ("user:site1017", burst["script_path"],
+                                                                      burst["entries"])
+    local = messages[(messages.origin == "local") & (messages.user != "root")]
+    assert local.script.str.endswith(".php").all()
