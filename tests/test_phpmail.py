@@ -12,7 +12,6 @@ import time
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-import pandas as pd
 import pytest
 
 from analyzer import api

@@ -18,13 +18,11 @@ import re
 from .base import Pattern
 
 ID = r"(?P<queue_id>[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4})"
-_BARE_ID = re.compile(r"[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4}$")
 # H=name (helo) [ip]:port -- name and helo are each optional
 HOST = (r"(?:(?P<client_name>[^\s\[\]()]+) )?(?:\((?P<helo>[^)]*)\) )?"
         r"\[(?P<client_ip>[^\]\s]+)\](?::(?P<client_port>\d+))?")
 # one selector or word: name="quoted value", name=value, or a bare word such as `K`
 TOKEN = r'(?:\w++="[^"\\]*+(?:\\.[^"\\]*+)*+"|\S++)'
-_LOCAL_PROTOCOLS = ("local",)  # P=local, local-smtp, local-esmtp, local-bsmtp, ...
 
 
 def _recipients(event: dict) -> None:
@@ -482,7 +480,3 @@ PATTERNS = (
         fallback=True,
     ),
 )
-
-
-def is_message_id(token: str) -> bool:
-    return _BARE_ID.match(token) is not None

@@ -30,9 +30,9 @@ from datetime import datetime, timedelta
 from typing import Callable
 
 from .phpmail import BURST_SCRIPT, script_dir, script_path
-from .postfix import (_DELAY_TABLE, _FIRST, _FIRST_NAMES, _HOUR, _LAST_NAMES, _MINUTE, _MONTHS,
-                      _PROGRAM, _SENDER_LOCALS, _WORDS, DEFAULT_MESSAGES_PER_DAY, DEFAULT_SEED,
-                      DEFAULT_START, QUEUE_LIFETIME_MS, SERVER_IP, _pick_cum, _Simulator)
+from .postfix import (_FIRST, _FIRST_NAMES, _HOUR, _LAST_NAMES, _PROGRAM, _SENDER_LOCALS, _WORDS,
+                      DEFAULT_MESSAGES_PER_DAY, DEFAULT_SEED, DEFAULT_START, QUEUE_LIFETIME_MS,
+                      SERVER_IP, _pick_cum, _Simulator)
 
 _B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _B60 = _B62[:60]  # sendmail's queue id digits
@@ -489,9 +489,6 @@ class _SendmailSimulator(_MTASimulator):
         s = ms // 1000
         return f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}" if s < 86400 else \
             f"{s // 86400}+{s // 3600 % 24:02d}:{s // 60 % 60:02d}:{s % 60:02d}"
-
-    def _to(self, addrs: str) -> str:
-        return addrs
 
     # --- arrivals -------------------------------------------------------------------------
     def inbound(self, t: int) -> None:
