@@ -20,7 +20,7 @@ HOST = Annotated[Optional[str], typer.Option(
                    "form). Default: this machine's short host name.", show_default=False)]
 PASSWD = Annotated[Optional[str], typer.Option(
     "--passwd", help="A passwd file: a login and a uid of the same account become one "
-                     "identity (uid:<n>), and PHP scripts under a home directory get its uid.",
+                     "identity (uid:N), and PHP scripts under a home directory get its uid.",
     show_default=False)]
 
 
