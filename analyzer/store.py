@@ -212,10 +212,9 @@ class PartWriter:
         tcol = spec.time_column
         # partition day per row; a row without a time brings its own (`_day`)
         days = [r[tcol] // _DAY_US if r[tcol] is not None else (r.get("_day") or 0) for r in rows]
-        schema = spec.arrow_schema
-        columns = [pa.array([r.get(f.name) for r in rows], type=f.type) for f in schema]
-        columns.append(pa.array(days, type=pa.int32()))
-        arrow = pa.Table.from_arrays(columns, schema=schema.append(pa.field("__day", pa.int32())))
+        # from_pylist takes only the schema's keys of each row (rows may be whole events)
+        arrow = pa.Table.from_pylist(rows, schema=spec.arrow_schema)
+        arrow = arrow.append_column("__day", pa.array(days, type=pa.int32()))
         self.converted[table].append(arrow)
         self.converted_bytes[table] += arrow.nbytes
 
