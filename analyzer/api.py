@@ -81,9 +81,10 @@ def table(name: str, data: str | os.PathLike | None = None, since=None, until=No
           tz: str | None = None, columns: list[str] | None = None, include_open: bool = True):
     """One table of the dataset as a DataFrame, rows with their time in [since, until).
 
-    `since`/`until`: `30m`, `6h`, `1d`, `2w`, ISO dates/times (naive ones in `tz`), or
-    datetimes. For `messages`, messages still open at the end of the last ingest (queued,
-    not yet removed) are included with `complete` = False unless `include_open` is off.
+    `since`/`until`: `30m`, `6h`, `1d`, `2w`, `today`, `yesterday`, ISO dates/times (naive
+    ones in `tz`), or datetimes. Rows the last ingest still holds in its checkpoint are
+    included unless `include_open` is off: open messages (queued, not yet removed;
+    `complete` = False) and PHP mail.log entries still waiting for their submission.
     """
     from .store import Dataset
     from .timewindow import window
@@ -91,10 +92,8 @@ def table(name: str, data: str | os.PathLike | None = None, since=None, until=No
     lo, hi = window(since, until, _zone(tz))
     ds = Dataset(data_dir(data))
     arrow = ds.read(name, lo, hi, columns)
-    if name == "messages" and include_open:
-        arrow = _with_open_messages(ds, arrow, lo, hi, columns)
-    elif name == "php_mail" and include_open:
-        arrow = _with_pending_php(ds, arrow, lo, hi, columns)
+    if name in _CARRIED and include_open:
+        arrow = _with_carried(ds, name, arrow, lo, hi, columns)
     return to_pandas(arrow)
 
 
@@ -107,42 +106,28 @@ def to_pandas(arrow):
     return arrow.to_pandas(types_mapper=mapping.get)
 
 
-def _with_open_messages(ds, arrow, lo, hi, columns):
+# Tables whose latest rows may still be held in the checkpoint, and who lists them there:
+# messages not yet removed, PHP entries waiting for the submission they produced.
+_CARRIED = {"messages": "open_message_rows", "php_mail": "pending_php_rows"}
+
+
+def _with_carried(ds, name, arrow, lo, hi, columns):
+    """`arrow` plus the rows of `name` the last ingest still holds open, in the window."""
     import pyarrow as pa
 
-    from .correlate import open_message_rows
+    from . import correlate
     from .schema import TABLES
 
-    state = ds.state().get("correlator") or {}
-    rows = open_message_rows(state)
-    lo_us = _micros(lo) if lo else None
-    hi_us = _micros(hi) if hi else None
-    rows = [r for r in rows if (lo_us is None or r["first_seen"] >= lo_us)
-            and (hi_us is None or r["first_seen"] < hi_us)]
-    if not rows:
-        return arrow
-    extra = pa.Table.from_pylist(rows, schema=TABLES["messages"].arrow_schema)
-    if columns:
-        extra = extra.select(columns)
-    return pa.concat_tables([arrow, extra.select(arrow.schema.names)])
-
-
-def _with_pending_php(ds, arrow, lo, hi, columns):
-    """PHP mail.log entries the last ingest still holds (waiting for the local submission
-    they produced), as unmatched rows."""
-    import pyarrow as pa
-
-    from .correlate import pending_php_rows
-    from .schema import TABLES
-
+    spec = TABLES[name]
     state = ds.state().get("correlator") or {}
     lo_us = _micros(lo) if lo else None
     hi_us = _micros(hi) if hi else None
-    rows = [r for r in pending_php_rows(state) if (lo_us is None or r["ts"] >= lo_us)
-            and (hi_us is None or r["ts"] < hi_us)]
+    tcol = spec.time_column
+    rows = [r for r in getattr(correlate, _CARRIED[name])(state)
+            if (lo_us is None or r[tcol] >= lo_us) and (hi_us is None or r[tcol] < hi_us)]
     if not rows:
         return arrow
-    extra = pa.Table.from_pylist(rows, schema=TABLES["php_mail"].arrow_schema)
+    extra = pa.Table.from_pylist(rows, schema=spec.arrow_schema)
     if columns:
         extra = extra.select(columns)
     return pa.concat_tables([arrow, extra.select(arrow.schema.names)])
@@ -302,7 +287,7 @@ class _Window:
             ds = Dataset(self.root)
             arrow = ds.read(name, lo, hi, columns)
             if name == "messages":
-                arrow = _with_open_messages(ds, arrow, lo, hi, columns)
+                arrow = _with_carried(ds, name, arrow, lo, hi, columns)
             frame = to_pandas(arrow.filter(where(arrow)))
         if required and frame.empty:
             raise NoData(f"no {name.replace('_', ' ')} {self.describe(lo, hi)} in {self.root}")
