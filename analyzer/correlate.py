@@ -30,8 +30,6 @@ from bisect import bisect_left, bisect_right
 from collections import deque
 from typing import Callable
 
-from .patterns.phpmail import recipients_of
-
 _S = 1_000_000
 # A `removed` message waits this long (log time) for lines logged slightly out of order.
 GRACE_US = 30 * _S
@@ -542,6 +540,9 @@ class Correlator:
 
     # --- PHP mail.log -------------------------------------------------------------------
     def _php_mail(self, e: dict) -> None:
+        # imported here: readers of carried state (api.table) must not compile the patterns
+        from .patterns.phpmail import recipients_of
+
         self.php_seen = True
         entry = {"ts": e["ts"], "host": e["host"], "script_path": e["script_path"],
                  "script_line": e.get("script_line"), "recipient": e.get("recipient"),
