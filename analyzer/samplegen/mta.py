@@ -32,7 +32,7 @@ from typing import Callable
 from .phpmail import BURST_SCRIPT, script_dir, script_path
 from .postfix import (_FIRST, _FIRST_NAMES, _HOUR, _LAST_NAMES, _PROGRAM, _SENDER_LOCALS, _WORDS,
                       DEFAULT_MESSAGES_PER_DAY, DEFAULT_SEED, DEFAULT_START, QUEUE_LIFETIME_MS,
-                      SERVER_IP, _pick_cum, _Simulator)
+                      SERVER_IP, _pick_cum, _Simulator, next_attempt)
 
 _B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _B60 = _B62[:60]  # sendmail's queue id digits
@@ -111,13 +111,7 @@ class _MTASimulator(_Simulator):
             if not deferred:
                 break
             attempt += 1
-            if any(rc[2][-1] == "x" for rc in deferred):
-                backoff = min(300_000 * 2 ** (attempt - 1), 4_000_000)
-            else:
-                backoff = 300_000 + int(r() * 1_500_000)
-            t = last + backoff + int(r() * 60_000)
-            if t > self.t_end - 100_000:  # near the end of the window: retry early (a flush)
-                t = max(self.t_end - 100_000, last + 1000)
+            t = next_attempt(last, attempt, deferred, r, self.t_end)
             if t - t_arr > QUEUE_LIFETIME_MS:
                 self.line_gave_up(t, qid, deferred, t - t_arr, track, ctx)
                 last, notify, expired = t, True, True

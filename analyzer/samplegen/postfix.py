@@ -177,6 +177,20 @@ def _format_counters(parts: tuple) -> str:
 _INBOUND_COUNTERS = {(tls, k): _inbound_counters(tls, k) for tls in (False, True) for k in (1, 2, 3)}
 
 
+
+def next_attempt(last: int, attempt: int, deferred: list, r, t_end: int) -> int:
+    """When deferred recipients are tried again (ms): a growing backoff after connection
+    failures (`x`), a few minutes otherwise; early near the end of the window (a flush).
+    Shared by every MTA's generator."""
+    if any(rc[2][-1] == "x" for rc in deferred):
+        backoff = min(300_000 * 2 ** (attempt - 1), 4_000_000)
+    else:
+        backoff = 300_000 + int(r() * 1_500_000)
+    t = last + backoff + int(r() * 60_000)
+    if t > t_end - 100_000:
+        t = max(t_end - 100_000, last + 1000)
+    return t
+
 class _ProcessPool:
     """Processes of one Postfix service that handle one session at a time.
 
@@ -725,13 +739,7 @@ class _Simulator:
             if not deferred:
                 break
             attempt += 1
-            if any(rc[2][-1] == "x" for rc in deferred):
-                backoff = min(300_000 * 2 ** (attempt - 1), 4_000_000)
-            else:
-                backoff = 300_000 + int(r() * 1_500_000)
-            t = last + backoff + int(r() * 60_000)
-            if t > self.t_end - 100_000:  # near the end of the window: retry early (a flush)
-                t = max(self.t_end - 100_000, last + 1000)
+            t = next_attempt(last, attempt, deferred, r, self.t_end)
             if t - t_arr > QUEUE_LIFETIME_MS:
                 emit((t, "postfix/qmgr", f"{self.qmgr}{qid}: from=<{sender}>, status=expired, returned to sender"))
                 self.expired += 1
