@@ -163,6 +163,29 @@ class _MTASimulator(_Simulator):
 
 
 # ----------------------------------------------------------------------------- Exim
+
+    def inbound_envelope(self, sdom: str) -> tuple[list, str, str, int]:
+        """Recipients (hosted mailboxes), sender, message-id and size of an inbound
+        message from domain `sdom` (the draws every MTA's inbound mail shares)."""
+        r = self.rng.random
+        x = r()
+        if x < 0.85:
+            rcpts = [self.postmaster_rcpt if r() < 0.03 else self.mailbox_rcpts[_pick_cum(self._mailbox_cum, r())]]
+        else:
+            rcpts = []
+            for _ in range(2 if x < 0.95 else 3):
+                rc = self.postmaster_rcpt if r() < 0.03 else self.mailbox_rcpts[_pick_cum(self._mailbox_cum, r())]
+                if rc not in rcpts:
+                    rcpts.append(rc)
+        x = r()
+        sender = "" if x < 0.02 else (f"{_SENDER_LOCALS[int(r() * len(_SENDER_LOCALS))]}@{sdom}" if x < 0.7
+                                      else f"{_FIRST_NAMES[int(r() * len(_FIRST_NAMES))]}@{sdom}")
+        h = self._hex(24)
+        mid = f"{h[:16]}.{h[16:]}@{sdom}"
+        size = 1500 + int(r() ** 3 * 250_000)
+        return rcpts, sender, mid, size
+
+
 class _EximSimulator(_MTASimulator):
     PROGRAM = "exim"
 
@@ -214,21 +237,7 @@ class _EximSimulator(_MTASimulator):
         name, ip, helo, sdom, claimed, client, identity, _ = self.mtas[_pick_cum(self._mta_cum, r())]
         t += 300 + int(r() * 1500)
         qid = self.exim_id(t)
-        x = r()
-        if x < 0.85:
-            rcpts = [self.postmaster_rcpt if r() < 0.03 else self.mailbox_rcpts[_pick_cum(self._mailbox_cum, r())]]
-        else:
-            rcpts = []
-            for _ in range(2 if x < 0.95 else 3):
-                rc = self.postmaster_rcpt if r() < 0.03 else self.mailbox_rcpts[_pick_cum(self._mailbox_cum, r())]
-                if rc not in rcpts:
-                    rcpts.append(rc)
-        x = r()
-        sender = "" if x < 0.02 else (f"{_SENDER_LOCALS[int(r() * len(_SENDER_LOCALS))]}@{sdom}" if x < 0.7
-                                      else f"{_FIRST_NAMES[int(r() * len(_FIRST_NAMES))]}@{sdom}")
-        h = self._hex(24)
-        mid = f"{h[:16]}.{h[16:]}@{sdom}"
-        size = 1500 + int(r() ** 3 * 250_000)
+        rcpts, sender, mid, size = self.inbound_envelope(sdom)
         tls = r() < 0.7
         tls_part = " X=TLS1.3:TLS_AES_256_GCM_SHA384:256 CV=no" if tls else ""
         self.emit(t, f"{qid} <= {sender or '<>'} H={self.hostspec(name, helo, ip, self._port())} "
@@ -490,21 +499,7 @@ class _SendmailSimulator(_MTASimulator):
         name, ip, helo, sdom, claimed, client, identity, _ = self.mtas[_pick_cum(self._mta_cum, r())]
         pid = self.new_pid()
         qid = self.qid_at(t, pid)
-        x = r()
-        if x < 0.85:
-            rcpts = [self.postmaster_rcpt if r() < 0.03 else self.mailbox_rcpts[_pick_cum(self._mailbox_cum, r())]]
-        else:
-            rcpts = []
-            for _ in range(2 if x < 0.95 else 3):
-                rc = self.postmaster_rcpt if r() < 0.03 else self.mailbox_rcpts[_pick_cum(self._mailbox_cum, r())]
-                if rc not in rcpts:
-                    rcpts.append(rc)
-        x = r()
-        sender = "" if x < 0.02 else (f"{_SENDER_LOCALS[int(r() * len(_SENDER_LOCALS))]}@{sdom}" if x < 0.7
-                                      else f"{_FIRST_NAMES[int(r() * len(_FIRST_NAMES))]}@{sdom}")
-        h = self._hex(24)
-        mid = f"{h[:16]}.{h[16:]}@{sdom}"
-        size = 1500 + int(r() ** 3 * 250_000)
+        rcpts, sender, mid, size = self.inbound_envelope(sdom)
         rel = self.relay(name, ip)
         if r() < 0.7:
             self.mta(t, pid, f"{qid}: STARTTLS=server, relay={rel}, version=TLSv1.3, verify=NO, "
