@@ -74,7 +74,7 @@ class Clock:
         self.tz = tz
         self.reference = reference or date.today()
         self.year = year
-        self._last_month = 0
+        self.last_month = 0
         limit = self.reference + timedelta(days=1)  # a day of slack for clock and zone skew
         self._ref_year = self.reference.year
         self._ref_limit = (13, 0) if limit.year > self._ref_year else (limit.month, limit.day)
@@ -104,10 +104,10 @@ class Clock:
         if month is None or not 0 <= seconds < 3600:
             raise BadTimestamp(text)
         if self.year is not None:
-            if self._last_month - month >= 6:  # Dec -> Jan; tolerates slightly unordered lines
+            if self.last_month - month >= 6:  # Dec -> Jan; tolerates slightly unordered lines
                 self.year += 1
                 self._cache.clear()
-            self._last_month = month
+            self.last_month = month
             year = self.year
         else:
             year = self._ref_year

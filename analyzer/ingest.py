@@ -292,7 +292,7 @@ def parse_batch(job: _Job) -> _BatchResult:
                                             lean=True)
     clock = parser.clock
     if job.year is not None:
-        clock.year, clock._last_month = job.year, job.last_month
+        clock.year, clock.last_month = job.year, job.last_month
     parse = parser.parse
     events, unparsed = [], []
     programs, beside = Counter(), Counter()
@@ -325,7 +325,7 @@ def parse_batch(job: _Job) -> _BatchResult:
         elif event["event"] != "other":
             events.append(event)
     return _BatchResult(events, unparsed, programs, beside, lines, beside_lines, last_ts,
-                        job.end, clock.year, clock._last_month)
+                        job.end, clock.year, clock.last_month)
 
 
 def _advance_year(data: bytes, year: int, last_month: int) -> tuple[int, int]:

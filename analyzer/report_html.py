@@ -23,7 +23,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
-import json
 import math
 from datetime import datetime, timezone
 

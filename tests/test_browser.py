@@ -4,8 +4,6 @@ the API's, the incident links land on their rows. A screenshot is kept in
 test-artifacts/ (gitignored). Chromium missing is a failure, not a skip: `.ci/run`
 installs it."""
 
-import json
-import time
 from pathlib import Path
 
 import pytest

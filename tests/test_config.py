@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from analyzer import config
 from analyzer.cli import app
-from analyzer.config import (Config, ConfigError, Thresholds, from_dict, load, read_passwd,
+from analyzer.config import (Config, ConfigError, Thresholds, load, read_passwd,
                              thresholds_from_flags)
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -5,8 +5,6 @@ from datetime import date, datetime, timezone
 
 import re
 
-import pytest
-
 from analyzer.api import parse_lines
 
 REFERENCE = date(2026, 12, 31)

@@ -16,7 +16,7 @@ from analyzer import api
 from analyzer.errors import AnalyzerError
 from analyzer.samplegen.postfix import generate_postfix
 from analyzer.schema import TABLES
-from helpers import assert_same_dataset, ingest, snapshot, table
+from helpers import assert_same_dataset, ingest, table
 
 
 @pytest.fixture(scope="module")
