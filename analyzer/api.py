@@ -18,10 +18,30 @@ from .errors import AnalyzerError
 DEFAULT_DATA = "~/.local/share/analyzer"
 
 
-def data_dir(data: str | os.PathLike | None = None) -> Path:
-    """`data`, else $ANALYZER_DATA, else ~/.local/share/analyzer."""
+def data_dir(data=None) -> Path:
+    """`data` (a directory or a `snapshot`), else $ANALYZER_DATA, else
+    ~/.local/share/analyzer."""
+    from .store import Snapshot
+
+    if isinstance(data, Snapshot):
+        return data.root
     chosen = data or os.environ.get("ANALYZER_DATA") or DEFAULT_DATA
     return Path(chosen).expanduser()
+
+
+def snapshot(data: str | os.PathLike | None = None):
+    """The dataset as its last ingest committed it. Every function here reads one
+    snapshot per call; pass a snapshot as `data` to several calls to read them all from
+    the same commit while ingests go on:
+
+        >>> snap = api.snapshot("/var/lib/analyzer")
+        >>> api.table("messages", data=snap), api.table("deliveries", data=snap)
+    """
+    from .store import Dataset, Snapshot
+
+    if isinstance(data, Snapshot):
+        return data
+    return Dataset(data_dir(data)).snapshot()
 
 
 def ingest(paths: Iterable[str], data: str | os.PathLike | None = None, tz: str | None = None,
@@ -86,14 +106,13 @@ def table(name: str, data: str | os.PathLike | None = None, since=None, until=No
     included unless `include_open` is off: open messages (queued, not yet removed;
     `complete` = False) and PHP mail.log entries still waiting for their submission.
     """
-    from .store import Dataset
     from .timewindow import window
 
     lo, hi = window(since, until, _zone(tz))
-    ds = Dataset(data_dir(data))
-    arrow = ds.read(name, lo, hi, columns)
+    snap = snapshot(data)
+    arrow = snap.read(name, lo, hi, columns)
     if name in _CARRIED and include_open:
-        arrow = _with_carried(ds, name, arrow, lo, hi, columns)
+        arrow = _with_carried(snap, name, arrow, lo, hi, columns)
     return to_pandas(arrow)
 
 
@@ -111,15 +130,16 @@ def to_pandas(arrow):
 _CARRIED = {"messages": "open_message_rows", "php_mail": "pending_php_rows"}
 
 
-def _with_carried(ds, name, arrow, lo, hi, columns):
-    """`arrow` plus the rows of `name` the last ingest still holds open, in the window."""
+def _with_carried(snap, name, arrow, lo, hi, columns):
+    """`arrow` plus the rows of `name` that the snapshot's commit still holds open, in
+    the window (the same commit as the parts `arrow` was read from)."""
     import pyarrow as pa
 
     from . import correlate
     from .schema import TABLES
 
     spec = TABLES[name]
-    state = ds.state().get("correlator") or {}
+    state = snap.correlator_state()
     lo_us = _micros(lo) if lo else None
     hi_us = _micros(hi) if hi else None
     tcol = spec.time_column
@@ -156,14 +176,15 @@ def status(data: str | os.PathLike | None = None) -> dict:
     from .schema import TABLES
     from .store import Dataset
 
-    ds = Dataset(data_dir(data))
-    if not ds.exists():
-        raise AnalyzerError(f"{ds.root}: no dataset here yet; run `analyzer ingest` first")
-    state = ds.state()
+    root = data_dir(data)
+    if not Dataset(root).exists():
+        raise AnalyzerError(f"{root}: no dataset here yet; run `analyzer ingest` first")
+    snap = snapshot(data)
+    state = snap.state
     tables = {}
     for name, spec in TABLES.items():
         rows, lo, hi = 0, None, None
-        for part in ds.parts(name, commit=state["commit"]):
+        for part in snap.parts(name):
             meta = pq.read_metadata(part)
             rows += meta.num_rows
             col = meta.schema.to_arrow_schema().get_field_index(spec.time_column)
@@ -173,9 +194,9 @@ def status(data: str | os.PathLike | None = None) -> dict:
                     lo = stats.min if lo is None else min(lo, stats.min)
                     hi = stats.max if hi is None else max(hi, stats.max)
         tables[name] = {"rows": rows, "first": _iso_dt(lo), "last": _iso_dt(hi)}
-    open_state = state.get("correlator") or {}
+    open_state = snap.correlator_state()
     return {
-        "data": str(ds.root),
+        "data": str(root),
         "commit": state["commit"],
         "tables": tables,
         "open_messages": len(open_state.get("messages", [])),
@@ -258,7 +279,7 @@ def sender_timeline(data: str | os.PathLike | None = None, since=None, until=Non
 
 
 class _Window:
-    """The dataset and the [since, until) window one report reads, parsed once."""
+    """The snapshot and the [since, until) window one report reads, taken once."""
 
     def __init__(self, data, since, until, tz):
         from .store import Dataset
@@ -269,6 +290,7 @@ class _Window:
             raise AnalyzerError(f"{self.root}: no dataset here yet; run `analyzer ingest` "
                                 "first (or pass --data / set ANALYZER_DATA)")
         self.lo, self.hi = window(since, until, _zone(tz))
+        self.snap = snapshot(data)
 
     def read(self, name: str, columns: list[str], since=..., until=..., required: bool = True,
              where=None):
@@ -280,14 +302,11 @@ class _Window:
         lo = self.lo if since is ... else since
         hi = self.hi if until is ... else until
         if where is None:
-            frame = table(name, data=self.root, since=lo, until=hi, columns=columns)
+            frame = table(name, data=self.snap, since=lo, until=hi, columns=columns)
         else:
-            from .store import Dataset
-
-            ds = Dataset(self.root)
-            arrow = ds.read(name, lo, hi, columns)
-            if name == "messages":
-                arrow = _with_carried(ds, name, arrow, lo, hi, columns)
+            arrow = self.snap.read(name, lo, hi, columns)
+            if name in _CARRIED:
+                arrow = _with_carried(self.snap, name, arrow, lo, hi, columns)
             frame = to_pandas(arrow.filter(where(arrow)))
         if required and frame.empty:
             raise NoData(f"no {name.replace('_', ' ')} {self.describe(lo, hi)} in {self.root}")
@@ -305,7 +324,7 @@ class _Window:
 
         last = messages["last_seen"].max()
         last = last.to_pydatetime() + timedelta(microseconds=1)
-        return table("deliveries", data=self.root, since=self.lo, until=last, columns=columns)
+        return table("deliveries", data=self.snap, since=self.lo, until=last, columns=columns)
 
     @staticmethod
     def describe(lo, hi) -> str:

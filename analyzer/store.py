@@ -69,6 +69,11 @@ class Dataset:
     def exists(self) -> bool:
         return (self.root / "_state" / "state.json").exists()
 
+    def snapshot(self) -> "Snapshot":
+        """The committed state of the dataset now; read from it, a report sees the parts
+        and the open rows of one commit however many commits happen meanwhile."""
+        return Snapshot(self, self.state())
+
     def parts(self, table: str, start: date | None = None, end: date | None = None,
               commit: int | None = None) -> list[Path]:
         """Committed part files of a table whose partition date is within [start, end]."""
@@ -94,15 +99,15 @@ class Dataset:
         return out
 
     def read(self, table: str, since: datetime | None = None, until: datetime | None = None,
-             columns: list[str] | None = None) -> pa.Table:
+             columns: list[str] | None = None, commit: int | None = None) -> pa.Table:
         """Rows of a table with its time column in [since, until), as Arrow, reading only
-        the partitions the window touches."""
+        the partitions the window touches (of `commit`, default: the checkpoint's)."""
         spec = TABLES[table]
         schema = spec.arrow_schema
         if columns:
             schema = pa.schema([schema.field(c) for c in columns])
         files = self.parts(table, since.date() if since else None,
-                           until.date() if until else None)
+                           until.date() if until else None, commit=commit)
         if not files:
             return schema.empty_table()
         import pyarrow.dataset as pads
@@ -168,6 +173,34 @@ class Dataset:
                 tmp = d / "_common_metadata.tmp"
                 pq.write_metadata(spec.arrow_schema, tmp)
                 os.replace(tmp, meta)
+
+
+class Snapshot:
+    """One committed state of a dataset, read once: the checkpoint, and through its
+    commit number the parts it covers. Parts of a commit are never rewritten and later
+    commits only add parts with higher numbers, so a snapshot stays readable while other
+    runs commit; the correlator's open rows come from the same checkpoint. Every read of
+    one report or API call goes through one snapshot."""
+
+    def __init__(self, dataset: Dataset, state: dict):
+        self.dataset = dataset
+        self.state = state
+        self.commit: int = state["commit"]
+
+    @property
+    def root(self) -> Path:
+        return self.dataset.root
+
+    def parts(self, table: str, start: date | None = None, end: date | None = None) -> list[Path]:
+        return self.dataset.parts(table, start, end, commit=self.commit)
+
+    def read(self, table: str, since: datetime | None = None, until: datetime | None = None,
+             columns: list[str] | None = None) -> pa.Table:
+        return self.dataset.read(table, since, until, columns, commit=self.commit)
+
+    def correlator_state(self) -> dict:
+        """What the correlator still held open at this commit (its `state()`)."""
+        return self.state.get("correlator") or {}
 
 
 class PartWriter:
