@@ -125,32 +125,39 @@ def to_pandas(arrow):
     return arrow.to_pandas(types_mapper=mapping.get)
 
 
-# Tables whose latest rows may still be held in the checkpoint, and who lists them there:
-# messages not yet removed, PHP entries waiting for the submission they produced.
-_CARRIED = {"messages": "open_message_rows", "php_mail": "pending_php_rows"}
+# Tables whose latest rows may still be held open by the correlator: the key of its state
+# that holds them, and who turns them into rows. Messages not yet removed, PHP entries
+# waiting for the submission they produced.
+_CARRIED = {"messages": ("messages", "open_message_rows"),
+            "php_mail": ("php", "pending_php_rows")}
+_CARRIED_CHUNK = 5_000  # entries turned into Arrow at a time: memory stays with the result
 
 
 def _with_carried(snap, name, arrow, lo, hi, columns):
     """`arrow` plus the rows of `name` that the snapshot's commit still holds open, in
     the window (the same commit as the parts `arrow` was read from)."""
+    from itertools import islice
+
     import pyarrow as pa
 
     from . import correlate
     from .schema import TABLES
 
     spec = TABLES[name]
-    state = snap.correlator_state()
+    kind, rows_of = _CARRIED[name]
+    rows_of = getattr(correlate, rows_of)
     lo_us = _micros(lo) if lo else None
     hi_us = _micros(hi) if hi else None
-    tcol = spec.time_column
-    rows = [r for r in getattr(correlate, _CARRIED[name])(state)
-            if (lo_us is None or r[tcol] >= lo_us) and (hi_us is None or r[tcol] < hi_us)]
-    if not rows:
-        return arrow
-    extra = pa.Table.from_pylist(rows, schema=spec.arrow_schema)
-    if columns:
-        extra = extra.select(columns)
-    return pa.concat_tables([arrow, extra.select(arrow.schema.names)])
+    tcol = spec.time_column  # an entry's time field has the row's time column's name
+    entries = snap.open_entries(kind, tcol, lo_us, hi_us)
+    tables = [arrow]
+    while chunk := list(islice(entries, _CARRIED_CHUNK)):
+        rows = [r for r in rows_of({kind: chunk})
+                if (lo_us is None or r[tcol] >= lo_us) and (hi_us is None or r[tcol] < hi_us)]
+        if rows:
+            extra = pa.Table.from_pylist(rows, schema=spec.arrow_schema)
+            tables.append(extra.select(arrow.schema.names))
+    return pa.concat_tables(tables) if len(tables) > 1 else arrow
 
 
 def _zone(tz):
@@ -194,13 +201,12 @@ def status(data: str | os.PathLike | None = None) -> dict:
                     lo = stats.min if lo is None else min(lo, stats.min)
                     hi = stats.max if hi is None else max(hi, stats.max)
         tables[name] = {"rows": rows, "first": _iso_dt(lo), "last": _iso_dt(hi)}
-    open_state = snap.correlator_state()
     return {
         "data": str(root),
         "commit": state["commit"],
         "tables": tables,
-        "open_messages": len(open_state.get("messages", [])),
-        "open_sessions": len(open_state.get("sessions", [])),
+        "open_messages": snap.open_count("messages"),
+        "open_sessions": snap.open_count("sessions"),
         "unparsed": tables["unparsed"]["rows"],
         "sources": [
             {"path": cp["path"], "offset": cp["offset"], "size": cp["size"],
