@@ -27,15 +27,18 @@ def data_dir(data: str | os.PathLike | None = None) -> Path:
 def ingest(paths: Iterable[str], data: str | os.PathLike | None = None, tz: str | None = None,
            year: int | None = None, local_ips: Iterable[str] = (), wait: float = 0.0,
            progress=None, format: str | None = None, host: str | None = None,
-           passwd: str | os.PathLike | None = None):
+           passwd: str | os.PathLike | None = None, cursor_file: str | os.PathLike | None = None):
     """Read log files (or `-` for stdin) into the dataset; returns an `IngestSummary`.
     `format`, `host`, `passwd`: see `docs/formats.md` (format found per file when not
-    given; host of lines that name none; a passwd file to merge logins and uids)."""
+    given; host of lines that name none; a passwd file to merge logins and uids).
+    `cursor_file`: `journalctl -o json` on stdin is read from after the last committed
+    entry's `__CURSOR` (see `docs/sources.md`)."""
     from .ingest import ingest as run
 
     return run(paths, str(data_dir(data)), tz=tz, year=year, local_ips=local_ips, wait=wait,
                progress=progress, format=format, host=host,
-               passwd=str(passwd) if passwd is not None else None)
+               passwd=str(passwd) if passwd is not None else None,
+               cursor_file=str(cursor_file) if cursor_file is not None else None)
 
 
 def parse_lines(lines: Iterable[str], tz: str | None = None, year: int | None = None,

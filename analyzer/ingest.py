@@ -20,7 +20,9 @@ from .correlate import Correlator, Passwd
 from .envelope import FORMATS, MONTHS, Clock, parse_zone, sniff_format
 from .errors import AnalyzerError
 from .events import LineParser, default_host
-from .sources import Batch, Source, expand, head_lines, read_batches
+from .sources import (Batch, Source, after_cursor, expand, head_lines, last_cursor,
+                      match_checkpoints, new_checkpoint_key, read_batches, series,
+                      syslog_copies, SYSLOG_COPIES)
 from .store import Dataset
 from .workers import OrderedPool, default_workers
 
@@ -38,6 +40,7 @@ class SourceReport:
     path: str
     status: str  # "new", "resumed", "unchanged", "rotated", ...
     lines: int = 0
+    skipped: int = 0  # journal entries on stdin that an earlier run read
 
 
 @dataclass
@@ -60,12 +63,16 @@ class IngestSummary:
 def ingest(paths: Iterable[str], data_dir: str, tz: str | None = None, year: int | None = None,
            local_ips: Iterable[str] = (), wait: float = 0.0,
            progress: Progress | None = None, format: str | None = None,
-           host: str | None = None, passwd: str | None = None) -> IngestSummary:
+           host: str | None = None, passwd: str | None = None,
+           cursor_file: str | None = None) -> IngestSummary:
     """`format`: what the sources hold (`postfix`, `exim`, `sendmail`, `phpmail`,
     `journal`); default: told per file from its first lines. `host`: the host of lines
     that name none (Exim's own log, PHP's mail.log); default: this machine's short host
     name. `passwd`: a passwd file: a login and a uid of one account become one identity
-    (`uid:<n>`), and PHP scripts under a home directory get its uid."""
+    (`uid:<n>`), and PHP scripts under a home directory get its uid. `cursor_file`:
+    for `journalctl -o json` on stdin: entries up to the cursor of the last committed
+    one are skipped, so overlapping exports are read once (the cursor is also written
+    to this file, for `journalctl --after-cursor`)."""
     started = time.monotonic()
     zone = parse_zone(tz)
     if format is not None and format not in FORMATS:
@@ -73,6 +80,9 @@ def ingest(paths: Iterable[str], data_dir: str, tz: str | None = None, year: int
     accounts = _read_passwd(passwd) if passwd else None
     host = host or default_host()
     sources = order_sources(expand(list(paths)), format)
+    if cursor_file is not None and not any(s.is_stdin for s in sources):
+        raise AnalyzerError("--cursor-file is for a journal piped on stdin "
+                            "(journalctl -o json | analyzer ingest - --cursor-file FILE)")
     ds = Dataset(data_dir)
     summary = IngestSummary()
     small = sum(s.size for s in sources) < PARALLEL_BYTES and not any(s.is_stdin for s in sources)
@@ -84,8 +94,9 @@ def ingest(paths: Iterable[str], data_dir: str, tz: str | None = None, year: int
         ds.ensure_tables()
         mta_in_run = any(s.format != "phpmail" for s in sources)
         run = _Run(ds, state, frozenset(local_ips), summary, pool, accounts, mta_in_run)
-        for src in sources:
-            run.read(src, zone, year, progress, host)
+        keys = identify(sources, state["sources"], cursor_file, summary)
+        for src, key in zip(sources, keys):
+            run.read(src, key, zone, year, progress, host)
         run.commit()
     summary.programs_beside_mta = dict(run.beside_total)
     summary.seconds = time.monotonic() - started
@@ -102,6 +113,40 @@ def order_sources(sources: list[Source], format: str | None = None) -> list[Sour
         else:
             src.format, src.native = sniff_format(head_lines(src))
     return sorted(sources, key=lambda s: (s.is_stdin, s.format != "phpmail"))
+
+
+SKIP = "skip"  # a source this run does not read (see `identify`)
+
+
+def identify(sources: list[Source], checkpoints: dict[str, dict], cursor_file: str | None,
+             summary: IngestSummary) -> list[str | None]:
+    """The checkpoint key of each source (None: new; SKIP: not read). Checkpoints of the
+    old form (keyed by the first line) are re-keyed here; syslog's copies of mail.log
+    lines are skipped when their mail.log is (or was) read."""
+    keys = match_checkpoints(sources, checkpoints)
+    for i, (src, key) in enumerate(zip(sources, keys)):
+        if key is not None and "prefix" not in checkpoints[key]:  # migrate the old form
+            cp = checkpoints.pop(key)
+            cp["prefix"] = src.prefix(cp["offset"])
+            keys[i] = new_checkpoint_key(src, checkpoints)
+            checkpoints[keys[i]] = cp
+        if src.is_stdin and cursor_file is not None:
+            keys[i] = "journal:" + os.path.abspath(cursor_file)
+    read_before = [cp.get("path") for cp in checkpoints.values()]
+    for i, full in syslog_copies(sources, read_before).items():
+        keys[i] = SKIP
+        summary.warnings.append(
+            f"{sources[i].path}: not read: syslog writes each of its lines to {full} too, "
+            "which is read (reading both would count them twice)")
+    for src, key in zip(sources, keys):
+        if key is None and not src.is_stdin and series(src.path)[1] == "mail.log":
+            copies = sorted({p for p in read_before if p and p != "-" and series(p)[0] ==
+                             series(src.path)[0] and series(p)[1] in SYSLOG_COPIES})
+            if copies:
+                summary.warnings.append(
+                    f"{src.path}: holds the lines already read from {', '.join(copies)}: "
+                    "they are counted twice (ingest mail.log only)")
+    return keys
 
 
 def _read_passwd(path: str) -> Passwd:
@@ -131,28 +176,43 @@ class _Run:
         self.beside_total: Counter = Counter()  # this run
         self.since_commit = 0
         self.pool = pool
+        self.cursor_files: dict[str, str] = {}  # written after the next commit
 
-    def read(self, src: Source, zone, year: int | None, progress: Progress | None,
-             host: str) -> None:
+    def read(self, src: Source, key: str | None, zone, year: int | None,
+             progress: Progress | None, host: str) -> None:
         report = SourceReport(src.path, "new")
         self.summary.sources.append(report)
-        checkpoint = self.state["sources"].get(src.fingerprint) if src.fingerprint else None
-        start = _resume_offset(src, checkpoint, report)
+        if key == SKIP:
+            report.status = "not read (syslog's copy of mail.log lines)"
+            return
+        checkpoint = self.state["sources"].get(key) if key else None
+        start = _resume_offset(src, key, checkpoint, report)
         if start is None:
             return
+        cursor = checkpoint.get("cursor") if checkpoint else None
+        if key and key.startswith("journal:") and cursor is None:
+            cursor = _read_cursor_file(key[len("journal:"):])
         reference = (datetime.fromtimestamp(src.mtime, zone).date() if not src.is_stdin
                      else datetime.now(zone).date())
         explicit_year = checkpoint.get("year") if checkpoint and year is not None else year
         last_month = checkpoint.get("last_month", 0) if checkpoint and year is not None else 0
         last_ts = checkpoint.get("last_ts") if checkpoint else None
         fallback_day = int(src.mtime * 1_000_000) // _DAY_US
+        journal = bool(key and key.startswith("journal:"))
         total = src.size if src.compression is None else 0
 
         def jobs():
-            nonlocal explicit_year, last_month
+            nonlocal explicit_year, last_month, cursor
             for batch in read_batches(src, start):
+                if cursor is not None:  # a journal on stdin: skip entries read before
+                    batch, skipped = after_cursor(batch, cursor)
+                    report.skipped += skipped
+                    if batch is None:
+                        continue
+                    cursor = None  # entries come in order: the rest is new
                 job = _Job(batch.data, batch.offset, batch.end, src.path, zone, reference,
-                           explicit_year, last_month, src.format, src.native, host)
+                           explicit_year, last_month, src.format, src.native, host,
+                           last_cursor(batch.data) if journal else None)
                 if explicit_year is not None:  # follow Dec -> Jan across batch boundaries
                     explicit_year, last_month = _advance_year(batch.data, explicit_year, last_month)
                 yield job
@@ -175,12 +235,21 @@ class _Run:
             self.summary.unparsed += len(result.unparsed)
             self.summary.beside_mta += result.beside_lines
             self.summary.events += result.lines - len(result.unparsed) - result.beside_lines
-            if src.fingerprint:
-                self.state["sources"][src.fingerprint] = {
+            if journal:
+                if result.cursor is None:
+                    raise AnalyzerError("--cursor-file: stdin holds no journalctl -o json "
+                                        "entries (they carry __CURSOR)")
+                self.state["sources"][key] = {
+                    "path": "-", "journal": True, "cursor": result.cursor, "offset": 0,
+                    "size": 0, "last_ts": last_ts}
+                self.cursor_files[key[len("journal:"):]] = result.cursor
+            elif not src.is_stdin:
+                key = key or new_checkpoint_key(src, self.state["sources"])
+                self.state["sources"][key] = {
                     "path": src.path, "offset": result.end, "size": src.size,
                     "mtime": src.mtime, "dev": src.dev, "inode": src.inode,
-                    "compressed": src.compression, "year": result.year,
-                    "last_month": result.last_month, "last_ts": last_ts,
+                    "compressed": src.compression, "prefix": src.prefix(result.end),
+                    "year": result.year, "last_month": result.last_month, "last_ts": last_ts,
                 }
             self.since_commit += result.lines
             if progress:
@@ -207,6 +276,33 @@ class _Run:
         self.ds.commit(self.state)
         self.writer.commit += 1
         self.since_commit = 0
+        for path, cursor in self.cursor_files.items():
+            _write_cursor_file(path, cursor)
+        self.cursor_files.clear()
+
+
+def _read_cursor_file(path: str) -> str | None:
+    """A cursor the user put there (the checkpoint's own cursor wins when it has one)."""
+    try:
+        with open(path) as f:
+            return f.read().strip() or None
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise AnalyzerError(f"{path}: cannot read the cursor file ({e.strerror})") from None
+
+
+def _write_cursor_file(path: str, cursor: str) -> None:
+    """After the commit: the checkpoint holds the cursor that counts; this copy is for
+    `journalctl --after-cursor "$(cat FILE)"` (shorter exports)."""
+    tmp = f"{path}.tmp"
+    try:
+        with open(tmp, "w") as f:
+            f.write(cursor + "\n")
+        os.replace(tmp, path)
+    except OSError as e:
+        raise AnalyzerError(f"{path}: cannot write the cursor file ({e.strerror}); the "
+                            "dataset's own checkpoint has it") from None
 
 
 @contextmanager
@@ -223,12 +319,17 @@ def _gc_paused():
             gc.enable()
 
 
-def _resume_offset(src: Source, checkpoint: dict | None, report: SourceReport) -> int | None:
+def _resume_offset(src: Source, key: str | None, checkpoint: dict | None,
+                   report: SourceReport) -> int | None:
     """Where to start reading a source, or None when there is nothing new."""
-    if src.is_stdin:
-        report.status = "stdin"
+    if src.is_stdin and key is None:
+        report.status = ("stdin: no checkpoint (the same lines piped again are counted "
+                         "again; a journalctl -o json export can use --cursor-file)")
         return 0
-    if src.fingerprint is None:
+    if src.is_stdin:
+        report.status = "journal on stdin, after the checkpoint's cursor" if checkpoint else "new"
+        return 0
+    if src.empty:
         report.status = "empty"
         return None
     if checkpoint is None:
@@ -261,6 +362,7 @@ class _Job:
     format: str | None = None
     native: bool = False
     host: str | None = None
+    cursor: str | None = None  # of the batch's last journal entry (--cursor-file)
 
 
 @dataclass
@@ -275,6 +377,7 @@ class _BatchResult:
     end: int
     year: int | None
     last_month: int
+    cursor: str | None = None
 
 
 _parsers: dict = {}
@@ -325,7 +428,7 @@ def parse_batch(job: _Job) -> _BatchResult:
         elif event["event"] != "other":
             events.append(event)
     return _BatchResult(events, unparsed, programs, beside, lines, beside_lines, last_ts,
-                        job.end, clock.year, clock.last_month)
+                        job.end, clock.year, clock.last_month, job.cursor)
 
 
 def _advance_year(data: bytes, year: int, last_month: int) -> tuple[int, int]:

@@ -41,6 +41,12 @@ def ingest(
     format: FORMAT = None,
     host: HOST = None,
     passwd: PASSWD = None,
+    cursor_file: Annotated[Optional[str], typer.Option(
+        "--cursor-file", metavar="FILE",
+        help="For journalctl -o json on stdin (-): skip the entries up to the last one "
+             "ingested (by __CURSOR), so overlapping exports are read once; the cursor is "
+             "also written to FILE (for journalctl --after-cursor).",
+        show_default=False)] = None,
 ) -> None:
     """Read log lines into the dataset. Incremental: a re-run reads only new lines and
     follows rotation; safe to kill at any moment and re-run."""
@@ -48,7 +54,8 @@ def ingest(
     try:
         summary = api.ingest(paths, data=data, tz=tz, year=year, local_ips=local_ip or (),
                              wait=wait, progress=progress.update if progress else None,
-                             format=format, host=host, passwd=passwd)
+                             format=format, host=host, passwd=passwd,
+                             cursor_file=cursor_file)
     finally:
         if progress:
             progress.close()
@@ -56,7 +63,8 @@ def ingest(
         err.print(f"[yellow]warning:[/] {warning}", highlight=False)
     for src in summary.sources:
         if src.status not in ("new", "resumed"):
-            err.print(f"{src.path}: {src.status}", highlight=False)
+            skipped = f" ({src.skipped:,} entries read before skipped)" if src.skipped else ""
+            err.print(f"{src.path}: {src.status}{skipped}", highlight=False)
     beside = ", ".join(f"{p} {n:,}" for p, n in sorted(
         summary.programs_beside_mta.items(), key=lambda kv: -kv[1])[:5])
     err.print(
