@@ -90,17 +90,32 @@ def ingest(paths: Iterable[str], data_dir: str, tz: str | None = None, year: int
     with _gc_paused(), OrderedPool(parse_batch, 0 if small else default_workers()) as pool, \
             ds.lock(wait):
         state = ds.state()
-        ds.remove_uncommitted(state["commit"])
+        _set_aside_uncommitted(ds, state, summary)
         ds.ensure_tables()
         mta_in_run = any(s.format != "phpmail" for s in sources)
         run = _Run(ds, state, frozenset(local_ips), summary, pool, accounts, mta_in_run)
-        keys = identify(sources, state["sources"], cursor_file, summary)
-        for src, key in zip(sources, keys):
-            run.read(src, key, zone, year, progress, host)
-        run.commit()
+        try:
+            keys = identify(sources, state["sources"], cursor_file, summary)
+            for src, key in zip(sources, keys):
+                run.read(src, key, zone, year, progress, host)
+            run.commit()
+        except BaseException:
+            run.writer.discard()  # a failed run (disk full, ^C) leaves no parts behind
+            raise
     summary.programs_beside_mta = dict(run.beside_total)
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def _set_aside_uncommitted(ds: Dataset, state: dict, summary: IngestSummary) -> None:
+    found = ds.set_aside_uncommitted(state["commit"])
+    if found.moved:
+        why = ("there is no checkpoint (DATA/_state/state.json)" if not ds.exists()
+               else f"the checkpoint is of commit {state['commit']}, older than they are")
+        summary.warnings.append(
+            f"{len(found.moved):,} part files were not read and are kept in "
+            f"{found.moved_to}: {why} (restore the state.json that names them, or "
+            "re-ingest the logs they came from)")
 
 
 def order_sources(sources: list[Source], format: str | None = None) -> list[Source]:
@@ -274,7 +289,7 @@ class _Run:
         self.state["beside_mta"] = dict(beside)
         self.beside.clear()
         self.ds.commit(self.state)
-        self.writer.commit += 1
+        self.writer.committed()
         self.since_commit = 0
         for path, cursor in self.cursor_files.items():
             _write_cursor_file(path, cursor)

@@ -395,7 +395,7 @@ def read_batches(src: Source, start: int = 0, partial_tail: bool | None = None) 
     pos = 0
     pending = b""
     offset = start
-    for chunk in _decompressed(src):
+    for chunk in _decompressed(src, CHUNK):
         if pos + len(chunk) <= start:
             pos += len(chunk)
             continue

@@ -4,10 +4,17 @@
     DATA/_state/state.json                                     the committed checkpoint
     DATA/.lock                                                 held by the one writing run
 
-Crash safety: parts are written under a temporary name, fsynced and renamed into place;
-then the checkpoint naming their commit number replaces the old one atomically. Parts of
-a commit number above the checkpoint's belong to a run that died before committing; the
-next writer deletes them and readers never look at them.
+    DATA/_state/writing                                        the commit being written
+    DATA/_orphaned/<time>/<table>/...                          parts no checkpoint knew
+
+Crash safety: a writer first notes the commit number it is about to write
+(`_state/writing`), then writes parts under a temporary name, fsynced and renamed into
+place; then the checkpoint naming their commit number replaces the old one atomically,
+and the note is removed. Readers never look at parts above the checkpoint's commit.
+Before the next run writes, parts of the noted commit are provably the debris of a run
+that died before committing and are deleted; any other part above the checkpoint's
+commit (state.json deleted, or restored from an older backup) is moved aside to
+`_orphaned/`, never deleted. A run that fails removes its own uncommitted parts.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import os
 import re
 import time
 from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -65,6 +73,13 @@ class Dataset:
             raise StoreError(f"{self.root}: checkpoint version {state.get('version')} "
                              f"is not {STATE_VERSION}; re-ingest into a new directory")
         return state
+
+    def state_commit(self) -> int:
+        """The commit number of the checkpoint on disk (0: none or unreadable)."""
+        try:
+            return self.state()["commit"]
+        except (StoreError, KeyError, TypeError):
+            return 0
 
     def exists(self) -> bool:
         return (self.root / "_state" / "state.json").exists()
@@ -126,36 +141,88 @@ class Dataset:
         return Lock(self.root / ".lock", wait)
 
     def writer(self, commit: int) -> "PartWriter":
-        return PartWriter(self.root, commit)
+        return PartWriter(self, commit)
 
-    def remove_uncommitted(self, commit: int) -> int:
-        """Delete parts and temporaries that no committed checkpoint accounts for."""
-        removed = 0
+    def set_aside_uncommitted(self, commit: int) -> "Uncommitted":
+        """Before a run writes: parts above the checkpoint's `commit`. Temporaries and
+        the parts of the commit a writer noted and never finished are debris of an
+        interrupted run: deleted. Any other such part was committed under a checkpoint
+        that is gone (state.json deleted, or an older one restored): moved to
+        DATA/_orphaned/<time>/, never deleted, never read."""
+        noted = self._noted_commit()
+        found = Uncommitted()
+        for f in self._part_files(tmp=True):
+            m = _PART.match(f.name)
+            if f.name.endswith(".tmp") or (m and int(m[1]) == noted and noted > commit):
+                f.unlink()
+                found.deleted += 1
+            elif m and int(m[1]) > commit:
+                if found.moved_to is None:
+                    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+                    found.moved_to = _unused(self.root / "_orphaned" / stamp)
+                target = found.moved_to / f.relative_to(self.root)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.rename(f, target)
+                found.moved.append(target)
+        if found.moved:
+            _fsync_dirs({t.parent for t in found.moved})
+        self._clear_note()
+        return found
+
+    def _part_files(self, tmp: bool = False):
+        """Part files (and temporaries) in the table directories."""
         for table in TABLES:
             base = self.root / table
             if not base.is_dir():
                 continue
-            for d in base.iterdir():
+            for d in sorted(base.iterdir()):
                 if not d.is_dir():
                     continue
-                for f in d.iterdir():
-                    m = _PART.match(f.name)
-                    if f.name.endswith(".tmp") or (m and int(m[1]) > commit):
-                        f.unlink()
-                        removed += 1
-        return removed
+                for f in sorted(d.iterdir()):
+                    if _PART.match(f.name) or (tmp and f.name.endswith(".tmp")):
+                        yield f
+
+    # The note of the commit being written: what makes its parts provable debris.
+    def note_commit(self, commit: int) -> None:
+        d = self.root / "_state"
+        d.mkdir(parents=True, exist_ok=True)
+        tmp = d / "writing.tmp"
+        with open(tmp, "w") as f:
+            f.write(f"{commit}\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, d / "writing")
+        _fsync_dir(d)
+
+    def _noted_commit(self) -> int:
+        try:
+            return int((self.root / "_state" / "writing").read_text().strip() or 0)
+        except (OSError, ValueError):
+            return 0
+
+    def _clear_note(self) -> None:
+        for name in ("writing", "writing.tmp", "state.json.tmp"):
+            try:
+                os.unlink(self.root / "_state" / name)
+            except FileNotFoundError:
+                pass
 
     def commit(self, state: dict) -> None:
         """Atomically replace the checkpoint."""
         d = self.root / "_state"
         d.mkdir(parents=True, exist_ok=True)
         tmp = d / "state.json.tmp"
-        with open(tmp, "w") as f:
-            json.dump(state, f, separators=(",", ":"))
-            f.flush()
-            os.fsync(f.fileno())
+        try:
+            with open(tmp, "w") as f:
+                json.dump(state, f, separators=(",", ":"))
+                f.flush()
+                os.fsync(f.fileno())
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
         os.replace(tmp, d / "state.json")
         _fsync_dir(d)
+        self._clear_note()
 
     def ensure_tables(self) -> None:
         """Every table exists, with its schema, even before it has a row: readers that
@@ -170,6 +237,22 @@ class Dataset:
                 os.replace(tmp, meta)
 
 
+@dataclass
+class Uncommitted:
+    """What `set_aside_uncommitted` found."""
+    deleted: int = 0  # debris of an interrupted commit
+    moved: list[Path] = field(default_factory=list)  # parts no checkpoint knows
+    moved_to: Path | None = None
+
+
+def _unused(path: Path) -> Path:
+    n, candidate = 1, path
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{path.name}-{n}")
+    return candidate
+
+
 class PartWriter:
     """Buffers rows per table and writes them as Parquet parts of one commit, split by
     the UTC date of the table's time column.
@@ -180,9 +263,12 @@ class PartWriter:
     per table whatever the input size.
     """
 
-    def __init__(self, root: Path, commit: int):
-        self.root = root
+    def __init__(self, ds: Dataset, commit: int):
+        self.ds = ds
+        self.root = ds.root
         self.commit = commit
+        self.noted = 0  # the commit number noted as being written
+        self.uncommitted: list[Path] = []  # parts (and a temporary) of self.commit
         self.seq = 0
         self.rows: dict[str, list[dict]] = defaultdict(list)
         self.converted: dict[str, list[pa.Table]] = defaultdict(list)
@@ -237,12 +323,40 @@ class PartWriter:
             self.seq += 1
             final = d / f"part-{self.commit:08d}-{self.seq:05d}.parquet"
             tmp = final.with_name(final.name + ".tmp")
+            if self.noted != self.commit:
+                self.ds.note_commit(self.commit)
+                self.noted = self.commit
+            self.uncommitted += [tmp, final]
             pq.write_table(part, tmp, compression="zstd")
             with open(tmp, "rb+") as f:
                 os.fsync(f.fileno())
             os.replace(tmp, final)
             self.files.append(final)
             self.written[table] += part.num_rows
+
+
+    def committed(self) -> None:
+        """The checkpoint now names self.commit: the next parts belong to the next one."""
+        self.commit += 1
+        self.uncommitted.clear()
+
+    def discard(self) -> int:
+        """After a failure: delete the parts of the commit this writer did not finish
+        (unless the checkpoint on disk names it after all)."""
+        removed = 0
+        if self.uncommitted and self.ds.state_commit() < self.commit:
+            for f in self.uncommitted:
+                try:
+                    f.unlink()
+                    removed += f.suffix == ".parquet"
+                except FileNotFoundError:
+                    pass
+            self.ds._clear_note()
+        self.uncommitted.clear()
+        self.rows.clear()
+        self.converted.clear()
+        self.converted_bytes.clear()
+        return removed
 
 
 class Lock:

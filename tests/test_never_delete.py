@@ -1,0 +1,166 @@
+"""Committed data is never deleted or hidden: parts no checkpoint knows are moved aside,
+only provable debris of an interrupted commit is deleted, a failed run removes its own
+uncommitted parts."""
+
+import errno
+import os
+import shutil
+from datetime import datetime
+
+import pytest
+
+from analyzer import ingest as ingest_module
+from analyzer import store
+from analyzer.samplegen.postfix import generate_postfix
+from analyzer.store import Dataset
+from helpers import assert_same_dataset, ingest, snapshot
+
+MTIME = datetime(2026, 11, 27, 12, 0).timestamp()
+
+
+@pytest.fixture(scope="module")
+def lines():
+    return generate_postfix(seed=31, days=0.1, messages_per_day=8000)[0]
+
+
+def _write(path, lines):
+    path.write_text("".join(line + "\n" for line in lines))
+    os.utime(path, (MTIME, MTIME))
+    return path
+
+
+def _parts(data):
+    return {p.relative_to(data): p.read_bytes() for p in data.glob("*/date=*/part-*")}
+
+
+def _orphaned(data):
+    return {p.relative_to(next((data / "_orphaned").iterdir())): p.read_bytes()
+            for p in (data / "_orphaned").rglob("part-*")}
+
+
+def _many_commits(monkeypatch):
+    from analyzer import sources
+
+    monkeypatch.setattr(sources, "CHUNK", 16 << 10)  # batches of about 100 lines
+    monkeypatch.setattr(ingest_module, "COMMIT_LINES", 300)
+
+
+@pytest.fixture
+def reference(tmp_path, lines):
+    ingest([_write(tmp_path / "all", lines)], tmp_path / "ref", year=2026)
+    return tmp_path / "ref"
+
+
+def test_a_missing_checkpoint_moves_the_parts_aside(tmp_path, lines, reference):
+    log = _write(tmp_path / "maillog", lines)
+    data = tmp_path / "d"
+    ingest([log], data, year=2026)
+    before = _parts(data)
+    assert before
+    os.remove(data / "_state" / "state.json")  # deleted by hand, or a restore without it
+    summary = ingest([log], data, year=2026)
+    assert _orphaned(data) == before  # every committed part kept, byte for byte
+    (warning,) = [w for w in summary.warnings if "_orphaned" in w]
+    assert f"{len(before):,} part files" in warning and "no checkpoint" in warning
+    assert_same_dataset(data, reference)  # read again from the logs, counted once
+
+
+def test_an_older_checkpoint_restored_moves_the_newer_parts_aside(tmp_path, lines, reference,
+                                                                 monkeypatch):
+    _many_commits(monkeypatch)
+    log = tmp_path / "maillog"
+    data = tmp_path / "d"
+    ingest([_write(log, lines[:2000])], data, year=2026)
+    backup = (data / "_state" / "state.json").read_bytes()
+    old_commit = Dataset(data).state()["commit"]
+    committed_before = set(_parts(data))
+    ingest([_write(log, lines)], data, year=2026)
+    newer = {p: b for p, b in _parts(data).items() if p not in committed_before}
+    assert newer
+    (data / "_state" / "state.json").write_bytes(backup)
+    summary = ingest([log], data, year=2026)
+    assert _orphaned(data) == newer
+    assert any(f"commit {old_commit}, older" in w for w in summary.warnings)
+    assert_same_dataset(data, reference)
+
+
+def test_debris_of_an_interrupted_commit_is_deleted(tmp_path, lines, reference, monkeypatch):
+    """A run that dies after writing parts but before its checkpoint (as under kill -9)
+    leaves parts of the commit it noted: the next run deletes them, and moves nothing."""
+    log = _write(tmp_path / "maillog", lines[:1000])
+    data = tmp_path / "d"
+    ingest([log], data, year=2026)
+    committed = _parts(data)
+
+    def die(self, state):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(Dataset, "commit", die)
+        m.setattr(store.PartWriter, "discard", lambda self: 0)  # a killed run cleans nothing
+        with pytest.raises(KeyboardInterrupt):
+            ingest([_write(log, lines)], data, year=2026)
+    assert set(_parts(data)) > set(committed)
+    assert (data / "_state" / "writing").exists()
+    ingest([log], data, year=2026)
+    assert not (data / "_orphaned").exists()
+    assert not (data / "_state" / "writing").exists()
+    assert_same_dataset(data, reference)
+
+
+def test_disk_full_mid_commit_removes_the_runs_own_parts(tmp_path, lines, reference,
+                                                         monkeypatch):
+    _many_commits(monkeypatch)
+    log = _write(tmp_path / "maillog", lines[:1000])
+    data = tmp_path / "d"
+    ingest([log], data, year=2026)
+    real_write, real_commit = store.pq.write_table, Dataset.commit
+    commits, writes = [], []
+
+    def count_commits(self, state):
+        real_commit(self, state)
+        commits.append(state["commit"])
+        writes.clear()
+
+    def write_until_full(table, where, **kw):
+        writes.append(where)
+        real_write(table, where, **kw)
+        if len(commits) == 2 and len(writes) == 2:  # the 3rd commit: half a file, then ENOSPC
+            with open(where, "r+b") as f:
+                f.truncate(os.path.getsize(where) // 2)
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Dataset, "commit", count_commits)
+    monkeypatch.setattr(store.pq, "write_table", write_until_full)
+    with pytest.raises(OSError) as failed:
+        ingest([_write(log, lines)], data, year=2026)
+    assert failed.value.errno == errno.ENOSPC
+    commit = Dataset(data).state()["commit"]
+    assert commit >= 3  # earlier commits of the failed run stand
+    leftovers = [p for p in data.rglob("*") if p.is_file() and (
+        p.name.endswith(".tmp") or (p.name.startswith("part-") and int(p.name[5:13]) > commit))]
+    assert leftovers == []
+    assert not (data / "_state" / "writing").exists()
+    monkeypatch.undo()
+    ingest([log], data, year=2026)
+    assert_same_dataset(data, reference)
+
+
+def test_parts_of_a_finished_commit_survive_a_failure_after_it(tmp_path, lines, monkeypatch):
+    """A failure after the checkpoint named the parts (say, writing the journal cursor
+    file) deletes nothing: they are committed."""
+    log = _write(tmp_path / "maillog", lines[:1000])
+    data = tmp_path / "d"
+    real_commit = Dataset.commit
+
+    def commit_then_fail(self, state):
+        real_commit(self, state)
+        raise OSError(errno.EIO, "I/O error")
+
+    monkeypatch.setattr(Dataset, "commit", commit_then_fail)
+    with pytest.raises(OSError):
+        ingest([log], data, year=2026)
+    monkeypatch.undo()
+    parts = _parts(data)
+    assert parts and all(int(p.name[5:13]) <= Dataset(data).state()["commit"] for p in parts)
+    assert sum(len(df) for df in snapshot(data).values()) > 0
