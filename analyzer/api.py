@@ -152,8 +152,9 @@ _HEAD = frozenset({"ts", "host", "program", "pid", "family", "event", "pattern",
 
 
 def status(data: str | os.PathLike | None = None) -> dict:
-    """Tables (rows, time range), sources and their checkpoints, unparsed count, lines
-    of programs beside the MTA."""
+    """Tables (rows, time range, rows of parts gone missing), sources and their
+    checkpoints, unparsed count, lines of programs beside the MTA, and the committed
+    parts that are gone or unreadable (`missing_parts`: reads undercount by their rows)."""
     import pyarrow.parquet as pq
 
     from .schema import TABLES
@@ -164,10 +165,15 @@ def status(data: str | os.PathLike | None = None) -> dict:
         raise AnalyzerError(f"{ds.root}: no dataset here yet; run `analyzer ingest` first")
     state = ds.state()
     tables = {}
+    lost = ds.missing_parts(state=state)
     for name, spec in TABLES.items():
         rows, lo, hi = 0, None, None
         for part in ds.parts(name, commit=state["commit"]):
-            meta = pq.read_metadata(part)
+            try:
+                meta = pq.read_metadata(part)
+            except Exception:  # damaged: reported with the rows the checkpoint says it held
+                lost += ds.unreadable([part], state)
+                continue
             rows += meta.num_rows
             col = meta.schema.to_arrow_schema().get_field_index(spec.time_column)
             for g in range(meta.num_row_groups):
@@ -175,7 +181,8 @@ def status(data: str | os.PathLike | None = None) -> dict:
                 if stats is not None and stats.has_min_max:
                     lo = stats.min if lo is None else min(lo, stats.min)
                     hi = stats.max if hi is None else max(hi, stats.max)
-        tables[name] = {"rows": rows, "first": _iso_dt(lo), "last": _iso_dt(hi)}
+        tables[name] = {"rows": rows, "first": _iso_dt(lo), "last": _iso_dt(hi),
+                        "missing_rows": sum(p["rows"] or 0 for p in lost if p["table"] == name)}
     open_state = state.get("correlator") or {}
     return {
         "data": str(ds.root),
@@ -190,6 +197,7 @@ def status(data: str | os.PathLike | None = None) -> dict:
              "last_line": _iso(cp["last_ts"]) if cp.get("last_ts") else None}
             for fp, cp in state["sources"].items()
         ],
+        "missing_parts": lost,  # committed parts gone or unreadable: {path, table, rows, reason}
         "programs": state.get("programs", {}),
         "beside_mta": state.get("beside_mta", {}),
     }

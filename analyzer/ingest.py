@@ -91,6 +91,8 @@ def ingest(paths: Iterable[str], data_dir: str, tz: str | None = None, year: int
             ds.lock(wait):
         state = ds.state()
         _set_aside_uncommitted(ds, state, summary)
+        if "parts" not in state:  # a checkpoint from before the list of parts
+            state["parts"] = ds.inventory(state["commit"])
         ds.ensure_tables()
         mta_in_run = any(s.format != "phpmail" for s in sources)
         run = _Run(ds, state, frozenset(local_ips), summary, pool, accounts, mta_in_run)
@@ -281,6 +283,7 @@ class _Run:
             self.summary.rows[table] = self.summary.rows.get(table, 0) + n
         self.writer.written.clear()
         self.state["commit"] = self.writer.commit
+        self.state.setdefault("parts", {}).update(self.writer.new_parts)
         self.state["correlator"] = self.correlator.state()
         self.state["programs"] = dict(self.programs)
         beside = Counter(self.state.get("beside_mta", {}))

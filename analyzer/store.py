@@ -25,6 +25,7 @@ import json
 import os
 import re
 import time
+import warnings
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -47,13 +48,26 @@ class StoreError(AnalyzerError):
     """The dataset cannot be used as asked (locked, unreadable state, ...)."""
 
 
+class PartsMissing(UserWarning):
+    """Committed parts that are gone or unreadable: what is read undercounts."""
+
+    def __init__(self, root: Path, parts: list[dict]):
+        self.parts = parts
+        by_table: dict[str, int] = defaultdict(int)
+        for p in parts:
+            by_table[p["table"]] += p["rows"] or 0
+        rows = ", ".join(f"{t} {n:,} rows" for t, n in sorted(by_table.items()))
+        super().__init__(f"{root}: {len(parts):,} committed part file(s) missing or unreadable "
+                         f"({rows}): results undercount; `analyzer status` lists them")
+
+
 class LockHeld(StoreError):
     exit_code = 75  # EX_TEMPFAIL: cron wrappers may retry
 
 
 def empty_state() -> dict:
     return {"version": STATE_VERSION, "commit": 0, "sources": {}, "correlator": None,
-            "programs": {}, "totals": {}}
+            "programs": {}, "totals": {}, "parts": {}}
 
 
 class Dataset:
@@ -89,23 +103,62 @@ class Dataset:
         """Committed part files of a table whose partition date is within [start, end]."""
         if commit is None:
             commit = self.state()["commit"]
+        return [f for f in self._table_parts(table, start, end) if int(f.name[5:13]) <= commit]
+
+    def _table_parts(self, table: str, start: date | None = None, end: date | None = None):
         base = self.root / table
         if not base.is_dir():
-            return []
-        out = []
+            return
         for d in sorted(base.iterdir()):
-            if not d.name.startswith("date="):
-                continue
-            try:
-                day = date.fromisoformat(d.name[5:])
-            except ValueError:
-                continue
-            if (start and day < start) or (end and day > end):
+            day = _partition_day(d.name)
+            if day is None or (start and day < start) or (end and day > end):
                 continue
             for f in sorted(d.iterdir()):
-                m = _PART.match(f.name)
-                if m and int(m[1]) <= commit:
-                    out.append(f)
+                if _PART.match(f.name):
+                    yield f
+
+    # --- parts the checkpoint lists but that are gone or unreadable --------------------
+    # The checkpoint lists every committed part with its row count (`parts`), so a part
+    # deleted or damaged by hand is reported with the rows it held instead of silently
+    # undercounting. Datasets from before the list get it at their next ingest.
+    def missing_parts(self, table: str | None = None, start: date | None = None,
+                      end: date | None = None, state: dict | None = None) -> list[dict]:
+        """Parts the checkpoint lists that are not there: {path, table, rows, reason}."""
+        state = self.state() if state is None else state
+        out = []
+        for rel, rows in (state.get("parts") or {}).items():
+            name, _, rest = rel.partition("/")
+            if table is not None and name != table:
+                continue
+            day = _partition_day(rest.partition("/")[0])
+            if day is not None and ((start and day < start) or (end and day > end)):
+                continue
+            if not (self.root / rel).is_file():
+                out.append({"path": rel, "table": name, "rows": rows, "reason": "missing"})
+        return out
+
+    def unreadable(self, files: list[Path], state: dict | None = None) -> list[dict]:
+        """Which of `files` cannot be read as Parquet: {path, table, rows, reason}."""
+        listed = (self.state() if state is None else state).get("parts") or {}
+        out = []
+        for f in files:
+            try:
+                pq.read_metadata(f)
+            except Exception as e:  # pyarrow raises several kinds for a damaged file
+                rel = f.relative_to(self.root).as_posix()
+                out.append({"path": rel, "table": rel.partition("/")[0],
+                            "rows": listed.get(rel), "reason": f"unreadable ({e})"})
+        return out
+
+    def inventory(self, commit: int) -> dict[str, int]:
+        """The committed parts on disk and their rows (for a checkpoint without a list)."""
+        out = {}
+        for table in TABLES:
+            for f in self.parts(table, commit=commit):
+                try:
+                    out[f.relative_to(self.root).as_posix()] = pq.read_metadata(f).num_rows
+                except Exception:
+                    continue  # unreadable already: nothing to vouch for
         return out
 
     def read(self, table: str, since: datetime | None = None, until: datetime | None = None,
@@ -116,12 +169,28 @@ class Dataset:
         schema = spec.arrow_schema
         if columns:
             schema = pa.schema([schema.field(c) for c in columns])
-        files = self.parts(table, since.date() if since else None,
-                           until.date() if until else None)
-        if not files:
-            return schema.empty_table()
+        state = self.state()
+        start, end = (since.date() if since else None), (until.date() if until else None)
+        files = self.parts(table, start, end, commit=state["commit"])
+        lost = self.missing_parts(table, start, end, state)
+        try:
+            result = self._scan(table, files, since, until, schema) if files else None
+        except (OSError, pa.ArrowException):
+            bad = self.unreadable(files, state)
+            if not bad:
+                raise
+            lost += bad
+            unread = {self.root / b["path"] for b in bad}
+            files = [f for f in files if f not in unread]
+            result = self._scan(table, files, since, until, schema) if files else None
+        if lost:
+            warnings.warn(PartsMissing(self.root, lost), stacklevel=2)
+        return result if result is not None else schema.empty_table()
+
+    def _scan(self, table: str, files: list[Path], since, until, schema) -> pa.Table:
         import pyarrow.dataset as pads
 
+        spec = TABLES[table]
         tcol = spec.time_column
         ts_type = spec.arrow_schema.field(tcol).type
         window = None
@@ -269,6 +338,7 @@ class PartWriter:
         self.commit = commit
         self.noted = 0  # the commit number noted as being written
         self.uncommitted: list[Path] = []  # parts (and a temporary) of self.commit
+        self.new_parts: dict[str, int] = {}  # part -> rows, for the checkpoint's list
         self.seq = 0
         self.rows: dict[str, list[dict]] = defaultdict(list)
         self.converted: dict[str, list[pa.Table]] = defaultdict(list)
@@ -333,12 +403,14 @@ class PartWriter:
             os.replace(tmp, final)
             self.files.append(final)
             self.written[table] += part.num_rows
+            self.new_parts[final.relative_to(self.root).as_posix()] = part.num_rows
 
 
     def committed(self) -> None:
         """The checkpoint now names self.commit: the next parts belong to the next one."""
         self.commit += 1
         self.uncommitted.clear()
+        self.new_parts.clear()
 
     def discard(self) -> int:
         """After a failure: delete the parts of the commit this writer did not finish
@@ -353,6 +425,7 @@ class PartWriter:
                     pass
             self.ds._clear_note()
         self.uncommitted.clear()
+        self.new_parts.clear()
         self.rows.clear()
         self.converted.clear()
         self.converted_bytes.clear()
@@ -393,6 +466,15 @@ class Lock:
         if self.fd is not None:
             os.close(self.fd)  # closing releases the flock
             self.fd = None
+
+
+def _partition_day(name: str) -> date | None:
+    if not name.startswith("date="):
+        return None
+    try:
+        return date.fromisoformat(name[5:])
+    except ValueError:
+        return None
 
 
 def _fsync_dir(d: Path) -> None:

@@ -164,3 +164,76 @@ def test_parts_of_a_finished_commit_survive_a_failure_after_it(tmp_path, lines, 
     parts = _parts(data)
     assert parts and all(int(p.name[5:13]) <= Dataset(data).state()["commit"] for p in parts)
     assert sum(len(df) for df in snapshot(data).values()) > 0
+
+
+# --- a part deleted or damaged by hand is reported, with the rows it held ------------------
+
+@pytest.fixture
+def dataset(tmp_path, lines):
+    data = tmp_path / "d"
+    ingest([_write(tmp_path / "maillog", lines)], data, year=2026)
+    return data
+
+
+def _biggest_part(data, table):
+    state = Dataset(data).state()
+    rel, rows = max(((p, n) for p, n in state["parts"].items() if p.startswith(table + "/")),
+                    key=lambda kv: kv[1])
+    return data / rel, rows
+
+
+def test_a_deleted_part_is_reported_by_status_reads_and_reports(dataset):
+    from typer.testing import CliRunner
+
+    from analyzer import api
+    from analyzer.cli import app
+    from analyzer.store import PartsMissing
+
+    total = len(api.table("deliveries", data=dataset))
+    part, rows = _biggest_part(dataset, "deliveries")
+    assert rows > 0
+    os.remove(part)
+    info = api.status(dataset)
+    assert [(p["path"], p["rows"], p["reason"]) for p in info["missing_parts"]] == [
+        (part.relative_to(dataset).as_posix(), rows, "missing")]
+    assert info["tables"]["deliveries"]["missing_rows"] == rows
+    with pytest.warns(PartsMissing, match=f"deliveries {rows:,} rows"):
+        assert len(api.table("deliveries", data=dataset)) == total - rows
+    runner = CliRunner()
+    out = runner.invoke(app, ["top-senders", "--data", str(dataset), "--since", "all"])
+    assert out.exit_code == 0 and "missing or unreadable" in out.stderr
+    out = runner.invoke(app, ["status", "--data", str(dataset)])
+    assert "missing or unreadable" in out.stderr and part.name in out.stderr
+    report = __import__("analyzer.nightly", fromlist=["build"]).build(
+        dataset, since="2026-11-01", until="2026-12-01", tz="UTC")
+    assert report.incidents[0].kind == "data_missing"
+    assert any(f"{rows:,} rows" in n for n in report.notes)
+
+
+def test_an_unreadable_part_is_reported_and_the_others_are_read(dataset):
+    from analyzer import api
+    from analyzer.store import PartsMissing
+
+    total = len(api.table("deliveries", data=dataset))
+    part, rows = _biggest_part(dataset, "deliveries")
+    part.write_bytes(b"PAR1" + b"\0" * 100)  # damaged by hand
+    with pytest.warns(PartsMissing, match="missing or unreadable"):
+        assert len(api.table("deliveries", data=dataset)) == total - rows
+    (lost,) = api.status(dataset)["missing_parts"]
+    assert lost["rows"] == rows and lost["reason"].startswith("unreadable")
+
+
+def test_a_checkpoint_from_before_the_list_of_parts_gets_one(dataset, tmp_path, lines):
+    ds = Dataset(dataset)
+    state = ds.state()
+    listed = state.pop("parts")
+    ds.commit(state)
+    assert api_status_missing(dataset) == []
+    ingest([tmp_path / "maillog"], dataset, year=2026)  # nothing new to read
+    assert ds.state()["parts"] == listed
+
+
+def api_status_missing(data):
+    from analyzer import api
+
+    return api.status(data)["missing_parts"]

@@ -114,7 +114,8 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON.")] = False,
 ) -> None:
     """Show the dataset: tables with row counts and time range, sources with their
-    checkpoints, open messages, unparsed lines, programs beside the MTA."""
+    checkpoints, open messages, unparsed lines, programs beside the MTA, and committed
+    parts that are missing or unreadable (with the rows they held)."""
     info = api.status(data)
     if as_json:
         print(json.dumps(info, indent=2))
@@ -127,6 +128,16 @@ def status(
     for name, tbl in info["tables"].items():
         t.add_row(name, f"{tbl['rows']:,}", tbl["first"] or "", tbl["last"] or "")
     console.print(t)
+    if info["missing_parts"]:
+        from rich.markup import escape
+
+        from ..store import PartsMissing
+
+        lost = PartsMissing(info["data"], info["missing_parts"])
+        err.print(f"[red]warning:[/] {escape(str(lost))}", highlight=False)
+        for part in info["missing_parts"]:
+            rows = f"{part['rows']:,} rows" if part["rows"] is not None else "rows unknown"
+            err.print(escape(f"  {part['path']}: {part['reason']}, {rows}"), highlight=False)
     console.print(f"open messages (carried to the next run): {info['open_messages']:,}; "
                   f"open SMTP sessions: {info['open_sessions']:,}; "
                   f"unparsed lines: {info['unparsed']:,}", highlight=False)
