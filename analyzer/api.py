@@ -53,6 +53,9 @@ def parse_lines(lines: Iterable[str], tz: str | None = None, year: int | None = 
 
     from .envelope import Clock, parse_zone, sniff_format
     from .events import LineParser
+    from .ingest import check_year
+
+    check_year(year)
 
     lines = iter(lines)
     first = list(islice(lines, 20))

@@ -29,6 +29,8 @@ from .workers import OrderedPool, default_workers
 # Lines between commits; a crash loses at most this much work (env: tests use small values).
 COMMIT_LINES = int(os.environ.get("ANALYZER_COMMIT_LINES", "2000000"))
 PARALLEL_BYTES = 8 << 20  # below this, worker processes cost more than they save
+FIRST_YEAR = 1990  # --year below this is a typo, not a log
+HOLD_BYTES = 64 << 20  # undated lines of a file held until one has a date (see _Run.read)
 UNPARSED_TEXT_LIMIT = 8192
 _DAY_US = 86_400_000_000
 
@@ -74,6 +76,7 @@ def ingest(paths: Iterable[str], data_dir: str, tz: str | None = None, year: int
     one are skipped, so overlapping exports are read once (the cursor is also written
     to this file, for `journalctl --after-cursor`)."""
     started = time.monotonic()
+    check_year(year)
     zone = parse_zone(tz)
     if format is not None and format not in FORMATS:
         raise AnalyzerError(f"format must be one of {', '.join(FORMATS)}, not {format!r}")
@@ -130,6 +133,16 @@ def order_sources(sources: list[Source], format: str | None = None) -> list[Sour
         else:
             src.format, src.native = sniff_format(head_lines(src))
     return sorted(sources, key=lambda s: (s.is_stdin, s.format != "phpmail"))
+
+
+def check_year(year: int | None) -> None:
+    """A BSD timestamp's year must be plausible: a typo would date every line wrongly."""
+    if year is None:
+        return
+    latest = datetime.now().year + 1
+    if not FIRST_YEAR <= year <= latest:
+        raise AnalyzerError(f"--year {year} is out of range: give a year from {FIRST_YEAR} "
+                            f"to {latest}")
 
 
 SKIP = "skip"  # a source this run does not read (see `identify`)
@@ -218,9 +231,13 @@ class _Run:
         journal = bool(key and key.startswith("journal:"))
         total = src.size if src.compression is None else 0
 
+        stop = False  # set when undated lines pile up (see below)
+
         def jobs():
             nonlocal explicit_year, last_month, cursor
             for batch in read_batches(src, start):
+                if stop:
+                    return
                 if cursor is not None:  # a journal on stdin: skip entries read before
                     batch, skipped = after_cursor(batch, cursor)
                     report.skipped += skipped
@@ -236,7 +253,9 @@ class _Run:
 
         feed = self.correlator.feed
         add = self.writer.add
-        for result in self.pool.map(jobs()):
+
+        def take(result: _BatchResult) -> None:
+            nonlocal key, last_ts
             for event in result.events:
                 feed(event)
             for row in result.unparsed:
@@ -273,6 +292,35 @@ class _Run:
                 progress(src.path, result.end if total else 0, total)
             if self.since_commit >= COMMIT_LINES:
                 self.commit()
+
+        # Lines of a file are held until one of them has a date: a run whose lines all
+        # fail to date (a wrong --format or --year, not a log) stores none of them and
+        # leaves the checkpoint before them. Past HOLD_BYTES of such lines it stops.
+        held: list[_BatchResult] | None = [] if not src.is_stdin else None
+        held_bytes = 0
+        for result in self.pool.map(jobs()):
+            if held is None:
+                take(result)
+            elif result.dated:
+                for h in held:
+                    take(h)
+                held = None
+                take(result)
+            elif not stop:
+                held.append(result)
+                held_bytes += sum(row["line_length"] for row in result.unparsed)
+                stop = held_bytes > HOLD_BYTES
+        if held:
+            lines = sum(h.lines for h in held)
+            if lines:
+                self.summary.warnings.append(
+                    f"{src.path}: none of {lines:,} lines" + (" (and more)" if stop else "")
+                    + " has a readable date: nothing stored, the checkpoint stays before "
+                    "them (a wrong --format or --year? not a mail log?)")
+                report.status = "not stored: no line has a readable date"
+            else:  # blank lines only: nothing to count, read past them
+                for h in held:
+                    take(h)
         self.summary.warnings.extend(src.warnings)
 
     def commit(self) -> None:
@@ -396,6 +444,7 @@ class _BatchResult:
     year: int | None
     last_month: int
     cursor: str | None = None
+    dated: int = 0  # lines with a readable date
 
 
 _parsers: dict = {}
@@ -417,7 +466,7 @@ def parse_batch(job: _Job) -> _BatchResult:
     parse = parser.parse
     events, unparsed = [], []
     programs, beside = Counter(), Counter()
-    lines = beside_lines = 0
+    lines = beside_lines = dated = 0
     last_ts = None
     offsets = None
     batch = Batch(job.offset, job.data, job.end)
@@ -426,6 +475,8 @@ def parse_batch(job: _Job) -> _BatchResult:
             continue
         lines += 1
         event = parse(line)
+        if event["ts"] is not None:
+            dated += 1
         program = event["program"]
         if program is not None:
             programs[program] += 1
@@ -446,7 +497,7 @@ def parse_batch(job: _Job) -> _BatchResult:
         elif event["event"] != "other":
             events.append(event)
     return _BatchResult(events, unparsed, programs, beside, lines, beside_lines, last_ts,
-                        job.end, clock.year, clock.last_month, job.cursor)
+                        job.end, clock.year, clock.last_month, job.cursor, dated)
 
 
 def _advance_year(data: bytes, year: int, last_month: int) -> tuple[int, int]:

@@ -4,7 +4,8 @@ uncommitted parts."""
 
 import errno
 import os
-import shutil
+import subprocess
+import sys
 from datetime import datetime
 
 import pytest
@@ -237,3 +238,58 @@ def api_status_missing(data):
     from analyzer import api
 
     return api.status(data)["missing_parts"]
+
+
+# --- dates: a sane --year, and lines that cannot be dated are not checkpointed past ------
+
+def test_year_outside_1990_to_next_year_is_an_error(tmp_path, lines):
+    from analyzer import api
+    from analyzer.errors import AnalyzerError
+
+    log = _write(tmp_path / "maillog", lines[:10])
+    next_year = datetime.now().year + 1
+    for year in (1989, next_year + 1, 26):
+        with pytest.raises(AnalyzerError, match=f"--year {year} is out of range"):
+            ingest([log], tmp_path / "d", year=year)
+        with pytest.raises(AnalyzerError, match="out of range"):
+            list(api.parse_lines(lines[:1], year=year))
+    assert not (tmp_path / "d").exists()
+    out = subprocess.run([sys.executable, "-m", "analyzer", "ingest", str(log), "--data",
+                          str(tmp_path / "d"), "--year", "20266"], capture_output=True, text=True)
+    assert out.returncode == 1 and "from 1990 to" in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+    assert ingest([log], tmp_path / "d", year=1990).lines == 10
+    assert ingest([_write(tmp_path / "next", lines[:10])], tmp_path / "d2", year=next_year).lines == 10
+
+
+def test_a_run_whose_lines_all_fail_to_date_does_not_move_the_checkpoint(tmp_path, lines):
+    """A leap day's log read with a wrong --year: no line has a date, so nothing is stored
+    and the file is read again, whole, by the run with the right year."""
+    leap = [line.replace("Nov 26", "Feb 29", 1) for line in lines if line.startswith("Nov 26")]
+    log = _write(tmp_path / "maillog", leap)
+    data = tmp_path / "d"
+    wrong = ingest([log], data, year=2025)
+    assert any(f"none of {len(leap):,} lines" in w and "readable date" in w
+               for w in wrong.warnings)
+    assert wrong.sources[0].status.startswith("not stored")
+    assert Dataset(data).state()["sources"] == {}
+    assert sum(len(df) for df in snapshot(data).values()) == 0
+    right = ingest([log], data, year=2024)
+    assert right.lines == len(leap) and right.unparsed == 0
+    ingest([_write(tmp_path / "all", leap)], tmp_path / "ref", year=2024)
+    assert_same_dataset(data, tmp_path / "ref")
+
+
+def test_undated_lines_are_stored_once_a_dated_line_follows(tmp_path, lines):
+    junk = [f"garbage line {i} \x01\x02 without any header" for i in range(30)]
+    log = _write(tmp_path / "maillog", junk)
+    data = tmp_path / "d"
+    first = ingest([log], data, year=2026)
+    assert first.lines == 0 and any("none of 30 lines" in w for w in first.warnings)
+    assert Dataset(data).state()["sources"] == {}
+    _write(log, junk + lines[:200])
+    summary = ingest([log], data, year=2026)
+    assert summary.lines == 230 and not any("readable date" in w for w in summary.warnings)
+    unparsed = snapshot(data)["unparsed"]
+    assert (unparsed.reason == "no header").sum() == 30
+    assert ingest([log], data, year=2026).lines == 0
