@@ -47,15 +47,18 @@ def snapshot(data: str | os.PathLike | None = None):
 def ingest(paths: Iterable[str], data: str | os.PathLike | None = None, tz: str | None = None,
            year: int | None = None, local_ips: Iterable[str] = (), wait: float = 0.0,
            progress=None, format: str | None = None, host: str | None = None,
-           passwd: str | os.PathLike | None = None):
+           passwd: str | os.PathLike | None = None, cursor_file: str | os.PathLike | None = None):
     """Read log files (or `-` for stdin) into the dataset; returns an `IngestSummary`.
     `format`, `host`, `passwd`: see `docs/formats.md` (format found per file when not
-    given; host of lines that name none; a passwd file to merge logins and uids)."""
+    given; host of lines that name none; a passwd file to merge logins and uids).
+    `cursor_file`: `journalctl -o json` on stdin is read from after the last committed
+    entry's `__CURSOR` (see `docs/sources.md`)."""
     from .ingest import ingest as run
 
     return run(paths, str(data_dir(data)), tz=tz, year=year, local_ips=local_ips, wait=wait,
                progress=progress, format=format, host=host,
-               passwd=str(passwd) if passwd is not None else None)
+               passwd=str(passwd) if passwd is not None else None,
+               cursor_file=str(cursor_file) if cursor_file is not None else None)
 
 
 def parse_lines(lines: Iterable[str], tz: str | None = None, year: int | None = None,
@@ -70,6 +73,9 @@ def parse_lines(lines: Iterable[str], tz: str | None = None, year: int | None = 
 
     from .envelope import Clock, parse_zone, sniff_format
     from .events import LineParser
+    from .ingest import check_year
+
+    check_year(year)
 
     lines = iter(lines)
     first = list(islice(lines, 20))
@@ -176,8 +182,9 @@ _HEAD = frozenset({"ts", "host", "program", "pid", "family", "event", "pattern",
 
 
 def status(data: str | os.PathLike | None = None) -> dict:
-    """Tables (rows, time range), sources and their checkpoints, unparsed count, lines
-    of programs beside the MTA."""
+    """Tables (rows, time range, rows of parts gone missing), sources and their
+    checkpoints, unparsed count, lines of programs beside the MTA, and the committed
+    parts that are gone or unreadable (`missing_parts`: reads undercount by their rows)."""
     import pyarrow.parquet as pq
 
     from .schema import TABLES
@@ -189,10 +196,16 @@ def status(data: str | os.PathLike | None = None) -> dict:
     snap = snapshot(data)
     state = snap.state
     tables = {}
+    ds = snap.dataset
+    lost = ds.missing_parts(state=state)
     for name, spec in TABLES.items():
         rows, lo, hi = 0, None, None
         for part in snap.parts(name):
-            meta = pq.read_metadata(part)
+            try:
+                meta = pq.read_metadata(part)
+            except Exception:  # damaged: reported with the rows the checkpoint says it held
+                lost += ds.unreadable([part], state)
+                continue
             rows += meta.num_rows
             col = meta.schema.to_arrow_schema().get_field_index(spec.time_column)
             for g in range(meta.num_row_groups):
@@ -200,7 +213,8 @@ def status(data: str | os.PathLike | None = None) -> dict:
                 if stats is not None and stats.has_min_max:
                     lo = stats.min if lo is None else min(lo, stats.min)
                     hi = stats.max if hi is None else max(hi, stats.max)
-        tables[name] = {"rows": rows, "first": _iso_dt(lo), "last": _iso_dt(hi)}
+        tables[name] = {"rows": rows, "first": _iso_dt(lo), "last": _iso_dt(hi),
+                        "missing_rows": sum(p["rows"] or 0 for p in lost if p["table"] == name)}
     return {
         "data": str(root),
         "commit": state["commit"],
@@ -214,6 +228,7 @@ def status(data: str | os.PathLike | None = None) -> dict:
              "last_line": _iso(cp["last_ts"]) if cp.get("last_ts") else None}
             for fp, cp in state["sources"].items()
         ],
+        "missing_parts": lost,  # committed parts gone or unreadable: {path, table, rows, reason}
         "programs": state.get("programs", {}),
         "beside_mta": state.get("beside_mta", {}),
     }

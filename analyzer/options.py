@@ -19,7 +19,8 @@ TZ = Annotated[Optional[str], typer.Option(
                  "default: the system zone. Everything is stored in UTC.")]
 YEAR = Annotated[Optional[int], typer.Option(
     "--year", help="Year of the first BSD syslog line (advances at a December -> January "
-                   "rollover); default: inferred from the file's modification time.")]
+                   "rollover), from 1990 to next year; default: inferred from the file's "
+                   "modification time.")]
 DEBUG = Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")]
 
 # --- options of the reports -------------------------------------------------------------

@@ -41,6 +41,12 @@ def ingest(
     format: FORMAT = None,
     host: HOST = None,
     passwd: PASSWD = None,
+    cursor_file: Annotated[Optional[str], typer.Option(
+        "--cursor-file", metavar="FILE",
+        help="For journalctl -o json on stdin (-): skip the entries up to the last one "
+             "ingested (by __CURSOR), so overlapping exports are read once; the cursor is "
+             "also written to FILE (for journalctl --after-cursor).",
+        show_default=False)] = None,
 ) -> None:
     """Read log lines into the dataset. Incremental: a re-run reads only new lines and
     follows rotation; safe to kill at any moment and re-run."""
@@ -48,7 +54,8 @@ def ingest(
     try:
         summary = api.ingest(paths, data=data, tz=tz, year=year, local_ips=local_ip or (),
                              wait=wait, progress=progress.update if progress else None,
-                             format=format, host=host, passwd=passwd)
+                             format=format, host=host, passwd=passwd,
+                             cursor_file=cursor_file)
     finally:
         if progress:
             progress.close()
@@ -56,7 +63,8 @@ def ingest(
         err.print(f"[yellow]warning:[/] {warning}", highlight=False)
     for src in summary.sources:
         if src.status not in ("new", "resumed"):
-            err.print(f"{src.path}: {src.status}", highlight=False)
+            skipped = f" ({src.skipped:,} entries read before skipped)" if src.skipped else ""
+            err.print(f"{src.path}: {src.status}{skipped}", highlight=False)
     beside = ", ".join(f"{p} {n:,}" for p, n in sorted(
         summary.programs_beside_mta.items(), key=lambda kv: -kv[1])[:5])
     err.print(
@@ -106,7 +114,8 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON.")] = False,
 ) -> None:
     """Show the dataset: tables with row counts and time range, sources with their
-    checkpoints, open messages, unparsed lines, programs beside the MTA."""
+    checkpoints, open messages, unparsed lines, programs beside the MTA, and committed
+    parts that are missing or unreadable (with the rows they held)."""
     info = api.status(data)
     if as_json:
         print(json.dumps(info, indent=2))
@@ -119,6 +128,16 @@ def status(
     for name, tbl in info["tables"].items():
         t.add_row(name, f"{tbl['rows']:,}", tbl["first"] or "", tbl["last"] or "")
     console.print(t)
+    if info["missing_parts"]:
+        from rich.markup import escape
+
+        from ..store import PartsMissing
+
+        lost = PartsMissing(info["data"], info["missing_parts"])
+        err.print(f"[red]warning:[/] {escape(str(lost))}", highlight=False)
+        for part in info["missing_parts"]:
+            rows = f"{part['rows']:,} rows" if part["rows"] is not None else "rows unknown"
+            err.print(escape(f"  {part['path']}: {part['reason']}, {rows}"), highlight=False)
     console.print(f"open messages (carried to the next run): {info['open_messages']:,}; "
                   f"open SMTP sessions: {info['open_sessions']:,}; "
                   f"unparsed lines: {info['unparsed']:,}", highlight=False)
