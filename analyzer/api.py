@@ -404,8 +404,8 @@ def relay_spikes(data: str | os.PathLike | None = None, since=None, until=None,
         lo = max(lo, pd.Timestamp(win.lo)) if win.lo else lo
         hi = min(hi, pd.Timestamp(win.hi)) if win.hi else hi
         around = dict(since=lo.to_pydatetime(), until=hi.to_pydatetime(), required=False)
-        msgs = win.read("messages", ["identity", "sender", "sasl_username"], **around)
-        dels = win.read("deliveries", ["program", "recipient_domain"], **around)
+        msgs = win.read("messages", ["identity", "sender", "sasl_username", "filter_of"], **around)
+        dels = win.read("deliveries", ["program", "status", "recipient_domain"], **around)
         hosted = common.hosted_domains(dels, msgs["sasl_username"], hosted_domains)
         accounts = spikes.sending_accounts(msgs)
     out = spikes.relay_spikes(rejects, bucket, since=win.lo, until=win.hi, local_ips=own,
@@ -453,7 +453,7 @@ def suspicious_scripts(data: str | os.PathLike | None = None, since=None, until=
             reach["first"] = pc.min(arrow["first_seen"]).as_py()  # how far the data goes back
             return pc.equal(arrow["origin"], "local")
 
-        hist = win.read("messages", ["first_seen", "identity", "origin", "script"],
+        hist = win.read("messages", ["first_seen", "identity", "origin", "script", "filter_of"],
                         since=history_lo, until=win.lo, required=False, where=local_only)
         if reach.get("first") is not None:
             covered_from = max(pd.Timestamp(history_lo), pd.Timestamp(reach["first"]))
@@ -487,7 +487,8 @@ def auth_failures(data: str | os.PathLike | None = None, since=None, until=None,
     _choice("by", by, auth.BY)
     win = _Window(data, since, until, tz)
     fails = win.read("auth_failures", auth.FAILURE_COLUMNS)
-    msgs = win.read("messages", ["first_seen", "client_ip", "sasl_username"], required=False)
+    msgs = win.read("messages", ["first_seen", "client_ip", "sasl_username", "filter_of"],
+                    required=False)
     conns = win.read("connections", ["ts", "client_ip", "sasl_username", "auth_ok", "messages"],
                      required=False)
     return _head(auth.auth_failures(fails, auth.successes(msgs, conns), by), limit)
