@@ -80,6 +80,7 @@ _CHARGED = ("origin", "sasl_method", "sasl_username", "uid", "user", "script", "
             "script_rank", "client_name", "client_ip")
 # Exim `-oMr spam-scanned` (and the like): the protocol a scanner's re-injection is received with
 _SCANNED_PROTO = re.compile(r"scanned|spam|virus|filter", re.I)
+_EXIM_OWN_MID = re.compile(r"E([0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4})@")
 
 
 def identity_of(msg: dict) -> str | None:
@@ -601,9 +602,13 @@ class Correlator:
 
     def _scanner_reinjection(self, msg: dict) -> None:
         """An Exim arrival received as `P=spam-scanned` (a scanner router's transport ran
-        `exim -oMr spam-scanned -bS`): the open message with the same Message-ID, begun
-        shortly before on this host, is the one it re-injects."""
+        `exim -oMr spam-scanned -bS`): the open message with the same Message-ID (or the
+        one Exim named it after, `E<message id>@host`), begun shortly before on this host,
+        is the one it re-injects."""
         parent_id = self.by_mid.get((msg["host"], msg["message_id"]))
+        if parent_id is None:  # Exim's own Message-ID of a header-less original: E<id>@host
+            own = _EXIM_OWN_MID.match(msg["message_id"])
+            parent_id = own[1] if own else None
         parent = self.messages.get((msg["host"], parent_id)) if parent_id else None
         if (parent is not None and parent is not msg and not msg.get("filter_of")
                 and 0 <= msg["first_seen"] - parent["first_seen"] <= FILTER_US):
