@@ -535,7 +535,10 @@ def trace(queue_id: str | None = None, sender: str | None = None, identity: str 
         return lambda t: pc.fill_null(pc.equal(t[column], wanted), False)
 
     if queue_id is not None:
-        m_where = equal("queue_id", queue_id)
+        chain = _filter_chain(win, queue_id)
+
+        def m_where(t):
+            return pc.fill_null(pc.is_in(t["queue_id"], value_set=chain), False)
     elif sender is not None:
         want = "" if sender.strip() in ("", "<>") else sender.strip().strip("<>").lower()
 
@@ -547,7 +550,7 @@ def trace(queue_id: str | None = None, sender: str | None = None, identity: str 
         m_where = equal("client_ip", client_ip)
     msgs = win.read("messages", None, required=False, where=m_where)
     queue_ids = pa.array(sorted(set(msgs["queue_id"].dropna().unique().tolist())
-                                | ({queue_id} if queue_id else set())), pa.string())
+                                | (set(chain.to_pylist()) if queue_id else set())), pa.string())
 
     def same_queue(t):
         return pc.fill_null(pc.is_in(t["queue_id"], value_set=queue_ids), False)
@@ -588,6 +591,28 @@ def trace(queue_id: str | None = None, sender: str | None = None, identity: str 
                 f"identity {identity}" if identity is not None else f"client IP {client_ip}")
         raise NoData(f"nothing about {what} {win.describe(win.lo, win.hi)} in {win.root}")
     return out
+
+
+def _filter_chain(win: "_Window", queue_id: str):
+    """The queue ids linked to `queue_id` through content filters (`filter_of`), read hop by
+    hop: an original, its re-injection by amavis, a second filter's, ..."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    chain = {queue_id}
+    for _ in range(8):  # a real chain has one or two hops
+        ids = pa.array(sorted(chain), pa.string())
+
+        def linked(t):
+            return pc.fill_null(pc.or_(pc.is_in(t["queue_id"], value_set=ids),
+                                       pc.is_in(t["filter_of"], value_set=ids)), False)
+
+        rows = win.read("messages", ["queue_id", "filter_of"], required=False, where=linked)
+        grown = chain | set(rows["queue_id"].dropna()) | set(rows["filter_of"].dropna())
+        if grown == chain:
+            break
+        chain = grown
+    return pa.array(sorted(chain), pa.string())
 
 
 # --- the nightly report -------------------------------------------------------------------

@@ -226,3 +226,44 @@ def test_amavis_corpus_files_leave_nothing_on_loopback(corpora, tmp_path):
                 assert str(again.identity) == str(original.identity) != "ip:127.0.0.1", (name, m[2])
                 linked += 1
     assert linked >= 8
+
+
+# --- trace follows the chain ------------------------------------------------------------
+
+def test_trace_follows_the_whole_chain_from_any_queue_id(corpora, tmp_path):
+    """Zimbra's submission -> DKIM instance -> amavis -> gmail: tracing any of the three
+    queue ids shows all of it, in order, the hand-overs marked `filtered`."""
+    _, _, data = _scenario(corpora, tmp_path, "5_zimbra_amavisd.log")
+    chain = ["E8759DC24C3", "218BEDC28EC", "33DE0DC24C3"]
+    for qid in chain:
+        out = api.trace(qid, data=data, since="all")
+        assert out[out.table == "messages"].queue_id.tolist() == chain
+        steps = out[out.table == "deliveries"]
+        assert list(zip(steps.queue_id, steps.event)) == [
+            ("E8759DC24C3", "filtered"), ("218BEDC28EC", "filtered"), ("33DE0DC24C3", "sent")]
+        assert steps.relay.tolist()[-1].startswith("gmail-smtp-in.l.google.com[")
+        events = out[out.table == "messages"].event.tolist()
+        assert events == ["sasl message", "re-injected sasl message", "re-injected sasl message"]
+        assert out.ts.is_monotonic_increasing
+
+
+def test_trace_command_shows_the_reinjected_message(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from analyzer.cli import app
+
+    _, _, data = _messages(tmp_path, SUBMISSION)
+    result = CliRunner().invoke(app, ["trace", "0B73130001FB", "--since", "all", "--data", str(data),
+                                      "-f", "json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [(r["queue_id"], r["event"]) for r in rows] == [
+        ("0B73130001FB", "sasl message"), ("400643011B47", "re-injected sasl message"),
+        ("0B73130001FB", "filtered"), ("0B73130001FB", "filtered"),
+        ("400643011B47", "sent"), ("400643011B47", "bounced")]
+    from_the_copy = api.trace("400643011B47", data=data, since="all")
+    assert list(zip(from_the_copy.queue_id, from_the_copy.event)) == [
+        (r["queue_id"], r["event"]) for r in rows]
+    assert "filter_of=0B73130001FB" in rows[1]["detail"]
