@@ -444,8 +444,8 @@ def relay_spikes(data: str | os.PathLike | None = None, since=None, until=None,
         lo = max(lo, pd.Timestamp(win.lo)) if win.lo else lo
         hi = min(hi, pd.Timestamp(win.hi)) if win.hi else hi
         around = dict(since=lo.to_pydatetime(), until=hi.to_pydatetime(), required=False)
-        msgs = win.read("messages", ["identity", "sender", "sasl_username"], **around)
-        dels = win.read("deliveries", ["program", "recipient_domain"], **around)
+        msgs = win.read("messages", ["identity", "sender", "sasl_username", "filter_of"], **around)
+        dels = win.read("deliveries", ["program", "status", "recipient_domain"], **around)
         hosted = common.hosted_domains(dels, msgs["sasl_username"], hosted_domains)
         accounts = spikes.sending_accounts(msgs)
     out = spikes.relay_spikes(rejects, bucket, since=win.lo, until=win.hi, local_ips=own,
@@ -493,7 +493,7 @@ def suspicious_scripts(data: str | os.PathLike | None = None, since=None, until=
             reach["first"] = pc.min(arrow["first_seen"]).as_py()  # how far the data goes back
             return pc.equal(arrow["origin"], "local")
 
-        hist = win.read("messages", ["first_seen", "identity", "origin", "script"],
+        hist = win.read("messages", ["first_seen", "identity", "origin", "script", "filter_of"],
                         since=history_lo, until=win.lo, required=False, where=local_only)
         if reach.get("first") is not None:
             covered_from = max(pd.Timestamp(history_lo), pd.Timestamp(reach["first"]))
@@ -527,7 +527,8 @@ def auth_failures(data: str | os.PathLike | None = None, since=None, until=None,
     _choice("by", by, auth.BY)
     win = _Window(data, since, until, tz)
     fails = win.read("auth_failures", auth.FAILURE_COLUMNS)
-    msgs = win.read("messages", ["first_seen", "client_ip", "sasl_username"], required=False)
+    msgs = win.read("messages", ["first_seen", "client_ip", "sasl_username", "filter_of"],
+                    required=False)
     conns = win.read("connections", ["ts", "client_ip", "sasl_username", "auth_ok", "messages"],
                      required=False)
     return _head(auth.auth_failures(fails, auth.successes(msgs, conns), by), limit)
@@ -574,7 +575,10 @@ def trace(queue_id: str | None = None, sender: str | None = None, identity: str 
         return lambda t: pc.fill_null(pc.equal(t[column], wanted), False)
 
     if queue_id is not None:
-        m_where = equal("queue_id", queue_id)
+        chain = _filter_chain(win, queue_id)
+
+        def m_where(t):
+            return pc.fill_null(pc.is_in(t["queue_id"], value_set=chain), False)
     elif sender is not None:
         want = "" if sender.strip() in ("", "<>") else sender.strip().strip("<>").lower()
 
@@ -586,7 +590,7 @@ def trace(queue_id: str | None = None, sender: str | None = None, identity: str 
         m_where = equal("client_ip", client_ip)
     msgs = win.read("messages", None, required=False, where=m_where)
     queue_ids = pa.array(sorted(set(msgs["queue_id"].dropna().unique().tolist())
-                                | ({queue_id} if queue_id else set())), pa.string())
+                                | (set(chain.to_pylist()) if queue_id else set())), pa.string())
 
     def same_queue(t):
         return pc.fill_null(pc.is_in(t["queue_id"], value_set=queue_ids), False)
@@ -627,6 +631,28 @@ def trace(queue_id: str | None = None, sender: str | None = None, identity: str 
                 f"identity {identity}" if identity is not None else f"client IP {client_ip}")
         raise NoData(f"nothing about {what} {win.describe(win.lo, win.hi)} in {win.root}")
     return out
+
+
+def _filter_chain(win: "_Window", queue_id: str):
+    """The queue ids linked to `queue_id` through content filters (`filter_of`), read hop by
+    hop: an original, its re-injection by amavis, a second filter's, ..."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    chain = {queue_id}
+    for _ in range(8):  # a real chain has one or two hops
+        ids = pa.array(sorted(chain), pa.string())
+
+        def linked(t):
+            return pc.fill_null(pc.or_(pc.is_in(t["queue_id"], value_set=ids),
+                                       pc.is_in(t["filter_of"], value_set=ids)), False)
+
+        rows = win.read("messages", ["queue_id", "filter_of"], required=False, where=linked)
+        grown = chain | set(rows["queue_id"].dropna()) | set(rows["filter_of"].dropna())
+        if grown == chain:
+            break
+        chain = grown
+    return pa.array(sorted(chain), pa.string())
 
 
 # --- the nightly report -------------------------------------------------------------------

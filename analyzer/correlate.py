@@ -14,6 +14,10 @@ of its `nrcpts` recipients has a final status. Beyond that:
 - PHP `mail.log` entries are joined to the local submission they produced: see `_join`.
 - Sendmail rejects name no sender (and `User unknown` lines no client): they are held
   until the session's `from=` line names them (or `HOLD_US` of log time passes).
+- A content filter (amavis on 127.0.0.1:10024 -> 10025, an Exim spam-scanner router)
+  hands the message back as a new queue id: the re-injected message is charged to the
+  original's identity and origin and marked `filter_of`; the hand-over is a delivery with
+  status `filtered`, not a real one: see `_filter_hop`.
 
 Everything still open when the input ends (a deferred message, a session without its
 disconnect, PHP entries not yet matched) is kept in `Correlator.state()` so the next run,
@@ -55,6 +59,9 @@ SESSION_US = 3600 * _S
 # An Exim `cwd=` line without a message id belongs to the next local arrival of the same
 # process within this time.
 CWD_US = 10 * _S
+# A content filter re-injects the message within seconds (amavis: its scan time); a link
+# to a re-injected queue id not seen within this much log time is dropped.
+FILTER_US = 10 * 60 * _S
 
 Sink = Callable[[str, dict], None]
 
@@ -65,6 +72,17 @@ _SPOOL = re.compile(r"^/var/spool/exim[^/]*/?$|^/$")
 # matched by process, one naming the message id, PHP's mail.log (full path)
 _HEADER, _CWD_NEAR, _CWD_ID, _PHP = 1, 2, 3, 4
 _MAX_RCPTS = 50
+# the queue id a filter's (or another local MTA instance's) reply names: Postfix `queued as
+# 5776E3012027` (amavis wraps it: `250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): 250 2.0.0
+# Ok: queued as ...`), Exim `250 OK id=1rAbCd-000abc-Q1`
+_REINJECTED = re.compile(r"queued as ([0-9A-Za-z]{5,20})\b|\bid=([0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4})\b")
+_RELAY_IP = re.compile(r"\[([^\]\s]+)\]")
+# what a re-injected message takes over from the original: who sent it and how
+_CHARGED = ("origin", "sasl_method", "sasl_username", "uid", "user", "script", "script_path",
+            "script_rank", "client_name", "client_ip")
+# Exim `-oMr spam-scanned` (and the like): the protocol a scanner's re-injection is received with
+_SCANNED_PROTO = re.compile(r"scanned|spam|virus|filter", re.I)
+_EXIM_OWN_MID = re.compile(r"E([0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4})@")
 
 
 def identity_of(msg: dict) -> str | None:
@@ -179,6 +197,10 @@ class Correlator:
         self.php_head = 0
         self.php_seen = False
         self.joins: deque[tuple[int, str, str]] = deque()
+        # content filters: the newest open message per (host, Message-ID), and re-injected
+        # queue ids named before their message's first line, with what to charge them
+        self.by_mid: dict[tuple[str, str], str] = {}
+        self.filter_links: dict[tuple[str, str], list] = {}  # key -> [ts, charge]
         if state:
             self._load(state)
         self.handlers = {
@@ -278,7 +300,7 @@ class Correlator:
             "sasl_username": None, "uid": None, "user": None, "script": None,
             "script_path": None, "client_name": None, "client_ip": None, "sender": None,
             "size": None, "nrcpt": None, "message_id": None, "subject": None,
-            "submission_queue_id": None, "sent": 0, "deferred": 0, "bounced": 0,
+            "submission_queue_id": None, "filter_of": None, "sent": 0, "deferred": 0, "bounced": 0,
             "expired": False, "rejected": False, "removed_at": None,
         }
 
@@ -288,6 +310,8 @@ class Correlator:
         msg = self.messages.get(key)
         if msg is None:
             msg = self.messages[key] = self._new_message(e, "unknown")
+            if self.filter_links and key in self.filter_links:
+                _charge(msg, self.filter_links[key][1])  # its first line was not its start
         elif e["ts"] > msg["last_seen"]:
             msg["last_seen"] = e["ts"]
         return msg
@@ -297,7 +321,9 @@ class Correlator:
         had its start is being reused, so the earlier lifecycle ends here."""
         key = (e["host"], e["queue_id"])
         msg = self.messages.get(key)
-        if msg is not None and (msg["origin"] != "unknown" or msg["removed_at"] is not None):
+        # (an origin without a program was charged by a content-filter link, not a start)
+        if msg is not None and ((msg["origin"] != "unknown" and msg["program"] is not None)
+                                or msg["removed_at"] is not None):
             self._finish(key, removed=msg["removed_at"] is not None)
             msg = None
         if msg is None:
@@ -314,6 +340,8 @@ class Correlator:
         msg["client_ip"] = e["client_ip"]
         msg["sasl_method"] = e.get("sasl_method")
         msg["sasl_username"] = e.get("sasl_username")
+        if e.get("orig_queue_id") or self.filter_links:
+            self._claim_filter_link(msg, e.get("orig_queue_id"))
         session = self.sessions.get((e["host"], e["program"], e["pid"]))
         if session is not None:
             session["messages"] += 1
@@ -364,7 +392,13 @@ class Correlator:
             pending = self.handoffs.pop(key, None)
             if pending is not None:  # its MSP hop was logged first
                 self._merge(pending, msg)
-        if origin == "local":
+        if self.filter_links:
+            self._claim_filter_link(msg, None)
+        if e["family"] == "exim" and get("message_id") and _SCANNED_PROTO.search(get("proto") or ""):
+            self._scanner_reinjection(msg)
+        if get("message_id"):
+            self._index_mid(msg)
+        if origin == "local" and not msg.get("filter_of"):
             self._local_submission(msg)
             if e["family"] == "exim":
                 self._claim_cwd(msg, e.get("pid"))
@@ -395,7 +429,10 @@ class Correlator:
             _add_rcpts(msg, (e["recipient"],))
 
     def _message_id(self, e: dict) -> None:
-        self._message(e)["message_id"] = e["message_id"]
+        msg = self._message(e)
+        msg["message_id"] = e["message_id"]
+        if e["message_id"]:
+            self._index_mid(msg)
 
     def _queued(self, e: dict) -> None:
         msg = self._message(e)
@@ -406,6 +443,8 @@ class Correlator:
     def _delivery(self, e: dict) -> None:
         msg = self._message(e)
         family = e["family"]
+        if e["status"] == "sent" and self._filter_hop(msg, e):
+            e["status"] = "filtered"  # handed to a content filter: not a delivery, no counter
         local = msg["origin"] == "local"
         if family != "postfix":
             if family == "sendmail" and local:
@@ -513,7 +552,102 @@ class Correlator:
         if msg is not None:
             if msg.get("join_due"):
                 self._join(msg)
+            if msg["message_id"]:
+                mid_key = (msg["host"], msg["message_id"])
+                if self.by_mid.get(mid_key) == msg["queue_id"]:
+                    del self.by_mid[mid_key]
             self.sink("messages", message_row(msg, complete=removed))
+
+    # --- content filters: the hop to the filter and the message it re-injects ------------
+    def _index_mid(self, msg: dict) -> None:
+        self.by_mid[(msg["host"], msg["message_id"])] = msg["queue_id"]
+
+    def _local_ip(self, ip: str | None) -> bool:
+        local = self._local.get(ip)
+        if local is None:
+            local = self._local[ip] = is_local_ip(ip, self.local_ips)
+        return local
+
+    def _filter_hop(self, msg: dict, e: dict) -> bool:
+        """Is this `sent` delivery the hand-over to a content filter that re-injected the
+        message here? Yes when the reply names the new queue id (`queued as ID`, Exim
+        `id=ID`) and the relay is loopback / this server's (`--local-ip`) or the client of
+        that new message; or, for a loopback relay whose reply names none, when a message
+        with the same Message-ID arrived from loopback since this one began. (A loopback
+        LMTP delivery to Dovecot names no queue id and has no such twin: a delivery.)
+        Exim's scanner router pipes to `exim -bS`: a delivery without a remote host of a
+        message already re-injected (see `_scanner_reinjection`)."""
+        if e["family"] == "sendmail":
+            return False  # milters filter in-line; the MSP -> MTA hop is `_hop`
+        host = msg["host"]
+        relay_ip = _RELAY_IP.search(e.get("relay") or "")
+        relay_ip = relay_ip[1] if relay_ip else None
+        own = relay_ip is not None and self._local_ip(relay_ip)
+        named = _REINJECTED.search(e.get("response") or "")
+        if named is not None:
+            child_id = named[1] or named[2]
+            if child_id == msg["queue_id"]:
+                return False
+            child = self.messages.get((host, child_id))
+            if not own and (child is None or child["client_ip"] != relay_ip):
+                return False  # a remote server's queue id
+        elif own:
+            child_id = self.by_mid.get((host, msg["message_id"])) if msg["message_id"] else None
+            child = self.messages.get((host, child_id)) if child_id else None
+            if (child is None or child is msg or child["first_seen"] < msg["first_seen"]
+                    or child.get("filter_of") not in (None, msg["queue_id"])
+                    or not self._local_ip(child["client_ip"])):
+                return False
+        else:
+            return bool(msg.get("filtered_as")) and e["family"] == "exim" and relay_ip is None
+        self._link_filter(msg, child_id, e["ts"])
+        return True
+
+    def _scanner_reinjection(self, msg: dict) -> None:
+        """An Exim arrival received as `P=spam-scanned` (a scanner router's transport ran
+        `exim -oMr spam-scanned -bS`): the open message with the same Message-ID (or the
+        one Exim named it after, `E<message id>@host`), begun shortly before on this host,
+        is the one it re-injects."""
+        parent_id = self.by_mid.get((msg["host"], msg["message_id"]))
+        if parent_id is None:  # Exim's own Message-ID of a header-less original: E<id>@host
+            own = _EXIM_OWN_MID.match(msg["message_id"])
+            parent_id = own[1] if own else None
+        parent = self.messages.get((msg["host"], parent_id)) if parent_id else None
+        if (parent is not None and parent is not msg and not msg.get("filter_of")
+                and 0 <= msg["first_seen"] - parent["first_seen"] <= FILTER_US):
+            self._link_filter(parent, msg["queue_id"], msg["first_seen"])
+
+    def _link_filter(self, parent: dict, child_id: str, ts: int) -> None:
+        children = parent.setdefault("filtered_as", [])
+        if child_id not in children:
+            children.append(child_id)
+        key = (parent["host"], child_id)
+        child = self.messages.get(key)
+        charge = _charge_of(parent)
+        if child is not None:
+            _charge(child, charge)
+        else:  # its first line comes later (or in the next file): wait for it
+            self.filter_links[key] = [ts, charge]
+
+    def _claim_filter_link(self, msg: dict, orig_queue_id: str | None) -> None:
+        """A message begins: a filter hop named it already, or its client line says which
+        message it re-injects (`orig_queue_id=`, Postfix with XFORWARD)."""
+        key = (msg["host"], msg["queue_id"])
+        pending = self.filter_links.pop(key, None)
+        if pending is not None:
+            _charge(msg, pending[1])
+        elif orig_queue_id:
+            parent = self.messages.get((msg["host"], orig_queue_id))
+            if parent is not None and parent is not msg:
+                self._link_filter(parent, msg["queue_id"], msg["first_seen"])
+
+    def _charge_children(self, parent: dict) -> None:
+        """The original learnt more (its PHP script): so do the re-injected messages."""
+        charge = _charge_of(parent)
+        for child_id in parent.get("filtered_as", ()):
+            child = self.messages.get((parent["host"], child_id))
+            if child is not None:
+                _charge(child, charge)
 
     # --- Exim: the working directory of a local submission -----------------------------
     def _cwd(self, e: dict) -> None:
@@ -604,6 +738,8 @@ class Correlator:
             msg["uid"] = best["uid"]
             if self.passwd:
                 self.passwd.resolve(msg)
+        if msg.get("filtered_as"):
+            self._charge_children(msg)
         self._write_php(best, msg)
 
     def _write_php(self, entry: dict, msg: dict | None) -> None:
@@ -729,6 +865,8 @@ class Correlator:
             del self.auth_seen[key]
         for key in [k for k, q in self.cwds.items() if not q or q[-1][0] < self.now - CWD_US]:
             del self.cwds[key]
+        for key in [k for k, v in self.filter_links.items() if v[0] < self.now - FILTER_US]:
+            del self.filter_links[key]
 
     def state(self) -> dict:
         """Everything still open: top-level key -> JSON-able data. Messages and sessions
@@ -749,6 +887,7 @@ class Correlator:
             "php": self.php[self.php_head:],
             "php_seen": self.php_seen,
             "joins": [list(j) for j in self.joins],
+            "filter_links": [[*k, *v] for k, v in self.filter_links.items()],
         }
 
     def _load(self, state: dict) -> None:
@@ -770,6 +909,10 @@ class Correlator:
         self.php_ts = [entry["ts"] for entry in self.php]
         self.php_seen = state.get("php_seen", False)
         self.joins = deque(tuple(j) for j in state.get("joins", []))
+        self.filter_links = {(h, q): [ts, charge] for h, q, ts, charge in state.get("filter_links", [])}
+        for m in sorted(self.messages.values(), key=lambda m: m["first_seen"]):
+            if m.get("message_id"):
+                self._index_mid(m)
         self.next_due = 0  # recomputed at the first event
 
 
@@ -805,6 +948,17 @@ def _add_rcpts(msg: dict, recipients) -> None:
         r = r.lower()
         if r not in rcpts and len(rcpts) < _MAX_RCPTS:
             rcpts.append(r)
+
+
+def _charge_of(parent: dict) -> dict:
+    """What a message re-injected by a content filter takes over from `parent`."""
+    charge = {name: parent.get(name) for name in _CHARGED}
+    charge["filter_of"] = parent["queue_id"]
+    return charge
+
+
+def _charge(child: dict, charge: dict) -> None:
+    child.update(charge)
 
 
 def _set_script(msg: dict, path: str, rank: int) -> None:
