@@ -48,7 +48,8 @@ JOIN_DELAY_US = 15 * _S
 PHP_FINAL_US = JOIN_AFTER_US + JOIN_DELAY_US + 5 * _S
 # Sendmail rejects wait this long for the session's `from=` line.
 HOLD_US = 10 * 60 * _S
-# An SMTP session's AUTH (Sendmail `AUTH=server`) applies to its messages for this long.
+# A Sendmail SMTP session silent this long has ended (Sendmail's default Timeout.command
+# is 1 h), so its `AUTH=server` login no longer applies to the process's messages.
 SESSION_US = 3600 * _S
 # An Exim `cwd=` line without a message id belongs to the next local arrival of the same
 # process within this time.
@@ -334,16 +335,14 @@ class Correlator:
         get = e.get
         sendmail = e["family"] == "sendmail"
         if sendmail:
+            if self.logins and get("client_ip") and not get("sasl_username"):
+                self._session_login(e)
             if get("nrcpt") == 0:
                 self._release(key, e)  # every recipient was refused: no message, only rejects
                 return
-            if self.logins and get("client_ip") and not get("sasl_username"):
-                login = self.logins.get((e["host"], e["program"], e["pid"]))
-                if (login is not None and login["client_ip"] == e["client_ip"]
-                        and e["ts"] - login["ts"] <= SESSION_US):
-                    e["sasl_username"] = login["sasl_username"]
-                    e["sasl_method"] = login["sasl_method"]
         origin = get("origin") or _origin_of(e)
+        if sendmail and origin == "smtp" and _authenticated_proto(get("proto")):
+            origin = "sasl"  # ESMTPA without its AUTH line in view: SASL, login unknown
         msg = self._origin_message(e, origin)
         names = _ARRIVAL_FIELDS if origin == "local" else _ARRIVAL_FIELDS[:-2]
         for name in names:  # a login is an identity only for a local submission
@@ -486,6 +485,7 @@ class Correlator:
             # no delivery row names the MTA's first_seen yet: the message began at the MSP
             mta["first_seen"] = min(mta["first_seen"], msp["first_seen"])
         mta["client_name"] = mta["client_ip"] = None  # localhost was only the hop
+        mta["sasl_username"] = mta["sasl_method"] = None  # so was an MSP's own AUTH to it
         if msp.get("join_due"):
             mta["join_due"] = True
             due = msp["first_seen"] + JOIN_DELAY_US
@@ -620,6 +620,8 @@ class Correlator:
 
     # --- rejects, auth, sessions --------------------------------------------------------
     def _reject(self, e: dict) -> None:
+        if self.logins and e.get("stage") == "CONNECT":
+            self._session_over(e)
         session = self.sessions.get((e["host"], e["program"], e["pid"]))
         queue_id = e.get("queue_id")
         if e.get("sasl_username") is None:
@@ -669,10 +671,43 @@ class Correlator:
                 self.messages[key]["rejected"] = True
                 self._finish(key, removed=True)
 
+    # --- Sendmail: the login of an SMTP session ------------------------------------------
+    # Sendmail logs `AUTH=server, relay=..., authid=...` before MAIL FROM, so without a
+    # queue id (NOQID). An SMTP session is one process: the login applies to the messages
+    # that process (host, program, pid) accepts from the same client until the session
+    # ends (a new connection on the process, an unauthenticated message, SESSION_US of
+    # silence) or another AUTH replaces it. Carried in the checkpoint (`logins`).
     def _authenticated(self, e: dict) -> None:
         self.logins[(e["host"], e["program"], e["pid"])] = {
-            "ts": e["ts"], "client_ip": e.get("client_ip"), "sasl_method": e.get("sasl_method"),
-            "sasl_username": e.get("sasl_username")}
+            "ts": e["ts"], "last_seen": e["ts"], "client_ip": e.get("client_ip"),
+            "sasl_method": e.get("sasl_method"), "sasl_username": e.get("sasl_username")}
+
+    def _session_login(self, e: dict) -> None:
+        """Give a Sendmail `from=` its session's login, or end a login that cannot be its
+        session's: another client (the pid was reused), too long a silence, or a `proto=`
+        without Sendmail's `A` (ESMTPA, ESMTPSA) of an authenticated session."""
+        key = (e["host"], e["program"], e["pid"])
+        login = self.logins.get(key)
+        if login is None:
+            return
+        proto = e.get("proto")
+        if (login["client_ip"] != e["client_ip"] or e["ts"] - login["last_seen"] > SESSION_US
+                or (proto and not _authenticated_proto(proto))):
+            del self.logins[key]
+            return
+        if e["ts"] > login["last_seen"]:
+            login["last_seen"] = e["ts"]
+        e["sasl_username"] = login["sasl_username"]
+        e["sasl_method"] = login["sasl_method"]
+
+    def _session_over(self, e: dict) -> None:
+        """A line that only a new connection logs (a CONNECT-stage reject, an AUTH failure:
+        an authenticated session cannot fail AUTH again): the process's login is over."""
+        self.logins.pop((e["host"], e["program"], e["pid"]), None)
+
+    def _live_logins(self) -> dict:
+        cutoff = self.now - SESSION_US
+        return {k: v for k, v in self.logins.items() if v["last_seen"] >= cutoff}
 
     def _auth_failed(self, e: dict) -> None:
         if e["family"] == "sendmail":
@@ -685,6 +720,8 @@ class Correlator:
                     return
             else:
                 self.auth_seen[key] = e["ts"]
+                if self.logins:
+                    self._session_over(e)
         self.sink("auth_failures", e)
 
     def _connect(self, e: dict) -> None:
@@ -719,9 +756,7 @@ class Correlator:
         for key in [k for k, s in self.sessions.items() if s["last_seen"] < cutoff]:
             self._end_session(key, None)
         session_cutoff = self.now - SESSION_US
-        for table in (self.logins,):
-            for key in [k for k, v in table.items() if v["ts"] < session_cutoff]:
-                del table[key]
+        self.logins = self._live_logins()
         for key in [k for k, ts in self.auth_seen.items() if ts < session_cutoff]:
             del self.auth_seen[key]
         for key in [k for k, q in self.cwds.items() if not q or q[-1][0] < self.now - CWD_US]:
@@ -734,7 +769,7 @@ class Correlator:
             "messages": list(self.messages.values()),
             "sessions": list(self.sessions.values()),
             "closing": [[ts, list(key)] for ts, key in self.closing],
-            "logins": [[*k, v] for k, v in self.logins.items()],
+            "logins": [[*k, v] for k, v in self._live_logins().items()],
             "auth_seen": [[*k, ts] for k, ts in self.auth_seen.items()],
             "held": [[ts, host, qid, self.held.get((host, qid), [])]
                      for ts, host, qid in self.held_order if (host, qid) in self.held],
@@ -752,6 +787,8 @@ class Correlator:
         self.sessions = {(s["host"], s["program"], s["pid"]): s for s in state["sessions"]}
         self.closing = deque((ts, tuple(key)) for ts, key in state["closing"])
         self.logins = {(h, p, pid): v for h, p, pid, v in state.get("logins", [])}
+        for login in self.logins.values():  # checkpoints written before `last_seen`
+            login.setdefault("last_seen", login["ts"])
         self.auth_seen = {(h, p, pid): ts for h, p, pid, ts in state.get("auth_seen", [])}
         for ts, host, qid, events in state.get("held", []):
             self.held[(host, qid)] = events
@@ -779,6 +816,12 @@ def _origin_of(e: dict) -> str:
     if e.get("client_ip"):
         return "smtp"
     return "unknown"
+
+
+def _authenticated_proto(proto: str | None) -> bool:
+    """Sendmail's `proto=` of a message received in an authenticated session: ESMTPA,
+    ESMTPSA (RFC 3848)."""
+    return bool(proto) and proto[-1:] in "Aa" and "SMTP" in proto.upper()
 
 
 def _add_rcpts(msg: dict, recipients) -> None:
