@@ -150,7 +150,7 @@ _HEAD = frozenset({"ts", "host", "program", "pid", "family", "event", "pattern",
 
 def status(data: str | os.PathLike | None = None) -> dict:
     """Tables (rows, time range), sources and their checkpoints, unparsed count, lines
-    of programs beside the MTA."""
+    of programs beside the MTA, PHP mail.log entries joined / unjoined and why."""
     import pyarrow.parquet as pq
 
     from .schema import TABLES
@@ -189,7 +189,23 @@ def status(data: str | os.PathLike | None = None) -> dict:
         ],
         "programs": state.get("programs", {}),
         "beside_mta": state.get("beside_mta", {}),
+        "php_mail": _php_joins(open_state, tables["php_mail"]["rows"]),
     }
+
+
+def _php_joins(open_state: dict, rows: int) -> dict:
+    """PHP entries written joined / unjoined by reason, waiting ones, and the summary
+    line and warning `ingest` prints; `earlier`: rows written before the counts were
+    kept (reasons unknown)."""
+    from .correlate import php_join_report
+
+    counts = open_state.get("php_joins") or {"joined": 0, "unjoined": {}, "hosts": {}}
+    waiting = sum(1 for entry in open_state.get("php", []) if not entry["claimed"])
+    summary, warning = php_join_report(counts, waiting)
+    counted = counts["joined"] + sum(counts["unjoined"].values())
+    return {"joined": counts["joined"], "unjoined": dict(counts["unjoined"]),
+            "hosts": dict(counts.get("hosts", {})), "waiting": waiting,
+            "earlier": max(rows - counted, 0), "summary": summary, "warning": warning}
 
 
 def _iso(micros: int) -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable, Iterable
 
-from .correlate import Correlator, Passwd
+from .correlate import Correlator, Passwd, php_join_report
 from .envelope import FORMATS, MONTHS, Clock, parse_zone, sniff_format
 from .errors import AnalyzerError
 from .events import LineParser, default_host
@@ -50,6 +50,9 @@ class IngestSummary:
     sources: list[SourceReport] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     programs_beside_mta: dict[str, int] = field(default_factory=dict)
+    # PHP mail.log entries written joined / unjoined by reason in this run, and its summary
+    php: dict = field(default_factory=dict)
+    php_line: str | None = None
     seconds: float = 0.0
 
     @property
@@ -71,6 +74,7 @@ def ingest(paths: Iterable[str], data_dir: str, tz: str | None = None, year: int
     if format is not None and format not in FORMATS:
         raise AnalyzerError(f"format must be one of {', '.join(FORMATS)}, not {format!r}")
     accounts = _read_passwd(passwd) if passwd else None
+    php_host_assumed = host is None  # PHP's file form then gets this machine's name
     host = host or default_host()
     sources = order_sources(expand(list(paths)), format)
     ds = Dataset(data_dir)
@@ -83,11 +87,17 @@ def ingest(paths: Iterable[str], data_dir: str, tz: str | None = None, year: int
         ds.remove_uncommitted(state["commit"])
         ds.ensure_tables()
         mta_in_run = any(s.format != "phpmail" for s in sources)
-        run = _Run(ds, state, frozenset(local_ips), summary, pool, accounts, mta_in_run)
+        run = _Run(ds, state, frozenset(local_ips), summary, pool, accounts, mta_in_run,
+                   php_host_assumed)
+        run.correlator.expect_hosts(_mta_hosts(sources, zone, year, host))
         for src in sources:
             run.read(src, zone, year, progress, host)
         run.commit()
     summary.programs_beside_mta = dict(run.beside_total)
+    summary.php = run.correlator.run_php_joins
+    summary.php_line, warning = php_join_report(summary.php, run.correlator.php_waiting())
+    if warning:
+        summary.warnings.append(warning)
     summary.seconds = time.monotonic() - started
     return summary
 
@@ -104,6 +114,29 @@ def order_sources(sources: list[Source], format: str | None = None) -> list[Sour
     return sorted(sources, key=lambda s: (s.is_stdin, s.format != "phpmail"))
 
 
+def _mta_hosts(sources: list[Source], zone, year: int | None, host: str) -> dict[str, list[int]]:
+    """Host -> [first line, mtime] (UTC µs) of the run's MTA files, from their first lines:
+    PHP entries that name no host join to the one MTA host of their time, and files are
+    read one after the other (see `Correlator.expect_hosts`)."""
+    spans: dict[str, list[int]] = {}
+    for src in sources:
+        if src.format == "phpmail" or src.is_stdin:
+            continue
+        reference = datetime.fromtimestamp(src.mtime, zone).date()
+        parser = LineParser(Clock(zone, reference=reference, year=year), format=src.format,
+                            host=host, native=src.native)
+        end = int(src.mtime * 1_000_000)
+        for line in head_lines(src):
+            if not line.strip():
+                continue
+            event = parser.parse(line)
+            if event.get("family") in (None, "phpmail") or event.get("ts") is None:
+                continue
+            span = spans.setdefault(event["host"], [event["ts"], event["ts"]])
+            span[0], span[1] = min(span[0], event["ts"]), max(span[1], end, event["ts"])
+    return spans
+
+
 def _read_passwd(path: str) -> Passwd:
     try:
         accounts = Passwd.read(path)
@@ -116,7 +149,8 @@ def _read_passwd(path: str) -> Passwd:
 
 class _Run:
     def __init__(self, ds: Dataset, state: dict, local_ips: frozenset[str], summary: IngestSummary,
-                 pool: OrderedPool, passwd: Passwd | None = None, mta_in_run: bool = True):
+                 pool: OrderedPool, passwd: Passwd | None = None, mta_in_run: bool = True,
+                 php_host_assumed: bool = False):
         self.ds = ds
         self.state = state
         self.summary = summary
@@ -125,7 +159,8 @@ class _Run:
         hold_php = mta_in_run or bool(state.get("mta_seen"))
         self.state["mta_seen"] = hold_php
         self.correlator = Correlator(self.writer.add, local_ips, state["correlator"],
-                                     passwd=passwd, hold_php=hold_php)
+                                     passwd=passwd, hold_php=hold_php,
+                                     php_host_assumed=php_host_assumed)
         self.programs: Counter = Counter(state["programs"])
         self.beside: Counter = Counter()  # since the last commit
         self.beside_total: Counter = Counter()  # this run

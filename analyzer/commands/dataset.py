@@ -53,7 +53,7 @@ def ingest(
         if progress:
             progress.close()
     for warning in summary.warnings:
-        err.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        err.print(f"[yellow]warning:[/] {_safe(warning)}", highlight=False)
     for src in summary.sources:
         if src.status not in ("new", "resumed"):
             err.print(f"{src.path}: {src.status}", highlight=False)
@@ -64,6 +64,8 @@ def ingest(
         f"{summary.messages:,} messages, {summary.unparsed:,} unparsed"
         + (f", {summary.beside_mta:,} beside the MTA ({beside})" if beside else "")
         + f" in {summary.seconds:.2f} s", highlight=False)
+    if summary.php_line:
+        err.print(_safe(summary.php_line), highlight=False)
 
 
 def parse(
@@ -132,6 +134,22 @@ def status(
         console.print("lines of programs beside the MTA: " + ", ".join(
             f"{p} {n:,}" for p, n in sorted(info["beside_mta"].items(), key=lambda kv: -kv[1])),
             highlight=False)
+    php = info["php_mail"]
+    if php["summary"]:
+        console.print(_safe(php["summary"]) + (f"; {php['earlier']:,} written before these "
+                                                "counts were kept" if php["earlier"] else ""),
+                      highlight=False)
+    if php["warning"]:
+        err.print(f"[yellow]warning:[/] {_safe(php['warning'])}", highlight=False)
+
+
+def _safe(text: str) -> str:
+    """Text that may carry log content (host names, paths) as plain terminal text."""
+    from rich.markup import escape
+
+    from ..output import printable
+
+    return escape(printable(text))
 
 
 class _progress_bar:
