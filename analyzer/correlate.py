@@ -947,7 +947,7 @@ def _php_counts() -> dict:
     return {"joined": 0, "unjoined": {}, "hosts": {}}
 
 
-# why PHP entries stayed unjoined, most actionable first
+# why PHP entries stayed unjoined (the summary lists them by count)
 _UNJOINED_WHY = {
     "ambiguous_host": "name no host (PHP's file form) and the MTA logs of their time come "
                       "from several hosts ({hosts}): ingest each server's PHP log with "

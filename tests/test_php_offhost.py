@@ -232,3 +232,20 @@ def test_host_names_cannot_inject_terminal_markup(tmp_path):
              write(tmp_path / "php_mail.log", php)]
     result = invoke("ingest", *paths, "--data", tmp_path / "d", "--tz", "UTC", "--year", "2026")
     assert "several hosts ([red]evil, mx1)" in result.output
+
+
+def test_the_sample_day_copied_off_host(tmp_path):
+    """sample_logs/maillog (host mx1) and its PHP mail.log ingested here without --host:
+    every joinable entry joins, as on the server; the failed contact-form calls are the
+    unjoined ones, for the right reason."""
+    from conftest import SAMPLE_LOGS
+
+    truth = json.loads((SAMPLE_LOGS / "truth" / "php_mail.json").read_text())
+    summary = ingest([SAMPLE_LOGS / "maillog", SAMPLE_LOGS / "php" / "mail.log"], tmp_path / "d", year=2026)
+    assert "waiting" not in summary.php_line  # the maillog runs past the last entry
+    assert summary.php == {"joined": truth["joinable"], "unjoined": {"no_submission": truth["unjoinable"]},
+                           "hosts": {}}
+    php = table(tmp_path / "d", "php_mail")
+    assert php.queue_id.notna().sum() == truth["joinable"]
+    assert set(php[php.queue_id.notna()].host) == {"mx1"}
+    assert not [w for w in summary.warnings if "PHP" in w]
