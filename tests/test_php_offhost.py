@@ -249,3 +249,17 @@ def test_the_sample_day_copied_off_host(tmp_path):
     assert php.queue_id.notna().sum() == truth["joinable"]
     assert set(php[php.queue_id.notna()].host) == {"mx1"}
     assert not [w for w in summary.warnings if "PHP" in w]
+
+
+def test_status_of_a_dataset_counted_before_php_joins_were(tmp_path, off_host):
+    """A checkpoint without the counts (written by an older version): the rows are shown
+    as written before joins were counted, not as zero entries."""
+    data = tmp_path / "d"
+    ingest(off_host, data, year=2026)
+    counted = api.status(data)["php_mail"]
+    assert (counted["joined"], counted["earlier"]) == (10, 0)
+    rows = api.status(data)["tables"]["php_mail"]["rows"]
+    old = api._php_joins({"php": []}, rows)  # the state as an older version left it
+    assert (old["joined"], old["unjoined"], old["earlier"], old["summary"]) == (0, {}, 10, None)
+    result = invoke("status", "--data", data)
+    assert "10 entries, 10 joined" in " ".join(result.output.split())

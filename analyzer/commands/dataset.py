@@ -135,10 +135,12 @@ def status(
             f"{p} {n:,}" for p, n in sorted(info["beside_mta"].items(), key=lambda kv: -kv[1])),
             highlight=False)
     php = info["php_mail"]
-    if php["summary"]:
-        console.print(_safe(php["summary"]) + (f"; {php['earlier']:,} written before these "
-                                                "counts were kept" if php["earlier"] else ""),
-                      highlight=False)
+    lines = [php["summary"]] if php["summary"] else []
+    if php["earlier"]:
+        lines.append(f"PHP mail.log: {php['earlier']:,} entries written before joins were "
+                     "counted (their reasons are not known)")
+    for line in lines:
+        console.print(_safe(line), highlight=False)
     if php["warning"]:
         err.print(f"[yellow]warning:[/] {_safe(php['warning'])}", highlight=False)
 
