@@ -183,8 +183,9 @@ _HEAD = frozenset({"ts", "host", "program", "pid", "family", "event", "pattern",
 
 def status(data: str | os.PathLike | None = None) -> dict:
     """Tables (rows, time range, rows of parts gone missing), sources and their
-    checkpoints, unparsed count, lines of programs beside the MTA, and the committed
-    parts that are gone or unreadable (`missing_parts`: reads undercount by their rows)."""
+    checkpoints, unparsed count, lines of programs beside the MTA, the committed parts
+    that are gone or unreadable (`missing_parts`: reads undercount by their rows), PHP
+    mail.log entries joined / unjoined and why."""
     import pyarrow.parquet as pq
 
     from .schema import TABLES
@@ -231,7 +232,24 @@ def status(data: str | os.PathLike | None = None) -> dict:
         "missing_parts": lost,  # committed parts gone or unreadable: {path, table, rows, reason}
         "programs": state.get("programs", {}),
         "beside_mta": state.get("beside_mta", {}),
+        "php_mail": _php_joins(next(snap.open_entries("php_joins"), None),
+                               snap.open_entries("php"), tables["php_mail"]["rows"]),
     }
+
+
+def _php_joins(counts: dict | None, php_entries: Iterable[dict], rows: int) -> dict:
+    """PHP entries written joined / unjoined by reason, waiting ones, and the summary
+    line and warning `ingest` prints; `earlier`: rows written before the counts were
+    kept (reasons unknown)."""
+    from .correlate import php_join_report
+
+    counts = counts or {"joined": 0, "unjoined": {}, "hosts": {}}
+    waiting = sum(1 for entry in php_entries if not entry["claimed"])
+    summary, warning = php_join_report(counts, waiting)
+    counted = counts["joined"] + sum(counts["unjoined"].values())
+    return {"joined": counts["joined"], "unjoined": dict(counts["unjoined"]),
+            "hosts": dict(counts.get("hosts", {})), "waiting": waiting,
+            "earlier": max(rows - counted, 0), "summary": summary, "warning": warning}
 
 
 def _iso(micros: int) -> str:

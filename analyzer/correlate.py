@@ -52,9 +52,13 @@ JOIN_BEFORE_US = 2 * _S
 JOIN_DELAY_US = 15 * _S
 # An entry no submission can claim any more is written unjoined.
 PHP_FINAL_US = JOIN_AFTER_US + JOIN_DELAY_US + 5 * _S
+# An MTA host's log covers its first to last message, give or take this much (quiet hours
+# at either end): PHP entries that name no host join to the one host whose log covers them.
+HOST_SLACK_US = 3600 * _S
 # Sendmail rejects wait this long for the session's `from=` line.
 HOLD_US = 10 * 60 * _S
-# An SMTP session's AUTH (Sendmail `AUTH=server`) applies to its messages for this long.
+# A Sendmail SMTP session silent this long has ended (Sendmail's default Timeout.command
+# is 1 h), so its `AUTH=server` login no longer applies to the process's messages.
 SESSION_US = 3600 * _S
 # An Exim `cwd=` line without a message id belongs to the next local arrival of the same
 # process within this time.
@@ -165,13 +169,16 @@ class Passwd:
 class Correlator:
     def __init__(self, sink: Sink, local_ips: frozenset[str] = frozenset(),
                  state: dict | None = None, passwd: Passwd | None = None,
-                 hold_php: bool = True):
+                 hold_php: bool = True, php_host_assumed: bool = False):
         self.sink = sink
         self.local_ips = local_ips
         self.passwd = passwd or Passwd()
         # PHP entries wait for the MTA's submissions; a dataset fed only PHP logs (no MTA
         # log in this run, none before) writes them at once
         self.hold_php = hold_php
+        # the host of PHP's file-form entries is this machine's name, not read from the
+        # line nor given (`--host`): such entries may join to the one MTA host of their time
+        self.php_host_assumed = php_host_assumed
         # the bulk of the open state: `Keyed` so that a commit saves only what changed
         self.messages: dict[tuple[str, str], dict] = Keyed()
         self.sessions: dict[tuple[str, str, int | None], dict] = Keyed()
@@ -201,6 +208,12 @@ class Correlator:
         # queue ids named before their message's first line, with what to charge them
         self.by_mid: dict[tuple[str, str], str] = {}
         self.filter_links: dict[tuple[str, str], list] = {}  # key -> [ts, charge]
+        # MTA hosts: time span of their messages (all runs), and of this run's sources
+        self.mta_hosts: dict[str, list[int]] = {}
+        self.expected_hosts: dict[str, list[int]] = {}
+        # PHP entries written joined / unjoined (by reason): the dataset's, and this run's
+        self.php_joins = _php_counts()
+        self.run_php_joins = _php_counts()
         if state:
             self._load(state)
         self.handlers = {
@@ -294,6 +307,13 @@ class Correlator:
 
     # --- messages ---------------------------------------------------------------------
     def _new_message(self, e: dict, origin: str) -> dict:
+        span = self.mta_hosts.get(e["host"])
+        if span is None:
+            self.mta_hosts[e["host"]] = [e["ts"], e["ts"]]
+        elif e["ts"] > span[1]:
+            span[1] = e["ts"]
+        elif e["ts"] < span[0]:
+            span[0] = e["ts"]
         return {
             "host": e["host"], "queue_id": e["queue_id"], "first_seen": e["ts"],
             "last_seen": e["ts"], "origin": origin, "program": None, "sasl_method": None,
@@ -365,16 +385,14 @@ class Correlator:
         get = e.get
         sendmail = e["family"] == "sendmail"
         if sendmail:
+            if self.logins and get("client_ip") and not get("sasl_username"):
+                self._session_login(e)
             if get("nrcpt") == 0:
                 self._release(key, e)  # every recipient was refused: no message, only rejects
                 return
-            if self.logins and get("client_ip") and not get("sasl_username"):
-                login = self.logins.get((e["host"], e["program"], e["pid"]))
-                if (login is not None and login["client_ip"] == e["client_ip"]
-                        and e["ts"] - login["ts"] <= SESSION_US):
-                    e["sasl_username"] = login["sasl_username"]
-                    e["sasl_method"] = login["sasl_method"]
         origin = get("origin") or _origin_of(e)
+        if sendmail and origin == "smtp" and _authenticated_proto(get("proto")):
+            origin = "sasl"  # ESMTPA without its AUTH line in view: SASL, login unknown
         msg = self._origin_message(e, origin)
         names = _ARRIVAL_FIELDS if origin == "local" else _ARRIVAL_FIELDS[:-2]
         for name in names:  # a login is an identity only for a local submission
@@ -528,6 +546,7 @@ class Correlator:
             # no delivery row names the MTA's first_seen yet: the message began at the MSP
             mta["first_seen"] = min(mta["first_seen"], msp["first_seen"])
         mta["client_name"] = mta["client_ip"] = None  # localhost was only the hop
+        mta["sasl_username"] = mta["sasl_method"] = None  # so was an MSP's own AUTH to it
         if msp.get("join_due"):
             mta["join_due"] = True
             due = msp["first_seen"] + JOIN_DELAY_US
@@ -685,6 +704,10 @@ class Correlator:
                  "script_line": e.get("script_line"), "recipient": e.get("recipient"),
                  "subject": e.get("subject"), "uid": None, "user": None,
                  "rcpts": recipients_of(e.get("recipient")), "claimed": False}
+        if self.php_host_assumed and e.get("envelope") == "phpmail":
+            entry["floating"] = True  # its host is a guess: see `_join`
+        if self.now and e["ts"] + PHP_FINAL_US <= self.now:
+            entry["late"] = True  # the MTA log of its time was correlated before it was read
         owner = self.passwd.owner_of(e["script_path"]) if self.passwd else None
         if owner is not None:
             entry["uid"], entry["user"] = owner
@@ -698,7 +721,9 @@ class Correlator:
             self._schedule(e["ts"] + PHP_FINAL_US)
 
     def _join(self, msg: dict) -> None:
-        """Attach the PHP entry this local message came from: same host, logged from
+        """Attach the PHP entry this local message came from: same host (an entry that
+        names none, PHP's file form read without `--host`: the one MTA host whose log
+        covers its time), logged from
         JOIN_AFTER before to JOIN_BEFORE after the submission, the same uid / login when
         both are known, a script of the same name (or under the `cwd=` directory) when
         the MTA named one, and a recipient in common when the message's recipients are
@@ -713,7 +738,10 @@ class Correlator:
         script, rank = msg.get("script"), msg.get("script_rank", 0)
         for i in range(lo, hi):
             entry = php[i]
-            if entry["claimed"] or entry["host"] != msg["host"]:
+            if entry["claimed"]:
+                continue
+            if entry["host"] != msg["host"] and not (
+                    entry.get("floating") and self._hosts_at(entry["ts"]) == [msg["host"]]):
                 continue
             if entry["uid"] is not None and msg["uid"] is not None and entry["uid"] != msg["uid"]:
                 continue
@@ -746,6 +774,7 @@ class Correlator:
         row = {k: entry[k] for k in ("ts", "host", "script_path", "script_line", "recipient",
                                      "subject", "uid", "user")}
         if msg is not None:
+            row["host"] = msg["host"]
             row["queue_id"] = msg["queue_id"]
             row["message_first_seen"] = msg["first_seen"]
             row["identity"] = identity_of(msg)
@@ -753,12 +782,63 @@ class Correlator:
                 row["uid"] = msg["uid"]
             if not row["user"]:
                 row["user"] = msg["user"]
+            self._count_php(None, ())
         else:
             row["identity"] = identity_of(row)
+            self._count_php(*self._unjoined_reason(entry))
         self.sink("php_mail", row)
+
+    # --- PHP entries and MTA hosts: why an entry stayed unjoined ------------------------
+    def php_waiting(self) -> int:
+        """PHP entries still waiting for their submission (carried to the next run)."""
+        return sum(1 for entry in self.php[self.php_head:] if not entry["claimed"])
+
+    def expect_hosts(self, spans: dict[str, list[int]]) -> None:
+        """The MTA hosts this run's sources name and the time they cover (first line to
+        the file's mtime), known before their lines are read: files are read one after
+        the other, and a second host's log must make a host-less PHP entry ambiguous
+        before the first host's submissions are joined."""
+        for host, (lo, hi) in spans.items():
+            span = self.expected_hosts.setdefault(host, [lo, hi])
+            span[0], span[1] = min(span[0], lo), max(span[1], hi)
+
+    def _hosts_at(self, ts: int) -> list[str]:
+        """The MTA hosts whose log covers `ts` (this run's and earlier runs')."""
+        found = set()
+        for spans in (self.mta_hosts, self.expected_hosts):
+            for host, (lo, hi) in spans.items():
+                if lo - HOST_SLACK_US <= ts <= hi + HOST_SLACK_US:
+                    found.add(host)
+        return sorted(found)
+
+    def _unjoined_reason(self, entry: dict) -> tuple[str, list[str]]:
+        if not self.hold_php:
+            return "no_mta_log", []
+        if entry.get("late"):
+            return "read_late", []
+        hosts = self._hosts_at(entry["ts"])
+        if entry["host"] in hosts or (entry.get("floating") and len(hosts) == 1):
+            return "no_submission", []
+        if not hosts:
+            return "no_mta_log", []
+        if entry.get("floating"):
+            return "ambiguous_host", hosts
+        return "other_host", [entry["host"]]
+
+    def _count_php(self, reason: str | None, hosts) -> None:
+        for counts in (self.php_joins, self.run_php_joins):
+            if reason is None:
+                counts["joined"] += 1
+                continue
+            counts["unjoined"][reason] = counts["unjoined"].get(reason, 0) + 1
+            if hosts:
+                known = counts["hosts"].setdefault(reason, [])
+                known.extend(h for h in hosts if h not in known and len(known) < 10)
 
     # --- rejects, auth, sessions --------------------------------------------------------
     def _reject(self, e: dict) -> None:
+        if self.logins and e.get("stage") == "CONNECT":
+            self._session_over(e)
         session = self.sessions.get((e["host"], e["program"], e["pid"]))
         queue_id = e.get("queue_id")
         if e.get("sasl_username") is None:
@@ -808,10 +888,43 @@ class Correlator:
                 self.messages[key]["rejected"] = True
                 self._finish(key, removed=True)
 
+    # --- Sendmail: the login of an SMTP session ------------------------------------------
+    # Sendmail logs `AUTH=server, relay=..., authid=...` before MAIL FROM, so without a
+    # queue id (NOQID). An SMTP session is one process: the login applies to the messages
+    # that process (host, program, pid) accepts from the same client until the session
+    # ends (a new connection on the process, an unauthenticated message, SESSION_US of
+    # silence) or another AUTH replaces it. Carried in the checkpoint (`logins`).
     def _authenticated(self, e: dict) -> None:
         self.logins[(e["host"], e["program"], e["pid"])] = {
-            "ts": e["ts"], "client_ip": e.get("client_ip"), "sasl_method": e.get("sasl_method"),
-            "sasl_username": e.get("sasl_username")}
+            "ts": e["ts"], "last_seen": e["ts"], "client_ip": e.get("client_ip"),
+            "sasl_method": e.get("sasl_method"), "sasl_username": e.get("sasl_username")}
+
+    def _session_login(self, e: dict) -> None:
+        """Give a Sendmail `from=` its session's login, or end a login that cannot be its
+        session's: another client (the pid was reused), too long a silence, or a `proto=`
+        without Sendmail's `A` (ESMTPA, ESMTPSA) of an authenticated session."""
+        key = (e["host"], e["program"], e["pid"])
+        login = self.logins.get(key)
+        if login is None:
+            return
+        proto = e.get("proto")
+        if (login["client_ip"] != e["client_ip"] or e["ts"] - login["last_seen"] > SESSION_US
+                or (proto and not _authenticated_proto(proto))):
+            del self.logins[key]
+            return
+        if e["ts"] > login["last_seen"]:
+            login["last_seen"] = e["ts"]
+        e["sasl_username"] = login["sasl_username"]
+        e["sasl_method"] = login["sasl_method"]
+
+    def _session_over(self, e: dict) -> None:
+        """A line that only a new connection logs (a CONNECT-stage reject, an AUTH failure:
+        an authenticated session cannot fail AUTH again): the process's login is over."""
+        self.logins.pop((e["host"], e["program"], e["pid"]), None)
+
+    def _live_logins(self) -> dict:
+        cutoff = self.now - SESSION_US
+        return {k: v for k, v in self.logins.items() if v["last_seen"] >= cutoff}
 
     def _auth_failed(self, e: dict) -> None:
         if e["family"] == "sendmail":
@@ -824,6 +937,8 @@ class Correlator:
                     return
             else:
                 self.auth_seen[key] = e["ts"]
+                if self.logins:
+                    self._session_over(e)
         self.sink("auth_failures", e)
 
     def _connect(self, e: dict) -> None:
@@ -858,9 +973,7 @@ class Correlator:
         for key in [k for k, s in self.sessions.items() if s["last_seen"] < cutoff]:
             self._end_session(key, None)
         session_cutoff = self.now - SESSION_US
-        for table in (self.logins,):
-            for key in [k for k, v in table.items() if v["ts"] < session_cutoff]:
-                del table[key]
+        self.logins = self._live_logins()
         for key in [k for k, ts in self.auth_seen.items() if ts < session_cutoff]:
             del self.auth_seen[key]
         for key in [k for k, q in self.cwds.items() if not q or q[-1][0] < self.now - CWD_US]:
@@ -877,7 +990,7 @@ class Correlator:
             "messages": self.messages,
             "sessions": self.sessions,
             "closing": [[ts, list(key)] for ts, key in self.closing],
-            "logins": [[*k, v] for k, v in self.logins.items()],
+            "logins": [[*k, v] for k, v in self._live_logins().items()],
             "auth_seen": [[*k, ts] for k, ts in self.auth_seen.items()],
             "held": [[ts, host, qid, self.held.get((host, qid), [])]
                      for ts, host, qid in self.held_order if (host, qid) in self.held],
@@ -888,6 +1001,8 @@ class Correlator:
             "php_seen": self.php_seen,
             "joins": [list(j) for j in self.joins],
             "filter_links": [[*k, *v] for k, v in self.filter_links.items()],
+            "mta_hosts": self.mta_hosts,
+            "php_joins": self.php_joins,
         }
 
     def _load(self, state: dict) -> None:
@@ -897,6 +1012,8 @@ class Correlator:
                                lambda s: (s["host"], s["program"], s["pid"]))
         self.closing = deque((ts, tuple(key)) for ts, key in state.get("closing", []))
         self.logins = {(h, p, pid): v for h, p, pid, v in state.get("logins", [])}
+        for login in self.logins.values():  # checkpoints written before `last_seen`
+            login.setdefault("last_seen", login["ts"])
         self.auth_seen = {(h, p, pid): ts for h, p, pid, ts in state.get("auth_seen", [])}
         for ts, host, qid, events in state.get("held", []):
             self.held[(host, qid)] = events
@@ -913,6 +1030,8 @@ class Correlator:
         for m in sorted(self.messages.values(), key=lambda m: m["first_seen"]):
             if m.get("message_id"):
                 self._index_mid(m)
+        self.mta_hosts = state.get("mta_hosts", {})
+        self.php_joins = state.get("php_joins") or _php_counts()
         self.next_due = 0  # recomputed at the first event
 
 
@@ -936,6 +1055,12 @@ def _origin_of(e: dict) -> str:
     if e.get("client_ip"):
         return "smtp"
     return "unknown"
+
+
+def _authenticated_proto(proto: str | None) -> bool:
+    """Sendmail's `proto=` of a message received in an authenticated session: ESMTPA,
+    ESMTPSA (RFC 3848)."""
+    return bool(proto) and proto[-1:] in "Aa" and "SMTP" in proto.upper()
 
 
 def _add_rcpts(msg: dict, recipients) -> None:
@@ -986,6 +1111,49 @@ def open_message_rows(state: dict) -> list[dict]:
     if isinstance(messages, dict):
         messages = messages.values()
     return [message_row(dict(m), complete=m["removed_at"] is not None) for m in messages]
+
+
+def _php_counts() -> dict:
+    return {"joined": 0, "unjoined": {}, "hosts": {}}
+
+
+# why PHP entries stayed unjoined (the summary lists them by count)
+_UNJOINED_WHY = {
+    "ambiguous_host": "name no host (PHP's file form) and the MTA logs of their time come "
+                      "from several hosts ({hosts}): ingest each server's PHP log with "
+                      "--host <that server>",
+    "other_host": "are of host {hosts}, which no MTA log of their time names: give the MTA "
+                  "log's host with --host",
+    "read_late": "were read when the ingested MTA logs had passed their time: give the PHP "
+                 "log in the same run as the MTA log of its period (or an earlier run), and "
+                 "logs of later periods after it",
+    "no_mta_log": "fall in no ingested MTA log's time",
+    "no_submission": "match no local submission (a mail() that failed, or mail sent another "
+                     "way)",
+}
+UNJOINED_WARN_SHARE = 0.2  # warn when more than this share of the entries is unjoined
+
+
+def php_join_report(counts: dict, waiting: int = 0) -> tuple[str | None, str | None]:
+    """(summary line, warning or None) for PHP entries written joined / unjoined (the
+    `php_joins` counts of a run or of the dataset)."""
+    unjoined = counts.get("unjoined", {})
+    n_unjoined = sum(unjoined.values())
+    total = counts.get("joined", 0) + n_unjoined
+    if not total and not waiting:
+        return None, None
+    reasons = sorted(unjoined.items(), key=lambda kv: (-kv[1], kv[0]))
+    line = (f"PHP mail.log: {total:,} entries, {counts.get('joined', 0):,} joined to their "
+            f"submission, {n_unjoined:,} unjoined"
+            + (" (" + ", ".join(f"{r.replace('_', ' ')} {n:,}" for r, n in reasons) + ")"
+               if reasons else "")
+            + (f", {waiting:,} waiting for their submission" if waiting else ""))
+    if n_unjoined < 3 or n_unjoined <= UNJOINED_WARN_SHARE * total:
+        return line, None
+    why = "; ".join(f"{n:,} " + _UNJOINED_WHY.get(r, r).format(
+        hosts=", ".join(counts.get("hosts", {}).get(r, [])) or "?") for r, n in reasons)
+    return line, (f"{n_unjoined:,} of {total:,} PHP mail.log entries "
+                  f"({n_unjoined / total:.0%}) were not joined to a submission: {why}")
 
 
 def pending_php_rows(state: dict) -> list[dict]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable, Iterable
 
-from .correlate import Correlator, Passwd
+from .correlate import Correlator, Passwd, php_join_report
 from .envelope import FORMATS, MONTHS, Clock, parse_zone, sniff_format
 from .errors import AnalyzerError
 from .events import LineParser, default_host
@@ -55,6 +55,9 @@ class IngestSummary:
     sources: list[SourceReport] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     programs_beside_mta: dict[str, int] = field(default_factory=dict)
+    # PHP mail.log entries written joined / unjoined by reason in this run, and its summary
+    php: dict = field(default_factory=dict)
+    php_line: str | None = None
     seconds: float = 0.0
 
     @property
@@ -81,6 +84,7 @@ def ingest(paths: Iterable[str], data_dir: str, tz: str | None = None, year: int
     if format is not None and format not in FORMATS:
         raise AnalyzerError(f"format must be one of {', '.join(FORMATS)}, not {format!r}")
     accounts = _read_passwd(passwd) if passwd else None
+    php_host_assumed = host is None  # PHP's file form then gets this machine's name
     host = host or default_host()
     sources = order_sources(expand(list(paths)), format)
     if cursor_file is not None and not any(s.is_stdin for s in sources):
@@ -98,7 +102,8 @@ def ingest(paths: Iterable[str], data_dir: str, tz: str | None = None, year: int
             state["parts"] = ds.inventory(state["commit"])
         ds.ensure_tables()
         mta_in_run = any(s.format != "phpmail" for s in sources)
-        run = _Run(ds, state, frozenset(local_ips), summary, pool, accounts, mta_in_run)
+        run = _Run(ds, state, frozenset(local_ips), summary, pool, accounts, mta_in_run,
+                   php_host_assumed, _mta_hosts(sources, zone, year, host))
         try:
             keys = identify(sources, state["sources"], cursor_file, summary)
             for src, key in zip(sources, keys):
@@ -108,6 +113,11 @@ def ingest(paths: Iterable[str], data_dir: str, tz: str | None = None, year: int
             run.writer.discard()  # a failed run (disk full, ^C) leaves no parts behind
             raise
     summary.programs_beside_mta = dict(run.beside_total)
+    if run._correlator is not None:  # else no line was read (the open state not loaded)
+        summary.php = run.correlator.run_php_joins
+        summary.php_line, warning = php_join_report(summary.php, run.correlator.php_waiting())
+        if warning:
+            summary.warnings.append(warning)
     summary.seconds = time.monotonic() - started
     return summary
 
@@ -183,6 +193,27 @@ def identify(sources: list[Source], checkpoints: dict[str, dict], cursor_file: s
                     f"{src.path}: holds the lines already read from {', '.join(copies)}: "
                     "they are counted twice (ingest mail.log only)")
     return keys
+def _mta_hosts(sources: list[Source], zone, year: int | None, host: str) -> dict[str, list[int]]:
+    """Host -> [first line, mtime] (UTC µs) of the run's MTA files, from their first lines:
+    PHP entries that name no host join to the one MTA host of their time, and files are
+    read one after the other (see `Correlator.expect_hosts`)."""
+    spans: dict[str, list[int]] = {}
+    for src in sources:
+        if src.format == "phpmail" or src.is_stdin:
+            continue
+        reference = datetime.fromtimestamp(src.mtime, zone).date()
+        parser = LineParser(Clock(zone, reference=reference, year=year), format=src.format,
+                            host=host, native=src.native)
+        end = int(src.mtime * 1_000_000)
+        for line in head_lines(src):
+            if not line.strip():
+                continue
+            event = parser.parse(line)
+            if event.get("family") in (None, "phpmail") or event.get("ts") is None:
+                continue
+            span = spans.setdefault(event["host"], [event["ts"], event["ts"]])
+            span[0], span[1] = min(span[0], event["ts"]), max(span[1], end, event["ts"])
+    return spans
 
 
 def _read_passwd(path: str) -> Passwd:
@@ -197,7 +228,8 @@ def _read_passwd(path: str) -> Passwd:
 
 class _Run:
     def __init__(self, ds: Dataset, state: dict, local_ips: frozenset[str], summary: IngestSummary,
-                 pool: OrderedPool, passwd: Passwd | None = None, mta_in_run: bool = True):
+                 pool: OrderedPool, passwd: Passwd | None = None, mta_in_run: bool = True,
+                 php_host_assumed: bool = False, expected_hosts: dict | None = None):
         self.ds = ds
         self.state = state
         self.summary = summary
@@ -205,7 +237,7 @@ class _Run:
         # PHP entries wait for their submissions only when an MTA log is (or was) read
         hold_php = mta_in_run or bool(state.get("mta_seen"))
         self.state["mta_seen"] = hold_php
-        self._correlator_args = (local_ips, passwd, hold_php)
+        self._correlator_args = (local_ips, passwd, hold_php, php_host_assumed, expected_hosts)
         self._correlator: Correlator | None = None
         self.programs: Counter = Counter(state["programs"])
         self.beside: Counter = Counter()  # since the last commit
@@ -219,10 +251,11 @@ class _Run:
         """Made from the checkpoint's open state when the first new line comes: a run
         with nothing new to read never loads it."""
         if self._correlator is None:
-            local_ips, passwd, hold_php = self._correlator_args
+            local_ips, passwd, hold_php, php_host_assumed, hosts = self._correlator_args
             self._correlator = Correlator(self.writer.add, local_ips,
                                           self.ds.open_state(self.state), passwd=passwd,
-                                          hold_php=hold_php)
+                                          hold_php=hold_php, php_host_assumed=php_host_assumed)
+            self._correlator.expect_hosts(hosts or {})
             # what was just loaded lives long: the commits' collections skip it (100k
             # open messages took 0.5 s to walk) until the run ends (see _gc_paused)
             gc.freeze()

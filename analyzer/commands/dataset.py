@@ -60,7 +60,7 @@ def ingest(
         if progress:
             progress.close()
     for warning in summary.warnings:
-        err.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        err.print(f"[yellow]warning:[/] {_safe(warning)}", highlight=False)
     for src in summary.sources:
         if src.status not in ("new", "resumed"):
             skipped = f" ({src.skipped:,} entries read before skipped)" if src.skipped else ""
@@ -72,6 +72,8 @@ def ingest(
         f"{summary.messages:,} messages, {summary.unparsed:,} unparsed"
         + (f", {summary.beside_mta:,} beside the MTA ({beside})" if beside else "")
         + f" in {summary.seconds:.2f} s", highlight=False)
+    if summary.php_line:
+        err.print(_safe(summary.php_line), highlight=False)
 
 
 def parse(
@@ -151,6 +153,24 @@ def status(
         console.print("lines of programs beside the MTA: " + ", ".join(
             f"{p} {n:,}" for p, n in sorted(info["beside_mta"].items(), key=lambda kv: -kv[1])),
             highlight=False)
+    php = info["php_mail"]
+    lines = [php["summary"]] if php["summary"] else []
+    if php["earlier"]:
+        lines.append(f"PHP mail.log: {php['earlier']:,} entries written before joins were "
+                     "counted (their reasons are not known)")
+    for line in lines:
+        console.print(_safe(line), highlight=False)
+    if php["warning"]:
+        err.print(f"[yellow]warning:[/] {_safe(php['warning'])}", highlight=False)
+
+
+def _safe(text: str) -> str:
+    """Text that may carry log content (host names, paths) as plain terminal text."""
+    from rich.markup import escape
+
+    from ..output import printable
+
+    return escape(printable(text))
 
 
 class _progress_bar:
