@@ -591,9 +591,10 @@ class Correlator:
         """Is this `sent` delivery the hand-over to a content filter that re-injected the
         message here? Yes when the reply names the new queue id (`queued as ID`, Exim
         `id=ID`) and the relay is loopback / this server's (`--local-ip`) or the client of
-        that new message; or, for a loopback relay whose reply names none, when a message
-        with the same Message-ID arrived from loopback since this one began. (A loopback
-        LMTP delivery to Dovecot names no queue id and has no such twin: a delivery.)
+        that new message; or, for amavis on loopback whose reply (`... from MTA(...): 250
+        Ok`) names none, when a message with the same Message-ID arrived from loopback in
+        the minutes before. (A loopback LMTP delivery to Dovecot is a delivery, even when
+        a Sieve redirect re-sends the message over SMTP on localhost.)
         Exim's scanner router pipes to `exim -bS`: a delivery without a remote host of a
         message already re-injected (see `_scanner_reinjection`)."""
         if e["family"] == "sendmail":
@@ -610,10 +611,11 @@ class Correlator:
             child = self.messages.get((host, child_id))
             if not own and (child is None or child["client_ip"] != relay_ip):
                 return False  # a remote server's queue id
-        elif own:
+        elif own and "from MTA(" in (e.get("response") or ""):
             child_id = self.by_mid.get((host, msg["message_id"])) if msg["message_id"] else None
             child = self.messages.get((host, child_id)) if child_id else None
             if (child is None or child is msg or child["first_seen"] < msg["first_seen"]
+                    or not 0 <= e["ts"] - child["first_seen"] <= FILTER_US
                     or child.get("filter_of") not in (None, msg["queue_id"])
                     or not self._local_ip(child["client_ip"])):
                 return False

@@ -58,15 +58,24 @@ Jan 10 17:21:41 mail postfix/qmgr[1789]: AED441541AFC: removed
 """
 
 # Loopback deliveries that are *not* a filter hop: Dovecot LMTP over TCP (no queue id in
-# the reply), and a web application submitting over SMTP on localhost (nobody handed it).
+# the reply) while a Sieve redirect re-sends the message over SMTP on localhost with the
+# same Message-ID, and a web application submitting over SMTP on localhost (nobody
+# handed it over).
 NOT_HOPS = """\
 Jan 10 16:30:00 mail postfix/smtpd[3001]: connect from mail-a.example.org[203.0.113.5]
 Jan 10 16:30:00 mail postfix/smtpd[3001]: 1A2B3C4D5E: client=mail-a.example.org[203.0.113.5]
 Jan 10 16:30:00 mail postfix/cleanup[3002]: 1A2B3C4D5E: message-id=<in-1@example.org>
 Jan 10 16:30:00 mail postfix/qmgr[1789]: 1A2B3C4D5E: from=<x@example.org>, size=900, nrcpt=1 (queue active)
 Jan 10 16:30:00 mail postfix/smtpd[3001]: disconnect from mail-a.example.org[203.0.113.5] ehlo=1 mail=1 rcpt=1 data=1 quit=1 commands=5
+Jan 10 16:30:01 mail postfix/smtpd[3006]: connect from localhost[127.0.0.1]
+Jan 10 16:30:01 mail postfix/smtpd[3006]: 4D5E6F7A8B: client=localhost[127.0.0.1]
+Jan 10 16:30:01 mail postfix/cleanup[3002]: 4D5E6F7A8B: message-id=<in-1@example.org>
+Jan 10 16:30:01 mail postfix/qmgr[1789]: 4D5E6F7A8B: from=<x@example.org>, size=1100, nrcpt=1 (queue active)
+Jan 10 16:30:01 mail postfix/smtpd[3006]: disconnect from localhost[127.0.0.1] ehlo=1 mail=1 rcpt=1 data=1 quit=1 commands=5
 Jan 10 16:30:01 mail postfix/lmtp[3003]: 1A2B3C4D5E: to=<info@shop.example>, relay=127.0.0.1[127.0.0.1]:24, delay=0.38, delays=0.03/0.02/0.06/0.28, dsn=2.0.0, status=sent (250 2.0.0 <info@shop.example> hz3kESIo+1/dLgAAWP5 Saved)
 Jan 10 16:30:01 mail postfix/qmgr[1789]: 1A2B3C4D5E: removed
+Jan 10 16:30:02 mail postfix/smtp[3007]: 4D5E6F7A8B: to=<info@gmail.example>, relay=gmail-smtp-in.l.google.example[198.51.100.27]:25, delay=1, delays=0.02/0.02/0.4/0.56, dsn=2.0.0, status=sent (250 2.0.0 OK  1610296202 a1si1138927wrp.107 - gsmtp)
+Jan 10 16:30:02 mail postfix/qmgr[1789]: 4D5E6F7A8B: removed
 Jan 10 16:31:00 mail postfix/smtpd[3004]: connect from localhost[127.0.0.1]
 Jan 10 16:31:00 mail postfix/smtpd[3004]: 2B3C4D5E6F: client=localhost[127.0.0.1]
 Jan 10 16:31:00 mail postfix/cleanup[3002]: 2B3C4D5E6F: message-id=<app-1@shop.example>
@@ -154,7 +163,8 @@ def test_loopback_deliveries_that_are_not_filter_hops(tmp_path):
     assert set(deliveries.status) == {"sent"}
     assert messages.filter_of.isna().all()
     assert messages.loc["1A2B3C4D5E"].sent == 1
-    # the web application on localhost is still charged to what it is
+    # the redirect and the web application on localhost are still charged to what they are
+    assert messages.loc["4D5E6F7A8B"].identity == "ip:127.0.0.1"
     assert messages.loc["2B3C4D5E6F"].identity == "ip:127.0.0.1"
 
 
