@@ -5,12 +5,32 @@ so `--help` and small commands start fast."""
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
+import typer.core
 
+from . import __version__
 from .commands import dataset, report, reports
 from .errors import AnalyzerError
 from .options import DEBUG, err
+
+
+def _metavar_only(param, ctx) -> str | None:
+    """What --help shows in the type column: the option's metavar (FILE, ZONE, N) or its
+    choices, never typer's Python type (`<list[str]>`, `<bool>`, `<str>`): every help
+    text says what its value is."""
+    if isinstance(param, typer.core.TyperArgument):
+        return None  # its name column already says what it is
+    if param.metavar is not None:
+        return param.metavar
+    if param.type_descriptor.is_choice and not param.is_flag:
+        return typer.core._TyperParameter.display_type(param, ctx)
+    return None
+
+
+typer.core._TyperParameter.display_type_rich = _metavar_only
+typer.core.TyperOption.display_type_rich = _metavar_only
 
 app = typer.Typer(
     name="analyzer",
@@ -27,8 +47,19 @@ app = typer.Typer(
 _debug = False
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        print(f"analyzer {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root(debug: DEBUG = False) -> None:
+def _root(
+    debug: DEBUG = False,
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_show_version, is_eager=True,
+        help="Print the version and exit.")] = False,
+) -> None:
     global _debug
     _debug = debug
 

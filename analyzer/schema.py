@@ -85,6 +85,9 @@ TABLES: dict[str, Table] = {
                 ("nrcpt", "int64", "Number of recipients."),
                 ("message_id", "string", "Message-ID header."),
                 ("subject", "string", "Subject, when the MTA logs it (Exim `T=`)."),
+                ("bounce_of", "string", "Queue id of the message this MTA-generated notice "
+                 "reports on (Postfix `sender non-delivery notification`): the notice is "
+                 "charged to that message's identity."),
                 ("submission_queue_id", "string", "Queue id of the hop that handed this message to the MTA "
                  "(Sendmail's MSP queue id of a local submission): the same message, counted once."),
                 ("sent", "int64", "Recipients delivered."),

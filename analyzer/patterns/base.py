@@ -20,6 +20,9 @@ EVENTS = frozenset({
     "authenticated",
     # the working directory of a local submission process (Exim `cwd=... N args: ...`)
     "cwd",
+    # the MTA made a notice (bounce) about a message (Postfix `sender non-delivery
+    # notification: <new queue id>`): the notice is charged to that message's identity
+    "bounce_notice",
 })
 
 # Canonical fields and their Python types; anything not listed is a string.

@@ -336,7 +336,7 @@ PATTERNS = (
         daemons=DELIVERY_AGENTS,
     ),
     Pattern(
-        "bounce_notification", "other",
+        "bounce_notification", "bounce_notice",
         rf"{QID}: (?:sender|postmaster) (?:non-delivery|delay|delivery status|success) notification: (?P<new_queue_id>\w+)$",
         {"Nov 26 10:00:00 mx1 postfix/bounce[40]: 4F2A11C0E9: sender non-delivery notification: 4F2A11C0EA":
              {"queue_id": "4F2A11C0E9", "new_queue_id": "4F2A11C0EA"}},

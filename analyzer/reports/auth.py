@@ -52,7 +52,8 @@ def successes(messages: pd.DataFrame, connections: pd.DataFrame | None) -> pd.Da
 def auth_failures(failures: pd.DataFrame, succeeded: pd.DataFrame,
                   by: str = "client-ip") -> pd.DataFrame:
     """One row per client IP (`by="client-ip"`) or tried username (`by="username"`),
-    most failures first. `succeeded`: the output of `successes`. `succeeded_later`: a
+    most failures first. `usernames` (distinct usernames tried) is missing when none was
+    logged (Postfix before 3.8 logs no username of a failed AUTH). `succeeded`: the output of `successes`. `succeeded_later`: a
     successful login of the same IP (username) after its first failure; `succeeded_as`
     (`succeeded_from`) lists the accounts (IPs) of those logins, `messages_after` counts
     the messages they submitted."""
@@ -80,7 +81,10 @@ def auth_failures(failures: pd.DataFrame, succeeded: pd.DataFrame,
         out["client_name"] = name.reindex(out.index).astype("str")
 
     # later successes: same key, after the key's first failure
-    later = succeeded.merge(out[["first_seen"]], left_on=key, right_index=True, how="inner")
+    # merged on a column, not the index: pandas 3 names an empty merge's index after the
+    # key, which the groupby below would find both as a level and a column
+    firsts = out[["first_seen"]].rename_axis(key).reset_index()
+    later = succeeded.merge(firsts, on=key, how="inner")
     later = later[later["ts"] > later["first_seen"]]
     agg = later.groupby(key, sort=False).agg(
         first_success=("ts", "min"), messages_after=("message", "sum"),
@@ -95,7 +99,10 @@ def auth_failures(failures: pd.DataFrame, succeeded: pd.DataFrame,
              "username": {"_others": "client_ips", "_top": "top_clients", "_as": "succeeded_from"}}
     out = out.rename(columns=names[by])
     out["failures"] = out["failures"].astype("int64")
-    out[names[by]["_others"]] = out[names[by]["_others"]].astype("int64")
+    others = out[names[by]["_others"]].astype("Int64")
+    if by == "client-ip":  # Postfix < 3.8 logs no username: not logged, not "0 usernames"
+        others = others.mask(others == 0)
+    out[names[by]["_others"]] = others
     return out[COLUMNS[by]].reset_index(drop=True)
 
 
@@ -119,7 +126,7 @@ def timeline(failures: pd.DataFrame, by: str, keys: list | None, bucket: str) ->
 
 def _empty(by: str) -> pd.DataFrame:
     ts = "datetime64[us, UTC]"
-    dtypes = {"failures": "int64", "usernames": "int64", "client_ips": "int64",
+    dtypes = {"failures": "int64", "usernames": "Int64", "client_ips": "Int64",
               "messages_after": "int64", "first_seen": ts, "last_seen": ts,
               "first_success": ts, "succeeded_later": "bool", "top_usernames": object,
               "top_clients": object, "succeeded_as": object, "succeeded_from": object}
