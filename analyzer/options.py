@@ -18,8 +18,10 @@ TZ = Annotated[Optional[str], typer.Option(
     "--tz", metavar="ZONE", help="Zone of timestamps that carry none (BSD syslog), e.g. Europe/Berlin; "
                  "default: the system zone. Everything is stored in UTC.")]
 YEAR = Annotated[Optional[int], typer.Option(
-    "--year", metavar="YEAR", help="Year of the first BSD syslog line (advances at a December -> January "
-                   "rollover); default: inferred from the file's modification time.")]
+    "--year", metavar="YEAR",
+    help="Year of the first BSD syslog line of each rotated series (advances at every "
+         "December -> January rollover, across the series' files); default: from the "
+         "newest file's modification time, walking back through the older files.")]
 DEBUG = Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")]
 
 # --- options of the reports -------------------------------------------------------------
