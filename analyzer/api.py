@@ -513,7 +513,8 @@ def auth_failures(data: str | os.PathLike | None = None, since=None, until=None,
     fails = win.read("auth_failures", auth.FAILURE_COLUMNS)
     msgs = win.read("messages", ["first_seen", "client_ip", "sasl_username"])
     conns = win.read("connections", ["ts", "client_ip", "sasl_username", "auth_ok", "messages"])
-    return _head(auth.auth_failures(fails, auth.successes(msgs, conns), by), limit)
+    rates = win.read("client_rates", auth.RATE_COLUMNS) if by == "client-ip" else None
+    return _head(auth.auth_failures(fails, auth.successes(msgs, conns), by, rates), limit)
 
 
 def auth_failure_timeline(data: str | os.PathLike | None = None, since=None, until=None,
@@ -534,7 +535,7 @@ def trace(queue_id: str | None = None, sender: str | None = None, identity: str 
           data: str | os.PathLike | None = None, since=None, until=None,
           tz: str | None = None, client_ip: str | None = None):
     """Every row of one message (`queue_id`), envelope `sender`, `identity` or `client_ip`
-    across messages, deliveries, rejects (and auth_failures for an IP or a `sasl:`
+    across messages, deliveries, rejects, notices (and auth_failures for an IP or a `sasl:`
     identity) in [since, until), in time order, with a `table` column naming the source."""
     from .reports import trace as report
 
@@ -600,8 +601,14 @@ def trace(queue_id: str | None = None, sender: str | None = None, identity: str 
         column = "sasl_username" if kind == "sasl" else "client_ip"
         auth = win.read("auth_failures", None,
                         where=equal(column, client_ip if client_ip is not None else value))
+
+    def n_where(t):  # the diagnostics of the messages, and cleanup's notes on the client
+        keep = same_queue(t)
+        return pc.or_(keep, equal("client_ip", client_ip)(t)) if client_ip is not None else keep
+
+    notices = win.read("notices", None, until=dels_until, where=n_where)
     return report.trace(msgs, dels, rejects, auth, queue_id=queue_id, sender=sender,
-                        identity=identity, client_ip=client_ip)
+                        identity=identity, client_ip=client_ip, notices=notices)
 
 
 # --- the nightly report -------------------------------------------------------------------

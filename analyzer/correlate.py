@@ -189,6 +189,9 @@ class Correlator:
             "reject": self._reject, "auth_failed": self._auth_failed,
             "arrival": self._arrival, "authenticated": self._authenticated, "cwd": self._cwd,
             "bounce_notice": self._bounce_notice,
+            # rows of their own, about a queue id or a client (no state: written as read)
+            "notice": lambda e: self.sink("notices", e),
+            "client_rate": lambda e: self.sink("client_rates", e),
         }
 
     # --- entry point ------------------------------------------------------------------

@@ -237,6 +237,9 @@ def auth_incidents(auth, t: AuthThresholds) -> list[Incident]:
         tried = (f"{failures:,} failures (usernames not logged)" if _missing(r.usernames)
                  else f"{failures:,} failures on {int(r.usernames):,} usernames")
         reasons = [tried, span(r.first_seen, r.last_seen) + " UTC"]
+        peak = getattr(r, "max_connection_rate", None)
+        if not _missing(peak):  # anvil's view of the same client adds to the picture
+            reasons.append(f"up to {int(peak):,} connections a minute (anvil)")
         summary = f"{tried} {span(r.first_seen, r.last_seen)} UTC"
         if succeeded:
             accounts = ", ".join(map(str, r.succeeded_as)) if isinstance(

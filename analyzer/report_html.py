@@ -295,6 +295,7 @@ def _auth_section(report: Report, chart, incidents: dict) -> str:
     rows = _rows_to_show(frame, ROWS_SHOWN, incidents)
     cols = [("client_ip", "client IP", "text"), ("client_name", "name", "text"),
             ("failures", "failures", "num"), ("usernames", "usernames", "num"),
+            ("max_connection_rate", "conn./min", "num"),
             ("top_usernames", "tried", "lines"), ("first_seen", "first", "time"),
             ("last_seen", "last", "time"), ("succeeded_as", "then logged in as", "lines"),
             ("first_success", "at", "time"), ("messages_after", "messages after", "num")]

@@ -159,7 +159,8 @@ def auth_failures(
     columns = None
     if by == "client-ip":
         columns = ["client_ip", "failures", "usernames", "first_seen", "last_seen",
-                   "succeeded_later", "succeeded_as", "first_success", "messages_after"]
+                   "max_connection_rate", "succeeded_later", "succeeded_as", "first_success",
+                   "messages_after"]
     _show(frame, fmt, title, columns=columns, empty="no AUTH failures in the window",
           window=("auth_failures", data, since, until, tz))
     if chart:
