@@ -18,10 +18,30 @@ from .errors import AnalyzerError
 DEFAULT_DATA = "~/.local/share/analyzer"
 
 
-def data_dir(data: str | os.PathLike | None = None) -> Path:
-    """`data`, else $ANALYZER_DATA, else ~/.local/share/analyzer."""
+def data_dir(data=None) -> Path:
+    """`data` (a directory or a `snapshot`), else $ANALYZER_DATA, else
+    ~/.local/share/analyzer."""
+    from .store import Snapshot
+
+    if isinstance(data, Snapshot):
+        return data.root
     chosen = data or os.environ.get("ANALYZER_DATA") or DEFAULT_DATA
     return Path(chosen).expanduser()
+
+
+def snapshot(data: str | os.PathLike | None = None):
+    """The dataset as its last ingest committed it. Every function here reads one
+    snapshot per call; pass a snapshot as `data` to several calls to read them all from
+    the same commit while ingests go on:
+
+        >>> snap = api.snapshot("/var/lib/analyzer")
+        >>> api.table("messages", data=snap), api.table("deliveries", data=snap)
+    """
+    from .store import Dataset, Snapshot
+
+    if isinstance(data, Snapshot):
+        return data
+    return Dataset(data_dir(data)).snapshot()
 
 
 def ingest(paths: Iterable[str], data: str | os.PathLike | None = None, tz: str | None = None,
@@ -86,14 +106,13 @@ def table(name: str, data: str | os.PathLike | None = None, since=None, until=No
     included unless `include_open` is off: open messages (queued, not yet removed;
     `complete` = False) and PHP mail.log entries still waiting for their submission.
     """
-    from .store import Dataset
     from .timewindow import window
 
     lo, hi = window(since, until, _zone(tz))
-    ds = Dataset(data_dir(data))
-    arrow = ds.read(name, lo, hi, columns)
+    snap = snapshot(data)
+    arrow = snap.read(name, lo, hi, columns)
     if name in _CARRIED and include_open:
-        arrow = _with_carried(ds, name, arrow, lo, hi, columns)
+        arrow = _with_carried(snap, name, arrow, lo, hi, columns)
     return to_pandas(arrow)
 
 
@@ -106,31 +125,39 @@ def to_pandas(arrow):
     return arrow.to_pandas(types_mapper=mapping.get)
 
 
-# Tables whose latest rows may still be held in the checkpoint, and who lists them there:
-# messages not yet removed, PHP entries waiting for the submission they produced.
-_CARRIED = {"messages": "open_message_rows", "php_mail": "pending_php_rows"}
+# Tables whose latest rows may still be held open by the correlator: the key of its state
+# that holds them, and who turns them into rows. Messages not yet removed, PHP entries
+# waiting for the submission they produced.
+_CARRIED = {"messages": ("messages", "open_message_rows"),
+            "php_mail": ("php", "pending_php_rows")}
+_CARRIED_CHUNK = 5_000  # entries turned into Arrow at a time: memory stays with the result
 
 
-def _with_carried(ds, name, arrow, lo, hi, columns):
-    """`arrow` plus the rows of `name` the last ingest still holds open, in the window."""
+def _with_carried(snap, name, arrow, lo, hi, columns):
+    """`arrow` plus the rows of `name` that the snapshot's commit still holds open, in
+    the window (the same commit as the parts `arrow` was read from)."""
+    from itertools import islice
+
     import pyarrow as pa
 
     from . import correlate
     from .schema import TABLES
 
     spec = TABLES[name]
-    state = ds.state().get("correlator") or {}
+    kind, rows_of = _CARRIED[name]
+    rows_of = getattr(correlate, rows_of)
     lo_us = _micros(lo) if lo else None
     hi_us = _micros(hi) if hi else None
-    tcol = spec.time_column
-    rows = [r for r in getattr(correlate, _CARRIED[name])(state)
-            if (lo_us is None or r[tcol] >= lo_us) and (hi_us is None or r[tcol] < hi_us)]
-    if not rows:
-        return arrow
-    extra = pa.Table.from_pylist(rows, schema=spec.arrow_schema)
-    if columns:
-        extra = extra.select(columns)
-    return pa.concat_tables([arrow, extra.select(arrow.schema.names)])
+    tcol = spec.time_column  # an entry's time field has the row's time column's name
+    entries = snap.open_entries(kind, tcol, lo_us, hi_us)
+    tables = [arrow]
+    while chunk := list(islice(entries, _CARRIED_CHUNK)):
+        rows = [r for r in rows_of({kind: chunk})
+                if (lo_us is None or r[tcol] >= lo_us) and (hi_us is None or r[tcol] < hi_us)]
+        if rows:
+            extra = pa.Table.from_pylist(rows, schema=spec.arrow_schema)
+            tables.append(extra.select(arrow.schema.names))
+    return pa.concat_tables(tables) if len(tables) > 1 else arrow
 
 
 def _zone(tz):
@@ -156,14 +183,15 @@ def status(data: str | os.PathLike | None = None) -> dict:
     from .schema import TABLES
     from .store import Dataset
 
-    ds = Dataset(data_dir(data))
-    if not ds.exists():
-        raise AnalyzerError(f"{ds.root}: no dataset here yet; run `analyzer ingest` first")
-    state = ds.state()
+    root = data_dir(data)
+    if not Dataset(root).exists():
+        raise AnalyzerError(f"{root}: no dataset here yet; run `analyzer ingest` first")
+    snap = snapshot(data)
+    state = snap.state
     tables = {}
     for name, spec in TABLES.items():
         rows, lo, hi = 0, None, None
-        for part in ds.parts(name, commit=state["commit"]):
+        for part in snap.parts(name):
             meta = pq.read_metadata(part)
             rows += meta.num_rows
             col = meta.schema.to_arrow_schema().get_field_index(spec.time_column)
@@ -173,13 +201,12 @@ def status(data: str | os.PathLike | None = None) -> dict:
                     lo = stats.min if lo is None else min(lo, stats.min)
                     hi = stats.max if hi is None else max(hi, stats.max)
         tables[name] = {"rows": rows, "first": _iso_dt(lo), "last": _iso_dt(hi)}
-    open_state = state.get("correlator") or {}
     return {
-        "data": str(ds.root),
+        "data": str(root),
         "commit": state["commit"],
         "tables": tables,
-        "open_messages": len(open_state.get("messages", [])),
-        "open_sessions": len(open_state.get("sessions", [])),
+        "open_messages": snap.open_count("messages"),
+        "open_sessions": snap.open_count("sessions"),
         "unparsed": tables["unparsed"]["rows"],
         "sources": [
             {"path": cp["path"], "offset": cp["offset"], "size": cp["size"],
@@ -292,7 +319,7 @@ def sender_timeline(data: str | os.PathLike | None = None, since=None, until=Non
 
 
 class _Window:
-    """The dataset and the [since, until) window one report reads, parsed once."""
+    """The snapshot and the [since, until) window one report reads, taken once."""
 
     def __init__(self, data, since, until, tz):
         from .store import Dataset
@@ -303,6 +330,7 @@ class _Window:
             raise AnalyzerError(f"{self.root}: no dataset here yet; run `analyzer ingest` "
                                 "first (or pass --data / set ANALYZER_DATA)")
         self.lo, self.hi = window(since, until, _zone(tz))
+        self.snap = snapshot(data)
 
     def read(self, name: str, columns: list[str] | None, since=..., until=..., where=None):
         """Rows of `name` in the window (or in [since, until) when given), maybe none.
@@ -311,14 +339,11 @@ class _Window:
         lo = self.lo if since is ... else since
         hi = self.hi if until is ... else until
         if where is None:
-            frame = table(name, data=self.root, since=lo, until=hi, columns=columns)
+            frame = table(name, data=self.snap, since=lo, until=hi, columns=columns)
         else:
-            from .store import Dataset
-
-            ds = Dataset(self.root)
-            arrow = ds.read(name, lo, hi, columns)
-            if name == "messages":
-                arrow = _with_carried(ds, name, arrow, lo, hi, columns)
+            arrow = self.snap.read(name, lo, hi, columns)
+            if name in _CARRIED:
+                arrow = _with_carried(self.snap, name, arrow, lo, hi, columns)
             frame = to_pandas(arrow.filter(where(arrow)))
         return frame
 
@@ -334,7 +359,7 @@ class _Window:
 
         last = messages["last_seen"].max()
         last = last.to_pydatetime() + timedelta(microseconds=1)
-        return table("deliveries", data=self.root, since=self.lo, until=last, columns=columns)
+        return table("deliveries", data=self.snap, since=self.lo, until=last, columns=columns)
 
     @staticmethod
     def describe(lo, hi) -> str:

@@ -30,6 +30,8 @@ from bisect import bisect_left, bisect_right
 from collections import deque
 from typing import Callable
 
+from .openstate import Keyed
+
 _S = 1_000_000
 # A `removed` message waits this long (log time) for lines logged slightly out of order.
 GRACE_US = 30 * _S
@@ -155,8 +157,9 @@ class Correlator:
         # PHP entries wait for the MTA's submissions; a dataset fed only PHP logs (no MTA
         # log in this run, none before) writes them at once
         self.hold_php = hold_php
-        self.messages: dict[tuple[str, str], dict] = {}
-        self.sessions: dict[tuple[str, str, int | None], dict] = {}
+        # the bulk of the open state: `Keyed` so that a commit saves only what changed
+        self.messages: dict[tuple[str, str], dict] = Keyed()
+        self.sessions: dict[tuple[str, str, int | None], dict] = Keyed()
         self.closing: deque[tuple[int, tuple[str, str]]] = deque()  # (removed ts, key)
         self.now = 0
         self.next_due = 0
@@ -744,11 +747,13 @@ class Correlator:
             del self.cwds[key]
 
     def state(self) -> dict:
-        """Everything still open, as plain JSON-able data."""
+        """Everything still open: top-level key -> JSON-able data. Messages and sessions
+        are the live `Keyed` dicts (their values are the entries; `openstate` saves the
+        ones that changed); `_load` takes them back, or lists of their values."""
         return {
             "now": self.now,
-            "messages": list(self.messages.values()),
-            "sessions": list(self.sessions.values()),
+            "messages": self.messages,
+            "sessions": self.sessions,
             "closing": [[ts, list(key)] for ts, key in self.closing],
             "logins": [[*k, v] for k, v in self.logins.items()],
             "auth_seen": [[*k, ts] for k, ts in self.auth_seen.items()],
@@ -763,10 +768,11 @@ class Correlator:
         }
 
     def _load(self, state: dict) -> None:
-        self.now = state["now"]
-        self.messages = {(m["host"], m["queue_id"]): m for m in state["messages"]}
-        self.sessions = {(s["host"], s["program"], s["pid"]): s for s in state["sessions"]}
-        self.closing = deque((ts, tuple(key)) for ts, key in state["closing"])
+        self.now = state.get("now", 0)
+        self.messages = _keyed(state.get("messages"), lambda m: (m["host"], m["queue_id"]))
+        self.sessions = _keyed(state.get("sessions"),
+                               lambda s: (s["host"], s["program"], s["pid"]))
+        self.closing = deque((ts, tuple(key)) for ts, key in state.get("closing", []))
         self.logins = {(h, p, pid): v for h, p, pid, v in state.get("logins", [])}
         self.auth_seen = {(h, p, pid): ts for h, p, pid, ts in state.get("auth_seen", [])}
         for ts, host, qid, events in state.get("held", []):
@@ -781,6 +787,14 @@ class Correlator:
         self.php_seen = state.get("php_seen", False)
         self.joins = deque(tuple(j) for j in state.get("joins", []))
         self.next_due = 0  # recomputed at the first event
+
+
+def _keyed(saved, key_of) -> Keyed:
+    """A saved collection as a `Keyed` dict: as the store loaded it, or from a list of
+    its values (a version 1 checkpoint)."""
+    if isinstance(saved, Keyed):
+        return saved
+    return Keyed((key_of(v), v) for v in saved or ())
 
 
 def _origin_of(e: dict) -> str:
@@ -830,14 +844,16 @@ def message_row(msg: dict, complete: bool) -> dict:
 def open_message_rows(state: dict) -> list[dict]:
     """Rows for the messages a saved state still holds open (`complete` = False; a
     message whose `removed` line was seen counts as complete)."""
-    return [message_row(dict(m), complete=m["removed_at"] is not None)
-            for m in state.get("messages", [])]
+    messages = state.get("messages") or ()
+    if isinstance(messages, dict):
+        messages = messages.values()
+    return [message_row(dict(m), complete=m["removed_at"] is not None) for m in messages]
 
 
 def pending_php_rows(state: dict) -> list[dict]:
     """Rows for the PHP mail.log entries a saved state still holds (not matched yet)."""
     rows = []
-    for entry in state.get("php", []):
+    for entry in state.get("php") or ():
         if not entry["claimed"]:
             row = {k: entry[k] for k in ("ts", "host", "script_path", "script_line", "recipient",
                                          "subject", "uid", "user")}

@@ -128,13 +128,27 @@ class _Run:
         # PHP entries wait for their submissions only when an MTA log is (or was) read
         hold_php = mta_in_run or bool(state.get("mta_seen"))
         self.state["mta_seen"] = hold_php
-        self.correlator = Correlator(self.writer.add, local_ips, state["correlator"],
-                                     passwd=passwd, hold_php=hold_php)
+        self._correlator_args = (local_ips, passwd, hold_php)
+        self._correlator: Correlator | None = None
         self.programs: Counter = Counter(state["programs"])
         self.beside: Counter = Counter()  # since the last commit
         self.beside_total: Counter = Counter()  # this run
         self.since_commit = 0
         self.pool = pool
+
+    @property
+    def correlator(self) -> Correlator:
+        """Made from the checkpoint's open state when the first new line comes: a run
+        with nothing new to read never loads it."""
+        if self._correlator is None:
+            local_ips, passwd, hold_php = self._correlator_args
+            self._correlator = Correlator(self.writer.add, local_ips,
+                                          self.ds.open_state(self.state), passwd=passwd,
+                                          hold_php=hold_php)
+            # what was just loaded lives long: the commits' collections skip it (100k
+            # open messages took 0.5 s to walk) until the run ends (see _gc_paused)
+            gc.freeze()
+        return self._correlator
 
     def read(self, src: Source, zone, year: int | None, progress: Progress | None,
              host: str, reference=None, carried: tuple[int, int] | None = None):
@@ -211,14 +225,16 @@ class _Run:
         return explicit_year, last_month
 
     def commit(self) -> None:
-        self.correlator.settle()
+        if self._correlator is not None:
+            self._correlator.settle()
         gc.collect()  # the collector is paused during a run (see _gc_paused)
         self.writer.flush()
         for table, n in self.writer.written.items():
             self.summary.rows[table] = self.summary.rows.get(table, 0) + n
         self.writer.written.clear()
         self.state["commit"] = self.writer.commit
-        self.state["correlator"] = self.correlator.state()
+        if self._correlator is not None:  # else unchanged
+            self.state["correlator"] = self._correlator.state()
         self.state["programs"] = dict(self.programs)
         beside = Counter(self.state.get("beside_mta", {}))
         beside.update(self.beside)
@@ -292,12 +308,14 @@ def _year_warnings(src: Source, newest_ts: int, year: int | None, zone) -> list[
 def _gc_paused():
     """Ingest makes millions of short-lived, acyclic dicts; the cyclic collector would
     rescan the heap again and again for nothing (about a fifth of the run time). It is
-    paused for the run — and so in the forked workers — and run at each commit."""
+    paused for the run — and so in the forked workers — and run at each commit; what the
+    run froze (the open state it loaded) is unfrozen at its end."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        gc.unfreeze()
         if was_enabled:
             gc.enable()
 

@@ -107,16 +107,17 @@ def build(data: str | os.PathLike | None = None, since="1d", until=None, tz: str
     hi = hi or generated
     local_ips, hosted_domains = tuple(local_ips), tuple(hosted_domains)
     notes: list[str] = []
-    win = dict(data=root, since=lo, until=hi)
+    snap = api.snapshot(data)  # every section reads the same commit, whatever ingests run
+    win = dict(data=snap, since=lo, until=hi)
 
     # --- top senders, with the trailing week as each identity's usual volume
-    covers = api.coverage(root)
+    covers = api.coverage(snap)
     senders = api.top_senders(**win, hosted_domains=hosted_domains)
     history_lo = (lo - timedelta(days=HISTORY_DAYS)) if lo else None
     history = None
     history_days = 0.0
     if lo is not None:
-        history = api.top_senders(root, history_lo, lo, hosted_domains=hosted_domains)
+        history = api.top_senders(snap, history_lo, lo, hosted_domains=hosted_domains)
         history_days = _covered_days(covers, history_lo, lo)
     window_days = max(((hi - lo) if lo else timedelta(days=1)) / timedelta(days=1), 1 / 24)
     if senders is not None and len(senders):
@@ -152,8 +153,8 @@ def build(data: str | os.PathLike | None = None, since="1d", until=None, tz: str
         auth_timeline = api.auth_failure_timeline(**win, keys=keys)
 
     totals = _totals(root, lo, hi, senders, buckets, auth)
-    previous = _previous(root, history_lo, lo, history, history_days, window_days)
-    hosts = _hosts(root, lo, hi)
+    previous = _previous(snap, history_lo, lo, history, history_days, window_days)
+    hosts = _hosts(snap, lo, hi)
 
     incidents = find_incidents(senders=senders, spikes=buckets, scripts=scripts, auth=auth,
                                thresholds=t, users=users, window_days=window_days)
@@ -196,7 +197,7 @@ def _totals(root, lo, hi, senders, buckets, auth) -> dict[str, int]:
     return out
 
 
-def _previous(root, history_lo, lo, history, history_days: float,
+def _previous(snap, history_lo, lo, history, history_days: float,
               window_days: float) -> dict[str, float | None]:
     """Each total's trailing-week daily average, scaled to the window's length (None:
     no history)."""
@@ -210,10 +211,10 @@ def _previous(root, history_lo, lo, history, history_days: float,
         out["local_submissions"] = float(history.loc[local, "messages"].sum()) * scale
     else:
         out["messages_out"] = out["local_submissions"] = 0.0
-    rejects = api.table("rejects", data=root, since=history_lo, until=lo,
+    rejects = api.table("rejects", data=snap, since=history_lo, until=lo,
                         columns=["reason_class"])
     out["relay_denied"] = float((rejects["reason_class"] == "relay_denied").sum()) * scale
-    fails = api.table("auth_failures", data=root, since=history_lo, until=lo, columns=["ts"])
+    fails = api.table("auth_failures", data=snap, since=history_lo, until=lo, columns=["ts"])
     out["auth_failures"] = float(len(fails)) * scale
     return out
 
@@ -231,10 +232,10 @@ def _covered_days(covers, lo, hi) -> float:
     return max((end - start) / pd.Timedelta(days=1), 0.0)
 
 
-def _hosts(root, lo, hi) -> list[str]:
+def _hosts(snap, lo, hi) -> list[str]:
     hosts: set[str] = set()
     for name in ("messages", "rejects", "auth_failures"):
-        frame = api.table(name, data=root, since=lo, until=hi, columns=["host"],
+        frame = api.table(name, data=snap, since=lo, until=hi, columns=["host"],
                           include_open=False)
         hosts.update(str(h) for h in frame["host"].dropna().unique())
     return sorted(hosts)

@@ -287,7 +287,7 @@ def reference_markdown() -> str:
         "the UTC date of the table's time column. Every table directory holds a "
         "`_common_metadata` file with its schema, so a table exists with its columns even "
         "before it has a row. Times are UTC (`timestamp[us, tz=UTC]`). Messages still open "
-        "at the end of the last ingest live in `DATA/_state/state.json` until they complete; "
+        "at the end of the last ingest live in `DATA/_state/open.sqlite` until they complete; "
         "`analyzer.api.table(\"messages\")` includes them with `complete = false`.",
         "",
     ]
