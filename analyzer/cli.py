@@ -29,8 +29,11 @@ def _metavar_only(param, ctx) -> str | None:
     return None
 
 
-typer.core._TyperParameter.display_type_rich = _metavar_only
-typer.core.TyperOption.display_type_rich = _metavar_only
+# typer >= 0.2x prints Python types beside the metavar; older ones have no such hook (and
+# show click's type names), so the override is applied only where the hook exists
+for _cls in (getattr(typer.core, "_TyperParameter", None), typer.core.TyperOption):
+    if _cls is not None and hasattr(_cls, "display_type_rich"):
+        _cls.display_type_rich = _metavar_only
 
 app = typer.Typer(
     name="analyzer",

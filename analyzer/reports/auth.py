@@ -55,13 +55,13 @@ RATE_COLUMNS = ["client_ip", "kind", "figure", "period"]
 def auth_failures(failures: pd.DataFrame, succeeded: pd.DataFrame,
                   by: str = "client-ip", rates: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per client IP (`by="client-ip"`) or tried username (`by="username"`),
-    most failures first. `usernames` (distinct usernames tried) is missing when none was
-    logged (Postfix before 3.8 logs no username of a failed AUTH). By client IP, `rates`
-    (rows of `client_rates`) give `max_connection_rate` (per minute) and
-    `max_connection_count`: how hard the IP hammered the server, when anvil logged it. `succeeded`: the output of `successes`. `succeeded_later`: a
+    most failures first. `succeeded`: the output of `successes`. `succeeded_later`: a
     successful login of the same IP (username) after its first failure; `succeeded_as`
     (`succeeded_from`) lists the accounts (IPs) of those logins, `messages_after` counts
-    the messages they submitted."""
+    the messages they submitted. `usernames` (distinct usernames tried) is missing when
+    none was logged (Postfix before 3.8 logs no username of a failed AUTH). By client IP,
+    `rates` (rows of `client_rates`) give `max_connection_rate` (per minute) and
+    `max_connection_count`: how hard the IP hammered the server, when anvil logged it."""
     if by not in BY:
         raise ValueError(f"by must be one of {', '.join(BY)}, not {by!r}")
     key, other = BY[by], BY["username" if by == "client-ip" else "client-ip"]

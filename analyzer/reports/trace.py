@@ -1,6 +1,6 @@
 """The investigator's view: every row of one message (queue id), envelope sender or
-identity across `messages`, `deliveries`, `rejects` (and, for an IP or SASL identity,
-`auth_failures`), in time order, with the table each row came from."""
+identity across `messages`, `notices`, `deliveries`, `rejects` (and, for an IP or SASL
+identity, `auth_failures`), in time order, with the table each row came from."""
 
 from __future__ import annotations
 
