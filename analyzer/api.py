@@ -252,6 +252,40 @@ def _php_joins(counts: dict | None, php_entries: Iterable[dict], rows: int) -> d
             "earlier": max(rows - counted, 0), "summary": summary, "warning": warning}
 
 
+def coverage(data: str | os.PathLike | None = None) -> tuple:
+    """The dataset's span: (first, last) UTC Timestamps of its rows and of the last line
+    each source was read to, or (None, None) for an empty dataset. Reports use it to say
+    what the dataset holds when a window is empty, notebooks to default to its last day."""
+    import pandas as pd
+
+    info = status(data)
+    firsts = [t["first"] for t in info["tables"].values() if t["first"]]
+    lasts = [t["last"] for t in info["tables"].values() if t["last"]]
+    lasts += [s["last_line"] for s in info["sources"] if s["last_line"]]
+    if not lasts:
+        return None, None
+    stamp = [pd.Timestamp(v) for v in firsts + lasts]
+    stamp = [t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC") for t in stamp]
+    return min(stamp), max(stamp[len(firsts):])
+
+
+def empty_window(what: str, data: str | os.PathLike | None = None, since=None, until=None,
+                 tz: str | None = None) -> str:
+    """What to say when a window holds no `what` (e.g. "messages"): the window and what
+    the dataset covers, e.g. `no messages since 2030-01-01 00:00:00 UTC; the dataset
+    covers 2026-11-26 to 2026-11-27`."""
+    from .timewindow import window
+
+    lo, hi = window(since, until, _zone(tz))
+    first, last = coverage(data)
+    if last is None:
+        return f"no {what}: the dataset is empty"
+    held = f"covers {first:%Y-%m-%d} to {last:%Y-%m-%d}"
+    if lo is None and hi is None:
+        return f"no {what} in the dataset; it {held}"
+    return f"no {what} {_Window.describe(lo, hi)}; the dataset {held}"
+
+
 def _iso(micros: int) -> str:
     from datetime import timedelta
 
@@ -331,13 +365,10 @@ class _Window:
         self.lo, self.hi = window(since, until, _zone(tz))
         self.snap = snapshot(data)
 
-    def read(self, name: str, columns: list[str], since=..., until=..., required: bool = True,
-             where=None):
-        """Rows of `name` in the window (or in [since, until) when given); NoData when
-        `required` and there are none. `where(arrow_table) -> boolean mask` keeps only
-        matching rows before the conversion to pandas (cheap on a big history)."""
-        from .errors import NoData
-
+    def read(self, name: str, columns: list[str] | None, since=..., until=..., where=None):
+        """Rows of `name` in the window (or in [since, until) when given), maybe none.
+        `where(arrow_table) -> boolean mask` keeps only matching rows before the
+        conversion to pandas (cheap on a big history)."""
         lo = self.lo if since is ... else since
         hi = self.hi if until is ... else until
         if where is None:
@@ -347,8 +378,6 @@ class _Window:
             if name in _CARRIED:
                 arrow = _with_carried(self.snap, name, arrow, lo, hi, columns)
             frame = to_pandas(arrow.filter(where(arrow)))
-        if required and frame.empty:
-            raise NoData(f"no {name.replace('_', ' ')} {self.describe(lo, hi)} in {self.root}")
         return frame
 
     def deliveries_of(self, messages, columns: list[str]):
@@ -434,13 +463,8 @@ def relay_spikes(data: str | os.PathLike | None = None, since=None, until=None,
     offset = pd.tseries.frequencies.to_offset(bucket)
     history_lo = (pd.Timestamp(win.lo) - offset * params["window"]).to_pydatetime() \
         if win.lo else None
-    rejects = win.read("rejects", spikes.REJECT_COLUMNS, since=history_lo, required=False)
+    rejects = win.read("rejects", spikes.REJECT_COLUMNS, since=history_lo)
     in_window = rejects if win.lo is None else rejects[rejects["ts"] >= pd.Timestamp(win.lo)]
-    if in_window.empty:
-        from .errors import NoData
-
-        raise NoData(f"no rejects {win.describe(win.lo, win.hi)} in {win.root}")
-
     own = frozenset(local_ips)
     relay_local = in_window[(in_window["reason_class"] == "relay_denied").fillna(False)
                             & (in_window["local_client"].fillna(False).astype(bool)
@@ -461,7 +485,7 @@ def relay_spikes(data: str | os.PathLike | None = None, since=None, until=None,
         hi = relay_local["ts"].max() + day
         lo = max(lo, pd.Timestamp(win.lo)) if win.lo else lo
         hi = min(hi, pd.Timestamp(win.hi)) if win.hi else hi
-        around = dict(since=lo.to_pydatetime(), until=hi.to_pydatetime(), required=False)
+        around = dict(since=lo.to_pydatetime(), until=hi.to_pydatetime())
         msgs = win.read("messages", ["identity", "sender", "sasl_username", "filter_of"], **around)
         dels = win.read("deliveries", ["program", "status", "recipient_domain"], **around)
         hosted = common.hosted_domains(dels, msgs["sasl_username"], hosted_domains)
@@ -512,7 +536,7 @@ def suspicious_scripts(data: str | os.PathLike | None = None, since=None, until=
             return pc.equal(arrow["origin"], "local")
 
         hist = win.read("messages", ["first_seen", "identity", "origin", "script", "filter_of"],
-                        since=history_lo, until=win.lo, required=False, where=local_only)
+                        since=history_lo, until=win.lo, where=local_only)
         if reach.get("first") is not None:
             covered_from = max(pd.Timestamp(history_lo), pd.Timestamp(reach["first"]))
             history_days = (pd.Timestamp(win.lo) - covered_from) / pd.Timedelta(days=1)
@@ -545,11 +569,10 @@ def auth_failures(data: str | os.PathLike | None = None, since=None, until=None,
     _choice("by", by, auth.BY)
     win = _Window(data, since, until, tz)
     fails = win.read("auth_failures", auth.FAILURE_COLUMNS)
-    msgs = win.read("messages", ["first_seen", "client_ip", "sasl_username", "filter_of"],
-                    required=False)
-    conns = win.read("connections", ["ts", "client_ip", "sasl_username", "auth_ok", "messages"],
-                     required=False)
-    return _head(auth.auth_failures(fails, auth.successes(msgs, conns), by), limit)
+    msgs = win.read("messages", ["first_seen", "client_ip", "sasl_username", "filter_of"])
+    conns = win.read("connections", ["ts", "client_ip", "sasl_username", "auth_ok", "messages"])
+    rates = win.read("client_rates", auth.RATE_COLUMNS) if by == "client-ip" else None
+    return _head(auth.auth_failures(fails, auth.successes(msgs, conns), by, rates), limit)
 
 
 def auth_failure_timeline(data: str | os.PathLike | None = None, since=None, until=None,
@@ -570,7 +593,7 @@ def trace(queue_id: str | None = None, sender: str | None = None, identity: str 
           data: str | os.PathLike | None = None, since=None, until=None,
           tz: str | None = None, client_ip: str | None = None):
     """Every row of one message (`queue_id`), envelope `sender`, `identity` or `client_ip`
-    across messages, deliveries, rejects (and auth_failures for an IP or a `sasl:`
+    across messages, deliveries, rejects, notices (and auth_failures for an IP or a `sasl:`
     identity) in [since, until), in time order, with a `table` column naming the source."""
     from .reports import trace as report
 
@@ -606,7 +629,7 @@ def trace(queue_id: str | None = None, sender: str | None = None, identity: str 
         m_where = equal("identity", identity)
     else:
         m_where = equal("client_ip", client_ip)
-    msgs = win.read("messages", None, required=False, where=m_where)
+    msgs = win.read("messages", None, where=m_where)
     queue_ids = pa.array(sorted(set(msgs["queue_id"].dropna().unique().tolist())
                                 | (set(chain.to_pylist()) if queue_id else set())), pa.string())
 
@@ -626,29 +649,27 @@ def trace(queue_id: str | None = None, sender: str | None = None, identity: str 
             keep = pc.or_(keep, equal("sasl_username" if kind == "sasl" else "client_ip", ip)(t))
         return keep
 
-    rejects = win.read("rejects", None, required=False, where=r_where)
+    rejects = win.read("rejects", None, where=r_where)
     dels_until = win.hi  # a message of the window is delivered until its last line
     if dels_until is not None and len(msgs) and msgs["last_seen"].notna().any():
         from datetime import timedelta
 
         last = msgs["last_seen"].max().to_pydatetime() + timedelta(microseconds=1)
         dels_until = max(dels_until, last)
-    dels = win.read("deliveries", None, until=dels_until, required=False, where=d_where)
+    dels = win.read("deliveries", None, until=dels_until, where=d_where)
     auth = None
     if client_ip is not None or kind in ("ip", "sasl"):
         column = "sasl_username" if kind == "sasl" else "client_ip"
-        auth = win.read("auth_failures", None, required=False,
+        auth = win.read("auth_failures", None,
                         where=equal(column, client_ip if client_ip is not None else value))
-    out = report.trace(msgs, dels, rejects, auth, queue_id=queue_id, sender=sender,
-                       identity=identity, client_ip=client_ip)
-    if out.empty:
-        from .errors import NoData
 
-        what = (f"queue id {queue_id}" if queue_id is not None else
-                f"sender {sender}" if sender is not None else
-                f"identity {identity}" if identity is not None else f"client IP {client_ip}")
-        raise NoData(f"nothing about {what} {win.describe(win.lo, win.hi)} in {win.root}")
-    return out
+    def n_where(t):  # the diagnostics of the messages, and cleanup's notes on the client
+        keep = same_queue(t)
+        return pc.or_(keep, equal("client_ip", client_ip)(t)) if client_ip is not None else keep
+
+    notices = win.read("notices", None, until=dels_until, where=n_where)
+    return report.trace(msgs, dels, rejects, auth, queue_id=queue_id, sender=sender,
+                        identity=identity, client_ip=client_ip, notices=notices)
 
 
 def _filter_chain(win: "_Window", queue_id: str):
@@ -665,7 +686,7 @@ def _filter_chain(win: "_Window", queue_id: str):
             return pc.fill_null(pc.or_(pc.is_in(t["queue_id"], value_set=ids),
                                        pc.is_in(t["filter_of"], value_set=ids)), False)
 
-        rows = win.read("messages", ["queue_id", "filter_of"], required=False, where=linked)
+        rows = win.read("messages", ["queue_id", "filter_of"], where=linked)
         grown = chain | set(rows["queue_id"].dropna()) | set(rows["filter_of"].dropna())
         if grown == chain:
             break

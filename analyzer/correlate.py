@@ -92,7 +92,10 @@ _EXIM_OWN_MID = re.compile(r"E([0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4}
 def identity_of(msg: dict) -> str | None:
     """The accountable principal: SASL user, else local uid or login, else client IP.
     (With `--passwd`, a login and a uid of the same account were resolved to both at
-    ingest, so the uid form wins for both.)"""
+    ingest, so the uid form wins for both.) A non-delivery notice the MTA made for a
+    message (backscatter) is charged to that message's identity."""
+    if msg.get("bounce_identity"):
+        return msg["bounce_identity"]
     if msg.get("sasl_username"):
         return "sasl:" + msg["sasl_username"]
     if msg.get("uid") is not None:
@@ -223,6 +226,10 @@ class Correlator:
             "delivery": self._delivery, "removed": self._removed, "expired": self._expired,
             "reject": self._reject, "auth_failed": self._auth_failed,
             "arrival": self._arrival, "authenticated": self._authenticated, "cwd": self._cwd,
+            "bounce_notice": self._bounce_notice,
+            # rows of their own, about a queue id or a client (no state: written as read)
+            "notice": lambda e: self.sink("notices", e),
+            "client_rate": lambda e: self.sink("client_rates", e),
         }
 
     # --- entry point ------------------------------------------------------------------
@@ -445,6 +452,15 @@ class Correlator:
             msg["script_rank"] = _HEADER
         if e.get("recipient"):
             _add_rcpts(msg, (e["recipient"],))
+
+    def _bounce_notice(self, e: dict) -> None:
+        """Postfix's bounce daemon made notice `new_queue_id` about message `queue_id`: the
+        notice (backscatter when it leaves) is charged to whoever sent that message."""
+        original = self.messages.get((e["host"], e["queue_id"]))
+        notice = self._message({"host": e["host"], "queue_id": e["new_queue_id"], "ts": e["ts"]})
+        notice["bounce_of"] = e["queue_id"]
+        if original is not None:
+            notice["bounce_identity"] = identity_of(original)
 
     def _message_id(self, e: dict) -> None:
         msg = self._message(e)

@@ -13,7 +13,7 @@ import time
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable, Iterable
 
 from .correlate import Correlator, Passwd, php_join_report
@@ -21,7 +21,7 @@ from .envelope import FORMATS, MONTHS, Clock, parse_zone, sniff_format
 from .errors import AnalyzerError
 from .events import LineParser, default_host
 from .sources import (Batch, Source, after_cursor, expand, head_lines, last_cursor,
-                      match_checkpoints, new_checkpoint_key, read_batches, series,
+                      match_checkpoints, new_checkpoint_key, read_batches, series, series_of,
                       syslog_copies, SYSLOG_COPIES)
 from .store import Dataset
 from .workers import OrderedPool, default_workers
@@ -104,10 +104,14 @@ def ingest(paths: Iterable[str], data_dir: str, tz: str | None = None, year: int
         mta_in_run = any(s.format != "phpmail" for s in sources)
         run = _Run(ds, state, frozenset(local_ips), summary, pool, accounts, mta_in_run,
                    php_host_assumed, _mta_hosts(sources, zone, year, host))
+        references = series_references(sources, zone) if year is None else {}
+        carried: dict[tuple, tuple[int, int]] = {}  # series -> its explicit-year clock state
         try:
             keys = identify(sources, state["sources"], cursor_file, summary)
             for src, key in zip(sources, keys):
-                run.read(src, key, zone, year, progress, host)
+                rotated = series_of(src.path) if not src.is_stdin else None
+                carried[rotated] = run.read(src, key, zone, year, progress, host,
+                                            references.get(src.path), carried.get(rotated))
             run.commit()
         except BaseException:
             run.writer.discard()  # a failed run (disk full, ^C) leaves no parts behind
@@ -262,23 +266,37 @@ class _Run:
         return self._correlator
 
     def read(self, src: Source, key: str | None, zone, year: int | None,
-             progress: Progress | None, host: str) -> None:
+             progress: Progress | None, host: str, reference=None,
+             carried: tuple[int, int] | None = None):
+        """Read one source from its checkpoint (`key`) on. `reference`: the date no line
+        of it is newer than (default: its mtime); `carried`: with an explicit year, the
+        clock state (year, month) the previous file of its rotated series ended with, so
+        a series that crosses New Year is one timeline. Returns this file's end state."""
         report = SourceReport(src.path, "new")
         self.summary.sources.append(report)
         if key == SKIP:
             report.status = "not read (syslog's copy of mail.log lines)"
-            return
+            return carried
         checkpoint = self.state["sources"].get(key) if key else None
         start = _resume_offset(src, key, checkpoint, report)
         if start is None:
-            return
+            if checkpoint and year is not None:
+                return checkpoint.get("year"), checkpoint.get("last_month", 0)
+            return carried
         cursor = checkpoint.get("cursor") if checkpoint else None
         if key and key.startswith("journal:") and cursor is None:
             cursor = _read_cursor_file(key[len("journal:"):])
-        reference = (datetime.fromtimestamp(src.mtime, zone).date() if not src.is_stdin
-                     else datetime.now(zone).date())
-        explicit_year = checkpoint.get("year") if checkpoint and year is not None else year
-        last_month = checkpoint.get("last_month", 0) if checkpoint and year is not None else 0
+        if reference is None:
+            reference = (datetime.fromtimestamp(src.mtime, zone).date() if not src.is_stdin
+                         else datetime.now(zone).date())
+        if checkpoint:
+            explicit_year = checkpoint.get("year") if year is not None else None
+            last_month = checkpoint.get("last_month", 0) if year is not None else 0
+        elif year is not None and carried is not None and carried[0] is not None:
+            explicit_year, last_month = carried
+        else:
+            explicit_year, last_month = year, 0
+        newest_ts = None
         last_ts = checkpoint.get("last_ts") if checkpoint else None
         fallback_day = int(src.mtime * 1_000_000) // _DAY_US
         journal = bool(key and key.startswith("journal:"))
@@ -308,7 +326,7 @@ class _Run:
         add = self.writer.add
 
         def take(result: _BatchResult) -> None:
-            nonlocal key, last_ts
+            nonlocal key, last_ts, newest_ts
             for event in result.events:
                 feed(event)
             for row in result.unparsed:
@@ -317,6 +335,7 @@ class _Run:
                 add("unparsed", row)
             if result.last_ts is not None:
                 last_ts = result.last_ts
+                newest_ts = max(newest_ts or last_ts, last_ts)
             self.programs.update(result.programs)
             self.beside.update(result.beside)
             report.lines += result.lines
@@ -375,6 +394,9 @@ class _Run:
                 for h in held:
                     take(h)
         self.summary.warnings.extend(src.warnings)
+        if newest_ts is not None and _bsd_dated(src):
+            self.summary.warnings.extend(_year_warnings(src, newest_ts, year, zone))
+        return explicit_year, last_month
 
     def commit(self) -> None:
         if self._correlator is not None:
@@ -424,6 +446,64 @@ def _write_cursor_file(path: str, cursor: str) -> None:
     except OSError as e:
         raise AnalyzerError(f"{path}: cannot write the cursor file ({e.strerror}); the "
                             "dataset's own checkpoint has it") from None
+
+
+# --- the year of BSD syslog timestamps -----------------------------------------------------
+FAR_FROM_MTIME_DAYS = 30  # a file's last line this much older than its mtime: a copy?
+
+
+def series_references(sources: list[Source], zone) -> dict[str, object]:
+    """Without --year: the date no line of each file is newer than. The newest file of a
+    rotated series: its mtime. An older one: the earlier of its mtime and the date of the
+    next newer file's first line (walking back through the rollovers), so a series copied
+    elsewhere (every mtime the copy's) is still dated as one timeline."""
+    groups: dict[tuple, list[Source]] = {}
+    for src in sources:
+        if not src.is_stdin and not src.empty:
+            groups.setdefault(series_of(src.path), []).append(src)
+    refs = {}
+    for files in groups.values():  # each oldest first (`expand`)
+        bound = None
+        for src in reversed(files):
+            ref = datetime.fromtimestamp(src.mtime, zone).date()
+            if bound is not None and bound < ref:
+                ref = bound
+            refs[src.path] = ref
+            bound = _first_date(src, zone, ref) or bound
+    return refs
+
+
+def _first_date(src: Source, zone, reference):
+    """The date of the first dated line of a file, read with `reference` (None: none)."""
+    parser = LineParser(Clock(zone, reference=reference), format=src.format, native=src.native)
+    for line in head_lines(src):
+        ts = parser.parse(line.rstrip("\r")).get("ts") if line else None
+        if ts is not None:
+            return datetime.fromtimestamp(ts / 1e6, zone).date()
+    return None
+
+
+def _bsd_dated(src: Source) -> bool:
+    """Whether the file's lines have BSD timestamps (no year: it is guessed)."""
+    head = head_lines(src, lines=1)
+    return bool(head) and _month_at(head[0].encode("utf-8", "replace"), 0) != 0
+
+
+def _year_warnings(src: Source, newest_ts: int, year: int | None, zone) -> list[str]:
+    """Warn when the guessed year looks wrong: lines in the future, or (year from the
+    mtime) lines far older than the file, as a copied file's mtime is the copy's date."""
+    newest = datetime.fromtimestamp(newest_ts / 1e6, zone)
+    how = (f"--year {year} is the year of the series' first line" if year is not None
+           else "the year was taken from the file's modification time")
+    if newest > datetime.now(zone) + timedelta(days=1):
+        return [f"{src.path}: lines dated up to {newest:%Y-%m-%d}, in the future: {how}; "
+                "check it or pass --year"]
+    mtime = datetime.fromtimestamp(src.mtime, zone)
+    if year is None and mtime - newest > timedelta(days=FAR_FROM_MTIME_DAYS):
+        return [f"{src.path}: its last line ({newest:%Y-%m-%d}) is {(mtime - newest).days} "
+                f"days older than the file ({mtime:%Y-%m-%d}); {how} (a copy's date?): "
+                "check it or pass --year"]
+    return []
 
 
 @contextmanager

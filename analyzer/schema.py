@@ -85,6 +85,9 @@ TABLES: dict[str, Table] = {
                 ("nrcpt", "int64", "Number of recipients."),
                 ("message_id", "string", "Message-ID header."),
                 ("subject", "string", "Subject, when the MTA logs it (Exim `T=`)."),
+                ("bounce_of", "string", "Queue id of the message this MTA-generated notice "
+                 "reports on (Postfix `sender non-delivery notification`): the notice is "
+                 "charged to that message's identity."),
                 ("submission_queue_id", "string", "Queue id of the hop that handed this message to the MTA "
                  "(Sendmail's MSP queue id of a local submission): the same message, counted once."),
                 ("filter_of", "string", "Queue id of the message a content filter (amavis on 10024/10025, an "
@@ -183,6 +186,52 @@ TABLES: dict[str, Table] = {
                 ("auth_total", "int64", "AUTH commands."),
                 ("commands_ok", "int64", "Successful commands."),
                 ("commands_total", "int64", "All commands."),
+            ),
+        ),
+        Table(
+            "notices",
+            "Lines about one message that are no step of its life but name its queue id "
+            "with a relay or a client: a delivery agent's diagnostics (the next hop's reply, "
+            "`refused to talk to me`, a lost connection, `Cannot start TLS`, PIX workarounds) "
+            "and cleanup's header_checks/body_checks WARN, INFO, HOLD, ... lines.",
+            "ts",
+            _cols(
+                ("ts", "timestamp", "Time of the line (UTC)."),
+                ("host", "string", "Syslog host."),
+                ("program", "string", "Program (`postfix/smtp`, `postfix/lmtp`, `postfix/cleanup`)."),
+                ("queue_id", "string", "Queue id of the message the line is about."),
+                ("kind", "string", "`reply` (`host X said:`), `refused`, `connection` (lost, timed out), "
+                 "`tls_failed`, `pix_workarounds`, `header`, `body`."),
+                ("relay_name", "string", "Next hop's host name (delivery agents)."),
+                ("relay_ip", "string", "Next hop's IP address (delivery agents)."),
+                ("command", "string", "The command the reply answered (`RCPT TO`, `MAIL FROM`, ...)."),
+                *_CLIENT,
+                ("sender", "string", "Envelope sender (cleanup lines)."),
+                ("recipient", "string", "Envelope recipient (cleanup lines)."),
+                ("proto", "string", "`SMTP` or `ESMTP` (cleanup lines)."),
+                ("helo", "string", "HELO name (cleanup lines)."),
+                ("action", "string", "The header/body check's action: `warning`, `info`, `hold`, ..."),
+                ("header", "string", "Header name (`Subject`); empty for a body line."),
+                ("value", "string", "Header value or body text as logged."),
+                ("text", "string", "Reply or diagnostic text (the optional text of a check)."),
+            ),
+        ),
+        Table(
+            "client_rates",
+            "Postfix anvil's statistics of one client: the highest connection rate, "
+            "connection count, message or recipient rate it reached (anvil logs them "
+            "every `anvil_status_update_time`). A client hammering the server.",
+            "ts",
+            _cols(
+                ("ts", "timestamp", "Time of the statistics line (UTC)."),
+                ("host", "string", "Syslog host."),
+                ("client_ip", "string", "Client IP address."),
+                ("service", "string", "Service anvil counted for (`smtp`, `submission`, ...)."),
+                ("kind", "string", "`connection_rate`, `connection_count`, `message_rate`, "
+                 "`recipient_rate`, `newtls_rate`."),
+                ("figure", "int64", "At most this many per `period` (a count: at once)."),
+                ("period", "int64", "Seconds a rate is counted over (`anvil_rate_time_unit`, 60 by "
+                 "default); empty for a count."),
             ),
         ),
         Table(

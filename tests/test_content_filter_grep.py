@@ -19,10 +19,12 @@ def _queue_id(text: str) -> str:
 def grep_counts(lines: list[str]) -> dict:
     """Per identity: messages, recipients, sent/deferred/bounced delivery lines; an
     amavis re-injection (named by the hand-over's `queued as`) counts for the identity
-    of the message handed over."""
+    of the message handed over; a bounce notice (`sender non-delivery notification: NQ`)
+    is charged to the bounced message's identity (`notices`: not outgoing mail)."""
     identity_of: dict[str, str] = {}      # queue id -> identity, as the lines go
     counts: dict[str, Counter] = defaultdict(Counter)
     nrcpt_pending: dict[str, str] = {}    # original queue id -> identity, until its qmgr line
+    notices: Counter = Counter()
     accepted = loopback_clients = handovers = 0
     for line in lines:
         if "postfix/" not in line:
@@ -49,6 +51,10 @@ def grep_counts(lines: list[str]) -> dict:
             identity_of[qid] = who
             counts[who]["messages"] += 1
             nrcpt_pending[qid] = who
+        elif "/bounce[" in line and ": sender non-delivery notification: " in body:
+            who = identity_of.get(body.split(":", 1)[0])
+            if who is not None:
+                notices[who] += 1
         elif "/qmgr[" in line and ", nrcpt=" in body:
             qid = body.split(":", 1)[0]
             who = nrcpt_pending.pop(qid, None)
@@ -66,7 +72,7 @@ def grep_counts(lines: list[str]) -> dict:
             if who is not None:
                 counts[who][status] += 1
     return {"per_identity": counts, "accepted": accepted, "loopback_clients": loopback_clients,
-            "handovers": handovers}
+            "handovers": handovers, "notices": notices}
 
 
 def test_top_senders_reconcile_with_grep(sample):
@@ -78,8 +84,10 @@ def test_top_senders_reconcile_with_grep(sample):
 
     top = api.top_senders(data=sample.data, since="all", scope="all").set_index("identity")
     assert "ip:127.0.0.1" not in top.index
-    # messages accepted: every client= (not the re-injections) and pickup line, once
-    assert top["messages"].sum() == grep["accepted"]
+    # messages accepted: every client= (not the re-injections) and pickup line, once, and
+    # the bounce notices about them
+    assert grep["notices"] and grep["notices"] == Counter(sample.truth["bounce_notices_by_identity"])
+    assert top["messages"].sum() == grep["accepted"] + grep["notices"].total()
     outgoing = api.top_senders(data=sample.data, since="all").set_index("identity")
     assert len(outgoing) > 20
     for identity, row in outgoing.iterrows():

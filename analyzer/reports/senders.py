@@ -32,7 +32,7 @@ SCOPES = ("outgoing", "inbound", "all")
 
 MESSAGE_COLUMNS = ["first_seen", "last_seen", "host", "queue_id", "identity", "origin",
                    "sasl_username", "uid", "script", "client_ip", "sender", "nrcpt", "sent",
-                   "deferred", "bounced", "expired", "filter_of"]
+                   "deferred", "bounced", "expired", "filter_of", "bounce_of"]
 DELIVERY_COLUMNS = ["host", "queue_id", "message_first_seen", "program", "status", "recipient",
                     "recipient_domain"]
 
@@ -40,10 +40,10 @@ def message_columns(by: str) -> list[str]:
     """The `messages` columns `top_senders` / `timeline` need for `by` (fewer columns:
     less to read and convert)."""
     check_by(by)
-    keys = {"identity": ["identity"], "uid": ["uid"], "script": ["uid", "script"],
+    keys = {"uid": ["uid"], "script": ["uid", "script"],
             "sender": ["sender"], "sender-domain": ["sender"]}.get(by, [])
-    base = [c for c in MESSAGE_COLUMNS if c not in ("identity", "uid", "script", "sender")]
-    return base + keys
+    base = [c for c in MESSAGE_COLUMNS if c not in ("uid", "script", "sender")]
+    return base + keys  # identity always: the scope needs it (backscatter)
 
 
 def delivery_columns(messages: pd.DataFrame) -> list[str]:
@@ -91,7 +91,10 @@ def scope_mask(msgs: pd.DataFrame, dels: pd.DataFrame, scope: str,
     if scope == "inbound":
         return (smtp & ~relayed).astype(bool)
     submitted = msgs["origin"].isin(["sasl", "local"]).fillna(False)
-    return (submitted | (smtp & relayed)).astype(bool)
+    # backscatter: a non-delivery notice for a message of an identity, leaving the server
+    charged = ((msgs["origin"] == "bounce") & msgs["bounce_of"].notna()
+               & msgs["identity"].notna()).fillna(False)
+    return (submitted | ((smtp | charged) & relayed)).astype(bool)
 
 
 def with_keys(msgs: pd.DataFrame, by: str) -> tuple[pd.DataFrame, list[str]]:

@@ -1,6 +1,6 @@
 """The investigator's view: every row of one message (queue id), envelope sender or
-identity across `messages`, `deliveries`, `rejects` (and, for an IP or SASL identity,
-`auth_failures`), in time order, with the table each row came from."""
+identity across `messages`, `notices`, `deliveries`, `rejects` (and, for an IP or SASL
+identity, `auth_failures`), in time order, with the table each row came from."""
 
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ from .common import address_key
 FIRST = ["ts", "table", "event", "host", "queue_id", "identity", "sender", "recipient",
          "client_ip", "client_name", "sasl_username", "status", "dsn", "relay",
          "reason_class", "detail"]
-_TABLE_ORDER = {"messages": 0, "deliveries": 1, "rejects": 2, "auth_failures": 3}
+_TABLE_ORDER = {"messages": 0, "notices": 1, "deliveries": 2, "rejects": 3, "auth_failures": 4}
 
 
 def trace(messages: pd.DataFrame, deliveries: pd.DataFrame, rejects: pd.DataFrame,
           auth_failures: pd.DataFrame | None = None, *, queue_id: str | None = None,
           sender: str | None = None, identity: str | None = None,
-          client_ip: str | None = None) -> pd.DataFrame:
+          client_ip: str | None = None, notices: pd.DataFrame | None = None) -> pd.DataFrame:
     """Rows matching exactly one of `queue_id`, `sender` (case-insensitive; `<>` or ``
     is the null sender), `identity` (`sasl:user`, `uid:1017`, `ip:192.0.2.1`, ...) or
     `client_ip` (everything that IP did, whoever it logged in as).
@@ -63,6 +63,11 @@ def trace(messages: pd.DataFrame, deliveries: pd.DataFrame, rejects: pd.DataFram
                 a = auth_failures[auth_failures["client_ip"] == value]
         r = r[~r.index.duplicated()]
     parts = [_messages(m), _deliveries(d), _rejects(r)]
+    if notices is not None and len(notices):  # a relay's reply, a header check: per message
+        n = notices[notices["queue_id"] == queue_id] if queue_id is not None else \
+            notices[_same_queue(notices, m) | ((notices["client_ip"] == client_ip)
+                                              if client_ip is not None else False)]
+        parts.append(_notices(n))
     if a is not None and len(a):
         parts.append(_auth(a))
     parts = [p for p in parts if len(p)]
@@ -139,6 +144,20 @@ def _rejects(r: pd.DataFrame) -> pd.DataFrame:
     out.insert(1, "table", "rejects")
     out["event"] = "reject " + out["stage"].fillna("") + " " + out["reason_class"].fillna("")
     out["detail"] = out["reason"]
+    return out
+
+
+def _notices(n: pd.DataFrame) -> pd.DataFrame:
+    out = n.copy()
+    out.insert(1, "table", "notices")
+    out["event"] = out["kind"].fillna("notice")
+    where = out["relay_name"].fillna("") + "[" + out["relay_ip"].fillna("") + "]"
+    where = where.where(out["relay_ip"].notna(), "")
+    checked = (out["header"].fillna("") + ": " + out["value"].fillna("")).where(
+        out["header"].notna(), out["value"].fillna(""))
+    text = out["text"].fillna("")
+    out["detail"] = (where + " " + checked + " " + text).str.split().str.join(" ")
+    out["relay"] = where.where(where != "", pd.NA)
     return out
 
 

@@ -299,6 +299,8 @@ class _Simulator:
         self.identities: Counter = Counter()
         self.filter_handovers = 0  # deliveries to amavis on 10024 (one per recipient)
         self.reinjected = 0  # messages amavis handed back on 10025
+        self.identity_of: dict[str, str] = {}  # queue id -> identity (its bounce notice's too)
+        self.notices: Counter = Counter()  # bounce notices charged per identity
 
         self._build_world()
         self._build_pids()
@@ -807,8 +809,13 @@ class _Simulator:
                   f"delay={_d(t - t_conn + 40)}, delays=0.04/0/0/{_d(t - t_conn)}, dsn=2.0.0, "
                   f"status=sent (250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): 250 2.0.0 Ok: queued as {nq})"))
         self.filter_handovers += k
+        if qid in self.identity_of:  # the re-injection's bounces are the sender's too
+            self.identity_of[nq] = self.identity_of[qid]
         emit((t + 1 + int(r() * 5), "postfix/qmgr", f"{self.qmgr}{qid}: removed"))
         self.deliver(nq, t_arr, t_q, sender, rcpts, mid, nsize, track)
+    def _charge(self, qid: str, identity: str) -> None:
+        self.identities[identity] += 1
+        self.identity_of[qid] = identity
 
     def bounce_notice(self, t: int, qid: str, sender: str, size: int) -> int:
         """postfix/bounce creates a non-delivery notification for ``sender`` (a local user)."""
@@ -826,6 +833,9 @@ class _Simulator:
         emit((t, "postfix/bounce", f"{self.bounce.get()}{qid}: sender non-delivery "
               f"notification: {nq}"))
         self.origins["bounce"] += 1
+        if qid in self.identity_of:  # backscatter is charged to the bounced message's sender
+            self._charge(nq, self.identity_of[qid])
+            self.notices[self.identity_of[qid]] += 1
         t_removed = t + 1 + int(r() * 8)
         self.deliver(nq, t_arr, t_removed, "", [(sender, self.route_to(sender), "s")],
                      f"{self.stamp14(t)}.{nq}@{self.myhost}", nsize)
@@ -887,7 +897,7 @@ class _Simulator:
             qid = self.qid()
         emit((t, "postfix/smtpd", f"{pre}{qid}: client={client}"))
         self.origins["smtp"] += 1
-        self.identities[identity] += 1
+        self._charge(qid, identity)
         t_arr = t
         x = r()
         if x < 0.85:
@@ -952,7 +962,7 @@ class _Simulator:
             qid = self.qid()
             emit((t, prog, f"{pre}{qid}: client={sasl}"))
             self.origins["sasl"] += 1
-            self.identities[identity] += 1
+            self._charge(qid, identity)
             if hook:
                 hook(t, ip)
             t_arr = t
@@ -1018,7 +1028,7 @@ class _Simulator:
         if self.php_calls is not None:
             self.php_calls.append((t, uid, script, [rc[0] for rc in rcpts]))
         self.origins["local"] += 1
-        self.identities[f"uid:{uid}"] += 1
+        self._charge(qid, f"uid:{uid}")
         cleanup = self.cleanup.get()
         t += 3 + int(r() * 40)
         emit((t, "postfix/cleanup", f"{cleanup}{qid}: warning: header X-PHP-Originating-Script: "
@@ -1052,7 +1062,7 @@ class _Simulator:
         qid = self.qid()
         emit((t, "postfix/pickup", f"{self.pickup()}{qid}: uid=0 from=<root>"))
         self.origins["local"] += 1
-        self.identities["uid:0"] += 1
+        self._charge(qid, "uid:0")
         t += 3 + int(r() * 30)
         emit((t, "postfix/cleanup", f"{self.cleanup.get()}{qid}: "
               f"message-id=<{self.stamp14(t)}.{qid}@{self.myhost}>"))
@@ -1516,6 +1526,9 @@ class _Simulator:
             "reused_queue_id": self.reused_qid if self._reuse_done else None,
             "incidents": inc,
             "top_senders_by_identity": [{"identity": k, "messages": v} for k, v in top],
+            # of those, the bounce notices (to local senders: not outgoing); Postfix only
+            **({"bounce_notices_by_identity": dict(sorted(self.notices.items()))}
+               if self.notices else {}),
         }
         if self.reinjected:  # the Postfix server's amavis (the other MTAs' runs have none)
             truth["content_filter"] = {
