@@ -151,10 +151,11 @@ _HEAD = frozenset({"ts", "host", "program", "pid", "family", "event", "pattern",
 def status(data: str | os.PathLike | None = None) -> dict:
     """Tables (rows, time range), sources and their checkpoints, unparsed count, lines
     of programs beside the MTA."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     from .schema import TABLES
-    from .store import Dataset
+    from .store import DamagedPart, Dataset
 
     ds = Dataset(data_dir(data))
     if not ds.exists():
@@ -164,7 +165,10 @@ def status(data: str | os.PathLike | None = None) -> dict:
     for name, spec in TABLES.items():
         rows, lo, hi = 0, None, None
         for part in ds.parts(name, commit=state["commit"]):
-            meta = pq.read_metadata(part)
+            try:
+                meta = pq.read_metadata(part)
+            except (pa.ArrowInvalid, OSError) as e:
+                raise DamagedPart(ds.root, name, e) from e
             rows += meta.num_rows
             col = meta.schema.to_arrow_schema().get_field_index(spec.time_column)
             for g in range(meta.num_row_groups):

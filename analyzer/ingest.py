@@ -7,6 +7,7 @@ and at the end. See `store` for why that is safe under `kill -9`.
 
 from __future__ import annotations
 
+import errno
 import gc
 import os
 import time
@@ -14,18 +15,21 @@ from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Callable, Iterable
 
 from .correlate import Correlator, Passwd
 from .envelope import FORMATS, MONTHS, Clock, parse_zone, sniff_format
 from .errors import AnalyzerError
 from .events import LineParser, default_host
+from .envvars import whole_number
 from .sources import Batch, Source, expand, head_lines, read_batches
-from .store import Dataset
+from .store import Dataset, StoreError
 from .workers import OrderedPool, default_workers
 
-# Lines between commits; a crash loses at most this much work (env: tests use small values).
-COMMIT_LINES = int(os.environ.get("ANALYZER_COMMIT_LINES", "2000000"))
+# Lines between commits; a crash loses at most this much work (env ANALYZER_COMMIT_LINES:
+# tests use small values).
+COMMIT_LINES = 2_000_000
 PARALLEL_BYTES = 8 << 20  # below this, worker processes cost more than they save
 UNPARSED_TEXT_LIMIT = 8192
 _DAY_US = 86_400_000_000
@@ -70,26 +74,67 @@ def ingest(paths: Iterable[str], data_dir: str, tz: str | None = None, year: int
     zone = parse_zone(tz)
     if format is not None and format not in FORMATS:
         raise AnalyzerError(f"format must be one of {', '.join(FORMATS)}, not {format!r}")
+    commit_lines = whole_number("ANALYZER_COMMIT_LINES", COMMIT_LINES, minimum=1)
+    workers = default_workers()
     accounts = _read_passwd(passwd) if passwd else None
     host = host or default_host()
-    sources = order_sources(expand(list(paths)), format)
+    paths = list(paths)
+    sources = order_sources(expand(paths), format)
     ds = Dataset(data_dir)
+    _check_writable(ds.root)
     summary = IngestSummary()
+    summary.warnings.extend(_empty_directories(paths, sources))
     small = sum(s.size for s in sources) < PARALLEL_BYTES and not any(s.is_stdin for s in sources)
-    # workers first: they must not inherit the lock (see workers.py)
-    with _gc_paused(), OrderedPool(parse_batch, 0 if small else default_workers()) as pool, \
-            ds.lock(wait):
-        state = ds.state()
-        ds.remove_uncommitted(state["commit"])
-        ds.ensure_tables()
-        mta_in_run = any(s.format != "phpmail" for s in sources)
-        run = _Run(ds, state, frozenset(local_ips), summary, pool, accounts, mta_in_run)
-        for src in sources:
-            run.read(src, zone, year, progress, host)
-        run.commit()
+    try:
+        # workers first: they must not inherit the lock (see workers.py)
+        with _gc_paused(), OrderedPool(parse_batch, 0 if small else workers) as pool, \
+                ds.lock(wait):
+            state = ds.state()
+            ds.remove_uncommitted(state["commit"])
+            ds.ensure_tables()
+            mta_in_run = any(s.format != "phpmail" for s in sources)
+            run = _Run(ds, state, frozenset(local_ips), summary, pool, accounts, mta_in_run,
+                       commit_lines)
+            try:
+                for src in sources:
+                    run.read(src, zone, year, progress, host)
+                run.commit()
+            except BaseException:
+                ds.discard(run.writer.commit)
+                raise
+    except OSError as e:
+        if e.errno in _DISK_ERRORS and not e.filename:  # Arrow's write errors name no file
+            raise StoreError(f"{ds.root}: {os.strerror(e.errno).lower()} while writing the "
+                             "dataset; it is left as of its last commit (re-run to continue "
+                             "from there)") from e
+        raise
     summary.programs_beside_mta = dict(run.beside_total)
     summary.seconds = time.monotonic() - started
     return summary
+
+
+_DISK_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG}
+
+
+def _check_writable(root: Path) -> None:
+    """A clear error before any work when the dataset cannot be written."""
+    if root.exists() and not root.is_dir():
+        raise StoreError(f"{root}: the dataset path is a file, not a directory")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise StoreError(f"{root}: cannot create the dataset directory "
+                         f"({(e.strerror or str(e)).lower()})") from None
+    if not os.access(root, os.W_OK | os.X_OK):
+        raise StoreError(f"{root}: the dataset directory is not writable (read-only "
+                         "file system or permissions)")
+
+
+def _empty_directories(paths: list[str], sources: list[Source]) -> list[str]:
+    """A directory named on the command line that gave no file is worth a word."""
+    dirs = {os.path.normpath(os.path.dirname(s.path)) for s in sources if not s.is_stdin}
+    return [f"{p}: no files in this directory" for p in paths
+            if p != "-" and os.path.isdir(p) and os.path.normpath(p) not in dirs]
 
 
 def order_sources(sources: list[Source], format: str | None = None) -> list[Source]:
@@ -116,8 +161,10 @@ def _read_passwd(path: str) -> Passwd:
 
 class _Run:
     def __init__(self, ds: Dataset, state: dict, local_ips: frozenset[str], summary: IngestSummary,
-                 pool: OrderedPool, passwd: Passwd | None = None, mta_in_run: bool = True):
+                 pool: OrderedPool, passwd: Passwd | None = None, mta_in_run: bool = True,
+                 commit_lines: int = COMMIT_LINES):
         self.ds = ds
+        self.commit_lines = commit_lines
         self.state = state
         self.summary = summary
         self.writer = ds.writer(state["commit"] + 1)
@@ -159,7 +206,11 @@ class _Run:
 
         feed = self.correlator.feed
         add = self.writer.add
+        lines = with_header = beside = 0
         for result in self.pool.map(jobs()):
+            lines += result.lines
+            with_header += sum(result.programs.values())
+            beside += result.beside_lines
             for event in result.events:
                 feed(event)
             for row in result.unparsed:
@@ -185,9 +236,18 @@ class _Run:
             self.since_commit += result.lines
             if progress:
                 progress(src.path, result.end if total else 0, total)
-            if self.since_commit >= COMMIT_LINES:
+            if self.since_commit >= self.commit_lines:
                 self.commit()
         self.summary.warnings.extend(src.warnings)
+        if start == 0 and lines:  # a whole file without a mail line: wrong file?
+            if not with_header:
+                self.summary.warnings.append(
+                    f"{src.path}: no log lines among its {lines:,} lines (a binary file, or "
+                    "not a syslog or MTA log?); kept in the unparsed table")
+            elif with_header == beside:
+                self.summary.warnings.append(
+                    f"{src.path}: no mail lines among its {lines:,} lines (only programs "
+                    "beside the MTA)")
 
     def commit(self) -> None:
         self.correlator.settle()

@@ -39,6 +39,15 @@ class StoreError(AnalyzerError):
     """The dataset cannot be used as asked (locked, unreadable state, ...)."""
 
 
+class DamagedPart(StoreError):
+    """A committed part cannot be read: the dataset was damaged outside this program."""
+
+    def __init__(self, root, table: str, cause: Exception):
+        reason = str(cause).splitlines()[0] if str(cause) else type(cause).__name__
+        super().__init__(f"{root}: a part of the {table} table cannot be read ({reason}); "
+                         "restore it from a backup, or re-ingest into a new directory")
+
+
 class LockHeld(StoreError):
     exit_code = 75  # EX_TEMPFAIL: cron wrappers may retry
 
@@ -61,6 +70,10 @@ class Dataset:
             return empty_state()
         except (OSError, ValueError) as e:
             raise StoreError(f"{self.root}: cannot read the checkpoint ({e})") from e
+        if not isinstance(state, dict) or not isinstance(state.get("commit"), int):
+            raise StoreError(f"{self.root}: the checkpoint _state/state.json is not one this "
+                             "program wrote (no commit number); restore it or re-ingest into "
+                             "a new directory")
         if state.get("version") != STATE_VERSION:
             raise StoreError(f"{self.root}: checkpoint version {state.get('version')} "
                              f"is not {STATE_VERSION}; re-ingest into a new directory")
@@ -117,8 +130,12 @@ class Dataset:
                 window &= pads.field(tcol) >= pa.scalar(utc(since), ts_type)
             if until is not None:
                 window &= pads.field(tcol) < pa.scalar(utc(until), ts_type)
-        dataset = pads.dataset([str(f) for f in files], schema=spec.arrow_schema, format="parquet")
-        result = dataset.to_table(columns=schema.names, filter=window)
+        try:
+            dataset = pads.dataset([str(f) for f in files], schema=spec.arrow_schema,
+                                   format="parquet")
+            result = dataset.to_table(columns=schema.names, filter=window)
+        except (pa.ArrowInvalid, OSError) as e:  # a part damaged or removed by hand
+            raise DamagedPart(self.root, table, e) from e
         return result.select(schema.names)
 
     # --- writing ------------------------------------------------------------------------
@@ -144,6 +161,19 @@ class Dataset:
                         f.unlink()
                         removed += 1
         return removed
+
+    def discard(self, commit: int) -> None:
+        """Delete the parts of commit number `commit` unless the checkpoint names it: a
+        run that fails (disk full, Ctrl-C) removes what it wrote but never committed.
+        (After `kill -9` the next run does it: `remove_uncommitted`.)"""
+        try:
+            if self.state()["commit"] >= commit:
+                return
+        except StoreError:
+            return
+        for table in TABLES:
+            for f in (self.root / table).glob(f"date=*/part-{commit:08d}-*"):
+                f.unlink(missing_ok=True)
 
     def commit(self, state: dict) -> None:
         """Atomically replace the checkpoint."""

@@ -12,7 +12,7 @@ import typer
 
 from .. import api
 from ..options import (CHART, DATA, FORMAT, HOSTED_DOMAIN, LIMIT, LOCAL_IP, SINCE, UNTIL,
-                       WINDOW_TZ, console, err)
+                       WINDOW_TZ, console, note)
 
 BY_SENDER = Literal["identity", "sasl", "uid", "script", "sender", "sender-domain", "client-ip"]
 SCOPE = Literal["outgoing", "inbound", "all"]
@@ -208,7 +208,7 @@ def _show(frame, fmt: str, title: str, columns: list[str] | None = None,
     from ..output import render
 
     if frame.empty:
-        err.print(f"{empty}", highlight=False, markup=False)
+        note(empty)
         if fmt == "table":
             return
     render(frame, fmt, console=console, title=title, columns=columns,
@@ -219,7 +219,7 @@ def _chart(fig, path: str) -> None:
     from ..charts import write_chart
 
     write_chart(fig, path)
-    err.print(f"chart written to {path}", highlight=False, markup=False)
+    note(f"chart written to {path}")
 
 
 def _window_text(since, until, tz) -> str:
