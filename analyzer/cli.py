@@ -1,9 +1,16 @@
 """The `analyzer` command: each command reads its options, makes one `api` call, and
 renders the result. Heavy imports (pandas, pyarrow, plotly) happen inside the commands,
-so `--help` and small commands start fast."""
+so `--help` and small commands start fast.
+
+Errors: every command runs inside `_one_line_errors`, so the console script and the typer
+app that tests drive end the same way: one line on stderr naming the problem, and an
+exit status (1, or the error's own: 75 for a held lock, 130 for Ctrl-C); `--debug`
+shows the traceback instead."""
 
 from __future__ import annotations
 
+import functools
+import os
 import sys
 import warnings
 from typing import Annotated
@@ -14,7 +21,7 @@ import typer.core
 from . import __version__
 from .commands import dataset, report, reports
 from .errors import AnalyzerError
-from .options import DEBUG, err
+from .options import DEBUG, error, note, warn
 
 
 def _metavar_only(param, ctx) -> str | None:
@@ -71,33 +78,72 @@ def _root(
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """Warnings of the library (parts of the dataset gone missing) are one line on stderr."""
-    from rich.markup import escape
-
-    err.print(f"[yellow]warning:[/] {escape(str(message))}", highlight=False)
+    warn(str(message))
 
 
-app.command()(dataset.ingest)
-app.command()(dataset.parse)
-app.command()(dataset.status)
-app.command("top-senders")(reports.top_senders)
-app.command("relay-spikes")(reports.relay_spikes)
-app.command("suspicious-scripts")(reports.suspicious_scripts)
-app.command("auth-failures")(reports.auth_failures)
-app.command("trace")(reports.trace)
-app.command("report")(report.report)
+def _one_line_errors(command):
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except BrokenPipeError:  # `analyzer ... | head`: the reader has all it wanted
+            _quiet_stdout()
+            raise typer.Exit(0) from None
+        except BaseException as e:
+            if _debug:
+                raise
+            message, code = describe(e)
+            if isinstance(e, KeyboardInterrupt):
+                note(message)
+            else:
+                error(message)
+            raise typer.Exit(code) from None
+    return run
+
+
+def describe(e: BaseException) -> tuple[str, int]:
+    """An exception as the one line the user sees, and the exit status."""
+    if isinstance(e, AnalyzerError):
+        return str(e), e.exit_code
+    if isinstance(e, KeyboardInterrupt):
+        return "interrupted", 130
+    if isinstance(e, OSError):  # unreadable input, a file vanished mid-read, ...
+        where = f"{e.filename}: " if e.filename else ""
+        return f"{where}{(e.strerror or str(e)).lower()}", 1
+    return (f"internal error ({type(e).__name__}: {e}); please report it with the output "
+            "of the same command run with --debug"), 70  # EX_SOFTWARE
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+app.command()(_one_line_errors(dataset.ingest))
+app.command()(_one_line_errors(dataset.parse))
+app.command()(_one_line_errors(dataset.status))
+app.command("top-senders")(_one_line_errors(reports.top_senders))
+app.command("relay-spikes")(_one_line_errors(reports.relay_spikes))
+app.command("suspicious-scripts")(_one_line_errors(reports.suspicious_scripts))
+app.command("auth-failures")(_one_line_errors(reports.auth_failures))
+app.command("trace")(_one_line_errors(reports.trace))
+app.command("report")(_one_line_errors(report.report))
 
 
 def main() -> None:
+    """The console script; errors outside a command (Ctrl-C while starting) end as
+    they do inside one."""
     try:
         app()
-    except AnalyzerError as e:
-        if _debug:
-            raise
-        err.print(f"[red]error:[/] {e}", highlight=False)
-        sys.exit(e.exit_code)
-    except KeyboardInterrupt:
-        err.print("interrupted", highlight=False)
-        sys.exit(130)
-    except BrokenPipeError:  # `analyzer ... | head`
-        sys.stderr.close()
+    except BrokenPipeError:
+        _quiet_stdout()
         sys.exit(0)
+    except KeyboardInterrupt:
+        note("interrupted")
+        sys.exit(130)

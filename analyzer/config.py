@@ -250,6 +250,13 @@ def from_dict(raw: dict, origin: str = "<config>") -> Config:
             values[key] = _relative_to(base, values[key])
     if "ingest" in values:
         values["ingest"] = tuple(_relative_to(base, p) for p in values["ingest"])
+    if "tz" in values:  # a misspelt zone is named with its file, not at first use
+        from .envelope import parse_zone
+
+        try:
+            parse_zone(values["tz"])
+        except AnalyzerError as e:
+            raise ConfigError(f"{origin}: tz: {e}") from None
     if values.get("fail_on", "crit") not in FAIL_ON:
         raise ConfigError(f"{origin}: report.fail_on must be one of {', '.join(FAIL_ON)}, "
                           f"not {values['fail_on']!r}")

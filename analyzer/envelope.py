@@ -253,7 +253,13 @@ def parse_zone(name: str | None) -> ZoneInfo | timezone:
             return local  # a fixed offset is the best the system tells us
     if name.upper() == "UTC":
         return timezone.utc
-    return ZoneInfo(name)
+    try:
+        return ZoneInfo(name)
+    except (KeyError, ValueError, OSError):  # not found, a bad key, a directory (`Europe`)
+        from .errors import AnalyzerError
+
+        raise AnalyzerError(f"unknown time zone {name!r}: use an IANA name such as "
+                            "Europe/Berlin or America/New_York, or UTC") from None
 
 
 def _system_zone_name() -> str | None:

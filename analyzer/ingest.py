@@ -7,6 +7,7 @@ and at the end. See `store` for why that is safe under `kill -9`.
 
 from __future__ import annotations
 
+import errno
 import gc
 import os
 import time
@@ -14,20 +15,23 @@ from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Callable, Iterable
 
 from .correlate import Correlator, Passwd, php_join_report
 from .envelope import FORMATS, MONTHS, Clock, parse_zone, sniff_format
 from .errors import AnalyzerError
 from .events import LineParser, default_host
+from .envvars import whole_number
 from .sources import (Batch, Source, after_cursor, expand, head_lines, last_cursor,
                       match_checkpoints, new_checkpoint_key, read_batches, series, series_of,
                       syslog_copies, SYSLOG_COPIES)
-from .store import Dataset
+from .store import Dataset, StoreError
 from .workers import OrderedPool, default_workers
 
-# Lines between commits; a crash loses at most this much work (env: tests use small values).
-COMMIT_LINES = int(os.environ.get("ANALYZER_COMMIT_LINES", "2000000"))
+# Lines between commits; a crash loses at most this much work (env ANALYZER_COMMIT_LINES:
+# tests use small values).
+COMMIT_LINES = 2_000_000
 PARALLEL_BYTES = 8 << 20  # below this, worker processes cost more than they save
 FIRST_YEAR = 1990  # --year below this is a typo, not a log
 HOLD_BYTES = 64 << 20  # undated lines of a file held until one has a date (see _Run.read)
@@ -83,39 +87,51 @@ def ingest(paths: Iterable[str], data_dir: str, tz: str | None = None, year: int
     zone = parse_zone(tz)
     if format is not None and format not in FORMATS:
         raise AnalyzerError(f"format must be one of {', '.join(FORMATS)}, not {format!r}")
+    commit_lines = whole_number("ANALYZER_COMMIT_LINES", COMMIT_LINES, minimum=1)
+    workers = default_workers()
     accounts = _read_passwd(passwd) if passwd else None
     php_host_assumed = host is None  # PHP's file form then gets this machine's name
     host = host or default_host()
-    sources = order_sources(expand(list(paths)), format)
+    paths = list(paths)
+    sources = order_sources(expand(paths), format)
     if cursor_file is not None and not any(s.is_stdin for s in sources):
         raise AnalyzerError("--cursor-file is for a journal piped on stdin "
                             "(journalctl -o json | analyzer ingest - --cursor-file FILE)")
     ds = Dataset(data_dir)
+    _check_writable(ds.root)
     summary = IngestSummary()
+    summary.warnings.extend(_empty_directories(paths, sources))
     small = sum(s.size for s in sources) < PARALLEL_BYTES and not any(s.is_stdin for s in sources)
-    # workers first: they must not inherit the lock (see workers.py)
-    with _gc_paused(), OrderedPool(parse_batch, 0 if small else default_workers()) as pool, \
-            ds.lock(wait):
-        state = ds.state()
-        _set_aside_uncommitted(ds, state, summary)
-        if "parts" not in state:  # a checkpoint from before the list of parts
-            state["parts"] = ds.inventory(state["commit"])
-        ds.ensure_tables()
-        mta_in_run = any(s.format != "phpmail" for s in sources)
-        run = _Run(ds, state, frozenset(local_ips), summary, pool, accounts, mta_in_run,
-                   php_host_assumed, _mta_hosts(sources, zone, year, host))
-        references = series_references(sources, zone) if year is None else {}
-        carried: dict[tuple, tuple[int, int]] = {}  # series -> its explicit-year clock state
-        try:
-            keys = identify(sources, state["sources"], cursor_file, summary)
-            for src, key in zip(sources, keys):
-                rotated = series_of(src.path) if not src.is_stdin else None
-                carried[rotated] = run.read(src, key, zone, year, progress, host,
-                                            references.get(src.path), carried.get(rotated))
-            run.commit()
-        except BaseException:
-            run.writer.discard()  # a failed run (disk full, ^C) leaves no parts behind
-            raise
+    try:
+        # workers first: they must not inherit the lock (see workers.py)
+        with _gc_paused(), OrderedPool(parse_batch, 0 if small else workers) as pool, \
+                ds.lock(wait):
+            state = ds.state()
+            _set_aside_uncommitted(ds, state, summary)
+            if "parts" not in state:  # a checkpoint from before the list of parts
+                state["parts"] = ds.inventory(state["commit"])
+            ds.ensure_tables()
+            mta_in_run = any(s.format != "phpmail" for s in sources)
+            run = _Run(ds, state, frozenset(local_ips), summary, pool, accounts, mta_in_run,
+                       php_host_assumed, _mta_hosts(sources, zone, year, host), commit_lines)
+            references = series_references(sources, zone) if year is None else {}
+            carried: dict[tuple, tuple[int, int]] = {}  # series -> its explicit-year clock state
+            try:
+                keys = identify(sources, state["sources"], cursor_file, summary)
+                for src, key in zip(sources, keys):
+                    rotated = series_of(src.path) if not src.is_stdin else None
+                    carried[rotated] = run.read(src, key, zone, year, progress, host,
+                                                references.get(src.path), carried.get(rotated))
+                run.commit()
+            except BaseException:
+                run.writer.discard()  # a failed run (disk full, ^C) leaves no parts behind
+                raise
+    except OSError as e:
+        if e.errno in _DISK_ERRORS and not e.filename:  # Arrow's write errors name no file
+            raise StoreError(f"{ds.root}: {os.strerror(e.errno).lower()} while writing the "
+                             "dataset; it is left as of its last commit (re-run to continue "
+                             "from there)") from e
+        raise
     summary.programs_beside_mta = dict(run.beside_total)
     if run._correlator is not None:  # else no line was read (the open state not loaded)
         summary.php = run.correlator.run_php_joins
@@ -141,6 +157,30 @@ def _set_aside_uncommitted(ds: Dataset, state: dict, summary: IngestSummary) -> 
             f"the correlator's open state is newer than the checkpoint (commit "
             f"{state['commit']}) and was kept in {aside}: messages that were in flight "
             "then lose their earlier lines (restore state.json and open.sqlite together)")
+
+
+_DISK_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG}
+
+
+def _check_writable(root: Path) -> None:
+    """A clear error before any work when the dataset cannot be written."""
+    if root.exists() and not root.is_dir():
+        raise StoreError(f"{root}: the dataset path is a file, not a directory")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise StoreError(f"{root}: cannot create the dataset directory "
+                         f"({(e.strerror or str(e)).lower()})") from None
+    if not os.access(root, os.W_OK | os.X_OK):
+        raise StoreError(f"{root}: the dataset directory is not writable (read-only "
+                         "file system or permissions)")
+
+
+def _empty_directories(paths: list[str], sources: list[Source]) -> list[str]:
+    """A directory named on the command line that gave no file is worth a word."""
+    dirs = {os.path.normpath(os.path.dirname(s.path)) for s in sources if not s.is_stdin}
+    return [f"{p}: no files in this directory" for p in paths
+            if p != "-" and os.path.isdir(p) and os.path.normpath(p) not in dirs]
 
 
 def order_sources(sources: list[Source], format: str | None = None) -> list[Source]:
@@ -233,8 +273,10 @@ def _read_passwd(path: str) -> Passwd:
 class _Run:
     def __init__(self, ds: Dataset, state: dict, local_ips: frozenset[str], summary: IngestSummary,
                  pool: OrderedPool, passwd: Passwd | None = None, mta_in_run: bool = True,
-                 php_host_assumed: bool = False, expected_hosts: dict | None = None):
+                 php_host_assumed: bool = False, expected_hosts: dict | None = None,
+                 commit_lines: int = COMMIT_LINES):
         self.ds = ds
+        self.commit_lines = commit_lines
         self.state = state
         self.summary = summary
         self.writer = ds.writer(state["commit"] + 1)
@@ -324,9 +366,13 @@ class _Run:
 
         feed = self.correlator.feed
         add = self.writer.add
+        lines = with_header = beside = 0  # of this file, for the warnings below
 
         def take(result: _BatchResult) -> None:
-            nonlocal key, last_ts, newest_ts
+            nonlocal key, last_ts, newest_ts, lines, with_header, beside
+            lines += result.lines
+            with_header += sum(result.programs.values())
+            beside += result.beside_lines
             for event in result.events:
                 feed(event)
             for row in result.unparsed:
@@ -362,7 +408,7 @@ class _Run:
             self.since_commit += result.lines
             if progress:
                 progress(src.path, result.end if total else 0, total)
-            if self.since_commit >= COMMIT_LINES:
+            if self.since_commit >= self.commit_lines:
                 self.commit()
 
         # Lines of a file are held until one of them has a date: a run whose lines all
@@ -383,10 +429,10 @@ class _Run:
                 held_bytes += sum(row["line_length"] for row in result.unparsed)
                 stop = held_bytes > HOLD_BYTES
         if held:
-            lines = sum(h.lines for h in held)
-            if lines:
+            undated = sum(h.lines for h in held)
+            if undated:
                 self.summary.warnings.append(
-                    f"{src.path}: none of {lines:,} lines" + (" (and more)" if stop else "")
+                    f"{src.path}: none of {undated:,} lines" + (" (and more)" if stop else "")
                     + " has a readable date: nothing stored, the checkpoint stays before "
                     "them (a wrong --format or --year? not a mail log?)")
                 report.status = "not stored: no line has a readable date"
@@ -394,6 +440,15 @@ class _Run:
                 for h in held:
                     take(h)
         self.summary.warnings.extend(src.warnings)
+        if start == 0 and lines:  # a whole file without a mail line: wrong file?
+            if not with_header:
+                self.summary.warnings.append(
+                    f"{src.path}: no log lines among its {lines:,} lines (a binary file, or "
+                    "not a syslog or MTA log?); kept in the unparsed table")
+            elif with_header == beside:
+                self.summary.warnings.append(
+                    f"{src.path}: no mail lines among its {lines:,} lines (only programs "
+                    "beside the MTA)")
         if newest_ts is not None and _bsd_dated(src):
             self.summary.warnings.extend(_year_warnings(src, newest_ts, year, zone))
         return explicit_year, last_month

@@ -1,5 +1,6 @@
 """Options every command shares, declared once, and the two consoles: data goes to
-stdout (`console`), messages to stderr (`err`)."""
+stdout (`console`), messages to stderr (`err`: `note`, `warn`, `error`, which show log
+text and paths with control characters escaped and never as rich markup)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,24 @@ from typing import Annotated, Literal, Optional
 
 import typer
 from rich.console import Console
+from rich.text import Text
+
+from .terminal import printable
 
 console = Console()
 err = Console(stderr=True, soft_wrap=True)  # messages are never hard-wrapped: they get grepped
+
+
+def note(text: str) -> None:
+    err.print(Text(printable(text)))
+
+
+def warn(text: str) -> None:
+    err.print(Text.assemble(("warning: ", "yellow"), printable(text)))
+
+
+def error(text: str) -> None:
+    err.print(Text.assemble(("error: ", "red"), printable(text)))
 
 DATA = Annotated[Optional[str], typer.Option(
     "--data", envvar="ANALYZER_DATA", metavar="DIR", show_default="~/.local/share/analyzer",

@@ -5,7 +5,9 @@ every command ends here.
   missing values as `null`, lists and `{value, count}` objects as JSON. Always valid JSON.
 - `csv`: a header and one line per row; lists and objects as compact JSON in their cell;
   a text cell starting with `=`, `+`, `-`, `@`, tab or carriage return gets a leading
-  apostrophe, so a spreadsheet never runs log content as a formula.
+  apostrophe, so a spreadsheet never runs log content as a formula. On a terminal,
+  control characters are shown escaped (`terminal.printable`); in a file they are kept.
+- JSON escapes every control character, DEL and C1 included (`dumps`).
 - `table`: a rich table on a terminal, aligned plain text otherwise (pipes, files, cron
   mail); cells are plain text (never rich markup), control characters shown escaped,
   times in UTC.
@@ -20,6 +22,8 @@ import math
 import sys
 from datetime import date, datetime, timezone
 
+from .terminal import printable
+
 FORMATS = ("table", "json", "csv")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PERCENT_COLUMNS = {"share", "bounce_rate"}
@@ -27,8 +31,6 @@ _ID_COLUMNS = {"uid", "pid", "code", "client_port", "script_line"}  # numbers, n
 # what a missing value of these columns means, in tables (JSON: null, CSV: empty)
 _MISSING_TEXT = {"usernames": "not logged"}  # Postfix < 3.8 logs no username of a failure
 _TOP_SHOWN = 3  # entries of a [{value, count}] list a table cell shows
-_CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7f, *range(0x80, 0xa0)]}
-_CONTROL.update({ord("\n"): "\\n", ord("\t"): "\\t", ord("\r"): "\\r"})
 
 
 def plain(value):
@@ -89,7 +91,18 @@ def records(frame) -> list[dict]:
 
 
 def to_json(frame) -> str:
-    return json.dumps(records(frame), ensure_ascii=False, allow_nan=False, indent=2) + "\n"
+    return dumps(records(frame), indent=2) + "\n"
+
+
+# JSON escapes C0 controls itself; DEL and the C1 controls (a lone U+009B is a CSI to some
+# terminals) pass raw unless asked: as \u escapes they are the same JSON, only safe to show
+_JSON_CONTROL = {c: f"\\u{c:04x}" for c in [0x7f, *range(0x80, 0xa0)]}
+
+
+def dumps(value, indent: int | None = None) -> str:
+    """JSON text with non-ASCII kept readable and every control character escaped."""
+    return json.dumps(value, ensure_ascii=False, allow_nan=False,
+                      indent=indent).translate(_JSON_CONTROL)
 
 
 def csv_cell(value) -> str:
@@ -108,12 +121,14 @@ def csv_cell(value) -> str:
     return str(value)
 
 
-def to_csv(frame) -> str:
+def to_csv(frame, terminal: bool = False) -> str:
+    """`terminal`: the text is shown, not saved: control characters become escapes."""
+    cell = (lambda v: printable(csv_cell(v))) if terminal else csv_cell
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")  # RFC 4180: a CR or LF in a cell is quoted
-    writer.writerow([csv_cell(str(c)) for c in frame.columns])
+    writer.writerow([cell(str(c)) for c in frame.columns])
     for row in frame.itertuples(index=False, name=None):
-        writer.writerow([csv_cell(v) for v in row])
+        writer.writerow([cell(v) for v in row])
     return buf.getvalue()
 
 
@@ -144,12 +159,6 @@ def table_cell(value, column: str = "") -> str:
     if isinstance(value, dict):
         return printable(json.dumps(value, ensure_ascii=False))
     return printable(value)
-
-
-def printable(text: str) -> str:
-    """Control characters (ESC, CR, BEL...) as escapes, so log content cannot drive the
-    terminal."""
-    return str(text).translate(_CONTROL)
 
 
 def plain_table(frame, *, title: str | None = None, columns: list[str] | None = None,
@@ -207,7 +216,7 @@ def render(frame, fmt: str = "table", *, console=None, title: str | None = None,
     if fmt == "json":
         out.write(to_json(frame))
     elif fmt == "csv":
-        out.write(to_csv(frame))
+        out.write(to_csv(frame, terminal=_is_terminal(out)))
     else:
         if console is None:
             from rich.console import Console
@@ -215,6 +224,13 @@ def render(frame, fmt: str = "table", *, console=None, title: str | None = None,
             console = Console(file=out)
         print_table(frame, console, title=title, columns=columns, caption=caption)
     out.flush()
+
+
+def _is_terminal(out) -> bool:
+    try:
+        return out.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def _is_numeric(series) -> bool:

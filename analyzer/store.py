@@ -95,6 +95,10 @@ class Dataset:
             return empty_state()
         except (OSError, ValueError) as e:
             raise StoreError(f"{self.root}: cannot read the checkpoint ({e})") from e
+        if not isinstance(state, dict) or not isinstance(state.get("commit"), int):
+            raise StoreError(f"{self.root}: the checkpoint _state/state.json is not one this "
+                             "program wrote (no commit number); restore it or re-ingest into "
+                             "a new directory")
         if state.get("version") not in _READABLE:
             raise StoreError(f"{self.root}: checkpoint version {state.get('version')} "
                              f"is not one of {_READABLE}; re-ingest into a new directory")

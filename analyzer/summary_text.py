@@ -1,7 +1,7 @@
 """The text summary of a nightly report: what cron mails. Short, plain text that reads in
 a mail client, incidents first, each named by what the operator acts on.
 
-Log content in it is shown with control characters escaped (`output.printable`), so a
+Log content in it is shown with control characters escaped (`terminal.printable`), so a
 crafted line cannot drive a terminal or forge mail headers.
 """
 
@@ -11,7 +11,7 @@ import textwrap
 
 from .incidents import SEVERITY_RANK
 from .nightly import TOTALS, Report
-from .output import printable
+from .terminal import printable
 
 WIDTH = 100  # mail clients show 72-100 columns; incident lines wrap with a hanging indent
 

@@ -34,18 +34,22 @@ def parse_time(value: str | datetime | None, tz=None, now: datetime | None = Non
         if text.lower() == "yesterday":
             day -= timedelta(days=1)
         return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(timezone.utc)
-    m = _RELATIVE.match(text)
-    if m:
-        return now - timedelta(**{_UNITS[m[2].lower()]: float(m[1])})
     try:
-        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise AnalyzerError(
-            f"cannot read time {text!r}: use 30m, 6h, 1d, 2w, an ISO date or time "
-            "(2026-11-26, 2026-11-26T09:00), today, yesterday, or 'all'") from None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=tz or _system_zone())
-    return dt.astimezone(timezone.utc)
+        m = _RELATIVE.match(text)
+        if m:
+            return now - timedelta(**{_UNITS[m[2].lower()]: float(m[1])})
+        try:
+            dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise AnalyzerError(
+                f"cannot read time {text!r}: use 30m, 6h, 1d, 2w, an ISO date or time "
+                "(2026-11-26, 2026-11-26T09:00), today, yesterday, or 'all'") from None
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=tz or _system_zone())
+        return dt.astimezone(timezone.utc)
+    except (OverflowError, ValueError):  # 999999d, 0001-01-01 in a zone east of UTC
+        raise AnalyzerError(f"time {text!r} is out of range (years 1 to 9999); use 'all' "
+                            "for no bound") from None
 
 
 def _system_zone():

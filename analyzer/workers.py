@@ -11,16 +11,21 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import traceback
 from typing import Callable, Iterable, Iterator
 
+from .envvars import whole_number
+
 
 def default_workers() -> int:
-    """`ANALYZER_WORKERS` (0 = work in the main process), else one per core."""
-    env = os.environ.get("ANALYZER_WORKERS")
-    if env is not None:
-        return max(0, int(env))
-    return os.cpu_count() or 1
+    """`ANALYZER_WORKERS` (0 = work in the main process), else one per core; never more
+    than the cores this process may run on (more only adds memory and switching)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return min(whole_number("ANALYZER_WORKERS", cores), cores)
 
 
 class WorkerError(RuntimeError):
@@ -28,19 +33,26 @@ class WorkerError(RuntimeError):
 
 
 def _serve(fn: Callable, jobs, results, parent_ends) -> None:
+    # Ctrl-C reaches the whole process group: the parent alone handles it; closing its
+    # pipe ends is what stops the workers (no traceback from each of them)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     for end in parent_ends:
         end.close()
-    while True:
-        try:
-            job = jobs.recv()
-        except EOFError:  # the parent is gone
-            return
-        if job is None:
-            return
-        try:
-            results.send((True, fn(job)))
-        except BaseException:  # report, don't die silently: the parent raises it
-            results.send((False, traceback.format_exc()))
+    try:
+        while True:
+            try:
+                job = jobs.recv()
+            except EOFError:  # the parent is gone
+                return
+            if job is None:
+                return
+            try:
+                result = (True, fn(job))
+            except Exception:  # report, don't die silently: the parent raises it
+                result = (False, traceback.format_exc())
+            results.send(result)
+    except OSError:  # BrokenPipeError, ...: the parent stopped listening
+        return
 
 
 class OrderedPool:

@@ -158,9 +158,9 @@ def test_disk_full_mid_commit_removes_the_runs_own_parts(tmp_path, lines, refere
 
     monkeypatch.setattr(Dataset, "commit", count_commits)
     monkeypatch.setattr(store.pq, "write_table", write_until_full)
-    with pytest.raises(OSError) as failed:
+    with pytest.raises(store.StoreError, match="no space left on device while writing") as failed:
         ingest([_write(log, lines)], data, year=2026)
-    assert failed.value.errno == errno.ENOSPC
+    assert failed.value.__cause__.errno == errno.ENOSPC
     commit = Dataset(data).state()["commit"]
     assert commit >= 3  # earlier commits of the failed run stand
     leftovers = [p for p in data.rglob("*") if p.is_file() and (

@@ -5,10 +5,8 @@ import json
 import os
 import random
 import re
-import signal
 import subprocess
 import sys
-import time
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -17,7 +15,7 @@ import pytest
 from analyzer import api
 from analyzer.samplegen.phpmail import generate_phpmail
 from conftest import SAMPLE_LOGS
-from helpers import assert_same_dataset, ingest, table
+from helpers import KILL_POINTS, assert_same_dataset, ingest, run_and_kill, table
 
 MAILLOG = SAMPLE_LOGS / "maillog"
 MAIL_LOG = SAMPLE_LOGS / "php" / "mail.log"
@@ -135,9 +133,9 @@ def test_passwd_gives_unmatched_entries_their_owner(tmp_path):
 
 
 def test_kill_9_with_php_log_then_rerun_equals_clean_run(tmp_path):
-    """Postfix + PHP logs: a subprocess ingest killed at random moments, then re-run,
-    gives exactly the dataset of one uninterrupted run (PHP entries waiting for their
-    submissions are part of the checkpoint)."""
+    """Postfix + PHP logs: a subprocess ingest killed at points of its own progress, then
+    re-run, gives exactly the dataset of one uninterrupted run (PHP entries waiting for
+    their submissions are part of the checkpoint)."""
     maillog, _, php_lines, _ = generate_phpmail(seed=5, days=1.0, messages_per_day=8000)
     mtime = datetime(2026, 11, 27, 12, 0).timestamp()
     for name, lines in (("maillog", maillog), ("php_mail.log", php_lines)):
@@ -146,19 +144,15 @@ def test_kill_9_with_php_log_then_rerun_equals_clean_run(tmp_path):
     paths = [tmp_path / "maillog", tmp_path / "php_mail.log"]
     ingest(paths, tmp_path / "clean", year=2026, host="mx1")
     data = tmp_path / "killed"
-    env = dict(os.environ, ANALYZER_COMMIT_LINES="15000")
+    env = dict(os.environ, ANALYZER_COMMIT_LINES="5000")  # a commit per batch: ~20 of them
+    cmd = [sys.executable, "-m", "analyzer", "ingest", *map(str, paths), "--data", str(data),
+           "--tz", "UTC", "--year", "2026", "--host", "mx1"]
     rng = random.Random(3)
     kills = 0
-    for attempt in range(10):
-        proc = subprocess.Popen([sys.executable, "-m", "analyzer", "ingest", *map(str, paths), "--data",
-                                 str(data), "--tz", "UTC", "--year", "2026", "--host", "mx1"], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.3, 2.0))
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGKILL)
-            kills += 1
-        proc.wait()
-    assert kills >= 3
+    for attempt in range(6):
+        kills += run_and_kill(cmd, data, KILL_POINTS[attempt % 3], after=rng.randint(1, 2),
+                              env=env)
+    assert kills == 6
     ingest(paths, data, year=2026, host="mx1")
     assert_same_dataset(tmp_path / "clean", data)
     php = table(data, "php_mail")

@@ -9,7 +9,8 @@ from typing import Annotated, Optional
 import typer
 
 from .. import api
-from ..options import DATA, TZ, YEAR, console, err
+from ..options import DATA, TZ, YEAR, console, err, note, warn
+from ..terminal import printable
 
 FORMAT = Annotated[Optional[str], typer.Option(
     "--format", metavar="FORMAT",
@@ -89,20 +90,19 @@ def ingest(
         if progress:
             progress.close()
     for warning in summary.warnings:
-        err.print(f"[yellow]warning:[/] {_safe(warning)}", highlight=False)
+        warn(warning)
     for src in summary.sources:
         if src.status not in ("new", "resumed"):
             skipped = f" ({src.skipped:,} entries read before skipped)" if src.skipped else ""
-            err.print(f"{src.path}: {src.status}{skipped}", highlight=False)
+            note(f"{src.path}: {src.status}{skipped}")
     beside = ", ".join(f"{p} {n:,}" for p, n in sorted(
         summary.programs_beside_mta.items(), key=lambda kv: -kv[1])[:5])
-    err.print(
-        f"ingest: {summary.lines:,} lines read, {summary.events:,} MTA events, "
-        f"{summary.messages:,} messages, {summary.unparsed:,} unparsed"
-        + (f", {summary.beside_mta:,} beside the MTA ({beside})" if beside else "")
-        + f" in {summary.seconds:.2f} s", highlight=False)
+    note(f"ingest: {summary.lines:,} lines read, {summary.events:,} MTA events, "
+         f"{summary.messages:,} messages, {summary.unparsed:,} unparsed"
+         + (f", {summary.beside_mta:,} beside the MTA ({beside})" if beside else "")
+         + f" in {summary.seconds:.2f} s")
     if summary.php_line:
-        err.print(_safe(summary.php_line), highlight=False)
+        note(summary.php_line)
 
 
 def parse(
@@ -133,12 +133,14 @@ def parse(
 
         reference = datetime.fromtimestamp(src.mtime, parse_zone(tz)).date()
     lines = (line for batch in read_batches(src, partial_tail=True) for line in batch.lines())
+    from ..output import dumps
+
     out = sys.stdout
     for event in api.parse_lines(lines, tz=tz, year=year, reference=reference, format=format,
                                  host=host):
-        out.write(json.dumps(event, ensure_ascii=False) + "\n")
+        out.write(dumps(event) + "\n")
     for warning in src.warnings:
-        err.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        warn(warning)
 
 
 def status(
@@ -153,23 +155,24 @@ def status(
         print(json.dumps(info, indent=2))
         return
     from rich.table import Table
+    from rich.text import Text
 
-    t = Table(title=f"dataset {info['data']} (commit {info['commit']})")
+    def cells(*values):  # paths and program names come from outside: never markup
+        return [Text(printable(v)) for v in values]
+
+    t = Table(title=Text(printable(f"dataset {info['data']} (commit {info['commit']})")))
     for col in ("table", "rows", "first (UTC)", "last (UTC)"):
         t.add_column(col, justify="right" if col == "rows" else "left")
     for name, tbl in info["tables"].items():
-        t.add_row(name, f"{tbl['rows']:,}", tbl["first"] or "", tbl["last"] or "")
+        t.add_row(*cells(name, f"{tbl['rows']:,}", tbl["first"] or "", tbl["last"] or ""))
     console.print(t)
     if info["missing_parts"]:
-        from rich.markup import escape
-
         from ..store import PartsMissing
 
-        lost = PartsMissing(info["data"], info["missing_parts"])
-        err.print(f"[red]warning:[/] {escape(str(lost))}", highlight=False)
+        warn(str(PartsMissing(info["data"], info["missing_parts"])))
         for part in info["missing_parts"]:
             rows = f"{part['rows']:,} rows" if part["rows"] is not None else "rows unknown"
-            err.print(escape(f"  {part['path']}: {part['reason']}, {rows}"), highlight=False)
+            note(f"  {part['path']}: {part['reason']}, {rows}")
     console.print(f"open messages (carried to the next run): {info['open_messages']:,}; "
                   f"open SMTP sessions: {info['open_sessions']:,}; "
                   f"unparsed lines: {info['unparsed']:,}", highlight=False)
@@ -177,30 +180,21 @@ def status(
     for col in ("path", "read (bytes)", "size", "last line (UTC)"):
         s.add_column(col)
     for src in info["sources"]:
-        s.add_row(src["path"], f"{src['offset']:,}", f"{src['size']:,}", src["last_line"] or "")
+        s.add_row(*cells(src["path"], f"{src['offset']:,}", f"{src['size']:,}",
+                         src["last_line"] or ""))
     console.print(s)
     if info["beside_mta"]:
-        console.print("lines of programs beside the MTA: " + ", ".join(
-            f"{p} {n:,}" for p, n in sorted(info["beside_mta"].items(), key=lambda kv: -kv[1])),
-            highlight=False)
+        console.print(Text(printable("lines of programs beside the MTA: " + ", ".join(
+            f"{p} {n:,}" for p, n in sorted(info["beside_mta"].items(), key=lambda kv: -kv[1])))))
     php = info["php_mail"]
     lines = [php["summary"]] if php["summary"] else []
     if php["earlier"]:
         lines.append(f"PHP mail.log: {php['earlier']:,} entries written before joins were "
                      "counted (their reasons are not known)")
     for line in lines:
-        console.print(_safe(line), highlight=False)
+        console.print(Text(printable(line)))
     if php["warning"]:
-        err.print(f"[yellow]warning:[/] {_safe(php['warning'])}", highlight=False)
-
-
-def _safe(text: str) -> str:
-    """Text that may carry log content (host names, paths) as plain terminal text."""
-    from rich.markup import escape
-
-    from ..output import printable
-
-    return escape(printable(text))
+        warn(php["warning"])
 
 
 class _progress_bar:
@@ -219,7 +213,10 @@ class _progress_bar:
     def update(self, path: str, done: int, total: int) -> None:
         task = self.tasks.get(path)
         if task is None:
-            task = self.tasks[path] = self.bar.add_task(path, total=total or None)
+            from rich.markup import escape
+
+            task = self.tasks[path] = self.bar.add_task(escape(printable(path)),
+                                                        total=total or None)
         self.bar.update(task, completed=done)
 
     def close(self) -> None:

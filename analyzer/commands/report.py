@@ -8,7 +8,7 @@ from typing import Annotated, Literal, Optional
 
 import typer
 
-from ..options import DATA, HOSTED_DOMAIN, LOCAL_IP, YEAR, err
+from ..options import DATA, HOSTED_DOMAIN, LOCAL_IP, YEAR, note, warn
 from .dataset import FORMAT, HOST, ingest_configured
 
 EXIT_INCIDENTS = 2  # 1 stays "error" (AnalyzerError), 75 "dataset locked by another ingest"
@@ -90,11 +90,10 @@ def report(
                                     local_ips=local_ips, wait=wait, format=format, host=host,
                                     passwd=passwd)
         for warning in summary.warnings:
-            err.print(f"[yellow]warning:[/] {warning}", highlight=False)
+            warn(warning)
         if not quiet:
-            err.print(f"ingest: {summary.lines:,} new lines, {summary.messages:,} messages, "
-                      f"{summary.unparsed:,} unparsed in {summary.seconds:.1f} s",
-                      highlight=False)
+            note(f"ingest: {summary.lines:,} new lines, {summary.messages:,} messages, "
+                 f"{summary.unparsed:,} unparsed in {summary.seconds:.1f} s")
     users = read_passwd(passwd) if passwd else {}
     result = api.report(data, since, until, tz, thresholds=thresholds, local_ips=local_ips,
                         hosted_domains=hosted, users=users)

@@ -13,7 +13,7 @@ import typer
 from .. import api
 from ..errors import NoData
 from ..options import (CHART, DATA, FORMAT, HOSTED_DOMAIN, LIMIT, LOCAL_IP, SINCE, UNTIL,
-                       WINDOW_TZ, console, err)
+                       WINDOW_TZ, console, note)
 
 BY_SENDER = Literal["identity", "sasl", "uid", "script", "sender", "sender-domain", "client-ip"]
 SCOPE = Literal["outgoing", "inbound", "all"]
@@ -206,8 +206,7 @@ def trace(
         since = "all"
         frame = api.trace(queue_id, since=None, until=until, **args)
         if len(frame):
-            err.print(f"{what}: nothing in the last 7 days; shown from the whole dataset",
-                      highlight=False, markup=False)
+            note(f"{what}: nothing in the last 7 days; shown from the whole dataset")
     if frame.empty:
         raise NoData(api.empty_window(f"rows about {what}", data, since or "7d", until, tz))
     if limit:
@@ -233,7 +232,7 @@ def _show(frame, fmt: str, title: str, columns: list[str] | None = None,
             if api.table(name, data=data, since=since, until=until, tz=tz,
                          columns=["host"]).empty:
                 raise NoData(api.empty_window(name.replace("_", " "), data, since, until, tz))
-        err.print(f"{empty}", highlight=False, markup=False)
+        note(empty)
         if fmt == "table":
             return
     render(frame, fmt, console=console, title=title, columns=columns,
@@ -244,7 +243,7 @@ def _chart(fig, path: str) -> None:
     from ..charts import write_chart
 
     write_chart(fig, path)
-    err.print(f"chart written to {path}", highlight=False, markup=False)
+    note(f"chart written to {path}")
 
 
 def _window_text(since, until, tz) -> str:
