@@ -156,8 +156,9 @@ _HEAD = frozenset({"ts", "host", "program", "pid", "family", "event", "pattern",
 
 def status(data: str | os.PathLike | None = None) -> dict:
     """Tables (rows, time range, rows of parts gone missing), sources and their
-    checkpoints, unparsed count, lines of programs beside the MTA, and the committed
-    parts that are gone or unreadable (`missing_parts`: reads undercount by their rows)."""
+    checkpoints, unparsed count, lines of programs beside the MTA, the committed parts
+    that are gone or unreadable (`missing_parts`: reads undercount by their rows) and
+    the parts set aside because no checkpoint knew them (`orphaned`)."""
     import pyarrow.parquet as pq
 
     from .schema import TABLES
@@ -201,6 +202,7 @@ def status(data: str | os.PathLike | None = None) -> dict:
             for fp, cp in state["sources"].items()
         ],
         "missing_parts": lost,  # committed parts gone or unreadable: {path, table, rows, reason}
+        "orphaned": ds.orphaned(),  # parts set aside, never read: directory -> part files
         "programs": state.get("programs", {}),
         "beside_mta": state.get("beside_mta", {}),
     }

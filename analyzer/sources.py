@@ -107,8 +107,15 @@ def expand(paths: list[str]) -> list[Source]:
             raise SourceError(f"{p}: not a regular file")
         else:
             raise SourceError(f"{p}: no such file")
-    unique = list(dict.fromkeys(found))
-    return [describe(p) for p in sorted(unique, key=_age_order)]
+    sources, seen = [], set()
+    for path in sorted(dict.fromkeys(found), key=_age_order):
+        src = describe(path)
+        if not src.is_stdin:  # one file named twice (a link, a relative and an absolute path)
+            if (src.dev, src.inode) in seen:
+                continue
+            seen.add((src.dev, src.inode))
+        sources.append(src)
+    return sources
 
 
 def _age_order(path: str) -> tuple:

@@ -238,6 +238,14 @@ class Dataset:
         self._clear_note()
         return found
 
+    def orphaned(self) -> dict[str, int]:
+        """The directories of parts set aside (`set_aside_uncommitted`) -> part files."""
+        base = self.root / "_orphaned"
+        if not base.is_dir():
+            return {}
+        return {str(d): sum(1 for _ in d.rglob("part-*.parquet"))
+                for d in sorted(base.iterdir()) if d.is_dir()}
+
     def _part_files(self, tmp: bool = False):
         """Part files (and temporaries) in the table directories."""
         for table in TABLES:

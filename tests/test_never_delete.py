@@ -64,6 +64,10 @@ def test_a_missing_checkpoint_moves_the_parts_aside(tmp_path, lines, reference):
     (warning,) = [w for w in summary.warnings if "_orphaned" in w]
     assert f"{len(before):,} part files" in warning and "no checkpoint" in warning
     assert_same_dataset(data, reference)  # read again from the logs, counted once
+    from analyzer import api
+
+    (count,) = api.status(data)["orphaned"].values()
+    assert count == len(before)
 
 
 def test_an_older_checkpoint_restored_moves_the_newer_parts_aside(tmp_path, lines, reference,

@@ -158,6 +158,15 @@ def test_a_new_file_that_starts_like_a_checkpointed_one_is_read_whole(tmp_path):
     assert ingest([tmp_path / "mail.err.1.gz"], data, year=2026).lines == 0
 
 
+def test_one_file_named_twice_is_read_once(tmp_path, lines):
+    log = tmp_path / "maillog"
+    _write(log, _text(lines[:300]))
+    os.link(log, tmp_path / "maillog.link")
+    summary = ingest([log, tmp_path / "maillog.link", f"{tmp_path}/../{tmp_path.name}/maillog"],
+                     tmp_path / "d", year=2026)
+    assert summary.lines == 300 and len(summary.sources) == 1
+
+
 def test_syslog_copies_of_mail_log_are_read_once(tmp_path):
     """Debian's rsyslog writes warnings to mail.log and mail.warn, errors to mail.err too."""
     logdir = tmp_path / "log"

@@ -138,6 +138,11 @@ def status(
         for part in info["missing_parts"]:
             rows = f"{part['rows']:,} rows" if part["rows"] is not None else "rows unknown"
             err.print(escape(f"  {part['path']}: {part['reason']}, {rows}"), highlight=False)
+    for directory, n in info["orphaned"].items():
+        from rich.markup import escape
+
+        err.print(escape(f"{n:,} part files set aside in {directory} (no checkpoint knew "
+                         "them; never read)"), highlight=False)
     console.print(f"open messages (carried to the next run): {info['open_messages']:,}; "
                   f"open SMTP sessions: {info['open_sessions']:,}; "
                   f"unparsed lines: {info['unparsed']:,}", highlight=False)
