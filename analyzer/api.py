@@ -166,7 +166,7 @@ def status(data: str | os.PathLike | None = None) -> dict:
 
     ds = Dataset(data_dir(data))
     if not ds.exists():
-        raise AnalyzerError(f"{ds.root}: no dataset here yet; run `analyzer ingest` first")
+        raise ds.no_checkpoint_error()
     state = ds.state()
     tables = {}
     lost = ds.missing_parts(state=state)
