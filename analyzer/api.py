@@ -18,10 +18,30 @@ from .errors import AnalyzerError
 DEFAULT_DATA = "~/.local/share/analyzer"
 
 
-def data_dir(data: str | os.PathLike | None = None) -> Path:
-    """`data`, else $ANALYZER_DATA, else ~/.local/share/analyzer."""
+def data_dir(data=None) -> Path:
+    """`data` (a directory or a `snapshot`), else $ANALYZER_DATA, else
+    ~/.local/share/analyzer."""
+    from .store import Snapshot
+
+    if isinstance(data, Snapshot):
+        return data.root
     chosen = data or os.environ.get("ANALYZER_DATA") or DEFAULT_DATA
     return Path(chosen).expanduser()
+
+
+def snapshot(data: str | os.PathLike | None = None):
+    """The dataset as its last ingest committed it. Every function here reads one
+    snapshot per call; pass a snapshot as `data` to several calls to read them all from
+    the same commit while ingests go on:
+
+        >>> snap = api.snapshot("/var/lib/analyzer")
+        >>> api.table("messages", data=snap), api.table("deliveries", data=snap)
+    """
+    from .store import Dataset, Snapshot
+
+    if isinstance(data, Snapshot):
+        return data
+    return Dataset(data_dir(data)).snapshot()
 
 
 def ingest(paths: Iterable[str], data: str | os.PathLike | None = None, tz: str | None = None,
@@ -92,14 +112,13 @@ def table(name: str, data: str | os.PathLike | None = None, since=None, until=No
     included unless `include_open` is off: open messages (queued, not yet removed;
     `complete` = False) and PHP mail.log entries still waiting for their submission.
     """
-    from .store import Dataset
     from .timewindow import window
 
     lo, hi = window(since, until, _zone(tz))
-    ds = Dataset(data_dir(data))
-    arrow = ds.read(name, lo, hi, columns)
+    snap = snapshot(data)
+    arrow = snap.read(name, lo, hi, columns)
     if name in _CARRIED and include_open:
-        arrow = _with_carried(ds, name, arrow, lo, hi, columns)
+        arrow = _with_carried(snap, name, arrow, lo, hi, columns)
     return to_pandas(arrow)
 
 
@@ -112,31 +131,39 @@ def to_pandas(arrow):
     return arrow.to_pandas(types_mapper=mapping.get)
 
 
-# Tables whose latest rows may still be held in the checkpoint, and who lists them there:
-# messages not yet removed, PHP entries waiting for the submission they produced.
-_CARRIED = {"messages": "open_message_rows", "php_mail": "pending_php_rows"}
+# Tables whose latest rows may still be held open by the correlator: the key of its state
+# that holds them, and who turns them into rows. Messages not yet removed, PHP entries
+# waiting for the submission they produced.
+_CARRIED = {"messages": ("messages", "open_message_rows"),
+            "php_mail": ("php", "pending_php_rows")}
+_CARRIED_CHUNK = 5_000  # entries turned into Arrow at a time: memory stays with the result
 
 
-def _with_carried(ds, name, arrow, lo, hi, columns):
-    """`arrow` plus the rows of `name` the last ingest still holds open, in the window."""
+def _with_carried(snap, name, arrow, lo, hi, columns):
+    """`arrow` plus the rows of `name` that the snapshot's commit still holds open, in
+    the window (the same commit as the parts `arrow` was read from)."""
+    from itertools import islice
+
     import pyarrow as pa
 
     from . import correlate
     from .schema import TABLES
 
     spec = TABLES[name]
-    state = ds.state().get("correlator") or {}
+    kind, rows_of = _CARRIED[name]
+    rows_of = getattr(correlate, rows_of)
     lo_us = _micros(lo) if lo else None
     hi_us = _micros(hi) if hi else None
-    tcol = spec.time_column
-    rows = [r for r in getattr(correlate, _CARRIED[name])(state)
-            if (lo_us is None or r[tcol] >= lo_us) and (hi_us is None or r[tcol] < hi_us)]
-    if not rows:
-        return arrow
-    extra = pa.Table.from_pylist(rows, schema=spec.arrow_schema)
-    if columns:
-        extra = extra.select(columns)
-    return pa.concat_tables([arrow, extra.select(arrow.schema.names)])
+    tcol = spec.time_column  # an entry's time field has the row's time column's name
+    entries = snap.open_entries(kind, tcol, lo_us, hi_us)
+    tables = [arrow]
+    while chunk := list(islice(entries, _CARRIED_CHUNK)):
+        rows = [r for r in rows_of({kind: chunk})
+                if (lo_us is None or r[tcol] >= lo_us) and (hi_us is None or r[tcol] < hi_us)]
+        if rows:
+            extra = pa.Table.from_pylist(rows, schema=spec.arrow_schema)
+            tables.append(extra.select(arrow.schema.names))
+    return pa.concat_tables(tables) if len(tables) > 1 else arrow
 
 
 def _zone(tz):
@@ -157,22 +184,25 @@ _HEAD = frozenset({"ts", "host", "program", "pid", "family", "event", "pattern",
 def status(data: str | os.PathLike | None = None) -> dict:
     """Tables (rows, time range, rows of parts gone missing), sources and their
     checkpoints, unparsed count, lines of programs beside the MTA, the committed parts
-    that are gone or unreadable (`missing_parts`: reads undercount by their rows) and
-    the parts set aside because no checkpoint knew them (`orphaned`)."""
+    that are gone or unreadable (`missing_parts`: reads undercount by their rows), the
+    parts set aside because no checkpoint knew them (`orphaned`), PHP mail.log entries
+    joined / unjoined and why."""
     import pyarrow.parquet as pq
 
     from .schema import TABLES
     from .store import Dataset
 
-    ds = Dataset(data_dir(data))
-    if not ds.exists():
-        raise ds.no_checkpoint_error()
-    state = ds.state()
+    root = data_dir(data)
+    if not Dataset(root).exists():
+        raise Dataset(root).no_checkpoint_error()
+    snap = snapshot(data)
+    state = snap.state
     tables = {}
+    ds = snap.dataset
     lost = ds.missing_parts(state=state)
     for name, spec in TABLES.items():
         rows, lo, hi = 0, None, None
-        for part in ds.parts(name, commit=state["commit"]):
+        for part in snap.parts(name):
             try:
                 meta = pq.read_metadata(part)
             except Exception:  # damaged: reported with the rows the checkpoint says it held
@@ -187,13 +217,12 @@ def status(data: str | os.PathLike | None = None) -> dict:
                     hi = stats.max if hi is None else max(hi, stats.max)
         tables[name] = {"rows": rows, "first": _iso_dt(lo), "last": _iso_dt(hi),
                         "missing_rows": sum(p["rows"] or 0 for p in lost if p["table"] == name)}
-    open_state = state.get("correlator") or {}
     return {
-        "data": str(ds.root),
+        "data": str(root),
         "commit": state["commit"],
         "tables": tables,
-        "open_messages": len(open_state.get("messages", [])),
-        "open_sessions": len(open_state.get("sessions", [])),
+        "open_messages": snap.open_count("messages"),
+        "open_sessions": snap.open_count("sessions"),
         "unparsed": tables["unparsed"]["rows"],
         "sources": [
             {"path": cp["path"], "offset": cp["offset"], "size": cp["size"],
@@ -205,7 +234,58 @@ def status(data: str | os.PathLike | None = None) -> dict:
         "orphaned": ds.orphaned(),  # parts set aside, never read: directory -> part files
         "programs": state.get("programs", {}),
         "beside_mta": state.get("beside_mta", {}),
+        "php_mail": _php_joins(next(snap.open_entries("php_joins"), None),
+                               snap.open_entries("php"), tables["php_mail"]["rows"]),
     }
+
+
+def _php_joins(counts: dict | None, php_entries: Iterable[dict], rows: int) -> dict:
+    """PHP entries written joined / unjoined by reason, waiting ones, and the summary
+    line and warning `ingest` prints; `earlier`: rows written before the counts were
+    kept (reasons unknown)."""
+    from .correlate import php_join_report
+
+    counts = counts or {"joined": 0, "unjoined": {}, "hosts": {}}
+    waiting = sum(1 for entry in php_entries if not entry["claimed"])
+    summary, warning = php_join_report(counts, waiting)
+    counted = counts["joined"] + sum(counts["unjoined"].values())
+    return {"joined": counts["joined"], "unjoined": dict(counts["unjoined"]),
+            "hosts": dict(counts.get("hosts", {})), "waiting": waiting,
+            "earlier": max(rows - counted, 0), "summary": summary, "warning": warning}
+
+
+def coverage(data: str | os.PathLike | None = None) -> tuple:
+    """The dataset's span: (first, last) UTC Timestamps of its rows and of the last line
+    each source was read to, or (None, None) for an empty dataset. Reports use it to say
+    what the dataset holds when a window is empty, notebooks to default to its last day."""
+    import pandas as pd
+
+    info = status(data)
+    firsts = [t["first"] for t in info["tables"].values() if t["first"]]
+    lasts = [t["last"] for t in info["tables"].values() if t["last"]]
+    lasts += [s["last_line"] for s in info["sources"] if s["last_line"]]
+    if not lasts:
+        return None, None
+    stamp = [pd.Timestamp(v) for v in firsts + lasts]
+    stamp = [t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC") for t in stamp]
+    return min(stamp), max(stamp[len(firsts):])
+
+
+def empty_window(what: str, data: str | os.PathLike | None = None, since=None, until=None,
+                 tz: str | None = None) -> str:
+    """What to say when a window holds no `what` (e.g. "messages"): the window and what
+    the dataset covers, e.g. `no messages since 2030-01-01 00:00:00 UTC; the dataset
+    covers 2026-11-26 to 2026-11-27`."""
+    from .timewindow import window
+
+    lo, hi = window(since, until, _zone(tz))
+    first, last = coverage(data)
+    if last is None:
+        return f"no {what}: the dataset is empty"
+    held = f"covers {first:%Y-%m-%d} to {last:%Y-%m-%d}"
+    if lo is None and hi is None:
+        return f"no {what} in the dataset; it {held}"
+    return f"no {what} {_Window.describe(lo, hi)}; the dataset {held}"
 
 
 def _iso(micros: int) -> str:
@@ -274,7 +354,7 @@ def sender_timeline(data: str | os.PathLike | None = None, since=None, until=Non
 
 
 class _Window:
-    """The dataset and the [since, until) window one report reads, parsed once."""
+    """The snapshot and the [since, until) window one report reads, taken once."""
 
     def __init__(self, data, since, until, tz):
         from .store import Dataset
@@ -285,28 +365,21 @@ class _Window:
             raise AnalyzerError(f"{self.root}: no dataset here yet; run `analyzer ingest` "
                                 "first (or pass --data / set ANALYZER_DATA)")
         self.lo, self.hi = window(since, until, _zone(tz))
+        self.snap = snapshot(data)
 
-    def read(self, name: str, columns: list[str], since=..., until=..., required: bool = True,
-             where=None):
-        """Rows of `name` in the window (or in [since, until) when given); NoData when
-        `required` and there are none. `where(arrow_table) -> boolean mask` keeps only
-        matching rows before the conversion to pandas (cheap on a big history)."""
-        from .errors import NoData
-
+    def read(self, name: str, columns: list[str] | None, since=..., until=..., where=None):
+        """Rows of `name` in the window (or in [since, until) when given), maybe none.
+        `where(arrow_table) -> boolean mask` keeps only matching rows before the
+        conversion to pandas (cheap on a big history)."""
         lo = self.lo if since is ... else since
         hi = self.hi if until is ... else until
         if where is None:
-            frame = table(name, data=self.root, since=lo, until=hi, columns=columns)
+            frame = table(name, data=self.snap, since=lo, until=hi, columns=columns)
         else:
-            from .store import Dataset
-
-            ds = Dataset(self.root)
-            arrow = ds.read(name, lo, hi, columns)
-            if name == "messages":
-                arrow = _with_carried(ds, name, arrow, lo, hi, columns)
+            arrow = self.snap.read(name, lo, hi, columns)
+            if name in _CARRIED:
+                arrow = _with_carried(self.snap, name, arrow, lo, hi, columns)
             frame = to_pandas(arrow.filter(where(arrow)))
-        if required and frame.empty:
-            raise NoData(f"no {name.replace('_', ' ')} {self.describe(lo, hi)} in {self.root}")
         return frame
 
     def deliveries_of(self, messages, columns: list[str]):
@@ -321,7 +394,7 @@ class _Window:
 
         last = messages["last_seen"].max()
         last = last.to_pydatetime() + timedelta(microseconds=1)
-        return table("deliveries", data=self.root, since=self.lo, until=last, columns=columns)
+        return table("deliveries", data=self.snap, since=self.lo, until=last, columns=columns)
 
     @staticmethod
     def describe(lo, hi) -> str:
@@ -392,13 +465,8 @@ def relay_spikes(data: str | os.PathLike | None = None, since=None, until=None,
     offset = pd.tseries.frequencies.to_offset(bucket)
     history_lo = (pd.Timestamp(win.lo) - offset * params["window"]).to_pydatetime() \
         if win.lo else None
-    rejects = win.read("rejects", spikes.REJECT_COLUMNS, since=history_lo, required=False)
+    rejects = win.read("rejects", spikes.REJECT_COLUMNS, since=history_lo)
     in_window = rejects if win.lo is None else rejects[rejects["ts"] >= pd.Timestamp(win.lo)]
-    if in_window.empty:
-        from .errors import NoData
-
-        raise NoData(f"no rejects {win.describe(win.lo, win.hi)} in {win.root}")
-
     own = frozenset(local_ips)
     relay_local = in_window[(in_window["reason_class"] == "relay_denied").fillna(False)
                             & (in_window["local_client"].fillna(False).astype(bool)
@@ -419,9 +487,9 @@ def relay_spikes(data: str | os.PathLike | None = None, since=None, until=None,
         hi = relay_local["ts"].max() + day
         lo = max(lo, pd.Timestamp(win.lo)) if win.lo else lo
         hi = min(hi, pd.Timestamp(win.hi)) if win.hi else hi
-        around = dict(since=lo.to_pydatetime(), until=hi.to_pydatetime(), required=False)
-        msgs = win.read("messages", ["identity", "sender", "sasl_username"], **around)
-        dels = win.read("deliveries", ["program", "recipient_domain"], **around)
+        around = dict(since=lo.to_pydatetime(), until=hi.to_pydatetime())
+        msgs = win.read("messages", ["identity", "sender", "sasl_username", "filter_of"], **around)
+        dels = win.read("deliveries", ["program", "status", "recipient_domain"], **around)
         hosted = common.hosted_domains(dels, msgs["sasl_username"], hosted_domains)
         accounts = spikes.sending_accounts(msgs)
     out = spikes.relay_spikes(rejects, bucket, since=win.lo, until=win.hi, local_ips=own,
@@ -469,8 +537,8 @@ def suspicious_scripts(data: str | os.PathLike | None = None, since=None, until=
             reach["first"] = pc.min(arrow["first_seen"]).as_py()  # how far the data goes back
             return pc.equal(arrow["origin"], "local")
 
-        hist = win.read("messages", ["first_seen", "identity", "origin", "script"],
-                        since=history_lo, until=win.lo, required=False, where=local_only)
+        hist = win.read("messages", ["first_seen", "identity", "origin", "script", "filter_of"],
+                        since=history_lo, until=win.lo, where=local_only)
         if reach.get("first") is not None:
             covered_from = max(pd.Timestamp(history_lo), pd.Timestamp(reach["first"]))
             history_days = (pd.Timestamp(win.lo) - covered_from) / pd.Timedelta(days=1)
@@ -503,10 +571,10 @@ def auth_failures(data: str | os.PathLike | None = None, since=None, until=None,
     _choice("by", by, auth.BY)
     win = _Window(data, since, until, tz)
     fails = win.read("auth_failures", auth.FAILURE_COLUMNS)
-    msgs = win.read("messages", ["first_seen", "client_ip", "sasl_username"], required=False)
-    conns = win.read("connections", ["ts", "client_ip", "sasl_username", "auth_ok", "messages"],
-                     required=False)
-    return _head(auth.auth_failures(fails, auth.successes(msgs, conns), by), limit)
+    msgs = win.read("messages", ["first_seen", "client_ip", "sasl_username", "filter_of"])
+    conns = win.read("connections", ["ts", "client_ip", "sasl_username", "auth_ok", "messages"])
+    rates = win.read("client_rates", auth.RATE_COLUMNS) if by == "client-ip" else None
+    return _head(auth.auth_failures(fails, auth.successes(msgs, conns), by, rates), limit)
 
 
 def auth_failure_timeline(data: str | os.PathLike | None = None, since=None, until=None,
@@ -527,7 +595,7 @@ def trace(queue_id: str | None = None, sender: str | None = None, identity: str 
           data: str | os.PathLike | None = None, since=None, until=None,
           tz: str | None = None, client_ip: str | None = None):
     """Every row of one message (`queue_id`), envelope `sender`, `identity` or `client_ip`
-    across messages, deliveries, rejects (and auth_failures for an IP or a `sasl:`
+    across messages, deliveries, rejects, notices (and auth_failures for an IP or a `sasl:`
     identity) in [since, until), in time order, with a `table` column naming the source."""
     from .reports import trace as report
 
@@ -550,7 +618,10 @@ def trace(queue_id: str | None = None, sender: str | None = None, identity: str 
         return lambda t: pc.fill_null(pc.equal(t[column], wanted), False)
 
     if queue_id is not None:
-        m_where = equal("queue_id", queue_id)
+        chain = _filter_chain(win, queue_id)
+
+        def m_where(t):
+            return pc.fill_null(pc.is_in(t["queue_id"], value_set=chain), False)
     elif sender is not None:
         want = "" if sender.strip() in ("", "<>") else sender.strip().strip("<>").lower()
 
@@ -560,9 +631,9 @@ def trace(queue_id: str | None = None, sender: str | None = None, identity: str 
         m_where = equal("identity", identity)
     else:
         m_where = equal("client_ip", client_ip)
-    msgs = win.read("messages", None, required=False, where=m_where)
+    msgs = win.read("messages", None, where=m_where)
     queue_ids = pa.array(sorted(set(msgs["queue_id"].dropna().unique().tolist())
-                                | ({queue_id} if queue_id else set())), pa.string())
+                                | (set(chain.to_pylist()) if queue_id else set())), pa.string())
 
     def same_queue(t):
         return pc.fill_null(pc.is_in(t["queue_id"], value_set=queue_ids), False)
@@ -580,29 +651,49 @@ def trace(queue_id: str | None = None, sender: str | None = None, identity: str 
             keep = pc.or_(keep, equal("sasl_username" if kind == "sasl" else "client_ip", ip)(t))
         return keep
 
-    rejects = win.read("rejects", None, required=False, where=r_where)
+    rejects = win.read("rejects", None, where=r_where)
     dels_until = win.hi  # a message of the window is delivered until its last line
     if dels_until is not None and len(msgs) and msgs["last_seen"].notna().any():
         from datetime import timedelta
 
         last = msgs["last_seen"].max().to_pydatetime() + timedelta(microseconds=1)
         dels_until = max(dels_until, last)
-    dels = win.read("deliveries", None, until=dels_until, required=False, where=d_where)
+    dels = win.read("deliveries", None, until=dels_until, where=d_where)
     auth = None
     if client_ip is not None or kind in ("ip", "sasl"):
         column = "sasl_username" if kind == "sasl" else "client_ip"
-        auth = win.read("auth_failures", None, required=False,
+        auth = win.read("auth_failures", None,
                         where=equal(column, client_ip if client_ip is not None else value))
-    out = report.trace(msgs, dels, rejects, auth, queue_id=queue_id, sender=sender,
-                       identity=identity, client_ip=client_ip)
-    if out.empty:
-        from .errors import NoData
 
-        what = (f"queue id {queue_id}" if queue_id is not None else
-                f"sender {sender}" if sender is not None else
-                f"identity {identity}" if identity is not None else f"client IP {client_ip}")
-        raise NoData(f"nothing about {what} {win.describe(win.lo, win.hi)} in {win.root}")
-    return out
+    def n_where(t):  # the diagnostics of the messages, and cleanup's notes on the client
+        keep = same_queue(t)
+        return pc.or_(keep, equal("client_ip", client_ip)(t)) if client_ip is not None else keep
+
+    notices = win.read("notices", None, until=dels_until, where=n_where)
+    return report.trace(msgs, dels, rejects, auth, queue_id=queue_id, sender=sender,
+                        identity=identity, client_ip=client_ip, notices=notices)
+
+
+def _filter_chain(win: "_Window", queue_id: str):
+    """The queue ids linked to `queue_id` through content filters (`filter_of`), read hop by
+    hop: an original, its re-injection by amavis, a second filter's, ..."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    chain = {queue_id}
+    for _ in range(8):  # a real chain has one or two hops
+        ids = pa.array(sorted(chain), pa.string())
+
+        def linked(t):
+            return pc.fill_null(pc.or_(pc.is_in(t["queue_id"], value_set=ids),
+                                       pc.is_in(t["filter_of"], value_set=ids)), False)
+
+        rows = win.read("messages", ["queue_id", "filter_of"], where=linked)
+        grown = chain | set(rows["queue_id"].dropna()) | set(rows["filter_of"].dropna())
+        if grown == chain:
+            break
+        chain = grown
+    return pa.array(sorted(chain), pa.string())
 
 
 # --- the nightly report -------------------------------------------------------------------

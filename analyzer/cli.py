@@ -6,12 +6,35 @@ from __future__ import annotations
 
 import sys
 import warnings
+from typing import Annotated
 
 import typer
+import typer.core
 
+from . import __version__
 from .commands import dataset, report, reports
 from .errors import AnalyzerError
 from .options import DEBUG, err
+
+
+def _metavar_only(param, ctx) -> str | None:
+    """What --help shows in the type column: the option's metavar (FILE, ZONE, N) or its
+    choices, never typer's Python type (`<list[str]>`, `<bool>`, `<str>`): every help
+    text says what its value is."""
+    if isinstance(param, typer.core.TyperArgument):
+        return None  # its name column already says what it is
+    if param.metavar is not None:
+        return param.metavar
+    if param.type_descriptor.is_choice and not param.is_flag:
+        return typer.core._TyperParameter.display_type(param, ctx)
+    return None
+
+
+# typer >= 0.2x prints Python types beside the metavar; older ones have no such hook (and
+# show click's type names), so the override is applied only where the hook exists
+for _cls in (getattr(typer.core, "_TyperParameter", None), typer.core.TyperOption):
+    if _cls is not None and hasattr(_cls, "display_type_rich"):
+        _cls.display_type_rich = _metavar_only
 
 app = typer.Typer(
     name="analyzer",
@@ -28,8 +51,19 @@ app = typer.Typer(
 _debug = False
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        print(f"analyzer {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root(debug: DEBUG = False) -> None:
+def _root(
+    debug: DEBUG = False,
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_show_version, is_eager=True,
+        help="Print the version and exit.")] = False,
+) -> None:
     global _debug
     _debug = debug
     warnings.showwarning = _show_warning

@@ -170,6 +170,8 @@ class Config:
     local_ips: tuple[str, ...] = ()
     hosted_domains: tuple[str, ...] = ()
     passwd: str | None = None
+    host: str | None = None           # host of lines that name none (ingest --host)
+    format: str | None = None         # what the logs hold (ingest --format)
     since: str = "1d"
     until: str | None = None
     ingest: tuple[str, ...] = ()
@@ -180,7 +182,7 @@ class Config:
 
 
 _TOP_KEYS = {"data": str, "tz": str, "local_ips": list, "hosted_domains": list,
-             "passwd": str}
+             "passwd": str, "host": str, "format": str}
 _REPORT_KEYS = {"since": str, "until": str, "ingest": list, "html": str, "fail_on": str}
 
 

@@ -73,16 +73,29 @@ class Clock:
                  year: int | None = None):
         self.tz = tz
         self.reference = reference or date.today()
-        self.year = year
+        self._cache: dict[str, int] = {}  # header text -> µs, valid for one year only
+        self._year = year
         self.last_month = 0
         limit = self.reference + timedelta(days=1)  # a day of slack for clock and zone skew
         self._ref_year = self.reference.year
         self._ref_limit = (13, 0) if limit.year > self._ref_year else (limit.month, limit.day)
-        self._cache: dict[str, int] = {}
         self._hours: dict[tuple[int, int, int, int], int] = {}
         self._zoned_hours: dict[tuple, int] = {}
         self._naive_hours: dict[str, int] = {}  # `2026-11-06 09` -> start of that hour (µs)
         self._zones: dict[str, object] = {}
+
+    @property
+    def year(self) -> int | None:
+        """The explicit year of the next BSD line (None: from the reference date)."""
+        return self._year
+
+    @year.setter
+    def year(self, year: int | None) -> None:
+        # a reused clock (ingest's per-process parser, a notebook's second run with another
+        # --year) must not serve times of the previous year from the text cache
+        if year != self._year:
+            self._cache.clear()
+        self._year = year
 
     def bsd(self, text: str) -> int:
         micros = self._cache.get(text)
@@ -106,9 +119,8 @@ class Clock:
         if self.year is not None:
             if self.last_month - month >= 6:  # Dec -> Jan; tolerates slightly unordered lines
                 self.year += 1
-                self._cache.clear()
             self.last_month = month
-            year = self.year
+            year = self._year
         else:
             year = self._ref_year
             if (month, day) > self._ref_limit:

@@ -237,10 +237,13 @@ def auth_incidents(auth, t: AuthThresholds) -> list[Incident]:
         if not severity:
             continue
         ip = str(r.client_ip)
-        reasons = [f"{failures:,} failures on {int(r.usernames):,} usernames",
-                   span(r.first_seen, r.last_seen) + " UTC"]
-        summary = (f"{failures:,} failures on {int(r.usernames):,} usernames "
-                   f"{span(r.first_seen, r.last_seen)} UTC")
+        tried = (f"{failures:,} failures (usernames not logged)" if _missing(r.usernames)
+                 else f"{failures:,} failures on {int(r.usernames):,} usernames")
+        reasons = [tried, span(r.first_seen, r.last_seen) + " UTC"]
+        peak = getattr(r, "max_connection_rate", None)
+        if not _missing(peak):  # anvil's view of the same client adds to the picture
+            reasons.append(f"up to {int(peak):,} connections a minute (anvil)")
+        summary = f"{tried} {span(r.first_seen, r.last_seen)} UTC"
         if succeeded:
             accounts = ", ".join(map(str, r.succeeded_as)) if isinstance(
                 r.succeeded_as, (list, tuple)) and len(r.succeeded_as) else "an account"
@@ -294,7 +297,7 @@ def span(start, end) -> str:
 
 
 def _missing(value) -> bool:
-    if value is None:
+    if value is None or type(value).__name__ == "NAType":  # pandas' NA of nullable columns
         return True
     try:
         return bool(value != value)

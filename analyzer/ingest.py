@@ -13,15 +13,15 @@ import time
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable, Iterable
 
-from .correlate import Correlator, Passwd
+from .correlate import Correlator, Passwd, php_join_report
 from .envelope import FORMATS, MONTHS, Clock, parse_zone, sniff_format
 from .errors import AnalyzerError
 from .events import LineParser, default_host
 from .sources import (Batch, Source, after_cursor, expand, head_lines, last_cursor,
-                      match_checkpoints, new_checkpoint_key, read_batches, series,
+                      match_checkpoints, new_checkpoint_key, read_batches, series, series_of,
                       syslog_copies, SYSLOG_COPIES)
 from .store import Dataset
 from .workers import OrderedPool, default_workers
@@ -55,6 +55,9 @@ class IngestSummary:
     sources: list[SourceReport] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     programs_beside_mta: dict[str, int] = field(default_factory=dict)
+    # PHP mail.log entries written joined / unjoined by reason in this run, and its summary
+    php: dict = field(default_factory=dict)
+    php_line: str | None = None
     seconds: float = 0.0
 
     @property
@@ -81,6 +84,7 @@ def ingest(paths: Iterable[str], data_dir: str, tz: str | None = None, year: int
     if format is not None and format not in FORMATS:
         raise AnalyzerError(f"format must be one of {', '.join(FORMATS)}, not {format!r}")
     accounts = _read_passwd(passwd) if passwd else None
+    php_host_assumed = host is None  # PHP's file form then gets this machine's name
     host = host or default_host()
     sources = order_sources(expand(list(paths)), format)
     if cursor_file is not None and not any(s.is_stdin for s in sources):
@@ -98,16 +102,26 @@ def ingest(paths: Iterable[str], data_dir: str, tz: str | None = None, year: int
             state["parts"] = ds.inventory(state["commit"])
         ds.ensure_tables()
         mta_in_run = any(s.format != "phpmail" for s in sources)
-        run = _Run(ds, state, frozenset(local_ips), summary, pool, accounts, mta_in_run)
+        run = _Run(ds, state, frozenset(local_ips), summary, pool, accounts, mta_in_run,
+                   php_host_assumed, _mta_hosts(sources, zone, year, host))
+        references = series_references(sources, zone) if year is None else {}
+        carried: dict[tuple, tuple[int, int]] = {}  # series -> its explicit-year clock state
         try:
             keys = identify(sources, state["sources"], cursor_file, summary)
             for src, key in zip(sources, keys):
-                run.read(src, key, zone, year, progress, host)
+                rotated = series_of(src.path) if not src.is_stdin else None
+                carried[rotated] = run.read(src, key, zone, year, progress, host,
+                                            references.get(src.path), carried.get(rotated))
             run.commit()
         except BaseException:
             run.writer.discard()  # a failed run (disk full, ^C) leaves no parts behind
             raise
     summary.programs_beside_mta = dict(run.beside_total)
+    if run._correlator is not None:  # else no line was read (the open state not loaded)
+        summary.php = run.correlator.run_php_joins
+        summary.php_line, warning = php_join_report(summary.php, run.correlator.php_waiting())
+        if warning:
+            summary.warnings.append(warning)
     summary.seconds = time.monotonic() - started
     return summary
 
@@ -121,6 +135,12 @@ def _set_aside_uncommitted(ds: Dataset, state: dict, summary: IngestSummary) -> 
             f"{len(found.moved):,} part files were not read and are kept in "
             f"{found.moved_to}: {why} (restore the state.json that names them, or "
             "re-ingest the logs they came from)")
+    aside = ds.set_aside_open_state(state["commit"])
+    if aside is not None:
+        summary.warnings.append(
+            f"the correlator's open state is newer than the checkpoint (commit "
+            f"{state['commit']}) and was kept in {aside}: messages that were in flight "
+            "then lose their earlier lines (restore state.json and open.sqlite together)")
 
 
 def order_sources(sources: list[Source], format: str | None = None) -> list[Source]:
@@ -177,6 +197,27 @@ def identify(sources: list[Source], checkpoints: dict[str, dict], cursor_file: s
                     f"{src.path}: holds the lines already read from {', '.join(copies)}: "
                     "they are counted twice (ingest mail.log only)")
     return keys
+def _mta_hosts(sources: list[Source], zone, year: int | None, host: str) -> dict[str, list[int]]:
+    """Host -> [first line, mtime] (UTC µs) of the run's MTA files, from their first lines:
+    PHP entries that name no host join to the one MTA host of their time, and files are
+    read one after the other (see `Correlator.expect_hosts`)."""
+    spans: dict[str, list[int]] = {}
+    for src in sources:
+        if src.format == "phpmail" or src.is_stdin:
+            continue
+        reference = datetime.fromtimestamp(src.mtime, zone).date()
+        parser = LineParser(Clock(zone, reference=reference, year=year), format=src.format,
+                            host=host, native=src.native)
+        end = int(src.mtime * 1_000_000)
+        for line in head_lines(src):
+            if not line.strip():
+                continue
+            event = parser.parse(line)
+            if event.get("family") in (None, "phpmail") or event.get("ts") is None:
+                continue
+            span = spans.setdefault(event["host"], [event["ts"], event["ts"]])
+            span[0], span[1] = min(span[0], event["ts"]), max(span[1], end, event["ts"])
+    return spans
 
 
 def _read_passwd(path: str) -> Passwd:
@@ -191,7 +232,8 @@ def _read_passwd(path: str) -> Passwd:
 
 class _Run:
     def __init__(self, ds: Dataset, state: dict, local_ips: frozenset[str], summary: IngestSummary,
-                 pool: OrderedPool, passwd: Passwd | None = None, mta_in_run: bool = True):
+                 pool: OrderedPool, passwd: Passwd | None = None, mta_in_run: bool = True,
+                 php_host_assumed: bool = False, expected_hosts: dict | None = None):
         self.ds = ds
         self.state = state
         self.summary = summary
@@ -199,8 +241,8 @@ class _Run:
         # PHP entries wait for their submissions only when an MTA log is (or was) read
         hold_php = mta_in_run or bool(state.get("mta_seen"))
         self.state["mta_seen"] = hold_php
-        self.correlator = Correlator(self.writer.add, local_ips, state["correlator"],
-                                     passwd=passwd, hold_php=hold_php)
+        self._correlator_args = (local_ips, passwd, hold_php, php_host_assumed, expected_hosts)
+        self._correlator: Correlator | None = None
         self.programs: Counter = Counter(state["programs"])
         self.beside: Counter = Counter()  # since the last commit
         self.beside_total: Counter = Counter()  # this run
@@ -208,24 +250,53 @@ class _Run:
         self.pool = pool
         self.cursor_files: dict[str, str] = {}  # written after the next commit
 
+    @property
+    def correlator(self) -> Correlator:
+        """Made from the checkpoint's open state when the first new line comes: a run
+        with nothing new to read never loads it."""
+        if self._correlator is None:
+            local_ips, passwd, hold_php, php_host_assumed, hosts = self._correlator_args
+            self._correlator = Correlator(self.writer.add, local_ips,
+                                          self.ds.open_state(self.state), passwd=passwd,
+                                          hold_php=hold_php, php_host_assumed=php_host_assumed)
+            self._correlator.expect_hosts(hosts or {})
+            # what was just loaded lives long: the commits' collections skip it (100k
+            # open messages took 0.5 s to walk) until the run ends (see _gc_paused)
+            gc.freeze()
+        return self._correlator
+
     def read(self, src: Source, key: str | None, zone, year: int | None,
-             progress: Progress | None, host: str) -> None:
+             progress: Progress | None, host: str, reference=None,
+             carried: tuple[int, int] | None = None):
+        """Read one source from its checkpoint (`key`) on. `reference`: the date no line
+        of it is newer than (default: its mtime); `carried`: with an explicit year, the
+        clock state (year, month) the previous file of its rotated series ended with, so
+        a series that crosses New Year is one timeline. Returns this file's end state."""
         report = SourceReport(src.path, "new")
         self.summary.sources.append(report)
         if key == SKIP:
             report.status = "not read (syslog's copy of mail.log lines)"
-            return
+            return carried
         checkpoint = self.state["sources"].get(key) if key else None
         start = _resume_offset(src, key, checkpoint, report)
         if start is None:
-            return
+            if checkpoint and year is not None:
+                return checkpoint.get("year"), checkpoint.get("last_month", 0)
+            return carried
         cursor = checkpoint.get("cursor") if checkpoint else None
         if key and key.startswith("journal:") and cursor is None:
             cursor = _read_cursor_file(key[len("journal:"):])
-        reference = (datetime.fromtimestamp(src.mtime, zone).date() if not src.is_stdin
-                     else datetime.now(zone).date())
-        explicit_year = checkpoint.get("year") if checkpoint and year is not None else year
-        last_month = checkpoint.get("last_month", 0) if checkpoint and year is not None else 0
+        if reference is None:
+            reference = (datetime.fromtimestamp(src.mtime, zone).date() if not src.is_stdin
+                         else datetime.now(zone).date())
+        if checkpoint:
+            explicit_year = checkpoint.get("year") if year is not None else None
+            last_month = checkpoint.get("last_month", 0) if year is not None else 0
+        elif year is not None and carried is not None and carried[0] is not None:
+            explicit_year, last_month = carried
+        else:
+            explicit_year, last_month = year, 0
+        newest_ts = None
         last_ts = checkpoint.get("last_ts") if checkpoint else None
         fallback_day = int(src.mtime * 1_000_000) // _DAY_US
         journal = bool(key and key.startswith("journal:"))
@@ -255,7 +326,7 @@ class _Run:
         add = self.writer.add
 
         def take(result: _BatchResult) -> None:
-            nonlocal key, last_ts
+            nonlocal key, last_ts, newest_ts
             for event in result.events:
                 feed(event)
             for row in result.unparsed:
@@ -264,6 +335,7 @@ class _Run:
                 add("unparsed", row)
             if result.last_ts is not None:
                 last_ts = result.last_ts
+                newest_ts = max(newest_ts or last_ts, last_ts)
             self.programs.update(result.programs)
             self.beside.update(result.beside)
             report.lines += result.lines
@@ -322,9 +394,13 @@ class _Run:
                 for h in held:
                     take(h)
         self.summary.warnings.extend(src.warnings)
+        if newest_ts is not None and _bsd_dated(src):
+            self.summary.warnings.extend(_year_warnings(src, newest_ts, year, zone))
+        return explicit_year, last_month
 
     def commit(self) -> None:
-        self.correlator.settle()
+        if self._correlator is not None:
+            self._correlator.settle()
         gc.collect()  # the collector is paused during a run (see _gc_paused)
         self.writer.flush()
         for table, n in self.writer.written.items():
@@ -332,7 +408,8 @@ class _Run:
         self.writer.written.clear()
         self.state["commit"] = self.writer.commit
         self.state.setdefault("parts", {}).update(self.writer.new_parts)
-        self.state["correlator"] = self.correlator.state()
+        if self._correlator is not None:  # else unchanged
+            self.state["correlator"] = self._correlator.state()
         self.state["programs"] = dict(self.programs)
         beside = Counter(self.state.get("beside_mta", {}))
         beside.update(self.beside)
@@ -371,16 +448,76 @@ def _write_cursor_file(path: str, cursor: str) -> None:
                             "dataset's own checkpoint has it") from None
 
 
+# --- the year of BSD syslog timestamps -----------------------------------------------------
+FAR_FROM_MTIME_DAYS = 30  # a file's last line this much older than its mtime: a copy?
+
+
+def series_references(sources: list[Source], zone) -> dict[str, object]:
+    """Without --year: the date no line of each file is newer than. The newest file of a
+    rotated series: its mtime. An older one: the earlier of its mtime and the date of the
+    next newer file's first line (walking back through the rollovers), so a series copied
+    elsewhere (every mtime the copy's) is still dated as one timeline."""
+    groups: dict[tuple, list[Source]] = {}
+    for src in sources:
+        if not src.is_stdin and not src.empty:
+            groups.setdefault(series_of(src.path), []).append(src)
+    refs = {}
+    for files in groups.values():  # each oldest first (`expand`)
+        bound = None
+        for src in reversed(files):
+            ref = datetime.fromtimestamp(src.mtime, zone).date()
+            if bound is not None and bound < ref:
+                ref = bound
+            refs[src.path] = ref
+            bound = _first_date(src, zone, ref) or bound
+    return refs
+
+
+def _first_date(src: Source, zone, reference):
+    """The date of the first dated line of a file, read with `reference` (None: none)."""
+    parser = LineParser(Clock(zone, reference=reference), format=src.format, native=src.native)
+    for line in head_lines(src):
+        ts = parser.parse(line.rstrip("\r")).get("ts") if line else None
+        if ts is not None:
+            return datetime.fromtimestamp(ts / 1e6, zone).date()
+    return None
+
+
+def _bsd_dated(src: Source) -> bool:
+    """Whether the file's lines have BSD timestamps (no year: it is guessed)."""
+    head = head_lines(src, lines=1)
+    return bool(head) and _month_at(head[0].encode("utf-8", "replace"), 0) != 0
+
+
+def _year_warnings(src: Source, newest_ts: int, year: int | None, zone) -> list[str]:
+    """Warn when the guessed year looks wrong: lines in the future, or (year from the
+    mtime) lines far older than the file, as a copied file's mtime is the copy's date."""
+    newest = datetime.fromtimestamp(newest_ts / 1e6, zone)
+    how = (f"--year {year} is the year of the series' first line" if year is not None
+           else "the year was taken from the file's modification time")
+    if newest > datetime.now(zone) + timedelta(days=1):
+        return [f"{src.path}: lines dated up to {newest:%Y-%m-%d}, in the future: {how}; "
+                "check it or pass --year"]
+    mtime = datetime.fromtimestamp(src.mtime, zone)
+    if year is None and mtime - newest > timedelta(days=FAR_FROM_MTIME_DAYS):
+        return [f"{src.path}: its last line ({newest:%Y-%m-%d}) is {(mtime - newest).days} "
+                f"days older than the file ({mtime:%Y-%m-%d}); {how} (a copy's date?): "
+                "check it or pass --year"]
+    return []
+
+
 @contextmanager
 def _gc_paused():
     """Ingest makes millions of short-lived, acyclic dicts; the cyclic collector would
     rescan the heap again and again for nothing (about a fifth of the run time). It is
-    paused for the run — and so in the forked workers — and run at each commit."""
+    paused for the run — and so in the forked workers — and run at each commit; what the
+    run froze (the open state it loaded) is unfrozen at its end."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        gc.unfreeze()
         if was_enabled:
             gc.enable()
 

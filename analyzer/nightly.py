@@ -16,7 +16,6 @@ from typing import Iterable
 
 from . import api
 from .config import Thresholds
-from .errors import NoData
 from .incidents import Incident, find_incidents
 
 HISTORY_DAYS = 7          # the trailing period the window is compared with
@@ -44,6 +43,19 @@ class Report:
     thresholds: Thresholds
     users: dict[int, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # what could not be read, and why
+    covers: tuple = (None, None)      # the dataset's first and last time (api.coverage)
+
+    @property
+    def no_data(self) -> bool:
+        """Nothing logged in the window: no host, no message, reject or AUTH failure."""
+        return not self.hosts and not any(self.totals.values())
+
+    @property
+    def covers_text(self) -> str:
+        first, last = self.covers
+        if last is None:
+            return "the dataset is empty"
+        return f"the dataset covers {first:%Y-%m-%d} to {last:%Y-%m-%d}"
 
     @property
     def relay_spikes(self):
@@ -121,18 +133,18 @@ def _build(data, since, until, tz, thresholds, local_ips, hosted_domains, users,
     hi = hi or generated
     local_ips, hosted_domains = tuple(local_ips), tuple(hosted_domains)
     notes: list[str] = []
-    win = dict(data=root, since=lo, until=hi)
+    snap = api.snapshot(data)  # every section reads the same commit, whatever ingests run
+    win = dict(data=snap, since=lo, until=hi)
 
     # --- top senders, with the trailing week as each identity's usual volume
-    senders = _or_empty(lambda: api.top_senders(**win, hosted_domains=hosted_domains), notes,
-                        "top senders")
+    covers = api.coverage(snap)
+    senders = api.top_senders(**win, hosted_domains=hosted_domains)
     history_lo = (lo - timedelta(days=HISTORY_DAYS)) if lo else None
     history = None
     history_days = 0.0
     if lo is not None:
-        history = _or_none(lambda: api.top_senders(root, history_lo, lo,
-                                                   hosted_domains=hosted_domains))
-        history_days = _covered_days(root, history_lo, lo)
+        history = api.top_senders(snap, history_lo, lo, hosted_domains=hosted_domains)
+        history_days = _covered_days(covers, history_lo, lo)
     window_days = max(((hi - lo) if lo else timedelta(days=1)) / timedelta(days=1), 1 / 24)
     if senders is not None and len(senders):
         if history is not None and history_days > 0:
@@ -145,64 +157,46 @@ def _build(data, since, until, tz, thresholds, local_ips, hosted_domains, users,
     timeline = None
     if senders is not None and len(senders):
         keys = list(senders["identity"].head(CHART_KEYS))
-        timeline = _or_none(lambda: api.sender_timeline(**win, keys=keys,
-                                                        hosted_domains=hosted_domains))
+        timeline = api.sender_timeline(**win, keys=keys, hosted_domains=hosted_domains)
 
     # --- relay-denied spikes (every bucket: the chart needs the series)
     r = t.relay
-    buckets = _or_empty(lambda: api.relay_spikes(
+    buckets = api.relay_spikes(
         **win, bucket=r.bucket, local_ips=local_ips, hosted_domains=hosted_domains,
-        all_buckets=True, window=r.window, z=r.z, min_count=r.min_count), notes,
-        "relay-denied rejects")
+        all_buckets=True, window=r.window, z=r.z, min_count=r.min_count)
 
     # --- suspicious scripts, with the user names of their uids
-    scripts = _or_empty(lambda: api.suspicious_scripts(**win, history=t.scripts.history),
-                        notes, "local submissions")
+    scripts = api.suspicious_scripts(**win, history=t.scripts.history)
     if scripts is not None and len(scripts) and users:
         scripts = scripts.assign(user=[users.get(int(u)) if not pd.isna(u) else None
                                        for u in scripts["uid"]])
 
     # --- SMTP AUTH failures by client IP
-    auth = _or_empty(lambda: api.auth_failures(**win), notes, "SMTP AUTH failures")
+    auth = api.auth_failures(**win)
     auth_timeline = None
     if auth is not None and len(auth):
         keys = list(auth["client_ip"].head(CHART_KEYS))
-        auth_timeline = _or_none(lambda: api.auth_failure_timeline(**win, keys=keys))
+        auth_timeline = api.auth_failure_timeline(**win, keys=keys)
 
     totals = _totals(root, lo, hi, senders, buckets, auth)
-    previous = _previous(root, history_lo, lo, history, history_days, window_days)
-    hosts = _hosts(root, lo, hi)
+    previous = _previous(snap, history_lo, lo, history, history_days, window_days)
+    hosts = _hosts(snap, lo, hi)
 
     incidents = find_incidents(senders=senders, spikes=buckets, scripts=scripts, auth=auth,
                                thresholds=t, users=users, window_days=window_days)
-    if totals["messages_out"] == 0 and not hosts:
-        incidents.append(Incident(
-            "warn", "no_data", str(root),
-            "no mail logged in the window: is the maillog still being ingested?",
-            ["no messages, rejects or AUTH failures in the window"]))
-    return Report(
+    result = Report(
         since=lo, until=hi, generated=generated, data=str(root), hosts=hosts, totals=totals,
         previous=previous, history_days=history_days,
         top_senders=_frame(senders), sender_timeline=_frame(timeline),
         relay_buckets=_frame(buckets), scripts=_frame(scripts), auth=_frame(auth),
         auth_timeline=_frame(auth_timeline), incidents=incidents, thresholds=t, users=users,
-        notes=notes)
-
-
-def _or_empty(read, notes: list[str], what: str):
-    """`read()`, or None when the window has no rows of it (noted for the page)."""
-    try:
-        return read()
-    except NoData:
-        notes.append(f"no {what} in the window")
-        return None
-
-
-def _or_none(read):
-    try:
-        return read()
-    except NoData:
-        return None
+        notes=notes, covers=covers)
+    if result.no_data:
+        incidents.append(Incident(
+            "warn", "no_data", str(root),
+            f"no mail logged in the window ({result.covers_text}): is the maillog still "
+            "being ingested?", ["no messages, rejects or AUTH failures in the window"]))
+    return result
 
 
 def _frame(frame):
@@ -229,7 +223,7 @@ def _totals(root, lo, hi, senders, buckets, auth) -> dict[str, int]:
     return out
 
 
-def _previous(root, history_lo, lo, history, history_days: float,
+def _previous(snap, history_lo, lo, history, history_days: float,
               window_days: float) -> dict[str, float | None]:
     """Each total's trailing-week daily average, scaled to the window's length (None:
     no history)."""
@@ -243,32 +237,31 @@ def _previous(root, history_lo, lo, history, history_days: float,
         out["local_submissions"] = float(history.loc[local, "messages"].sum()) * scale
     else:
         out["messages_out"] = out["local_submissions"] = 0.0
-    rejects = api.table("rejects", data=root, since=history_lo, until=lo,
+    rejects = api.table("rejects", data=snap, since=history_lo, until=lo,
                         columns=["reason_class"])
     out["relay_denied"] = float((rejects["reason_class"] == "relay_denied").sum()) * scale
-    fails = api.table("auth_failures", data=root, since=history_lo, until=lo, columns=["ts"])
+    fails = api.table("auth_failures", data=snap, since=history_lo, until=lo, columns=["ts"])
     out["auth_failures"] = float(len(fails)) * scale
     return out
 
 
-def _covered_days(root, lo, hi) -> float:
-    """Days of [lo, hi) that the dataset covers (it may begin inside the period)."""
+def _covered_days(covers, lo, hi) -> float:
+    """Days of [lo, hi) that the dataset covers (it may begin or end inside the period:
+    a week after the last line is no week of data)."""
     import pandas as pd
 
-    status = api.status(root)
-    firsts = [t["first"] for t in status["tables"].values() if t.get("first")]
-    if not firsts:
+    first, last = covers
+    if first is None:
         return 0.0
-    first = min(pd.Timestamp(f) for f in firsts)
-    first = first.tz_localize("UTC") if first.tzinfo is None else first
     start = max(pd.Timestamp(lo), first)
-    return max((pd.Timestamp(hi) - start) / pd.Timedelta(days=1), 0.0)
+    end = min(pd.Timestamp(hi), last)
+    return max((end - start) / pd.Timedelta(days=1), 0.0)
 
 
-def _hosts(root, lo, hi) -> list[str]:
+def _hosts(snap, lo, hi) -> list[str]:
     hosts: set[str] = set()
     for name in ("messages", "rejects", "auth_failures"):
-        frame = api.table(name, data=root, since=lo, until=hi, columns=["host"],
+        frame = api.table(name, data=snap, since=lo, until=hi, columns=["host"],
                           include_open=False)
         hosts.update(str(h) for h in frame["host"].dropna().unique())
     return sorted(hosts)

@@ -12,15 +12,17 @@ console = Console()
 err = Console(stderr=True, soft_wrap=True)  # messages are never hard-wrapped: they get grepped
 
 DATA = Annotated[Optional[str], typer.Option(
-    "--data", envvar="ANALYZER_DATA", show_default="~/.local/share/analyzer",
+    "--data", envvar="ANALYZER_DATA", metavar="DIR", show_default="~/.local/share/analyzer",
     help="Dataset directory (env ANALYZER_DATA).")]
 TZ = Annotated[Optional[str], typer.Option(
-    "--tz", help="Zone of timestamps that carry none (BSD syslog), e.g. Europe/Berlin; "
+    "--tz", metavar="ZONE", help="Zone of timestamps that carry none (BSD syslog), e.g. Europe/Berlin; "
                  "default: the system zone. Everything is stored in UTC.")]
 YEAR = Annotated[Optional[int], typer.Option(
-    "--year", help="Year of the first BSD syslog line (advances at a December -> January "
-                   "rollover), from 1990 to next year; default: inferred from the file's "
-                   "modification time.")]
+    "--year", metavar="YEAR",
+    help="Year of the first BSD syslog line of each rotated series (advances at every "
+         "December -> January rollover, across the series' files), from 1990 to next "
+         "year; default: from the newest file's modification time, walking back through "
+         "the older files.")]
 DEBUG = Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")]
 
 # --- options of the reports -------------------------------------------------------------

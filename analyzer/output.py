@@ -24,6 +24,8 @@ FORMATS = ("table", "json", "csv")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PERCENT_COLUMNS = {"share", "bounce_rate"}
 _ID_COLUMNS = {"uid", "pid", "code", "client_port", "script_line"}  # numbers, not amounts
+# what a missing value of these columns means, in tables (JSON: null, CSV: empty)
+_MISSING_TEXT = {"usernames": "not logged"}  # Postfix < 3.8 logs no username of a failure
 _TOP_SHOWN = 3  # entries of a [{value, count}] list a table cell shows
 _CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7f, *range(0x80, 0xa0)]}
 _CONTROL.update({ord("\n"): "\\n", ord("\t"): "\\t", ord("\r"): "\\r"})
@@ -123,7 +125,7 @@ def table_cell(value, column: str = "") -> str:
         return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
     value = plain(value)
     if value is None:
-        return ""
+        return _MISSING_TEXT.get(column, "")
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, int):

@@ -94,22 +94,29 @@ def render(report: Report, *, title: str | None = None) -> str:
 # --- pieces of the page -------------------------------------------------------------------------
 
 def _page_title(report: Report) -> str:
-    hosts = ", ".join(report.hosts) or "no host"
     worst = _worst(report.incidents)
     mark = f"[{worst.upper()}] " if worst else ""
-    return f"{mark}Mail report {hosts}, {_window(report)}"
+    if report.no_data:
+        return f"{mark}Mail report: no data, {_window(report)}"
+    return f"{mark}Mail report {', '.join(report.hosts)}, {_window(report)}"
 
 
 def _header(report: Report, title: str | None) -> str:
-    hosts = ", ".join(report.hosts) or "(no host logged in the window)"
     hours = report.window_days * 24
     length = f"{hours:.0f} h" if hours < 72 else f"{report.window_days:.1f} days"
+    if report.no_data:  # no host to name: say what the dataset holds instead
+        hosts = ""
+        where = (f'<span data-testid="no-data"><b>no data</b> in the window; '
+                 f"{esc(report.covers_text)}</span>")
+    else:
+        hosts = ", ".join(report.hosts)
+        where = f'<span>host(s) <b data-testid="hosts">{esc(hosts)}</b></span>'
     return (
         '<header class="top">\n'
         f'<h1>{esc(title or "Mail abuse report")} <span class="hosts">{esc(hosts)}</span></h1>\n'
         '<p class="meta">'
         f'<span>window <b data-testid="window">{esc(_window(report))}</b> ({esc(length)})</span>'
-        f'<span>host(s) <b data-testid="hosts">{esc(hosts)}</b></span>'
+        f"{where}"
         f'<span>generated <b data-testid="generated">{esc(_ts(report.generated))}</b></span>'
         f'<span>data <code>{esc(report.data)}</code></span></p>\n'
         "</header>")
@@ -288,6 +295,7 @@ def _auth_section(report: Report, chart, incidents: dict) -> str:
     rows = _rows_to_show(frame, ROWS_SHOWN, incidents)
     cols = [("client_ip", "client IP", "text"), ("client_name", "name", "text"),
             ("failures", "failures", "num"), ("usernames", "usernames", "num"),
+            ("max_connection_rate", "conn./min", "num"),
             ("top_usernames", "tried", "lines"), ("first_seen", "first", "time"),
             ("last_seen", "last", "time"), ("succeeded_as", "then logged in as", "lines"),
             ("first_success", "at", "time"), ("messages_after", "messages after", "num")]
@@ -299,6 +307,8 @@ def _auth_section(report: Report, chart, incidents: dict) -> str:
     if len(frame):
         intro += (f" {int(frame['failures'].sum()):,} failures from {len(frame):,} "
                   "client IPs in the window.")
+        if frame["usernames"].isna().all():  # Postfix < 3.8: no username on failures
+            intro += " Usernames tried: not logged by this server."
     return _section("auth", "SMTP AUTH brute force", intro, chart,
                     _table("auth", frame, rows, cols, incidents),
                     "No SMTP AUTH failures in the window.")
@@ -307,7 +317,7 @@ def _auth_section(report: Report, chart, incidents: dict) -> str:
 def _footer(report: Report) -> str:
     notes = "".join(f"<li>{esc(n)}</li>" for n in report.notes)
     hist = (f"{report.history_days:.1f} days of data before the window"
-            if report.history_days > 0 else "no data before the window")
+            if report.history_days > 0 else "no data in the week before the window")
     return ('<footer><p>Times are UTC. Comparisons use the trailing week ('
             f"{esc(hist)}). Thresholds and rules: <code>docs/report.md</code>; set them in "
             "the configuration file or with <code>--threshold SECTION.NAME=VALUE</code>.</p>"

@@ -85,8 +85,15 @@ TABLES: dict[str, Table] = {
                 ("nrcpt", "int64", "Number of recipients."),
                 ("message_id", "string", "Message-ID header."),
                 ("subject", "string", "Subject, when the MTA logs it (Exim `T=`)."),
+                ("bounce_of", "string", "Queue id of the message this MTA-generated notice "
+                 "reports on (Postfix `sender non-delivery notification`): the notice is "
+                 "charged to that message's identity."),
                 ("submission_queue_id", "string", "Queue id of the hop that handed this message to the MTA "
                  "(Sendmail's MSP queue id of a local submission): the same message, counted once."),
+                ("filter_of", "string", "Queue id of the message a content filter (amavis on 10024/10025, an "
+                 "Exim spam-scanner router) handed back as this one: the same message, counted once under "
+                 "that original, whose identity, origin and client this row takes over; its deliveries and "
+                 "bounces count for that identity. Empty for an original message."),
                 ("sent", "int64", "Recipients delivered."),
                 ("deferred", "int64", "Delivery attempts deferred (a recipient can be deferred several times)."),
                 ("bounced", "int64", "Recipients bounced."),
@@ -113,7 +120,9 @@ TABLES: dict[str, Table] = {
                 ("orig_recipient", "string", "Original recipient before aliasing (`orig_to=`)."),
                 ("recipient_domain", "string", "Lower-cased domain of the recipient."),
                 ("relay", "string", "Next hop (`host[ip]:port`, `local`, `private/dovecot-lmtp`, ...)."),
-                ("status", "string", "`sent`, `deferred`, `bounced`, `expired`, ..."),
+                ("status", "string", "`sent`, `deferred`, `bounced`, `expired`, ...; `filtered`: handed to a "
+                 "content filter that re-injected the message (the `messages` row whose `filter_of` is this "
+                 "queue id), not a delivery."),
                 ("dsn", "string", "Enhanced status code, e.g. `5.1.1`."),
                 ("delay", "float64", "Total delay in seconds."),
                 ("response", "string", "Text in parentheses after the status."),
@@ -180,6 +189,52 @@ TABLES: dict[str, Table] = {
             ),
         ),
         Table(
+            "notices",
+            "Lines about one message that are no step of its life but name its queue id "
+            "with a relay or a client: a delivery agent's diagnostics (the next hop's reply, "
+            "`refused to talk to me`, a lost connection, `Cannot start TLS`, PIX workarounds) "
+            "and cleanup's header_checks/body_checks WARN, INFO, HOLD, ... lines.",
+            "ts",
+            _cols(
+                ("ts", "timestamp", "Time of the line (UTC)."),
+                ("host", "string", "Syslog host."),
+                ("program", "string", "Program (`postfix/smtp`, `postfix/lmtp`, `postfix/cleanup`)."),
+                ("queue_id", "string", "Queue id of the message the line is about."),
+                ("kind", "string", "`reply` (`host X said:`), `refused`, `connection` (lost, timed out), "
+                 "`tls_failed`, `pix_workarounds`, `header`, `body`."),
+                ("relay_name", "string", "Next hop's host name (delivery agents)."),
+                ("relay_ip", "string", "Next hop's IP address (delivery agents)."),
+                ("command", "string", "The command the reply answered (`RCPT TO`, `MAIL FROM`, ...)."),
+                *_CLIENT,
+                ("sender", "string", "Envelope sender (cleanup lines)."),
+                ("recipient", "string", "Envelope recipient (cleanup lines)."),
+                ("proto", "string", "`SMTP` or `ESMTP` (cleanup lines)."),
+                ("helo", "string", "HELO name (cleanup lines)."),
+                ("action", "string", "The header/body check's action: `warning`, `info`, `hold`, ..."),
+                ("header", "string", "Header name (`Subject`); empty for a body line."),
+                ("value", "string", "Header value or body text as logged."),
+                ("text", "string", "Reply or diagnostic text (the optional text of a check)."),
+            ),
+        ),
+        Table(
+            "client_rates",
+            "Postfix anvil's statistics of one client: the highest connection rate, "
+            "connection count, message or recipient rate it reached (anvil logs them "
+            "every `anvil_status_update_time`). A client hammering the server.",
+            "ts",
+            _cols(
+                ("ts", "timestamp", "Time of the statistics line (UTC)."),
+                ("host", "string", "Syslog host."),
+                ("client_ip", "string", "Client IP address."),
+                ("service", "string", "Service anvil counted for (`smtp`, `submission`, ...)."),
+                ("kind", "string", "`connection_rate`, `connection_count`, `message_rate`, "
+                 "`recipient_rate`, `newtls_rate`."),
+                ("figure", "int64", "At most this many per `period` (a count: at once)."),
+                ("period", "int64", "Seconds a rate is counted over (`anvil_rate_time_unit`, 60 by "
+                 "default); empty for a count."),
+            ),
+        ),
+        Table(
             "php_mail",
             "PHP `mail.log` entries: which script called `mail()`, and the local submission "
             "it produced when one matched (same host, within seconds, same uid/login and "
@@ -238,7 +293,7 @@ def reference_markdown() -> str:
         "the UTC date of the table's time column. Every table directory holds a "
         "`_common_metadata` file with its schema, so a table exists with its columns even "
         "before it has a row. Times are UTC (`timestamp[us, tz=UTC]`). Messages still open "
-        "at the end of the last ingest live in `DATA/_state/state.json` until they complete; "
+        "at the end of the last ingest live in `DATA/_state/open.sqlite` until they complete; "
         "`analyzer.api.table(\"messages\")` includes them with `complete = false`.",
         "",
     ]

@@ -118,6 +118,12 @@ def expand(paths: list[str]) -> list[Source]:
     return sources
 
 
+def series_of(path: str) -> tuple:
+    """The rotated series a file belongs to: `maillog.2.gz`, `maillog.1`, `maillog` and
+    `maillog-20261126` are one (same directory, same stem)."""
+    return _age_order(path)[:2]
+
+
 def _age_order(path: str) -> tuple:
     """`maillog.2.gz` < `maillog.1` < `maillog`: within a series, oldest first."""
     if path == "-":

@@ -2,6 +2,7 @@
 
     DATA/<table>/date=YYYY-MM-DD/part-<commit>-<seq>.parquet   Hive-partitioned by UTC date
     DATA/_state/state.json                                     the committed checkpoint
+    DATA/_state/open.sqlite                                    the correlator's open state
     DATA/.lock                                                 held by the one writing run
 
     DATA/_state/writing                                        the commit being written
@@ -9,12 +10,14 @@
 
 Crash safety: a writer first notes the commit number it is about to write
 (`_state/writing`), then writes parts under a temporary name, fsynced and renamed into
-place; then the checkpoint naming their commit number replaces the old one atomically,
-and the note is removed. Readers never look at parts above the checkpoint's commit.
-Before the next run writes, parts of the noted commit are provably the debris of a run
-that died before committing and are deleted; any other part above the checkpoint's
-commit (state.json deleted, or restored from an older backup) is moved aside to
-`_orphaned/`, never deleted. A run that fails removes its own uncommitted parts.
+place; the open state's changes are saved under the same commit number (`openstate`);
+then the checkpoint naming that commit number replaces the old one atomically (the one
+switch), and the note is removed. Readers never look at parts or open-state rows above
+the checkpoint's commit. Before the next run writes, parts of the noted commit are
+provably the debris of a run that died before committing and are deleted (its open-state
+rows are rolled back); any other part above the checkpoint's commit (state.json deleted,
+or restored from an older backup) is moved aside to `_orphaned/`, never deleted. A run
+that fails removes its own uncommitted parts.
 """
 
 from __future__ import annotations
@@ -30,14 +33,20 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Iterator
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .errors import AnalyzerError
+from .openstate import FILE as OPEN_FILE
+from .openstate import OpenStore, Stale
 from .schema import TABLES
 
-STATE_VERSION = 1
+# 2: the correlator's open state is in open.sqlite; 1: inline in state.json (read, and
+# moved to open.sqlite by the next ingest's first commit)
+STATE_VERSION = 2
+_READABLE = (1, 2)
 CONVERT_ROWS = 5_000
 FLUSH_BYTES = 8 << 20  # Arrow bytes per table before a part is written
 _PART = re.compile(r"^part-(\d{8})-(\d{5})\.parquet$")
@@ -73,9 +82,12 @@ def empty_state() -> dict:
 class Dataset:
     def __init__(self, root: str | os.PathLike):
         self.root = Path(root)
+        self._open_store: OpenStore | None = None  # the writer's, once opened
 
     # --- reading ------------------------------------------------------------------------
     def state(self) -> dict:
+        """The checkpoint. `correlator`: the open state of a version 1 checkpoint (held
+        inline), else None (it is in open.sqlite: `open_state`, `snapshot`)."""
         try:
             with open(self.root / "_state" / "state.json") as f:
                 state = json.load(f)
@@ -83,9 +95,10 @@ class Dataset:
             return empty_state()
         except (OSError, ValueError) as e:
             raise StoreError(f"{self.root}: cannot read the checkpoint ({e})") from e
-        if state.get("version") != STATE_VERSION:
+        if state.get("version") not in _READABLE:
             raise StoreError(f"{self.root}: checkpoint version {state.get('version')} "
-                             f"is not {STATE_VERSION}; re-ingest into a new directory")
+                             f"is not one of {_READABLE}; re-ingest into a new directory")
+        state.setdefault("correlator", None)
         return state
 
     def state_commit(self) -> int:
@@ -97,6 +110,28 @@ class Dataset:
 
     def exists(self) -> bool:
         return (self.root / "_state" / "state.json").exists()
+
+    def snapshot(self) -> "Snapshot":
+        """The committed state of the dataset now; read from it, a report sees the parts
+        and the open rows of one commit however many commits happen meanwhile."""
+        for _ in range(100):
+            state = self.state()
+            if state["correlator"] is not None or state["version"] == 1:
+                return Snapshot(self, state)  # the open state is inline
+            try:
+                store = OpenStore(self.root / "_state", readonly=True)
+            except FileNotFoundError:
+                if state["commit"] == 0:
+                    return Snapshot(self, state)
+                raise StoreError(f"{self.root}: the checkpoint's open state "
+                                 f"(_state/{OPEN_FILE}) is missing") from None
+            try:
+                store.begin_read(state["commit"])
+            except Stale:  # commits went on between the two reads: read the new one
+                store.close()
+                continue
+            return Snapshot(self, state, store)
+        raise StoreError(f"{self.root}: commits follow each other too fast to read one")
 
     def parts(self, table: str, start: date | None = None, end: date | None = None,
               commit: int | None = None) -> list[Path]:
@@ -162,14 +197,15 @@ class Dataset:
         return out
 
     def read(self, table: str, since: datetime | None = None, until: datetime | None = None,
-             columns: list[str] | None = None) -> pa.Table:
+             columns: list[str] | None = None, state: dict | None = None) -> pa.Table:
         """Rows of a table with its time column in [since, until), as Arrow, reading only
-        the partitions the window touches."""
+        the partitions the window touches (of the checkpoint `state`, default: the one on
+        disk). Parts it lists that are gone or damaged are warned of (`PartsMissing`)."""
         spec = TABLES[table]
         schema = spec.arrow_schema
         if columns:
             schema = pa.schema([schema.field(c) for c in columns])
-        state = self.state()
+        state = self.state() if state is None else state
         start, end = (since.date() if since else None), (until.date() if until else None)
         files = self.parts(table, start, end, commit=state["commit"])
         lost = self.missing_parts(table, start, end, state)
@@ -294,14 +330,62 @@ class Dataset:
             except FileNotFoundError:
                 pass
 
+    def open_state(self, state: dict) -> dict:
+        """The correlator's open state at the checkpoint `state`, for the writing run
+        (holding the lock): what a run that died after it wrote is forgotten first."""
+        if state["correlator"] is not None or state["version"] == 1:
+            return state["correlator"] or {}
+        return self._store(state["commit"]).load()
+
+    def set_aside_open_state(self, committed: int) -> Path | None:
+        """Before a run writes: an open state that cannot be rolled back to the checkpoint
+        `committed` (state.json deleted, or an older one restored without its open.sqlite)
+        is not debris: it is moved aside (returned), never deleted, and the run starts
+        with no open state."""
+        d = self.root / "_state"
+        if not (d / OPEN_FILE).exists():
+            return None
+        store = OpenStore(d)
+        try:
+            behind = committed < store.oldest() or (committed == 0 and store.last_commit() > 1)
+        finally:
+            store.close()
+        if not behind:
+            return None
+        stamp = time.strftime("%Y%m%dT%H%M%S")
+        aside = d / f"{OPEN_FILE}.without-checkpoint-{stamp}"
+        for f in d.glob(OPEN_FILE + "*"):
+            if f.name.removeprefix(OPEN_FILE) in ("", "-wal", "-shm"):
+                f.rename(aside.with_name(aside.name + f.name.removeprefix(OPEN_FILE)))
+        return aside
+
+    def _store(self, committed: int) -> OpenStore:
+        """The writer's open store, as checkpoint `committed` left it."""
+        if self._open_store is None:
+            store = OpenStore(self.root / "_state")
+            store.rollback(committed)
+            self._open_store = store
+        return self._open_store
+
     def commit(self, state: dict) -> None:
-        """Atomically replace the checkpoint."""
+        """Commit `state["commit"]` (its parts are written): save the correlator's open
+        state (`state["correlator"]`: `Correlator.state()`, or None when this run did not
+        change it) under that number, then atomically replace the checkpoint."""
         d = self.root / "_state"
         d.mkdir(parents=True, exist_ok=True)
+        number = state["commit"]
+        open_state = state.get("correlator")
+        created = not (d / OPEN_FILE).exists()
+        # opening the store undoes a dead run's commit even when this run changes nothing
+        store = self._store(number - 1)
+        if open_state is not None or created:
+            store.save(number, open_state or {})
+        checkpoint = {k: v for k, v in state.items() if k != "correlator"}
+        checkpoint["version"] = STATE_VERSION
         tmp = d / "state.json.tmp"
         try:
             with open(tmp, "w") as f:
-                json.dump(state, f, separators=(",", ":"))
+                json.dump(checkpoint, f, separators=(",", ":"))
                 f.flush()
                 os.fsync(f.fileno())
         except BaseException:
@@ -324,6 +408,45 @@ class Dataset:
                 os.replace(tmp, meta)
 
 
+class Snapshot:
+    """One committed state of a dataset, read once: the checkpoint, and through its
+    commit number the parts it covers. Parts of a commit are never rewritten and later
+    commits only add parts with higher numbers, so a snapshot stays readable while other
+    runs commit; the correlator's open rows come from the same checkpoint. Every read of
+    one report or API call goes through one snapshot."""
+
+    def __init__(self, dataset: Dataset, state: dict, store: OpenStore | None = None):
+        self.dataset = dataset
+        self.state = state
+        self.commit: int = state["commit"]
+        self._store = store  # pinned at this commit (`OpenStore.begin_read`)
+
+    @property
+    def root(self) -> Path:
+        return self.dataset.root
+
+    def parts(self, table: str, start: date | None = None, end: date | None = None) -> list[Path]:
+        return self.dataset.parts(table, start, end, commit=self.commit)
+
+    def read(self, table: str, since: datetime | None = None, until: datetime | None = None,
+             columns: list[str] | None = None) -> pa.Table:
+        return self.dataset.read(table, since, until, columns, state=self.state)
+
+    def open_entries(self, kind: str, field: str | None = None, lo: int | None = None,
+                     hi: int | None = None) -> Iterator:
+        """The entries of `state()[kind]` the correlator held open at this commit (a list
+        value's items), those with `field` in [lo, hi) where the store can tell."""
+        if self._store is not None:
+            return self._store.entries(self.commit, kind, field, lo, hi)
+        value = (self.state["correlator"] or {}).get(kind)
+        if value is None:
+            return iter(())
+        return iter(value if isinstance(value, list) else [value])
+
+    def open_count(self, kind: str) -> int:
+        if self._store is not None:
+            return self._store.count(self.commit, kind)
+        return len((self.state["correlator"] or {}).get(kind) or ())
 @dataclass
 class Uncommitted:
     """What `set_aside_uncommitted` found."""

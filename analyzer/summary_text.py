@@ -19,9 +19,12 @@ WIDTH = 100  # mail clients show 72-100 columns; incident lines wrap with a hang
 def render(report: Report, html_path: str | None = None, fail_on: str = "crit") -> str:
     """The summary: a headline, the incidents (crit first), the totals against the
     trailing week, the top identity, the report's path."""
-    hosts = ", ".join(report.hosts) or "no host"
     start = _ts(report.since) if report.since else "the beginning"
-    lines = [f"Mail report {printable(hosts)}: {start} to {_ts(report.until)} UTC"]
+    window = f"{start} to {_ts(report.until)} UTC"
+    if report.no_data:
+        lines = [f"Mail report: no data from {window}; {report.covers_text}"]
+    else:
+        lines = [f"Mail report {printable(', '.join(report.hosts))}: {window}"]
     crit = sum(i.severity == "crit" for i in report.incidents)
     warn = len(report.incidents) - crit
     if report.incidents:

@@ -3,7 +3,9 @@ only provable debris of an interrupted commit is deleted, a failed run removes i
 uncommitted parts."""
 
 import errno
+import json
 import os
+import shutil
 import subprocess
 import sys
 from datetime import datetime
@@ -75,21 +77,44 @@ def test_a_missing_checkpoint_moves_the_parts_aside(tmp_path, lines, reference):
 
 def test_an_older_checkpoint_restored_moves_the_newer_parts_aside(tmp_path, lines, reference,
                                                                  monkeypatch):
+    """A backup of DATA/_state restored: the parts committed after it are moved aside and
+    the re-run from its checkpoint gives the exact dataset."""
     _many_commits(monkeypatch)
     log = tmp_path / "maillog"
     data = tmp_path / "d"
     ingest([_write(log, lines[:2000])], data, year=2026)
-    backup = (data / "_state" / "state.json").read_bytes()
+    backup = tmp_path / "state-backup"
+    shutil.copytree(data / "_state", backup)
     old_commit = Dataset(data).state()["commit"]
     committed_before = set(_parts(data))
     ingest([_write(log, lines)], data, year=2026)
     newer = {p: b for p, b in _parts(data).items() if p not in committed_before}
     assert newer
-    (data / "_state" / "state.json").write_bytes(backup)
+    shutil.rmtree(data / "_state")
+    shutil.copytree(backup, data / "_state")
     summary = ingest([log], data, year=2026)
     assert _orphaned(data) == newer
     assert any(f"commit {old_commit}, older" in w for w in summary.warnings)
     assert_same_dataset(data, reference)
+
+
+def test_an_older_state_json_alone_sets_the_newer_open_state_aside(tmp_path, lines,
+                                                                    monkeypatch):
+    """Only state.json restored, not the open state beside it: the open state of later
+    commits cannot be rolled back to it, so it is kept aside (never deleted) with a
+    warning, and no line is counted twice."""
+    _many_commits(monkeypatch)
+    log = tmp_path / "maillog"
+    data = tmp_path / "d"
+    ingest([_write(log, lines[:2000])], data, year=2026)
+    backup = (data / "_state" / "state.json").read_bytes()
+    ingest([_write(log, lines)], data, year=2026)
+    (data / "_state" / "state.json").write_bytes(backup)
+    summary = ingest([log], data, year=2026)
+    assert any("open state is newer than the checkpoint" in w for w in summary.warnings)
+    assert list((data / "_state").glob("open.sqlite.without-checkpoint-*"))
+    again = ingest([log], data, year=2026)
+    assert not again.warnings and sum(again.rows.values()) == 0
 
 
 def test_debris_of_an_interrupted_commit_is_deleted(tmp_path, lines, reference, monkeypatch):
@@ -235,7 +260,7 @@ def test_a_checkpoint_from_before_the_list_of_parts_gets_one(dataset, tmp_path, 
     ds = Dataset(dataset)
     state = ds.state()
     listed = state.pop("parts")
-    ds.commit(state)
+    (dataset / "_state" / "state.json").write_text(json.dumps(state))  # as it was written
     assert api_status_missing(dataset) == []
     ingest([tmp_path / "maillog"], dataset, year=2026)  # nothing new to read
     assert ds.state()["parts"] == listed

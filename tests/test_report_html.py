@@ -225,12 +225,25 @@ def test_errors_exit_1_with_a_message(tmp_path):
 
 # --- quiet windows and the comparison with the trailing week ---------------------------------
 
-def test_an_empty_window_is_a_report_with_a_no_data_warning(sample):
-    result = api.report(sample.data, "2026-10-01", "2026-10-02", "UTC")
+@pytest.mark.parametrize("window", [("2026-10-01", "2026-10-02"), ("2030-01-01", "2030-01-02")],
+                         ids=["before-the-data", "after-the-data"])
+def test_an_empty_window_is_a_report_with_a_no_data_warning(sample, window):
+    """No host is invented and no trailing week claimed: the page and the summary say
+    "no data" and what the dataset covers."""
+    result = api.report(sample.data, *window, "UTC")
     assert [i.kind for i in result.incidents] == ["no_data"]
     assert result.incidents[0].severity == "warn"
+    assert result.no_data and result.hosts == []
+    assert result.history_days == 0 and set(result.previous.values()) == {None}
+    first, last = api.coverage(sample.data)
+    covers = f"the dataset covers {first:%Y-%m-%d} to {last:%Y-%m-%d}"
     page = report_html.render(result)
     assert "No outgoing messages in the window." in page and "<script>" not in page
+    assert 'data-testid="no-data"' in page and covers in page
+    assert "no host" not in page and "avg" not in page and "days of data before" not in page
+    text = summary_text.render(result)
+    assert text.startswith(f"Mail report: no data from {window[0]} 00:00 to")
+    assert covers in text and "no host" not in text and "avg" not in text
 
 
 def test_trailing_week_gives_each_identity_its_usual_volume(minilog, tmp_path):

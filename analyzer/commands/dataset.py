@@ -12,30 +12,53 @@ from .. import api
 from ..options import DATA, TZ, YEAR, console, err
 
 FORMAT = Annotated[Optional[str], typer.Option(
-    "--format", help="What the input holds: postfix, exim, sendmail, phpmail or journal "
-                     "(default: told per file from its first lines; see docs/formats.md).",
+    "--format", metavar="FORMAT",
+    help="What the input holds: postfix, exim, sendmail, phpmail or journal (default: "
+         "told per file from its first lines; see docs/formats.md). Config: format.",
     show_default=False)]
 HOST = Annotated[Optional[str], typer.Option(
-    "--host", help="Host of lines that name none (Exim's own log, PHP's mail.log file "
-                   "form). Default: this machine's short host name.", show_default=False)]
+    "--host", metavar="HOST",
+    help="Host of lines that name none (Exim's own log, PHP's mail.log file form). "
+         "Default: this machine's short host name. Config: host.", show_default=False)]
 PASSWD = Annotated[Optional[str], typer.Option(
-    "--passwd", help="A passwd file: a login and a uid of the same account become one "
-                     "identity (uid:N), and PHP scripts under a home directory get its uid.",
+    "--passwd", metavar="FILE",
+    help="A passwd file: a login and a uid of the same account become one identity "
+         "(uid:N), and PHP scripts under a home directory get its uid. Config: passwd.",
     show_default=False)]
+CONFIG = Annotated[Optional[str], typer.Option(
+    "--config", metavar="FILE",
+    help="Configuration file (TOML). Default: $ANALYZER_CONFIG, ./analyzer.toml, "
+         "~/.config/analyzer/config.toml, /etc/analyzer/config.toml (the first that "
+         "exists).")]
+LOCAL_IPS = Annotated[Optional[list[str]], typer.Option(
+    "--local-ip", metavar="IP",
+    help="An address of this server: its clients count as local (like loopback) in "
+         "`rejects.local_client`. Repeatable. Config: local_ips.")]
+
+
+def ingest_configured(paths: list[str], cfg, *, data=None, tz=None, year=None,
+                      local_ips=None, wait: float = 0.0, format=None, host=None,
+                      passwd=None, cursor_file=None, progress=None):
+    """Ingest as `analyzer ingest` does, flags first, then the configuration `cfg`:
+    `ingest` and `report --ingest` must read logs the same way, or one dataset charges
+    one account to two identities (`user:` under one, `uid:` under the other)."""
+    return api.ingest(paths, data=data or cfg.data, tz=tz or cfg.tz, year=year,
+                      local_ips=local_ips or cfg.local_ips, wait=wait, progress=progress,
+                      format=format or cfg.format, host=host or cfg.host,
+                      passwd=passwd or cfg.passwd, cursor_file=cursor_file)
 
 
 def ingest(
     paths: Annotated[list[str], typer.Argument(
-        help="Log files, globs, directories (their files) or - for stdin. .gz, .bz2 and "
+        metavar="PATH...", help="Log files, globs, directories (their files) or - for stdin. .gz, .bz2 and "
              ".xz are read transparently; rotated series (maillog.2.gz, maillog.1, "
              "maillog) are read oldest first.", show_default=False)],
     data: DATA = None,
     tz: TZ = None,
     year: YEAR = None,
-    local_ip: Annotated[Optional[list[str]], typer.Option(
-        "--local-ip", help="An address of this server: its clients count as local "
-                           "(like loopback) in `rejects.local_client`. Repeatable.")] = None,
+    local_ip: LOCAL_IPS = None,
     wait: Annotated[float, typer.Option(
+        metavar="SECONDS",
         help="Seconds to wait when another ingest holds the dataset lock (0: exit at once "
              "with status 75).")] = 0.0,
     format: FORMAT = None,
@@ -47,20 +70,26 @@ def ingest(
              "ingested (by __CURSOR), so overlapping exports are read once; the cursor is "
              "also written to FILE (for journalctl --after-cursor).",
         show_default=False)] = None,
+    config: CONFIG = None,
 ) -> None:
     """Read log lines into the dataset. Incremental: a re-run reads only new lines and
-    follows rotation; safe to kill at any moment and re-run."""
+    follows rotation; safe to kill at any moment and re-run. Settings not given as flags
+    come from the configuration file (data, tz, local_ips, passwd, host, format), as for
+    `report --ingest`."""
+    from ..config import load
+
+    cfg = load(config)
     progress = _progress_bar() if sys.stderr.isatty() else None
     try:
-        summary = api.ingest(paths, data=data, tz=tz, year=year, local_ips=local_ip or (),
-                             wait=wait, progress=progress.update if progress else None,
-                             format=format, host=host, passwd=passwd,
-                             cursor_file=cursor_file)
+        summary = ingest_configured(paths, cfg, data=data, tz=tz, year=year,
+                                    local_ips=local_ip, wait=wait, format=format, host=host,
+                                    passwd=passwd, cursor_file=cursor_file,
+                                    progress=progress.update if progress else None)
     finally:
         if progress:
             progress.close()
     for warning in summary.warnings:
-        err.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        err.print(f"[yellow]warning:[/] {_safe(warning)}", highlight=False)
     for src in summary.sources:
         if src.status not in ("new", "resumed"):
             skipped = f" ({src.skipped:,} entries read before skipped)" if src.skipped else ""
@@ -72,10 +101,13 @@ def ingest(
         f"{summary.messages:,} messages, {summary.unparsed:,} unparsed"
         + (f", {summary.beside_mta:,} beside the MTA ({beside})" if beside else "")
         + f" in {summary.seconds:.2f} s", highlight=False)
+    if summary.php_line:
+        err.print(_safe(summary.php_line), highlight=False)
 
 
 def parse(
-    path: Annotated[str, typer.Argument(help="A log file, or - for stdin.")] = "-",
+    path: Annotated[str, typer.Argument(metavar="[PATH]",
+                                        help="A log file, or - for stdin.")] = "-",
     tz: TZ = None,
     year: YEAR = None,
     format: FORMAT = None,
@@ -156,6 +188,24 @@ def status(
         console.print("lines of programs beside the MTA: " + ", ".join(
             f"{p} {n:,}" for p, n in sorted(info["beside_mta"].items(), key=lambda kv: -kv[1])),
             highlight=False)
+    php = info["php_mail"]
+    lines = [php["summary"]] if php["summary"] else []
+    if php["earlier"]:
+        lines.append(f"PHP mail.log: {php['earlier']:,} entries written before joins were "
+                     "counted (their reasons are not known)")
+    for line in lines:
+        console.print(_safe(line), highlight=False)
+    if php["warning"]:
+        err.print(f"[yellow]warning:[/] {_safe(php['warning'])}", highlight=False)
+
+
+def _safe(text: str) -> str:
+    """Text that may carry log content (host names, paths) as plain terminal text."""
+    from rich.markup import escape
+
+    from ..output import printable
+
+    return escape(printable(text))
 
 
 class _progress_bar:

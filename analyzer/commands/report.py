@@ -9,6 +9,7 @@ from typing import Annotated, Literal, Optional
 import typer
 
 from ..options import DATA, HOSTED_DOMAIN, LOCAL_IP, YEAR, err
+from .dataset import FORMAT, HOST, ingest_configured
 
 EXIT_INCIDENTS = 2  # 1 stays "error" (AnalyzerError), 75 "dataset locked by another ingest"
 
@@ -32,7 +33,7 @@ def report(
         "--until", metavar="WHEN", show_default="now",
         help="End of the window (exclusive). Config: report.until.")] = None,
     tz: Annotated[Optional[str], typer.Option(
-        "--tz", help="Zone of naive log timestamps (for --ingest) and of naive --since/"
+        "--tz", metavar="ZONE", help="Zone of naive log timestamps (for --ingest) and of naive --since/"
                      "--until, e.g. Europe/Berlin; default: the system zone. Config: tz.")] = None,
     year: YEAR = None,
     data: DATA = None,
@@ -52,7 +53,10 @@ def report(
     hosted_domain: HOSTED_DOMAIN = None,
     passwd: Annotated[Optional[str], typer.Option(
         "--passwd", metavar="FILE",
-        help="passwd(5) file to show user names for UIDs (e.g. /etc/passwd). Config: passwd.")] = None,
+        help="passwd(5) file (e.g. /etc/passwd): user names for UIDs, and for --ingest "
+             "as for `ingest --passwd`. Config: passwd.")] = None,
+    format: FORMAT = None,
+    host: HOST = None,
     threshold: Annotated[Optional[list[str]], typer.Option(
         "--threshold", metavar="SECTION.NAME=VALUE",
         help="Override one incident threshold, e.g. senders.client_ips_crit=20 or "
@@ -81,8 +85,10 @@ def report(
     passwd = passwd or cfg.passwd
     thresholds = thresholds_from_flags(cfg.thresholds, threshold or [])
 
-    if paths:
-        summary = api.ingest(paths, data=data, tz=tz, year=year, local_ips=local_ips, wait=wait)
+    if paths:  # exactly as `analyzer ingest` with the same flags and configuration
+        summary = ingest_configured(paths, cfg, data=data, tz=tz, year=year,
+                                    local_ips=local_ips, wait=wait, format=format, host=host,
+                                    passwd=passwd)
         for warning in summary.warnings:
             err.print(f"[yellow]warning:[/] {warning}", highlight=False)
         if not quiet:

@@ -11,6 +11,7 @@ from typing import Annotated, Literal, Optional
 import typer
 
 from .. import api
+from ..errors import NoData
 from ..options import (CHART, DATA, FORMAT, HOSTED_DOMAIN, LIMIT, LOCAL_IP, SINCE, UNTIL,
                        WINDOW_TZ, console, err)
 
@@ -46,7 +47,8 @@ def top_senders(
     frame = api.top_senders(data, since, until, tz, by=by, scope=scope,
                             hosted_domains=hosted_domain or (), limit=limit)
     title = f"Top senders by {by} ({scope}), {_window_text(since, until, tz)}"
-    _show(frame, fmt, title, empty=f"no {scope} messages with a {by} key in the window")
+    _show(frame, fmt, title, empty=f"no {scope} messages with a {by} key in the window",
+          window=("messages", data, since, until, tz))
     if chart:
         from .. import charts
         from ..reports.senders import BY
@@ -98,7 +100,8 @@ def relay_spikes(
     if all_buckets:
         columns = ["start", "count", "baseline", "threshold", "spike", "local_count",
                    "source", "top_clients", "responsible"]
-    _show(frame, fmt, title, columns=columns, empty="no relay-denied spikes in the window")
+    _show(frame, fmt, title, columns=columns, empty="no relay-denied spikes in the window",
+          window=("rejects", data, since, until, tz))
     if chart:
         from .. import charts
 
@@ -128,7 +131,8 @@ def suspicious_scripts(
     title = f"Suspicious scripts, {_window_text(since, until, tz)}"
     columns = ["uid", "script", "messages", "recipients", "recipient_domains",
                "peak_hour_messages", "bounce_rate", "first_seen", "score", "reasons"]
-    _show(frame, fmt, title, columns=columns, empty="no local submissions in the window")
+    _show(frame, fmt, title, columns=columns, empty="no local submissions in the window",
+          window=("messages", data, since, until, tz))
     if chart:
         from .. import charts
 
@@ -155,8 +159,10 @@ def auth_failures(
     columns = None
     if by == "client-ip":
         columns = ["client_ip", "failures", "usernames", "first_seen", "last_seen",
-                   "succeeded_later", "succeeded_as", "first_success", "messages_after"]
-    _show(frame, fmt, title, columns=columns, empty="no AUTH failures in the window")
+                   "max_connection_rate", "succeeded_later", "succeeded_as", "first_success",
+                   "messages_after"]
+    _show(frame, fmt, title, columns=columns, empty="no AUTH failures in the window",
+          window=("auth_failures", data, since, until, tz))
     if chart:
         from .. import charts
 
@@ -180,7 +186,10 @@ def trace(
     client_ip: Annotated[Optional[str], typer.Option(
         "--client-ip", metavar="IP", help="Everything this client IP did, whoever it "
                                           "logged in as.")] = None,
-    since: SINCE = "7d",
+    since: Annotated[Optional[str], typer.Option(
+        "--since", metavar="WHEN", show_default="7d, then all",
+        help="Start of the window, in the forms of the other reports; by default the last "
+             "7 days, and the whole dataset when nothing is found there.")] = None,
     until: UNTIL = None,
     tz: WINDOW_TZ = None,
     limit: LIMIT = 0,
@@ -190,24 +199,40 @@ def trace(
     """Follow one message (QUEUE_ID), envelope sender, identity or client IP: every row
     of messages, deliveries, rejects (and AUTH failures) in time order, with the table
     each row came from. JSON and CSV carry every column."""
-    frame = api.trace(queue_id, sender=sender, identity=identity, client_ip=client_ip,
-                      data=data, since=since, until=until, tz=tz)
+    args = dict(sender=sender, identity=identity, client_ip=client_ip, data=data, tz=tz)
+    frame = api.trace(queue_id, since=since or "7d", until=until, **args)
+    what = queue_id or sender or identity or client_ip
+    if frame.empty and since is None:  # an old message: look through everything
+        since = "all"
+        frame = api.trace(queue_id, since=None, until=until, **args)
+        if len(frame):
+            err.print(f"{what}: nothing in the last 7 days; shown from the whole dataset",
+                      highlight=False, markup=False)
+    if frame.empty:
+        raise NoData(api.empty_window(f"rows about {what}", data, since or "7d", until, tz))
     if limit:
         frame = frame.head(limit)
-    what = queue_id or sender or identity or client_ip
     columns = ["ts", "table", "event", "queue_id", "identity", "sender", "recipient",
                "client_ip", "dsn", "detail"]
-    _show(frame, fmt, f"Trace of {what}, {_window_text(since, until, tz)}", columns=columns,
-          empty="nothing found")
+    _show(frame, fmt, f"Trace of {what}, {_window_text(since or '7d', until, tz)}",
+          columns=columns)
 
 
 # --- shared ----------------------------------------------------------------------------------
 
 def _show(frame, fmt: str, title: str, columns: list[str] | None = None,
-          empty: str = "no rows") -> None:
+          empty: str = "no rows", window: tuple | None = None) -> None:
+    """Render `frame`. Empty: when the window holds no rows of the table the report reads
+    (`window`: table, data, since, until, tz), an error naming what the dataset covers (a
+    wrong window, exit 1); else the report's own `empty` text (a quiet window, exit 0)."""
     from ..output import render
 
     if frame.empty:
+        if window is not None:
+            name, data, since, until, tz = window
+            if api.table(name, data=data, since=since, until=until, tz=tz,
+                         columns=["host"]).empty:
+                raise NoData(api.empty_window(name.replace("_", " "), data, since, until, tz))
         err.print(f"{empty}", highlight=False, markup=False)
         if fmt == "table":
             return

@@ -7,6 +7,10 @@ last component of the program name.
 
 from .base import CLIENT, POSTFIX_QID as QID, Pattern, addr
 
+# `; from=<a> to=<b> proto=ESMTP helo=<h>[: text]` after a cleanup header/body notice
+_CLEANUP_TAIL = (r"(?: from=<(?P<sender>[^>]*)>)?(?: to=<(?P<recipient>[^>]*)>)?"
+                 r"(?: proto=(?P<proto>[A-Z]+))?(?: helo=<(?P<helo>[^>]*)>)?(?:: (?P<text>.*))?$")
+
 # `; from=<a> to=<b> proto=ESMTP helo=<h>` after a reject (postscreen separates with commas;
 # some versions log `helo=` without brackets, and some rejects have no from/to at all).
 # Addresses and HELO are client-controlled and may hold `>`: lazy groups that end only at
@@ -18,6 +22,23 @@ _ENVELOPE_TAIL = (
 
 SMTPD = ("smtpd",)
 DELIVERY_AGENTS = None  # smtp, lmtp, local, virtual, pipe, error, retry, discard, ...
+# delivery agents' diagnostics: smtp, lmtp (any daemon, as the broad catch they came from)
+SMTP_CLIENTS = None
+# the next hop a delivery agent talks to: `mx.example.com[192.0.2.5]:25`
+RELAY = r"(?P<relay_name>[^\s\[\]]*)\[(?P<relay_ip>[^\]\s]*)\](?::(?P<relay_port>\d+))?"
+ANVIL_KINDS = {"connection rate": "connection_rate", "connection count": "connection_count",
+               "message rate": "message_rate", "recipient rate": "recipient_rate",
+               "newtls request rate": "newtls_rate"}
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _anvil(event: dict) -> None:
+    """`connection rate` -> `connection_rate`; the rate's time unit `60s`/`5m` -> seconds."""
+    event["kind"] = ANVIL_KINDS[event["kind"]]
+    period = event.get("period")
+    if period is not None:
+        unit = period[-1] if period[-1] in _SECONDS else "s"
+        event["period"] = int(period.rstrip("smhd") or 1) * _SECONDS[unit]
 
 PATTERNS = (
     # --- smtpd sessions ---------------------------------------------------------------
@@ -33,11 +54,16 @@ PATTERNS = (
     Pattern(
         "smtpd_client", "client",
         rf"{QID}: client={CLIENT}(?:, sasl_method=(?P<sasl_method>[^,]*), "
-        r"sasl_username=(?P<sasl_username>[^,]*))?(?:, sasl_sender=<?(?P<sasl_sender>[^>,]*)>?)?(?:, .*)?$",
+        r"sasl_username=(?P<sasl_username>[^,]*))?(?:, sasl_sender=<?(?P<sasl_sender>[^>,]*)>?)?"
+        # a content filter's re-injection with XFORWARD names the message it re-injects
+        r"(?:, orig_queue_id=(?P<orig_queue_id>[0-9A-Za-z]+))?(?:, .*)?$",
         {"Mar  9 10:05:51 server postfix/smtpd[22074]: 10C0D60C50: client=host16.hiway.at[85.238.181.16], "
          "sasl_method=LOGIN, sasl_username=info@brunoaita.it":
              {"queue_id": "10C0D60C50", "client_ip": "85.238.181.16", "sasl_method": "LOGIN",
               "sasl_username": "info@brunoaita.it"},
+         "Oct 13 16:40:42 ucs postfix/smtpd[18581]: ED01244770: client=localhost[127.0.0.1], "
+         "orig_queue_id=4F5C64474F, orig_client=unknown[28.55.140.112]":
+             {"queue_id": "ED01244770", "client_ip": "127.0.0.1", "orig_queue_id": "4F5C64474F"},
          "Nov 26 09:00:02 mx1 postfix-incoming/smtpd[77]: 4F2A11C0E3: client=unknown[192.0.2.7]":
              {"queue_id": "4F2A11C0E3", "client_name": "unknown", "client_ip": "192.0.2.7",
               "program": "postfix-incoming/smtpd"}},
@@ -163,9 +189,8 @@ PATTERNS = (
         r"SSL_connect error to |setting up TLS connection |"
         r"discarding EHLO keywords|proxy-(?:accept|reject): |"
         r"Server certificate not|certificate verification failed|"
-        r"(?:Dis)?connected to \S+ |host \S+ said: |\S+: enabling PIX workarounds|"
-        r"\S+: lost connection with |\S+: conversation with |\S+: host \S+ (?:said|refused)|"
-        r"\S+: Cannot start TLS|\S+: TLS is required|\S+: passing <).*",
+        r"(?:Dis)?connected to \S+ |host \S+ said: |"
+        r"\S+: TLS is required|\S+: passing <).*",
         {"Nov 26 10:00:00 mx1 postfix/smtp[9]: Trusted TLS connection established to mx.example.org[192.0.2.5]:25: "
          "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)": {}},
     ),
@@ -176,6 +201,60 @@ PATTERNS = (
         {"Jan  1 00:00:00 mailhost postfix/smtpd[123]: NOQUEUE: warn: RCPT from host[10.0.0.1]: TEST access WARN "
          "action; from=<f@sample.com> to=<eto@example.com> proto=ESMTP helo=<sample.com>": {"client_ip": "10.0.0.1"}},
         daemons=SMTPD,
+    ),
+    # --- delivery agents' diagnostics about one message: its queue id and the relay ------
+    Pattern(
+        "smtp_reply", "notice",
+        rf"{QID}: host {RELAY} said: (?P<text>.*?)(?: \(in reply to (?P<command>.+?) command\))?$",
+        {"Dec  7 13:28:02 mail postfix/smtp[18832]: A17F830001CA: host mailin5.zih.recipient.relay.example.com"
+         "[11.22.33.44] said: 451-You have been greylisted. This is part of our standard anti-spam measures "
+         "451-and your mail system should automatically try again later. We will accept 451 this mail from "
+         "you in 42 seconds (in reply to RCPT TO command)":
+             {"queue_id": "A17F830001CA", "relay_name": "mailin5.zih.recipient.relay.example.com",
+              "relay_ip": "11.22.33.44", "command": "RCPT TO", "kind": "reply",
+              "text": "451-You have been greylisted. This is part of our standard anti-spam measures "
+                      "451-and your mail system should automatically try again later. We will accept "
+                      "451 this mail from you in 42 seconds"},
+         "Sep 16 00:07:41 smtp-node07.com postfix-10.20.30.40/smtp[31868]: 0D59F4165A: host "
+         "mx-aol.mail.gm0.yahoodns.net[44.55.66.77] said: 421 4.7.0 [TSS04] Messages from 10.20.30.40 "
+         "temporarily deferred due to user complaints (in reply to MAIL FROM command)":
+             {"queue_id": "0D59F4165A", "relay_ip": "44.55.66.77", "command": "MAIL FROM"}},
+        daemons=SMTP_CLIENTS, fixed={"kind": "reply"},
+    ),
+    Pattern(
+        "smtp_refused", "notice", rf"{QID}: host {RELAY} refused to talk to me: (?P<text>.*)$",
+        {"Jul  5 17:24:35 mail postfix/smtp[9635]: D298F2C60812: host mx6.mail.icloud.com[17.178.97.79] "
+         "refused to talk to me: 550 5.7.0 Blocked":
+             {"queue_id": "D298F2C60812", "relay_name": "mx6.mail.icloud.com", "relay_ip": "17.178.97.79",
+              "text": "550 5.7.0 Blocked", "kind": "refused"}},
+        daemons=SMTP_CLIENTS, fixed={"kind": "refused"},
+    ),
+    Pattern(
+        "smtp_connection_lost", "notice",
+        rf"{QID}: (?:lost connection with|conversation with) {RELAY} (?P<text>.*)$",
+        {"Dec  9 10:18:24 mail postfix/smtp[20056]: 1310930001DB: lost connection with "
+         "hotmail-com.olc.protection.outlook.com[104.47.10.33] while sending RCPT TO":
+             {"queue_id": "1310930001DB", "relay_ip": "104.47.10.33", "text": "while sending RCPT TO",
+              "kind": "connection"},
+         "Dec  9 10:18:24 mail postfix/lmtp[2005]: 1310930001DC: conversation with "
+         "dovecot.example[192.0.2.40]:24 timed out while sending end of data":
+             {"queue_id": "1310930001DC", "relay_ip": "192.0.2.40", "relay_port": "24"}},
+        daemons=SMTP_CLIENTS, fixed={"kind": "connection"},
+    ),
+    Pattern(
+        "smtp_tls_failed", "notice", rf"{QID}: (?P<text>Cannot start TLS: .*)$",
+        {"Dec  7 13:30:12 mail postfix/smtp[18840]: 8C1A930001D0: Cannot start TLS: handshake failure":
+             {"queue_id": "8C1A930001D0", "text": "Cannot start TLS: handshake failure", "kind": "tls_failed"}},
+        daemons=SMTP_CLIENTS, fixed={"kind": "tls_failed"},
+    ),
+    Pattern(
+        "smtp_pix_workarounds", "notice",
+        rf"{QID}: enabling PIX workarounds: (?P<text>.*?) for {RELAY}$",
+        {"Dec  7 13:31:02 mail postfix/smtp[18841]: 9D2B930001D1: enabling PIX workarounds: "
+         "disable_esmtp delay_dotcrlf for mx.oldfirewall.example[198.51.100.25]:25":
+             {"queue_id": "9D2B930001D1", "relay_name": "mx.oldfirewall.example",
+              "relay_ip": "198.51.100.25", "text": "disable_esmtp delay_dotcrlf", "kind": "pix_workarounds"}},
+        daemons=SMTP_CLIENTS, fixed={"kind": "pix_workarounds"},
     ),
     Pattern(
         "smtp_connect_failed", "other", rf"connect to {CLIENT}: .*$",
@@ -273,12 +352,46 @@ PATTERNS = (
               "dsn": "5.7.1"}},
         daemons=("cleanup",), fixed={"reason_class": "policy", "stage": "DATA"},
     ),
+    # header_checks / body_checks WARN, INFO, HOLD, ... (hosting companies' abuse tracking)
+    Pattern(
+        "cleanup_header_notice", "notice",
+        rf"{QID}: (?P<action>warning|info|hold|replace|redirect|prepend|filter|bcc): header "
+        r"(?!X-PHP-Originating-Script:)(?P<header>[^\s:]+): ?(?P<value>.*?) "
+        rf"from (?:local|{CLIENT});" + _CLEANUP_TAIL,
+        {"Jan  1 00:00:00 mailhost postfix/cleanup[123]: DEADBEEF: warning: header Date: Tues, 99:34:67 from "
+         "localhost[127.0.0.1]; from=<efrom@example.com> to=<eto@sample.net> proto=ESMTP helo=<example.com>: "
+         "optional text...":
+             {"queue_id": "DEADBEEF", "action": "warning", "header": "Date", "value": "Tues, 99:34:67",
+              "client_name": "localhost", "client_ip": "127.0.0.1", "sender": "efrom@example.com",
+              "recipient": "eto@sample.net", "proto": "ESMTP", "helo": "example.com",
+              "text": "optional text...", "kind": "header"},
+         "Nov 26 10:00:00 mx1 postfix/cleanup[31]: D8B07E3DB6: warning: header Subject: hello from "
+         "o1.outbound.example[167.89.17.173]; from=<a@b> to=<c@d> proto=ESMTP helo=<o1>":
+             {"queue_id": "D8B07E3DB6", "header": "Subject", "value": "hello",
+              "client_ip": "167.89.17.173", "helo": "o1"},
+         "Oct 26 18:13:50 mx1 postfix/cleanup[123]: D95341E50350: info: header Subject: "
+         "=?utf-8?Q?Gr=C3=BC=C3=9Fe?= test from local; from=<from@example.com> to=<to@example.com>":
+             {"action": "info", "value": "=?utf-8?Q?Gr=C3=BC=C3=9Fe?= test", "sender": "from@example.com"}},
+        daemons=("cleanup",), fixed={"kind": "header"},
+    ),
+    Pattern(
+        "cleanup_body_notice", "notice",
+        rf"{QID}: (?P<action>warning|info|hold|replace|redirect|prepend|filter|bcc): body "
+        rf"(?P<value>.*?) from (?:local|{CLIENT});" + _CLEANUP_TAIL,
+        {"Nov 26 10:00:00 mx1 postfix/cleanup[31]: 5A0C21C0F7: warning: body Click here to claim your prize "
+         "from unknown[203.0.113.9]; from=<promo@spam.example> to=<anna@shop.example> proto=ESMTP "
+         "helo=<spam.example>: suspicious body":
+             {"queue_id": "5A0C21C0F7", "value": "Click here to claim your prize", "client_ip": "203.0.113.9",
+              "sender": "promo@spam.example", "recipient": "anna@shop.example", "helo": "spam.example",
+              "text": "suspicious body", "kind": "body"}},
+        daemons=("cleanup",), fixed={"kind": "body"},
+    ),
     Pattern(
         "cleanup_header_warning", "other",
         rf"{QID}: (?:milter-header-|milter-body-)?(?:warning|info|hold|replace|redirect|prepend|filter|bcc): (?:header|body|content) .*$",
-        {"Nov 26 10:00:00 mx1 postfix/cleanup[31]: D8B07E3DB6: warning: header Subject: hello from "
-         "o1.outbound.example[167.89.17.173]; from=<a@b> to=<c@d> proto=ESMTP helo=<o1>":
-             {"queue_id": "D8B07E3DB6"}},
+        {"Nov 26 10:00:00 mx1 postfix/cleanup[31]: D8B07E3DB7: hold: header X-PHP-Originating-Script: "
+         "1003:mailer.php from local; from=<site1003@mx1.example> to=<a@b.example>":
+             {"queue_id": "D8B07E3DB7"}},
         daemons=("cleanup",),
         fallback=True,
     ),
@@ -290,6 +403,14 @@ PATTERNS = (
              {"queue_id": "4F2A11C0E3", "sender": "a@b.example", "size": 1234, "nrcpt": 2},
          "Nov 26 10:00:00 mx1 postfix/qmgr[20]: 4F2A11C0E7: from=<>, size=3000, nrcpt=1 (queue active)":
              {"sender": ""}},
+        daemons=("qmgr",),
+    ),
+    Pattern(
+        "qmgr_queued_unbracketed", "queued",
+        rf"{QID}: from=(?P<sender>[^<>,\s][^<>,\s]*), size=(?P<size>\d+), nrcpt=(?P<nrcpt>\d+) \(queue active\)$",
+        {"Nov 26 10:00:00 mx1 postfix/qmgr[20]: 4F2A11C0E9: from=billing@shop.example, size=2210, nrcpt=3 "
+         "(queue active)":
+             {"queue_id": "4F2A11C0E9", "sender": "billing@shop.example", "size": 2210, "nrcpt": 3}},
         daemons=("qmgr",),
     ),
     Pattern(
@@ -336,11 +457,38 @@ PATTERNS = (
         daemons=DELIVERY_AGENTS,
     ),
     Pattern(
-        "bounce_notification", "other",
+        "bounce_notification", "bounce_notice",
         rf"{QID}: (?:sender|postmaster) (?:non-delivery|delay|delivery status|success) notification: (?P<new_queue_id>\w+)$",
         {"Nov 26 10:00:00 mx1 postfix/bounce[40]: 4F2A11C0E9: sender non-delivery notification: 4F2A11C0EA":
              {"queue_id": "4F2A11C0E9", "new_queue_id": "4F2A11C0EA"}},
         daemons=("bounce",),
+    ),
+    # --- anvil: a client hammering the server ------------------------------------------
+    Pattern(
+        "anvil_client_rate", "client_rate",
+        r"statistics: max (?P<kind>connection rate|connection count|message rate|recipient rate|"
+        r"newtls request rate) (?P<figure>\d+)(?:/(?P<period>\d*[smhd]?))? for "
+        r"\((?P<service>.+?):(?P<client_ip>[\d.]+|[0-9A-Fa-f]*:[0-9A-Fa-f]*:[0-9A-Fa-f:.]*)\) at .*$",
+        {"Dec  7 13:33:34 mail postfix/anvil[18492]: statistics: max connection rate 2/60s for "
+         "(submission:68.183.218.8) at Dec  7 13:28:01":
+             {"kind": "connection_rate", "figure": 2, "period": 60, "service": "submission",
+              "client_ip": "68.183.218.8"},
+         "Dec  7 13:33:34 mail postfix/anvil[18492]: statistics: max connection count 1 for "
+         "(smtpd:209.85.218.50) at Dec  7 13:26:48":
+             {"kind": "connection_count", "figure": 1, "service": "smtpd", "client_ip": "209.85.218.50"},
+         "Oct 26 17:46:59 mx1 postfix/anvil[7]: statistics: max connection rate 1/5m for "
+         "(smtpd:2604:8d00:0:1::3) at Oct 26 17:46:59":
+             {"period": 300, "service": "smtpd", "client_ip": "2604:8d00:0:1::3"},
+         "Oct 26 19:46:00 mx1 postfix/anvil[7]: statistics: max connection count 1 for "
+         "(127.0.0.1:2525:127.0.0.1) at Oct 26 19:46:00":
+             {"service": "127.0.0.1:2525", "client_ip": "127.0.0.1"},
+         "Nov 26 10:00:00 mx1 postfix/anvil[7]: statistics: max message rate 250/60s for "
+         "(smtp:203.0.113.50) at Nov 26 09:58:12":
+             {"kind": "message_rate", "figure": 250, "client_ip": "203.0.113.50"},
+         "Nov 26 10:00:00 mx1 postfix/anvil[7]: statistics: max recipient rate 900/60s for "
+         "(smtp:203.0.113.50) at Nov 26 09:58:12":
+             {"kind": "recipient_rate", "figure": 900}},
+        daemons=("anvil",), derive=_anvil,
     ),
     # --- process and daemon chatter ----------------------------------------------------
     Pattern(
@@ -354,8 +502,7 @@ PATTERNS = (
         r"Postfix is running with backwards-compatible default settings|"
         # diagnostics, except anything about authentication, which must stay visible
         r"(?:warning|fatal|error|panic): (?!.*(?:SASL|authentication)).*)$",
-        {"Oct 26 18:13:50 mx1 postfix/anvil[7]: statistics: max connection rate 1/60s for (smtpd:61.238.241.86) "
-         "at Oct 26 18:13:50": {}},
+        {"Oct 26 18:13:50 mx1 postfix/anvil[7]: statistics: max cache size 1 at Oct 26 18:13:50": {}},
         fallback=True,
     ),
 )

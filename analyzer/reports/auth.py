@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .common import per_bucket, top_values_by
+from .common import is_original, per_bucket, top_values_by
 
 FAILURE_COLUMNS = ["ts", "client_ip", "client_name", "sasl_username"]
 BY = {"client-ip": "client_ip", "username": "sasl_username"}
 
 COLUMNS = {
     "client-ip": ["client_ip", "client_name", "failures", "usernames", "top_usernames",
-                  "first_seen", "last_seen", "succeeded_later", "succeeded_as",
-                  "first_success", "messages_after"],
+                  "first_seen", "last_seen", "max_connection_rate", "max_connection_count",
+                  "succeeded_later", "succeeded_as", "first_success", "messages_after"],
     "username": ["sasl_username", "failures", "client_ips", "top_clients", "first_seen",
                  "last_seen", "succeeded_later", "succeeded_from", "first_success",
                  "messages_after"],
@@ -29,7 +29,8 @@ def successes(messages: pd.DataFrame, connections: pd.DataFrame | None) -> pd.Da
     `client=` line of a message)."""
     parts = []
     if messages is not None and len(messages):
-        m = messages[messages["sasl_username"].notna() & messages["client_ip"].notna()]
+        m = messages[messages["sasl_username"].notna() & messages["client_ip"].notna()
+                     & is_original(messages)]  # a filter's re-injection is no second login
         parts.append(pd.DataFrame({"ts": m["first_seen"], "client_ip": m["client_ip"],
                                    "sasl_username": m["sasl_username"], "message": 1}))
     if connections is not None and len(connections):
@@ -49,13 +50,19 @@ def successes(messages: pd.DataFrame, connections: pd.DataFrame | None) -> pd.Da
     return out.astype({"message": "int64"}).reset_index(drop=True)
 
 
+RATE_COLUMNS = ["client_ip", "kind", "figure", "period"]
+
+
 def auth_failures(failures: pd.DataFrame, succeeded: pd.DataFrame,
-                  by: str = "client-ip") -> pd.DataFrame:
+                  by: str = "client-ip", rates: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per client IP (`by="client-ip"`) or tried username (`by="username"`),
     most failures first. `succeeded`: the output of `successes`. `succeeded_later`: a
     successful login of the same IP (username) after its first failure; `succeeded_as`
     (`succeeded_from`) lists the accounts (IPs) of those logins, `messages_after` counts
-    the messages they submitted."""
+    the messages they submitted. `usernames` (distinct usernames tried) is missing when
+    none was logged (Postfix before 3.8 logs no username of a failed AUTH). By client IP,
+    `rates` (rows of `client_rates`) give `max_connection_rate` (per minute) and
+    `max_connection_count`: how hard the IP hammered the server, when anvil logged it."""
     if by not in BY:
         raise ValueError(f"by must be one of {', '.join(BY)}, not {by!r}")
     key, other = BY[by], BY["username" if by == "client-ip" else "client-ip"]
@@ -80,7 +87,10 @@ def auth_failures(failures: pd.DataFrame, succeeded: pd.DataFrame,
         out["client_name"] = name.reindex(out.index).astype("str")
 
     # later successes: same key, after the key's first failure
-    later = succeeded.merge(out[["first_seen"]], left_on=key, right_index=True, how="inner")
+    # merged on a column, not the index: pandas 3 names an empty merge's index after the
+    # key, which the groupby below would find both as a level and a column
+    firsts = out[["first_seen"]].rename_axis(key).reset_index()
+    later = succeeded.merge(firsts, on=key, how="inner")
     later = later[later["ts"] > later["first_seen"]]
     agg = later.groupby(key, sort=False).agg(
         first_success=("ts", "min"), messages_after=("message", "sum"),
@@ -94,9 +104,29 @@ def auth_failures(failures: pd.DataFrame, succeeded: pd.DataFrame,
     names = {"client-ip": {"_others": "usernames", "_top": "top_usernames", "_as": "succeeded_as"},
              "username": {"_others": "client_ips", "_top": "top_clients", "_as": "succeeded_from"}}
     out = out.rename(columns=names[by])
+    if by == "client-ip":
+        for column, value in _anvil_peaks(rates).items():
+            out[column] = out["client_ip"].map(value).astype("Int64")
     out["failures"] = out["failures"].astype("int64")
-    out[names[by]["_others"]] = out[names[by]["_others"]].astype("int64")
+    others = out[names[by]["_others"]].astype("Int64")
+    if by == "client-ip":  # Postfix < 3.8 logs no username: not logged, not "0 usernames"
+        others = others.mask(others == 0)
+    out[names[by]["_others"]] = others
     return out[COLUMNS[by]].reset_index(drop=True)
+
+
+def _anvil_peaks(rates: pd.DataFrame | None) -> dict[str, pd.Series]:
+    """Per client IP: the highest connection rate anvil saw (per minute, whatever its
+    `anvil_rate_time_unit`) and the most simultaneous connections."""
+    empty = pd.Series([], dtype="Int64")
+    if rates is None or rates.empty:
+        return {"max_connection_rate": empty, "max_connection_count": empty}
+    rate = rates[rates["kind"] == "connection_rate"]
+    per_minute = (rate["figure"].astype("float64") * 60
+                  / rate["period"].astype("float64").fillna(60).clip(lower=1)).round()
+    count = rates[rates["kind"] == "connection_count"]
+    return {"max_connection_rate": per_minute.groupby(rate["client_ip"]).max(),
+            "max_connection_count": count["figure"].groupby(count["client_ip"]).max()}
 
 
 def timeline(failures: pd.DataFrame, by: str, keys: list | None, bucket: str) -> pd.DataFrame:
@@ -119,7 +149,8 @@ def timeline(failures: pd.DataFrame, by: str, keys: list | None, bucket: str) ->
 
 def _empty(by: str) -> pd.DataFrame:
     ts = "datetime64[us, UTC]"
-    dtypes = {"failures": "int64", "usernames": "int64", "client_ips": "int64",
+    dtypes = {"failures": "int64", "usernames": "Int64", "client_ips": "Int64",
+              "max_connection_rate": "Int64", "max_connection_count": "Int64",
               "messages_after": "int64", "first_seen": ts, "last_seen": ts,
               "first_success": ts, "succeeded_later": "bool", "top_usernames": object,
               "top_clients": object, "succeeded_as": object, "succeeded_from": object}

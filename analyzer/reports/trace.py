@@ -1,6 +1,6 @@
 """The investigator's view: every row of one message (queue id), envelope sender or
-identity across `messages`, `deliveries`, `rejects` (and, for an IP or SASL identity,
-`auth_failures`), in time order, with the table each row came from."""
+identity across `messages`, `notices`, `deliveries`, `rejects` (and, for an IP or SASL
+identity, `auth_failures`), in time order, with the table each row came from."""
 
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ from .common import address_key
 FIRST = ["ts", "table", "event", "host", "queue_id", "identity", "sender", "recipient",
          "client_ip", "client_name", "sasl_username", "status", "dsn", "relay",
          "reason_class", "detail"]
-_TABLE_ORDER = {"messages": 0, "deliveries": 1, "rejects": 2, "auth_failures": 3}
+_TABLE_ORDER = {"messages": 0, "notices": 1, "deliveries": 2, "rejects": 3, "auth_failures": 4}
 
 
 def trace(messages: pd.DataFrame, deliveries: pd.DataFrame, rejects: pd.DataFrame,
           auth_failures: pd.DataFrame | None = None, *, queue_id: str | None = None,
           sender: str | None = None, identity: str | None = None,
-          client_ip: str | None = None) -> pd.DataFrame:
+          client_ip: str | None = None, notices: pd.DataFrame | None = None) -> pd.DataFrame:
     """Rows matching exactly one of `queue_id`, `sender` (case-insensitive; `<>` or ``
     is the null sender), `identity` (`sasl:user`, `uid:1017`, `ip:192.0.2.1`, ...) or
     `client_ip` (everything that IP did, whoever it logged in as).
@@ -27,9 +27,10 @@ def trace(messages: pd.DataFrame, deliveries: pd.DataFrame, rejects: pd.DataFram
     if len(given) != 1:
         raise ValueError("give exactly one of queue_id, sender, identity, client_ip")
     if queue_id is not None:
-        m = messages[messages["queue_id"] == queue_id]
-        d = deliveries[deliveries["queue_id"] == queue_id]
-        r = rejects[rejects["queue_id"] == queue_id]
+        chain = filter_chain(messages, queue_id)
+        m = messages[messages["queue_id"].isin(chain)]
+        d = deliveries[deliveries["queue_id"].isin(chain)]
+        r = rejects[rejects["queue_id"].isin(chain)]
         a = None
     elif sender is not None:
         want = "<>" if sender.strip() in ("", "<>") else sender.strip().strip("<>").lower()
@@ -62,6 +63,11 @@ def trace(messages: pd.DataFrame, deliveries: pd.DataFrame, rejects: pd.DataFram
                 a = auth_failures[auth_failures["client_ip"] == value]
         r = r[~r.index.duplicated()]
     parts = [_messages(m), _deliveries(d), _rejects(r)]
+    if notices is not None and len(notices):  # a relay's reply, a header check: per message
+        n = notices[notices["queue_id"] == queue_id] if queue_id is not None else \
+            notices[_same_queue(notices, m) | ((notices["client_ip"] == client_ip)
+                                              if client_ip is not None else False)]
+        parts.append(_notices(n))
     if a is not None and len(a):
         parts.append(_auth(a))
     parts = [p for p in parts if len(p)]
@@ -76,6 +82,25 @@ def trace(messages: pd.DataFrame, deliveries: pd.DataFrame, rejects: pd.DataFram
         if col not in out.columns:
             out[col] = pd.Series(pd.NA, index=out.index, dtype="str")
     return out[FIRST + rest].reset_index(drop=True)
+
+
+def filter_chain(messages: pd.DataFrame, queue_id: str) -> set[str]:
+    """`queue_id` and the queue ids linked to it through content filters (`filter_of`):
+    the original, the messages the filter re-injected, and theirs (amavis after a DKIM
+    instance), whichever of them was asked for."""
+    chain = {queue_id}
+    if "filter_of" not in messages.columns:
+        return chain
+    links = messages.loc[messages["filter_of"].notna(), ["queue_id", "filter_of"]]
+    pairs = list(zip(links["queue_id"], links["filter_of"]))
+    grown = True
+    while grown:
+        grown = False
+        for child, parent in pairs:
+            if (child in chain) != (parent in chain):
+                chain.update((child, parent))
+                grown = True
+    return chain
 
 
 def _deliveries_of(m: pd.DataFrame, deliveries: pd.DataFrame) -> pd.DataFrame:
@@ -97,7 +122,10 @@ def _messages(m: pd.DataFrame) -> pd.DataFrame:
     out = m.rename(columns={"first_seen": "ts"}).copy()
     out.insert(1, "table", "messages")
     out["event"] = out["origin"].fillna("unknown") + " message"
-    out["detail"] = _join(out, [("size", "size="), ("nrcpt", "nrcpt="), ("sent", "sent="),
+    if "filter_of" in out.columns:  # a content filter handed the message back as this one
+        out.loc[out["filter_of"].notna(), "event"] = "re-injected " + out["event"]
+    out["detail"] = _join(out, [("filter_of", "filter_of="), ("size", "size="),
+                                ("nrcpt", "nrcpt="), ("sent", "sent="),
                                 ("deferred", "deferred="), ("bounced", "bounced="),
                                 ("script", "script=")])
     return out
@@ -116,6 +144,20 @@ def _rejects(r: pd.DataFrame) -> pd.DataFrame:
     out.insert(1, "table", "rejects")
     out["event"] = "reject " + out["stage"].fillna("") + " " + out["reason_class"].fillna("")
     out["detail"] = out["reason"]
+    return out
+
+
+def _notices(n: pd.DataFrame) -> pd.DataFrame:
+    out = n.copy()
+    out.insert(1, "table", "notices")
+    out["event"] = out["kind"].fillna("notice")
+    where = out["relay_name"].fillna("") + "[" + out["relay_ip"].fillna("") + "]"
+    where = where.where(out["relay_ip"].notna(), "")
+    checked = (out["header"].fillna("") + ": " + out["value"].fillna("")).where(
+        out["header"].notna(), out["value"].fillna(""))
+    text = out["text"].fillna("")
+    out["detail"] = (where + " " + checked + " " + text).str.split().str.join(" ")
+    out["relay"] = where.where(where != "", pd.NA)
     return out
 
 
