@@ -184,8 +184,9 @@ _HEAD = frozenset({"ts", "host", "program", "pid", "family", "event", "pattern",
 def status(data: str | os.PathLike | None = None) -> dict:
     """Tables (rows, time range, rows of parts gone missing), sources and their
     checkpoints, unparsed count, lines of programs beside the MTA, the committed parts
-    that are gone or unreadable (`missing_parts`: reads undercount by their rows), PHP
-    mail.log entries joined / unjoined and why."""
+    that are gone or unreadable (`missing_parts`: reads undercount by their rows), the
+    parts set aside because no checkpoint knew them (`orphaned`), PHP mail.log entries
+    joined / unjoined and why."""
     import pyarrow.parquet as pq
 
     from .schema import TABLES
@@ -193,7 +194,7 @@ def status(data: str | os.PathLike | None = None) -> dict:
 
     root = data_dir(data)
     if not Dataset(root).exists():
-        raise AnalyzerError(f"{root}: no dataset here yet; run `analyzer ingest` first")
+        raise Dataset(root).no_checkpoint_error()
     snap = snapshot(data)
     state = snap.state
     tables = {}
@@ -230,6 +231,7 @@ def status(data: str | os.PathLike | None = None) -> dict:
             for fp, cp in state["sources"].items()
         ],
         "missing_parts": lost,  # committed parts gone or unreadable: {path, table, rows, reason}
+        "orphaned": ds.orphaned(),  # parts set aside, never read: directory -> part files
         "programs": state.get("programs", {}),
         "beside_mta": state.get("beside_mta", {}),
         "php_mail": _php_joins(next(snap.open_entries("php_joins"), None),

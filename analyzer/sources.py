@@ -47,6 +47,7 @@ class Source:
     head: bytes = b""  # the first HEAD_BYTES of content, after a leading NUL run
     head_start: int = 0  # decompressed offset of `head` (the NUL run's length)
     _digests: dict = field(default_factory=dict, repr=False)  # prefix length -> hash
+    complete: bool = True  # False once reading found the archive truncated or damaged
     warnings: list[str] = field(default_factory=list)
     format: str | None = None  # what it holds (`envelope.sniff_format`), or as forced
     native: bool = False  # in Exim's or PHP's own line format rather than syslog
@@ -106,8 +107,15 @@ def expand(paths: list[str]) -> list[Source]:
             raise SourceError(f"{p}: not a regular file")
         else:
             raise SourceError(f"{p}: no such file")
-    unique = list(dict.fromkeys(found))
-    return [describe(p) for p in sorted(unique, key=_age_order)]
+    sources, seen = [], set()
+    for path in sorted(dict.fromkeys(found), key=_age_order):
+        src = describe(path)
+        if not src.is_stdin:  # one file named twice (a link, a relative and an absolute path)
+            if (src.dev, src.inode) in seen:
+                continue
+            seen.add((src.dev, src.inode))
+        sources.append(src)
+    return sources
 
 
 def series_of(path: str) -> tuple:
@@ -139,13 +147,15 @@ def describe(path: str) -> Source:
     src = Source(path, compression, st.st_size, st.st_mtime, st.st_dev, st.st_ino)
     src.head_start, src.head = _read_head(src)
     src.warnings.clear()  # a damaged archive is reported when it is read for real
+    src.complete = True
     return src
 
 
 def _read_head(src: Source) -> tuple[int, bytes]:
     """(length of the leading NUL run, the first HEAD_BYTES after it)."""
     skipped, head = 0, b""
-    for chunk in _decompressed(src, 1 << 16):
+    # an archive in small steps: decompressing far past the head costs (xz: 4x)
+    for chunk in _decompressed(src, HEAD_BYTES if src.compression is None else 4096):
         if not head:
             content = chunk.lstrip(b"\0")
             skipped += len(chunk) - len(content)
@@ -333,39 +343,101 @@ def _open_raw(src: Source) -> BinaryIO:
     return sys.stdin.buffer if src.is_stdin else open(src.path, "rb")
 
 
+_DECODERS = {"gz": lambda: zlib.decompressobj(wbits=47), "bz2": bz2.BZ2Decompressor,
+             "xz": lzma.LZMADecompressor}
+_DAMAGE = (zlib.error, OSError, EOFError, lzma.LZMAError)
+RECOVERY_STEP = 64  # compressed bytes per call when decoding again up to the damage
+
+
+class _Damaged(Exception):
+    """Damaged compressed data at compressed byte `position`."""
+
+    def __init__(self, error: Exception, position: int):
+        super().__init__(str(error))
+        self.position = position
+
+
 def _decompressed(src: Source, chunk_size: int = CHUNK) -> Iterator[bytes]:
-    """The bytes of a source, decompressed; a damaged or truncated archive yields what
-    could be recovered and records a warning on the source."""
+    """The bytes of a source, decompressed. A damaged or truncated archive yields every
+    byte decoded before the damage or the cut, records a warning on the source, and is
+    marked incomplete (its unterminated last line is not read)."""
     raw = _open_raw(src)
     try:
         if src.compression is None:
             while chunk := raw.read(chunk_size):
                 yield chunk
             return
-        new = {"gz": lambda: zlib.decompressobj(wbits=47), "bz2": bz2.BZ2Decompressor,
-               "xz": lzma.LZMADecompressor}[src.compression]
-        d, started = new(), False
-        while data := raw.read(chunk_size):
-            while data:
-                started = True
-                try:
-                    out = d.decompress(data)
-                except (zlib.error, OSError, EOFError, lzma.LZMAError) as e:
-                    src.warnings.append(f"{src.path}: damaged {src.compression} data ({e}); "
-                                        "kept the lines before the damage")
-                    return
-                if out:
-                    yield out
-                if d.eof:  # concatenated members or streams follow
-                    data, d, started = d.unused_data, new(), False
-                else:
-                    data = b""
-        if started and not d.eof:
-            src.warnings.append(f"{src.path}: {src.compression} data ends early (truncated "
-                                "archive); kept every complete line")
+        ended: list[bool] = []
+        yielded = 0
+        try:
+            for out in _decode(raw, src.compression, chunk_size, ended):
+                yielded += len(out)
+                yield out
+        except _Damaged as damage:
+            # A decoder raises on damage and loses what the call decoded before it: decode
+            # again in small steps, from the start, and keep what the first pass lost.
+            lines, position = None, damage.position
+            if not src.is_stdin:
+                lines, position = yield from _recover(src, yielded, position)
+            src.complete = False
+            kept = f"kept the {lines:,} complete lines before it" if lines is not None else \
+                "kept the complete lines before it"
+            src.warnings.append(
+                f"{src.path}: damaged {src.compression} data at byte {position:,} of "
+                f"the archive ({damage}); {kept} (the last of them may be garbled where the "
+                "format checks its data late: those show as unparsed)")
+            return
+        if not ended[0]:
+            src.complete = False
+            src.warnings.append(
+                f"{src.path}: {src.compression} data ends early (truncated, or still being "
+                "written); kept every complete line, the rest is read once the archive is whole")
     finally:
         if raw is not sys.stdin.buffer:
             raw.close()
+
+
+def _decode(raw: BinaryIO, kind: str, chunk_size: int, ended: list[bool],
+            step: int | None = None) -> Iterator[bytes]:
+    """Decompressed bytes of concatenated members/streams; raises _Damaged. Appends to
+    `ended` whether the data ended at the end of a member (not cut short)."""
+    new = _DECODERS[kind]
+    d, started, position = new(), False, 0
+    while data := raw.read(chunk_size):
+        for i in range(0, len(data), step or len(data)):
+            piece = data[i:i + step] if step else data
+            position += len(piece)
+            while piece:
+                started = True
+                try:
+                    out = d.decompress(piece)
+                except _DAMAGE as e:
+                    raise _Damaged(e, position - len(piece)) from None
+                if out:
+                    yield out
+                if d.eof:  # concatenated members or streams follow
+                    piece, d, started = d.unused_data, new(), False
+                else:
+                    piece = b""
+    ended.append(not started or d.eof)
+
+
+def _recover(src: Source, skip: int, position: int) -> Iterator[bytes]:
+    """Decode `src` again in small steps up to its damage; yield what follows the first
+    `skip` bytes; return (complete lines before the damage, where it was found)."""
+    lines = 0
+    with open(src.path, "rb") as raw:
+        try:
+            for out in _decode(raw, src.compression, CHUNK, [], RECOVERY_STEP):
+                lines += out.count(b"\n")
+                if skip >= len(out):
+                    skip -= len(out)
+                    continue
+                out, skip = out[skip:], 0
+                yield out
+        except _Damaged as damage:
+            position = damage.position
+    return lines, position
 
 
 @dataclass
@@ -394,10 +466,9 @@ def read_batches(src: Source, start: int = 0, partial_tail: bool | None = None) 
     """Complete lines from decompressed byte offset `start`, in batches of about CHUNK.
 
     An unterminated last line is kept for the next run when the file may still be
-    growing (a plain file); in an archive or on stdin it is read now.
+    growing (a plain file) or is cut short (a truncated or damaged archive); in a whole
+    archive or on stdin it is read now.
     """
-    if partial_tail is None:
-        partial_tail = src.is_stdin or src.compression is not None
     pos = 0
     pending = b""
     offset = start
@@ -417,5 +488,7 @@ def read_batches(src: Source, start: int = 0, partial_tail: bool | None = None) 
         pending = data[cut + 1:]
         yield Batch(offset, data[:cut], offset + cut + 1)
         offset += cut + 1
+    if partial_tail is None:  # known only now: whether an archive was whole
+        partial_tail = src.is_stdin or (src.compression is not None and src.complete)
     if pending and partial_tail:
         yield Batch(offset, pending, offset + len(pending))

@@ -278,6 +278,24 @@ class Dataset:
         self._clear_note()
         return found
 
+    def no_checkpoint_error(self) -> StoreError:
+        """Why a reader finds nothing here: no dataset, or parts without their checkpoint."""
+        parts = sum(1 for _ in self._part_files())
+        if parts:
+            return StoreError(f"{self.root}: {parts:,} part files but no checkpoint "
+                              "(_state/state.json is gone): nothing can be read as committed; "
+                              "restore state.json, or the next ingest sets the parts aside "
+                              "in _orphaned/ and reads the logs again")
+        return StoreError(f"{self.root}: no dataset here yet; run `analyzer ingest` first")
+
+    def orphaned(self) -> dict[str, int]:
+        """The directories of parts set aside (`set_aside_uncommitted`) -> part files."""
+        base = self.root / "_orphaned"
+        if not base.is_dir():
+            return {}
+        return {str(d): sum(1 for _ in d.rglob("part-*.parquet"))
+                for d in sorted(base.iterdir()) if d.is_dir()}
+
     def _part_files(self, tmp: bool = False):
         """Part files (and temporaries) in the table directories."""
         for table in TABLES:

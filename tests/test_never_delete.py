@@ -61,11 +61,18 @@ def test_a_missing_checkpoint_moves_the_parts_aside(tmp_path, lines, reference):
     before = _parts(data)
     assert before
     os.remove(data / "_state" / "state.json")  # deleted by hand, or a restore without it
+    from analyzer import api
+    from analyzer.errors import AnalyzerError
+
+    with pytest.raises(AnalyzerError, match=f"{len(before):,} part files but no checkpoint"):
+        api.status(data)
     summary = ingest([log], data, year=2026)
     assert _orphaned(data) == before  # every committed part kept, byte for byte
     (warning,) = [w for w in summary.warnings if "_orphaned" in w]
     assert f"{len(before):,} part files" in warning and "no checkpoint" in warning
     assert_same_dataset(data, reference)  # read again from the logs, counted once
+    (count,) = api.status(data)["orphaned"].values()
+    assert count == len(before)
 
 
 def test_an_older_checkpoint_restored_moves_the_newer_parts_aside(tmp_path, lines, reference,

@@ -158,6 +158,15 @@ def test_a_new_file_that_starts_like_a_checkpointed_one_is_read_whole(tmp_path):
     assert ingest([tmp_path / "mail.err.1.gz"], data, year=2026).lines == 0
 
 
+def test_one_file_named_twice_is_read_once(tmp_path, lines):
+    log = tmp_path / "maillog"
+    _write(log, _text(lines[:300]))
+    os.link(log, tmp_path / "maillog.link")
+    summary = ingest([log, tmp_path / "maillog.link", f"{tmp_path}/../{tmp_path.name}/maillog"],
+                     tmp_path / "d", year=2026)
+    assert summary.lines == 300 and len(summary.sources) == 1
+
+
 def test_syslog_copies_of_mail_log_are_read_once(tmp_path):
     """Debian's rsyslog writes warnings to mail.log and mail.warn, errors to mail.err too."""
     logdir = tmp_path / "log"
@@ -274,3 +283,20 @@ def test_plain_stdin_says_it_has_no_checkpoint(tmp_path, lines):
                _text(lines[:100]))
     assert out.returncode == 0
     assert "-: stdin: no checkpoint" in out.stderr.decode()
+
+
+def test_real_scenario_files_that_share_first_lines_are_each_read_once(tmp_path, corpora):
+    """lightmeter's scenario files: 36 small Postfix logs in one directory, several of
+    them starting with the same line. Each is read whole once, then not again."""
+    directory = corpora / "lightmeter" / "individual_files"
+    files = sorted(directory.glob("*.log"))
+    firsts = [f.read_bytes().split(b"\n", 1)[0] for f in files]
+    assert len(set(firsts)) < len(firsts)  # what made the first-line key confuse them
+    expected = sum(1 for f in files for line in f.read_bytes().split(b"\n")
+                   if line.replace(b"\0", b""))
+    data = tmp_path / "d"
+    first = ingest([directory], data, year=2020)
+    assert first.lines == expected
+    assert len(Dataset(data).state()["sources"]) == len(files)
+    again = ingest([directory], data, year=2020)
+    assert again.lines == 0 and {s.status for s in again.sources} == {"unchanged"}

@@ -173,6 +173,8 @@ def status(
         for part in info["missing_parts"]:
             rows = f"{part['rows']:,} rows" if part["rows"] is not None else "rows unknown"
             note(f"  {part['path']}: {part['reason']}, {rows}")
+    for directory, n in info["orphaned"].items():
+        note(f"{n:,} part files set aside in {directory} (no checkpoint knew them; never read)")
     console.print(f"open messages (carried to the next run): {info['open_messages']:,}; "
                   f"open SMTP sessions: {info['open_sessions']:,}; "
                   f"unparsed lines: {info['unparsed']:,}", highlight=False)
