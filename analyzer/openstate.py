@@ -124,11 +124,6 @@ def _key_text(key) -> str:
     return json.dumps(list(key) if isinstance(key, tuple) else key, separators=(",", ":"))
 
 
-def _key_of(text: str):
-    key = json.loads(text)
-    return tuple(key) if isinstance(key, list) else key
-
-
 def _dumps(value) -> str:
     return json.dumps(value, separators=(",", ":"))
 
@@ -323,11 +318,6 @@ class OpenStore:
             "FROM entry WHERE kind = ? AND born <= ? AND (died IS NULL OR died > ?)",
             (kind, commit, commit)).fetchone()
         return row[0] or 0
-
-    def kinds(self, commit: int) -> list[str]:
-        return [k for (k,) in self.db.execute(
-            "SELECT DISTINCT kind FROM entry WHERE born <= ? AND (died IS NULL OR died > ?)",
-            (commit, commit))]
 
 
 class _transaction:
