@@ -289,9 +289,9 @@ class OpenStore:
 
     def entries(self, commit: int, kind: str, field: str | None = None,
                 lo: int | None = None, hi: int | None = None) -> Iterator:
-        """The entries of `state()[kind]` at `commit`, in order: of a kind kept per entry
-        only those whose `field` is in [lo, hi) when given (filtered here, so a reader
-        decodes only what it asked for); the items of a whole list value (unfiltered)."""
+        """The entries of `state()[kind]` at `commit`, in no set order: of a kind kept
+        per entry only those whose `field` is in [lo, hi) when given (filtered here, so
+        a reader decodes only what it asked for); the items of a whole list value."""
         sql = ("SELECT key, value FROM entry WHERE kind = ? AND born <= ? "
                "AND (died IS NULL OR died > ?)")
         args: list = [kind, commit, commit]
@@ -303,7 +303,7 @@ class OpenStore:
             if hi is not None:
                 sql += " AND (key = '' OR json_extract(value, ?) < ?)"
                 args += [path, hi]
-        cursor = self.db.execute(sql + " ORDER BY seq", args)
+        cursor = self.db.execute(sql, args)  # in no order: readers need none
         while rows := cursor.fetchmany(_BATCH):
             for (key, _), value in zip(rows, _decode(r[1] for r in rows)):
                 if key != _WHOLE:
