@@ -156,13 +156,13 @@ def _with_carried(snap, name, arrow, lo, hi, columns):
     hi_us = _micros(hi) if hi else None
     tcol = spec.time_column  # an entry's time field has the row's time column's name
     entries = snap.open_entries(kind, tcol, lo_us, hi_us)
+    schema = pa.schema([spec.arrow_schema.field(c) for c in arrow.schema.names])
     tables = [arrow]
     while chunk := list(islice(entries, _CARRIED_CHUNK)):
         rows = [r for r in rows_of({kind: chunk})
                 if (lo_us is None or r[tcol] >= lo_us) and (hi_us is None or r[tcol] < hi_us)]
-        if rows:
-            extra = pa.Table.from_pylist(rows, schema=spec.arrow_schema)
-            tables.append(extra.select(arrow.schema.names))
+        if rows:  # only the columns asked for are converted
+            tables.append(pa.Table.from_pylist(rows, schema=schema))
     return pa.concat_tables(tables) if len(tables) > 1 else arrow
 
 

@@ -30,6 +30,7 @@ import re
 import time
 import warnings
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -123,14 +124,16 @@ class Dataset:
             if state["correlator"] is not None or state["version"] == 1:
                 return Snapshot(self, state)  # the open state is inline
             try:
-                store = OpenStore(self.root / "_state", readonly=True)
+                with _open_state_errors(self.root, "read"):
+                    store = OpenStore(self.root / "_state", readonly=True)
             except FileNotFoundError:
                 if state["commit"] == 0:
                     return Snapshot(self, state)
                 raise StoreError(f"{self.root}: the checkpoint's open state "
                                  f"(_state/{OPEN_FILE}) is missing") from None
             try:
-                store.begin_read(state["commit"])
+                with _open_state_errors(self.root, "read"):
+                    store.begin_read(state["commit"])
             except Stale:  # commits went on between the two reads: read the new one
                 store.close()
                 continue
@@ -339,7 +342,8 @@ class Dataset:
         (holding the lock): what a run that died after it wrote is forgotten first."""
         if state["correlator"] is not None or state["version"] == 1:
             return state["correlator"] or {}
-        return self._store(state["commit"]).load()
+        with _open_state_errors(self.root, "read"):
+            return self._store(state["commit"]).load()
 
     def set_aside_open_state(self, committed: int) -> Path | None:
         """Before a run writes: an open state that cannot be rolled back to the checkpoint
@@ -380,10 +384,11 @@ class Dataset:
         number = state["commit"]
         open_state = state.get("correlator")
         created = not (d / OPEN_FILE).exists()
-        # opening the store undoes a dead run's commit even when this run changes nothing
-        store = self._store(number - 1)
-        if open_state is not None or created:
-            store.save(number, open_state or {})
+        with _open_state_errors(self.root, "write"):
+            # opening the store undoes a dead run's commit even when this run changes nothing
+            store = self._store(number - 1)
+            if open_state is not None or created:
+                store.save(number, open_state or {})
         checkpoint = {k: v for k, v in state.items() if k != "correlator"}
         checkpoint["version"] = STATE_VERSION
         tmp = d / "state.json.tmp"
@@ -620,6 +625,17 @@ def _partition_day(name: str) -> date | None:
         return date.fromisoformat(name[5:])
     except ValueError:
         return None
+@contextmanager
+def _open_state_errors(root: Path, action: str):
+    """SQLite's errors (disk full, no write access for WAL's shared memory, a damaged
+    file) as one line naming the file."""
+    import sqlite3
+
+    try:
+        yield
+    except sqlite3.Error as e:
+        raise StoreError(f"{root}: cannot {action} the open state (_state/{OPEN_FILE}): "
+                         f"{e}") from e
 
 
 def _fsync_dir(d: Path) -> None:

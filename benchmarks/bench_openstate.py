@@ -54,27 +54,31 @@ if action in ("ingest", "noop", "small"):
 
     def timed(real, name):
         def call(*args):
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             real(*args)
-            timings[name].append(time.perf_counter() - t)
+            timings[name].append((time.perf_counter() - t, time.process_time() - c))
         return call
 
     store.Dataset.commit = timed(store.Dataset.commit, "checkpoint")
     ingest._Run.commit = timed(ingest._Run.commit, "step")
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     summary = api.ingest(paths, data=data, tz="UTC", year=2026)
-    out.update(call=time.perf_counter() - t, commit=max(timings["checkpoint"]),
-               commit_step=max(timings["step"]), lines=summary.lines)
+    out.update(call=time.perf_counter() - t, call_cpu=time.process_time() - c,
+               lines=summary.lines)
+    for name, key in (("checkpoint", "commit"), ("step", "commit_step")):
+        out[key], out[key + "_cpu"] = max(timings[name])
 elif action == "report":
     since, until = paths
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     report = api.report(data, since=since, until=until, tz="UTC")
-    out.update(call=time.perf_counter() - t, messages_out=report.totals["messages_out"])
+    out.update(call=time.perf_counter() - t, call_cpu=time.process_time() - c,
+               messages_out=report.totals["messages_out"])
 elif action == "top":
     since, until = paths
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     top = api.top_senders(data, since=since, until=until, tz="UTC")
-    out.update(call=time.perf_counter() - t, messages_out=int(top["messages"].sum()))
+    out.update(call=time.perf_counter() - t, call_cpu=time.process_time() - c,
+               messages_out=int(top["messages"].sum()))
 out["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 out["code"] = api.__file__
 print(json.dumps(out))
@@ -213,20 +217,22 @@ def report(results: dict[str, dict], open_messages: int) -> None:
         return lambda r: rss(action, case)(r) / rss(action, other)(r)
 
     print(f"\n{open_messages:,} open messages; medians; " + " | ".join(names))
+    def both(results_key, key):  # wall / CPU
+        return lambda r: (median(r[results_key], key), median(r[results_key], key + "_cpu"))
+
     rows = [
         ("state files (MB)", lambda r: sum(r["sizes"].values()) / 1e6, "{:.1f}"),
-        ("no-op run: ingest call (s)", lambda r: median(r["noop_open"], "call"), "{:.3f}"),
-        ("no-op run: ingest call, none open (s)",
-         lambda r: median(r["noop_without"], "call"), "{:.3f}"),
-        ("no-op run: whole process (s)", lambda r: median(r["noop_open"], "process"),
+        ("no-op run: ingest call (s, wall / CPU)", both("noop_open", "call"), "{:.3f} / {:.3f}"),
+        ("no-op run: same, none open (s)", both("noop_without", "call"), "{:.3f} / {:.3f}"),
+        ("no-op run: whole process (s, wall)", lambda r: median(r["noop_open"], "process"),
          "{:.2f}"),
-        ("no-op run: whole process, none open (s)",
+        ("no-op run: same, none open (s, wall)",
          lambda r: median(r["noop_without"], "process"), "{:.2f}"),
-        ("10-line run: commit, open state + checkpoint (s)",
-         lambda r: median(r["small"], "commit"), "{:.3f}"),
-        ("10-line run: commit step, with parts and gc (s)",
-         lambda r: median(r["small"], "commit_step"), "{:.3f}"),
-        ("10-line run: ingest call (s)", lambda r: median(r["small"], "call"), "{:.2f}"),
+        ("10-line run: commit, open state + checkpoint (s)", both("small", "commit"),
+         "{:.3f} / {:.3f}"),
+        ("10-line run: commit step, with parts and gc (s)", both("small", "commit_step"),
+         "{:.3f} / {:.3f}"),
+        ("10-line run: ingest call (s)", both("small", "call"), "{:.2f} / {:.2f}"),
         ("10-line run: peak RSS (MB)", lambda r: median(r["small"], "rss_mb"), "{:.0f}"),
         ("top-senders 1d: RSS open (MB)", rss("top", "open"), "{:.0f}"),
         ("top-senders 1d: RSS without (MB)", rss("top", "without"), "{:.0f}"),
@@ -236,16 +242,18 @@ def report(results: dict[str, dict], open_messages: int) -> None:
         ("nightly report: RSS without (MB)", rss("report", "without"), "{:.0f}"),
         ("nightly report: open / completed", ratio("report", "open", "completed"), "{:.2f}x"),
         ("nightly report: open / without", ratio("report", "open", "without"), "{:.2f}x"),
-        ("nightly report: time open (s)", lambda r: median(r["report_open"], "call"),
-         "{:.2f}"),
-        ("nightly report: time without (s)", lambda r: median(r["report_without"], "call"),
-         "{:.2f}"),
+        ("nightly report: time open (s)", both("report_open", "call"), "{:.2f} / {:.2f}"),
+        ("nightly report: time without (s)", both("report_without", "call"),
+         "{:.2f} / {:.2f}"),
         ("ingest of the open case (s)", lambda r: r["built"]["open"]["call"], "{:.1f}"),
     ]
     width = max(len(label) for label, _, _ in rows)
     for label, value, fmt in rows:
-        print(f"{label:<{width}}  " + "  ".join(f"{fmt.format(value(results[n])):>16}"
-                                                 for n in names))
+        cells = []
+        for n in names:
+            v = value(results[n])
+            cells.append(f"{fmt.format(*v) if isinstance(v, tuple) else fmt.format(v):>16}")
+        print(f"{label:<{width}}  " + "  ".join(cells))
     for n in names:
         r = results[n]
         print(f"{n}: {r['open_messages']:,} open messages; messages out in the nightly "
