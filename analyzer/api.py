@@ -47,15 +47,18 @@ def snapshot(data: str | os.PathLike | None = None):
 def ingest(paths: Iterable[str], data: str | os.PathLike | None = None, tz: str | None = None,
            year: int | None = None, local_ips: Iterable[str] = (), wait: float = 0.0,
            progress=None, format: str | None = None, host: str | None = None,
-           passwd: str | os.PathLike | None = None):
+           passwd: str | os.PathLike | None = None, cursor_file: str | os.PathLike | None = None):
     """Read log files (or `-` for stdin) into the dataset; returns an `IngestSummary`.
     `format`, `host`, `passwd`: see `docs/formats.md` (format found per file when not
-    given; host of lines that name none; a passwd file to merge logins and uids)."""
+    given; host of lines that name none; a passwd file to merge logins and uids).
+    `cursor_file`: `journalctl -o json` on stdin is read from after the last committed
+    entry's `__CURSOR` (see `docs/sources.md`)."""
     from .ingest import ingest as run
 
     return run(paths, str(data_dir(data)), tz=tz, year=year, local_ips=local_ips, wait=wait,
                progress=progress, format=format, host=host,
-               passwd=str(passwd) if passwd is not None else None)
+               passwd=str(passwd) if passwd is not None else None,
+               cursor_file=str(cursor_file) if cursor_file is not None else None)
 
 
 def parse_lines(lines: Iterable[str], tz: str | None = None, year: int | None = None,
@@ -70,6 +73,9 @@ def parse_lines(lines: Iterable[str], tz: str | None = None, year: int | None = 
 
     from .envelope import Clock, parse_zone, sniff_format
     from .events import LineParser
+    from .ingest import check_year
+
+    check_year(year)
 
     lines = iter(lines)
     first = list(islice(lines, 20))
@@ -176,8 +182,10 @@ _HEAD = frozenset({"ts", "host", "program", "pid", "family", "event", "pattern",
 
 
 def status(data: str | os.PathLike | None = None) -> dict:
-    """Tables (rows, time range), sources and their checkpoints, unparsed count, lines
-    of programs beside the MTA."""
+    """Tables (rows, time range, rows of parts gone missing), sources and their
+    checkpoints, unparsed count, lines of programs beside the MTA, the committed parts
+    that are gone or unreadable (`missing_parts`: reads undercount by their rows), PHP
+    mail.log entries joined / unjoined and why."""
     import pyarrow.parquet as pq
 
     from .schema import TABLES
@@ -189,10 +197,16 @@ def status(data: str | os.PathLike | None = None) -> dict:
     snap = snapshot(data)
     state = snap.state
     tables = {}
+    ds = snap.dataset
+    lost = ds.missing_parts(state=state)
     for name, spec in TABLES.items():
         rows, lo, hi = 0, None, None
         for part in snap.parts(name):
-            meta = pq.read_metadata(part)
+            try:
+                meta = pq.read_metadata(part)
+            except Exception:  # damaged: reported with the rows the checkpoint says it held
+                lost += ds.unreadable([part], state)
+                continue
             rows += meta.num_rows
             col = meta.schema.to_arrow_schema().get_field_index(spec.time_column)
             for g in range(meta.num_row_groups):
@@ -200,7 +214,8 @@ def status(data: str | os.PathLike | None = None) -> dict:
                 if stats is not None and stats.has_min_max:
                     lo = stats.min if lo is None else min(lo, stats.min)
                     hi = stats.max if hi is None else max(hi, stats.max)
-        tables[name] = {"rows": rows, "first": _iso_dt(lo), "last": _iso_dt(hi)}
+        tables[name] = {"rows": rows, "first": _iso_dt(lo), "last": _iso_dt(hi),
+                        "missing_rows": sum(p["rows"] or 0 for p in lost if p["table"] == name)}
     return {
         "data": str(root),
         "commit": state["commit"],
@@ -214,9 +229,27 @@ def status(data: str | os.PathLike | None = None) -> dict:
              "last_line": _iso(cp["last_ts"]) if cp.get("last_ts") else None}
             for fp, cp in state["sources"].items()
         ],
+        "missing_parts": lost,  # committed parts gone or unreadable: {path, table, rows, reason}
         "programs": state.get("programs", {}),
         "beside_mta": state.get("beside_mta", {}),
+        "php_mail": _php_joins(next(snap.open_entries("php_joins"), None),
+                               snap.open_entries("php"), tables["php_mail"]["rows"]),
     }
+
+
+def _php_joins(counts: dict | None, php_entries: Iterable[dict], rows: int) -> dict:
+    """PHP entries written joined / unjoined by reason, waiting ones, and the summary
+    line and warning `ingest` prints; `earlier`: rows written before the counts were
+    kept (reasons unknown)."""
+    from .correlate import php_join_report
+
+    counts = counts or {"joined": 0, "unjoined": {}, "hosts": {}}
+    waiting = sum(1 for entry in php_entries if not entry["claimed"])
+    summary, warning = php_join_report(counts, waiting)
+    counted = counts["joined"] + sum(counts["unjoined"].values())
+    return {"joined": counts["joined"], "unjoined": dict(counts["unjoined"]),
+            "hosts": dict(counts.get("hosts", {})), "waiting": waiting,
+            "earlier": max(rows - counted, 0), "summary": summary, "warning": warning}
 
 
 def coverage(data: str | os.PathLike | None = None) -> tuple:
@@ -453,8 +486,8 @@ def relay_spikes(data: str | os.PathLike | None = None, since=None, until=None,
         lo = max(lo, pd.Timestamp(win.lo)) if win.lo else lo
         hi = min(hi, pd.Timestamp(win.hi)) if win.hi else hi
         around = dict(since=lo.to_pydatetime(), until=hi.to_pydatetime())
-        msgs = win.read("messages", ["identity", "sender", "sasl_username"], **around)
-        dels = win.read("deliveries", ["program", "recipient_domain"], **around)
+        msgs = win.read("messages", ["identity", "sender", "sasl_username", "filter_of"], **around)
+        dels = win.read("deliveries", ["program", "status", "recipient_domain"], **around)
         hosted = common.hosted_domains(dels, msgs["sasl_username"], hosted_domains)
         accounts = spikes.sending_accounts(msgs)
     out = spikes.relay_spikes(rejects, bucket, since=win.lo, until=win.hi, local_ips=own,
@@ -502,7 +535,7 @@ def suspicious_scripts(data: str | os.PathLike | None = None, since=None, until=
             reach["first"] = pc.min(arrow["first_seen"]).as_py()  # how far the data goes back
             return pc.equal(arrow["origin"], "local")
 
-        hist = win.read("messages", ["first_seen", "identity", "origin", "script"],
+        hist = win.read("messages", ["first_seen", "identity", "origin", "script", "filter_of"],
                         since=history_lo, until=win.lo, where=local_only)
         if reach.get("first") is not None:
             covered_from = max(pd.Timestamp(history_lo), pd.Timestamp(reach["first"]))
@@ -536,7 +569,7 @@ def auth_failures(data: str | os.PathLike | None = None, since=None, until=None,
     _choice("by", by, auth.BY)
     win = _Window(data, since, until, tz)
     fails = win.read("auth_failures", auth.FAILURE_COLUMNS)
-    msgs = win.read("messages", ["first_seen", "client_ip", "sasl_username"])
+    msgs = win.read("messages", ["first_seen", "client_ip", "sasl_username", "filter_of"])
     conns = win.read("connections", ["ts", "client_ip", "sasl_username", "auth_ok", "messages"])
     rates = win.read("client_rates", auth.RATE_COLUMNS) if by == "client-ip" else None
     return _head(auth.auth_failures(fails, auth.successes(msgs, conns), by, rates), limit)
@@ -583,7 +616,10 @@ def trace(queue_id: str | None = None, sender: str | None = None, identity: str 
         return lambda t: pc.fill_null(pc.equal(t[column], wanted), False)
 
     if queue_id is not None:
-        m_where = equal("queue_id", queue_id)
+        chain = _filter_chain(win, queue_id)
+
+        def m_where(t):
+            return pc.fill_null(pc.is_in(t["queue_id"], value_set=chain), False)
     elif sender is not None:
         want = "" if sender.strip() in ("", "<>") else sender.strip().strip("<>").lower()
 
@@ -595,7 +631,7 @@ def trace(queue_id: str | None = None, sender: str | None = None, identity: str 
         m_where = equal("client_ip", client_ip)
     msgs = win.read("messages", None, where=m_where)
     queue_ids = pa.array(sorted(set(msgs["queue_id"].dropna().unique().tolist())
-                                | ({queue_id} if queue_id else set())), pa.string())
+                                | (set(chain.to_pylist()) if queue_id else set())), pa.string())
 
     def same_queue(t):
         return pc.fill_null(pc.is_in(t["queue_id"], value_set=queue_ids), False)
@@ -634,6 +670,28 @@ def trace(queue_id: str | None = None, sender: str | None = None, identity: str 
     notices = win.read("notices", None, until=dels_until, where=n_where)
     return report.trace(msgs, dels, rejects, auth, queue_id=queue_id, sender=sender,
                         identity=identity, client_ip=client_ip, notices=notices)
+
+
+def _filter_chain(win: "_Window", queue_id: str):
+    """The queue ids linked to `queue_id` through content filters (`filter_of`), read hop by
+    hop: an original, its re-injection by amavis, a second filter's, ..."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    chain = {queue_id}
+    for _ in range(8):  # a real chain has one or two hops
+        ids = pa.array(sorted(chain), pa.string())
+
+        def linked(t):
+            return pc.fill_null(pc.or_(pc.is_in(t["queue_id"], value_set=ids),
+                                       pc.is_in(t["filter_of"], value_set=ids)), False)
+
+        rows = win.read("messages", ["queue_id", "filter_of"], where=linked)
+        grown = chain | set(rows["queue_id"].dropna()) | set(rows["filter_of"].dropna())
+        if grown == chain:
+            break
+        chain = grown
+    return pa.array(sorted(chain), pa.string())
 
 
 # --- the nightly report -------------------------------------------------------------------

@@ -5,6 +5,7 @@ so `--help` and small commands start fast."""
 from __future__ import annotations
 
 import sys
+import warnings
 from typing import Annotated
 
 import typer
@@ -65,6 +66,14 @@ def _root(
 ) -> None:
     global _debug
     _debug = debug
+    warnings.showwarning = _show_warning
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings of the library (parts of the dataset gone missing) are one line on stderr."""
+    from rich.markup import escape
+
+    err.print(f"[yellow]warning:[/] {escape(str(message))}", highlight=False)
 
 
 app.command()(dataset.ingest)

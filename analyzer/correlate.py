@@ -14,6 +14,10 @@ of its `nrcpts` recipients has a final status. Beyond that:
 - PHP `mail.log` entries are joined to the local submission they produced: see `_join`.
 - Sendmail rejects name no sender (and `User unknown` lines no client): they are held
   until the session's `from=` line names them (or `HOLD_US` of log time passes).
+- A content filter (amavis on 127.0.0.1:10024 -> 10025, an Exim spam-scanner router)
+  hands the message back as a new queue id: the re-injected message is charged to the
+  original's identity and origin and marked `filter_of`; the hand-over is a delivery with
+  status `filtered`, not a real one: see `_filter_hop`.
 
 Everything still open when the input ends (a deferred message, a session without its
 disconnect, PHP entries not yet matched) is kept in `Correlator.state()` so the next run,
@@ -48,13 +52,20 @@ JOIN_BEFORE_US = 2 * _S
 JOIN_DELAY_US = 15 * _S
 # An entry no submission can claim any more is written unjoined.
 PHP_FINAL_US = JOIN_AFTER_US + JOIN_DELAY_US + 5 * _S
+# An MTA host's log covers its first to last message, give or take this much (quiet hours
+# at either end): PHP entries that name no host join to the one host whose log covers them.
+HOST_SLACK_US = 3600 * _S
 # Sendmail rejects wait this long for the session's `from=` line.
 HOLD_US = 10 * 60 * _S
-# An SMTP session's AUTH (Sendmail `AUTH=server`) applies to its messages for this long.
+# A Sendmail SMTP session silent this long has ended (Sendmail's default Timeout.command
+# is 1 h), so its `AUTH=server` login no longer applies to the process's messages.
 SESSION_US = 3600 * _S
 # An Exim `cwd=` line without a message id belongs to the next local arrival of the same
 # process within this time.
 CWD_US = 10 * _S
+# A content filter re-injects the message within seconds (amavis: its scan time); a link
+# to a re-injected queue id not seen within this much log time is dropped.
+FILTER_US = 10 * 60 * _S
 
 Sink = Callable[[str, dict], None]
 
@@ -65,6 +76,17 @@ _SPOOL = re.compile(r"^/var/spool/exim[^/]*/?$|^/$")
 # matched by process, one naming the message id, PHP's mail.log (full path)
 _HEADER, _CWD_NEAR, _CWD_ID, _PHP = 1, 2, 3, 4
 _MAX_RCPTS = 50
+# the queue id a filter's (or another local MTA instance's) reply names: Postfix `queued as
+# 5776E3012027` (amavis wraps it: `250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): 250 2.0.0
+# Ok: queued as ...`), Exim `250 OK id=1rAbCd-000abc-Q1`
+_REINJECTED = re.compile(r"queued as ([0-9A-Za-z]{5,20})\b|\bid=([0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4})\b")
+_RELAY_IP = re.compile(r"\[([^\]\s]+)\]")
+# what a re-injected message takes over from the original: who sent it and how
+_CHARGED = ("origin", "sasl_method", "sasl_username", "uid", "user", "script", "script_path",
+            "script_rank", "client_name", "client_ip")
+# Exim `-oMr spam-scanned` (and the like): the protocol a scanner's re-injection is received with
+_SCANNED_PROTO = re.compile(r"scanned|spam|virus|filter", re.I)
+_EXIM_OWN_MID = re.compile(r"E([0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4})@")
 
 
 def identity_of(msg: dict) -> str | None:
@@ -150,13 +172,16 @@ class Passwd:
 class Correlator:
     def __init__(self, sink: Sink, local_ips: frozenset[str] = frozenset(),
                  state: dict | None = None, passwd: Passwd | None = None,
-                 hold_php: bool = True):
+                 hold_php: bool = True, php_host_assumed: bool = False):
         self.sink = sink
         self.local_ips = local_ips
         self.passwd = passwd or Passwd()
         # PHP entries wait for the MTA's submissions; a dataset fed only PHP logs (no MTA
         # log in this run, none before) writes them at once
         self.hold_php = hold_php
+        # the host of PHP's file-form entries is this machine's name, not read from the
+        # line nor given (`--host`): such entries may join to the one MTA host of their time
+        self.php_host_assumed = php_host_assumed
         # the bulk of the open state: `Keyed` so that a commit saves only what changed
         self.messages: dict[tuple[str, str], dict] = Keyed()
         self.sessions: dict[tuple[str, str, int | None], dict] = Keyed()
@@ -182,6 +207,16 @@ class Correlator:
         self.php_head = 0
         self.php_seen = False
         self.joins: deque[tuple[int, str, str]] = deque()
+        # content filters: the newest open message per (host, Message-ID), and re-injected
+        # queue ids named before their message's first line, with what to charge them
+        self.by_mid: dict[tuple[str, str], str] = {}
+        self.filter_links: dict[tuple[str, str], list] = {}  # key -> [ts, charge]
+        # MTA hosts: time span of their messages (all runs), and of this run's sources
+        self.mta_hosts: dict[str, list[int]] = {}
+        self.expected_hosts: dict[str, list[int]] = {}
+        # PHP entries written joined / unjoined (by reason): the dataset's, and this run's
+        self.php_joins = _php_counts()
+        self.run_php_joins = _php_counts()
         if state:
             self._load(state)
         self.handlers = {
@@ -279,13 +314,20 @@ class Correlator:
 
     # --- messages ---------------------------------------------------------------------
     def _new_message(self, e: dict, origin: str) -> dict:
+        span = self.mta_hosts.get(e["host"])
+        if span is None:
+            self.mta_hosts[e["host"]] = [e["ts"], e["ts"]]
+        elif e["ts"] > span[1]:
+            span[1] = e["ts"]
+        elif e["ts"] < span[0]:
+            span[0] = e["ts"]
         return {
             "host": e["host"], "queue_id": e["queue_id"], "first_seen": e["ts"],
             "last_seen": e["ts"], "origin": origin, "program": None, "sasl_method": None,
             "sasl_username": None, "uid": None, "user": None, "script": None,
             "script_path": None, "client_name": None, "client_ip": None, "sender": None,
             "size": None, "nrcpt": None, "message_id": None, "subject": None,
-            "submission_queue_id": None, "sent": 0, "deferred": 0, "bounced": 0,
+            "submission_queue_id": None, "filter_of": None, "sent": 0, "deferred": 0, "bounced": 0,
             "expired": False, "rejected": False, "removed_at": None,
         }
 
@@ -295,6 +337,8 @@ class Correlator:
         msg = self.messages.get(key)
         if msg is None:
             msg = self.messages[key] = self._new_message(e, "unknown")
+            if self.filter_links and key in self.filter_links:
+                _charge(msg, self.filter_links[key][1])  # its first line was not its start
         elif e["ts"] > msg["last_seen"]:
             msg["last_seen"] = e["ts"]
         return msg
@@ -304,7 +348,9 @@ class Correlator:
         had its start is being reused, so the earlier lifecycle ends here."""
         key = (e["host"], e["queue_id"])
         msg = self.messages.get(key)
-        if msg is not None and (msg["origin"] != "unknown" or msg["removed_at"] is not None):
+        # (an origin without a program was charged by a content-filter link, not a start)
+        if msg is not None and ((msg["origin"] != "unknown" and msg["program"] is not None)
+                                or msg["removed_at"] is not None):
             self._finish(key, removed=msg["removed_at"] is not None)
             msg = None
         if msg is None:
@@ -321,6 +367,8 @@ class Correlator:
         msg["client_ip"] = e["client_ip"]
         msg["sasl_method"] = e.get("sasl_method")
         msg["sasl_username"] = e.get("sasl_username")
+        if e.get("orig_queue_id") or self.filter_links:
+            self._claim_filter_link(msg, e.get("orig_queue_id"))
         session = self.sessions.get((e["host"], e["program"], e["pid"]))
         if session is not None:
             session["messages"] += 1
@@ -344,16 +392,14 @@ class Correlator:
         get = e.get
         sendmail = e["family"] == "sendmail"
         if sendmail:
+            if self.logins and get("client_ip") and not get("sasl_username"):
+                self._session_login(e)
             if get("nrcpt") == 0:
                 self._release(key, e)  # every recipient was refused: no message, only rejects
                 return
-            if self.logins and get("client_ip") and not get("sasl_username"):
-                login = self.logins.get((e["host"], e["program"], e["pid"]))
-                if (login is not None and login["client_ip"] == e["client_ip"]
-                        and e["ts"] - login["ts"] <= SESSION_US):
-                    e["sasl_username"] = login["sasl_username"]
-                    e["sasl_method"] = login["sasl_method"]
         origin = get("origin") or _origin_of(e)
+        if sendmail and origin == "smtp" and _authenticated_proto(get("proto")):
+            origin = "sasl"  # ESMTPA without its AUTH line in view: SASL, login unknown
         msg = self._origin_message(e, origin)
         names = _ARRIVAL_FIELDS if origin == "local" else _ARRIVAL_FIELDS[:-2]
         for name in names:  # a login is an identity only for a local submission
@@ -371,7 +417,13 @@ class Correlator:
             pending = self.handoffs.pop(key, None)
             if pending is not None:  # its MSP hop was logged first
                 self._merge(pending, msg)
-        if origin == "local":
+        if self.filter_links:
+            self._claim_filter_link(msg, None)
+        if e["family"] == "exim" and get("message_id") and _SCANNED_PROTO.search(get("proto") or ""):
+            self._scanner_reinjection(msg)
+        if get("message_id"):
+            self._index_mid(msg)
+        if origin == "local" and not msg.get("filter_of"):
             self._local_submission(msg)
             if e["family"] == "exim":
                 self._claim_cwd(msg, e.get("pid"))
@@ -411,7 +463,10 @@ class Correlator:
             notice["bounce_identity"] = identity_of(original)
 
     def _message_id(self, e: dict) -> None:
-        self._message(e)["message_id"] = e["message_id"]
+        msg = self._message(e)
+        msg["message_id"] = e["message_id"]
+        if e["message_id"]:
+            self._index_mid(msg)
 
     def _queued(self, e: dict) -> None:
         msg = self._message(e)
@@ -422,6 +477,8 @@ class Correlator:
     def _delivery(self, e: dict) -> None:
         msg = self._message(e)
         family = e["family"]
+        if e["status"] == "sent" and self._filter_hop(msg, e):
+            e["status"] = "filtered"  # handed to a content filter: not a delivery, no counter
         local = msg["origin"] == "local"
         if family != "postfix":
             if family == "sendmail" and local:
@@ -505,6 +562,7 @@ class Correlator:
             # no delivery row names the MTA's first_seen yet: the message began at the MSP
             mta["first_seen"] = min(mta["first_seen"], msp["first_seen"])
         mta["client_name"] = mta["client_ip"] = None  # localhost was only the hop
+        mta["sasl_username"] = mta["sasl_method"] = None  # so was an MSP's own AUTH to it
         if msp.get("join_due"):
             mta["join_due"] = True
             due = msp["first_seen"] + JOIN_DELAY_US
@@ -529,7 +587,104 @@ class Correlator:
         if msg is not None:
             if msg.get("join_due"):
                 self._join(msg)
+            if msg["message_id"]:
+                mid_key = (msg["host"], msg["message_id"])
+                if self.by_mid.get(mid_key) == msg["queue_id"]:
+                    del self.by_mid[mid_key]
             self.sink("messages", message_row(msg, complete=removed))
+
+    # --- content filters: the hop to the filter and the message it re-injects ------------
+    def _index_mid(self, msg: dict) -> None:
+        self.by_mid[(msg["host"], msg["message_id"])] = msg["queue_id"]
+
+    def _local_ip(self, ip: str | None) -> bool:
+        local = self._local.get(ip)
+        if local is None:
+            local = self._local[ip] = is_local_ip(ip, self.local_ips)
+        return local
+
+    def _filter_hop(self, msg: dict, e: dict) -> bool:
+        """Is this `sent` delivery the hand-over to a content filter that re-injected the
+        message here? Yes when the reply names the new queue id (`queued as ID`, Exim
+        `id=ID`) and the relay is loopback / this server's (`--local-ip`) or the client of
+        that new message; or, for amavis on loopback whose reply (`... from MTA(...): 250
+        Ok`) names none, when a message with the same Message-ID arrived from loopback in
+        the minutes before. (A loopback LMTP delivery to Dovecot is a delivery, even when
+        a Sieve redirect re-sends the message over SMTP on localhost.)
+        Exim's scanner router pipes to `exim -bS`: a delivery without a remote host of a
+        message already re-injected (see `_scanner_reinjection`)."""
+        if e["family"] == "sendmail":
+            return False  # milters filter in-line; the MSP -> MTA hop is `_hop`
+        host = msg["host"]
+        relay_ip = _RELAY_IP.search(e.get("relay") or "")
+        relay_ip = relay_ip[1] if relay_ip else None
+        own = relay_ip is not None and self._local_ip(relay_ip)
+        named = _REINJECTED.search(e.get("response") or "")
+        if named is not None:
+            child_id = named[1] or named[2]
+            if child_id == msg["queue_id"]:
+                return False
+            child = self.messages.get((host, child_id))
+            if not own and (child is None or child["client_ip"] != relay_ip):
+                return False  # a remote server's queue id
+        elif own and "from MTA(" in (e.get("response") or ""):
+            child_id = self.by_mid.get((host, msg["message_id"])) if msg["message_id"] else None
+            child = self.messages.get((host, child_id)) if child_id else None
+            if (child is None or child is msg or child["first_seen"] < msg["first_seen"]
+                    or not 0 <= e["ts"] - child["first_seen"] <= FILTER_US
+                    or child.get("filter_of") not in (None, msg["queue_id"])
+                    or not self._local_ip(child["client_ip"])):
+                return False
+        else:
+            return bool(msg.get("filtered_as")) and e["family"] == "exim" and relay_ip is None
+        self._link_filter(msg, child_id, e["ts"])
+        return True
+
+    def _scanner_reinjection(self, msg: dict) -> None:
+        """An Exim arrival received as `P=spam-scanned` (a scanner router's transport ran
+        `exim -oMr spam-scanned -bS`): the open message with the same Message-ID (or the
+        one Exim named it after, `E<message id>@host`), begun shortly before on this host,
+        is the one it re-injects."""
+        parent_id = self.by_mid.get((msg["host"], msg["message_id"]))
+        if parent_id is None:  # Exim's own Message-ID of a header-less original: E<id>@host
+            own = _EXIM_OWN_MID.match(msg["message_id"])
+            parent_id = own[1] if own else None
+        parent = self.messages.get((msg["host"], parent_id)) if parent_id else None
+        if (parent is not None and parent is not msg and not msg.get("filter_of")
+                and 0 <= msg["first_seen"] - parent["first_seen"] <= FILTER_US):
+            self._link_filter(parent, msg["queue_id"], msg["first_seen"])
+
+    def _link_filter(self, parent: dict, child_id: str, ts: int) -> None:
+        children = parent.setdefault("filtered_as", [])
+        if child_id not in children:
+            children.append(child_id)
+        key = (parent["host"], child_id)
+        child = self.messages.get(key)
+        charge = _charge_of(parent)
+        if child is not None:
+            _charge(child, charge)
+        else:  # its first line comes later (or in the next file): wait for it
+            self.filter_links[key] = [ts, charge]
+
+    def _claim_filter_link(self, msg: dict, orig_queue_id: str | None) -> None:
+        """A message begins: a filter hop named it already, or its client line says which
+        message it re-injects (`orig_queue_id=`, Postfix with XFORWARD)."""
+        key = (msg["host"], msg["queue_id"])
+        pending = self.filter_links.pop(key, None)
+        if pending is not None:
+            _charge(msg, pending[1])
+        elif orig_queue_id:
+            parent = self.messages.get((msg["host"], orig_queue_id))
+            if parent is not None and parent is not msg:
+                self._link_filter(parent, msg["queue_id"], msg["first_seen"])
+
+    def _charge_children(self, parent: dict) -> None:
+        """The original learnt more (its PHP script): so do the re-injected messages."""
+        charge = _charge_of(parent)
+        for child_id in parent.get("filtered_as", ()):
+            child = self.messages.get((parent["host"], child_id))
+            if child is not None:
+                _charge(child, charge)
 
     # --- Exim: the working directory of a local submission -----------------------------
     def _cwd(self, e: dict) -> None:
@@ -567,6 +722,10 @@ class Correlator:
                  "script_line": e.get("script_line"), "recipient": e.get("recipient"),
                  "subject": e.get("subject"), "uid": None, "user": None,
                  "rcpts": recipients_of(e.get("recipient")), "claimed": False}
+        if self.php_host_assumed and e.get("envelope") == "phpmail":
+            entry["floating"] = True  # its host is a guess: see `_join`
+        if self.now and e["ts"] + PHP_FINAL_US <= self.now:
+            entry["late"] = True  # the MTA log of its time was correlated before it was read
         owner = self.passwd.owner_of(e["script_path"]) if self.passwd else None
         if owner is not None:
             entry["uid"], entry["user"] = owner
@@ -580,7 +739,9 @@ class Correlator:
             self._schedule(e["ts"] + PHP_FINAL_US)
 
     def _join(self, msg: dict) -> None:
-        """Attach the PHP entry this local message came from: same host, logged from
+        """Attach the PHP entry this local message came from: same host (an entry that
+        names none, PHP's file form read without `--host`: the one MTA host whose log
+        covers its time), logged from
         JOIN_AFTER before to JOIN_BEFORE after the submission, the same uid / login when
         both are known, a script of the same name (or under the `cwd=` directory) when
         the MTA named one, and a recipient in common when the message's recipients are
@@ -595,7 +756,10 @@ class Correlator:
         script, rank = msg.get("script"), msg.get("script_rank", 0)
         for i in range(lo, hi):
             entry = php[i]
-            if entry["claimed"] or entry["host"] != msg["host"]:
+            if entry["claimed"]:
+                continue
+            if entry["host"] != msg["host"] and not (
+                    entry.get("floating") and self._hosts_at(entry["ts"]) == [msg["host"]]):
                 continue
             if entry["uid"] is not None and msg["uid"] is not None and entry["uid"] != msg["uid"]:
                 continue
@@ -620,12 +784,15 @@ class Correlator:
             msg["uid"] = best["uid"]
             if self.passwd:
                 self.passwd.resolve(msg)
+        if msg.get("filtered_as"):
+            self._charge_children(msg)
         self._write_php(best, msg)
 
     def _write_php(self, entry: dict, msg: dict | None) -> None:
         row = {k: entry[k] for k in ("ts", "host", "script_path", "script_line", "recipient",
                                      "subject", "uid", "user")}
         if msg is not None:
+            row["host"] = msg["host"]
             row["queue_id"] = msg["queue_id"]
             row["message_first_seen"] = msg["first_seen"]
             row["identity"] = identity_of(msg)
@@ -633,12 +800,63 @@ class Correlator:
                 row["uid"] = msg["uid"]
             if not row["user"]:
                 row["user"] = msg["user"]
+            self._count_php(None, ())
         else:
             row["identity"] = identity_of(row)
+            self._count_php(*self._unjoined_reason(entry))
         self.sink("php_mail", row)
+
+    # --- PHP entries and MTA hosts: why an entry stayed unjoined ------------------------
+    def php_waiting(self) -> int:
+        """PHP entries still waiting for their submission (carried to the next run)."""
+        return sum(1 for entry in self.php[self.php_head:] if not entry["claimed"])
+
+    def expect_hosts(self, spans: dict[str, list[int]]) -> None:
+        """The MTA hosts this run's sources name and the time they cover (first line to
+        the file's mtime), known before their lines are read: files are read one after
+        the other, and a second host's log must make a host-less PHP entry ambiguous
+        before the first host's submissions are joined."""
+        for host, (lo, hi) in spans.items():
+            span = self.expected_hosts.setdefault(host, [lo, hi])
+            span[0], span[1] = min(span[0], lo), max(span[1], hi)
+
+    def _hosts_at(self, ts: int) -> list[str]:
+        """The MTA hosts whose log covers `ts` (this run's and earlier runs')."""
+        found = set()
+        for spans in (self.mta_hosts, self.expected_hosts):
+            for host, (lo, hi) in spans.items():
+                if lo - HOST_SLACK_US <= ts <= hi + HOST_SLACK_US:
+                    found.add(host)
+        return sorted(found)
+
+    def _unjoined_reason(self, entry: dict) -> tuple[str, list[str]]:
+        if not self.hold_php:
+            return "no_mta_log", []
+        if entry.get("late"):
+            return "read_late", []
+        hosts = self._hosts_at(entry["ts"])
+        if entry["host"] in hosts or (entry.get("floating") and len(hosts) == 1):
+            return "no_submission", []
+        if not hosts:
+            return "no_mta_log", []
+        if entry.get("floating"):
+            return "ambiguous_host", hosts
+        return "other_host", [entry["host"]]
+
+    def _count_php(self, reason: str | None, hosts) -> None:
+        for counts in (self.php_joins, self.run_php_joins):
+            if reason is None:
+                counts["joined"] += 1
+                continue
+            counts["unjoined"][reason] = counts["unjoined"].get(reason, 0) + 1
+            if hosts:
+                known = counts["hosts"].setdefault(reason, [])
+                known.extend(h for h in hosts if h not in known and len(known) < 10)
 
     # --- rejects, auth, sessions --------------------------------------------------------
     def _reject(self, e: dict) -> None:
+        if self.logins and e.get("stage") == "CONNECT":
+            self._session_over(e)
         session = self.sessions.get((e["host"], e["program"], e["pid"]))
         queue_id = e.get("queue_id")
         if e.get("sasl_username") is None:
@@ -688,10 +906,43 @@ class Correlator:
                 self.messages[key]["rejected"] = True
                 self._finish(key, removed=True)
 
+    # --- Sendmail: the login of an SMTP session ------------------------------------------
+    # Sendmail logs `AUTH=server, relay=..., authid=...` before MAIL FROM, so without a
+    # queue id (NOQID). An SMTP session is one process: the login applies to the messages
+    # that process (host, program, pid) accepts from the same client until the session
+    # ends (a new connection on the process, an unauthenticated message, SESSION_US of
+    # silence) or another AUTH replaces it. Carried in the checkpoint (`logins`).
     def _authenticated(self, e: dict) -> None:
         self.logins[(e["host"], e["program"], e["pid"])] = {
-            "ts": e["ts"], "client_ip": e.get("client_ip"), "sasl_method": e.get("sasl_method"),
-            "sasl_username": e.get("sasl_username")}
+            "ts": e["ts"], "last_seen": e["ts"], "client_ip": e.get("client_ip"),
+            "sasl_method": e.get("sasl_method"), "sasl_username": e.get("sasl_username")}
+
+    def _session_login(self, e: dict) -> None:
+        """Give a Sendmail `from=` its session's login, or end a login that cannot be its
+        session's: another client (the pid was reused), too long a silence, or a `proto=`
+        without Sendmail's `A` (ESMTPA, ESMTPSA) of an authenticated session."""
+        key = (e["host"], e["program"], e["pid"])
+        login = self.logins.get(key)
+        if login is None:
+            return
+        proto = e.get("proto")
+        if (login["client_ip"] != e["client_ip"] or e["ts"] - login["last_seen"] > SESSION_US
+                or (proto and not _authenticated_proto(proto))):
+            del self.logins[key]
+            return
+        if e["ts"] > login["last_seen"]:
+            login["last_seen"] = e["ts"]
+        e["sasl_username"] = login["sasl_username"]
+        e["sasl_method"] = login["sasl_method"]
+
+    def _session_over(self, e: dict) -> None:
+        """A line that only a new connection logs (a CONNECT-stage reject, an AUTH failure:
+        an authenticated session cannot fail AUTH again): the process's login is over."""
+        self.logins.pop((e["host"], e["program"], e["pid"]), None)
+
+    def _live_logins(self) -> dict:
+        cutoff = self.now - SESSION_US
+        return {k: v for k, v in self.logins.items() if v["last_seen"] >= cutoff}
 
     def _auth_failed(self, e: dict) -> None:
         if e["family"] == "sendmail":
@@ -704,6 +955,8 @@ class Correlator:
                     return
             else:
                 self.auth_seen[key] = e["ts"]
+                if self.logins:
+                    self._session_over(e)
         self.sink("auth_failures", e)
 
     def _connect(self, e: dict) -> None:
@@ -738,13 +991,13 @@ class Correlator:
         for key in [k for k, s in self.sessions.items() if s["last_seen"] < cutoff]:
             self._end_session(key, None)
         session_cutoff = self.now - SESSION_US
-        for table in (self.logins,):
-            for key in [k for k, v in table.items() if v["ts"] < session_cutoff]:
-                del table[key]
+        self.logins = self._live_logins()
         for key in [k for k, ts in self.auth_seen.items() if ts < session_cutoff]:
             del self.auth_seen[key]
         for key in [k for k, q in self.cwds.items() if not q or q[-1][0] < self.now - CWD_US]:
             del self.cwds[key]
+        for key in [k for k, v in self.filter_links.items() if v[0] < self.now - FILTER_US]:
+            del self.filter_links[key]
 
     def state(self) -> dict:
         """Everything still open: top-level key -> JSON-able data. Messages and sessions
@@ -755,7 +1008,7 @@ class Correlator:
             "messages": self.messages,
             "sessions": self.sessions,
             "closing": [[ts, list(key)] for ts, key in self.closing],
-            "logins": [[*k, v] for k, v in self.logins.items()],
+            "logins": [[*k, v] for k, v in self._live_logins().items()],
             "auth_seen": [[*k, ts] for k, ts in self.auth_seen.items()],
             "held": [[ts, host, qid, self.held.get((host, qid), [])]
                      for ts, host, qid in self.held_order if (host, qid) in self.held],
@@ -765,6 +1018,9 @@ class Correlator:
             "php": self.php[self.php_head:],
             "php_seen": self.php_seen,
             "joins": [list(j) for j in self.joins],
+            "filter_links": [[*k, *v] for k, v in self.filter_links.items()],
+            "mta_hosts": self.mta_hosts,
+            "php_joins": self.php_joins,
         }
 
     def _load(self, state: dict) -> None:
@@ -774,6 +1030,8 @@ class Correlator:
                                lambda s: (s["host"], s["program"], s["pid"]))
         self.closing = deque((ts, tuple(key)) for ts, key in state.get("closing", []))
         self.logins = {(h, p, pid): v for h, p, pid, v in state.get("logins", [])}
+        for login in self.logins.values():  # checkpoints written before `last_seen`
+            login.setdefault("last_seen", login["ts"])
         self.auth_seen = {(h, p, pid): ts for h, p, pid, ts in state.get("auth_seen", [])}
         for ts, host, qid, events in state.get("held", []):
             self.held[(host, qid)] = events
@@ -786,6 +1044,12 @@ class Correlator:
         self.php_ts = [entry["ts"] for entry in self.php]
         self.php_seen = state.get("php_seen", False)
         self.joins = deque(tuple(j) for j in state.get("joins", []))
+        self.filter_links = {(h, q): [ts, charge] for h, q, ts, charge in state.get("filter_links", [])}
+        for m in sorted(self.messages.values(), key=lambda m: m["first_seen"]):
+            if m.get("message_id"):
+                self._index_mid(m)
+        self.mta_hosts = state.get("mta_hosts", {})
+        self.php_joins = state.get("php_joins") or _php_counts()
         self.next_due = 0  # recomputed at the first event
 
 
@@ -811,6 +1075,12 @@ def _origin_of(e: dict) -> str:
     return "unknown"
 
 
+def _authenticated_proto(proto: str | None) -> bool:
+    """Sendmail's `proto=` of a message received in an authenticated session: ESMTPA,
+    ESMTPSA (RFC 3848)."""
+    return bool(proto) and proto[-1:] in "Aa" and "SMTP" in proto.upper()
+
+
 def _add_rcpts(msg: dict, recipients) -> None:
     rcpts = msg.get("rcpts")
     if rcpts is None:
@@ -821,6 +1091,17 @@ def _add_rcpts(msg: dict, recipients) -> None:
         r = r.lower()
         if r not in rcpts and len(rcpts) < _MAX_RCPTS:
             rcpts.append(r)
+
+
+def _charge_of(parent: dict) -> dict:
+    """What a message re-injected by a content filter takes over from `parent`."""
+    charge = {name: parent.get(name) for name in _CHARGED}
+    charge["filter_of"] = parent["queue_id"]
+    return charge
+
+
+def _charge(child: dict, charge: dict) -> None:
+    child.update(charge)
 
 
 def _set_script(msg: dict, path: str, rank: int) -> None:
@@ -848,6 +1129,49 @@ def open_message_rows(state: dict) -> list[dict]:
     if isinstance(messages, dict):
         messages = messages.values()
     return [message_row(dict(m), complete=m["removed_at"] is not None) for m in messages]
+
+
+def _php_counts() -> dict:
+    return {"joined": 0, "unjoined": {}, "hosts": {}}
+
+
+# why PHP entries stayed unjoined (the summary lists them by count)
+_UNJOINED_WHY = {
+    "ambiguous_host": "name no host (PHP's file form) and the MTA logs of their time come "
+                      "from several hosts ({hosts}): ingest each server's PHP log with "
+                      "--host <that server>",
+    "other_host": "are of host {hosts}, which no MTA log of their time names: give the MTA "
+                  "log's host with --host",
+    "read_late": "were read when the ingested MTA logs had passed their time: give the PHP "
+                 "log in the same run as the MTA log of its period (or an earlier run), and "
+                 "logs of later periods after it",
+    "no_mta_log": "fall in no ingested MTA log's time",
+    "no_submission": "match no local submission (a mail() that failed, or mail sent another "
+                     "way)",
+}
+UNJOINED_WARN_SHARE = 0.2  # warn when more than this share of the entries is unjoined
+
+
+def php_join_report(counts: dict, waiting: int = 0) -> tuple[str | None, str | None]:
+    """(summary line, warning or None) for PHP entries written joined / unjoined (the
+    `php_joins` counts of a run or of the dataset)."""
+    unjoined = counts.get("unjoined", {})
+    n_unjoined = sum(unjoined.values())
+    total = counts.get("joined", 0) + n_unjoined
+    if not total and not waiting:
+        return None, None
+    reasons = sorted(unjoined.items(), key=lambda kv: (-kv[1], kv[0]))
+    line = (f"PHP mail.log: {total:,} entries, {counts.get('joined', 0):,} joined to their "
+            f"submission, {n_unjoined:,} unjoined"
+            + (" (" + ", ".join(f"{r.replace('_', ' ')} {n:,}" for r, n in reasons) + ")"
+               if reasons else "")
+            + (f", {waiting:,} waiting for their submission" if waiting else ""))
+    if n_unjoined < 3 or n_unjoined <= UNJOINED_WARN_SHARE * total:
+        return line, None
+    why = "; ".join(f"{n:,} " + _UNJOINED_WHY.get(r, r).format(
+        hosts=", ".join(counts.get("hosts", {}).get(r, [])) or "?") for r, n in reasons)
+    return line, (f"{n_unjoined:,} of {total:,} PHP mail.log entries "
+                  f"({n_unjoined / total:.0%}) were not joined to a submission: {why}")
 
 
 def pending_php_rows(state: dict) -> list[dict]:

@@ -25,6 +25,7 @@ SECTIONS = ("senders", "relay", "scripts", "auth")
 class Incident:
     severity: str                 # warn | crit
     kind: str                     # sasl_account | script | relay_spike | auth_brute_force | no_data
+                                  # | data_missing
     subject: str                  # what the operator acts on (from the logs)
     summary: str                  # what was seen, without the subject (from the logs)
     reasons: list[str] = field(default_factory=list)
@@ -47,6 +48,7 @@ KIND_TITLES = {
     "relay_spike": "Relay-denied spike",
     "auth_brute_force": "SMTP AUTH brute force",
     "no_data": "No data",
+    "data_missing": "Dataset damaged",
 }
 KIND_LABELS = {
     "sasl_account": "SASL account",
@@ -54,6 +56,7 @@ KIND_LABELS = {
     "relay_spike": "relay-denied spike from",
     "auth_brute_force": "AUTH brute force from",
     "no_data": "no data in",
+    "data_missing": "parts missing in",
 }
 
 

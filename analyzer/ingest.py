@@ -16,17 +16,21 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable, Iterable
 
-from .correlate import Correlator, Passwd
+from .correlate import Correlator, Passwd, php_join_report
 from .envelope import FORMATS, MONTHS, Clock, parse_zone, sniff_format
 from .errors import AnalyzerError
 from .events import LineParser, default_host
-from .sources import Batch, Source, expand, head_lines, read_batches, series_of
+from .sources import (Batch, Source, after_cursor, expand, head_lines, last_cursor,
+                      match_checkpoints, new_checkpoint_key, read_batches, series, series_of,
+                      syslog_copies, SYSLOG_COPIES)
 from .store import Dataset
 from .workers import OrderedPool, default_workers
 
 # Lines between commits; a crash loses at most this much work (env: tests use small values).
 COMMIT_LINES = int(os.environ.get("ANALYZER_COMMIT_LINES", "2000000"))
 PARALLEL_BYTES = 8 << 20  # below this, worker processes cost more than they save
+FIRST_YEAR = 1990  # --year below this is a typo, not a log
+HOLD_BYTES = 64 << 20  # undated lines of a file held until one has a date (see _Run.read)
 UNPARSED_TEXT_LIMIT = 8192
 _DAY_US = 86_400_000_000
 
@@ -38,6 +42,7 @@ class SourceReport:
     path: str
     status: str  # "new", "resumed", "unchanged", "rotated", ...
     lines: int = 0
+    skipped: int = 0  # journal entries on stdin that an earlier run read
 
 
 @dataclass
@@ -50,6 +55,9 @@ class IngestSummary:
     sources: list[SourceReport] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     programs_beside_mta: dict[str, int] = field(default_factory=dict)
+    # PHP mail.log entries written joined / unjoined by reason in this run, and its summary
+    php: dict = field(default_factory=dict)
+    php_line: str | None = None
     seconds: float = 0.0
 
     @property
@@ -60,19 +68,28 @@ class IngestSummary:
 def ingest(paths: Iterable[str], data_dir: str, tz: str | None = None, year: int | None = None,
            local_ips: Iterable[str] = (), wait: float = 0.0,
            progress: Progress | None = None, format: str | None = None,
-           host: str | None = None, passwd: str | None = None) -> IngestSummary:
+           host: str | None = None, passwd: str | None = None,
+           cursor_file: str | None = None) -> IngestSummary:
     """`format`: what the sources hold (`postfix`, `exim`, `sendmail`, `phpmail`,
     `journal`); default: told per file from its first lines. `host`: the host of lines
     that name none (Exim's own log, PHP's mail.log); default: this machine's short host
     name. `passwd`: a passwd file: a login and a uid of one account become one identity
-    (`uid:<n>`), and PHP scripts under a home directory get its uid."""
+    (`uid:<n>`), and PHP scripts under a home directory get its uid. `cursor_file`:
+    for `journalctl -o json` on stdin: entries up to the cursor of the last committed
+    one are skipped, so overlapping exports are read once (the cursor is also written
+    to this file, for `journalctl --after-cursor`)."""
     started = time.monotonic()
+    check_year(year)
     zone = parse_zone(tz)
     if format is not None and format not in FORMATS:
         raise AnalyzerError(f"format must be one of {', '.join(FORMATS)}, not {format!r}")
     accounts = _read_passwd(passwd) if passwd else None
+    php_host_assumed = host is None  # PHP's file form then gets this machine's name
     host = host or default_host()
     sources = order_sources(expand(list(paths)), format)
+    if cursor_file is not None and not any(s.is_stdin for s in sources):
+        raise AnalyzerError("--cursor-file is for a journal piped on stdin "
+                            "(journalctl -o json | analyzer ingest - --cursor-file FILE)")
     ds = Dataset(data_dir)
     summary = IngestSummary()
     small = sum(s.size for s in sources) < PARALLEL_BYTES and not any(s.is_stdin for s in sources)
@@ -80,20 +97,50 @@ def ingest(paths: Iterable[str], data_dir: str, tz: str | None = None, year: int
     with _gc_paused(), OrderedPool(parse_batch, 0 if small else default_workers()) as pool, \
             ds.lock(wait):
         state = ds.state()
-        ds.remove_uncommitted(state["commit"])
+        _set_aside_uncommitted(ds, state, summary)
+        if "parts" not in state:  # a checkpoint from before the list of parts
+            state["parts"] = ds.inventory(state["commit"])
         ds.ensure_tables()
         mta_in_run = any(s.format != "phpmail" for s in sources)
-        run = _Run(ds, state, frozenset(local_ips), summary, pool, accounts, mta_in_run)
+        run = _Run(ds, state, frozenset(local_ips), summary, pool, accounts, mta_in_run,
+                   php_host_assumed, _mta_hosts(sources, zone, year, host))
         references = series_references(sources, zone) if year is None else {}
         carried: dict[tuple, tuple[int, int]] = {}  # series -> its explicit-year clock state
-        for src in sources:
-            series = series_of(src.path) if not src.is_stdin else None
-            carried[series] = run.read(src, zone, year, progress, host,
-                                       references.get(src.path), carried.get(series))
-        run.commit()
+        try:
+            keys = identify(sources, state["sources"], cursor_file, summary)
+            for src, key in zip(sources, keys):
+                rotated = series_of(src.path) if not src.is_stdin else None
+                carried[rotated] = run.read(src, key, zone, year, progress, host,
+                                            references.get(src.path), carried.get(rotated))
+            run.commit()
+        except BaseException:
+            run.writer.discard()  # a failed run (disk full, ^C) leaves no parts behind
+            raise
     summary.programs_beside_mta = dict(run.beside_total)
+    if run._correlator is not None:  # else no line was read (the open state not loaded)
+        summary.php = run.correlator.run_php_joins
+        summary.php_line, warning = php_join_report(summary.php, run.correlator.php_waiting())
+        if warning:
+            summary.warnings.append(warning)
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def _set_aside_uncommitted(ds: Dataset, state: dict, summary: IngestSummary) -> None:
+    found = ds.set_aside_uncommitted(state["commit"])
+    if found.moved:
+        why = ("there is no checkpoint (DATA/_state/state.json)" if not ds.exists()
+               else f"the checkpoint is of commit {state['commit']}, older than they are")
+        summary.warnings.append(
+            f"{len(found.moved):,} part files were not read and are kept in "
+            f"{found.moved_to}: {why} (restore the state.json that names them, or "
+            "re-ingest the logs they came from)")
+    aside = ds.set_aside_open_state(state["commit"])
+    if aside is not None:
+        summary.warnings.append(
+            f"the correlator's open state is newer than the checkpoint (commit "
+            f"{state['commit']}) and was kept in {aside}: messages that were in flight "
+            "then lose their earlier lines (restore state.json and open.sqlite together)")
 
 
 def order_sources(sources: list[Source], format: str | None = None) -> list[Source]:
@@ -108,6 +155,71 @@ def order_sources(sources: list[Source], format: str | None = None) -> list[Sour
     return sorted(sources, key=lambda s: (s.is_stdin, s.format != "phpmail"))
 
 
+def check_year(year: int | None) -> None:
+    """A BSD timestamp's year must be plausible: a typo would date every line wrongly."""
+    if year is None:
+        return
+    latest = datetime.now().year + 1
+    if not FIRST_YEAR <= year <= latest:
+        raise AnalyzerError(f"--year {year} is out of range: give a year from {FIRST_YEAR} "
+                            f"to {latest}")
+
+
+SKIP = "skip"  # a source this run does not read (see `identify`)
+
+
+def identify(sources: list[Source], checkpoints: dict[str, dict], cursor_file: str | None,
+             summary: IngestSummary) -> list[str | None]:
+    """The checkpoint key of each source (None: new; SKIP: not read). Checkpoints of the
+    old form (keyed by the first line) are re-keyed here; syslog's copies of mail.log
+    lines are skipped when their mail.log is (or was) read."""
+    keys = match_checkpoints(sources, checkpoints)
+    for i, (src, key) in enumerate(zip(sources, keys)):
+        if key is not None and "prefix" not in checkpoints[key]:  # migrate the old form
+            cp = checkpoints.pop(key)
+            cp["prefix"] = src.prefix(cp["offset"])
+            keys[i] = new_checkpoint_key(src, checkpoints)
+            checkpoints[keys[i]] = cp
+        if src.is_stdin and cursor_file is not None:
+            keys[i] = "journal:" + os.path.abspath(cursor_file)
+    read_before = [cp.get("path") for cp in checkpoints.values()]
+    for i, full in syslog_copies(sources, read_before).items():
+        keys[i] = SKIP
+        summary.warnings.append(
+            f"{sources[i].path}: not read: syslog writes each of its lines to {full} too, "
+            "which is read (reading both would count them twice)")
+    for src, key in zip(sources, keys):
+        if key is None and not src.is_stdin and series(src.path)[1] == "mail.log":
+            copies = sorted({p for p in read_before if p and p != "-" and series(p)[0] ==
+                             series(src.path)[0] and series(p)[1] in SYSLOG_COPIES})
+            if copies:
+                summary.warnings.append(
+                    f"{src.path}: holds the lines already read from {', '.join(copies)}: "
+                    "they are counted twice (ingest mail.log only)")
+    return keys
+def _mta_hosts(sources: list[Source], zone, year: int | None, host: str) -> dict[str, list[int]]:
+    """Host -> [first line, mtime] (UTC µs) of the run's MTA files, from their first lines:
+    PHP entries that name no host join to the one MTA host of their time, and files are
+    read one after the other (see `Correlator.expect_hosts`)."""
+    spans: dict[str, list[int]] = {}
+    for src in sources:
+        if src.format == "phpmail" or src.is_stdin:
+            continue
+        reference = datetime.fromtimestamp(src.mtime, zone).date()
+        parser = LineParser(Clock(zone, reference=reference, year=year), format=src.format,
+                            host=host, native=src.native)
+        end = int(src.mtime * 1_000_000)
+        for line in head_lines(src):
+            if not line.strip():
+                continue
+            event = parser.parse(line)
+            if event.get("family") in (None, "phpmail") or event.get("ts") is None:
+                continue
+            span = spans.setdefault(event["host"], [event["ts"], event["ts"]])
+            span[0], span[1] = min(span[0], event["ts"]), max(span[1], end, event["ts"])
+    return spans
+
+
 def _read_passwd(path: str) -> Passwd:
     try:
         accounts = Passwd.read(path)
@@ -120,7 +232,8 @@ def _read_passwd(path: str) -> Passwd:
 
 class _Run:
     def __init__(self, ds: Dataset, state: dict, local_ips: frozenset[str], summary: IngestSummary,
-                 pool: OrderedPool, passwd: Passwd | None = None, mta_in_run: bool = True):
+                 pool: OrderedPool, passwd: Passwd | None = None, mta_in_run: bool = True,
+                 php_host_assumed: bool = False, expected_hosts: dict | None = None):
         self.ds = ds
         self.state = state
         self.summary = summary
@@ -128,42 +241,51 @@ class _Run:
         # PHP entries wait for their submissions only when an MTA log is (or was) read
         hold_php = mta_in_run or bool(state.get("mta_seen"))
         self.state["mta_seen"] = hold_php
-        self._correlator_args = (local_ips, passwd, hold_php)
+        self._correlator_args = (local_ips, passwd, hold_php, php_host_assumed, expected_hosts)
         self._correlator: Correlator | None = None
         self.programs: Counter = Counter(state["programs"])
         self.beside: Counter = Counter()  # since the last commit
         self.beside_total: Counter = Counter()  # this run
         self.since_commit = 0
         self.pool = pool
+        self.cursor_files: dict[str, str] = {}  # written after the next commit
 
     @property
     def correlator(self) -> Correlator:
         """Made from the checkpoint's open state when the first new line comes: a run
         with nothing new to read never loads it."""
         if self._correlator is None:
-            local_ips, passwd, hold_php = self._correlator_args
+            local_ips, passwd, hold_php, php_host_assumed, hosts = self._correlator_args
             self._correlator = Correlator(self.writer.add, local_ips,
                                           self.ds.open_state(self.state), passwd=passwd,
-                                          hold_php=hold_php)
+                                          hold_php=hold_php, php_host_assumed=php_host_assumed)
+            self._correlator.expect_hosts(hosts or {})
             # what was just loaded lives long: the commits' collections skip it (100k
             # open messages took 0.5 s to walk) until the run ends (see _gc_paused)
             gc.freeze()
         return self._correlator
 
-    def read(self, src: Source, zone, year: int | None, progress: Progress | None,
-             host: str, reference=None, carried: tuple[int, int] | None = None):
-        """Read one source from its checkpoint on. `reference`: the date no line of it is
-        newer than (default: its mtime); `carried`: with an explicit year, the clock
-        state (year, month) the previous file of its rotated series ended with, so a
-        series that crosses New Year is one timeline. Returns this file's end state."""
+    def read(self, src: Source, key: str | None, zone, year: int | None,
+             progress: Progress | None, host: str, reference=None,
+             carried: tuple[int, int] | None = None):
+        """Read one source from its checkpoint (`key`) on. `reference`: the date no line
+        of it is newer than (default: its mtime); `carried`: with an explicit year, the
+        clock state (year, month) the previous file of its rotated series ended with, so
+        a series that crosses New Year is one timeline. Returns this file's end state."""
         report = SourceReport(src.path, "new")
         self.summary.sources.append(report)
-        checkpoint = self.state["sources"].get(src.fingerprint) if src.fingerprint else None
-        start = _resume_offset(src, checkpoint, report)
+        if key == SKIP:
+            report.status = "not read (syslog's copy of mail.log lines)"
+            return carried
+        checkpoint = self.state["sources"].get(key) if key else None
+        start = _resume_offset(src, key, checkpoint, report)
         if start is None:
             if checkpoint and year is not None:
                 return checkpoint.get("year"), checkpoint.get("last_month", 0)
             return carried
+        cursor = checkpoint.get("cursor") if checkpoint else None
+        if key and key.startswith("journal:") and cursor is None:
+            cursor = _read_cursor_file(key[len("journal:"):])
         if reference is None:
             reference = (datetime.fromtimestamp(src.mtime, zone).date() if not src.is_stdin
                          else datetime.now(zone).date())
@@ -177,20 +299,34 @@ class _Run:
         newest_ts = None
         last_ts = checkpoint.get("last_ts") if checkpoint else None
         fallback_day = int(src.mtime * 1_000_000) // _DAY_US
+        journal = bool(key and key.startswith("journal:"))
         total = src.size if src.compression is None else 0
 
+        stop = False  # set when undated lines pile up (see below)
+
         def jobs():
-            nonlocal explicit_year, last_month
+            nonlocal explicit_year, last_month, cursor
             for batch in read_batches(src, start):
+                if stop:
+                    return
+                if cursor is not None:  # a journal on stdin: skip entries read before
+                    batch, skipped = after_cursor(batch, cursor)
+                    report.skipped += skipped
+                    if batch is None:
+                        continue
+                    cursor = None  # entries come in order: the rest is new
                 job = _Job(batch.data, batch.offset, batch.end, src.path, zone, reference,
-                           explicit_year, last_month, src.format, src.native, host)
+                           explicit_year, last_month, src.format, src.native, host,
+                           last_cursor(batch.data) if journal else None)
                 if explicit_year is not None:  # follow Dec -> Jan across batch boundaries
                     explicit_year, last_month = _advance_year(batch.data, explicit_year, last_month)
                 yield job
 
         feed = self.correlator.feed
         add = self.writer.add
-        for result in self.pool.map(jobs()):
+
+        def take(result: _BatchResult) -> None:
+            nonlocal key, last_ts, newest_ts
             for event in result.events:
                 feed(event)
             for row in result.unparsed:
@@ -207,18 +343,56 @@ class _Run:
             self.summary.unparsed += len(result.unparsed)
             self.summary.beside_mta += result.beside_lines
             self.summary.events += result.lines - len(result.unparsed) - result.beside_lines
-            if src.fingerprint:
-                self.state["sources"][src.fingerprint] = {
+            if journal:
+                if result.cursor is None:
+                    raise AnalyzerError("--cursor-file: stdin holds no journalctl -o json "
+                                        "entries (they carry __CURSOR)")
+                self.state["sources"][key] = {
+                    "path": "-", "journal": True, "cursor": result.cursor, "offset": 0,
+                    "size": 0, "last_ts": last_ts}
+                self.cursor_files[key[len("journal:"):]] = result.cursor
+            elif not src.is_stdin:
+                key = key or new_checkpoint_key(src, self.state["sources"])
+                self.state["sources"][key] = {
                     "path": src.path, "offset": result.end, "size": src.size,
                     "mtime": src.mtime, "dev": src.dev, "inode": src.inode,
-                    "compressed": src.compression, "year": result.year,
-                    "last_month": result.last_month, "last_ts": last_ts,
+                    "compressed": src.compression, "prefix": src.prefix(result.end),
+                    "year": result.year, "last_month": result.last_month, "last_ts": last_ts,
                 }
             self.since_commit += result.lines
             if progress:
                 progress(src.path, result.end if total else 0, total)
             if self.since_commit >= COMMIT_LINES:
                 self.commit()
+
+        # Lines of a file are held until one of them has a date: a run whose lines all
+        # fail to date (a wrong --format or --year, not a log) stores none of them and
+        # leaves the checkpoint before them. Past HOLD_BYTES of such lines it stops.
+        held: list[_BatchResult] | None = [] if not src.is_stdin else None
+        held_bytes = 0
+        for result in self.pool.map(jobs()):
+            if held is None:
+                take(result)
+            elif result.dated:
+                for h in held:
+                    take(h)
+                held = None
+                take(result)
+            elif not stop:
+                held.append(result)
+                held_bytes += sum(row["line_length"] for row in result.unparsed)
+                stop = held_bytes > HOLD_BYTES
+        if held:
+            lines = sum(h.lines for h in held)
+            if lines:
+                self.summary.warnings.append(
+                    f"{src.path}: none of {lines:,} lines" + (" (and more)" if stop else "")
+                    + " has a readable date: nothing stored, the checkpoint stays before "
+                    "them (a wrong --format or --year? not a mail log?)")
+                report.status = "not stored: no line has a readable date"
+            else:  # blank lines only: nothing to count, read past them
+                for h in held:
+                    take(h)
         self.summary.warnings.extend(src.warnings)
         if newest_ts is not None and _bsd_dated(src):
             self.summary.warnings.extend(_year_warnings(src, newest_ts, year, zone))
@@ -233,6 +407,7 @@ class _Run:
             self.summary.rows[table] = self.summary.rows.get(table, 0) + n
         self.writer.written.clear()
         self.state["commit"] = self.writer.commit
+        self.state.setdefault("parts", {}).update(self.writer.new_parts)
         if self._correlator is not None:  # else unchanged
             self.state["correlator"] = self._correlator.state()
         self.state["programs"] = dict(self.programs)
@@ -242,8 +417,35 @@ class _Run:
         self.state["beside_mta"] = dict(beside)
         self.beside.clear()
         self.ds.commit(self.state)
-        self.writer.commit += 1
+        self.writer.committed()
         self.since_commit = 0
+        for path, cursor in self.cursor_files.items():
+            _write_cursor_file(path, cursor)
+        self.cursor_files.clear()
+
+
+def _read_cursor_file(path: str) -> str | None:
+    """A cursor the user put there (the checkpoint's own cursor wins when it has one)."""
+    try:
+        with open(path) as f:
+            return f.read().strip() or None
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise AnalyzerError(f"{path}: cannot read the cursor file ({e.strerror})") from None
+
+
+def _write_cursor_file(path: str, cursor: str) -> None:
+    """After the commit: the checkpoint holds the cursor that counts; this copy is for
+    `journalctl --after-cursor "$(cat FILE)"` (shorter exports)."""
+    tmp = f"{path}.tmp"
+    try:
+        with open(tmp, "w") as f:
+            f.write(cursor + "\n")
+        os.replace(tmp, path)
+    except OSError as e:
+        raise AnalyzerError(f"{path}: cannot write the cursor file ({e.strerror}); the "
+                            "dataset's own checkpoint has it") from None
 
 
 # --- the year of BSD syslog timestamps -----------------------------------------------------
@@ -257,7 +459,7 @@ def series_references(sources: list[Source], zone) -> dict[str, object]:
     elsewhere (every mtime the copy's) is still dated as one timeline."""
     groups: dict[tuple, list[Source]] = {}
     for src in sources:
-        if not src.is_stdin and src.fingerprint is not None:
+        if not src.is_stdin and not src.empty:
             groups.setdefault(series_of(src.path), []).append(src)
     refs = {}
     for files in groups.values():  # each oldest first (`expand`)
@@ -320,12 +522,17 @@ def _gc_paused():
             gc.enable()
 
 
-def _resume_offset(src: Source, checkpoint: dict | None, report: SourceReport) -> int | None:
+def _resume_offset(src: Source, key: str | None, checkpoint: dict | None,
+                   report: SourceReport) -> int | None:
     """Where to start reading a source, or None when there is nothing new."""
-    if src.is_stdin:
-        report.status = "stdin"
+    if src.is_stdin and key is None:
+        report.status = ("stdin: no checkpoint (the same lines piped again are counted "
+                         "again; a journalctl -o json export can use --cursor-file)")
         return 0
-    if src.fingerprint is None:
+    if src.is_stdin:
+        report.status = "journal on stdin, after the checkpoint's cursor" if checkpoint else "new"
+        return 0
+    if src.empty:
         report.status = "empty"
         return None
     if checkpoint is None:
@@ -358,6 +565,7 @@ class _Job:
     format: str | None = None
     native: bool = False
     host: str | None = None
+    cursor: str | None = None  # of the batch's last journal entry (--cursor-file)
 
 
 @dataclass
@@ -372,6 +580,8 @@ class _BatchResult:
     end: int
     year: int | None
     last_month: int
+    cursor: str | None = None
+    dated: int = 0  # lines with a readable date
 
 
 _parsers: dict = {}
@@ -393,7 +603,7 @@ def parse_batch(job: _Job) -> _BatchResult:
     parse = parser.parse
     events, unparsed = [], []
     programs, beside = Counter(), Counter()
-    lines = beside_lines = 0
+    lines = beside_lines = dated = 0
     last_ts = None
     offsets = None
     batch = Batch(job.offset, job.data, job.end)
@@ -402,6 +612,8 @@ def parse_batch(job: _Job) -> _BatchResult:
             continue
         lines += 1
         event = parse(line)
+        if event["ts"] is not None:
+            dated += 1
         program = event["program"]
         if program is not None:
             programs[program] += 1
@@ -422,7 +634,7 @@ def parse_batch(job: _Job) -> _BatchResult:
         elif event["event"] != "other":
             events.append(event)
     return _BatchResult(events, unparsed, programs, beside, lines, beside_lines, last_ts,
-                        job.end, clock.year, clock.last_month)
+                        job.end, clock.year, clock.last_month, job.cursor, dated)
 
 
 def _advance_year(data: bytes, year: int, last_month: int) -> tuple[int, int]:

@@ -87,7 +87,33 @@ def build(data: str | os.PathLike | None = None, since="1d", until=None, tz: str
           thresholds: Thresholds | None = None, local_ips: Iterable[str] = (),
           hosted_domains: Iterable[str] = (), users: dict[int, str] | None = None,
           now: datetime | None = None) -> Report:
-    """Read every report for [since, until) and derive the incidents."""
+    """Read every report for [since, until) and derive the incidents. Committed parts
+    of the dataset that are gone or unreadable make a `data_missing` incident: the
+    page's numbers undercount."""
+    import warnings
+
+    from .store import PartsMissing
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PartsMissing)
+        report = _build(data, since, until, tz, thresholds, local_ips, hosted_domains, users, now)
+    lost: dict[str, dict] = {}
+    for w in caught:
+        if issubclass(w.category, PartsMissing):
+            lost.update((p["path"], p) for p in w.message.parts)
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    if lost:
+        message = PartsMissing(report.data, list(lost.values()))
+        report.incidents.insert(0, Incident(
+            "warn", "data_missing", report.data,
+            "committed parts of the dataset are missing or unreadable: numbers undercount",
+            [str(message)] + [f"{p['path']}: {p['reason']}" for p in lost.values()][:10]))
+        report.notes.append(str(message))
+    return report
+
+
+def _build(data, since, until, tz, thresholds, local_ips, hosted_domains, users, now) -> Report:
     import pandas as pd
 
     from .envelope import parse_zone

@@ -165,6 +165,11 @@ class OpenStore:
             self.db.execute("DELETE FROM entry WHERE born > ?", (commit,))
             self.db.execute("UPDATE entry SET died = NULL WHERE died > ?", (commit,))
 
+    def oldest(self) -> int:
+        """The oldest commit the store can roll back to (0: any)."""
+        row = self.db.execute("SELECT value FROM meta WHERE name = 'oldest'").fetchone()
+        return row[0] if row is not None else 0
+
     def last_commit(self) -> int:
         """The highest commit that wrote a row (0: none)."""
         return self.db.execute("SELECT max(born) FROM entry").fetchone()[0] or 0
@@ -274,8 +279,7 @@ class OpenStore:
         """Pin this connection's view (a read transaction: later commits do not change
         what it sees); `Stale` when the versions of `commit` are gone."""
         self.db.execute("BEGIN")
-        row = self.db.execute("SELECT value FROM meta WHERE name = 'oldest'").fetchone()
-        if row is not None and commit < row[0]:
+        if commit < self.oldest():
             self.db.execute("ROLLBACK")
             raise Stale(commit)
 

@@ -20,8 +20,9 @@ TZ = Annotated[Optional[str], typer.Option(
 YEAR = Annotated[Optional[int], typer.Option(
     "--year", metavar="YEAR",
     help="Year of the first BSD syslog line of each rotated series (advances at every "
-         "December -> January rollover, across the series' files); default: from the "
-         "newest file's modification time, walking back through the older files.")]
+         "December -> January rollover, across the series' files), from 1990 to next "
+         "year; default: from the newest file's modification time, walking back through "
+         "the older files.")]
 DEBUG = Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")]
 
 # --- options of the reports -------------------------------------------------------------

@@ -90,6 +90,10 @@ TABLES: dict[str, Table] = {
                  "charged to that message's identity."),
                 ("submission_queue_id", "string", "Queue id of the hop that handed this message to the MTA "
                  "(Sendmail's MSP queue id of a local submission): the same message, counted once."),
+                ("filter_of", "string", "Queue id of the message a content filter (amavis on 10024/10025, an "
+                 "Exim spam-scanner router) handed back as this one: the same message, counted once under "
+                 "that original, whose identity, origin and client this row takes over; its deliveries and "
+                 "bounces count for that identity. Empty for an original message."),
                 ("sent", "int64", "Recipients delivered."),
                 ("deferred", "int64", "Delivery attempts deferred (a recipient can be deferred several times)."),
                 ("bounced", "int64", "Recipients bounced."),
@@ -116,7 +120,9 @@ TABLES: dict[str, Table] = {
                 ("orig_recipient", "string", "Original recipient before aliasing (`orig_to=`)."),
                 ("recipient_domain", "string", "Lower-cased domain of the recipient."),
                 ("relay", "string", "Next hop (`host[ip]:port`, `local`, `private/dovecot-lmtp`, ...)."),
-                ("status", "string", "`sent`, `deferred`, `bounced`, `expired`, ..."),
+                ("status", "string", "`sent`, `deferred`, `bounced`, `expired`, ...; `filtered`: handed to a "
+                 "content filter that re-injected the message (the `messages` row whose `filter_of` is this "
+                 "queue id), not a delivery."),
                 ("dsn", "string", "Enhanced status code, e.g. `5.1.1`."),
                 ("delay", "float64", "Total delay in seconds."),
                 ("response", "string", "Text in parentheses after the status."),

@@ -1,9 +1,12 @@
 """Input files: paths, globs, directories and stdin; transparent decompression; rotated
-series in oldest-first order; and the checkpoints that let a re-run read only new lines.
+series in oldest-first order; and which checkpoint holds a file's progress.
 
-A checkpoint is keyed by the *content* of a file (a hash of its first line), not by its
-name, so it follows the file through rotation (`maillog` -> `maillog.1` -> `maillog.2.gz`)
-and notices when a path now holds something else (truncation, copytruncate).
+A source's identity is its content: the first bytes it had when it was read (up to 64
+KiB, after any NUL run that copytruncate leaves) and, to tell apart two files that start
+alike (`mail.warn` and `mail.err` share lines), its device and inode. So a checkpoint
+follows a file through rotation (`maillog` -> `maillog.1` -> `maillog.2.gz`, copies made
+by copytruncate, dateext names) and notices when a path now holds something else. A
+journal piped on stdin is identified by its entries' `__CURSOR` (`--cursor-file`).
 """
 
 from __future__ import annotations
@@ -17,12 +20,13 @@ import re
 import sys
 import zlib
 from dataclasses import dataclass, field
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Iterable, Iterator
 
 from .errors import AnalyzerError
 
 CHUNK = 1 << 20  # bytes per batch: bounds the Python objects one batch becomes
-FINGERPRINT_BYTES = 4096
+HEAD_BYTES = 1 << 16  # content that identifies a source (once that much was read)
+LEGACY_LINE_BYTES = 4096  # checkpoints before identity by content were keyed by the first line
 
 _MAGIC = ((b"\x1f\x8b", "gz"), (b"BZh", "bz2"), (b"\xfd7zXZ\x00", "xz"))
 _ROTATED = re.compile(r"^(?P<stem>.+?)(?:[.-](?P<n>\d{1,4}|\d{8}))?(?:\.(?:gz|bz2|xz))?$")
@@ -40,7 +44,9 @@ class Source:
     mtime: float = 0.0
     dev: int = 0
     inode: int = 0
-    fingerprint: str | None = None
+    head: bytes = b""  # the first HEAD_BYTES of content, after a leading NUL run
+    head_start: int = 0  # decompressed offset of `head` (the NUL run's length)
+    _digests: dict = field(default_factory=dict, repr=False)  # prefix length -> hash
     warnings: list[str] = field(default_factory=list)
     format: str | None = None  # what it holds (`envelope.sniff_format`), or as forced
     native: bool = False  # in Exim's or PHP's own line format rather than syslog
@@ -48,6 +54,34 @@ class Source:
     @property
     def is_stdin(self) -> bool:
         return self.path == "-"
+
+    @property
+    def empty(self) -> bool:
+        """No content yet (or only NULs): nothing to read, nothing to identify."""
+        return not self.is_stdin and not self.head
+
+    def prefix(self, offset: int) -> list:
+        """[length, hash] of the content read up to decompressed `offset`, at most
+        HEAD_BYTES: what a checkpoint remembers to recognise this content later."""
+        n = max(0, min(offset - self.head_start, len(self.head)))
+        return [n, _digest(self.head[:n])]
+
+    def starts_with(self, prefix: list) -> bool:
+        """Does this source begin with the content a checkpoint's `prefix` names?"""
+        n, digest = prefix
+        if not 0 < n <= len(self.head):
+            return False
+        if n not in self._digests:
+            self._digests[n] = _digest(self.head[:n])
+        return self._digests[n] == digest
+
+    @property
+    def first_line_key(self) -> str | None:
+        """The key checkpoints had before identity by content (a hash of the raw first
+        line, NULs included, up to 4 KiB): only to migrate them."""
+        raw = (b"\0" * min(self.head_start, LEGACY_LINE_BYTES) + self.head)[:LEGACY_LINE_BYTES]
+        first = raw.split(b"\n", 1)[0]
+        return hashlib.sha1(first).hexdigest()[:20] if first else None
 
 
 def expand(paths: list[str]) -> list[Source]:
@@ -100,37 +134,199 @@ def describe(path: str) -> Source:
         return Source(path)
     st = os.stat(path)
     with open(path, "rb") as f:
-        head = f.read(6)
-    compression = next((kind for magic, kind in _MAGIC if head.startswith(magic)), None)
+        magic = f.read(6)
+    compression = next((kind for m, kind in _MAGIC if magic.startswith(m)), None)
     src = Source(path, compression, st.st_size, st.st_mtime, st.st_dev, st.st_ino)
-    src.fingerprint = _fingerprint(src)
+    src.head_start, src.head = _read_head(src)
+    src.warnings.clear()  # a damaged archive is reported when it is read for real
     return src
 
 
-def _fingerprint(src: Source) -> str | None:
-    first = b""
-    for chunk in _decompressed(src, FINGERPRINT_BYTES):
-        first += chunk
-        if b"\n" in first or len(first) >= FINGERPRINT_BYTES:
+def _read_head(src: Source) -> tuple[int, bytes]:
+    """(length of the leading NUL run, the first HEAD_BYTES after it)."""
+    skipped, head = 0, b""
+    for chunk in _decompressed(src, 1 << 16):
+        if not head:
+            content = chunk.lstrip(b"\0")
+            skipped += len(chunk) - len(content)
+            chunk = content
+        head += chunk
+        if len(head) >= HEAD_BYTES:
             break
-    first = first.split(b"\n", 1)[0][:FINGERPRINT_BYTES]
-    if not first:
-        return None
-    return hashlib.sha1(first).hexdigest()[:20]
+    return skipped, head[:HEAD_BYTES]
 
 
-def head_lines(src: Source, lines: int = 20, limit: int = 1 << 16) -> list[str]:
-    """The first lines of a source (decompressed, at most `limit` bytes), for telling
-    what it holds; none for stdin (it cannot be read twice)."""
-    if src.is_stdin or src.fingerprint is None:
-        return []
-    data = b""
-    for chunk in _decompressed(src, 1 << 14):
-        data += chunk
-        if data.count(b"\n") > lines or len(data) >= limit:
-            break
-    src.warnings.clear()  # a damaged archive is reported when it is read for real
-    return data[:limit].decode("utf-8", "replace").split("\n")[:lines]
+def _digest(data: bytes) -> str:
+    return hashlib.sha1(data).hexdigest()[:20]
+
+
+def head_lines(src: Source, lines: int = 20) -> list[str]:
+    """The first lines of a source (at most HEAD_BYTES), for telling what it holds;
+    none for stdin (it cannot be read twice)."""
+    return src.head.decode("utf-8", "replace").split("\n")[:lines]
+
+
+# --- which checkpoint holds a source's progress ----------------------------------------------
+
+def match_checkpoints(sources: list[Source], checkpoints: dict[str, dict]) -> list[str | None]:
+    """For each source, the key of the checkpoint that holds its progress, or None (new).
+
+    A checkpoint names the content it read (`prefix`) and the file it read it from
+    (path, device, inode). It is taken by at most one source of a run:
+      1. the same file (device and inode) that still starts with that content — a
+         rename (`maillog` -> `maillog.1`, dateext) keeps the inode;
+      2. else a file that starts with that content, is at least as long as what was read
+         (a plain file), and whose checkpointed file is no longer where it was with that
+         content: a compressed or copied rotation (`maillog.1` -> `maillog.2.gz`,
+         copytruncate's copy). While the original is still there, a file that starts
+         alike (mail.warn and mail.err, a restart banner) is another file.
+    Checkpoints of the old form (keyed by a hash of the first line, no `prefix`) match by
+    that hash, in the same two steps; the caller re-keys them.
+    """
+    keys: list[str | None] = [None] * len(sources)
+    taken: set[str] = set()
+    files = [i for i, s in enumerate(sources) if not s.is_stdin and not s.empty]
+    for same_file in (True, False):
+        for i in files:
+            if keys[i] is not None:
+                continue
+            src = sources[i]
+            for key, cp in checkpoints.items():
+                if key in taken or not _holds(cp, key, src):
+                    continue
+                if same_file != ((cp.get("dev"), cp.get("inode")) == (src.dev, src.inode)):
+                    continue
+                if not same_file and (_too_short(src, cp) or _still_in_place(cp, key, sources)):
+                    continue
+                keys[i] = key
+                taken.add(key)
+                break
+    return keys
+
+
+def _holds(cp: dict, key: str, src: Source) -> bool:
+    """Does `src` start with the content checkpoint `cp` read?"""
+    if "prefix" in cp:
+        return src.starts_with(cp["prefix"])
+    return "journal" not in cp and key == src.first_line_key  # the old form
+
+
+def _too_short(src: Source, cp: dict) -> bool:
+    """A plain file shorter than what was read of the checkpoint's file is not a copy
+    of it (an archive's decompressed size is unknown until it is read)."""
+    return src.compression is None and src.size < cp.get("offset", 0)
+
+
+def _still_in_place(cp: dict, key: str, sources: list[Source]) -> bool:
+    """Is the checkpoint's own file (its device and inode) still in its directory, under
+    its name or another, with the content the checkpoint read?"""
+    for src in sources:  # in this run: it already failed to take the checkpoint
+        if (src.dev, src.inode) == (cp.get("dev"), cp.get("inode")):
+            return False
+    directory = os.path.dirname(cp.get("path") or "") or "."
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return False
+    for entry in entries:
+        try:
+            if entry.inode() != cp.get("inode") or not entry.is_file():
+                continue
+            if entry.stat().st_dev != cp.get("dev"):
+                continue
+            return _holds(cp, key, describe(entry.path))
+        except OSError:
+            continue
+    return False
+
+
+def new_checkpoint_key(src: Source, taken) -> str:
+    """A key no other checkpoint has: the file's device, inode and first content."""
+    base = f"{src.dev}:{src.inode}:{_digest(src.head[:HEAD_BYTES])[:12]}"
+    key, n = base, 1
+    while key in taken:
+        n += 1
+        key = f"{base}+{n}"
+    return key
+
+
+# --- lines syslog writes to several files ---------------------------------------------------
+
+# Debian's and Ubuntu's rsyslog write every mail line to mail.log and, by priority, the
+# same line again to mail.info, mail.warn and mail.err: those are subsets of mail.log.
+SYSLOG_ALL, SYSLOG_COPIES = "mail.log", ("mail.info", "mail.warn", "mail.err")
+
+
+def series(path: str) -> tuple[str, str]:
+    """(directory, name without rotation suffixes): `mail.warn.2.gz` -> mail.warn."""
+    d, name = os.path.split(os.path.abspath(path))
+    return d, _ROTATED.match(name)["stem"]
+
+
+def syslog_copies(sources: list[Source], read_before: Iterable[str]) -> dict[int, str]:
+    """Sources (by index) whose lines syslog also wrote to a mail.log of the same
+    directory that is read in this run or was read before -> that mail.log's path.
+    Reading both would count each of their lines twice."""
+    full = {}
+    for path in [s.path for s in sources if not s.is_stdin] + list(read_before):
+        if path and path != "-" and series(path)[1] == SYSLOG_ALL:
+            full.setdefault(series(path)[0], path)
+    return {i: full[d] for i, s in enumerate(sources) if not s.is_stdin
+            for d, stem in [series(s.path)] if stem in SYSLOG_COPIES and d in full}
+
+
+# --- journald cursors (a journal piped on stdin) -----------------------------------------------
+
+_CURSOR = re.compile(rb'"__CURSOR"\s*:\s*"([^"\\]+)"')
+
+
+def journal_cursor(line: bytes) -> str | None:
+    m = _CURSOR.search(line)
+    return m[1].decode("ascii", "replace") if m else None
+
+
+def cursor_after(a: str, b: str) -> bool:
+    """Does journal entry cursor `a` come after `b`? Within one sequence-number space
+    (`s=`) the entries' sequence numbers (`i=`) order them; across spaces (another
+    journal file set) their wall-clock times (`t=`) do."""
+    fa, fb = _cursor_fields(a), _cursor_fields(b)
+    try:
+        if fa.get("s") and fa.get("s") == fb.get("s"):
+            return int(fa["i"], 16) > int(fb["i"], 16)
+        return int(fa["t"], 16) > int(fb["t"], 16)
+    except (KeyError, ValueError):
+        return a != b  # unreadable: only the very entry is known to be read
+
+
+def _cursor_fields(cursor: str) -> dict[str, str]:
+    return dict(part.split("=", 1) for part in cursor.split(";") if "=" in part)
+
+
+def after_cursor(batch: "Batch", cursor: str) -> tuple["Batch | None", int]:
+    """The part of a journal batch after entry `cursor` (None: all of it was read
+    before), and the number of entries dropped."""
+    lines = batch.data.split(b"\n")
+    for i, line in enumerate(lines):
+        c = journal_cursor(line)
+        if c is not None and cursor_after(c, cursor):
+            if i == 0:
+                return batch, 0
+            skipped = sum(1 for l in lines[:i] if l.strip(b"\0"))
+            offset = batch.offset + sum(len(l) + 1 for l in lines[:i])
+            return Batch(offset, b"\n".join(lines[i:]), batch.end), skipped
+    return None, sum(1 for l in lines if l.strip(b"\0"))
+
+
+def last_cursor(data: bytes) -> str | None:
+    """The cursor of the last entry in a batch that has one."""
+    end = len(data)
+    while end > 0:
+        start = data.rfind(b"\n", 0, end) + 1
+        c = journal_cursor(data[start:end])
+        if c is not None:
+            return c
+        end = start - 1
+    return None
 
 
 def _open_raw(src: Source) -> BinaryIO:
@@ -205,7 +401,7 @@ def read_batches(src: Source, start: int = 0, partial_tail: bool | None = None) 
     pos = 0
     pending = b""
     offset = start
-    for chunk in _decompressed(src):
+    for chunk in _decompressed(src, CHUNK):
         if pos + len(chunk) <= start:
             pos += len(chunk)
             continue

@@ -5,11 +5,19 @@
     DATA/_state/open.sqlite                                    the correlator's open state
     DATA/.lock                                                 held by the one writing run
 
-Crash safety: parts are written under a temporary name, fsynced and renamed into place;
-the open state's changes are saved under the same commit number (`openstate`); then the
-checkpoint naming that commit number replaces the old one atomically: the one switch.
-Parts and open-state rows of a commit number above the checkpoint's belong to a run that
-died before committing; the next writer removes them and readers never look at them.
+    DATA/_state/writing                                        the commit being written
+    DATA/_orphaned/<time>/<table>/...                          parts no checkpoint knew
+
+Crash safety: a writer first notes the commit number it is about to write
+(`_state/writing`), then writes parts under a temporary name, fsynced and renamed into
+place; the open state's changes are saved under the same commit number (`openstate`);
+then the checkpoint naming that commit number replaces the old one atomically (the one
+switch), and the note is removed. Readers never look at parts or open-state rows above
+the checkpoint's commit. Before the next run writes, parts of the noted commit are
+provably the debris of a run that died before committing and are deleted (its open-state
+rows are rolled back); any other part above the checkpoint's commit (state.json deleted,
+or restored from an older backup) is moved aside to `_orphaned/`, never deleted. A run
+that fails removes its own uncommitted parts.
 """
 
 from __future__ import annotations
@@ -20,7 +28,9 @@ import json
 import os
 import re
 import time
+import warnings
 from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterator
@@ -47,13 +57,26 @@ class StoreError(AnalyzerError):
     """The dataset cannot be used as asked (locked, unreadable state, ...)."""
 
 
+class PartsMissing(UserWarning):
+    """Committed parts that are gone or unreadable: what is read undercounts."""
+
+    def __init__(self, root: Path, parts: list[dict]):
+        self.parts = parts
+        by_table: dict[str, int] = defaultdict(int)
+        for p in parts:
+            by_table[p["table"]] += p["rows"] or 0
+        rows = ", ".join(f"{t} {n:,} rows" for t, n in sorted(by_table.items()))
+        super().__init__(f"{root}: {len(parts):,} committed part file(s) missing or unreadable "
+                         f"({rows}): results undercount; `analyzer status` lists them")
+
+
 class LockHeld(StoreError):
     exit_code = 75  # EX_TEMPFAIL: cron wrappers may retry
 
 
 def empty_state() -> dict:
     return {"version": STATE_VERSION, "commit": 0, "sources": {}, "correlator": None,
-            "programs": {}, "totals": {}}
+            "programs": {}, "totals": {}, "parts": {}}
 
 
 class Dataset:
@@ -77,6 +100,13 @@ class Dataset:
                              f"is not one of {_READABLE}; re-ingest into a new directory")
         state.setdefault("correlator", None)
         return state
+
+    def state_commit(self) -> int:
+        """The commit number of the checkpoint on disk (0: none or unreadable)."""
+        try:
+            return self.state()["commit"]
+        except (StoreError, KeyError, TypeError):
+            return 0
 
     def exists(self) -> bool:
         return (self.root / "_state" / "state.json").exists()
@@ -108,39 +138,95 @@ class Dataset:
         """Committed part files of a table whose partition date is within [start, end]."""
         if commit is None:
             commit = self.state()["commit"]
+        return [f for f in self._table_parts(table, start, end) if int(f.name[5:13]) <= commit]
+
+    def _table_parts(self, table: str, start: date | None = None, end: date | None = None):
         base = self.root / table
         if not base.is_dir():
-            return []
-        out = []
+            return
         for d in sorted(base.iterdir()):
-            if not d.name.startswith("date="):
-                continue
-            try:
-                day = date.fromisoformat(d.name[5:])
-            except ValueError:
-                continue
-            if (start and day < start) or (end and day > end):
+            day = _partition_day(d.name)
+            if day is None or (start and day < start) or (end and day > end):
                 continue
             for f in sorted(d.iterdir()):
-                m = _PART.match(f.name)
-                if m and int(m[1]) <= commit:
-                    out.append(f)
+                if _PART.match(f.name):
+                    yield f
+
+    # --- parts the checkpoint lists but that are gone or unreadable --------------------
+    # The checkpoint lists every committed part with its row count (`parts`), so a part
+    # deleted or damaged by hand is reported with the rows it held instead of silently
+    # undercounting. Datasets from before the list get it at their next ingest.
+    def missing_parts(self, table: str | None = None, start: date | None = None,
+                      end: date | None = None, state: dict | None = None) -> list[dict]:
+        """Parts the checkpoint lists that are not there: {path, table, rows, reason}."""
+        state = self.state() if state is None else state
+        out = []
+        for rel, rows in (state.get("parts") or {}).items():
+            name, _, rest = rel.partition("/")
+            if table is not None and name != table:
+                continue
+            day = _partition_day(rest.partition("/")[0])
+            if day is not None and ((start and day < start) or (end and day > end)):
+                continue
+            if not (self.root / rel).is_file():
+                out.append({"path": rel, "table": name, "rows": rows, "reason": "missing"})
+        return out
+
+    def unreadable(self, files: list[Path], state: dict | None = None) -> list[dict]:
+        """Which of `files` cannot be read as Parquet: {path, table, rows, reason}."""
+        listed = (self.state() if state is None else state).get("parts") or {}
+        out = []
+        for f in files:
+            try:
+                pq.read_metadata(f)
+            except Exception as e:  # pyarrow raises several kinds for a damaged file
+                rel = f.relative_to(self.root).as_posix()
+                out.append({"path": rel, "table": rel.partition("/")[0],
+                            "rows": listed.get(rel), "reason": f"unreadable ({e})"})
+        return out
+
+    def inventory(self, commit: int) -> dict[str, int]:
+        """The committed parts on disk and their rows (for a checkpoint without a list)."""
+        out = {}
+        for table in TABLES:
+            for f in self.parts(table, commit=commit):
+                try:
+                    out[f.relative_to(self.root).as_posix()] = pq.read_metadata(f).num_rows
+                except Exception:
+                    continue  # unreadable already: nothing to vouch for
         return out
 
     def read(self, table: str, since: datetime | None = None, until: datetime | None = None,
-             columns: list[str] | None = None, commit: int | None = None) -> pa.Table:
+             columns: list[str] | None = None, state: dict | None = None) -> pa.Table:
         """Rows of a table with its time column in [since, until), as Arrow, reading only
-        the partitions the window touches (of `commit`, default: the checkpoint's)."""
+        the partitions the window touches (of the checkpoint `state`, default: the one on
+        disk). Parts it lists that are gone or damaged are warned of (`PartsMissing`)."""
         spec = TABLES[table]
         schema = spec.arrow_schema
         if columns:
             schema = pa.schema([schema.field(c) for c in columns])
-        files = self.parts(table, since.date() if since else None,
-                           until.date() if until else None, commit=commit)
-        if not files:
-            return schema.empty_table()
+        state = self.state() if state is None else state
+        start, end = (since.date() if since else None), (until.date() if until else None)
+        files = self.parts(table, start, end, commit=state["commit"])
+        lost = self.missing_parts(table, start, end, state)
+        try:
+            result = self._scan(table, files, since, until, schema) if files else None
+        except (OSError, pa.ArrowException):
+            bad = self.unreadable(files, state)
+            if not bad:
+                raise
+            lost += bad
+            unread = {self.root / b["path"] for b in bad}
+            files = [f for f in files if f not in unread]
+            result = self._scan(table, files, since, until, schema) if files else None
+        if lost:
+            warnings.warn(PartsMissing(self.root, lost), stacklevel=2)
+        return result if result is not None else schema.empty_table()
+
+    def _scan(self, table: str, files: list[Path], since, until, schema) -> pa.Table:
         import pyarrow.dataset as pads
 
+        spec = TABLES[table]
         tcol = spec.time_column
         ts_type = spec.arrow_schema.field(tcol).type
         window = None
@@ -160,24 +246,71 @@ class Dataset:
         return Lock(self.root / ".lock", wait)
 
     def writer(self, commit: int) -> "PartWriter":
-        return PartWriter(self.root, commit)
+        return PartWriter(self, commit)
 
-    def remove_uncommitted(self, commit: int) -> int:
-        """Delete parts and temporaries that no committed checkpoint accounts for."""
-        removed = 0
+    def set_aside_uncommitted(self, commit: int) -> "Uncommitted":
+        """Before a run writes: parts above the checkpoint's `commit`. Temporaries and
+        the parts of the commit a writer noted and never finished are debris of an
+        interrupted run: deleted. Any other such part was committed under a checkpoint
+        that is gone (state.json deleted, or an older one restored): moved to
+        DATA/_orphaned/<time>/, never deleted, never read."""
+        noted = self._noted_commit()
+        found = Uncommitted()
+        for f in self._part_files(tmp=True):
+            m = _PART.match(f.name)
+            if f.name.endswith(".tmp") or (m and int(m[1]) == noted and noted > commit):
+                f.unlink()
+                found.deleted += 1
+            elif m and int(m[1]) > commit:
+                if found.moved_to is None:
+                    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+                    found.moved_to = _unused(self.root / "_orphaned" / stamp)
+                target = found.moved_to / f.relative_to(self.root)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.rename(f, target)
+                found.moved.append(target)
+        if found.moved:
+            _fsync_dirs({t.parent for t in found.moved})
+        self._clear_note()
+        return found
+
+    def _part_files(self, tmp: bool = False):
+        """Part files (and temporaries) in the table directories."""
         for table in TABLES:
             base = self.root / table
             if not base.is_dir():
                 continue
-            for d in base.iterdir():
+            for d in sorted(base.iterdir()):
                 if not d.is_dir():
                     continue
-                for f in d.iterdir():
-                    m = _PART.match(f.name)
-                    if f.name.endswith(".tmp") or (m and int(m[1]) > commit):
-                        f.unlink()
-                        removed += 1
-        return removed
+                for f in sorted(d.iterdir()):
+                    if _PART.match(f.name) or (tmp and f.name.endswith(".tmp")):
+                        yield f
+
+    # The note of the commit being written: what makes its parts provable debris.
+    def note_commit(self, commit: int) -> None:
+        d = self.root / "_state"
+        d.mkdir(parents=True, exist_ok=True)
+        tmp = d / "writing.tmp"
+        with open(tmp, "w") as f:
+            f.write(f"{commit}\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, d / "writing")
+        _fsync_dir(d)
+
+    def _noted_commit(self) -> int:
+        try:
+            return int((self.root / "_state" / "writing").read_text().strip() or 0)
+        except (OSError, ValueError):
+            return 0
+
+    def _clear_note(self) -> None:
+        for name in ("writing", "writing.tmp", "state.json.tmp"):
+            try:
+                os.unlink(self.root / "_state" / name)
+            except FileNotFoundError:
+                pass
 
     def open_state(self, state: dict) -> dict:
         """The correlator's open state at the checkpoint `state`, for the writing run
@@ -186,21 +319,32 @@ class Dataset:
             return state["correlator"] or {}
         return self._store(state["commit"]).load()
 
+    def set_aside_open_state(self, committed: int) -> Path | None:
+        """Before a run writes: an open state that cannot be rolled back to the checkpoint
+        `committed` (state.json deleted, or an older one restored without its open.sqlite)
+        is not debris: it is moved aside (returned), never deleted, and the run starts
+        with no open state."""
+        d = self.root / "_state"
+        if not (d / OPEN_FILE).exists():
+            return None
+        store = OpenStore(d)
+        try:
+            behind = committed < store.oldest() or (committed == 0 and store.last_commit() > 1)
+        finally:
+            store.close()
+        if not behind:
+            return None
+        stamp = time.strftime("%Y%m%dT%H%M%S")
+        aside = d / f"{OPEN_FILE}.without-checkpoint-{stamp}"
+        for f in d.glob(OPEN_FILE + "*"):
+            if f.name.removeprefix(OPEN_FILE) in ("", "-wal", "-shm"):
+                f.rename(aside.with_name(aside.name + f.name.removeprefix(OPEN_FILE)))
+        return aside
+
     def _store(self, committed: int) -> OpenStore:
         """The writer's open store, as checkpoint `committed` left it."""
         if self._open_store is None:
-            d = self.root / "_state"
-            store = OpenStore(d)
-            if committed == 0 and store.last_commit() > 1:
-                # an open state that commits after the first one wrote, without their
-                # checkpoint (state.json deleted or lost): not debris; kept aside
-                store.close()
-                stamp = time.strftime("%Y%m%dT%H%M%S")
-                for f in d.glob(OPEN_FILE + "*"):
-                    if f.name.removeprefix(OPEN_FILE) in ("", "-wal", "-shm"):
-                        f.rename(f.with_name(f"{OPEN_FILE}.without-checkpoint-{stamp}"
-                                             + f.name.removeprefix(OPEN_FILE)))
-                store = OpenStore(d)
+            store = OpenStore(self.root / "_state")
             store.rollback(committed)
             self._open_store = store
         return self._open_store
@@ -221,12 +365,17 @@ class Dataset:
         checkpoint = {k: v for k, v in state.items() if k != "correlator"}
         checkpoint["version"] = STATE_VERSION
         tmp = d / "state.json.tmp"
-        with open(tmp, "w") as f:
-            json.dump(checkpoint, f, separators=(",", ":"))
-            f.flush()
-            os.fsync(f.fileno())
+        try:
+            with open(tmp, "w") as f:
+                json.dump(checkpoint, f, separators=(",", ":"))
+                f.flush()
+                os.fsync(f.fileno())
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
         os.replace(tmp, d / "state.json")
         _fsync_dir(d)
+        self._clear_note()
 
     def ensure_tables(self) -> None:
         """Every table exists, with its schema, even before it has a row: readers that
@@ -263,7 +412,7 @@ class Snapshot:
 
     def read(self, table: str, since: datetime | None = None, until: datetime | None = None,
              columns: list[str] | None = None) -> pa.Table:
-        return self.dataset.read(table, since, until, columns, commit=self.commit)
+        return self.dataset.read(table, since, until, columns, state=self.state)
 
     def open_entries(self, kind: str, field: str | None = None, lo: int | None = None,
                      hi: int | None = None) -> Iterator:
@@ -280,6 +429,20 @@ class Snapshot:
         if self._store is not None:
             return self._store.count(self.commit, kind)
         return len((self.state["correlator"] or {}).get(kind) or ())
+@dataclass
+class Uncommitted:
+    """What `set_aside_uncommitted` found."""
+    deleted: int = 0  # debris of an interrupted commit
+    moved: list[Path] = field(default_factory=list)  # parts no checkpoint knows
+    moved_to: Path | None = None
+
+
+def _unused(path: Path) -> Path:
+    n, candidate = 1, path
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{path.name}-{n}")
+    return candidate
 
 
 class PartWriter:
@@ -292,9 +455,13 @@ class PartWriter:
     per table whatever the input size.
     """
 
-    def __init__(self, root: Path, commit: int):
-        self.root = root
+    def __init__(self, ds: Dataset, commit: int):
+        self.ds = ds
+        self.root = ds.root
         self.commit = commit
+        self.noted = 0  # the commit number noted as being written
+        self.uncommitted: list[Path] = []  # parts (and a temporary) of self.commit
+        self.new_parts: dict[str, int] = {}  # part -> rows, for the checkpoint's list
         self.seq = 0
         self.rows: dict[str, list[dict]] = defaultdict(list)
         self.converted: dict[str, list[pa.Table]] = defaultdict(list)
@@ -349,12 +516,43 @@ class PartWriter:
             self.seq += 1
             final = d / f"part-{self.commit:08d}-{self.seq:05d}.parquet"
             tmp = final.with_name(final.name + ".tmp")
+            if self.noted != self.commit:
+                self.ds.note_commit(self.commit)
+                self.noted = self.commit
+            self.uncommitted += [tmp, final]
             pq.write_table(part, tmp, compression="zstd")
             with open(tmp, "rb+") as f:
                 os.fsync(f.fileno())
             os.replace(tmp, final)
             self.files.append(final)
             self.written[table] += part.num_rows
+            self.new_parts[final.relative_to(self.root).as_posix()] = part.num_rows
+
+
+    def committed(self) -> None:
+        """The checkpoint now names self.commit: the next parts belong to the next one."""
+        self.commit += 1
+        self.uncommitted.clear()
+        self.new_parts.clear()
+
+    def discard(self) -> int:
+        """After a failure: delete the parts of the commit this writer did not finish
+        (unless the checkpoint on disk names it after all)."""
+        removed = 0
+        if self.uncommitted and self.ds.state_commit() < self.commit:
+            for f in self.uncommitted:
+                try:
+                    f.unlink()
+                    removed += f.suffix == ".parquet"
+                except FileNotFoundError:
+                    pass
+            self.ds._clear_note()
+        self.uncommitted.clear()
+        self.new_parts.clear()
+        self.rows.clear()
+        self.converted.clear()
+        self.converted_bytes.clear()
+        return removed
 
 
 class Lock:
@@ -391,6 +589,15 @@ class Lock:
         if self.fd is not None:
             os.close(self.fd)  # closing releases the flock
             self.fd = None
+
+
+def _partition_day(name: str) -> date | None:
+    if not name.startswith("date="):
+        return None
+    try:
+        return date.fromisoformat(name[5:])
+    except ValueError:
+        return None
 
 
 def _fsync_dir(d: Path) -> None:

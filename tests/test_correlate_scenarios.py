@@ -18,11 +18,13 @@ def run(corpora, tmp_path):
 
 def test_pickup_is_charged_to_uid(run):
     messages, _ = run("10_pickup.log")
-    local = messages[messages.origin == "local"]
+    local = messages[(messages.origin == "local") & messages.filter_of.isna()]
     assert list(local.identity) == ["uid:0"]
     assert list(local.sender) == ["h-dc76@h-ac7182297368ddc0f.com"]  # qmgr's envelope sender
+    # amavis handed it back from 127.0.0.1: the same message, still charged to uid 0
     reinjected = messages[messages.queue_id == "AED441541AFC"]
-    assert list(reinjected.identity) == ["ip:127.0.0.1"]
+    assert list(reinjected.identity) == ["uid:0"]
+    assert list(reinjected.filter_of) == ["08ACF1541B01"]
 
 
 def test_reused_queue_id_gives_two_messages(run):
@@ -30,7 +32,10 @@ def test_reused_queue_id_gives_two_messages(run):
     reused = messages[messages.queue_id == "BABABABABA"]
     assert len(reused) == 2
     assert reused.first_seen.is_monotonic_increasing
-    assert reused.client_ip.tolist() == ["170.55.103.23", "112.83.23.93"]
+    # the first is the DKIM proxy's re-injection (relay 170.55.103.23:2501 `queued as
+    # BABABABABA`, whose client is that relay) of DADADADADA: it takes over its client
+    assert reused.client_ip.tolist() == ["112.83.23.93", "112.83.23.93"]
+    assert reused.filter_of.fillna("").tolist() == ["DADADADADA", ""]
     assert reused.complete.all()
     # each delivery points at the lifecycle it belongs to
     for first_seen, group in deliveries[deliveries.queue_id == "BABABABABA"].groupby("message_first_seen"):
@@ -60,4 +65,8 @@ def test_multiple_recipients_some_bounces(run):
     assert messages.sent.sum() == (deliveries.status == "sent").sum()
     assert messages.bounced.sum() == (deliveries.status == "bounced").sum() > 0
     sasl = messages[messages.origin == "sasl"]
-    assert list(sasl.identity) == ["sasl:sender@mydomain.com"]
+    # the submission and amavis's re-injection of it (127.0.0.1:10024 -> 10025): one
+    # message, and the re-injection's bounces count against the account
+    assert list(sasl.identity) == ["sasl:sender@mydomain.com"] * 2
+    assert sorted(sasl.filter_of.fillna("")) == ["", "BA8F630001DA"]
+    assert sasl.bounced.sum() == (deliveries.status == "bounced").sum()

@@ -38,14 +38,14 @@ LOCAL_IPS = Annotated[Optional[list[str]], typer.Option(
 
 def ingest_configured(paths: list[str], cfg, *, data=None, tz=None, year=None,
                       local_ips=None, wait: float = 0.0, format=None, host=None,
-                      passwd=None, progress=None):
+                      passwd=None, cursor_file=None, progress=None):
     """Ingest as `analyzer ingest` does, flags first, then the configuration `cfg`:
     `ingest` and `report --ingest` must read logs the same way, or one dataset charges
     one account to two identities (`user:` under one, `uid:` under the other)."""
     return api.ingest(paths, data=data or cfg.data, tz=tz or cfg.tz, year=year,
                       local_ips=local_ips or cfg.local_ips, wait=wait, progress=progress,
                       format=format or cfg.format, host=host or cfg.host,
-                      passwd=passwd or cfg.passwd)
+                      passwd=passwd or cfg.passwd, cursor_file=cursor_file)
 
 
 def ingest(
@@ -64,6 +64,12 @@ def ingest(
     format: FORMAT = None,
     host: HOST = None,
     passwd: PASSWD = None,
+    cursor_file: Annotated[Optional[str], typer.Option(
+        "--cursor-file", metavar="FILE",
+        help="For journalctl -o json on stdin (-): skip the entries up to the last one "
+             "ingested (by __CURSOR), so overlapping exports are read once; the cursor is "
+             "also written to FILE (for journalctl --after-cursor).",
+        show_default=False)] = None,
     config: CONFIG = None,
 ) -> None:
     """Read log lines into the dataset. Incremental: a re-run reads only new lines and
@@ -77,16 +83,17 @@ def ingest(
     try:
         summary = ingest_configured(paths, cfg, data=data, tz=tz, year=year,
                                     local_ips=local_ip, wait=wait, format=format, host=host,
-                                    passwd=passwd,
+                                    passwd=passwd, cursor_file=cursor_file,
                                     progress=progress.update if progress else None)
     finally:
         if progress:
             progress.close()
     for warning in summary.warnings:
-        err.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        err.print(f"[yellow]warning:[/] {_safe(warning)}", highlight=False)
     for src in summary.sources:
         if src.status not in ("new", "resumed"):
-            err.print(f"{src.path}: {src.status}", highlight=False)
+            skipped = f" ({src.skipped:,} entries read before skipped)" if src.skipped else ""
+            err.print(f"{src.path}: {src.status}{skipped}", highlight=False)
     beside = ", ".join(f"{p} {n:,}" for p, n in sorted(
         summary.programs_beside_mta.items(), key=lambda kv: -kv[1])[:5])
     err.print(
@@ -94,6 +101,8 @@ def ingest(
         f"{summary.messages:,} messages, {summary.unparsed:,} unparsed"
         + (f", {summary.beside_mta:,} beside the MTA ({beside})" if beside else "")
         + f" in {summary.seconds:.2f} s", highlight=False)
+    if summary.php_line:
+        err.print(_safe(summary.php_line), highlight=False)
 
 
 def parse(
@@ -137,7 +146,8 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON.")] = False,
 ) -> None:
     """Show the dataset: tables with row counts and time range, sources with their
-    checkpoints, open messages, unparsed lines, programs beside the MTA."""
+    checkpoints, open messages, unparsed lines, programs beside the MTA, and committed
+    parts that are missing or unreadable (with the rows they held)."""
     info = api.status(data)
     if as_json:
         print(json.dumps(info, indent=2))
@@ -150,6 +160,16 @@ def status(
     for name, tbl in info["tables"].items():
         t.add_row(name, f"{tbl['rows']:,}", tbl["first"] or "", tbl["last"] or "")
     console.print(t)
+    if info["missing_parts"]:
+        from rich.markup import escape
+
+        from ..store import PartsMissing
+
+        lost = PartsMissing(info["data"], info["missing_parts"])
+        err.print(f"[red]warning:[/] {escape(str(lost))}", highlight=False)
+        for part in info["missing_parts"]:
+            rows = f"{part['rows']:,} rows" if part["rows"] is not None else "rows unknown"
+            err.print(escape(f"  {part['path']}: {part['reason']}, {rows}"), highlight=False)
     console.print(f"open messages (carried to the next run): {info['open_messages']:,}; "
                   f"open SMTP sessions: {info['open_sessions']:,}; "
                   f"unparsed lines: {info['unparsed']:,}", highlight=False)
@@ -163,6 +183,24 @@ def status(
         console.print("lines of programs beside the MTA: " + ", ".join(
             f"{p} {n:,}" for p, n in sorted(info["beside_mta"].items(), key=lambda kv: -kv[1])),
             highlight=False)
+    php = info["php_mail"]
+    lines = [php["summary"]] if php["summary"] else []
+    if php["earlier"]:
+        lines.append(f"PHP mail.log: {php['earlier']:,} entries written before joins were "
+                     "counted (their reasons are not known)")
+    for line in lines:
+        console.print(_safe(line), highlight=False)
+    if php["warning"]:
+        err.print(f"[yellow]warning:[/] {_safe(php['warning'])}", highlight=False)
+
+
+def _safe(text: str) -> str:
+    """Text that may carry log content (host names, paths) as plain terminal text."""
+    from rich.markup import escape
+
+    from ..output import printable
+
+    return escape(printable(text))
 
 
 class _progress_bar:

@@ -54,11 +54,16 @@ PATTERNS = (
     Pattern(
         "smtpd_client", "client",
         rf"{QID}: client={CLIENT}(?:, sasl_method=(?P<sasl_method>[^,]*), "
-        r"sasl_username=(?P<sasl_username>[^,]*))?(?:, sasl_sender=<?(?P<sasl_sender>[^>,]*)>?)?(?:, .*)?$",
+        r"sasl_username=(?P<sasl_username>[^,]*))?(?:, sasl_sender=<?(?P<sasl_sender>[^>,]*)>?)?"
+        # a content filter's re-injection with XFORWARD names the message it re-injects
+        r"(?:, orig_queue_id=(?P<orig_queue_id>[0-9A-Za-z]+))?(?:, .*)?$",
         {"Mar  9 10:05:51 server postfix/smtpd[22074]: 10C0D60C50: client=host16.hiway.at[85.238.181.16], "
          "sasl_method=LOGIN, sasl_username=info@brunoaita.it":
              {"queue_id": "10C0D60C50", "client_ip": "85.238.181.16", "sasl_method": "LOGIN",
               "sasl_username": "info@brunoaita.it"},
+         "Oct 13 16:40:42 ucs postfix/smtpd[18581]: ED01244770: client=localhost[127.0.0.1], "
+         "orig_queue_id=4F5C64474F, orig_client=unknown[28.55.140.112]":
+             {"queue_id": "ED01244770", "client_ip": "127.0.0.1", "orig_queue_id": "4F5C64474F"},
          "Nov 26 09:00:02 mx1 postfix-incoming/smtpd[77]: 4F2A11C0E3: client=unknown[192.0.2.7]":
              {"queue_id": "4F2A11C0E3", "client_name": "unknown", "client_ip": "192.0.2.7",
               "program": "postfix-incoming/smtpd"}},

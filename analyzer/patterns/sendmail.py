@@ -218,12 +218,35 @@ PATTERNS = (
         derive=_arrival,
     ),
     Pattern(
+        # srvrsmtp.c logs it with NOQID (no prefix): the session has no queue id before
+        # MAIL FROM; the correlator charges the process's next messages to the login
         "sendmail_auth_server", "authenticated",
-        QID + r": AUTH=server, relay=" + RELAY + r", authid=(?P<sasl_username>[^,]*), "
+        r"(?:" + QID + r": )?AUTH=server, relay=" + RELAY + r", authid=(?P<sasl_username>[^,]*), "
         r"mech=(?P<sasl_method>[^,\s]+)(?:, bits=\d+)?$",
-        {"Nov 26 10:00:01 mx1 sm-mta[3100]: 5AQA01aa003100: AUTH=server, relay=unknown [198.18.7.7], "
+        {"Dec  6 11:43:12 mx sm-mta[29813]: AUTH=server, relay=client.example [198.51.100.7], authid=augie, "
+         "mech=PLAIN, bits=0":
+             {"client_ip": "198.51.100.7", "client_name": "client.example", "sasl_username": "augie",
+              "sasl_method": "PLAIN", "queue_id": None, "pid": 29813},
+         "Nov 26 10:00:01 mx1 sm-mta[3100]: 5AQA01aa003100: AUTH=server, relay=unknown [198.18.7.7], "
          "authid=info@shop-anna.example, mech=PLAIN, bits=0":
-             {"client_ip": "198.18.7.7", "sasl_username": "info@shop-anna.example", "sasl_method": "PLAIN"}},
+             {"client_ip": "198.18.7.7", "sasl_username": "info@shop-anna.example", "sasl_method": "PLAIN"},
+         "Mar  2 08:01:10 mail sendmail[4410]: AUTH=server, relay=dsl-1.isp.example [IPv6:2001:db8::7] "
+         "(may be forged), authid=office@shop-anna.example, mech=LOGIN, bits=0":
+             {"client_ip": "2001:db8::7", "sasl_username": "office@shop-anna.example", "sasl_method": "LOGIN"}},
+    ),
+    Pattern(
+        # Sendmail authenticating as a client to the next hop (a smarthost): the server's
+        # own credentials, never a sender's identity, so it is not an `authenticated` event
+        "sendmail_auth_client", "other",
+        r"(?:" + QID + r": )?AUTH=client, (?:relay=(?P<relay>[^,]+), )?"
+        r"(?:mech=(?P<sasl_method>[^,\s]+)(?:, bits=\d+)?|.*)$",
+        {"Dec  6 11:43:20 mx sm-mta[29813]: AUTH=client, relay=smtp.provider.example, mech=PLAIN, bits=0":
+             {"relay": "smtp.provider.example", "sasl_method": "PLAIN", "sasl_username": None,
+              "event": "other"},
+         "Dec  6 11:43:20 mx sm-mta[29830]: wB6AhD1x029813: AUTH=client, relay=[192.0.2.25], mech=LOGIN, "
+         "bits=0": {"relay": "[192.0.2.25]", "queue_id": "wB6AhD1x029813", "event": "other"},
+         "Dec  6 11:43:20 mx sm-mta[29830]: AUTH=client, available mechanisms do not fulfill requirements":
+             {"relay": None, "event": "other"}},
     ),
     Pattern(
         "sendmail_dsn", "arrival",
@@ -312,8 +335,8 @@ PATTERNS = (
     ),
     # --- session notices with the client ----------------------------------------------
     Pattern(
-        "sendmail_session_notice", "other",
-        _QID_OR_NOQUEUE + r"(?:(?:lost input channel|timeout waiting for input|connect) from |"
+        "sendmail_session_notice", "other",  # (tls.c logs STARTTLS with NOQID: no prefix)
+        r"(?:" + _QID_OR_NOQUEUE + r")?(?:(?:lost input channel|timeout waiting for input|connect) from |"
         r"STARTTLS=server, relay=)?" + RELAY +
         r"(?::? (?:did not issue MAIL/EXPN/VRFY/ETRN during connection to \S+|"
         r"possible SMTP attack: command=(?!AUTH,).*|(?:EXPN|VRFY|expn|vrfy) .* \[rejected\]|"
@@ -327,12 +350,15 @@ PATTERNS = (
          "Feb 23 21:18:47 batman sm-mta[93301]: s1NKIkZa093301: [76.72.174.70]: EXPN root [rejected]":
              {"client_ip": "76.72.174.70"},
          "Nov 26 10:00:01 mx1 sm-mta[3100]: 5AQA01aa003100: STARTTLS=server, relay=unknown [198.18.7.7], "
-         "version=TLSv1.3, verify=NO, cipher=TLS_AES_256_GCM_SHA384, bits=256/256": {"client_ip": "198.18.7.7"}},
+         "version=TLSv1.3, verify=NO, cipher=TLS_AES_256_GCM_SHA384, bits=256/256": {"client_ip": "198.18.7.7"},
+         "Dec  6 11:43:11 mx sm-mta[29813]: STARTTLS=server, relay=client.example [198.51.100.7], "
+         "version=TLSv1.3, verify=NO, cipher=TLS_AES_256_GCM_SHA384, bits=256/256":
+             {"client_ip": "198.51.100.7", "queue_id": None}},
     ),
     Pattern(
         "sendmail_chatter", "other",
         r"(?:(?:[0-9A-Za-z]{12,18}|NOQUEUE): )?(?!.*(?:AUTH|authenticat|[Rr]elaying))"
-        r"(?:STARTTLS=client.*|AUTH=client.*|SYSERR.*|starting daemon .*|"
+        r"(?:STARTTLS=client.*|SYSERR.*|starting daemon .*|"
         r"\S+: \d+ aliases, longest .*|alias database .*|gethostbyaddr.*|"
         r"My unqualified host name .*|unable to qualify my own domain name.*|"
         r"(?:rejecting|accepting) connections .*|grew WorkList .*|runqueue: .*|"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .common import per_bucket, top_values_by
+from .common import is_original, per_bucket, top_values_by
 
 FAILURE_COLUMNS = ["ts", "client_ip", "client_name", "sasl_username"]
 BY = {"client-ip": "client_ip", "username": "sasl_username"}
@@ -29,7 +29,8 @@ def successes(messages: pd.DataFrame, connections: pd.DataFrame | None) -> pd.Da
     `client=` line of a message)."""
     parts = []
     if messages is not None and len(messages):
-        m = messages[messages["sasl_username"].notna() & messages["client_ip"].notna()]
+        m = messages[messages["sasl_username"].notna() & messages["client_ip"].notna()
+                     & is_original(messages)]  # a filter's re-injection is no second login
         parts.append(pd.DataFrame({"ts": m["first_seen"], "client_ip": m["client_ip"],
                                    "sasl_username": m["sasl_username"], "message": 1}))
     if connections is not None and len(connections):

@@ -48,6 +48,15 @@ def _per_distinct(values: pd.Series, fn) -> pd.Series:
     return pd.Series(out, index=values.index, dtype="str")
 
 
+def is_original(messages: pd.DataFrame) -> pd.Series:
+    """True for the rows that count as a message: not a content filter's re-injection
+    (`filter_of` set), which is the same message again (its delivery counters still count
+    for the identity it took over)."""
+    if "filter_of" not in messages.columns:
+        return pd.Series(True, index=messages.index, dtype=bool)
+    return messages["filter_of"].isna().astype(bool)
+
+
 def hosted_domains(deliveries: pd.DataFrame | None = None,
                    sasl_usernames: pd.Series | None = None,
                    explicit: Iterable[str] = ()) -> frozenset[str]:
@@ -56,6 +65,8 @@ def hosted_domains(deliveries: pd.DataFrame | None = None,
     domains of SASL logins that are addresses."""
     found = {d.strip().lower().lstrip("@") for d in explicit if d and d.strip()}
     if deliveries is not None and len(deliveries):
+        if "status" in deliveries.columns:  # a hand-over to a filter delivers nothing here
+            deliveries = deliveries[(deliveries["status"] != "filtered").fillna(True)]
         programs = deliveries["program"].dropna().unique()
         local_agents = [p for p in programs if str(p).rpartition("/")[2] in LOCAL_TRANSPORTS]
         local = deliveries.loc[deliveries["program"].isin(local_agents), "recipient_domain"]

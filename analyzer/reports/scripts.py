@@ -11,10 +11,11 @@ import re
 import numpy as np
 import pandas as pd
 
-from .common import peak_hour, ratio
+from .common import is_original, peak_hour, ratio
 
 MESSAGE_COLUMNS = ["first_seen", "last_seen", "host", "queue_id", "identity", "origin", "uid",
-                   "user", "script", "script_path", "nrcpt", "sent", "deferred", "bounced"]
+                   "user", "script", "script_path", "nrcpt", "sent", "deferred", "bounced",
+                   "filter_of"]
 DELIVERY_COLUMNS = ["host", "queue_id", "message_first_seen", "recipient", "recipient_domain"]
 
 COLUMNS = ["uid", "script", "identity", "script_path", "messages", "recipients",
@@ -94,35 +95,43 @@ def suspicious_scripts(window: pd.DataFrame, deliveries: pd.DataFrame,
     if local.empty:
         return _empty()
     keys = ["identity", "script"]
-    local = local.assign(_m=range(len(local)), script=local["script"].astype("str"))
+    # a content filter's re-injection is the same message: counted once, its deliveries
+    # and bounces still count for the script
+    local = local.assign(_m=range(len(local)), script=local["script"].astype("str"),
+                         _orig=is_original(local).astype("int64"))
     dkeys = local[["host", "queue_id", "first_seen", "_m"]].rename(
         columns={"first_seen": "message_first_seen"})
     dels = deliveries.merge(dkeys, on=["host", "queue_id", "message_first_seen"], how="inner")
     seen = dels.groupby("_m")["recipient"].nunique()
     rcpts = local["nrcpt"].astype("Float64").fillna(local["_m"].map(seen).astype("Float64"))
-    local["_rcpts"] = rcpts.fillna(0).astype("int64")
+    local["_rcpts"] = rcpts.fillna(0).astype("int64") * local["_orig"]
+    originals = local[local["_orig"] == 1]
 
     grouped = local.groupby(keys, dropna=False, sort=False)
     out = grouped.agg(
-        uid=("uid", "first"),
-        script_path=("script_path", "first"),
-        messages=("_m", "size"),
+        messages=("_orig", "sum"),
         recipients=("_rcpts", "sum"),
         sent=("sent", "sum"),
         bounced=("bounced", "sum"),
-        first_seen=("first_seen", "min"),
-        last_seen=("first_seen", "max"),
     )
+    out = out[out["messages"] > 0]  # re-injections whose original is outside the window
+    if out.empty:
+        return _empty()
+    first = originals.groupby(keys, dropna=False, sort=False)
+    out["uid"] = first["uid"].first().reindex(out.index)
+    out["script_path"] = first["script_path"].first().reindex(out.index)
+    out["first_seen"] = first["first_seen"].min().reindex(out.index)
+    out["last_seen"] = first["first_seen"].max().reindex(out.index)
     dels = dels.merge(local[["_m"] + keys], on="_m", how="inner")
     doms = dels.groupby(keys, dropna=False, sort=False)["recipient_domain"].nunique()
     out["recipient_domains"] = doms.reindex(out.index).fillna(0).astype("int64")
-    out["peak_hour_messages"] = peak_hour(local, keys, "first_seen").reindex(out.index)
+    out["peak_hour_messages"] = peak_hour(originals, keys, "first_seen").reindex(out.index)
     out["bounce_rate"] = ratio(out["bounced"], out["sent"] + out["bounced"]).to_numpy()
     out["final"] = (out["sent"] + out["bounced"]).astype("int64")
 
     known = history is not None and history_days > 0
     if known and len(history):
-        hist = history[(history["origin"] == "local").fillna(False)]
+        hist = history[(history["origin"] == "local").fillna(False) & is_original(history)]
         hist = hist.assign(script=hist["script"].astype("str"))
         per = hist.groupby(keys, dropna=False, sort=False).size()
         ids_before = set(hist["identity"].dropna().unique().tolist())

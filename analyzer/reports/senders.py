@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .common import DELIVERY_KEY, address_key, domain_key, peak_hour, per_bucket, ratio
+from .common import DELIVERY_KEY, address_key, domain_key, is_original, peak_hour, per_bucket, ratio
 
 # --by value -> the key columns of the result
 BY = {
@@ -32,8 +32,8 @@ SCOPES = ("outgoing", "inbound", "all")
 
 MESSAGE_COLUMNS = ["first_seen", "last_seen", "host", "queue_id", "identity", "origin",
                    "sasl_username", "uid", "script", "client_ip", "sender", "nrcpt", "sent",
-                   "deferred", "bounced", "expired", "bounce_of"]
-DELIVERY_COLUMNS = ["host", "queue_id", "message_first_seen", "program", "recipient",
+                   "deferred", "bounced", "expired", "filter_of", "bounce_of"]
+DELIVERY_COLUMNS = ["host", "queue_id", "message_first_seen", "program", "status", "recipient",
                     "recipient_domain"]
 
 def message_columns(by: str) -> list[str]:
@@ -120,9 +120,12 @@ def top_senders(messages: pd.DataFrame, deliveries: pd.DataFrame, by: str = "ide
     keys = check_by(by)
     msgs, dels = link(messages, deliveries)
     msgs = msgs[scope_mask(msgs, dels, scope, hosted)]
-    total = len(msgs)
+    # a content filter's re-injection is the same message: counted once (the original),
+    # while its deliveries and bounces add to the counters of the identity it took over
+    msgs = msgs.assign(_orig=is_original(msgs).astype("int64"))
+    total = int(msgs["_orig"].sum())
     msgs, keys = with_keys(msgs, by)
-    if msgs.empty:
+    if not msgs["_orig"].any():
         return _empty(keys)
 
     # recipients of a message: nrcpt from the queue manager, else the distinct recipients
@@ -131,24 +134,27 @@ def top_senders(messages: pd.DataFrame, deliveries: pd.DataFrame, by: str = "ide
     if nrcpt.isna().any():
         seen = dels.groupby("_m")["recipient"].nunique()
         nrcpt = nrcpt.astype("Float64").fillna(msgs["_m"].map(seen).astype("Float64"))
-    msgs = msgs.assign(_rcpts=nrcpt.fillna(0).astype("int64"))
+    msgs = msgs.assign(_rcpts=nrcpt.fillna(0).astype("int64") * msgs["_orig"])
+    originals = msgs[msgs["_orig"] == 1]
 
     grouped = msgs.groupby(keys, dropna=False, sort=False)
     out = grouped.agg(
-        messages=("_m", "size"),
+        messages=("_orig", "sum"),
         recipients=("_rcpts", "sum"),
         sent=("sent", "sum"),
         deferred=("deferred", "sum"),
         bounced=("bounced", "sum"),
         expired=("expired", "sum"),
-        client_ips=("client_ip", "nunique"),
-        first_seen=("first_seen", "min"),
-        last_seen=("first_seen", "max"),
     )
+    out = out[out["messages"] > 0]  # re-injections whose original is outside the window
+    first = originals.groupby(keys, dropna=False, sort=False)
+    out["client_ips"] = first["client_ip"].nunique().reindex(out.index)
+    out["first_seen"] = first["first_seen"].min().reindex(out.index)
+    out["last_seen"] = first["first_seen"].max().reindex(out.index)
     dels = dels.merge(msgs[["_m"] + keys], on="_m", how="inner")
     domains = dels.groupby(keys, dropna=False, sort=False)["recipient_domain"].nunique()
     out["recipient_domains"] = domains.reindex(out.index).fillna(0).astype("int64")
-    out["peak_hour_messages"] = peak_hour(msgs, keys, "first_seen").reindex(out.index)
+    out["peak_hour_messages"] = peak_hour(originals, keys, "first_seen").reindex(out.index)
     out["share"] = out["messages"] / total
     out["bounce_rate"] = ratio(out["bounced"], out["sent"] + out["bounced"]).to_numpy()
     out = out.reset_index()
@@ -167,6 +173,7 @@ def timeline(messages: pd.DataFrame, deliveries: pd.DataFrame, by: str, scope: s
     tuples for `by="script"`); None keeps every sender."""
     msgs, dels = link(messages, deliveries)
     msgs = msgs[scope_mask(msgs, dels, scope, hosted)]
+    msgs = msgs[is_original(msgs)]  # a content filter's re-injection is not another message
     span = (msgs["first_seen"].min(), msgs["first_seen"].max()) if len(msgs) else None
     msgs, key_cols = with_keys(msgs, by)
     label = key_label(msgs, by)

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from .common import address_key, domain_key, top_values_by
+from .common import address_key, domain_key, is_original, top_values_by
 
 WINDOW = 24       # trailing buckets in the baseline
 MIN_HISTORY = 6   # fewer earlier buckets: use the whole series
@@ -169,6 +169,7 @@ def sending_accounts(messages: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame({"domain": pd.Series([], dtype="str"),
                              "identity": pd.Series([], dtype="str"),
                              "messages": pd.Series([], dtype="int64")})
+    messages = messages[is_original(messages)]  # a filter's re-injection: the same message
     ids = messages["identity"]
     by_sender = pd.DataFrame({"domain": domain_key(messages["sender"]), "identity": ids,
                               "_q": range(len(messages))})

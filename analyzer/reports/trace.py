@@ -27,9 +27,10 @@ def trace(messages: pd.DataFrame, deliveries: pd.DataFrame, rejects: pd.DataFram
     if len(given) != 1:
         raise ValueError("give exactly one of queue_id, sender, identity, client_ip")
     if queue_id is not None:
-        m = messages[messages["queue_id"] == queue_id]
-        d = deliveries[deliveries["queue_id"] == queue_id]
-        r = rejects[rejects["queue_id"] == queue_id]
+        chain = filter_chain(messages, queue_id)
+        m = messages[messages["queue_id"].isin(chain)]
+        d = deliveries[deliveries["queue_id"].isin(chain)]
+        r = rejects[rejects["queue_id"].isin(chain)]
         a = None
     elif sender is not None:
         want = "<>" if sender.strip() in ("", "<>") else sender.strip().strip("<>").lower()
@@ -83,6 +84,25 @@ def trace(messages: pd.DataFrame, deliveries: pd.DataFrame, rejects: pd.DataFram
     return out[FIRST + rest].reset_index(drop=True)
 
 
+def filter_chain(messages: pd.DataFrame, queue_id: str) -> set[str]:
+    """`queue_id` and the queue ids linked to it through content filters (`filter_of`):
+    the original, the messages the filter re-injected, and theirs (amavis after a DKIM
+    instance), whichever of them was asked for."""
+    chain = {queue_id}
+    if "filter_of" not in messages.columns:
+        return chain
+    links = messages.loc[messages["filter_of"].notna(), ["queue_id", "filter_of"]]
+    pairs = list(zip(links["queue_id"], links["filter_of"]))
+    grown = True
+    while grown:
+        grown = False
+        for child, parent in pairs:
+            if (child in chain) != (parent in chain):
+                chain.update((child, parent))
+                grown = True
+    return chain
+
+
 def _deliveries_of(m: pd.DataFrame, deliveries: pd.DataFrame) -> pd.DataFrame:
     keys = m[["host", "queue_id", "first_seen"]].rename(
         columns={"first_seen": "message_first_seen"})
@@ -102,7 +122,10 @@ def _messages(m: pd.DataFrame) -> pd.DataFrame:
     out = m.rename(columns={"first_seen": "ts"}).copy()
     out.insert(1, "table", "messages")
     out["event"] = out["origin"].fillna("unknown") + " message"
-    out["detail"] = _join(out, [("size", "size="), ("nrcpt", "nrcpt="), ("sent", "sent="),
+    if "filter_of" in out.columns:  # a content filter handed the message back as this one
+        out.loc[out["filter_of"].notna(), "event"] = "re-injected " + out["event"]
+    out["detail"] = _join(out, [("filter_of", "filter_of="), ("size", "size="),
+                                ("nrcpt", "nrcpt="), ("sent", "sent="),
                                 ("deferred", "deferred="), ("bounced", "bounced="),
                                 ("script", "script=")])
     return out

@@ -4,7 +4,9 @@ Owns the generator behind ``sample_logs/maillog`` and the benchmark inputs. It s
 shared-hosting mail server (``mx1``): inbound mail for eight customer domains, SASL
 submissions on ports 587/465, PHP ``mail()`` and cron submissions via pickup, outbound
 deliveries with deferrals, bounces and expiries, rejects, SASL failures and the chatter of
-postscreen, anvil, dovecot, amavis and opendkim. Four incidents are planted (a compromised
+postscreen, anvil, dovecot, amavis and opendkim. Outbound mail (SASL submissions and
+pickup) passes amavis as a content filter: handed over on 127.0.0.1:10024 and re-injected
+on 127.0.0.1:10025 as a new queue id, which makes the deliveries. Four incidents are planted (a compromised
 SASL account, a PHP spam script, a relay-denied spike from a customer's web app on
 localhost, an SMTP AUTH brute force) and everything emitted is counted into a truth dict.
 
@@ -295,6 +297,8 @@ class _Simulator:
         self.postscreen_rejects = 0
         self.auth_failures = 0
         self.identities: Counter = Counter()
+        self.filter_handovers = 0  # deliveries to amavis on 10024 (one per recipient)
+        self.reinjected = 0  # messages amavis handed back on 10025
         self.identity_of: dict[str, str] = {}  # queue id -> identity (its bounce notice's too)
         self.notices: Counter = Counter()  # bounce notices charged per identity
 
@@ -490,6 +494,7 @@ class _Simulator:
         self.amavis = [[self.new_pid(), 0], [self.new_pid(), 0]]
         self.opendkim = self.new_pid()
         self.smtpd_pools = {svc: _ProcessPool(self) for svc in ("smtpd", "submission/smtpd", "smtps/smtpd")}
+        self.reinject_smtpd = _ProcessPool(self)  # the 127.0.0.1:10025 listener (postfix/smtpd)
 
     def pickup(self) -> str:
         self._pickup_uses += 1
@@ -757,6 +762,57 @@ class _Simulator:
         emit((t, "postfix/qmgr", f"{self.qmgr}{qid}: removed"))
         return t
 
+    def through_amavis(self, qid: str, t: int, sender: str, rcpts: list, mid: str, size: int,
+                       client: str, track: Counter | None = None) -> None:
+        """amavis as a content filter (``content_filter = smtp-amavis:[127.0.0.1]:10024``):
+        Postfix hands the queued message ``qid`` to amavis, which scans it and re-injects it
+        on 127.0.0.1:10025 (a new queue id, logged before amavis answers the hand-over),
+        then the new message is delivered. ``client`` is amavis's view of the origin
+        (``[ip]:port [ip]``, or ``[127.0.0.1]:port`` for pickup)."""
+        r = self.rng.random
+        emit = self.events.append
+        k = len(rcpts)
+        t_conn = t + 5 + int(r() * 30)
+        scan = 80 + int(r() * 1400)
+        t = t_conn + scan
+        proc = self.reinject_smtpd.acquire(t)
+        pre = f"postfix/smtpd[{proc[1]}]: "
+        nq = self.qid()
+        emit((t, "postfix/smtpd", f"{pre}connect from localhost[127.0.0.1]"))
+        t += 1 + int(r() * 3)
+        emit((t, "postfix/smtpd", f"{pre}{nq}: client=localhost[127.0.0.1]"))
+        t_arr = t
+        t += 1 + int(r() * 4)
+        emit((t, "postfix/cleanup", f"{self.cleanup.get()}{nq}: message-id=<{mid}>"))
+        nsize = size + 600 + int(r() * 400)  # amavis adds its X-Virus-Scanned / X-Spam headers
+        t += 1 + int(r() * 3)
+        emit((t, "postfix/qmgr", f"{self.qmgr}{nq}: from=<{sender}>, size={nsize}, nrcpt={k} (queue active)"))
+        t_q = t
+        emit((t, "postfix/smtpd", f"{pre}disconnect from localhost[127.0.0.1] "
+              f"{_counters((('ehlo', 1, 1), ('mail', 1, 1), ('rcpt', k, k), ('data', 1, 1), ('quit', 1, 1)))}"))
+        proc[0] = t
+        self.reinjected += 1
+        am = self.amavis[int(r() * 2)]
+        am[1] += 1
+        if am[1] > 20:
+            am[0], am[1] = self.new_pid(), 1
+        to = ",".join(f"<{rc[0]}>" for rc in rcpts)
+        t += 1 + int(r() * 2)
+        emit((t, "amavis", f"amavis[{am[0]}]: ({am[0]:05d}-{am[1]:02d}) Passed CLEAN {{RelayedOutbound}}, "
+              f"ORIGINATING LOCAL {client} <{sender}> -> {to}, Queue-ID: {qid}, Message-ID: <{mid}>, "
+              f"mail_id: {self._b64(12)}, Hits: {_HITS[int(r() * 1500)]}, size: {size}, "
+              f"queued_as: {nq}, {t - t_conn} ms"))
+        t += 1 + int(r() * 2)
+        pre = self.smtp.get()
+        for addr, _, _ in rcpts:  # one line per recipient, all with amavis's one reply
+            emit((t, "postfix/smtp", f"{pre}{qid}: to=<{addr}>, relay=127.0.0.1[127.0.0.1]:10024, "
+                  f"delay={_d(t - t_conn + 40)}, delays=0.04/0/0/{_d(t - t_conn)}, dsn=2.0.0, "
+                  f"status=sent (250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): 250 2.0.0 Ok: queued as {nq})"))
+        self.filter_handovers += k
+        if qid in self.identity_of:  # the re-injection's bounces are the sender's too
+            self.identity_of[nq] = self.identity_of[qid]
+        emit((t + 1 + int(r() * 5), "postfix/qmgr", f"{self.qmgr}{qid}: removed"))
+        self.deliver(nq, t_arr, t_q, sender, rcpts, mid, nsize, track)
     def _charge(self, qid: str, identity: str) -> None:
         self.identities[identity] += 1
         self.identity_of[qid] = identity
@@ -920,7 +976,8 @@ class _Simulator:
             emit((t, "opendkim", f"{dkim}{qid}{dkim_tail}"))
             t += 3 + int(r() * 40)
             emit((t, "postfix/qmgr", f"{self.qmgr}{qid}: from=<{user}>, size={size}, nrcpt={k} (queue active)"))
-            self.deliver(qid, t_arr, t, user, rcpts, mid, size, track)
+            self.through_amavis(qid, t, user, rcpts, mid, size,
+                                f"[{ip}]:{1024 + int(r() * 64000)} [{ip}]", track)
             total_rcpt += k
             t += 50 + int(r() * 400)
         k = len(messages)
@@ -983,7 +1040,7 @@ class _Simulator:
         size = 1200 + int(r() ** 2 * 30_000)
         t += 5 + int(r() * 50)
         emit((t, "postfix/qmgr", f"{self.qmgr}{qid}: from=<{sender}>, size={size}, nrcpt={len(rcpts)} (queue active)"))
-        self.deliver(qid, t_arr, t, sender, rcpts, mid, size, track)
+        self.through_amavis(qid, t, sender, rcpts, mid, size, f"[127.0.0.1]:{1024 + int(r() * 64000)}", track)
 
     def php_background(self, t: int) -> None:
         r = self.rng.random
@@ -1013,9 +1070,10 @@ class _Simulator:
         size = (6000 + int(r() * 9000)) if job == "logwatch" else (700 + int(r() * 400))
         t += 5 + int(r() * 40)
         emit((t, "postfix/qmgr", f"{self.qmgr}{qid}: from=<root@{self.myhost}>, size={size}, nrcpt=1 (queue active)"))
-        self.deliver(qid, t_arr, t, f"root@{self.myhost}",
-                     [(f"root@{self.myhost}", ("local", f"root@{self.myhost}", "root"), "s")],
-                     f"{self.stamp14(t)}.{qid}@{self.myhost}", size)
+        self.through_amavis(qid, t, f"root@{self.myhost}",
+                            [(f"root@{self.myhost}", ("local", f"root@{self.myhost}", "root"), "s")],
+                            f"{self.stamp14(t_arr)}.{qid}@{self.myhost}", size,
+                            f"[127.0.0.1]:{1024 + int(r() * 64000)}")
 
     def expiring_message(self, t: int) -> None:
         """A message to a dead domain: deferred every retry until it expires and bounces."""
@@ -1453,7 +1511,7 @@ class _Simulator:
             "messages_after": st["after"],
         }
         top = sorted(self.identities.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
-        return {
+        truth = {
             "seed": self.seed,
             "start": self.start.isoformat(),
             "end": self.iso(self.t_end),
@@ -1472,6 +1530,12 @@ class _Simulator:
             **({"bounce_notices_by_identity": dict(sorted(self.notices.items()))}
                if self.notices else {}),
         }
+        if self.reinjected:  # the Postfix server's amavis (the other MTAs' runs have none)
+            truth["content_filter"] = {
+                "handover": "127.0.0.1:10024", "reinjection": "127.0.0.1:10025",
+                "reinjected_messages": self.reinjected, "handover_deliveries": self.filter_handovers,
+            }
+        return truth
 
 
 class _VolumeController:
