@@ -81,9 +81,10 @@ _MAX_RCPTS = 50
 # Ok: queued as ...`), Exim `250 OK id=1rAbCd-000abc-Q1`
 _REINJECTED = re.compile(r"queued as ([0-9A-Za-z]{5,20})\b|\bid=([0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4})\b")
 _RELAY_IP = re.compile(r"\[([^\]\s]+)\]")
-# what a re-injected message takes over from the original: who sent it and how
+# what a re-injected message takes over from the original: who sent it and how (and, for
+# a bounce notice the filter scanned, whose bounced message it reports on)
 _CHARGED = ("origin", "sasl_method", "sasl_username", "uid", "user", "script", "script_path",
-            "script_rank", "client_name", "client_ip")
+            "script_rank", "client_name", "client_ip", "bounce_of", "bounce_identity")
 # Exim `-oMr spam-scanned` (and the like): the protocol a scanner's re-injection is received with
 _SCANNED_PROTO = re.compile(r"scanned|spam|virus|filter", re.I)
 _EXIM_OWN_MID = re.compile(r"E([0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4})@")

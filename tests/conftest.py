@@ -27,7 +27,8 @@ def corpora() -> Path:
 
 
 def pytest_terminal_summary(terminalreporter):
-    """One line naming the reason, even without -rs (pytest hides skip reasons by default)."""
+    """One line with the count and the reason at the end of the run (also without `-ra`,
+    which lists the skips one per test)."""
     skipped = [r for r in terminalreporter.stats.get("skipped", [])
                if isinstance(r.longrepr, tuple) and CORPORA_MISSING in str(r.longrepr[2])]
     if skipped:
