@@ -121,7 +121,10 @@ def _from_ip(event: dict) -> None:
 # `rejected EHLO from (helo) [ip]:port`, `rejected HELO from CALLER`
 _FROM_HOST = r"(?:[^\s()\[\]]+ )?(?:\([^)]*\) )?\[[^\]]*\](?::\d+)?|[^:\s]+"
 
-# selectors that may sit anywhere before `rejected` / in a warning
+# selectors that may sit anywhere before `rejected` / in a warning. A generic selector is
+# `[^\s=]+=\S*`, never `\S+=\S*`: that one splits a long run of `=` (the client chooses
+# HELO arguments and addresses) between name and value in n ways per step, and a line
+# that then fails to match takes hours (tests/test_fuzz.py)
 _SEL_HOST = r"(?:^| )H=" + HOST
 _SEL_SENDER = r"(?:^| )F=<?(?P<sender>[^\s>]*)>?(?: |$)"
 _SEL_AUTH = r"(?:^| )A=[^\s:]+:(?P<sasl_username>\S+)"
@@ -209,7 +212,7 @@ PATTERNS = (
         r"(?: (?!H=|defer |\w+=\S*:)" + TOKEN + r")*?"
         r"(?: (?:routing )?defer \((?P<errno>[^)\s]*)\))?"
         r"(?: H=(?:(?P<relay_name>[^\s\[\]]+) )?\[(?P<relay_ip>[^\]\s]+)\](?::(?P<relay_port>\w+))?\*?)?"
-        r"(?: \S+=\S*?)*?(?: ?:(?: (?P<response>.*))?)?$",
+        r"(?: [^\s=]+=\S*?)*?(?: ?:(?: (?P<response>.*))?)?$",
         {"2026-11-26 09:00:03 1vAbCd-00000X-Q1 ** x@nowhere.example R=dnslookup T=remote_smtp "
          "H=mx.nowhere.example [192.0.2.9]: SMTP error from remote mail server after RCPT TO:<x@nowhere.example>: "
          "550 5.1.1 <x@nowhere.example>: Recipient address rejected: User unknown":
@@ -259,7 +262,7 @@ PATTERNS = (
         r"|(?P<data_acl>by local_scan\(\)|by non-SMTP ACL|by the local_scan\(\) function|from <[^>]*>)"
         r"|(?P<connection>connection(?: in \"\w+\" ACL)?))"
         r"(?: H=" + HOST.replace("?P<client_name>", "?:").replace("?P<helo>", "?:").replace(
-            "?P<client_ip>", "?:").replace("?P<client_port>", "?:") + r"| \S+=\S*)*(?:: (?P<reason>.*))?$",
+            "?P<client_ip>", "?:").replace("?P<client_port>", "?:") + r"| [^\s=]+=\S*)*(?:: (?P<reason>.*))?$",
         {"2013-06-10 18:33:32 [10099] H=(yakult.com.tw) [202.132.70.178]:3755 I=[1.2.3.4]:25 "
          "F=menacedsj04@listserv.eurasia.org rejected RCPT dir@ml3.ru: relay not permitted":
              {"client_ip": "202.132.70.178", "client_port": 3755, "helo": "yakult.com.tw", "stage": "RCPT",
@@ -377,7 +380,7 @@ PATTERNS = (
     Pattern(
         "exim_auth_protocol", "other",
         # the last H= is the client: a quoted command may itself contain `H=` (injection)
-        r"SMTP protocol error in \"(?P<command>.*)\" (?:.* )?H=" + HOST + r"(?: \S+=\S*)*(?: (?P<reason>.*))?$",
+        r"SMTP protocol error in \"(?P<command>.*)\" (?:.* )?H=" + HOST + r"(?: [^\s=]+=\S*)*(?: (?P<reason>.*))?$",
         {"2016-03-18 00:34:06 [7513] SMTP protocol error in \"AUTH LOGIN\" H=(ylmf-pc) [45.32.34.167]:60723 "
          "I=[172.89.0.6]:587 AUTH command used when not advertised":
              {"client_ip": "45.32.34.167", "command": "AUTH LOGIN",
@@ -416,7 +419,7 @@ PATTERNS = (
     ),
     Pattern(
         "exim_host_notice", "other",
-        r"(?:" + ID + r" )?(?:H=" + HOST + r" )?(?:\S+=\S* )*?(?:sender verify (?:fail|defer) for |"
+        r"(?:" + ID + r" )?(?:H=" + HOST + r" )?(?:[^\s=]+=\S* )*?(?:sender verify (?:fail|defer) for |"
         r"incomplete transaction |Warning: |(?:RCPT|MAIL) \S+: discarded by |"
         r"remote host used my name in HELO|\w+ authentication mechanism not supported).*$",
         {"2013-06-10 10:10:59 H=ufficioestampa.it (srv.ufficioestampa.it) [193.169.56.211] sender verify "
