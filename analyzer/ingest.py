@@ -454,6 +454,8 @@ class _Run:
         return explicit_year, last_month
 
     def commit(self) -> None:
+        if self._correlator is None and self.state["correlator"] is not None:
+            self.correlator  # a version 1 checkpoint's open state: saved entry by entry
         if self._correlator is not None:
             self._correlator.settle()
         gc.collect()  # the collector is paused during a run (see _gc_paused)

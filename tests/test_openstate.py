@@ -212,6 +212,9 @@ def test_a_version_1_checkpoint_keeps_working(tmp_path):
     assert json.loads((data / "_state" / "state.json").read_text())["version"] == 2
     assert "correlator" not in json.loads((data / "_state" / "state.json").read_text())
     pd.testing.assert_frame_equal(table(data, "messages"), before["messages"])
+    with sqlite3.connect(data / "_state" / "open.sqlite") as db:  # one row per message
+        assert db.execute("SELECT count(*) FROM entry WHERE kind = 'messages' AND key != '' "
+                          "AND died IS NULL").fetchone()[0] == status["open_messages"] > 200
 
     _version_1(data)
     _write(log, lines)  # the log grew: the run goes on from the inline open state
