@@ -62,11 +62,14 @@ class IngestSummary:
     # PHP mail.log entries written joined / unjoined by reason in this run, and its summary
     php: dict = field(default_factory=dict)
     php_line: str | None = None
+    reinjected: int = 0  # messages rows that are a content filter's copy (`filter_of`)
     seconds: float = 0.0
 
     @property
     def messages(self) -> int:
-        return self.rows.get("messages", 0)
+        """Messages written, a content filter's re-injection counted once with its
+        original (as the reports count them)."""
+        return self.rows.get("messages", 0) - self.reinjected
 
 
 def ingest(paths: Iterable[str], data_dir: str, tz: str | None = None, year: int | None = None,
@@ -298,7 +301,7 @@ class _Run:
         with nothing new to read never loads it."""
         if self._correlator is None:
             local_ips, passwd, hold_php, php_host_assumed, hosts = self._correlator_args
-            self._correlator = Correlator(self.writer.add, local_ips,
+            self._correlator = Correlator(self._add, local_ips,
                                           self.ds.open_state(self.state), passwd=passwd,
                                           hold_php=hold_php, php_host_assumed=php_host_assumed)
             self._correlator.expect_hosts(hosts or {})
@@ -306,6 +309,11 @@ class _Run:
             # open messages took 0.5 s to walk) until the run ends (see _gc_paused)
             gc.freeze()
         return self._correlator
+
+    def _add(self, table: str, row: dict) -> None:
+        if table == "messages" and row.get("filter_of"):
+            self.summary.reinjected += 1
+        self.writer.add(table, row)
 
     def read(self, src: Source, key: str | None, zone, year: int | None,
              progress: Progress | None, host: str, reference=None,

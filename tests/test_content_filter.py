@@ -10,6 +10,7 @@ from datetime import datetime
 import pandas as pd
 
 from analyzer import api
+from analyzer.store import Dataset
 from helpers import assert_same_dataset, ingest, table
 
 SCENARIOS = "lightmeter/individual_files"
@@ -277,3 +278,18 @@ def test_trace_command_shows_the_reinjected_message(tmp_path):
     assert list(zip(from_the_copy.queue_id, from_the_copy.event)) == [
         (r["queue_id"], r["event"]) for r in rows]
     assert "filter_of=0B73130001FB" in rows[1]["detail"]
+
+
+def test_the_ingest_summary_counts_a_reinjected_message_once(tmp_path):
+    """The summary's message count is the reports' count: a content filter's copy of a
+    message is not a second message."""
+    sample = os.path.join(os.path.dirname(__file__), "..", "sample_logs", "maillog")
+    with open(sample) as f:
+        head = [next(f) for _ in range(20000)]
+    log = tmp_path / "maillog"
+    log.write_text("".join(head))
+    summary = ingest([log], tmp_path / "d", year=2026)
+    # the rows written (not the open ones the API adds)
+    messages = Dataset(tmp_path / "d").read("messages", columns=["filter_of"]).to_pandas()
+    assert summary.reinjected == messages["filter_of"].notna().sum() > 100
+    assert summary.messages == messages["filter_of"].isna().sum()
