@@ -309,8 +309,10 @@ def journal_fields(line: str):
         return None
     program = entry.get("SYSLOG_IDENTIFIER") or entry.get("_COMM") or ""
     pid = entry.get("SYSLOG_PID") or entry.get("_PID")
+    if not (isinstance(pid, str) and pid.isascii() and pid.isdigit()):
+        pid = None  # damaged (found by tools/fuzz.py): the line still counts, without a pid
     host = entry.get("_HOSTNAME")
-    if isinstance(program, list) or isinstance(host, list):
+    if not isinstance(program, str) or not isinstance(host, (str, type(None))):
         return None
     return ts, host, program, pid, message.replace("\x00", "")
 

@@ -27,6 +27,7 @@ def warn(text: str) -> None:
 def error(text: str) -> None:
     err.print(Text.assemble(("error: ", "red"), printable(text)))
 
+
 DATA = Annotated[Optional[str], typer.Option(
     "--data", envvar="ANALYZER_DATA", metavar="DIR", show_default="~/.local/share/analyzer",
     help="Dataset directory (env ANALYZER_DATA).")]

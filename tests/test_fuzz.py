@@ -137,3 +137,17 @@ def test_a_hostile_exim_token_is_parsed_at_once():
     fine = f"2026-11-26 10:00:00 H=(x.y.z) [10.9.8.10] rejected EHLO or HELO {hostile}x: syntactically invalid"
     (event,) = api.parse_lines([fine], tz="UTC", format="exim")
     assert (event["event"], event["client_ip"], event["stage"]) == ("reject", "10.9.8.10", "HELO")
+
+
+def test_a_damaged_journal_pid_costs_no_line():
+    """Found by tools/fuzz.py: a journald entry whose `_PID` holds a byte that is not a
+    digit (here an invalid UTF-8 byte, decoded as U+FFFD) raised ValueError in the middle
+    of an ingest. The entry is read without a pid."""
+    line = ('{"__REALTIME_TIMESTAMP": "1795651140000000", "_HOSTNAME": "mx1", '
+            '"SYSLOG_IDENTIFIER": "postfix/smtpd", "_PID": "\\ufffd4310", '
+            '"MESSAGE": "connect from unknown[192.0.2.1]"}')
+    (event,) = api.parse_lines([line], format="journal")
+    assert (event["event"], event["client_ip"], event.get("pid")) == ("connect", "192.0.2.1", None)
+    for odd in ('{"x": 1}', '"_PID": 12', '"SYSLOG_IDENTIFIER": {"a": 1}'):
+        (event,) = api.parse_lines([line.replace('"_PID": "\\ufffd4310"', odd)], format="journal")
+        assert event["event"] in ("connect", "unparsed")

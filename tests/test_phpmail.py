@@ -5,7 +5,6 @@ import json
 import os
 import random
 import re
-import subprocess
 import sys
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
