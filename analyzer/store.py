@@ -77,7 +77,7 @@ class LockHeld(StoreError):
 
 def empty_state() -> dict:
     return {"version": STATE_VERSION, "commit": 0, "sources": {}, "correlator": None,
-            "programs": {}, "totals": {}, "parts": {}}
+            "programs": {}, "parts": {}}
 
 
 class Dataset:

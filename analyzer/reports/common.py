@@ -159,11 +159,3 @@ def per_bucket(keys: pd.Series, times: pd.Series, bucket: str, value: str,
         {str(k): i for i, k in enumerate(order)}) if c.name == "key" else c, kind="stable")
     return long.astype({value: "int64", "key": "str"}).reset_index(drop=True)
 
-
-def empty_like(columns: dict[str, str]) -> pd.DataFrame:
-    """An empty frame with the given column -> dtype mapping."""
-    return pd.DataFrame({name: pd.Series([], dtype=dtype) for name, dtype in columns.items()})
-
-
-def as_float(values) -> np.ndarray:
-    return np.asarray(pd.Series(values).astype("float64").fillna(0.0).to_numpy())
