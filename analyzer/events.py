@@ -18,8 +18,9 @@ from __future__ import annotations
 import re
 import socket
 
+from .clock import BadTimestamp, Clock
 from .envelope import (_BRACKETED, _FACILITY, _NO_TIME, EXIM_NATIVE, HEADER, PHP_FILE,
-                       BadTimestamp, Clock, _EXIM_ID_OR_PID, journal_fields)
+                       _EXIM_ID_OR_PID, journal_fields)
 from .patterns import FAMILIES, Pattern, daemon_of, family_of, reason_class
 from .patterns.base import FIELD_TYPES
 

@@ -116,7 +116,7 @@ def build(data: str | os.PathLike | None = None, since="1d", until=None, tz: str
 def _build(data, since, until, tz, thresholds, local_ips, hosted_domains, users, now) -> Report:
     import pandas as pd
 
-    from .envelope import parse_zone
+    from .clock import parse_zone
     from .store import Dataset
     from .timewindow import window
 
