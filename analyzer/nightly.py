@@ -117,17 +117,14 @@ def _build(data, since, until, tz, thresholds, local_ips, hosted_domains, users,
     import pandas as pd
 
     from .clock import parse_zone
-    from .store import Dataset
+    from .store import Dataset, NoDataset
     from .timewindow import window
 
     t = thresholds or Thresholds()
     users = dict(users or {})
     root = api.data_dir(data)
     if not Dataset(root).exists():
-        from .errors import AnalyzerError
-
-        raise AnalyzerError(f"{root}: no dataset here yet; run `analyzer ingest` first "
-                            "(or pass --ingest, --data or set ANALYZER_DATA)")
+        raise NoDataset(root, "or pass --ingest, --data or set ANALYZER_DATA")
     generated = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
     lo, hi = window(since, until, parse_zone(tz), now=generated)
     hi = hi or generated
