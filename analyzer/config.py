@@ -251,7 +251,7 @@ def from_dict(raw: dict, origin: str = "<config>") -> Config:
     if "ingest" in values:
         values["ingest"] = tuple(_relative_to(base, p) for p in values["ingest"])
     if "tz" in values:  # a misspelt zone is named with its file, not at first use
-        from .envelope import parse_zone
+        from .clock import parse_zone
 
         try:
             parse_zone(values["tz"])

@@ -18,8 +18,9 @@ from __future__ import annotations
 import re
 import socket
 
+from .clock import BadTimestamp, Clock
 from .envelope import (_BRACKETED, _FACILITY, _NO_TIME, EXIM_NATIVE, HEADER, PHP_FILE,
-                       BadTimestamp, Clock, _EXIM_ID_OR_PID, journal_fields)
+                       _EXIM_ID_OR_PID, journal_fields)
 from .patterns import FAMILIES, Pattern, daemon_of, family_of, reason_class
 from .patterns.base import FIELD_TYPES
 
@@ -29,10 +30,14 @@ def default_host() -> str:
     machine's short host name, as rsyslog writes it by default."""
     return socket.gethostname().split(".", 1)[0] or "localhost"
 
-def _recipient_domain(event: dict) -> None:
-    recipient = event.get("recipient")
+def recipient_domain(recipient: str | None) -> str | None:
+    """The lower-cased domain of a recipient address; None without an `@`."""
     at = recipient.rfind("@") if recipient else -1
-    event["recipient_domain"] = recipient[at + 1:].lower() if at >= 0 else None
+    return recipient[at + 1:].lower() if at >= 0 else None
+
+
+def _recipient_domain(event: dict) -> None:
+    event["recipient_domain"] = recipient_domain(event.get("recipient"))
 
 
 def _command_counters(event: dict) -> None:

@@ -18,8 +18,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable, Iterable
 
+from .clock import MONTHS, Clock, new_year, parse_zone
 from .correlate import Correlator, Passwd, php_join_report
-from .envelope import FORMATS, MONTHS, Clock, parse_zone, sniff_format
+from .envelope import FORMATS, sniff_format
 from .errors import AnalyzerError
 from .events import LineParser, default_host
 from .envvars import whole_number
@@ -707,9 +708,9 @@ def _advance_year(data: bytes, year: int, last_month: int) -> tuple[int, int]:
     lines (a batch spans hours, so it holds at most one December -> January step)."""
     first = _month_at(data, 0)
     last = _month_at(data, data.rfind(b"\n") + 1)
-    if first and last_month - first >= 6:
+    if first and new_year(last_month, first):
         year += 1
-    if first and last and first - last >= 6:
+    if first and last and new_year(first, last):
         year += 1
     return year, last or first or last_month
 

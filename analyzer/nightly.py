@@ -116,18 +116,15 @@ def build(data: str | os.PathLike | None = None, since="1d", until=None, tz: str
 def _build(data, since, until, tz, thresholds, local_ips, hosted_domains, users, now) -> Report:
     import pandas as pd
 
-    from .envelope import parse_zone
-    from .store import Dataset
+    from .clock import parse_zone
+    from .store import Dataset, NoDataset
     from .timewindow import window
 
     t = thresholds or Thresholds()
     users = dict(users or {})
     root = api.data_dir(data)
     if not Dataset(root).exists():
-        from .errors import AnalyzerError
-
-        raise AnalyzerError(f"{root}: no dataset here yet; run `analyzer ingest` first "
-                            "(or pass --ingest, --data or set ANALYZER_DATA)")
+        raise NoDataset(root, "or pass --ingest, --data or set ANALYZER_DATA")
     generated = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
     lo, hi = window(since, until, parse_zone(tz), now=generated)
     hi = hi or generated

@@ -277,10 +277,6 @@ TABLES: dict[str, Table] = {
 }
 
 
-def table(name: str) -> Table:
-    return TABLES[name]
-
-
 def reference_markdown() -> str:
     """The table reference of `docs/tables.md` (a test keeps the file equal to this)."""
     out = [

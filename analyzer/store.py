@@ -58,6 +58,14 @@ class StoreError(AnalyzerError):
     """The dataset cannot be used as asked (locked, unreadable state, ...)."""
 
 
+class NoDataset(StoreError):
+    """Nothing ingested at this data directory yet; `hint`: how else to name one."""
+
+    def __init__(self, root, hint: str = ""):
+        super().__init__(f"{root}: no dataset here yet; run `analyzer ingest` first"
+                         + (f" ({hint})" if hint else ""))
+
+
 class PartsMissing(UserWarning):
     """Committed parts that are gone or unreadable: what is read undercounts."""
 
@@ -77,7 +85,7 @@ class LockHeld(StoreError):
 
 def empty_state() -> dict:
     return {"version": STATE_VERSION, "commit": 0, "sources": {}, "correlator": None,
-            "programs": {}, "totals": {}, "parts": {}}
+            "programs": {}, "parts": {}}
 
 
 class Dataset:
@@ -289,7 +297,7 @@ class Dataset:
                               "(_state/state.json is gone): nothing can be read as committed; "
                               "restore state.json, or the next ingest sets the parts aside "
                               "in _orphaned/ and reads the logs again")
-        return StoreError(f"{self.root}: no dataset here yet; run `analyzer ingest` first")
+        return NoDataset(self.root)
 
     def orphaned(self) -> dict[str, int]:
         """The directories of parts set aside (`set_aside_uncommitted`) -> part files."""

@@ -53,7 +53,7 @@ def parse_time(value: str | datetime | None, tz=None, now: datetime | None = Non
 
 
 def _system_zone():
-    from .envelope import parse_zone
+    from .clock import parse_zone
 
     return parse_zone(None)
 

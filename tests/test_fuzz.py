@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analyzer import api
-from analyzer.envelope import Clock
+from analyzer.clock import Clock
 from analyzer.events import LineParser
 from analyzer.ingest import _Job, parse_batch
 from analyzer.sources import Batch

@@ -2,7 +2,7 @@
 
 import pytest
 
-from analyzer.envelope import Clock
+from analyzer.clock import Clock
 from analyzer.events import LineParser
 from analyzer.patterns import FAMILIES
 from datetime import date, timezone

@@ -11,7 +11,7 @@ import pytest
 
 from analyzer import api
 from analyzer.correlate import Correlator
-from analyzer.envelope import Clock, parse_zone
+from analyzer.clock import Clock, parse_zone
 from analyzer.events import LineParser
 from analyzer.openstate import OpenStore
 from helpers import assert_same_dataset, ingest, table

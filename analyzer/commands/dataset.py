@@ -129,7 +129,7 @@ def parse(
     if not src.is_stdin:
         from datetime import datetime
 
-        from ..envelope import parse_zone
+        from ..clock import parse_zone
 
         reference = datetime.fromtimestamp(src.mtime, parse_zone(tz)).date()
     lines = (line for batch in read_batches(src, partial_tail=True) for line in batch.lines())

@@ -114,7 +114,7 @@ def _dated(template: str, result, tz) -> str:
     """`{date}` -> the first day of the window in the report's zone."""
     if "{date}" not in template:
         return template
-    from ..envelope import parse_zone
+    from ..clock import parse_zone
 
     first = result.since or result.until
     return template.replace("{date}", first.astimezone(parse_zone(tz)).strftime("%Y-%m-%d"))

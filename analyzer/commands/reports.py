@@ -248,7 +248,7 @@ def _chart(fig, path: str) -> None:
 
 def _window_text(since, until, tz) -> str:
     """The window as the title shows it (UTC)."""
-    from ..envelope import parse_zone
+    from ..clock import parse_zone
     from ..timewindow import window
 
     lo, hi = window(since, until, parse_zone(tz))

@@ -1,4 +1,5 @@
-"""Helpers the reports share: address keys, hosted domains, top-N lists, hourly peaks."""
+"""Helpers the reports share: address keys, the message<->delivery link, hosted domains,
+top-N lists, hourly peaks."""
 
 from __future__ import annotations
 
@@ -46,6 +47,39 @@ def _per_distinct(values: pd.Series, fn) -> pd.Series:
     mapped = np.array([fn(str(u)) for u in uniques] + [None], dtype=object)
     out = mapped[codes]  # code -1 (missing) picks the trailing None
     return pd.Series(out, index=values.index, dtype="str")
+
+
+def link(messages: pd.DataFrame, deliveries: pd.DataFrame,
+         columns: Iterable[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Number the messages (`_m`) and tag each delivery with its message's number;
+    deliveries of messages outside the frame are dropped (`columns`: the delivery columns
+    to keep, default all)."""
+    msgs = messages.reset_index(drop=True)
+    msgs = msgs.assign(_m=range(len(msgs)))
+    keys = msgs[MESSAGE_KEY + ["_m"]].rename(columns={"first_seen": "message_first_seen"})
+    if columns is not None:
+        keep = set(columns)
+        deliveries = deliveries[[c for c in deliveries.columns if c in keep]]
+    return msgs, deliveries.merge(keys, on=DELIVERY_KEY, how="inner")
+
+
+def recipients(msgs: pd.DataFrame, dels: pd.DataFrame) -> pd.Series:
+    """Recipients of each linked message (`link`): nrcpt from the queue manager, else the
+    distinct recipients its deliveries show (a message cut off before its qmgr line)."""
+    nrcpt = msgs["nrcpt"]
+    if nrcpt.isna().any():
+        seen = dels.groupby("_m")["recipient"].nunique()
+        nrcpt = nrcpt.astype("Float64").fillna(msgs["_m"].map(seen).astype("Float64"))
+    return nrcpt.fillna(0).astype("int64")
+
+
+def recipient_domains(msgs: pd.DataFrame, dels: pd.DataFrame, keys: list[str],
+                      index: pd.Index) -> pd.Series:
+    """Distinct recipient domains of the linked deliveries per group of `keys` of `msgs`,
+    aligned to `index` (0 for a group without deliveries)."""
+    dels = dels.merge(msgs[["_m"] + keys], on="_m", how="inner")
+    per = dels.groupby(keys, dropna=False, sort=False)["recipient_domain"].nunique()
+    return per.reindex(index).fillna(0).astype("int64")
 
 
 def is_original(messages: pd.DataFrame) -> pd.Series:
@@ -159,11 +193,3 @@ def per_bucket(keys: pd.Series, times: pd.Series, bucket: str, value: str,
         {str(k): i for i, k in enumerate(order)}) if c.name == "key" else c, kind="stable")
     return long.astype({value: "int64", "key": "str"}).reset_index(drop=True)
 
-
-def empty_like(columns: dict[str, str]) -> pd.DataFrame:
-    """An empty frame with the given column -> dtype mapping."""
-    return pd.DataFrame({name: pd.Series([], dtype=dtype) for name, dtype in columns.items()})
-
-
-def as_float(values) -> np.ndarray:
-    return np.asarray(pd.Series(values).astype("float64").fillna(0.0).to_numpy())

@@ -11,7 +11,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from .common import is_original, peak_hour, ratio
+from .common import is_original, link, peak_hour, ratio, recipient_domains, recipients
 
 MESSAGE_COLUMNS = ["first_seen", "last_seen", "host", "queue_id", "identity", "origin", "uid",
                    "user", "script", "script_path", "nrcpt", "sent", "deferred", "bounced",
@@ -97,14 +97,9 @@ def suspicious_scripts(window: pd.DataFrame, deliveries: pd.DataFrame,
     keys = ["identity", "script"]
     # a content filter's re-injection is the same message: counted once, its deliveries
     # and bounces still count for the script
-    local = local.assign(_m=range(len(local)), script=local["script"].astype("str"),
-                         _orig=is_original(local).astype("int64"))
-    dkeys = local[["host", "queue_id", "first_seen", "_m"]].rename(
-        columns={"first_seen": "message_first_seen"})
-    dels = deliveries.merge(dkeys, on=["host", "queue_id", "message_first_seen"], how="inner")
-    seen = dels.groupby("_m")["recipient"].nunique()
-    rcpts = local["nrcpt"].astype("Float64").fillna(local["_m"].map(seen).astype("Float64"))
-    local["_rcpts"] = rcpts.fillna(0).astype("int64") * local["_orig"]
+    local, dels = link(local.assign(script=local["script"].astype("str"),
+                                    _orig=is_original(local).astype("int64")), deliveries)
+    local["_rcpts"] = recipients(local, dels) * local["_orig"]
     originals = local[local["_orig"] == 1]
 
     grouped = local.groupby(keys, dropna=False, sort=False)
@@ -122,9 +117,7 @@ def suspicious_scripts(window: pd.DataFrame, deliveries: pd.DataFrame,
     out["script_path"] = first["script_path"].first().reindex(out.index)
     out["first_seen"] = first["first_seen"].min().reindex(out.index)
     out["last_seen"] = first["first_seen"].max().reindex(out.index)
-    dels = dels.merge(local[["_m"] + keys], on="_m", how="inner")
-    doms = dels.groupby(keys, dropna=False, sort=False)["recipient_domain"].nunique()
-    out["recipient_domains"] = doms.reindex(out.index).fillna(0).astype("int64")
+    out["recipient_domains"] = recipient_domains(local, dels, keys, out.index)
     out["peak_hour_messages"] = peak_hour(originals, keys, "first_seen").reindex(out.index)
     out["bounce_rate"] = ratio(out["bounced"], out["sent"] + out["bounced"]).to_numpy()
     out["final"] = (out["sent"] + out["bounced"]).astype("int64")

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .common import DELIVERY_KEY, address_key, domain_key, is_original, peak_hour, per_bucket, ratio
+from .common import (address_key, domain_key, is_original, link, peak_hour, per_bucket, ratio,
+                     recipient_domains, recipients)
 
 # --by value -> the key columns of the result
 BY = {
@@ -65,18 +66,6 @@ def check_by(by: str) -> list[str]:
     return BY[by]
 
 
-def link(messages: pd.DataFrame, deliveries: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Number the messages (`_m`) and tag each delivery with its message's number;
-    deliveries of messages outside the frame are dropped."""
-    msgs = messages.reset_index(drop=True)
-    msgs = msgs.assign(_m=range(len(msgs)))
-    keys = msgs[["host", "queue_id", "first_seen", "_m"]].rename(
-        columns={"first_seen": "message_first_seen"})
-    dels = deliveries[[c for c in deliveries.columns if c in DELIVERY_COLUMNS]].merge(
-        keys, on=DELIVERY_KEY, how="inner")
-    return msgs, dels
-
-
 def scope_mask(msgs: pd.DataFrame, dels: pd.DataFrame, scope: str,
                hosted: frozenset[str]) -> pd.Series:
     """Which of the (linked) messages belong to `scope`."""
@@ -118,7 +107,7 @@ def top_senders(messages: pd.DataFrame, deliveries: pd.DataFrame, by: str = "ide
     `deliveries` (DELIVERY_COLUMNS) that may belong to them; `hosted`: the hosted domains.
     """
     keys = check_by(by)
-    msgs, dels = link(messages, deliveries)
+    msgs, dels = link(messages, deliveries, DELIVERY_COLUMNS)
     msgs = msgs[scope_mask(msgs, dels, scope, hosted)]
     # a content filter's re-injection is the same message: counted once (the original),
     # while its deliveries and bounces add to the counters of the identity it took over
@@ -128,13 +117,7 @@ def top_senders(messages: pd.DataFrame, deliveries: pd.DataFrame, by: str = "ide
     if not msgs["_orig"].any():
         return _empty(keys)
 
-    # recipients of a message: nrcpt from the queue manager, else the distinct recipients
-    # its deliveries show (a message cut off before its qmgr line)
-    nrcpt = msgs["nrcpt"]
-    if nrcpt.isna().any():
-        seen = dels.groupby("_m")["recipient"].nunique()
-        nrcpt = nrcpt.astype("Float64").fillna(msgs["_m"].map(seen).astype("Float64"))
-    msgs = msgs.assign(_rcpts=nrcpt.fillna(0).astype("int64") * msgs["_orig"])
+    msgs = msgs.assign(_rcpts=recipients(msgs, dels) * msgs["_orig"])
     originals = msgs[msgs["_orig"] == 1]
 
     grouped = msgs.groupby(keys, dropna=False, sort=False)
@@ -151,9 +134,7 @@ def top_senders(messages: pd.DataFrame, deliveries: pd.DataFrame, by: str = "ide
     out["client_ips"] = first["client_ip"].nunique().reindex(out.index)
     out["first_seen"] = first["first_seen"].min().reindex(out.index)
     out["last_seen"] = first["first_seen"].max().reindex(out.index)
-    dels = dels.merge(msgs[["_m"] + keys], on="_m", how="inner")
-    domains = dels.groupby(keys, dropna=False, sort=False)["recipient_domain"].nunique()
-    out["recipient_domains"] = domains.reindex(out.index).fillna(0).astype("int64")
+    out["recipient_domains"] = recipient_domains(msgs, dels, keys, out.index)
     out["peak_hour_messages"] = peak_hour(originals, keys, "first_seen").reindex(out.index)
     out["share"] = out["messages"] / total
     out["bounce_rate"] = ratio(out["bounced"], out["sent"] + out["bounced"]).to_numpy()
@@ -171,7 +152,7 @@ def timeline(messages: pd.DataFrame, deliveries: pd.DataFrame, by: str, scope: s
     """Messages per `bucket` for each sender: columns `bucket`, `key` (the sender as text),
     `messages`. `keys`: the senders to keep (values of the key column, or (uid, script)
     tuples for `by="script"`); None keeps every sender."""
-    msgs, dels = link(messages, deliveries)
+    msgs, dels = link(messages, deliveries, DELIVERY_COLUMNS)
     msgs = msgs[scope_mask(msgs, dels, scope, hosted)]
     msgs = msgs[is_original(msgs)]  # a content filter's re-injection is not another message
     span = (msgs["first_seen"].min(), msgs["first_seen"].max()) if len(msgs) else None
