@@ -97,8 +97,9 @@ def empty_window(what: str, data: str | os.PathLike | None = None, since=None, u
 
 
 # --- reports ------------------------------------------------------------------------------
-# Each report loads the tables its window needs (only the partitions the window touches,
-# only the columns it uses) and hands them to a pure function of `analyzer.reports`.
+# Each report checks its arguments, opens its window (one snapshot, [since, until)) and
+# hands it to its module of `analyzer.reports`, whose `*_in(win)` reads the tables it needs
+# (only the partitions the window touches, only the columns it uses) for a pure function.
 # Without `since`/`until` a report covers the whole dataset; the CLI defaults to `--since 1d`.
 
 def top_senders(data: str | os.PathLike | None = None, since=None, until=None,
@@ -115,13 +116,10 @@ def top_senders(data: str | os.PathLike | None = None, since=None, until=None,
     """
     from .reports import common, senders
 
-    _choice("by", by, senders.BY)
-    _choice("scope", scope, senders.SCOPES)
+    common.check_choice("by", by, senders.BY)
+    common.check_choice("scope", scope, senders.SCOPES)
     win = Window(data, since, until, tz)
-    msgs = win.read("messages", senders.message_columns(by))
-    dels = win.deliveries_of(msgs, senders.delivery_columns(msgs))
-    hosted = common.hosted_domains(dels, msgs["sasl_username"], hosted_domains)
-    return _head(senders.top_senders(msgs, dels, by, scope, hosted), limit)
+    return common.head(senders.top_senders_in(win, by, scope, hosted_domains), limit)
 
 
 def sender_timeline(data: str | os.PathLike | None = None, since=None, until=None,
@@ -134,41 +132,10 @@ def sender_timeline(data: str | os.PathLike | None = None, since=None, until=Non
     `bucket`: a pandas offset (`10min`, `1h`, `1D`); default: chosen from the window."""
     from .reports import common, senders
 
-    _choice("by", by, senders.BY)
-    _choice("scope", scope, senders.SCOPES)
+    common.check_choice("by", by, senders.BY)
+    common.check_choice("scope", scope, senders.SCOPES)
     win = Window(data, since, until, tz)
-    msgs = win.read("messages", senders.message_columns(by))
-    dels = win.deliveries_of(msgs, senders.delivery_columns(msgs))
-    hosted = common.hosted_domains(dels, msgs["sasl_username"], hosted_domains)
-    bucket = _bucket(bucket or common.auto_bucket(msgs["first_seen"].min(),
-                                                  msgs["first_seen"].max()))
-    return senders.timeline(msgs, dels, by, scope, hosted, keys, bucket)
-
-
-
-def _choice(name: str, value, allowed) -> None:
-    if value not in allowed:
-        raise AnalyzerError(f"{name} must be one of {', '.join(map(str, allowed))}, not {value!r}")
-
-
-def _bucket(bucket: str) -> str:
-    """Check a pandas offset alias (`1h`, `15min`, `1D`, `W`)."""
-    import pandas as pd
-
-    try:
-        offset = pd.tseries.frequencies.to_offset(bucket)
-    except (ValueError, TypeError):
-        raise AnalyzerError(f"cannot read bucket {bucket!r}: use a pandas offset such as "
-                            "15min, 1h, 6h, 1D") from None
-    if getattr(offset, "n", 1) <= 0:
-        raise AnalyzerError(f"bucket {bucket!r} must be positive")
-    return bucket
-
-
-def _head(frame, limit: int | None):
-    if limit is not None and limit > 0:
-        frame = frame.head(limit)
-    return frame.reset_index(drop=True)
+    return senders.timeline_in(win, by, scope, keys, bucket, hosted_domains)
 
 
 def relay_spikes(data: str | os.PathLike | None = None, since=None, until=None,
@@ -185,56 +152,13 @@ def relay_spikes(data: str | os.PathLike | None = None, since=None, until=None,
     `all_buckets`: every bucket, spike or not (the `spike` column tells). `limit`: keep the
     N largest spikes (still in time order).
     """
-    import pandas as pd
-
     from .reports import common, spikes
 
-    bucket = _bucket(bucket)
-    params = {"window": spikes.WINDOW if window is None else int(window),
-              "min_history": spikes.MIN_HISTORY if min_history is None else int(min_history),
-              "z": spikes.Z if z is None else float(z),
-              "min_count": spikes.MIN_COUNT if min_count is None else int(min_count)}
-    if params["window"] < 1 or params["min_history"] < 1:
-        raise AnalyzerError("the baseline window and min_history must be at least 1 bucket")
+    bucket = common.check_bucket(bucket)
+    params = spikes.checked_params(window, min_history, z, min_count)
     win = Window(data, since, until, tz)
-    offset = pd.tseries.frequencies.to_offset(bucket)
-    history_lo = (pd.Timestamp(win.lo) - offset * params["window"]).to_pydatetime() \
-        if win.lo else None
-    rejects = win.read("rejects", spikes.REJECT_COLUMNS, since=history_lo)
-    in_window = rejects if win.lo is None else rejects[rejects["ts"] >= pd.Timestamp(win.lo)]
-    own = frozenset(local_ips)
-    relay_local = in_window[(in_window["reason_class"] == "relay_denied").fillna(False)
-                            & (in_window["local_client"].fillna(False).astype(bool)
-                               | in_window["client_ip"].isin(own))]
-    if not all_buckets and len(relay_local):  # only local rejects inside spikes matter
-        stats = spikes.robust_baseline(spikes.bucket_counts(rejects, bucket), **params)
-        flagged = stats[stats["spike"]]
-        inside = pd.Series(False, index=relay_local.index)
-        for start in flagged["start"]:
-            inside |= (relay_local["ts"] >= start) & (relay_local["ts"] < start + offset)
-        relay_local = relay_local[inside]
-    hosted, accounts = frozenset(hosted_domains), None
-    if not relay_local.empty:
-        # naming the responsible account needs who sends from which domain: the messages
-        # and deliveries within a day of the local spikes (and inside the window)
-        day = pd.Timedelta(days=1)
-        lo = relay_local["ts"].min() - day
-        hi = relay_local["ts"].max() + day
-        lo = max(lo, pd.Timestamp(win.lo)) if win.lo else lo
-        hi = min(hi, pd.Timestamp(win.hi)) if win.hi else hi
-        around = dict(since=lo.to_pydatetime(), until=hi.to_pydatetime())
-        msgs = win.read("messages", ["identity", "sender", "sasl_username", "filter_of"], **around)
-        dels = win.read("deliveries", ["program", "status", "recipient_domain"], **around)
-        hosted = common.hosted_domains(dels, msgs["sasl_username"], hosted_domains)
-        accounts = spikes.sending_accounts(msgs)
-    out = spikes.relay_spikes(rejects, bucket, since=win.lo, until=win.hi, local_ips=own,
-                              hosted=hosted, accounts=accounts, all_buckets=all_buckets,
-                              **params)
-    if limit is not None and limit > 0 and len(out) > limit:
-        keep = out.sort_values(["count", "start"], ascending=[False, True],
-                               kind="stable").index[:limit]
-        out = out.loc[sorted(keep)]
-    return out.reset_index(drop=True)
+    out = spikes.relay_spikes_in(win, bucket, params, local_ips, hosted_domains, all_buckets)
+    return spikes.largest(out, limit)
 
 
 def suspicious_scripts(data: str | os.PathLike | None = None, since=None, until=None,
@@ -246,53 +170,10 @@ def suspicious_scripts(data: str | os.PathLike | None = None, since=None, until=
     no history), a burst in one hour, a new script, the bounce rate, recipient fan-out
     and what its path gives away. Highest score first; `reasons` lists the signs.
     """
-    import pandas as pd
-
-    from .reports import scripts
+    from .reports import common, scripts
 
     win = Window(data, since, until, tz)
-    window = win.read("messages", scripts.MESSAGE_COLUMNS)
-    window = window[(window["origin"] == "local").fillna(False)]
-    if window.empty:
-        return scripts.suspicious_scripts(window, window, None)  # no local mail: no rows
-    dels = win.deliveries_of(window, scripts.DELIVERY_COLUMNS)
-    end = pd.Timestamp(win.hi) if win.hi else window["first_seen"].max()
-    start = pd.Timestamp(win.lo) if win.lo else window["first_seen"].min()
-    window_days = max((end - start) / pd.Timedelta(days=1), 1 / 24)
-
-    hist, history_days = None, 0.0
-    span = _duration(history) if history not in (None, "", "0", 0) else None
-    if span is not None and win.lo is not None:
-        history_lo = win.lo - span
-        import pyarrow.compute as pc
-
-        reach = {}
-
-        def local_only(arrow):
-            reach["first"] = pc.min(arrow["first_seen"]).as_py()  # how far the data goes back
-            return pc.equal(arrow["origin"], "local")
-
-        hist = win.read("messages", ["first_seen", "identity", "origin", "script", "filter_of"],
-                        since=history_lo, until=win.lo, where=local_only)
-        if reach.get("first") is not None:
-            covered_from = max(pd.Timestamp(history_lo), pd.Timestamp(reach["first"]))
-            history_days = (pd.Timestamp(win.lo) - covered_from) / pd.Timedelta(days=1)
-    out = scripts.suspicious_scripts(window, dels, hist, window_days, history_days)
-    return _head(out, limit)
-
-
-def _duration(text):
-    """`30d`, `12h`, `2w` -> timedelta."""
-    from datetime import timedelta
-
-    from .timewindow import _RELATIVE, _UNITS
-
-    if isinstance(text, timedelta):
-        return text
-    m = _RELATIVE.match(str(text))
-    if not m:
-        raise AnalyzerError(f"cannot read duration {text!r}: use 12h, 30d, 2w")
-    return timedelta(**{_UNITS[m[2].lower()]: float(m[1])})
+    return common.head(scripts.suspicious_scripts_in(win, history), limit)
 
 
 def auth_failures(data: str | os.PathLike | None = None, since=None, until=None,
@@ -301,15 +182,11 @@ def auth_failures(data: str | os.PathLike | None = None, since=None, until=None,
     tried), most failures first, with `succeeded_later`: that IP (username) logged in
     successfully after its first failure (SASL messages and sessions in the window), as
     which accounts (from which IPs), and how many messages those logins sent."""
-    from .reports import auth
+    from .reports import auth, common
 
-    _choice("by", by, auth.BY)
+    common.check_choice("by", by, auth.BY)
     win = Window(data, since, until, tz)
-    fails = win.read("auth_failures", auth.FAILURE_COLUMNS)
-    msgs = win.read("messages", ["first_seen", "client_ip", "sasl_username", "filter_of"])
-    conns = win.read("connections", ["ts", "client_ip", "sasl_username", "auth_ok", "messages"])
-    rates = win.read("client_rates", auth.RATE_COLUMNS) if by == "client-ip" else None
-    return _head(auth.auth_failures(fails, auth.successes(msgs, conns), by, rates), limit)
+    return common.head(auth.auth_failures_in(win, by), limit)
 
 
 def auth_failure_timeline(data: str | os.PathLike | None = None, since=None, until=None,
@@ -319,11 +196,9 @@ def auth_failure_timeline(data: str | os.PathLike | None = None, since=None, unt
     `key`, `failures`. `keys`: the IPs (usernames) to keep, None = all."""
     from .reports import auth, common
 
-    _choice("by", by, auth.BY)
+    common.check_choice("by", by, auth.BY)
     win = Window(data, since, until, tz)
-    fails = win.read("auth_failures", auth.FAILURE_COLUMNS)
-    bucket = _bucket(bucket or common.auto_bucket(fails["ts"].min(), fails["ts"].max()))
-    return auth.timeline(fails, by, keys, bucket)
+    return auth.timeline_in(win, by, keys, bucket)
 
 
 def trace(queue_id: str | None = None, sender: str | None = None, identity: str | None = None,
@@ -341,94 +216,9 @@ def trace(queue_id: str | None = None, sender: str | None = None, identity: str 
     if identity is not None and ":" not in identity:
         raise AnalyzerError(f"identity {identity!r} is not kind:value "
                             "(sasl:<user>, uid:<n>, user:<login>, ip:<address>)")
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     win = Window(data, since, until, tz)
-    # Cut each table down in Arrow to the rows that can match (a superset of what
-    # `reports.trace` selects) before converting to pandas: a week of every column is big.
-    kind, _, value = (identity or "").partition(":")
-
-    def equal(column, wanted):
-        return lambda t: pc.fill_null(pc.equal(t[column], wanted), False)
-
-    if queue_id is not None:
-        chain = _filter_chain(win, queue_id)
-
-        def m_where(t):
-            return pc.fill_null(pc.is_in(t["queue_id"], value_set=chain), False)
-    elif sender is not None:
-        want = "" if sender.strip() in ("", "<>") else sender.strip().strip("<>").lower()
-
-        def m_where(t):
-            return pc.fill_null(pc.equal(pc.utf8_lower(t["sender"]), want), False)
-    elif identity is not None:
-        m_where = equal("identity", identity)
-    else:
-        m_where = equal("client_ip", client_ip)
-    msgs = win.read("messages", None, where=m_where)
-    queue_ids = pa.array(sorted(set(msgs["queue_id"].dropna().unique().tolist())
-                                | (set(chain.to_pylist()) if queue_id else set())), pa.string())
-
-    def same_queue(t):
-        return pc.fill_null(pc.is_in(t["queue_id"], value_set=queue_ids), False)
-
-    def d_where(t):
-        keep = same_queue(t)
-        return pc.or_(keep, equal("identity", identity)(t)) if identity is not None else keep
-
-    def r_where(t):
-        keep = same_queue(t)
-        if sender is not None:
-            keep = pc.or_(keep, m_where(t))
-        if kind == "sasl" or client_ip is not None or kind == "ip":
-            ip = client_ip if client_ip is not None else value
-            keep = pc.or_(keep, equal("sasl_username" if kind == "sasl" else "client_ip", ip)(t))
-        return keep
-
-    rejects = win.read("rejects", None, where=r_where)
-    dels_until = win.hi  # a message of the window is delivered until its last line
-    if dels_until is not None and len(msgs) and msgs["last_seen"].notna().any():
-        from datetime import timedelta
-
-        last = msgs["last_seen"].max().to_pydatetime() + timedelta(microseconds=1)
-        dels_until = max(dels_until, last)
-    dels = win.read("deliveries", None, until=dels_until, where=d_where)
-    auth = None
-    if client_ip is not None or kind in ("ip", "sasl"):
-        column = "sasl_username" if kind == "sasl" else "client_ip"
-        auth = win.read("auth_failures", None,
-                        where=equal(column, client_ip if client_ip is not None else value))
-
-    def n_where(t):  # the diagnostics of the messages, and cleanup's notes on the client
-        keep = same_queue(t)
-        return pc.or_(keep, equal("client_ip", client_ip)(t)) if client_ip is not None else keep
-
-    notices = win.read("notices", None, until=dels_until, where=n_where)
-    return report.trace(msgs, dels, rejects, auth, queue_id=queue_id, sender=sender,
-                        identity=identity, client_ip=client_ip, notices=notices)
-
-
-def _filter_chain(win: "Window", queue_id: str):
-    """The queue ids linked to `queue_id` through content filters (`filter_of`), read hop by
-    hop: an original, its re-injection by amavis, a second filter's, ..."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    chain = {queue_id}
-    for _ in range(8):  # a real chain has one or two hops
-        ids = pa.array(sorted(chain), pa.string())
-
-        def linked(t):
-            return pc.fill_null(pc.or_(pc.is_in(t["queue_id"], value_set=ids),
-                                       pc.is_in(t["filter_of"], value_set=ids)), False)
-
-        rows = win.read("messages", ["queue_id", "filter_of"], where=linked)
-        grown = chain | set(rows["queue_id"].dropna()) | set(rows["filter_of"].dropna())
-        if grown == chain:
-            break
-        chain = grown
-    return pa.array(sorted(chain), pa.string())
+    return report.trace_in(win, queue_id=queue_id, sender=sender, identity=identity,
+                           client_ip=client_ip)
 
 
 # --- the nightly report -------------------------------------------------------------------
