@@ -9,39 +9,12 @@ DataFrame; nothing here prints or knows about the command line.
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
-from pathlib import Path
 from typing import Iterable, Iterator
 
 from .errors import AnalyzerError
-
-DEFAULT_DATA = "~/.local/share/analyzer"
-
-
-def data_dir(data=None) -> Path:
-    """`data` (a directory or a `snapshot`), else $ANALYZER_DATA, else
-    ~/.local/share/analyzer."""
-    from .store import Snapshot
-
-    if isinstance(data, Snapshot):
-        return data.root
-    chosen = data or os.environ.get("ANALYZER_DATA") or DEFAULT_DATA
-    return Path(chosen).expanduser()
-
-
-def snapshot(data: str | os.PathLike | None = None):
-    """The dataset as its last ingest committed it. Every function here reads one
-    snapshot per call; pass a snapshot as `data` to several calls to read them all from
-    the same commit while ingests go on:
-
-        >>> snap = api.snapshot("/var/lib/analyzer")
-        >>> api.table("messages", data=snap), api.table("deliveries", data=snap)
-    """
-    from .store import Dataset, Snapshot
-
-    if isinstance(data, Snapshot):
-        return data
-    return Dataset(data_dir(data)).snapshot()
+from .reading import DEFAULT_DATA, Window, data_dir, snapshot, table, to_pandas, zone  # noqa: F401
+from .status import coverage, status  # noqa: F401
+from .status import iso as _iso
 
 
 def ingest(paths: Iterable[str], data: str | os.PathLike | None = None, tz: str | None = None,
@@ -71,7 +44,8 @@ def parse_lines(lines: Iterable[str], tz: str | None = None, year: int | None = 
     (Exim's own log, PHP's mail.log file form); default: this machine's short name."""
     from itertools import chain, islice
 
-    from .envelope import Clock, parse_zone, sniff_format
+    from .clock import Clock, parse_zone
+    from .envelope import sniff_format
     from .events import LineParser
     from .ingest import check_year
 
@@ -103,172 +77,7 @@ def parse_lines(lines: Iterable[str], tz: str | None = None, year: int | None = 
         yield out
 
 
-def table(name: str, data: str | os.PathLike | None = None, since=None, until=None,
-          tz: str | None = None, columns: list[str] | None = None, include_open: bool = True):
-    """One table of the dataset as a DataFrame, rows with their time in [since, until).
-
-    `since`/`until`: `30m`, `6h`, `1d`, `2w`, `today`, `yesterday`, ISO dates/times (naive
-    ones in `tz`), or datetimes. Rows the last ingest still holds in its checkpoint are
-    included unless `include_open` is off: open messages (queued, not yet removed;
-    `complete` = False) and PHP mail.log entries still waiting for their submission.
-    """
-    from .timewindow import window
-
-    lo, hi = window(since, until, _zone(tz))
-    snap = snapshot(data)
-    arrow = snap.read(name, lo, hi, columns)
-    if name in _CARRIED and include_open:
-        arrow = _with_carried(snap, name, arrow, lo, hi, columns)
-    return to_pandas(arrow)
-
-
-def to_pandas(arrow):
-    """Arrow -> pandas with nullable integer and boolean columns (a uid stays an int)."""
-    import pandas as pd
-    import pyarrow as pa
-
-    mapping = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
-    return arrow.to_pandas(types_mapper=mapping.get)
-
-
-# Tables whose latest rows may still be held open by the correlator: the key of its state
-# that holds them, and who turns them into rows. Messages not yet removed, PHP entries
-# waiting for the submission they produced.
-_CARRIED = {"messages": ("messages", "open_message_rows"),
-            "php_mail": ("php", "pending_php_rows")}
-_CARRIED_CHUNK = 5_000  # entries turned into Arrow at a time: memory stays with the result
-
-
-def _with_carried(snap, name, arrow, lo, hi, columns):
-    """`arrow` plus the rows of `name` that the snapshot's commit still holds open, in
-    the window (the same commit as the parts `arrow` was read from)."""
-    from itertools import islice
-
-    import pyarrow as pa
-
-    from . import correlate
-    from .schema import TABLES
-
-    spec = TABLES[name]
-    kind, rows_of = _CARRIED[name]
-    rows_of = getattr(correlate, rows_of)
-    lo_us = _micros(lo) if lo else None
-    hi_us = _micros(hi) if hi else None
-    tcol = spec.time_column  # an entry's time field has the row's time column's name
-    entries = snap.open_entries(kind, tcol, lo_us, hi_us)
-    schema = pa.schema([spec.arrow_schema.field(c) for c in arrow.schema.names])
-    tables = [arrow]
-    while chunk := list(islice(entries, _CARRIED_CHUNK)):
-        rows = [r for r in rows_of({kind: chunk})
-                if (lo_us is None or r[tcol] >= lo_us) and (hi_us is None or r[tcol] < hi_us)]
-        if rows:  # only the columns asked for are converted
-            tables.append(pa.Table.from_pylist(rows, schema=schema))
-    return pa.concat_tables(tables) if len(tables) > 1 else arrow
-
-
-def _zone(tz):
-    from .envelope import parse_zone
-
-    return parse_zone(tz)
-
-
-def _micros(dt: datetime) -> int:
-    from .envelope import to_micros
-
-    return to_micros(dt)
-
-
 _HEAD = frozenset({"ts", "host", "program", "pid", "family", "event", "pattern", "envelope"})
-
-
-def status(data: str | os.PathLike | None = None) -> dict:
-    """Tables (rows, time range, rows of parts gone missing), sources and their
-    checkpoints, unparsed count, lines of programs beside the MTA, the committed parts
-    that are gone or unreadable (`missing_parts`: reads undercount by their rows), the
-    parts set aside because no checkpoint knew them (`orphaned`), PHP mail.log entries
-    joined / unjoined and why."""
-    import pyarrow.parquet as pq
-
-    from .schema import TABLES
-    from .store import Dataset
-
-    root = data_dir(data)
-    if not Dataset(root).exists():
-        raise Dataset(root).no_checkpoint_error()
-    snap = snapshot(data)
-    state = snap.state
-    tables = {}
-    ds = snap.dataset
-    lost = ds.missing_parts(state=state)
-    for name, spec in TABLES.items():
-        rows, lo, hi = 0, None, None
-        for part in snap.parts(name):
-            try:
-                meta = pq.read_metadata(part)
-            except Exception:  # damaged: reported with the rows the checkpoint says it held
-                lost += ds.unreadable([part], state)
-                continue
-            rows += meta.num_rows
-            col = meta.schema.to_arrow_schema().get_field_index(spec.time_column)
-            for g in range(meta.num_row_groups):
-                stats = meta.row_group(g).column(col).statistics
-                if stats is not None and stats.has_min_max:
-                    lo = stats.min if lo is None else min(lo, stats.min)
-                    hi = stats.max if hi is None else max(hi, stats.max)
-        tables[name] = {"rows": rows, "first": _iso_dt(lo), "last": _iso_dt(hi),
-                        "missing_rows": sum(p["rows"] or 0 for p in lost if p["table"] == name)}
-    return {
-        "data": str(root),
-        "commit": state["commit"],
-        "tables": tables,
-        "open_messages": snap.open_count("messages"),
-        "open_sessions": snap.open_count("sessions"),
-        "unparsed": tables["unparsed"]["rows"],
-        "sources": [
-            {"path": cp["path"], "offset": cp["offset"], "size": cp["size"],
-             "compressed": cp.get("compressed"), "fingerprint": fp,
-             "last_line": _iso(cp["last_ts"]) if cp.get("last_ts") else None}
-            for fp, cp in state["sources"].items()
-        ],
-        "missing_parts": lost,  # committed parts gone or unreadable: {path, table, rows, reason}
-        "orphaned": ds.orphaned(),  # parts set aside, never read: directory -> part files
-        "programs": state.get("programs", {}),
-        "beside_mta": state.get("beside_mta", {}),
-        "php_mail": _php_joins(next(snap.open_entries("php_joins"), None),
-                               snap.open_entries("php"), tables["php_mail"]["rows"]),
-    }
-
-
-def _php_joins(counts: dict | None, php_entries: Iterable[dict], rows: int) -> dict:
-    """PHP entries written joined / unjoined by reason, waiting ones, and the summary
-    line and warning `ingest` prints; `earlier`: rows written before the counts were
-    kept (reasons unknown)."""
-    from .correlate import php_join_report
-
-    counts = counts or {"joined": 0, "unjoined": {}, "hosts": {}}
-    waiting = sum(1 for entry in php_entries if not entry["claimed"])
-    summary, warning = php_join_report(counts, waiting)
-    counted = counts["joined"] + sum(counts["unjoined"].values())
-    return {"joined": counts["joined"], "unjoined": dict(counts["unjoined"]),
-            "hosts": dict(counts.get("hosts", {})), "waiting": waiting,
-            "earlier": max(rows - counted, 0), "summary": summary, "warning": warning}
-
-
-def coverage(data: str | os.PathLike | None = None) -> tuple:
-    """The dataset's span: (first, last) UTC Timestamps of its rows and of the last line
-    each source was read to, or (None, None) for an empty dataset. Reports use it to say
-    what the dataset holds when a window is empty, notebooks to default to its last day."""
-    import pandas as pd
-
-    info = status(data)
-    firsts = [t["first"] for t in info["tables"].values() if t["first"]]
-    lasts = [t["last"] for t in info["tables"].values() if t["last"]]
-    lasts += [s["last_line"] for s in info["sources"] if s["last_line"]]
-    if not lasts:
-        return None, None
-    stamp = [pd.Timestamp(v) for v in firsts + lasts]
-    stamp = [t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC") for t in stamp]
-    return min(stamp), max(stamp[len(firsts):])
 
 
 def empty_window(what: str, data: str | os.PathLike | None = None, since=None, until=None,
@@ -278,35 +87,20 @@ def empty_window(what: str, data: str | os.PathLike | None = None, since=None, u
     covers 2026-11-26 to 2026-11-27`."""
     from .timewindow import window
 
-    lo, hi = window(since, until, _zone(tz))
+    lo, hi = window(since, until, zone(tz))
     first, last = coverage(data)
     if last is None:
         return f"no {what}: the dataset is empty"
     held = f"covers {first:%Y-%m-%d} to {last:%Y-%m-%d}"
     if lo is None and hi is None:
         return f"no {what} in the dataset; it {held}"
-    return f"no {what} {_Window.describe(lo, hi)}; the dataset {held}"
-
-
-def _iso(micros: int) -> str:
-    from datetime import timedelta
-
-    dt = datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=micros)
-    return dt.isoformat().replace("+00:00", "Z")
-
-
-def _iso_dt(value) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-        return value.isoformat().replace("+00:00", "Z")
-    return str(value)
+    return f"no {what} {Window.describe(lo, hi)}; the dataset {held}"
 
 
 # --- reports ------------------------------------------------------------------------------
-# Each report loads the tables its window needs (only the partitions the window touches,
-# only the columns it uses) and hands them to a pure function of `analyzer.reports`.
+# Each report checks its arguments, opens its window (one snapshot, [since, until)) and
+# hands it to its module of `analyzer.reports`, whose `*_in(win)` reads the tables it needs
+# (only the partitions the window touches, only the columns it uses) for a pure function.
 # Without `since`/`until` a report covers the whole dataset; the CLI defaults to `--since 1d`.
 
 def top_senders(data: str | os.PathLike | None = None, since=None, until=None,
@@ -323,13 +117,10 @@ def top_senders(data: str | os.PathLike | None = None, since=None, until=None,
     """
     from .reports import common, senders
 
-    _choice("by", by, senders.BY)
-    _choice("scope", scope, senders.SCOPES)
-    win = _Window(data, since, until, tz)
-    msgs = win.read("messages", senders.message_columns(by))
-    dels = win.deliveries_of(msgs, senders.delivery_columns(msgs))
-    hosted = common.hosted_domains(dels, msgs["sasl_username"], hosted_domains)
-    return _head(senders.top_senders(msgs, dels, by, scope, hosted), limit)
+    common.check_choice("by", by, senders.BY)
+    common.check_choice("scope", scope, senders.SCOPES)
+    win = Window(data, since, until, tz)
+    return common.head(senders.top_senders_in(win, by, scope, hosted_domains), limit)
 
 
 def sender_timeline(data: str | os.PathLike | None = None, since=None, until=None,
@@ -342,98 +133,10 @@ def sender_timeline(data: str | os.PathLike | None = None, since=None, until=Non
     `bucket`: a pandas offset (`10min`, `1h`, `1D`); default: chosen from the window."""
     from .reports import common, senders
 
-    _choice("by", by, senders.BY)
-    _choice("scope", scope, senders.SCOPES)
-    win = _Window(data, since, until, tz)
-    msgs = win.read("messages", senders.message_columns(by))
-    dels = win.deliveries_of(msgs, senders.delivery_columns(msgs))
-    hosted = common.hosted_domains(dels, msgs["sasl_username"], hosted_domains)
-    bucket = _bucket(bucket or common.auto_bucket(msgs["first_seen"].min(),
-                                                  msgs["first_seen"].max()))
-    return senders.timeline(msgs, dels, by, scope, hosted, keys, bucket)
-
-
-class _Window:
-    """The snapshot and the [since, until) window one report reads, taken once."""
-
-    def __init__(self, data, since, until, tz):
-        from .store import Dataset
-        from .timewindow import window
-
-        self.root = data_dir(data)
-        if not Dataset(self.root).exists():
-            raise AnalyzerError(f"{self.root}: no dataset here yet; run `analyzer ingest` "
-                                "first (or pass --data / set ANALYZER_DATA)")
-        self.lo, self.hi = window(since, until, _zone(tz))
-        self.snap = snapshot(data)
-
-    def read(self, name: str, columns: list[str] | None, since=..., until=..., where=None):
-        """Rows of `name` in the window (or in [since, until) when given), maybe none.
-        `where(arrow_table) -> boolean mask` keeps only matching rows before the
-        conversion to pandas (cheap on a big history)."""
-        lo = self.lo if since is ... else since
-        hi = self.hi if until is ... else until
-        if where is None:
-            frame = table(name, data=self.snap, since=lo, until=hi, columns=columns)
-        else:
-            arrow = self.snap.read(name, lo, hi, columns)
-            if name in _CARRIED:
-                arrow = _with_carried(self.snap, name, arrow, lo, hi, columns)
-            frame = to_pandas(arrow.filter(where(arrow)))
-        return frame
-
-    def deliveries_of(self, messages, columns: list[str]):
-        """Deliveries that can belong to `messages`: from the window start to the last
-        line of the last message (a deferred message is delivered after the window)."""
-        if messages.empty:
-            from .schema import TABLES
-
-            empty = TABLES["deliveries"].arrow_schema.empty_table()
-            return to_pandas(empty.select(columns) if columns else empty)
-        from datetime import timedelta
-
-        last = messages["last_seen"].max()
-        last = last.to_pydatetime() + timedelta(microseconds=1)
-        return table("deliveries", data=self.snap, since=self.lo, until=last, columns=columns)
-
-    @staticmethod
-    def describe(lo, hi) -> str:
-        def fmt(dt):
-            return dt.strftime("%Y-%m-%d %H:%M:%S UTC")
-
-        if lo and hi:
-            return f"between {fmt(lo)} and {fmt(hi)}"
-        if lo:
-            return f"since {fmt(lo)}"
-        if hi:
-            return f"before {fmt(hi)}"
-        return "at all"
-
-
-
-def _choice(name: str, value, allowed) -> None:
-    if value not in allowed:
-        raise AnalyzerError(f"{name} must be one of {', '.join(map(str, allowed))}, not {value!r}")
-
-
-def _bucket(bucket: str) -> str:
-    """Check a pandas offset alias (`1h`, `15min`, `1D`, `W`)."""
-    import pandas as pd
-
-    try:
-        offset = pd.tseries.frequencies.to_offset(bucket)
-    except (ValueError, TypeError):
-        raise AnalyzerError(f"cannot read bucket {bucket!r}: use a pandas offset such as "
-                            "15min, 1h, 6h, 1D") from None
-    if getattr(offset, "n", 1) <= 0:
-        raise AnalyzerError(f"bucket {bucket!r} must be positive")
-    return bucket
-
-
-def _head(frame, limit: int | None):
-    if limit is not None and limit > 0:
-        frame = frame.head(limit)
-    return frame.reset_index(drop=True)
+    common.check_choice("by", by, senders.BY)
+    common.check_choice("scope", scope, senders.SCOPES)
+    win = Window(data, since, until, tz)
+    return senders.timeline_in(win, by, scope, keys, bucket, hosted_domains)
 
 
 def relay_spikes(data: str | os.PathLike | None = None, since=None, until=None,
@@ -450,56 +153,13 @@ def relay_spikes(data: str | os.PathLike | None = None, since=None, until=None,
     `all_buckets`: every bucket, spike or not (the `spike` column tells). `limit`: keep the
     N largest spikes (still in time order).
     """
-    import pandas as pd
-
     from .reports import common, spikes
 
-    bucket = _bucket(bucket)
-    params = {"window": spikes.WINDOW if window is None else int(window),
-              "min_history": spikes.MIN_HISTORY if min_history is None else int(min_history),
-              "z": spikes.Z if z is None else float(z),
-              "min_count": spikes.MIN_COUNT if min_count is None else int(min_count)}
-    if params["window"] < 1 or params["min_history"] < 1:
-        raise AnalyzerError("the baseline window and min_history must be at least 1 bucket")
-    win = _Window(data, since, until, tz)
-    offset = pd.tseries.frequencies.to_offset(bucket)
-    history_lo = (pd.Timestamp(win.lo) - offset * params["window"]).to_pydatetime() \
-        if win.lo else None
-    rejects = win.read("rejects", spikes.REJECT_COLUMNS, since=history_lo)
-    in_window = rejects if win.lo is None else rejects[rejects["ts"] >= pd.Timestamp(win.lo)]
-    own = frozenset(local_ips)
-    relay_local = in_window[(in_window["reason_class"] == "relay_denied").fillna(False)
-                            & (in_window["local_client"].fillna(False).astype(bool)
-                               | in_window["client_ip"].isin(own))]
-    if not all_buckets and len(relay_local):  # only local rejects inside spikes matter
-        stats = spikes.robust_baseline(spikes.bucket_counts(rejects, bucket), **params)
-        flagged = stats[stats["spike"]]
-        inside = pd.Series(False, index=relay_local.index)
-        for start in flagged["start"]:
-            inside |= (relay_local["ts"] >= start) & (relay_local["ts"] < start + offset)
-        relay_local = relay_local[inside]
-    hosted, accounts = frozenset(hosted_domains), None
-    if not relay_local.empty:
-        # naming the responsible account needs who sends from which domain: the messages
-        # and deliveries within a day of the local spikes (and inside the window)
-        day = pd.Timedelta(days=1)
-        lo = relay_local["ts"].min() - day
-        hi = relay_local["ts"].max() + day
-        lo = max(lo, pd.Timestamp(win.lo)) if win.lo else lo
-        hi = min(hi, pd.Timestamp(win.hi)) if win.hi else hi
-        around = dict(since=lo.to_pydatetime(), until=hi.to_pydatetime())
-        msgs = win.read("messages", ["identity", "sender", "sasl_username", "filter_of"], **around)
-        dels = win.read("deliveries", ["program", "status", "recipient_domain"], **around)
-        hosted = common.hosted_domains(dels, msgs["sasl_username"], hosted_domains)
-        accounts = spikes.sending_accounts(msgs)
-    out = spikes.relay_spikes(rejects, bucket, since=win.lo, until=win.hi, local_ips=own,
-                              hosted=hosted, accounts=accounts, all_buckets=all_buckets,
-                              **params)
-    if limit is not None and limit > 0 and len(out) > limit:
-        keep = out.sort_values(["count", "start"], ascending=[False, True],
-                               kind="stable").index[:limit]
-        out = out.loc[sorted(keep)]
-    return out.reset_index(drop=True)
+    bucket = common.check_bucket(bucket)
+    params = spikes.checked_params(window, min_history, z, min_count)
+    win = Window(data, since, until, tz)
+    out = spikes.relay_spikes_in(win, bucket, params, local_ips, hosted_domains, all_buckets)
+    return spikes.largest(out, limit)
 
 
 def suspicious_scripts(data: str | os.PathLike | None = None, since=None, until=None,
@@ -511,53 +171,10 @@ def suspicious_scripts(data: str | os.PathLike | None = None, since=None, until=
     no history), a burst in one hour, a new script, the bounce rate, recipient fan-out
     and what its path gives away. Highest score first; `reasons` lists the signs.
     """
-    import pandas as pd
+    from .reports import common, scripts
 
-    from .reports import scripts
-
-    win = _Window(data, since, until, tz)
-    window = win.read("messages", scripts.MESSAGE_COLUMNS)
-    window = window[(window["origin"] == "local").fillna(False)]
-    if window.empty:
-        return scripts.suspicious_scripts(window, window, None)  # no local mail: no rows
-    dels = win.deliveries_of(window, scripts.DELIVERY_COLUMNS)
-    end = pd.Timestamp(win.hi) if win.hi else window["first_seen"].max()
-    start = pd.Timestamp(win.lo) if win.lo else window["first_seen"].min()
-    window_days = max((end - start) / pd.Timedelta(days=1), 1 / 24)
-
-    hist, history_days = None, 0.0
-    span = _duration(history) if history not in (None, "", "0", 0) else None
-    if span is not None and win.lo is not None:
-        history_lo = win.lo - span
-        import pyarrow.compute as pc
-
-        reach = {}
-
-        def local_only(arrow):
-            reach["first"] = pc.min(arrow["first_seen"]).as_py()  # how far the data goes back
-            return pc.equal(arrow["origin"], "local")
-
-        hist = win.read("messages", ["first_seen", "identity", "origin", "script", "filter_of"],
-                        since=history_lo, until=win.lo, where=local_only)
-        if reach.get("first") is not None:
-            covered_from = max(pd.Timestamp(history_lo), pd.Timestamp(reach["first"]))
-            history_days = (pd.Timestamp(win.lo) - covered_from) / pd.Timedelta(days=1)
-    out = scripts.suspicious_scripts(window, dels, hist, window_days, history_days)
-    return _head(out, limit)
-
-
-def _duration(text):
-    """`30d`, `12h`, `2w` -> timedelta."""
-    from datetime import timedelta
-
-    from .timewindow import _RELATIVE, _UNITS
-
-    if isinstance(text, timedelta):
-        return text
-    m = _RELATIVE.match(str(text))
-    if not m:
-        raise AnalyzerError(f"cannot read duration {text!r}: use 12h, 30d, 2w")
-    return timedelta(**{_UNITS[m[2].lower()]: float(m[1])})
+    win = Window(data, since, until, tz)
+    return common.head(scripts.suspicious_scripts_in(win, history), limit)
 
 
 def auth_failures(data: str | os.PathLike | None = None, since=None, until=None,
@@ -566,15 +183,11 @@ def auth_failures(data: str | os.PathLike | None = None, since=None, until=None,
     tried), most failures first, with `succeeded_later`: that IP (username) logged in
     successfully after its first failure (SASL messages and sessions in the window), as
     which accounts (from which IPs), and how many messages those logins sent."""
-    from .reports import auth
+    from .reports import auth, common
 
-    _choice("by", by, auth.BY)
-    win = _Window(data, since, until, tz)
-    fails = win.read("auth_failures", auth.FAILURE_COLUMNS)
-    msgs = win.read("messages", ["first_seen", "client_ip", "sasl_username", "filter_of"])
-    conns = win.read("connections", ["ts", "client_ip", "sasl_username", "auth_ok", "messages"])
-    rates = win.read("client_rates", auth.RATE_COLUMNS) if by == "client-ip" else None
-    return _head(auth.auth_failures(fails, auth.successes(msgs, conns), by, rates), limit)
+    common.check_choice("by", by, auth.BY)
+    win = Window(data, since, until, tz)
+    return common.head(auth.auth_failures_in(win, by), limit)
 
 
 def auth_failure_timeline(data: str | os.PathLike | None = None, since=None, until=None,
@@ -584,11 +197,9 @@ def auth_failure_timeline(data: str | os.PathLike | None = None, since=None, unt
     `key`, `failures`. `keys`: the IPs (usernames) to keep, None = all."""
     from .reports import auth, common
 
-    _choice("by", by, auth.BY)
-    win = _Window(data, since, until, tz)
-    fails = win.read("auth_failures", auth.FAILURE_COLUMNS)
-    bucket = _bucket(bucket or common.auto_bucket(fails["ts"].min(), fails["ts"].max()))
-    return auth.timeline(fails, by, keys, bucket)
+    common.check_choice("by", by, auth.BY)
+    win = Window(data, since, until, tz)
+    return auth.timeline_in(win, by, keys, bucket)
 
 
 def trace(queue_id: str | None = None, sender: str | None = None, identity: str | None = None,
@@ -606,94 +217,9 @@ def trace(queue_id: str | None = None, sender: str | None = None, identity: str 
     if identity is not None and ":" not in identity:
         raise AnalyzerError(f"identity {identity!r} is not kind:value "
                             "(sasl:<user>, uid:<n>, user:<login>, ip:<address>)")
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    win = _Window(data, since, until, tz)
-    # Cut each table down in Arrow to the rows that can match (a superset of what
-    # `reports.trace` selects) before converting to pandas: a week of every column is big.
-    kind, _, value = (identity or "").partition(":")
-
-    def equal(column, wanted):
-        return lambda t: pc.fill_null(pc.equal(t[column], wanted), False)
-
-    if queue_id is not None:
-        chain = _filter_chain(win, queue_id)
-
-        def m_where(t):
-            return pc.fill_null(pc.is_in(t["queue_id"], value_set=chain), False)
-    elif sender is not None:
-        want = "" if sender.strip() in ("", "<>") else sender.strip().strip("<>").lower()
-
-        def m_where(t):
-            return pc.fill_null(pc.equal(pc.utf8_lower(t["sender"]), want), False)
-    elif identity is not None:
-        m_where = equal("identity", identity)
-    else:
-        m_where = equal("client_ip", client_ip)
-    msgs = win.read("messages", None, where=m_where)
-    queue_ids = pa.array(sorted(set(msgs["queue_id"].dropna().unique().tolist())
-                                | (set(chain.to_pylist()) if queue_id else set())), pa.string())
-
-    def same_queue(t):
-        return pc.fill_null(pc.is_in(t["queue_id"], value_set=queue_ids), False)
-
-    def d_where(t):
-        keep = same_queue(t)
-        return pc.or_(keep, equal("identity", identity)(t)) if identity is not None else keep
-
-    def r_where(t):
-        keep = same_queue(t)
-        if sender is not None:
-            keep = pc.or_(keep, m_where(t))
-        if kind == "sasl" or client_ip is not None or kind == "ip":
-            ip = client_ip if client_ip is not None else value
-            keep = pc.or_(keep, equal("sasl_username" if kind == "sasl" else "client_ip", ip)(t))
-        return keep
-
-    rejects = win.read("rejects", None, where=r_where)
-    dels_until = win.hi  # a message of the window is delivered until its last line
-    if dels_until is not None and len(msgs) and msgs["last_seen"].notna().any():
-        from datetime import timedelta
-
-        last = msgs["last_seen"].max().to_pydatetime() + timedelta(microseconds=1)
-        dels_until = max(dels_until, last)
-    dels = win.read("deliveries", None, until=dels_until, where=d_where)
-    auth = None
-    if client_ip is not None or kind in ("ip", "sasl"):
-        column = "sasl_username" if kind == "sasl" else "client_ip"
-        auth = win.read("auth_failures", None,
-                        where=equal(column, client_ip if client_ip is not None else value))
-
-    def n_where(t):  # the diagnostics of the messages, and cleanup's notes on the client
-        keep = same_queue(t)
-        return pc.or_(keep, equal("client_ip", client_ip)(t)) if client_ip is not None else keep
-
-    notices = win.read("notices", None, until=dels_until, where=n_where)
-    return report.trace(msgs, dels, rejects, auth, queue_id=queue_id, sender=sender,
-                        identity=identity, client_ip=client_ip, notices=notices)
-
-
-def _filter_chain(win: "_Window", queue_id: str):
-    """The queue ids linked to `queue_id` through content filters (`filter_of`), read hop by
-    hop: an original, its re-injection by amavis, a second filter's, ..."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    chain = {queue_id}
-    for _ in range(8):  # a real chain has one or two hops
-        ids = pa.array(sorted(chain), pa.string())
-
-        def linked(t):
-            return pc.fill_null(pc.or_(pc.is_in(t["queue_id"], value_set=ids),
-                                       pc.is_in(t["filter_of"], value_set=ids)), False)
-
-        rows = win.read("messages", ["queue_id", "filter_of"], where=linked)
-        grown = chain | set(rows["queue_id"].dropna()) | set(rows["filter_of"].dropna())
-        if grown == chain:
-            break
-        chain = grown
-    return pa.array(sorted(chain), pa.string())
+    win = Window(data, since, until, tz)
+    return report.trace_in(win, queue_id=queue_id, sender=sender, identity=identity,
+                           client_ip=client_ip)
 
 
 # --- the nightly report -------------------------------------------------------------------

@@ -16,9 +16,6 @@ from __future__ import annotations
 import json
 import re
 
-# the query side (api.py) still imports these from here
-from .clock import Clock, parse_zone, to_micros  # noqa: F401
-
 # groups: bsd time, iso time, host, program, pid, message
 HEADER = re.compile(
     r"(?:<\d{1,3}>)?"

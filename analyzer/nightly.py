@@ -1,7 +1,8 @@
 """The nightly report's content: every report of `analyzer.api` for one window, the
 comparison with the trailing week, and the incidents derived from them.
 
-`build` only reads the dataset (through `analyzer.api`) and returns a `Report`;
+`build` only reads the dataset (through `analyzer.reading` and the reports' `*_in`
+functions, as `analyzer.api` does; `api.report` calls it) and returns a `Report`;
 `analyzer.report_html` and `analyzer.summary_text` render it, the `report` command writes.
 A report section with no rows in the window is an empty DataFrame, not an error: a quiet
 night is a valid report.
@@ -14,9 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Iterable
 
-from . import api
 from .config import Thresholds
 from .incidents import Incident, find_incidents
+from .reading import Window, data_dir, snapshot, table
+from .status import coverage
 
 HISTORY_DAYS = 7          # the trailing period the window is compared with
 TOP_SENDERS_SHOWN = 10    # rows of the top-senders table; chart: the first CHART_KEYS
@@ -117,12 +119,14 @@ def _build(data, since, until, tz, thresholds, local_ips, hosted_domains, users,
     import pandas as pd
 
     from .clock import parse_zone
+    from .reports import auth as auth_report
+    from .reports import common, scripts as scripts_report, senders as senders_report, spikes
     from .store import Dataset, NoDataset
     from .timewindow import window
 
     t = thresholds or Thresholds()
     users = dict(users or {})
-    root = api.data_dir(data)
+    root = data_dir(data)
     if not Dataset(root).exists():
         raise NoDataset(root, "or pass --ingest, --data or set ANALYZER_DATA")
     generated = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
@@ -130,17 +134,18 @@ def _build(data, since, until, tz, thresholds, local_ips, hosted_domains, users,
     hi = hi or generated
     local_ips, hosted_domains = tuple(local_ips), tuple(hosted_domains)
     notes: list[str] = []
-    snap = api.snapshot(data)  # every section reads the same commit, whatever ingests run
-    win = dict(data=snap, since=lo, until=hi)
+    snap = snapshot(data)  # every section reads the same commit, whatever ingests run
+    win = Window(snap, lo, hi, None)
 
     # --- top senders, with the trailing week as each identity's usual volume
-    covers = api.coverage(snap)
-    senders = api.top_senders(**win, hosted_domains=hosted_domains)
+    covers = coverage(snap)
+    senders = common.head(senders_report.top_senders_in(win, hosted_domains=hosted_domains), None)
     history_lo = (lo - timedelta(days=HISTORY_DAYS)) if lo else None
     history = None
     history_days = 0.0
     if lo is not None:
-        history = api.top_senders(snap, history_lo, lo, hosted_domains=hosted_domains)
+        history = common.head(senders_report.top_senders_in(
+            Window(snap, history_lo, lo, None), hosted_domains=hosted_domains), None)
         history_days = _covered_days(covers, history_lo, lo)
     window_days = max(((hi - lo) if lo else timedelta(days=1)) / timedelta(days=1), 1 / 24)
     if senders is not None and len(senders):
@@ -154,26 +159,28 @@ def _build(data, since, until, tz, thresholds, local_ips, hosted_domains, users,
     timeline = None
     if senders is not None and len(senders):
         keys = list(senders["identity"].head(CHART_KEYS))
-        timeline = api.sender_timeline(**win, keys=keys, hosted_domains=hosted_domains)
+        timeline = senders_report.timeline_in(win, keys=keys, hosted_domains=hosted_domains)
 
     # --- relay-denied spikes (every bucket: the chart needs the series)
     r = t.relay
-    buckets = api.relay_spikes(
-        **win, bucket=r.bucket, local_ips=local_ips, hosted_domains=hosted_domains,
-        all_buckets=True, window=r.window, z=r.z, min_count=r.min_count)
+    bucket = common.check_bucket(r.bucket)
+    params = spikes.checked_params(window=r.window, z=r.z, min_count=r.min_count)
+    buckets = spikes.largest(spikes.relay_spikes_in(
+        win, bucket, params, local_ips=local_ips, hosted_domains=hosted_domains,
+        all_buckets=True), None)
 
     # --- suspicious scripts, with the user names of their uids
-    scripts = api.suspicious_scripts(**win, history=t.scripts.history)
+    scripts = common.head(scripts_report.suspicious_scripts_in(win, t.scripts.history), None)
     if scripts is not None and len(scripts) and users:
         scripts = scripts.assign(user=[users.get(int(u)) if not pd.isna(u) else None
                                        for u in scripts["uid"]])
 
     # --- SMTP AUTH failures by client IP
-    auth = api.auth_failures(**win)
+    auth = common.head(auth_report.auth_failures_in(win), None)
     auth_timeline = None
     if auth is not None and len(auth):
         keys = list(auth["client_ip"].head(CHART_KEYS))
-        auth_timeline = api.auth_failure_timeline(**win, keys=keys)
+        auth_timeline = auth_report.timeline_in(win, keys=keys)
 
     totals = _totals(root, lo, hi, senders, buckets, auth)
     previous = _previous(snap, history_lo, lo, history, history_days, window_days)
@@ -234,10 +241,9 @@ def _previous(snap, history_lo, lo, history, history_days: float,
         out["local_submissions"] = float(history.loc[local, "messages"].sum()) * scale
     else:
         out["messages_out"] = out["local_submissions"] = 0.0
-    rejects = api.table("rejects", data=snap, since=history_lo, until=lo,
-                        columns=["reason_class"])
+    rejects = table("rejects", data=snap, since=history_lo, until=lo, columns=["reason_class"])
     out["relay_denied"] = float((rejects["reason_class"] == "relay_denied").sum()) * scale
-    fails = api.table("auth_failures", data=snap, since=history_lo, until=lo, columns=["ts"])
+    fails = table("auth_failures", data=snap, since=history_lo, until=lo, columns=["ts"])
     out["auth_failures"] = float(len(fails)) * scale
     return out
 
@@ -258,7 +264,7 @@ def _covered_days(covers, lo, hi) -> float:
 def _hosts(snap, lo, hi) -> list[str]:
     hosts: set[str] = set()
     for name in ("messages", "rejects", "auth_failures"):
-        frame = api.table(name, data=snap, since=lo, until=hi, columns=["host"],
-                          include_open=False)
+        frame = table(name, data=snap, since=lo, until=hi, columns=["host"],
+                      include_open=False)
         hosts.update(str(h) for h in frame["host"].dropna().unique())
     return sorted(hosts)

@@ -10,6 +10,7 @@ import pytest
 
 from analyzer import api
 from analyzer.events import default_host
+from analyzer.status import php_joins
 from helpers import ingest, table
 from test_cli_reports import invoke
 
@@ -259,7 +260,7 @@ def test_status_of_a_dataset_counted_before_php_joins_were(tmp_path, off_host):
     counted = api.status(data)["php_mail"]
     assert (counted["joined"], counted["earlier"]) == (10, 0)
     rows = api.status(data)["tables"]["php_mail"]["rows"]
-    old = api._php_joins(None, [], rows)  # no counts: the state as an older version left it
+    old = php_joins(None, [], rows)  # no counts: the state as an older version left it
     assert (old["joined"], old["unjoined"], old["earlier"], old["summary"]) == (0, {}, 10, None)
     result = invoke("status", "--data", data)
     assert "10 entries, 10 joined" in " ".join(result.output.split())

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .common import is_original, per_bucket, top_values_by
+from .common import auto_bucket, check_bucket, is_original, per_bucket, top_values_by
 
 FAILURE_COLUMNS = ["ts", "client_ip", "client_name", "sasl_username"]
 BY = {"client-ip": "client_ip", "username": "sasl_username"}
@@ -155,3 +155,23 @@ def _empty(by: str) -> pd.DataFrame:
               "first_success": ts, "succeeded_later": "bool", "top_usernames": object,
               "top_clients": object, "succeeded_as": object, "succeeded_from": object}
     return pd.DataFrame({c: pd.Series([], dtype=dtypes.get(c, "str")) for c in COLUMNS[by]})
+
+
+# --- read from a window (`analyzer.reading.Window`) ----------------------------------------
+
+def auth_failures_in(win, by: str = "client-ip") -> pd.DataFrame:
+    """`auth_failures` of the window, with its successful logins (and, by client IP, the
+    anvil connection rates)."""
+    fails = win.read("auth_failures", FAILURE_COLUMNS)
+    msgs = win.read("messages", ["first_seen", "client_ip", "sasl_username", "filter_of"])
+    conns = win.read("connections", ["ts", "client_ip", "sasl_username", "auth_ok", "messages"])
+    rates = win.read("client_rates", RATE_COLUMNS) if by == "client-ip" else None
+    return auth_failures(fails, successes(msgs, conns), by, rates)
+
+
+def timeline_in(win, by: str = "client-ip", keys: list | None = None,
+                bucket: str | None = None) -> pd.DataFrame:
+    """`timeline` of the window; `bucket` by default chosen from the failures' span."""
+    fails = win.read("auth_failures", FAILURE_COLUMNS)
+    bucket = check_bucket(bucket or auto_bucket(fails["ts"].min(), fails["ts"].max()))
+    return timeline(fails, by, keys, bucket)

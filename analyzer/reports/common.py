@@ -8,6 +8,8 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from ..errors import AnalyzerError
+
 # Postfix delivery agents that deliver on this server (mailbox, maildir, LMTP to Dovecot,
 # pipe to a command): the recipient domains they deliver for are hosted here.
 LOCAL_TRANSPORTS = frozenset({"local", "virtual", "lmtp", "pipe"})
@@ -193,3 +195,42 @@ def per_bucket(keys: pd.Series, times: pd.Series, bucket: str, value: str,
         {str(k): i for i, k in enumerate(order)}) if c.name == "key" else c, kind="stable")
     return long.astype({value: "int64", "key": "str"}).reset_index(drop=True)
 
+
+# --- the arguments a report is asked with, checked before anything is read -----------------
+
+def check_choice(name: str, value, allowed) -> None:
+    if value not in allowed:
+        raise AnalyzerError(f"{name} must be one of {', '.join(map(str, allowed))}, not {value!r}")
+
+
+def check_bucket(bucket: str) -> str:
+    """Check a pandas offset alias (`1h`, `15min`, `1D`, `W`)."""
+    try:
+        offset = pd.tseries.frequencies.to_offset(bucket)
+    except (ValueError, TypeError):
+        raise AnalyzerError(f"cannot read bucket {bucket!r}: use a pandas offset such as "
+                            "15min, 1h, 6h, 1D") from None
+    if getattr(offset, "n", 1) <= 0:
+        raise AnalyzerError(f"bucket {bucket!r} must be positive")
+    return bucket
+
+
+def duration(text):
+    """`30d`, `12h`, `2w` -> timedelta."""
+    from datetime import timedelta
+
+    from ..timewindow import _RELATIVE, _UNITS
+
+    if isinstance(text, timedelta):
+        return text
+    m = _RELATIVE.match(str(text))
+    if not m:
+        raise AnalyzerError(f"cannot read duration {text!r}: use 12h, 30d, 2w")
+    return timedelta(**{_UNITS[m[2].lower()]: float(m[1])})
+
+
+def head(frame: pd.DataFrame, limit: int | None) -> pd.DataFrame:
+    """The first `limit` rows (all when None or 0), numbered from 0."""
+    if limit is not None and limit > 0:
+        frame = frame.head(limit)
+    return frame.reset_index(drop=True)

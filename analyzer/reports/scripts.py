@@ -11,7 +11,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from .common import is_original, link, peak_hour, ratio, recipient_domains, recipients
+from .common import duration, is_original, link, peak_hour, ratio, recipient_domains, recipients
 
 MESSAGE_COLUMNS = ["first_seen", "last_seen", "host", "queue_id", "identity", "origin", "uid",
                    "user", "script", "script_path", "nrcpt", "sent", "deferred", "bounced",
@@ -203,3 +203,37 @@ def _empty() -> pd.DataFrame:
     dtypes = {"uid": "Int64", "script": "str", "identity": "str", "script_path": "str",
               "bounce_rate": "float64", "first_seen": ts, "last_seen": ts, "reasons": object}
     return pd.DataFrame({c: pd.Series([], dtype=dtypes.get(c, "int64")) for c in COLUMNS})
+
+
+# --- read from a window (`analyzer.reading.Window`) ----------------------------------------
+
+def suspicious_scripts_in(win, history: str | None = "30d") -> pd.DataFrame:
+    """`suspicious_scripts` of the window's local submissions and their deliveries, against
+    the local submissions of `history` before the window (as far back as the data goes)."""
+    window = win.read("messages", MESSAGE_COLUMNS)
+    window = window[(window["origin"] == "local").fillna(False)]
+    if window.empty:
+        return suspicious_scripts(window, window, None)  # no local mail: no rows
+    dels = win.deliveries_of(window, DELIVERY_COLUMNS)
+    end = pd.Timestamp(win.hi) if win.hi else window["first_seen"].max()
+    start = pd.Timestamp(win.lo) if win.lo else window["first_seen"].min()
+    window_days = max((end - start) / pd.Timedelta(days=1), 1 / 24)
+
+    hist, history_days = None, 0.0
+    span = duration(history) if history not in (None, "", "0", 0) else None
+    if span is not None and win.lo is not None:
+        history_lo = win.lo - span
+        import pyarrow.compute as pc
+
+        reach = {}
+
+        def local_only(arrow):
+            reach["first"] = pc.min(arrow["first_seen"]).as_py()  # how far the data goes back
+            return pc.equal(arrow["origin"], "local")
+
+        hist = win.read("messages", ["first_seen", "identity", "origin", "script", "filter_of"],
+                        since=history_lo, until=win.lo, where=local_only)
+        if reach.get("first") is not None:
+            covered_from = max(pd.Timestamp(history_lo), pd.Timestamp(reach["first"]))
+            history_days = (pd.Timestamp(win.lo) - covered_from) / pd.Timedelta(days=1)
+    return suspicious_scripts(window, dels, hist, window_days, history_days)

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .common import (address_key, domain_key, is_original, link, peak_hour, per_bucket, ratio,
-                     recipient_domains, recipients)
+from .common import (address_key, auto_bucket, check_bucket, domain_key,
+                     is_original, link, peak_hour, per_bucket, ratio, recipient_domains,
+                     recipients)
+from .common import hosted_domains as hosted_domains_of
 
 # --by value -> the key columns of the result
 BY = {
@@ -197,3 +199,28 @@ def _empty(keys: list[str]) -> pd.DataFrame:
         else:
             cols[col] = pd.Series([], dtype="int64")
     return pd.DataFrame(cols)
+
+
+# --- read from a window (`analyzer.reading.Window`) ----------------------------------------
+
+def _read(win, by: str, hosted_domains) -> tuple[pd.DataFrame, pd.DataFrame, frozenset[str]]:
+    """The window's messages, the deliveries that can belong to them, the hosted domains."""
+    msgs = win.read("messages", message_columns(by))
+    dels = win.deliveries_of(msgs, delivery_columns(msgs))
+    return msgs, dels, hosted_domains_of(dels, msgs["sasl_username"], hosted_domains)
+
+
+def top_senders_in(win, by: str = "identity", scope: str = "outgoing",
+                   hosted_domains=()) -> pd.DataFrame:
+    """`top_senders` of the window's messages and their deliveries."""
+    msgs, dels, hosted = _read(win, by, hosted_domains)
+    return top_senders(msgs, dels, by, scope, hosted)
+
+
+def timeline_in(win, by: str = "identity", scope: str = "outgoing", keys: list | None = None,
+                bucket: str | None = None, hosted_domains=()) -> pd.DataFrame:
+    """`timeline` of the window; `bucket` by default chosen from the messages' span."""
+    msgs, dels, hosted = _read(win, by, hosted_domains)
+    bucket = check_bucket(bucket or auto_bucket(msgs["first_seen"].min(),
+                                                msgs["first_seen"].max()))
+    return timeline(msgs, dels, by, scope, hosted, keys, bucket)

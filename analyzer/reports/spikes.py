@@ -200,3 +200,76 @@ def _empty() -> pd.DataFrame:
               "internet_count": "int64", "source": "str", "responsible": "str",
               "responsible_domain": "str"}
     return pd.DataFrame({c: pd.Series([], dtype=dtypes.get(c, object)) for c in COLUMNS})
+
+
+# --- read from a window (`analyzer.reading.Window`) ----------------------------------------
+
+def checked_params(window: int | None = None, min_history: int | None = None,
+                   z: float | None = None, min_count: int | None = None) -> dict:
+    """The baseline's parameters, the defaults where None."""
+    from ..errors import AnalyzerError
+
+    params = {"window": WINDOW if window is None else int(window),
+              "min_history": MIN_HISTORY if min_history is None else int(min_history),
+              "z": Z if z is None else float(z),
+              "min_count": MIN_COUNT if min_count is None else int(min_count)}
+    if params["window"] < 1 or params["min_history"] < 1:
+        raise AnalyzerError("the baseline window and min_history must be at least 1 bucket")
+    return params
+
+
+def relay_spikes_in(win, bucket: str, params: dict, local_ips: Iterable[str] = (),
+                    hosted_domains: Iterable[str] = (),
+                    all_buckets: bool = False) -> pd.DataFrame:
+    """`relay_spikes` of the window: its rejects and the `window` buckets before it (the
+    baseline), and for local relay-denied rejects inside spikes the messages and
+    deliveries within a day of them (who sends from which domain)."""
+    from .common import hosted_domains as hosted_domains_of
+
+    offset = pd.tseries.frequencies.to_offset(bucket)
+    history_lo = (pd.Timestamp(win.lo) - offset * params["window"]).to_pydatetime() \
+        if win.lo else None
+    rejects = win.read("rejects", REJECT_COLUMNS, since=history_lo)
+    own = frozenset(local_ips)
+    relay_local = _local_relay_denied(rejects, win.lo, own)
+    if not all_buckets and len(relay_local):  # only local rejects inside spikes matter
+        stats = robust_baseline(bucket_counts(rejects, bucket), **params)
+        flagged = stats[stats["spike"]]
+        inside = pd.Series(False, index=relay_local.index)
+        for start in flagged["start"]:
+            inside |= (relay_local["ts"] >= start) & (relay_local["ts"] < start + offset)
+        relay_local = relay_local[inside]
+    hosted, accounts = frozenset(hosted_domains), None
+    if not relay_local.empty:
+        # naming the responsible account needs who sends from which domain: the messages
+        # and deliveries within a day of the local spikes (and inside the window)
+        day = pd.Timedelta(days=1)
+        lo = relay_local["ts"].min() - day
+        hi = relay_local["ts"].max() + day
+        lo = max(lo, pd.Timestamp(win.lo)) if win.lo else lo
+        hi = min(hi, pd.Timestamp(win.hi)) if win.hi else hi
+        around = dict(since=lo.to_pydatetime(), until=hi.to_pydatetime())
+        msgs = win.read("messages", ["identity", "sender", "sasl_username", "filter_of"], **around)
+        dels = win.read("deliveries", ["program", "status", "recipient_domain"], **around)
+        hosted = hosted_domains_of(dels, msgs["sasl_username"], hosted_domains)
+        accounts = sending_accounts(msgs)
+    return relay_spikes(rejects, bucket, since=win.lo, until=win.hi, local_ips=own,
+                        hosted=hosted, accounts=accounts, all_buckets=all_buckets, **params)
+
+
+def _local_relay_denied(rejects: pd.DataFrame, since, own: frozenset[str]) -> pd.DataFrame:
+    """The relay-denied rejects since `since` of local clients (or of `own` addresses)."""
+    in_window = rejects if since is None else rejects[rejects["ts"] >= pd.Timestamp(since)]
+    return in_window[(in_window["reason_class"] == "relay_denied").fillna(False)
+                     & (in_window["local_client"].fillna(False).astype(bool)
+                        | in_window["client_ip"].isin(own))]
+
+
+def largest(spikes: pd.DataFrame, limit: int | None) -> pd.DataFrame:
+    """The `limit` largest spikes (all when None or 0), still in time order."""
+    out = spikes
+    if limit is not None and limit > 0 and len(out) > limit:
+        keep = out.sort_values(["count", "start"], ascending=[False, True],
+                               kind="stable").index[:limit]
+        out = out.loc[sorted(keep)]
+    return out.reset_index(drop=True)

@@ -181,3 +181,98 @@ def _join(frame: pd.DataFrame, fields: list[tuple[str, str]]) -> pd.Series:
     for p in parts[1:]:
         text = text.str.cat(p, sep=" ")
     return text.str.split().str.join(" ")
+
+
+# --- read from a window (`analyzer.reading.Window`) ----------------------------------------
+
+def trace_in(win, queue_id: str | None = None, sender: str | None = None,
+             identity: str | None = None, client_ip: str | None = None) -> pd.DataFrame:
+    """`trace` of the window's rows matching the one of `queue_id`, `sender`, `identity`,
+    `client_ip` given (checked by the caller)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    # Cut each table down in Arrow to the rows that can match (a superset of what
+    # `trace` selects) before converting to pandas: a week of every column is big.
+    kind, _, value = (identity or "").partition(":")
+
+    def equal(column, wanted):
+        return lambda t: pc.fill_null(pc.equal(t[column], wanted), False)
+
+    if queue_id is not None:
+        chain = chain_in(win, queue_id)
+
+        def m_where(t):
+            return pc.fill_null(pc.is_in(t["queue_id"], value_set=chain), False)
+    elif sender is not None:
+        want = "" if sender.strip() in ("", "<>") else sender.strip().strip("<>").lower()
+
+        def m_where(t):
+            return pc.fill_null(pc.equal(pc.utf8_lower(t["sender"]), want), False)
+    elif identity is not None:
+        m_where = equal("identity", identity)
+    else:
+        m_where = equal("client_ip", client_ip)
+    msgs = win.read("messages", None, where=m_where)
+    queue_ids = pa.array(sorted(set(msgs["queue_id"].dropna().unique().tolist())
+                                | (set(chain.to_pylist()) if queue_id else set())), pa.string())
+
+    def same_queue(t):
+        return pc.fill_null(pc.is_in(t["queue_id"], value_set=queue_ids), False)
+
+    def d_where(t):
+        keep = same_queue(t)
+        return pc.or_(keep, equal("identity", identity)(t)) if identity is not None else keep
+
+    def r_where(t):
+        keep = same_queue(t)
+        if sender is not None:
+            keep = pc.or_(keep, m_where(t))
+        if kind == "sasl" or client_ip is not None or kind == "ip":
+            ip = client_ip if client_ip is not None else value
+            keep = pc.or_(keep, equal("sasl_username" if kind == "sasl" else "client_ip", ip)(t))
+        return keep
+
+    rejects = win.read("rejects", None, where=r_where)
+    dels_until = win.hi  # a message of the window is delivered until its last line
+    if dels_until is not None and len(msgs) and msgs["last_seen"].notna().any():
+        from datetime import timedelta
+
+        last = msgs["last_seen"].max().to_pydatetime() + timedelta(microseconds=1)
+        dels_until = max(dels_until, last)
+    dels = win.read("deliveries", None, until=dels_until, where=d_where)
+    auth = None
+    if client_ip is not None or kind in ("ip", "sasl"):
+        column = "sasl_username" if kind == "sasl" else "client_ip"
+        auth = win.read("auth_failures", None,
+                        where=equal(column, client_ip if client_ip is not None else value))
+
+    def n_where(t):  # the diagnostics of the messages, and cleanup's notes on the client
+        keep = same_queue(t)
+        return pc.or_(keep, equal("client_ip", client_ip)(t)) if client_ip is not None else keep
+
+    notices = win.read("notices", None, until=dels_until, where=n_where)
+    return trace(msgs, dels, rejects, auth, queue_id=queue_id, sender=sender,
+                 identity=identity, client_ip=client_ip, notices=notices)
+
+
+def chain_in(win, queue_id: str):
+    """The queue ids linked to `queue_id` through content filters (`filter_of`), read hop by
+    hop: an original, its re-injection by amavis, a second filter's, ..."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    chain = {queue_id}
+    for _ in range(8):  # a real chain has one or two hops
+        ids = pa.array(sorted(chain), pa.string())
+
+        def linked(t):
+            return pc.fill_null(pc.or_(pc.is_in(t["queue_id"], value_set=ids),
+                                       pc.is_in(t["filter_of"], value_set=ids)), False)
+
+        rows = win.read("messages", ["queue_id", "filter_of"], where=linked)
+        grown = chain | set(rows["queue_id"].dropna()) | set(rows["filter_of"].dropna())
+        if grown == chain:
+            break
+        chain = grown
+    return pa.array(sorted(chain), pa.string())
