@@ -9,7 +9,7 @@ DataFrame; nothing here prints or knows about the command line.
 from __future__ import annotations
 
 import os
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from .errors import AnalyzerError
 from .reading import DEFAULT_DATA, Window, data_dir, snapshot, table, to_pandas, zone  # noqa: F401

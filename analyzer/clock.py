@@ -7,13 +7,13 @@ windows, the API), so it lives apart from both.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 MONTHS = {m: i for i, m in enumerate(
     ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def new_year(last_month: int, month: int) -> bool:
@@ -158,7 +158,7 @@ class Clock:
                 offset = -offset
         else:
             return None
-        base = self._hour(int(text[:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]), timezone.utc)
+        base = self._hour(int(text[:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]), UTC)
         return base + (seconds - offset) * 1_000_000 + micros
 
     def _hour(self, year: int, month: int, day: int, hour: int, tz) -> int:
@@ -206,7 +206,7 @@ class Clock:
         tz = self._zones.get(name)
         if tz is None:
             try:
-                tz = timezone.utc if name.upper() in ("UTC", "Z", "GMT") else ZoneInfo(name)
+                tz = UTC if name.upper() in ("UTC", "Z", "GMT") else ZoneInfo(name)
             except (ValueError, KeyError, OSError):  # not a zone identifier we know
                 tz = self.tz
             self._zones[name] = tz
@@ -223,7 +223,7 @@ def parse_zone(name: str | None) -> ZoneInfo | timezone:
         except Exception:
             return local  # a fixed offset is the best the system tells us
     if name.upper() == "UTC":
-        return timezone.utc
+        return UTC
     try:
         return ZoneInfo(name)
     except (KeyError, ValueError, OSError):  # not found, a bad key, a directory (`Europe`)

@@ -99,7 +99,7 @@ class Thresholds:
     auth: AuthThresholds = field(default_factory=AuthThresholds)
 
     def with_values(self, values: dict[str, dict], origin: str = "--threshold",
-                    from_text: bool = False) -> "Thresholds":
+                    from_text: bool = False) -> Thresholds:
         """A copy with `{section: {name: value}}` applied (types checked; `from_text`:
         the values are text from the command line, converted to the field's type)."""
         out = self

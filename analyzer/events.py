@@ -19,8 +19,16 @@ import re
 import socket
 
 from .clock import BadTimestamp, Clock
-from .envelope import (_BRACKETED, _FACILITY, _NO_TIME, EXIM_NATIVE, HEADER, PHP_FILE,
-                       _EXIM_ID_OR_PID, journal_fields)
+from .envelope import (
+    _BRACKETED,
+    _EXIM_ID_OR_PID,
+    _FACILITY,
+    _NO_TIME,
+    EXIM_NATIVE,
+    HEADER,
+    PHP_FILE,
+    journal_fields,
+)
 from .patterns import FAMILIES, Pattern, daemon_of, family_of, reason_class
 from .patterns.base import FIELD_TYPES
 

@@ -14,8 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from .config import (AuthThresholds, RelayThresholds, ScriptThresholds, SenderThresholds,
-                     Thresholds)
+from .config import AuthThresholds, RelayThresholds, ScriptThresholds, SenderThresholds, Thresholds
 
 SEVERITY_RANK = {"warn": 1, "crit": 2}
 SECTIONS = ("senders", "relay", "scripts", "auth")

@@ -12,21 +12,33 @@ import gc
 import os
 import time
 from collections import Counter
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Callable, Iterable
 
 from .clock import MONTHS, Clock, new_year, parse_zone
 from .correlate import Correlator, Passwd, php_join_report
 from .envelope import FORMATS, sniff_format
+from .envvars import whole_number
 from .errors import AnalyzerError
 from .events import LineParser, default_host
-from .envvars import whole_number
-from .sources import (Batch, Source, after_cursor, expand, head_lines, last_cursor,
-                      match_checkpoints, new_checkpoint_key, read_batches, series, series_of,
-                      syslog_copies, SYSLOG_COPIES)
+from .sources import (
+    SYSLOG_COPIES,
+    Batch,
+    Source,
+    after_cursor,
+    expand,
+    head_lines,
+    last_cursor,
+    match_checkpoints,
+    new_checkpoint_key,
+    read_batches,
+    series,
+    series_of,
+    syslog_copies,
+)
 from .store import Dataset, StoreError
 from .workers import OrderedPool, default_workers
 
@@ -464,7 +476,7 @@ class _Run:
 
     def commit(self) -> None:
         if self._correlator is None and self.state["correlator"] is not None:
-            self.correlator  # a version 1 checkpoint's open state: saved entry by entry
+            self.correlator  # noqa: B018 -- the property loads a version 1 checkpoint's open state
         if self._correlator is not None:
             self._correlator.settle()
         gc.collect()  # the collector is paused during a run (see _gc_paused)

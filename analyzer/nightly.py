@@ -11,9 +11,9 @@ night is a valid report.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Iterable
+from datetime import UTC, datetime, timedelta
 
 from .config import Thresholds
 from .incidents import Incident, find_incidents
@@ -120,7 +120,9 @@ def _build(data, since, until, tz, thresholds, local_ips, hosted_domains, users,
 
     from .clock import parse_zone
     from .reports import auth as auth_report
-    from .reports import common, scripts as scripts_report, senders as senders_report, spikes
+    from .reports import common, spikes
+    from .reports import scripts as scripts_report
+    from .reports import senders as senders_report
     from .store import Dataset, NoDataset
     from .timewindow import window
 
@@ -129,7 +131,7 @@ def _build(data, since, until, tz, thresholds, local_ips, hosted_domains, users,
     root = data_dir(data)
     if not Dataset(root).exists():
         raise NoDataset(root, "or pass --ingest, --data or set ANALYZER_DATA")
-    generated = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    generated = (now or datetime.now(UTC)).astimezone(UTC)
     lo, hi = window(since, until, parse_zone(tz), now=generated)
     hi = hi or generated
     local_ips, hosted_domains = tuple(local_ips), tuple(hosted_domains)

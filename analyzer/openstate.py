@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 FILE = "open.sqlite"
 _WHOLE = ""  # the key of a value stored in one row (an entry's key is JSON, never empty)

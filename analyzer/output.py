@@ -20,7 +20,7 @@ import io
 import json
 import math
 import sys
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from .terminal import printable
 
@@ -78,8 +78,8 @@ def plain(value):
 def iso(value: datetime) -> str:
     """ISO 8601 in UTC with a `Z` (naive times are taken as UTC)."""
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    text = value.astimezone(timezone.utc).isoformat()
+        value = value.replace(tzinfo=UTC)
+    text = value.astimezone(UTC).isoformat()
     return text.replace("+00:00", "Z")
 
 
@@ -136,8 +136,8 @@ def table_cell(value, column: str = "") -> str:
     """One cell as the text a table shows."""
     if isinstance(value, datetime) and not _is_nat(value):
         if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
     value = plain(value)
     if value is None:
         return _MISSING_TEXT.get(column, "")

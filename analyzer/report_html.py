@@ -24,7 +24,7 @@ import base64
 import hashlib
 import html
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from .incidents import SEVERITY_RANK, Incident, span
 from .nightly import TOP_SENDERS_SHOWN, TOTALS, Report
@@ -510,8 +510,8 @@ def _ts(value) -> str:
         return ""
     if isinstance(value, datetime):
         if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return str(value)
 
 

@@ -19,8 +19,9 @@ import os
 import re
 import sys
 import zlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO, Iterable, Iterator
+from typing import BinaryIO
 
 from .errors import AnalyzerError
 
@@ -312,7 +313,7 @@ def _cursor_fields(cursor: str) -> dict[str, str]:
     return dict(part.split("=", 1) for part in cursor.split(";") if "=" in part)
 
 
-def after_cursor(batch: "Batch", cursor: str) -> tuple["Batch | None", int]:
+def after_cursor(batch: Batch, cursor: str) -> tuple[Batch | None, int]:
     """The part of a journal batch after entry `cursor` (None: all of it was read
     before), and the number of entries dropped."""
     lines = batch.data.split(b"\n")
@@ -321,10 +322,10 @@ def after_cursor(batch: "Batch", cursor: str) -> tuple["Batch | None", int]:
         if c is not None and cursor_after(c, cursor):
             if i == 0:
                 return batch, 0
-            skipped = sum(1 for l in lines[:i] if l.strip(b"\0"))
-            offset = batch.offset + sum(len(l) + 1 for l in lines[:i])
+            skipped = sum(1 for ln in lines[:i] if ln.strip(b"\0"))
+            offset = batch.offset + sum(len(ln) + 1 for ln in lines[:i])
             return Batch(offset, b"\n".join(lines[i:]), batch.end), skipped
-    return None, sum(1 for l in lines if l.strip(b"\0"))
+    return None, sum(1 for ln in lines if ln.strip(b"\0"))
 
 
 def last_cursor(data: bytes) -> str | None:

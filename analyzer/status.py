@@ -5,8 +5,8 @@ and their checkpoints, parts gone missing, the PHP mail.log join; and the datase
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
-from typing import Iterable
+from collections.abc import Iterable
+from datetime import UTC, datetime
 
 from .reading import data_dir, snapshot
 
@@ -105,7 +105,7 @@ def coverage(data: str | os.PathLike | None = None) -> tuple:
 def iso(micros: int) -> str:
     from datetime import timedelta
 
-    dt = datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=micros)
+    dt = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros)
     return dt.isoformat().replace("+00:00", "Z")
 
 
@@ -113,7 +113,7 @@ def _iso_dt(value) -> str | None:
     if value is None:
         return None
     if isinstance(value, datetime):
-        value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        value = value if value.tzinfo else value.replace(tzinfo=UTC)
         return value.isoformat().replace("+00:00", "Z")
     return str(value)
 

@@ -30,11 +30,11 @@ import re
 import time
 import warnings
 from collections import defaultdict
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Iterator
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -124,7 +124,7 @@ class Dataset:
     def exists(self) -> bool:
         return (self.root / "_state" / "state.json").exists()
 
-    def snapshot(self) -> "Snapshot":
+    def snapshot(self) -> Snapshot:
         """The committed state of the dataset now; read from it, a report sees the parts
         and the open rows of one commit however many commits happen meanwhile."""
         for _ in range(100):
@@ -257,13 +257,13 @@ class Dataset:
         return result.select(schema.names)
 
     # --- writing ------------------------------------------------------------------------
-    def lock(self, wait: float = 0.0) -> "Lock":
+    def lock(self, wait: float = 0.0) -> Lock:
         return Lock(self.root / ".lock", wait)
 
-    def writer(self, commit: int) -> "PartWriter":
+    def writer(self, commit: int) -> PartWriter:
         return PartWriter(self, commit)
 
-    def set_aside_uncommitted(self, commit: int) -> "Uncommitted":
+    def set_aside_uncommitted(self, commit: int) -> Uncommitted:
         """Before a run writes: parts above the checkpoint's `commit`. Temporaries and
         the parts of the commit a writer noted and never finished are debris of an
         interrupted run: deleted. Any other such part was committed under a checkpoint
@@ -278,7 +278,7 @@ class Dataset:
                 found.deleted += 1
             elif m and int(m[1]) > commit:
                 if found.moved_to is None:
-                    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+                    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
                     found.moved_to = _unused(self.root / "_orphaned" / stamp)
                 target = found.moved_to / f.relative_to(self.root)
                 target.parent.mkdir(parents=True, exist_ok=True)
@@ -598,7 +598,7 @@ class Lock:
         self.wait = wait
         self.fd: int | None = None
 
-    def __enter__(self) -> "Lock":
+    def __enter__(self) -> Lock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         deadline = time.monotonic() + self.wait
@@ -663,4 +663,4 @@ def _fsync_dirs(dirs) -> None:
 
 
 def utc(dt: datetime) -> datetime:
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)

@@ -8,6 +8,7 @@ crafted line cannot drive a terminal or forge mail headers.
 from __future__ import annotations
 
 import textwrap
+from datetime import UTC
 
 from .incidents import SEVERITY_RANK
 from .nightly import TOTALS, Report
@@ -67,6 +68,5 @@ def _alert_note(report: Report, fail_on: str) -> str:
 
 
 def _ts(value) -> str:
-    from datetime import timezone
 
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M")
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M")

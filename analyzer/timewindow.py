@@ -10,7 +10,7 @@ job run just after midnight reports). Absolute: ISO dates or times (`2026-11-26`
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from .errors import AnalyzerError
 
@@ -22,18 +22,18 @@ _UNITS = {"s": "seconds", "m": "minutes", "min": "minutes", "h": "hours", "d": "
 def parse_time(value: str | datetime | None, tz=None, now: datetime | None = None) -> datetime | None:
     if value is None or isinstance(value, datetime):
         if isinstance(value, datetime) and value.tzinfo is None:
-            value = value.replace(tzinfo=tz or timezone.utc)
-        return value.astimezone(timezone.utc) if value else None
+            value = value.replace(tzinfo=tz or UTC)
+        return value.astimezone(UTC) if value else None
     text = str(value).strip()
     if not text or text.lower() == "all":
         return None
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     if text.lower() in ("today", "yesterday"):
         zone = tz or _system_zone()
         day = now.astimezone(zone).date()
         if text.lower() == "yesterday":
             day -= timedelta(days=1)
-        return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(timezone.utc)
+        return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
     try:
         m = _RELATIVE.match(text)
         if m:
@@ -46,7 +46,7 @@ def parse_time(value: str | datetime | None, tz=None, now: datetime | None = Non
                 "(2026-11-26, 2026-11-26T09:00), today, yesterday, or 'all'") from None
         if dt.tzinfo is None:
             dt = dt.replace(tzinfo=tz or _system_zone())
-        return dt.astimezone(timezone.utc)
+        return dt.astimezone(UTC)
     except (OverflowError, ValueError):  # 999999d, 0001-01-01 in a zone east of UTC
         raise AnalyzerError(f"time {text!r} is out of range (years 1 to 9999); use 'all' "
                             "for no bound") from None

@@ -13,7 +13,7 @@ import multiprocessing
 import os
 import signal
 import traceback
-from typing import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from .envvars import whole_number
 
@@ -107,7 +107,7 @@ class OrderedPool:
         return value
 
     def close(self) -> None:
-        for proc, jobs_w, results_r in self.workers:
+        for _proc, jobs_w, results_r in self.workers:
             try:
                 jobs_w.send(None)
             except OSError:
@@ -120,7 +120,7 @@ class OrderedPool:
                 proc.kill()
         self.workers = []
 
-    def __enter__(self) -> "OrderedPool":
+    def __enter__(self) -> OrderedPool:
         return self
 
     def __exit__(self, *exc) -> None:

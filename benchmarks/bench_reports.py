@@ -20,7 +20,7 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,7 +103,7 @@ def main(argv=None) -> int:
 
     compileall.compile_dir(str(ROOT / "analyzer"), quiet=1)
     end = data_end(data)
-    iso = lambda dt: dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
+    iso = lambda dt: dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
     day, week = iso(end - timedelta(days=1)), iso(end - timedelta(days=7))
     qid = some_queue_id(data, day)
     env = {**os.environ, "ANALYZER_DATA": str(data)}

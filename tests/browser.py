@@ -114,7 +114,7 @@ class Browser:
         return json.loads(raw)
 
     # --- pages ----------------------------------------------------------------------------------
-    def page(self, width: int = 1280, height: int = 900) -> "Page":
+    def page(self, width: int = 1280, height: int = 900) -> Page:
         target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = self.call("Target.attachToTarget",
                             {"targetId": target, "flatten": True})["sessionId"]

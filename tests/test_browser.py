@@ -7,12 +7,11 @@ installs it."""
 from pathlib import Path
 
 import pytest
+from browser import Browser
 from typer.testing import CliRunner
 
 from analyzer import api
 from analyzer.cli import app
-
-from browser import Browser
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"

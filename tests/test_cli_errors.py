@@ -14,14 +14,14 @@ import time
 from datetime import datetime
 
 import pytest
+from conftest import SAMPLE_LOGS
+from helpers import committed, ingest, snapshot
 from typer.testing import CliRunner
 
 from analyzer import output
 from analyzer.cli import app
 from analyzer.samplegen.postfix import generate_postfix
 from analyzer.terminal import printable
-from conftest import SAMPLE_LOGS
-from helpers import committed, ingest, snapshot
 
 runner = CliRunner()
 LOG = SAMPLE_LOGS / "maillog"

@@ -9,8 +9,14 @@ from typer.testing import CliRunner
 
 from analyzer import config
 from analyzer.cli import app
-from analyzer.config import (Config, ConfigError, Thresholds, load, read_passwd,
-                             thresholds_from_flags)
+from analyzer.config import (
+    Config,
+    ConfigError,
+    Thresholds,
+    load,
+    read_passwd,
+    thresholds_from_flags,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DAY = ["--since", "2026-11-26", "--until", "2026-11-27", "--tz", "UTC"]

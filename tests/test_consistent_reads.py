@@ -6,12 +6,12 @@ import threading
 from datetime import datetime
 
 import pytest
+from helpers import ingest
 
 from analyzer import api
 from analyzer import ingest as ingest_module
 from analyzer.samplegen.postfix import generate_postfix
 from analyzer.store import Dataset
-from helpers import ingest
 
 FILES = 8  # the log in as many files, read in name order: a commit after each
 

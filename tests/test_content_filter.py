@@ -8,10 +8,10 @@ import re
 from datetime import datetime
 
 import pandas as pd
+from helpers import assert_same_dataset, ingest, table
 
 from analyzer import api
 from analyzer.store import Dataset
-from helpers import assert_same_dataset, ingest, table
 
 SCENARIOS = "lightmeter/individual_files"
 

@@ -6,8 +6,9 @@ one message, charged to the submitter, whose re-injection's bounces count agains
 import os
 from datetime import datetime
 
-from analyzer import api
 from helpers import ingest, table
+
+from analyzer import api
 
 # Exim 4.9x main log (log_selector defaults plus +received_recipients off), the router of
 # the classic spamassassin howto: spamcheck_router -> T=spamcheck (pipe, use_bsmtp)
@@ -82,7 +83,7 @@ def test_exim_testsuite_scanned_ok_resubmission(corpora, tmp_path):
     `-oMr scanned-ok`; the original had no Message-ID header, so Exim named the copy
     `E<original id>@host`."""
     lines = (corpora / "exim-testsuite" / "lines.log").read_text().splitlines()
-    i = lines.index(next(l for l in lines if "10HmaY-000000005vi-0000 <= CALLER@test.ex U=CALLER P=scanned-ok" in l))
+    i = lines.index(next(ln for ln in lines if "10HmaY-000000005vi-0000 <= CALLER@test.ex U=CALLER P=scanned-ok" in ln))
     messages, deliveries, data = _run(tmp_path, "\n".join(lines[i - 1:i + 5]) + "\n")
     again = messages.loc["10HmaY-000000005vi-0000"]
     assert (again.filter_of, again.identity) == ("10HmaX-000000005vi-0000", "user:CALLER")

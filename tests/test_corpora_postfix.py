@@ -1,9 +1,8 @@
 """Postfix lines from public test suites, checked against their own expected fields."""
 
 import json
-from datetime import date, datetime, timezone
-
 import re
+from datetime import UTC, date, datetime
 
 from analyzer.api import parse_lines
 
@@ -85,7 +84,7 @@ def test_fail2ban_postfix_ip_and_time(corpora):
         assert event["event"] != "unparsed", case["line"]
         assert event.get("client_ip") == expected["host"], (case["line"], event)
         if "time" in expected:
-            want = datetime.strptime(expected["time"], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
+            want = datetime.strptime(expected["time"], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
             got = datetime.fromisoformat(event["ts"].replace("Z", "+00:00"))
             assert got == want
         if expected.get("user"):

@@ -5,8 +5,9 @@ correlated."""
 import json
 import re
 
-from analyzer.api import parse_lines
 from helpers import ingest, table
+
+from analyzer.api import parse_lines
 
 
 def _fail2ban(corpora):

@@ -1,7 +1,6 @@
 """Lightmeter's scenario files: what each scenario's messages must become."""
 
 import pytest
-
 from helpers import ingest, table
 
 SCENARIOS = "lightmeter/individual_files"
@@ -38,7 +37,7 @@ def test_reused_queue_id_gives_two_messages(run):
     assert reused.filter_of.fillna("").tolist() == ["DADADADADA", ""]
     assert reused.complete.all()
     # each delivery points at the lifecycle it belongs to
-    for first_seen, group in deliveries[deliveries.queue_id == "BABABABABA"].groupby("message_first_seen"):
+    for first_seen, _group in deliveries[deliveries.queue_id == "BABABABABA"].groupby("message_first_seen"):
         assert first_seen in set(reused.first_seen)
 
 

@@ -8,7 +8,7 @@ import re
 import shlex
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -62,7 +62,7 @@ def server(tmp_path):
     root = tmp_path / "srv"
     log = root / "var" / "log"
     log.mkdir(parents=True)
-    today = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0,
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0,
                                                tzinfo=None)
     lines, truth = generate_postfix(seed=11, start=today - timedelta(days=1), days=1.0,
                                     messages_per_day=300)

@@ -5,10 +5,10 @@ reports' planted incidents."""
 import json
 
 import pytest
-
-from analyzer import api
 from conftest import SAMPLE_LOGS
 from helpers import ingest, table
+
+from analyzer import api
 
 T = "2026-11-26 10:00:"
 
@@ -167,7 +167,7 @@ def test_sample_is_what_the_generator_makes():
     lines, truth = generate_mta("exim")
     assert SAMPLE.read_text() == "".join(line + "\n" for line in lines)
     assert json.loads(TRUTH.read_text()) == json.loads(json.dumps(truth))
-    assert (SAMPLE_LOGS / "etc" / "passwd").read_text() == "".join(l + "\n" for l in passwd_lines())
+    assert (SAMPLE_LOGS / "etc" / "passwd").read_text() == "".join(ln + "\n" for ln in passwd_lines())
 
 
 def test_sample_tables_match_the_truth(exim_day):
@@ -243,8 +243,8 @@ def test_php_mail_log_turns_directories_into_script_paths(tmp_path):
 
     lines, truth, php_lines, php_truth = generate_mta("exim", php_log=True)
     lines.append("2026-11-27 00:01:00 H=[192.0.2.1]:40000 dropped by 'connect' ACL: end of the day")
-    (tmp_path / "exim_mainlog").write_text("".join(l + "\n" for l in lines))
-    (tmp_path / "php_mail.log").write_text("".join(l + "\n" for l in php_lines))
+    (tmp_path / "exim_mainlog").write_text("".join(ln + "\n" for ln in lines))
+    (tmp_path / "php_mail.log").write_text("".join(ln + "\n" for ln in php_lines))
     data = tmp_path / "data"
     api.ingest([str(tmp_path / "exim_mainlog"), str(tmp_path / "php_mail.log")], data=str(data),
                tz="UTC", host="mx1")

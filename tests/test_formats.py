@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+from helpers import ingest, table
 
 from analyzer import api
 from analyzer.envelope import sniff_format
@@ -15,7 +16,6 @@ from analyzer.errors import AnalyzerError
 from analyzer.events import default_host
 from analyzer.ingest import order_sources
 from analyzer.sources import expand
-from helpers import ingest, table
 
 QMGR = "postfix/qmgr[1]: 4F2A11C0E3: removed"
 

@@ -6,10 +6,12 @@ lines), and an unparsed row points at its bytes. Budgets are small to keep the s
 
 import gzip
 import tempfile
-from datetime import date, timezone
+from datetime import UTC, date
 from pathlib import Path
 
 import pytest
+from conftest import SAMPLE_LOGS
+from fuzzlines import Case, cases, load_pools
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -18,8 +20,6 @@ from analyzer.clock import Clock
 from analyzer.events import LineParser
 from analyzer.ingest import _Job, parse_batch
 from analyzer.sources import Batch
-from conftest import SAMPLE_LOGS
-from fuzzlines import Case, cases, load_pools
 
 REFERENCE = date(2026, 12, 31)
 DAY_US = 86_400_000_000
@@ -41,7 +41,7 @@ def batch_of(data: bytes) -> Batch:
 
 def parse_each(case_pool, data: bytes) -> list:
     """One event (or None for an empty line) per decoded line, as `parse_batch` reads them."""
-    parser = LineParser(Clock(timezone.utc, reference=REFERENCE, year=2026), format=case_pool.format,
+    parser = LineParser(Clock(UTC, reference=REFERENCE, year=2026), format=case_pool.format,
                         host="mx1", native=case_pool.native, lean=True)
     return [parser.parse(line) if line else None for line in batch_of(data).lines()]
 
@@ -72,7 +72,7 @@ def check_lines(case: Case) -> None:
     assert recognised + unparsed == len(lines)
 
     # the ingest path: the same count, and each unparsed row points at its own bytes
-    result = parse_batch(_Job(batch_of(case.data).data, 0, len(case.data), "fuzz", timezone.utc,
+    result = parse_batch(_Job(batch_of(case.data).data, 0, len(case.data), "fuzz", UTC,
                               REFERENCE, 2026, 0, case.pool.format, case.pool.native, "mx1"))
     assert result.lines == len(lines)
     assert len(result.unparsed) == unparsed

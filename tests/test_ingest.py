@@ -10,12 +10,12 @@ from collections import Counter
 from datetime import datetime
 
 import pytest
+from helpers import KILL_POINTS, assert_same_dataset, committed, ingest, run_and_kill, table
 
 from analyzer import api
 from analyzer.errors import AnalyzerError
 from analyzer.samplegen.postfix import generate_postfix
 from analyzer.schema import TABLES
-from helpers import KILL_POINTS, assert_same_dataset, committed, ingest, run_and_kill, table
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +126,7 @@ def test_year_rollover_and_timezone(tmp_path):
     log = _write(tmp_path / "maillog", lines, mtime=datetime(2026, 1, 2))
     out = subprocess.run([sys.executable, "-m", "analyzer", "parse", str(log), "--tz", "UTC"],
                          capture_output=True, text=True, check=True)
-    assert [json.loads(l)["ts"] for l in out.stdout.splitlines()] == [
+    assert [json.loads(ln)["ts"] for ln in out.stdout.splitlines()] == [
         "2025-12-31T23:59:59Z", "2026-01-01T00:00:01Z"]
     # DST: 02:30 on the spring-forward day does not exist in Berlin; 01:30 is CET (+1)
     ev = next(api.parse_lines(["Mar 29 01:30:00 mx1 postfix/qmgr[1]: 4F2A11C0E3: removed"],
@@ -154,7 +154,7 @@ def test_bad_input_keeps_good_lines(tmp_path, day_lines):
             + b"Nov 26 00:00:00 mx1 postfix/smtpd[1]: NOQUEUE: reject: RCPT from caf\xe9[192.0.2.1]: 554 5.7.1 "
             b"<x@y.example>: Relay access denied; from=<a@b.example> to=<x@y.example> proto=ESMTP helo=<h>\n"
             + b"Nov 26 10:00:00 mx1 postfix/smtpd[1]: " + b"x" * (10 << 20) + b"\n")
-    raw = "".join(l + "\n" for l in good[:100]).encode() + junk + "".join(l + "\n" for l in good[100:]).encode()
+    raw = "".join(ln + "\n" for ln in good[:100]).encode() + junk + "".join(ln + "\n" for ln in good[100:]).encode()
     log = tmp_path / "maillog"
     log.write_bytes(raw)
     summary = ingest([log], tmp_path / "d", year=2026)
@@ -175,7 +175,7 @@ def test_bad_input_keeps_good_lines(tmp_path, day_lines):
 
 def test_truncated_gzip_keeps_complete_lines(tmp_path, day_lines):
     lines, _ = day_lines
-    data = gzip.compress("".join(l + "\n" for l in lines[:3000]).encode())
+    data = gzip.compress("".join(ln + "\n" for ln in lines[:3000]).encode())
     log = tmp_path / "maillog.1.gz"
     log.write_bytes(data[: len(data) // 2])
     summary = ingest([log], tmp_path / "d")

@@ -12,13 +12,12 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
+from browser import Browser
+from conftest import MiniLog
 from typer.testing import CliRunner
 
 from analyzer import api, report_html, summary_text
 from analyzer.cli import app
-
-from browser import Browser
-from conftest import MiniLog
 
 # The Postfix patterns read an address or a HELO up to the first `>` (as Postfix writes
 # them, in <...>), so the payloads of those two fields do without one; the SASL username

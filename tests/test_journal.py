@@ -5,11 +5,11 @@ import gzip
 import json
 
 import pytest
+from conftest import SAMPLE_LOGS
 
 from analyzer import api
 from analyzer.envelope import sniff_format
 from analyzer.sources import describe, head_lines
-from conftest import SAMPLE_LOGS
 
 SAMPLE = SAMPLE_LOGS / "journal" / "postfix.json.gz"
 TRUTH = SAMPLE_LOGS / "truth" / "journal.json"

@@ -11,12 +11,12 @@ import sys
 from datetime import datetime
 
 import pytest
+from helpers import assert_same_dataset, ingest, snapshot
 
 from analyzer import ingest as ingest_module
 from analyzer import store
 from analyzer.samplegen.postfix import generate_postfix
 from analyzer.store import Dataset
-from helpers import assert_same_dataset, ingest, snapshot
 
 MTIME = datetime(2026, 11, 27, 12, 0).timestamp()
 

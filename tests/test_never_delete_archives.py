@@ -10,9 +10,9 @@ import zlib
 from datetime import datetime, timedelta
 
 import pytest
+from helpers import assert_same_dataset, ingest, table
 
 from analyzer.store import Dataset
-from helpers import assert_same_dataset, ingest, table
 
 COMPRESS = {"gz": gzip.compress, "bz2": bz2.compress, "xz": lzma.compress}
 DECODER = {"gz": lambda: zlib.decompressobj(wbits=47), "bz2": bz2.BZ2Decompressor,

@@ -11,12 +11,12 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 import pytest
+from helpers import assert_same_dataset, ingest, table
 
 from analyzer import api
 from analyzer.openstate import Keyed, OpenStore, Stale
 from analyzer.samplegen.deferred import deferred_run, queue_id, retry
 from analyzer.samplegen.postfix import generate_postfix
-from helpers import assert_same_dataset, ingest, table
 
 
 def _rows_born(path, commit) -> int:

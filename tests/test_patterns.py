@@ -1,18 +1,19 @@
 """Every pattern's sample lines parse to that pattern with the fields they declare."""
 
+from datetime import UTC, date
+
 import pytest
 
 from analyzer.clock import Clock
 from analyzer.events import LineParser
 from analyzer.patterns import FAMILIES
-from datetime import date, timezone
 
 PATTERNS = [p for patterns in FAMILIES.values() for p in patterns]
 
 
 def _parser():
     # lines without a host of their own (Exim's log, PHP's mail.log) are charged to mx1
-    return LineParser(Clock(timezone.utc, reference=date(2026, 12, 31)), host="mx1")
+    return LineParser(Clock(UTC, reference=date(2026, 12, 31)), host="mx1")
 
 
 @pytest.mark.parametrize("pattern", PATTERNS, ids=lambda p: p.name)
@@ -65,7 +66,7 @@ def test_specific_patterns_never_overlap(corpora):
         lines += (corpora / name).read_text(errors="replace").splitlines()
     from analyzer.events import split_header
 
-    parser = _Tracing(Clock(timezone.utc, reference=date(2026, 12, 31)), host="mx1")
+    parser = _Tracing(Clock(UTC, reference=date(2026, 12, 31)), host="mx1")
     overlaps = {}
     for line in lines:
         if split_header(line) is None and not line[:1].isdigit() and not line.startswith(("[", "{")):

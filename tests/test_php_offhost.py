@@ -7,12 +7,12 @@ import json
 from datetime import datetime, timedelta
 
 import pytest
+from helpers import ingest, table
+from test_cli_reports import invoke
 
 from analyzer import api
 from analyzer.events import default_host
 from analyzer.status import php_joins
-from helpers import ingest, table
-from test_cli_reports import invoke
 
 START = datetime(2026, 12, 2, 10, 0, 0)
 SCRIPTS = ("/home/site1017/public_html/wp-content/uploads/2026/12/x.php",

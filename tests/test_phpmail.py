@@ -6,15 +6,15 @@ import os
 import random
 import re
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest import SAMPLE_LOGS
+from helpers import KILL_POINTS, assert_same_dataset, ingest, run_and_kill, table
 
 from analyzer import api
 from analyzer.samplegen.phpmail import generate_phpmail
-from conftest import SAMPLE_LOGS
-from helpers import KILL_POINTS, assert_same_dataset, ingest, run_and_kill, table
 
 MAILLOG = SAMPLE_LOGS / "maillog"
 MAIL_LOG = SAMPLE_LOGS / "php" / "mail.log"
@@ -104,7 +104,7 @@ def test_syslog_form_in_the_mail_log_stream(tmp_path, joined):
     php_lines = []
     for line in MAIL_LOG.read_text().splitlines():
         m = re.match(r"\[(\S+ \S+) \S+\] (.*)", line)
-        when = datetime.strptime(m[1], "%d-%b-%Y %H:%M:%S").replace(tzinfo=berlin).astimezone(timezone.utc)
+        when = datetime.strptime(m[1], "%d-%b-%Y %H:%M:%S").replace(tzinfo=berlin).astimezone(UTC)
         php_lines.append((when.strftime("%b %e %H:%M:%S"), f"{when:%b} {when.day:2d} {when:%H:%M:%S} mx1 "
                                                          f"php-fpm[77]: {m[2]}"))
     mail = [(line[:15], line) for line in MAILLOG.read_text().splitlines()]

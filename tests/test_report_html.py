@@ -11,7 +11,7 @@ import os
 import re
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -80,7 +80,7 @@ def test_every_planted_incident_is_found_and_named_by_what_to_act_on(sample, day
     assert f"{spike['count']:,} rejects" in relay.summary and "from clients on this server" \
         in relay.summary
     row = result.relay_buckets.iloc[relay.row]
-    assert row["start"] == datetime.fromisoformat(spike["start"]).replace(tzinfo=timezone.utc)
+    assert row["start"] == datetime.fromisoformat(spike["start"]).replace(tzinfo=UTC)
 
     brute = by_kind["auth_brute_force"][0]
     bf = truth["brute_force"]

@@ -2,15 +2,16 @@
 
 import json
 
-from analyzer import api
-from analyzer.samplegen.postfix import generate_postfix
 from conftest import SAMPLE_LOGS
 from helpers import ingest
+
+from analyzer import api
+from analyzer.samplegen.postfix import generate_postfix
 
 
 def test_sample_is_what_the_generator_makes():
     lines, truth = generate_postfix(seed=2026, days=1.0)
-    assert (SAMPLE_LOGS / "maillog").read_text() == "".join(l + "\n" for l in lines)
+    assert (SAMPLE_LOGS / "maillog").read_text() == "".join(ln + "\n" for ln in lines)
     assert json.loads((SAMPLE_LOGS / "truth" / "maillog.json").read_text()) == json.loads(json.dumps(truth))
 
 

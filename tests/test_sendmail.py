@@ -7,10 +7,10 @@ import json
 
 import pandas as pd
 import pytest
-
-from analyzer import api
 from conftest import SAMPLE_LOGS
 from helpers import ingest, table
+
+from analyzer import api
 
 
 def _log(tmp_path, lines, name="maillog"):
@@ -234,8 +234,8 @@ def test_php_mail_log_joins_through_the_msp_hop(tmp_path):
     # a line a minute after the day, so that every join and every PHP entry is due
     lines.append("Nov 27 00:01:00 mx1 sm-mta[1]: ruleset=check_relay, arg1=[192.0.2.1], arg2=192.0.2.1, "
                  "relay=[192.0.2.1], reject=421 4.3.2 Connection rate limit exceeded.")
-    (tmp_path / "maillog").write_text("".join(l + "\n" for l in lines))
-    (tmp_path / "php_mail.log").write_text("".join(l + "\n" for l in php_lines))
+    (tmp_path / "maillog").write_text("".join(ln + "\n" for ln in lines))
+    (tmp_path / "php_mail.log").write_text("".join(ln + "\n" for ln in php_lines))
     data = tmp_path / "data"
     api.ingest([str(tmp_path / "maillog"), str(tmp_path / "php_mail.log")], data=str(data), tz="UTC",
                year=2026, host="mx1")

@@ -8,13 +8,13 @@ without an AUTH line in view is SASL with the login unknown: never an invented o
 
 import pandas as pd
 import pytest
+from helpers import assert_same_dataset, ingest, table
 
 from analyzer import api
-from analyzer.correlate import Correlator
 from analyzer.clock import Clock, parse_zone
+from analyzer.correlate import Correlator
 from analyzer.events import LineParser
 from analyzer.openstate import OpenStore
-from helpers import assert_same_dataset, ingest, table
 
 
 def _log(path, lines):

@@ -12,10 +12,10 @@ import sys
 from datetime import datetime
 
 import pytest
+from helpers import assert_same_dataset, ingest, table
 
 from analyzer.samplegen.postfix import generate_postfix
 from analyzer.store import Dataset
-from helpers import assert_same_dataset, ingest, table
 
 BANNER = ('Nov 26 00:00:00 mx1 rsyslogd: [origin software="rsyslogd" swVersion="8.2302.0" '
           'x-pid="601" x-info="https://www.rsyslog.com"] rsyslogd was HUPed')

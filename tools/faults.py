@@ -147,7 +147,7 @@ class Matrix:
         clean_ingest([log], data)
         diff = same(d / "clean", data)
         ok = one_line(proc) and not stray and diff is None
-        self.record("disk full (tmpfs of %d KiB)" % size,
+        self.record(f"disk full (tmpfs of {size} KiB)",
                     f"{proc.stderr.strip()!r}; left at commit {done}, {len(stray)} stray parts; "
                     "re-run with room " + ("exact" if diff is None else f"MISMATCH: {diff}"), ok)
 

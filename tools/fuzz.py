@@ -18,12 +18,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
 import test_fuzz  # noqa: E402
 from conftest import CORPORA, SAMPLE_LOGS  # noqa: E402
 from fuzzlines import cases, load_pools  # noqa: E402
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
 
 def run(prop, examples: int, seed: int, pools) -> tuple[int, float]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -12,26 +12,26 @@ from .. import api
 from ..options import DATA, TZ, YEAR, console, err, note, warn
 from ..terminal import printable
 
-FORMAT = Annotated[Optional[str], typer.Option(
+FORMAT = Annotated[str | None, typer.Option(
     "--format", metavar="FORMAT",
     help="What the input holds: postfix, exim, sendmail, phpmail or journal (default: "
          "told per file from its first lines; see docs/formats.md). Config: format.",
     show_default=False)]
-HOST = Annotated[Optional[str], typer.Option(
+HOST = Annotated[str | None, typer.Option(
     "--host", metavar="HOST",
     help="Host of lines that name none (Exim's own log, PHP's mail.log file form). "
          "Default: this machine's short host name. Config: host.", show_default=False)]
-PASSWD = Annotated[Optional[str], typer.Option(
+PASSWD = Annotated[str | None, typer.Option(
     "--passwd", metavar="FILE",
     help="A passwd file: a login and a uid of the same account become one identity "
          "(uid:N), and PHP scripts under a home directory get its uid. Config: passwd.",
     show_default=False)]
-CONFIG = Annotated[Optional[str], typer.Option(
+CONFIG = Annotated[str | None, typer.Option(
     "--config", metavar="FILE",
     help="Configuration file (TOML). Default: $ANALYZER_CONFIG, ./analyzer.toml, "
          "~/.config/analyzer/config.toml, /etc/analyzer/config.toml (the first that "
          "exists).")]
-LOCAL_IPS = Annotated[Optional[list[str]], typer.Option(
+LOCAL_IPS = Annotated[list[str] | None, typer.Option(
     "--local-ip", metavar="IP",
     help="An address of this server: its clients count as local (like loopback) in "
          "`rejects.local_client`. Repeatable. Config: local_ips.")]
@@ -65,7 +65,7 @@ def ingest(
     format: FORMAT = None,
     host: HOST = None,
     passwd: PASSWD = None,
-    cursor_file: Annotated[Optional[str], typer.Option(
+    cursor_file: Annotated[str | None, typer.Option(
         "--cursor-file", metavar="FILE",
         help="For journalctl -o json on stdin (-): skip the entries up to the last one "
              "ingested (by __CURSOR), so overlapping exports are read once; the cursor is "
@@ -203,8 +203,14 @@ class _progress_bar:
     """A rich progress bar on stderr, fed (path, bytes done, bytes total) per batch."""
 
     def __init__(self):
-        from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn,
-                                   TimeRemainingColumn, TransferSpeedColumn)
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
 
         self.bar = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
                             TransferSpeedColumn(), TimeRemainingColumn(), console=err,

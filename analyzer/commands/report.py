@@ -4,7 +4,7 @@ when an incident at or above `--fail-on` was found, so wrappers can alert."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Literal
 
 import typer
 
@@ -15,29 +15,29 @@ EXIT_INCIDENTS = 2  # 1 stays "error" (AnalyzerError), 75 "dataset locked by ano
 
 
 def report(
-    html: Annotated[Optional[str], typer.Option(
+    html: Annotated[str | None, typer.Option(
         "--html", metavar="FILE",
         help="Write the HTML report here (self-contained, opens offline). `{date}` is "
              "replaced by the window's first day (YYYY-MM-DD, in --tz), e.g. "
              "/var/lib/analyzer/reports/report-{date}.html. Missing directories are "
              "created; the file is replaced atomically. Config: report.html.")] = None,
-    ingest: Annotated[Optional[list[str]], typer.Option(
+    ingest: Annotated[list[str] | None, typer.Option(
         "--ingest", metavar="PATH",
         help="Ingest these logs first (files, globs, directories; rotated series "
              "followed, only new lines read). Repeatable. Config: report.ingest.")] = None,
-    since: Annotated[Optional[str], typer.Option(
+    since: Annotated[str | None, typer.Option(
         "--since", metavar="WHEN", show_default="1d",
         help="Start of the window: 1d, 12h, an ISO date or time (naive ones in --tz). "
              "Config: report.since.")] = None,
-    until: Annotated[Optional[str], typer.Option(
+    until: Annotated[str | None, typer.Option(
         "--until", metavar="WHEN", show_default="now",
         help="End of the window (exclusive). Config: report.until.")] = None,
-    tz: Annotated[Optional[str], typer.Option(
+    tz: Annotated[str | None, typer.Option(
         "--tz", metavar="ZONE", help="Zone of naive log timestamps (for --ingest) and of naive --since/"
                      "--until, e.g. Europe/Berlin; default: the system zone. Config: tz.")] = None,
     year: YEAR = None,
     data: DATA = None,
-    config: Annotated[Optional[str], typer.Option(
+    config: Annotated[str | None, typer.Option(
         "--config", metavar="FILE",
         help="Configuration file (TOML). Default: $ANALYZER_CONFIG, ./analyzer.toml, "
              "~/.config/analyzer/config.toml, /etc/analyzer/config.toml (the first that "
@@ -45,19 +45,19 @@ def report(
     quiet: Annotated[bool, typer.Option(
         "--quiet", "-q", help="Print nothing unless an incident is found (for cron, which "
                               "mails any output). Errors and warnings still go to stderr.")] = False,
-    fail_on: Annotated[Optional[Literal["warn", "crit", "never"]], typer.Option(
+    fail_on: Annotated[Literal["warn", "crit", "never"] | None, typer.Option(
         "--fail-on", show_default="crit",
         help="Exit with status 2 when an incident of this severity or above is found "
              "(never: always 0). Config: report.fail_on.")] = None,
     local_ip: LOCAL_IP = None,
     hosted_domain: HOSTED_DOMAIN = None,
-    passwd: Annotated[Optional[str], typer.Option(
+    passwd: Annotated[str | None, typer.Option(
         "--passwd", metavar="FILE",
         help="passwd(5) file (e.g. /etc/passwd): user names for UIDs, and for --ingest "
              "as for `ingest --passwd`. Config: passwd.")] = None,
     format: FORMAT = None,
     host: HOST = None,
-    threshold: Annotated[Optional[list[str]], typer.Option(
+    threshold: Annotated[list[str] | None, typer.Option(
         "--threshold", metavar="SECTION.NAME=VALUE",
         help="Override one incident threshold, e.g. senders.client_ips_crit=20 or "
              "auth.failures_warn=100 (docs/report.md lists them). Repeatable.")] = None,

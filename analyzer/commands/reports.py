@@ -6,14 +6,25 @@ pandas and plotly are imported inside the commands (plotly only for `--chart`), 
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Literal
 
 import typer
 
 from .. import api
 from ..errors import NoData
-from ..options import (CHART, DATA, FORMAT, HOSTED_DOMAIN, LIMIT, LOCAL_IP, SINCE, UNTIL,
-                       WINDOW_TZ, console, note)
+from ..options import (
+    CHART,
+    DATA,
+    FORMAT,
+    HOSTED_DOMAIN,
+    LIMIT,
+    LOCAL_IP,
+    SINCE,
+    UNTIL,
+    WINDOW_TZ,
+    console,
+    note,
+)
 
 BY_SENDER = Literal["identity", "sasl", "uid", "script", "sender", "sender-domain", "client-ip"]
 SCOPE = Literal["outgoing", "inbound", "all"]
@@ -173,20 +184,20 @@ def auth_failures(
 
 
 def trace(
-    queue_id: Annotated[Optional[str], typer.Argument(
+    queue_id: Annotated[str | None, typer.Argument(
         metavar="[QUEUE_ID]", help="Queue id of the message to follow.",
         show_default=False)] = None,
-    sender: Annotated[Optional[str], typer.Option(
+    sender: Annotated[str | None, typer.Option(
         "--sender", metavar="ADDR", help="Every message and reject of this envelope sender "
                                          "(<> for the null sender).")] = None,
-    identity: Annotated[Optional[str], typer.Option(
+    identity: Annotated[str | None, typer.Option(
         "--identity", metavar="KEY",
         help="Everything charged to this identity: sasl:<user>, uid:<n>, user:<login>, "
              "ip:<address>.")] = None,
-    client_ip: Annotated[Optional[str], typer.Option(
+    client_ip: Annotated[str | None, typer.Option(
         "--client-ip", metavar="IP", help="Everything this client IP did, whoever it "
                                           "logged in as.")] = None,
-    since: Annotated[Optional[str], typer.Option(
+    since: Annotated[str | None, typer.Option(
         "--since", metavar="WHEN", show_default="7d, then all",
         help="Start of the window, in the forms of the other reports; by default the last "
              "7 days, and the whole dataset when nothing is found there.")] = None,

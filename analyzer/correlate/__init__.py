@@ -29,14 +29,23 @@ All decisions use log time, never the wall clock, for the same reason; PHP entri
 move the correlator's clock (a PHP log read before the MTA log must not age MTA state).
 """
 
-from .common import (GRACE_US, JOIN_DELAY_US, SESSION_US, STALE_US, SWEEP_EVERY, Sink,
-                     identity_of, is_local_ip, message_row, open_message_rows)
+from .common import (
+    GRACE_US,
+    JOIN_DELAY_US,
+    SESSION_US,
+    STALE_US,
+    SWEEP_EVERY,
+    Sink,
+    identity_of,
+    is_local_ip,
+    message_row,
+    open_message_rows,
+)
 from .core import STATE_KEYS, Correlator
 from .exim_cwd import CWD_US
 from .filters import FILTER_US
 from .passwd import Passwd
-from .php import (HOST_SLACK_US, JOIN_AFTER_US, JOIN_BEFORE_US, PHP_FINAL_US,
-                  pending_php_rows)
+from .php import HOST_SLACK_US, JOIN_AFTER_US, JOIN_BEFORE_US, PHP_FINAL_US, pending_php_rows
 from .php_report import UNJOINED_WARN_SHARE, php_join_report
 from .sessions import HOLD_US
 

@@ -4,7 +4,7 @@ the open message's row, and small helpers on the open message dict."""
 from __future__ import annotations
 
 import ipaddress
-from typing import Callable
+from collections.abc import Callable
 
 from ..openstate import Keyed
 

@@ -10,9 +10,21 @@ from __future__ import annotations
 from collections import deque
 
 from ..openstate import Keyed
-from .common import (_DELIVERY_COUNTERS, _HEADER, _MAX_RCPTS, GRACE_US, STALE_US,
-                     SWEEP_EVERY, Sink, _add_rcpts, _authenticated_proto, _keyed,
-                     identity_of, is_local_ip, message_row)
+from .common import (
+    _DELIVERY_COUNTERS,
+    _HEADER,
+    _MAX_RCPTS,
+    GRACE_US,
+    STALE_US,
+    SWEEP_EVERY,
+    Sink,
+    _add_rcpts,
+    _authenticated_proto,
+    _keyed,
+    identity_of,
+    is_local_ip,
+    message_row,
+)
 from .exim_cwd import EximCwd
 from .filters import FilterHops
 from .passwd import Passwd

@@ -21,7 +21,7 @@ class Passwd:
         self.homes = sorted(homes, key=lambda h: -len(h[0]))
 
     @classmethod
-    def read(cls, path: str) -> "Passwd":
+    def read(cls, path: str) -> Passwd:
         entries = []
         with open(path, encoding="utf-8", errors="replace") as f:
             for line in f:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections import deque
 
-from .common import _CWD_ID, _CWD_NEAR, _HEADER, _PHP, JOIN_DELAY_US, identity_of, _set_script
+from .common import _CWD_ID, _CWD_NEAR, _HEADER, _PHP, JOIN_DELAY_US, _set_script, identity_of
 
 _S = 1_000_000
 # PHP mail() logs its line, then runs sendmail: the submission follows the entry by up to

@@ -8,8 +8,8 @@ Named groups are canonical field names (see `FIELD_TYPES`); `fixed` adds constan
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 EVENTS = frozenset({
     "connect", "disconnect", "client", "pickup", "script_header", "message_id", "queued",

@@ -5,7 +5,8 @@ Applies to every program whose name starts with `postfix` (`postfix/smtpd`,
 last component of the program name.
 """
 
-from .base import CLIENT, POSTFIX_QID as QID, Pattern, addr
+from .base import CLIENT, Pattern, addr
+from .base import POSTFIX_QID as QID
 
 # `; from=<a> to=<b> proto=ESMTP helo=<h>[: text]` after a cleanup header/body notice
 _CLEANUP_TAIL = (r"(?: from=<(?P<sender>[^>]*)>)?(?: to=<(?P<recipient>[^>]*)>)?"

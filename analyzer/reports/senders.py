@@ -16,9 +16,19 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .common import (address_key, auto_bucket, check_bucket, domain_key,
-                     is_original, link, peak_hour, per_bucket, ratio, recipient_domains,
-                     recipients)
+from .common import (
+    address_key,
+    auto_bucket,
+    check_bucket,
+    domain_key,
+    is_original,
+    link,
+    peak_hour,
+    per_bucket,
+    ratio,
+    recipient_domains,
+    recipients,
+)
 from .common import hosted_domains as hosted_domains_of
 
 # --by value -> the key columns of the result

@@ -266,7 +266,7 @@ def chain_in(win, queue_id: str):
     for _ in range(8):  # a real chain has one or two hops
         ids = pa.array(sorted(chain), pa.string())
 
-        def linked(t):
+        def linked(t, ids=ids):  # this turn's ids, bound explicitly (bugbear B023)
             return pc.fill_null(pc.or_(pc.is_in(t["queue_id"], value_set=ids),
                                        pc.is_in(t["filter_of"], value_set=ids)), False)
 

@@ -104,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
                                   messages_per_day=args.messages_per_day or DEFAULT_MESSAGES_PER_DAY,
                                   **common)
         else:
-            from .journal import DEFAULT_MESSAGES_PER_DAY as JOURNAL_PER_DAY, write_journal
+            from .journal import DEFAULT_MESSAGES_PER_DAY as JOURNAL_PER_DAY
+            from .journal import write_journal
 
             truth = write_journal(args.out, truth_path, messages_per_day=args.messages_per_day
                                   or JOURNAL_PER_DAY, **common)

@@ -4,8 +4,8 @@ correlator's state. Builds the open-state benchmark's case and its tests' small 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Iterator
 
 
 def queue_id(i: int) -> str:

@@ -15,7 +15,7 @@ import gzip
 import io
 import json
 import random
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from .postfix import DEFAULT_SEED, DEFAULT_START, _Simulator
 
@@ -39,7 +39,7 @@ def generate_journal(seed: int = DEFAULT_SEED, start: datetime = DEFAULT_START, 
     boot = f"{rng.getrandbits(128):032x}"
     machine = f"{rng.getrandbits(128):032x}"
     seqnum = f"{rng.getrandbits(128):032x}"
-    booted = int((start.replace(tzinfo=timezone.utc).timestamp() - 3 * 86400) * 1_000_000)
+    booted = int((start.replace(tzinfo=UTC).timestamp() - 3 * 86400) * 1_000_000)
     out: list[str] = []
     year = start.year
     last = 0
@@ -66,7 +66,7 @@ def generate_journal(seed: int = DEFAULT_SEED, start: datetime = DEFAULT_START, 
         out.append("{ " + ", ".join(f"{json.dumps(k)} : {json.dumps(v, ensure_ascii=False)}"
                                     for k, v in e.items()) + " }")
 
-    first = int(start.replace(tzinfo=timezone.utc).timestamp() * 1_000_000)
+    first = int(start.replace(tzinfo=UTC).timestamp() * 1_000_000)
     for i, text in enumerate((("Starting postfix@-.service - Postfix Mail Transport Agent "
                                        "(instance -)..."),
                                       ("Started postfix@-.service - Postfix Mail Transport Agent "
@@ -75,7 +75,7 @@ def generate_journal(seed: int = DEFAULT_SEED, start: datetime = DEFAULT_START, 
     for line in syslog:
         month, day, clock = _MONTHS[line[:3]], int(line[4:6]), line[7:15]
         second = int(datetime(year, month, day, int(clock[:2]), int(clock[3:5]), int(clock[6:8]),
-                              tzinfo=timezone.utc).timestamp()) * 1_000_000
+                              tzinfo=UTC).timestamp()) * 1_000_000
         realtime = max(second + int(rng.random() * 40_000), last + 1)
         if realtime >= second + 1_000_000:
             realtime = second + 999_999

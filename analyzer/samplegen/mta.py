@@ -27,13 +27,27 @@ import json
 import random
 from bisect import bisect_left
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Callable
 
 from .phpmail import BURST_SCRIPT, script_dir, script_path
-from .postfix import (_FIRST, _FIRST_NAMES, _HOUR, _LAST_NAMES, _PROGRAM, _SENDER_LOCALS, _WORDS,
-                      DEFAULT_MESSAGES_PER_DAY, DEFAULT_SEED, DEFAULT_START, QUEUE_LIFETIME_MS,
-                      SERVER_IP, _pick_cum, _Simulator, next_attempt)
+from .postfix import (
+    _FIRST,
+    _FIRST_NAMES,
+    _HOUR,
+    _LAST_NAMES,
+    _PROGRAM,
+    _SENDER_LOCALS,
+    _WORDS,
+    DEFAULT_MESSAGES_PER_DAY,
+    DEFAULT_SEED,
+    DEFAULT_START,
+    QUEUE_LIFETIME_MS,
+    SERVER_IP,
+    _pick_cum,
+    _Simulator,
+    next_attempt,
+)
 
 _B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _B60 = _B62[:60]  # sendmail's queue id digits

@@ -18,11 +18,10 @@ from __future__ import annotations
 import json
 import random
 import zlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from .postfix import (DEFAULT_MESSAGES_PER_DAY, DEFAULT_SEED, DEFAULT_START, _SITE_NAMES,
-                      _Simulator)
+from .postfix import _SITE_NAMES, DEFAULT_MESSAGES_PER_DAY, DEFAULT_SEED, DEFAULT_START, _Simulator
 
 DEFAULT_ZONE = "Europe/Berlin"
 BURST_SCRIPT = "wp-xmlrpc-cache.php"
@@ -80,7 +79,7 @@ def mail_log(sim, seed: int, start: datetime, days: float, host: str,
     """The mail.log lines of a simulator run whose `php_calls` were collected."""
     rng = random.Random(f"phpmail:{seed}")
     tz = ZoneInfo(zone)
-    floor = sim.floor.replace(tzinfo=timezone.utc)
+    floor = sim.floor.replace(tzinfo=UTC)
     entries = []
     by_path: dict[str, int] = {}
     for t, uid, script, rcpts in sim.php_calls:

@@ -37,9 +37,9 @@ import random
 from base64 import b64encode
 from bisect import bisect_left
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from operator import itemgetter
-from typing import Callable
 
 DEFAULT_SEED = 2026
 DEFAULT_START = datetime(2026, 11, 26, 0, 0, 0)
@@ -202,7 +202,7 @@ class _ProcessPool:
 
     __slots__ = ("sim", "procs")
 
-    def __init__(self, sim: "_Simulator"):
+    def __init__(self, sim: _Simulator):
         self.sim = sim
         self.procs: list[list[int]] = []  # [free_at_ms, pid, uses]
 
@@ -232,7 +232,7 @@ class _RotatingPids:
 
     __slots__ = ("sim", "program", "prefixes", "uses", "turn")
 
-    def __init__(self, sim: "_Simulator", program: str, live: int):
+    def __init__(self, sim: _Simulator, program: str, live: int):
         self.sim = sim
         self.program = program
         self.prefixes = [f"{program}[{sim.new_pid()}]: " for _ in range(live)]
@@ -343,7 +343,7 @@ class _Simulator:
         x ^= x >> (bits // 2)
         x = (x * 0xD6E8FEB86659FD93) & mask
         x ^= x >> (bits // 3)
-        return "%0*X" % (n, x)
+        return f"{x:0{n}X}"
 
     def fresh_ipv4(self, rng: random.Random | None = None) -> str:
         """An address from 198.18.0.0/15 that no other role has used yet."""
@@ -388,7 +388,7 @@ class _Simulator:
         p = self._hex_pos
         q = p + n
         if q > len(self._hex_pool):
-            self._hex_pool = "%032768x" % self.getrandbits(4 * 32768)
+            self._hex_pool = f"{self.getrandbits(4 * 32768):032768x}"
             p, q = 0, n
         self._hex_pos = q
         return self._hex_pool[p:q]
@@ -965,7 +965,6 @@ class _Simulator:
             self._charge(qid, identity)
             if hook:
                 hook(t, ip)
-            t_arr = t
             h = self._hex(32)
             mid = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}@{dom}"
             size = 900 + int(r() ** 3 * 400_000)
@@ -1036,7 +1035,6 @@ class _Simulator:
         t += int(r() * 5)
         mid = f"{self._hex(32)}@www.{dom}"
         emit((t, "postfix/cleanup", f"{cleanup}{qid}: message-id=<{mid}>"))
-        t_arr = t
         size = 1200 + int(r() ** 2 * 30_000)
         t += 5 + int(r() * 50)
         emit((t, "postfix/qmgr", f"{self.qmgr}{qid}: from=<{sender}>, size={size}, nrcpt={len(rcpts)} (queue active)"))
@@ -1338,7 +1336,7 @@ class _Simulator:
                   "status": Counter({"sent": 0, "deferred": 0, "bounced": 0})}
             self._inc_state["sasl"] = st
             bots = []
-            for i in range(46):
+            for _ in range(46):
                 ip = self.fresh_ipv4(self.irng)
                 bots.append(("unknown" if ir() < 0.8 else f"host-{ip.replace('.', '-')}.cust.example.net", ip))
             left = 600
@@ -1355,7 +1353,7 @@ class _Simulator:
             ws, we = win
             self._inc_state["php"] = {"start": ws, "end": we, "messages": 0, "recipients": 0,
                                       "domains": set(), "status": Counter({"sent": 0, "deferred": 0, "bounced": 0})}
-            for i in range(400):
+            for _ in range(400):
                 # ramps up over the first 10 minutes, then a steady stream
                 t = ws + 30_000 + int((ir() ** 0.8) * (we - ws - 4 * _MINUTE))
                 at(t, self.php_burst_message)

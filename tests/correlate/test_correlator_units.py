@@ -7,8 +7,15 @@ import json
 
 import pytest
 
-from analyzer.correlate import (GRACE_US, JOIN_DELAY_US, PHP_FINAL_US, SESSION_US, STATE_KEYS,
-                                Correlator, Passwd)
+from analyzer.correlate import (
+    GRACE_US,
+    JOIN_DELAY_US,
+    PHP_FINAL_US,
+    SESSION_US,
+    STATE_KEYS,
+    Correlator,
+    Passwd,
+)
 
 S = 1_000_000
 T0 = 1_768_061_729 * S  # Jan 10 2026 16:15:29 UTC
