@@ -269,9 +269,9 @@ SYSLOG_ALL, SYSLOG_COPIES = "mail.log", ("mail.info", "mail.warn", "mail.err")
 
 
 def series(path: str) -> tuple[str, str]:
-    """(directory, name without rotation suffixes): `mail.warn.2.gz` -> mail.warn."""
-    d, name = os.path.split(os.path.abspath(path))
-    return d, _ROTATED.match(name)["stem"]
+    """`series_of` the absolute path: (directory, name without rotation suffixes),
+    `mail.warn.2.gz` -> mail.warn, the same whatever directory a run started from."""
+    return series_of(os.path.abspath(path))
 
 
 def syslog_copies(sources: list[Source], read_before: Iterable[str]) -> dict[int, str]:

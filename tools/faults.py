@@ -49,6 +49,16 @@ def ingest_cmd(paths, data, *extra) -> list[str]:
     return cli("ingest", *paths, "--data", data, "--tz", "UTC", "--year", "2026", *extra)
 
 
+def started_until_first_commit(paths, data) -> tuple[subprocess.Popen, bool]:
+    """An ingest started and waited for until its first commit: (the process, whether it
+    is still running, i.e. the change that follows lands mid-read)."""
+    proc = subprocess.Popen(ingest_cmd(paths, data), env=ENV, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    while committed(data) < 1 and proc.poll() is None:
+        time.sleep(0.002)
+    return proc, proc.poll() is None
+
+
 def run(cmd, **kw) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, capture_output=True, text=True, env=kw.pop("env", ENV), **kw)
 
@@ -180,11 +190,7 @@ class Matrix:
         half = len(self.lines) // 2
         write(logs / "maillog", self.lines[:half])
         data = d / "data"
-        proc = subprocess.Popen(ingest_cmd([logs], data), env=ENV, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, text=True)
-        while committed(data) < 1 and proc.poll() is None:
-            time.sleep(0.002)
-        rotated_during = proc.poll() is None
+        proc, rotated_during = started_until_first_commit([logs], data)
         os.rename(logs / "maillog", logs / "maillog.1")  # logrotate: rename, then a new file
         write(logs / "maillog", self.lines[half:])
         err = proc.communicate()[1]
@@ -202,11 +208,7 @@ class Matrix:
         log = write(logs / "maillog", self.lines)
         clean_ingest([log], d / "clean")
         data = d / "data"
-        proc = subprocess.Popen(ingest_cmd([log], data), env=ENV, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, text=True)
-        while committed(data) < 1 and proc.poll() is None:
-            time.sleep(0.002)
-        deleted_during = proc.poll() is None
+        proc, deleted_during = started_until_first_commit([log], data)
         log.unlink()
         err = proc.communicate()[1]
         diff = same(d / "clean", data)
