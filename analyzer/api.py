@@ -11,10 +11,10 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 
+from .dataset.reading import DEFAULT_DATA, Window, data_dir, snapshot, table, to_pandas, zone  # noqa: F401
+from .dataset.status import coverage, status  # noqa: F401
+from .dataset.status import iso as _iso
 from .errors import AnalyzerError
-from .reading import DEFAULT_DATA, Window, data_dir, snapshot, table, to_pandas, zone  # noqa: F401
-from .status import coverage, status  # noqa: F401
-from .status import iso as _iso
 
 
 def ingest(paths: Iterable[str], data: str | os.PathLike | None = None, tz: str | None = None,
@@ -26,7 +26,7 @@ def ingest(paths: Iterable[str], data: str | os.PathLike | None = None, tz: str 
     given; host of lines that name none; a passwd file to merge logins and uids).
     `cursor_file`: `journalctl -o json` on stdin is read from after the last committed
     entry's `__CURSOR` (see `docs/sources.md`)."""
-    from .ingest import ingest as run
+    from .ingest.run import ingest as run
 
     return run(paths, str(data_dir(data)), tz=tz, year=year, local_ips=local_ips, wait=wait,
                progress=progress, format=format, host=host,
@@ -45,9 +45,9 @@ def parse_lines(lines: Iterable[str], tz: str | None = None, year: int | None = 
     from itertools import chain, islice
 
     from .clock import Clock, parse_zone
-    from .envelope import sniff_format
-    from .events import LineParser
-    from .ingest import check_year
+    from .ingest.run import check_year
+    from .parse.events import LineParser
+    from .parse.header import sniff_format
 
     check_year(year)
 
@@ -85,7 +85,7 @@ def empty_window(what: str, data: str | os.PathLike | None = None, since=None, u
     """What to say when a window holds no `what` (e.g. "messages"): the window and what
     the dataset covers, e.g. `no messages since 2030-01-01 00:00:00 UTC; the dataset
     covers 2026-11-26 to 2026-11-27`."""
-    from .timewindow import window
+    from .dataset.timewindow import window
 
     lo, hi = window(since, until, zone(tz))
     first, last = coverage(data)
@@ -233,7 +233,7 @@ def report(data: str | os.PathLike | None = None, since="1d", until=None,
     incidents found by `thresholds` (`config.Thresholds`; see docs/report.md).
     `users`: uid -> user name (`config.read_passwd`). Sections with no rows in the window
     are empty DataFrames."""
-    from .nightly import build
+    from .nightly.model import build
 
     return build(data, since, until, tz, thresholds=thresholds, local_ips=local_ips,
                  hosted_domains=hosted_domains, users=users)
@@ -250,7 +250,7 @@ def chart(report: str, result, title: str | None = None):
 
     Every log-derived label is HTML-escaped. Save with `write_chart(fig, "file.html")`.
     """
-    from . import charts
+    from .render import charts
 
     makers = {"top-senders": charts.top_senders, "relay-spikes": charts.relay_spikes,
               "suspicious-scripts": charts.suspicious_scripts,
@@ -264,6 +264,6 @@ def chart(report: str, result, title: str | None = None):
 
 def write_chart(fig, path: str | os.PathLike) -> None:
     """Write a figure as one self-contained HTML file (plotly.js embedded, works offline)."""
-    from .charts import write_chart as write
+    from .render.charts import write_chart as write
 
     write(fig, path)

@@ -37,7 +37,7 @@ class ConfigError(AnalyzerError):
 
 
 # --- thresholds ------------------------------------------------------------------------------
-# Each section is one report's incident rules (see `analyzer.incidents` and docs/report.md).
+# Each section is one report's incident rules (see `analyzer.reports.incidents` and docs/report.md).
 
 @dataclass(frozen=True)
 class SenderThresholds:

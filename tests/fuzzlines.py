@@ -1,5 +1,5 @@
 """Real log lines and hypothesis strategies that damage them, shared by the property tests
-(`tests/test_fuzz.py`, small budgets) and the long fuzz run (`tools/fuzz.py`).
+(`tests/parse/test_fuzz.py`, small budgets) and the long fuzz run (`tools/fuzz.py`).
 
 A case is a slice of consecutive lines of one real file (its `good` lines) with damaged
 copies of some of them inserted between: truncated, bytes flipped, NUL runs, invalid
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from hypothesis import strategies as st
 
-from analyzer.envelope import sniff_format
+from analyzer.parse.header import sniff_format
 
 # (corpus folder or sample file, the files in it that hold whole syslog / MTA lines)
 CORPUS_FILES = {

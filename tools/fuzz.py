@@ -1,4 +1,4 @@
-"""The property tests of `tests/test_fuzz.py` with a large budget, outside the suite.
+"""The property tests of `tests/parse/test_fuzz.py` with a large budget, outside the suite.
 
     .venv/bin/python tools/fuzz.py --examples 5000 --ingest-examples 300 [--seed N]
 

@@ -29,6 +29,9 @@ All decisions use log time, never the wall clock, for the same reason; PHP entri
 move the correlator's clock (a PHP log read before the MTA log must not age MTA state).
 """
 
+from ..dataset.carried import message_row, open_message_rows
+from ..dataset.php_joins import UNJOINED_WARN_SHARE, php_join_report
+from ..identity import identity_of
 from .common import (
     GRACE_US,
     JOIN_DELAY_US,
@@ -36,17 +39,13 @@ from .common import (
     STALE_US,
     SWEEP_EVERY,
     Sink,
-    identity_of,
     is_local_ip,
-    message_row,
-    open_message_rows,
 )
 from .core import STATE_KEYS, Correlator
 from .exim_cwd import CWD_US
 from .filters import FILTER_US
 from .passwd import Passwd
-from .php import HOST_SLACK_US, JOIN_AFTER_US, JOIN_BEFORE_US, PHP_FINAL_US, pending_php_rows
-from .php_report import UNJOINED_WARN_SHARE, php_join_report
+from .php import HOST_SLACK_US, JOIN_AFTER_US, JOIN_BEFORE_US, PHP_FINAL_US
 from .sessions import HOLD_US
 
 __all__ = [

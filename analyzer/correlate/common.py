@@ -1,12 +1,13 @@
-"""What several of the correlator's modules share: log-time constants, the identity rule,
-the open message's row, and small helpers on the open message dict."""
+"""What several of the correlator's modules share: log-time constants and small helpers on
+the open message dict (the identity rule is `analyzer.identity`, the row of a message
+`analyzer.dataset.carried`)."""
 
 from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
 
-from ..openstate import Keyed
+from ..dataset.openstate import Keyed
 
 _S = 1_000_000
 # A `removed` message waits this long (log time) for lines logged slightly out of order.
@@ -30,23 +31,6 @@ _DELIVERY_COUNTERS = {"sent": "sent", "deferred": "deferred", "bounced": "bounce
 _HEADER, _CWD_NEAR, _CWD_ID, _PHP = 1, 2, 3, 4
 _MAX_RCPTS = 50
 
-
-def identity_of(msg: dict) -> str | None:
-    """The accountable principal: SASL user, else local uid or login, else client IP.
-    (With `--passwd`, a login and a uid of the same account were resolved to both at
-    ingest, so the uid form wins for both.) A non-delivery notice the MTA made for a
-    message (backscatter) is charged to that message's identity."""
-    if msg.get("bounce_identity"):
-        return msg["bounce_identity"]
-    if msg.get("sasl_username"):
-        return "sasl:" + msg["sasl_username"]
-    if msg.get("uid") is not None:
-        return "uid:" + str(msg["uid"])
-    if msg.get("user"):
-        return "user:" + msg["user"]
-    if msg.get("client_ip"):
-        return "ip:" + msg["client_ip"]
-    return None
 
 
 def is_local_ip(ip: str | None, own: frozenset[str] = frozenset()) -> bool:
@@ -93,21 +77,3 @@ def _keyed(saved, key_of) -> Keyed:
     if isinstance(saved, Keyed):
         return saved
     return Keyed((key_of(v), v) for v in saved or ())
-
-
-def message_row(msg: dict, complete: bool) -> dict:
-    """The open message dict becomes its row (the writer takes only schema columns)."""
-    if msg["origin"] == "unknown" and msg["sender"] == "":
-        msg["origin"] = "bounce"  # MTA-generated: no client, no pickup, null sender
-    msg["identity"] = identity_of(msg)
-    msg["complete"] = complete
-    return msg
-
-
-def open_message_rows(state: dict) -> list[dict]:
-    """Rows for the messages a saved state still holds open (`complete` = False; a
-    message whose `removed` line was seen counts as complete)."""
-    messages = state.get("messages") or ()
-    if isinstance(messages, dict):
-        messages = messages.values()
-    return [message_row(dict(m), complete=m["removed_at"] is not None) for m in messages]

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections import deque
 
-from ..openstate import Keyed
+from ..dataset.carried import message_row
+from ..dataset.openstate import Keyed
+from ..identity import identity_of
 from .common import (
     _DELIVERY_COUNTERS,
     _HEADER,
@@ -21,9 +23,7 @@ from .common import (
     _add_rcpts,
     _authenticated_proto,
     _keyed,
-    identity_of,
     is_local_ip,
-    message_row,
 )
 from .exim_cwd import EximCwd
 from .filters import FilterHops

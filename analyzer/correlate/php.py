@@ -10,7 +10,9 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections import deque
 
-from .common import _CWD_ID, _CWD_NEAR, _HEADER, _PHP, JOIN_DELAY_US, _set_script, identity_of
+from ..dataset.carried import php_fields as _php_fields
+from ..identity import identity_of
+from .common import _CWD_ID, _CWD_NEAR, _HEADER, _PHP, JOIN_DELAY_US, _set_script
 
 _S = 1_000_000
 # PHP mail() logs its line, then runs sendmail: the submission follows the entry by up to
@@ -23,23 +25,6 @@ PHP_FINAL_US = JOIN_AFTER_US + JOIN_DELAY_US + 5 * _S
 # at either end): PHP entries that name no host join to the one host whose log covers them.
 HOST_SLACK_US = 3600 * _S
 
-_ROW_FIELDS = ("ts", "host", "script_path", "script_line", "recipient", "subject", "uid", "user")
-
-
-def _php_fields(entry: dict) -> dict:
-    """The `php_mail` row's own fields of an entry (a join adds the message's)."""
-    return {k: entry[k] for k in _ROW_FIELDS}
-
-
-def pending_php_rows(state: dict) -> list[dict]:
-    """Rows for the PHP mail.log entries a saved state still holds (not matched yet)."""
-    rows = []
-    for entry in state.get("php") or ():
-        if not entry["claimed"]:
-            row = _php_fields(entry)
-            row["identity"] = identity_of(row)
-            rows.append(row)
-    return rows
 
 
 def _php_counts() -> dict:
@@ -79,14 +64,11 @@ class PhpJoin:
             self._schedule(msg["first_seen"] + JOIN_DELAY_US)
 
     def _php_mail(self, e: dict) -> None:
-        # imported here: readers of carried state (api.table) must not compile the patterns
-        from ..patterns.phpmail import recipients_of
-
         self.php_seen = True
         entry = {"ts": e["ts"], "host": e["host"], "script_path": e["script_path"],
                  "script_line": e.get("script_line"), "recipient": e.get("recipient"),
                  "subject": e.get("subject"), "uid": None, "user": None,
-                 "rcpts": recipients_of(e.get("recipient")), "claimed": False}
+                 "rcpts": e["rcpts"], "claimed": False}
         if self.php_host_assumed and e.get("envelope") == "phpmail":
             entry["floating"] = True  # its host is a guess: see `_join`
         if self.now and e["ts"] + PHP_FINAL_US <= self.now:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from collections import deque
 
-from .common import _DELIVERY_COUNTERS, GRACE_US, JOIN_DELAY_US, _add_rcpts, message_row
+from ..dataset.carried import message_row
+from .common import _DELIVERY_COUNTERS, GRACE_US, JOIN_DELAY_US, _add_rcpts
 
 _HANDOFF = re.compile(r"(?:\()?([0-9A-Za-z]{12,18}) Message accepted for delivery")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from ..openstate import Keyed
+from ..dataset.openstate import Keyed
 from .common import SESSION_US, STALE_US, _authenticated_proto, _keyed
 
 # Sendmail rejects wait this long for the session's `from=` line.

@@ -2,7 +2,7 @@
 
 One module per report (`senders`, `spikes`, `scripts`, `auth`, `trace`) plus the helpers
 they share (`common`). Nothing here reads files, knows the disk layout or the command
-line: each module's `*_in(win)` asks an `analyzer.reading.Window` (one snapshot, one
+line: each module's `*_in(win)` asks an `analyzer.dataset.reading.Window` (one snapshot, one
 [since, until)) for the tables it needs and calls the module's pure functions, which is
 also what makes those easy to test on hand-made frames. `analyzer.api` and the nightly
 report open the window and call `*_in`. The rules and their parameters are documented in

@@ -157,7 +157,7 @@ def _empty(by: str) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series([], dtype=dtypes.get(c, "str")) for c in COLUMNS[by]})
 
 
-# --- read from a window (`analyzer.reading.Window`) ----------------------------------------
+# --- read from a window (`analyzer.dataset.reading.Window`) ----------------------------------------
 
 def auth_failures_in(win, by: str = "client-ip") -> pd.DataFrame:
     """`auth_failures` of the window, with its successful logins (and, by client IP, the

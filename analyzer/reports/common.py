@@ -219,7 +219,7 @@ def duration(text):
     """`30d`, `12h`, `2w` -> timedelta."""
     from datetime import timedelta
 
-    from ..timewindow import _RELATIVE, _UNITS
+    from ..dataset.timewindow import _RELATIVE, _UNITS
 
     if isinstance(text, timedelta):
         return text

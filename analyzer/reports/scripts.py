@@ -205,7 +205,7 @@ def _empty() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series([], dtype=dtypes.get(c, "int64")) for c in COLUMNS})
 
 
-# --- read from a window (`analyzer.reading.Window`) ----------------------------------------
+# --- read from a window (`analyzer.dataset.reading.Window`) ----------------------------------------
 
 def suspicious_scripts_in(win, history: str | None = "30d") -> pd.DataFrame:
     """`suspicious_scripts` of the window's local submissions and their deliveries, against

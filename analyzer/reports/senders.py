@@ -211,7 +211,7 @@ def _empty(keys: list[str]) -> pd.DataFrame:
     return pd.DataFrame(cols)
 
 
-# --- read from a window (`analyzer.reading.Window`) ----------------------------------------
+# --- read from a window (`analyzer.dataset.reading.Window`) ----------------------------------------
 
 def _read(win, by: str, hosted_domains) -> tuple[pd.DataFrame, pd.DataFrame, frozenset[str]]:
     """The window's messages, the deliveries that can belong to them, the hosted domains."""

@@ -202,7 +202,7 @@ def _empty() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series([], dtype=dtypes.get(c, object)) for c in COLUMNS})
 
 
-# --- read from a window (`analyzer.reading.Window`) ----------------------------------------
+# --- read from a window (`analyzer.dataset.reading.Window`) ----------------------------------------
 
 def checked_params(window: int | None = None, min_history: int | None = None,
                    z: float | None = None, min_count: int | None = None) -> dict:

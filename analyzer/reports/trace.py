@@ -183,7 +183,7 @@ def _join(frame: pd.DataFrame, fields: list[tuple[str, str]]) -> pd.Series:
     return text.str.split().str.join(" ")
 
 
-# --- read from a window (`analyzer.reading.Window`) ----------------------------------------
+# --- read from a window (`analyzer.dataset.reading.Window`) ----------------------------------------
 
 def trace_in(win, queue_id: str | None = None, sender: str | None = None,
              identity: str | None = None, client_ip: str | None = None) -> pd.DataFrame:

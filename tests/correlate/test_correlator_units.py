@@ -208,7 +208,7 @@ def _php(ts, path, rcpt, host="web1"):
     # [10-Jan-2026 16:15:29 UTC] mail() on [/home/site1003/public_html/contact.php:12]: To: ...
     return _ev("php_mail", ts, family="phpmail", host=host, program="php", pid=None,
                script_path=path, script_line=12, recipient=rcpt, headers="From: x", subject="Hi",
-               script=path.rsplit("/", 1)[1], envelope="phpmail")
+               script=path.rsplit("/", 1)[1], envelope="phpmail", rcpts=[rcpt.lower()])
 
 
 def _pickup(ts, qid, uid, rcpt, host="web1"):

@@ -1,0 +1,1 @@
+"""One module per command family; `analyzer.cli.app` registers them."""

@@ -1,0 +1,151 @@
+"""The `analyzer` command: each command reads its options, makes one `api` call, and
+renders the result. Heavy imports (pandas, pyarrow, plotly) happen inside the commands,
+so `--help` and small commands start fast.
+
+Errors: every command runs inside `_one_line_errors`, so the console script and the typer
+app that tests drive end the same way: one line on stderr naming the problem, and an
+exit status (1, or the error's own: 75 for a held lock, 130 for Ctrl-C); `--debug`
+shows the traceback instead."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import warnings
+from typing import Annotated
+
+import typer
+import typer.core
+
+from .. import __version__
+from ..errors import AnalyzerError
+from . import dataset_commands as dataset
+from . import nightly_command as report
+from . import report_commands as reports
+from .options import DEBUG, error, note, warn
+
+
+def _metavar_only(param, ctx) -> str | None:
+    """What --help shows in the type column: the option's metavar (FILE, ZONE, N) or its
+    choices, never typer's Python type (`<list[str]>`, `<bool>`, `<str>`): every help
+    text says what its value is."""
+    if isinstance(param, typer.core.TyperArgument):
+        return None  # its name column already says what it is
+    if param.metavar is not None:
+        return param.metavar
+    if param.type_descriptor.is_choice and not param.is_flag:
+        return typer.core._TyperParameter.display_type(param, ctx)
+    return None
+
+
+# typer >= 0.2x prints Python types beside the metavar; older ones have no such hook (and
+# show click's type names), so the override is applied only where the hook exists
+for _cls in (getattr(typer.core, "_TyperParameter", None), typer.core.TyperOption):
+    if _cls is not None and hasattr(_cls, "display_type_rich"):
+        _cls.display_type_rich = _metavar_only
+
+app = typer.Typer(
+    name="analyzer",
+    help="Mail-log abuse analyzer: ingest MTA logs into a Parquet dataset where every "
+         "message is charged to its accountable identity (SASL user, local uid + script, "
+         "client IP), then ask who sent what.",
+    no_args_is_help=True,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
+)
+
+_debug = False
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        print(f"analyzer {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    debug: DEBUG = False,
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_show_version, is_eager=True,
+        help="Print the version and exit.")] = False,
+) -> None:
+    global _debug
+    _debug = debug
+    warnings.showwarning = _show_warning
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings of the library (parts of the dataset gone missing) are one line on stderr."""
+    warn(str(message))
+
+
+def _one_line_errors(command):
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except BrokenPipeError:  # `analyzer ... | head`: the reader has all it wanted
+            _quiet_stdout()
+            raise typer.Exit(0) from None
+        except BaseException as e:
+            if _debug:
+                raise
+            message, code = describe(e)
+            if isinstance(e, KeyboardInterrupt):
+                note(message)
+            else:
+                error(message)
+            raise typer.Exit(code) from None
+    return run
+
+
+def describe(e: BaseException) -> tuple[str, int]:
+    """An exception as the one line the user sees, and the exit status."""
+    if isinstance(e, AnalyzerError):
+        return str(e), e.exit_code
+    if isinstance(e, KeyboardInterrupt):
+        return "interrupted", 130
+    if isinstance(e, OSError):  # unreadable input, a file vanished mid-read, ...
+        where = f"{e.filename}: " if e.filename else ""
+        return f"{where}{(e.strerror or str(e)).lower()}", 1
+    return (f"internal error ({type(e).__name__}: {e}); please report it with the output "
+            "of the same command run with --debug"), 70  # EX_SOFTWARE
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+app.command()(_one_line_errors(dataset.ingest))
+app.command()(_one_line_errors(dataset.parse))
+app.command()(_one_line_errors(dataset.status))
+app.command("top-senders")(_one_line_errors(reports.top_senders))
+app.command("relay-spikes")(_one_line_errors(reports.relay_spikes))
+app.command("suspicious-scripts")(_one_line_errors(reports.suspicious_scripts))
+app.command("auth-failures")(_one_line_errors(reports.auth_failures))
+app.command("trace")(_one_line_errors(reports.trace))
+app.command("report")(_one_line_errors(report.report))
+
+
+def main() -> None:
+    """The console script; errors outside a command (Ctrl-C while starting) end as
+    they do inside one."""
+    try:
+        app()
+    except BrokenPipeError:
+        _quiet_stdout()
+        sys.exit(0)
+    except KeyboardInterrupt:
+        note("interrupted")
+        sys.exit(130)

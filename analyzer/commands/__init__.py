@@ -1,1 +1,0 @@
-"""One module per command family; `analyzer.cli` registers them."""

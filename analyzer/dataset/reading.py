@@ -1,0 +1,167 @@
+"""Reading the dataset for a report: the directory, one snapshot, one [since, until)
+window, and the rows the correlator's checkpoint still holds open. `analyzer.api` and the
+nightly report load every table through here; the report logic itself is in
+`analyzer.reports`."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+
+from ..errors import AnalyzerError
+from .carried import CARRIED
+
+DEFAULT_DATA = "~/.local/share/analyzer"
+
+
+def data_dir(data=None) -> Path:
+    """`data` (a directory or a `snapshot`), else $ANALYZER_DATA, else
+    ~/.local/share/analyzer."""
+    from .store import Snapshot
+
+    if isinstance(data, Snapshot):
+        return data.root
+    chosen = data or os.environ.get("ANALYZER_DATA") or DEFAULT_DATA
+    return Path(chosen).expanduser()
+
+
+def snapshot(data: str | os.PathLike | None = None):
+    """The dataset as its last ingest committed it. Every function here reads one
+    snapshot per call; pass a snapshot as `data` to several calls to read them all from
+    the same commit while ingests go on:
+
+        >>> snap = api.snapshot("/var/lib/analyzer")
+        >>> api.table("messages", data=snap), api.table("deliveries", data=snap)
+    """
+    from .store import Dataset, Snapshot
+
+    if isinstance(data, Snapshot):
+        return data
+    return Dataset(data_dir(data)).snapshot()
+
+
+def table(name: str, data: str | os.PathLike | None = None, since=None, until=None,
+          tz: str | None = None, columns: list[str] | None = None, include_open: bool = True):
+    """One table of the dataset as a DataFrame, rows with their time in [since, until).
+
+    `since`/`until`: `30m`, `6h`, `1d`, `2w`, `today`, `yesterday`, ISO dates/times (naive
+    ones in `tz`), or datetimes. Rows the last ingest still holds in its checkpoint are
+    included unless `include_open` is off: open messages (queued, not yet removed;
+    `complete` = False) and PHP mail.log entries still waiting for their submission.
+    """
+    from .timewindow import window
+
+    lo, hi = window(since, until, zone(tz))
+    snap = snapshot(data)
+    arrow = snap.read(name, lo, hi, columns)
+    if name in CARRIED and include_open:
+        arrow = with_carried(snap, name, arrow, lo, hi, columns)
+    return to_pandas(arrow)
+
+
+def to_pandas(arrow):
+    """Arrow -> pandas with nullable integer and boolean columns (a uid stays an int)."""
+    import pandas as pd
+    import pyarrow as pa
+
+    mapping = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
+    return arrow.to_pandas(types_mapper=mapping.get)
+
+
+CARRIED_CHUNK = 5_000  # entries turned into Arrow at a time: memory stays with the result
+
+
+def with_carried(snap, name, arrow, lo, hi, columns):
+    """`arrow` plus the rows of `name` that the snapshot's commit still holds open, in
+    the window (the same commit as the parts `arrow` was read from)."""
+    from itertools import islice
+
+    import pyarrow as pa
+
+    from ..schema import TABLES
+
+    spec = TABLES[name]
+    kind, rows_of = CARRIED[name]
+    lo_us = _micros(lo) if lo else None
+    hi_us = _micros(hi) if hi else None
+    tcol = spec.time_column  # an entry's time field has the row's time column's name
+    entries = snap.open_entries(kind, tcol, lo_us, hi_us)
+    schema = pa.schema([spec.arrow_schema.field(c) for c in arrow.schema.names])
+    tables = [arrow]
+    while chunk := list(islice(entries, CARRIED_CHUNK)):
+        rows = [r for r in rows_of({kind: chunk})
+                if (lo_us is None or r[tcol] >= lo_us) and (hi_us is None or r[tcol] < hi_us)]
+        if rows:  # only the columns asked for are converted
+            tables.append(pa.Table.from_pylist(rows, schema=schema))
+    return pa.concat_tables(tables) if len(tables) > 1 else arrow
+
+
+def zone(tz):
+    from ..clock import parse_zone
+
+    return parse_zone(tz)
+
+
+def _micros(dt: datetime) -> int:
+    from ..clock import to_micros
+
+    return to_micros(dt)
+
+
+class Window:
+    """The snapshot and the [since, until) window one report reads, taken once."""
+
+    def __init__(self, data, since, until, tz):
+        from .store import Dataset
+        from .timewindow import window
+
+        self.root = data_dir(data)
+        if not Dataset(self.root).exists():
+            raise AnalyzerError(f"{self.root}: no dataset here yet; run `analyzer ingest` "
+                                "first (or pass --data / set ANALYZER_DATA)")
+        self.lo, self.hi = window(since, until, zone(tz))
+        self.snap = snapshot(data)
+
+    def read(self, name: str, columns: list[str] | None, since=..., until=..., where=None):
+        """Rows of `name` in the window (or in [since, until) when given), maybe none.
+        `where(arrow_table) -> boolean mask` keeps only matching rows before the
+        conversion to pandas (cheap on a big history)."""
+        lo = self.lo if since is ... else since
+        hi = self.hi if until is ... else until
+        if where is None:
+            frame = table(name, data=self.snap, since=lo, until=hi, columns=columns)
+        else:
+            arrow = self.snap.read(name, lo, hi, columns)
+            if name in CARRIED:
+                arrow = with_carried(self.snap, name, arrow, lo, hi, columns)
+            frame = to_pandas(arrow.filter(where(arrow)))
+        return frame
+
+    def deliveries_of(self, messages, columns: list[str]):
+        """Deliveries that can belong to `messages`: from the window start to the last
+        line of the last message (a deferred message is delivered after the window)."""
+        if messages.empty:
+            from ..schema import TABLES
+
+            empty = TABLES["deliveries"].arrow_schema.empty_table()
+            return to_pandas(empty.select(columns) if columns else empty)
+        from datetime import timedelta
+
+        last = messages["last_seen"].max()
+        last = last.to_pydatetime() + timedelta(microseconds=1)
+        return table("deliveries", data=self.snap, since=self.lo, until=last, columns=columns)
+
+    @staticmethod
+    def describe(lo, hi) -> str:
+        def fmt(dt):
+            return dt.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+        if lo and hi:
+            return f"between {fmt(lo)} and {fmt(hi)}"
+        if lo:
+            return f"since {fmt(lo)}"
+        if hi:
+            return f"before {fmt(hi)}"
+        return "at all"
+

@@ -1,9 +1,0 @@
-from pathlib import Path
-
-from analyzer.schema import reference_markdown
-
-
-def test_table_reference_is_current():
-    doc = Path(__file__).resolve().parent.parent / "docs" / "tables.md"
-    assert doc.read_text() == reference_markdown(), \
-        "docs/tables.md is stale: python -m analyzer.schema > docs/tables.md"
