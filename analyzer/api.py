@@ -17,10 +17,19 @@ from .dataset.status import iso as _iso
 from .errors import AnalyzerError
 
 
-def ingest(paths: Iterable[str], data: str | os.PathLike | None = None, tz: str | None = None,
-           year: int | None = None, local_ips: Iterable[str] = (), wait: float = 0.0,
-           progress=None, format: str | None = None, host: str | None = None,
-           passwd: str | os.PathLike | None = None, cursor_file: str | os.PathLike | None = None):
+def ingest(
+    paths: Iterable[str],
+    data: str | os.PathLike | None = None,
+    tz: str | None = None,
+    year: int | None = None,
+    local_ips: Iterable[str] = (),
+    wait: float = 0.0,
+    progress=None,
+    format: str | None = None,
+    host: str | None = None,
+    passwd: str | os.PathLike | None = None,
+    cursor_file: str | os.PathLike | None = None,
+):
     """Read log files (or `-` for stdin) into the dataset; returns an `IngestSummary`.
     `format`, `host`, `passwd`: see `docs/formats.md` (format found per file when not
     given; host of lines that name none; a passwd file to merge logins and uids).
@@ -28,14 +37,29 @@ def ingest(paths: Iterable[str], data: str | os.PathLike | None = None, tz: str 
     entry's `__CURSOR` (see `docs/sources.md`)."""
     from .ingest.run import ingest as run
 
-    return run(paths, str(data_dir(data)), tz=tz, year=year, local_ips=local_ips, wait=wait,
-               progress=progress, format=format, host=host,
-               passwd=str(passwd) if passwd is not None else None,
-               cursor_file=str(cursor_file) if cursor_file is not None else None)
+    return run(
+        paths,
+        str(data_dir(data)),
+        tz=tz,
+        year=year,
+        local_ips=local_ips,
+        wait=wait,
+        progress=progress,
+        format=format,
+        host=host,
+        passwd=str(passwd) if passwd is not None else None,
+        cursor_file=str(cursor_file) if cursor_file is not None else None,
+    )
 
 
-def parse_lines(lines: Iterable[str], tz: str | None = None, year: int | None = None,
-                reference=None, format: str | None = None, host: str | None = None) -> Iterator[dict]:
+def parse_lines(
+    lines: Iterable[str],
+    tz: str | None = None,
+    year: int | None = None,
+    reference=None,
+    format: str | None = None,
+    host: str | None = None,
+) -> Iterator[dict]:
     """One event dict per line, as `analyzer parse` prints it: header, `event`, the
     canonical fields the line carries (None-valued fields left out), raw text when
     unparsed. `ts` is an ISO 8601 UTC string. `format` (see `docs/formats.md`) is found
@@ -58,16 +82,26 @@ def parse_lines(lines: Iterable[str], tz: str | None = None, year: int | None = 
         format, native = sniff_format(first)
     else:
         native = format in ("exim", "phpmail")
-    parser = LineParser(Clock(parse_zone(tz), reference=reference, year=year), format=format,
-                        host=host, native=native)
+    parser = LineParser(
+        Clock(parse_zone(tz), reference=reference, year=year),
+        format=format,
+        host=host,
+        native=native,
+    )
     for line in chain(first, lines):
         line = line.rstrip("\r\n").replace("\x00", "")
         if not line:
             continue
         event = parser.parse(line)
-        head = {"ts": _iso(event["ts"]) if event["ts"] is not None else None,
-                "host": event["host"], "program": event["program"], "pid": event["pid"],
-                "format": event["family"], "event": event["event"], "pattern": event["pattern"]}
+        head = {
+            "ts": _iso(event["ts"]) if event["ts"] is not None else None,
+            "host": event["host"],
+            "program": event["program"],
+            "pid": event["pid"],
+            "format": event["family"],
+            "event": event["event"],
+            "pattern": event["pattern"],
+        }
         out = {k: v for k, v in head.items() if v is not None or k == "format"}
         if event["event"] != "unparsed":
             out["envelope"] = event.get("envelope") or "syslog"
@@ -80,8 +114,9 @@ def parse_lines(lines: Iterable[str], tz: str | None = None, year: int | None = 
 _HEAD = frozenset({"ts", "host", "program", "pid", "family", "event", "pattern", "envelope"})
 
 
-def empty_window(what: str, data: str | os.PathLike | None = None, since=None, until=None,
-                 tz: str | None = None) -> str:
+def empty_window(
+    what: str, data: str | os.PathLike | None = None, since=None, until=None, tz: str | None = None
+) -> str:
     """What to say when a window holds no `what` (e.g. "messages"): the window and what
     the dataset covers, e.g. `no messages since 2030-01-01 00:00:00 UTC; the dataset
     covers 2026-11-26 to 2026-11-27`."""
@@ -103,9 +138,17 @@ def empty_window(what: str, data: str | os.PathLike | None = None, since=None, u
 # (only the partitions the window touches, only the columns it uses) for a pure function.
 # Without `since`/`until` a report covers the whole dataset; the CLI defaults to `--since 1d`.
 
-def top_senders(data: str | os.PathLike | None = None, since=None, until=None,
-                tz: str | None = None, by: str = "identity", scope: str = "outgoing",
-                hosted_domains: Iterable[str] = (), limit: int | None = None):
+
+def top_senders(
+    data: str | os.PathLike | None = None,
+    since=None,
+    until=None,
+    tz: str | None = None,
+    by: str = "identity",
+    scope: str = "outgoing",
+    hosted_domains: Iterable[str] = (),
+    limit: int | None = None,
+):
     """Who sent the most messages in [since, until): one row per sender, most first.
 
     `by`: identity | sasl | uid | script | sender | sender-domain | client-ip.
@@ -123,10 +166,17 @@ def top_senders(data: str | os.PathLike | None = None, since=None, until=None,
     return common.head(senders.top_senders_in(win, by, scope, hosted_domains), limit)
 
 
-def sender_timeline(data: str | os.PathLike | None = None, since=None, until=None,
-                    tz: str | None = None, by: str = "identity", scope: str = "outgoing",
-                    keys: list | None = None, bucket: str | None = None,
-                    hosted_domains: Iterable[str] = ()):
+def sender_timeline(
+    data: str | os.PathLike | None = None,
+    since=None,
+    until=None,
+    tz: str | None = None,
+    by: str = "identity",
+    scope: str = "outgoing",
+    keys: list | None = None,
+    bucket: str | None = None,
+    hosted_domains: Iterable[str] = (),
+):
     """Messages per time bucket for each sender (columns `bucket`, `key`, `messages`):
     the volume-over-time view of `top_senders`. `keys`: the senders to keep (e.g. the
     first rows of `top_senders`; `(uid, script)` pairs for `by="script"`), None = all.
@@ -139,12 +189,21 @@ def sender_timeline(data: str | os.PathLike | None = None, since=None, until=Non
     return senders.timeline_in(win, by, scope, keys, bucket, hosted_domains)
 
 
-def relay_spikes(data: str | os.PathLike | None = None, since=None, until=None,
-                 tz: str | None = None, bucket: str = "1h", local_ips: Iterable[str] = (),
-                 hosted_domains: Iterable[str] = (), all_buckets: bool = False,
-                 window: int | None = None, min_history: int | None = None,
-                 z: float | None = None, min_count: int | None = None,
-                 limit: int | None = None):
+def relay_spikes(
+    data: str | os.PathLike | None = None,
+    since=None,
+    until=None,
+    tz: str | None = None,
+    bucket: str = "1h",
+    local_ips: Iterable[str] = (),
+    hosted_domains: Iterable[str] = (),
+    all_buckets: bool = False,
+    window: int | None = None,
+    min_history: int | None = None,
+    z: float | None = None,
+    min_count: int | None = None,
+    limit: int | None = None,
+):
     """Relay-denied spikes in [since, until), in time order: buckets (`bucket`, any pandas
     offset) with far more relay-denied rejects than the `window` buckets before them
     (median + z x robust spread; see `docs/reports.md`), each explained: local vs internet
@@ -162,9 +221,14 @@ def relay_spikes(data: str | os.PathLike | None = None, since=None, until=None,
     return spikes.largest(out, limit)
 
 
-def suspicious_scripts(data: str | os.PathLike | None = None, since=None, until=None,
-                       tz: str | None = None, history: str | None = "30d",
-                       limit: int | None = None):
+def suspicious_scripts(
+    data: str | os.PathLike | None = None,
+    since=None,
+    until=None,
+    tz: str | None = None,
+    history: str | None = "30d",
+    limit: int | None = None,
+):
     """Local submissions in [since, until) grouped by (identity, script) — uid and script,
     or uid alone when no script is known — scored by the signs of a spam script: volume
     against its own `history` before the window (a duration such as `30d`; None or `0`:
@@ -177,8 +241,14 @@ def suspicious_scripts(data: str | os.PathLike | None = None, since=None, until=
     return common.head(scripts.suspicious_scripts_in(win, history), limit)
 
 
-def auth_failures(data: str | os.PathLike | None = None, since=None, until=None,
-                  tz: str | None = None, by: str = "client-ip", limit: int | None = None):
+def auth_failures(
+    data: str | os.PathLike | None = None,
+    since=None,
+    until=None,
+    tz: str | None = None,
+    by: str = "client-ip",
+    limit: int | None = None,
+):
     """SMTP AUTH failures in [since, until) by client IP (`by="username"`: by the username
     tried), most failures first, with `succeeded_later`: that IP (username) logged in
     successfully after its first failure (SASL messages and sessions in the window), as
@@ -190,9 +260,15 @@ def auth_failures(data: str | os.PathLike | None = None, since=None, until=None,
     return common.head(auth.auth_failures_in(win, by), limit)
 
 
-def auth_failure_timeline(data: str | os.PathLike | None = None, since=None, until=None,
-                          tz: str | None = None, by: str = "client-ip",
-                          keys: list | None = None, bucket: str | None = None):
+def auth_failure_timeline(
+    data: str | os.PathLike | None = None,
+    since=None,
+    until=None,
+    tz: str | None = None,
+    by: str = "client-ip",
+    keys: list | None = None,
+    bucket: str | None = None,
+):
     """AUTH failures per time bucket for each client IP (username): columns `bucket`,
     `key`, `failures`. `keys`: the IPs (usernames) to keep, None = all."""
     from .reports import auth, common
@@ -202,9 +278,16 @@ def auth_failure_timeline(data: str | os.PathLike | None = None, since=None, unt
     return auth.timeline_in(win, by, keys, bucket)
 
 
-def trace(queue_id: str | None = None, sender: str | None = None, identity: str | None = None,
-          data: str | os.PathLike | None = None, since=None, until=None,
-          tz: str | None = None, client_ip: str | None = None):
+def trace(
+    queue_id: str | None = None,
+    sender: str | None = None,
+    identity: str | None = None,
+    data: str | os.PathLike | None = None,
+    since=None,
+    until=None,
+    tz: str | None = None,
+    client_ip: str | None = None,
+):
     """Every row of one message (`queue_id`), envelope `sender`, `identity` or `client_ip`
     across messages, deliveries, rejects, notices (and auth_failures for an IP or a `sasl:`
     identity) in [since, until), in time order, with a `table` column naming the source."""
@@ -212,21 +295,33 @@ def trace(queue_id: str | None = None, sender: str | None = None, identity: str 
 
     given = [v for v in (queue_id, sender, identity, client_ip) if v is not None]
     if len(given) != 1:
-        raise AnalyzerError("trace needs exactly one of a queue id, --sender, --identity "
-                            "or --client-ip")
+        raise AnalyzerError(
+            "trace needs exactly one of a queue id, --sender, --identity or --client-ip"
+        )
     if identity is not None and ":" not in identity:
-        raise AnalyzerError(f"identity {identity!r} is not kind:value "
-                            "(sasl:<user>, uid:<n>, user:<login>, ip:<address>)")
+        raise AnalyzerError(
+            f"identity {identity!r} is not kind:value "
+            "(sasl:<user>, uid:<n>, user:<login>, ip:<address>)"
+        )
     win = Window(data, since, until, tz)
-    return report.trace_in(win, queue_id=queue_id, sender=sender, identity=identity,
-                           client_ip=client_ip)
+    return report.trace_in(
+        win, queue_id=queue_id, sender=sender, identity=identity, client_ip=client_ip
+    )
 
 
 # --- the nightly report -------------------------------------------------------------------
 
-def report(data: str | os.PathLike | None = None, since="1d", until=None,
-           tz: str | None = None, thresholds=None, local_ips: Iterable[str] = (),
-           hosted_domains: Iterable[str] = (), users: dict[int, str] | None = None):
+
+def report(
+    data: str | os.PathLike | None = None,
+    since="1d",
+    until=None,
+    tz: str | None = None,
+    thresholds=None,
+    local_ips: Iterable[str] = (),
+    hosted_domains: Iterable[str] = (),
+    users: dict[int, str] | None = None,
+):
     """Every report for [since, until) in one `nightly.Report`: top senders (with each
     identity's trailing-week usual volume), relay-denied buckets and spikes, suspicious
     scripts, AUTH failures, the window's totals against the trailing week, and the
@@ -235,8 +330,16 @@ def report(data: str | os.PathLike | None = None, since="1d", until=None,
     are empty DataFrames."""
     from .nightly.model import build
 
-    return build(data, since, until, tz, thresholds=thresholds, local_ips=local_ips,
-                 hosted_domains=hosted_domains, users=users)
+    return build(
+        data,
+        since,
+        until,
+        tz,
+        thresholds=thresholds,
+        local_ips=local_ips,
+        hosted_domains=hosted_domains,
+        users=users,
+    )
 
 
 def chart(report: str, result, title: str | None = None):
@@ -252,9 +355,13 @@ def chart(report: str, result, title: str | None = None):
     """
     from .render import charts
 
-    makers = {"top-senders": charts.top_senders, "relay-spikes": charts.relay_spikes,
-              "suspicious-scripts": charts.suspicious_scripts,
-              "auth-failures": charts.auth_failures, "counts": charts.counts_bar}
+    makers = {
+        "top-senders": charts.top_senders,
+        "relay-spikes": charts.relay_spikes,
+        "suspicious-scripts": charts.suspicious_scripts,
+        "auth-failures": charts.auth_failures,
+        "counts": charts.counts_bar,
+    }
     if report not in makers:
         raise AnalyzerError(f"no chart for {report!r}: one of {', '.join(makers)}")
     if title is None:

@@ -10,8 +10,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-MONTHS = {m: i for i, m in enumerate(
-    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
+MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
+    )
+}
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -40,8 +44,9 @@ class Clock:
     dates more than a day after the reference — which also handles the rollover.
     """
 
-    def __init__(self, tz: ZoneInfo | timezone, reference: date | None = None,
-                 year: int | None = None):
+    def __init__(
+        self, tz: ZoneInfo | timezone, reference: date | None = None, year: int | None = None
+    ):
         self.tz = tz
         self.reference = reference or date.today()
         self._cache: dict[str, int] = {}  # header text -> µs, valid for one year only
@@ -148,11 +153,14 @@ class Clock:
                 if len(self._naive_hours) > 100_000:
                     self._naive_hours.clear()
                 base = self._naive_hours[text[:13]] = self._hour(
-                    int(text[:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]), self.tz)
+                    int(text[:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]), self.tz
+                )
             return base + seconds * 1_000_000 + micros
         if rest == "Z":
             offset = 0
-        elif rest[0] in "+-" and len(rest) in (5, 6) and rest[1:3].isdigit() and rest[-2:].isdigit():
+        elif (
+            rest[0] in "+-" and len(rest) in (5, 6) and rest[1:3].isdigit() and rest[-2:].isdigit()
+        ):
             offset = int(rest[1:3]) * 3600 + int(rest[-2:]) * 60
             if rest[0] == "-":
                 offset = -offset
@@ -229,8 +237,10 @@ def parse_zone(name: str | None) -> ZoneInfo | timezone:
     except (KeyError, ValueError, OSError):  # not found, a bad key, a directory (`Europe`)
         from .errors import AnalyzerError
 
-        raise AnalyzerError(f"unknown time zone {name!r}: use an IANA name such as "
-                            "Europe/Berlin or America/New_York, or UTC") from None
+        raise AnalyzerError(
+            f"unknown time zone {name!r}: use an IANA name such as "
+            "Europe/Berlin or America/New_York, or UTC"
+        ) from None
 
 
 def _system_zone_name() -> str | None:

@@ -39,20 +39,22 @@ class ConfigError(AnalyzerError):
 # --- thresholds ------------------------------------------------------------------------------
 # Each section is one report's incident rules (see `analyzer.reports.incidents` and docs/report.md).
 
+
 @dataclass(frozen=True)
 class SenderThresholds:
     """A SASL account is an incident (a stolen password) when it sent at least
     `min_messages` in the window and one of these signs reaches warn or crit."""
+
     min_messages: int = 50
-    client_ips_warn: int = 5          # distinct client IPs logged in as the account
+    client_ips_warn: int = 5  # distinct client IPs logged in as the account
     client_ips_crit: int = 10
-    peak_hour_warn: int = 60          # messages in its busiest clock hour
+    peak_hour_warn: int = 60  # messages in its busiest clock hour
     peak_hour_crit: int = 200
-    growth_warn: float = 5.0          # x its trailing-week daily average (when known)
+    growth_warn: float = 5.0  # x its trailing-week daily average (when known)
     growth_crit: float = 20.0
-    usual_floor: float = 10.0         # messages/day assumed at least, so a quiet account's
-                                      # first 50 mails are not a 50x growth
-    bounce_rate_warn: float = 0.20    # bounced / (sent + bounced)
+    usual_floor: float = 10.0  # messages/day assumed at least, so a quiet account's
+    # first 50 mails are not a 50x growth
+    bounce_rate_warn: float = 0.20  # bounced / (sent + bounced)
     bounce_rate_crit: float = 0.50
 
 
@@ -61,13 +63,14 @@ class RelayThresholds:
     """Spike detection (passed to `api.relay_spikes`) and when a spike is an incident: a
     spike whose clients are on this server (a customer's web app without AUTH) by its
     local rejects; an internet-only spike (probes) only when it is very large."""
+
     bucket: str = "1h"
-    window: int = 24                  # trailing buckets of the baseline
-    z: float = 5.0                    # robust z-score a spike must exceed
-    min_count: int = 10               # rejects a spike has at least
-    local_warn: int = 10              # local relay-denied rejects in a spike
+    window: int = 24  # trailing buckets of the baseline
+    z: float = 5.0  # robust z-score a spike must exceed
+    min_count: int = 10  # rejects a spike has at least
+    local_warn: int = 10  # local relay-denied rejects in a spike
     local_crit: int = 50
-    internet_warn: int = 500          # rejects of a spike with no local client
+    internet_warn: int = 500  # rejects of a spike with no local client
     internet_crit: int = 5000
 
 
@@ -75,10 +78,11 @@ class RelayThresholds:
 class ScriptThresholds:
     """A (uid, script) is an incident when its suspicious-scripts score reaches warn or
     crit and it sent at least `min_messages`."""
+
     min_messages: int = 5
     score_warn: int = 3
     score_crit: int = 5
-    history: str = "30d"              # how far back a script's own history reaches
+    history: str = "30d"  # how far back a script's own history reaches
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,7 @@ class AuthThresholds:
     """A client IP failing SMTP AUTH is an incident by its failures; one that later
     logged in successfully after at least `success_min_failures` is crit (a brute force
     that worked: the account it logged in as must be locked)."""
+
     failures_warn: int = 50
     failures_crit: int = 500
     success_min_failures: int = 10
@@ -98,21 +103,25 @@ class Thresholds:
     scripts: ScriptThresholds = field(default_factory=ScriptThresholds)
     auth: AuthThresholds = field(default_factory=AuthThresholds)
 
-    def with_values(self, values: dict[str, dict], origin: str = "--threshold",
-                    from_text: bool = False) -> Thresholds:
+    def with_values(
+        self, values: dict[str, dict], origin: str = "--threshold", from_text: bool = False
+    ) -> Thresholds:
         """A copy with `{section: {name: value}}` applied (types checked; `from_text`:
         the values are text from the command line, converted to the field's type)."""
         out = self
         for section, settings in values.items():
             current = getattr(out, section, None) if section in _SECTIONS else None
             if current is None:
-                raise ConfigError(f"{origin}: unknown threshold section {section!r} "
-                                  f"(one of {', '.join(_SECTIONS)})")
+                raise ConfigError(
+                    f"{origin}: unknown threshold section {section!r} "
+                    f"(one of {', '.join(_SECTIONS)})"
+                )
             if not isinstance(settings, dict):
                 raise ConfigError(f"{origin}: [thresholds.{section}] must be a table")
-            changes = {name: _typed(current, name, value, f"{origin}: thresholds.{section}",
-                                    from_text)
-                       for name, value in settings.items()}
+            changes = {
+                name: _typed(current, name, value, f"{origin}: thresholds.{section}", from_text)
+                for name, value in settings.items()
+            }
             out = replace(out, **{section: replace(current, **changes)})
         return out
 
@@ -125,8 +134,9 @@ def parse_threshold(text: str) -> tuple[str, str, object]:
     key, sep, value = text.partition("=")
     section, dot, name = key.strip().partition(".")
     if not sep or not dot or not name:
-        raise ConfigError(f"--threshold {text!r}: use SECTION.NAME=VALUE, e.g. "
-                          "senders.client_ips_crit=20")
+        raise ConfigError(
+            f"--threshold {text!r}: use SECTION.NAME=VALUE, e.g. senders.client_ips_crit=20"
+        )
     return section, name.strip(), value.strip()
 
 
@@ -162,16 +172,18 @@ def _typed(obj, name: str, value, where: str, from_text: bool = False):
 
 # --- the whole configuration ---------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Config:
     """What the file (or the built-in defaults) says; `source` is the file read, if any."""
+
     data: str | None = None
     tz: str | None = None
     local_ips: tuple[str, ...] = ()
     hosted_domains: tuple[str, ...] = ()
     passwd: str | None = None
-    host: str | None = None           # host of lines that name none (ingest --host)
-    format: str | None = None         # what the logs hold (ingest --format)
+    host: str | None = None  # host of lines that name none (ingest --host)
+    format: str | None = None  # what the logs hold (ingest --format)
     since: str = "1d"
     until: str | None = None
     ingest: tuple[str, ...] = ()
@@ -181,16 +193,26 @@ class Config:
     source: str | None = None
 
 
-_TOP_KEYS = {"data": str, "tz": str, "local_ips": list, "hosted_domains": list,
-             "passwd": str, "host": str, "format": str}
+_TOP_KEYS = {
+    "data": str,
+    "tz": str,
+    "local_ips": list,
+    "hosted_domains": list,
+    "passwd": str,
+    "host": str,
+    "format": str,
+}
 _REPORT_KEYS = {"since": str, "until": str, "ingest": list, "html": str, "fail_on": str}
 
 
 def search_path() -> list[Path]:
     """Where a configuration file is looked for when none is given, in order."""
     xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-    return [Path("analyzer.toml"), Path(xdg) / "analyzer" / "config.toml",
-            Path("/etc/analyzer/config.toml")]
+    return [
+        Path("analyzer.toml"),
+        Path(xdg) / "analyzer" / "config.toml",
+        Path("/etc/analyzer/config.toml"),
+    ]
 
 
 def find(explicit: str | os.PathLike | None = None) -> Path | None:
@@ -258,8 +280,10 @@ def from_dict(raw: dict, origin: str = "<config>") -> Config:
         except AnalyzerError as e:
             raise ConfigError(f"{origin}: tz: {e}") from None
     if values.get("fail_on", "crit") not in FAIL_ON:
-        raise ConfigError(f"{origin}: report.fail_on must be one of {', '.join(FAIL_ON)}, "
-                          f"not {values['fail_on']!r}")
+        raise ConfigError(
+            f"{origin}: report.fail_on must be one of {', '.join(FAIL_ON)}, "
+            f"not {values['fail_on']!r}"
+        )
     thresholds = Thresholds()
     if "thresholds" in raw:
         if not isinstance(raw["thresholds"], dict):
@@ -291,6 +315,7 @@ def _relative_to(base: Path, path: str) -> str:
 
 
 # --- user names --------------------------------------------------------------------------------
+
 
 def read_passwd(path: str | os.PathLike) -> dict[int, str]:
     """uid -> user name from a passwd(5) file (`name:x:uid:gid:gecos:home:shell`);

@@ -64,42 +64,106 @@ TABLES: dict[str, Table] = {
             _cols(
                 ("first_seen", "timestamp", "First line of this message (UTC)."),
                 ("last_seen", "timestamp", "Last line of this message (UTC)."),
-                ("host", "string", "Syslog host that logged the message (`--host` for logs that name none)."),
-                ("queue_id", "string", "MTA queue id (Exim: message id; Sendmail local submission: the MTA's queue id)."),
-                ("identity", "string", "Accountable principal: `sasl:<user>`, `uid:<n>`, "
-                 "`user:<login>` or `ip:<client_ip>`; empty when the message began before the logs did."),
-                ("origin", "string", "`sasl` (authenticated SMTP), `local` (pickup / sendmail "
-                 "binary / Exim `P=local`), `smtp` (unauthenticated SMTP), `bounce` (MTA-generated "
-                 "notification) or `unknown`."),
-                ("program", "string", "Program that accepted it (`postfix/submission/smtpd`, `postfix/pickup`, `exim`, `sendmail`, `sm-mta`, ...)."),
+                (
+                    "host",
+                    "string",
+                    "Syslog host that logged the message (`--host` for logs that name none).",
+                ),
+                (
+                    "queue_id",
+                    "string",
+                    "MTA queue id (Exim: message id; Sendmail local submission: the MTA's queue id).",
+                ),
+                (
+                    "identity",
+                    "string",
+                    "Accountable principal: `sasl:<user>`, `uid:<n>`, "
+                    "`user:<login>` or `ip:<client_ip>`; empty when the message began before the logs did.",
+                ),
+                (
+                    "origin",
+                    "string",
+                    "`sasl` (authenticated SMTP), `local` (pickup / sendmail "
+                    "binary / Exim `P=local`), `smtp` (unauthenticated SMTP), `bounce` (MTA-generated "
+                    "notification) or `unknown`.",
+                ),
+                (
+                    "program",
+                    "string",
+                    "Program that accepted it (`postfix/submission/smtpd`, `postfix/pickup`, `exim`, `sendmail`, `sm-mta`, ...).",
+                ),
                 ("sasl_method", "string", "SASL mechanism of an authenticated submission."),
                 ("sasl_username", "string", "SASL login of an authenticated submission."),
-                ("uid", "int64", "Local UID of a local submission (from the login with `--passwd`)."),
-                ("user", "string", "Local login name of a local submission, when the MTA logs it (Exim `U=`, Sendmail `relay=user@localhost`) or `--passwd` names the uid."),
-                ("script", "string", "Originating script: full path when known, else the basename."),
-                ("script_path", "string", "Full path of the originating script when PHP's mail.log gave it, "
-                 "else the submitting process's directory (Exim `cwd=`, ending in `/` when Exim wrote it so)."),
+                (
+                    "uid",
+                    "int64",
+                    "Local UID of a local submission (from the login with `--passwd`).",
+                ),
+                (
+                    "user",
+                    "string",
+                    "Local login name of a local submission, when the MTA logs it (Exim `U=`, Sendmail `relay=user@localhost`) or `--passwd` names the uid.",
+                ),
+                (
+                    "script",
+                    "string",
+                    "Originating script: full path when known, else the basename.",
+                ),
+                (
+                    "script_path",
+                    "string",
+                    "Full path of the originating script when PHP's mail.log gave it, "
+                    "else the submitting process's directory (Exim `cwd=`, ending in `/` when Exim wrote it so).",
+                ),
                 *_CLIENT,
-                ("sender", "string", "Envelope sender as logged; empty string is the null sender `<>`."),
+                (
+                    "sender",
+                    "string",
+                    "Envelope sender as logged; empty string is the null sender `<>`.",
+                ),
                 ("size", "int64", "Message size in bytes."),
                 ("nrcpt", "int64", "Number of recipients."),
                 ("message_id", "string", "Message-ID header."),
                 ("subject", "string", "Subject, when the MTA logs it (Exim `T=`)."),
-                ("bounce_of", "string", "Queue id of the message this MTA-generated notice "
-                 "reports on (Postfix `sender non-delivery notification`): the notice is "
-                 "charged to that message's identity."),
-                ("submission_queue_id", "string", "Queue id of the hop that handed this message to the MTA "
-                 "(Sendmail's MSP queue id of a local submission): the same message, counted once."),
-                ("filter_of", "string", "Queue id of the message a content filter (amavis on 10024/10025, an "
-                 "Exim spam-scanner router) handed back as this one: the same message, counted once under "
-                 "that original, whose identity, origin and client this row takes over; its deliveries and "
-                 "bounces count for that identity. Empty for an original message."),
+                (
+                    "bounce_of",
+                    "string",
+                    "Queue id of the message this MTA-generated notice "
+                    "reports on (Postfix `sender non-delivery notification`): the notice is "
+                    "charged to that message's identity.",
+                ),
+                (
+                    "submission_queue_id",
+                    "string",
+                    "Queue id of the hop that handed this message to the MTA "
+                    "(Sendmail's MSP queue id of a local submission): the same message, counted once.",
+                ),
+                (
+                    "filter_of",
+                    "string",
+                    "Queue id of the message a content filter (amavis on 10024/10025, an "
+                    "Exim spam-scanner router) handed back as this one: the same message, counted once under "
+                    "that original, whose identity, origin and client this row takes over; its deliveries and "
+                    "bounces count for that identity. Empty for an original message.",
+                ),
                 ("sent", "int64", "Recipients delivered."),
-                ("deferred", "int64", "Delivery attempts deferred (a recipient can be deferred several times)."),
+                (
+                    "deferred",
+                    "int64",
+                    "Delivery attempts deferred (a recipient can be deferred several times).",
+                ),
                 ("bounced", "int64", "Recipients bounced."),
                 ("expired", "bool", "The message expired in the queue and was returned to sender."),
-                ("rejected", "bool", "Rejected after it had a queue id (content, milter): never delivered."),
-                ("complete", "bool", "The lifecycle ended with `removed` (false: flushed after going quiet)."),
+                (
+                    "rejected",
+                    "bool",
+                    "Rejected after it had a queue id (content, milter): never delivered.",
+                ),
+                (
+                    "complete",
+                    "bool",
+                    "The lifecycle ended with `removed` (false: flushed after going quiet).",
+                ),
             ),
         ),
         Table(
@@ -110,19 +174,35 @@ TABLES: dict[str, Table] = {
             _cols(
                 ("ts", "timestamp", "Time of the attempt (UTC)."),
                 ("host", "string", "Syslog host."),
-                ("program", "string", "Delivery agent (`postfix/smtp`, `postfix/lmtp`, `postfix/local`, ...; "
-                 "Exim and Sendmail: `exim/smtp`, `exim/local`, `sm-mta/smtp`, `sm-mta/local`, ...: "
-                 "`local` delivers on this server)."),
+                (
+                    "program",
+                    "string",
+                    "Delivery agent (`postfix/smtp`, `postfix/lmtp`, `postfix/local`, ...; "
+                    "Exim and Sendmail: `exim/smtp`, `exim/local`, `sm-mta/smtp`, `sm-mta/local`, ...: "
+                    "`local` delivers on this server).",
+                ),
                 ("queue_id", "string", "Queue id of the message."),
-                ("message_first_seen", "timestamp", "`first_seen` of the message: with host and queue_id, the join key to `messages`."),
+                (
+                    "message_first_seen",
+                    "timestamp",
+                    "`first_seen` of the message: with host and queue_id, the join key to `messages`.",
+                ),
                 ("identity", "string", "Identity of the message (denormalised for reports)."),
                 ("recipient", "string", "Recipient address as logged."),
                 ("orig_recipient", "string", "Original recipient before aliasing (`orig_to=`)."),
                 ("recipient_domain", "string", "Lower-cased domain of the recipient."),
-                ("relay", "string", "Next hop (`host[ip]:port`, `local`, `private/dovecot-lmtp`, ...)."),
-                ("status", "string", "`sent`, `deferred`, `bounced`, `expired`, ...; `filtered`: handed to a "
-                 "content filter that re-injected the message (the `messages` row whose `filter_of` is this "
-                 "queue id), not a delivery."),
+                (
+                    "relay",
+                    "string",
+                    "Next hop (`host[ip]:port`, `local`, `private/dovecot-lmtp`, ...).",
+                ),
+                (
+                    "status",
+                    "string",
+                    "`sent`, `deferred`, `bounced`, `expired`, ...; `filtered`: handed to a "
+                    "content filter that re-injected the message (the `messages` row whose `filter_of` is this "
+                    "queue id), not a delivery.",
+                ),
                 ("dsn", "string", "Enhanced status code, e.g. `5.1.1`."),
                 ("delay", "float64", "Total delay in seconds."),
                 ("response", "string", "Text in parentheses after the status."),
@@ -136,21 +216,41 @@ TABLES: dict[str, Table] = {
             _cols(
                 ("ts", "timestamp", "Time of the reject (UTC)."),
                 ("host", "string", "Syslog host."),
-                ("program", "string", "Program that rejected (`postfix/smtpd`, `postfix/postscreen`, `postfix/cleanup`, ...)."),
+                (
+                    "program",
+                    "string",
+                    "Program that rejected (`postfix/smtpd`, `postfix/postscreen`, `postfix/cleanup`, ...).",
+                ),
                 ("queue_id", "string", "Queue id, or empty for `NOQUEUE`."),
-                ("stage", "string", "`CONNECT`, `HELO`, `MAIL`, `RCPT`, `DATA`, `END-OF-MESSAGE`, ..."),
+                (
+                    "stage",
+                    "string",
+                    "`CONNECT`, `HELO`, `MAIL`, `RCPT`, `DATA`, `END-OF-MESSAGE`, ...",
+                ),
                 *_CLIENT,
                 ("code", "int64", "SMTP reply code (554, 450, ...)."),
                 ("dsn", "string", "Enhanced status code (`5.7.1`)."),
                 ("reason", "string", "Reject text as logged."),
-                ("reason_class", "string", "`relay_denied`, `rbl`, `unknown_recipient`, `sender_rejected`, "
-                 "`helo_rejected`, `client_rejected`, `policy`, `milter`, `other`."),
+                (
+                    "reason_class",
+                    "string",
+                    "`relay_denied`, `rbl`, `unknown_recipient`, `sender_rejected`, "
+                    "`helo_rejected`, `client_rejected`, `policy`, `milter`, `other`.",
+                ),
                 ("sender", "string", "Envelope sender (`from=`), empty string for `<>`."),
                 ("recipient", "string", "Envelope recipient (`to=`)."),
                 ("helo", "string", "HELO/EHLO name given by the client."),
                 ("proto", "string", "`SMTP` or `ESMTP`."),
-                ("sasl_username", "string", "SASL login of the session, when it had authenticated."),
-                ("local_client", "bool", "Client is loopback or one of the server's own addresses (`--local-ip`)."),
+                (
+                    "sasl_username",
+                    "string",
+                    "SASL login of the session, when it had authenticated.",
+                ),
+                (
+                    "local_client",
+                    "bool",
+                    "Client is loopback or one of the server's own addresses (`--local-ip`).",
+                ),
             ),
         ),
         Table(
@@ -163,7 +263,11 @@ TABLES: dict[str, Table] = {
                 ("program", "string", "Program (`postfix/submission/smtpd`, ...)."),
                 *_CLIENT,
                 ("sasl_method", "string", "Mechanism (`LOGIN`, `PLAIN`, ...)."),
-                ("sasl_username", "string", "Username tried, when logged (Postfix >= 3.8, Exim, Sendmail)."),
+                (
+                    "sasl_username",
+                    "string",
+                    "Username tried, when logged (Postfix >= 3.8, Exim, Sendmail).",
+                ),
                 ("reason", "string", "Failure text as logged."),
             ),
         ),
@@ -175,13 +279,21 @@ TABLES: dict[str, Table] = {
                 ("ts", "timestamp", "Connect time (UTC)."),
                 ("disconnect_ts", "timestamp", "Disconnect time (UTC); empty when never seen."),
                 ("host", "string", "Syslog host."),
-                ("program", "string", "Service (`postfix/smtpd`, `postfix/submission/smtpd`, ...)."),
+                (
+                    "program",
+                    "string",
+                    "Service (`postfix/smtpd`, `postfix/submission/smtpd`, ...).",
+                ),
                 ("pid", "int64", "Process id of the session."),
                 *_CLIENT,
                 ("sasl_method", "string", "SASL mechanism, when the session authenticated."),
                 ("sasl_username", "string", "SASL login, when the session authenticated."),
                 ("messages", "int64", "Messages queued in this session."),
-                ("counters", "string", "Command counters as logged (`ehlo=1 auth=0/1 quit=1 commands=2/3`)."),
+                (
+                    "counters",
+                    "string",
+                    "Command counters as logged (`ehlo=1 auth=0/1 quit=1 commands=2/3`).",
+                ),
                 ("auth_ok", "int64", "Successful AUTH commands."),
                 ("auth_total", "int64", "AUTH commands."),
                 ("commands_ok", "int64", "Successful commands."),
@@ -198,19 +310,35 @@ TABLES: dict[str, Table] = {
             _cols(
                 ("ts", "timestamp", "Time of the line (UTC)."),
                 ("host", "string", "Syslog host."),
-                ("program", "string", "Program (`postfix/smtp`, `postfix/lmtp`, `postfix/cleanup`)."),
+                (
+                    "program",
+                    "string",
+                    "Program (`postfix/smtp`, `postfix/lmtp`, `postfix/cleanup`).",
+                ),
                 ("queue_id", "string", "Queue id of the message the line is about."),
-                ("kind", "string", "`reply` (`host X said:`), `refused`, `connection` (lost, timed out), "
-                 "`tls_failed`, `pix_workarounds`, `header`, `body`."),
+                (
+                    "kind",
+                    "string",
+                    "`reply` (`host X said:`), `refused`, `connection` (lost, timed out), "
+                    "`tls_failed`, `pix_workarounds`, `header`, `body`.",
+                ),
                 ("relay_name", "string", "Next hop's host name (delivery agents)."),
                 ("relay_ip", "string", "Next hop's IP address (delivery agents)."),
-                ("command", "string", "The command the reply answered (`RCPT TO`, `MAIL FROM`, ...)."),
+                (
+                    "command",
+                    "string",
+                    "The command the reply answered (`RCPT TO`, `MAIL FROM`, ...).",
+                ),
                 *_CLIENT,
                 ("sender", "string", "Envelope sender (cleanup lines)."),
                 ("recipient", "string", "Envelope recipient (cleanup lines)."),
                 ("proto", "string", "`SMTP` or `ESMTP` (cleanup lines)."),
                 ("helo", "string", "HELO name (cleanup lines)."),
-                ("action", "string", "The header/body check's action: `warning`, `info`, `hold`, ..."),
+                (
+                    "action",
+                    "string",
+                    "The header/body check's action: `warning`, `info`, `hold`, ...",
+                ),
                 ("header", "string", "Header name (`Subject`); empty for a body line."),
                 ("value", "string", "Header value or body text as logged."),
                 ("text", "string", "Reply or diagnostic text (the optional text of a check)."),
@@ -227,11 +355,19 @@ TABLES: dict[str, Table] = {
                 ("host", "string", "Syslog host."),
                 ("client_ip", "string", "Client IP address."),
                 ("service", "string", "Service anvil counted for (`smtp`, `submission`, ...)."),
-                ("kind", "string", "`connection_rate`, `connection_count`, `message_rate`, "
-                 "`recipient_rate`, `newtls_rate`."),
+                (
+                    "kind",
+                    "string",
+                    "`connection_rate`, `connection_count`, `message_rate`, "
+                    "`recipient_rate`, `newtls_rate`.",
+                ),
                 ("figure", "int64", "At most this many per `period` (a count: at once)."),
-                ("period", "int64", "Seconds a rate is counted over (`anvil_rate_time_unit`, 60 by "
-                 "default); empty for a count."),
+                (
+                    "period",
+                    "int64",
+                    "Seconds a rate is counted over (`anvil_rate_time_unit`, 60 by "
+                    "default); empty for a count.",
+                ),
             ),
         ),
         Table(
@@ -242,19 +378,35 @@ TABLES: dict[str, Table] = {
             "script activity all the same.",
             "ts",
             _cols(
-                ("ts", "timestamp", "Time of the call (UTC; the file form's zone identifier applied)."),
+                (
+                    "ts",
+                    "timestamp",
+                    "Time of the call (UTC; the file form's zone identifier applied).",
+                ),
                 ("host", "string", "Host (syslog form), else `--host`."),
                 ("script_path", "string", "Full path of the calling script."),
                 ("script_line", "int64", "Line number in the script."),
-                ("uid", "int64", "UID: from the matched message, or the home directory owning the path (`--passwd`)."),
+                (
+                    "uid",
+                    "int64",
+                    "UID: from the matched message, or the home directory owning the path (`--passwd`).",
+                ),
                 ("user", "string", "Login of that uid, when known."),
                 ("recipient", "string", "`To:` as logged."),
                 ("subject", "string", "`Subject:` as logged (PHP >= 7)."),
-                ("identity", "string", "Identity of the matched message, else `uid:<n>` / `user:<login>` "
-                 "when known, else empty."),
+                (
+                    "identity",
+                    "string",
+                    "Identity of the matched message, else `uid:<n>` / `user:<login>` "
+                    "when known, else empty.",
+                ),
                 ("queue_id", "string", "Queue id of the matched message; empty when none matched."),
-                ("message_first_seen", "timestamp", "`first_seen` of the matched message: with host and "
-                 "queue_id, the join key to `messages`."),
+                (
+                    "message_first_seen",
+                    "timestamp",
+                    "`first_seen` of the matched message: with host and "
+                    "queue_id, the join key to `messages`.",
+                ),
             ),
         ),
         Table(
@@ -290,12 +442,20 @@ def reference_markdown() -> str:
         "`_common_metadata` file with its schema, so a table exists with its columns even "
         "before it has a row. Times are UTC (`timestamp[us, tz=UTC]`). Messages still open "
         "at the end of the last ingest live in `DATA/_state/open.sqlite` until they complete; "
-        "`analyzer.api.table(\"messages\")` includes them with `complete = false`.",
+        '`analyzer.api.table("messages")` includes them with `complete = false`.',
         "",
     ]
     for t in TABLES.values():
-        out += [f"## `{t.name}`", "", t.doc, "", f"Partitioned by the date of `{t.time_column}`.",
-                "", "| column | type | meaning |", "| --- | --- | --- |"]
+        out += [
+            f"## `{t.name}`",
+            "",
+            t.doc,
+            "",
+            f"Partitioned by the date of `{t.time_column}`.",
+            "",
+            "| column | type | meaning |",
+            "| --- | --- | --- |",
+        ]
         out += [f"| `{c.name}` | {c.type} | {c.doc} |" for c in t.columns]
         out.append("")
     return "\n".join(out)

@@ -35,8 +35,11 @@ def log_file(lines: int, days: float, seed: int, kind: str = "postfix") -> Path:
     from analyzer.samplegen.mta import write_mta
     from analyzer.samplegen.postfix import write_postfix
 
-    path = OUT / (f"maillog-{lines}-{days:g}d-{seed}" if kind == "postfix" else
-                  f"{kind}-{lines}-{days:g}d-{seed}")
+    path = OUT / (
+        f"maillog-{lines}-{days:g}d-{seed}"
+        if kind == "postfix"
+        else f"{kind}-{lines}-{days:g}d-{seed}"
+    )
     if not path.exists():
         OUT.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
@@ -103,9 +106,15 @@ def bench(lines: int, days: float, seed: int, repeat: int, data_root: Path) -> d
         again.append(run(ANALYZER + ["ingest", str(log), "--data", str(data), "--tz", "UTC"]))
         pfl.append(run(["pflogsumm", str(log)]))
     med = lambda runs, i: statistics.median(r[i] for r in runs)  # noqa: E731
-    return {"lines": n, "ingest_s": med(full, 0), "ingest_mb": max(r[1] for r in full),
-            "rerun_s": med(again, 0), "pflogsumm_s": med(pfl, 0),
-            "pflogsumm_mb": max(r[1] for r in pfl), "runs": repeat}
+    return {
+        "lines": n,
+        "ingest_s": med(full, 0),
+        "ingest_mb": max(r[1] for r in full),
+        "rerun_s": med(again, 0),
+        "pflogsumm_s": med(pfl, 0),
+        "pflogsumm_mb": max(r[1] for r in pfl),
+        "runs": repeat,
+    }
 
 
 FORMATS = ("postfix", "exim", "sendmail")
@@ -121,22 +130,47 @@ def bench_formats(lines: int, days: float, seed: int, repeat: int, data_root: Pa
         for kind in FORMATS:
             data = data_root / f"fmt-{kind}-{lines}"
             shutil.rmtree(data, ignore_errors=True)
-            runs[kind].append(run(ANALYZER + ["ingest", str(logs[kind]), "--data", str(data), "--tz", "UTC",
-                                              "--host", "mx1"]))
+            runs[kind].append(
+                run(
+                    ANALYZER
+                    + [
+                        "ingest",
+                        str(logs[kind]),
+                        "--data",
+                        str(data),
+                        "--tz",
+                        "UTC",
+                        "--host",
+                        "mx1",
+                    ]
+                )
+            )
             messages[kind] = _messages(data)
     out = []
     for kind in FORMATS:
         n = sum(1 for _ in open(logs[kind], "rb"))
         seconds = statistics.median(r[0] for r in runs[kind])
-        out.append({"format": kind, "lines": n, "messages": messages[kind], "ingest_s": seconds,
-                    "cpu_s": statistics.median(r[2] for r in runs[kind]),
-                    "ingest_mb": max(r[1] for r in runs[kind]), "runs": repeat})
+        out.append(
+            {
+                "format": kind,
+                "lines": n,
+                "messages": messages[kind],
+                "ingest_s": seconds,
+                "cpu_s": statistics.median(r[2] for r in runs[kind]),
+                "ingest_mb": max(r[1] for r in runs[kind]),
+                "runs": repeat,
+            }
+        )
     return out
 
 
 def _messages(data: Path) -> int:
-    out = subprocess.run(ANALYZER + ["status", "--data", str(data), "--json"], capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        ANALYZER + ["status", "--data", str(data), "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     import json
 
     info = json.loads(out.stdout)
@@ -148,25 +182,34 @@ def print_formats(results: list[dict]) -> None:
     base_rate = base["lines"] / base["ingest_s"]
     base_cpu = base["lines"] / base["cpu_s"]
     print(f"\ningest by format ({os.cpu_count()} cores; medians of {base['runs']})\n")
-    head = (f"{'format':>9} {'lines':>10} {'messages':>9} {'ingest s':>9} {'lines/s':>9} {'msgs/s':>8} "
-            f"{'CPU s':>7} {'lines/CPU s':>11} {'RSS MB':>7} | {'Postfix ÷ this (wall, CPU)':>26}")
+    head = (
+        f"{'format':>9} {'lines':>10} {'messages':>9} {'ingest s':>9} {'lines/s':>9} {'msgs/s':>8} "
+        f"{'CPU s':>7} {'lines/CPU s':>11} {'RSS MB':>7} | {'Postfix ÷ this (wall, CPU)':>26}"
+    )
     print(head)
     print("-" * len(head))
     for r in results:
         rate, cpu_rate = r["lines"] / r["ingest_s"], r["lines"] / r["cpu_s"]
-        print(f"{r['format']:>9} {r['lines']:>10,} {r['messages']:>9,} {r['ingest_s']:>9.2f} {rate:>9,.0f} "
-              f"{r['messages'] / r['ingest_s']:>8,.0f} {r['cpu_s']:>7.1f} {cpu_rate:>11,.0f} "
-              f"{r['ingest_mb']:>7.0f} | {base_rate / rate:>14.2f}x {base_cpu / cpu_rate:>9.2f}x")
+        print(
+            f"{r['format']:>9} {r['lines']:>10,} {r['messages']:>9,} {r['ingest_s']:>9.2f} {rate:>9,.0f} "
+            f"{r['messages'] / r['ingest_s']:>8,.0f} {r['cpu_s']:>7.1f} {cpu_rate:>11,.0f} "
+            f"{r['ingest_mb']:>7.0f} | {base_rate / rate:>14.2f}x {base_cpu / cpu_rate:>9.2f}x"
+        )
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--lines", type=int, action="append", help="log sizes (default 1M and 4M)")
     ap.add_argument("--days", type=float, default=30)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--repeat", type=int, default=1, help="runs per tool; medians are shown")
-    ap.add_argument("--formats", action="store_true",
-                    help="compare Postfix, Exim and Sendmail logs of the same size (no pflogsumm)")
+    ap.add_argument(
+        "--formats",
+        action="store_true",
+        help="compare Postfix, Exim and Sendmail logs of the same size (no pflogsumm)",
+    )
     args = ap.parse_args()
     if args.formats:
         for n in args.lines or [1_000_000]:
@@ -177,19 +220,25 @@ def main() -> None:
     sizes = args.lines or [1_000_000, 4_000_000]
     results = [bench(n, args.days, args.seed, args.repeat, OUT) for n in sizes]
     print(f"\nanalyzer ingest vs pflogsumm ({os.cpu_count()} cores; medians of {args.repeat})\n")
-    head = f"{'lines':>10} {'ingest s':>9} {'lines/s':>9} {'RSS MB':>7} {'re-run s':>9} {'re-run %':>8}" \
-           f" | {'pflogsumm s':>11} {'lines/s':>9} {'RSS MB':>7} | {'speed ratio':>11}"
+    head = (
+        f"{'lines':>10} {'ingest s':>9} {'lines/s':>9} {'RSS MB':>7} {'re-run s':>9} {'re-run %':>8}"
+        f" | {'pflogsumm s':>11} {'lines/s':>9} {'RSS MB':>7} | {'speed ratio':>11}"
+    )
     print(head)
     print("-" * len(head))
     for r in results:
-        print(f"{r['lines']:>10,} {r['ingest_s']:>9.2f} {r['lines'] / r['ingest_s']:>9,.0f} "
-              f"{r['ingest_mb']:>7.0f} {r['rerun_s']:>9.2f} {100 * r['rerun_s'] / r['ingest_s']:>7.1f}%"
-              f" | {r['pflogsumm_s']:>11.2f} {r['lines'] / r['pflogsumm_s']:>9,.0f} {r['pflogsumm_mb']:>7.0f}"
-              f" | {r['pflogsumm_s'] / r['ingest_s']:>10.2f}x")
+        print(
+            f"{r['lines']:>10,} {r['ingest_s']:>9.2f} {r['lines'] / r['ingest_s']:>9,.0f} "
+            f"{r['ingest_mb']:>7.0f} {r['rerun_s']:>9.2f} {100 * r['rerun_s'] / r['ingest_s']:>7.1f}%"
+            f" | {r['pflogsumm_s']:>11.2f} {r['lines'] / r['pflogsumm_s']:>9,.0f} {r['pflogsumm_mb']:>7.0f}"
+            f" | {r['pflogsumm_s'] / r['ingest_s']:>10.2f}x"
+        )
     if len(results) > 1:
         lo, hi = results[0], results[-1]
-        print(f"\npeak RSS {hi['lines']:,} lines vs {lo['lines']:,}: "
-              f"{100 * (hi['ingest_mb'] / lo['ingest_mb'] - 1):+.0f}%")
+        print(
+            f"\npeak RSS {hi['lines']:,} lines vs {lo['lines']:,}: "
+            f"{100 * (hi['ingest_mb'] / lo['ingest_mb'] - 1):+.0f}%"
+        )
 
 
 if __name__ == "__main__":

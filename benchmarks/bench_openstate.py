@@ -88,8 +88,13 @@ print(json.dumps(out))
 def run(code: Path, action: str, data: Path, *args: str) -> dict:
     env = dict(os.environ, PYTHONPATH=str(code), ANALYZER_WORKERS="0")
     t = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", RUNNER, action, str(data), *args], env=env,
-                          capture_output=True, text=True, cwd=OUT)
+    proc = subprocess.run(
+        [sys.executable, "-c", RUNNER, action, str(data), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=OUT,
+    )
     wall = time.perf_counter() - t
     if proc.returncode != 0:
         raise SystemExit(f"{action} with {code} failed:\n{proc.stderr}")
@@ -116,8 +121,12 @@ def logs(base: Path, open_messages: int) -> dict[str, list[Path]]:
         _write(traffic, lines)
         _write(spam, deferred_run(start, open_messages))
         end = start + timedelta(seconds=open_messages // 200 + 3600)
-        _write(done, chain(deferred_run(start, open_messages),
-                           (removed(end, i) for i in range(open_messages))))
+        _write(
+            done,
+            chain(
+                deferred_run(start, open_messages), (removed(end, i) for i in range(open_messages))
+            ),
+        )
     return {"open": [traffic, spam], "completed": [traffic, done], "without": [traffic]}
 
 
@@ -134,25 +143,30 @@ def _write(path: Path, lines) -> None:
 def baseline_code(rev: str | None) -> tuple[str, Path]:
     """The previous version's `analyzer` package, extracted once."""
     if rev is None:
-        added = subprocess.run(["git", "log", "--diff-filter=A", "--format=%H", "--",
-                                "analyzer/openstate.py"], cwd=ROOT, capture_output=True,
-                               text=True, check=True).stdout.split()
+        added = subprocess.run(
+            ["git", "log", "--diff-filter=A", "--format=%H", "--", "analyzer/openstate.py"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
         if not added:
             raise SystemExit("analyzer/openstate.py is not committed yet: pass --baseline REV")
         rev = added[-1] + "^"
-    sha = subprocess.run(["git", "rev-parse", "--short", rev], cwd=ROOT, capture_output=True,
-                         text=True, check=True).stdout.strip()
+    sha = subprocess.run(
+        ["git", "rev-parse", "--short", rev], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
     code = OUT / f"code-{sha}"
     if not (code / "analyzer").is_dir():
         code.mkdir(parents=True, exist_ok=True)
-        archive = subprocess.run(["git", "archive", sha, "analyzer"], cwd=ROOT,
-                                 capture_output=True, check=True).stdout
+        archive = subprocess.run(
+            ["git", "archive", sha, "analyzer"], cwd=ROOT, capture_output=True, check=True
+        ).stdout
         subprocess.run(["tar", "-x", "-C", str(code)], input=archive, check=True)
     return sha, code
 
 
-def measure(name: str, code: Path, base: Path, files: dict[str, list[Path]],
-            runs: int) -> dict:
+def measure(name: str, code: Path, base: Path, files: dict[str, list[Path]], runs: int) -> dict:
     import shutil
 
     from analyzer.samplegen.deferred import retry
@@ -162,13 +176,15 @@ def measure(name: str, code: Path, base: Path, files: dict[str, list[Path]],
     if not (d / "built.json").exists():
         shutil.rmtree(d, ignore_errors=True)
         d.mkdir(parents=True)
-        built = {case: run(code, "ingest", data[case], *map(str, paths))
-                 for case, paths in files.items()}
+        built = {
+            case: run(code, "ingest", data[case], *map(str, paths)) for case, paths in files.items()
+        }
         (d / "built.json").write_text(json.dumps(built))
     out = {"built": json.loads((d / "built.json").read_text())}
     for case in ("open", "without"):
-        out[f"noop_{case}"] = [run(code, "noop", data[case], *map(str, files[case]))
-                               for _ in range(runs)]
+        out[f"noop_{case}"] = [
+            run(code, "noop", data[case], *map(str, files[case])) for _ in range(runs)
+        ]
 
     small, live = [], d / "live.log"
     last = START + timedelta(days=DAYS)
@@ -176,8 +192,12 @@ def measure(name: str, code: Path, base: Path, files: dict[str, list[Path]],
     for r in range(runs + 1):  # the first run adds the live file itself
         with live.open("a") as f:
             for i in range(10):
-                f.write("".join(line + "\n" for line in
-                                retry(last + timedelta(minutes=r, seconds=i), i * 97 + r)))
+                f.write(
+                    "".join(
+                        line + "\n"
+                        for line in retry(last + timedelta(minutes=r, seconds=i), i * 97 + r)
+                    )
+                )
         result = run(code, "small", data["open"], *map(str, files["open"]), str(live))
         if r:
             small.append(result)
@@ -187,19 +207,32 @@ def measure(name: str, code: Path, base: Path, files: dict[str, list[Path]],
     until = (START + timedelta(days=DAYS)).isoformat()
     for action in ("report", "top"):
         for case in files:
-            out[f"{action}_{case}"] = [run(code, action, data[case], since, until)
-                                       for _ in range(runs)]
-    out["sizes"] = {p.name: p.stat().st_size for p in (data["open"] / "_state").iterdir()
-                    if p.is_file()}
+            out[f"{action}_{case}"] = [
+                run(code, action, data[case], since, until) for _ in range(runs)
+            ]
+    out["sizes"] = {
+        p.name: p.stat().st_size for p in (data["open"] / "_state").iterdir() if p.is_file()
+    }
     out["open_messages"] = data_status(code, data["open"])
     return out
 
 
 def data_status(code: Path, data: Path) -> int:
     env = dict(os.environ, PYTHONPATH=str(code))
-    proc = subprocess.run([sys.executable, "-c", "import sys, json; from analyzer import api; "
-                           "print(api.status(sys.argv[1])['open_messages'])", str(data)],
-                          env=env, capture_output=True, text=True, check=True, cwd=OUT)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, json; from analyzer import api; "
+            "print(api.status(sys.argv[1])['open_messages'])",
+            str(data),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=OUT,
+    )
     return int(proc.stdout)
 
 
@@ -217,6 +250,7 @@ def report(results: dict[str, dict], open_messages: int) -> None:
         return lambda r: rss(action, case)(r) / rss(action, other)(r)
 
     print(f"\n{open_messages:,} open messages; medians; " + " | ".join(names))
+
     def both(results_key, key):  # wall / CPU
         return lambda r: (median(r[results_key], key), median(r[results_key], key + "_cpu"))
 
@@ -224,14 +258,26 @@ def report(results: dict[str, dict], open_messages: int) -> None:
         ("state files (MB)", lambda r: sum(r["sizes"].values()) / 1e6, "{:.1f}"),
         ("no-op run: ingest call (s, wall / CPU)", both("noop_open", "call"), "{:.3f} / {:.3f}"),
         ("no-op run: same, none open (s)", both("noop_without", "call"), "{:.3f} / {:.3f}"),
-        ("no-op run: whole process (s, wall)", lambda r: median(r["noop_open"], "process"),
-         "{:.2f}"),
-        ("no-op run: same, none open (s, wall)",
-         lambda r: median(r["noop_without"], "process"), "{:.2f}"),
-        ("10-line run: commit, open state + checkpoint (s)", both("small", "commit"),
-         "{:.3f} / {:.3f}"),
-        ("10-line run: commit step, with parts and gc (s)", both("small", "commit_step"),
-         "{:.3f} / {:.3f}"),
+        (
+            "no-op run: whole process (s, wall)",
+            lambda r: median(r["noop_open"], "process"),
+            "{:.2f}",
+        ),
+        (
+            "no-op run: same, none open (s, wall)",
+            lambda r: median(r["noop_without"], "process"),
+            "{:.2f}",
+        ),
+        (
+            "10-line run: commit, open state + checkpoint (s)",
+            both("small", "commit"),
+            "{:.3f} / {:.3f}",
+        ),
+        (
+            "10-line run: commit step, with parts and gc (s)",
+            both("small", "commit_step"),
+            "{:.3f} / {:.3f}",
+        ),
         ("10-line run: ingest call (s)", both("small", "call"), "{:.2f} / {:.2f}"),
         ("10-line run: peak RSS (MB)", lambda r: median(r["small"], "rss_mb"), "{:.0f}"),
         ("top-senders 1d: RSS open (MB)", rss("top", "open"), "{:.0f}"),
@@ -243,8 +289,7 @@ def report(results: dict[str, dict], open_messages: int) -> None:
         ("nightly report: open / completed", ratio("report", "open", "completed"), "{:.2f}x"),
         ("nightly report: open / without", ratio("report", "open", "without"), "{:.2f}x"),
         ("nightly report: time open (s)", both("report_open", "call"), "{:.2f} / {:.2f}"),
-        ("nightly report: time without (s)", both("report_without", "call"),
-         "{:.2f} / {:.2f}"),
+        ("nightly report: time without (s)", both("report_without", "call"), "{:.2f} / {:.2f}"),
         ("ingest of the open case (s)", lambda r: r["built"]["open"]["call"], "{:.1f}"),
     ]
     width = max(len(label) for label, _, _ in rows)
@@ -256,15 +301,18 @@ def report(results: dict[str, dict], open_messages: int) -> None:
         print(f"{label:<{width}}  " + "  ".join(cells))
     for n in names:
         r = results[n]
-        print(f"{n}: {r['open_messages']:,} open messages; messages out in the nightly "
-              f"report: {r['report_open'][0]['messages_out']:,} open, "
-              f"{r['report_without'][0]['messages_out']:,} without; code "
-              f"{r['small'][0]['code']}; state files {r['sizes']}")
+        print(
+            f"{n}: {r['open_messages']:,} open messages; messages out in the nightly "
+            f"report: {r['report_open'][0]['messages_out']:,} open, "
+            f"{r['report_without'][0]['messages_out']:,} without; code "
+            f"{r['small'][0]['code']}; state files {r['sizes']}"
+        )
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--open", type=int, default=100_000, help="messages that stay open")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--baseline", help="git revision of the previous version")
@@ -273,8 +321,10 @@ def main() -> None:
     base = OUT / f"openstate-{args.open}"
     files = logs(base, args.open)
     sha, old = baseline_code(args.baseline)
-    results = {f"before ({sha})": measure(f"old-{sha}", old, base, files, args.runs),
-               "this version": measure("new", ROOT, base, files, args.runs)}
+    results = {
+        f"before ({sha})": measure(f"old-{sha}", old, base, files, args.runs),
+        "this version": measure("new", ROOT, base, files, args.runs),
+    }
     (base / "results.json").write_text(json.dumps(results, indent=1))
     report(results, args.open)
 

@@ -48,10 +48,19 @@ def dataset(lines: int, days: float) -> Path:
     t = time.perf_counter()
     summary = api.ingest([str(log)], data=str(data), tz="UTC", year=2026)
     seconds = time.perf_counter() - t
-    print(f"ingested {summary.lines:,} lines, {summary.messages:,} messages in {seconds:.1f} s",
-          file=sys.stderr)
-    done.write_text(json.dumps({"lines": truth["lines"], "messages": summary.messages,
-                                "ingest_seconds": round(seconds, 1)}))
+    print(
+        f"ingested {summary.lines:,} lines, {summary.messages:,} messages in {seconds:.1f} s",
+        file=sys.stderr,
+    )
+    done.write_text(
+        json.dumps(
+            {
+                "lines": truth["lines"],
+                "messages": summary.messages,
+                "ingest_seconds": round(seconds, 1),
+            }
+        )
+    )
     log.unlink()  # the dataset is what the benchmark needs; the log is 0.7 GB
     return data
 
@@ -79,8 +88,9 @@ def time_command(args: list[str], env: dict, runs: int) -> tuple[list[float], li
     for _ in range(runs):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t = time.perf_counter()
-        proc = subprocess.run(ANALYZER + args, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True)
+        proc = subprocess.run(
+            ANALYZER + args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
         walls.append(time.perf_counter() - t)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
@@ -121,24 +131,39 @@ def main(argv=None) -> int:
         (["top-senders", "--since", "all"], None),
         (["--help"], None),
     ]
-    print(f"dataset: {data} (data ends {iso(end)}); {args.runs} runs each, process start "
-          "included", file=sys.stderr)
+    print(
+        f"dataset: {data} (data ends {iso(end)}); {args.runs} runs each, process start included",
+        file=sys.stderr,
+    )
     load = os.getloadavg()[0]
     rows = []
     for cmd, target in cases:
         walls, cpus = time_command(cmd, env, args.runs)
         med = statistics.median(walls)
         verdict = "" if target is None else ("ok" if med < target else "SLOW")
-        rows.append((" ".join(cmd).replace(day, "<end-1d>").replace(week, "<end-7d>"),
-                     med, min(walls), max(walls), statistics.median(cpus), target, verdict))
+        rows.append(
+            (
+                " ".join(cmd).replace(day, "<end-1d>").replace(week, "<end-7d>"),
+                med,
+                min(walls),
+                max(walls),
+                statistics.median(cpus),
+                target,
+                verdict,
+            )
+        )
     width = max(len(r[0]) for r in rows)
     print(f"{'command':<{width}}  median   min      max      cpu      target")
     for name, med, lo, hi, cpu, target, verdict in rows:
         tgt = f"< {target:.1f} s" if target else ""
-        print(f"{name:<{width}}  {med:5.2f} s  {lo:5.2f} s  {hi:5.2f} s  {cpu:5.2f} s  "
-              f"{tgt:<7} {verdict}")
-    print(f"(wall: median/min/max of {args.runs} runs; cpu: median user+sys; load average "
-          f"{load:.2f} -> {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs)")
+        print(
+            f"{name:<{width}}  {med:5.2f} s  {lo:5.2f} s  {hi:5.2f} s  {cpu:5.2f} s  "
+            f"{tgt:<7} {verdict}"
+        )
+    print(
+        f"(wall: median/min/max of {args.runs} runs; cpu: median user+sys; load average "
+        f"{load:.2f} -> {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs)"
+    )
     return 1 if any(r[6] == "SLOW" for r in rows) else 0
 
 

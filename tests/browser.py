@@ -18,10 +18,21 @@ import tempfile
 import time
 from pathlib import Path
 
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-extensions", "--disable-default-apps", "--mute-audio",
-         "--hide-scrollbars", "--remote-debugging-pipe"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    "--disable-default-apps",
+    "--mute-audio",
+    "--hide-scrollbars",
+    "--remote-debugging-pipe",
+]
 
 
 def find_chromium() -> str:
@@ -31,7 +42,8 @@ def find_chromium() -> str:
     raise RuntimeError(
         "Chromium is needed for the browser tests and was not found: install Debian's "
         "`chromium` (apt-get update && apt-get install -y chromium; `.ci/run` does this) "
-        "or set CHROMIUM to the browser's path")
+        "or set CHROMIUM to the browser's path"
+    )
 
 
 class CDPError(RuntimeError):
@@ -55,8 +67,12 @@ class Browser:
 
         self.proc = subprocess.Popen(
             [find_chromium(), *FLAGS, f"--user-data-dir={self.profile}", "about:blank"],
-            preexec_fn=fds, pass_fds=(3, 4), stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            preexec_fn=fds,
+            pass_fds=(3, 4),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         os.close(to_child_r)
         os.close(from_child_w)
         self._buf = b""
@@ -73,8 +89,13 @@ class Browser:
         os.write(self._to_child, json.dumps(msg).encode() + b"\0")
         return self._next
 
-    def call(self, method: str, params: dict | None = None, session: str | None = None,
-             timeout: float | None = None) -> dict:
+    def call(
+        self,
+        method: str,
+        params: dict | None = None,
+        session: str | None = None,
+        timeout: float | None = None,
+    ) -> dict:
         wanted = self.send(method, params, session)
         deadline = time.monotonic() + (timeout or self.timeout)
         while True:
@@ -86,8 +107,9 @@ class Browser:
             if "method" in msg:
                 self.events.append(msg)
 
-    def wait_event(self, method: str, session: str | None = None, timeout: float | None = None,
-                   since: int = 0) -> dict:
+    def wait_event(
+        self, method: str, session: str | None = None, timeout: float | None = None, since: int = 0
+    ) -> dict:
         deadline = time.monotonic() + (timeout or self.timeout)
         while True:
             for ev in self.events[since:]:
@@ -116,8 +138,9 @@ class Browser:
     # --- pages ----------------------------------------------------------------------------------
     def page(self, width: int = 1280, height: int = 900) -> Page:
         target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
-        session = self.call("Target.attachToTarget",
-                            {"targetId": target, "flatten": True})["sessionId"]
+        session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True})[
+            "sessionId"
+        ]
         return Page(self, target, session, width, height)
 
     def close(self) -> None:
@@ -141,8 +164,10 @@ class Page:
         self.b, self.target, self.session = browser, target, session
         for domain in ("Page", "Runtime", "Log", "Network"):
             self.call(f"{domain}.enable")
-        self.call("Emulation.setDeviceMetricsOverride",
-                  {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+        )
 
     def call(self, method: str, params: dict | None = None, timeout: float | None = None) -> dict:
         return self.b.call(method, params, self.session, timeout)
@@ -178,15 +203,17 @@ class Page:
                 if "method" in msg:
                     self.b.events.append(msg)
                     if msg["method"] == "Page.javascriptDialogOpening":
-                        self.b.send("Page.handleJavaScriptDialog", {"accept": False},
-                                    self.session)
+                        self.b.send("Page.handleJavaScriptDialog", {"accept": False}, self.session)
                         msg["_dialog"] = True
         except TimeoutError:
             pass
 
     def evaluate(self, expression: str, timeout: float | None = None):
-        result = self.call("Runtime.evaluate", {"expression": expression, "returnByValue": True,
-                                                "awaitPromise": True}, timeout)
+        result = self.call(
+            "Runtime.evaluate",
+            {"expression": expression, "returnByValue": True, "awaitPromise": True},
+            timeout,
+        )
         if "exceptionDetails" in result:
             raise CDPError(f"{expression!r} threw: {result['exceptionDetails']}")
         return result["result"].get("value")
@@ -195,8 +222,9 @@ class Page:
         """A PNG of the page (`full_page`: all of it, else the viewport)."""
         params = {"format": "png", "captureBeyondViewport": full_page}
         if full_page:
-            size = self.evaluate("[document.documentElement.scrollWidth, "
-                                 "document.documentElement.scrollHeight]")
+            size = self.evaluate(
+                "[document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
+            )
             params["clip"] = {"x": 0, "y": 0, "width": size[0], "height": size[1], "scale": 1}
         shot = self.call("Page.captureScreenshot", params, timeout=60)
         path = Path(path)
@@ -206,15 +234,21 @@ class Page:
 
     # --- what happened on the page -----------------------------------------------------------
     def _mine(self, method: str) -> list[dict]:
-        return [e for e in self.b.events
-                if e.get("sessionId") == self.session and e["method"].startswith(method)]
+        return [
+            e
+            for e in self.b.events
+            if e.get("sessionId") == self.session and e["method"].startswith(method)
+        ]
 
     def console_errors(self) -> list[str]:
         out = []
         for e in self._mine("Runtime.consoleAPICalled"):
             if e["params"]["type"] in ("error", "assert"):
-                out.append(" ".join(str(a.get("value", a.get("description", "")))
-                                    for a in e["params"]["args"]))
+                out.append(
+                    " ".join(
+                        str(a.get("value", a.get("description", ""))) for a in e["params"]["args"]
+                    )
+                )
         for e in self._mine("Runtime.exceptionThrown"):
             d = e["params"]["exceptionDetails"]
             out.append(d.get("exception", {}).get("description") or d.get("text", "exception"))

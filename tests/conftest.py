@@ -11,8 +11,10 @@ SAMPLE_LOGS = ROOT / "sample_logs"
 
 # CI sets this (.ci/run) so the corpus tests can never be skipped silently there
 REQUIRE_CORPORA = os.environ.get("ANALYZER_REQUIRE_CORPORA", "") not in ("", "0")
-CORPORA_MISSING = (f"real-world corpora not found at {CORPORA} "
-                   "(set ANALYZER_SHARED to the directory holding corpora/)")
+CORPORA_MISSING = (
+    f"real-world corpora not found at {CORPORA} "
+    "(set ANALYZER_SHARED to the directory holding corpora/)"
+)
 
 
 @pytest.fixture
@@ -29,11 +31,15 @@ def corpora() -> Path:
 def pytest_terminal_summary(terminalreporter):
     """One line with the count and the reason at the end of the run (also without `-ra`,
     which lists the skips one per test)."""
-    skipped = [r for r in terminalreporter.stats.get("skipped", [])
-               if isinstance(r.longrepr, tuple) and CORPORA_MISSING in str(r.longrepr[2])]
+    skipped = [
+        r
+        for r in terminalreporter.stats.get("skipped", [])
+        if isinstance(r.longrepr, tuple) and CORPORA_MISSING in str(r.longrepr[2])
+    ]
     if skipped:
-        terminalreporter.write_line(f"{len(skipped)} corpus tests skipped: {CORPORA_MISSING}",
-                                    yellow=True)
+        terminalreporter.write_line(
+            f"{len(skipped)} corpus tests skipped: {CORPORA_MISSING}", yellow=True
+        )
 
 
 # --- report tests: the one-day sample ingested once per session, tiny hand-written logs ---
@@ -45,8 +51,8 @@ from datetime import datetime, timedelta  # noqa: E402
 
 @dataclass
 class Sample:
-    data: Path    # the ingested dataset
-    truth: dict   # the generator's ground truth for it
+    data: Path  # the ingested dataset
+    truth: dict  # the generator's ground truth for it
     log: Path
 
 
@@ -92,52 +98,100 @@ class MiniLog:
             if status == "sent":
                 tail = "dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as X)"
             else:
-                tail = ("dsn=5.1.1, status=bounced (host mx.dest.example[192.0.2.50] said: 550 "
-                        "5.1.1 unknown user (in reply to RCPT TO command))")
-            self._at(t, "postfix/smtp", 902, f"{qid}: to=<{rcpt}>, relay=mx.dest.example"
-                     f"[192.0.2.50]:25, delay=1, delays=0.1/0/0.5/0.4, {tail}")
-        self._at(ts + timedelta(seconds=2 + len(recipients)), "postfix/qmgr", 901,
-                 f"{qid}: removed")
+                tail = (
+                    "dsn=5.1.1, status=bounced (host mx.dest.example[192.0.2.50] said: 550 "
+                    "5.1.1 unknown user (in reply to RCPT TO command))"
+                )
+            self._at(
+                t,
+                "postfix/smtp",
+                902,
+                f"{qid}: to=<{rcpt}>, relay=mx.dest.example"
+                f"[192.0.2.50]:25, delay=1, delays=0.1/0/0.5/0.4, {tail}",
+            )
+        self._at(
+            ts + timedelta(seconds=2 + len(recipients)), "postfix/qmgr", 901, f"{qid}: removed"
+        )
 
-    def sasl_message(self, ts: datetime, user: str, ip: str, sender: str,
-                     recipients: list[tuple[str, str]]) -> str:
+    def sasl_message(
+        self, ts: datetime, user: str, ip: str, sender: str, recipients: list[tuple[str, str]]
+    ) -> str:
         self.pid += 1
         qid = self._qid()
         prog = "postfix/submission/smtpd"
         self._at(ts, prog, self.pid, f"connect from client.example[{ip}]")
-        self._at(ts, prog, self.pid, f"{qid}: client=client.example[{ip}], sasl_method=PLAIN, "
-                 f"sasl_username={user}")
+        self._at(
+            ts,
+            prog,
+            self.pid,
+            f"{qid}: client=client.example[{ip}], sasl_method=PLAIN, sasl_username={user}",
+        )
         self._at(ts, "postfix/cleanup", 900, f"{qid}: message-id=<{qid}@client.example>")
-        self._at(ts, "postfix/qmgr", 901, f"{qid}: from=<{sender}>, size=1000, "
-                 f"nrcpt={len(recipients)} (queue active)")
-        self._at(ts, prog, self.pid, f"disconnect from client.example[{ip}] ehlo=1 auth=1 "
-                 "mail=1 rcpt=1 data=1 quit=1 commands=6")
+        self._at(
+            ts,
+            "postfix/qmgr",
+            901,
+            f"{qid}: from=<{sender}>, size=1000, nrcpt={len(recipients)} (queue active)",
+        )
+        self._at(
+            ts,
+            prog,
+            self.pid,
+            f"disconnect from client.example[{ip}] ehlo=1 auth=1 "
+            "mail=1 rcpt=1 data=1 quit=1 commands=6",
+        )
         self._deliver(ts, qid, recipients)
         return qid
 
-    def local_message(self, ts: datetime, uid: int, script: str, sender: str,
-                      recipients: list[tuple[str, str]]) -> str:
+    def local_message(
+        self, ts: datetime, uid: int, script: str, sender: str, recipients: list[tuple[str, str]]
+    ) -> str:
         qid = self._qid()
         self._at(ts, "postfix/pickup", 903, f"{qid}: uid={uid} from=<site{uid}>")
-        self._at(ts, "postfix/cleanup", 900, f"{qid}: warning: header X-PHP-Originating-Script: "
-                 f"{uid}:{script} from local; from=<{sender}> to=<{recipients[0][0]}>")
-        self._at(ts, "postfix/qmgr", 901, f"{qid}: from=<{sender}>, size=1000, "
-                 f"nrcpt={len(recipients)} (queue active)")
+        self._at(
+            ts,
+            "postfix/cleanup",
+            900,
+            f"{qid}: warning: header X-PHP-Originating-Script: "
+            f"{uid}:{script} from local; from=<{sender}> to=<{recipients[0][0]}>",
+        )
+        self._at(
+            ts,
+            "postfix/qmgr",
+            901,
+            f"{qid}: from=<{sender}>, size=1000, nrcpt={len(recipients)} (queue active)",
+        )
         self._deliver(ts, qid, recipients)
         return qid
 
-    def relay_reject(self, ts: datetime, ip: str, sender: str, rcpt: str,
-                     helo: str = "client.example", name: str = "unknown") -> None:
+    def relay_reject(
+        self,
+        ts: datetime,
+        ip: str,
+        sender: str,
+        rcpt: str,
+        helo: str = "client.example",
+        name: str = "unknown",
+    ) -> None:
         self.pid += 1
-        self._at(ts, "postfix/smtpd", self.pid, f"NOQUEUE: reject: RCPT from {name}[{ip}]: 554 "
-                 f"5.7.1 <{rcpt}>: Relay access denied; from=<{sender}> to=<{rcpt}> "
-                 f"proto=ESMTP helo=<{helo}>")
+        self._at(
+            ts,
+            "postfix/smtpd",
+            self.pid,
+            f"NOQUEUE: reject: RCPT from {name}[{ip}]: 554 "
+            f"5.7.1 <{rcpt}>: Relay access denied; from=<{sender}> to=<{rcpt}> "
+            f"proto=ESMTP helo=<{helo}>",
+        )
 
     def auth_failure(self, ts: datetime, ip: str, user: str | None = None) -> None:
         self.pid += 1
         tail = f", sasl_username={user}" if user else ""
-        self._at(ts, "postfix/submission/smtpd", self.pid, f"warning: unknown[{ip}]: SASL LOGIN "
-                 f"authentication failed: (reason unavailable){tail}")
+        self._at(
+            ts,
+            "postfix/submission/smtpd",
+            self.pid,
+            f"warning: unknown[{ip}]: SASL LOGIN authentication failed: (reason unavailable){tail}",
+        )
 
     def ingest(self, directory: Path) -> Path:
         """Write the lines (in time order) and ingest them; returns the dataset dir."""

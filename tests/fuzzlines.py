@@ -26,8 +26,13 @@ CORPUS_FILES = {
     "sshguard": ["lines.log"],
     "exim-testsuite": ["lines.log"],
 }
-SAMPLE_FILES = ["maillog", "exim/exim_mainlog", "sendmail/maillog", "php/mail.log",
-                "journal/postfix.json.gz"]
+SAMPLE_FILES = [
+    "maillog",
+    "exim/exim_mainlog",
+    "sendmail/maillog",
+    "php/mail.log",
+    "journal/postfix.json.gz",
+]
 SLICE = 40  # good lines per case: enough context (sessions, queue ids), fast to parse
 
 
@@ -60,23 +65,36 @@ def load_pools(corpora: Path, sample_logs: Path) -> list[Pool]:
     return pools
 
 
-INVALID_UTF8 = [b"\xff", b"\xfe\xfe", b"\xc3", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\xc0\xaf",
-                b"\x80\x80\x80"]
+INVALID_UTF8 = [
+    b"\xff",
+    b"\xfe\xfe",
+    b"\xc3",
+    b"\xed\xa0\x80",
+    b"\xf4\x90\x80\x80",
+    b"\xc0\xaf",
+    b"\x80\x80\x80",
+]
 
 
 @st.composite
 def damaged(draw, line: bytes) -> bytes:
     """`line` with one kind of damage (sometimes two)."""
-    kinds = draw(st.lists(st.sampled_from(
-        ["truncate", "flip", "nul", "utf8", "giant", "crlf", "random", "controls"]),
-        min_size=1, max_size=2))
+    kinds = draw(
+        st.lists(
+            st.sampled_from(
+                ["truncate", "flip", "nul", "utf8", "giant", "crlf", "random", "controls"]
+            ),
+            min_size=1,
+            max_size=2,
+        )
+    )
     for kind in kinds:
         at = draw(st.integers(0, len(line)))
         if kind == "truncate":
             line = line[:at]
         elif kind == "flip" and line:
             i = min(at, len(line) - 1)
-            line = line[:i] + bytes([line[i] ^ draw(st.integers(1, 255))]) + line[i + 1:]
+            line = line[:i] + bytes([line[i] ^ draw(st.integers(1, 255))]) + line[i + 1 :]
         elif kind == "nul":
             line = line[:at] + b"\x00" * draw(st.integers(1, 300)) + line[at:]
         elif kind == "utf8":
@@ -114,7 +132,7 @@ class Case:
 def cases(draw, pools: list[Pool]) -> Case:
     pool = draw(st.sampled_from(pools))
     start = draw(st.integers(0, max(0, len(pool.lines) - SLICE)))
-    good = list(pool.lines[start:start + SLICE])
+    good = list(pool.lines[start : start + SLICE])
     pieces, good_at = [], []
     for line in good:
         for _ in range(draw(st.integers(0, 2)) if draw(st.integers(0, 3)) == 0 else 0):

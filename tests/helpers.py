@@ -64,12 +64,15 @@ def _writing_commit(data, first: int) -> bool:
     """Parts of a commit numbered `first` or above are on disk that the checkpoint does
     not name yet: the run is between its parts and its checkpoint."""
     done = committed(data)
-    return any(int(p.name[5:13]) > done and int(p.name[5:13]) >= first
-               for p in Path(data).glob("*/date=*/part-*.parquet*"))
+    return any(
+        int(p.name[5:13]) > done and int(p.name[5:13]) >= first
+        for p in Path(data).glob("*/date=*/part-*.parquet*")
+    )
 
 
-def run_and_kill(cmd: list[str], data, point: str, after: int = 1, env=None,
-                 poll: float = 0.002) -> bool:
+def run_and_kill(
+    cmd: list[str], data, point: str, after: int = 1, env=None, poll: float = 0.002
+) -> bool:
     """Start an ingest subprocess and `kill -9` it at a point of its progress:
     `locked`: as soon as it holds the dataset lock (nothing committed yet by it);
     `commit`: once its checkpoint is `after` commits past where it started;

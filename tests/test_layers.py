@@ -93,8 +93,9 @@ def edges():
 def test_the_check_resolves_relative_imports():
     assert imported("from ..errors import X\n", "analyzer.dataset.store") == {"analyzer.errors"}
     assert imported("from . import api\n", "analyzer.cli.app") == {"analyzer.cli"}
-    assert imported("from .store import S\n", "analyzer.dataset", True) == \
-        {"analyzer.dataset.store"}
+    assert imported("from .store import S\n", "analyzer.dataset", True) == {
+        "analyzer.dataset.store"
+    }
     assert imported("import analyzer.api\n", "analyzer.x") == {"analyzer.api"}
     assert layer_of("analyzer.dataset.store") == "dataset"
     assert layer_of("analyzer.errors") == "base"

@@ -52,8 +52,13 @@ def ingest_cmd(paths, data, *extra) -> list[str]:
 def started_until_first_commit(paths, data) -> tuple[subprocess.Popen, bool]:
     """An ingest started and waited for until its first commit: (the process, whether it
     is still running, i.e. the change that follows lands mid-read)."""
-    proc = subprocess.Popen(ingest_cmd(paths, data), env=ENV, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        ingest_cmd(paths, data),
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     while committed(data) < 1 and proc.poll() is None:
         time.sleep(0.002)
     return proc, proc.poll() is None
@@ -89,8 +94,12 @@ def unchanged(before: dict, data) -> str | None:
 
 def one_line(proc) -> bool:
     err = proc.stderr
-    return (proc.returncode != 0 and "Traceback" not in err and err.count("\n") == 1
-            and err.startswith("error: "))
+    return (
+        proc.returncode != 0
+        and "Traceback" not in err
+        and err.count("\n") == 1
+        and err.startswith("error: ")
+    )
 
 
 def clean_ingest(paths, data) -> None:
@@ -131,11 +140,17 @@ class Matrix:
             points.append(f"{point}@{at}+{after}")
         clean_ingest([log], data)
         diff = same(d / "clean", data)
-        self.record("kill -9 at points of progress", f"{sum(kills.values())} kills "
-                    f"({', '.join(f'{k} {n}' for k, n in kills.items())}); re-run "
-                    + ("exact" if diff is None else f"MISMATCH: {diff}"),
-                    diff is None, kills=sum(kills.values()), by_point=kills, points=points,
-                    mismatches=0 if diff is None else 1)
+        self.record(
+            "kill -9 at points of progress",
+            f"{sum(kills.values())} kills "
+            f"({', '.join(f'{k} {n}' for k, n in kills.items())}); re-run "
+            + ("exact" if diff is None else f"MISMATCH: {diff}"),
+            diff is None,
+            kills=sum(kills.values()),
+            by_point=kills,
+            points=points,
+            mismatches=0 if diff is None else 1,
+        )
 
     # --- disk full --------------------------------------------------------------------------
     def disk_full(self) -> None:
@@ -144,12 +159,28 @@ class Matrix:
         clean_ingest([log], d / "clean")
         small, kept = self.dir("full/small"), self.dir("full/kept")
         size = max(256, len(self.lines) // 400)  # KiB: fills up part-way
-        script = (f'mount -t tmpfs -o size={size}k tmpfs "$1" || exit 99; shift; "$@"; rc=$?; '
-                  f'cp -a {small}/. {kept}/; exit $rc')
-        proc = run(["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", script, "sh",
-                    str(small), *ingest_cmd([log], small / "d")])
+        script = (
+            f'mount -t tmpfs -o size={size}k tmpfs "$1" || exit 99; shift; "$@"; rc=$?; '
+            f"cp -a {small}/. {kept}/; exit $rc"
+        )
+        proc = run(
+            [
+                "unshare",
+                "--user",
+                "--map-root-user",
+                "--mount",
+                "sh",
+                "-c",
+                script,
+                "sh",
+                str(small),
+                *ingest_cmd([log], small / "d"),
+            ]
+        )
         if proc.returncode == 99:
-            self.record("disk full", f"not run: cannot mount a tmpfs ({proc.stderr.strip()})", False)
+            self.record(
+                "disk full", f"not run: cannot mount a tmpfs ({proc.stderr.strip()})", False
+            )
             return
         data = kept / "d"
         done = committed(data)
@@ -157,9 +188,12 @@ class Matrix:
         clean_ingest([log], data)
         diff = same(d / "clean", data)
         ok = one_line(proc) and not stray and diff is None
-        self.record(f"disk full (tmpfs of {size} KiB)",
-                    f"{proc.stderr.strip()!r}; left at commit {done}, {len(stray)} stray parts; "
-                    "re-run with room " + ("exact" if diff is None else f"MISMATCH: {diff}"), ok)
+        self.record(
+            f"disk full (tmpfs of {size} KiB)",
+            f"{proc.stderr.strip()!r}; left at commit {done}, {len(stray)} stray parts; "
+            "re-run with room " + ("exact" if diff is None else f"MISMATCH: {diff}"),
+            ok,
+        )
 
     # --- permissions --------------------------------------------------------------------------
     def permissions(self) -> None:
@@ -172,16 +206,22 @@ class Matrix:
         secret.chmod(0)
         proc = run(ingest_cmd([first, secret], d / "data"), preexec_fn=_ordinary_user)
         diff = unchanged(before, d / "data")
-        self.record("permission denied: unreadable source", f"{proc.stderr.strip()!r}; dataset "
-                    + ("unchanged" if diff is None else diff), one_line(proc) and diff is None)
+        self.record(
+            "permission denied: unreadable source",
+            f"{proc.stderr.strip()!r}; dataset " + ("unchanged" if diff is None else diff),
+            one_line(proc) and diff is None,
+        )
         secret.chmod(0o644)
         mode = (d / "data").stat().st_mode
         (d / "data").chmod(0o555)
         proc = run(ingest_cmd([first, secret], d / "data"), preexec_fn=_ordinary_user)
         (d / "data").chmod(mode)
         diff = unchanged(before, d / "data")
-        self.record("permission denied: read-only dataset", f"{proc.stderr.strip()!r}; dataset "
-                    + ("unchanged" if diff is None else diff), one_line(proc) and diff is None)
+        self.record(
+            "permission denied: read-only dataset",
+            f"{proc.stderr.strip()!r}; dataset " + ("unchanged" if diff is None else diff),
+            one_line(proc) and diff is None,
+        )
 
     # --- the source changes under the run ---------------------------------------------------------
     def rotated_mid_read(self) -> None:
@@ -197,10 +237,13 @@ class Matrix:
         again = run(ingest_cmd([logs], data))
         clean_ingest([logs], d / "clean")
         diff = same(d / "clean", data)
-        self.record("source rotated mid-read", f"rotated while the run read it: {rotated_during}; "
-                    f"exit {proc.returncode} {err.strip()[:120]!r}; re-run exit {again.returncode}; "
-                    + ("exact" if diff is None else f"MISMATCH: {diff}"),
-                    rotated_during and diff is None)
+        self.record(
+            "source rotated mid-read",
+            f"rotated while the run read it: {rotated_during}; "
+            f"exit {proc.returncode} {err.strip()[:120]!r}; re-run exit {again.returncode}; "
+            + ("exact" if diff is None else f"MISMATCH: {diff}"),
+            rotated_during and diff is None,
+        )
 
     def deleted_mid_read(self) -> None:
         d = self.dir("delete")
@@ -212,10 +255,13 @@ class Matrix:
         log.unlink()
         err = proc.communicate()[1]
         diff = same(d / "clean", data)
-        self.record("source deleted mid-read", f"deleted while the run read it: {deleted_during}; "
-                    f"exit {proc.returncode} {err.strip()[:120]!r}; the open file is read to its "
-                    "end: " + ("exact" if diff is None else f"MISMATCH: {diff}"),
-                    deleted_during and proc.returncode == 0 and diff is None)
+        self.record(
+            "source deleted mid-read",
+            f"deleted while the run read it: {deleted_during}; "
+            f"exit {proc.returncode} {err.strip()[:120]!r}; the open file is read to its "
+            "end: " + ("exact" if diff is None else f"MISMATCH: {diff}"),
+            deleted_during and proc.returncode == 0 and diff is None,
+        )
 
     # --- damaged inputs and dataset files -----------------------------------------------------------
     def corrupt_archive(self) -> None:
@@ -223,7 +269,7 @@ class Matrix:
         arch = write(d / "maillog.1.gz", self.lines, compress=True)
         raw = bytearray(arch.read_bytes())
         cut = len(raw) // 2
-        raw[cut:cut + 64] = bytes(64)  # a run of zeroed bytes in the middle of the stream
+        raw[cut : cut + 64] = bytes(64)  # a run of zeroed bytes in the middle of the stream
         arch.write_bytes(bytes(raw))
         os.utime(arch, (MTIME, MTIME))
         proc = run(ingest_cmd([arch], d / "data"))
@@ -235,17 +281,21 @@ class Matrix:
         dec, recovered = zlib.decompressobj(wbits=47), b""
         try:
             for i in range(0, len(raw), 4096):
-                recovered += dec.decompress(bytes(raw[i:i + 4096]))
+                recovered += dec.decompress(bytes(raw[i : i + 4096]))
         except zlib.error:
             pass
         prefix = recovered[: recovered.rfind(b"\n") + 1]
         warned = "damaged" in proc.stderr or "truncated" in proc.stderr
         ok = proc.returncode == 0 and warned and kept >= len(prefix)
-        self.record("corrupt archive (.gz zeroed mid-stream)",
-                    f"exit {proc.returncode}; warned: {warned}; checkpoint at byte {kept:,}, a "
-                    f"decoder recovers {len(prefix):,} bytes of whole lines"
-                    + ("" if ok else " (damaged archives: fixed on another branch, pending "
-                       "merge)"), ok, recovered=len(prefix), checkpointed=kept)
+        self.record(
+            "corrupt archive (.gz zeroed mid-stream)",
+            f"exit {proc.returncode}; warned: {warned}; checkpoint at byte {kept:,}, a "
+            f"decoder recovers {len(prefix):,} bytes of whole lines"
+            + ("" if ok else " (damaged archives: fixed on another branch, pending merge)"),
+            ok,
+            recovered=len(prefix),
+            checkpointed=kept,
+        )
 
     def corrupt_part(self) -> None:
         d = self.dir("part")
@@ -254,8 +304,11 @@ class Matrix:
         part = sorted((d / "data" / "messages").glob("date=*/part-*.parquet"))[0]
         part.write_bytes(b"PAR1" + os.urandom(200) + b"PAR1")
         outcomes, ok = [], True
-        for args in (["status"], ["top-senders", "--since", "all"], ["trace", "--client-ip", "192.0.2.1",
-                                                                     "--since", "all"]):
+        for args in (
+            ["status"],
+            ["top-senders", "--since", "all"],
+            ["trace", "--client-ip", "192.0.2.1", "--since", "all"],
+        ):
             proc = run(cli(*args, "--data", d / "data"))
             outcomes.append(f"{args[0]}: exit {proc.returncode} {proc.stderr.strip()[:110]!r}")
             # one warning naming what is missing; the readable parts are still read
@@ -273,16 +326,25 @@ class Matrix:
         clean_ingest([half], d / "data")
         state = d / "data" / "_state" / "state.json"
         good = state.read_bytes()
-        for name, content in (("garbage", b"\x00\xffnot json"), ("a JSON list", b"[]"),
-                              ("truncated", good[: len(good) // 2]), ("empty", b"")):
+        for name, content in (
+            ("garbage", b"\x00\xffnot json"),
+            ("a JSON list", b"[]"),
+            ("truncated", good[: len(good) // 2]),
+            ("empty", b""),
+        ):
             state.write_bytes(content)
             before = {p: p.stat().st_mtime_ns for p in (d / "data").rglob("*.parquet")}
             proc = run(ingest_cmd([half, log], d / "data"))
             after = {p: p.stat().st_mtime_ns for p in (d / "data").rglob("*.parquet")}
             ok = one_line(proc) and before == after and state.read_bytes() == content
-            self.record(f"corrupt checkpoint ({name})", f"{proc.stderr.strip()!r}; parts "
-                        + ("untouched" if before == after else "CHANGED"), ok)
+            self.record(
+                f"corrupt checkpoint ({name})",
+                f"{proc.stderr.strip()!r}; parts "
+                + ("untouched" if before == after else "CHANGED"),
+                ok,
+            )
         state.write_bytes(good)
+
         # missing, with the log it came from rotated away: the parts hold the only copy
         def keys():
             m = api.table("messages", data=d / "data", include_open=False)
@@ -290,22 +352,31 @@ class Matrix:
 
         before = keys()
         state.unlink()
-        rest = write(d / "rest", self.lines[len(self.lines) // 2:])
+        rest = write(d / "rest", self.lines[len(self.lines) // 2 :])
         proc = run(ingest_cmd([rest], d / "data"))
         gone = len(before - keys()) if (d / "data" / "_state" / "state.json").exists() else 0
         kept_aside = len(list((d / "data").glob("_orphaned/*/**/*.parquet")))
         lost = gone if not kept_aside else 0  # moved aside, with a warning, is kept
-        self.record("missing checkpoint (its log rotated away)",
-                    f"exit {proc.returncode} {proc.stderr.strip()[:160]!r}; of {len(before):,} "
-                    f"committed messages, {gone:,} no longer in the dataset, {kept_aside} "
-                    "part files moved aside", proc.returncode != 0 or not lost, lost=lost)
+        self.record(
+            "missing checkpoint (its log rotated away)",
+            f"exit {proc.returncode} {proc.stderr.strip()[:160]!r}; of {len(before):,} "
+            f"committed messages, {gone:,} no longer in the dataset, {kept_aside} "
+            "part files moved aside",
+            proc.returncode != 0 or not lost,
+            lost=lost,
+        )
 
     def concurrent(self) -> None:
         d = self.dir("concurrent")
         log = write(d / "maillog", self.lines)
         data = d / "data"
-        a = subprocess.Popen(ingest_cmd([log], data), env=ENV, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.PIPE, text=True)
+        a = subprocess.Popen(
+            ingest_cmd([log], data),
+            env=ENV,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         while committed(data) < 1 and a.poll() is None:
             time.sleep(0.002)
         b = run(ingest_cmd([log], data))
@@ -329,12 +400,17 @@ class Matrix:
         diff = same(d / "clean", data)
         falls = sum(1 for (_, x), (_, y) in zip(counts, counts[1:]) if y < x)
         ok = a.returncode == 0 and b.returncode == 75 and not errors and not falls and diff is None
-        self.record("two ingests and a reader at once",
-                    f"first exit {a.returncode}; second exit {b.returncode} "
-                    f"{b.stderr.strip()[:100]!r}; {reads} reads during the run, {len(errors)} "
-                    f"failed, {falls} saw fewer messages than the read before; result "
-                    + ("exact" if diff is None else f"MISMATCH: {diff}"), ok,
-                    reads=reads, read_errors=errors[:3], decreasing_reads=falls)
+        self.record(
+            "two ingests and a reader at once",
+            f"first exit {a.returncode}; second exit {b.returncode} "
+            f"{b.stderr.strip()[:100]!r}; {reads} reads during the run, {len(errors)} "
+            f"failed, {falls} saw fewer messages than the read before; result "
+            + ("exact" if diff is None else f"MISMATCH: {diff}"),
+            ok,
+            reads=reads,
+            read_errors=errors[:3],
+            decreasing_reads=falls,
+        )
 
 
 _DAC_CAPS = (1, 2, 3)  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER
@@ -352,7 +428,9 @@ def _ordinary_user():
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--days", type=float, default=0.5, help="days of generated log (~170k lines/day)")
+    ap.add_argument(
+        "--days", type=float, default=0.5, help="days of generated log (~170k lines/day)"
+    )
     ap.add_argument("--out", default=None, help="write the results as JSON here")
     ap.add_argument("--only", nargs="*", default=None, help="run these faults only")
     args = ap.parse_args()
@@ -360,8 +438,17 @@ def main() -> int:
     print(f"{len(lines):,} lines, ANALYZER_COMMIT_LINES={COMMIT_LINES}", flush=True)
     with tempfile.TemporaryDirectory(prefix="faults-") as tmp:
         m = Matrix(Path(tmp), lines)
-        faults = ["kills", "disk_full", "permissions", "rotated_mid_read", "deleted_mid_read",
-                  "corrupt_archive", "corrupt_part", "checkpoints", "concurrent"]
+        faults = [
+            "kills",
+            "disk_full",
+            "permissions",
+            "rotated_mid_read",
+            "deleted_mid_read",
+            "corrupt_archive",
+            "corrupt_part",
+            "checkpoints",
+            "concurrent",
+        ]
         for name in args.only or faults:
             started = time.monotonic()
             try:

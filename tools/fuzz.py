@@ -28,8 +28,13 @@ from hypothesis import strategies as st  # noqa: E402
 def run(prop, examples: int, seed: int, pools) -> tuple[int, float]:
     count = 0
 
-    @settings(max_examples=examples, deadline=None, database=None, print_blob=True,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        print_blob=True,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(data=st.data())
     def fuzz(data):
         nonlocal count
@@ -54,12 +59,17 @@ def main() -> int:
         sys.exit(f"real-world corpora not found at {CORPORA} (set ANALYZER_SHARED)")
     seed = args.seed if args.seed is not None else random.randrange(1 << 30)
     pools = load_pools(CORPORA, SAMPLE_LOGS)
-    print(f"seed {seed}; {len(pools)} files of real lines, "
-          f"{sum(len(p.lines) for p in pools):,} lines")
+    print(
+        f"seed {seed}; {len(pools)} files of real lines, {sum(len(p.lines) for p in pools):,} lines"
+    )
     n, secs = run(lambda case, data: test_fuzz.check_lines(case), args.examples, seed, pools)
     print(f"lines: {n:,} cases in {secs:.0f} s, no property broken")
-    n, secs = run(lambda case, data: test_fuzz.check_ingest(case, data.draw(st.booleans())),
-                  args.ingest_examples, seed, pools)
+    n, secs = run(
+        lambda case, data: test_fuzz.check_ingest(case, data.draw(st.booleans())),
+        args.ingest_examples,
+        seed,
+        pools,
+    )
     print(f"ingest: {n:,} cases in {secs:.0f} s, no property broken")
     return 0
 

@@ -50,8 +50,11 @@ print(json.dumps(out))
 
 def probe(kind: str, **args) -> dict:
     """Run one API call in a fresh process (as cron would) and measure it."""
-    proc = subprocess.run([sys.executable, "-c", PROBE, kind, json.dumps(args, default=str)],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, kind, json.dumps(args, default=str)],
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"{kind} failed: {proc.stderr[-2000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -61,9 +64,13 @@ def day_of_logs(day: int, hosts: int, messages_per_day: int) -> tuple[list[str],
     """One day of every host, merged in time order (BSD time stamps of one day sort as text)."""
     per_host, truths = [], []
     for h in range(hosts):
-        lines, truth = generate_postfix(seed=1000 * day + h, start=START + timedelta(days=day),
-                                        days=1.0, messages_per_day=messages_per_day,
-                                        host=f"mx{h + 1}")
+        lines, truth = generate_postfix(
+            seed=1000 * day + h,
+            start=START + timedelta(days=day),
+            days=1.0,
+            messages_per_day=messages_per_day,
+            host=f"mx{h + 1}",
+        )
         per_host.append(lines)
         truths.append(truth)
     return list(heapq.merge(*per_host, key=lambda line: line[:15])), truths
@@ -114,27 +121,43 @@ def main() -> int:
             totals["auth_failures"] += t["auth_failures"]["total"]
         run = probe("ingest", paths=[str(logs)], data=str(data), tz="UTC", year=START.year)
         days.append({"day": day + 1, "lines": len(lines), "bytes": len(text), **run})
-        print(f"day {day + 1:2d}: {len(lines):,} lines written, {run['lines']:,} read "
-              f"({', '.join(f'{n} {s}' for n, s, _ in run['sources'] if s != 'unchanged')}) in "
-              f"{run['seconds']:.1f} s, peak {run['rss_mb']:.0f} MB (+ workers "
-              f"{run['workers_rss_mb']:.0f} MB)", flush=True)
+        print(
+            f"day {day + 1:2d}: {len(lines):,} lines written, {run['lines']:,} read "
+            f"({', '.join(f'{n} {s}' for n, s, _ in run['sources'] if s != 'unchanged')}) in "
+            f"{run['seconds']:.1f} s, peak {run['rss_mb']:.0f} MB (+ workers "
+            f"{run['workers_rss_mb']:.0f} MB)",
+            flush=True,
+        )
     ingest_wall = time.monotonic() - started
     since, until = START.isoformat(), (START + timedelta(days=args.days)).isoformat()
     window = {"data": str(data), "since": since, "until": until, "tz": "UTC"}
     reports = {}
-    for kind, extra in (("top_senders", {}), ("relay_spikes", {}), ("suspicious_scripts", {}),
-                        ("auth_failures", {}), ("trace", {"client_ip": "203.0.113.66"}),
-                        ("report", {})):
+    for kind, extra in (
+        ("top_senders", {}),
+        ("relay_spikes", {}),
+        ("suspicious_scripts", {}),
+        ("auth_failures", {}),
+        ("trace", {"client_ip": "203.0.113.66"}),
+        ("report", {}),
+    ):
         try:
             reports[kind] = probe(kind, **window, **extra)
         except RuntimeError as e:
             reports[kind] = {"error": str(e).splitlines()[-1]}
         r = reports[kind]
-        print(f"{kind}: " + (f"{r['rows']} rows in {r['seconds']:.1f} s, peak {r['rss_mb']:.0f} MB"
-                             if "error" not in r else r["error"]), flush=True)
+        print(
+            f"{kind}: "
+            + (
+                f"{r['rows']} rows in {r['seconds']:.1f} s, peak {r['rss_mb']:.0f} MB"
+                if "error" not in r
+                else r["error"]
+            ),
+            flush=True,
+        )
     counted = probe_counts(data)
     reconcile = {
-        "lines written": totals["lines"], "lines ingested": sum(d["lines"] for d in days),
+        "lines written": totals["lines"],
+        "lines ingested": sum(d["lines"] for d in days),
         "unparsed": sum(d["unparsed"] for d in days),
         "messages (truth, rows)": (totals["messages"], counted["messages"]),
         "rejects (truth, rows)": (totals["rejects"], counted["rejects"]),
@@ -142,17 +165,32 @@ def main() -> int:
     }
     rss = [d["rss_mb"] for d in days]
     print(json.dumps(reconcile))
-    print(f"{args.days} days x {args.hosts} hosts: {totals['lines']:,} lines, "
-          f"{totals['bytes'] / 1e6:.0f} MB; ingest wall {ingest_wall:.0f} s (with generation); "
-          f"peak RSS per day min {min(rss):.0f} / median {sorted(rss)[len(rss) // 2]:.0f} / "
-          f"max {max(rss):.0f} MB; dataset {du(data) / 1e6:.0f} MB")
+    print(
+        f"{args.days} days x {args.hosts} hosts: {totals['lines']:,} lines, "
+        f"{totals['bytes'] / 1e6:.0f} MB; ingest wall {ingest_wall:.0f} s (with generation); "
+        f"peak RSS per day min {min(rss):.0f} / median {sorted(rss)[len(rss) // 2]:.0f} / "
+        f"max {max(rss):.0f} MB; dataset {du(data) / 1e6:.0f} MB"
+    )
     if args.out:
-        Path(args.out).write_text(json.dumps({"days": days, "reports": reports,
-                                              "reconcile": reconcile, "totals": totals,
-                                              "dataset_bytes": du(data)}, indent=1))
-    ok = (reconcile["lines written"] == reconcile["lines ingested"] and reconcile["unparsed"] == 0
-          and all(a == b for k, (a, b) in ((k, v) for k, v in reconcile.items()
-                                           if isinstance(v, tuple))))
+        Path(args.out).write_text(
+            json.dumps(
+                {
+                    "days": days,
+                    "reports": reports,
+                    "reconcile": reconcile,
+                    "totals": totals,
+                    "dataset_bytes": du(data),
+                },
+                indent=1,
+            )
+        )
+    ok = (
+        reconcile["lines written"] == reconcile["lines ingested"]
+        and reconcile["unparsed"] == 0
+        and all(
+            a == b for k, (a, b) in ((k, v) for k, v in reconcile.items() if isinstance(v, tuple))
+        )
+    )
     if not args.keep:
         shutil.rmtree(work)
     return 0 if ok else 1
@@ -161,10 +199,15 @@ def main() -> int:
 def probe_counts(data: Path) -> dict:
     out = {}
     for name in ("messages", "rejects", "auth_failures"):
-        code = ("import sys; from analyzer import api; "
-                f"print(len(api.table({name!r}, data={str(data)!r})))")
-        out[name] = int(subprocess.run([sys.executable, "-c", code], capture_output=True,
-                                       text=True, check=True).stdout)
+        code = (
+            "import sys; from analyzer import api; "
+            f"print(len(api.table({name!r}, data={str(data)!r})))"
+        )
+        out[name] = int(
+            subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, check=True
+            ).stdout
+        )
     return out
 
 

@@ -48,8 +48,8 @@ for _cls in (getattr(typer.core, "_TyperParameter", None), typer.core.TyperOptio
 app = typer.Typer(
     name="analyzer",
     help="Mail-log abuse analyzer: ingest MTA logs into a Parquet dataset where every "
-         "message is charged to its accountable identity (SASL user, local uid + script, "
-         "client IP), then ask who sent what.",
+    "message is charged to its accountable identity (SASL user, local uid + script, "
+    "client IP), then ask who sent what.",
     no_args_is_help=True,
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -69,9 +69,12 @@ def _show_version(value: bool) -> None:
 @app.callback()
 def _root(
     debug: DEBUG = False,
-    version: Annotated[bool, typer.Option(
-        "--version", callback=_show_version, is_eager=True,
-        help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
 ) -> None:
     global _debug
     _debug = debug
@@ -102,6 +105,7 @@ def _one_line_errors(command):
             else:
                 error(message)
             raise typer.Exit(code) from None
+
     return run
 
 
@@ -114,8 +118,10 @@ def describe(e: BaseException) -> tuple[str, int]:
     if isinstance(e, OSError):  # unreadable input, a file vanished mid-read, ...
         where = f"{e.filename}: " if e.filename else ""
         return f"{where}{(e.strerror or str(e)).lower()}", 1
-    return (f"internal error ({type(e).__name__}: {e}); please report it with the output "
-            "of the same command run with --debug"), 70  # EX_SOFTWARE
+    return (
+        f"internal error ({type(e).__name__}: {e}); please report it with the output "
+        "of the same command run with --debug"
+    ), 70  # EX_SOFTWARE
 
 
 def _quiet_stdout() -> None:

@@ -44,8 +44,14 @@ def help_text(args: list[str]) -> str:
 
     fixed = {"MAX_WIDTH": WIDTH, "COLOR_SYSTEM": None, "FORCE_TERMINAL": False}
     saved = {name: getattr(rich_utils, name) for name in fixed}
-    env = {"TERMINAL_WIDTH": str(WIDTH), "COLUMNS": str(WIDTH), "NO_COLOR": "1",
-           "ANALYZER_DATA": None, "FORCE_COLOR": None, "PY_COLORS": None}
+    env = {
+        "TERMINAL_WIDTH": str(WIDTH),
+        "COLUMNS": str(WIDTH),
+        "NO_COLOR": "1",
+        "ANALYZER_DATA": None,
+        "FORCE_COLOR": None,
+        "PY_COLORS": None,
+    }
     try:
         for name, value in fixed.items():
             setattr(rich_utils, name, value)

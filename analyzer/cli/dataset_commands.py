@@ -12,65 +12,127 @@ from .. import api
 from ..render.terminal import printable
 from .options import DATA, TZ, YEAR, console, err, note, warn
 
-FORMAT = Annotated[str | None, typer.Option(
-    "--format", metavar="FORMAT",
-    help="What the input holds: postfix, exim, sendmail, phpmail or journal (default: "
-         "told per file from its first lines; see docs/formats.md). Config: format.",
-    show_default=False)]
-HOST = Annotated[str | None, typer.Option(
-    "--host", metavar="HOST",
-    help="Host of lines that name none (Exim's own log, PHP's mail.log file form). "
-         "Default: this machine's short host name. Config: host.", show_default=False)]
-PASSWD = Annotated[str | None, typer.Option(
-    "--passwd", metavar="FILE",
-    help="A passwd file: a login and a uid of the same account become one identity "
-         "(uid:N), and PHP scripts under a home directory get its uid. Config: passwd.",
-    show_default=False)]
-CONFIG = Annotated[str | None, typer.Option(
-    "--config", metavar="FILE",
-    help="Configuration file (TOML). Default: $ANALYZER_CONFIG, ./analyzer.toml, "
-         "~/.config/analyzer/config.toml, /etc/analyzer/config.toml (the first that "
-         "exists).")]
-LOCAL_IPS = Annotated[list[str] | None, typer.Option(
-    "--local-ip", metavar="IP",
-    help="An address of this server: its clients count as local (like loopback) in "
-         "`rejects.local_client`. Repeatable. Config: local_ips.")]
+FORMAT = Annotated[
+    str | None,
+    typer.Option(
+        "--format",
+        metavar="FORMAT",
+        help="What the input holds: postfix, exim, sendmail, phpmail or journal (default: "
+        "told per file from its first lines; see docs/formats.md). Config: format.",
+        show_default=False,
+    ),
+]
+HOST = Annotated[
+    str | None,
+    typer.Option(
+        "--host",
+        metavar="HOST",
+        help="Host of lines that name none (Exim's own log, PHP's mail.log file form). "
+        "Default: this machine's short host name. Config: host.",
+        show_default=False,
+    ),
+]
+PASSWD = Annotated[
+    str | None,
+    typer.Option(
+        "--passwd",
+        metavar="FILE",
+        help="A passwd file: a login and a uid of the same account become one identity "
+        "(uid:N), and PHP scripts under a home directory get its uid. Config: passwd.",
+        show_default=False,
+    ),
+]
+CONFIG = Annotated[
+    str | None,
+    typer.Option(
+        "--config",
+        metavar="FILE",
+        help="Configuration file (TOML). Default: $ANALYZER_CONFIG, ./analyzer.toml, "
+        "~/.config/analyzer/config.toml, /etc/analyzer/config.toml (the first that "
+        "exists).",
+    ),
+]
+LOCAL_IPS = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--local-ip",
+        metavar="IP",
+        help="An address of this server: its clients count as local (like loopback) in "
+        "`rejects.local_client`. Repeatable. Config: local_ips.",
+    ),
+]
 
 
-def ingest_configured(paths: list[str], cfg, *, data=None, tz=None, year=None,
-                      local_ips=None, wait: float = 0.0, format=None, host=None,
-                      passwd=None, cursor_file=None, progress=None):
+def ingest_configured(
+    paths: list[str],
+    cfg,
+    *,
+    data=None,
+    tz=None,
+    year=None,
+    local_ips=None,
+    wait: float = 0.0,
+    format=None,
+    host=None,
+    passwd=None,
+    cursor_file=None,
+    progress=None,
+):
     """Ingest as `analyzer ingest` does, flags first, then the configuration `cfg`:
     `ingest` and `report --ingest` must read logs the same way, or one dataset charges
     one account to two identities (`user:` under one, `uid:` under the other)."""
-    return api.ingest(paths, data=data or cfg.data, tz=tz or cfg.tz, year=year,
-                      local_ips=local_ips or cfg.local_ips, wait=wait, progress=progress,
-                      format=format or cfg.format, host=host or cfg.host,
-                      passwd=passwd or cfg.passwd, cursor_file=cursor_file)
+    return api.ingest(
+        paths,
+        data=data or cfg.data,
+        tz=tz or cfg.tz,
+        year=year,
+        local_ips=local_ips or cfg.local_ips,
+        wait=wait,
+        progress=progress,
+        format=format or cfg.format,
+        host=host or cfg.host,
+        passwd=passwd or cfg.passwd,
+        cursor_file=cursor_file,
+    )
 
 
 def ingest(
-    paths: Annotated[list[str], typer.Argument(
-        metavar="PATH...", help="Log files, globs, directories (their files) or - for stdin. .gz, .bz2 and "
-             ".xz are read transparently; rotated series (maillog.2.gz, maillog.1, "
-             "maillog) are read oldest first.", show_default=False)],
+    paths: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="PATH...",
+            help="Log files, globs, directories (their files) or - for stdin. .gz, .bz2 and "
+            ".xz are read transparently; rotated series (maillog.2.gz, maillog.1, "
+            "maillog) are read oldest first.",
+            show_default=False,
+        ),
+    ],
     data: DATA = None,
     tz: TZ = None,
     year: YEAR = None,
     local_ip: LOCAL_IPS = None,
-    wait: Annotated[float, typer.Option(
-        metavar="SECONDS",
-        help="Seconds to wait when another ingest holds the dataset lock (0: exit at once "
-             "with status 75).")] = 0.0,
+    wait: Annotated[
+        float,
+        typer.Option(
+            metavar="SECONDS",
+            help="Seconds to wait when another ingest holds the dataset lock (0: exit at once "
+            "with status 75).",
+        ),
+    ] = 0.0,
     format: FORMAT = None,
     host: HOST = None,
     passwd: PASSWD = None,
-    cursor_file: Annotated[str | None, typer.Option(
-        "--cursor-file", metavar="FILE",
-        help="For journalctl -o json on stdin (-): skip the entries up to the last one "
-             "ingested (by __CURSOR), so overlapping exports are read once; the cursor is "
-             "also written to FILE (for journalctl --after-cursor).",
-        show_default=False)] = None,
+    cursor_file: Annotated[
+        str | None,
+        typer.Option(
+            "--cursor-file",
+            metavar="FILE",
+            help="For journalctl -o json on stdin (-): skip the entries up to the last one "
+            "ingested (by __CURSOR), so overlapping exports are read once; the cursor is "
+            "also written to FILE (for journalctl --after-cursor).",
+            show_default=False,
+        ),
+    ] = None,
     config: CONFIG = None,
 ) -> None:
     """Read log lines into the dataset. Incremental: a re-run reads only new lines and
@@ -82,10 +144,20 @@ def ingest(
     cfg = load(config)
     progress = _progress_bar() if sys.stderr.isatty() else None
     try:
-        summary = ingest_configured(paths, cfg, data=data, tz=tz, year=year,
-                                    local_ips=local_ip, wait=wait, format=format, host=host,
-                                    passwd=passwd, cursor_file=cursor_file,
-                                    progress=progress.update if progress else None)
+        summary = ingest_configured(
+            paths,
+            cfg,
+            data=data,
+            tz=tz,
+            year=year,
+            local_ips=local_ip,
+            wait=wait,
+            format=format,
+            host=host,
+            passwd=passwd,
+            cursor_file=cursor_file,
+            progress=progress.update if progress else None,
+        )
     finally:
         if progress:
             progress.close()
@@ -95,19 +167,24 @@ def ingest(
         if src.status not in ("new", "resumed"):
             skipped = f" ({src.skipped:,} entries read before skipped)" if src.skipped else ""
             note(f"{src.path}: {src.status}{skipped}")
-    beside = ", ".join(f"{p} {n:,}" for p, n in sorted(
-        summary.programs_beside_mta.items(), key=lambda kv: -kv[1])[:5])
-    note(f"ingest: {summary.lines:,} lines read, {summary.events:,} MTA events, "
-         f"{summary.messages:,} messages, {summary.unparsed:,} unparsed"
-         + (f", {summary.beside_mta:,} beside the MTA ({beside})" if beside else "")
-         + f" in {summary.seconds:.2f} s")
+    beside = ", ".join(
+        f"{p} {n:,}"
+        for p, n in sorted(summary.programs_beside_mta.items(), key=lambda kv: -kv[1])[:5]
+    )
+    note(
+        f"ingest: {summary.lines:,} lines read, {summary.events:,} MTA events, "
+        f"{summary.messages:,} messages, {summary.unparsed:,} unparsed"
+        + (f", {summary.beside_mta:,} beside the MTA ({beside})" if beside else "")
+        + f" in {summary.seconds:.2f} s"
+    )
     if summary.php_line:
         note(summary.php_line)
 
 
 def parse(
-    path: Annotated[str, typer.Argument(metavar="[PATH]",
-                                        help="A log file, or - for stdin.")] = "-",
+    path: Annotated[
+        str, typer.Argument(metavar="[PATH]", help="A log file, or - for stdin.")
+    ] = "-",
     tz: TZ = None,
     year: YEAR = None,
     format: FORMAT = None,
@@ -136,8 +213,9 @@ def parse(
     from ..render.output import dumps
 
     out = sys.stdout
-    for event in api.parse_lines(lines, tz=tz, year=year, reference=reference, format=format,
-                                 host=host):
+    for event in api.parse_lines(
+        lines, tz=tz, year=year, reference=reference, format=format, host=host
+    ):
         out.write(dumps(event) + "\n")
     for warning in src.warnings:
         warn(warning)
@@ -175,24 +253,39 @@ def status(
             note(f"  {part['path']}: {part['reason']}, {rows}")
     for directory, n in info["orphaned"].items():
         note(f"{n:,} part files set aside in {directory} (no checkpoint knew them; never read)")
-    console.print(f"open messages (carried to the next run): {info['open_messages']:,}; "
-                  f"open SMTP sessions: {info['open_sessions']:,}; "
-                  f"unparsed lines: {info['unparsed']:,}", highlight=False)
+    console.print(
+        f"open messages (carried to the next run): {info['open_messages']:,}; "
+        f"open SMTP sessions: {info['open_sessions']:,}; "
+        f"unparsed lines: {info['unparsed']:,}",
+        highlight=False,
+    )
     s = Table(title="sources")
     for col in ("path", "read (bytes)", "size", "last line (UTC)"):
         s.add_column(col)
     for src in info["sources"]:
-        s.add_row(*cells(src["path"], f"{src['offset']:,}", f"{src['size']:,}",
-                         src["last_line"] or ""))
+        s.add_row(
+            *cells(src["path"], f"{src['offset']:,}", f"{src['size']:,}", src["last_line"] or "")
+        )
     console.print(s)
     if info["beside_mta"]:
-        console.print(Text(printable("lines of programs beside the MTA: " + ", ".join(
-            f"{p} {n:,}" for p, n in sorted(info["beside_mta"].items(), key=lambda kv: -kv[1])))))
+        console.print(
+            Text(
+                printable(
+                    "lines of programs beside the MTA: "
+                    + ", ".join(
+                        f"{p} {n:,}"
+                        for p, n in sorted(info["beside_mta"].items(), key=lambda kv: -kv[1])
+                    )
+                )
+            )
+        )
     php = info["php_mail"]
     lines = [php["summary"]] if php["summary"] else []
     if php["earlier"]:
-        lines.append(f"PHP mail.log: {php['earlier']:,} entries written before joins were "
-                     "counted (their reasons are not known)")
+        lines.append(
+            f"PHP mail.log: {php['earlier']:,} entries written before joins were "
+            "counted (their reasons are not known)"
+        )
     for line in lines:
         console.print(Text(printable(line)))
     if php["warning"]:
@@ -212,9 +305,15 @@ class _progress_bar:
             TransferSpeedColumn,
         )
 
-        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
-                            TransferSpeedColumn(), TimeRemainingColumn(), console=err,
-                            transient=True)
+        self.bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            console=err,
+            transient=True,
+        )
         self.bar.start()
         self.tasks: dict[str, int] = {}
 
@@ -223,8 +322,9 @@ class _progress_bar:
         if task is None:
             from rich.markup import escape
 
-            task = self.tasks[path] = self.bar.add_task(escape(printable(path)),
-                                                        total=total or None)
+            task = self.tasks[path] = self.bar.add_task(
+                escape(printable(path)), total=total or None
+            )
         self.bar.update(task, completed=done)
 
     def close(self) -> None:

@@ -15,55 +15,114 @@ EXIT_INCIDENTS = 2  # 1 stays "error" (AnalyzerError), 75 "dataset locked by ano
 
 
 def report(
-    html: Annotated[str | None, typer.Option(
-        "--html", metavar="FILE",
-        help="Write the HTML report here (self-contained, opens offline). `{date}` is "
-             "replaced by the window's first day (YYYY-MM-DD, in --tz), e.g. "
-             "/var/lib/analyzer/reports/report-{date}.html. Missing directories are "
-             "created; the file is replaced atomically. Config: report.html.")] = None,
-    ingest: Annotated[list[str] | None, typer.Option(
-        "--ingest", metavar="PATH",
-        help="Ingest these logs first (files, globs, directories; rotated series "
-             "followed, only new lines read). Repeatable. Config: report.ingest.")] = None,
-    since: Annotated[str | None, typer.Option(
-        "--since", metavar="WHEN", show_default="1d",
-        help="Start of the window: 1d, 12h, an ISO date or time (naive ones in --tz). "
-             "Config: report.since.")] = None,
-    until: Annotated[str | None, typer.Option(
-        "--until", metavar="WHEN", show_default="now",
-        help="End of the window (exclusive). Config: report.until.")] = None,
-    tz: Annotated[str | None, typer.Option(
-        "--tz", metavar="ZONE", help="Zone of naive log timestamps (for --ingest) and of naive --since/"
-                     "--until, e.g. Europe/Berlin; default: the system zone. Config: tz.")] = None,
+    html: Annotated[
+        str | None,
+        typer.Option(
+            "--html",
+            metavar="FILE",
+            help="Write the HTML report here (self-contained, opens offline). `{date}` is "
+            "replaced by the window's first day (YYYY-MM-DD, in --tz), e.g. "
+            "/var/lib/analyzer/reports/report-{date}.html. Missing directories are "
+            "created; the file is replaced atomically. Config: report.html.",
+        ),
+    ] = None,
+    ingest: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--ingest",
+            metavar="PATH",
+            help="Ingest these logs first (files, globs, directories; rotated series "
+            "followed, only new lines read). Repeatable. Config: report.ingest.",
+        ),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            metavar="WHEN",
+            show_default="1d",
+            help="Start of the window: 1d, 12h, an ISO date or time (naive ones in --tz). "
+            "Config: report.since.",
+        ),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option(
+            "--until",
+            metavar="WHEN",
+            show_default="now",
+            help="End of the window (exclusive). Config: report.until.",
+        ),
+    ] = None,
+    tz: Annotated[
+        str | None,
+        typer.Option(
+            "--tz",
+            metavar="ZONE",
+            help="Zone of naive log timestamps (for --ingest) and of naive --since/"
+            "--until, e.g. Europe/Berlin; default: the system zone. Config: tz.",
+        ),
+    ] = None,
     year: YEAR = None,
     data: DATA = None,
-    config: Annotated[str | None, typer.Option(
-        "--config", metavar="FILE",
-        help="Configuration file (TOML). Default: $ANALYZER_CONFIG, ./analyzer.toml, "
-             "~/.config/analyzer/config.toml, /etc/analyzer/config.toml (the first that "
-             "exists).")] = None,
-    quiet: Annotated[bool, typer.Option(
-        "--quiet", "-q", help="Print nothing unless an incident is found (for cron, which "
-                              "mails any output). Errors and warnings still go to stderr.")] = False,
-    fail_on: Annotated[Literal["warn", "crit", "never"] | None, typer.Option(
-        "--fail-on", show_default="crit",
-        help="Exit with status 2 when an incident of this severity or above is found "
-             "(never: always 0). Config: report.fail_on.")] = None,
+    config: Annotated[
+        str | None,
+        typer.Option(
+            "--config",
+            metavar="FILE",
+            help="Configuration file (TOML). Default: $ANALYZER_CONFIG, ./analyzer.toml, "
+            "~/.config/analyzer/config.toml, /etc/analyzer/config.toml (the first that "
+            "exists).",
+        ),
+    ] = None,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet",
+            "-q",
+            help="Print nothing unless an incident is found (for cron, which "
+            "mails any output). Errors and warnings still go to stderr.",
+        ),
+    ] = False,
+    fail_on: Annotated[
+        Literal["warn", "crit", "never"] | None,
+        typer.Option(
+            "--fail-on",
+            show_default="crit",
+            help="Exit with status 2 when an incident of this severity or above is found "
+            "(never: always 0). Config: report.fail_on.",
+        ),
+    ] = None,
     local_ip: LOCAL_IP = None,
     hosted_domain: HOSTED_DOMAIN = None,
-    passwd: Annotated[str | None, typer.Option(
-        "--passwd", metavar="FILE",
-        help="passwd(5) file (e.g. /etc/passwd): user names for UIDs, and for --ingest "
-             "as for `ingest --passwd`. Config: passwd.")] = None,
+    passwd: Annotated[
+        str | None,
+        typer.Option(
+            "--passwd",
+            metavar="FILE",
+            help="passwd(5) file (e.g. /etc/passwd): user names for UIDs, and for --ingest "
+            "as for `ingest --passwd`. Config: passwd.",
+        ),
+    ] = None,
     format: FORMAT = None,
     host: HOST = None,
-    threshold: Annotated[list[str] | None, typer.Option(
-        "--threshold", metavar="SECTION.NAME=VALUE",
-        help="Override one incident threshold, e.g. senders.client_ips_crit=20 or "
-             "auth.failures_warn=100 (docs/report.md lists them). Repeatable.")] = None,
-    wait: Annotated[float, typer.Option(
-        "--wait", metavar="SECONDS",
-        help="With --ingest: seconds to wait for another ingest holding the dataset.")] = 300.0,
+    threshold: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--threshold",
+            metavar="SECTION.NAME=VALUE",
+            help="Override one incident threshold, e.g. senders.client_ips_crit=20 or "
+            "auth.failures_warn=100 (docs/report.md lists them). Repeatable.",
+        ),
+    ] = None,
+    wait: Annotated[
+        float,
+        typer.Option(
+            "--wait",
+            metavar="SECONDS",
+            help="With --ingest: seconds to wait for another ingest holding the dataset.",
+        ),
+    ] = 300.0,
 ) -> None:
     """The nightly report: optionally ingest new log lines, then write one HTML page
     (headline numbers against the trailing week, incidents with severity, a section per
@@ -87,17 +146,36 @@ def report(
     thresholds = thresholds_from_flags(cfg.thresholds, threshold or [])
 
     if paths:  # exactly as `analyzer ingest` with the same flags and configuration
-        summary = ingest_configured(paths, cfg, data=data, tz=tz, year=year,
-                                    local_ips=local_ips, wait=wait, format=format, host=host,
-                                    passwd=passwd)
+        summary = ingest_configured(
+            paths,
+            cfg,
+            data=data,
+            tz=tz,
+            year=year,
+            local_ips=local_ips,
+            wait=wait,
+            format=format,
+            host=host,
+            passwd=passwd,
+        )
         for warning in summary.warnings:
             warn(warning)
         if not quiet:
-            note(f"ingest: {summary.lines:,} new lines, {summary.messages:,} messages, "
-                 f"{summary.unparsed:,} unparsed in {summary.seconds:.1f} s")
+            note(
+                f"ingest: {summary.lines:,} new lines, {summary.messages:,} messages, "
+                f"{summary.unparsed:,} unparsed in {summary.seconds:.1f} s"
+            )
     users = read_passwd(passwd) if passwd else {}
-    result = api.report(data, since, until, tz, thresholds=thresholds, local_ips=local_ips,
-                        hosted_domains=hosted, users=users)
+    result = api.report(
+        data,
+        since,
+        until,
+        tz,
+        thresholds=thresholds,
+        local_ips=local_ips,
+        hosted_domains=hosted,
+        users=users,
+    )
 
     written = None
     if html:
@@ -132,8 +210,7 @@ def _write(path: str, text: str) -> str:
     target = os.path.abspath(os.path.expanduser(path))
     try:
         os.makedirs(os.path.dirname(target), exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".report-", suffix=".tmp",
-                                   dir=os.path.dirname(target))
+        fd, tmp = tempfile.mkstemp(prefix=".report-", suffix=".tmp", dir=os.path.dirname(target))
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 f.write(text)

@@ -32,7 +32,6 @@ _HEADER, _CWD_NEAR, _CWD_ID, _PHP = 1, 2, 3, 4
 _MAX_RCPTS = 50
 
 
-
 def is_local_ip(ip: str | None, own: frozenset[str] = frozenset()) -> bool:
     if not ip:
         return False

@@ -33,17 +33,47 @@ from .sendmail_hop import SendmailHop, _loopback_relay
 from .sessions import Sessions
 
 # the checkpoint's top-level keys, in the order they are saved (each concern gives its own)
-STATE_KEYS = ("now", "messages", "sessions", "closing", "logins", "auth_seen", "held",
-              "handoffs", "cwds", "php", "php_seen", "joins", "filter_links", "mta_hosts",
-              "php_joins")
-_ARRIVAL_FIELDS = ("client_name", "client_ip", "sasl_method", "sasl_username", "size", "nrcpt",
-                   "message_id", "subject", "user", "uid")
+STATE_KEYS = (
+    "now",
+    "messages",
+    "sessions",
+    "closing",
+    "logins",
+    "auth_seen",
+    "held",
+    "handoffs",
+    "cwds",
+    "php",
+    "php_seen",
+    "joins",
+    "filter_links",
+    "mta_hosts",
+    "php_joins",
+)
+_ARRIVAL_FIELDS = (
+    "client_name",
+    "client_ip",
+    "sasl_method",
+    "sasl_username",
+    "size",
+    "nrcpt",
+    "message_id",
+    "subject",
+    "user",
+    "uid",
+)
 
 
 class Correlator(Sessions, SendmailHop, EximCwd, PhpJoin, FilterHops):
-    def __init__(self, sink: Sink, local_ips: frozenset[str] = frozenset(),
-                 state: dict | None = None, passwd: Passwd | None = None,
-                 hold_php: bool = True, php_host_assumed: bool = False):
+    def __init__(
+        self,
+        sink: Sink,
+        local_ips: frozenset[str] = frozenset(),
+        state: dict | None = None,
+        passwd: Passwd | None = None,
+        hold_php: bool = True,
+        php_host_assumed: bool = False,
+    ):
         self.sink = sink
         self.local_ips = local_ips
         self.passwd = passwd or Passwd()
@@ -68,12 +98,21 @@ class Correlator(Sessions, SendmailHop, EximCwd, PhpJoin, FilterHops):
         if state:
             self._load(state)
         self.handlers = {
-            "connect": self._connect, "disconnect": self._disconnect, "client": self._client,
-            "pickup": self._pickup, "script_header": self._script_header,
-            "message_id": self._message_id, "queued": self._queued,
-            "delivery": self._delivery, "removed": self._removed, "expired": self._expired,
-            "reject": self._reject, "auth_failed": self._auth_failed,
-            "arrival": self._arrival, "authenticated": self._authenticated, "cwd": self._cwd,
+            "connect": self._connect,
+            "disconnect": self._disconnect,
+            "client": self._client,
+            "pickup": self._pickup,
+            "script_header": self._script_header,
+            "message_id": self._message_id,
+            "queued": self._queued,
+            "delivery": self._delivery,
+            "removed": self._removed,
+            "expired": self._expired,
+            "reject": self._reject,
+            "auth_failed": self._auth_failed,
+            "arrival": self._arrival,
+            "authenticated": self._authenticated,
+            "cwd": self._cwd,
             "bounce_notice": self._bounce_notice,
             # rows of their own, about a queue id or a client (no state: written as read)
             "notice": lambda e: self.sink("notices", e),
@@ -139,13 +178,33 @@ class Correlator(Sessions, SendmailHop, EximCwd, PhpJoin, FilterHops):
     def _new_message(self, e: dict, origin: str) -> dict:
         self._saw_mta_host(e["host"], e["ts"])
         return {
-            "host": e["host"], "queue_id": e["queue_id"], "first_seen": e["ts"],
-            "last_seen": e["ts"], "origin": origin, "program": None, "sasl_method": None,
-            "sasl_username": None, "uid": None, "user": None, "script": None,
-            "script_path": None, "client_name": None, "client_ip": None, "sender": None,
-            "size": None, "nrcpt": None, "message_id": None, "subject": None,
-            "submission_queue_id": None, "filter_of": None, "sent": 0, "deferred": 0, "bounced": 0,
-            "expired": False, "rejected": False, "removed_at": None,
+            "host": e["host"],
+            "queue_id": e["queue_id"],
+            "first_seen": e["ts"],
+            "last_seen": e["ts"],
+            "origin": origin,
+            "program": None,
+            "sasl_method": None,
+            "sasl_username": None,
+            "uid": None,
+            "user": None,
+            "script": None,
+            "script_path": None,
+            "client_name": None,
+            "client_ip": None,
+            "sender": None,
+            "size": None,
+            "nrcpt": None,
+            "message_id": None,
+            "subject": None,
+            "submission_queue_id": None,
+            "filter_of": None,
+            "sent": 0,
+            "deferred": 0,
+            "bounced": 0,
+            "expired": False,
+            "rejected": False,
+            "removed_at": None,
         }
 
     def _message(self, e: dict) -> dict:
@@ -166,8 +225,10 @@ class Correlator(Sessions, SendmailHop, EximCwd, PhpJoin, FilterHops):
         key = (e["host"], e["queue_id"])
         msg = self.messages.get(key)
         # (an origin without a program was charged by a content-filter link, not a start)
-        if msg is not None and ((msg["origin"] != "unknown" and msg["program"] is not None)
-                                or msg["removed_at"] is not None):
+        if msg is not None and (
+            (msg["origin"] != "unknown" and msg["program"] is not None)
+            or msg["removed_at"] is not None
+        ):
             self._finish(key, removed=msg["removed_at"] is not None)
             msg = None
         if msg is None:
@@ -313,14 +374,18 @@ class Correlator(Sessions, SendmailHop, EximCwd, PhpJoin, FilterHops):
             for recipient in recipients:
                 row = dict(e, recipient=recipient)
                 at = recipient.rfind("@")
-                row["recipient_domain"] = recipient[at + 1:].lower() if at >= 0 else None
+                row["recipient_domain"] = recipient[at + 1 :].lower() if at >= 0 else None
                 self.sink("deliveries", row)
         if family == "sendmail":
             self._final(msg, e)
 
     def _final(self, msg: dict, e: dict) -> None:
         """Sendmail logs no `removed`: a message is done when every recipient is final."""
-        if msg["nrcpt"] and msg["removed_at"] is None and msg["sent"] + msg["bounced"] >= msg["nrcpt"]:
+        if (
+            msg["nrcpt"]
+            and msg["removed_at"] is None
+            and msg["sent"] + msg["bounced"] >= msg["nrcpt"]
+        ):
             self._removed(e)
 
     def _expired(self, e: dict) -> None:
@@ -359,10 +424,16 @@ class Correlator(Sessions, SendmailHop, EximCwd, PhpJoin, FilterHops):
         its keys (`STATE_KEYS`). Messages and sessions are the live `Keyed` dicts (their
         values are the entries; `openstate` saves the ones that changed); `_load` takes
         them back, or lists of their values."""
-        parts = {"now": self.now, "messages": self.messages,
-                 "closing": [[ts, list(key)] for ts, key in self.closing],
-                 **self._sessions_state(), **self._hop_state(), **self._cwds_state(),
-                 **self._php_state(), **self._filters_state()}
+        parts = {
+            "now": self.now,
+            "messages": self.messages,
+            "closing": [[ts, list(key)] for ts, key in self.closing],
+            **self._sessions_state(),
+            **self._hop_state(),
+            **self._cwds_state(),
+            **self._php_state(),
+            **self._filters_state(),
+        }
         return {key: parts[key] for key in STATE_KEYS}
 
     def _load(self, state: dict) -> None:

@@ -18,12 +18,26 @@ FILTER_US = 10 * 60 * 1_000_000
 # the queue id a filter's (or another local MTA instance's) reply names: Postfix `queued as
 # 5776E3012027` (amavis wraps it: `250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): 250 2.0.0
 # Ok: queued as ...`), Exim `250 OK id=1rAbCd-000abc-Q1`
-_REINJECTED = re.compile(r"queued as ([0-9A-Za-z]{5,20})\b|\bid=([0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4})\b")
+_REINJECTED = re.compile(
+    r"queued as ([0-9A-Za-z]{5,20})\b|\bid=([0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4})\b"
+)
 _RELAY_IP = re.compile(r"\[([^\]\s]+)\]")
 # what a re-injected message takes over from the original: who sent it and how (and, for
 # a bounce notice the filter scanned, whose bounced message it reports on)
-_CHARGED = ("origin", "sasl_method", "sasl_username", "uid", "user", "script", "script_path",
-            "script_rank", "client_name", "client_ip", "bounce_of", "bounce_identity")
+_CHARGED = (
+    "origin",
+    "sasl_method",
+    "sasl_username",
+    "uid",
+    "user",
+    "script",
+    "script_path",
+    "script_rank",
+    "client_name",
+    "client_ip",
+    "bounce_of",
+    "bounce_identity",
+)
 # Exim `-oMr spam-scanned` (and the like): the protocol a scanner's re-injection is received with
 _SCANNED_PROTO = re.compile(r"scanned|spam|virus|filter", re.I)
 _EXIM_OWN_MID = re.compile(r"E([0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4})@")
@@ -83,10 +97,14 @@ class FilterHops:
         elif own and "from MTA(" in (e.get("response") or ""):
             child_id = self.by_mid.get((host, msg["message_id"])) if msg["message_id"] else None
             child = self.messages.get((host, child_id)) if child_id else None
-            if (child is None or child is msg or child["first_seen"] < msg["first_seen"]
-                    or not 0 <= e["ts"] - child["first_seen"] <= FILTER_US
-                    or child.get("filter_of") not in (None, msg["queue_id"])
-                    or not self._local_ip(child["client_ip"])):
+            if (
+                child is None
+                or child is msg
+                or child["first_seen"] < msg["first_seen"]
+                or not 0 <= e["ts"] - child["first_seen"] <= FILTER_US
+                or child.get("filter_of") not in (None, msg["queue_id"])
+                or not self._local_ip(child["client_ip"])
+            ):
                 return False
         else:
             return bool(msg.get("filtered_as")) and e["family"] == "exim" and relay_ip is None
@@ -95,7 +113,11 @@ class FilterHops:
 
     def _scanner_arrival(self, msg: dict, e: dict) -> None:
         """An Exim arrival received by a scanner's protocol (`P=spam-scanned`)?"""
-        if e["family"] == "exim" and e.get("message_id") and _SCANNED_PROTO.search(e.get("proto") or ""):
+        if (
+            e["family"] == "exim"
+            and e.get("message_id")
+            and _SCANNED_PROTO.search(e.get("proto") or "")
+        ):
             self._scanner_reinjection(msg)
 
     def _scanner_reinjection(self, msg: dict) -> None:
@@ -108,8 +130,12 @@ class FilterHops:
             own = _EXIM_OWN_MID.match(msg["message_id"])
             parent_id = own[1] if own else None
         parent = self.messages.get((msg["host"], parent_id)) if parent_id else None
-        if (parent is not None and parent is not msg and not msg.get("filter_of")
-                and 0 <= msg["first_seen"] - parent["first_seen"] <= FILTER_US):
+        if (
+            parent is not None
+            and parent is not msg
+            and not msg.get("filter_of")
+            and 0 <= msg["first_seen"] - parent["first_seen"] <= FILTER_US
+        ):
             self._link_filter(parent, msg["queue_id"], msg["first_seen"])
 
     def _link_filter(self, parent: dict, child_id: str, ts: int) -> None:
@@ -158,7 +184,9 @@ class FilterHops:
 
     def _load_filters(self, state: dict) -> None:
         """After the messages: the open ones are indexed by Message-ID, oldest first."""
-        self.filter_links = {(h, q): [ts, charge] for h, q, ts, charge in state.get("filter_links", [])}
+        self.filter_links = {
+            (h, q): [ts, charge] for h, q, ts, charge in state.get("filter_links", [])
+        }
         for m in sorted(self.messages.values(), key=lambda m: m["first_seen"]):
             if m.get("message_id"):
                 self._index_mid(m)

@@ -26,7 +26,6 @@ PHP_FINAL_US = JOIN_AFTER_US + JOIN_DELAY_US + 5 * _S
 HOST_SLACK_US = 3600 * _S
 
 
-
 def _php_counts() -> dict:
     return {"joined": 0, "unjoined": {}, "hosts": {}}
 
@@ -65,10 +64,18 @@ class PhpJoin:
 
     def _php_mail(self, e: dict) -> None:
         self.php_seen = True
-        entry = {"ts": e["ts"], "host": e["host"], "script_path": e["script_path"],
-                 "script_line": e.get("script_line"), "recipient": e.get("recipient"),
-                 "subject": e.get("subject"), "uid": None, "user": None,
-                 "rcpts": e["rcpts"], "claimed": False}
+        entry = {
+            "ts": e["ts"],
+            "host": e["host"],
+            "script_path": e["script_path"],
+            "script_line": e.get("script_line"),
+            "recipient": e.get("recipient"),
+            "subject": e.get("subject"),
+            "uid": None,
+            "user": None,
+            "rcpts": e["rcpts"],
+            "claimed": False,
+        }
         if self.php_host_assumed and e.get("envelope") == "phpmail":
             entry["floating"] = True  # its host is a guess: see `_join`
         if self.now and e["ts"] + PHP_FINAL_US <= self.now:
@@ -106,7 +113,8 @@ class PhpJoin:
             if entry["claimed"]:
                 continue
             if entry["host"] != msg["host"] and not (
-                    entry.get("floating") and self._hosts_at(entry["ts"]) == [msg["host"]]):
+                entry.get("floating") and self._hosts_at(entry["ts"]) == [msg["host"]]
+            ):
                 continue
             if entry["uid"] is not None and msg["uid"] is not None and entry["uid"] != msg["uid"]:
                 continue
@@ -167,7 +175,7 @@ class PhpJoin:
             if not entry["claimed"]:
                 self._write_php(entry, None)
         if self.php_head > 1024 and self.php_head * 2 > len(php):
-            del php[:self.php_head], self.php_ts[:self.php_head]
+            del php[: self.php_head], self.php_ts[: self.php_head]
             self.php_head = 0
 
     def _next_php(self, due: int) -> int:
@@ -180,7 +188,7 @@ class PhpJoin:
     # --- why an entry stayed unjoined ----------------------------------------------------
     def php_waiting(self) -> int:
         """PHP entries still waiting for their submission (carried to the next run)."""
-        return sum(1 for entry in self.php[self.php_head:] if not entry["claimed"])
+        return sum(1 for entry in self.php[self.php_head :] if not entry["claimed"])
 
     def expect_hosts(self, spans: dict[str, list[int]]) -> None:
         """The MTA hosts this run's sources name and the time they cover (first line to
@@ -227,7 +235,7 @@ class PhpJoin:
     # --- the checkpoint -------------------------------------------------------------------
     def _php_state(self) -> dict:
         return {
-            "php": self.php[self.php_head:],
+            "php": self.php[self.php_head :],
             "php_seen": self.php_seen,
             "joins": [list(j) for j in self.joins],
             "mta_hosts": self.mta_hosts,

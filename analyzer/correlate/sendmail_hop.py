@@ -96,9 +96,13 @@ class SendmailHop:
         return due
 
     def _hop_state(self) -> dict:
-        return {"handoffs": [[ts, host, qid, self.handoffs[(host, qid)]]
-                             for ts, host, qid in self.handoff_order
-                             if (host, qid) in self.handoffs]}
+        return {
+            "handoffs": [
+                [ts, host, qid, self.handoffs[(host, qid)]]
+                for ts, host, qid in self.handoff_order
+                if (host, qid) in self.handoffs
+            ]
+        }
 
     def _load_hop(self, state: dict) -> None:
         for ts, host, qid, msp in state.get("handoffs", []):

@@ -97,8 +97,12 @@ class Sessions:
     # silence) or another AUTH replaces it. Carried in the checkpoint (`logins`).
     def _authenticated(self, e: dict) -> None:
         self.logins[(e["host"], e["program"], e["pid"])] = {
-            "ts": e["ts"], "last_seen": e["ts"], "client_ip": e.get("client_ip"),
-            "sasl_method": e.get("sasl_method"), "sasl_username": e.get("sasl_username")}
+            "ts": e["ts"],
+            "last_seen": e["ts"],
+            "client_ip": e.get("client_ip"),
+            "sasl_method": e.get("sasl_method"),
+            "sasl_username": e.get("sasl_username"),
+        }
 
     def _session_login(self, e: dict) -> None:
         """Give a Sendmail `from=` its session's login, or end a login that cannot be its
@@ -109,8 +113,11 @@ class Sessions:
         if login is None:
             return
         proto = e.get("proto")
-        if (login["client_ip"] != e["client_ip"] or e["ts"] - login["last_seen"] > SESSION_US
-                or (proto and not _authenticated_proto(proto))):
+        if (
+            login["client_ip"] != e["client_ip"]
+            or e["ts"] - login["last_seen"] > SESSION_US
+            or (proto and not _authenticated_proto(proto))
+        ):
             del self.logins[key]
             return
         if e["ts"] > login["last_seen"]:
@@ -148,9 +155,16 @@ class Sessions:
         if key in self.sessions:  # its disconnect was lost
             self._end_session(key, None)
         self.sessions[key] = {
-            "ts": e["ts"], "host": e["host"], "program": e["program"], "pid": e["pid"],
-            "client_name": e.get("client_name"), "client_ip": e.get("client_ip"),
-            "sasl_method": None, "sasl_username": None, "messages": 0, "last_seen": e["ts"],
+            "ts": e["ts"],
+            "host": e["host"],
+            "program": e["program"],
+            "pid": e["pid"],
+            "client_name": e.get("client_name"),
+            "client_ip": e.get("client_ip"),
+            "sasl_method": None,
+            "sasl_username": None,
+            "messages": 0,
+            "last_seen": e["ts"],
         }
 
     def _disconnect(self, e: dict) -> None:
@@ -191,13 +205,15 @@ class Sessions:
             "sessions": self.sessions,
             "logins": [[*k, v] for k, v in self._live_logins().items()],
             "auth_seen": [[*k, ts] for k, ts in self.auth_seen.items()],
-            "held": [[ts, host, qid, self.held.get((host, qid), [])]
-                     for ts, host, qid in self.held_order if (host, qid) in self.held],
+            "held": [
+                [ts, host, qid, self.held.get((host, qid), [])]
+                for ts, host, qid in self.held_order
+                if (host, qid) in self.held
+            ],
         }
 
     def _load_sessions(self, state: dict) -> None:
-        self.sessions = _keyed(state.get("sessions"),
-                               lambda s: (s["host"], s["program"], s["pid"]))
+        self.sessions = _keyed(state.get("sessions"), lambda s: (s["host"], s["program"], s["pid"]))
         self.logins = {(h, p, pid): v for h, p, pid, v in state.get("logins", [])}
         for login in self.logins.values():  # checkpoints written before `last_seen`
             login.setdefault("last_seen", login["ts"])

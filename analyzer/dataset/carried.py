@@ -24,6 +24,7 @@ def open_message_rows(state: dict) -> list[dict]:
         messages = messages.values()
     return [message_row(dict(m), complete=m["removed_at"] is not None) for m in messages]
 
+
 _ROW_FIELDS = ("ts", "host", "script_path", "script_line", "recipient", "subject", "uid", "user")
 
 
@@ -45,5 +46,4 @@ def pending_php_rows(state: dict) -> list[dict]:
 
 # Tables whose latest rows may still be held open by the correlator: the open-state kind
 # that holds them, and the function that turns its entries into rows.
-CARRIED = {"messages": ("messages", open_message_rows),
-           "php_mail": ("php", pending_php_rows)}
+CARRIED = {"messages": ("messages", open_message_rows), "php_mail": ("php", pending_php_rows)}

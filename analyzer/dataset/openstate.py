@@ -59,8 +59,8 @@ class Keyed(dict):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.touched: set = set()  # reached, set or removed since the last save
-        self.moved: dict = {}      # (re)inserted since the last save, in insertion order
-        self.synced = False        # the store holds every entry as of the last save
+        self.moved: dict = {}  # (re)inserted since the last save, in insertion order
+        self.synced = False  # the store holds every entry as of the last save
 
     def __getitem__(self, key):
         value = dict.__getitem__(self, key)
@@ -183,8 +183,9 @@ class OpenStore:
         in their order, whole values as they were saved."""
         state: dict = {}
         texts: dict[str, str] = {}
-        cursor = self.db.execute("SELECT kind, key, value, seq FROM entry "
-                                 "WHERE died IS NULL ORDER BY kind, seq")
+        cursor = self.db.execute(
+            "SELECT kind, key, value, seq FROM entry WHERE died IS NULL ORDER BY kind, seq"
+        )
         seq = -1
         while rows := cursor.fetchmany(_BATCH):
             values = _decode(r[2] for r in rows)
@@ -240,8 +241,10 @@ class OpenStore:
                 text = _dumps(value)
                 if texts.get(kind) != text:
                     self._kill(kind, commit)
-                    db.execute("INSERT INTO entry VALUES (?, ?, ?, ?, ?, NULL)",
-                               (kind, _WHOLE, self._seq(), text, commit))
+                    db.execute(
+                        "INSERT INTO entry VALUES (?, ?, ?, ?, ?, NULL)",
+                        (kind, _WHOLE, self._seq(), text, commit),
+                    )
                     texts[kind] = text
             # versions invisible at the previous commit are needed by no reader that
             # is not told to start again (`oldest`) and by no rollback
@@ -256,14 +259,16 @@ class OpenStore:
         return self._next_seq - 1
 
     def _kill(self, kind: str, commit: int) -> None:
-        self.db.execute("UPDATE entry SET died = ? WHERE kind = ? AND died IS NULL",
-                        (commit, kind))
+        self.db.execute("UPDATE entry SET died = ? WHERE kind = ? AND died IS NULL", (commit, kind))
 
     def _insert(self, kind: str, keys, value: dict, commit: int) -> None:
         self.db.executemany(
             "INSERT INTO entry VALUES (?, ?, ?, ?, ?, NULL)",
-            [(kind, _key_text(k), self._seq(), _dumps(dict.__getitem__(value, k)), commit)
-             for k in keys])
+            [
+                (kind, _key_text(k), self._seq(), _dumps(dict.__getitem__(value, k)), commit)
+                for k in keys
+            ],
+        )
 
     def _write_changes(self, kind: str, value: Keyed, commit: int) -> None:
         db = self.db
@@ -271,14 +276,17 @@ class OpenStore:
         in_place = [k for k in value.touched if k not in moved and has(k)]
         replaced = [k for k in value.touched if k in moved or not has(k)]
         # an entry changed in place keeps its position (seq)
-        db.executemany("INSERT INTO entry (kind, key, seq, value, born) "
-                       "SELECT kind, key, seq, ?, ? FROM entry "
-                       "WHERE kind = ? AND key = ? AND died IS NULL",
-                       [(_dumps(dict.__getitem__(value, k)), commit, kind, _key_text(k))
-                        for k in in_place])
-        db.executemany("UPDATE entry SET died = ?1 WHERE kind = ?2 AND key = ?3 "
-                       "AND died IS NULL AND born < ?1",
-                       [(commit, kind, _key_text(k)) for k in in_place + replaced])
+        db.executemany(
+            "INSERT INTO entry (kind, key, seq, value, born) "
+            "SELECT kind, key, seq, ?, ? FROM entry "
+            "WHERE kind = ? AND key = ? AND died IS NULL",
+            [(_dumps(dict.__getitem__(value, k)), commit, kind, _key_text(k)) for k in in_place],
+        )
+        db.executemany(
+            "UPDATE entry SET died = ?1 WHERE kind = ?2 AND key = ?3 "
+            "AND died IS NULL AND born < ?1",
+            [(commit, kind, _key_text(k)) for k in in_place + replaced],
+        )
         # entries (re)inserted since the last save go last, in their order
         self._insert(kind, [k for k in moved if dict.__contains__(value, k)], value, commit)
 
@@ -291,13 +299,21 @@ class OpenStore:
             self.db.execute("ROLLBACK")
             raise Stale(commit)
 
-    def entries(self, commit: int, kind: str, field: str | None = None,
-                lo: int | None = None, hi: int | None = None) -> Iterator:
+    def entries(
+        self,
+        commit: int,
+        kind: str,
+        field: str | None = None,
+        lo: int | None = None,
+        hi: int | None = None,
+    ) -> Iterator:
         """The entries of `state()[kind]` at `commit`, in no set order: of a kind kept
         per entry only those whose `field` is in [lo, hi) when given (filtered here, so
         a reader decodes only what it asked for); the items of a whole list value."""
-        sql = ("SELECT key, value FROM entry WHERE kind = ? AND born <= ? "
-               "AND (died IS NULL OR died > ?)")
+        sql = (
+            "SELECT key, value FROM entry WHERE kind = ? AND born <= ? "
+            "AND (died IS NULL OR died > ?)"
+        )
         args: list = [kind, commit, commit]
         if field is not None:
             path = "$." + field
@@ -320,7 +336,8 @@ class OpenStore:
         row = self.db.execute(
             "SELECT sum(CASE WHEN key = '' THEN json_array_length(value) ELSE 1 END) "
             "FROM entry WHERE kind = ? AND born <= ? AND (died IS NULL OR died > ?)",
-            (kind, commit, commit)).fetchone()
+            (kind, commit, commit),
+        ).fetchone()
         return row[0] or 0
 
 

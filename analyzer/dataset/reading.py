@@ -41,8 +41,15 @@ def snapshot(data: str | os.PathLike | None = None):
     return Dataset(data_dir(data)).snapshot()
 
 
-def table(name: str, data: str | os.PathLike | None = None, since=None, until=None,
-          tz: str | None = None, columns: list[str] | None = None, include_open: bool = True):
+def table(
+    name: str,
+    data: str | os.PathLike | None = None,
+    since=None,
+    until=None,
+    tz: str | None = None,
+    columns: list[str] | None = None,
+    include_open: bool = True,
+):
     """One table of the dataset as a DataFrame, rows with their time in [since, until).
 
     `since`/`until`: `30m`, `6h`, `1d`, `2w`, `today`, `yesterday`, ISO dates/times (naive
@@ -90,8 +97,11 @@ def with_carried(snap, name, arrow, lo, hi, columns):
     schema = pa.schema([spec.arrow_schema.field(c) for c in arrow.schema.names])
     tables = [arrow]
     while chunk := list(islice(entries, CARRIED_CHUNK)):
-        rows = [r for r in rows_of({kind: chunk})
-                if (lo_us is None or r[tcol] >= lo_us) and (hi_us is None or r[tcol] < hi_us)]
+        rows = [
+            r
+            for r in rows_of({kind: chunk})
+            if (lo_us is None or r[tcol] >= lo_us) and (hi_us is None or r[tcol] < hi_us)
+        ]
         if rows:  # only the columns asked for are converted
             tables.append(pa.Table.from_pylist(rows, schema=schema))
     return pa.concat_tables(tables) if len(tables) > 1 else arrow
@@ -118,8 +128,10 @@ class Window:
 
         self.root = data_dir(data)
         if not Dataset(self.root).exists():
-            raise AnalyzerError(f"{self.root}: no dataset here yet; run `analyzer ingest` "
-                                "first (or pass --data / set ANALYZER_DATA)")
+            raise AnalyzerError(
+                f"{self.root}: no dataset here yet; run `analyzer ingest` "
+                "first (or pass --data / set ANALYZER_DATA)"
+            )
         self.lo, self.hi = window(since, until, zone(tz))
         self.snap = snapshot(data)
 
@@ -164,4 +176,3 @@ class Window:
         if hi:
             return f"before {fmt(hi)}"
         return "at all"
-

@@ -45,8 +45,12 @@ def status(data: str | os.PathLike | None = None) -> dict:
                 if stats is not None and stats.has_min_max:
                     lo = stats.min if lo is None else min(lo, stats.min)
                     hi = stats.max if hi is None else max(hi, stats.max)
-        tables[name] = {"rows": rows, "first": _iso_dt(lo), "last": _iso_dt(hi),
-                        "missing_rows": sum(p["rows"] or 0 for p in lost if p["table"] == name)}
+        tables[name] = {
+            "rows": rows,
+            "first": _iso_dt(lo),
+            "last": _iso_dt(hi),
+            "missing_rows": sum(p["rows"] or 0 for p in lost if p["table"] == name),
+        }
     return {
         "data": str(root),
         "commit": state["commit"],
@@ -55,17 +59,25 @@ def status(data: str | os.PathLike | None = None) -> dict:
         "open_sessions": snap.open_count("sessions"),
         "unparsed": tables["unparsed"]["rows"],
         "sources": [
-            {"path": cp["path"], "offset": cp["offset"], "size": cp["size"],
-             "compressed": cp.get("compressed"), "fingerprint": fp,
-             "last_line": iso(cp["last_ts"]) if cp.get("last_ts") else None}
+            {
+                "path": cp["path"],
+                "offset": cp["offset"],
+                "size": cp["size"],
+                "compressed": cp.get("compressed"),
+                "fingerprint": fp,
+                "last_line": iso(cp["last_ts"]) if cp.get("last_ts") else None,
+            }
             for fp, cp in state["sources"].items()
         ],
         "missing_parts": lost,  # committed parts gone or unreadable: {path, table, rows, reason}
         "orphaned": ds.orphaned(),  # parts set aside, never read: directory -> part files
         "programs": state.get("programs", {}),
         "beside_mta": state.get("beside_mta", {}),
-        "php_mail": php_joins(next(snap.open_entries("php_joins"), None),
-                               snap.open_entries("php"), tables["php_mail"]["rows"]),
+        "php_mail": php_joins(
+            next(snap.open_entries("php_joins"), None),
+            snap.open_entries("php"),
+            tables["php_mail"]["rows"],
+        ),
     }
 
 
@@ -79,9 +91,15 @@ def php_joins(counts: dict | None, php_entries: Iterable[dict], rows: int) -> di
     waiting = sum(1 for entry in php_entries if not entry["claimed"])
     summary, warning = php_join_report(counts, waiting)
     counted = counts["joined"] + sum(counts["unjoined"].values())
-    return {"joined": counts["joined"], "unjoined": dict(counts["unjoined"]),
-            "hosts": dict(counts.get("hosts", {})), "waiting": waiting,
-            "earlier": max(rows - counted, 0), "summary": summary, "warning": warning}
+    return {
+        "joined": counts["joined"],
+        "unjoined": dict(counts["unjoined"]),
+        "hosts": dict(counts.get("hosts", {})),
+        "waiting": waiting,
+        "earlier": max(rows - counted, 0),
+        "summary": summary,
+        "warning": warning,
+    }
 
 
 def coverage(data: str | os.PathLike | None = None) -> tuple:
@@ -98,8 +116,7 @@ def coverage(data: str | os.PathLike | None = None) -> tuple:
         return None, None
     stamp = [pd.Timestamp(v) for v in firsts + lasts]
     stamp = [t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC") for t in stamp]
-    return min(stamp), max(stamp[len(firsts):])
-
+    return min(stamp), max(stamp[len(firsts) :])
 
 
 def iso(micros: int) -> str:
@@ -116,4 +133,3 @@ def _iso_dt(value) -> str | None:
         value = value if value.tzinfo else value.replace(tzinfo=UTC)
         return value.isoformat().replace("+00:00", "Z")
     return str(value)
-

@@ -62,8 +62,10 @@ class NoDataset(StoreError):
     """Nothing ingested at this data directory yet; `hint`: how else to name one."""
 
     def __init__(self, root, hint: str = ""):
-        super().__init__(f"{root}: no dataset here yet; run `analyzer ingest` first"
-                         + (f" ({hint})" if hint else ""))
+        super().__init__(
+            f"{root}: no dataset here yet; run `analyzer ingest` first"
+            + (f" ({hint})" if hint else "")
+        )
 
 
 class PartsMissing(UserWarning):
@@ -75,8 +77,10 @@ class PartsMissing(UserWarning):
         for p in parts:
             by_table[p["table"]] += p["rows"] or 0
         rows = ", ".join(f"{t} {n:,} rows" for t, n in sorted(by_table.items()))
-        super().__init__(f"{root}: {len(parts):,} committed part file(s) missing or unreadable "
-                         f"({rows}): results undercount; `analyzer status` lists them")
+        super().__init__(
+            f"{root}: {len(parts):,} committed part file(s) missing or unreadable "
+            f"({rows}): results undercount; `analyzer status` lists them"
+        )
 
 
 class LockHeld(StoreError):
@@ -84,8 +88,14 @@ class LockHeld(StoreError):
 
 
 def empty_state() -> dict:
-    return {"version": STATE_VERSION, "commit": 0, "sources": {}, "correlator": None,
-            "programs": {}, "parts": {}}
+    return {
+        "version": STATE_VERSION,
+        "commit": 0,
+        "sources": {},
+        "correlator": None,
+        "programs": {},
+        "parts": {},
+    }
 
 
 class Dataset:
@@ -105,12 +115,16 @@ class Dataset:
         except (OSError, ValueError) as e:
             raise StoreError(f"{self.root}: cannot read the checkpoint ({e})") from e
         if not isinstance(state, dict) or not isinstance(state.get("commit"), int):
-            raise StoreError(f"{self.root}: the checkpoint _state/state.json is not one this "
-                             "program wrote (no commit number); restore it or re-ingest into "
-                             "a new directory")
+            raise StoreError(
+                f"{self.root}: the checkpoint _state/state.json is not one this "
+                "program wrote (no commit number); restore it or re-ingest into "
+                "a new directory"
+            )
         if state.get("version") not in _READABLE:
-            raise StoreError(f"{self.root}: checkpoint version {state.get('version')} "
-                             f"is not one of {_READABLE}; re-ingest into a new directory")
+            raise StoreError(
+                f"{self.root}: checkpoint version {state.get('version')} "
+                f"is not one of {_READABLE}; re-ingest into a new directory"
+            )
         state.setdefault("correlator", None)
         return state
 
@@ -137,8 +151,9 @@ class Dataset:
             except FileNotFoundError:
                 if state["commit"] == 0:
                     return Snapshot(self, state)
-                raise StoreError(f"{self.root}: the checkpoint's open state "
-                                 f"(_state/{OPEN_FILE}) is missing") from None
+                raise StoreError(
+                    f"{self.root}: the checkpoint's open state (_state/{OPEN_FILE}) is missing"
+                ) from None
             try:
                 with _open_state_errors(self.root, "read"):
                     store.begin_read(state["commit"])
@@ -148,8 +163,13 @@ class Dataset:
             return Snapshot(self, state, store)
         raise StoreError(f"{self.root}: commits follow each other too fast to read one")
 
-    def parts(self, table: str, start: date | None = None, end: date | None = None,
-              commit: int | None = None) -> list[Path]:
+    def parts(
+        self,
+        table: str,
+        start: date | None = None,
+        end: date | None = None,
+        commit: int | None = None,
+    ) -> list[Path]:
         """Committed part files of a table whose partition date is within [start, end]."""
         if commit is None:
             commit = self.state()["commit"]
@@ -171,8 +191,13 @@ class Dataset:
     # The checkpoint lists every committed part with its row count (`parts`), so a part
     # deleted or damaged by hand is reported with the rows it held instead of silently
     # undercounting. Datasets from before the list get it at their next ingest.
-    def missing_parts(self, table: str | None = None, start: date | None = None,
-                      end: date | None = None, state: dict | None = None) -> list[dict]:
+    def missing_parts(
+        self,
+        table: str | None = None,
+        start: date | None = None,
+        end: date | None = None,
+        state: dict | None = None,
+    ) -> list[dict]:
         """Parts the checkpoint lists that are not there: {path, table, rows, reason}."""
         state = self.state() if state is None else state
         out = []
@@ -196,8 +221,14 @@ class Dataset:
                 pq.read_metadata(f)
             except Exception as e:  # pyarrow raises several kinds for a damaged file
                 rel = f.relative_to(self.root).as_posix()
-                out.append({"path": rel, "table": rel.partition("/")[0],
-                            "rows": listed.get(rel), "reason": f"unreadable ({e})"})
+                out.append(
+                    {
+                        "path": rel,
+                        "table": rel.partition("/")[0],
+                        "rows": listed.get(rel),
+                        "reason": f"unreadable ({e})",
+                    }
+                )
         return out
 
     def inventory(self, commit: int) -> dict[str, int]:
@@ -211,8 +242,14 @@ class Dataset:
                     continue  # unreadable already: nothing to vouch for
         return out
 
-    def read(self, table: str, since: datetime | None = None, until: datetime | None = None,
-             columns: list[str] | None = None, state: dict | None = None) -> pa.Table:
+    def read(
+        self,
+        table: str,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        columns: list[str] | None = None,
+        state: dict | None = None,
+    ) -> pa.Table:
         """Rows of a table with its time column in [since, until), as Arrow, reading only
         the partitions the window touches (of the checkpoint `state`, default: the one on
         disk). Parts it lists that are gone or damaged are warned of (`PartsMissing`)."""
@@ -293,10 +330,12 @@ class Dataset:
         """Why a reader finds nothing here: no dataset, or parts without their checkpoint."""
         parts = sum(1 for _ in self._part_files())
         if parts:
-            return StoreError(f"{self.root}: {parts:,} part files but no checkpoint "
-                              "(_state/state.json is gone): nothing can be read as committed; "
-                              "restore state.json, or the next ingest sets the parts aside "
-                              "in _orphaned/ and reads the logs again")
+            return StoreError(
+                f"{self.root}: {parts:,} part files but no checkpoint "
+                "(_state/state.json is gone): nothing can be read as committed; "
+                "restore state.json, or the next ingest sets the parts aside "
+                "in _orphaned/ and reads the logs again"
+            )
         return NoDataset(self.root)
 
     def orphaned(self) -> dict[str, int]:
@@ -304,8 +343,11 @@ class Dataset:
         base = self.root / "_orphaned"
         if not base.is_dir():
             return {}
-        return {str(d): sum(1 for _ in d.rglob("part-*.parquet"))
-                for d in sorted(base.iterdir()) if d.is_dir()}
+        return {
+            str(d): sum(1 for _ in d.rglob("part-*.parquet"))
+            for d in sorted(base.iterdir())
+            if d.is_dir()
+        }
 
     def _part_files(self, tmp: bool = False):
         """Part files (and temporaries) in the table directories."""
@@ -445,12 +487,18 @@ class Snapshot:
     def parts(self, table: str, start: date | None = None, end: date | None = None) -> list[Path]:
         return self.dataset.parts(table, start, end, commit=self.commit)
 
-    def read(self, table: str, since: datetime | None = None, until: datetime | None = None,
-             columns: list[str] | None = None) -> pa.Table:
+    def read(
+        self,
+        table: str,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        columns: list[str] | None = None,
+    ) -> pa.Table:
         return self.dataset.read(table, since, until, columns, state=self.state)
 
-    def open_entries(self, kind: str, field: str | None = None, lo: int | None = None,
-                     hi: int | None = None) -> Iterator:
+    def open_entries(
+        self, kind: str, field: str | None = None, lo: int | None = None, hi: int | None = None
+    ) -> Iterator:
         """The entries of `state()[kind]` the correlator held open at this commit (a list
         value's items), those with `field` in [lo, hi) where the store can tell."""
         if self._store is not None:
@@ -464,9 +512,12 @@ class Snapshot:
         if self._store is not None:
             return self._store.count(self.commit, kind)
         return len((self.state["correlator"] or {}).get(kind) or ())
+
+
 @dataclass
 class Uncommitted:
     """What `set_aside_uncommitted` found."""
+
     deleted: int = 0  # debris of an interrupted commit
     moved: list[Path] = field(default_factory=list)  # parts no checkpoint knows
     moved_to: Path | None = None
@@ -563,7 +614,6 @@ class PartWriter:
             self.written[table] += part.num_rows
             self.new_parts[final.relative_to(self.root).as_posix()] = part.num_rows
 
-
     def committed(self) -> None:
         """The checkpoint now names self.commit: the next parts belong to the next one."""
         self.commit += 1
@@ -612,8 +662,10 @@ class Lock:
                 if time.monotonic() >= deadline:
                     holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "?"
                     os.close(fd)
-                    raise LockHeld(f"{self.path.parent}: another ingest (pid {holder}) is writing; "
-                                   "try again later or pass --wait SECONDS") from None
+                    raise LockHeld(
+                        f"{self.path.parent}: another ingest (pid {holder}) is writing; "
+                        "try again later or pass --wait SECONDS"
+                    ) from None
                 time.sleep(0.2)
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
@@ -633,6 +685,8 @@ def _partition_day(name: str) -> date | None:
         return date.fromisoformat(name[5:])
     except ValueError:
         return None
+
+
 @contextmanager
 def _open_state_errors(root: Path, action: str):
     """SQLite's errors (disk full, no write access for WAL's shared memory, a damaged
@@ -642,8 +696,7 @@ def _open_state_errors(root: Path, action: str):
     try:
         yield
     except sqlite3.Error as e:
-        raise StoreError(f"{root}: cannot {action} the open state (_state/{OPEN_FILE}): "
-                         f"{e}") from e
+        raise StoreError(f"{root}: cannot {action} the open state (_state/{OPEN_FILE}): {e}") from e
 
 
 def _fsync_dir(d: Path) -> None:

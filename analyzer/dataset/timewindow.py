@@ -15,11 +15,12 @@ from datetime import UTC, datetime, timedelta
 from ..errors import AnalyzerError
 
 _RELATIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|d|w)\s*$", re.I)
-_UNITS = {"s": "seconds", "m": "minutes", "min": "minutes", "h": "hours", "d": "days",
-          "w": "weeks"}
+_UNITS = {"s": "seconds", "m": "minutes", "min": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
-def parse_time(value: str | datetime | None, tz=None, now: datetime | None = None) -> datetime | None:
+def parse_time(
+    value: str | datetime | None, tz=None, now: datetime | None = None
+) -> datetime | None:
     if value is None or isinstance(value, datetime):
         if isinstance(value, datetime) and value.tzinfo is None:
             value = value.replace(tzinfo=tz or UTC)
@@ -43,13 +44,15 @@ def parse_time(value: str | datetime | None, tz=None, now: datetime | None = Non
         except ValueError:
             raise AnalyzerError(
                 f"cannot read time {text!r}: use 30m, 6h, 1d, 2w, an ISO date or time "
-                "(2026-11-26, 2026-11-26T09:00), today, yesterday, or 'all'") from None
+                "(2026-11-26, 2026-11-26T09:00), today, yesterday, or 'all'"
+            ) from None
         if dt.tzinfo is None:
             dt = dt.replace(tzinfo=tz or _system_zone())
         return dt.astimezone(UTC)
     except (OverflowError, ValueError):  # 999999d, 0001-01-01 in a zone east of UTC
-        raise AnalyzerError(f"time {text!r} is out of range (years 1 to 9999); use 'all' "
-                            "for no bound") from None
+        raise AnalyzerError(
+            f"time {text!r} is out of range (years 1 to 9999); use 'all' for no bound"
+        ) from None
 
 
 def _system_zone():
@@ -58,8 +61,12 @@ def _system_zone():
     return parse_zone(None)
 
 
-def window(since, until, tz=None, now: datetime | None = None) -> tuple[datetime | None, datetime | None]:
+def window(
+    since, until, tz=None, now: datetime | None = None
+) -> tuple[datetime | None, datetime | None]:
     lo, hi = parse_time(since, tz, now), parse_time(until, tz, now)
     if lo and hi and lo >= hi:
-        raise AnalyzerError(f"--since ({lo:%Y-%m-%d %H:%M}) is not before --until ({hi:%Y-%m-%d %H:%M})")
+        raise AnalyzerError(
+            f"--since ({lo:%Y-%m-%d %H:%M}) is not before --until ({hi:%Y-%m-%d %H:%M})"
+        )
     return lo, hi

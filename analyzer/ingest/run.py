@@ -85,11 +85,19 @@ class IngestSummary:
         return self.rows.get("messages", 0) - self.reinjected
 
 
-def ingest(paths: Iterable[str], data_dir: str, tz: str | None = None, year: int | None = None,
-           local_ips: Iterable[str] = (), wait: float = 0.0,
-           progress: Progress | None = None, format: str | None = None,
-           host: str | None = None, passwd: str | None = None,
-           cursor_file: str | None = None) -> IngestSummary:
+def ingest(
+    paths: Iterable[str],
+    data_dir: str,
+    tz: str | None = None,
+    year: int | None = None,
+    local_ips: Iterable[str] = (),
+    wait: float = 0.0,
+    progress: Progress | None = None,
+    format: str | None = None,
+    host: str | None = None,
+    passwd: str | None = None,
+    cursor_file: str | None = None,
+) -> IngestSummary:
     """`format`: what the sources hold (`postfix`, `exim`, `sendmail`, `phpmail`,
     `journal`); default: told per file from its first lines. `host`: the host of lines
     that name none (Exim's own log, PHP's mail.log); default: this machine's short host
@@ -111,8 +119,10 @@ def ingest(paths: Iterable[str], data_dir: str, tz: str | None = None, year: int
     paths = list(paths)
     sources = order_sources(expand(paths), format)
     if cursor_file is not None and not any(s.is_stdin for s in sources):
-        raise AnalyzerError("--cursor-file is for a journal piped on stdin "
-                            "(journalctl -o json | analyzer ingest - --cursor-file FILE)")
+        raise AnalyzerError(
+            "--cursor-file is for a journal piped on stdin "
+            "(journalctl -o json | analyzer ingest - --cursor-file FILE)"
+        )
     ds = Dataset(data_dir)
     _check_writable(ds.root)
     summary = IngestSummary()
@@ -120,33 +130,52 @@ def ingest(paths: Iterable[str], data_dir: str, tz: str | None = None, year: int
     small = sum(s.size for s in sources) < PARALLEL_BYTES and not any(s.is_stdin for s in sources)
     try:
         # workers first: they must not inherit the lock (see workers.py)
-        with _gc_paused(), OrderedPool(parse_batch, 0 if small else workers) as pool, \
-                ds.lock(wait):
+        with _gc_paused(), OrderedPool(parse_batch, 0 if small else workers) as pool, ds.lock(wait):
             state = ds.state()
             _set_aside_uncommitted(ds, state, summary)
             if "parts" not in state:  # a checkpoint from before the list of parts
                 state["parts"] = ds.inventory(state["commit"])
             ds.ensure_tables()
             mta_in_run = any(s.format != "phpmail" for s in sources)
-            run = _Run(ds, state, frozenset(local_ips), summary, pool, accounts, mta_in_run,
-                       php_host_assumed, _mta_hosts(sources, zone, year, host), commit_lines)
+            run = _Run(
+                ds,
+                state,
+                frozenset(local_ips),
+                summary,
+                pool,
+                accounts,
+                mta_in_run,
+                php_host_assumed,
+                _mta_hosts(sources, zone, year, host),
+                commit_lines,
+            )
             references = series_references(sources, zone) if year is None else {}
             carried: dict[tuple, tuple[int, int]] = {}  # series -> its explicit-year clock state
             try:
                 keys = identify(sources, state["sources"], cursor_file, summary)
                 for src, key in zip(sources, keys):
                     rotated = series_of(src.path) if not src.is_stdin else None
-                    carried[rotated] = run.read(src, key, zone, year, progress, host,
-                                                references.get(src.path), carried.get(rotated))
+                    carried[rotated] = run.read(
+                        src,
+                        key,
+                        zone,
+                        year,
+                        progress,
+                        host,
+                        references.get(src.path),
+                        carried.get(rotated),
+                    )
                 run.commit()
             except BaseException:
                 run.writer.discard()  # a failed run (disk full, ^C) leaves no parts behind
                 raise
     except OSError as e:
         if e.errno in _DISK_ERRORS and not e.filename:  # Arrow's write errors name no file
-            raise StoreError(f"{ds.root}: {os.strerror(e.errno).lower()} while writing the "
-                             "dataset; it is left as of its last commit (re-run to continue "
-                             "from there)") from e
+            raise StoreError(
+                f"{ds.root}: {os.strerror(e.errno).lower()} while writing the "
+                "dataset; it is left as of its last commit (re-run to continue "
+                "from there)"
+            ) from e
         raise
     summary.programs_beside_mta = dict(run.beside_total)
     if run._correlator is not None:  # else no line was read (the open state not loaded)
@@ -161,18 +190,23 @@ def ingest(paths: Iterable[str], data_dir: str, tz: str | None = None, year: int
 def _set_aside_uncommitted(ds: Dataset, state: dict, summary: IngestSummary) -> None:
     found = ds.set_aside_uncommitted(state["commit"])
     if found.moved:
-        why = ("there is no checkpoint (DATA/_state/state.json)" if not ds.exists()
-               else f"the checkpoint is of commit {state['commit']}, older than they are")
+        why = (
+            "there is no checkpoint (DATA/_state/state.json)"
+            if not ds.exists()
+            else f"the checkpoint is of commit {state['commit']}, older than they are"
+        )
         summary.warnings.append(
             f"{len(found.moved):,} part files were not read and are kept in "
             f"{found.moved_to}: {why} (restore the state.json that names them, or "
-            "re-ingest the logs they came from)")
+            "re-ingest the logs they came from)"
+        )
     aside = ds.set_aside_open_state(state["commit"])
     if aside is not None:
         summary.warnings.append(
             f"the correlator's open state is newer than the checkpoint (commit "
             f"{state['commit']}) and was kept in {aside}: messages that were in flight "
-            "then lose their earlier lines (restore state.json and open.sqlite together)")
+            "then lose their earlier lines (restore state.json and open.sqlite together)"
+        )
 
 
 _DISK_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG}
@@ -185,18 +219,23 @@ def _check_writable(root: Path) -> None:
     try:
         root.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise StoreError(f"{root}: cannot create the dataset directory "
-                         f"({(e.strerror or str(e)).lower()})") from None
+        raise StoreError(
+            f"{root}: cannot create the dataset directory ({(e.strerror or str(e)).lower()})"
+        ) from None
     if not os.access(root, os.W_OK | os.X_OK):
-        raise StoreError(f"{root}: the dataset directory is not writable (read-only "
-                         "file system or permissions)")
+        raise StoreError(
+            f"{root}: the dataset directory is not writable (read-only file system or permissions)"
+        )
 
 
 def _empty_directories(paths: list[str], sources: list[Source]) -> list[str]:
     """A directory named on the command line that gave no file is worth a word."""
     dirs = {os.path.normpath(os.path.dirname(s.path)) for s in sources if not s.is_stdin}
-    return [f"{p}: no files in this directory" for p in paths
-            if p != "-" and os.path.isdir(p) and os.path.normpath(p) not in dirs]
+    return [
+        f"{p}: no files in this directory"
+        for p in paths
+        if p != "-" and os.path.isdir(p) and os.path.normpath(p) not in dirs
+    ]
 
 
 def order_sources(sources: list[Source], format: str | None = None) -> list[Source]:
@@ -217,15 +256,20 @@ def check_year(year: int | None) -> None:
         return
     latest = datetime.now().year + 1
     if not FIRST_YEAR <= year <= latest:
-        raise AnalyzerError(f"--year {year} is out of range: give a year from {FIRST_YEAR} "
-                            f"to {latest}")
+        raise AnalyzerError(
+            f"--year {year} is out of range: give a year from {FIRST_YEAR} to {latest}"
+        )
 
 
 SKIP = "skip"  # a source this run does not read (see `identify`)
 
 
-def identify(sources: list[Source], checkpoints: dict[str, dict], cursor_file: str | None,
-             summary: IngestSummary) -> list[str | None]:
+def identify(
+    sources: list[Source],
+    checkpoints: dict[str, dict],
+    cursor_file: str | None,
+    summary: IngestSummary,
+) -> list[str | None]:
     """The checkpoint key of each source (None: new; SKIP: not read). Checkpoints of the
     old form (keyed by the first line) are re-keyed here; syslog's copies of mail.log
     lines are skipped when their mail.log is (or was) read."""
@@ -243,16 +287,28 @@ def identify(sources: list[Source], checkpoints: dict[str, dict], cursor_file: s
         keys[i] = SKIP
         summary.warnings.append(
             f"{sources[i].path}: not read: syslog writes each of its lines to {full} too, "
-            "which is read (reading both would count them twice)")
+            "which is read (reading both would count them twice)"
+        )
     for src, key in zip(sources, keys):
         if key is None and not src.is_stdin and series(src.path)[1] == "mail.log":
-            copies = sorted({p for p in read_before if p and p != "-" and series(p)[0] ==
-                             series(src.path)[0] and series(p)[1] in SYSLOG_COPIES})
+            copies = sorted(
+                {
+                    p
+                    for p in read_before
+                    if p
+                    and p != "-"
+                    and series(p)[0] == series(src.path)[0]
+                    and series(p)[1] in SYSLOG_COPIES
+                }
+            )
             if copies:
                 summary.warnings.append(
                     f"{src.path}: holds the lines already read from {', '.join(copies)}: "
-                    "they are counted twice (ingest mail.log only)")
+                    "they are counted twice (ingest mail.log only)"
+                )
     return keys
+
+
 def _mta_hosts(sources: list[Source], zone, year: int | None, host: str) -> dict[str, list[int]]:
     """Host -> [first line, mtime] (UTC µs) of the run's MTA files, from their first lines:
     PHP entries that name no host join to the one MTA host of their time, and files are
@@ -262,8 +318,12 @@ def _mta_hosts(sources: list[Source], zone, year: int | None, host: str) -> dict
         if src.format == "phpmail" or src.is_stdin:
             continue
         reference = datetime.fromtimestamp(src.mtime, zone).date()
-        parser = LineParser(Clock(zone, reference=reference, year=year), format=src.format,
-                            host=host, native=src.native)
+        parser = LineParser(
+            Clock(zone, reference=reference, year=year),
+            format=src.format,
+            host=host,
+            native=src.native,
+        )
         end = int(src.mtime * 1_000_000)
         for line in head_lines(src):
             if not line.strip():
@@ -287,10 +347,19 @@ def _read_passwd(path: str) -> Passwd:
 
 
 class _Run:
-    def __init__(self, ds: Dataset, state: dict, local_ips: frozenset[str], summary: IngestSummary,
-                 pool: OrderedPool, passwd: Passwd | None = None, mta_in_run: bool = True,
-                 php_host_assumed: bool = False, expected_hosts: dict | None = None,
-                 commit_lines: int = COMMIT_LINES):
+    def __init__(
+        self,
+        ds: Dataset,
+        state: dict,
+        local_ips: frozenset[str],
+        summary: IngestSummary,
+        pool: OrderedPool,
+        passwd: Passwd | None = None,
+        mta_in_run: bool = True,
+        php_host_assumed: bool = False,
+        expected_hosts: dict | None = None,
+        commit_lines: int = COMMIT_LINES,
+    ):
         self.ds = ds
         self.commit_lines = commit_lines
         self.state = state
@@ -314,9 +383,14 @@ class _Run:
         with nothing new to read never loads it."""
         if self._correlator is None:
             local_ips, passwd, hold_php, php_host_assumed, hosts = self._correlator_args
-            self._correlator = Correlator(self._add, local_ips,
-                                          self.ds.open_state(self.state), passwd=passwd,
-                                          hold_php=hold_php, php_host_assumed=php_host_assumed)
+            self._correlator = Correlator(
+                self._add,
+                local_ips,
+                self.ds.open_state(self.state),
+                passwd=passwd,
+                hold_php=hold_php,
+                php_host_assumed=php_host_assumed,
+            )
             self._correlator.expect_hosts(hosts or {})
             # what was just loaded lives long: the commits' collections skip it (100k
             # open messages took 0.5 s to walk) until the run ends (see _gc_paused)
@@ -328,9 +402,17 @@ class _Run:
             self.summary.reinjected += 1
         self.writer.add(table, row)
 
-    def read(self, src: Source, key: str | None, zone, year: int | None,
-             progress: Progress | None, host: str, reference=None,
-             carried: tuple[int, int] | None = None):
+    def read(
+        self,
+        src: Source,
+        key: str | None,
+        zone,
+        year: int | None,
+        progress: Progress | None,
+        host: str,
+        reference=None,
+        carried: tuple[int, int] | None = None,
+    ):
         """Read one source from its checkpoint (`key`) on. `reference`: the date no line
         of it is newer than (default: its mtime); `carried`: with an explicit year, the
         clock state (year, month) the previous file of its rotated series ended with, so
@@ -348,10 +430,13 @@ class _Run:
             return carried
         cursor = checkpoint.get("cursor") if checkpoint else None
         if key and key.startswith("journal:") and cursor is None:
-            cursor = _read_cursor_file(key[len("journal:"):])
+            cursor = _read_cursor_file(key[len("journal:") :])
         if reference is None:
-            reference = (datetime.fromtimestamp(src.mtime, zone).date() if not src.is_stdin
-                         else datetime.now(zone).date())
+            reference = (
+                datetime.fromtimestamp(src.mtime, zone).date()
+                if not src.is_stdin
+                else datetime.now(zone).date()
+            )
         if checkpoint:
             explicit_year = checkpoint.get("year") if year is not None else None
             last_month = checkpoint.get("last_month", 0) if year is not None else 0
@@ -378,9 +463,20 @@ class _Run:
                     if batch is None:
                         continue
                     cursor = None  # entries come in order: the rest is new
-                job = _Job(batch.data, batch.offset, batch.end, src.path, zone, reference,
-                           explicit_year, last_month, src.format, src.native, host,
-                           last_cursor(batch.data) if journal else None)
+                job = _Job(
+                    batch.data,
+                    batch.offset,
+                    batch.end,
+                    src.path,
+                    zone,
+                    reference,
+                    explicit_year,
+                    last_month,
+                    src.format,
+                    src.native,
+                    host,
+                    last_cursor(batch.data) if journal else None,
+                )
                 if explicit_year is not None:  # follow Dec -> Jan across batch boundaries
                     explicit_year, last_month = _advance_year(batch.data, explicit_year, last_month)
                 yield job
@@ -412,19 +508,33 @@ class _Run:
             self.summary.events += result.lines - len(result.unparsed) - result.beside_lines
             if journal:
                 if result.cursor is None:
-                    raise AnalyzerError("--cursor-file: stdin holds no journalctl -o json "
-                                        "entries (they carry __CURSOR)")
+                    raise AnalyzerError(
+                        "--cursor-file: stdin holds no journalctl -o json "
+                        "entries (they carry __CURSOR)"
+                    )
                 self.state["sources"][key] = {
-                    "path": "-", "journal": True, "cursor": result.cursor, "offset": 0,
-                    "size": 0, "last_ts": last_ts}
-                self.cursor_files[key[len("journal:"):]] = result.cursor
+                    "path": "-",
+                    "journal": True,
+                    "cursor": result.cursor,
+                    "offset": 0,
+                    "size": 0,
+                    "last_ts": last_ts,
+                }
+                self.cursor_files[key[len("journal:") :]] = result.cursor
             elif not src.is_stdin:
                 key = key or new_checkpoint_key(src, self.state["sources"])
                 self.state["sources"][key] = {
-                    "path": src.path, "offset": result.end, "size": src.size,
-                    "mtime": src.mtime, "dev": src.dev, "inode": src.inode,
-                    "compressed": src.compression, "prefix": src.prefix(result.end),
-                    "year": result.year, "last_month": result.last_month, "last_ts": last_ts,
+                    "path": src.path,
+                    "offset": result.end,
+                    "size": src.size,
+                    "mtime": src.mtime,
+                    "dev": src.dev,
+                    "inode": src.inode,
+                    "compressed": src.compression,
+                    "prefix": src.prefix(result.end),
+                    "year": result.year,
+                    "last_month": result.last_month,
+                    "last_ts": last_ts,
                 }
             self.since_commit += result.lines
             if progress:
@@ -453,9 +563,11 @@ class _Run:
             undated = sum(h.lines for h in held)
             if undated:
                 self.summary.warnings.append(
-                    f"{src.path}: none of {undated:,} lines" + (" (and more)" if stop else "")
+                    f"{src.path}: none of {undated:,} lines"
+                    + (" (and more)" if stop else "")
                     + " has a readable date: nothing stored, the checkpoint stays before "
-                    "them (a wrong --format or --year? not a mail log?)")
+                    "them (a wrong --format or --year? not a mail log?)"
+                )
                 report.status = "not stored: no line has a readable date"
             else:  # blank lines only: nothing to count, read past them
                 for h in held:
@@ -465,11 +577,13 @@ class _Run:
             if not with_header:
                 self.summary.warnings.append(
                     f"{src.path}: no log lines among its {lines:,} lines (a binary file, or "
-                    "not a syslog or MTA log?); kept in the unparsed table")
+                    "not a syslog or MTA log?); kept in the unparsed table"
+                )
             elif with_header == beside:
                 self.summary.warnings.append(
                     f"{src.path}: no mail lines among its {lines:,} lines (only programs "
-                    "beside the MTA)")
+                    "beside the MTA)"
+                )
         if newest_ts is not None and _bsd_dated(src):
             self.summary.warnings.extend(_year_warnings(src, newest_ts, year, zone))
         return explicit_year, last_month
@@ -522,8 +636,10 @@ def _write_cursor_file(path: str, cursor: str) -> None:
             f.write(cursor + "\n")
         os.replace(tmp, path)
     except OSError as e:
-        raise AnalyzerError(f"{path}: cannot write the cursor file ({e.strerror}); the "
-                            "dataset's own checkpoint has it") from None
+        raise AnalyzerError(
+            f"{path}: cannot write the cursor file ({e.strerror}); the "
+            "dataset's own checkpoint has it"
+        ) from None
 
 
 # --- the year of BSD syslog timestamps -----------------------------------------------------
@@ -571,16 +687,23 @@ def _year_warnings(src: Source, newest_ts: int, year: int | None, zone) -> list[
     """Warn when the guessed year looks wrong: lines in the future, or (year from the
     mtime) lines far older than the file, as a copied file's mtime is the copy's date."""
     newest = datetime.fromtimestamp(newest_ts / 1e6, zone)
-    how = (f"--year {year} is the year of the series' first line" if year is not None
-           else "the year was taken from the file's modification time")
+    how = (
+        f"--year {year} is the year of the series' first line"
+        if year is not None
+        else "the year was taken from the file's modification time"
+    )
     if newest > datetime.now(zone) + timedelta(days=1):
-        return [f"{src.path}: lines dated up to {newest:%Y-%m-%d}, in the future: {how}; "
-                "check it or pass --year"]
+        return [
+            f"{src.path}: lines dated up to {newest:%Y-%m-%d}, in the future: {how}; "
+            "check it or pass --year"
+        ]
     mtime = datetime.fromtimestamp(src.mtime, zone)
     if year is None and mtime - newest > timedelta(days=FAR_FROM_MTIME_DAYS):
-        return [f"{src.path}: its last line ({newest:%Y-%m-%d}) is {(mtime - newest).days} "
-                f"days older than the file ({mtime:%Y-%m-%d}); {how} (a copy's date?): "
-                "check it or pass --year"]
+        return [
+            f"{src.path}: its last line ({newest:%Y-%m-%d}) is {(mtime - newest).days} "
+            f"days older than the file ({mtime:%Y-%m-%d}); {how} (a copy's date?): "
+            "check it or pass --year"
+        ]
     return []
 
 
@@ -600,12 +723,15 @@ def _gc_paused():
             gc.enable()
 
 
-def _resume_offset(src: Source, key: str | None, checkpoint: dict | None,
-                   report: SourceReport) -> int | None:
+def _resume_offset(
+    src: Source, key: str | None, checkpoint: dict | None, report: SourceReport
+) -> int | None:
     """Where to start reading a source, or None when there is nothing new."""
     if src.is_stdin and key is None:
-        report.status = ("stdin: no checkpoint (the same lines piped again are counted "
-                         "again; a journalctl -o json export can use --cursor-file)")
+        report.status = (
+            "stdin: no checkpoint (the same lines piped again are counted "
+            "again; a journalctl -o json export can use --cursor-file)"
+        )
         return 0
     if src.is_stdin:
         report.status = "journal on stdin, after the checkpoint's cursor" if checkpoint else "new"
@@ -623,8 +749,11 @@ def _resume_offset(src: Source, key: str | None, checkpoint: dict | None,
         report.status = "truncated, read again from the start"
         return 0
     if (src.compression is None and src.size == checkpoint["offset"]) or (
-            src.compression and checkpoint.get("compressed") == src.compression
-            and checkpoint["size"] == src.size and checkpoint["mtime"] == src.mtime):
+        src.compression
+        and checkpoint.get("compressed") == src.compression
+        and checkpoint["size"] == src.size
+        and checkpoint["mtime"] == src.mtime
+    ):
         report.status = "unchanged"
         return None
     return checkpoint["offset"]
@@ -672,9 +801,13 @@ def parse_batch(job: _Job) -> _BatchResult:
     key = (job.zone, job.reference, job.year is None, job.format, job.native, job.host)
     parser = _parsers.get(key)
     if parser is None:
-        parser = _parsers[key] = LineParser(Clock(job.zone, reference=job.reference, year=job.year),
-                                            format=job.format, host=job.host, native=job.native,
-                                            lean=True)
+        parser = _parsers[key] = LineParser(
+            Clock(job.zone, reference=job.reference, year=job.year),
+            format=job.format,
+            host=job.host,
+            native=job.native,
+            lean=True,
+        )
     clock = parser.clock
     if job.year is not None:
         clock.year, clock.last_month = job.year, job.last_month
@@ -700,19 +833,38 @@ def parse_batch(job: _Job) -> _BatchResult:
             if offsets is None:
                 offsets = batch.line_offsets()
             offset, length = offsets[i]
-            unparsed.append({
-                "ts": event["ts"], "host": event["host"], "program": program,
-                "source": job.path, "offset": offset, "reason": event["reason"],
-                "line": line[:UNPARSED_TEXT_LIMIT], "line_length": length,
-                "_day": last_ts // _DAY_US if last_ts is not None else None,
-            })
+            unparsed.append(
+                {
+                    "ts": event["ts"],
+                    "host": event["host"],
+                    "program": program,
+                    "source": job.path,
+                    "offset": offset,
+                    "reason": event["reason"],
+                    "line": line[:UNPARSED_TEXT_LIMIT],
+                    "line_length": length,
+                    "_day": last_ts // _DAY_US if last_ts is not None else None,
+                }
+            )
         elif event["family"] is None:
             beside[program] += 1
             beside_lines += 1
         elif event["event"] != "other":
             events.append(event)
-    return _BatchResult(events, unparsed, programs, beside, lines, beside_lines, last_ts,
-                        job.end, clock.year, clock.last_month, job.cursor, dated)
+    return _BatchResult(
+        events,
+        unparsed,
+        programs,
+        beside,
+        lines,
+        beside_lines,
+        last_ts,
+        job.end,
+        clock.year,
+        clock.last_month,
+        job.cursor,
+        dated,
+    )
 
 
 def _advance_year(data: bytes, year: int, last_month: int) -> tuple[int, int]:
@@ -728,6 +880,6 @@ def _advance_year(data: bytes, year: int, last_month: int) -> tuple[int, int]:
 
 
 def _month_at(data: bytes, pos: int) -> int:
-    if data[pos:pos + 1] == b"<":  # <PRI>
+    if data[pos : pos + 1] == b"<":  # <PRI>
         pos = data.find(b">", pos, pos + 6) + 1
-    return MONTHS.get(data[pos:pos + 3].decode("ascii", "replace"), 0)
+    return MONTHS.get(data[pos : pos + 3].decode("ascii", "replace"), 0)

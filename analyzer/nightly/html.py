@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from ..reports.incidents import SEVERITY_RANK, Incident, span
 from .model import TOP_SENDERS_SHOWN, TOTALS, Report
 
-ROWS_SHOWN = 10       # rows of the scripts and AUTH tables (plus every row with an incident)
+ROWS_SHOWN = 10  # rows of the scripts and AUTH tables (plus every row with an incident)
 SCRIPTS_CHARTED = 15  # points of the scripts chart
 
 
@@ -45,53 +45,71 @@ def esc(value) -> str:
 def embed_json(text: str) -> str:
     """JSON made safe inside `<script type="application/json">`: the characters that could
     end the element or open a comment become `\\uXXXX` escapes (still the same JSON)."""
-    return (text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
-            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+    return (
+        text.replace("&", "\\u0026")
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
 
 
 def render(report: Report, *, title: str | None = None) -> str:
     """The whole page for `report`."""
     charts = _charts(report)
     by_section = _incidents_by_row(report.incidents)
-    body = "\n".join([
-        _header(report, title),
-        "<main>",
-        _headline(report),
-        _incident_list(report.incidents),
-        _nav(),
-        _senders_section(report, charts.get("senders"), by_section.get("senders", {})),
-        _relay_section(report, charts.get("relay"), by_section.get("relay", {})),
-        _scripts_section(report, charts.get("scripts"), by_section.get("scripts", {})),
-        _auth_section(report, charts.get("auth"), by_section.get("auth", {})),
-        _footer(report),
-        "</main>",
-    ])
+    body = "\n".join(
+        [
+            _header(report, title),
+            "<main>",
+            _headline(report),
+            _incident_list(report.incidents),
+            _nav(),
+            _senders_section(report, charts.get("senders"), by_section.get("senders", {})),
+            _relay_section(report, charts.get("relay"), by_section.get("relay", {})),
+            _scripts_section(report, charts.get("scripts"), by_section.get("scripts", {})),
+            _auth_section(report, charts.get("auth"), by_section.get("auth", {})),
+            _footer(report),
+            "</main>",
+        ]
+    )
     blocks = "\n".join(
         f'<script type="application/json" class="chart-data" data-chart="chart-{name}">'
-        f"{embed_json(fig)}</script>" for name, fig in charts.items())
+        f"{embed_json(fig)}</script>"
+        for name, fig in charts.items()
+    )
     plotly_js = _plotly_js() if charts else ""
     scripts = [s for s in (plotly_js, _BOOT if charts else "") if s]
     for s in scripts:
         if "</script" in s.lower() or "<!--" in s:  # pragma: no cover - plotly's own text
             raise ValueError("a script to inline contains </script or <!--")
-    csp = ("default-src 'none'; "
-           + "script-src " + (" ".join(f"'sha256-{_sha256(s)}'" for s in scripts) or "'none'")
-           + "; style-src 'unsafe-inline'; img-src data:; font-src data:; "
-             "base-uri 'none'; form-action 'none'")
+    csp = (
+        "default-src 'none'; "
+        + "script-src "
+        + (" ".join(f"'sha256-{_sha256(s)}'" for s in scripts) or "'none'")
+        + "; style-src 'unsafe-inline'; img-src data:; font-src data:; "
+        "base-uri 'none'; form-action 'none'"
+    )
     head_title = title or _page_title(report)
-    return "".join([
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n",
-        f'<meta http-equiv="Content-Security-Policy" content="{esc(csp)}">\n',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n',
-        '<meta name="referrer" content="no-referrer">\n',
-        f"<title>{esc(head_title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n",
-        body, "\n", blocks, "\n",
-        *(f"<script>{s}</script>\n" for s in scripts),
-        "</body>\n</html>\n",
-    ])
+    return "".join(
+        [
+            '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n',
+            f'<meta http-equiv="Content-Security-Policy" content="{esc(csp)}">\n',
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n',
+            '<meta name="referrer" content="no-referrer">\n',
+            f"<title>{esc(head_title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n",
+            body,
+            "\n",
+            blocks,
+            "\n",
+            *(f"<script>{s}</script>\n" for s in scripts),
+            "</body>\n</html>\n",
+        ]
+    )
 
 
 # --- pieces of the page -------------------------------------------------------------------------
+
 
 def _page_title(report: Report) -> str:
     worst = _worst(report.incidents)
@@ -106,8 +124,10 @@ def _header(report: Report, title: str | None) -> str:
     length = f"{hours:.0f} h" if hours < 72 else f"{report.window_days:.1f} days"
     if report.no_data:  # no host to name: say what the dataset holds instead
         hosts = ""
-        where = (f'<span data-testid="no-data"><b>no data</b> in the window; '
-                 f"{esc(report.covers_text)}</span>")
+        where = (
+            f'<span data-testid="no-data"><b>no data</b> in the window; '
+            f"{esc(report.covers_text)}</span>"
+        )
     else:
         hosts = ", ".join(report.hosts)
         where = f'<span>host(s) <b data-testid="hosts">{esc(hosts)}</b></span>'
@@ -118,8 +138,9 @@ def _header(report: Report, title: str | None) -> str:
         f'<span>window <b data-testid="window">{esc(_window(report))}</b> ({esc(length)})</span>'
         f"{where}"
         f'<span>generated <b data-testid="generated">{esc(_ts(report.generated))}</b></span>'
-        f'<span>data <code>{esc(report.data)}</code></span></p>\n'
-        "</header>")
+        f"<span>data <code>{esc(report.data)}</code></span></p>\n"
+        "</header>"
+    )
 
 
 def _window(report: Report) -> str:
@@ -135,22 +156,31 @@ def _headline(report: Report) -> str:
             f'<div class="card" data-metric="{esc(key)}">'
             f'<div class="label">{esc(label)}</div>'
             f'<div class="value" data-value="{int(value)}">{int(value):,}</div>'
-            f'{_comparison(value, report.previous.get(key), report.history_days)}</div>')
+            f"{_comparison(value, report.previous.get(key), report.history_days)}</div>"
+        )
     top = report.top_senders
     if len(top):
         first = top.iloc[0]
-        who = (f'<div class="value small" data-testid="top-identity">'
-               f'<a href="#senders-0">{esc(first["identity"])}</a></div>'
-               f'<div class="cmp"><span data-testid="top-messages" '
-               f'data-value="{int(first["messages"])}">{int(first["messages"]):,}</span> '
-               f"messages, {float(first['share']):.0%} of all out"
-               f"{_usual(first)}</div>")
+        who = (
+            f'<div class="value small" data-testid="top-identity">'
+            f'<a href="#senders-0">{esc(first["identity"])}</a></div>'
+            f'<div class="cmp"><span data-testid="top-messages" '
+            f'data-value="{int(first["messages"])}">{int(first["messages"]):,}</span> '
+            f"messages, {float(first['share']):.0%} of all out"
+            f"{_usual(first)}</div>"
+        )
     else:
         who = '<div class="value small" data-testid="top-identity">none</div>'
-    cards.insert(1, f'<div class="card wide" data-metric="top_identity">'
-                    f'<div class="label">top identity</div>{who}</div>')
-    return ('<section id="summary" class="summary">\n<div class="cards">'
-            + "".join(cards) + "</div>\n</section>")
+    cards.insert(
+        1,
+        f'<div class="card wide" data-metric="top_identity">'
+        f'<div class="label">top identity</div>{who}</div>',
+    )
+    return (
+        '<section id="summary" class="summary">\n<div class="cards">'
+        + "".join(cards)
+        + "</div>\n</section>"
+    )
 
 
 def _comparison(value, previous, history_days: float) -> str:
@@ -165,8 +195,10 @@ def _comparison(value, previous, history_days: float) -> str:
         ratio = value / previous - 1
         change = f"{ratio:+.0%}"
         cls = "up" if ratio > 0.5 else "down" if ratio < -0.5 else "flat"
-    return (f'<div class="cmp {cls}" title="trailing {esc(days)} daily average, scaled to '
-            f'the window">{esc(change)} <span class="muted">vs {esc(base)}</span></div>')
+    return (
+        f'<div class="cmp {cls}" title="trailing {esc(days)} daily average, scaled to '
+        f'the window">{esc(change)} <span class="muted">vs {esc(base)}</span></div>'
+    )
 
 
 def _usual(row) -> str:
@@ -179,43 +211,59 @@ def _usual(row) -> str:
 def _incident_list(incidents: list[Incident]) -> str:
     crit = sum(i.severity == "crit" for i in incidents)
     warn = sum(i.severity == "warn" for i in incidents)
-    head = (f'<h2 id="incidents">Incidents <span class="counts">'
-            f'<span class="badge {"crit" if crit else "none"}" data-testid="crit-count" '
-            f'data-value="{crit}">{crit} crit</span> '
-            f'<span class="badge {"warn" if warn else "none"}" data-testid="warn-count" '
-            f'data-value="{warn}">{warn} warn</span>'
-            "</span></h2>")
+    head = (
+        f'<h2 id="incidents">Incidents <span class="counts">'
+        f'<span class="badge {"crit" if crit else "none"}" data-testid="crit-count" '
+        f'data-value="{crit}">{crit} crit</span> '
+        f'<span class="badge {"warn" if warn else "none"}" data-testid="warn-count" '
+        f'data-value="{warn}">{warn} warn</span>'
+        "</span></h2>"
+    )
     if not incidents:
-        return (f'<section class="incidents">{head}<p class="ok">No incidents: nothing in '
-                "the window reached a threshold.</p></section>")
+        return (
+            f'<section class="incidents">{head}<p class="ok">No incidents: nothing in '
+            "the window reached a threshold.</p></section>"
+        )
     items = []
     for n, inc in enumerate(incidents, 1):
         target = f"{inc.section}-{inc.row}" if inc.section and inc.row is not None else None
-        link = (f'<a class="more" href="#{esc(target)}">details</a>' if target else "")
+        link = f'<a class="more" href="#{esc(target)}">details</a>' if target else ""
         items.append(
             f'<li id="incident-{n}" class="incident {esc(inc.severity)}" '
             f'data-kind="{esc(inc.kind)}" data-severity="{esc(inc.severity)}">'
             f'<span class="badge {esc(inc.severity)}">{esc(inc.severity.upper())}</span>'
             f'<div class="what"><div class="title">{esc(inc.title)} '
             f'<b class="subject">{esc(inc.subject)}</b> {link}</div>'
-            f'<div class="text">{esc(inc.summary)}</div></div></li>')
-    return (f'<section class="incidents">{head}<ol class="incident-list">'
-            + "".join(items) + "</ol></section>")
+            f'<div class="text">{esc(inc.summary)}</div></div></li>'
+        )
+    return (
+        f'<section class="incidents">{head}<ol class="incident-list">'
+        + "".join(items)
+        + "</ol></section>"
+    )
 
 
 def _nav() -> str:
-    return ('<nav class="toc"><a href="#senders">Top senders</a><a href="#relay">'
-            'Relay-denied spikes</a><a href="#scripts">Suspicious scripts</a>'
-            '<a href="#auth">AUTH brute force</a></nav>')
+    return (
+        '<nav class="toc"><a href="#senders">Top senders</a><a href="#relay">'
+        'Relay-denied spikes</a><a href="#scripts">Suspicious scripts</a>'
+        '<a href="#auth">AUTH brute force</a></nav>'
+    )
 
 
-def _section(name: str, title: str, intro: str, chart: str | None, table: str,
-             empty: str | None = None) -> str:
-    parts = [f'<section id="{name}" class="report">', f"<h2>{title}</h2>",
-             f'<p class="intro">{intro}</p>']
+def _section(
+    name: str, title: str, intro: str, chart: str | None, table: str, empty: str | None = None
+) -> str:
+    parts = [
+        f'<section id="{name}" class="report">',
+        f"<h2>{title}</h2>",
+        f'<p class="intro">{intro}</p>',
+    ]
     if chart:
-        parts.append(f'<div class="chart" id="chart-{name}" role="img" '
-                     f'aria-label="{esc(title)} chart"></div>')
+        parts.append(
+            f'<div class="chart" id="chart-{name}" role="img" '
+            f'aria-label="{esc(title)} chart"></div>'
+        )
     parts.append(table if table else f'<p class="empty">{esc(empty or "No rows.")}</p>')
     parts.append("</section>")
     return "\n".join(parts)
@@ -224,47 +272,67 @@ def _section(name: str, title: str, intro: str, chart: str | None, table: str,
 def _senders_section(report: Report, chart, incidents: dict) -> str:
     frame = report.top_senders
     rows = _rows_to_show(frame, TOP_SENDERS_SHOWN, incidents)
-    cols = [("identity", "identity", "text"), ("messages", "messages", "num"),
-            ("growth", "vs usual", "growth"), ("share", "share", "pct"),
-            ("recipients", "recipients", "num"), ("recipient_domains", "rcpt domains", "num"),
-            ("client_ips", "client IPs", "num"), ("peak_hour_messages", "peak hour", "num"),
-            ("bounce_rate", "bounce rate", "pct"), ("first_seen", "first", "time"),
-            ("last_seen", "last", "time")]
+    cols = [
+        ("identity", "identity", "text"),
+        ("messages", "messages", "num"),
+        ("growth", "vs usual", "growth"),
+        ("share", "share", "pct"),
+        ("recipients", "recipients", "num"),
+        ("recipient_domains", "rcpt domains", "num"),
+        ("client_ips", "client IPs", "num"),
+        ("peak_hour_messages", "peak hour", "num"),
+        ("bounce_rate", "bounce rate", "pct"),
+        ("first_seen", "first", "time"),
+        ("last_seen", "last", "time"),
+    ]
     t = report.thresholds.senders
-    intro = ("Outgoing mail (SASL and local submissions, SMTP relayed outside the hosted "
-             "domains) by accountable identity. A SASL account is an incident from "
-             f"{t.min_messages} messages with {t.client_ips_warn}/{t.client_ips_crit}+ "
-             f"client IPs, {t.peak_hour_warn}/{t.peak_hour_crit}+ messages in one hour, "
-             f"{t.growth_warn:g}/{t.growth_crit:g}x its usual volume or a bounce rate of "
-             f"{t.bounce_rate_warn:.0%}/{t.bounce_rate_crit:.0%} (warn/crit). "
-             "<i>vs usual</i>: the window against the identity's trailing-week average.")
-    return _section("senders", "Top senders", intro, chart,
-                    _table("senders", frame, rows, cols, incidents),
-                    "No outgoing messages in the window.")
+    intro = (
+        "Outgoing mail (SASL and local submissions, SMTP relayed outside the hosted "
+        "domains) by accountable identity. A SASL account is an incident from "
+        f"{t.min_messages} messages with {t.client_ips_warn}/{t.client_ips_crit}+ "
+        f"client IPs, {t.peak_hour_warn}/{t.peak_hour_crit}+ messages in one hour, "
+        f"{t.growth_warn:g}/{t.growth_crit:g}x its usual volume or a bounce rate of "
+        f"{t.bounce_rate_warn:.0%}/{t.bounce_rate_crit:.0%} (warn/crit). "
+        "<i>vs usual</i>: the window against the identity's trailing-week average."
+    )
+    return _section(
+        "senders",
+        "Top senders",
+        intro,
+        chart,
+        _table("senders", frame, rows, cols, incidents),
+        "No outgoing messages in the window.",
+    )
 
 
 def _relay_section(report: Report, chart, incidents: dict) -> str:
     frame = report.relay_buckets
     spikes = [i for i in range(len(frame)) if bool(frame["spike"].iloc[i])] if len(frame) else []
-    cols = [("start", "hour", "span"), ("count", "rejects", "num"),
-            ("baseline", "baseline", "dec"), ("local_count", "local", "num"),
-            ("top_clients", "top clients", "lines"), ("top_senders", "top senders", "lines"),
-            ("top_helos", "HELO", "lines"),
-            ("responsible", "likely responsible", "responsible")]
+    cols = [
+        ("start", "hour", "span"),
+        ("count", "rejects", "num"),
+        ("baseline", "baseline", "dec"),
+        ("local_count", "local", "num"),
+        ("top_clients", "top clients", "lines"),
+        ("top_senders", "top senders", "lines"),
+        ("top_helos", "HELO", "lines"),
+        ("responsible", "likely responsible", "responsible"),
+    ]
     r = report.thresholds.relay
-    intro = ('"Relay access denied" (and equivalents) per '
-             f"{esc(r.bucket)}; a spike exceeds the median of the {r.window} buckets before "
-             f"it by {r.z:g} robust spreads and has at least {r.min_count} rejects. A spike "
-             "from clients on this server (loopback or its own addresses) is a customer's "
-             "web app sending without SMTP AUTH: the sender and hosted domain say whose. "
-             f"Incident from {r.local_warn}/{r.local_crit} local rejects (warn/crit), or "
-             f"{r.internet_warn}/{r.internet_crit} for internet-only spikes.")
+    intro = (
+        '"Relay access denied" (and equivalents) per '
+        f"{esc(r.bucket)}; a spike exceeds the median of the {r.window} buckets before "
+        f"it by {r.z:g} robust spreads and has at least {r.min_count} rejects. A spike "
+        "from clients on this server (loopback or its own addresses) is a customer's "
+        "web app sending without SMTP AUTH: the sender and hosted domain say whose. "
+        f"Incident from {r.local_warn}/{r.local_crit} local rejects (warn/crit), or "
+        f"{r.internet_warn}/{r.internet_crit} for internet-only spikes."
+    )
     if len(frame):
         total = int(frame["count"].sum())
         intro += f" {total:,} relay-denied rejects in the window, {len(spikes)} spike(s)."
     table = _table("relay", frame, spikes, cols, incidents) if spikes else ""
-    empty = ("No relay-denied spikes in the window." if len(frame)
-             else "No rejects in the window.")
+    empty = "No relay-denied spikes in the window." if len(frame) else "No rejects in the window."
     return _section("relay", "Relay-denied spikes", intro, chart, table, empty)
 
 
@@ -274,57 +342,93 @@ def _scripts_section(report: Report, chart, incidents: dict) -> str:
     cols = [("uid", "uid", "id")]
     if "user" in frame.columns:
         cols.append(("user", "user", "text"))
-    cols += [("script", "script", "script"), ("messages", "messages", "num"),
-             ("recipients", "recipients", "num"), ("recipient_domains", "rcpt domains", "num"),
-             ("peak_hour_messages", "peak hour", "num"), ("bounce_rate", "bounce rate", "pct"),
-             ("first_seen", "first", "time"), ("score", "score", "num"),
-             ("reasons", "reasons", "reasons")]
+    cols += [
+        ("script", "script", "script"),
+        ("messages", "messages", "num"),
+        ("recipients", "recipients", "num"),
+        ("recipient_domains", "rcpt domains", "num"),
+        ("peak_hour_messages", "peak hour", "num"),
+        ("bounce_rate", "bounce rate", "pct"),
+        ("first_seen", "first", "time"),
+        ("score", "score", "num"),
+        ("reasons", "reasons", "reasons"),
+    ]
     t = report.thresholds.scripts
-    intro = ("Local submissions (PHP mail(), sendmail, cron) by uid and script, scored by "
-             "the signs of a spam script: volume against its own history "
-             f"({esc(t.history)}), a new script, a burst in one hour, bounce rate, recipient "
-             "fan-out, a path in uploads/tmp/cache or a random-looking name. Incident from "
-             f"score {t.score_warn}/{t.score_crit} (warn/crit) and {t.min_messages} messages.")
-    return _section("scripts", "Suspicious scripts", intro, chart,
-                    _table("scripts", frame, rows, cols, incidents),
-                    "No local submissions in the window.")
+    intro = (
+        "Local submissions (PHP mail(), sendmail, cron) by uid and script, scored by "
+        "the signs of a spam script: volume against its own history "
+        f"({esc(t.history)}), a new script, a burst in one hour, bounce rate, recipient "
+        "fan-out, a path in uploads/tmp/cache or a random-looking name. Incident from "
+        f"score {t.score_warn}/{t.score_crit} (warn/crit) and {t.min_messages} messages."
+    )
+    return _section(
+        "scripts",
+        "Suspicious scripts",
+        intro,
+        chart,
+        _table("scripts", frame, rows, cols, incidents),
+        "No local submissions in the window.",
+    )
 
 
 def _auth_section(report: Report, chart, incidents: dict) -> str:
     frame = report.auth
     rows = _rows_to_show(frame, ROWS_SHOWN, incidents)
-    cols = [("client_ip", "client IP", "text"), ("client_name", "name", "text"),
-            ("failures", "failures", "num"), ("usernames", "usernames", "num"),
-            ("max_connection_rate", "conn./min", "num"),
-            ("top_usernames", "tried", "lines"), ("first_seen", "first", "time"),
-            ("last_seen", "last", "time"), ("succeeded_as", "then logged in as", "lines"),
-            ("first_success", "at", "time"), ("messages_after", "messages after", "num")]
+    cols = [
+        ("client_ip", "client IP", "text"),
+        ("client_name", "name", "text"),
+        ("failures", "failures", "num"),
+        ("usernames", "usernames", "num"),
+        ("max_connection_rate", "conn./min", "num"),
+        ("top_usernames", "tried", "lines"),
+        ("first_seen", "first", "time"),
+        ("last_seen", "last", "time"),
+        ("succeeded_as", "then logged in as", "lines"),
+        ("first_success", "at", "time"),
+        ("messages_after", "messages after", "num"),
+    ]
     t = report.thresholds.auth
-    intro = ("SMTP AUTH failures by client IP. Incident from "
-             f"{t.failures_warn}/{t.failures_crit} failures (warn/crit); an IP that failed "
-             f"{t.success_min_failures}+ times and then logged in is crit: the account it "
-             "logged in as is compromised.")
+    intro = (
+        "SMTP AUTH failures by client IP. Incident from "
+        f"{t.failures_warn}/{t.failures_crit} failures (warn/crit); an IP that failed "
+        f"{t.success_min_failures}+ times and then logged in is crit: the account it "
+        "logged in as is compromised."
+    )
     if len(frame):
-        intro += (f" {int(frame['failures'].sum()):,} failures from {len(frame):,} "
-                  "client IPs in the window.")
+        intro += (
+            f" {int(frame['failures'].sum()):,} failures from {len(frame):,} "
+            "client IPs in the window."
+        )
         if frame["usernames"].isna().all():  # Postfix < 3.8: no username on failures
             intro += " Usernames tried: not logged by this server."
-    return _section("auth", "SMTP AUTH brute force", intro, chart,
-                    _table("auth", frame, rows, cols, incidents),
-                    "No SMTP AUTH failures in the window.")
+    return _section(
+        "auth",
+        "SMTP AUTH brute force",
+        intro,
+        chart,
+        _table("auth", frame, rows, cols, incidents),
+        "No SMTP AUTH failures in the window.",
+    )
 
 
 def _footer(report: Report) -> str:
     notes = "".join(f"<li>{esc(n)}</li>" for n in report.notes)
-    hist = (f"{report.history_days:.1f} days of data before the window"
-            if report.history_days > 0 else "no data in the week before the window")
-    return ('<footer><p>Times are UTC. Comparisons use the trailing week ('
-            f"{esc(hist)}). Thresholds and rules: <code>docs/report.md</code>; set them in "
-            "the configuration file or with <code>--threshold SECTION.NAME=VALUE</code>.</p>"
-            + (f"<ul class=\"notes\">{notes}</ul>" if notes else "") + "</footer>")
+    hist = (
+        f"{report.history_days:.1f} days of data before the window"
+        if report.history_days > 0
+        else "no data in the week before the window"
+    )
+    return (
+        "<footer><p>Times are UTC. Comparisons use the trailing week ("
+        f"{esc(hist)}). Thresholds and rules: <code>docs/report.md</code>; set them in "
+        "the configuration file or with <code>--threshold SECTION.NAME=VALUE</code>.</p>"
+        + (f'<ul class="notes">{notes}</ul>' if notes else "")
+        + "</footer>"
+    )
 
 
 # --- tables ---------------------------------------------------------------------------------------
+
 
 def _rows_to_show(frame, n: int, incidents: dict) -> list[int]:
     if frame is None or not len(frame):
@@ -337,26 +441,31 @@ def _rows_to_show(frame, n: int, incidents: dict) -> list[int]:
 def _table(section: str, frame, rows: list[int], cols, incidents: dict) -> str:
     if frame is None or not len(frame) or not rows:
         return ""
-    present = [(c, h, k) for c, h, k in cols if c in frame.columns
-               and _has_values(frame[c].iloc[rows])]
+    present = [
+        (c, h, k) for c, h, k in cols if c in frame.columns and _has_values(frame[c].iloc[rows])
+    ]
     head = "".join(f'<th class="{_align(k)}">{esc(h)}</th>' for _, h, k in present)
     body = []
     for i in rows:
         record = frame.iloc[i]
         marks = incidents.get(i, [])
         sev = max((inc.severity for _, inc in marks), key=SEVERITY_RANK.get, default=None)
-        flag = "".join(f'<a class="badge {esc(inc.severity)}" href="#incident-{n}" '
-                       f'title="incident {n}">{esc(inc.severity.upper())}</a>'
-                       for n, inc in marks)
+        flag = "".join(
+            f'<a class="badge {esc(inc.severity)}" href="#incident-{n}" '
+            f'title="incident {n}">{esc(inc.severity.upper())}</a>'
+            for n, inc in marks
+        )
         cells = [f'<td class="flag">{flag}</td>']
         for col, _, kind in present:
             cells.append(f'<td class="{_align(kind)}">{_cell(record, col, kind)}</td>')
         cls = f' class="{esc(sev)}"' if sev else ""
         body.append(f'<tr id="{esc(section)}-{i}"{cls}>' + "".join(cells) + "</tr>")
     more = len(frame) - len(rows)
-    caption = (f'<caption>{len(rows):,} of {len(frame):,} rows</caption>' if more > 0 else "")
-    return (f'<div class="scroll"><table class="data">{caption}<thead><tr><th></th>{head}'
-            f"</tr></thead><tbody>{''.join(body)}</tbody></table></div>")
+    caption = f"<caption>{len(rows):,} of {len(frame):,} rows</caption>" if more > 0 else ""
+    return (
+        f'<div class="scroll"><table class="data">{caption}<thead><tr><th></th>{head}'
+        f"</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+    )
 
 
 def _align(kind: str) -> str:
@@ -412,16 +521,25 @@ def _cell(record, col: str, kind: str) -> str:
         v = plain(value)
         if isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
             more = f' <span class="muted">+{len(v) - 3}</span>' if len(v) > 3 else ""
-            return ", ".join(f"{esc(x.get('value'))}&nbsp;<span class=\"muted\">"
-                             f"({int(x.get('count', 0)):,})</span>" for x in v[:3]) + more
+            return (
+                ", ".join(
+                    f'{esc(x.get("value"))}&nbsp;<span class="muted">'
+                    f"({int(x.get('count', 0)):,})</span>"
+                    for x in v[:3]
+                )
+                + more
+            )
         if isinstance(v, list):
             more = f' <span class="muted">+{len(v) - 3}</span>' if len(v) > 3 else ""
             return ", ".join(esc(x) for x in v[:3]) + more
         return esc(v)
     if kind == "num":
         v = plain(value)
-        return esc(f"{v:,}") if isinstance(v, int) and not isinstance(v, bool) else esc(
-            table_cell(value, col))
+        return (
+            esc(f"{v:,}")
+            if isinstance(v, int) and not isinstance(v, bool)
+            else esc(table_cell(value, col))
+        )
     return esc(table_cell(value, col))
 
 
@@ -430,8 +548,10 @@ def _lines(items: list, n: int = 3) -> str:
     out = []
     for x in items[:n]:
         if isinstance(x, dict):
-            out.append(f'<span class="item">{esc(x.get("value"))} <span class="muted">'
-                       f'({int(x.get("count", 0)):,})</span></span>')
+            out.append(
+                f'<span class="item">{esc(x.get("value"))} <span class="muted">'
+                f"({int(x.get('count', 0)):,})</span></span>"
+            )
         else:
             out.append(f'<span class="item">{esc(x)}</span>')
     if len(items) > n:
@@ -464,6 +584,7 @@ def _worst(incidents: list[Incident]) -> str | None:
 
 # --- charts -------------------------------------------------------------------------------------
 
+
 def _charts(report: Report) -> dict[str, str]:
     """name -> the figure as JSON (plotly.io.to_json), for the sections that have data."""
     import plotly.io as pio
@@ -480,17 +601,22 @@ def _charts(report: Report) -> dict[str, str]:
         fig = charts.suspicious_scripts(shown, "")
         # label only the points worth a look: the rest would pile up on one another
         warn = report.thresholds.scripts.score_warn
-        fig.data[0].text = tuple(label if score >= warn else ""
-                                 for label, score in zip(fig.data[0].text, shown["score"]))
+        fig.data[0].text = tuple(
+            label if score >= warn else "" for label, score in zip(fig.data[0].text, shown["score"])
+        )
         fig.data[0].textposition = "middle left"
         figs["scripts"] = fig
     if len(report.auth_timeline):
         figs["auth"] = charts.auth_failures(report.auth_timeline, "")
     out = {}
     for name, fig in figs.items():
-        fig.update_layout(title=dict(text=""), height=340, margin=dict(l=56, r=16, t=16, b=44),
-                          font=dict(family="system-ui, sans-serif", size=12),
-                          paper_bgcolor="rgba(0,0,0,0)")
+        fig.update_layout(
+            title=dict(text=""),
+            height=340,
+            margin=dict(l=56, r=16, t=16, b=44),
+            font=dict(family="system-ui, sans-serif", size=12),
+            paper_bgcolor="rgba(0,0,0,0)",
+        )
         out[name] = pio.to_json(fig, validate=False, engine="json")
     return out
 

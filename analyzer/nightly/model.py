@@ -20,32 +20,32 @@ from ..dataset.reading import Window, data_dir, snapshot, table
 from ..dataset.status import coverage
 from ..reports.incidents import Incident, find_incidents
 
-HISTORY_DAYS = 7          # the trailing period the window is compared with
-TOP_SENDERS_SHOWN = 10    # rows of the top-senders table; chart: the first CHART_KEYS
+HISTORY_DAYS = 7  # the trailing period the window is compared with
+TOP_SENDERS_SHOWN = 10  # rows of the top-senders table; chart: the first CHART_KEYS
 CHART_KEYS = 8
 
 
 @dataclass
 class Report:
-    since: datetime | None            # the window [since, until), UTC
+    since: datetime | None  # the window [since, until), UTC
     until: datetime
-    generated: datetime               # when the report was built, UTC
-    data: str                         # the dataset directory
+    generated: datetime  # when the report was built, UTC
+    data: str  # the dataset directory
     hosts: list[str]
-    totals: dict[str, int]            # see TOTALS
+    totals: dict[str, int]  # see TOTALS
     previous: dict[str, float | None]  # the same, trailing-week average for a window this long
-    history_days: float               # days of data the trailing week actually had
-    top_senders: object               # DataFrame: api.top_senders + usual, growth
-    sender_timeline: object           # api.sender_timeline of the first CHART_KEYS senders
-    relay_buckets: object             # api.relay_spikes(all_buckets=True)
-    scripts: object                   # api.suspicious_scripts + user
-    auth: object                      # api.auth_failures(by="client-ip")
-    auth_timeline: object             # api.auth_failure_timeline of the top IPs
+    history_days: float  # days of data the trailing week actually had
+    top_senders: object  # DataFrame: api.top_senders + usual, growth
+    sender_timeline: object  # api.sender_timeline of the first CHART_KEYS senders
+    relay_buckets: object  # api.relay_spikes(all_buckets=True)
+    scripts: object  # api.suspicious_scripts + user
+    auth: object  # api.auth_failures(by="client-ip")
+    auth_timeline: object  # api.auth_failure_timeline of the top IPs
     incidents: list[Incident]
     thresholds: Thresholds
     users: dict[int, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # what could not be read, and why
-    covers: tuple = (None, None)      # the dataset's first and last time (api.coverage)
+    covers: tuple = (None, None)  # the dataset's first and last time (api.coverage)
 
     @property
     def no_data(self) -> bool:
@@ -85,10 +85,17 @@ TOTALS = {
 }
 
 
-def build(data: str | os.PathLike | None = None, since="1d", until=None, tz: str | None = None,
-          thresholds: Thresholds | None = None, local_ips: Iterable[str] = (),
-          hosted_domains: Iterable[str] = (), users: dict[int, str] | None = None,
-          now: datetime | None = None) -> Report:
+def build(
+    data: str | os.PathLike | None = None,
+    since="1d",
+    until=None,
+    tz: str | None = None,
+    thresholds: Thresholds | None = None,
+    local_ips: Iterable[str] = (),
+    hosted_domains: Iterable[str] = (),
+    users: dict[int, str] | None = None,
+    now: datetime | None = None,
+) -> Report:
     """Read every report for [since, until) and derive the incidents. Committed parts
     of the dataset that are gone or unreadable make a `data_missing` incident: the
     page's numbers undercount."""
@@ -107,10 +114,16 @@ def build(data: str | os.PathLike | None = None, since="1d", until=None, tz: str
             warnings.showwarning(w.message, w.category, w.filename, w.lineno)
     if lost:
         message = PartsMissing(report.data, list(lost.values()))
-        report.incidents.insert(0, Incident(
-            "warn", "data_missing", report.data,
-            "committed parts of the dataset are missing or unreadable: numbers undercount",
-            [str(message)] + [f"{p['path']}: {p['reason']}" for p in lost.values()][:10]))
+        report.incidents.insert(
+            0,
+            Incident(
+                "warn",
+                "data_missing",
+                report.data,
+                "committed parts of the dataset are missing or unreadable: numbers undercount",
+                [str(message)] + [f"{p['path']}: {p['reason']}" for p in lost.values()][:10],
+            ),
+        )
         report.notes.append(str(message))
     return report
 
@@ -146,8 +159,12 @@ def _build(data, since, until, tz, thresholds, local_ips, hosted_domains, users,
     history = None
     history_days = 0.0
     if lo is not None:
-        history = common.head(senders_report.top_senders_in(
-            Window(snap, history_lo, lo, None), hosted_domains=hosted_domains), None)
+        history = common.head(
+            senders_report.top_senders_in(
+                Window(snap, history_lo, lo, None), hosted_domains=hosted_domains
+            ),
+            None,
+        )
         history_days = _covered_days(covers, history_lo, lo)
     window_days = max(((hi - lo) if lo else timedelta(days=1)) / timedelta(days=1), 1 / 24)
     if senders is not None and len(senders):
@@ -167,15 +184,24 @@ def _build(data, since, until, tz, thresholds, local_ips, hosted_domains, users,
     r = t.relay
     bucket = common.check_bucket(r.bucket)
     params = spikes.checked_params(window=r.window, z=r.z, min_count=r.min_count)
-    buckets = spikes.largest(spikes.relay_spikes_in(
-        win, bucket, params, local_ips=local_ips, hosted_domains=hosted_domains,
-        all_buckets=True), None)
+    buckets = spikes.largest(
+        spikes.relay_spikes_in(
+            win,
+            bucket,
+            params,
+            local_ips=local_ips,
+            hosted_domains=hosted_domains,
+            all_buckets=True,
+        ),
+        None,
+    )
 
     # --- suspicious scripts, with the user names of their uids
     scripts = common.head(scripts_report.suspicious_scripts_in(win, t.scripts.history), None)
     if scripts is not None and len(scripts) and users:
-        scripts = scripts.assign(user=[users.get(int(u)) if not pd.isna(u) else None
-                                       for u in scripts["uid"]])
+        scripts = scripts.assign(
+            user=[users.get(int(u)) if not pd.isna(u) else None for u in scripts["uid"]]
+        )
 
     # --- SMTP AUTH failures by client IP
     auth = common.head(auth_report.auth_failures_in(win), None)
@@ -188,20 +214,47 @@ def _build(data, since, until, tz, thresholds, local_ips, hosted_domains, users,
     previous = _previous(snap, history_lo, lo, history, history_days, window_days)
     hosts = _hosts(snap, lo, hi)
 
-    incidents = find_incidents(senders=senders, spikes=buckets, scripts=scripts, auth=auth,
-                               thresholds=t, users=users, window_days=window_days)
+    incidents = find_incidents(
+        senders=senders,
+        spikes=buckets,
+        scripts=scripts,
+        auth=auth,
+        thresholds=t,
+        users=users,
+        window_days=window_days,
+    )
     result = Report(
-        since=lo, until=hi, generated=generated, data=str(root), hosts=hosts, totals=totals,
-        previous=previous, history_days=history_days,
-        top_senders=_frame(senders), sender_timeline=_frame(timeline),
-        relay_buckets=_frame(buckets), scripts=_frame(scripts), auth=_frame(auth),
-        auth_timeline=_frame(auth_timeline), incidents=incidents, thresholds=t, users=users,
-        notes=notes, covers=covers)
+        since=lo,
+        until=hi,
+        generated=generated,
+        data=str(root),
+        hosts=hosts,
+        totals=totals,
+        previous=previous,
+        history_days=history_days,
+        top_senders=_frame(senders),
+        sender_timeline=_frame(timeline),
+        relay_buckets=_frame(buckets),
+        scripts=_frame(scripts),
+        auth=_frame(auth),
+        auth_timeline=_frame(auth_timeline),
+        incidents=incidents,
+        thresholds=t,
+        users=users,
+        notes=notes,
+        covers=covers,
+    )
     if result.no_data:
-        incidents.append(Incident(
-            "warn", "no_data", str(root),
-            f"no mail logged in the window ({result.covers_text}): is the maillog still "
-            "being ingested?", ["no messages, rejects or AUTH failures in the window"]))
+        incidents.append(
+            Incident(
+                "warn",
+                "no_data",
+                str(root),
+                f"no mail logged in the window ({result.covers_text}): is the maillog still "
+                "being ingested?",
+                ["no messages, rejects or AUTH failures in the window"],
+            )
+        )
     return result
 
 
@@ -229,8 +282,9 @@ def _totals(root, lo, hi, senders, buckets, auth) -> dict[str, int]:
     return out
 
 
-def _previous(snap, history_lo, lo, history, history_days: float,
-              window_days: float) -> dict[str, float | None]:
+def _previous(
+    snap, history_lo, lo, history, history_days: float, window_days: float
+) -> dict[str, float | None]:
     """Each total's trailing-week daily average, scaled to the window's length (None:
     no history)."""
     out: dict[str, float | None] = {key: None for key in TOTALS}
@@ -266,7 +320,6 @@ def _covered_days(covers, lo, hi) -> float:
 def _hosts(snap, lo, hi) -> list[str]:
     hosts: set[str] = set()
     for name in ("messages", "rejects", "auth_failures"):
-        frame = table(name, data=snap, since=lo, until=hi, columns=["host"],
-                      include_open=False)
+        frame = table(name, data=snap, since=lo, until=hi, columns=["host"], include_open=False)
         hosts.update(str(h) for h in frame["host"].dropna().unique())
     return sorted(hosts)

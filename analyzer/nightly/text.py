@@ -29,13 +29,21 @@ def render(report: Report, html_path: str | None = None, fail_on: str = "crit") 
     crit = sum(i.severity == "crit" for i in report.incidents)
     warn = len(report.incidents) - crit
     if report.incidents:
-        lines.append(f"{len(report.incidents)} incident(s): {crit} crit, {warn} warn"
-                     + _alert_note(report, fail_on))
+        lines.append(
+            f"{len(report.incidents)} incident(s): {crit} crit, {warn} warn"
+            + _alert_note(report, fail_on)
+        )
         for inc in sorted(report.incidents, key=lambda i: -SEVERITY_RANK[i.severity]):
-            lines.extend(textwrap.wrap(printable(inc.line), WIDTH,
-                                       initial_indent=f"  {inc.severity.upper():4}  ",
-                                       subsequent_indent=" " * 8, break_long_words=False,
-                                       break_on_hyphens=False))
+            lines.extend(
+                textwrap.wrap(
+                    printable(inc.line),
+                    WIDTH,
+                    initial_indent=f"  {inc.severity.upper():4}  ",
+                    subsequent_indent=" " * 8,
+                    break_long_words=False,
+                    break_on_hyphens=False,
+                )
+            )
     else:
         lines.append("No incidents.")
     lines.append("")
@@ -48,11 +56,15 @@ def render(report: Report, html_path: str | None = None, fail_on: str = "crit") 
     lines.extend(textwrap.wrap("; ".join(parts), WIDTH, break_on_hyphens=False))
     if len(report.top_senders):
         top = report.top_senders.iloc[0]
-        lines.append(f"top identity {printable(top['identity'])}: {int(top['messages']):,} "
-                     f"messages ({float(top['share']):.0%} of all out)")
+        lines.append(
+            f"top identity {printable(top['identity'])}: {int(top['messages']):,} "
+            f"messages ({float(top['share']):.0%} of all out)"
+        )
     if report.previous.get("messages_out") is not None:
-        lines.append(f"(avg: trailing-week daily average over {report.history_days:.1f} "
-                     "days of data, scaled to the window)")
+        lines.append(
+            f"(avg: trailing-week daily average over {report.history_days:.1f} "
+            "days of data, scaled to the window)"
+        )
     for note in report.notes:
         lines.append(f"note: {printable(note)}")
     if html_path:

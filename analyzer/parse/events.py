@@ -38,10 +38,11 @@ def default_host() -> str:
     machine's short host name, as rsyslog writes it by default."""
     return socket.gethostname().split(".", 1)[0] or "localhost"
 
+
 def recipient_domain(recipient: str | None) -> str | None:
     """The lower-cased domain of a recipient address; None without an `@`."""
     at = recipient.rfind("@") if recipient else -1
-    return recipient[at + 1:].lower() if at >= 0 else None
+    return recipient[at + 1 :].lower() if at >= 0 else None
 
 
 def _recipient_domain(event: dict) -> None:
@@ -68,23 +69,37 @@ DERIVED = {"delivery": _recipient_domain, "disconnect": _command_counters}
 class _Alternative:
     """One pattern as the parser uses it: its match function, conversions, hit count."""
 
-    __slots__ = ("pattern", "name", "event", "match", "typed", "fixed", "classify", "derive",
-                 "client", "hits", "extra", "own")
+    __slots__ = (
+        "pattern",
+        "name",
+        "event",
+        "match",
+        "typed",
+        "fixed",
+        "classify",
+        "derive",
+        "client",
+        "hits",
+        "extra",
+        "own",
+    )
 
     def __init__(self, pattern: Pattern):
         self.pattern = pattern
         self.name = pattern.name
         self.event = pattern.event
         self.match = pattern.compiled.match
-        self.typed = tuple((name, FIELD_TYPES[name]) for name in pattern.compiled.groupindex
-                           if name in FIELD_TYPES)
+        self.typed = tuple(
+            (name, FIELD_TYPES[name]) for name in pattern.compiled.groupindex if name in FIELD_TYPES
+        )
         self.fixed = pattern.fixed
         self.classify = pattern.event == "reject" and "reason_class" not in pattern.fixed
         self.derive = DERIVED.get(pattern.event)
         self.own = pattern.derive
         self.extra = tuple(
             (rx.search, tuple((n, FIELD_TYPES.get(n)) for n in rx.groupindex))
-            for rx in pattern.compiled_extra)
+            for rx in pattern.compiled_extra
+        )
         self.client = "client_name" in pattern.compiled.groupindex
         self.hits = 0
 
@@ -101,8 +116,11 @@ class _Route:
         chosen = []
         if self.family is not None:
             daemon = daemon_of(program)
-            chosen = [_Alternative(p) for p in FAMILIES[self.family]
-                      if p.daemons is None or daemon in p.daemons]
+            chosen = [
+                _Alternative(p)
+                for p in FAMILIES[self.family]
+                if p.daemons is None or daemon in p.daemons
+            ]
         self.specific = [a for a in chosen if not a.pattern.fallback]
         self.fallbacks = [a for a in chosen if a.pattern.fallback]
         self.lines = 0
@@ -126,8 +144,10 @@ class _Route:
         return None, None
 
 
-_EXIM_INNER = re.compile(r"(?:\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{3})?(?: [+-]\d{4})? )?"
-                         r"(?:\[\d+(?::\d+)?\] )?")
+_EXIM_INNER = re.compile(
+    r"(?:\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{3})?(?: [+-]\d{4})? )?"
+    r"(?:\[\d+(?::\d+)?\] )?"
+)
 
 
 # what Exim's own lines mostly start with (after the time): a message id, or `[pid]`
@@ -143,7 +163,7 @@ class _EximRoute(_Route):
     def prepare(self, message: str) -> str:
         first = message[:1]
         if first == "[" or (first.isdigit() and message[4:5] == "-"):
-            return message[_EXIM_INNER.match(message).end():]
+            return message[_EXIM_INNER.match(message).end() :]
         return message
 
     def find(self, message: str):
@@ -165,8 +185,14 @@ class LineParser:
     file that mixes forms still parses. `host` is the host of lines that name none;
     `lean` leaves out the fields of `other` events (ingest only counts them)."""
 
-    def __init__(self, clock: Clock, format: str | None = None, host: str | None = None,
-                 native: bool = False, lean: bool = False):
+    def __init__(
+        self,
+        clock: Clock,
+        format: str | None = None,
+        host: str | None = None,
+        native: bool = False,
+        lean: bool = False,
+    ):
         self.clock = clock
         # lean: the fields of `other` events are not wanted (ingest counts them only;
         # `analyzer parse` shows them)
@@ -203,8 +229,16 @@ class LineParser:
             route = self._routes[program] = (_EximRoute if family == "exim" else _Route)(program)
         return route
 
-    def _event(self, ts: int, host: str, program: str, pid, message: str,
-               envelope: str | None = None, route: _Route | None = None) -> dict:
+    def _event(
+        self,
+        ts: int,
+        host: str,
+        program: str,
+        pid,
+        message: str,
+        envelope: str | None = None,
+        route: _Route | None = None,
+    ) -> dict:
         if message[-1:].isspace():
             message = message.rstrip()
         if route is None:
@@ -290,7 +324,7 @@ class LineParser:
 
     def _bsd_event(self, bsd: str, host: str, program: str, pid, message: str) -> dict:
         if bsd[:1] == "<":
-            bsd = bsd[bsd.index(">") + 1:]
+            bsd = bsd[bsd.index(">") + 1 :]
         try:
             ts = self.clock.bsd(bsd)
         except BadTimestamp:
@@ -342,5 +376,13 @@ def _extra(event: dict, extra, message: str) -> None:
 
 
 def _unparsed(reason: str) -> dict:
-    return {"event": "unparsed", "reason": reason, "ts": None, "host": None, "program": None,
-            "pid": None, "family": None, "pattern": None}
+    return {
+        "event": "unparsed",
+        "reason": reason,
+        "ts": None,
+        "host": None,
+        "program": None,
+        "pid": None,
+        "family": None,
+        "pattern": None,
+    }

@@ -34,7 +34,9 @@ EXIM_NATIVE = re.compile(
 # PHP mail.log file form: `[d-M-Y H:i:s e]`, e = a time zone identifier (or UTC)
 PHP_FILE = re.compile(r"\[(\d\d-[A-Z][a-z]{2}-\d{4} \d\d:\d\d:\d\d) ([^\]\s]+)\] (.*)", re.S)
 # `Jun 17 14:37:39 <mail.info> robin sm-mta[2794]: ...` (syslog-ng facility.priority)
-_FACILITY = re.compile(r"((?:<\d{1,3}>)?[A-Z][a-z]{2}  ?\d{1,2} \d\d:\d\d:\d\d) <\w+\.\w+> (.*)", re.S)
+_FACILITY = re.compile(
+    r"((?:<\d{1,3}>)?[A-Z][a-z]{2}  ?\d{1,2} \d\d:\d\d:\d\d) <\w+\.\w+> (.*)", re.S
+)
 # `Oct 14 19:45:05 [exim] LOGIN authenticator failed ...` (no host, program in brackets)
 _BRACKETED = re.compile(r"([A-Z][a-z]{2}  ?\d{1,2} \d\d:\d\d:\d\d) \[([^\]\s]+)\] (.*)", re.S)
 # `mail.example.com exim[3751842]: 2021-07-17 23:20:49 ...` (a journal line without its
@@ -44,6 +46,7 @@ _NO_TIME = re.compile(r"(\S+) ([^\s\[:]+)(?:\[(\d+)\])?: (\d{4}-\d\d-\d\d \d\d:\
 FORMATS = ("postfix", "exim", "sendmail", "phpmail", "journal")
 
 # --- journald -------------------------------------------------------------------------------
+
 
 def journal_fields(line: str):
     """A `journalctl -o json` line -> (UTC micros, host, program, pid, message) or None.
@@ -81,6 +84,7 @@ def journal_fields(line: str):
 
 # --- what a file holds ----------------------------------------------------------------------
 
+
 def sniff_format(lines: list[str]) -> tuple[str | None, bool]:
     """(format, native) of a file from its first non-empty lines: `journal` (JSON
     objects), `phpmail` (PHP's mail.log file form, or syslog lines that are mostly PHP's),
@@ -106,7 +110,8 @@ def sniff_format(lines: list[str]) -> tuple[str | None, bool]:
             if header is not None and not exim_native_first(line, header):
                 program = header[4]
                 family = family_of(program) or (
-                    "phpmail" if header[6].startswith("mail() on [") else None)
+                    "phpmail" if header[6].startswith("mail() on [") else None
+                )
                 kind = family or "syslog"
             elif EXIM_NATIVE.match(line):
                 kind = "exim"

@@ -63,8 +63,9 @@ class OrderedPool:
         for _ in range(workers):
             jobs_r, jobs_w = ctx.Pipe(duplex=False)
             results_r, results_w = ctx.Pipe(duplex=False)
-            proc = ctx.Process(target=_serve, args=(fn, jobs_r, results_w, (jobs_w, results_r)),
-                               daemon=True)
+            proc = ctx.Process(
+                target=_serve, args=(fn, jobs_r, results_w, (jobs_w, results_r)), daemon=True
+            )
             proc.start()
             jobs_r.close()
             results_w.close()

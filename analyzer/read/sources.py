@@ -94,9 +94,13 @@ def expand(paths: list[str]) -> list[Source]:
         if p == "-":
             found.append(p)
         elif os.path.isdir(p):
-            found.extend(sorted(
-                os.path.join(p, n) for n in os.listdir(p)
-                if not n.startswith(".") and os.path.isfile(os.path.join(p, n))))
+            found.extend(
+                sorted(
+                    os.path.join(p, n)
+                    for n in os.listdir(p)
+                    if not n.startswith(".") and os.path.isfile(os.path.join(p, n))
+                )
+            )
         elif any(c in p for c in "*?["):
             matches = sorted(m for m in glob.glob(p) if os.path.isfile(m))
             if not matches:
@@ -178,6 +182,7 @@ def head_lines(src: Source, lines: int = 20) -> list[str]:
 
 
 # --- which checkpoint holds a source's progress ----------------------------------------------
+
 
 def match_checkpoints(sources: list[Source], checkpoints: dict[str, dict]) -> list[str | None]:
     """For each source, the key of the checkpoint that holds its progress, or None (new).
@@ -282,8 +287,13 @@ def syslog_copies(sources: list[Source], read_before: Iterable[str]) -> dict[int
     for path in [s.path for s in sources if not s.is_stdin] + list(read_before):
         if path and path != "-" and series(path)[1] == SYSLOG_ALL:
             full.setdefault(series(path)[0], path)
-    return {i: full[d] for i, s in enumerate(sources) if not s.is_stdin
-            for d, stem in [series(s.path)] if stem in SYSLOG_COPIES and d in full}
+    return {
+        i: full[d]
+        for i, s in enumerate(sources)
+        if not s.is_stdin
+        for d, stem in [series(s.path)]
+        if stem in SYSLOG_COPIES and d in full
+    }
 
 
 # --- journald cursors (a journal piped on stdin) -----------------------------------------------
@@ -344,8 +354,11 @@ def _open_raw(src: Source) -> BinaryIO:
     return sys.stdin.buffer if src.is_stdin else open(src.path, "rb")
 
 
-_DECODERS = {"gz": lambda: zlib.decompressobj(wbits=47), "bz2": bz2.BZ2Decompressor,
-             "xz": lzma.LZMADecompressor}
+_DECODERS = {
+    "gz": lambda: zlib.decompressobj(wbits=47),
+    "bz2": bz2.BZ2Decompressor,
+    "xz": lzma.LZMADecompressor,
+}
 _DAMAGE = (zlib.error, OSError, EOFError, lzma.LZMAError)
 RECOVERY_STEP = 64  # compressed bytes per call when decoding again up to the damage
 
@@ -381,32 +394,38 @@ def _decompressed(src: Source, chunk_size: int = CHUNK) -> Iterator[bytes]:
             if not src.is_stdin:
                 lines, position = yield from _recover(src, yielded, position)
             src.complete = False
-            kept = f"kept the {lines:,} complete lines before it" if lines is not None else \
-                "kept the complete lines before it"
+            kept = (
+                f"kept the {lines:,} complete lines before it"
+                if lines is not None
+                else "kept the complete lines before it"
+            )
             src.warnings.append(
                 f"{src.path}: damaged {src.compression} data at byte {position:,} of "
                 f"the archive ({damage}); {kept} (the last of them may be garbled where the "
-                "format checks its data late: those show as unparsed)")
+                "format checks its data late: those show as unparsed)"
+            )
             return
         if not ended[0]:
             src.complete = False
             src.warnings.append(
                 f"{src.path}: {src.compression} data ends early (truncated, or still being "
-                "written); kept every complete line, the rest is read once the archive is whole")
+                "written); kept every complete line, the rest is read once the archive is whole"
+            )
     finally:
         if raw is not sys.stdin.buffer:
             raw.close()
 
 
-def _decode(raw: BinaryIO, kind: str, chunk_size: int, ended: list[bool],
-            step: int | None = None) -> Iterator[bytes]:
+def _decode(
+    raw: BinaryIO, kind: str, chunk_size: int, ended: list[bool], step: int | None = None
+) -> Iterator[bytes]:
     """Decompressed bytes of concatenated members/streams; raises _Damaged. Appends to
     `ended` whether the data ended at the end of a member (not cut short)."""
     new = _DECODERS[kind]
     d, started, position = new(), False, 0
     while data := raw.read(chunk_size):
         for i in range(0, len(data), step or len(data)):
-            piece = data[i:i + step] if step else data
+            piece = data[i : i + step] if step else data
             position += len(piece)
             while piece:
                 started = True
@@ -478,7 +497,7 @@ def read_batches(src: Source, start: int = 0, partial_tail: bool | None = None) 
             pos += len(chunk)
             continue
         if pos < start:
-            chunk = chunk[start - pos:]
+            chunk = chunk[start - pos :]
             pos = start
         pos += len(chunk)
         data = pending + chunk if pending else chunk
@@ -486,7 +505,7 @@ def read_batches(src: Source, start: int = 0, partial_tail: bool | None = None) 
         if cut < 0:
             pending = data
             continue
-        pending = data[cut + 1:]
+        pending = data[cut + 1 :]
         yield Batch(offset, data[:cut], offset + cut + 1)
         offset += cut + 1
     if partial_tail is None:  # known only now: whether an archive was whole

@@ -86,8 +86,10 @@ def iso(value: datetime) -> str:
 def records(frame) -> list[dict]:
     """The rows of a DataFrame as JSON-ready dicts."""
     columns = [str(c) for c in frame.columns]
-    return [dict(zip(columns, (plain(v) for v in row)))
-            for row in frame.itertuples(index=False, name=None)]
+    return [
+        dict(zip(columns, (plain(v) for v in row)))
+        for row in frame.itertuples(index=False, name=None)
+    ]
 
 
 def to_json(frame) -> str:
@@ -96,13 +98,14 @@ def to_json(frame) -> str:
 
 # JSON escapes C0 controls itself; DEL and the C1 controls (a lone U+009B is a CSI to some
 # terminals) pass raw unless asked: as \u escapes they are the same JSON, only safe to show
-_JSON_CONTROL = {c: f"\\u{c:04x}" for c in [0x7f, *range(0x80, 0xa0)]}
+_JSON_CONTROL = {c: f"\\u{c:04x}" for c in [0x7F, *range(0x80, 0xA0)]}
 
 
 def dumps(value, indent: int | None = None) -> str:
     """JSON text with non-ASCII kept readable and every control character escaped."""
-    return json.dumps(value, ensure_ascii=False, allow_nan=False,
-                      indent=indent).translate(_JSON_CONTROL)
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, indent=indent).translate(
+        _JSON_CONTROL
+    )
 
 
 def csv_cell(value) -> str:
@@ -152,28 +155,35 @@ def table_cell(value, column: str = "") -> str:
     if isinstance(value, list):
         if value and all(isinstance(v, dict) and set(v) == {"value", "count"} for v in value):
             more = ", …" if len(value) > _TOP_SHOWN else ""
-            return ", ".join(f"{printable(v['value'])} ({v['count']:,})"
-                             for v in value[:_TOP_SHOWN]) + more
-        return "; ".join(printable(v) if isinstance(v, str) else
-                         json.dumps(v, ensure_ascii=False) for v in value)
+            return (
+                ", ".join(f"{printable(v['value'])} ({v['count']:,})" for v in value[:_TOP_SHOWN])
+                + more
+            )
+        return "; ".join(
+            printable(v) if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for v in value
+        )
     if isinstance(value, dict):
         return printable(json.dumps(value, ensure_ascii=False))
     return printable(value)
 
 
-def plain_table(frame, *, title: str | None = None, columns: list[str] | None = None,
-                caption: str | None = None) -> str:
+def plain_table(
+    frame, *, title: str | None = None, columns: list[str] | None = None, caption: str | None = None
+) -> str:
     """The table as aligned plain text (for pipes, files and cron mail): a title line, a
     header, a rule, one line per row; numbers right-aligned."""
     cols = [c for c in (columns or list(frame.columns)) if c in frame.columns]
     numeric = [_is_numeric(frame[c]) for c in cols]
-    rows = [[table_cell(v, c) for v, c in zip(row, cols)]
-            for row in frame[cols].itertuples(index=False, name=None)]
+    rows = [
+        [table_cell(v, c) for v, c in zip(row, cols)]
+        for row in frame[cols].itertuples(index=False, name=None)
+    ]
     widths = [max([len(str(c))] + [len(r[i]) for r in rows]) for i, c in enumerate(cols)]
 
     def line(cells):
-        return "  ".join(cell.rjust(w) if num else cell.ljust(w)
-                         for cell, w, num in zip(cells, widths, numeric)).rstrip()
+        return "  ".join(
+            cell.rjust(w) if num else cell.ljust(w) for cell, w, num in zip(cells, widths, numeric)
+        ).rstrip()
 
     out = [printable(title)] if title else []
     out += [line([str(c) for c in cols]), "  ".join("-" * w for w in widths)]
@@ -183,8 +193,14 @@ def plain_table(frame, *, title: str | None = None, columns: list[str] | None = 
     return "\n".join(out) + "\n"
 
 
-def print_table(frame, console, *, title: str | None = None, columns: list[str] | None = None,
-                caption: str | None = None) -> None:
+def print_table(
+    frame,
+    console,
+    *,
+    title: str | None = None,
+    columns: list[str] | None = None,
+    caption: str | None = None,
+) -> None:
     """A rich table on a terminal; aligned plain text when the output is not one."""
     if not console.is_terminal:
         console.file.write(plain_table(frame, title=title, columns=columns, caption=caption))
@@ -193,21 +209,36 @@ def print_table(frame, console, *, title: str | None = None, columns: list[str] 
     from rich.text import Text
 
     cols = [c for c in (columns or list(frame.columns)) if c in frame.columns]
-    table = Table(title=Text(printable(title)) if title else None,
-                  caption=Text(printable(caption)) if caption else None,
-                  show_lines=False, header_style="bold")
+    table = Table(
+        title=Text(printable(title)) if title else None,
+        caption=Text(printable(caption)) if caption else None,
+        show_lines=False,
+        header_style="bold",
+    )
     numeric = {c for c in cols if _is_numeric(frame[c])}
     times = {c for c in cols if getattr(frame[c].dtype, "kind", "") == "M"}
     for c in cols:  # a squeezed time breaks between date and time, not inside the date
-        table.add_column(Text(str(c)), justify="right" if c in numeric else "left",
-                         overflow="fold", min_width=10 if c in times else None)
+        table.add_column(
+            Text(str(c)),
+            justify="right" if c in numeric else "left",
+            overflow="fold",
+            min_width=10 if c in times else None,
+        )
     for row in frame[cols].itertuples(index=False, name=None):
         table.add_row(*(Text(table_cell(v, c)) for v, c in zip(row, cols)))
     console.print(table)
 
 
-def render(frame, fmt: str = "table", *, console=None, title: str | None = None,
-           columns: list[str] | None = None, caption: str | None = None, out=None) -> None:
+def render(
+    frame,
+    fmt: str = "table",
+    *,
+    console=None,
+    title: str | None = None,
+    columns: list[str] | None = None,
+    caption: str | None = None,
+    out=None,
+) -> None:
     """Write `frame` to stdout (`out`) in `fmt`; `columns` narrows the table view only
     (JSON and CSV always carry every column)."""
     if fmt not in FORMATS:

@@ -7,7 +7,7 @@ that can hold log text or a path passes through it."""
 from __future__ import annotations
 
 # C0 controls, DEL and the C1 controls (U+0080-U+009F: `CSI` alone is U+009B)
-_CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7f, *range(0x80, 0xa0)]}
+_CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7F, *range(0x80, 0xA0)]}
 _CONTROL.update({ord("\n"): "\\n", ord("\t"): "\\t", ord("\r"): "\\r"})
 
 

@@ -11,12 +11,33 @@ FAILURE_COLUMNS = ["ts", "client_ip", "client_name", "sasl_username"]
 BY = {"client-ip": "client_ip", "username": "sasl_username"}
 
 COLUMNS = {
-    "client-ip": ["client_ip", "client_name", "failures", "usernames", "top_usernames",
-                  "first_seen", "last_seen", "max_connection_rate", "max_connection_count",
-                  "succeeded_later", "succeeded_as", "first_success", "messages_after"],
-    "username": ["sasl_username", "failures", "client_ips", "top_clients", "first_seen",
-                 "last_seen", "succeeded_later", "succeeded_from", "first_success",
-                 "messages_after"],
+    "client-ip": [
+        "client_ip",
+        "client_name",
+        "failures",
+        "usernames",
+        "top_usernames",
+        "first_seen",
+        "last_seen",
+        "max_connection_rate",
+        "max_connection_count",
+        "succeeded_later",
+        "succeeded_as",
+        "first_success",
+        "messages_after",
+    ],
+    "username": [
+        "sasl_username",
+        "failures",
+        "client_ips",
+        "top_clients",
+        "first_seen",
+        "last_seen",
+        "succeeded_later",
+        "succeeded_from",
+        "first_success",
+        "messages_after",
+    ],
 }
 NOT_LOGGED = "(not logged)"
 
@@ -29,23 +50,47 @@ def successes(messages: pd.DataFrame, connections: pd.DataFrame | None) -> pd.Da
     `client=` line of a message)."""
     parts = []
     if messages is not None and len(messages):
-        m = messages[messages["sasl_username"].notna() & messages["client_ip"].notna()
-                     & is_original(messages)]  # a filter's re-injection is no second login
-        parts.append(pd.DataFrame({"ts": m["first_seen"], "client_ip": m["client_ip"],
-                                   "sasl_username": m["sasl_username"], "message": 1}))
+        m = messages[
+            messages["sasl_username"].notna()
+            & messages["client_ip"].notna()
+            & is_original(messages)
+        ]  # a filter's re-injection is no second login
+        parts.append(
+            pd.DataFrame(
+                {
+                    "ts": m["first_seen"],
+                    "client_ip": m["client_ip"],
+                    "sasl_username": m["sasl_username"],
+                    "message": 1,
+                }
+            )
+        )
     if connections is not None and len(connections):
-        c = connections[(connections["auth_ok"].fillna(0) > 0)
-                        & (connections["messages"].fillna(0) == 0)
-                        & connections["client_ip"].notna()]
-        parts.append(pd.DataFrame({"ts": c["ts"], "client_ip": c["client_ip"],
-                                   "sasl_username": c["sasl_username"].fillna(NOT_LOGGED),
-                                   "message": 0}))
+        c = connections[
+            (connections["auth_ok"].fillna(0) > 0)
+            & (connections["messages"].fillna(0) == 0)
+            & connections["client_ip"].notna()
+        ]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "ts": c["ts"],
+                    "client_ip": c["client_ip"],
+                    "sasl_username": c["sasl_username"].fillna(NOT_LOGGED),
+                    "message": 0,
+                }
+            )
+        )
     parts = [p for p in parts if len(p)]
     if not parts:
-        return pd.DataFrame({"ts": pd.Series([], dtype="datetime64[us, UTC]"),
-                             "client_ip": pd.Series([], dtype="str"),
-                             "sasl_username": pd.Series([], dtype="str"),
-                             "message": pd.Series([], dtype="int64")})
+        return pd.DataFrame(
+            {
+                "ts": pd.Series([], dtype="datetime64[us, UTC]"),
+                "client_ip": pd.Series([], dtype="str"),
+                "sasl_username": pd.Series([], dtype="str"),
+                "message": pd.Series([], dtype="int64"),
+            }
+        )
     out = pd.concat(parts, ignore_index=True).sort_values("ts", kind="stable")
     return out.astype({"message": "int64"}).reset_index(drop=True)
 
@@ -53,8 +98,12 @@ def successes(messages: pd.DataFrame, connections: pd.DataFrame | None) -> pd.Da
 RATE_COLUMNS = ["client_ip", "kind", "figure", "period"]
 
 
-def auth_failures(failures: pd.DataFrame, succeeded: pd.DataFrame,
-                  by: str = "client-ip", rates: pd.DataFrame | None = None) -> pd.DataFrame:
+def auth_failures(
+    failures: pd.DataFrame,
+    succeeded: pd.DataFrame,
+    by: str = "client-ip",
+    rates: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """One row per client IP (`by="client-ip"`) or tried username (`by="username"`),
     most failures first. `succeeded`: the output of `successes`. `succeeded_later`: a
     successful login of the same IP (username) after its first failure; `succeeded_as`
@@ -76,8 +125,12 @@ def auth_failures(failures: pd.DataFrame, succeeded: pd.DataFrame,
         return _empty(by)
 
     grouped = fails.groupby(key, sort=False)
-    out = grouped.agg(failures=("ts", "size"), first_seen=("ts", "min"),
-                      last_seen=("ts", "max"), _others=(other, "nunique"))
+    out = grouped.agg(
+        failures=("ts", "size"),
+        first_seen=("ts", "min"),
+        last_seen=("ts", "max"),
+        _others=(other, "nunique"),
+    )
     tops = top_values_by(fails, key, other, 5)
     out["_top"] = [tops.get(k, []) for k in out.index]
     if by == "client-ip":
@@ -93,16 +146,20 @@ def auth_failures(failures: pd.DataFrame, succeeded: pd.DataFrame,
     later = succeeded.merge(firsts, on=key, how="inner")
     later = later[later["ts"] > later["first_seen"]]
     agg = later.groupby(key, sort=False).agg(
-        first_success=("ts", "min"), messages_after=("message", "sum"),
-        _as=(other, lambda s: sorted(set(s.dropna().astype("str")))))
+        first_success=("ts", "min"),
+        messages_after=("message", "sum"),
+        _as=(other, lambda s: sorted(set(s.dropna().astype("str")))),
+    )
     out = out.join(agg, how="left")
     out["succeeded_later"] = out["first_success"].notna()
     out["messages_after"] = out["messages_after"].fillna(0).astype("int64")
     out["_as"] = [v if isinstance(v, list) else [] for v in out["_as"]]
     out = out.reset_index().rename(columns={"index": key})
     out = out.sort_values(["failures", key], ascending=[False, True], kind="stable")
-    names = {"client-ip": {"_others": "usernames", "_top": "top_usernames", "_as": "succeeded_as"},
-             "username": {"_others": "client_ips", "_top": "top_clients", "_as": "succeeded_from"}}
+    names = {
+        "client-ip": {"_others": "usernames", "_top": "top_usernames", "_as": "succeeded_as"},
+        "username": {"_others": "client_ips", "_top": "top_clients", "_as": "succeeded_from"},
+    }
     out = out.rename(columns=names[by])
     if by == "client-ip":
         for column, value in _anvil_peaks(rates).items():
@@ -122,18 +179,26 @@ def _anvil_peaks(rates: pd.DataFrame | None) -> dict[str, pd.Series]:
     if rates is None or rates.empty:
         return {"max_connection_rate": empty, "max_connection_count": empty}
     rate = rates[rates["kind"] == "connection_rate"]
-    per_minute = (rate["figure"].astype("float64") * 60
-                  / rate["period"].astype("float64").fillna(60).clip(lower=1)).round()
+    per_minute = (
+        rate["figure"].astype("float64")
+        * 60
+        / rate["period"].astype("float64").fillna(60).clip(lower=1)
+    ).round()
     count = rates[rates["kind"] == "connection_count"]
-    return {"max_connection_rate": per_minute.groupby(rate["client_ip"]).max(),
-            "max_connection_count": count["figure"].groupby(count["client_ip"]).max()}
+    return {
+        "max_connection_rate": per_minute.groupby(rate["client_ip"]).max(),
+        "max_connection_count": count["figure"].groupby(count["client_ip"]).max(),
+    }
 
 
 def timeline(failures: pd.DataFrame, by: str, keys: list | None, bucket: str) -> pd.DataFrame:
     """Failures per `bucket` for each client IP (username): `bucket`, `key`, `failures`."""
     key = BY[by]
-    fails = failures.assign(**{key: failures[key].fillna(NOT_LOGGED)}) if by == "username" \
+    fails = (
+        failures.assign(**{key: failures[key].fillna(NOT_LOGGED)})
+        if by == "username"
         else failures[failures[key].notna()]
+    )
     span = (fails["ts"].min(), fails["ts"].max()) if len(fails) else None
     order = None
     if keys is not None:
@@ -141,23 +206,39 @@ def timeline(failures: pd.DataFrame, by: str, keys: list | None, bucket: str) ->
         fails = fails[fails[key].isin(order)]
         order = [k for k in order if k in set(fails[key])]
     if fails.empty:
-        return pd.DataFrame({"bucket": pd.Series([], dtype="datetime64[us, UTC]"),
-                             "key": pd.Series([], dtype="str"),
-                             "failures": pd.Series([], dtype="int64")})
+        return pd.DataFrame(
+            {
+                "bucket": pd.Series([], dtype="datetime64[us, UTC]"),
+                "key": pd.Series([], dtype="str"),
+                "failures": pd.Series([], dtype="int64"),
+            }
+        )
     return per_bucket(fails[key], fails["ts"], bucket, "failures", order, span)
 
 
 def _empty(by: str) -> pd.DataFrame:
     ts = "datetime64[us, UTC]"
-    dtypes = {"failures": "int64", "usernames": "Int64", "client_ips": "Int64",
-              "max_connection_rate": "Int64", "max_connection_count": "Int64",
-              "messages_after": "int64", "first_seen": ts, "last_seen": ts,
-              "first_success": ts, "succeeded_later": "bool", "top_usernames": object,
-              "top_clients": object, "succeeded_as": object, "succeeded_from": object}
+    dtypes = {
+        "failures": "int64",
+        "usernames": "Int64",
+        "client_ips": "Int64",
+        "max_connection_rate": "Int64",
+        "max_connection_count": "Int64",
+        "messages_after": "int64",
+        "first_seen": ts,
+        "last_seen": ts,
+        "first_success": ts,
+        "succeeded_later": "bool",
+        "top_usernames": object,
+        "top_clients": object,
+        "succeeded_as": object,
+        "succeeded_from": object,
+    }
     return pd.DataFrame({c: pd.Series([], dtype=dtypes.get(c, "str")) for c in COLUMNS[by]})
 
 
 # --- read from a window (`analyzer.dataset.reading.Window`) ----------------------------------------
+
 
 def auth_failures_in(win, by: str = "client-ip") -> pd.DataFrame:
     """`auth_failures` of the window, with its successful logins (and, by client IP, the
@@ -169,8 +250,9 @@ def auth_failures_in(win, by: str = "client-ip") -> pd.DataFrame:
     return auth_failures(fails, successes(msgs, conns), by, rates)
 
 
-def timeline_in(win, by: str = "client-ip", keys: list | None = None,
-                bucket: str | None = None) -> pd.DataFrame:
+def timeline_in(
+    win, by: str = "client-ip", keys: list | None = None, bucket: str | None = None
+) -> pd.DataFrame:
     """`timeline` of the window; `bucket` by default chosen from the failures' span."""
     fails = win.read("auth_failures", FAILURE_COLUMNS)
     bucket = check_bucket(bucket or auto_bucket(fails["ts"].min(), fails["ts"].max()))

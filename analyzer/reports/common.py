@@ -51,8 +51,9 @@ def _per_distinct(values: pd.Series, fn) -> pd.Series:
     return pd.Series(out, index=values.index, dtype="str")
 
 
-def link(messages: pd.DataFrame, deliveries: pd.DataFrame,
-         columns: Iterable[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def link(
+    messages: pd.DataFrame, deliveries: pd.DataFrame, columns: Iterable[str] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Number the messages (`_m`) and tag each delivery with its message's number;
     deliveries of messages outside the frame are dropped (`columns`: the delivery columns
     to keep, default all)."""
@@ -75,8 +76,9 @@ def recipients(msgs: pd.DataFrame, dels: pd.DataFrame) -> pd.Series:
     return nrcpt.fillna(0).astype("int64")
 
 
-def recipient_domains(msgs: pd.DataFrame, dels: pd.DataFrame, keys: list[str],
-                      index: pd.Index) -> pd.Series:
+def recipient_domains(
+    msgs: pd.DataFrame, dels: pd.DataFrame, keys: list[str], index: pd.Index
+) -> pd.Series:
     """Distinct recipient domains of the linked deliveries per group of `keys` of `msgs`,
     aligned to `index` (0 for a group without deliveries)."""
     dels = dels.merge(msgs[["_m"] + keys], on="_m", how="inner")
@@ -93,9 +95,11 @@ def is_original(messages: pd.DataFrame) -> pd.Series:
     return messages["filter_of"].isna().astype(bool)
 
 
-def hosted_domains(deliveries: pd.DataFrame | None = None,
-                   sasl_usernames: pd.Series | None = None,
-                   explicit: Iterable[str] = ()) -> frozenset[str]:
+def hosted_domains(
+    deliveries: pd.DataFrame | None = None,
+    sasl_usernames: pd.Series | None = None,
+    explicit: Iterable[str] = (),
+) -> frozenset[str]:
     """Domains this server hosts: given explicitly (`--hosted-domain`), plus those the
     data shows: recipient domains of local deliveries (local, virtual, lmtp, pipe) and the
     domains of SASL logins that are addresses."""
@@ -134,12 +138,14 @@ def top_values_by(frame: pd.DataFrame, group: str, value: str, n: int = 5) -> di
         return {}
     counts = sub.groupby([group, value], observed=True, sort=False).size().reset_index(name="count")
     counts[value] = counts[value].astype("str")
-    counts = counts.sort_values([group, "count", value], ascending=[True, False, True],
-                                kind="stable")
+    counts = counts.sort_values(
+        [group, "count", value], ascending=[True, False, True], kind="stable"
+    )
     counts = counts.groupby(group, sort=False, observed=True).head(n)
     out: dict = {}
-    for key, val, cnt in zip(counts[group].tolist(), counts[value].tolist(),
-                             counts["count"].tolist()):
+    for key, val, cnt in zip(
+        counts[group].tolist(), counts[value].tolist(), counts["count"].tolist()
+    ):
         out.setdefault(key, []).append({"value": val, "count": int(cnt)})
     return out
 
@@ -147,8 +153,9 @@ def top_values_by(frame: pd.DataFrame, group: str, value: str, n: int = 5) -> di
 def peak_hour(frame: pd.DataFrame, keys: list[str], time_col: str) -> pd.Series:
     """Most rows of each group within one clock hour (UTC, hh:00 to hh:59)."""
     hours = frame[time_col].dt.floor("h").rename("_hour")
-    per_hour = frame[keys].assign(_hour=hours).groupby(keys + ["_hour"], dropna=False,
-                                                        sort=False).size()
+    per_hour = (
+        frame[keys].assign(_hour=hours).groupby(keys + ["_hour"], dropna=False, sort=False).size()
+    )
     return per_hour.groupby(level=list(range(len(keys))), dropna=False, sort=False).max()
 
 
@@ -173,16 +180,26 @@ def auto_bucket(first, last) -> str:
     return "1D"
 
 
-def per_bucket(keys: pd.Series, times: pd.Series, bucket: str, value: str,
-               order: list | None = None, span: tuple | None = None) -> pd.DataFrame:
+def per_bucket(
+    keys: pd.Series,
+    times: pd.Series,
+    bucket: str,
+    value: str,
+    order: list | None = None,
+    span: tuple | None = None,
+) -> pd.DataFrame:
     """Rows per `bucket` for each key, zeros included: columns `bucket`, `key`, `value`.
     Every key gets every bucket of `span` (default: the span of `times`), keys in `order`
     (default: most rows first), so lines drop to zero and stacks line up."""
     keys = keys.astype("str").reset_index(drop=True)
     times = times.reset_index(drop=True)
     first, last = span if span else (times.min(), times.max())
-    grid = pd.Series(0, index=pd.DatetimeIndex([first, last])).resample(
-        bucket, closed="left", label="left").size().index
+    grid = (
+        pd.Series(0, index=pd.DatetimeIndex([first, last]))
+        .resample(bucket, closed="left", label="left")
+        .size()
+        .index
+    )
     pos = grid.searchsorted(times.to_numpy(), side="right") - 1
     counts = pd.crosstab(pos, keys.to_numpy()) if len(keys) else pd.DataFrame()
     counts = counts.reindex(range(len(grid)), fill_value=0)
@@ -191,12 +208,16 @@ def per_bucket(keys: pd.Series, times: pd.Series, bucket: str, value: str,
     counts = counts.reindex(columns=[str(k) for k in order], fill_value=0)
     counts.index = grid
     long = counts.rename_axis(index="bucket", columns="key").stack().rename(value).reset_index()
-    long = long.sort_values(["key", "bucket"], key=lambda c: c.map(
-        {str(k): i for i, k in enumerate(order)}) if c.name == "key" else c, kind="stable")
+    long = long.sort_values(
+        ["key", "bucket"],
+        key=lambda c: c.map({str(k): i for i, k in enumerate(order)}) if c.name == "key" else c,
+        kind="stable",
+    )
     return long.astype({value: "int64", "key": "str"}).reset_index(drop=True)
 
 
 # --- the arguments a report is asked with, checked before anything is read -----------------
+
 
 def check_choice(name: str, value, allowed) -> None:
     if value not in allowed:
@@ -208,8 +229,9 @@ def check_bucket(bucket: str) -> str:
     try:
         offset = pd.tseries.frequencies.to_offset(bucket)
     except (ValueError, TypeError):
-        raise AnalyzerError(f"cannot read bucket {bucket!r}: use a pandas offset such as "
-                            "15min, 1h, 6h, 1D") from None
+        raise AnalyzerError(
+            f"cannot read bucket {bucket!r}: use a pandas offset such as 15min, 1h, 6h, 1D"
+        ) from None
     if getattr(offset, "n", 1) <= 0:
         raise AnalyzerError(f"bucket {bucket!r} must be positive")
     return bucket

@@ -22,14 +22,14 @@ SECTIONS = ("senders", "relay", "scripts", "auth")
 
 @dataclass
 class Incident:
-    severity: str                 # warn | crit
-    kind: str                     # sasl_account | script | relay_spike | auth_brute_force | no_data
-                                  # | data_missing
-    subject: str                  # what the operator acts on (from the logs)
-    summary: str                  # what was seen, without the subject (from the logs)
+    severity: str  # warn | crit
+    kind: str  # sasl_account | script | relay_spike | auth_brute_force | no_data
+    # | data_missing
+    subject: str  # what the operator acts on (from the logs)
+    summary: str  # what was seen, without the subject (from the logs)
     reasons: list[str] = field(default_factory=list)
-    section: str | None = None    # senders | relay | scripts | auth (None: the whole report)
-    row: int | None = None        # row of that section's table
+    section: str | None = None  # senders | relay | scripts | auth (None: the whole report)
+    row: int | None = None  # row of that section's table
 
     @property
     def title(self) -> str:
@@ -83,10 +83,15 @@ def worst(levels) -> str | None:
     return max(found, key=SEVERITY_RANK.get) if found else None
 
 
-def find_incidents(senders=None, spikes=None, scripts=None, auth=None,
-                   thresholds: Thresholds | None = None,
-                   users: dict[int, str] | None = None,
-                   window_days: float = 1.0) -> list[Incident]:
+def find_incidents(
+    senders=None,
+    spikes=None,
+    scripts=None,
+    auth=None,
+    thresholds: Thresholds | None = None,
+    users: dict[int, str] | None = None,
+    window_days: float = 1.0,
+) -> list[Incident]:
     """Every incident of the four reports, crit first, then in report order.
 
     `senders`: `api.top_senders(by="identity")`, optionally with a `usual` column (the
@@ -106,8 +111,13 @@ def find_incidents(senders=None, spikes=None, scripts=None, auth=None,
     if auth is not None:
         found += auth_incidents(auth, t.auth)
     order = {name: i for i, name in enumerate(SECTIONS)}
-    found.sort(key=lambda i: (-SEVERITY_RANK[i.severity], order.get(i.section, 9),
-                              i.row if i.row is not None else -1))
+    found.sort(
+        key=lambda i: (
+            -SEVERITY_RANK[i.severity],
+            order.get(i.section, 9),
+            i.row if i.row is not None else -1,
+        )
+    )
     return found
 
 
@@ -125,31 +135,48 @@ def sender_incidents(top, t: SenderThresholds, window_days: float = 1.0) -> list
             continue
         signs = []
         ips = int(r.client_ips)
-        signs.append((level(ips, t.client_ips_warn, t.client_ips_crit),
-                      f"logged in from {ips} client IPs"))
+        signs.append(
+            (level(ips, t.client_ips_warn, t.client_ips_crit), f"logged in from {ips} client IPs")
+        )
         peak = int(r.peak_hour_messages)
-        signs.append((level(peak, t.peak_hour_warn, t.peak_hour_crit),
-                      f"{peak} messages in one hour"))
+        signs.append(
+            (level(peak, t.peak_hour_warn, t.peak_hour_crit), f"{peak} messages in one hour")
+        )
         if has_usual and not _missing(r.usual):
             usual = max(float(r.usual), t.usual_floor * window_days)
             growth = r.messages / usual if usual > 0 else math.inf
-            what = (f"{growth:.0f}x" if growth >= 10 else f"{growth:.1f}x")
-            signs.append((level(growth, t.growth_warn, t.growth_crit),
-                          f"{what} its usual volume ({float(r.usual):.0f} expected)"))
+            what = f"{growth:.0f}x" if growth >= 10 else f"{growth:.1f}x"
+            signs.append(
+                (
+                    level(growth, t.growth_warn, t.growth_crit),
+                    f"{what} its usual volume ({float(r.usual):.0f} expected)",
+                )
+            )
         final = int(r.sent) + int(r.bounced)
         if final >= t.min_messages:
-            signs.append((level(r.bounce_rate, t.bounce_rate_warn, t.bounce_rate_crit),
-                          f"bounce rate {float(r.bounce_rate):.0%}"))
+            signs.append(
+                (
+                    level(r.bounce_rate, t.bounce_rate_warn, t.bounce_rate_crit),
+                    f"bounce rate {float(r.bounce_rate):.0%}",
+                )
+            )
         severity = worst(lv for lv, _ in signs)
         if not severity:
             continue
         account = identity.split(":", 1)[1]
         reasons = [text for lv, text in signs if lv]
-        out.append(Incident(
-            severity, "sasl_account", account,
-            f"{int(r.messages):,} messages to {int(r.recipients):,} recipients; "
-            + ", ".join(reasons),
-            reasons, "senders", row))
+        out.append(
+            Incident(
+                severity,
+                "sasl_account",
+                account,
+                f"{int(r.messages):,} messages to {int(r.recipients):,} recipients; "
+                + ", ".join(reasons),
+                reasons,
+                "senders",
+                row,
+            )
+        )
     return out
 
 
@@ -170,19 +197,28 @@ def relay_incidents(spikes, t: RelayThresholds) -> list[Incident]:
             severity = level(local, t.local_warn, t.local_crit)
             if not severity:
                 continue
-            subject = _first_text(r.responsible, r.responsible_domain,
-                                  _top_value(r.top_senders), _top_value(r.top_clients),
-                                  default="(unknown sender)")
+            subject = _first_text(
+                r.responsible,
+                r.responsible_domain,
+                _top_value(r.top_senders),
+                _top_value(r.top_clients),
+                default="(unknown sender)",
+            )
             reasons = [f"{local:,} of {count:,} rejects from clients on this server"]
             domain = r.responsible_domain if isinstance(r.responsible_domain, str) else None
             if domain and domain != subject:
                 reasons.append(f"hosted domain {domain}")
-            accounts = list(r.responsible_accounts) if isinstance(
-                r.responsible_accounts, (list, tuple)) else []
+            accounts = (
+                list(r.responsible_accounts)
+                if isinstance(r.responsible_accounts, (list, tuple))
+                else []
+            )
             if accounts:
                 reasons.append("accounts of that domain: " + ", ".join(map(str, accounts[:3])))
-            summary = (f"{local:,} rejects {when} UTC from clients on this server "
-                       f"({count:,} in all, {baseline}): a web app sending without SMTP AUTH")
+            summary = (
+                f"{local:,} rejects {when} UTC from clients on this server "
+                f"({count:,} in all, {baseline}): a web app sending without SMTP AUTH"
+            )
             if domain and domain != subject:
                 summary += f"; hosted domain {domain}"
             if accounts:
@@ -194,8 +230,9 @@ def relay_incidents(spikes, t: RelayThresholds) -> list[Incident]:
             subject = _first_text(_top_value(r.top_clients), default="(unknown client)")
             clients = len(r.top_clients) if isinstance(r.top_clients, list) else 0
             reasons = [f"{count:,} rejects from the internet", f"top client {subject}"]
-            summary = (f"{count:,} rejects {when} UTC from the internet ({baseline})"
-                       + (f"; {clients - 1} more clients in the top list" if clients > 1 else ""))
+            summary = f"{count:,} rejects {when} UTC from the internet ({baseline})" + (
+                f"; {clients - 1} more clients in the top list" if clients > 1 else ""
+            )
         out.append(Incident(severity, "relay_spike", subject, summary, reasons, "relay", row))
     return out
 
@@ -215,9 +252,10 @@ def script_incidents(scripts, t: ScriptThresholds, users: dict[int, str]) -> lis
         script = _first_text(getattr(r, "script_path", None), r.script, default="(no script)")
         subject = f"{script} of {who}"
         reasons = [str(x) for x in (r.reasons if isinstance(r.reasons, (list, tuple)) else [])]
-        summary = (f"{int(r.messages):,} messages to {int(r.recipients):,} recipients, "
-                   f"score {int(r.score)}"
-                   + (": " + "; ".join(reasons) if reasons else ""))
+        summary = (
+            f"{int(r.messages):,} messages to {int(r.recipients):,} recipients, "
+            f"score {int(r.score)}" + (": " + "; ".join(reasons) if reasons else "")
+        )
         out.append(Incident(severity, "script", subject, summary, reasons, "scripts", row))
     return out
 
@@ -236,21 +274,31 @@ def auth_incidents(auth, t: AuthThresholds) -> list[Incident]:
         if not severity:
             continue
         ip = str(r.client_ip)
-        tried = (f"{failures:,} failures (usernames not logged)" if _missing(r.usernames)
-                 else f"{failures:,} failures on {int(r.usernames):,} usernames")
+        tried = (
+            f"{failures:,} failures (usernames not logged)"
+            if _missing(r.usernames)
+            else f"{failures:,} failures on {int(r.usernames):,} usernames"
+        )
         reasons = [tried, span(r.first_seen, r.last_seen) + " UTC"]
         peak = getattr(r, "max_connection_rate", None)
         if not _missing(peak):  # anvil's view of the same client adds to the picture
             reasons.append(f"up to {int(peak):,} connections a minute (anvil)")
         summary = f"{tried} {span(r.first_seen, r.last_seen)} UTC"
         if succeeded:
-            accounts = ", ".join(map(str, r.succeeded_as)) if isinstance(
-                r.succeeded_as, (list, tuple)) and len(r.succeeded_as) else "an account"
+            accounts = (
+                ", ".join(map(str, r.succeeded_as))
+                if isinstance(r.succeeded_as, (list, tuple)) and len(r.succeeded_as)
+                else "an account"
+            )
             after = int(r.messages_after)
-            reasons.append(f"then logged in as {accounts} at {_hm(r.first_success)} UTC"
-                           f" and sent {after:,} messages")
-            summary += (f", then logged in as {accounts} at {_hm(r.first_success)} UTC "
-                        f"({after:,} messages): lock that account, block the IP")
+            reasons.append(
+                f"then logged in as {accounts} at {_hm(r.first_success)} UTC"
+                f" and sent {after:,} messages"
+            )
+            summary += (
+                f", then logged in as {accounts} at {_hm(r.first_success)} UTC "
+                f"({after:,} messages): lock that account, block the IP"
+            )
         out.append(Incident(severity, "auth_brute_force", ip, summary, reasons, "auth", row))
     return out
 
@@ -288,8 +336,11 @@ def span(start, end) -> str:
     midnight belongs to the day before)."""
     try:
         first = start.strftime("%Y-%m-%d %H:%M")
-        same = end.date() == start.date() or (end - start).total_seconds() <= 3600 \
+        same = (
+            end.date() == start.date()
+            or (end - start).total_seconds() <= 3600
             and end.strftime("%H:%M") == "00:00"
+        )
         return f"{first}-{end.strftime('%H:%M') if same else end.strftime('%Y-%m-%d %H:%M')}"
     except (AttributeError, ValueError, TypeError):
         return "?"

@@ -13,27 +13,54 @@ import pandas as pd
 
 from .common import duration, is_original, link, peak_hour, ratio, recipient_domains, recipients
 
-MESSAGE_COLUMNS = ["first_seen", "last_seen", "host", "queue_id", "identity", "origin", "uid",
-                   "user", "script", "script_path", "nrcpt", "sent", "deferred", "bounced",
-                   "filter_of"]
+MESSAGE_COLUMNS = [
+    "first_seen",
+    "last_seen",
+    "host",
+    "queue_id",
+    "identity",
+    "origin",
+    "uid",
+    "user",
+    "script",
+    "script_path",
+    "nrcpt",
+    "sent",
+    "deferred",
+    "bounced",
+    "filter_of",
+]
 DELIVERY_COLUMNS = ["host", "queue_id", "message_first_seen", "recipient", "recipient_domain"]
 
-COLUMNS = ["uid", "script", "identity", "script_path", "messages", "recipients",
-           "recipient_domains", "peak_hour_messages", "bounce_rate", "first_seen",
-           "last_seen", "history_messages", "score", "reasons"]
+COLUMNS = [
+    "uid",
+    "script",
+    "identity",
+    "script_path",
+    "messages",
+    "recipients",
+    "recipient_domains",
+    "peak_hour_messages",
+    "bounce_rate",
+    "first_seen",
+    "last_seen",
+    "history_messages",
+    "score",
+    "reasons",
+]
 
 # thresholds of the signs (points in parentheses)
-VOLUME_MIN = 20             # messages before volume or novelty can count
-NEW_SCRIPT = 4              # a script its identity never used before (points)
-NEW_IDENTITY = 3            # an identity never seen before (points)
-VOLUME_HIGH = 5.0           # x the usual volume (3); VOLUME_RAISED x (1)
+VOLUME_MIN = 20  # messages before volume or novelty can count
+NEW_SCRIPT = 4  # a script its identity never used before (points)
+NEW_IDENTITY = 3  # an identity never seen before (points)
+VOLUME_HIGH = 5.0  # x the usual volume (3); VOLUME_RAISED x (1)
 VOLUME_RAISED = 2.0
-BURST_HIGH = 100            # messages in one clock hour (2); BURST_RAISED (1)
+BURST_HIGH = 100  # messages in one clock hour (2); BURST_RAISED (1)
 BURST_RAISED = 30
-BOUNCE_MIN_FINAL = 10       # delivered + bounced recipients before the bounce rate counts
-BOUNCE_HIGH = 0.25          # (2); BOUNCE_RAISED (1)
+BOUNCE_MIN_FINAL = 10  # delivered + bounced recipients before the bounce rate counts
+BOUNCE_HIGH = 0.25  # (2); BOUNCE_RAISED (1)
 BOUNCE_RAISED = 0.10
-FANOUT_HIGH = 100           # distinct recipient domains (2); FANOUT_RAISED (1)
+FANOUT_HIGH = 100  # distinct recipient domains (2); FANOUT_RAISED (1)
 FANOUT_RAISED = 25
 
 _WRITABLE_DIRS = re.compile(r"(^|/)(uploads?|tmp|temp|cache|\.cache|dev/shm|var/tmp)(/|$)", re.I)
@@ -52,8 +79,9 @@ def path_signs(script: str | None) -> list[tuple[int, str]]:
     directory, _, name = path.rpartition("/")
     if directory and _WRITABLE_DIRS.search(directory + "/"):
         signs.append((3, "runs from a writable dir (uploads/tmp/cache)"))
-    if name.startswith(".") or any(p.startswith(".") and p not in (".", "..")
-                                   for p in directory.split("/")):
+    if name.startswith(".") or any(
+        p.startswith(".") and p not in (".", "..") for p in directory.split("/")
+    ):
         signs.append((2, "hidden file or dir"))
     if random_looking(name):
         signs.append((2, "random-looking name"))
@@ -80,9 +108,13 @@ def random_looking(name: str) -> bool:
     return False
 
 
-def suspicious_scripts(window: pd.DataFrame, deliveries: pd.DataFrame,
-                       history: pd.DataFrame | None = None, window_days: float = 1.0,
-                       history_days: float = 0.0) -> pd.DataFrame:
+def suspicious_scripts(
+    window: pd.DataFrame,
+    deliveries: pd.DataFrame,
+    history: pd.DataFrame | None = None,
+    window_days: float = 1.0,
+    history_days: float = 0.0,
+) -> pd.DataFrame:
     """One row per (identity, script) of the local submissions in `window`, highest score
     first.
 
@@ -97,8 +129,12 @@ def suspicious_scripts(window: pd.DataFrame, deliveries: pd.DataFrame,
     keys = ["identity", "script"]
     # a content filter's re-injection is the same message: counted once, its deliveries
     # and bounces still count for the script
-    local, dels = link(local.assign(script=local["script"].astype("str"),
-                                    _orig=is_original(local).astype("int64")), deliveries)
+    local, dels = link(
+        local.assign(
+            script=local["script"].astype("str"), _orig=is_original(local).astype("int64")
+        ),
+        deliveries,
+    )
     local["_rcpts"] = recipients(local, dels) * local["_orig"]
     originals = local[local["_orig"] == 1]
 
@@ -144,14 +180,18 @@ def suspicious_scripts(window: pd.DataFrame, deliveries: pd.DataFrame,
     for col in ("messages", "recipients", "peak_hour_messages"):
         out[col] = out[col].astype("int64")
     out["uid"] = out["uid"].astype("Int64")
-    out = out.sort_values(["score", "messages", "identity", "script"],
-                          ascending=[False, False, True, True], kind="stable",
-                          na_position="last")
+    out = out.sort_values(
+        ["score", "messages", "identity", "script"],
+        ascending=[False, False, True, True],
+        kind="stable",
+        na_position="last",
+    )
     return out[COLUMNS].reset_index(drop=True)
 
 
-def _score(row, known: bool, ids_before: set, window_days: float,
-           history_days: float) -> list[tuple[int, str]]:
+def _score(
+    row, known: bool, ids_before: set, window_days: float, history_days: float
+) -> list[tuple[int, str]]:
     points: list[tuple[int, str]] = []
     messages = int(row.messages)
     if known and messages >= VOLUME_MIN:
@@ -200,12 +240,21 @@ def _days(days: float) -> str:
 
 def _empty() -> pd.DataFrame:
     ts = "datetime64[us, UTC]"
-    dtypes = {"uid": "Int64", "script": "str", "identity": "str", "script_path": "str",
-              "bounce_rate": "float64", "first_seen": ts, "last_seen": ts, "reasons": object}
+    dtypes = {
+        "uid": "Int64",
+        "script": "str",
+        "identity": "str",
+        "script_path": "str",
+        "bounce_rate": "float64",
+        "first_seen": ts,
+        "last_seen": ts,
+        "reasons": object,
+    }
     return pd.DataFrame({c: pd.Series([], dtype=dtypes.get(c, "int64")) for c in COLUMNS})
 
 
 # --- read from a window (`analyzer.dataset.reading.Window`) ----------------------------------------
+
 
 def suspicious_scripts_in(win, history: str | None = "30d") -> pd.DataFrame:
     """`suspicious_scripts` of the window's local submissions and their deliveries, against
@@ -231,8 +280,13 @@ def suspicious_scripts_in(win, history: str | None = "30d") -> pd.DataFrame:
             reach["first"] = pc.min(arrow["first_seen"]).as_py()  # how far the data goes back
             return pc.equal(arrow["origin"], "local")
 
-        hist = win.read("messages", ["first_seen", "identity", "origin", "script", "filter_of"],
-                        since=history_lo, until=win.lo, where=local_only)
+        hist = win.read(
+            "messages",
+            ["first_seen", "identity", "origin", "script", "filter_of"],
+            since=history_lo,
+            until=win.lo,
+            where=local_only,
+        )
         if reach.get("first") is not None:
             covered_from = max(pd.Timestamp(history_lo), pd.Timestamp(reach["first"]))
             history_days = (pd.Timestamp(win.lo) - covered_from) / pd.Timedelta(days=1)

@@ -43,18 +43,47 @@ BY = {
 }
 SCOPES = ("outgoing", "inbound", "all")
 
-MESSAGE_COLUMNS = ["first_seen", "last_seen", "host", "queue_id", "identity", "origin",
-                   "sasl_username", "uid", "script", "client_ip", "sender", "nrcpt", "sent",
-                   "deferred", "bounced", "expired", "filter_of", "bounce_of"]
-DELIVERY_COLUMNS = ["host", "queue_id", "message_first_seen", "program", "status", "recipient",
-                    "recipient_domain"]
+MESSAGE_COLUMNS = [
+    "first_seen",
+    "last_seen",
+    "host",
+    "queue_id",
+    "identity",
+    "origin",
+    "sasl_username",
+    "uid",
+    "script",
+    "client_ip",
+    "sender",
+    "nrcpt",
+    "sent",
+    "deferred",
+    "bounced",
+    "expired",
+    "filter_of",
+    "bounce_of",
+]
+DELIVERY_COLUMNS = [
+    "host",
+    "queue_id",
+    "message_first_seen",
+    "program",
+    "status",
+    "recipient",
+    "recipient_domain",
+]
+
 
 def message_columns(by: str) -> list[str]:
     """The `messages` columns `top_senders` / `timeline` need for `by` (fewer columns:
     less to read and convert)."""
     check_by(by)
-    keys = {"uid": ["uid"], "script": ["uid", "script"],
-            "sender": ["sender"], "sender-domain": ["sender"]}.get(by, [])
+    keys = {
+        "uid": ["uid"],
+        "script": ["uid", "script"],
+        "sender": ["sender"],
+        "sender-domain": ["sender"],
+    }.get(by, [])
     base = [c for c in MESSAGE_COLUMNS if c not in ("uid", "script", "sender")]
     return base + keys  # identity always: the scope needs it (backscatter)
 
@@ -67,9 +96,21 @@ def delivery_columns(messages: pd.DataFrame) -> list[str]:
     return [c for c in DELIVERY_COLUMNS if c != "recipient"]
 
 
-COLUMNS = ["messages", "share", "recipients", "recipient_domains", "sent", "deferred",
-           "bounced", "bounce_rate", "expired", "client_ips", "first_seen", "last_seen",
-           "peak_hour_messages"]
+COLUMNS = [
+    "messages",
+    "share",
+    "recipients",
+    "recipient_domains",
+    "sent",
+    "deferred",
+    "bounced",
+    "bounce_rate",
+    "expired",
+    "client_ips",
+    "first_seen",
+    "last_seen",
+    "peak_hour_messages",
+]
 
 
 def check_by(by: str) -> list[str]:
@@ -78,8 +119,9 @@ def check_by(by: str) -> list[str]:
     return BY[by]
 
 
-def scope_mask(msgs: pd.DataFrame, dels: pd.DataFrame, scope: str,
-               hosted: frozenset[str]) -> pd.Series:
+def scope_mask(
+    msgs: pd.DataFrame, dels: pd.DataFrame, scope: str, hosted: frozenset[str]
+) -> pd.Series:
     """Which of the (linked) messages belong to `scope`."""
     if scope not in SCOPES:
         raise ValueError(f"scope must be one of {', '.join(SCOPES)}, not {scope!r}")
@@ -93,8 +135,9 @@ def scope_mask(msgs: pd.DataFrame, dels: pd.DataFrame, scope: str,
         return (smtp & ~relayed).astype(bool)
     submitted = msgs["origin"].isin(["sasl", "local"]).fillna(False)
     # backscatter: a non-delivery notice for a message of an identity, leaving the server
-    charged = ((msgs["origin"] == "bounce") & msgs["bounce_of"].notna()
-               & msgs["identity"].notna()).fillna(False)
+    charged = (
+        (msgs["origin"] == "bounce") & msgs["bounce_of"].notna() & msgs["identity"].notna()
+    ).fillna(False)
     return (submitted | ((smtp | charged) & relayed)).astype(bool)
 
 
@@ -111,8 +154,13 @@ def with_keys(msgs: pd.DataFrame, by: str) -> tuple[pd.DataFrame, list[str]]:
     return msgs[present], keys
 
 
-def top_senders(messages: pd.DataFrame, deliveries: pd.DataFrame, by: str = "identity",
-                scope: str = "outgoing", hosted: frozenset[str] = frozenset()) -> pd.DataFrame:
+def top_senders(
+    messages: pd.DataFrame,
+    deliveries: pd.DataFrame,
+    by: str = "identity",
+    scope: str = "outgoing",
+    hosted: frozenset[str] = frozenset(),
+) -> pd.DataFrame:
     """One row per sender (the `by` key) of the messages in `scope`, most messages first.
 
     `messages`: rows of the `messages` table (MESSAGE_COLUMNS); `deliveries`: rows of
@@ -151,16 +199,35 @@ def top_senders(messages: pd.DataFrame, deliveries: pd.DataFrame, by: str = "ide
     out["share"] = out["messages"] / total
     out["bounce_rate"] = ratio(out["bounced"], out["sent"] + out["bounced"]).to_numpy()
     out = out.reset_index()
-    for col in ("messages", "recipients", "sent", "deferred", "bounced", "expired",
-                "client_ips", "peak_hour_messages"):
+    for col in (
+        "messages",
+        "recipients",
+        "sent",
+        "deferred",
+        "bounced",
+        "expired",
+        "client_ips",
+        "peak_hour_messages",
+    ):
         out[col] = out[col].astype("int64")
-    out = out.sort_values(["messages"] + keys, ascending=[False] + [True] * len(keys),
-                          kind="stable", na_position="last")
+    out = out.sort_values(
+        ["messages"] + keys,
+        ascending=[False] + [True] * len(keys),
+        kind="stable",
+        na_position="last",
+    )
     return out[keys + COLUMNS].reset_index(drop=True)
 
 
-def timeline(messages: pd.DataFrame, deliveries: pd.DataFrame, by: str, scope: str,
-             hosted: frozenset[str], keys: list | None, bucket: str) -> pd.DataFrame:
+def timeline(
+    messages: pd.DataFrame,
+    deliveries: pd.DataFrame,
+    by: str,
+    scope: str,
+    hosted: frozenset[str],
+    keys: list | None,
+    bucket: str,
+) -> pd.DataFrame:
     """Messages per `bucket` for each sender: columns `bucket`, `key` (the sender as text),
     `messages`. `keys`: the senders to keep (values of the key column, or (uid, script)
     tuples for `by="script"`); None keeps every sender."""
@@ -177,9 +244,13 @@ def timeline(messages: pd.DataFrame, deliveries: pd.DataFrame, by: str, scope: s
         msgs, label = msgs[keep], label[keep]
         order = [k for k in order if k in set(label)]
     if msgs.empty:
-        return pd.DataFrame({"bucket": pd.Series([], dtype="datetime64[us, UTC]"),
-                             "key": pd.Series([], dtype="str"),
-                             "messages": pd.Series([], dtype="int64")})
+        return pd.DataFrame(
+            {
+                "bucket": pd.Series([], dtype="datetime64[us, UTC]"),
+                "key": pd.Series([], dtype="str"),
+                "messages": pd.Series([], dtype="int64"),
+            }
+        )
     return per_bucket(label, msgs["first_seen"], bucket, "messages", order, span)
 
 
@@ -213,6 +284,7 @@ def _empty(keys: list[str]) -> pd.DataFrame:
 
 # --- read from a window (`analyzer.dataset.reading.Window`) ----------------------------------------
 
+
 def _read(win, by: str, hosted_domains) -> tuple[pd.DataFrame, pd.DataFrame, frozenset[str]]:
     """The window's messages, the deliveries that can belong to them, the hosted domains."""
     msgs = win.read("messages", message_columns(by))
@@ -220,17 +292,23 @@ def _read(win, by: str, hosted_domains) -> tuple[pd.DataFrame, pd.DataFrame, fro
     return msgs, dels, hosted_domains_of(dels, msgs["sasl_username"], hosted_domains)
 
 
-def top_senders_in(win, by: str = "identity", scope: str = "outgoing",
-                   hosted_domains=()) -> pd.DataFrame:
+def top_senders_in(
+    win, by: str = "identity", scope: str = "outgoing", hosted_domains=()
+) -> pd.DataFrame:
     """`top_senders` of the window's messages and their deliveries."""
     msgs, dels, hosted = _read(win, by, hosted_domains)
     return top_senders(msgs, dels, by, scope, hosted)
 
 
-def timeline_in(win, by: str = "identity", scope: str = "outgoing", keys: list | None = None,
-                bucket: str | None = None, hosted_domains=()) -> pd.DataFrame:
+def timeline_in(
+    win,
+    by: str = "identity",
+    scope: str = "outgoing",
+    keys: list | None = None,
+    bucket: str | None = None,
+    hosted_domains=(),
+) -> pd.DataFrame:
     """`timeline` of the window; `bucket` by default chosen from the messages' span."""
     msgs, dels, hosted = _read(win, by, hosted_domains)
-    bucket = check_bucket(bucket or auto_bucket(msgs["first_seen"].min(),
-                                                msgs["first_seen"].max()))
+    bucket = check_bucket(bucket or auto_bucket(msgs["first_seen"].min(), msgs["first_seen"].max()))
     return timeline(msgs, dels, by, scope, hosted, keys, bucket)

@@ -19,17 +19,32 @@ import pandas as pd
 
 from .common import address_key, domain_key, is_original, top_values_by
 
-WINDOW = 24       # trailing buckets in the baseline
-MIN_HISTORY = 6   # fewer earlier buckets: use the whole series
-Z = 5.0           # robust z-score a spike must exceed
-MIN_COUNT = 10    # and at least this many rejects in the bucket
-TOP = 5           # entries in each top list
+WINDOW = 24  # trailing buckets in the baseline
+MIN_HISTORY = 6  # fewer earlier buckets: use the whole series
+Z = 5.0  # robust z-score a spike must exceed
+MIN_COUNT = 10  # and at least this many rejects in the bucket
+TOP = 5  # entries in each top list
 
 REJECT_COLUMNS = ["ts", "client_ip", "reason_class", "sender", "helo", "local_client"]
 
-COLUMNS = ["start", "end", "count", "baseline", "threshold", "spike", "local_count",
-           "internet_count", "source", "top_clients", "top_senders", "top_sender_domains",
-           "top_helos", "responsible", "responsible_domain", "responsible_accounts"]
+COLUMNS = [
+    "start",
+    "end",
+    "count",
+    "baseline",
+    "threshold",
+    "spike",
+    "local_count",
+    "internet_count",
+    "source",
+    "top_clients",
+    "top_senders",
+    "top_sender_domains",
+    "top_helos",
+    "responsible",
+    "responsible_domain",
+    "responsible_accounts",
+]
 
 
 def bucket_counts(rejects: pd.DataFrame, bucket: str) -> pd.Series:
@@ -40,15 +55,23 @@ def bucket_counts(rejects: pd.DataFrame, bucket: str) -> pd.Series:
     return series.sort_index().resample(bucket, closed="left", label="left").sum()
 
 
-def robust_baseline(counts: pd.Series, window: int = WINDOW, min_history: int = MIN_HISTORY,
-                    z: float = Z, min_count: int = MIN_COUNT) -> pd.DataFrame:
+def robust_baseline(
+    counts: pd.Series,
+    window: int = WINDOW,
+    min_history: int = MIN_HISTORY,
+    z: float = Z,
+    min_count: int = MIN_COUNT,
+) -> pd.DataFrame:
     """`count`, `baseline`, `threshold`, `spike` per bucket (see the module docstring)."""
     values = counts.to_numpy(dtype="float64")
     n = len(values)
     padded = np.concatenate([np.full(window, np.nan), values])
     # row i holds the `window` buckets before bucket i (NaN before the series began)
-    trailing = np.lib.stride_tricks.sliding_window_view(padded[:-1], window) if n else \
-        np.empty((0, window))
+    trailing = (
+        np.lib.stride_tricks.sliding_window_view(padded[:-1], window)
+        if n
+        else np.empty((0, window))
+    )
     history = np.sum(~np.isnan(trailing), axis=1)
     with np.errstate(all="ignore"), _quiet_nan_warnings():
         med = np.nanmedian(trailing, axis=1) if n else np.empty(0)
@@ -61,20 +84,32 @@ def robust_baseline(counts: pd.Series, window: int = WINDOW, min_history: int = 
         mad = np.where(short, whole_mad, mad)
     spread = np.maximum(1.4826 * mad, np.sqrt(np.maximum(med, 1.0)))
     threshold = med + z * spread
-    return pd.DataFrame({
-        "start": counts.index,
-        "count": values.astype("int64"),
-        "baseline": med,
-        "threshold": threshold,
-        "spike": (values > threshold) & (values >= min_count),
-    })
+    return pd.DataFrame(
+        {
+            "start": counts.index,
+            "count": values.astype("int64"),
+            "baseline": med,
+            "threshold": threshold,
+            "spike": (values > threshold) & (values >= min_count),
+        }
+    )
 
 
-def relay_spikes(rejects: pd.DataFrame, bucket: str = "1h", *, since=None, until=None,
-                 window: int = WINDOW, min_history: int = MIN_HISTORY, z: float = Z,
-                 min_count: int = MIN_COUNT, local_ips: Iterable[str] = (),
-                 hosted: frozenset[str] = frozenset(), accounts: pd.DataFrame | None = None,
-                 all_buckets: bool = False) -> pd.DataFrame:
+def relay_spikes(
+    rejects: pd.DataFrame,
+    bucket: str = "1h",
+    *,
+    since=None,
+    until=None,
+    window: int = WINDOW,
+    min_history: int = MIN_HISTORY,
+    z: float = Z,
+    min_count: int = MIN_COUNT,
+    local_ips: Iterable[str] = (),
+    hosted: frozenset[str] = frozenset(),
+    accounts: pd.DataFrame | None = None,
+    all_buckets: bool = False,
+) -> pd.DataFrame:
     """Spikes (or, with `all_buckets`, every bucket) of relay-denied rejects that overlap
     [since, until), explained.
 
@@ -119,25 +154,34 @@ def relay_spikes(rejects: pd.DataFrame, bucket: str = "1h", *, since=None, until
     stats["local_count"] = local_count.reindex(stats.index).fillna(0).astype("int64")
     stats["internet_count"] = stats["count"] - stats["local_count"]
     stats["source"] = np.select(
-        [stats["count"] == 0, stats["local_count"] * 2 > stats["count"],
-         stats["local_count"] > 0],
-        ["none", "local", "mixed"], "internet")
-    for col, src in (("top_clients", "client_ip"), ("top_senders", "_sender"),
-                     ("top_sender_domains", "_sender_domain"), ("top_helos", "_helo")):
+        [stats["count"] == 0, stats["local_count"] * 2 > stats["count"], stats["local_count"] > 0],
+        ["none", "local", "mixed"],
+        "internet",
+    )
+    for col, src in (
+        ("top_clients", "client_ip"),
+        ("top_senders", "_sender"),
+        ("top_sender_domains", "_sender_domain"),
+        ("top_helos", "_helo"),
+    ):
         tops = top_values_by(relay, "_b", src, TOP)
         stats[col] = [tops.get(i, []) for i in stats.index]
 
-    resp = [_responsible(relay[(relay["_b"] == i) & relay["_local"]], hosted, accounts)
-            if stats.at[i, "source"] in ("local", "mixed") else (None, None, [])
-            for i in stats.index]
+    resp = [
+        _responsible(relay[(relay["_b"] == i) & relay["_local"]], hosted, accounts)
+        if stats.at[i, "source"] in ("local", "mixed")
+        else (None, None, [])
+        for i in stats.index
+    ]
     stats["responsible"] = pd.Series([r[0] for r in resp], dtype="str")
     stats["responsible_domain"] = pd.Series([r[1] for r in resp], dtype="str")
     stats["responsible_accounts"] = [r[2] for r in resp]
     return stats[COLUMNS]
 
 
-def _responsible(local: pd.DataFrame, hosted: frozenset[str],
-                 accounts: pd.DataFrame | None) -> tuple[str | None, str | None, list[str]]:
+def _responsible(
+    local: pd.DataFrame, hosted: frozenset[str], accounts: pd.DataFrame | None
+) -> tuple[str | None, str | None, list[str]]:
     """Whose app it likely is: the most frequent envelope sender of the local rejects, its
     domain when hosted (else the HELO name when that is a hosted domain), and the
     identities that send from that domain, busiest first."""
@@ -147,8 +191,9 @@ def _responsible(local: pd.DataFrame, hosted: frozenset[str],
     senders = senders[senders != "<>"]
     sender = senders.value_counts().index[0] if len(senders) else None
     domain = None
-    candidates = list(local["_sender_domain"].dropna().value_counts().index) + \
-        list(local["_helo"].dropna().value_counts().index)
+    candidates = list(local["_sender_domain"].dropna().value_counts().index) + list(
+        local["_helo"].dropna().value_counts().index
+    )
     for cand in candidates:
         if cand in hosted:
             domain = cand
@@ -156,7 +201,8 @@ def _responsible(local: pd.DataFrame, hosted: frozenset[str],
     names: list[str] = []
     if domain and accounts is not None and len(accounts):
         mine = accounts[accounts["domain"] == domain].sort_values(
-            ["messages", "identity"], ascending=[False, True], kind="stable")
+            ["messages", "identity"], ascending=[False, True], kind="stable"
+        )
         names = list(mine["identity"].head(TOP))
     return sender, domain, names
 
@@ -166,15 +212,25 @@ def sending_accounts(messages: pd.DataFrame) -> pd.DataFrame:
     for SASL logins that are addresses, the login's domain): `domain`, `identity`,
     `messages`."""
     if messages.empty:
-        return pd.DataFrame({"domain": pd.Series([], dtype="str"),
-                             "identity": pd.Series([], dtype="str"),
-                             "messages": pd.Series([], dtype="int64")})
+        return pd.DataFrame(
+            {
+                "domain": pd.Series([], dtype="str"),
+                "identity": pd.Series([], dtype="str"),
+                "messages": pd.Series([], dtype="int64"),
+            }
+        )
     messages = messages[is_original(messages)]  # a filter's re-injection: the same message
     ids = messages["identity"]
-    by_sender = pd.DataFrame({"domain": domain_key(messages["sender"]), "identity": ids,
-                              "_q": range(len(messages))})
-    by_login = pd.DataFrame({"domain": domain_key(messages["sasl_username"].fillna("")),
-                             "identity": ids, "_q": range(len(messages))})
+    by_sender = pd.DataFrame(
+        {"domain": domain_key(messages["sender"]), "identity": ids, "_q": range(len(messages))}
+    )
+    by_login = pd.DataFrame(
+        {
+            "domain": domain_key(messages["sasl_username"].fillna("")),
+            "identity": ids,
+            "_q": range(len(messages)),
+        }
+    )
     both = pd.concat([by_sender, by_login]).dropna(subset=["domain", "identity"])
     both = both[both["domain"] != "<>"].drop_duplicates()
     out = both.groupby(["domain", "identity"]).size().rename("messages").reset_index()
@@ -195,40 +251,62 @@ class _quiet_nan_warnings:
 
 def _empty() -> pd.DataFrame:
     ts = "datetime64[us, UTC]"
-    dtypes = {"start": ts, "end": ts, "count": "int64", "baseline": "float64",
-              "threshold": "float64", "spike": "bool", "local_count": "int64",
-              "internet_count": "int64", "source": "str", "responsible": "str",
-              "responsible_domain": "str"}
+    dtypes = {
+        "start": ts,
+        "end": ts,
+        "count": "int64",
+        "baseline": "float64",
+        "threshold": "float64",
+        "spike": "bool",
+        "local_count": "int64",
+        "internet_count": "int64",
+        "source": "str",
+        "responsible": "str",
+        "responsible_domain": "str",
+    }
     return pd.DataFrame({c: pd.Series([], dtype=dtypes.get(c, object)) for c in COLUMNS})
 
 
 # --- read from a window (`analyzer.dataset.reading.Window`) ----------------------------------------
 
-def checked_params(window: int | None = None, min_history: int | None = None,
-                   z: float | None = None, min_count: int | None = None) -> dict:
+
+def checked_params(
+    window: int | None = None,
+    min_history: int | None = None,
+    z: float | None = None,
+    min_count: int | None = None,
+) -> dict:
     """The baseline's parameters, the defaults where None."""
     from ..errors import AnalyzerError
 
-    params = {"window": WINDOW if window is None else int(window),
-              "min_history": MIN_HISTORY if min_history is None else int(min_history),
-              "z": Z if z is None else float(z),
-              "min_count": MIN_COUNT if min_count is None else int(min_count)}
+    params = {
+        "window": WINDOW if window is None else int(window),
+        "min_history": MIN_HISTORY if min_history is None else int(min_history),
+        "z": Z if z is None else float(z),
+        "min_count": MIN_COUNT if min_count is None else int(min_count),
+    }
     if params["window"] < 1 or params["min_history"] < 1:
         raise AnalyzerError("the baseline window and min_history must be at least 1 bucket")
     return params
 
 
-def relay_spikes_in(win, bucket: str, params: dict, local_ips: Iterable[str] = (),
-                    hosted_domains: Iterable[str] = (),
-                    all_buckets: bool = False) -> pd.DataFrame:
+def relay_spikes_in(
+    win,
+    bucket: str,
+    params: dict,
+    local_ips: Iterable[str] = (),
+    hosted_domains: Iterable[str] = (),
+    all_buckets: bool = False,
+) -> pd.DataFrame:
     """`relay_spikes` of the window: its rejects and the `window` buckets before it (the
     baseline), and for local relay-denied rejects inside spikes the messages and
     deliveries within a day of them (who sends from which domain)."""
     from .common import hosted_domains as hosted_domains_of
 
     offset = pd.tseries.frequencies.to_offset(bucket)
-    history_lo = (pd.Timestamp(win.lo) - offset * params["window"]).to_pydatetime() \
-        if win.lo else None
+    history_lo = (
+        (pd.Timestamp(win.lo) - offset * params["window"]).to_pydatetime() if win.lo else None
+    )
     rejects = win.read("rejects", REJECT_COLUMNS, since=history_lo)
     own = frozenset(local_ips)
     relay_local = _local_relay_denied(rejects, win.lo, own)
@@ -253,23 +331,34 @@ def relay_spikes_in(win, bucket: str, params: dict, local_ips: Iterable[str] = (
         dels = win.read("deliveries", ["program", "status", "recipient_domain"], **around)
         hosted = hosted_domains_of(dels, msgs["sasl_username"], hosted_domains)
         accounts = sending_accounts(msgs)
-    return relay_spikes(rejects, bucket, since=win.lo, until=win.hi, local_ips=own,
-                        hosted=hosted, accounts=accounts, all_buckets=all_buckets, **params)
+    return relay_spikes(
+        rejects,
+        bucket,
+        since=win.lo,
+        until=win.hi,
+        local_ips=own,
+        hosted=hosted,
+        accounts=accounts,
+        all_buckets=all_buckets,
+        **params,
+    )
 
 
 def _local_relay_denied(rejects: pd.DataFrame, since, own: frozenset[str]) -> pd.DataFrame:
     """The relay-denied rejects since `since` of local clients (or of `own` addresses)."""
     in_window = rejects if since is None else rejects[rejects["ts"] >= pd.Timestamp(since)]
-    return in_window[(in_window["reason_class"] == "relay_denied").fillna(False)
-                     & (in_window["local_client"].fillna(False).astype(bool)
-                        | in_window["client_ip"].isin(own))]
+    return in_window[
+        (in_window["reason_class"] == "relay_denied").fillna(False)
+        & (in_window["local_client"].fillna(False).astype(bool) | in_window["client_ip"].isin(own))
+    ]
 
 
 def largest(spikes: pd.DataFrame, limit: int | None) -> pd.DataFrame:
     """The `limit` largest spikes (all when None or 0), still in time order."""
     out = spikes
     if limit is not None and limit > 0 and len(out) > limit:
-        keep = out.sort_values(["count", "start"], ascending=[False, True],
-                               kind="stable").index[:limit]
+        keep = out.sort_values(["count", "start"], ascending=[False, True], kind="stable").index[
+            :limit
+        ]
         out = out.loc[sorted(keep)]
     return out.reset_index(drop=True)

@@ -8,16 +8,39 @@ import pandas as pd
 
 from .common import address_key
 
-FIRST = ["ts", "table", "event", "host", "queue_id", "identity", "sender", "recipient",
-         "client_ip", "client_name", "sasl_username", "status", "dsn", "relay",
-         "reason_class", "detail"]
+FIRST = [
+    "ts",
+    "table",
+    "event",
+    "host",
+    "queue_id",
+    "identity",
+    "sender",
+    "recipient",
+    "client_ip",
+    "client_name",
+    "sasl_username",
+    "status",
+    "dsn",
+    "relay",
+    "reason_class",
+    "detail",
+]
 _TABLE_ORDER = {"messages": 0, "notices": 1, "deliveries": 2, "rejects": 3, "auth_failures": 4}
 
 
-def trace(messages: pd.DataFrame, deliveries: pd.DataFrame, rejects: pd.DataFrame,
-          auth_failures: pd.DataFrame | None = None, *, queue_id: str | None = None,
-          sender: str | None = None, identity: str | None = None,
-          client_ip: str | None = None, notices: pd.DataFrame | None = None) -> pd.DataFrame:
+def trace(
+    messages: pd.DataFrame,
+    deliveries: pd.DataFrame,
+    rejects: pd.DataFrame,
+    auth_failures: pd.DataFrame | None = None,
+    *,
+    queue_id: str | None = None,
+    sender: str | None = None,
+    identity: str | None = None,
+    client_ip: str | None = None,
+    notices: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Rows matching exactly one of `queue_id`, `sender` (case-insensitive; `<>` or ``
     is the null sender), `identity` (`sasl:user`, `uid:1017`, `ip:192.0.2.1`, ...) or
     `client_ip` (everything that IP did, whoever it logged in as).
@@ -42,8 +65,11 @@ def trace(messages: pd.DataFrame, deliveries: pd.DataFrame, rejects: pd.DataFram
         m = messages[messages["client_ip"] == client_ip]
         d = _deliveries_of(m, deliveries)
         r = rejects[rejects["client_ip"] == client_ip]
-        a = None if auth_failures is None else \
-            auth_failures[auth_failures["client_ip"] == client_ip]
+        a = (
+            None
+            if auth_failures is None
+            else auth_failures[auth_failures["client_ip"] == client_ip]
+        )
     else:
         kind, _, value = identity.partition(":")
         m = messages[messages["identity"] == identity]
@@ -57,23 +83,30 @@ def trace(messages: pd.DataFrame, deliveries: pd.DataFrame, rejects: pd.DataFram
             if auth_failures is not None:
                 a = auth_failures[auth_failures["sasl_username"] == value]
         elif kind == "ip":
-            r = pd.concat([r, rejects[(rejects["client_ip"] == value)
-                                      & rejects["sasl_username"].isna()]])
+            r = pd.concat(
+                [r, rejects[(rejects["client_ip"] == value) & rejects["sasl_username"].isna()]]
+            )
             if auth_failures is not None:
                 a = auth_failures[auth_failures["client_ip"] == value]
         r = r[~r.index.duplicated()]
     parts = [_messages(m), _deliveries(d), _rejects(r)]
     if notices is not None and len(notices):  # a relay's reply, a header check: per message
-        n = notices[notices["queue_id"] == queue_id] if queue_id is not None else \
-            notices[_same_queue(notices, m) | ((notices["client_ip"] == client_ip)
-                                              if client_ip is not None else False)]
+        n = (
+            notices[notices["queue_id"] == queue_id]
+            if queue_id is not None
+            else notices[
+                _same_queue(notices, m)
+                | ((notices["client_ip"] == client_ip) if client_ip is not None else False)
+            ]
+        )
         parts.append(_notices(n))
     if a is not None and len(a):
         parts.append(_auth(a))
     parts = [p for p in parts if len(p)]
     if not parts:
-        return pd.DataFrame({c: pd.Series([], dtype="datetime64[us, UTC]" if c == "ts" else "str")
-                             for c in FIRST})
+        return pd.DataFrame(
+            {c: pd.Series([], dtype="datetime64[us, UTC]" if c == "ts" else "str") for c in FIRST}
+        )
     out = pd.concat(parts, ignore_index=True)
     out["_order"] = out["table"].map(_TABLE_ORDER)
     out = out.sort_values(["ts", "_order"], kind="stable").drop(columns="_order")
@@ -105,7 +138,8 @@ def filter_chain(messages: pd.DataFrame, queue_id: str) -> set[str]:
 
 def _deliveries_of(m: pd.DataFrame, deliveries: pd.DataFrame) -> pd.DataFrame:
     keys = m[["host", "queue_id", "first_seen"]].rename(
-        columns={"first_seen": "message_first_seen"})
+        columns={"first_seen": "message_first_seen"}
+    )
     idx = deliveries.reset_index().merge(keys, on=["host", "queue_id", "message_first_seen"])
     return deliveries.loc[idx["index"]]
 
@@ -114,8 +148,11 @@ def _same_queue(rejects: pd.DataFrame, m: pd.DataFrame) -> pd.Series:
     if m.empty:
         return pd.Series(False, index=rejects.index)
     pairs = set(zip(m["host"], m["queue_id"]))
-    return pd.Series([(h, q) in pairs for h, q in zip(rejects["host"], rejects["queue_id"])],
-                     index=rejects.index, dtype=bool)
+    return pd.Series(
+        [(h, q) in pairs for h, q in zip(rejects["host"], rejects["queue_id"])],
+        index=rejects.index,
+        dtype=bool,
+    )
 
 
 def _messages(m: pd.DataFrame) -> pd.DataFrame:
@@ -124,10 +161,18 @@ def _messages(m: pd.DataFrame) -> pd.DataFrame:
     out["event"] = out["origin"].fillna("unknown") + " message"
     if "filter_of" in out.columns:  # a content filter handed the message back as this one
         out.loc[out["filter_of"].notna(), "event"] = "re-injected " + out["event"]
-    out["detail"] = _join(out, [("filter_of", "filter_of="), ("size", "size="),
-                                ("nrcpt", "nrcpt="), ("sent", "sent="),
-                                ("deferred", "deferred="), ("bounced", "bounced="),
-                                ("script", "script=")])
+    out["detail"] = _join(
+        out,
+        [
+            ("filter_of", "filter_of="),
+            ("size", "size="),
+            ("nrcpt", "nrcpt="),
+            ("sent", "sent="),
+            ("deferred", "deferred="),
+            ("bounced", "bounced="),
+            ("script", "script="),
+        ],
+    )
     return out
 
 
@@ -154,7 +199,8 @@ def _notices(n: pd.DataFrame) -> pd.DataFrame:
     where = out["relay_name"].fillna("") + "[" + out["relay_ip"].fillna("") + "]"
     where = where.where(out["relay_ip"].notna(), "")
     checked = (out["header"].fillna("") + ": " + out["value"].fillna("")).where(
-        out["header"].notna(), out["value"].fillna(""))
+        out["header"].notna(), out["value"].fillna("")
+    )
     text = out["text"].fillna("")
     out["detail"] = (where + " " + checked + " " + text).str.split().str.join(" ")
     out["relay"] = where.where(where != "", pd.NA)
@@ -185,8 +231,14 @@ def _join(frame: pd.DataFrame, fields: list[tuple[str, str]]) -> pd.Series:
 
 # --- read from a window (`analyzer.dataset.reading.Window`) ----------------------------------------
 
-def trace_in(win, queue_id: str | None = None, sender: str | None = None,
-             identity: str | None = None, client_ip: str | None = None) -> pd.DataFrame:
+
+def trace_in(
+    win,
+    queue_id: str | None = None,
+    sender: str | None = None,
+    identity: str | None = None,
+    client_ip: str | None = None,
+) -> pd.DataFrame:
     """`trace` of the window's rows matching the one of `queue_id`, `sender`, `identity`,
     `client_ip` given (checked by the caller)."""
     import pyarrow as pa
@@ -214,8 +266,13 @@ def trace_in(win, queue_id: str | None = None, sender: str | None = None,
     else:
         m_where = equal("client_ip", client_ip)
     msgs = win.read("messages", None, where=m_where)
-    queue_ids = pa.array(sorted(set(msgs["queue_id"].dropna().unique().tolist())
-                                | (set(chain.to_pylist()) if queue_id else set())), pa.string())
+    queue_ids = pa.array(
+        sorted(
+            set(msgs["queue_id"].dropna().unique().tolist())
+            | (set(chain.to_pylist()) if queue_id else set())
+        ),
+        pa.string(),
+    )
 
     def same_queue(t):
         return pc.fill_null(pc.is_in(t["queue_id"], value_set=queue_ids), False)
@@ -244,16 +301,28 @@ def trace_in(win, queue_id: str | None = None, sender: str | None = None,
     auth = None
     if client_ip is not None or kind in ("ip", "sasl"):
         column = "sasl_username" if kind == "sasl" else "client_ip"
-        auth = win.read("auth_failures", None,
-                        where=equal(column, client_ip if client_ip is not None else value))
+        auth = win.read(
+            "auth_failures",
+            None,
+            where=equal(column, client_ip if client_ip is not None else value),
+        )
 
     def n_where(t):  # the diagnostics of the messages, and cleanup's notes on the client
         keep = same_queue(t)
         return pc.or_(keep, equal("client_ip", client_ip)(t)) if client_ip is not None else keep
 
     notices = win.read("notices", None, until=dels_until, where=n_where)
-    return trace(msgs, dels, rejects, auth, queue_id=queue_id, sender=sender,
-                 identity=identity, client_ip=client_ip, notices=notices)
+    return trace(
+        msgs,
+        dels,
+        rejects,
+        auth,
+        queue_id=queue_id,
+        sender=sender,
+        identity=identity,
+        client_ip=client_ip,
+        notices=notices,
+    )
 
 
 def chain_in(win, queue_id: str):
@@ -267,8 +336,12 @@ def chain_in(win, queue_id: str):
         ids = pa.array(sorted(chain), pa.string())
 
         def linked(t, ids=ids):  # this turn's ids, bound explicitly (bugbear B023)
-            return pc.fill_null(pc.or_(pc.is_in(t["queue_id"], value_set=ids),
-                                       pc.is_in(t["filter_of"], value_set=ids)), False)
+            return pc.fill_null(
+                pc.or_(
+                    pc.is_in(t["queue_id"], value_set=ids), pc.is_in(t["filter_of"], value_set=ids)
+                ),
+                False,
+            )
 
         rows = win.read("messages", ["queue_id", "filter_of"], where=linked)
         grown = chain | set(rows["queue_id"].dropna()) | set(rows["filter_of"].dropna())

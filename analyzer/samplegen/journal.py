@@ -20,19 +20,39 @@ from datetime import UTC, datetime
 from .postfix import DEFAULT_SEED, DEFAULT_START, _Simulator
 
 DEFAULT_MESSAGES_PER_DAY = 600
-_MONTHS = {m: i for i, m in enumerate(
-    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
-_UNITS = {"postfix": "postfix@-.service", "dovecot": "dovecot.service", "amavis": "amavis.service",
-          "opendkim": "opendkim.service"}
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
+    )
+}
+_UNITS = {
+    "postfix": "postfix@-.service",
+    "dovecot": "dovecot.service",
+    "amavis": "amavis.service",
+    "opendkim": "opendkim.service",
+}
 
 
-def generate_journal(seed: int = DEFAULT_SEED, start: datetime = DEFAULT_START, days: float = 1.0,
-                     messages_per_day: int = DEFAULT_MESSAGES_PER_DAY, host: str = "mx1",
-                     incidents: bool = True) -> tuple[list[str], dict]:
+def generate_journal(
+    seed: int = DEFAULT_SEED,
+    start: datetime = DEFAULT_START,
+    days: float = 1.0,
+    messages_per_day: int = DEFAULT_MESSAGES_PER_DAY,
+    host: str = "mx1",
+    incidents: bool = True,
+) -> tuple[list[str], dict]:
     """(JSON lines, truth): the Postfix truth of the same run, with `format` = journal
     and systemd's entries added to `lines` and `lines_by_program`."""
-    sim = _Simulator(seed=seed, start=start, days=days, host=host, incidents=incidents,
-                     messages_per_day=messages_per_day, target_lines=None)
+    sim = _Simulator(
+        seed=seed,
+        start=start,
+        days=days,
+        host=host,
+        incidents=incidents,
+        messages_per_day=messages_per_day,
+        target_lines=None,
+    )
     syslog: list[str] = []
     truth = sim.run(syslog.extend)
     rng = random.Random(f"journal:{seed}")
@@ -53,9 +73,13 @@ def generate_journal(seed: int = DEFAULT_SEED, start: datetime = DEFAULT_START, 
             "__CURSOR": f"s={seqnum};i={index:x};b={boot};m={realtime - booted:x};t={realtime:x};x={index * 7919:x}",
             "__REALTIME_TIMESTAMP": str(realtime),
             "__MONOTONIC_TIMESTAMP": str(realtime - booted),
-            "_BOOT_ID": boot, "_MACHINE_ID": machine, "_HOSTNAME": host,
-            "PRIORITY": "6", "SYSLOG_FACILITY": "2" if family != "systemd" else "3",
-            "SYSLOG_IDENTIFIER": program, "_TRANSPORT": "syslog" if family != "systemd" else "journal",
+            "_BOOT_ID": boot,
+            "_MACHINE_ID": machine,
+            "_HOSTNAME": host,
+            "PRIORITY": "6",
+            "SYSLOG_FACILITY": "2" if family != "systemd" else "3",
+            "SYSLOG_IDENTIFIER": program,
+            "_TRANSPORT": "syslog" if family != "systemd" else "journal",
             "_SYSTEMD_UNIT": _UNITS.get(family, "init.scope"),
             "_COMM": program.rsplit("/", 1)[-1][:15],
         }
@@ -63,19 +87,32 @@ def generate_journal(seed: int = DEFAULT_SEED, start: datetime = DEFAULT_START, 
             e["SYSLOG_PID"] = e["_PID"] = str(pid)
         e["MESSAGE"] = list(message.encode()) if rng.random() < 0.0025 else message
         # journalctl's own layout: { "KEY" : "value", ... }
-        out.append("{ " + ", ".join(f"{json.dumps(k)} : {json.dumps(v, ensure_ascii=False)}"
-                                    for k, v in e.items()) + " }")
+        out.append(
+            "{ "
+            + ", ".join(
+                f"{json.dumps(k)} : {json.dumps(v, ensure_ascii=False)}" for k, v in e.items()
+            )
+            + " }"
+        )
 
     first = int(start.replace(tzinfo=UTC).timestamp() * 1_000_000)
-    for i, text in enumerate((("Starting postfix@-.service - Postfix Mail Transport Agent "
-                                       "(instance -)..."),
-                                      ("Started postfix@-.service - Postfix Mail Transport Agent "
-                                       "(instance -)."))):
+    for i, text in enumerate(
+        (
+            ("Starting postfix@-.service - Postfix Mail Transport Agent (instance -)..."),
+            ("Started postfix@-.service - Postfix Mail Transport Agent (instance -)."),
+        )
+    ):
         entry(first - 60_000_000 + i * 1000, "systemd", 1, text)
     for line in syslog:
         month, day, clock = _MONTHS[line[:3]], int(line[4:6]), line[7:15]
-        second = int(datetime(year, month, day, int(clock[:2]), int(clock[3:5]), int(clock[6:8]),
-                              tzinfo=UTC).timestamp()) * 1_000_000
+        second = (
+            int(
+                datetime(
+                    year, month, day, int(clock[:2]), int(clock[3:5]), int(clock[6:8]), tzinfo=UTC
+                ).timestamp()
+            )
+            * 1_000_000
+        )
         realtime = max(second + int(rng.random() * 40_000), last + 1)
         if realtime >= second + 1_000_000:
             realtime = second + 999_999

@@ -28,15 +28,24 @@ BURST_SCRIPT = "wp-xmlrpc-cache.php"
 
 # where each legitimate script lives under a site's document root
 SCRIPT_DIRS = {
-    "contact-form.php": "", "wp-mail.php": "", "class-phpmailer.php": "wp-includes/",
-    "order-confirm.php": "shop/", "newsletter.php": "newsletter/", "booking-notify.php": "booking/",
-    "PHPMailer.php": "vendor/phpmailer/phpmailer/src/", "mailer.php": "includes/",
+    "contact-form.php": "",
+    "wp-mail.php": "",
+    "class-phpmailer.php": "wp-includes/",
+    "order-confirm.php": "shop/",
+    "newsletter.php": "newsletter/",
+    "booking-notify.php": "booking/",
+    "PHPMailer.php": "vendor/phpmailer/phpmailer/src/",
+    "mailer.php": "includes/",
 }
 _SUBJECTS = {
-    "contact-form.php": "Neue Kontaktanfrage", "wp-mail.php": "[WordPress] Neuer Kommentar",
-    "class-phpmailer.php": "Ihre Bestellung", "order-confirm.php": "Bestellbestätigung",
-    "newsletter.php": "Newsletter November", "booking-notify.php": "Neue Buchung",
-    "PHPMailer.php": "Passwort zurücksetzen", "mailer.php": "Nachricht von der Website",
+    "contact-form.php": "Neue Kontaktanfrage",
+    "wp-mail.php": "[WordPress] Neuer Kommentar",
+    "class-phpmailer.php": "Ihre Bestellung",
+    "order-confirm.php": "Bestellbestätigung",
+    "newsletter.php": "Newsletter November",
+    "booking-notify.php": "Neue Buchung",
+    "PHPMailer.php": "Passwort zurücksetzen",
+    "mailer.php": "Nachricht von der Website",
     BURST_SCRIPT: "Your account has been suspended",
 }
 _UNJOINABLE_PER_DAY = 6
@@ -61,12 +70,25 @@ def site_domain(uid: int) -> str:
     return f"{_SITE_NAMES[uid - 1001]}.example"
 
 
-def generate_phpmail(seed: int = DEFAULT_SEED, start: datetime = DEFAULT_START, days: float = 1.0,
-                     messages_per_day: int = DEFAULT_MESSAGES_PER_DAY, host: str = "mx1",
-                     incidents: bool = True, zone: str = DEFAULT_ZONE):
+def generate_phpmail(
+    seed: int = DEFAULT_SEED,
+    start: datetime = DEFAULT_START,
+    days: float = 1.0,
+    messages_per_day: int = DEFAULT_MESSAGES_PER_DAY,
+    host: str = "mx1",
+    incidents: bool = True,
+    zone: str = DEFAULT_ZONE,
+):
     """(maillog lines, maillog truth, mail.log lines, mail.log truth)."""
-    sim = _Simulator(seed=seed, start=start, days=days, host=host, incidents=incidents,
-                     messages_per_day=messages_per_day, target_lines=None)
+    sim = _Simulator(
+        seed=seed,
+        start=start,
+        days=days,
+        host=host,
+        incidents=incidents,
+        messages_per_day=messages_per_day,
+        target_lines=None,
+    )
     sim.php_calls = []
     maillog: list[str] = []
     truth = sim.run(maillog.extend)
@@ -74,8 +96,9 @@ def generate_phpmail(seed: int = DEFAULT_SEED, start: datetime = DEFAULT_START, 
     return maillog, truth, lines, php_truth
 
 
-def mail_log(sim, seed: int, start: datetime, days: float, host: str,
-             zone: str = DEFAULT_ZONE) -> tuple[list[str], dict]:
+def mail_log(
+    sim, seed: int, start: datetime, days: float, host: str, zone: str = DEFAULT_ZONE
+) -> tuple[list[str], dict]:
     """The mail.log lines of a simulator run whose `php_calls` were collected."""
     rng = random.Random(f"phpmail:{seed}")
     tz = ZoneInfo(zone)
@@ -94,13 +117,20 @@ def mail_log(sim, seed: int, start: datetime, days: float, host: str,
         logged = sim.t0 + int(rng.random() * (span - 60_000))
         rcpt = f"formular-test{i}@{site_domain(uid).replace('.example', '')}.invalid"
         path = script_path(uid, "contact-form.php", start)
-        entries.append((logged, _line(floor, logged, tz, zone, uid, "contact-form.php", path, [rcpt])))
+        entries.append(
+            (logged, _line(floor, logged, tz, zone, uid, "contact-form.php", path, [rcpt]))
+        )
     entries.sort(key=lambda e: e[0])
     lines = [line for _, line in entries]
     burst = script_path(1017, BURST_SCRIPT, start)
     php_truth = {
-        "seed": seed, "start": start.isoformat(), "host": host, "zone": zone,
-        "lines": len(lines), "entries": len(lines), "joinable": len(sim.php_calls),
+        "seed": seed,
+        "start": start.isoformat(),
+        "host": host,
+        "zone": zone,
+        "lines": len(lines),
+        "entries": len(lines),
+        "joinable": len(sim.php_calls),
         "unjoinable": unjoinable,
         "entries_by_script_path": dict(sorted(by_path.items())),
         "burst": {"uid": 1017, "script_path": burst, "entries": by_path.get(burst, 0)},
@@ -112,8 +142,10 @@ def _line(floor, ms: int, tz, zone: str, uid: int, script: str, path: str, rcpts
     when = (floor + timedelta(milliseconds=ms)).astimezone(tz)
     domain = site_domain(uid)
     headers = f"From: {domain} <noreply@{domain}> X-Mailer: PHP/8.2.7"
-    return (f"[{when:%d-%b-%Y %H:%M:%S} {zone}] mail() on [{path}:{script_line(script)}]: "
-            f"To: {', '.join(rcpts)} -- Headers: {headers} -- Subject: {_SUBJECTS[script]}")
+    return (
+        f"[{when:%d-%b-%Y %H:%M:%S} {zone}] mail() on [{path}:{script_line(script)}]: "
+        f"To: {', '.join(rcpts)} -- Headers: {headers} -- Subject: {_SUBJECTS[script]}"
+    )
 
 
 def write_phpmail(maillog_path, php_path, truth_path=None, php_truth_path=None, **kw) -> dict:

@@ -51,16 +51,45 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 _FIRST, _PROGRAM = itemgetter(0), itemgetter(1)
 
 # Relative traffic per hour of day (mean 1.0): quiet nights, office-hours peak.
-_DIURNAL_RAW = (0.25, 0.2, 0.18, 0.18, 0.2, 0.3, 0.6, 1.0, 1.5, 1.8, 1.9, 1.8,
-                1.6, 1.7, 1.8, 1.7, 1.5, 1.2, 0.9, 0.8, 0.7, 0.6, 0.45, 0.35)
+_DIURNAL_RAW = (
+    0.25,
+    0.2,
+    0.18,
+    0.18,
+    0.2,
+    0.3,
+    0.6,
+    1.0,
+    1.5,
+    1.8,
+    1.9,
+    1.8,
+    1.6,
+    1.7,
+    1.8,
+    1.7,
+    1.5,
+    1.2,
+    0.9,
+    0.8,
+    0.7,
+    0.6,
+    0.45,
+    0.35,
+)
 _DIURNAL = tuple(w * 24 / sum(_DIURNAL_RAW) for w in _DIURNAL_RAW)
 
 # Background volume at scale 1.0 (messages_per_day == DEFAULT_MESSAGES_PER_DAY).
 _MSGS_PER_HOUR = DEFAULT_MESSAGES_PER_DAY / 24
 _MIX_INBOUND, _MIX_SASL = 0.55, 0.26  # the rest (0.19) is PHP mail()
 _PER_HOUR_FLAT = {  # noise that does not follow office hours (bots never sleep)
-    "relay_probe": 3.0, "rbl": 1.0, "unknown_rcpt": 1.5, "helo": 0.5, "sender": 0.4,
-    "auth_bot": 2.5, "lost_connect": 0.6,
+    "relay_probe": 3.0,
+    "rbl": 1.0,
+    "unknown_rcpt": 1.5,
+    "helo": 0.5,
+    "sender": 0.4,
+    "auth_bot": 2.5,
+    "lost_connect": 0.6,
 }
 _PER_MESSAGE = {"postscreen": 0.3, "imap": 0.35}
 
@@ -70,7 +99,11 @@ QUEUE_LIFETIME_MS = 12 * _HOUR  # simulated maximal_queue_lifetime = 12h
 HOSTED_DOMAINS = (
     ("shop-anna.example", "lmtp", ("info", "office", "anna", "orders", "support")),
     ("bakery-berlin.example", "lmtp", ("info", "bestellung", "max", "lisa")),
-    ("kanzlei-weber.example", "lmtp", ("kanzlei", "weber", "sekretariat", "j.schmidt", "buchhaltung")),
+    (
+        "kanzlei-weber.example",
+        "lmtp",
+        ("kanzlei", "weber", "sekretariat", "j.schmidt", "buchhaltung"),
+    ),
     ("praxis-mueller.example", "lmtp", ("praxis", "dr.mueller", "empfang", "termine")),
     ("hotel-seeblick.example", "lmtp", ("rezeption", "info", "reservierung", "events", "chef")),
     ("autohaus-klein.example", "lmtp", ("verkauf", "service", "klein", "teile")),
@@ -81,15 +114,47 @@ _RECEIVE_ONLY = {"orders@shop-anna.example", "termine@praxis-mueller.example"}
 
 # Web sites of the hosting customers, one unix user each (uid 1001..1030).
 _SITE_NAMES = (
-    "shop-anna", "bakery-berlin", "kanzlei-weber", "praxis-mueller", "hotel-seeblick",
-    "autohaus-klein", "verein-tsv", "studio-lena", "gartenbau-fischer", "fahrschule-becker",
-    "zahnarzt-hoffmann", "pension-alpenblick", "weingut-schaefer", "yoga-mitte", "tierarzt-wolf",
-    "elektro-richter", "blog-kochen", "malerei-koch", "physio-bauer", "cafe-kranich",
-    "immobilien-lang", "reitstall-schulz", "musikschule-krause", "friseur-engel", "baeckerei-ost",
-    "foto-meier", "kita-sonnenschein", "schreinerei-vogel", "druckerei-braun", "verlag-horn",
+    "shop-anna",
+    "bakery-berlin",
+    "kanzlei-weber",
+    "praxis-mueller",
+    "hotel-seeblick",
+    "autohaus-klein",
+    "verein-tsv",
+    "studio-lena",
+    "gartenbau-fischer",
+    "fahrschule-becker",
+    "zahnarzt-hoffmann",
+    "pension-alpenblick",
+    "weingut-schaefer",
+    "yoga-mitte",
+    "tierarzt-wolf",
+    "elektro-richter",
+    "blog-kochen",
+    "malerei-koch",
+    "physio-bauer",
+    "cafe-kranich",
+    "immobilien-lang",
+    "reitstall-schulz",
+    "musikschule-krause",
+    "friseur-engel",
+    "baeckerei-ost",
+    "foto-meier",
+    "kita-sonnenschein",
+    "schreinerei-vogel",
+    "druckerei-braun",
+    "verlag-horn",
 )
-_LEGIT_SCRIPTS = ("contact-form.php", "wp-mail.php", "class-phpmailer.php", "order-confirm.php",
-                  "newsletter.php", "booking-notify.php", "PHPMailer.php", "mailer.php")
+_LEGIT_SCRIPTS = (
+    "contact-form.php",
+    "wp-mail.php",
+    "class-phpmailer.php",
+    "order-confirm.php",
+    "newsletter.php",
+    "booking-notify.php",
+    "PHPMailer.php",
+    "mailer.php",
+)
 
 # Big mailbox providers: (domain, MX host, MX ip, response style)
 _PROVIDERS = (
@@ -104,41 +169,179 @@ _PROVIDERS = (
 )
 _NOWHERE = ("nowhere.example", "mx.nowhere.example", "192.0.2.9", "queued")
 
-_WORDS = ("nord", "sued", "blau", "gruen", "stern", "berg", "tal", "see", "wald", "feld",
-          "stadt", "land", "haus", "hof", "bruck", "linde", "eiche", "rot", "gold", "silber",
-          "alpha", "delta", "nova", "terra", "prime", "vista", "orbit", "pixel", "quant", "atlas",
-          "fluss", "brise", "sonne", "mond", "kiesel", "moos", "fels", "heide", "ufer", "anker")
-_FIRST_NAMES = ("anna", "ben", "clara", "david", "emma", "felix", "greta", "hanna", "jonas", "julia",
-                "karl", "lara", "leon", "lena", "lukas", "marie", "max", "mia", "noah", "paul",
-                "peter", "sara", "sophie", "tim", "tom", "ute", "vera", "walter", "yvonne", "zoe",
-                "maria", "stefan", "thomas", "sabine", "klaus", "monika", "frank", "petra", "jan", "ines")
-_LAST_NAMES = ("mueller", "schmidt", "schneider", "fischer", "weber", "meyer", "wagner", "becker",
-               "schulz", "hoffmann", "koch", "richter", "klein", "wolf", "neumann", "schwarz",
-               "braun", "zimmermann", "krueger", "hartmann", "lange", "werner", "krause", "lehmann")
-_SENDER_LOCALS = ("newsletter", "noreply", "info", "rechnung", "service", "kontakt", "news",
-                  "support", "billing", "notifications", "team", "order")
-
-_BRUTE_USERNAMES = (
-    "admin", "test", "info", "admin@shop-anna.example", "info@shop-anna.example",
-    "office@shop-anna.example", "support@shop-anna.example", "sales@shop-anna.example",
-    "test@shop-anna.example", "webmaster@shop-anna.example", "anna@shop-anna.example",
-    "info@bakery-berlin.example", "admin@bakery-berlin.example", "max@bakery-berlin.example",
-    "info@hotel-seeblick.example", "rezeption@hotel-seeblick.example", "admin@hotel-seeblick.example",
-    "kanzlei@kanzlei-weber.example", "admin@kanzlei-weber.example", "praxis@praxis-mueller.example",
-    "verkauf@autohaus-klein.example", "service@autohaus-klein.example", "postmaster@mx1.example",
-    "root", "user", "contact@studio-lena.example", "lena@studio-lena.example",
-    "vorstand@verein-tsv.example", "scanner@shop-anna.example", "backup",
+_WORDS = (
+    "nord",
+    "sued",
+    "blau",
+    "gruen",
+    "stern",
+    "berg",
+    "tal",
+    "see",
+    "wald",
+    "feld",
+    "stadt",
+    "land",
+    "haus",
+    "hof",
+    "bruck",
+    "linde",
+    "eiche",
+    "rot",
+    "gold",
+    "silber",
+    "alpha",
+    "delta",
+    "nova",
+    "terra",
+    "prime",
+    "vista",
+    "orbit",
+    "pixel",
+    "quant",
+    "atlas",
+    "fluss",
+    "brise",
+    "sonne",
+    "mond",
+    "kiesel",
+    "moos",
+    "fels",
+    "heide",
+    "ufer",
+    "anker",
+)
+_FIRST_NAMES = (
+    "anna",
+    "ben",
+    "clara",
+    "david",
+    "emma",
+    "felix",
+    "greta",
+    "hanna",
+    "jonas",
+    "julia",
+    "karl",
+    "lara",
+    "leon",
+    "lena",
+    "lukas",
+    "marie",
+    "max",
+    "mia",
+    "noah",
+    "paul",
+    "peter",
+    "sara",
+    "sophie",
+    "tim",
+    "tom",
+    "ute",
+    "vera",
+    "walter",
+    "yvonne",
+    "zoe",
+    "maria",
+    "stefan",
+    "thomas",
+    "sabine",
+    "klaus",
+    "monika",
+    "frank",
+    "petra",
+    "jan",
+    "ines",
+)
+_LAST_NAMES = (
+    "mueller",
+    "schmidt",
+    "schneider",
+    "fischer",
+    "weber",
+    "meyer",
+    "wagner",
+    "becker",
+    "schulz",
+    "hoffmann",
+    "koch",
+    "richter",
+    "klein",
+    "wolf",
+    "neumann",
+    "schwarz",
+    "braun",
+    "zimmermann",
+    "krueger",
+    "hartmann",
+    "lange",
+    "werner",
+    "krause",
+    "lehmann",
+)
+_SENDER_LOCALS = (
+    "newsletter",
+    "noreply",
+    "info",
+    "rechnung",
+    "service",
+    "kontakt",
+    "news",
+    "support",
+    "billing",
+    "notifications",
+    "team",
+    "order",
 )
 
-_TLS_IN = ("TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange X25519 "
-           "server-signature RSA-PSS (2048 bits) server-digest SHA256")
+_BRUTE_USERNAMES = (
+    "admin",
+    "test",
+    "info",
+    "admin@shop-anna.example",
+    "info@shop-anna.example",
+    "office@shop-anna.example",
+    "support@shop-anna.example",
+    "sales@shop-anna.example",
+    "test@shop-anna.example",
+    "webmaster@shop-anna.example",
+    "anna@shop-anna.example",
+    "info@bakery-berlin.example",
+    "admin@bakery-berlin.example",
+    "max@bakery-berlin.example",
+    "info@hotel-seeblick.example",
+    "rezeption@hotel-seeblick.example",
+    "admin@hotel-seeblick.example",
+    "kanzlei@kanzlei-weber.example",
+    "admin@kanzlei-weber.example",
+    "praxis@praxis-mueller.example",
+    "verkauf@autohaus-klein.example",
+    "service@autohaus-klein.example",
+    "postmaster@mx1.example",
+    "root",
+    "user",
+    "contact@studio-lena.example",
+    "lena@studio-lena.example",
+    "vorstand@verein-tsv.example",
+    "scanner@shop-anna.example",
+    "backup",
+)
+
+_TLS_IN = (
+    "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange X25519 "
+    "server-signature RSA-PSS (2048 bits) server-digest SHA256"
+)
 _TLS_OUT = "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)"
 
 # Delay strings in Postfix style: "0", "0.07", "0.21", "1.2", "12" (table up to 10 s).
 _DELAY_TABLE = tuple(
-    "0" if cs == 0 else
-    (f"0.{cs:02d}".rstrip("0") if cs < 100 else
-     (f"{cs // 100}.{(cs // 10) % 10}" if (cs // 10) % 10 else str(cs // 100)))
+    "0"
+    if cs == 0
+    else (
+        f"0.{cs:02d}".rstrip("0")
+        if cs < 100
+        else (f"{cs // 100}.{(cs // 10) % 10}" if (cs // 10) % 10 else str(cs // 100))
+    )
     for cs in range(1000)
 )
 
@@ -176,8 +379,9 @@ def _format_counters(parts: tuple) -> str:
     return " ".join(out)
 
 
-_INBOUND_COUNTERS = {(tls, k): _inbound_counters(tls, k) for tls in (False, True) for k in (1, 2, 3)}
-
+_INBOUND_COUNTERS = {
+    (tls, k): _inbound_counters(tls, k) for tls in (False, True) for k in (1, 2, 3)
+}
 
 
 def next_attempt(last: int, attempt: int, deferred: list, r, t_end: int) -> int:
@@ -192,6 +396,7 @@ def next_attempt(last: int, attempt: int, deferred: list, r, t_end: int) -> int:
     if t > t_end - 100_000:
         t = max(t_end - 100_000, last + 1000)
     return t
+
 
 class _ProcessPool:
     """Processes of one Postfix service that handle one session at a time.
@@ -251,8 +456,17 @@ class _RotatingPids:
 class _Simulator:
     """One simulated server; ``run`` streams its log hour by hour into a sink."""
 
-    def __init__(self, *, seed: int, start: datetime, days: float, host: str,
-                 incidents: bool, messages_per_day: float | None, target_lines: int | None):
+    def __init__(
+        self,
+        *,
+        seed: int,
+        start: datetime,
+        days: float,
+        host: str,
+        incidents: bool,
+        messages_per_day: float | None,
+        target_lines: int | None,
+    ):
         if days <= 0:
             raise ValueError("days must be positive")
         if target_lines is not None and target_lines <= 0:
@@ -272,8 +486,9 @@ class _Simulator:
         self.t_end = self.t0 + round(days * 86400) * 1000
         self.last_start = self.t_end - 180_000  # scenarios finish within 3 minutes
         self.target_lines = target_lines
-        self.scale = (messages_per_day if messages_per_day is not None
-                      else DEFAULT_MESSAGES_PER_DAY) / DEFAULT_MESSAGES_PER_DAY
+        self.scale = (
+            messages_per_day if messages_per_day is not None else DEFAULT_MESSAGES_PER_DAY
+        ) / DEFAULT_MESSAGES_PER_DAY
         self.rng = random.Random(f"postfix-background:{seed}")
         self.getrandbits = self.rng.getrandbits
         self._b64_pool, self._b64_pos = "", 0
@@ -292,8 +507,15 @@ class _Simulator:
         self.origins = Counter({"sasl": 0, "local": 0, "smtp": 0, "bounce": 0})
         self.deliveries = Counter({"sent": 0, "deferred": 0, "bounced": 0})
         self.expired = 0
-        self.reject_classes = Counter({"relay_denied": 0, "rbl": 0, "unknown_recipient": 0,
-                                       "helo_rejected": 0, "sender_rejected": 0})
+        self.reject_classes = Counter(
+            {
+                "relay_denied": 0,
+                "rbl": 0,
+                "unknown_recipient": 0,
+                "helo_rejected": 0,
+                "sender_rejected": 0,
+            }
+        )
         self.postscreen_rejects = 0
         self.auth_failures = 0
         self.identities: Counter = Counter()
@@ -311,8 +533,10 @@ class _Simulator:
         # reused queue id: the first inbound message after reuse_at[0] lends its queue id to
         # the first inbound message after reuse_at[1]
         span = self.t_end - self.t0
-        self.reuse_at = (self.t0 + min(3 * _HOUR, span * 15 // 100),
-                         self.t0 + min(15 * _HOUR, span * 60 // 100))
+        self.reuse_at = (
+            self.t0 + min(3 * _HOUR, span * 15 // 100),
+            self.t0 + min(15 * _HOUR, span * 60 // 100),
+        )
         self.reused_qid: str | None = None
         self._reuse_done = False
         self._reuse_pending = True
@@ -357,7 +581,7 @@ class _Simulator:
     def fresh_ipv6(self, rng: random.Random | None = None) -> str:
         r = (rng or self.rng).random
         while True:
-            ip = f"2001:db8:{int(r() * 0xffff):x}::{1 + int(r() * 0xfffe):x}"
+            ip = f"2001:db8:{int(r() * 0xFFFF):x}::{1 + int(r() * 0xFFFE):x}"
             if ip not in self._used_ips:
                 self._used_ips.add(ip)
                 return ip
@@ -403,8 +627,11 @@ class _Simulator:
                 self.mailboxes.append((f"{lp}@{dom}", transport))
         self.mailbox_transport = dict(self.mailboxes)
         self.mailbox_rcpts = [(a, (transport,), "s") for a, transport in self.mailboxes]
-        self.postmaster_rcpt = (f"postmaster@{self.myhost}",
-                                ("local", f"root@{self.myhost}", f"postmaster@{self.myhost}"), "s")
+        self.postmaster_rcpt = (
+            f"postmaster@{self.myhost}",
+            ("local", f"root@{self.myhost}", f"postmaster@{self.myhost}"),
+            "s",
+        )
         self.mailbox_weights = [0.3 + wr() * 3 for _ in self.mailboxes]
         self._mailbox_cum = _cumulative(self.mailbox_weights)
 
@@ -424,12 +651,21 @@ class _Simulator:
                     a, b, c, d = ip.split(".")
                     name = "unknown" if wr() < 0.3 else f"dslb-{a}-{b}-{c}-{d}.pools.example.net"
                     ips.append((name, ip))
-            accounts.append((addr, "PLAIN" if wr() < 0.7 else "LOGIN",
-                             "smtps" if wr() < 0.15 else "submission", ips))
+            accounts.append(
+                (
+                    addr,
+                    "PLAIN" if wr() < 0.7 else "LOGIN",
+                    "smtps" if wr() < 0.15 else "submission",
+                    ips,
+                )
+            )
         self.accounts = accounts
         self._account_cum = _cumulative([0.2 + wr() ** 2 * 4 for _ in accounts])
         office = self.fresh_ipv4(w)
-        self.bakery_ips = (("unknown", office), (f"mobile-{office.replace('.', '-')}.net.example", self.fresh_ipv4(w)))
+        self.bakery_ips = (
+            ("unknown", office),
+            (f"mobile-{office.replace('.', '-')}.net.example", self.fresh_ipv4(w)),
+        )
 
         # web sites: uid -> (domain, owner address, scripts)
         self.sites = {}
@@ -444,7 +680,11 @@ class _Simulator:
             # one or two legitimate scripts per site
             first = int(wr() * len(_LEGIT_SCRIPTS))
             second = (first + 1 + int(wr() * (len(_LEGIT_SCRIPTS) - 1))) % len(_LEGIT_SCRIPTS)
-            scripts = (_LEGIT_SCRIPTS[first],) if wr() < 0.6 else (_LEGIT_SCRIPTS[first], _LEGIT_SCRIPTS[second])
+            scripts = (
+                (_LEGIT_SCRIPTS[first],)
+                if wr() < 0.6
+                else (_LEGIT_SCRIPTS[first], _LEGIT_SCRIPTS[second])
+            )
             self.sites[uid] = (dom, owner, scripts)
         self._site_cum = _cumulative([0.2 + wr() ** 2 * 3 for _ in _SITE_NAMES])
 
@@ -474,7 +714,11 @@ class _Simulator:
                 mtas.append(("unknown", ip, claimed or f"[{ip}]", sdom, claimed))
             else:
                 ip = self.fresh_ipv4(w)
-                name = f"mail-{word}{i}.example.net" if r < 0.7 else f"mx{1 + int(wr() * 4)}.{word}{i}.example.com"
+                name = (
+                    f"mail-{word}{i}.example.net"
+                    if r < 0.7
+                    else f"mx{1 + int(wr() * 4)}.{word}{i}.example.com"
+                )
                 mtas.append((name, ip, name, sdom, None))
         # + precomputed "name[ip]", identity and anvil key
         self.mtas = [m + (f"{m[0]}[{m[1]}]", f"ip:{m[1]}", f"smtp:{m[1]}") for m in mtas]
@@ -493,7 +737,9 @@ class _Simulator:
         self.bounce = _RotatingPids(self, "postfix/bounce", 1)
         self.amavis = [[self.new_pid(), 0], [self.new_pid(), 0]]
         self.opendkim = self.new_pid()
-        self.smtpd_pools = {svc: _ProcessPool(self) for svc in ("smtpd", "submission/smtpd", "smtps/smtpd")}
+        self.smtpd_pools = {
+            svc: _ProcessPool(self) for svc in ("smtpd", "submission/smtpd", "smtps/smtpd")
+        }
         self.reinject_smtpd = _ProcessPool(self)  # the 127.0.0.1:10025 listener (postfix/smtpd)
 
     def pickup(self) -> str:
@@ -511,7 +757,12 @@ class _Simulator:
         r = (rng or self.rng).random
         if wide and r() < 0.6:
             dom = f"{_WORDS[int(r() * len(_WORDS))]}{_WORDS[int(r() * len(_WORDS))]}{int(r() * 900)}.example"
-            route = ("smtp", f"mx.{dom}", f"198.{18 + int(r() * 2)}.{int(r() * 256)}.{1 + int(r() * 254)}", "queued")
+            route = (
+                "smtp",
+                f"mx.{dom}",
+                f"198.{18 + int(r() * 2)}.{int(r() * 256)}.{1 + int(r() * 254)}",
+                "queued",
+            )
         else:
             d = self.dest[_pick_cum(self._dest_cum, r())]
             dom, route = d[0], ("smtp", d[1], d[2], d[3])
@@ -647,8 +898,17 @@ class _Simulator:
                 at(t, self.expiring_message)
 
     # ------------------------------------------------------------------ deliveries
-    def deliver(self, qid: str, t_arr: int, t: int, sender: str, rcpts: list, mid: str,
-                size: int, track: Counter | None = None) -> int:
+    def deliver(
+        self,
+        qid: str,
+        t_arr: int,
+        t: int,
+        sender: str,
+        rcpts: list,
+        mid: str,
+        size: int,
+        track: Counter | None = None,
+    ) -> int:
         """Deliver ``rcpts`` [(address, route, plan)] of a queued message.
 
         ``plan`` lists the outcome per attempt: ``s`` sent, ``b`` bounced, ``d`` deferred (then
@@ -677,9 +937,15 @@ class _Simulator:
                     if outcome == "x" or (outcome == "d" and r() < 0.4):
                         c_ms = 30_000 + int(r() * 200)
                         td = t + b_ms + c_ms
-                        emit((td, "postfix/smtp", f"{pre}{qid}: to=<{addr}>, relay=none, delay={_d(td - t_arr)}, "
-                              f"delays={_d(td - t_arr - b_ms - c_ms)}/{D[b_ms // 10]}/{_d(c_ms)}/0, dsn=4.4.1, "
-                              f"status=deferred (connect to {mx}[{ip}]:25: Connection timed out)"))
+                        emit(
+                            (
+                                td,
+                                "postfix/smtp",
+                                f"{pre}{qid}: to=<{addr}>, relay=none, delay={_d(td - t_arr)}, "
+                                f"delays={_d(td - t_arr - b_ms - c_ms)}/{D[b_ms // 10]}/{_d(c_ms)}/0, dsn=4.4.1, "
+                                f"status=deferred (connect to {mx}[{ip}]:25: Connection timed out)",
+                            )
+                        )
                         status = "deferred"
                         deferred.append(rc)
                     else:
@@ -687,11 +953,19 @@ class _Simulator:
                         x_ms = 50 + int(r() * (1500 if outcome == "s" else 400))
                         td = t + b_ms + c_ms + x_ms
                         if r() < 0.5:
-                            emit((td - x_ms, "postfix/smtp", f"{pre}{'Untrusted' if style == 'queued' else 'Trusted'} "
-                                  f"TLS connection established to {mx}[{ip}]:25: {_TLS_OUT}"))
-                        head = (f"{pre}{qid}: to=<{addr}>, relay={mx}[{ip}]:25, delay={_d(td - t_arr)}, "
-                                f"delays={_d(td - t_arr - b_ms - c_ms - x_ms)}/{D[b_ms // 10]}/{D[c_ms // 10]}/"
-                                f"{D[x_ms // 10]}, ")
+                            emit(
+                                (
+                                    td - x_ms,
+                                    "postfix/smtp",
+                                    f"{pre}{'Untrusted' if style == 'queued' else 'Trusted'} "
+                                    f"TLS connection established to {mx}[{ip}]:25: {_TLS_OUT}",
+                                )
+                            )
+                        head = (
+                            f"{pre}{qid}: to=<{addr}>, relay={mx}[{ip}]:25, delay={_d(td - t_arr)}, "
+                            f"delays={_d(td - t_arr - b_ms - c_ms - x_ms)}/{D[b_ms // 10]}/{D[c_ms // 10]}/"
+                            f"{D[x_ms // 10]}, "
+                        )
                         if outcome == "s":
                             if style == "queued":
                                 resp = f"250 2.0.0 Ok: queued as {self._b64(10)}"
@@ -703,40 +977,84 @@ class _Simulator:
                             status = "sent"
                         elif outcome == "b":
                             if r() < 0.75:
-                                emit((td, "postfix/smtp", f"{head}dsn=5.1.1, status=bounced (host {mx}[{ip}] said: "
-                                      f"550 5.1.1 <{addr}>: Recipient address rejected: User unknown "
-                                      f"(in reply to RCPT TO command))"))
+                                emit(
+                                    (
+                                        td,
+                                        "postfix/smtp",
+                                        f"{head}dsn=5.1.1, status=bounced (host {mx}[{ip}] said: "
+                                        f"550 5.1.1 <{addr}>: Recipient address rejected: User unknown "
+                                        f"(in reply to RCPT TO command))",
+                                    )
+                                )
                             else:
-                                emit((td, "postfix/smtp", f"{head}dsn=5.7.1, status=bounced (host {mx}[{ip}] said: "
-                                      f"550 5.7.1 Message rejected as spam (in reply to end of DATA command))"))
+                                emit(
+                                    (
+                                        td,
+                                        "postfix/smtp",
+                                        f"{head}dsn=5.7.1, status=bounced (host {mx}[{ip}] said: "
+                                        f"550 5.7.1 Message rejected as spam (in reply to end of DATA command))",
+                                    )
+                                )
                             status = "bounced"
                             notify = True
                         else:
-                            emit((td, "postfix/smtp", f"{head}dsn=4.7.1, status=deferred (host {mx}[{ip}] said: "
-                                  f"450 4.7.1 <{addr}>: Recipient address rejected: Greylisted, see "
-                                  f"https://postgrey.example/ (in reply to RCPT TO command))"))
+                            emit(
+                                (
+                                    td,
+                                    "postfix/smtp",
+                                    f"{head}dsn=4.7.1, status=deferred (host {mx}[{ip}] said: "
+                                    f"450 4.7.1 <{addr}>: Recipient address rejected: Greylisted, see "
+                                    f"https://postgrey.example/ (in reply to RCPT TO command))",
+                                )
+                            )
                             status = "deferred"
                             deferred.append(rc)
                 else:  # local delivery: always succeeds
                     c_ms = int(r() * 20)
                     x_ms = 10 + int(r() * 250)
                     td = t + b_ms + c_ms + x_ms
-                    delays = (f"delay={_d(td - t_arr)}, delays={_d(td - t_arr - b_ms - c_ms - x_ms)}/"
-                              f"{D[b_ms // 10]}/{D[c_ms // 10]}/{D[x_ms // 10]}, dsn=2.0.0, status=sent")
+                    delays = (
+                        f"delay={_d(td - t_arr)}, delays={_d(td - t_arr - b_ms - c_ms - x_ms)}/"
+                        f"{D[b_ms // 10]}/{D[c_ms // 10]}/{D[x_ms // 10]}, dsn=2.0.0, status=sent"
+                    )
                     if kind == "lmtp":
                         sess = self._b64(22)
-                        emit((td - 2, "dovecot", f"dovecot: lmtp({addr})<{self._pid - int(r() * 40)}><{sess}>: "
-                              f"msgid=<{mid}>: saved mail to INBOX"))
-                        emit((td, "postfix/lmtp", f"{self.lmtp.get()}{qid}: to=<{addr}>, relay={self.lmtp_relay}, "
-                              f"{delays} (250 2.0.0 <{addr}> {sess} Saved)"))
+                        emit(
+                            (
+                                td - 2,
+                                "dovecot",
+                                f"dovecot: lmtp({addr})<{self._pid - int(r() * 40)}><{sess}>: "
+                                f"msgid=<{mid}>: saved mail to INBOX",
+                            )
+                        )
+                        emit(
+                            (
+                                td,
+                                "postfix/lmtp",
+                                f"{self.lmtp.get()}{qid}: to=<{addr}>, relay={self.lmtp_relay}, "
+                                f"{delays} (250 2.0.0 <{addr}> {sess} Saved)",
+                            )
+                        )
                     elif kind == "virtual":
-                        emit((td, "postfix/virtual", f"{self.virtual.get()}{qid}: to=<{addr}>, relay=virtual, "
-                              f"{delays} (delivered to maildir)"))
+                        emit(
+                            (
+                                td,
+                                "postfix/virtual",
+                                f"{self.virtual.get()}{qid}: to=<{addr}>, relay=virtual, "
+                                f"{delays} (delivered to maildir)",
+                            )
+                        )
                     else:
                         _, to, orig = route
                         orig_s = f", orig_to=<{orig}>" if orig else ""
-                        emit((td, "postfix/local", f"{self.local.get()}{qid}: to=<{to}>{orig_s}, relay=local, "
-                              f"{delays} (delivered to mailbox)"))
+                        emit(
+                            (
+                                td,
+                                "postfix/local",
+                                f"{self.local.get()}{qid}: to=<{to}>{orig_s}, relay=local, "
+                                f"{delays} (delivered to mailbox)",
+                            )
+                        )
                     status = "sent"
                 counts[status] += 1
                 if track is not None:
@@ -748,13 +1066,25 @@ class _Simulator:
             attempt += 1
             t = next_attempt(last, attempt, deferred, r, self.t_end)
             if t - t_arr > QUEUE_LIFETIME_MS:
-                emit((t, "postfix/qmgr", f"{self.qmgr}{qid}: from=<{sender}>, status=expired, returned to sender"))
+                emit(
+                    (
+                        t,
+                        "postfix/qmgr",
+                        f"{self.qmgr}{qid}: from=<{sender}>, status=expired, returned to sender",
+                    )
+                )
                 self.expired += 1
                 last = t
                 notify = True
                 break
-            emit((t, "postfix/qmgr", f"{self.qmgr}{qid}: from=<{sender}>, size={size}, nrcpt={len(rcpts)} "
-                  f"(queue active)"))
+            emit(
+                (
+                    t,
+                    "postfix/qmgr",
+                    f"{self.qmgr}{qid}: from=<{sender}>, size={size}, nrcpt={len(rcpts)} "
+                    f"(queue active)",
+                )
+            )
             pending = deferred
         t = last + 1 + int(r() * 60)
         if notify and sender:
@@ -762,8 +1092,17 @@ class _Simulator:
         emit((t, "postfix/qmgr", f"{self.qmgr}{qid}: removed"))
         return t
 
-    def through_amavis(self, qid: str, t: int, sender: str, rcpts: list, mid: str, size: int,
-                       client: str, track: Counter | None = None) -> None:
+    def through_amavis(
+        self,
+        qid: str,
+        t: int,
+        sender: str,
+        rcpts: list,
+        mid: str,
+        size: int,
+        client: str,
+        track: Counter | None = None,
+    ) -> None:
         """amavis as a content filter (``content_filter = smtp-amavis:[127.0.0.1]:10024``):
         Postfix hands the queued message ``qid`` to amavis, which scans it and re-injects it
         on 127.0.0.1:10025 (a new queue id, logged before amavis answers the hand-over),
@@ -786,10 +1125,22 @@ class _Simulator:
         emit((t, "postfix/cleanup", f"{self.cleanup.get()}{nq}: message-id=<{mid}>"))
         nsize = size + 600 + int(r() * 400)  # amavis adds its X-Virus-Scanned / X-Spam headers
         t += 1 + int(r() * 3)
-        emit((t, "postfix/qmgr", f"{self.qmgr}{nq}: from=<{sender}>, size={nsize}, nrcpt={k} (queue active)"))
+        emit(
+            (
+                t,
+                "postfix/qmgr",
+                f"{self.qmgr}{nq}: from=<{sender}>, size={nsize}, nrcpt={k} (queue active)",
+            )
+        )
         t_q = t
-        emit((t, "postfix/smtpd", f"{pre}disconnect from localhost[127.0.0.1] "
-              f"{_counters((('ehlo', 1, 1), ('mail', 1, 1), ('rcpt', k, k), ('data', 1, 1), ('quit', 1, 1)))}"))
+        emit(
+            (
+                t,
+                "postfix/smtpd",
+                f"{pre}disconnect from localhost[127.0.0.1] "
+                f"{_counters((('ehlo', 1, 1), ('mail', 1, 1), ('rcpt', k, k), ('data', 1, 1), ('quit', 1, 1)))}",
+            )
+        )
         proc[0] = t
         self.reinjected += 1
         am = self.amavis[int(r() * 2)]
@@ -798,21 +1149,34 @@ class _Simulator:
             am[0], am[1] = self.new_pid(), 1
         to = ",".join(f"<{rc[0]}>" for rc in rcpts)
         t += 1 + int(r() * 2)
-        emit((t, "amavis", f"amavis[{am[0]}]: ({am[0]:05d}-{am[1]:02d}) Passed CLEAN {{RelayedOutbound}}, "
-              f"ORIGINATING LOCAL {client} <{sender}> -> {to}, Queue-ID: {qid}, Message-ID: <{mid}>, "
-              f"mail_id: {self._b64(12)}, Hits: {_HITS[int(r() * 1500)]}, size: {size}, "
-              f"queued_as: {nq}, {t - t_conn} ms"))
+        emit(
+            (
+                t,
+                "amavis",
+                f"amavis[{am[0]}]: ({am[0]:05d}-{am[1]:02d}) Passed CLEAN {{RelayedOutbound}}, "
+                f"ORIGINATING LOCAL {client} <{sender}> -> {to}, Queue-ID: {qid}, Message-ID: <{mid}>, "
+                f"mail_id: {self._b64(12)}, Hits: {_HITS[int(r() * 1500)]}, size: {size}, "
+                f"queued_as: {nq}, {t - t_conn} ms",
+            )
+        )
         t += 1 + int(r() * 2)
         pre = self.smtp.get()
         for addr, _, _ in rcpts:  # one line per recipient, all with amavis's one reply
-            emit((t, "postfix/smtp", f"{pre}{qid}: to=<{addr}>, relay=127.0.0.1[127.0.0.1]:10024, "
-                  f"delay={_d(t - t_conn + 40)}, delays=0.04/0/0/{_d(t - t_conn)}, dsn=2.0.0, "
-                  f"status=sent (250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): 250 2.0.0 Ok: queued as {nq})"))
+            emit(
+                (
+                    t,
+                    "postfix/smtp",
+                    f"{pre}{qid}: to=<{addr}>, relay=127.0.0.1[127.0.0.1]:10024, "
+                    f"delay={_d(t - t_conn + 40)}, delays=0.04/0/0/{_d(t - t_conn)}, dsn=2.0.0, "
+                    f"status=sent (250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): 250 2.0.0 Ok: queued as {nq})",
+                )
+            )
         self.filter_handovers += k
         if qid in self.identity_of:  # the re-injection's bounces are the sender's too
             self.identity_of[nq] = self.identity_of[qid]
         emit((t + 1 + int(r() * 5), "postfix/qmgr", f"{self.qmgr}{qid}: removed"))
         self.deliver(nq, t_arr, t_q, sender, rcpts, mid, nsize, track)
+
     def _charge(self, qid: str, identity: str) -> None:
         self.identities[identity] += 1
         self.identity_of[qid] = identity
@@ -823,35 +1187,62 @@ class _Simulator:
         emit = self.events.append
         nq = self.qid()
         t += 5 + int(r() * 40)
-        emit((t, "postfix/cleanup", f"{self.cleanup.get()}{nq}: "
-              f"message-id=<{self.stamp14(t)}.{nq}@{self.myhost}>"))
+        emit(
+            (
+                t,
+                "postfix/cleanup",
+                f"{self.cleanup.get()}{nq}: message-id=<{self.stamp14(t)}.{nq}@{self.myhost}>",
+            )
+        )
         t_arr = t
         nsize = 2400 + min(size, 4000) + int(r() * 800)
         t += 1 + int(r() * 8)
         emit((t, "postfix/qmgr", f"{self.qmgr}{nq}: from=<>, size={nsize}, nrcpt=1 (queue active)"))
         t += int(r() * 4)
-        emit((t, "postfix/bounce", f"{self.bounce.get()}{qid}: sender non-delivery "
-              f"notification: {nq}"))
+        emit(
+            (
+                t,
+                "postfix/bounce",
+                f"{self.bounce.get()}{qid}: sender non-delivery notification: {nq}",
+            )
+        )
         self.origins["bounce"] += 1
         if qid in self.identity_of:  # backscatter is charged to the bounced message's sender
             self._charge(nq, self.identity_of[qid])
             self.notices[self.identity_of[qid]] += 1
         t_removed = t + 1 + int(r() * 8)
-        self.deliver(nq, t_arr, t_removed, "", [(sender, self.route_to(sender), "s")],
-                     f"{self.stamp14(t)}.{nq}@{self.myhost}", nsize)
+        self.deliver(
+            nq,
+            t_arr,
+            t_removed,
+            "",
+            [(sender, self.route_to(sender), "s")],
+            f"{self.stamp14(t)}.{nq}@{self.myhost}",
+            nsize,
+        )
         return t_removed
 
     # ------------------------------------------------------------------ smtpd sessions
     def _postscreen_pass(self, t: int, ip: str) -> int:
         r = self.rng.random
         port = 1024 + int(r() * 64000)
-        self.events.append((t, "postfix/postscreen", f"{self._postscreen}CONNECT from [{ip}]:{port} to [{SERVER_IP}]:25"))
+        self.events.append(
+            (
+                t,
+                "postfix/postscreen",
+                f"{self._postscreen}CONNECT from [{ip}]:{port} to [{SERVER_IP}]:25",
+            )
+        )
         if r() < 0.88:
             t += 1 + int(r() * 30)
-            self.events.append((t, "postfix/postscreen", f"{self._postscreen}PASS OLD [{ip}]:{port}"))
+            self.events.append(
+                (t, "postfix/postscreen", f"{self._postscreen}PASS OLD [{ip}]:{port}")
+            )
         else:
             t += 6000 + int(r() * 100)
-            self.events.append((t, "postfix/postscreen", f"{self._postscreen}PASS NEW [{ip}]:{port}"))
+            self.events.append(
+                (t, "postfix/postscreen", f"{self._postscreen}PASS NEW [{ip}]:{port}")
+            )
         return t + 2 + int(r() * 30)
 
     def _open(self, t: int, svc: str, name: str, ip: str, claimed: str | None = None):
@@ -859,7 +1250,9 @@ class _Simulator:
         prog = f"postfix/{svc}"
         pre = f"{prog}[{proc[1]}]: "
         if claimed:
-            self.events.append((t, prog, f"{pre}warning: hostname {claimed} does not resolve to address {ip}"))
+            self.events.append(
+                (t, prog, f"{pre}warning: hostname {claimed} does not resolve to address {ip}")
+            )
         self.events.append((t, prog, f"{pre}connect from {name}[{ip}]"))
         self._conns.append((t, f"{'smtp' if svc == 'smtpd' else svc.split('/')[0]}:{ip}"))
         return proc, prog, pre
@@ -878,18 +1271,32 @@ class _Simulator:
         """Mail from the internet for hosted mailboxes (postscreen -> smtpd -> amavis -> lmtp)."""
         r = self.rng.random
         emit = self.events.append
-        name, ip, helo, sdom, claimed, client, identity, anvil_key = self.mtas[_pick_cum(self._mta_cum, r())]
+        name, ip, helo, sdom, claimed, client, identity, anvil_key = self.mtas[
+            _pick_cum(self._mta_cum, r())
+        ]
         t = self._postscreen_pass(t, ip)
         proc = self.smtpd_pools["smtpd"].acquire(t)
         pre = f"postfix/smtpd[{proc[1]}]: "
         if claimed:
-            emit((t, "postfix/smtpd", f"{pre}warning: hostname {claimed} does not resolve to address {ip}"))
+            emit(
+                (
+                    t,
+                    "postfix/smtpd",
+                    f"{pre}warning: hostname {claimed} does not resolve to address {ip}",
+                )
+            )
         emit((t, "postfix/smtpd", f"{pre}connect from {client}"))
         self._conns.append((t, anvil_key))
         tls = r() < 0.7
         if tls:
             t += 80 + int(r() * 300)
-            emit((t, "postfix/smtpd", f"{pre}Anonymous TLS connection established from {client}: {_TLS_IN}"))
+            emit(
+                (
+                    t,
+                    "postfix/smtpd",
+                    f"{pre}Anonymous TLS connection established from {client}: {_TLS_IN}",
+                )
+            )
         t += 200 + int(r() * 1300)
         if self._reuse_pending and t >= self.reuse_at[0]:
             qid = self._inbound_qid(t)
@@ -901,18 +1308,33 @@ class _Simulator:
         t_arr = t
         x = r()
         if x < 0.85:
-            rcpts = [self.postmaster_rcpt if r() < 0.03 else self.mailbox_rcpts[_pick_cum(self._mailbox_cum, r())]]
+            rcpts = [
+                self.postmaster_rcpt
+                if r() < 0.03
+                else self.mailbox_rcpts[_pick_cum(self._mailbox_cum, r())]
+            ]
             to = f"<{rcpts[0][0]}>"
         else:
             rcpts = []
             for _ in range(2 if x < 0.95 else 3):
-                rc = self.postmaster_rcpt if r() < 0.03 else self.mailbox_rcpts[_pick_cum(self._mailbox_cum, r())]
+                rc = (
+                    self.postmaster_rcpt
+                    if r() < 0.03
+                    else self.mailbox_rcpts[_pick_cum(self._mailbox_cum, r())]
+                )
                 if rc not in rcpts:
                     rcpts.append(rc)
             to = ",".join([f"<{rc[0]}>" for rc in rcpts])
         x = r()
-        sender = "" if x < 0.02 else (f"{_SENDER_LOCALS[int(r() * len(_SENDER_LOCALS))]}@{sdom}" if x < 0.7
-                                      else f"{_FIRST_NAMES[int(r() * len(_FIRST_NAMES))]}@{sdom}")
+        sender = (
+            ""
+            if x < 0.02
+            else (
+                f"{_SENDER_LOCALS[int(r() * len(_SENDER_LOCALS))]}@{sdom}"
+                if x < 0.7
+                else f"{_FIRST_NAMES[int(r() * len(_FIRST_NAMES))]}@{sdom}"
+            )
+        )
         h = self._hex(24)
         mid = f"{h[:16]}.{h[16:]}@{sdom}"
         size = 1500 + int(r() ** 3 * 250_000)
@@ -924,21 +1346,44 @@ class _Simulator:
         am[1] += 1
         if am[1] > 20:
             am[0], am[1] = self.new_pid(), 1
-        emit((t, "amavis", f"amavis[{am[0]}]: ({am[0]:05d}-{am[1]:02d}) Passed CLEAN {{RelayedInbound}}, "
-              f"[{ip}]:{1024 + int(r() * 64000)} [{ip}] <{sender}> -> {to}, Queue-ID: {qid}, "
-              f"Message-ID: <{mid}>, mail_id: {self._b64(12)}, Hits: {_HITS[int(r() * 5000)]}, "
-              f"size: {size}, {scan - 20} ms"))
+        emit(
+            (
+                t,
+                "amavis",
+                f"amavis[{am[0]}]: ({am[0]:05d}-{am[1]:02d}) Passed CLEAN {{RelayedInbound}}, "
+                f"[{ip}]:{1024 + int(r() * 64000)} [{ip}] <{sender}> -> {to}, Queue-ID: {qid}, "
+                f"Message-ID: <{mid}>, mail_id: {self._b64(12)}, Hits: {_HITS[int(r() * 5000)]}, "
+                f"size: {size}, {scan - 20} ms",
+            )
+        )
         t += 5 + int(r() * 50)
         k = len(rcpts)
-        emit((t, "postfix/qmgr", f"{self.qmgr}{qid}: from=<{sender}>, size={size}, nrcpt={k} (queue active)"))
+        emit(
+            (
+                t,
+                "postfix/qmgr",
+                f"{self.qmgr}{qid}: from=<{sender}>, size={size}, nrcpt={k} (queue active)",
+            )
+        )
         t_disc = t + 10 + int(r() * 250)
-        emit((t_disc, "postfix/smtpd", f"{pre}disconnect from {client} {_INBOUND_COUNTERS[tls, k]}"))
+        emit(
+            (t_disc, "postfix/smtpd", f"{pre}disconnect from {client} {_INBOUND_COUNTERS[tls, k]}")
+        )
         proc[0] = t_disc
         self.deliver(qid, t_arr, t, sender, rcpts, mid, size)
 
-    def sasl_session(self, t: int, svc: str, name: str, ip: str, method: str, user: str,
-                     messages: list[list], hook: Callable[[int, str], None] | None = None,
-                     track: Counter | None = None) -> int:
+    def sasl_session(
+        self,
+        t: int,
+        svc: str,
+        name: str,
+        ip: str,
+        method: str,
+        user: str,
+        messages: list[list],
+        hook: Callable[[int, str], None] | None = None,
+        track: Counter | None = None,
+    ) -> int:
         """One authenticated session on port 587 (``submission``) or 465 (``smtps``) that
         sends ``messages`` (each a list of (address, route, plan) recipients)."""
         r = self.rng.random
@@ -974,14 +1419,28 @@ class _Simulator:
             t += 5 + int(r() * 60)
             emit((t, "opendkim", f"{dkim}{qid}{dkim_tail}"))
             t += 3 + int(r() * 40)
-            emit((t, "postfix/qmgr", f"{self.qmgr}{qid}: from=<{user}>, size={size}, nrcpt={k} (queue active)"))
-            self.through_amavis(qid, t, user, rcpts, mid, size,
-                                f"[{ip}]:{1024 + int(r() * 64000)} [{ip}]", track)
+            emit(
+                (
+                    t,
+                    "postfix/qmgr",
+                    f"{self.qmgr}{qid}: from=<{user}>, size={size}, nrcpt={k} (queue active)",
+                )
+            )
+            self.through_amavis(
+                qid, t, user, rcpts, mid, size, f"[{ip}]:{1024 + int(r() * 64000)} [{ip}]", track
+            )
             total_rcpt += k
             t += 50 + int(r() * 400)
         k = len(messages)
-        parts = ((("ehlo", 2, 2), ("starttls", 1, 1)) if svc == "submission" else (("ehlo", 1, 1),)) + \
-            (("auth", 1, 1), ("mail", k, k), ("rcpt", total_rcpt, total_rcpt), ("data", k, k), ("quit", 1, 1))
+        parts = (
+            (("ehlo", 2, 2), ("starttls", 1, 1)) if svc == "submission" else (("ehlo", 1, 1),)
+        ) + (
+            ("auth", 1, 1),
+            ("mail", k, k),
+            ("rcpt", total_rcpt, total_rcpt),
+            ("data", k, k),
+            ("quit", 1, 1),
+        )
         emit((t, prog, f"{pre}disconnect from {client} {_counters(parts)}"))
         proc[0] = t
         return t
@@ -1013,11 +1472,21 @@ class _Simulator:
         self.sasl_session(t, svc, name, ip, method, user, [self._recipients_for_sasl()])
 
     def bakery_normal(self, t: int, name: str, ip: str) -> None:
-        self.sasl_session(t, "submission", name, ip, "PLAIN", self.bakery, [self._recipients_for_sasl()],
-                          hook=self._bakery_hook)
+        self.sasl_session(
+            t,
+            "submission",
+            name,
+            ip,
+            "PLAIN",
+            self.bakery,
+            [self._recipients_for_sasl()],
+            hook=self._bakery_hook,
+        )
 
     # ------------------------------------------------------------------ local submission
-    def php_message(self, t: int, uid: int, script: str, rcpts: list, track: Counter | None = None) -> None:
+    def php_message(
+        self, t: int, uid: int, script: str, rcpts: list, track: Counter | None = None
+    ) -> None:
         r = self.rng.random
         emit = self.events.append
         qid = self.qid()
@@ -1030,15 +1499,29 @@ class _Simulator:
         self._charge(qid, f"uid:{uid}")
         cleanup = self.cleanup.get()
         t += 3 + int(r() * 40)
-        emit((t, "postfix/cleanup", f"{cleanup}{qid}: warning: header X-PHP-Originating-Script: "
-              f"{uid}:{script} from local; from=<{sender}> to=<{rcpts[0][0]}>"))
+        emit(
+            (
+                t,
+                "postfix/cleanup",
+                f"{cleanup}{qid}: warning: header X-PHP-Originating-Script: "
+                f"{uid}:{script} from local; from=<{sender}> to=<{rcpts[0][0]}>",
+            )
+        )
         t += int(r() * 5)
         mid = f"{self._hex(32)}@www.{dom}"
         emit((t, "postfix/cleanup", f"{cleanup}{qid}: message-id=<{mid}>"))
         size = 1200 + int(r() ** 2 * 30_000)
         t += 5 + int(r() * 50)
-        emit((t, "postfix/qmgr", f"{self.qmgr}{qid}: from=<{sender}>, size={size}, nrcpt={len(rcpts)} (queue active)"))
-        self.through_amavis(qid, t, sender, rcpts, mid, size, f"[127.0.0.1]:{1024 + int(r() * 64000)}", track)
+        emit(
+            (
+                t,
+                "postfix/qmgr",
+                f"{self.qmgr}{qid}: from=<{sender}>, size={size}, nrcpt={len(rcpts)} (queue active)",
+            )
+        )
+        self.through_amavis(
+            qid, t, sender, rcpts, mid, size, f"[127.0.0.1]:{1024 + int(r() * 64000)}", track
+        )
 
     def php_background(self, t: int) -> None:
         r = self.rng.random
@@ -1062,16 +1545,32 @@ class _Simulator:
         self.origins["local"] += 1
         self._charge(qid, "uid:0")
         t += 3 + int(r() * 30)
-        emit((t, "postfix/cleanup", f"{self.cleanup.get()}{qid}: "
-              f"message-id=<{self.stamp14(t)}.{qid}@{self.myhost}>"))
+        emit(
+            (
+                t,
+                "postfix/cleanup",
+                f"{self.cleanup.get()}{qid}: message-id=<{self.stamp14(t)}.{qid}@{self.myhost}>",
+            )
+        )
         t_arr = t
         size = (6000 + int(r() * 9000)) if job == "logwatch" else (700 + int(r() * 400))
         t += 5 + int(r() * 40)
-        emit((t, "postfix/qmgr", f"{self.qmgr}{qid}: from=<root@{self.myhost}>, size={size}, nrcpt=1 (queue active)"))
-        self.through_amavis(qid, t, f"root@{self.myhost}",
-                            [(f"root@{self.myhost}", ("local", f"root@{self.myhost}", "root"), "s")],
-                            f"{self.stamp14(t_arr)}.{qid}@{self.myhost}", size,
-                            f"[127.0.0.1]:{1024 + int(r() * 64000)}")
+        emit(
+            (
+                t,
+                "postfix/qmgr",
+                f"{self.qmgr}{qid}: from=<root@{self.myhost}>, size={size}, nrcpt=1 (queue active)",
+            )
+        )
+        self.through_amavis(
+            qid,
+            t,
+            f"root@{self.myhost}",
+            [(f"root@{self.myhost}", ("local", f"root@{self.myhost}", "root"), "s")],
+            f"{self.stamp14(t_arr)}.{qid}@{self.myhost}",
+            size,
+            f"[127.0.0.1]:{1024 + int(r() * 64000)}",
+        )
 
     def expiring_message(self, t: int) -> None:
         """A message to a dead domain: deferred every retry until it expires and bounces."""
@@ -1086,9 +1585,13 @@ class _Simulator:
             self.php_message(t, uid, self.sites[uid][2][0], [rc])
 
     # ------------------------------------------------------------------ rejects and noise
-    def _reject_line(self, pre: str, client: str, code: str, reason: str, sender: str, rcpt: str, helo: str) -> str:
-        return (f"{pre}NOQUEUE: reject: RCPT from {client}: {code} {reason}; from=<{sender}> to=<{rcpt}> "
-                f"proto=ESMTP helo=<{helo}>")
+    def _reject_line(
+        self, pre: str, client: str, code: str, reason: str, sender: str, rcpt: str, helo: str
+    ) -> str:
+        return (
+            f"{pre}NOQUEUE: reject: RCPT from {client}: {code} {reason}; from=<{sender}> to=<{rcpt}> "
+            f"proto=ESMTP helo=<{helo}>"
+        )
 
     def _bot(self) -> tuple[str, str]:
         """A throwaway client (mostly without reverse DNS), never one of the world's addresses."""
@@ -1111,8 +1614,21 @@ class _Simulator:
             t += 300 + int(r() * 1500)
             rcpt, _ = self.external_rcpt()
             code = "454 4.7.1" if r() < 0.15 else "554 5.7.1"
-            self.events.append((t, prog, self._reject_line(pre, f"{name}[{ip}]", code, f"<{rcpt}>: Relay access denied",
-                                                           sender, rcpt, helo)))
+            self.events.append(
+                (
+                    t,
+                    prog,
+                    self._reject_line(
+                        pre,
+                        f"{name}[{ip}]",
+                        code,
+                        f"<{rcpt}>: Relay access denied",
+                        sender,
+                        rcpt,
+                        helo,
+                    ),
+                )
+            )
             self._count_relay(t, internet=True)
         t += 20 + int(r() * 300)
         parts = (("ehlo", 1, 1), ("mail", 1, 1), ("rcpt", 0, k), ("quit", 1, 1))
@@ -1140,24 +1656,45 @@ class _Simulator:
         sender = f"{_SENDER_LOCALS[int(r() * len(_SENDER_LOCALS))]}@{sdom}"
         client = f"{name}[{ip}]"
         if cls == "rbl":
-            reason = (f"Service unavailable; Client host [{ip}] blocked using zen.spamhaus.org; "
-                      f"https://www.spamhaus.org/query/ip/{ip}")
+            reason = (
+                f"Service unavailable; Client host [{ip}] blocked using zen.spamhaus.org; "
+                f"https://www.spamhaus.org/query/ip/{ip}"
+            )
             line = self._reject_line(pre, client, "554 5.7.1", reason, sender, rcpt, helo)
         elif cls == "unknown_recipient":
             dom = rcpt.split("@")[1]
             rcpt = f"{_FIRST_NAMES[int(r() * len(_FIRST_NAMES))]}.{_LAST_NAMES[int(r() * len(_LAST_NAMES))]}@{dom}"
-            line = self._reject_line(pre, client, "550 5.1.1",
-                                     f"<{rcpt}>: Recipient address rejected: User unknown in virtual mailbox table",
-                                     sender, rcpt, helo)
+            line = self._reject_line(
+                pre,
+                client,
+                "550 5.1.1",
+                f"<{rcpt}>: Recipient address rejected: User unknown in virtual mailbox table",
+                sender,
+                rcpt,
+                helo,
+            )
         elif cls == "helo_rejected":
             helo = "WIN-" + self._hex(10).upper()
-            line = self._reject_line(pre, client, "504 5.5.2",
-                                     f"<{helo}>: Helo command rejected: need fully-qualified hostname",
-                                     sender, rcpt, helo)
+            line = self._reject_line(
+                pre,
+                client,
+                "504 5.5.2",
+                f"<{helo}>: Helo command rejected: need fully-qualified hostname",
+                sender,
+                rcpt,
+                helo,
+            )
         else:
             sender = f"{_FIRST_NAMES[int(r() * len(_FIRST_NAMES))]}@{_WORDS[int(r() * len(_WORDS))]}.invalid-domain.example"
-            line = self._reject_line(pre, client, "450 4.1.8",
-                                     f"<{sender}>: Sender address rejected: Domain not found", sender, rcpt, helo)
+            line = self._reject_line(
+                pre,
+                client,
+                "450 4.1.8",
+                f"<{sender}>: Sender address rejected: Domain not found",
+                sender,
+                rcpt,
+                helo,
+            )
         self.events.append((t, prog, line))
         self.reject_classes[cls] += 1
         t += 20 + int(r() * 300)
@@ -1179,7 +1716,13 @@ class _Simulator:
             after = f"0.{1 + int(r() * 9)}" if r() < 0.7 else f"0.0{1 + int(r() * 9)}"
             helo = ("ylmf-pc", "User", "x", "localhost")[int(r() * 4)]
             t += int(float(after) * 1000)
-            emit((t, "postfix/postscreen", f"{ps}PREGREET {len(helo) + 7} after {after} from {cl}: EHLO {helo}\\r\\n"))
+            emit(
+                (
+                    t,
+                    "postfix/postscreen",
+                    f"{ps}PREGREET {len(helo) + 7} after {after} from {cl}: EHLO {helo}\\r\\n",
+                )
+            )
             t += 200 + int(r() * 3000)
             emit((t, "postfix/postscreen", f"{ps}DISCONNECT {cl}"))
         elif x < 0.8:
@@ -1189,8 +1732,14 @@ class _Simulator:
             helo = f"{_WORDS[int(r() * len(_WORDS))]}{int(r() * 99)}.example.net"
             sender = f"{_FIRST_NAMES[int(r() * len(_FIRST_NAMES))]}@{helo}"
             rcpt = self.mailbox()
-            emit((t, "postfix/postscreen", f"{ps}NOQUEUE: reject: RCPT from {cl}: 550 5.7.1 Service unavailable; "
-                  f"client [{ip}] blocked using zen.spamhaus.org; from=<{sender}>, to=<{rcpt}>, proto=ESMTP, helo=<{helo}>"))
+            emit(
+                (
+                    t,
+                    "postfix/postscreen",
+                    f"{ps}NOQUEUE: reject: RCPT from {cl}: 550 5.7.1 Service unavailable; "
+                    f"client [{ip}] blocked using zen.spamhaus.org; from=<{sender}>, to=<{rcpt}>, proto=ESMTP, helo=<{helo}>",
+                )
+            )
             self.reject_classes["rbl"] += 1
             self.postscreen_rejects += 1
             t += 100 + int(r() * 500)
@@ -1212,7 +1761,9 @@ class _Simulator:
         t = self._postscreen_pass(t, ip)
         self._lost_after(t, ip, "CONNECT")
 
-    def auth_fail_session(self, t: int, svc: str, ip: str, attempts: list, quit_: bool) -> list[int]:
+    def auth_fail_session(
+        self, t: int, svc: str, ip: str, attempts: list, quit_: bool
+    ) -> list[int]:
         """A client failing SMTP AUTH ``len(attempts)`` times; attempts are (method, username|None).
         Returns the times of the failure lines."""
         r = self.rng.random
@@ -1221,7 +1772,13 @@ class _Simulator:
         starttls = svc == "submission" and r() < 0.6  # smtps always speaks TLS, without STARTTLS
         if starttls or svc == "smtps":
             t += 60 + int(r() * 250)
-            emit((t, prog, f"{pre}Anonymous TLS connection established from unknown[{ip}]: {_TLS_IN}"))
+            emit(
+                (
+                    t,
+                    prog,
+                    f"{pre}Anonymous TLS connection established from unknown[{ip}]: {_TLS_IN}",
+                )
+            )
         times = []
         for method, user in attempts:
             t += 1500 + int(r() * 2500)
@@ -1231,7 +1788,13 @@ class _Simulator:
                 reason = f"(reason unavailable), sasl_username={user}"
             else:
                 reason = f"authentication failure, sasl_username={user}"
-            emit((t, prog, f"{pre}warning: unknown[{ip}]: SASL {method} authentication failed: {reason}"))
+            emit(
+                (
+                    t,
+                    prog,
+                    f"{pre}warning: unknown[{ip}]: SASL {method} authentication failed: {reason}",
+                )
+            )
             self.auth_failures += 1
             times.append(t)
         k = len(attempts)
@@ -1264,12 +1827,20 @@ class _Simulator:
         mpid = self.new_pid()
         sess = self._b64(16)
         proto = "imap" if r() < 0.85 else "pop3"
-        self.events.append((t, "dovecot", f"dovecot: {proto}-login: Login: user=<{user}>, method=PLAIN, rip={ip}, "
-                                          f"lip={SERVER_IP}, mpid={mpid}, TLS, session=<{sess}>"))
+        self.events.append(
+            (
+                t,
+                "dovecot",
+                f"dovecot: {proto}-login: Login: user=<{user}>, method=PLAIN, rip={ip}, "
+                f"lip={SERVER_IP}, mpid={mpid}, TLS, session=<{sess}>",
+            )
+        )
         t2 = min(t + 5000 + int(r() * 1_800_000), self.t_end - 1000)
         if proto == "imap":
-            tail = (f"Logged out in={200 + int(r() * 5000)} out={1000 + int(r() * 900_000)} deleted=0 "
-                    f"expunged=0 trashed=0 hdr_count=0 hdr_bytes=0 body_count=0 body_bytes=0")
+            tail = (
+                f"Logged out in={200 + int(r() * 5000)} out={1000 + int(r() * 900_000)} deleted=0 "
+                f"expunged=0 trashed=0 hdr_count=0 hdr_bytes=0 body_count=0 body_bytes=0"
+            )
         else:
             tail = f"Disconnected: Logged out top=0/0, retr={int(r() * 5)}/{int(r() * 90_000)}, del=0/0, size={int(r() * 2_000_000)}"
         self.events.append((t2, "dovecot", f"dovecot: {proto}({user})<{mpid}><{sess}>: {tail}"))
@@ -1304,9 +1875,27 @@ class _Simulator:
                     best, best_t, best_key = len(ts), t, key
             pre = f"postfix/anvil[{self._anvil_pid}]: statistics: "
             stamp = self.syslog_time(best_t)
-            self.events.append((at, "postfix/anvil", f"{pre}max connection rate {best}/60s for ({best_key}) at {stamp}"))
-            self.events.append((at, "postfix/anvil", f"{pre}max connection count {1 + (best > 4)} for ({best_key}) at {stamp}"))
-            self.events.append((at, "postfix/anvil", f"{pre}max cache size {len(per_key)} at {self.syslog_time(conns[-1][0])}"))
+            self.events.append(
+                (
+                    at,
+                    "postfix/anvil",
+                    f"{pre}max connection rate {best}/60s for ({best_key}) at {stamp}",
+                )
+            )
+            self.events.append(
+                (
+                    at,
+                    "postfix/anvil",
+                    f"{pre}max connection count {1 + (best > 4)} for ({best_key}) at {stamp}",
+                )
+            )
+            self.events.append(
+                (
+                    at,
+                    "postfix/anvil",
+                    f"{pre}max cache size {len(per_key)} at {self.syslog_time(conns[-1][0])}",
+                )
+            )
 
     # ------------------------------------------------------------------ incidents
     def _plan_incidents(self) -> None:
@@ -1331,14 +1920,29 @@ class _Simulator:
         win = window(13, 15)
         if win:
             ws, we = win
-            st = {"start": ws, "end": we, "day": (self.floor + timedelta(milliseconds=ws)).date(),
-                  "messages": 0, "ips": set(), "day_total": 0, "recipients": 0, "domains": set(),
-                  "status": Counter({"sent": 0, "deferred": 0, "bounced": 0})}
+            st = {
+                "start": ws,
+                "end": we,
+                "day": (self.floor + timedelta(milliseconds=ws)).date(),
+                "messages": 0,
+                "ips": set(),
+                "day_total": 0,
+                "recipients": 0,
+                "domains": set(),
+                "status": Counter({"sent": 0, "deferred": 0, "bounced": 0}),
+            }
             self._inc_state["sasl"] = st
             bots = []
             for _ in range(46):
                 ip = self.fresh_ipv4(self.irng)
-                bots.append(("unknown" if ir() < 0.8 else f"host-{ip.replace('.', '-')}.cust.example.net", ip))
+                bots.append(
+                    (
+                        "unknown"
+                        if ir() < 0.8
+                        else f"host-{ip.replace('.', '-')}.cust.example.net",
+                        ip,
+                    )
+                )
             left = 600
             while left > 0:
                 name, ip = bots[int(ir() ** 1.3 * len(bots))]
@@ -1351,8 +1955,14 @@ class _Simulator:
         win = window(20 + 10 / 60, 21 + 10 / 60)
         if win:
             ws, we = win
-            self._inc_state["php"] = {"start": ws, "end": we, "messages": 0, "recipients": 0,
-                                      "domains": set(), "status": Counter({"sent": 0, "deferred": 0, "bounced": 0})}
+            self._inc_state["php"] = {
+                "start": ws,
+                "end": we,
+                "messages": 0,
+                "recipients": 0,
+                "domains": set(),
+                "status": Counter({"sent": 0, "deferred": 0, "bounced": 0}),
+            }
             for _ in range(400):
                 # ramps up over the first 10 minutes, then a steady stream
                 t = ws + 30_000 + int((ir() ** 0.8) * (we - ws - 4 * _MINUTE))
@@ -1374,8 +1984,15 @@ class _Simulator:
         win = window(2, 20)
         if win:
             ws, day0 = win[0], win[0] - 2 * _HOUR
-            self._inc_state["brute"] = {"ip": "203.0.113.66", "failures": 0, "users": set(),
-                                        "first": None, "last": None, "after": 0, "success_at": None}
+            self._inc_state["brute"] = {
+                "ip": "203.0.113.66",
+                "failures": 0,
+                "users": set(),
+                "first": None,
+                "last": None,
+                "after": 0,
+                "success_at": None,
+            }
             t = ws + int(ir() * 60_000)
             failures = 0
             cycle = 0
@@ -1419,8 +2036,17 @@ class _Simulator:
             st["recipients"] += len(rcpts)
             st["domains"].update(a.split("@")[1] for a, _, _ in rcpts)
             msgs.append(rcpts)
-        self.sasl_session(t, "submission", name, ip, "LOGIN", self.bakery, msgs,
-                          hook=self._bakery_hook, track=st["status"])
+        self.sasl_session(
+            t,
+            "submission",
+            name,
+            ip,
+            "LOGIN",
+            self.bakery,
+            msgs,
+            hook=self._bakery_hook,
+            track=st["status"],
+        )
 
     def php_burst_message(self, t: int) -> None:
         st = self._inc_state["php"]
@@ -1444,18 +2070,34 @@ class _Simulator:
         for _ in range(k):
             t += 20 + int(ir() * 200)
             rcpt, _ = self.external_rcpt(self.irng)
-            self.events.append((t, prog, self._reject_line(pre, "localhost[127.0.0.1]", "554 5.7.1",
-                                                           f"<{rcpt}>: Relay access denied",
-                                                           "shop@shop-anna.example", rcpt, "shop-anna.example")))
+            self.events.append(
+                (
+                    t,
+                    prog,
+                    self._reject_line(
+                        pre,
+                        "localhost[127.0.0.1]",
+                        "554 5.7.1",
+                        f"<{rcpt}>: Relay access denied",
+                        "shop@shop-anna.example",
+                        rcpt,
+                        "shop-anna.example",
+                    ),
+                )
+            )
             self._count_relay(t, internet=False)
         t += 5 + int(ir() * 50)
         parts = (("ehlo", 1, 1), ("mail", 1, 1), ("rcpt", 0, k), ("quit", 1, 1))
-        self.events.append((t, prog, f"{pre}disconnect from localhost[127.0.0.1] {_counters(parts)}"))
+        self.events.append(
+            (t, prog, f"{pre}disconnect from localhost[127.0.0.1] {_counters(parts)}")
+        )
         proc[0] = t
 
     def brute_session(self, t: int, svc: str, attempts: list) -> None:
         st = self._inc_state["brute"]
-        failure_times = self.auth_fail_session(t, svc, st["ip"], attempts, quit_=self.irng.random() < 0.3)
+        failure_times = self.auth_fail_session(
+            t, svc, st["ip"], attempts, quit_=self.irng.random() < 0.3
+        )
         st["failures"] += len(failure_times)
         st["users"].update(u for _, u in attempts if u is not None)
         if st["first"] is None:
@@ -1475,39 +2117,81 @@ class _Simulator:
             if st["success_at"] is None:
                 st["success_at"] = tc
 
-        self.sasl_session(t, "submission", "unknown", st["ip"], "LOGIN", "office@shop-anna.example", [rcpts], hook=hook)
+        self.sasl_session(
+            t,
+            "submission",
+            "unknown",
+            st["ip"],
+            "LOGIN",
+            "office@shop-anna.example",
+            [rcpts],
+            hook=hook,
+        )
 
     # ------------------------------------------------------------------ truth
     def _truth(self) -> dict:
         inc = {}
         st = self._inc_state.get("sasl")
-        inc["compromised_sasl"] = None if st is None else {
-            "sasl_username": self.bakery, "start": self.iso(st["start"]), "end": self.iso(st["end"]),
-            "messages": st["messages"], "client_ips": len(st["ips"]), "messages_total_day": st["day_total"],
-            "recipients": st["recipients"], "recipient_domains": len(st["domains"]),
-            "delivery_status": dict(st["status"]),
-        }
+        inc["compromised_sasl"] = (
+            None
+            if st is None
+            else {
+                "sasl_username": self.bakery,
+                "start": self.iso(st["start"]),
+                "end": self.iso(st["end"]),
+                "messages": st["messages"],
+                "client_ips": len(st["ips"]),
+                "messages_total_day": st["day_total"],
+                "recipients": st["recipients"],
+                "recipient_domains": len(st["domains"]),
+                "delivery_status": dict(st["status"]),
+            }
+        )
         st = self._inc_state.get("php")
-        inc["php_script"] = None if st is None else {
-            "uid": 1017, "script": "wp-xmlrpc-cache.php",
-            "script_path": f"/home/site1017/public_html/wp-content/uploads/{self.start:%Y/%m}/wp-xmlrpc-cache.php",
-            "start": self.iso(st["start"]), "end": self.iso(st["end"]), "messages": st["messages"],
-            "recipients": st["recipients"], "recipient_domains": len(st["domains"]),
-            "delivery_status": dict(st["status"]),
-        }
+        inc["php_script"] = (
+            None
+            if st is None
+            else {
+                "uid": 1017,
+                "script": "wp-xmlrpc-cache.php",
+                "script_path": f"/home/site1017/public_html/wp-content/uploads/{self.start:%Y/%m}/wp-xmlrpc-cache.php",
+                "start": self.iso(st["start"]),
+                "end": self.iso(st["end"]),
+                "messages": st["messages"],
+                "recipients": st["recipients"],
+                "recipient_domains": len(st["domains"]),
+                "delivery_status": dict(st["status"]),
+            }
+        )
         st = self._inc_state.get("relay")
-        inc["relay_spike"] = None if st is None else {
-            "client_ip": "127.0.0.1", "sender": "shop@shop-anna.example", "sender_domain": "shop-anna.example",
-            "start": self.iso(st["start"]), "end": self.iso(st["end"]), "count": st["local"],
-            "internet_count_in_hour": st["internet"],
-        }
+        inc["relay_spike"] = (
+            None
+            if st is None
+            else {
+                "client_ip": "127.0.0.1",
+                "sender": "shop@shop-anna.example",
+                "sender_domain": "shop-anna.example",
+                "start": self.iso(st["start"]),
+                "end": self.iso(st["end"]),
+                "count": st["local"],
+                "internet_count_in_hour": st["internet"],
+            }
+        )
         st = self._inc_state.get("brute")
-        inc["brute_force"] = None if st is None else {
-            "client_ip": st["ip"], "failures": st["failures"], "usernames": len(st["users"]),
-            "start": self.iso(st["first"]), "end": self.iso(st["last"]),
-            "succeeded_later_as": "office@shop-anna.example", "success_at": self.iso(st["success_at"]),
-            "messages_after": st["after"],
-        }
+        inc["brute_force"] = (
+            None
+            if st is None
+            else {
+                "client_ip": st["ip"],
+                "failures": st["failures"],
+                "usernames": len(st["users"]),
+                "start": self.iso(st["first"]),
+                "end": self.iso(st["last"]),
+                "succeeded_later_as": "office@shop-anna.example",
+                "success_at": self.iso(st["success_at"]),
+                "messages_after": st["after"],
+            }
+        )
         top = sorted(self.identities.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
         truth = {
             "seed": self.seed,
@@ -1518,20 +2202,28 @@ class _Simulator:
             "lines_by_program": dict(sorted(self.prog_counts.items())),
             "messages": {"total": sum(self.origins.values()), "by_origin": dict(self.origins)},
             "deliveries": {**self.deliveries, "expired_messages": self.expired},
-            "rejects": {"total": sum(self.reject_classes.values()), "by_class": dict(self.reject_classes),
-                        "postscreen": self.postscreen_rejects},
+            "rejects": {
+                "total": sum(self.reject_classes.values()),
+                "by_class": dict(self.reject_classes),
+                "postscreen": self.postscreen_rejects,
+            },
             "auth_failures": {"total": self.auth_failures},
             "reused_queue_id": self.reused_qid if self._reuse_done else None,
             "incidents": inc,
             "top_senders_by_identity": [{"identity": k, "messages": v} for k, v in top],
             # of those, the bounce notices (to local senders: not outgoing); Postfix only
-            **({"bounce_notices_by_identity": dict(sorted(self.notices.items()))}
-               if self.notices else {}),
+            **(
+                {"bounce_notices_by_identity": dict(sorted(self.notices.items()))}
+                if self.notices
+                else {}
+            ),
         }
         if self.reinjected:  # the Postfix server's amavis (the other MTAs' runs have none)
             truth["content_filter"] = {
-                "handover": "127.0.0.1:10024", "reinjection": "127.0.0.1:10025",
-                "reinjected_messages": self.reinjected, "handover_deliveries": self.filter_handovers,
+                "handover": "127.0.0.1:10024",
+                "reinjection": "127.0.0.1:10025",
+                "reinjected_messages": self.reinjected,
+                "handover_deliveries": self.filter_handovers,
             }
         return truth
 
@@ -1591,21 +2283,41 @@ def _pick_cum(cum: list[float], x: float) -> int:
 
 
 # ---------------------------------------------------------------------- public API
-def generate_postfix(seed: int = DEFAULT_SEED, start: datetime = DEFAULT_START, days: float = 1.0,
-                     messages_per_day: int = DEFAULT_MESSAGES_PER_DAY, host: str = "mx1",
-                     incidents: bool = True) -> tuple[list[str], dict]:
+def generate_postfix(
+    seed: int = DEFAULT_SEED,
+    start: datetime = DEFAULT_START,
+    days: float = 1.0,
+    messages_per_day: int = DEFAULT_MESSAGES_PER_DAY,
+    host: str = "mx1",
+    incidents: bool = True,
+) -> tuple[list[str], dict]:
     """Generate ``days`` of Postfix syslog lines (no trailing newlines, time-ordered) and the
     ground-truth dict. Deterministic for a given set of arguments."""
     lines: list[str] = []
-    sim = _Simulator(seed=seed, start=start, days=days, host=host, incidents=incidents,
-                     messages_per_day=messages_per_day, target_lines=None)
+    sim = _Simulator(
+        seed=seed,
+        start=start,
+        days=days,
+        host=host,
+        incidents=incidents,
+        messages_per_day=messages_per_day,
+        target_lines=None,
+    )
     truth = sim.run(lines.extend)
     return lines, truth
 
 
-def write_postfix(path, target_lines: int | None = None, days: float = 1.0, seed: int = DEFAULT_SEED,
-                  start: datetime = DEFAULT_START, host: str = "mx1", incidents: bool = True,
-                  messages_per_day: int | None = None, truth_path=None) -> dict:
+def write_postfix(
+    path,
+    target_lines: int | None = None,
+    days: float = 1.0,
+    seed: int = DEFAULT_SEED,
+    start: datetime = DEFAULT_START,
+    host: str = "mx1",
+    incidents: bool = True,
+    messages_per_day: int | None = None,
+    truth_path=None,
+) -> dict:
     """Stream a generated log to ``path`` with bounded memory and return the truth dict.
 
     With ``target_lines`` the background volume is steered to write about that many lines
@@ -1616,8 +2328,15 @@ def write_postfix(path, target_lines: int | None = None, days: float = 1.0, seed
         raise ValueError("give target_lines or messages_per_day, not both")
     if target_lines is None and messages_per_day is None:
         messages_per_day = DEFAULT_MESSAGES_PER_DAY
-    sim = _Simulator(seed=seed, start=start, days=days, host=host, incidents=incidents,
-                     messages_per_day=messages_per_day, target_lines=target_lines)
+    sim = _Simulator(
+        seed=seed,
+        start=start,
+        days=days,
+        host=host,
+        incidents=incidents,
+        messages_per_day=messages_per_day,
+        target_lines=target_lines,
+    )
     with open(path, "w", encoding="utf-8", newline="\n") as f:
         write = f.write
 

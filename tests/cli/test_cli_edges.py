@@ -34,34 +34,51 @@ class Run:
 
 
 def invoke(*args, env=None) -> Run:
-    return Run(runner.invoke(app, [str(a) for a in args],
-                             env={"TERMINAL_WIDTH": "200", **(env or {})}))
+    return Run(
+        runner.invoke(app, [str(a) for a in args], env={"TERMINAL_WIDTH": "200", **(env or {})})
+    )
 
 
 @pytest.fixture
 def old_day(minilog, tmp_path):
     """One message and one relay reject on 5 January 2026: far outside any `--since 7d`."""
     t = datetime(2026, 1, 5, 10, 0)
-    qid = minilog.sasl_message(t, "anna@shop.example", "192.0.2.10", "anna@shop.example",
-                               [("bob@gmail.example", "sent")])
+    qid = minilog.sasl_message(
+        t, "anna@shop.example", "192.0.2.10", "anna@shop.example", [("bob@gmail.example", "sent")]
+    )
     minilog.relay_reject(t + timedelta(minutes=1), "198.51.100.4", "a@b.example", "c@d.example")
     return minilog.ingest(tmp_path), qid
 
 
 def test_empty_window_names_what_the_dataset_holds(old_day):
     data, _ = old_day
-    for command, what in (("top-senders", "messages"), ("auth-failures", "auth failures"),
-                          ("suspicious-scripts", "messages")):
+    for command, what in (
+        ("top-senders", "messages"),
+        ("auth-failures", "auth failures"),
+        ("suspicious-scripts", "messages"),
+    ):
         result = invoke(command, "--since", "2030-01-01", "--tz", "UTC", "--data", data)
         assert result.exit_code == 1, command
-        assert (f"no {what} since 2030-01-01 00:00:00 UTC; the dataset covers 2026-01-05 to "
-                "2026-01-05") in result.stderr, result.stderr
+        assert (
+            f"no {what} since 2030-01-01 00:00:00 UTC; the dataset covers 2026-01-05 to 2026-01-05"
+        ) in result.stderr, result.stderr
     # a window with rows but no spike is a quiet answer, not an error
-    result = invoke("relay-spikes", "--since", "2026-01-05", "--until", "2026-01-06", "--tz", "UTC",
-                    "--data", data)
+    result = invoke(
+        "relay-spikes",
+        "--since",
+        "2026-01-05",
+        "--until",
+        "2026-01-06",
+        "--tz",
+        "UTC",
+        "--data",
+        data,
+    )
     assert result.exit_code == 0 and "no relay-denied spikes in the window" in result.stderr
-    assert api.empty_window("messages", data) == "no messages in the dataset; it covers " \
-                                                 "2026-01-05 to 2026-01-05"
+    assert (
+        api.empty_window("messages", data) == "no messages in the dataset; it covers "
+        "2026-01-05 to 2026-01-05"
+    )
 
 
 def test_trace_searches_the_whole_dataset_when_the_default_window_has_nothing(old_day):
@@ -99,7 +116,9 @@ def test_help_shows_no_python_types():
 
 
 def _identities(data) -> dict[str, int]:
-    return api.table("messages", data=data)["identity"].str.partition(":")[0].value_counts().to_dict()
+    return (
+        api.table("messages", data=data)["identity"].str.partition(":")[0].value_counts().to_dict()
+    )
 
 
 @pytest.fixture(scope="module")
@@ -115,13 +134,30 @@ def test_report_ingest_reads_logs_as_ingest_does(exim_log, tmp_path):
     passwd = SAMPLE_LOGS / "etc" / "passwd"
     common = ["--tz", "UTC", "--year", "2026"]
     by_ingest = tmp_path / "by-ingest"
-    result = invoke("ingest", exim_log, "--data", by_ingest, "--passwd", passwd, "--host", "mx1",
-                    *common)
+    result = invoke(
+        "ingest", exim_log, "--data", by_ingest, "--passwd", passwd, "--host", "mx1", *common
+    )
     assert result.exit_code == 0, result.stderr
     by_report = tmp_path / "by-report"
-    result = invoke("report", "--ingest", exim_log, "--data", by_report, "--passwd", passwd,
-                    "--host", "mx1", "--since", "2026-11-26", "--until", "2026-11-27",
-                    "--fail-on", "never", "-q", *common)
+    result = invoke(
+        "report",
+        "--ingest",
+        exim_log,
+        "--data",
+        by_report,
+        "--passwd",
+        passwd,
+        "--host",
+        "mx1",
+        "--since",
+        "2026-11-26",
+        "--until",
+        "2026-11-27",
+        "--fail-on",
+        "never",
+        "-q",
+        *common,
+    )
     assert result.exit_code == 0, result.stderr
     kinds = _identities(by_ingest)
     assert kinds.get("uid", 0) > 0 and "user" not in kinds  # logins merged into uids
@@ -134,10 +170,12 @@ def test_report_ingest_reads_logs_as_ingest_does(exim_log, tmp_path):
     by_config = {}
     for command in ("ingest", "report"):
         data = tmp_path / f"config-{command}"
-        args = (["ingest", exim_log] if command == "ingest" else
-                ["report", "--ingest", exim_log, "--fail-on", "never", "-q"])
+        args = (
+            ["ingest", exim_log]
+            if command == "ingest"
+            else ["report", "--ingest", exim_log, "--fail-on", "never", "-q"]
+        )
         result = invoke(*args, "--config", config, "--data", data, *common)
         assert result.exit_code == 0, result.stderr
         by_config[command] = _identities(data)
     assert by_config["ingest"] == by_config["report"] == kinds
-

@@ -29,8 +29,13 @@ LOG = SAMPLE_LOGS / "maillog"
 
 def console_script(args, env=None, **kw):
     """`python -m analyzer` runs `analyzer.cli.app:main`, the console script's entry point."""
-    return subprocess.run([sys.executable, "-m", "analyzer", *map(str, args)], capture_output=True,
-                          text=True, env={**os.environ, **(env or {})}, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "analyzer", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        **kw,
+    )
 
 
 def typer_app(args, env=None):
@@ -69,41 +74,91 @@ def _cases(tmp_path, small_log, dataset):
     (list_state / "_state" / "state.json").write_text("[]")
     log = str(small_log)
     return {
-        "misspelt --tz": (["ingest", log, "--data", tmp_path / "d", "--tz", "Europe/Berln"], {},
-                          "unknown time zone 'Europe/Berln'"),
-        "misspelt tz in the config file": (["report", "--config", config, "--data", dataset], {},
-                                           "analyzer.toml: tz: unknown time zone 'Europe/Berln'"),
-        "misspelt --tz of a report": (["top-senders", "--data", dataset, "--tz", "Mars/Base"],
-                                      {}, "unknown time zone 'Mars/Base'"),
-        "--data is a file": (["ingest", log, "--data", a_file, "--tz", "UTC"], {},
-                             "a_file: the dataset path is a file"),
-        "ANALYZER_WORKERS=abc": (["ingest", log, "--data", tmp_path / "d", "--tz", "UTC"],
-                                 {"ANALYZER_WORKERS": "abc"}, "ANALYZER_WORKERS must be a whole number"),
-        "ANALYZER_COMMIT_LINES=abc": (["ingest", log, "--data", tmp_path / "d", "--tz", "UTC"],
-                                      {"ANALYZER_COMMIT_LINES": "abc"},
-                                      "ANALYZER_COMMIT_LINES must be a whole number >= 1"),
-        "state.json holding []: status": (["status", "--data", list_state], {},
-                                          "state.json is not one this program wrote"),
-        "state.json holding []: ingest": (["ingest", log, "--data", list_state, "--tz", "UTC"],
-                                          {}, "state.json is not one this program wrote"),
-        "state.json holding []: report": (["top-senders", "--data", list_state, "--since", "all"],
-                                          {}, "state.json is not one this program wrote"),
-        "--since 999999d": (["top-senders", "--data", dataset, "--since", "999999d"], {},
-                            "time '999999d' is out of range"),
-        "--until far ahead": (["auth-failures", "--data", dataset, "--until", "9999-12-31T23:59",
-                               "--tz", "Etc/GMT+5"], {}, "is out of range"),
+        "misspelt --tz": (
+            ["ingest", log, "--data", tmp_path / "d", "--tz", "Europe/Berln"],
+            {},
+            "unknown time zone 'Europe/Berln'",
+        ),
+        "misspelt tz in the config file": (
+            ["report", "--config", config, "--data", dataset],
+            {},
+            "analyzer.toml: tz: unknown time zone 'Europe/Berln'",
+        ),
+        "misspelt --tz of a report": (
+            ["top-senders", "--data", dataset, "--tz", "Mars/Base"],
+            {},
+            "unknown time zone 'Mars/Base'",
+        ),
+        "--data is a file": (
+            ["ingest", log, "--data", a_file, "--tz", "UTC"],
+            {},
+            "a_file: the dataset path is a file",
+        ),
+        "ANALYZER_WORKERS=abc": (
+            ["ingest", log, "--data", tmp_path / "d", "--tz", "UTC"],
+            {"ANALYZER_WORKERS": "abc"},
+            "ANALYZER_WORKERS must be a whole number",
+        ),
+        "ANALYZER_COMMIT_LINES=abc": (
+            ["ingest", log, "--data", tmp_path / "d", "--tz", "UTC"],
+            {"ANALYZER_COMMIT_LINES": "abc"},
+            "ANALYZER_COMMIT_LINES must be a whole number >= 1",
+        ),
+        "state.json holding []: status": (
+            ["status", "--data", list_state],
+            {},
+            "state.json is not one this program wrote",
+        ),
+        "state.json holding []: ingest": (
+            ["ingest", log, "--data", list_state, "--tz", "UTC"],
+            {},
+            "state.json is not one this program wrote",
+        ),
+        "state.json holding []: report": (
+            ["top-senders", "--data", list_state, "--since", "all"],
+            {},
+            "state.json is not one this program wrote",
+        ),
+        "--since 999999d": (
+            ["top-senders", "--data", dataset, "--since", "999999d"],
+            {},
+            "time '999999d' is out of range",
+        ),
+        "--until far ahead": (
+            [
+                "auth-failures",
+                "--data",
+                dataset,
+                "--until",
+                "9999-12-31T23:59",
+                "--tz",
+                "Etc/GMT+5",
+            ],
+            {},
+            "is out of range",
+        ),
     }
 
 
-CASES = ["misspelt --tz", "misspelt tz in the config file", "misspelt --tz of a report",
-         "--data is a file", "ANALYZER_WORKERS=abc", "ANALYZER_COMMIT_LINES=abc",
-         "state.json holding []: status", "state.json holding []: ingest",
-         "state.json holding []: report", "--since 999999d", "--until far ahead"]
+CASES = [
+    "misspelt --tz",
+    "misspelt tz in the config file",
+    "misspelt --tz of a report",
+    "--data is a file",
+    "ANALYZER_WORKERS=abc",
+    "ANALYZER_COMMIT_LINES=abc",
+    "state.json holding []: status",
+    "state.json holding []: ingest",
+    "state.json holding []: report",
+    "--since 999999d",
+    "--until far ahead",
+]
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_one_line_error_from_the_console_script_and_the_app_alike(case, tmp_path, small_log,
-                                                                    dataset):
+def test_one_line_error_from_the_console_script_and_the_app_alike(
+    case, tmp_path, small_log, dataset
+):
     args, env, words = _cases(tmp_path, small_log, dataset)[case]
     before = snapshot(dataset)
     script = console_script(args, env)
@@ -118,9 +173,13 @@ def test_one_line_error_from_the_console_script_and_the_app_alike(case, tmp_path
 
 
 def test_debug_shows_the_traceback(tmp_path, small_log):
-    result = typer_app(["--debug", "ingest", small_log, "--data", tmp_path / "d", "--tz", "Nowhere/X"])
+    result = typer_app(
+        ["--debug", "ingest", small_log, "--data", tmp_path / "d", "--tz", "Nowhere/X"]
+    )
     assert type(result.exception).__name__ == "AnalyzerError"
-    script = console_script(["--debug", "ingest", small_log, "--data", tmp_path / "d", "--tz", "Nowhere/X"])
+    script = console_script(
+        ["--debug", "ingest", small_log, "--data", tmp_path / "d", "--tz", "Nowhere/X"]
+    )
     assert "Traceback" in script.stderr and script.returncode == 1
 
 
@@ -155,8 +214,9 @@ def test_unreadable_input_is_one_line(tmp_path, small_log):
     secret = tmp_path / "maillog"
     shutil.copy(small_log, secret)
     secret.chmod(0)
-    proc = console_script(["ingest", secret, "--data", tmp_path / "d", "--tz", "UTC"],
-                          preexec_fn=_as_an_ordinary_user)
+    proc = console_script(
+        ["ingest", secret, "--data", tmp_path / "d", "--tz", "UTC"], preexec_fn=_as_an_ordinary_user
+    )
     assert_one_line_error(proc.returncode, proc.stderr, f"{secret}: permission denied")
     assert committed(tmp_path / "d") == 0
 
@@ -168,8 +228,9 @@ def test_read_only_dataset_is_one_line_and_left_as_it_was(tmp_path, small_log, d
     mode = dataset.stat().st_mode
     dataset.chmod(0o555)
     try:
-        proc = console_script(["ingest", more, "--data", dataset, "--tz", "UTC"],
-                              preexec_fn=_as_an_ordinary_user)
+        proc = console_script(
+            ["ingest", more, "--data", dataset, "--tz", "UTC"], preexec_fn=_as_an_ordinary_user
+        )
     finally:
         dataset.chmod(mode)
     assert_one_line_error(proc.returncode, proc.stderr, "the dataset directory is not writable")
@@ -179,6 +240,7 @@ def test_read_only_dataset_is_one_line_and_left_as_it_was(tmp_path, small_log, d
 
 
 # --- disk full: a small tmpfs in a private mount namespace ----------------------------------------
+
 
 def test_disk_full_is_one_line_and_leaves_the_last_commit(tmp_path):
     """The ingest runs with its dataset on a 640 KiB tmpfs (a user + mount namespace, so no
@@ -191,14 +253,38 @@ def test_disk_full_is_one_line_and_leaves_the_last_commit(tmp_path):
     shutil.copy(LOG, log)
     small, kept = tmp_path / "small", tmp_path / "kept"
     small.mkdir()
-    script = ('mount -t tmpfs -o size=640k tmpfs "$1" || exit 99; shift; "$@"; rc=$?; '
-              f'cp -a {small}/. {kept}/; exit $rc')
+    script = (
+        'mount -t tmpfs -o size=640k tmpfs "$1" || exit 99; shift; "$@"; rc=$?; '
+        f"cp -a {small}/. {kept}/; exit $rc"
+    )
     kept.mkdir()
     proc = subprocess.run(
-        ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", script, "sh", str(small),
-         sys.executable, "-m", "analyzer", "ingest", str(log), "--data", str(small / "d"),
-         "--tz", "UTC", "--year", "2026"],
-        capture_output=True, text=True, env={**os.environ, "ANALYZER_COMMIT_LINES": "5000"})
+        [
+            "unshare",
+            "--user",
+            "--map-root-user",
+            "--mount",
+            "sh",
+            "-c",
+            script,
+            "sh",
+            str(small),
+            sys.executable,
+            "-m",
+            "analyzer",
+            "ingest",
+            str(log),
+            "--data",
+            str(small / "d"),
+            "--tz",
+            "UTC",
+            "--year",
+            "2026",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "ANALYZER_COMMIT_LINES": "5000"},
+    )
     assert proc.returncode != 99, f"cannot mount a tmpfs here: {proc.stderr}"
     assert_one_line_error(proc.returncode, proc.stderr, "no space left on device while writing")
     data = kept / "d"
@@ -216,6 +302,7 @@ def test_disk_full_is_one_line_and_leaves_the_last_commit(tmp_path):
 
 # --- Ctrl-C -------------------------------------------------------------------------------------
 
+
 def test_ctrl_c_with_workers_is_one_line(tmp_path):
     """SIGINT to the whole process group (what a terminal's Ctrl-C does) while worker
     processes parse: one line, exit 130, nothing from the workers, and no part left that
@@ -225,11 +312,26 @@ def test_ctrl_c_with_workers_is_one_line(tmp_path):
     log.write_text("".join(line + "\n" for line in lines))
     assert log.stat().st_size > 8 << 20  # above PARALLEL_BYTES: the run uses workers
     data = tmp_path / "d"
-    proc = subprocess.Popen([sys.executable, "-m", "analyzer", "ingest", str(log), "--data",
-                             str(data), "--tz", "UTC", "--year", "2026"],
-                            env={**os.environ, "ANALYZER_COMMIT_LINES": "5000", "ANALYZER_WORKERS": "2"},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "analyzer",
+            "ingest",
+            str(log),
+            "--data",
+            str(data),
+            "--tz",
+            "UTC",
+            "--year",
+            "2026",
+        ],
+        env={**os.environ, "ANALYZER_COMMIT_LINES": "5000", "ANALYZER_WORKERS": "2"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         while committed(data) < 2 and proc.poll() is None:
             time.sleep(0.005)
@@ -252,8 +354,10 @@ EVIL = "x\x1b]0;PWNED\x1b\\"
 def test_escape_sequences_in_log_text_are_shown_escaped(tmp_path):
     (tmp_path / "logs").mkdir()
     log = tmp_path / "logs" / "mail[bold]log"  # rich markup in a path: shown as text
-    log.write_text(f"Nov 26 10:00:00 mx1 {EVIL}[123]: hello\x07 there\n"
-                   "Nov 26 10:00:01 mx1 postfix/smtpd[9]: connect from a[192.0.2.1]\n")
+    log.write_text(
+        f"Nov 26 10:00:00 mx1 {EVIL}[123]: hello\x07 there\n"
+        "Nov 26 10:00:01 mx1 postfix/smtpd[9]: connect from a[192.0.2.1]\n"
+    )
     data = tmp_path / "d"
     result = typer_app(["ingest", log.parent, "--data", data, "--tz", "UTC", "--year", "2026"])
     assert result.exit_code == 0, result.output
@@ -273,11 +377,26 @@ def test_error_messages_are_escaped(tmp_path):
 
 
 def test_csv_on_a_terminal_is_escaped_and_in_a_file_is_kept(minilog, tmp_path):
-    minilog.sasl_message(datetime(2026, 11, 26, 10, 0), "ev\x1b]0;PWNED\x07il", "192.0.2.9",
-                         "a@example.net", [("b@example.org", "sent")])
+    minilog.sasl_message(
+        datetime(2026, 11, 26, 10, 0),
+        "ev\x1b]0;PWNED\x07il",
+        "192.0.2.9",
+        "a@example.net",
+        [("b@example.org", "sent")],
+    )
     data = minilog.ingest(tmp_path)
-    args = [sys.executable, "-m", "analyzer", "top-senders", "--data", str(data), "--since", "all",
-            "-f", "csv"]
+    args = [
+        sys.executable,
+        "-m",
+        "analyzer",
+        "top-senders",
+        "--data",
+        str(data),
+        "--since",
+        "all",
+        "-f",
+        "csv",
+    ]
     main, child = pty.openpty()
     proc = subprocess.run(args, stdout=child, stderr=subprocess.PIPE)
     os.close(child)
@@ -300,27 +419,44 @@ def test_csv_on_a_terminal_is_escaped_and_in_a_file_is_kept(minilog, tmp_path):
 
 def test_json_escapes_every_control_character():
     text = output.dumps({"v": "a\x1b[2J\x07\x7f\x9b31mb ü"})
-    assert all(ord(c) >= 0x20 and not 0x7f <= ord(c) < 0xa0 for c in text)
+    assert all(ord(c) >= 0x20 and not 0x7F <= ord(c) < 0xA0 for c in text)
     assert json.loads(text) == {"v": "a\x1b[2J\x07\x7f\x9b31mb ü"}
 
 
 # --- inputs without mail lines ----------------------------------------------------------------------
+
 
 def test_binary_file_and_directories_without_mail_lines_get_a_warning(tmp_path, small_log):
     empty = tmp_path / "empty"
     empty.mkdir()
     binary = tmp_path / "bin"
     binary.mkdir()
-    (binary / "prog").write_bytes(bytes(b for b in range(256) if b != 10) * 64
-                                  + b"\n\x7fELF\x00\x01\n")
+    (binary / "prog").write_bytes(
+        bytes(b for b in range(256) if b != 10) * 64 + b"\n\x7fELF\x00\x01\n"
+    )
     other = tmp_path / "other"
     other.mkdir()
-    (other / "auth.log").write_text("Nov 26 10:00:00 mx1 sshd[5]: Accepted publickey for a\n"
-                                    "Nov 26 10:00:01 mx1 CRON[6]: (root) CMD (true)\n")
+    (other / "auth.log").write_text(
+        "Nov 26 10:00:00 mx1 sshd[5]: Accepted publickey for a\n"
+        "Nov 26 10:00:01 mx1 CRON[6]: (root) CMD (true)\n"
+    )
     (tmp_path / "mail").mkdir()
     shutil.copy(small_log, tmp_path / "mail" / "maillog")
-    result = typer_app(["ingest", empty, binary, other, tmp_path / "mail", "--data", tmp_path / "d",
-                        "--tz", "UTC", "--year", "2026"])
+    result = typer_app(
+        [
+            "ingest",
+            empty,
+            binary,
+            other,
+            tmp_path / "mail",
+            "--data",
+            tmp_path / "d",
+            "--tz",
+            "UTC",
+            "--year",
+            "2026",
+        ]
+    )
     assert result.exit_code == 0, result.stderr
     warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
     assert warnings == [

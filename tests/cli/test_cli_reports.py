@@ -51,19 +51,34 @@ def assert_json_is_frame(rows: list[dict], frame: pd.DataFrame) -> None:
 
 
 CASES = {
-    "top-senders": (["top-senders"], lambda d: api.top_senders(d, "2026-11-26", "2026-11-27", "UTC", limit=20)),
-    "top-senders-script": (["top-senders", "--by", "script", "--scope", "all", "-n", "5"],
-                           lambda d: api.top_senders(d, "2026-11-26", "2026-11-27", "UTC",
-                                                     by="script", scope="all", limit=5)),
-    "relay-spikes": (["relay-spikes"], lambda d: api.relay_spikes(d, "2026-11-26", "2026-11-27", "UTC")),
-    "relay-spikes-all": (["relay-spikes", "--all", "--bucket", "30min"],
-                         lambda d: api.relay_spikes(d, "2026-11-26", "2026-11-27", "UTC",
-                                                    bucket="30min", all_buckets=True)),
-    "suspicious-scripts": (["suspicious-scripts"],
-                           lambda d: api.suspicious_scripts(d, "2026-11-26", "2026-11-27", "UTC", limit=20)),
-    "auth-failures": (["auth-failures", "--by", "username", "-n", "7"],
-                      lambda d: api.auth_failures(d, "2026-11-26", "2026-11-27", "UTC",
-                                                  by="username", limit=7)),
+    "top-senders": (
+        ["top-senders"],
+        lambda d: api.top_senders(d, "2026-11-26", "2026-11-27", "UTC", limit=20),
+    ),
+    "top-senders-script": (
+        ["top-senders", "--by", "script", "--scope", "all", "-n", "5"],
+        lambda d: api.top_senders(
+            d, "2026-11-26", "2026-11-27", "UTC", by="script", scope="all", limit=5
+        ),
+    ),
+    "relay-spikes": (
+        ["relay-spikes"],
+        lambda d: api.relay_spikes(d, "2026-11-26", "2026-11-27", "UTC"),
+    ),
+    "relay-spikes-all": (
+        ["relay-spikes", "--all", "--bucket", "30min"],
+        lambda d: api.relay_spikes(
+            d, "2026-11-26", "2026-11-27", "UTC", bucket="30min", all_buckets=True
+        ),
+    ),
+    "suspicious-scripts": (
+        ["suspicious-scripts"],
+        lambda d: api.suspicious_scripts(d, "2026-11-26", "2026-11-27", "UTC", limit=20),
+    ),
+    "auth-failures": (
+        ["auth-failures", "--by", "username", "-n", "7"],
+        lambda d: api.auth_failures(d, "2026-11-26", "2026-11-27", "UTC", by="username", limit=7),
+    ),
 }
 
 
@@ -79,8 +94,13 @@ def test_trace_json_equals_the_api(sample):
     inc = sample.truth["incidents"]["brute_force"]
     result = invoke("trace", "--client-ip", inc["client_ip"], *DAY, "-f", "json", data=sample.data)
     assert result.exit_code == 0
-    expected = api.trace(client_ip=inc["client_ip"], data=sample.data, since="2026-11-26",
-                         until="2026-11-27", tz="UTC")
+    expected = api.trace(
+        client_ip=inc["client_ip"],
+        data=sample.data,
+        since="2026-11-26",
+        until="2026-11-27",
+        tz="UTC",
+    )
     assert_json_is_frame(json.loads(result.stdout), expected)
 
 
@@ -114,8 +134,13 @@ def hostile(minilog, tmp_path):
     t = datetime(2026, 11, 26, 9, 0, 0)
     for i, user in enumerate(HOSTILE):
         for k in range(i + 1):  # distinct counts: a stable order
-            minilog.sasl_message(t + timedelta(minutes=10 * i + k), user, f"192.0.2.{i + 1}",
-                                 "x@shop.example", [("a@gmail.example", "sent")])
+            minilog.sasl_message(
+                t + timedelta(minutes=10 * i + k),
+                user,
+                f"192.0.2.{i + 1}",
+                "x@shop.example",
+                [("a@gmail.example", "sent")],
+            )
     return minilog.ingest(tmp_path)
 
 
@@ -125,14 +150,26 @@ def test_csv_neutralises_formulas_from_the_logs(hostile):
     cells = [r["sasl_username"] for r in csv.DictReader(io.StringIO(result.stdout))]
     assert sorted(cells) == sorted("'" + u if u[0] in "=+-@" else u for u in HOSTILE)
     # and the JSON keeps the values as they are
-    rows = json.loads(invoke("top-senders", "--by", "sasl", *DAY, "-f", "json", data=hostile).stdout)
+    rows = json.loads(
+        invoke("top-senders", "--by", "sasl", *DAY, "-f", "json", data=hostile).stdout
+    )
     assert sorted(r["sasl_username"] for r in rows) == sorted(HOSTILE)
 
 
-@pytest.mark.parametrize("value, cell", [
-    ("=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0"), ("+1", "'+1"), ("-1", "'-1"), ("@x", "'@x"),
-    ("\tx", "'\tx"), ("\rx", "'\rx"), ("plain", "plain"), ("a=b", "a=b"), ("", ""),
-])
+@pytest.mark.parametrize(
+    "value, cell",
+    [
+        ("=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0"),
+        ("+1", "'+1"),
+        ("-1", "'-1"),
+        ("@x", "'@x"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("plain", "plain"),
+        ("a=b", "a=b"),
+        ("", ""),
+    ],
+)
 def test_csv_cell_neutralisation(value, cell):
     text = output.to_csv(pd.DataFrame({"v": [value], "n": [-5]}))
     row = next(csv.DictReader(io.StringIO(text)))
@@ -141,12 +178,18 @@ def test_csv_cell_neutralisation(value, cell):
 
 
 def test_json_stays_valid_for_any_input():
-    frame = pd.DataFrame({
-        "s": ['"quoted"\n\\', "\x00\x1b[31m", "ünï©ødé ✉"],
-        "f": [float("nan"), float("inf"), 1.5],
-        "t": [pd.Timestamp("2026-11-26T10:00:00.5", tz="UTC"), pd.NaT, pd.Timestamp("2026-11-26")],
-        "l": [[{"value": "<b>", "count": 1}], [], None],
-    })
+    frame = pd.DataFrame(
+        {
+            "s": ['"quoted"\n\\', "\x00\x1b[31m", "ünï©ødé ✉"],
+            "f": [float("nan"), float("inf"), 1.5],
+            "t": [
+                pd.Timestamp("2026-11-26T10:00:00.5", tz="UTC"),
+                pd.NaT,
+                pd.Timestamp("2026-11-26"),
+            ],
+            "l": [[{"value": "<b>", "count": 1}], [], None],
+        }
+    )
     rows = json.loads(output.to_json(frame))
     assert rows[0]["s"] == '"quoted"\n\\' and rows[1]["s"] == "\x00\x1b[31m"
     assert [r["f"] for r in rows] == [None, None, 1.5]
@@ -171,10 +214,15 @@ def test_chart_is_self_contained_and_escapes_log_content(hostile, tmp_path):
     assert "chart written to" in result.stderr
 
 
-@pytest.mark.parametrize("args", [
-    ["relay-spikes", "--all"], ["suspicious-scripts"], ["auth-failures"],
-    ["top-senders", "--by", "script"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["relay-spikes", "--all"],
+        ["suspicious-scripts"],
+        ["auth-failures"],
+        ["top-senders", "--by", "script"],
+    ],
+)
 def test_every_report_writes_a_chart(sample, tmp_path, args):
     chart = tmp_path / "chart.html"
     result = invoke(*args, *DAY, "--chart", chart, "-f", "json", data=sample.data)
@@ -205,14 +253,27 @@ def test_charts_escape_every_label(sample):
 
 # --- errors, help, start-up -------------------------------------------------------------------
 
+
 def run_cli(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "analyzer", *map(str, args)],
-                          capture_output=True, text=True, env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "analyzer", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def test_empty_window_is_a_message_and_exit_1(sample):
-    proc = run_cli("top-senders", "--since", "2030-01-01", "--tz", "UTC", "-f", "json",
-                   env={"ANALYZER_DATA": str(sample.data)})
+    proc = run_cli(
+        "top-senders",
+        "--since",
+        "2030-01-01",
+        "--tz",
+        "UTC",
+        "-f",
+        "json",
+        env={"ANALYZER_DATA": str(sample.data)},
+    )
     assert proc.returncode == 1
     assert proc.stdout == ""
     assert "error:" in proc.stderr and "no messages since 2030-01-01" in proc.stderr
@@ -225,31 +286,77 @@ def test_missing_dataset_and_bad_time_are_messages(tmp_path):
     assert "Traceback" not in proc.stderr
 
 
-
 def test_bad_time_is_a_message(sample):
-    proc = run_cli("relay-spikes", "--since", "yesterday-ish", env={"ANALYZER_DATA": str(sample.data)})
+    proc = run_cli(
+        "relay-spikes", "--since", "yesterday-ish", env={"ANALYZER_DATA": str(sample.data)}
+    )
     assert proc.returncode == 1 and "cannot read time 'yesterday-ish'" in proc.stderr
 
 
 def test_no_spikes_is_not_an_error(sample):
-    result = invoke("relay-spikes", "--since", "2026-11-26T12:00", "--until", "2026-11-26T18:00",
-                    "--tz", "UTC", data=sample.data)
+    result = invoke(
+        "relay-spikes",
+        "--since",
+        "2026-11-26T12:00",
+        "--until",
+        "2026-11-26T18:00",
+        "--tz",
+        "UTC",
+        data=sample.data,
+    )
     assert result.exit_code == 0
     assert "no relay-denied spikes" in result.stderr
-    json_result = invoke("relay-spikes", "--since", "2026-11-26T12:00", "--until",
-                         "2026-11-26T18:00", "--tz", "UTC", "-f", "json", data=sample.data)
+    json_result = invoke(
+        "relay-spikes",
+        "--since",
+        "2026-11-26T12:00",
+        "--until",
+        "2026-11-26T18:00",
+        "--tz",
+        "UTC",
+        "-f",
+        "json",
+        data=sample.data,
+    )
     assert json.loads(json_result.stdout) == []
 
 
-@pytest.mark.parametrize("command, words", [
-    ("top-senders", ["--by", "--scope", "--hosted-domain", "--since", "--until", "--tz",
-                     "--limit", "--format", "--chart", "--data"]),
-    ("relay-spikes", ["--bucket", "--all", "--window", "--z", "--min-count", "--local-ip",
-                      "--hosted-domain", "--chart"]),
-    ("suspicious-scripts", ["--history", "--since", "--chart"]),
-    ("auth-failures", ["--by", "--since", "--chart"]),
-    ("trace", ["QUEUE_ID", "--sender", "--identity", "--client-ip", "--since"]),
-])
+@pytest.mark.parametrize(
+    "command, words",
+    [
+        (
+            "top-senders",
+            [
+                "--by",
+                "--scope",
+                "--hosted-domain",
+                "--since",
+                "--until",
+                "--tz",
+                "--limit",
+                "--format",
+                "--chart",
+                "--data",
+            ],
+        ),
+        (
+            "relay-spikes",
+            [
+                "--bucket",
+                "--all",
+                "--window",
+                "--z",
+                "--min-count",
+                "--local-ip",
+                "--hosted-domain",
+                "--chart",
+            ],
+        ),
+        ("suspicious-scripts", ["--history", "--since", "--chart"]),
+        ("auth-failures", ["--by", "--since", "--chart"]),
+        ("trace", ["QUEUE_ID", "--sender", "--identity", "--client-ip", "--since"]),
+    ],
+)
 def test_help(command, words):
     result = runner.invoke(app, [command, "--help"], env={"TERMINAL_WIDTH": "200"})
     assert result.exit_code == 0
@@ -259,18 +366,22 @@ def test_help(command, words):
 
 
 def test_cli_start_is_lean():
-    code = ("import sys; import analyzer.cli.app; "
-            "heavy = [m for m in ('pandas', 'pyarrow', 'plotly', 'numpy') if m in sys.modules]; "
-            "print(','.join(heavy))")
+    code = (
+        "import sys; import analyzer.cli.app; "
+        "heavy = [m for m in ('pandas', 'pyarrow', 'plotly', 'numpy') if m in sys.modules]; "
+        "print(','.join(heavy))"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0 and proc.stdout.strip() == "", proc.stdout
 
 
 def test_plotly_only_for_charts(sample):
-    code = ("import sys\nfrom typer.testing import CliRunner\nfrom analyzer.cli.app import app\n"
-            f"r = CliRunner().invoke(app, ['top-senders', '--data', {str(sample.data)!r}, "
-            "'--since', 'all', '-f', 'json'])\n"
-            "assert r.exit_code == 0, r.output\n"
-            "print('plotly' in sys.modules)")
+    code = (
+        "import sys\nfrom typer.testing import CliRunner\nfrom analyzer.cli.app import app\n"
+        f"r = CliRunner().invoke(app, ['top-senders', '--data', {str(sample.data)!r}, "
+        "'--since', 'all', '-f', 'json'])\n"
+        "assert r.exit_code == 0, r.output\n"
+        "print('plotly' in sys.modules)"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.stdout.strip() == "False", proc.stderr

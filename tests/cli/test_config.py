@@ -28,22 +28,34 @@ def isolated(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("ANALYZER_CONFIG", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setattr(config, "search_path", lambda: [
-        Path("analyzer.toml"), tmp_path / "xdg" / "analyzer" / "config.toml",
-        tmp_path / "etc" / "config.toml"])
+    monkeypatch.setattr(
+        config,
+        "search_path",
+        lambda: [
+            Path("analyzer.toml"),
+            tmp_path / "xdg" / "analyzer" / "config.toml",
+            tmp_path / "etc" / "config.toml",
+        ],
+    )
     return tmp_path
 
 
 def test_the_documented_search_path(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
-    assert config.search_path() == [Path("analyzer.toml"),
-                                    tmp_path / "analyzer" / "config.toml",
-                                    Path("/etc/analyzer/config.toml")]
+    assert config.search_path() == [
+        Path("analyzer.toml"),
+        tmp_path / "analyzer" / "config.toml",
+        Path("/etc/analyzer/config.toml"),
+    ]
     monkeypatch.delenv("XDG_CONFIG_HOME")
     assert config.search_path()[1] == Path.home() / ".config" / "analyzer" / "config.toml"
     doc = (ROOT / "docs" / "report.md").read_text()
-    for where in ("$ANALYZER_CONFIG", "./analyzer.toml", "~/.config/analyzer/config.toml",
-                  "/etc/analyzer/config.toml"):
+    for where in (
+        "$ANALYZER_CONFIG",
+        "./analyzer.toml",
+        "~/.config/analyzer/config.toml",
+        "/etc/analyzer/config.toml",
+    ):
         assert where in doc
 
 
@@ -134,19 +146,22 @@ failures_warn = 100
     assert t.relay.bucket == "30min" and t.auth.failures_warn == 100
 
 
-@pytest.mark.parametrize("text,message", [
-    ('dat = "/x"', "unknown key 'dat'"),
-    ('local_ips = "10.0.0.1"', "local_ips must be a list of strings"),
-    ("local_ips = [1]", "must be a list of strings"),
-    ('[report]\nfail_on = "sometimes"', "fail_on must be one of warn, crit, never"),
-    ('[report]\nsince = 1', "since must be a string"),
-    ("[thresholds.senders]\nclient_ip_crit = 3", "unknown key 'client_ip_crit'"),
-    ('[thresholds.senders]\nclient_ips_crit = "3"', "expected an integer"),
-    ("[thresholds.senders]\nclient_ips_crit = 2.5", "expected an integer"),
-    ("[thresholds.auth]\nfailures_warn = -1", "must not be negative"),
-    ("[thresholds.spam]\nx = 1", "unknown threshold section 'spam'"),
-    ("data = ", "not valid TOML"),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ('dat = "/x"', "unknown key 'dat'"),
+        ('local_ips = "10.0.0.1"', "local_ips must be a list of strings"),
+        ("local_ips = [1]", "must be a list of strings"),
+        ('[report]\nfail_on = "sometimes"', "fail_on must be one of warn, crit, never"),
+        ("[report]\nsince = 1", "since must be a string"),
+        ("[thresholds.senders]\nclient_ip_crit = 3", "unknown key 'client_ip_crit'"),
+        ('[thresholds.senders]\nclient_ips_crit = "3"', "expected an integer"),
+        ("[thresholds.senders]\nclient_ips_crit = 2.5", "expected an integer"),
+        ("[thresholds.auth]\nfailures_warn = -1", "must not be negative"),
+        ("[thresholds.spam]\nx = 1", "unknown threshold section 'spam'"),
+        ("data = ", "not valid TOML"),
+    ],
+)
 def test_mistakes_are_errors_naming_the_file_and_key(tmp_path, text, message):
     path = tmp_path / "bad.toml"
     path.write_text(text + "\n")
@@ -156,29 +171,45 @@ def test_mistakes_are_errors_naming_the_file_and_key(tmp_path, text, message):
 
 
 def test_threshold_flags():
-    t = thresholds_from_flags(Thresholds(), ["senders.client_ips_crit=20", "relay.z=4",
-                                             "scripts.history=7d", "auth.failures_warn = 10"])
-    assert (t.senders.client_ips_crit, t.relay.z, t.scripts.history, t.auth.failures_warn) == \
-        (20, 4.0, "7d", 10)
-    for bad, message in [("senders.client_ips_crit", "SECTION.NAME=VALUE"),
-                         ("client_ips_crit=3", "SECTION.NAME=VALUE"),
-                         ("senders.client_ips_crit=many", "'many' is not an integer"),
-                         ("senders.nope=1", "unknown key 'nope'")]:
+    t = thresholds_from_flags(
+        Thresholds(),
+        [
+            "senders.client_ips_crit=20",
+            "relay.z=4",
+            "scripts.history=7d",
+            "auth.failures_warn = 10",
+        ],
+    )
+    assert (t.senders.client_ips_crit, t.relay.z, t.scripts.history, t.auth.failures_warn) == (
+        20,
+        4.0,
+        "7d",
+        10,
+    )
+    for bad, message in [
+        ("senders.client_ips_crit", "SECTION.NAME=VALUE"),
+        ("client_ips_crit=3", "SECTION.NAME=VALUE"),
+        ("senders.client_ips_crit=many", "'many' is not an integer"),
+        ("senders.nope=1", "unknown key 'nope'"),
+    ]:
         with pytest.raises(ConfigError, match=message):
             thresholds_from_flags(Thresholds(), [bad])
 
 
 def test_read_passwd(tmp_path):
     path = tmp_path / "passwd"
-    path.write_text("# users\nroot:x:0:0:root:/root:/bin/bash\n\nbroken line\n"
-                    "site1017:x:1017:1017:blog-kochen:/home/site1017:/usr/sbin/nologin\n"
-                    "alias:x:1017:1017::/:/bin/false\nnobody:x:notanumber:1::/:\n")
+    path.write_text(
+        "# users\nroot:x:0:0:root:/root:/bin/bash\n\nbroken line\n"
+        "site1017:x:1017:1017:blog-kochen:/home/site1017:/usr/sbin/nologin\n"
+        "alias:x:1017:1017::/:/bin/false\nnobody:x:notanumber:1::/:\n"
+    )
     assert read_passwd(path) == {0: "root", 1017: "site1017"}
     with pytest.raises(ConfigError, match="cannot read passwd"):
         read_passwd(tmp_path / "missing")
 
 
 # --- the command: flag > environment > file > default -----------------------------------------
+
 
 def run(*args, env=None):
     result = CliRunner().invoke(app, ["report", *map(str, args)], env=env or {})
@@ -213,8 +244,14 @@ success_min_failures = 100000
     assert "WARN  AUTH brute force from 203.0.113.66" in result.stdout  # thresholds from the file
 
     # flags win over the file
-    result = run("--fail-on", "crit", "--threshold", "auth.failures_crit=500",
-                 "--html", tmp_path / "flag.html")
+    result = run(
+        "--fail-on",
+        "crit",
+        "--threshold",
+        "auth.failures_crit=500",
+        "--html",
+        tmp_path / "flag.html",
+    )
     assert result.exit_code == 2
     assert "CRIT  AUTH brute force from 203.0.113.66" in result.stdout
     assert (tmp_path / "flag.html").is_file()

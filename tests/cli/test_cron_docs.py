@@ -26,8 +26,11 @@ def blocks(lang: str) -> list[str]:
 
 def crontab_command() -> tuple[list[str], str]:
     (block,) = blocks("crontab")
-    jobs = [line for line in block.splitlines()
-            if line.strip() and not line.startswith("#") and not re.match(r"^\w+=", line)]
+    jobs = [
+        line
+        for line in block.splitlines()
+        if line.strip() and not line.startswith("#") and not re.match(r"^\w+=", line)
+    ]
     assert len(jobs) == 1, jobs
     fields = jobs[0].split(None, 6)
     return fields[:6], fields[6]  # m h dom mon dow user, command
@@ -36,7 +39,7 @@ def crontab_command() -> tuple[list[str], str]:
 def exec_start() -> str:
     service = next(b for b in blocks("ini") if "[Service]" in b)
     (line,) = [ln for ln in service.splitlines() if ln.startswith("ExecStart=")]
-    return line[len("ExecStart="):]
+    return line[len("ExecStart=") :]
 
 
 def test_the_docs_show_the_example_files():
@@ -62,26 +65,29 @@ def server(tmp_path):
     root = tmp_path / "srv"
     log = root / "var" / "log"
     log.mkdir(parents=True)
-    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0,
-                                               tzinfo=None)
-    lines, truth = generate_postfix(seed=11, start=today - timedelta(days=1), days=1.0,
-                                    messages_per_day=300)
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
+    lines, truth = generate_postfix(
+        seed=11, start=today - timedelta(days=1), days=1.0, messages_per_day=300
+    )
     half = len(lines) // 2  # the first half was rotated away at noon
     (log / "maillog.1").write_text("\n".join(lines[:half]) + "\n")
     (log / "maillog").write_text("\n".join(lines[half:]) + "\n")
     etc = root / "etc" / "analyzer"
     etc.mkdir(parents=True)
-    (etc / "config.toml").write_text(f'data = "{root}/var/lib/analyzer/data"\ntz = "UTC"\n'
-                                     f'local_ips = ["10.0.0.1"]\n')
+    (etc / "config.toml").write_text(
+        f'data = "{root}/var/lib/analyzer/data"\ntz = "UTC"\nlocal_ips = ["10.0.0.1"]\n'
+    )
     return root, len(lines), today.date() - timedelta(days=1)
 
 
 def relocate(command: str, root: Path) -> str:
     assert ANALYZER.is_file(), f"{ANALYZER}: the analyzer entry point of this environment"
-    for documented, here in [("/opt/analyzer/.venv/bin/analyzer", str(ANALYZER)),
-                             ("/etc/analyzer/", f"{root}/etc/analyzer/"),
-                             ("/var/log/", f"{root}/var/log/"),
-                             ("/var/lib/analyzer/", f"{root}/var/lib/analyzer/")]:
+    for documented, here in [
+        ("/opt/analyzer/.venv/bin/analyzer", str(ANALYZER)),
+        ("/etc/analyzer/", f"{root}/etc/analyzer/"),
+        ("/var/log/", f"{root}/var/log/"),
+        ("/var/lib/analyzer/", f"{root}/var/lib/analyzer/"),
+    ]:
         assert documented in command, documented
         command = command.replace(documented, here)
     return command
@@ -108,15 +114,28 @@ def check_run(run, root: Path, day, quiet: bool):
 def test_the_crontab_line_runs(server):
     root, lines, day = server
     _, command = crontab_command()
-    run = subprocess.run(["/bin/sh", "-c", relocate(command, root)], env=cron_env(root),
-                         cwd=root, capture_output=True, text=True, timeout=300,
-                         stdin=subprocess.DEVNULL)
+    run = subprocess.run(
+        ["/bin/sh", "-c", relocate(command, root)],
+        env=cron_env(root),
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
     check_run(run, root, day, quiet=True)
 
     # the service runs next (e.g. started by hand): both series already read, same report
     argv = shlex.split(relocate(exec_start(), root))
-    again = subprocess.run(argv, env=cron_env(root), cwd=root, capture_output=True, text=True,
-                           timeout=300, stdin=subprocess.DEVNULL)
+    again = subprocess.run(
+        argv,
+        env=cron_env(root),
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
     check_run(again, root, day, quiet=False)
     assert "ingest: 0 new lines" in again.stderr
     if run.stdout:
@@ -127,7 +146,14 @@ def test_the_systemd_exec_start_runs(server):
     root, lines, day = server
     argv = shlex.split(relocate(exec_start(), root))
     assert argv[0] == str(ANALYZER) and argv[1] == "report"
-    run = subprocess.run(argv, env=cron_env(root), cwd=root, capture_output=True, text=True,
-                         timeout=300, stdin=subprocess.DEVNULL)
+    run = subprocess.run(
+        argv,
+        env=cron_env(root),
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
     check_run(run, root, day, quiet=False)
     assert f"ingest: {lines:,} new lines" in run.stderr

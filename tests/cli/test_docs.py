@@ -15,8 +15,9 @@ REPORTS = ["top-senders", "relay-spikes", "suspicious-scripts", "auth-failures",
 
 def test_cli_reference_is_up_to_date():
     current = (DOCS / "cli.md").read_text(encoding="utf-8")
-    assert current == clidoc.render(), \
+    assert current == clidoc.render(), (
         "docs/cli.md is stale: run `python -m analyzer.cli.clidoc > docs/cli.md`"
+    )
 
 
 def test_every_command_is_in_the_cli_reference():
@@ -32,11 +33,27 @@ def test_every_report_has_a_section(name):
     assert f"\n## {name}\n" in (DOCS / "reports.md").read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("columns", [
-    senders.COLUMNS, list(senders.BY), spikes.COLUMNS, scripts.COLUMNS,
-    auth.COLUMNS["client-ip"], auth.COLUMNS["username"], trace.FIRST,
-], ids=["top-senders", "top-senders --by", "relay-spikes", "suspicious-scripts",
-        "auth-failures", "auth-failures --by username", "trace"])
+@pytest.mark.parametrize(
+    "columns",
+    [
+        senders.COLUMNS,
+        list(senders.BY),
+        spikes.COLUMNS,
+        scripts.COLUMNS,
+        auth.COLUMNS["client-ip"],
+        auth.COLUMNS["username"],
+        trace.FIRST,
+    ],
+    ids=[
+        "top-senders",
+        "top-senders --by",
+        "relay-spikes",
+        "suspicious-scripts",
+        "auth-failures",
+        "auth-failures --by username",
+        "trace",
+    ],
+)
 def test_every_column_is_documented(columns):
     text = (DOCS / "reports.md").read_text(encoding="utf-8")
     missing = [c for c in columns if f"`{c}`" not in text]

@@ -5,5 +5,6 @@ from analyzer.schema import reference_markdown
 
 def test_table_reference_is_current():
     doc = Path(__file__).resolve().parents[2] / "docs" / "tables.md"
-    assert doc.read_text() == reference_markdown(), \
+    assert doc.read_text() == reference_markdown(), (
         "docs/tables.md is stale: python -m analyzer.schema > docs/tables.md"
+    )

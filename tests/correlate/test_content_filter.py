@@ -124,7 +124,11 @@ def test_reinjected_message_is_charged_to_the_submitter(tmp_path):
     original, again = messages.loc["0B73130001FB"], messages.loc["400643011B47"]
     assert again.filter_of == "0B73130001FB" and pd.isna(original.filter_of)
     for msg in (original, again):
-        assert (msg.identity, msg.origin, msg.client_ip) == ("sasl:anna@shop.example", "sasl", "198.51.100.7")
+        assert (msg.identity, msg.origin, msg.client_ip) == (
+            "sasl:anna@shop.example",
+            "sasl",
+            "198.51.100.7",
+        )
     assert again.sasl_username == "anna@shop.example"
     # the hand-over is no delivery: status `filtered`, counted nowhere
     hop = deliveries[deliveries.queue_id == "0B73130001FB"]
@@ -180,6 +184,7 @@ def test_message_id_links_when_the_reply_names_no_queue_id(tmp_path):
 
 # --- real servers (lightmeter's scenario files) -------------------------------------------
 
+
 def _scenario(corpora, tmp_path, name):
     data = tmp_path / "data"
     ingest([corpora / SCENARIOS / name], data, year=2020)
@@ -196,7 +201,10 @@ def test_zimbra_two_filter_hops_are_one_message(corpora, tmp_path):
     assert set(chain.identity) == {"sasl:sender@sender.example.com"}
     assert set(chain.client_ip) == {"11.22.33.44"}
     assert deliveries.set_index("queue_id").status.to_dict() == {
-        "E8759DC24C3": "filtered", "218BEDC28EC": "filtered", "33DE0DC24C3": "sent"}
+        "E8759DC24C3": "filtered",
+        "218BEDC28EC": "filtered",
+        "33DE0DC24C3": "sent",
+    }
     top = api.top_senders(data=data, since="all").set_index("identity")
     row = top.loc["sasl:sender@sender.example.com"]
     assert (row.messages, row.sent, row.client_ips) == (1, 1, 1)
@@ -207,19 +215,33 @@ def test_xforward_orig_queue_id_links_the_reinjection(corpora, tmp_path):
     message re-injected by amavis keeps its internet client."""
     messages, deliveries, _ = _scenario(corpora, tmp_path, "8_weird_log_file.log")
     again = messages.loc["ED01244770"]
-    assert (again.filter_of, again.identity, again.origin) == ("4F5C64474F", "ip:28.55.140.112", "smtp")
+    assert (again.filter_of, again.identity, again.origin) == (
+        "4F5C64474F",
+        "ip:28.55.140.112",
+        "smtp",
+    )
     # its final delivery is LMTP on loopback (127.0.0.1:2003): a delivery, not a hop
     final = deliveries[deliveries.queue_id == "ED01244770"]
-    assert final.status.tolist() == ["sent"] and final.relay.tolist() == ["127.0.0.1[127.0.0.1]:2003"]
+    assert final.status.tolist() == ["sent"] and final.relay.tolist() == [
+        "127.0.0.1[127.0.0.1]:2003"
+    ]
 
 
 def test_amavis_corpus_files_leave_nothing_on_loopback(corpora, tmp_path):
     """Every lightmeter scenario with amavis: each hand-over to 10024 is `filtered`, and
     each message it re-injected (`queued as`) is linked to its original and charged to
     the original's identity, never to 127.0.0.1."""
-    hop = re.compile(r"\]: (\w+): to=.*relay=127\.0\.0\.1\[127\.0\.0\.1\]:10024,.*queued as (\w+)\)")
-    names = ["2_multiple_recipients_some_bounces.log", "3_local_delivery.log", "4_lost_queue.log",
-             "6_deferred_message_retry.log", "9_mixed_messages.log", "10_pickup.log"]
+    hop = re.compile(
+        r"\]: (\w+): to=.*relay=127\.0\.0\.1\[127\.0\.0\.1\]:10024,.*queued as (\w+)\)"
+    )
+    names = [
+        "2_multiple_recipients_some_bounces.log",
+        "3_local_delivery.log",
+        "4_lost_queue.log",
+        "6_deferred_message_retry.log",
+        "9_mixed_messages.log",
+        "10_pickup.log",
+    ]
     linked = 0
     for name in names:
         data = tmp_path / name
@@ -241,6 +263,7 @@ def test_amavis_corpus_files_leave_nothing_on_loopback(corpora, tmp_path):
 
 # --- trace follows the chain ------------------------------------------------------------
 
+
 def test_trace_follows_the_whole_chain_from_any_queue_id(corpora, tmp_path):
     """Zimbra's submission -> DKIM instance -> amavis -> gmail: tracing any of the three
     queue ids shows all of it, in order, the hand-overs marked `filtered`."""
@@ -251,7 +274,10 @@ def test_trace_follows_the_whole_chain_from_any_queue_id(corpora, tmp_path):
         assert out[out.table == "messages"].queue_id.tolist() == chain
         steps = out[out.table == "deliveries"]
         assert list(zip(steps.queue_id, steps.event)) == [
-            ("E8759DC24C3", "filtered"), ("218BEDC28EC", "filtered"), ("33DE0DC24C3", "sent")]
+            ("E8759DC24C3", "filtered"),
+            ("218BEDC28EC", "filtered"),
+            ("33DE0DC24C3", "sent"),
+        ]
         assert steps.relay.tolist()[-1].startswith("gmail-smtp-in.l.google.com[")
         events = out[out.table == "messages"].event.tolist()
         assert events == ["sasl message", "re-injected sasl message", "re-injected sasl message"]
@@ -266,17 +292,23 @@ def test_trace_command_shows_the_reinjected_message(tmp_path):
     from analyzer.cli.app import app
 
     _, _, data = _messages(tmp_path, SUBMISSION)
-    result = CliRunner().invoke(app, ["trace", "0B73130001FB", "--since", "all", "--data", str(data),
-                                      "-f", "json"])
+    result = CliRunner().invoke(
+        app, ["trace", "0B73130001FB", "--since", "all", "--data", str(data), "-f", "json"]
+    )
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
     assert [(r["queue_id"], r["event"]) for r in rows] == [
-        ("0B73130001FB", "sasl message"), ("400643011B47", "re-injected sasl message"),
-        ("0B73130001FB", "filtered"), ("0B73130001FB", "filtered"),
-        ("400643011B47", "sent"), ("400643011B47", "bounced")]
+        ("0B73130001FB", "sasl message"),
+        ("400643011B47", "re-injected sasl message"),
+        ("0B73130001FB", "filtered"),
+        ("0B73130001FB", "filtered"),
+        ("400643011B47", "sent"),
+        ("400643011B47", "bounced"),
+    ]
     from_the_copy = api.trace("400643011B47", data=data, since="all")
     assert list(zip(from_the_copy.queue_id, from_the_copy.event)) == [
-        (r["queue_id"], r["event"]) for r in rows]
+        (r["queue_id"], r["event"]) for r in rows
+    ]
     assert "filter_of=0B73130001FB" in rows[1]["detail"]
 
 

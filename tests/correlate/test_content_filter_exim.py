@@ -54,9 +54,16 @@ def test_spam_scanner_router_reinjection_is_one_message(tmp_path):
     messages, deliveries, data = _run(tmp_path, SCANNER_ROUTER)
     again = messages.loc["1vAbCe-00000Y-R2"]
     assert (again.filter_of, again.identity, again.origin) == (
-        "1vAbCd-00000X-Q1", "sasl:anna@shop.example", "sasl")
+        "1vAbCd-00000X-Q1",
+        "sasl:anna@shop.example",
+        "sasl",
+    )
     local = messages.loc["1vAbCg-00000a-T4"]
-    assert (local.filter_of, local.identity, local.origin) == ("1vAbCf-00000Z-S3", "user:www-data", "local")
+    assert (local.filter_of, local.identity, local.origin) == (
+        "1vAbCf-00000Z-S3",
+        "user:www-data",
+        "local",
+    )
     hops = deliveries[deliveries.queue_id.isin(["1vAbCd-00000X-Q1", "1vAbCf-00000Z-S3"])]
     assert set(hops.status) == {"filtered"} and len(hops) == 3
     top = api.top_senders(data=data, since="all").set_index("identity")
@@ -70,7 +77,10 @@ def test_amavis_in_front_of_exim(tmp_path):
     messages, deliveries, data = _run(tmp_path, AMAVIS)
     again = messages.loc["1vAcAb-00001B-B2"]
     assert (again.filter_of, again.identity, again.client_ip) == (
-        "1vAcAa-00001A-A1", "sasl:max@bakery.example", "198.51.100.8")
+        "1vAcAa-00001A-A1",
+        "sasl:max@bakery.example",
+        "198.51.100.8",
+    )
     status = deliveries.set_index("queue_id").status.to_dict()
     assert status == {"1vAcAa-00001A-A1": "filtered", "1vAcAb-00001B-B2": "sent"}
     top = api.top_senders(data=data, since="all")
@@ -83,8 +93,14 @@ def test_exim_testsuite_scanned_ok_resubmission(corpora, tmp_path):
     `-oMr scanned-ok`; the original had no Message-ID header, so Exim named the copy
     `E<original id>@host`."""
     lines = (corpora / "exim-testsuite" / "lines.log").read_text().splitlines()
-    i = lines.index(next(ln for ln in lines if "10HmaY-000000005vi-0000 <= CALLER@test.ex U=CALLER P=scanned-ok" in ln))
-    messages, deliveries, data = _run(tmp_path, "\n".join(lines[i - 1:i + 5]) + "\n")
+    i = lines.index(
+        next(
+            ln
+            for ln in lines
+            if "10HmaY-000000005vi-0000 <= CALLER@test.ex U=CALLER P=scanned-ok" in ln
+        )
+    )
+    messages, deliveries, data = _run(tmp_path, "\n".join(lines[i - 1 : i + 5]) + "\n")
     again = messages.loc["10HmaY-000000005vi-0000"]
     assert (again.filter_of, again.identity) == ("10HmaX-000000005vi-0000", "user:CALLER")
     status = deliveries.set_index("queue_id").status.to_dict()

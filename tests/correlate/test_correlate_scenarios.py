@@ -12,6 +12,7 @@ def run(corpora, tmp_path):
         data = tmp_path / "data"
         ingest([corpora / SCENARIOS / name], data, year=2020)
         return table(data, "messages"), table(data, "deliveries")
+
     return _run
 
 
@@ -37,7 +38,9 @@ def test_reused_queue_id_gives_two_messages(run):
     assert reused.filter_of.fillna("").tolist() == ["DADADADADA", ""]
     assert reused.complete.all()
     # each delivery points at the lifecycle it belongs to
-    for first_seen, _group in deliveries[deliveries.queue_id == "BABABABABA"].groupby("message_first_seen"):
+    for first_seen, _group in deliveries[deliveries.queue_id == "BABABABABA"].groupby(
+        "message_first_seen"
+    ):
         assert first_seen in set(reused.first_seen)
 
 

@@ -15,8 +15,10 @@ from analyzer.dataset.status import php_joins
 from analyzer.parse.events import default_host
 
 START = datetime(2026, 12, 2, 10, 0, 0)
-SCRIPTS = ("/home/site1017/public_html/wp-content/uploads/2026/12/x.php",
-           "/home/site1003/public_html/contact.php")
+SCRIPTS = (
+    "/home/site1017/public_html/wp-content/uploads/2026/12/x.php",
+    "/home/site1003/public_html/contact.php",
+)
 MTA = "mail-prod-7"  # not this machine's name: the logs were copied here
 
 
@@ -26,8 +28,10 @@ def _bsd(t: datetime) -> str:
 
 def php_entry(t: datetime, i: int, script: str, rcpt: str) -> str:
     """PHP's file form (php-src ext/standard/mail.c), PHP >= 7 with the subject."""
-    return (f"[{t:%d-%b-%Y %H:%M:%S} UTC] mail() on [{script}:{12 + i}]: To: {rcpt} -- Headers: "
-            f"From: WordPress <wordpress@blog-kochen.example> X-Mailer: PHP/8.2.7 -- Subject: Your account")
+    return (
+        f"[{t:%d-%b-%Y %H:%M:%S} UTC] mail() on [{script}:{12 + i}]: To: {rcpt} -- Headers: "
+        f"From: WordPress <wordpress@blog-kochen.example> X-Mailer: PHP/8.2.7 -- Subject: Your account"
+    )
 
 
 def pickup(t: datetime, host: str, i: int, script: str, rcpt: str) -> list[str]:
@@ -52,11 +56,13 @@ def pickup(t: datetime, host: str, i: int, script: str, rcpt: str) -> list[str]:
 def inbound(t: datetime, host: str, i: int) -> list[str]:
     qid = f"{0x5B1000 + i:X}C{len(host)}"
     s = _bsd(t)
-    return [f"{s} {host} postfix/smtpd[5100]: {qid}: client=mail.sender.example[198.51.100.{i % 200 + 1}]",
-            f"{s} {host} postfix/qmgr[1200]: {qid}: from=<n{i}@sender.example>, size=900, nrcpt=1 (queue active)",
-            f"{s} {host} postfix/local[5200]: {qid}: to=<info@blog-kochen.example>, relay=local, delay=0.1, "
-            "delays=0/0/0/0.1, dsn=2.0.0, status=sent (delivered to mailbox)",
-            f"{s} {host} postfix/qmgr[1200]: {qid}: removed"]
+    return [
+        f"{s} {host} postfix/smtpd[5100]: {qid}: client=mail.sender.example[198.51.100.{i % 200 + 1}]",
+        f"{s} {host} postfix/qmgr[1200]: {qid}: from=<n{i}@sender.example>, size=900, nrcpt=1 (queue active)",
+        f"{s} {host} postfix/local[5200]: {qid}: to=<info@blog-kochen.example>, relay=local, delay=0.1, "
+        "delays=0/0/0/0.1, dsn=2.0.0, status=sent (delivered to mailbox)",
+        f"{s} {host} postfix/qmgr[1200]: {qid}: removed",
+    ]
 
 
 def server_day(host: str = MTA, n: int = 10, start: datetime = START, php_too: bool = True):
@@ -96,8 +102,12 @@ def test_off_host_entries_join_to_the_one_mta_host(tmp_path, off_host):
     msgs = table(tmp_path / "d", "messages")
     local = msgs[msgs.origin == "local"]
     assert sorted(local.script_path) == sorted([SCRIPTS[0]] * 5 + [SCRIPTS[1]] * 5)  # full paths
-    joined = php.merge(msgs, left_on=["host", "queue_id", "message_first_seen"],
-                       right_on=["host", "queue_id", "first_seen"], suffixes=("", "_m"))
+    joined = php.merge(
+        msgs,
+        left_on=["host", "queue_id", "message_first_seen"],
+        right_on=["host", "queue_id", "first_seen"],
+        suffixes=("", "_m"),
+    )
     assert len(joined) == 10 and (joined.script_path == joined.script_path_m).all()
     assert (joined.identity == joined.identity_m).all()
     assert set(joined.identity) == {"uid:1017", "uid:1003"}
@@ -113,13 +123,20 @@ def test_ambiguous_hosts_stay_unjoined_and_say_so(tmp_path):
     summary = ingest([log, mail_log], tmp_path / "d", year=2026)
     php_rows = table(tmp_path / "d", "php_mail")
     assert len(php_rows) == 10 and php_rows.queue_id.isna().all()
-    assert summary.php == {"joined": 0, "unjoined": {"ambiguous_host": 10},
-                           "hosts": {"ambiguous_host": ["mx1", "mx2"]}}
+    assert summary.php == {
+        "joined": 0,
+        "unjoined": {"ambiguous_host": 10},
+        "hosts": {"ambiguous_host": ["mx1", "mx2"]},
+    }
     [warning] = [w for w in summary.warnings if "PHP" in w]
     assert warning.startswith("10 of 10 PHP mail.log entries (100%) were not joined")
     assert "several hosts (mx1, mx2)" in warning and "--host" in warning
     status = api.status(tmp_path / "d")["php_mail"]
-    assert (status["joined"], status["unjoined"], status["waiting"]) == (0, {"ambiguous_host": 10}, 0)
+    assert (status["joined"], status["unjoined"], status["waiting"]) == (
+        0,
+        {"ambiguous_host": 10},
+        0,
+    )
     assert status["warning"] == warning
     # told which server it is, the same entries join
     ingest([log, mail_log], tmp_path / "told", year=2026, host="mx1")
@@ -131,8 +148,11 @@ def test_a_second_host_read_later_in_the_run_is_seen_first(tmp_path):
     entries ambiguous (the run's hosts are known from the files' first lines)."""
     a, php = server_day("mx1")
     b, _ = server_day("mx2")
-    paths = [write(tmp_path / "mx1.log", a), write(tmp_path / "mx2.log", b),
-             write(tmp_path / "php_mail.log", php)]
+    paths = [
+        write(tmp_path / "mx1.log", a),
+        write(tmp_path / "mx2.log", b),
+        write(tmp_path / "php_mail.log", php),
+    ]
     summary = ingest(paths, tmp_path / "d", year=2026)
     assert summary.php["unjoined"] == {"ambiguous_host": 10}
     assert table(tmp_path / "d", "php_mail").queue_id.isna().all()
@@ -145,18 +165,26 @@ def test_the_dataset_decides_across_runs(tmp_path):
     a, php = server_day("mx1")
     b, _ = server_day("mx2", start=START - timedelta(minutes=40))
     ingest([write(tmp_path / "mx2.log", b)], tmp_path / "same", year=2026)
-    summary = ingest([write(tmp_path / "mx1.log", a), write(tmp_path / "php.log", php)],
-                     tmp_path / "same", year=2026)
+    summary = ingest(
+        [write(tmp_path / "mx1.log", a), write(tmp_path / "php.log", php)],
+        tmp_path / "same",
+        year=2026,
+    )
     assert summary.php["unjoined"] == {"ambiguous_host": 10}
 
     old, _ = server_day("mx2", start=START - timedelta(days=7))
     ingest([write(tmp_path / "mx2-old.log", old)], tmp_path / "other_week", year=2026)
-    summary = ingest([tmp_path / "mx1.log", tmp_path / "php.log"], tmp_path / "other_week", year=2026)
+    summary = ingest(
+        [tmp_path / "mx1.log", tmp_path / "php.log"], tmp_path / "other_week", year=2026
+    )
     assert summary.php == {"joined": 10, "unjoined": {}, "hosts": {}}
     # the next day's PHP entries in a later run, with the same host's next log, join too
     a2, php2 = server_day("mx1", start=START + timedelta(days=1))
-    summary = ingest([write(tmp_path / "mx1-next.log", a2), write(tmp_path / "php-next.log", php2)],
-                     tmp_path / "other_week", year=2026)
+    summary = ingest(
+        [write(tmp_path / "mx1-next.log", a2), write(tmp_path / "php-next.log", php2)],
+        tmp_path / "other_week",
+        year=2026,
+    )
     assert summary.php["joined"] == 10
     status = api.status(tmp_path / "other_week")["php_mail"]
     assert (status["joined"], status["unjoined"], status["warning"]) == (20, {}, None)
@@ -170,14 +198,22 @@ def test_a_named_host_is_never_rehosted(tmp_path):
     for line in php:
         t = datetime.strptime(line[1:21], "%d-%b-%Y %H:%M:%S")
         syslog_form.append(f"{_bsd(t)} web1 php-fpm[77]: {line.split('] ', 1)[1]}")
-    summary = ingest([write(tmp_path / "maillog", sorted(maillog + syslog_form, key=lambda x: x[:15]))],
-                     tmp_path / "d", year=2026)
-    assert summary.php["unjoined"] == {"other_host": 10} and summary.php["hosts"] == {"other_host": ["web1"]}
+    summary = ingest(
+        [write(tmp_path / "maillog", sorted(maillog + syslog_form, key=lambda x: x[:15]))],
+        tmp_path / "d",
+        year=2026,
+    )
+    assert summary.php["unjoined"] == {"other_host": 10} and summary.php["hosts"] == {
+        "other_host": ["web1"]
+    }
     assert set(table(tmp_path / "d", "php_mail").host) == {"web1"}
 
-    summary = ingest([write(tmp_path / "mx1.log", maillog), write(tmp_path / "php_mail.log", php)],
-                     tmp_path / "given",
-                     year=2026, host="laptop")
+    summary = ingest(
+        [write(tmp_path / "mx1.log", maillog), write(tmp_path / "php_mail.log", php)],
+        tmp_path / "given",
+        year=2026,
+        host="laptop",
+    )
     php_rows = table(tmp_path / "given", "php_mail")
     assert set(php_rows[php_rows.queue_id.isna()].host) == {"laptop"}
     [warning] = [w for w in summary.warnings if "PHP" in w]
@@ -189,7 +225,10 @@ def test_other_reasons_late_and_no_mta_log(tmp_path, off_host):
     ingest([maillog], tmp_path / "late", year=2026)
     summary = ingest([mail_log], tmp_path / "late", year=2026)  # after its MTA log's run
     assert summary.php["unjoined"] == {"read_late": 10}
-    assert "in the same run as the MTA log of its period" in [w for w in summary.warnings if "PHP" in w][0]
+    assert (
+        "in the same run as the MTA log of its period"
+        in [w for w in summary.warnings if "PHP" in w][0]
+    )
 
     summary = ingest([mail_log], tmp_path / "php_only", year=2026)
     assert summary.php["unjoined"] == {"no_mta_log": 10}
@@ -198,25 +237,36 @@ def test_other_reasons_late_and_no_mta_log(tmp_path, off_host):
 def test_few_unjoined_entries_are_reported_without_a_warning(tmp_path):
     """The contact form whose mail() failed: an entry without a submission."""
     maillog, php = server_day(n=20)
-    php.insert(5, php_entry(START + timedelta(minutes=4, seconds=30), 99, SCRIPTS[1], "x@y.example"))
-    summary = ingest([write(tmp_path / "maillog", maillog), write(tmp_path / "php.log", php)],
-                     tmp_path / "d", year=2026)
+    php.insert(
+        5, php_entry(START + timedelta(minutes=4, seconds=30), 99, SCRIPTS[1], "x@y.example")
+    )
+    summary = ingest(
+        [write(tmp_path / "maillog", maillog), write(tmp_path / "php.log", php)],
+        tmp_path / "d",
+        year=2026,
+    )
     assert summary.php == {"joined": 20, "unjoined": {"no_submission": 1}, "hosts": {}}
-    assert summary.php_line == ("PHP mail.log: 21 entries, 20 joined to their submission, 1 unjoined "
-                                "(no submission 1)")
+    assert summary.php_line == (
+        "PHP mail.log: 21 entries, 20 joined to their submission, 1 unjoined (no submission 1)"
+    )
     assert not [w for w in summary.warnings if "PHP" in w]
 
 
 def test_cli_ingest_and_status_report_unjoined_entries(tmp_path):
     a, php = server_day("mx1")
     b, _ = server_day("mx2")
-    paths = [write(tmp_path / "mx1.log", a), write(tmp_path / "mx2.log", b),
-             write(tmp_path / "php_mail.log", php)]
+    paths = [
+        write(tmp_path / "mx1.log", a),
+        write(tmp_path / "mx2.log", b),
+        write(tmp_path / "php_mail.log", php),
+    ]
     data = tmp_path / "d"
     result = invoke("ingest", *paths, "--data", data, "--tz", "UTC", "--year", "2026")
     assert result.exit_code == 0
-    assert "PHP mail.log: 10 entries, 0 joined to their submission, 10 unjoined (ambiguous host 10)" \
+    assert (
+        "PHP mail.log: 10 entries, 0 joined to their submission, 10 unjoined (ambiguous host 10)"
         in result.output
+    )
     assert "warning: 10 of 10 PHP mail.log entries (100%) were not joined" in result.output
     result = invoke("status", "--data", data)
     assert "10 unjoined (ambiguous host 10)" in " ".join(result.output.split())
@@ -229,8 +279,11 @@ def test_cli_ingest_and_status_report_unjoined_entries(tmp_path):
 def test_host_names_cannot_inject_terminal_markup(tmp_path):
     a, php = server_day("mx1")
     b, _ = server_day("[red]evil")
-    paths = [write(tmp_path / "mx1.log", a), write(tmp_path / "evil.log", b),
-             write(tmp_path / "php_mail.log", php)]
+    paths = [
+        write(tmp_path / "mx1.log", a),
+        write(tmp_path / "evil.log", b),
+        write(tmp_path / "php_mail.log", php),
+    ]
     result = invoke("ingest", *paths, "--data", tmp_path / "d", "--tz", "UTC", "--year", "2026")
     assert "several hosts ([red]evil, mx1)" in result.output
 
@@ -242,10 +295,15 @@ def test_the_sample_day_copied_off_host(tmp_path):
     from conftest import SAMPLE_LOGS
 
     truth = json.loads((SAMPLE_LOGS / "truth" / "php_mail.json").read_text())
-    summary = ingest([SAMPLE_LOGS / "maillog", SAMPLE_LOGS / "php" / "mail.log"], tmp_path / "d", year=2026)
+    summary = ingest(
+        [SAMPLE_LOGS / "maillog", SAMPLE_LOGS / "php" / "mail.log"], tmp_path / "d", year=2026
+    )
     assert "waiting" not in summary.php_line  # the maillog runs past the last entry
-    assert summary.php == {"joined": truth["joinable"], "unjoined": {"no_submission": truth["unjoinable"]},
-                           "hosts": {}}
+    assert summary.php == {
+        "joined": truth["joinable"],
+        "unjoined": {"no_submission": truth["unjoinable"]},
+        "hosts": {},
+    }
     php = table(tmp_path / "d", "php_mail")
     assert php.queue_id.notna().sum() == truth["joinable"]
     assert set(php[php.queue_id.notna()].host) == {"mx1"}

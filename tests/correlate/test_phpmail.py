@@ -30,7 +30,9 @@ def joined(tmp_path_factory):
 
 def test_sample_is_what_the_generator_makes():
     maillog, _, lines, truth = generate_phpmail()
-    assert MAILLOG.read_text() == "".join(line + "\n" for line in maillog)  # the Postfix sample, unchanged
+    assert MAILLOG.read_text() == "".join(
+        line + "\n" for line in maillog
+    )  # the Postfix sample, unchanged
     assert MAIL_LOG.read_text() == "".join(line + "\n" for line in lines)
     assert json.loads(TRUTH.read_text()) == json.loads(json.dumps(truth))
 
@@ -46,14 +48,19 @@ def test_every_entry_is_a_row_and_every_submission_finds_its_entry(joined):
     # each joined entry names its message (host, queue id, first_seen) and that message's identity
     messages = table(data, "messages")
     keyed = php.dropna(subset=["queue_id"]).merge(
-        messages, left_on=["host", "queue_id", "message_first_seen"],
-        right_on=["host", "queue_id", "first_seen"], suffixes=("", "_m"))
+        messages,
+        left_on=["host", "queue_id", "message_first_seen"],
+        right_on=["host", "queue_id", "first_seen"],
+        suffixes=("", "_m"),
+    )
     assert len(keyed) == truth["joinable"]
     assert (keyed.identity == keyed.identity_m).all() and (keyed.uid == keyed.uid_m).all()
     assert (keyed.script_path == keyed.script_path_m).all()
     # the header's uid:basename agrees with the path the join gave
-    assert all(p.rsplit("/", 1)[1] and p.startswith(f"/home/site{u}/")
-               for p, u in zip(keyed.script_path, keyed.uid))
+    assert all(
+        p.rsplit("/", 1)[1] and p.startswith(f"/home/site{u}/")
+        for p, u in zip(keyed.script_path, keyed.uid)
+    )
     assert (keyed.ts <= keyed.first_seen).all()  # PHP logs before it runs sendmail
     by_path = keyed.script_path.value_counts().to_dict()
     assert by_path == truth["entries_by_script_path"]
@@ -67,8 +74,12 @@ def test_scripts_carry_full_paths(joined):
     assert php_messages.script.str.startswith("/home/").all()
     burst = truth["burst"]
     first = api.suspicious_scripts(data).iloc[0]
-    assert (first["uid"], first["script"], first["script_path"], first["messages"]) == \
-        (burst["uid"], burst["script_path"], burst["script_path"], burst["entries"])
+    assert (first["uid"], first["script"], first["script_path"], first["messages"]) == (
+        burst["uid"],
+        burst["script_path"],
+        burst["script_path"],
+        burst["entries"],
+    )
     assert any(r.startswith("runs from a writable dir") for r in first["reasons"])
     cron = messages[messages.uid == 0]
     assert cron.script.isna().all()  # no PHP behind cron mail
@@ -81,7 +92,9 @@ def test_file_order_does_not_matter(tmp_path, joined):
     # PHP's log in one run, the MTA's in the next: the entries wait in the checkpoint (once
     # the dataset has seen an MTA log; a dataset fed only PHP logs writes them at once)
     earlier = tmp_path / "maillog.1"
-    earlier.write_text("Nov 25 23:50:00 mx1 postfix/anvil[7]: statistics: max cache size 1 at Nov 25 23:49:00\n")
+    earlier.write_text(
+        "Nov 25 23:50:00 mx1 postfix/anvil[7]: statistics: max cache size 1 at Nov 25 23:49:00\n"
+    )
     ingest([earlier], tmp_path / "two_runs", year=2026, host="mx1")
     ingest([MAIL_LOG], tmp_path / "two_runs", year=2026, host="mx1")
     assert table(tmp_path / "two_runs", "php_mail", include_open=False).empty
@@ -105,8 +118,12 @@ def test_syslog_form_in_the_mail_log_stream(tmp_path, joined):
     for line in MAIL_LOG.read_text().splitlines():
         m = re.match(r"\[(\S+ \S+) \S+\] (.*)", line)
         when = datetime.strptime(m[1], "%d-%b-%Y %H:%M:%S").replace(tzinfo=berlin).astimezone(UTC)
-        php_lines.append((when.strftime("%b %e %H:%M:%S"), f"{when:%b} {when.day:2d} {when:%H:%M:%S} mx1 "
-                                                         f"php-fpm[77]: {m[2]}"))
+        php_lines.append(
+            (
+                when.strftime("%b %e %H:%M:%S"),
+                f"{when:%b} {when.day:2d} {when:%H:%M:%S} mx1 php-fpm[77]: {m[2]}",
+            )
+        )
     mail = [(line[:15], line) for line in MAILLOG.read_text().splitlines()]
     merged = sorted(php_lines + mail, key=lambda x: x[0])  # stable: PHP before the MTA in a second
     log = tmp_path / "maillog"
@@ -144,13 +161,25 @@ def test_kill_9_with_php_log_then_rerun_equals_clean_run(tmp_path):
     ingest(paths, tmp_path / "clean", year=2026, host="mx1")
     data = tmp_path / "killed"
     env = dict(os.environ, ANALYZER_COMMIT_LINES="5000")  # a commit per batch: ~20 of them
-    cmd = [sys.executable, "-m", "analyzer", "ingest", *map(str, paths), "--data", str(data),
-           "--tz", "UTC", "--year", "2026", "--host", "mx1"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "analyzer",
+        "ingest",
+        *map(str, paths),
+        "--data",
+        str(data),
+        "--tz",
+        "UTC",
+        "--year",
+        "2026",
+        "--host",
+        "mx1",
+    ]
     rng = random.Random(3)
     kills = 0
     for attempt in range(6):
-        kills += run_and_kill(cmd, data, KILL_POINTS[attempt % 3], after=rng.randint(1, 2),
-                              env=env)
+        kills += run_and_kill(cmd, data, KILL_POINTS[attempt % 3], after=rng.randint(1, 2), env=env)
     assert kills == 6
     ingest(paths, data, year=2026, host="mx1")
     assert_same_dataset(tmp_path / "clean", data)

@@ -18,8 +18,9 @@ FILES = 8  # the log in as many files, read in name order: a commit after each
 
 @pytest.fixture(scope="module")
 def log(tmp_path_factory):
-    lines, _ = generate_postfix(seed=23, days=0.3, start=datetime(2026, 11, 26, 8),
-                                messages_per_day=4000)
+    lines, _ = generate_postfix(
+        seed=23, days=0.3, start=datetime(2026, 11, 26, 8), messages_per_day=4000
+    )
     path = tmp_path_factory.mktemp("reads") / "maillog"
     path.write_text("".join(line + "\n" for line in lines))
     return path
@@ -32,7 +33,7 @@ def pieces(log, tmp_path_factory):
     d = tmp_path_factory.mktemp("pieces")
     step = -(-len(lines) // FILES)
     for i in range(FILES):
-        (d / f"maillog-{i:02d}").write_text("".join(lines[i * step:(i + 1) * step]))
+        (d / f"maillog-{i:02d}").write_text("".join(lines[i * step : (i + 1) * step]))
     return sorted(d.iterdir())
 
 
@@ -60,8 +61,7 @@ def _observe(data) -> tuple:
     return tuple(call(data) for call in CALLS)
 
 
-def test_reads_overlapping_commits_each_see_one_committed_snapshot(pieces, tmp_path,
-                                                                   monkeypatch):
+def test_reads_overlapping_commits_each_see_one_committed_snapshot(pieces, tmp_path, monkeypatch):
     """An ingest runs in a thread and makes each of its commits in the middle of a read
     (the read's first part listing is the cue for the next commit, and the read goes on
     once the commit is done). Every result equals what some committed snapshot holds, and
@@ -89,7 +89,7 @@ def test_reads_overlapping_commits_each_see_one_committed_snapshot(pieces, tmp_p
 
     data = tmp_path / "concurrent"
     commit_now = threading.Event()  # a read has started: commit
-    committed = threading.Event()   # the commit is done (or the ingest has ended)
+    committed = threading.Event()  # the commit is done (or the ingest has ended)
     finished = threading.Event()
     errors = []
 
@@ -143,8 +143,9 @@ def test_reads_overlapping_commits_each_see_one_committed_snapshot(pieces, tmp_p
         answers = [truth[i] for truth in truths]
         order = []
         for result in results:
-            assert result in answers, \
+            assert result in answers, (
                 f"{call.__name__} read {len(order)} matches no committed snapshot"
+            )
             order.append(answers.index(result))
         assert order == sorted(order), (call.__name__, order)
         assert order[-1] == len(truths) - 1
@@ -166,6 +167,7 @@ def test_one_snapshot_serves_several_calls(log, tmp_path):
     ingest([first], data, year=2026)
     assert api.snapshot(data).commit > snap.commit
     assert len(api.table("messages", data=data)) > len(before)
-    assert _digest(api.table("messages", data=snap), ["host", "queue_id", "first_seen"]) == \
-        _digest(before, ["host", "queue_id", "first_seen"])
+    assert _digest(api.table("messages", data=snap), ["host", "queue_id", "first_seen"]) == _digest(
+        before, ["host", "queue_id", "first_seen"]
+    )
     assert api.status(snap) == status_before

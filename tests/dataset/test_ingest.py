@@ -34,7 +34,9 @@ def _write(path, lines, mtime=datetime(2026, 11, 27, 12, 0)):
 
 
 def test_every_table_exists_with_its_schema_when_empty(tmp_path):
-    log = _write(tmp_path / "maillog", ["Nov 26 10:00:00 mx1 dovecot: imap-login: Login: user=<a@b>"])
+    log = _write(
+        tmp_path / "maillog", ["Nov 26 10:00:00 mx1 dovecot: imap-login: Login: user=<a@b>"]
+    )
     ingest([log], tmp_path / "d")
     import pyarrow.parquet as pq
 
@@ -118,19 +120,32 @@ def test_lock_keeps_a_second_run_out(tmp_path, day_lines):
 
 
 def test_year_rollover_and_timezone(tmp_path):
-    lines = ["Dec 31 23:59:59 mx1 postfix/qmgr[1]: 4F2A11C0E3: removed",
-             "Jan  1 00:00:01 mx1 postfix/qmgr[1]: 4F2A11C0E4: removed"]
+    lines = [
+        "Dec 31 23:59:59 mx1 postfix/qmgr[1]: 4F2A11C0E3: removed",
+        "Jan  1 00:00:01 mx1 postfix/qmgr[1]: 4F2A11C0E4: removed",
+    ]
     events = list(api.parse_lines(lines, tz="Europe/Berlin", year=2025))
     assert [e["ts"] for e in events] == ["2025-12-31T22:59:59Z", "2025-12-31T23:00:01Z"]
     # inferred from the file's mtime: no line is newer than its file
     log = _write(tmp_path / "maillog", lines, mtime=datetime(2026, 1, 2))
-    out = subprocess.run([sys.executable, "-m", "analyzer", "parse", str(log), "--tz", "UTC"],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "analyzer", "parse", str(log), "--tz", "UTC"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert [json.loads(ln)["ts"] for ln in out.stdout.splitlines()] == [
-        "2025-12-31T23:59:59Z", "2026-01-01T00:00:01Z"]
+        "2025-12-31T23:59:59Z",
+        "2026-01-01T00:00:01Z",
+    ]
     # DST: 02:30 on the spring-forward day does not exist in Berlin; 01:30 is CET (+1)
-    ev = next(api.parse_lines(["Mar 29 01:30:00 mx1 postfix/qmgr[1]: 4F2A11C0E3: removed"],
-                              tz="Europe/Berlin", year=2026))
+    ev = next(
+        api.parse_lines(
+            ["Mar 29 01:30:00 mx1 postfix/qmgr[1]: 4F2A11C0E3: removed"],
+            tz="Europe/Berlin",
+            year=2026,
+        )
+    )
     assert ev["ts"] == "2026-03-29T00:30:00Z"
 
 
@@ -150,11 +165,21 @@ def test_timestamp_forms():
 def test_bad_input_keeps_good_lines(tmp_path, day_lines):
     lines, _ = day_lines
     good = lines[:200]
-    junk = (b"\x00\xff\xfe binary \x89PNG\r\n" + random.Random(0).randbytes(3000).replace(b"\n", b"") + b"\n"
-            + b"Nov 26 00:00:00 mx1 postfix/smtpd[1]: NOQUEUE: reject: RCPT from caf\xe9[192.0.2.1]: 554 5.7.1 "
-            b"<x@y.example>: Relay access denied; from=<a@b.example> to=<x@y.example> proto=ESMTP helo=<h>\n"
-            + b"Nov 26 10:00:00 mx1 postfix/smtpd[1]: " + b"x" * (10 << 20) + b"\n")
-    raw = "".join(ln + "\n" for ln in good[:100]).encode() + junk + "".join(ln + "\n" for ln in good[100:]).encode()
+    junk = (
+        b"\x00\xff\xfe binary \x89PNG\r\n"
+        + random.Random(0).randbytes(3000).replace(b"\n", b"")
+        + b"\n"
+        + b"Nov 26 00:00:00 mx1 postfix/smtpd[1]: NOQUEUE: reject: RCPT from caf\xe9[192.0.2.1]: 554 5.7.1 "
+        b"<x@y.example>: Relay access denied; from=<a@b.example> to=<x@y.example> proto=ESMTP helo=<h>\n"
+        + b"Nov 26 10:00:00 mx1 postfix/smtpd[1]: "
+        + b"x" * (10 << 20)
+        + b"\n"
+    )
+    raw = (
+        "".join(ln + "\n" for ln in good[:100]).encode()
+        + junk
+        + "".join(ln + "\n" for ln in good[100:]).encode()
+    )
     log = tmp_path / "maillog"
     log.write_bytes(raw)
     summary = ingest([log], tmp_path / "d", year=2026)
@@ -165,7 +190,7 @@ def test_bad_input_keeps_good_lines(tmp_path, day_lines):
     big = unparsed[unparsed.reason == "no pattern"].iloc[0]
     assert big.line_length == (10 << 20) + len("Nov 26 10:00:00 mx1 postfix/smtpd[1]: ")
     assert len(big.line) == 8192
-    assert raw[big.offset:big.offset + 15] == b"Nov 26 10:00:00"
+    assert raw[big.offset : big.offset + 15] == b"Nov 26 10:00:00"
     rejects = table(tmp_path / "d", "rejects")
     assert "caf\ufffd" in set(rejects.client_name)  # invalid UTF-8 kept, replaced
     # the same good lines without the junk give the same messages
@@ -187,8 +212,19 @@ def test_truncated_gzip_keeps_complete_lines(tmp_path, day_lines):
 def test_missing_path_is_a_clear_error(tmp_path):
     with pytest.raises(AnalyzerError, match="no such file"):
         ingest([tmp_path / "nope"], tmp_path / "d")
-    out = subprocess.run([sys.executable, "-m", "analyzer", "ingest", str(tmp_path / "nope"),
-                          "--data", str(tmp_path / "d")], capture_output=True, text=True)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "analyzer",
+            "ingest",
+            str(tmp_path / "nope"),
+            "--data",
+            str(tmp_path / "d"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 1 and "no such file" in out.stderr and "Traceback" not in out.stderr
 
 
@@ -201,8 +237,19 @@ def test_kill_9_at_points_of_progress_then_rerun_equals_clean_run(tmp_path):
     ingest([log], tmp_path / "clean", year=2026)
     data = tmp_path / "killed"
     env = dict(os.environ, ANALYZER_COMMIT_LINES="5000")  # a commit per batch: ~25 of them
-    cmd = [sys.executable, "-m", "analyzer", "ingest", str(log), "--data", str(data),
-           "--tz", "UTC", "--year", "2026"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "analyzer",
+        "ingest",
+        str(log),
+        "--data",
+        str(data),
+        "--tz",
+        "UTC",
+        "--year",
+        "2026",
+    ]
     rng = random.Random(1)
     kills = Counter()
     for attempt in range(9):

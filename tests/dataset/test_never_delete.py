@@ -37,8 +37,10 @@ def _parts(data):
 
 
 def _orphaned(data):
-    return {p.relative_to(next((data / "_orphaned").iterdir())): p.read_bytes()
-            for p in (data / "_orphaned").rglob("part-*")}
+    return {
+        p.relative_to(next((data / "_orphaned").iterdir())): p.read_bytes()
+        for p in (data / "_orphaned").rglob("part-*")
+    }
 
 
 def _many_commits(monkeypatch):
@@ -75,8 +77,9 @@ def test_a_missing_checkpoint_moves_the_parts_aside(tmp_path, lines, reference):
     assert count == len(before)
 
 
-def test_an_older_checkpoint_restored_moves_the_newer_parts_aside(tmp_path, lines, reference,
-                                                                 monkeypatch):
+def test_an_older_checkpoint_restored_moves_the_newer_parts_aside(
+    tmp_path, lines, reference, monkeypatch
+):
     """A backup of DATA/_state restored: the parts committed after it are moved aside and
     the re-run from its checkpoint gives the exact dataset."""
     _many_commits(monkeypatch)
@@ -98,8 +101,7 @@ def test_an_older_checkpoint_restored_moves_the_newer_parts_aside(tmp_path, line
     assert_same_dataset(data, reference)
 
 
-def test_an_older_state_json_alone_sets_the_newer_open_state_aside(tmp_path, lines,
-                                                                    monkeypatch):
+def test_an_older_state_json_alone_sets_the_newer_open_state_aside(tmp_path, lines, monkeypatch):
     """Only state.json restored, not the open state beside it: the open state of later
     commits cannot be rolled back to it, so it is kept aside (never deleted) with a
     warning, and no line is counted twice."""
@@ -141,8 +143,7 @@ def test_debris_of_an_interrupted_commit_is_deleted(tmp_path, lines, reference, 
     assert_same_dataset(data, reference)
 
 
-def test_disk_full_mid_commit_removes_the_runs_own_parts(tmp_path, lines, reference,
-                                                         monkeypatch):
+def test_disk_full_mid_commit_removes_the_runs_own_parts(tmp_path, lines, reference, monkeypatch):
     _many_commits(monkeypatch)
     log = _write(tmp_path / "maillog", lines[:1000])
     data = tmp_path / "d"
@@ -170,8 +171,12 @@ def test_disk_full_mid_commit_removes_the_runs_own_parts(tmp_path, lines, refere
     assert failed.value.__cause__.errno == errno.ENOSPC
     commit = Dataset(data).state()["commit"]
     assert commit >= 3  # earlier commits of the failed run stand
-    leftovers = [p for p in data.rglob("*") if p.is_file() and (
-        p.name.endswith(".tmp") or (p.name.startswith("part-") and int(p.name[5:13]) > commit))]
+    leftovers = [
+        p
+        for p in data.rglob("*")
+        if p.is_file()
+        and (p.name.endswith(".tmp") or (p.name.startswith("part-") and int(p.name[5:13]) > commit))
+    ]
     assert leftovers == []
     assert not (data / "_state" / "writing").exists()
     monkeypatch.undo()
@@ -201,6 +206,7 @@ def test_parts_of_a_finished_commit_survive_a_failure_after_it(tmp_path, lines, 
 
 # --- a part deleted or damaged by hand is reported, with the rows it held ------------------
 
+
 @pytest.fixture
 def dataset(tmp_path, lines):
     data = tmp_path / "d"
@@ -210,8 +216,10 @@ def dataset(tmp_path, lines):
 
 def _biggest_part(data, table):
     state = Dataset(data).state()
-    rel, rows = max(((p, n) for p, n in state["parts"].items() if p.startswith(table + "/")),
-                    key=lambda kv: kv[1])
+    rel, rows = max(
+        ((p, n) for p, n in state["parts"].items() if p.startswith(table + "/")),
+        key=lambda kv: kv[1],
+    )
     return data / rel, rows
 
 
@@ -228,7 +236,8 @@ def test_a_deleted_part_is_reported_by_status_reads_and_reports(dataset):
     os.remove(part)
     info = api.status(dataset)
     assert [(p["path"], p["rows"], p["reason"]) for p in info["missing_parts"]] == [
-        (part.relative_to(dataset).as_posix(), rows, "missing")]
+        (part.relative_to(dataset).as_posix(), rows, "missing")
+    ]
     assert info["tables"]["deliveries"]["missing_rows"] == rows
     with pytest.warns(PartsMissing, match=f"deliveries {rows:,} rows"):
         assert len(api.table("deliveries", data=dataset)) == total - rows
@@ -238,7 +247,8 @@ def test_a_deleted_part_is_reported_by_status_reads_and_reports(dataset):
     out = runner.invoke(app, ["status", "--data", str(dataset)])
     assert "missing or unreadable" in out.stderr and part.name in out.stderr
     report = __import__("analyzer.nightly.model", fromlist=["build"]).build(
-        dataset, since="2026-11-01", until="2026-12-01", tz="UTC")
+        dataset, since="2026-11-01", until="2026-12-01", tz="UTC"
+    )
     assert report.incidents[0].kind == "data_missing"
     assert any(f"{rows:,} rows" in n for n in report.notes)
 
@@ -274,6 +284,7 @@ def api_status_missing(data):
 
 # --- dates: a sane --year, and lines that cannot be dated are not checkpointed past ------
 
+
 def test_year_outside_1990_to_next_year_is_an_error(tmp_path, lines):
     from analyzer import api
     from analyzer.errors import AnalyzerError
@@ -286,12 +297,27 @@ def test_year_outside_1990_to_next_year_is_an_error(tmp_path, lines):
         with pytest.raises(AnalyzerError, match="out of range"):
             list(api.parse_lines(lines[:1], year=year))
     assert not (tmp_path / "d").exists()
-    out = subprocess.run([sys.executable, "-m", "analyzer", "ingest", str(log), "--data",
-                          str(tmp_path / "d"), "--year", "20266"], capture_output=True, text=True)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "analyzer",
+            "ingest",
+            str(log),
+            "--data",
+            str(tmp_path / "d"),
+            "--year",
+            "20266",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 1 and "from 1990 to" in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
     assert ingest([log], tmp_path / "d", year=1990).lines == 10
-    assert ingest([_write(tmp_path / "next", lines[:10])], tmp_path / "d2", year=next_year).lines == 10
+    assert (
+        ingest([_write(tmp_path / "next", lines[:10])], tmp_path / "d2", year=next_year).lines == 10
+    )
 
 
 def test_a_run_whose_lines_all_fail_to_date_does_not_move_the_checkpoint(tmp_path, lines):
@@ -301,8 +327,7 @@ def test_a_run_whose_lines_all_fail_to_date_does_not_move_the_checkpoint(tmp_pat
     log = _write(tmp_path / "maillog", leap)
     data = tmp_path / "d"
     wrong = ingest([log], data, year=2025)
-    assert any(f"none of {len(leap):,} lines" in w and "readable date" in w
-               for w in wrong.warnings)
+    assert any(f"none of {len(leap):,} lines" in w and "readable date" in w for w in wrong.warnings)
     assert wrong.sources[0].status.startswith("not stored")
     assert Dataset(data).state()["sources"] == {}
     assert sum(len(df) for df in snapshot(data).values()) == 0

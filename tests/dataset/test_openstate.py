@@ -25,8 +25,10 @@ def _rows_born(path, commit) -> int:
 
 
 def _messages(n) -> Keyed:
-    return Keyed((("mx1", f"Q{i:05d}"), {"queue_id": f"Q{i:05d}", "first_seen": i * 10,
-                                          "sent": 0}) for i in range(n))
+    return Keyed(
+        (("mx1", f"Q{i:05d}"), {"queue_id": f"Q{i:05d}", "first_seen": i * 10, "sent": 0})
+        for i in range(n)
+    )
 
 
 def test_keyed_counts_what_is_reached_by_key_set_or_removed():
@@ -50,9 +52,9 @@ def test_round_trip_keeps_values_order_and_any_top_level_key(tmp_path):
     msgs = _messages(5)
     state = {"now": 7, "messages": msgs, "php": [{"ts": 1}], "new_key": {"x": [1, 2]}}
     store.save(1, state)
-    msgs.get(("mx1", "Q00001"))["sent"] = 1                  # changed in place
-    msgs.pop(("mx1", "Q00002"))                              # removed
-    msgs[("mx1", "Q00000")] = msgs.pop(("mx1", "Q00000"))    # removed and added again
+    msgs.get(("mx1", "Q00001"))["sent"] = 1  # changed in place
+    msgs.pop(("mx1", "Q00002"))  # removed
+    msgs[("mx1", "Q00000")] = msgs.pop(("mx1", "Q00000"))  # removed and added again
     msgs[("mx1", "NEW")] = {"queue_id": "NEW", "first_seen": 99, "sent": 0}
     state["now"] = 8
     del state["new_key"]
@@ -63,8 +65,12 @@ def test_round_trip_keeps_values_order_and_any_top_level_key(tmp_path):
     again = OpenStore(tmp_path)
     again.rollback(2)
     loaded = again.load()
-    assert loaded == {"now": 8, "messages": dict(msgs), "php": [{"ts": 1}],
-                      "hop_links": [["a", "b"]]}
+    assert loaded == {
+        "now": 8,
+        "messages": dict(msgs),
+        "php": [{"ts": 1}],
+        "hop_links": [["a", "b"]],
+    }
     assert list(loaded["messages"]) == list(msgs)  # the dict's order
     assert isinstance(loaded["messages"], Keyed) and loaded["messages"].synced
 
@@ -95,16 +101,20 @@ def test_readers_see_their_commit_while_later_ones_are_saved_or_undone(tmp_path)
     writer.save(2, {"now": 2, "messages": msgs})
     writer.save(3, {"now": 3, "messages": msgs})  # forgets the versions of commit 1
     assert sorted(m["queue_id"] for m in reader.entries(1, "messages")) == [
-        "Q00000", "Q00001", "Q00002"]
+        "Q00000",
+        "Q00001",
+        "Q00002",
+    ]
     assert list(reader.entries(1, "now")) == [1] and reader.count(1, "messages") == 3
     late = OpenStore(tmp_path, readonly=True)
     with pytest.raises(Stale):  # its checkpoint is older than what is kept: read it again
         late.begin_read(1)
     late.begin_read(2)
-    assert {m["queue_id"]: m["sent"] for m in late.entries(2, "messages")} == \
-        {"Q00001": 5, "Q00002": 0}
-    assert [m["queue_id"] for m in late.entries(2, "messages", "first_seen", 15, 25)] == \
-        ["Q00002"]
+    assert {m["queue_id"]: m["sent"] for m in late.entries(2, "messages")} == {
+        "Q00001": 5,
+        "Q00002": 0,
+    }
+    assert [m["queue_id"] for m in late.entries(2, "messages", "first_seen", 15, 25)] == ["Q00002"]
 
     # commit 3 died before its checkpoint: the next writer starts from commit 2
     writer.close()
@@ -131,6 +141,7 @@ def test_a_store_that_was_not_loaded_replaces_everything(tmp_path):
 
 
 # --- through ingest -------------------------------------------------------------------
+
 
 def _write(path, lines):
     path.write_text("".join(line + "\n" for line in lines))
@@ -179,8 +190,9 @@ def _version_1(data):
     state = json.loads((state_dir / "state.json").read_text())
     store = OpenStore(state_dir)
     store.rollback(state["commit"])
-    open_state = {k: list(v.values()) if isinstance(v, Keyed) else v
-                  for k, v in store.load().items()}
+    open_state = {
+        k: list(v.values()) if isinstance(v, Keyed) else v for k, v in store.load().items()
+    }
     store.close()
     for name in ("open.sqlite", "open.sqlite-wal", "open.sqlite-shm"):
         (state_dir / name).unlink(missing_ok=True)
@@ -192,12 +204,16 @@ def _version_1(data):
 
 def test_a_version_1_checkpoint_keeps_working(tmp_path):
     lines, _ = generate_postfix(seed=3, days=0.2, start=START, messages_per_day=3000)
-    lines = sorted(lines[:len(lines) // 2] + list(deferred_run(START, 200)),
-                   key=lambda line: line[:15]) + lines[len(lines) // 2:]
+    lines = (
+        sorted(
+            lines[: len(lines) // 2] + list(deferred_run(START, 200)), key=lambda line: line[:15]
+        )
+        + lines[len(lines) // 2 :]
+    )
     full = _write(tmp_path / "full.log", lines)
     ingest([full], tmp_path / "clean", year=2026)
 
-    log = _write(tmp_path / "maillog", lines[:len(lines) // 2])
+    log = _write(tmp_path / "maillog", lines[: len(lines) // 2])
     data = tmp_path / "d"
     ingest([log], data, year=2026)
     before = {name: table(data, name) for name in ("messages", "php_mail")}
@@ -213,8 +229,13 @@ def test_a_version_1_checkpoint_keeps_working(tmp_path):
     assert "correlator" not in json.loads((data / "_state" / "state.json").read_text())
     pd.testing.assert_frame_equal(table(data, "messages"), before["messages"])
     with sqlite3.connect(data / "_state" / "open.sqlite") as db:  # one row per message
-        assert db.execute("SELECT count(*) FROM entry WHERE kind = 'messages' AND key != '' "
-                          "AND died IS NULL").fetchone()[0] == status["open_messages"] > 200
+        assert (
+            db.execute(
+                "SELECT count(*) FROM entry WHERE kind = 'messages' AND key != '' AND died IS NULL"
+            ).fetchone()[0]
+            == status["open_messages"]
+            > 200
+        )
 
     _version_1(data)
     _write(log, lines)  # the log grew: the run goes on from the inline open state
@@ -256,17 +277,19 @@ def test_kill_9_between_or_during_an_open_state_commit(tmp_path, mode):
     state of commit N was saved but before its checkpoint (or inside that save) leaves
     readers on commit N-1, and the next run completes the exact dataset."""
     lines, _ = generate_postfix(seed=8, days=0.25, start=START, messages_per_day=4000)
-    lines = sorted(lines + list(deferred_run(START, 500, per_second=1)),
-                   key=lambda line: line[:15])
+    lines = sorted(lines + list(deferred_run(START, 500, per_second=1)), key=lambda line: line[:15])
     step = -(-len(lines) // 6)
-    paths = [_write(tmp_path / f"maillog-{i}", lines[i * step:(i + 1) * step])
-             for i in range(6)]
+    paths = [_write(tmp_path / f"maillog-{i}", lines[i * step : (i + 1) * step]) for i in range(6)]
     ingest(paths, tmp_path / "clean", year=2026)
     data = tmp_path / "killed"
     for at in (2, 4):
         env = dict(os.environ, ANALYZER_COMMIT_LINES="1")  # a commit after every file
-        proc = subprocess.run([sys.executable, "-c", _KILLER, mode, str(at), str(data),
-                               *map(str, paths)], env=env, capture_output=True, text=True)
+        proc = subprocess.run(
+            [sys.executable, "-c", _KILLER, mode, str(at), str(data), *map(str, paths)],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         assert proc.returncode == -signal.SIGKILL, proc.stderr
         assert api.status(data)["commit"] == at - 1
         # the killed commit's rows are there only if its transaction had committed
@@ -281,11 +304,15 @@ def test_a_run_with_nothing_to_read_still_undoes_a_dead_commit(tmp_path):
     gone (rotated away) when the next run comes, which reads nothing: the dead commit's
     open state must not become visible under that run's commit number."""
     lines = list(deferred_run(START, 400, per_second=1))
-    paths = [_write(tmp_path / f"maillog-{i}", lines[i * 400:(i + 1) * 400]) for i in range(4)]
+    paths = [_write(tmp_path / f"maillog-{i}", lines[i * 400 : (i + 1) * 400]) for i in range(4)]
     data = tmp_path / "d"
     env = dict(os.environ, ANALYZER_COMMIT_LINES="1")
-    proc = subprocess.run([sys.executable, "-c", _KILLER, "between", "2", str(data),
-                           *map(str, paths)], env=env, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", _KILLER, "between", "2", str(data), *map(str, paths)],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == -signal.SIGKILL, proc.stderr
     assert _rows_born(data / "_state", 2) > 0
     before = table(data, "messages")
@@ -312,8 +339,12 @@ def test_an_open_state_without_its_checkpoint_is_kept_aside(tmp_path):
     main = [p for p in kept if not p.name.endswith(("-wal", "-shm"))]
     assert len(main) == 1
     with sqlite3.connect(main[0]) as db:  # everything the lost checkpoint's runs wrote
-        assert db.execute("SELECT count(*) FROM entry WHERE kind = 'messages' "
-                          "AND died IS NULL").fetchone()[0] == 30
+        assert (
+            db.execute(
+                "SELECT count(*) FROM entry WHERE kind = 'messages' AND died IS NULL"
+            ).fetchone()[0]
+            == 30
+        )
     assert api.status(data)["open_messages"] == 2
 
 
@@ -351,7 +382,10 @@ def test_a_damaged_open_state_is_one_clear_error(tmp_path):
     for name in ("open.sqlite-wal", "open.sqlite-shm"):
         (data / "_state" / name).unlink(missing_ok=True)
     (data / "_state" / "open.sqlite").write_bytes(b"this is not a database" * 100)
-    out = subprocess.run([sys.executable, "-m", "analyzer", "status", "--data", str(data)],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "analyzer", "status", "--data", str(data)],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode != 0 and "Traceback" not in out.stderr
     assert "cannot read the open state (_state/open.sqlite)" in out.stderr

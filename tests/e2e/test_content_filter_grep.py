@@ -21,9 +21,9 @@ def grep_counts(lines: list[str]) -> dict:
     amavis re-injection (named by the hand-over's `queued as`) counts for the identity
     of the message handed over; a bounce notice (`sender non-delivery notification: NQ`)
     is charged to the bounced message's identity (`notices`: not outgoing mail)."""
-    identity_of: dict[str, str] = {}      # queue id -> identity, as the lines go
+    identity_of: dict[str, str] = {}  # queue id -> identity, as the lines go
     counts: dict[str, Counter] = defaultdict(Counter)
-    nrcpt_pending: dict[str, str] = {}    # original queue id -> identity, until its qmgr line
+    nrcpt_pending: dict[str, str] = {}  # original queue id -> identity, until its qmgr line
     notices: Counter = Counter()
     accepted = loopback_clients = handovers = 0
     for line in lines:
@@ -71,8 +71,13 @@ def grep_counts(lines: list[str]) -> dict:
             status = body.split(", status=", 1)[1].split(" ", 1)[0]
             if who is not None:
                 counts[who][status] += 1
-    return {"per_identity": counts, "accepted": accepted, "loopback_clients": loopback_clients,
-            "handovers": handovers, "notices": notices}
+    return {
+        "per_identity": counts,
+        "accepted": accepted,
+        "loopback_clients": loopback_clients,
+        "handovers": handovers,
+        "notices": notices,
+    }
 
 
 def test_top_senders_reconcile_with_grep(sample):
@@ -86,14 +91,21 @@ def test_top_senders_reconcile_with_grep(sample):
     assert "ip:127.0.0.1" not in top.index
     # messages accepted: every client= (not the re-injections) and pickup line, once, and
     # the bounce notices about them
-    assert grep["notices"] and grep["notices"] == Counter(sample.truth["bounce_notices_by_identity"])
+    assert grep["notices"] and grep["notices"] == Counter(
+        sample.truth["bounce_notices_by_identity"]
+    )
     assert top["messages"].sum() == grep["accepted"] + grep["notices"].total()
     outgoing = api.top_senders(data=sample.data, since="all").set_index("identity")
     assert len(outgoing) > 20
     for identity, row in outgoing.iterrows():
         want = grep["per_identity"][identity]
-        got = {"messages": row.messages, "recipients": row.recipients, "sent": row.sent,
-               "deferred": row.deferred, "bounced": row.bounced}
+        got = {
+            "messages": row.messages,
+            "recipients": row.recipients,
+            "sent": row.sent,
+            "deferred": row.deferred,
+            "bounced": row.bounced,
+        }
         assert got == {k: want[k] for k in got}, identity
         if want["sent"] + want["bounced"]:
             assert row.bounce_rate == want["bounced"] / (want["sent"] + want["bounced"])
@@ -108,10 +120,13 @@ def test_every_delivery_line_is_counted_once(sample):
     status = Counter()
     for line in sample.log.read_text().splitlines():
         if ": to=<" in line and ", status=" in line and "postfix/" in line:
-            kind = "filtered" if HANDOVER in line else line.split(", status=", 1)[1].split(" ", 1)[0]
+            kind = (
+                "filtered" if HANDOVER in line else line.split(", status=", 1)[1].split(" ", 1)[0]
+            )
             status[kind] += 1
     deliveries = api.table("deliveries", data=sample.data)
     assert deliveries.status.value_counts().to_dict() == dict(status)
     messages = api.table("messages", data=sample.data)
     assert messages[["sent", "deferred", "bounced"]].sum().to_dict() == {
-        k: status[k] for k in ("sent", "deferred", "bounced")}
+        k: status[k] for k in ("sent", "deferred", "bounced")
+    }

@@ -16,8 +16,12 @@ def executed(sample, tmp_path_factory, monkeypatch_module):
 
     monkeypatch_module.setenv("ANALYZER_DATA", str(sample.data))  # the kernel inherits it
     nb = nbformat.read(NOTEBOOK, as_version=4)
-    client = NotebookClient(nb, timeout=180, kernel_name="python3",
-                            resources={"metadata": {"path": str(tmp_path_factory.mktemp("nb"))}})
+    client = NotebookClient(
+        nb,
+        timeout=180,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path_factory.mktemp("nb"))}},
+    )
     client.execute()
     return nb
 
@@ -39,7 +43,9 @@ def outputs(nb) -> str:
 
 
 def test_notebook_runs_and_shows_the_incidents(executed, sample):
-    errors = [o for c in executed.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    errors = [
+        o for c in executed.cells for o in c.get("outputs", []) if o.get("output_type") == "error"
+    ]
     assert not errors
     text = outputs(executed)
     incidents = sample.truth["incidents"]
@@ -50,8 +56,12 @@ def test_notebook_runs_and_shows_the_incidents(executed, sample):
 
 
 def test_notebook_draws_plotly_figures(executed):
-    figures = [o for c in executed.cells for o in c.get("outputs", [])
-               if "application/vnd.plotly.v1+json" in o.get("data", {})]
+    figures = [
+        o
+        for c in executed.cells
+        for o in c.get("outputs", [])
+        if "application/vnd.plotly.v1+json" in o.get("data", {})
+    ]
     assert len(figures) >= 7
 
 
@@ -77,8 +87,9 @@ def test_notebook_runs_on_a_quiet_day(minilog, tmp_path, monkeypatch):
     data = minilog.ingest(tmp_path)
     monkeypatch.setenv("ANALYZER_DATA", str(data))
     nb = nbformat.read(NOTEBOOK, as_version=4)
-    NotebookClient(nb, timeout=180, kernel_name="python3",
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    NotebookClient(
+        nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors
     text = outputs(nb)

@@ -12,7 +12,9 @@ from analyzer.samplegen.postfix import generate_postfix
 def test_sample_is_what_the_generator_makes():
     lines, truth = generate_postfix(seed=2026, days=1.0)
     assert (SAMPLE_LOGS / "maillog").read_text() == "".join(ln + "\n" for ln in lines)
-    assert json.loads((SAMPLE_LOGS / "truth" / "maillog.json").read_text()) == json.loads(json.dumps(truth))
+    assert json.loads((SAMPLE_LOGS / "truth" / "maillog.json").read_text()) == json.loads(
+        json.dumps(truth)
+    )
 
 
 def test_sample_tables_match_the_truth(tmp_path):
@@ -22,7 +24,10 @@ def test_sample_tables_match_the_truth(tmp_path):
     beside = {p: n for p, n in truth["lines_by_program"].items() if not p.startswith("postfix")}
     assert summary.programs_beside_mta == beside
     everything = api.table("messages", data=tmp_path)
-    assert everything.complete.all() and everything.expired.sum() == truth["deliveries"]["expired_messages"]
+    assert (
+        everything.complete.all()
+        and everything.expired.sum() == truth["deliveries"]["expired_messages"]
+    )
     # amavis's re-injections (10025) are the same messages again, charged to the originals
     reinjected = everything[everything.filter_of.notna()]
     assert len(reinjected) == truth["content_filter"]["reinjected_messages"]

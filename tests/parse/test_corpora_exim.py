@@ -15,9 +15,15 @@ UNPARSED_CEILING = 1300
 MODELLED = {"arrival", "delivery", "removed", "reject", "auth_failed", "cwd"}
 # the `other` patterns a corpus line may land in (docs/formats.md lists them)
 DOCUMENTED_OTHER = {
-    "exim_smtp_notice", "exim_host_notice", "exim_dns_notice", "exim_spamassassin",
-    "exim_auth_protocol", "exim_client_auth_failed", "exim_auth_ignored",
-    "exim_message_notice", "exim_daemon_chatter",
+    "exim_smtp_notice",
+    "exim_host_notice",
+    "exim_dns_notice",
+    "exim_spamassassin",
+    "exim_auth_protocol",
+    "exim_client_auth_failed",
+    "exim_auth_ignored",
+    "exim_message_notice",
+    "exim_daemon_chatter",
 }
 
 
@@ -33,16 +39,22 @@ def test_exim_testsuite_every_line_is_an_event_or_documented(corpora):
     index = (base / "index.tsv").read_text().splitlines()
     events = _events(lines, format="exim")
     assert len(events) == len(lines)
-    unparsed = [(index[i], line) for i, (line, e) in enumerate(zip(lines, events))
-                if e["event"] == "unparsed"]
+    unparsed = [
+        (index[i], line)
+        for i, (line, e) in enumerate(zip(lines, events))
+        if e["event"] == "unparsed"
+    ]
     by_file = Counter(where.split("\t")[0] for where, _ in unparsed)
     assert len(unparsed) <= UNPARSED_CEILING, (len(unparsed), by_file.most_common(10))
     kinds = Counter(e["event"] for e in events)
     assert kinds["arrival"] > 3000 and kinds["delivery"] > 4000 and kinds["removed"] > 2500
     others = {e["pattern"] for e in events if e["event"] == "other"}
     assert others <= DOCUMENTED_OTHER, others - DOCUMENTED_OTHER
-    assert all(e["format"] == "exim" and e["envelope"] == "exim" and e["host"] == "mx1"
-               for e in events if e["event"] != "unparsed")
+    assert all(
+        e["format"] == "exim" and e["envelope"] == "exim" and e["host"] == "mx1"
+        for e in events
+        if e["event"] != "unparsed"
+    )
 
 
 def test_exim_testsuite_message_lines_all_parse(corpora):
@@ -50,14 +62,27 @@ def test_exim_testsuite_message_lines_all_parse(corpora):
     one: a coverage gap there would lose messages, deliveries or attacks."""
     lines = (corpora / "exim-testsuite" / "lines.log").read_text(errors="replace").splitlines()
     events = _events(lines, format="exim")
-    marker = re.compile(r"^\S+ \S+ (?:\[\d+\] )?[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4} "
-                        r"(<=|=>|->|\*\*|==|\*>|Completed)")
-    expected = {"<=": "arrival", "=>": "delivery", "->": "delivery", "**": "delivery",
-                "==": "delivery", "*>": "delivery", "Completed": "removed"}
+    marker = re.compile(
+        r"^\S+ \S+ (?:\[\d+\] )?[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4} "
+        r"(<=|=>|->|\*\*|==|\*>|Completed)"
+    )
+    expected = {
+        "<=": "arrival",
+        "=>": "delivery",
+        "->": "delivery",
+        "**": "delivery",
+        "==": "delivery",
+        "*>": "delivery",
+        "Completed": "removed",
+    }
     checked = 0
     for line, event in zip(lines, events):
         m = marker.match(line)
-        if m and not line.endswith("<system-filter> T=address_reply") and ">**bad-reply**" not in line:
+        if (
+            m
+            and not line.endswith("<system-filter> T=address_reply")
+            and ">**bad-reply**" not in line
+        ):
             assert event["event"] == expected[m[1]], line
             checked += 1
         if "relay not permitted" in line:
@@ -105,11 +130,18 @@ def test_fail2ban_exim_auth_failures_name_the_login(corpora):
     lines = (corpora / "fail2ban" / "exim.log").read_text().splitlines()
     events = [e for e in _events(lines) if e["event"] == "auth_failed"]
     assert len(events) == 12
-    assert {e.get("sasl_username") for e in events} >= {"brian", "scanner", "test@domain.com",
-                                                         "webmaster", "uaf589@example.com"}
+    assert {e.get("sasl_username") for e in events} >= {
+        "brian",
+        "scanner",
+        "test@domain.com",
+        "webmaster",
+        "uaf589@example.com",
+    }
     syslog = [e for e in events if e["envelope"] == "syslog"]
-    assert {(e["host"], e["program"]) for e in syslog} == {("mx1.fqdn.local", "exim"),
-                                                          ("mail.example.com", "exim")}
+    assert {(e["host"], e["program"]) for e in syslog} == {
+        ("mx1.fqdn.local", "exim"),
+        ("mail.example.com", "exim"),
+    }
 
 
 def test_fail2ban_exim_relay_reject(corpora):
@@ -117,7 +149,8 @@ def test_fail2ban_exim_relay_reject(corpora):
     relay = [e for e in _events(lines) if e.get("reason_class") == "relay_denied"]
     assert [(e["client_ip"], e["recipient"], e["sender"]) for e in relay] == [
         ("202.132.70.178", "dir@ml3.ru", "menacedsj04@listserv.eurasia.org"),
-        ("9.12.1.21", "locus@leone.tld", "user@example.tld")]
+        ("9.12.1.21", "locus@leone.tld", "user@example.tld"),
+    ]
     assert relay[0]["pid"] == 10099 and relay[0]["stage"] == "RCPT"
 
 

@@ -10,19 +10,42 @@ REFERENCE = date(2026, 12, 31)
 
 # grok capture name -> our canonical field
 GROK_FIELDS = {
-    "postfix_queueid": "queue_id", "postfix_client_ip": "client_ip",
-    "postfix_client_hostname": "client_name", "postfix_client_port": "client_port",
-    "postfix_status": "status", "postfix_smtp_stage": "stage",
-    "postfix_status_code": "code", "postfix_status_code_enhanced": "dsn",
+    "postfix_queueid": "queue_id",
+    "postfix_client_ip": "client_ip",
+    "postfix_client_hostname": "client_name",
+    "postfix_client_port": "client_port",
+    "postfix_status": "status",
+    "postfix_smtp_stage": "stage",
+    "postfix_status_code": "code",
+    "postfix_status_code_enhanced": "dsn",
 }
-KEYVALUE_FIELDS = {"from": "sender", "to": "recipient", "size": "size", "nrcpt": "nrcpt",
-                   "sasl_method": "sasl_method", "sasl_username": "sasl_username",
-                   "uid": "uid", "orig_to": "orig_recipient"}
+KEYVALUE_FIELDS = {
+    "from": "sender",
+    "to": "recipient",
+    "size": "size",
+    "nrcpt": "nrcpt",
+    "sasl_method": "sasl_method",
+    "sasl_username": "sasl_username",
+    "uid": "uid",
+    "orig_to": "orig_recipient",
+}
 # grok sub-pattern fragments (not whole messages) are not lines of their own
 FRAGMENTS = {"POSTFIX_COMMAND_COUNTER_DATA", "POSTFIX_DELAYS", "POSTFIX_TLS_FEATURES"}
 KEYVALUE = re.compile(r"(\w+)=(<[^>]*>|[^,\s]+)")
-MODELLED = {"connect", "disconnect", "client", "pickup", "script_header", "message_id",
-            "queued", "delivery", "removed", "expired", "reject", "auth_failed"}
+MODELLED = {
+    "connect",
+    "disconnect",
+    "client",
+    "pickup",
+    "script_header",
+    "message_id",
+    "queued",
+    "delivery",
+    "removed",
+    "expired",
+    "reject",
+    "auth_failed",
+}
 
 
 def _parse(line):
@@ -113,8 +136,12 @@ def test_lightmeter_and_logwatch_lines_recognised(corpora):
     lines = []
     for path in sorted((corpora / "lightmeter" / "individual_files").glob("*.log")):
         lines += path.read_text(errors="replace").splitlines()
-    lines += (corpora / "logwatch-postfix-TD" / "lines.log").read_text(errors="replace").splitlines()
-    events = [e for e in parse_lines(lines, tz="UTC", reference=REFERENCE) if e.get("format") == "postfix"]
+    lines += (
+        (corpora / "logwatch-postfix-TD" / "lines.log").read_text(errors="replace").splitlines()
+    )
+    events = [
+        e for e in parse_lines(lines, tz="UTC", reference=REFERENCE) if e.get("format") == "postfix"
+    ]
     unparsed = [e["line"] for e in events if e["event"] == "unparsed"]
     assert len(events) > 1400
     assert len(unparsed) <= 25, "\n".join(unparsed)

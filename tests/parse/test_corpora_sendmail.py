@@ -41,9 +41,21 @@ def test_fail2ban_sendmail_auth_failures(corpora):
     fails = [e for e in events if e["event"] == "auth_failed"]
     assert len(fails) == len(lines) == 13
     assert [e.get("sasl_username") for e in fails if e["pattern"] == "sendmail_auth_failure"] == [
-        "user@example.com", "criminal, relay=[192.0.2.100]", "scanner", "scan", "test", "test", None]
+        "user@example.com",
+        "criminal, relay=[192.0.2.100]",
+        "scanner",
+        "scan",
+        "test",
+        "test",
+        None,
+    ]
     assert {e["sasl_method"] for e in fails if e.get("sasl_method")} == {
-        "LOGIN", "login", "PLAIN", "DIGEST-MD5", "CRAM-MD5"}
+        "LOGIN",
+        "login",
+        "PLAIN",
+        "DIGEST-MD5",
+        "CRAM-MD5",
+    }
 
 
 def test_fail2ban_sendmail_rejects_and_their_sessions(corpora, tmp_path):
@@ -56,7 +68,9 @@ def test_fail2ban_sendmail_rejects_and_their_sessions(corpora, tmp_path):
     rejects = table(tmp_path / "d", "rejects")
     joined = rejects[rejects.queue_id == "rA37ZTSC026254"]
     assert list(joined.recipient) == ["davaojk25@domain.com"]
-    assert list(joined.client_ip) == ["95.32.23.163"] and list(joined.sender) == ["davaojk25@domain.com"]
+    assert list(joined.client_ip) == ["95.32.23.163"] and list(joined.sender) == [
+        "davaojk25@domain.com"
+    ]
     assert joined.reason_class.tolist() == ["unknown_recipient"]
     # rejected envelopes (nrcpts=0) are not messages
     assert table(tmp_path / "d", "messages").empty
@@ -66,8 +80,10 @@ def test_fail2ban_sendmail_rejects_and_their_sessions(corpora, tmp_path):
     # (the file ends minutes after it, in log time) ...
     assert "rA37ZTSC026250" not in set(rejects.queue_id)
     later = tmp_path / "maillog.next"
-    later.write_text("Nov  3 12:35:30 Microsoft sm-mta[2]: ruleset=check_relay, arg1=[192.0.2.1], "
-                     "arg2=192.0.2.1, relay=[192.0.2.1], reject=421 4.3.2 Connection rate limit exceeded.\n")
+    later.write_text(
+        "Nov  3 12:35:30 Microsoft sm-mta[2]: ruleset=check_relay, arg1=[192.0.2.1], "
+        "arg2=192.0.2.1, relay=[192.0.2.1], reject=421 4.3.2 Connection rate limit exceeded.\n"
+    )
     ingest([later], tmp_path / "d", year=2005)
     # ... until it has waited long enough: then it is written without a client
     rejects = table(tmp_path / "d", "rejects")
@@ -88,8 +104,10 @@ def test_sshguard_sendmail_attacker_ips(corpora):
             continue
         ip = case["expected"]["ip"]
         relay = f"[IPv6:{ip}]" if ":" in ip else f"[{ip}]"
-        line = ("Feb 27 15:44:18 mx1 sm-mta[87838]: s1REiHdq087838: ruleset=check_rcpt, arg1=<a@b.example>, "
-                f"relay={relay}, reject=550 5.7.1 <a@b.example>... {case['line']}")
+        line = (
+            "Feb 27 15:44:18 mx1 sm-mta[87838]: s1REiHdq087838: ruleset=check_rcpt, arg1=<a@b.example>, "
+            f"relay={relay}, reject=550 5.7.1 <a@b.example>... {case['line']}"
+        )
         event = list(parse_lines([line], tz="UTC", year=2005))[0]
         assert event["event"] == "reject" and event["reason_class"] == "relay_denied"
         assert event["client_ip"] == ip

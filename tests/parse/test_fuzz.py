@@ -23,9 +23,17 @@ from analyzer.read.sources import Batch
 
 REFERENCE = date(2026, 12, 31)
 DAY_US = 86_400_000_000
-SETTINGS = dict(deadline=None, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                       HealthCheck.data_too_large, HealthCheck.large_base_example])
+SETTINGS = dict(
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.large_base_example,
+    ],
+)
 
 
 @pytest.fixture
@@ -41,8 +49,13 @@ def batch_of(data: bytes) -> Batch:
 
 def parse_each(case_pool, data: bytes) -> list:
     """One event (or None for an empty line) per decoded line, as `parse_batch` reads them."""
-    parser = LineParser(Clock(UTC, reference=REFERENCE, year=2026), format=case_pool.format,
-                        host="mx1", native=case_pool.native, lean=True)
+    parser = LineParser(
+        Clock(UTC, reference=REFERENCE, year=2026),
+        format=case_pool.format,
+        host="mx1",
+        native=case_pool.native,
+        lean=True,
+    )
     return [parser.parse(line) if line else None for line in batch_of(data).lines()]
 
 
@@ -72,12 +85,25 @@ def check_lines(case: Case) -> None:
     assert recognised + unparsed == len(lines)
 
     # the ingest path: the same count, and each unparsed row points at its own bytes
-    result = parse_batch(_Job(batch_of(case.data).data, 0, len(case.data), "fuzz", UTC,
-                              REFERENCE, 2026, 0, case.pool.format, case.pool.native, "mx1"))
+    result = parse_batch(
+        _Job(
+            batch_of(case.data).data,
+            0,
+            len(case.data),
+            "fuzz",
+            UTC,
+            REFERENCE,
+            2026,
+            0,
+            case.pool.format,
+            case.pool.native,
+            "mx1",
+        )
+    )
     assert result.lines == len(lines)
     assert len(result.unparsed) == unparsed
     for row in result.unparsed:
-        raw = case.data[row["offset"]:row["offset"] + row["line_length"]]
+        raw = case.data[row["offset"] : row["offset"] + row["line_length"]]
         text = raw.decode("utf-8", "replace").replace("\x00", "")
         assert text[:8192] == row["line"]
 
@@ -103,8 +129,9 @@ def check_ingest(case: Case, compressed: bool) -> None:
         log = Path(tmp) / ("maillog.gz" if compressed else "maillog")
         log.write_bytes(gzip.compress(case.data) if compressed else case.data)
         data = Path(tmp) / "data"
-        summary = api.ingest([str(log)], data=data, tz="UTC", year=2026, format=case.pool.format,
-                             host="mx1")
+        summary = api.ingest(
+            [str(log)], data=data, tz="UTC", year=2026, format=case.pool.format, host="mx1"
+        )
         first, waiting = expected_lines(case, plain=not compressed)
         assert summary.lines == first
         assert len(api.table("unparsed", data=data)) == summary.unparsed
@@ -112,8 +139,9 @@ def check_ingest(case: Case, compressed: bool) -> None:
         if not compressed:  # the last line completed: read once, nothing read twice
             with open(log, "ab") as f:
                 f.write(b"\n")
-            again = api.ingest([str(log)], data=data, tz="UTC", year=2026,
-                               format=case.pool.format, host="mx1")
+            again = api.ingest(
+                [str(log)], data=data, tz="UTC", year=2026, format=case.pool.format, host="mx1"
+            )
             assert again.lines == waiting
         for name in ("messages", "deliveries", "rejects", "connections"):
             api.table(name, data=data)  # every table reads back
@@ -131,7 +159,9 @@ def test_a_hostile_exim_token_is_parsed_at_once():
     `=` in O(n^2) ways at each step), so 200 kB would stop an ingest for hours. A selector
     name holds no `=`; the line must come back at once (before the fix this test hangs)."""
     hostile = "=" * 200_000
-    line = f"1999-03-02 09:44:33 H=(x.y.z) [10.9.8.10] U=CALLER rejected EHLO or HE{hostile}LO x.y.z"
+    line = (
+        f"1999-03-02 09:44:33 H=(x.y.z) [10.9.8.10] U=CALLER rejected EHLO or HE{hostile}LO x.y.z"
+    )
     (event,) = api.parse_lines([line], tz="UTC", format="exim")
     assert event["event"] == "unparsed" and event["ts"] == "1999-03-02T09:44:33Z"
     fine = f"2026-11-26 10:00:00 H=(x.y.z) [10.9.8.10] rejected EHLO or HELO {hostile}x: syntactically invalid"
@@ -143,9 +173,11 @@ def test_a_damaged_journal_pid_costs_no_line():
     """Found by tools/fuzz.py: a journald entry whose `_PID` holds a byte that is not a
     digit (here an invalid UTF-8 byte, decoded as U+FFFD) raised ValueError in the middle
     of an ingest. The entry is read without a pid."""
-    line = ('{"__REALTIME_TIMESTAMP": "1795651140000000", "_HOSTNAME": "mx1", '
-            '"SYSLOG_IDENTIFIER": "postfix/smtpd", "_PID": "\\ufffd4310", '
-            '"MESSAGE": "connect from unknown[192.0.2.1]"}')
+    line = (
+        '{"__REALTIME_TIMESTAMP": "1795651140000000", "_HOSTNAME": "mx1", '
+        '"SYSLOG_IDENTIFIER": "postfix/smtpd", "_PID": "\\ufffd4310", '
+        '"MESSAGE": "connect from unknown[192.0.2.1]"}'
+    )
     (event,) = api.parse_lines([line], format="journal")
     assert (event["event"], event["client_ip"], event.get("pid")) == ("connect", "192.0.2.1", None)
     for odd in ('{"x": 1}', '"_PID": 12', '"SYSLOG_IDENTIFIER": {"a": 1}'):

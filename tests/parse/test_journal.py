@@ -18,7 +18,9 @@ TRUTH = SAMPLE_LOGS / "truth" / "journal.json"
 @pytest.fixture(scope="module")
 def journal_day(tmp_path_factory):
     data = tmp_path_factory.mktemp("journal") / "data"
-    summary = api.ingest([str(SAMPLE)], data=str(data), tz="Asia/Tokyo")  # journald times are UTC µs
+    summary = api.ingest(
+        [str(SAMPLE)], data=str(data), tz="Asia/Tokyo"
+    )  # journald times are UTC µs
     return data, json.loads(TRUTH.read_text()), summary
 
 
@@ -33,7 +35,9 @@ def test_sample_is_what_the_generator_makes():
 def test_detected_as_journal():
     assert sniff_format(head_lines(describe(str(SAMPLE)))) == ("journal", False)
     first = json.loads(gzip.decompress(SAMPLE.read_bytes()).split(b"\n", 1)[0])
-    assert {"__REALTIME_TIMESTAMP", "_HOSTNAME", "SYSLOG_IDENTIFIER", "MESSAGE", "__CURSOR"} <= set(first)
+    assert {"__REALTIME_TIMESTAMP", "_HOSTNAME", "SYSLOG_IDENTIFIER", "MESSAGE", "__CURSOR"} <= set(
+        first
+    )
 
 
 def test_sample_tables_match_the_truth(journal_day):
@@ -54,7 +58,8 @@ def test_sample_tables_match_the_truth(journal_day):
     assert (deliveries.status == "filtered").sum() == truth["content_filter"]["handover_deliveries"]
     rejects = api.table("rejects", data=data)
     assert rejects.reason_class.value_counts().to_dict() == {
-        k: v for k, v in truth["rejects"]["by_class"].items() if v}
+        k: v for k, v in truth["rejects"]["by_class"].items() if v
+    }
     assert len(api.table("auth_failures", data=data)) == truth["auth_failures"]["total"]
     top = messages.identity.value_counts()
     for row in truth["top_senders_by_identity"]:
@@ -66,14 +71,24 @@ def test_reports_find_the_incidents(journal_day):
     inc = truth["incidents"]
     sasl = inc["compromised_sasl"]
     top = api.top_senders(data, since=sasl["start"], until=sasl["end"], tz="UTC").iloc[0]
-    assert (top["identity"], top["messages"], top["client_ips"]) == \
-        ("sasl:" + sasl["sasl_username"], sasl["messages"], sasl["client_ips"])
+    assert (top["identity"], top["messages"], top["client_ips"]) == (
+        "sasl:" + sasl["sasl_username"],
+        sasl["messages"],
+        sasl["client_ips"],
+    )
     spike = api.relay_spikes(data).iloc[0]
-    assert (spike["local_count"], spike["responsible"]) == (inc["relay_spike"]["count"],
-                                                            inc["relay_spike"]["sender"])
+    assert (spike["local_count"], spike["responsible"]) == (
+        inc["relay_spike"]["count"],
+        inc["relay_spike"]["sender"],
+    )
     first = api.suspicious_scripts(data).iloc[0]
-    assert (first["uid"], first["script"], first["messages"]) == (1017, inc["php_script"]["script"],
-                                                                 inc["php_script"]["messages"])
+    assert (first["uid"], first["script"], first["messages"]) == (
+        1017,
+        inc["php_script"]["script"],
+        inc["php_script"]["messages"],
+    )
     fails = api.auth_failures(data).iloc[0]
-    assert (fails["client_ip"], fails["failures"]) == (inc["brute_force"]["client_ip"],
-                                                       inc["brute_force"]["failures"])
+    assert (fails["client_ip"], fails["failures"]) == (
+        inc["brute_force"]["client_ip"],
+        inc["brute_force"]["failures"],
+    )

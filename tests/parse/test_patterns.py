@@ -61,15 +61,24 @@ def test_specific_patterns_never_overlap(corpora):
     lines = [line for p in PATTERNS for line in p.samples]
     for path in sorted((corpora / "lightmeter" / "individual_files").glob("*.log")):
         lines += path.read_text(errors="replace").splitlines()
-    for name in ("logwatch-postfix-TD/lines.log", "fail2ban/lines.log", "postfix-grok-patterns/lines.log",
-                 "exim-testsuite/lines.log", "sshguard/lines.log"):
+    for name in (
+        "logwatch-postfix-TD/lines.log",
+        "fail2ban/lines.log",
+        "postfix-grok-patterns/lines.log",
+        "exim-testsuite/lines.log",
+        "sshguard/lines.log",
+    ):
         lines += (corpora / name).read_text(errors="replace").splitlines()
     from analyzer.parse.events import split_header
 
     parser = _Tracing(Clock(UTC, reference=date(2026, 12, 31)), host="mx1")
     overlaps = {}
     for line in lines:
-        if split_header(line) is None and not line[:1].isdigit() and not line.startswith(("[", "{")):
+        if (
+            split_header(line) is None
+            and not line[:1].isdigit()
+            and not line.startswith(("[", "{"))
+        ):
             line = "Oct 26 18:13:50 mx1 postfix/smtpd[1]: " + line  # grok keeps bare messages
         matches = _specific_matches(parser, line)
         if len(matches) > 1:

@@ -6,9 +6,11 @@ from datetime import datetime
 
 from analyzer import api
 
-REJECT = ("Nov 26 12:00:00 mx1 postfix/smtpd[5]: NOQUEUE: reject: RCPT from unknown[198.51.100.9]: "
-          "554 5.7.1 <x@y.example>: Relay access denied; from=<a@b.example> to=<x@y.example> "
-          "proto=ESMTP helo=<b.example>")
+REJECT = (
+    "Nov 26 12:00:00 mx1 postfix/smtpd[5]: NOQUEUE: reject: RCPT from unknown[198.51.100.9]: "
+    "554 5.7.1 <x@y.example>: Relay access denied; from=<a@b.example> to=<x@y.example> "
+    "proto=ESMTP helo=<b.example>"
+)
 
 
 def test_one_process_two_years_gets_each_its_own_times(tmp_path):
@@ -24,9 +26,11 @@ def test_one_process_two_years_gets_each_its_own_times(tmp_path):
 
 
 def _reject(ts: str, n: int) -> str:
-    return (f"{ts} mx1 postfix/smtpd[{100 + n}]: NOQUEUE: reject: RCPT from unknown[198.51.100.{n}]: "
-            f"554 5.7.1 <x{n}@y.example>: Relay access denied; from=<a@b.example> "
-            f"to=<x{n}@y.example> proto=ESMTP helo=<b.example>")
+    return (
+        f"{ts} mx1 postfix/smtpd[{100 + n}]: NOQUEUE: reject: RCPT from unknown[198.51.100.{n}]: "
+        f"554 5.7.1 <x{n}@y.example>: Relay access denied; from=<a@b.example> "
+        f"to=<x{n}@y.example> proto=ESMTP helo=<b.example>"
+    )
 
 
 def _write(path, stamps, mtime=None, first=0):
@@ -53,8 +57,14 @@ def test_explicit_year_dates_a_rotated_series_as_one_timeline(tmp_path):
     _write(logs / "maillog.1", OLDER)
     _write(logs / "maillog", NEWER, first=10)
     summary = api.ingest([str(logs)], data=str(tmp_path / "d"), tz="UTC", year=2025)
-    assert _dates(tmp_path / "d") == ["2025-12-27", "2025-12-31", "2026-01-01", "2026-01-03",
-                                      "2026-01-03", "2026-01-10"]
+    assert _dates(tmp_path / "d") == [
+        "2025-12-27",
+        "2025-12-31",
+        "2026-01-01",
+        "2026-01-03",
+        "2026-01-03",
+        "2026-01-10",
+    ]
     assert not [w for w in summary.warnings if "year" in w]
 
 
@@ -79,8 +89,14 @@ def test_copied_series_is_dated_back_from_its_newest_file(tmp_path):
     _write(logs / "maillog.1", OLDER, mtime=copied)
     _write(logs / "maillog", NEWER, mtime=copied, first=10)
     summary = api.ingest([str(logs)], data=str(tmp_path / "d"), tz="UTC")
-    assert _dates(tmp_path / "d") == ["2025-12-27", "2025-12-31", "2026-01-01", "2026-01-03",
-                                      "2026-01-03", "2026-01-10"]
+    assert _dates(tmp_path / "d") == [
+        "2025-12-27",
+        "2025-12-31",
+        "2026-01-01",
+        "2026-01-03",
+        "2026-01-03",
+        "2026-01-10",
+    ]
     far = [w for w in summary.warnings if "days older than the file" in w]
     assert len(far) == 2 and any("maillog:" in w and "(2026-01-10) is 355 days" in w for w in far)
 

@@ -15,17 +15,23 @@ from helpers import assert_same_dataset, ingest, table
 from analyzer.dataset.store import Dataset
 
 COMPRESS = {"gz": gzip.compress, "bz2": bz2.compress, "xz": lzma.compress}
-DECODER = {"gz": lambda: zlib.decompressobj(wbits=47), "bz2": bz2.BZ2Decompressor,
-           "xz": lzma.LZMADecompressor}
+DECODER = {
+    "gz": lambda: zlib.decompressobj(wbits=47),
+    "bz2": bz2.BZ2Decompressor,
+    "xz": lzma.LZMADecompressor,
+}
 START = datetime(2026, 11, 26)
 MTIME = datetime(2026, 11, 27, 12, 0).timestamp()
 
 
 def _failures(n):
     """n AUTH failure lines, one second apart: each line is one row, its time its key."""
-    return [f"{START + timedelta(seconds=i):%b %d %H:%M:%S} mx1 postfix/smtpd[{1000 + i % 9000}]: "
-            f"warning: unknown[198.51.{i // 250 % 250}.{i % 250 + 1}]: SASL LOGIN authentication "
-            f"failed: UGFzc3dvcmQ6 {i:06d} {'x' * (i * 7919 % 40)}" for i in range(n)]
+    return [
+        f"{START + timedelta(seconds=i):%b %d %H:%M:%S} mx1 postfix/smtpd[{1000 + i % 9000}]: "
+        f"warning: unknown[198.51.{i // 250 % 250}.{i % 250 + 1}]: SASL LOGIN authentication "
+        f"failed: UGFzc3dvcmQ6 {i:06d} {'x' * (i * 7919 % 40)}"
+        for i in range(n)
+    ]
 
 
 def _text(lines) -> bytes:
@@ -44,7 +50,7 @@ def _correct_prefix(kind: str, damaged: bytes, original: bytes) -> int:
     d, out = DECODER[kind](), b""
     try:
         for i in range(len(damaged)):
-            out += d.decompress(damaged[i:i + 1])
+            out += d.decompress(damaged[i : i + 1])
             if d.eof:
                 break
     except (zlib.error, OSError, EOFError, lzma.LZMAError):
@@ -62,7 +68,7 @@ def test_a_damaged_archive_keeps_every_line_decoded_before_the_damage(tmp_path, 
     damaged = bytearray(COMPRESS[kind](original))
     damaged[len(damaged) * 2 // 3] ^= 0x55
     damaged = bytes(damaged)
-    good = original[:_correct_prefix(kind, damaged, original)].count(b"\n")
+    good = original[: _correct_prefix(kind, damaged, original)].count(b"\n")
     assert 1000 < good < len(lines)  # the damage is real, and not at the start
     log = _write(tmp_path / f"maillog.1.{kind}", damaged)
     data = tmp_path / "d"
@@ -89,7 +95,7 @@ def test_an_archive_still_being_written_is_read_to_its_end_once_it_is_whole(tmp_
     assert any("ends early" in w for w in first.warnings)
     assert first.unparsed == 0  # the cut-off line is not read as a line
     (cp,) = Dataset(data).state()["sources"].values()
-    assert cp["offset"] == len(_text(lines[:first.lines]))  # before the incomplete tail
+    assert cp["offset"] == len(_text(lines[: first.lines]))  # before the incomplete tail
     _write(log, whole)
     second = ingest([log], data, year=2026)
     assert first.lines + second.lines == len(lines)

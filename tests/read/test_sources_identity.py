@@ -17,8 +17,10 @@ from helpers import assert_same_dataset, ingest, table
 from analyzer.dataset.store import Dataset
 from analyzer.samplegen.postfix import generate_postfix
 
-BANNER = ('Nov 26 00:00:00 mx1 rsyslogd: [origin software="rsyslogd" swVersion="8.2302.0" '
-          'x-pid="601" x-info="https://www.rsyslog.com"] rsyslogd was HUPed')
+BANNER = (
+    'Nov 26 00:00:00 mx1 rsyslogd: [origin software="rsyslogd" swVersion="8.2302.0" '
+    'x-pid="601" x-info="https://www.rsyslog.com"] rsyslogd was HUPed'
+)
 MTIME = datetime(2026, 11, 27, 12, 0).timestamp()
 
 
@@ -37,28 +39,35 @@ def _write(path, data: bytes, gz=False):
 
 
 def _failure(i: int, second: int = 0) -> str:
-    return (f"Nov 26 10:{i // 60 % 60:02d}:{i % 60:02d} mx1 postfix/smtpd[{100 + i}]: warning: "
-            f"unknown[198.51.100.{i % 250 + 1}]: SASL LOGIN authentication failed: "
-            f"UGFzc3dvcmQ6{'' if not second else second}")
+    return (
+        f"Nov 26 10:{i // 60 % 60:02d}:{i % 60:02d} mx1 postfix/smtpd[{100 + i}]: warning: "
+        f"unknown[198.51.100.{i % 250 + 1}]: SASL LOGIN authentication failed: "
+        f"UGFzc3dvcmQ6{'' if not second else second}"
+    )
 
 
 def _generations(lines, n):
     """`lines` cut into n generations, each starting with the same restart banner."""
     size = len(lines) // n
-    return [[BANNER] + lines[i * size:(i + 1) * size if i < n - 1 else len(lines)]
-            for i in range(n)]
+    return [
+        [BANNER] + lines[i * size : (i + 1) * size if i < n - 1 else len(lines)] for i in range(n)
+    ]
 
 
 def _rotate(logdir, style: str, generation: int) -> None:
     """What logrotate does to `maillog` at the end of a generation."""
     log = logdir / "maillog"
     if style == "rename+gzip":  # maillog -> maillog.1.gz at once
-        for n in sorted((int(p.name.split(".")[1]) for p in logdir.glob("maillog.*.gz")), reverse=True):
+        for n in sorted(
+            (int(p.name.split(".")[1]) for p in logdir.glob("maillog.*.gz")), reverse=True
+        ):
             os.rename(logdir / f"maillog.{n}.gz", logdir / f"maillog.{n + 1}.gz")
         _write(logdir / "maillog.1.gz", log.read_bytes(), gz=True)
         os.remove(log)
     elif style == "delaycompress":  # maillog.1 -> maillog.2.gz, maillog -> maillog.1
-        for n in sorted((int(p.name.split(".")[1]) for p in logdir.glob("maillog.*.gz")), reverse=True):
+        for n in sorted(
+            (int(p.name.split(".")[1]) for p in logdir.glob("maillog.*.gz")), reverse=True
+        ):
             os.rename(logdir / f"maillog.{n}.gz", logdir / f"maillog.{n + 1}.gz")
         if (logdir / "maillog.1").exists():
             _write(logdir / "maillog.2.gz", (logdir / "maillog.1").read_bytes(), gz=True)
@@ -70,7 +79,9 @@ def _rotate(logdir, style: str, generation: int) -> None:
             os.remove(old)
         os.rename(log, logdir / f"maillog-202611{20 + generation:02d}")
     elif style == "copytruncate":  # copied to maillog.1 (older copies gzipped), maillog emptied
-        for n in sorted((int(p.name.split(".")[1]) for p in logdir.glob("maillog.*.gz")), reverse=True):
+        for n in sorted(
+            (int(p.name.split(".")[1]) for p in logdir.glob("maillog.*.gz")), reverse=True
+        ):
             os.rename(logdir / f"maillog.{n}.gz", logdir / f"maillog.{n + 1}.gz")
         if (logdir / "maillog.1").exists():
             _write(logdir / "maillog.2.gz", (logdir / "maillog.1").read_bytes(), gz=True)
@@ -162,8 +173,11 @@ def test_one_file_named_twice_is_read_once(tmp_path, lines):
     log = tmp_path / "maillog"
     _write(log, _text(lines[:300]))
     os.link(log, tmp_path / "maillog.link")
-    summary = ingest([log, tmp_path / "maillog.link", f"{tmp_path}/../{tmp_path.name}/maillog"],
-                     tmp_path / "d", year=2026)
+    summary = ingest(
+        [log, tmp_path / "maillog.link", f"{tmp_path}/../{tmp_path.name}/maillog"],
+        tmp_path / "d",
+        year=2026,
+    )
     assert summary.lines == 300 and len(summary.sources) == 1
 
 
@@ -211,7 +225,7 @@ def test_old_checkpoints_keyed_by_first_line_are_migrated(tmp_path, lines):
     ingest([log], data, year=2026)
     ds = Dataset(data)
     state = ds.state()
-    (key, cp), = state["sources"].items()
+    ((key, cp),) = state["sources"].items()
     first_line = a[0].encode()
     old = {k: v for k, v in cp.items() if k != "prefix"}  # the fields the old form had
     state["sources"] = {hashlib.sha1(first_line).hexdigest()[:20]: old}
@@ -223,8 +237,9 @@ def test_old_checkpoints_keyed_by_first_line_are_migrated(tmp_path, lines):
     _write(log, _text(b))
     summary = ingest([f"{logdir}/maillog*"], data, year=2026)
     assert summary.lines == 500 + len(b)
-    assert {os.path.basename(s.path): s.status for s in summary.sources}["maillog.1.gz"] \
-        .startswith("rotated")
+    assert {os.path.basename(s.path): s.status for s in summary.sources}["maillog.1.gz"].startswith(
+        "rotated"
+    )
     sources = ds.state()["sources"]
     assert len(sources) == 2 and all("prefix" in cp for cp in sources.values())
     assert ingest([f"{logdir}/maillog*"], data, year=2026).lines == 0
@@ -235,9 +250,14 @@ def test_old_checkpoints_keyed_by_first_line_are_migrated(tmp_path, lines):
 
 # --- stdin ---------------------------------------------------------------------------------
 
+
 def _cli(args, stdin: bytes, cwd=None):
-    return subprocess.run([sys.executable, "-m", "analyzer", *map(str, args)], input=stdin,
-                          capture_output=True, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "analyzer", *map(str, args)],
+        input=stdin,
+        capture_output=True,
+        cwd=cwd,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -250,10 +270,12 @@ def journal():
 def test_overlapping_journal_exports_are_read_once(tmp_path, journal):
     data, cursor_file = tmp_path / "d", tmp_path / "cursor"
     third = len(journal) // 3
-    exports = [journal[:2 * third], journal[third:], journal[2 * third - 5:]]
+    exports = [journal[: 2 * third], journal[third:], journal[2 * third - 5 :]]
     for export in exports:
-        out = _cli(["ingest", "-", "--data", data, "--tz", "UTC", "--cursor-file", cursor_file],
-                   _text(export))
+        out = _cli(
+            ["ingest", "-", "--data", data, "--tz", "UTC", "--cursor-file", cursor_file],
+            _text(export),
+        )
         assert out.returncode == 0, out.stderr.decode()
     assert "entries read before skipped" in out.stderr.decode()
     last = json.loads(journal[-1])["__CURSOR"]
@@ -268,19 +290,25 @@ def test_overlapping_journal_exports_are_read_once(tmp_path, journal):
 
 def test_cursor_file_needs_a_journal_on_stdin(tmp_path, lines):
     data = tmp_path / "d"
-    out = _cli(["ingest", "-", "--data", data, "--tz", "UTC", "--cursor-file", tmp_path / "c"],
-               _text(lines[:100]))
+    out = _cli(
+        ["ingest", "-", "--data", data, "--tz", "UTC", "--cursor-file", tmp_path / "c"],
+        _text(lines[:100]),
+    )
     assert out.returncode == 1 and "__CURSOR" in out.stderr.decode()
     assert not (tmp_path / "c").exists()
     assert not any((data / "messages").rglob("*.parquet"))
     _write(tmp_path / "maillog", _text(lines[:100]))
-    out = _cli(["ingest", tmp_path / "maillog", "--data", data, "--cursor-file", tmp_path / "c"], b"")
+    out = _cli(
+        ["ingest", tmp_path / "maillog", "--data", data, "--cursor-file", tmp_path / "c"], b""
+    )
     assert out.returncode == 1 and "stdin" in out.stderr.decode()
 
 
 def test_plain_stdin_says_it_has_no_checkpoint(tmp_path, lines):
-    out = _cli(["ingest", "-", "--data", tmp_path / "d", "--tz", "UTC", "--year", "2026"],
-               _text(lines[:100]))
+    out = _cli(
+        ["ingest", "-", "--data", tmp_path / "d", "--tz", "UTC", "--year", "2026"],
+        _text(lines[:100]),
+    )
     assert out.returncode == 0
     assert "-: stdin: no checkpoint" in out.stderr.decode()
 
@@ -292,8 +320,9 @@ def test_real_scenario_files_that_share_first_lines_are_each_read_once(tmp_path,
     files = sorted(directory.glob("*.log"))
     firsts = [f.read_bytes().split(b"\n", 1)[0] for f in files]
     assert len(set(firsts)) < len(firsts)  # what made the first-line key confuse them
-    expected = sum(1 for f in files for line in f.read_bytes().split(b"\n")
-                   if line.replace(b"\0", b""))
+    expected = sum(
+        1 for f in files for line in f.read_bytes().split(b"\n") if line.replace(b"\0", b"")
+    )
     data = tmp_path / "d"
     first = ingest([directory], data, year=2020)
     assert first.lines == expected

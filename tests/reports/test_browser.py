@@ -32,9 +32,23 @@ def browser():
 def opened(sample, browser, tmp_path_factory):
     """The sample day's report written by the command, opened once."""
     out = tmp_path_factory.mktemp("report") / "report.html"
-    result = CliRunner().invoke(app, ["report", "--since", W[0], "--until", W[1], "--tz", W[2],
-                                      "--data", str(sample.data), "--html", str(out)],
-                                env={"ANALYZER_CONFIG": None})
+    result = CliRunner().invoke(
+        app,
+        [
+            "report",
+            "--since",
+            W[0],
+            "--until",
+            W[1],
+            "--tz",
+            W[2],
+            "--data",
+            str(sample.data),
+            "--html",
+            str(out),
+        ],
+        env={"ANALYZER_CONFIG": None},
+    )
     assert result.exit_code == 2, result.output
     page = browser.page()
     seconds = page.open(out.as_uri())
@@ -48,8 +62,10 @@ def opened(sample, browser, tmp_path_factory):
           setTimeout(wait, 20);
         })(); })""")
     page.settle(0.5)
-    print(f"\nreport page: {out.stat().st_size / 1e6:.1f} MB, load event after {seconds:.2f} s, "
-          f"all charts drawn {drawn / 1000:.2f} s after navigation start")
+    print(
+        f"\nreport page: {out.stat().st_size / 1e6:.1f} MB, load event after {seconds:.2f} s, "
+        f"all charts drawn {drawn / 1000:.2f} s after navigation start"
+    )
     yield page, out
     page.screenshot(ARTIFACTS / "report.png")
     page.close()
@@ -70,8 +86,12 @@ def test_every_chart_is_drawn_with_its_data(opened):
         traces: (c._fullData || []).length,
         points: (c._fullData || []).reduce((n, t) => n + ((t.x || []).length || 0), 0),
         drawn: c.querySelectorAll('.scatterlayer .trace, .barlayer .trace').length }))""")
-    assert [c["id"] for c in charts] == ["chart-senders", "chart-relay", "chart-scripts",
-                                         "chart-auth"]
+    assert [c["id"] for c in charts] == [
+        "chart-senders",
+        "chart-relay",
+        "chart-scripts",
+        "chart-auth",
+    ]
     for c in charts:
         assert c["svg"] >= 1 and c["traces"] >= 1 and c["points"] >= 1, c
         assert c["drawn"] >= 1, c
@@ -90,13 +110,17 @@ def test_headline_numbers_are_the_apis(sample, opened):
     spikes = api.relay_spikes(sample.data, *W, all_buckets=True)
     auth = api.auth_failures(sample.data, *W)
     assert dom["messages_out"] == senders["messages"].sum()
-    assert dom["local_submissions"] == senders.loc[
-        senders["identity"].str.startswith("uid:"), "messages"].sum()
+    assert (
+        dom["local_submissions"]
+        == senders.loc[senders["identity"].str.startswith("uid:"), "messages"].sum()
+    )
     assert dom["relay_denied"] == spikes["count"].sum()
     assert dom["auth_failures"] == auth["failures"].sum()
     assert dom["top-messages"] == senders["messages"].iloc[0]
-    assert page.evaluate("document.querySelector('[data-testid=top-identity]').innerText") \
+    assert (
+        page.evaluate("document.querySelector('[data-testid=top-identity]').innerText")
         == senders["identity"].iloc[0]
+    )
     assert dom["crit-count"] == 4 and dom["warn-count"] == 0
     shown = page.evaluate("document.querySelector('[data-testid=window]').innerText")
     assert shown == "2026-11-26 00:00 UTC to 2026-11-27 00:00 UTC"
@@ -119,8 +143,12 @@ def test_incident_links_land_on_their_rows(sample, opened):
         assert hop["row"] == hop["href"][1:] and hop["inView"], hop
         assert hop["back"] == f"#incident-{n}"
     text = " ".join(h["text"] for h in landed)
-    for needle in (truth["compromised_sasl"]["sasl_username"], truth["php_script"]["script"],
-                   truth["relay_spike"]["sender"], truth["brute_force"]["client_ip"]):
+    for needle in (
+        truth["compromised_sasl"]["sasl_username"],
+        truth["php_script"]["script"],
+        truth["relay_spike"]["sender"],
+        truth["brute_force"]["client_ip"],
+    ):
         assert needle in text
     page.evaluate("location.hash = ''; scrollTo(0, 0)")
 

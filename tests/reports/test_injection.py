@@ -26,11 +26,10 @@ from analyzer.nightly import text as summary_text
 # and the script name are read to the end of their field and carry whole tags.
 HELO = "<img src=x onerror=window.__pwned=1;alert(1)//"
 SENDER = "javascript:window.__pwned=1//'\"<svg/onload=alert(2)//@evil-shop.example"
-SASL_USER = "\"><img src=x onerror=window.__pwned=1;alert(3)>"
+SASL_USER = '"><img src=x onerror=window.__pwned=1;alert(3)>'
 AUTH_USER = "<script>window.__pwned=1;alert(4)</script><!--"
 SCRIPT = "x</script><script>window.__pwned=1;alert(5)</script>.php"
-PAYLOADS = {"helo": HELO, "sender": SENDER, "sasl": SASL_USER, "auth": AUTH_USER,
-            "script": SCRIPT}
+PAYLOADS = {"helo": HELO, "sender": SENDER, "sasl": SASL_USER, "auth": AUTH_USER, "script": SCRIPT}
 W = ("2026-11-26", "2026-11-27", "UTC")
 
 
@@ -40,19 +39,38 @@ def hostile(tmp_path_factory):
     log = MiniLog()
     day = datetime(2026, 11, 26)
     for hour in range(10):  # internet relay probes: the baseline
-        log.relay_reject(day + timedelta(hours=hour, minutes=7), f"198.51.100.{hour + 1}",
-                         "spam@probe.example", "victim@gmail.example")
+        log.relay_reject(
+            day + timedelta(hours=hour, minutes=7),
+            f"198.51.100.{hour + 1}",
+            "spam@probe.example",
+            "victim@gmail.example",
+        )
     for i in range(60):  # a local app trying to relay: helo + sender payloads
-        log.relay_reject(day + timedelta(hours=10, seconds=50 * i), "127.0.0.1", SENDER,
-                         f"customer{i}@gmail.example", helo=HELO, name="localhost")
+        log.relay_reject(
+            day + timedelta(hours=10, seconds=50 * i),
+            "127.0.0.1",
+            SENDER,
+            f"customer{i}@gmail.example",
+            helo=HELO,
+            name="localhost",
+        )
     for i in range(60):  # a stolen account: 60 messages from 12 IPs in one hour
-        log.sasl_message(day + timedelta(hours=13, seconds=55 * i), SASL_USER,
-                         f"203.0.113.{i % 12 + 100}", "billing@evil-shop.example",
-                         [(f"rcpt{i}@gmail.example", "sent")])
+        log.sasl_message(
+            day + timedelta(hours=13, seconds=55 * i),
+            SASL_USER,
+            f"203.0.113.{i % 12 + 100}",
+            "billing@evil-shop.example",
+            [(f"rcpt{i}@gmail.example", "sent")],
+        )
     for i in range(120):  # a spam script: burst, fan-out, bounces
         status = "bounced" if i % 3 == 0 else "sent"
-        log.local_message(day + timedelta(hours=20, seconds=25 * i), 1005, SCRIPT,
-                          "site1005@mx1.example", [(f"x{i}@domain{i}.example", status)])
+        log.local_message(
+            day + timedelta(hours=20, seconds=25 * i),
+            1005,
+            SCRIPT,
+            "site1005@mx1.example",
+            [(f"x{i}@domain{i}.example", status)],
+        )
     for i in range(60):  # AUTH brute force with the username payload
         log.auth_failure(day + timedelta(hours=3, seconds=30 * i), "192.0.2.66", AUTH_USER)
     return log.ingest(tmp_path_factory.mktemp("hostile"))
@@ -84,11 +102,29 @@ def test_text_summary_and_machine_outputs_stay_plain_and_valid(hostile, report):
     text = summary_text.render(result)
     assert SASL_USER in text and "\x1b" not in text
     runner = CliRunner()
-    for args in (["top-senders", "--by", "sasl"], ["relay-spikes"], ["auth-failures"],
-                 ["suspicious-scripts"]):
+    for args in (
+        ["top-senders", "--by", "sasl"],
+        ["relay-spikes"],
+        ["auth-failures"],
+        ["suspicious-scripts"],
+    ):
         for fmt in ("json", "csv"):
-            res = runner.invoke(app, [*args, "--since", W[0], "--until", W[1], "--tz", W[2],
-                                      "--data", str(hostile), "--format", fmt])
+            res = runner.invoke(
+                app,
+                [
+                    *args,
+                    "--since",
+                    W[0],
+                    "--until",
+                    W[1],
+                    "--tz",
+                    W[2],
+                    "--data",
+                    str(hostile),
+                    "--format",
+                    fmt,
+                ],
+            )
             assert res.exit_code == 0, res.output
             if fmt == "json":
                 assert json.loads(res.stdout)

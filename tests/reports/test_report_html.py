@@ -28,8 +28,9 @@ runner = CliRunner()
 
 
 def invoke(*args, env=None):
-    result = runner.invoke(app, [str(a) for a in args], env={"ANALYZER_CONFIG": None,
-                                                             **(env or {})})
+    result = runner.invoke(
+        app, [str(a) for a in args], env={"ANALYZER_CONFIG": None, **(env or {})}
+    )
     if result.exception and not isinstance(result.exception, SystemExit):
         raise result.exception
     return result
@@ -38,8 +39,10 @@ def invoke(*args, env=None):
 @pytest.fixture(scope="module")
 def passwd(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("etc") / "passwd"
-    path.write_text("root:x:0:0:root:/root:/bin/bash\n# a comment\n"
-                    "site1017:x:1017:1017:blog-kochen:/home/site1017:/usr/sbin/nologin\n")
+    path.write_text(
+        "root:x:0:0:root:/root:/bin/bash\n# a comment\n"
+        "site1017:x:1017:1017:blog-kochen:/home/site1017:/usr/sbin/nologin\n"
+    )
     return path
 
 
@@ -48,8 +51,7 @@ def day(sample, passwd):
     """The sample day's report (users from the passwd file) and its page."""
     from analyzer.config import read_passwd
 
-    result = api.report(sample.data, "2026-11-26", "2026-11-27", "UTC",
-                        users=read_passwd(passwd))
+    result = api.report(sample.data, "2026-11-26", "2026-11-27", "UTC", users=read_passwd(passwd))
     return result, report_html.render(result)
 
 
@@ -79,8 +81,10 @@ def test_every_planted_incident_is_found_and_named_by_what_to_act_on(sample, day
     spike = truth["relay_spike"]
     assert relay.subject == spike["sender"]
     assert spike["sender_domain"] in relay.summary
-    assert f"{spike['count']:,} rejects" in relay.summary and "from clients on this server" \
-        in relay.summary
+    assert (
+        f"{spike['count']:,} rejects" in relay.summary
+        and "from clients on this server" in relay.summary
+    )
     row = result.relay_buckets.iloc[relay.row]
     assert row["start"] == datetime.fromisoformat(spike["start"]).replace(tzinfo=UTC)
 
@@ -101,8 +105,10 @@ def test_totals_equal_the_reports(sample, day):
     w = (sample.data, "2026-11-26", "2026-11-27", "UTC")
     senders = api.top_senders(*w)
     assert result.totals["messages_out"] == senders["messages"].sum()
-    assert result.totals["local_submissions"] == \
-        senders.loc[senders["identity"].str.startswith("uid:"), "messages"].sum()
+    assert (
+        result.totals["local_submissions"]
+        == senders.loc[senders["identity"].str.startswith("uid:"), "messages"].sum()
+    )
     assert result.totals["relay_denied"] == sample.truth["rejects"]["by_class"]["relay_denied"]
     assert result.totals["auth_failures"] == sample.truth["auth_failures"]["total"]
     assert result.hosts == [sample.truth["host"]]
@@ -132,8 +138,12 @@ def test_page_is_self_contained_with_plotly_inlined_once(day):
     assert len(re.findall(r"plotly\.js v\d", page)) == 1
     ours = re.sub(r"<script>.*?</script>", "", page, flags=re.S)  # all but plotly.js itself
     assert not re.search(r"(https?:|//[a-z])", ours.replace("http-equiv", ""), re.I)
-    blocks = re.findall(r'<script type="application/json" class="chart-data" '
-                        r'data-chart="chart-(\w+)">(.*?)</script>', page, re.S)
+    blocks = re.findall(
+        r'<script type="application/json" class="chart-data" '
+        r'data-chart="chart-(\w+)">(.*?)</script>',
+        page,
+        re.S,
+    )
     assert [name for name, _ in blocks] == ["senders", "relay", "scripts", "auth"]
     for _, text in blocks:
         fig = json.loads(text)
@@ -142,8 +152,9 @@ def test_page_is_self_contained_with_plotly_inlined_once(day):
 
 def test_csp_allows_exactly_the_page_scripts(day):
     _, page = day
-    csp = html.unescape(re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"',
-                                  page).group(1))
+    csp = html.unescape(
+        re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', page).group(1)
+    )
     scripts = re.findall(r"<script>(.*?)</script>", page, re.S)
     hashes = {base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() for s in scripts}
     assert set(re.findall(r"'sha256-([^']+)'", csp)) == hashes
@@ -173,6 +184,7 @@ def test_text_summary_puts_incidents_first(day):
 
 # --- the command -------------------------------------------------------------------------------
 
+
 def test_command_writes_the_dated_page_prints_the_summary_and_exits_2(sample, passwd, tmp_path):
     out = tmp_path / "reports" / "report-{date}.html"
     result = invoke("report", *DAY, "--data", sample.data, "--html", out, "--passwd", passwd)
@@ -184,51 +196,114 @@ def test_command_writes_the_dated_page_prints_the_summary_and_exits_2(sample, pa
     assert not list(page.parent.glob(".report-*"))  # no temp file left behind
 
 
-@pytest.mark.parametrize("args,code", [
-    ([], 2), (["--fail-on", "warn"], 2), (["--fail-on", "never"], 0),
-    (["--threshold", "auth.failures_crit=100000", "--threshold",
-      "auth.success_min_failures=100000"], 2),  # the other three are still crit
-])
+@pytest.mark.parametrize(
+    "args,code",
+    [
+        ([], 2),
+        (["--fail-on", "warn"], 2),
+        (["--fail-on", "never"], 0),
+        (
+            [
+                "--threshold",
+                "auth.failures_crit=100000",
+                "--threshold",
+                "auth.success_min_failures=100000",
+            ],
+            2,
+        ),  # the other three are still crit
+    ],
+)
 def test_exit_status_follows_fail_on(sample, args, code):
     assert invoke("report", *DAY, "--data", sample.data, *args).exit_code == code
 
 
 def test_quiet_prints_nothing_without_incidents_and_everything_with(sample):
-    calm = ["--threshold", "senders.min_messages=100000", "--threshold", "relay.local_warn=100000",
-            "--threshold", "relay.local_crit=100000", "--threshold", "scripts.min_messages=100000",
-            "--threshold", "auth.failures_warn=100000", "--threshold", "auth.failures_crit=100000",
-            "--threshold", "auth.success_min_failures=100000"]
+    calm = [
+        "--threshold",
+        "senders.min_messages=100000",
+        "--threshold",
+        "relay.local_warn=100000",
+        "--threshold",
+        "relay.local_crit=100000",
+        "--threshold",
+        "scripts.min_messages=100000",
+        "--threshold",
+        "auth.failures_warn=100000",
+        "--threshold",
+        "auth.failures_crit=100000",
+        "--threshold",
+        "auth.success_min_failures=100000",
+    ]
     quiet = invoke("report", *DAY, "--data", sample.data, "--quiet", *calm)
     assert quiet.exit_code == 0 and quiet.stdout == "" and quiet.stderr == ""
     loud = invoke("report", *DAY, "--data", sample.data, *calm)
     assert loud.exit_code == 0 and "No incidents." in loud.stdout
-    warn_only = invoke("report", *DAY, "--data", sample.data, "--quiet",
-                       "--threshold", "auth.failures_crit=100000",
-                       "--threshold", "auth.success_min_failures=100000",
-                       "--threshold", "senders.min_messages=100000",
-                       "--threshold", "relay.local_crit=100000",
-                       "--threshold", "scripts.score_crit=100")
+    warn_only = invoke(
+        "report",
+        *DAY,
+        "--data",
+        sample.data,
+        "--quiet",
+        "--threshold",
+        "auth.failures_crit=100000",
+        "--threshold",
+        "auth.success_min_failures=100000",
+        "--threshold",
+        "senders.min_messages=100000",
+        "--threshold",
+        "relay.local_crit=100000",
+        "--threshold",
+        "scripts.score_crit=100",
+    )
     assert warn_only.exit_code == 0  # warn incidents: mailed, but below --fail-on crit
     assert warn_only.stdout.splitlines()[1] == "3 incident(s): 0 crit, 3 warn"
     assert "CRIT" not in warn_only.stdout
 
 
 def test_errors_exit_1_with_a_message(tmp_path):
-    run = subprocess.run([sys.executable, "-m", "analyzer", "report", "--data",
-                          str(tmp_path / "none"), "--html", str(tmp_path / "r.html")],
-                         capture_output=True, text=True, env={**os.environ, "ANALYZER_CONFIG": ""},
-                         cwd=tmp_path)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "analyzer",
+            "report",
+            "--data",
+            str(tmp_path / "none"),
+            "--html",
+            str(tmp_path / "r.html"),
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "ANALYZER_CONFIG": ""},
+        cwd=tmp_path,
+    )
     assert run.returncode == 1 and "no dataset" in run.stderr and "Traceback" not in run.stderr
-    run = subprocess.run([sys.executable, "-m", "analyzer", "report", "--data",
-                          str(tmp_path), "--threshold", "nope=1"], capture_output=True,
-                         text=True, cwd=tmp_path)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "analyzer",
+            "report",
+            "--data",
+            str(tmp_path),
+            "--threshold",
+            "nope=1",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert run.returncode == 1 and "SECTION.NAME=VALUE" in run.stderr
 
 
 # --- quiet windows and the comparison with the trailing week ---------------------------------
 
-@pytest.mark.parametrize("window", [("2026-10-01", "2026-10-02"), ("2030-01-01", "2030-01-02")],
-                         ids=["before-the-data", "after-the-data"])
+
+@pytest.mark.parametrize(
+    "window",
+    [("2026-10-01", "2026-10-02"), ("2030-01-01", "2030-01-02")],
+    ids=["before-the-data", "after-the-data"],
+)
 def test_an_empty_window_is_a_report_with_a_no_data_warning(sample, window):
     """No host is invented and no trailing week claimed: the page and the summary say
     "no data" and what the dataset covers."""
@@ -253,11 +328,21 @@ def test_trailing_week_gives_each_identity_its_usual_volume(minilog, tmp_path):
     rcpt = [("a@gmail.example", "sent")]
     for day in range(7):  # a week of 4 messages a day, then 120 in one day
         for i in range(4):
-            minilog.sasl_message(start + timedelta(days=day, minutes=10 * i),
-                                 "anna@shop.example", "198.51.100.7", "anna@shop.example", rcpt)
+            minilog.sasl_message(
+                start + timedelta(days=day, minutes=10 * i),
+                "anna@shop.example",
+                "198.51.100.7",
+                "anna@shop.example",
+                rcpt,
+            )
     for i in range(120):
-        minilog.sasl_message(datetime(2026, 11, 26, 9, 0) + timedelta(minutes=5 * i),
-                             "anna@shop.example", "198.51.100.7", "anna@shop.example", rcpt)
+        minilog.sasl_message(
+            datetime(2026, 11, 26, 9, 0) + timedelta(minutes=5 * i),
+            "anna@shop.example",
+            "198.51.100.7",
+            "anna@shop.example",
+            rcpt,
+        )
     data = minilog.ingest(tmp_path)
     result = api.report(data, "2026-11-26", "2026-11-27", "UTC")
     row = result.top_senders.iloc[0]
@@ -271,5 +356,9 @@ def test_trailing_week_gives_each_identity_its_usual_volume(minilog, tmp_path):
     page = report_html.render(result)
     assert "vs 7-day avg 4" in page and "no earlier data" not in page
     stricter = thresholds_from_flags(Thresholds(), ["senders.growth_crit=10"])
-    assert api.report(data, "2026-11-26", "2026-11-27", "UTC",
-                      thresholds=stricter).incidents[0].severity == "crit"
+    assert (
+        api.report(data, "2026-11-26", "2026-11-27", "UTC", thresholds=stricter)
+        .incidents[0]
+        .severity
+        == "crit"
+    )

@@ -21,6 +21,7 @@ def incident(sample, name):
 
 # --- top-senders --------------------------------------------------------------------------
 
+
 def test_compromised_account_tops_its_window(sample):
     inc = incident(sample, "compromised_sasl")
     top = api.top_senders(sample.data, since=inc["start"], until=inc["end"], tz="UTC")
@@ -31,9 +32,14 @@ def test_compromised_account_tops_its_window(sample):
     assert first["recipients"] == inc["recipients"]
     assert first["recipient_domains"] == inc["recipient_domains"]
     status = inc["delivery_status"]
-    assert (first["sent"], first["deferred"], first["bounced"]) == \
-        (status["sent"], status["deferred"], status["bounced"])
-    assert first["bounce_rate"] == pytest.approx(status["bounced"] / (status["sent"] + status["bounced"]))
+    assert (first["sent"], first["deferred"], first["bounced"]) == (
+        status["sent"],
+        status["deferred"],
+        status["bounced"],
+    )
+    assert first["bounce_rate"] == pytest.approx(
+        status["bounced"] / (status["sent"] + status["bounced"])
+    )
     assert first["messages"] == top["messages"].max()
     assert top["share"].sum() == pytest.approx(1.0)
 
@@ -55,9 +61,11 @@ def test_scope_all_ranks_every_identity_like_the_generator(sample):
 
 def test_outgoing_scope_leaves_inbound_mail_out(sample):
     notices = sample.truth["bounce_notices_by_identity"]  # they go to local mailboxes
-    expected = {e["identity"]: e["messages"] - notices.get(e["identity"], 0)
-                for e in sample.truth["top_senders_by_identity"]
-                if not e["identity"].startswith("ip:")}
+    expected = {
+        e["identity"]: e["messages"] - notices.get(e["identity"], 0)
+        for e in sample.truth["top_senders_by_identity"]
+        if not e["identity"].startswith("ip:")
+    }
     top = api.top_senders(sample.data).set_index("identity")["messages"]
     assert {k: top[k] for k in expected} == expected
     origins = sample.truth["messages"]["by_origin"]
@@ -78,17 +86,28 @@ def test_inbound_and_outgoing_partition_smtp_mail(sample):
     assert everything == sample.truth["messages"]["total"] - (bounces - charged)
 
 
-@pytest.mark.parametrize("by, column", [("sasl", "sasl_username"), ("uid", "uid"),
-                                        ("sender", "sender"), ("sender-domain", "sender_domain"),
-                                        ("client-ip", "client_ip")])
+@pytest.mark.parametrize(
+    "by, column",
+    [
+        ("sasl", "sasl_username"),
+        ("uid", "uid"),
+        ("sender", "sender"),
+        ("sender-domain", "sender_domain"),
+        ("client-ip", "client_ip"),
+    ],
+)
 def test_top_senders_by_other_keys(sample, by, column):
     top = api.top_senders(sample.data, by=by, limit=5)
     assert list(top.columns[:1]) == [column]
     assert top["messages"].is_monotonic_decreasing
     inc_sasl, inc_php = incident(sample, "compromised_sasl"), incident(sample, "php_script")
-    firsts = {"sasl": inc_sasl["sasl_username"], "uid": inc_php["uid"],
-              "sender": inc_sasl["sasl_username"],
-              "client-ip": None, "sender-domain": None}
+    firsts = {
+        "sasl": inc_sasl["sasl_username"],
+        "uid": inc_php["uid"],
+        "sender": inc_sasl["sasl_username"],
+        "client-ip": None,
+        "sender-domain": None,
+    }
     if firsts[by] is not None:
         assert top.iloc[0][column] == firsts[by]
 
@@ -97,8 +116,11 @@ def test_top_senders_by_script_keys_uid_and_script(sample):
     inc = incident(sample, "php_script")
     top = api.top_senders(sample.data, by="script", limit=3)
     assert list(top.columns[:2]) == ["uid", "script"]
-    assert (top.iloc[0]["uid"], top.iloc[0]["script"], top.iloc[0]["messages"]) == \
-        (inc["uid"], inc["script"], inc["messages"])
+    assert (top.iloc[0]["uid"], top.iloc[0]["script"], top.iloc[0]["messages"]) == (
+        inc["uid"],
+        inc["script"],
+        inc["messages"],
+    )
 
 
 def test_sender_timeline_sums_to_the_report(sample):
@@ -112,6 +134,7 @@ def test_sender_timeline_sums_to_the_report(sample):
 
 
 # --- relay-spikes ---------------------------------------------------------------------------
+
 
 def test_localhost_relay_spike_is_the_only_spike(sample):
     inc = incident(sample, "relay_spike")
@@ -158,6 +181,7 @@ def test_relay_spike_explained_as_internet_when_the_local_ip_is_not_local(sample
 
 # --- suspicious-scripts ---------------------------------------------------------------------
 
+
 def test_php_spam_script_scores_highest(sample):
     inc = incident(sample, "php_script")
     scripts = api.suspicious_scripts(sample.data)
@@ -167,7 +191,9 @@ def test_php_spam_script_scores_highest(sample):
     assert first["recipients"] == inc["recipients"]
     assert first["recipient_domains"] == inc["recipient_domains"]
     status = inc["delivery_status"]
-    assert first["bounce_rate"] == pytest.approx(status["bounced"] / (status["sent"] + status["bounced"]))
+    assert first["bounce_rate"] == pytest.approx(
+        status["bounced"] / (status["sent"] + status["bounced"])
+    )
     assert first["score"] > scripts.iloc[1:]["score"].max()
     assert any(r.startswith("burst") for r in first["reasons"])
     assert any(r.startswith("bounce rate") for r in first["reasons"])
@@ -188,6 +214,7 @@ def test_php_spam_script_is_new_against_its_own_history(sample):
 
 
 # --- auth-failures --------------------------------------------------------------------------
+
 
 def test_brute_force_ip_tops_auth_failures_and_succeeded_later(sample):
     inc = incident(sample, "brute_force")
@@ -224,6 +251,7 @@ def test_auth_failure_timeline(sample):
 
 # --- trace ------------------------------------------------------------------------------------
 
+
 def test_trace_reused_queue_id_shows_both_messages(sample):
     qid = sample.truth.get("reused_queue_id")
     if not qid:
@@ -250,7 +278,9 @@ def test_trace_identity_and_client_ip(sample):
     rows = api.trace(identity=identity, data=sample.data)
     notices = sample.truth["bounce_notices_by_identity"].get(identity, 0)  # its backscatter
     assert notices > 0
-    assert ((rows["table"] == "messages") & rows["filter_of"].isna()).sum() == sasl["messages_total_day"] + notices
+    assert ((rows["table"] == "messages") & rows["filter_of"].isna()).sum() == sasl[
+        "messages_total_day"
+    ] + notices
 
 
 def test_trace_sender_of_the_relay_spike(sample):

@@ -16,8 +16,9 @@ T0 = datetime(2026, 11, 26, 12, 0, 0)
 
 @pytest.fixture
 def one_message(minilog, tmp_path):
-    minilog.sasl_message(T0, "anna@shop.example", "192.0.2.10", "anna@shop.example",
-                         [("bob@gmail.example", "sent")])
+    minilog.sasl_message(
+        T0, "anna@shop.example", "192.0.2.10", "anna@shop.example", [("bob@gmail.example", "sent")]
+    )
     return minilog.ingest(tmp_path)
 
 
@@ -61,8 +62,7 @@ def quiet_day(minilog, tmp_path):
     minilog.auth_failure(T0, "203.0.113.5", "admin")
     minilog.auth_failure(T0 + timedelta(seconds=5), "203.0.113.5")
     minilog.auth_failure(T0 + timedelta(seconds=9), "203.0.113.6")
-    minilog.relay_reject(T0 + timedelta(minutes=1), "198.51.100.4", "a@b.example",
-                         "c@d.example")
+    minilog.relay_reject(T0 + timedelta(minutes=1), "198.51.100.4", "a@b.example", "c@d.example")
     return minilog.ingest(tmp_path)
 
 
@@ -108,7 +108,12 @@ def test_one_message(one_message):
     assert len(top) == 1
     row = top.iloc[0]
     assert row["identity"] == "sasl:anna@shop.example"
-    assert (row["messages"], row["recipients"], row["recipient_domains"], row["sent"]) == (1, 1, 1, 1)
+    assert (row["messages"], row["recipients"], row["recipient_domains"], row["sent"]) == (
+        1,
+        1,
+        1,
+        1,
+    )
     assert row["share"] == 1.0 and row["bounce_rate"] == 0.0
     assert row["peak_hour_messages"] == 1 and row["client_ips"] == 1
     assert row["first_seen"] == row["last_seen"] == pd.Timestamp(T0, tz="UTC")
@@ -120,11 +125,16 @@ def test_one_message(one_message):
 
 def test_identity_with_only_bounces(minilog, tmp_path):
     for i in range(3):
-        minilog.sasl_message(T0 + timedelta(minutes=i), "gone@shop.example", "192.0.2.20",
-                             "gone@shop.example", [(f"nobody{i}@nowhere.example", "bounced"),
-                                                   (f"ghost{i}@nowhere.example", "bounced")])
-    minilog.sasl_message(T0, "ok@shop.example", "192.0.2.21", "ok@shop.example",
-                         [("friend@gmail.example", "sent")])
+        minilog.sasl_message(
+            T0 + timedelta(minutes=i),
+            "gone@shop.example",
+            "192.0.2.20",
+            "gone@shop.example",
+            [(f"nobody{i}@nowhere.example", "bounced"), (f"ghost{i}@nowhere.example", "bounced")],
+        )
+    minilog.sasl_message(
+        T0, "ok@shop.example", "192.0.2.21", "ok@shop.example", [("friend@gmail.example", "sent")]
+    )
     data = minilog.ingest(tmp_path)
     top = api.top_senders(data).set_index("identity")
     gone = top.loc["sasl:gone@shop.example"]
@@ -137,10 +147,16 @@ def test_identity_with_only_bounces(minilog, tmp_path):
 def test_local_script_with_only_bounces_and_a_suspicious_path(minilog, tmp_path):
     path = "/home/site7/public_html/wp-content/uploads/2026/.x7f3k2q9.php"
     for i in range(12):
-        minilog.local_message(T0 + timedelta(minutes=i), 1007, path, "site7@mx1.example",
-                              [(f"victim{i}@d{i}.example", "bounced")])
-    minilog.local_message(T0, 1008, "contact-form.php", "site8@mx1.example",
-                          [("owner@shop.example", "sent")])
+        minilog.local_message(
+            T0 + timedelta(minutes=i),
+            1007,
+            path,
+            "site7@mx1.example",
+            [(f"victim{i}@d{i}.example", "bounced")],
+        )
+    minilog.local_message(
+        T0, 1008, "contact-form.php", "site8@mx1.example", [("owner@shop.example", "sent")]
+    )
     data = minilog.ingest(tmp_path)
     found = api.suspicious_scripts(data)
     first = found.iloc[0]
@@ -155,14 +171,29 @@ def test_local_script_with_only_bounces_and_a_suspicious_path(minilog, tmp_path)
 
 def test_spike_in_the_first_bucket(minilog, tmp_path):
     for i in range(60):  # the app misbehaves from the first minute of the logs
-        minilog.relay_reject(T0 + timedelta(seconds=20 * i), "127.0.0.1", "web@shop.example",
-                             f"x{i}@gmail.example", helo="shop.example", name="localhost")
+        minilog.relay_reject(
+            T0 + timedelta(seconds=20 * i),
+            "127.0.0.1",
+            "web@shop.example",
+            f"x{i}@gmail.example",
+            helo="shop.example",
+            name="localhost",
+        )
     for h in range(1, 10):  # then the usual internet probes
         for k in range(3):
-            minilog.relay_reject(T0 + timedelta(hours=h, minutes=10 * k), f"198.51.100.{k + 1}",
-                                 "spam@bot.example", "v@victim.example")
-    minilog.sasl_message(T0 + timedelta(hours=2), "info@shop.example", "192.0.2.30",
-                         "info@shop.example", [("a@gmail.example", "sent")])
+            minilog.relay_reject(
+                T0 + timedelta(hours=h, minutes=10 * k),
+                f"198.51.100.{k + 1}",
+                "spam@bot.example",
+                "v@victim.example",
+            )
+    minilog.sasl_message(
+        T0 + timedelta(hours=2),
+        "info@shop.example",
+        "192.0.2.30",
+        "info@shop.example",
+        [("a@gmail.example", "sent")],
+    )
     data = minilog.ingest(tmp_path)
     found = api.relay_spikes(data)
     assert len(found) == 1
@@ -178,10 +209,12 @@ def test_spike_in_the_first_bucket(minilog, tmp_path):
 
 
 def test_relay_spikes_without_relay_rejects_is_empty_not_an_error(minilog, tmp_path):
-    minilog.lines.append("Nov 26 12:00:00 mx1 postfix/smtpd[5]: NOQUEUE: reject: RCPT from "
-                         "unknown[198.51.100.9]: 550 5.1.1 <x@shop.example>: Recipient address "
-                         "rejected: User unknown in virtual mailbox table; from=<a@b.example> "
-                         "to=<x@shop.example> proto=ESMTP helo=<b.example>")
+    minilog.lines.append(
+        "Nov 26 12:00:00 mx1 postfix/smtpd[5]: NOQUEUE: reject: RCPT from "
+        "unknown[198.51.100.9]: 550 5.1.1 <x@shop.example>: Recipient address "
+        "rejected: User unknown in virtual mailbox table; from=<a@b.example> "
+        "to=<x@shop.example> proto=ESMTP helo=<b.example>"
+    )
     data = minilog.ingest(tmp_path)
     assert api.relay_spikes(data).empty
     every = api.relay_spikes(data, all_buckets=True)
@@ -191,8 +224,13 @@ def test_relay_spikes_without_relay_rejects_is_empty_not_an_error(minilog, tmp_p
 def test_auth_failure_without_a_later_success(minilog, tmp_path):
     minilog.auth_failure(T0, "203.0.113.5", "admin")
     minilog.auth_failure(T0 + timedelta(seconds=5), "203.0.113.5")
-    minilog.sasl_message(T0 - timedelta(minutes=5), "admin@shop.example", "203.0.113.5",
-                         "admin@shop.example", [("a@gmail.example", "sent")])  # before: no sign
+    minilog.sasl_message(
+        T0 - timedelta(minutes=5),
+        "admin@shop.example",
+        "203.0.113.5",
+        "admin@shop.example",
+        [("a@gmail.example", "sent")],
+    )  # before: no sign
     data = minilog.ingest(tmp_path)
     row = api.auth_failures(data).iloc[0]
     assert (row["client_ip"], row["failures"], row["usernames"]) == ("203.0.113.5", 2, 1)
@@ -201,9 +239,12 @@ def test_auth_failure_without_a_later_success(minilog, tmp_path):
 
 # --- the rules' building blocks -------------------------------------------------------------
 
+
 def test_robust_baseline_flat_series_has_no_spikes():
-    counts = pd.Series([3, 4, 3, 5, 4, 3, 4, 6, 3, 4] * 5,
-                       index=pd.date_range("2026-11-26", periods=50, freq="h", tz="UTC"))
+    counts = pd.Series(
+        [3, 4, 3, 5, 4, 3, 4, 6, 3, 4] * 5,
+        index=pd.date_range("2026-11-26", periods=50, freq="h", tz="UTC"),
+    )
     stats = spikes.robust_baseline(counts)
     assert not stats["spike"].any()
     assert (stats["threshold"] > stats["baseline"]).all()
@@ -225,12 +266,22 @@ def test_robust_baseline_trailing_history_ignores_an_earlier_spike():
     assert stats["baseline"].iloc[35] == 5
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("x7f3k2q9.php", True), ("a1b2c3.php", True), ("3f2a9c0e1b.php", True),
-    ("xkcdqwrt.php", True), ("contact-form.php", False), ("PHPMailer.php", False),
-    ("index2.php", False), ("wp-mail.php", False), ("newsletter.php", False),
-    ("mailer.php", False), ("order-confirm.php", False),
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("x7f3k2q9.php", True),
+        ("a1b2c3.php", True),
+        ("3f2a9c0e1b.php", True),
+        ("xkcdqwrt.php", True),
+        ("contact-form.php", False),
+        ("PHPMailer.php", False),
+        ("index2.php", False),
+        ("wp-mail.php", False),
+        ("newsletter.php", False),
+        ("mailer.php", False),
+        ("order-confirm.php", False),
+    ],
+)
 def test_random_looking_names(name, expected):
     assert scripts.random_looking(name) is expected
 
@@ -238,10 +289,13 @@ def test_random_looking_names(name, expected):
 def test_path_signs():
     reasons = lambda p: [r for _, r in scripts.path_signs(p)]  # noqa: E731
     assert reasons("/var/www/site/contact.php") == []
-    assert reasons("/home/u/public_html/wp-content/uploads/2026/11/x.php") == \
-        ["runs from a writable dir (uploads/tmp/cache)"]
-    assert reasons("/tmp/.ICE-unix/mail.php") == \
-        ["runs from a writable dir (uploads/tmp/cache)", "hidden file or dir"]
+    assert reasons("/home/u/public_html/wp-content/uploads/2026/11/x.php") == [
+        "runs from a writable dir (uploads/tmp/cache)"
+    ]
+    assert reasons("/tmp/.ICE-unix/mail.php") == [
+        "runs from a writable dir (uploads/tmp/cache)",
+        "hidden file or dir",
+    ]
     assert "eval()'d code" in reasons("txplib_misc.php(1826) : eval()'d code")
     assert reasons("/var/www/cache/a.php") == ["runs from a writable dir (uploads/tmp/cache)"]
     assert reasons(None) == [] and reasons("") == []
@@ -276,9 +330,16 @@ def test_backscatter_is_charged_to_the_account_whose_mail_bounced(minilog, tmp_p
     """A spam run from a SASL account with a forged outside sender: every recipient
     bounces, Postfix's bounce daemon sends a non-delivery notice to that sender (it leaves
     the server: backscatter). The notice is charged to the account (identity, outgoing)."""
-    qids = [minilog.sasl_message(T0 + timedelta(minutes=i), "spam@shop.example", "203.0.113.77",
-                                 f"forged{i}@victim.example", [(f"x{i}@nowhere.example", "bounced")])
-            for i in range(3)]
+    qids = [
+        minilog.sasl_message(
+            T0 + timedelta(minutes=i),
+            "spam@shop.example",
+            "203.0.113.77",
+            f"forged{i}@victim.example",
+            [(f"x{i}@nowhere.example", "bounced")],
+        )
+        for i in range(3)
+    ]
     notices = []
     for i, qid in enumerate(qids):
         t = T0 + timedelta(minutes=i, seconds=3)
@@ -287,9 +348,13 @@ def test_backscatter_is_charged_to_the_account_whose_mail_bounced(minilog, tmp_p
         minilog._at(t, "postfix/cleanup", 900, f"{nq}: message-id=<20261126.{nq}@mx1.example>")
         minilog._at(t, "postfix/qmgr", 901, f"{nq}: from=<>, size=3120, nrcpt=1 (queue active)")
         minilog._at(t, "postfix/bounce", 904, f"{qid}: sender non-delivery notification: {nq}")
-        minilog._at(t + timedelta(seconds=1), "postfix/smtp", 902,
-                    f"{nq}: to=<forged{i}@victim.example>, relay=mx.victim.example[192.0.2.60]:25, "
-                    "delay=1, delays=0.1/0/0.5/0.4, dsn=2.0.0, status=sent (250 2.0.0 Ok)")
+        minilog._at(
+            t + timedelta(seconds=1),
+            "postfix/smtp",
+            902,
+            f"{nq}: to=<forged{i}@victim.example>, relay=mx.victim.example[192.0.2.60]:25, "
+            "delay=1, delays=0.1/0/0.5/0.4, dsn=2.0.0, status=sent (250 2.0.0 Ok)",
+        )
         minilog._at(t + timedelta(seconds=2), "postfix/qmgr", 901, f"{nq}: removed")
     data = minilog.ingest(tmp_path)
     messages = api.table("messages", data=data).set_index("queue_id")
@@ -302,60 +367,59 @@ def test_backscatter_is_charged_to_the_account_whose_mail_bounced(minilog, tmp_p
     assert set(dels.loc[dels["queue_id"].isin(notices), "identity"]) == {"sasl:spam@shop.example"}
     row = api.top_senders(data).set_index("identity").loc["sasl:spam@shop.example"]
     assert row["messages"] == 6  # 3 spam messages + their 3 notices that left the server
-    assert api.trace(identity="sasl:spam@shop.example", data=data)["queue_id"].isin(notices).sum() == 6
+    assert (
+        api.trace(identity="sasl:spam@shop.example", data=data)["queue_id"].isin(notices).sum() == 6
+    )
 
 
 # a spam run through amavis (10024/10025): the message, its re-injection, the bounce, the
 # notice and the notice's own re-injection, which delivers the backscatter
 FILTERED_BACKSCATTER = [
-    "Nov 26 12:00:00 mx1 postfix/submission/smtpd[2001]: connect from "
-     "client.example[203.0.113.77]",
+    "Nov 26 12:00:00 mx1 postfix/submission/smtpd[2001]: connect from client.example[203.0.113.77]",
     "Nov 26 12:00:00 mx1 postfix/submission/smtpd[2001]: AAAA10001: "
-     "client=client.example[203.0.113.77], sasl_method=PLAIN, sasl_username=spam@shop.example",
+    "client=client.example[203.0.113.77], sasl_method=PLAIN, sasl_username=spam@shop.example",
     "Nov 26 12:00:00 mx1 postfix/cleanup[900]: AAAA10001: message-id=<m1@client.example>",
     "Nov 26 12:00:00 mx1 postfix/qmgr[901]: AAAA10001: from=<forged@victim.example>, "
-     "size=1000, nrcpt=1 (queue active)",
+    "size=1000, nrcpt=1 (queue active)",
     "Nov 26 12:00:01 mx1 postfix/submission/smtpd[2001]: disconnect from "
-     "client.example[203.0.113.77] ehlo=1 auth=1 mail=1 rcpt=1 data=1 quit=1 commands=6",
+    "client.example[203.0.113.77] ehlo=1 auth=1 mail=1 rcpt=1 data=1 quit=1 commands=6",
     "Nov 26 12:00:02 mx1 postfix/smtpd[3001]: connect from localhost[127.0.0.1]",
     "Nov 26 12:00:02 mx1 postfix/smtpd[3001]: BBBB10002: client=localhost[127.0.0.1], "
-     "orig_queue_id=AAAA10001, orig_client=client.example[203.0.113.77]",
+    "orig_queue_id=AAAA10001, orig_client=client.example[203.0.113.77]",
     "Nov 26 12:00:02 mx1 postfix/cleanup[900]: BBBB10002: message-id=<m1@client.example>",
     "Nov 26 12:00:02 mx1 postfix/qmgr[901]: BBBB10002: from=<forged@victim.example>, "
-     "size=1500, nrcpt=1 (queue active)",
+    "size=1500, nrcpt=1 (queue active)",
     "Nov 26 12:00:02 mx1 postfix/smtpd[3001]: disconnect from localhost[127.0.0.1] ehlo=1 "
-     "mail=1 rcpt=1 data=1 quit=1 commands=5",
+    "mail=1 rcpt=1 data=1 quit=1 commands=5",
     "Nov 26 12:00:02 mx1 postfix/smtp[902]: AAAA10001: to=<x@nowhere.example>, "
-     "relay=127.0.0.1[127.0.0.1]:10024, delay=2, delays=0.1/0/0/1.9, dsn=2.0.0, status=sent "
-     "(250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): 250 2.0.0 Ok: queued as BBBB10002)",
+    "relay=127.0.0.1[127.0.0.1]:10024, delay=2, delays=0.1/0/0/1.9, dsn=2.0.0, status=sent "
+    "(250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): 250 2.0.0 Ok: queued as BBBB10002)",
     "Nov 26 12:00:02 mx1 postfix/qmgr[901]: AAAA10001: removed",
     "Nov 26 12:00:03 mx1 postfix/smtp[903]: BBBB10002: to=<x@nowhere.example>, "
-     "relay=mx.nowhere.example[192.0.2.50]:25, delay=1, delays=0.1/0/0.5/0.4, dsn=5.1.1, "
-     "status=bounced (host mx.nowhere.example[192.0.2.50] said: 550 5.1.1 unknown user (in "
-     "reply to RCPT TO command))",
+    "relay=mx.nowhere.example[192.0.2.50]:25, delay=1, delays=0.1/0/0.5/0.4, dsn=5.1.1, "
+    "status=bounced (host mx.nowhere.example[192.0.2.50] said: 550 5.1.1 unknown user (in "
+    "reply to RCPT TO command))",
     "Nov 26 12:00:03 mx1 postfix/cleanup[900]: CCCC10003: "
-     "message-id=<20261126120003.CCCC10003@mx1.example>",
-    "Nov 26 12:00:03 mx1 postfix/qmgr[901]: CCCC10003: from=<>, size=3000, nrcpt=1 (queue "
-     "active)",
+    "message-id=<20261126120003.CCCC10003@mx1.example>",
+    "Nov 26 12:00:03 mx1 postfix/qmgr[901]: CCCC10003: from=<>, size=3000, nrcpt=1 (queue active)",
     "Nov 26 12:00:03 mx1 postfix/bounce[904]: BBBB10002: sender non-delivery notification: "
-     "CCCC10003",
+    "CCCC10003",
     "Nov 26 12:00:03 mx1 postfix/qmgr[901]: BBBB10002: removed",
     "Nov 26 12:00:04 mx1 postfix/smtpd[3002]: connect from localhost[127.0.0.1]",
     "Nov 26 12:00:04 mx1 postfix/smtpd[3002]: DDDD10004: client=localhost[127.0.0.1], "
-     "orig_queue_id=CCCC10003, orig_client=unknown",
+    "orig_queue_id=CCCC10003, orig_client=unknown",
     "Nov 26 12:00:04 mx1 postfix/cleanup[900]: DDDD10004: "
-     "message-id=<20261126120003.CCCC10003@mx1.example>",
-    "Nov 26 12:00:04 mx1 postfix/qmgr[901]: DDDD10004: from=<>, size=3500, nrcpt=1 (queue "
-     "active)",
+    "message-id=<20261126120003.CCCC10003@mx1.example>",
+    "Nov 26 12:00:04 mx1 postfix/qmgr[901]: DDDD10004: from=<>, size=3500, nrcpt=1 (queue active)",
     "Nov 26 12:00:04 mx1 postfix/smtpd[3002]: disconnect from localhost[127.0.0.1] ehlo=1 "
-     "mail=1 rcpt=1 data=1 quit=1 commands=5",
+    "mail=1 rcpt=1 data=1 quit=1 commands=5",
     "Nov 26 12:00:04 mx1 postfix/smtp[902]: CCCC10003: to=<forged@victim.example>, "
-     "relay=127.0.0.1[127.0.0.1]:10024, delay=1, delays=0.1/0/0/0.9, dsn=2.0.0, status=sent "
-     "(250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): 250 2.0.0 Ok: queued as DDDD10004)",
+    "relay=127.0.0.1[127.0.0.1]:10024, delay=1, delays=0.1/0/0/0.9, dsn=2.0.0, status=sent "
+    "(250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): 250 2.0.0 Ok: queued as DDDD10004)",
     "Nov 26 12:00:04 mx1 postfix/qmgr[901]: CCCC10003: removed",
     "Nov 26 12:00:05 mx1 postfix/smtp[903]: DDDD10004: to=<forged@victim.example>, "
-     "relay=mx.victim.example[192.0.2.60]:25, delay=1, delays=0.1/0/0.5/0.4, dsn=2.0.0, "
-     "status=sent (250 2.0.0 Ok)",
+    "relay=mx.victim.example[192.0.2.60]:25, delay=1, delays=0.1/0/0.5/0.4, dsn=2.0.0, "
+    "status=sent (250 2.0.0 Ok)",
     "Nov 26 12:00:05 mx1 postfix/qmgr[901]: DDDD10004: removed",
 ]
 
@@ -374,5 +438,9 @@ def test_backscatter_through_a_content_filter_keeps_the_charge(tmp_path):
     sent = dels[dels["status"] == "sent"]
     assert list(sent["identity"]) == ["sasl:spam@shop.example"]
     row = api.top_senders(tmp_path / "d").iloc[0]
-    assert (row["identity"], row["messages"], row["sent"], row["bounced"]) == \
-        ("sasl:spam@shop.example", 2, 1, 1)  # the spam message and its notice, counted once
+    assert (row["identity"], row["messages"], row["sent"], row["bounced"]) == (
+        "sasl:spam@shop.example",
+        2,
+        1,
+        1,
+    )  # the spam message and its notice, counted once

@@ -51,18 +51,37 @@ def daemon_of(program: str) -> str:
 
 # First match wins; checked against the reject text of any MTA.
 REASON_CLASSES: tuple[tuple[str, re.Pattern], ...] = tuple(
-    (name, re.compile(rx, re.I)) for name, rx in (
-        ("relay_denied", r"Relay access denied|Relaying (?:temporarily )?denied|relay not permitted"),
-        ("rbl", r"blocked using|listed (?:at|in|by) |\bRBL\b|\bDNSBL\b|spamhaus|spamcop|barracudacentral"),
-        ("unknown_recipient", r"User unknown|Unknown user|unknown recipient|No such user|"
-                              r"undeliverable address|unrouteable address|mailbox unavailable|"
-                              r"Recipient address rejected: (?:unverified|Unknown)"),
+    (name, re.compile(rx, re.I))
+    for name, rx in (
+        (
+            "relay_denied",
+            r"Relay access denied|Relaying (?:temporarily )?denied|relay not permitted",
+        ),
+        (
+            "rbl",
+            r"blocked using|listed (?:at|in|by) |\bRBL\b|\bDNSBL\b|spamhaus|spamcop|barracudacentral",
+        ),
+        (
+            "unknown_recipient",
+            r"User unknown|Unknown user|unknown recipient|No such user|"
+            r"undeliverable address|unrouteable address|mailbox unavailable|"
+            r"Recipient address rejected: (?:unverified|Unknown)",
+        ),
         ("helo_rejected", r"Helo command rejected|\bHELO\b.*(?:rejected|invalid)"),
-        ("sender_rejected", r"Sender address rejected|Domain of sender address|sender verify failed|"
-                            r"Sender (?:address )?(?:domain )?(?:not|must)"),
-        ("client_rejected", r"Client host rejected|reverse (?:hostname|DNS)|cannot find your hostname"),
-        ("policy", r"Recipient address rejected|policy|content rejected|Greylist|rate limit|"
-                   r"too many|Message size exceeds|message too big|not allowed"),
+        (
+            "sender_rejected",
+            r"Sender address rejected|Domain of sender address|sender verify failed|"
+            r"Sender (?:address )?(?:domain )?(?:not|must)",
+        ),
+        (
+            "client_rejected",
+            r"Client host rejected|reverse (?:hostname|DNS)|cannot find your hostname",
+        ),
+        (
+            "policy",
+            r"Recipient address rejected|policy|content rejected|Greylist|rate limit|"
+            r"too many|Message size exceeds|message too big|not allowed",
+        ),
     )
 )
 

@@ -11,29 +11,50 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-EVENTS = frozenset({
-    "connect", "disconnect", "client", "pickup", "script_header", "message_id", "queued",
-    "delivery", "removed", "expired", "reject", "auth_failed", "php_mail", "other",
-    # a message starts with everything one line says about it (Exim `<=`, Sendmail `from=`)
-    "arrival",
-    # an SMTP session authenticated (Sendmail `AUTH=server`: its later messages are SASL)
-    "authenticated",
-    # the working directory of a local submission process (Exim `cwd=... N args: ...`)
-    "cwd",
-    # the MTA made a notice (bounce) about a message (Postfix `sender non-delivery
-    # notification: <new queue id>`): the notice is charged to that message's identity
-    "bounce_notice",
-    # a line naming a message's queue id and a relay or client, about the message but no
-    # step of its life (smtp `host X[ip] said:`, cleanup `warning: header ...`)
-    "notice",
-    # anvil's statistics of one client (max connection rate, count, message rate, ...)
-    "client_rate",
-})
+EVENTS = frozenset(
+    {
+        "connect",
+        "disconnect",
+        "client",
+        "pickup",
+        "script_header",
+        "message_id",
+        "queued",
+        "delivery",
+        "removed",
+        "expired",
+        "reject",
+        "auth_failed",
+        "php_mail",
+        "other",
+        # a message starts with everything one line says about it (Exim `<=`, Sendmail `from=`)
+        "arrival",
+        # an SMTP session authenticated (Sendmail `AUTH=server`: its later messages are SASL)
+        "authenticated",
+        # the working directory of a local submission process (Exim `cwd=... N args: ...`)
+        "cwd",
+        # the MTA made a notice (bounce) about a message (Postfix `sender non-delivery
+        # notification: <new queue id>`): the notice is charged to that message's identity
+        "bounce_notice",
+        # a line naming a message's queue id and a relay or client, about the message but no
+        # step of its life (smtp `host X[ip] said:`, cleanup `warning: header ...`)
+        "notice",
+        # anvil's statistics of one client (max connection rate, count, message rate, ...)
+        "client_rate",
+    }
+)
 
 # Canonical fields and their Python types; anything not listed is a string.
 FIELD_TYPES: dict[str, type] = {
-    "pid": int, "uid": int, "size": int, "nrcpt": int, "code": int, "client_port": int,
-    "script_line": int, "delay": float, "figure": int,
+    "pid": int,
+    "uid": int,
+    "size": int,
+    "nrcpt": int,
+    "code": int,
+    "client_port": int,
+    "script_line": int,
+    "delay": float,
+    "figure": int,
 }
 
 # Building blocks shared by the MTA modules.
