@@ -3,7 +3,7 @@ line's MTA family that matches its message.
 
 An event is a dict: `ts` (UTC epoch µs), `host`, `program`, `pid`, `event`, `pattern`,
 `family`, and the canonical fields the pattern captured (None where a group did not take
-part). Lines of programs beside the MTA come back as `event="other"` with `family=None`;
+part) with those computed from them (`derived`). Lines of programs beside the MTA come back as `event="other"` with `family=None`;
 lines nothing recognises come back as `event="unparsed"` with a `reason`. Lines read by
 another reader than the syslog header carry `envelope` (`exim`, `phpmail`, `journal`).
 
@@ -19,6 +19,7 @@ import re
 import socket
 
 from ..clock import BadTimestamp, Clock
+from .derived import DERIVED
 from .header import (
     _BRACKETED,
     _EXIM_ID_OR_PID,
@@ -37,35 +38,6 @@ def default_host() -> str:
     """The host of lines that name none (Exim's own log, PHP's mail.log file form): this
     machine's short host name, as rsyslog writes it by default."""
     return socket.gethostname().split(".", 1)[0] or "localhost"
-
-
-def recipient_domain(recipient: str | None) -> str | None:
-    """The lower-cased domain of a recipient address; None without an `@`."""
-    if not recipient:
-        return None
-    at = recipient.rfind("@")
-    return recipient[at + 1 :].lower() if at >= 0 else None
-
-
-def _recipient_domain(event: dict) -> None:
-    event["recipient_domain"] = recipient_domain(event.get("recipient"))
-
-
-def _command_counters(event: dict) -> None:
-    """`ehlo=1 auth=0/1 quit=1 commands=2/3` -> auth_ok/auth_total, commands_ok/_total."""
-    for name in ("auth", "commands"):
-        event[name + "_ok"] = event[name + "_total"] = None
-    for item in (event.get("counters") or "").split():
-        name, _, value = item.partition("=")
-        if name == "auth" or name == "commands":
-            ok, _, total = value.partition("/")
-            if ok.isdigit() and (not total or total.isdigit()):
-                event[name + "_ok"], event[name + "_total"] = int(ok), int(total or ok)
-
-
-# Fields computed from what a pattern captured, per event (part of the event, so
-# `analyzer parse` shows them too).
-DERIVED = {"delivery": _recipient_domain, "disconnect": _command_counters}
 
 
 def _compiled(pattern: Pattern) -> tuple[re.Pattern[str], tuple[re.Pattern[str], ...]]:
