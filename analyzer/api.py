@@ -69,7 +69,7 @@ def parse_lines(
     from itertools import chain, islice
 
     from .clock import Clock, parse_zone
-    from .ingest.run import check_year
+    from .ingest.plan import check_year
     from .parse.events import LineParser
     from .parse.header import sniff_format
 

@@ -196,7 +196,8 @@ def parse(
     "why did my line not parse"."""
     from ..errors import AnalyzerError
     from ..parse.header import FORMATS
-    from ..read.sources import describe, read_batches
+    from ..read.batches import read_batches
+    from ..read.sources import describe
 
     if format is not None and format not in FORMATS:
         raise AnalyzerError(f"--format must be one of {', '.join(FORMATS)}, not {format!r}")

@@ -3,7 +3,7 @@ line's MTA family that matches its message.
 
 An event is a dict: `ts` (UTC epoch µs), `host`, `program`, `pid`, `event`, `pattern`,
 `family`, and the canonical fields the pattern captured (None where a group did not take
-part). Lines of programs beside the MTA come back as `event="other"` with `family=None`;
+part) with those computed from them (`derived`). Lines of programs beside the MTA come back as `event="other"` with `family=None`;
 lines nothing recognises come back as `event="unparsed"` with a `reason`. Lines read by
 another reader than the syslog header carry `envelope` (`exim`, `phpmail`, `journal`).
 
@@ -19,6 +19,7 @@ import re
 import socket
 
 from ..clock import BadTimestamp, Clock
+from .derived import DERIVED
 from .header import (
     _BRACKETED,
     _EXIM_ID_OR_PID,
@@ -39,31 +40,10 @@ def default_host() -> str:
     return socket.gethostname().split(".", 1)[0] or "localhost"
 
 
-def recipient_domain(recipient: str | None) -> str | None:
-    """The lower-cased domain of a recipient address; None without an `@`."""
-    at = recipient.rfind("@") if recipient else -1
-    return recipient[at + 1 :].lower() if at >= 0 else None
-
-
-def _recipient_domain(event: dict) -> None:
-    event["recipient_domain"] = recipient_domain(event.get("recipient"))
-
-
-def _command_counters(event: dict) -> None:
-    """`ehlo=1 auth=0/1 quit=1 commands=2/3` -> auth_ok/auth_total, commands_ok/_total."""
-    for name in ("auth", "commands"):
-        event[name + "_ok"] = event[name + "_total"] = None
-    for item in (event.get("counters") or "").split():
-        name, _, value = item.partition("=")
-        if name == "auth" or name == "commands":
-            ok, _, total = value.partition("/")
-            if ok.isdigit() and (not total or total.isdigit()):
-                event[name + "_ok"], event[name + "_total"] = int(ok), int(total or ok)
-
-
-# Fields computed from what a pattern captured, per event (part of the event, so
-# `analyzer parse` shows them too).
-DERIVED = {"delivery": _recipient_domain, "disconnect": _command_counters}
+def _compiled(pattern: Pattern) -> tuple[re.Pattern[str], tuple[re.Pattern[str], ...]]:
+    """The pattern's regex and extra selectors as `Pattern.__post_init__` compiled them."""
+    # set there with object.__setattr__ on the frozen dataclass, not declared as fields
+    return pattern.compiled, pattern.compiled_extra  # type: ignore[attr-defined]
 
 
 class _Alternative:
@@ -88,9 +68,10 @@ class _Alternative:
         self.pattern = pattern
         self.name = pattern.name
         self.event = pattern.event
-        self.match = pattern.compiled.match
+        compiled, compiled_extra = _compiled(pattern)
+        self.match = compiled.match
         self.typed = tuple(
-            (name, FIELD_TYPES[name]) for name in pattern.compiled.groupindex if name in FIELD_TYPES
+            (name, FIELD_TYPES[name]) for name in compiled.groupindex if name in FIELD_TYPES
         )
         self.fixed = pattern.fixed
         self.classify = pattern.event == "reject" and "reason_class" not in pattern.fixed
@@ -98,9 +79,9 @@ class _Alternative:
         self.own = pattern.derive
         self.extra = tuple(
             (rx.search, tuple((n, FIELD_TYPES.get(n)) for n in rx.groupindex))
-            for rx in pattern.compiled_extra
+            for rx in compiled_extra
         )
-        self.client = "client_name" in pattern.compiled.groupindex
+        self.client = "client_name" in compiled.groupindex
         self.hits = 0
 
 
@@ -163,7 +144,8 @@ class _EximRoute(_Route):
     def prepare(self, message: str) -> str:
         first = message[:1]
         if first == "[" or (first.isdigit() and message[4:5] == "-"):
-            return message[_EXIM_INNER.match(message).end() :]
+            inner = _EXIM_INNER.match(message)  # it matches any text (all optional)
+            return message[inner.end() :] if inner is not None else message
         return message
 
     def find(self, message: str):
@@ -183,7 +165,22 @@ class LineParser:
     picks the reader tried first: Exim's or PHP's own line format for a file of that kind,
     else the syslog header. Every reader is tried when the first one does not match, so a
     file that mixes forms still parses. `host` is the host of lines that name none;
-    `lean` leaves out the fields of `other` events (ingest only counts them)."""
+    `lean` leaves out the fields of `other` events (ingest only counts them).
+
+    A file in Exim's or PHP's own format gets a subclass whose `parse` tries that reader
+    first (a choice made once per parser, not per line)."""
+
+    def __new__(
+        cls,
+        clock: Clock,
+        format: str | None = None,
+        host: str | None = None,
+        native: bool = False,
+        lean: bool = False,
+    ) -> LineParser:
+        if cls is LineParser and native and format in _NATIVE_FIRST:
+            cls = _NATIVE_FIRST[format]
+        return super().__new__(cls)
 
     def __init__(
         self,
@@ -202,10 +199,6 @@ class LineParser:
         self._seconds = clock._cache  # the clock's own cache, read inline: one line, one lookup
         self._routes: dict[str, _Route] = {}
         self._native_exim = _Route("exim")
-        if format == "exim" and native:
-            self.parse = self._parse_exim_first
-        elif format == "phpmail" and native:
-            self.parse = self._parse_php_first
 
     def parse(self, line: str) -> dict:
         header = HEADER.match(line)
@@ -346,7 +339,11 @@ class LineParser:
             return _unparsed("bad timestamp")
         return self._event(ts, self.host, "php", None, m[3], "phpmail")
 
-    def _parse_exim_first(self, line: str) -> dict:
+
+class _EximFirst(LineParser):
+    """A file of Exim's own log: its reader first, then the syslog header's."""
+
+    def parse(self, line: str) -> dict:
         m = EXIM_NATIVE.match(line)
         if m is None:
             return LineParser.parse(self, line)
@@ -356,11 +353,18 @@ class LineParser:
                 return LineParser.parse(self, line)
         return self._exim(m)
 
-    def _parse_php_first(self, line: str) -> dict:
+
+class _PhpFirst(LineParser):
+    """A file of PHP's own mail.log: its reader first, then the syslog header's."""
+
+    def parse(self, line: str) -> dict:
         m = PHP_FILE.match(line)
         if m is None:
             return LineParser.parse(self, line)
         return self._php(m)
+
+
+_NATIVE_FIRST: dict[str, type[LineParser]] = {"exim": _EximFirst, "phpmail": _PhpFirst}
 
 
 def _extra(event: dict, extra, message: str) -> None:

@@ -44,9 +44,9 @@ def _orphaned(data):
 
 
 def _many_commits(monkeypatch):
-    from analyzer.read import sources
+    from analyzer.read import batches
 
-    monkeypatch.setattr(sources, "CHUNK", 16 << 10)  # batches of about 100 lines
+    monkeypatch.setattr(batches, "CHUNK", 16 << 10)  # batches of about 100 lines
     monkeypatch.setattr(ingest_module, "COMMIT_LINES", 300)
 
 

@@ -12,7 +12,7 @@ from helpers import ingest, table
 
 from analyzer import api
 from analyzer.errors import AnalyzerError
-from analyzer.ingest.run import order_sources
+from analyzer.ingest.plan import order_sources
 from analyzer.parse.events import default_host
 from analyzer.parse.header import sniff_format
 from analyzer.read.sources import expand

@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 
 from analyzer import api
 from analyzer.clock import Clock
-from analyzer.ingest.run import _Job, parse_batch
+from analyzer.parse.batch import BatchJob, parse_batch
 from analyzer.parse.events import LineParser
-from analyzer.read.sources import Batch
+from analyzer.read.batches import Batch
 
 REFERENCE = date(2026, 12, 31)
 DAY_US = 86_400_000_000
@@ -86,7 +86,7 @@ def check_lines(case: Case) -> None:
 
     # the ingest path: the same count, and each unparsed row points at its own bytes
     result = parse_batch(
-        _Job(
+        BatchJob(
             batch_of(case.data).data,
             0,
             len(case.data),
