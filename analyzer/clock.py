@@ -7,7 +7,7 @@ windows, the API), so it lives apart from both.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
 MONTHS = {
@@ -56,9 +56,9 @@ class Clock:
         self._ref_year = self.reference.year
         self._ref_limit = (13, 0) if limit.year > self._ref_year else (limit.month, limit.day)
         self._hours: dict[tuple[int, int, int, int], int] = {}
-        self._zoned_hours: dict[tuple, int] = {}
+        self._zoned_hours: dict[tuple[int, int, int, int, tzinfo], int] = {}
         self._naive_hours: dict[str, int] = {}  # `2026-11-06 09` -> start of that hour (µs)
-        self._zones: dict[str, object] = {}
+        self._zones: dict[str, tzinfo] = {}
 
     @property
     def year(self) -> int | None:
@@ -92,11 +92,12 @@ class Clock:
             raise BadTimestamp(text) from None
         if month is None or not 0 <= seconds < 3600:
             raise BadTimestamp(text)
-        if self.year is not None:
+        year = self.year
+        if year is not None:
             if new_year(self.last_month, month):
-                self.year += 1
+                year += 1
+                self.year = year  # through the setter: drops the previous year's cache
             self.last_month = month
-            year = self._year
         else:
             year = self._ref_year
             if (month, day) > self._ref_limit:
@@ -169,7 +170,7 @@ class Clock:
         base = self._hour(int(text[:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]), UTC)
         return base + (seconds - offset) * 1_000_000 + micros
 
-    def _hour(self, year: int, month: int, day: int, hour: int, tz) -> int:
+    def _hour(self, year: int, month: int, day: int, hour: int, tz: tzinfo) -> int:
         key = (year, month, day, hour, tz)
         base = self._zoned_hours.get(key)
         if base is None:
@@ -210,7 +211,7 @@ class Clock:
             raise BadTimestamp(text)
         return self._hour(year, month, day, hour, self.zone(zone_name)) + seconds * 1_000_000
 
-    def zone(self, name: str):
+    def zone(self, name: str) -> tzinfo:
         tz = self._zones.get(name)
         if tz is None:
             try:
@@ -229,7 +230,10 @@ def parse_zone(name: str | None) -> ZoneInfo | timezone:
         try:
             return ZoneInfo(_system_zone_name() or "UTC") if key is None else ZoneInfo(key)
         except Exception:
-            return local  # a fixed offset is the best the system tells us
+            # a fixed offset is the best the system tells us (astimezone() always gives a
+            # `timezone`)
+            assert isinstance(local, timezone)
+            return local
     if name.upper() == "UTC":
         return UTC
     try:

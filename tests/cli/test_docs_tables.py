@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from analyzer.schema import reference_markdown
+from analyzer.schema.reference import reference_markdown
 
 
 def test_table_reference_is_current():

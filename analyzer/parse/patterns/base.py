@@ -83,8 +83,11 @@ class Pattern:
     # A function of the event dict run after the groups are typed, for fields that need
     # more than a regex (Sendmail `delay=1+02:03:04` -> seconds, `stat=` -> status).
     derive: Callable[[dict], None] | None = None
+    # set by __post_init__ from `regex` and `extra` (not arguments, not compared)
+    compiled: re.Pattern[str] = field(init=False, repr=False, compare=False)
+    compiled_extra: tuple[re.Pattern[str], ...] = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.event not in EVENTS:
             raise ValueError(f"pattern {self.name}: unknown event {self.event!r}")
         object.__setattr__(self, "compiled", re.compile(self.regex))

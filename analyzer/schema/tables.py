@@ -1,46 +1,13 @@
-"""Every table of the dataset, declared once.
+"""Every table of the dataset, declared once: its name, meaning, time column and columns.
 
-The Arrow schemas the store writes with, the pandas dtypes the API returns and the table
-reference in `docs/tables.md` are all derived from `TABLES`. Column names follow the
-canonical event vocabulary of `docs/architecture.md`; the dataset is a public interface.
+The store writes with these schemas, the API returns these columns, and `docs/tables.md`
+is generated from them (`python -m analyzer.schema`). Column names follow the canonical
+event vocabulary of `docs/architecture.md`; the dataset is a public interface.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import pyarrow as pa
-
-ARROW_TYPES = {
-    "timestamp": pa.timestamp("us", tz="UTC"),
-    "string": pa.string(),
-    "int64": pa.int64(),
-    "float64": pa.float64(),
-    "bool": pa.bool_(),
-}
-
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    type: str
-    doc: str
-
-
-@dataclass(frozen=True)
-class Table:
-    name: str
-    doc: str
-    time_column: str  # partitions the table by its UTC date and serves --since/--until
-    columns: tuple[Column, ...]
-
-    @property
-    def names(self) -> list[str]:
-        return [c.name for c in self.columns]
-
-    @property
-    def arrow_schema(self) -> pa.Schema:
-        return pa.schema([pa.field(c.name, ARROW_TYPES[c.type]) for c in self.columns])
+from .model import Column, Table
 
 
 def _cols(*specs: tuple[str, str, str]) -> tuple[Column, ...]:
@@ -427,39 +394,3 @@ TABLES: dict[str, Table] = {
         ),
     )
 }
-
-
-def reference_markdown() -> str:
-    """The table reference of `docs/tables.md` (a test keeps the file equal to this)."""
-    out = [
-        "# Dataset tables",
-        "",
-        "Generated from `analyzer/schema.py` by "
-        "`python -m analyzer.schema > docs/tables.md`; do not edit by hand.",
-        "",
-        "Layout: `DATA/<table>/date=YYYY-MM-DD/part-<commit>-<seq>.parquet`, Hive-partitioned by "
-        "the UTC date of the table's time column. Every table directory holds a "
-        "`_common_metadata` file with its schema, so a table exists with its columns even "
-        "before it has a row. Times are UTC (`timestamp[us, tz=UTC]`). Messages still open "
-        "at the end of the last ingest live in `DATA/_state/open.sqlite` until they complete; "
-        '`analyzer.api.table("messages")` includes them with `complete = false`.',
-        "",
-    ]
-    for t in TABLES.values():
-        out += [
-            f"## `{t.name}`",
-            "",
-            t.doc,
-            "",
-            f"Partitioned by the date of `{t.time_column}`.",
-            "",
-            "| column | type | meaning |",
-            "| --- | --- | --- |",
-        ]
-        out += [f"| `{c.name}` | {c.type} | {c.doc} |" for c in t.columns]
-        out.append("")
-    return "\n".join(out)
-
-
-if __name__ == "__main__":
-    print(reference_markdown(), end="")
