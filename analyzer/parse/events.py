@@ -42,8 +42,7 @@ def default_host() -> str:
 
 def _compiled(pattern: Pattern) -> tuple[re.Pattern[str], tuple[re.Pattern[str], ...]]:
     """The pattern's regex and extra selectors as `Pattern.__post_init__` compiled them."""
-    # set there with object.__setattr__ on the frozen dataclass, not declared as fields
-    return pattern.compiled, pattern.compiled_extra  # type: ignore[attr-defined]
+    return pattern.compiled, pattern.compiled_extra
 
 
 class _Alternative:
