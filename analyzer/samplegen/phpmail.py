@@ -21,7 +21,8 @@ import zlib
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from .postfix import _SITE_NAMES, DEFAULT_MESSAGES_PER_DAY, DEFAULT_SEED, DEFAULT_START, _Simulator
+from .names import _SITE_NAMES
+from .postfix import DEFAULT_MESSAGES_PER_DAY, DEFAULT_SEED, DEFAULT_START, PostfixSimulator
 
 DEFAULT_ZONE = "Europe/Berlin"
 BURST_SCRIPT = "wp-xmlrpc-cache.php"
@@ -80,7 +81,7 @@ def generate_phpmail(
     zone: str = DEFAULT_ZONE,
 ):
     """(maillog lines, maillog truth, mail.log lines, mail.log truth)."""
-    sim = _Simulator(
+    sim = PostfixSimulator(
         seed=seed,
         start=start,
         days=days,
