@@ -7,11 +7,16 @@ from __future__ import annotations
 from collections import Counter
 
 from .delivery import Delivery
-from .wording import _HITS, _counters, _d
+from .wording import SPAM_SCORES, counters_text, delay_str
 
 
 class ContentFilter(Delivery):
     """The hop through amavis."""
+
+    def _init_state(self) -> None:
+        super()._init_state()
+        self.filter_handovers = 0  # deliveries to amavis on 10024 (one per recipient)
+        self.reinjected = 0  # messages amavis handed back on 10025
 
     def through_amavis(
         self,
@@ -59,7 +64,7 @@ class ContentFilter(Delivery):
                 t,
                 "postfix/smtpd",
                 f"{pre}disconnect from localhost[127.0.0.1] "
-                f"{_counters((('ehlo', 1, 1), ('mail', 1, 1), ('rcpt', k, k), ('data', 1, 1), ('quit', 1, 1)))}",
+                f"{counters_text((('ehlo', 1, 1), ('mail', 1, 1), ('rcpt', k, k), ('data', 1, 1), ('quit', 1, 1)))}",
             )
         )
         proc[0] = t
@@ -76,7 +81,7 @@ class ContentFilter(Delivery):
                 "amavis",
                 f"amavis[{am[0]}]: ({am[0]:05d}-{am[1]:02d}) Passed CLEAN {{RelayedOutbound}}, "
                 f"ORIGINATING LOCAL {client} <{sender}> -> {to}, Queue-ID: {qid}, Message-ID: <{mid}>, "
-                f"mail_id: {self._b64(12)}, Hits: {_HITS[int(r() * 1500)]}, size: {size}, "
+                f"mail_id: {self._b64(12)}, Hits: {SPAM_SCORES[int(r() * 1500)]}, size: {size}, "
                 f"queued_as: {nq}, {t - t_conn} ms",
             )
         )
@@ -88,7 +93,7 @@ class ContentFilter(Delivery):
                     t,
                     "postfix/smtp",
                     f"{pre}{qid}: to=<{addr}>, relay=127.0.0.1[127.0.0.1]:10024, "
-                    f"delay={_d(t - t_conn + 40)}, delays=0.04/0/0/{_d(t - t_conn)}, dsn=2.0.0, "
+                    f"delay={delay_str(t - t_conn + 40)}, delays=0.04/0/0/{delay_str(t - t_conn)}, dsn=2.0.0, "
                     f"status=sent (250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): 250 2.0.0 Ok: queued as {nq})",
                 )
             )

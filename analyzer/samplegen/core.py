@@ -1,21 +1,24 @@
 """The simulator's core: its arguments and clock (ms after the hour its window starts in),
-its random streams, the ids it hands out (pids, queue ids, random strings, fresh client
-addresses), the event buffer and the counters the truth file is made of.
+its random stream, the ids it hands out (pids, queue ids, random strings, fresh client
+addresses), the event buffer with the count of what was written, the schedule of
+planned scenarios and the planted incidents' counters.
 
-The concerns build on it in layers, each a class adding its own state and scenarios:
+The concerns build on it in layers, each a class adding its own state (``_init_state``)
+and scenarios, and calling only down:
 ``world.py`` (who exists) -> ``daemons.py`` (Postfix's processes) -> ``delivery.py``
-(queue, deliveries, deferrals, bounces) -> ``content_filter.py`` (amavis) ->
-``inbound.py`` (SMTP sessions, mail from the internet) -> ``submission.py`` (SASL) ->
-``local_submission.py`` (PHP, cron) -> ``rejects.py`` -> ``noise.py`` ->
-``incidents.py`` -> ``truth.py`` -> ``traffic.py`` (volume, the hour-by-hour run), and
-``postfix.py`` names the whole ``PostfixSimulator``. A lower layer never calls up, except
-for the three construction steps ``__init__`` runs (declared here)."""
+(queue, deliveries, deferrals, bounces; what messages are charged to) ->
+``content_filter.py`` (amavis) -> ``inbound.py`` (SMTP sessions, mail from the
+internet) -> ``submission.py`` (SASL) -> ``local_submission.py`` (PHP, cron) ->
+``rejects.py`` -> ``noise.py`` -> ``incidents.py`` -> ``truth.py`` -> ``traffic.py``
+(volume, the hour-by-hour run); ``postfix.py`` names the whole ``PostfixSimulator``, and
+``mta_common.py`` re-words it for Exim and Sendmail."""
 
 from __future__ import annotations
 
 import random
 from base64 import b64encode
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from operator import itemgetter
 
@@ -25,12 +28,12 @@ DEFAULT_SEED = 2026
 DEFAULT_START = datetime(2026, 11, 26, 0, 0, 0)
 DEFAULT_MESSAGES_PER_DAY = 2400
 
-_HOUR = 3_600_000  # ms
-_MINUTE = 60_000
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_FIRST, _PROGRAM = itemgetter(0), itemgetter(1)
+HOUR = 3_600_000  # ms
+MINUTE = 60_000
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+TIME_OF, PROGRAM_OF = itemgetter(0), itemgetter(1)
 
-QUEUE_LIFETIME_MS = 12 * _HOUR  # simulated maximal_queue_lifetime = 12h
+QUEUE_LIFETIME_MS = 12 * HOUR  # simulated maximal_queue_lifetime = 12h
 
 # a recipient of a message: (address, route, delivery plan); see `Delivery.deliver`
 Rcpt = tuple[str, tuple, str]
@@ -62,7 +65,7 @@ class SimCore:
         self.start = start
         self.host = host
         self.myhost = f"{host}.example"
-        self.lmtp_relay = f"{self.myhost}[private/dovecot-lmtp]"
+        self.incidents = incidents
         self.floor = start.replace(minute=0, second=0, microsecond=0)
         self.epoch = int((self.floor - datetime(1970, 1, 1)).total_seconds())
         self.t0 = int((start - self.floor).total_seconds()) * 1000
@@ -76,60 +79,24 @@ class SimCore:
         self.getrandbits = self.rng.getrandbits
         self._b64_pool, self._b64_pos = "", 0
         self._hex_pool, self._hex_pos = "", 0
-        self.irng = random.Random(f"postfix-incidents:{seed}")
 
-        self.events: list[tuple[int, str, str]] = []
-        self.lines = 0
+        self.events: list[tuple[int, str, str]] = []  # (ms, program, text), not yet written
+        self.lines = 0  # written so far, in all and per program
         self.prog_counts: Counter = Counter()
         self._pid = 1000 + int(self.rng.random() * 20000)
         self._qcount = {10: 0, 11: 0, 12: 0}
         self._qoff = {n: self.rng.getrandbits(4 * n) for n in (10, 11, 12)}
         self._used_ips: set[str] = {SERVER_IP, "127.0.0.1", "203.0.113.66"}
+        self._sched: dict[int, list] = {}  # hour -> scheduled (ms, scenario, args)
+        # per planted incident: its window and counters (incidents.py plans them; the
+        # scenarios that count into them are in several layers)
+        self._inc_state: dict = {}
+        self._init_state()
 
-        # counters for the truth file, incremented where the lines are emitted
-        self.origins = Counter({"sasl": 0, "local": 0, "smtp": 0, "bounce": 0})
-        self.deliveries = Counter({"sent": 0, "deferred": 0, "bounced": 0})
-        self.expired = 0
-        self.reject_classes = Counter(
-            {
-                "relay_denied": 0,
-                "rbl": 0,
-                "unknown_recipient": 0,
-                "helo_rejected": 0,
-                "sender_rejected": 0,
-            }
-        )
-        self.postscreen_rejects = 0
-        self.auth_failures = 0
-        self.identities: Counter = Counter()
-        self.filter_handovers = 0  # deliveries to amavis on 10024 (one per recipient)
-        self.reinjected = 0  # messages amavis handed back on 10025
-        self.identity_of: dict[str, str] = {}  # queue id -> identity (its bounce notice's too)
-        self.notices: Counter = Counter()  # bounce notices charged per identity
-
-        self._build_world()
-        self._build_pids()
-        self._sched: dict[int, list] = {}
-        self._conns: list[tuple[int, str]] = []  # smtpd connects for anvil statistics
-        self._days_scheduled: set = set()  # dates whose per-day schedule is planned
-
-        # reused queue id: the first inbound message after reuse_at[0] lends its queue id to
-        # the first inbound message after reuse_at[1]
-        span = self.t_end - self.t0
-        self.reuse_at = (
-            self.t0 + min(3 * _HOUR, span * 15 // 100),
-            self.t0 + min(15 * _HOUR, span * 60 // 100),
-        )
-        self.reused_qid: str | None = None
-        self._reuse_done = False
-        self._reuse_pending = True
-
-        self._inc_state: dict = {}  # per planted incident: its window and counters
-        # (ms, uid, script, recipients) of every PHP mail() call, when a caller wants them
-        # (`phpmail.py` writes the matching mail.log); filling it draws no random numbers
-        self.php_calls: list | None = None
-        if incidents:
-            self._plan_incidents()
+    def _init_state(self) -> None:
+        """Each layer sets up its own state here, after the layers below it (a layer's
+        override calls ``super()._init_state()`` first): the world, then the processes,
+        ..., then the incidents, so the random streams are drawn in a fixed order."""
 
     def new_pid(self) -> int:
         self._pid += 1 + int(self.rng.random() * 12)
@@ -173,7 +140,7 @@ class SimCore:
 
     def syslog_time(self, t: int) -> str:
         d = self.floor + timedelta(seconds=t // 1000)
-        return f"{_MONTHS[d.month - 1]} {d.day:>2} {d:%H:%M:%S}"
+        return f"{MONTHS[d.month - 1]} {d.day:>2} {d:%H:%M:%S}"
 
     def stamp14(self, t: int) -> str:
         return f"{self.floor + timedelta(seconds=t // 1000):%Y%m%d%H%M%S}"
@@ -199,12 +166,6 @@ class SimCore:
         self._hex_pos = q
         return self._hex_pool[p:q]
 
-    # --- construction steps, defined by the layers above ----------------------------------
-    def _build_world(self) -> None:
-        raise NotImplementedError  # world.py
-
-    def _build_pids(self) -> None:
-        raise NotImplementedError  # daemons.py (the other MTAs: mta_common.py)
-
-    def _plan_incidents(self) -> None:
-        raise NotImplementedError  # incidents.py
+    def schedule(self, t: int, scenario: Callable, args: tuple = ()) -> None:
+        """Play ``scenario(t, *args)`` at ``t`` (ms), in the run of its hour."""
+        self._sched.setdefault(t // HOUR, []).append((t, scenario, args))

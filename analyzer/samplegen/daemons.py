@@ -66,6 +66,10 @@ class _RotatingPids:
 class Daemons(World):
     """The running Postfix (and amavis, opendkim) processes and their pids."""
 
+    def _init_state(self) -> None:
+        super()._init_state()
+        self._build_pids()
+
     def _build_pids(self) -> None:
         self.qmgr = f"postfix/qmgr[{self.new_pid()}]: "
         self._pickup_pid, self._pickup_uses = self.new_pid(), 0

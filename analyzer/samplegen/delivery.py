@@ -8,7 +8,7 @@ from collections import Counter
 
 from .core import QUEUE_LIFETIME_MS
 from .daemons import Daemons
-from .wording import _DELAY_TABLE, _TLS_OUT, _d
+from .wording import DELAY_TABLE, TLS_OUT, delay_str
 
 
 def next_attempt(last: int, attempt: int, deferred: list, r, t_end: int) -> int:
@@ -27,6 +27,17 @@ def next_attempt(last: int, attempt: int, deferred: list, r, t_end: int) -> int:
 
 class Delivery(Daemons):
     """Delivery attempts of queued messages and their bounce notices."""
+
+    def _init_state(self) -> None:
+        super()._init_state()
+        self.lmtp_relay = f"{self.myhost}[private/dovecot-lmtp]"
+        # counted where the lines are written, for the truth file
+        self.origins = Counter({"sasl": 0, "local": 0, "smtp": 0, "bounce": 0})
+        self.deliveries = Counter({"sent": 0, "deferred": 0, "bounced": 0})
+        self.expired = 0
+        self.identities: Counter = Counter()
+        self.identity_of: dict[str, str] = {}  # queue id -> identity (its bounce notice's too)
+        self.notices: Counter = Counter()  # bounce notices charged per identity
 
     def deliver(
         self,
@@ -49,7 +60,7 @@ class Delivery(Daemons):
         r = self.rng.random
         emit = self.events.append
         counts = self.deliveries
-        D = _DELAY_TABLE
+        D = DELAY_TABLE
         attempt = 0
         pending = rcpts
         last = t
@@ -71,8 +82,8 @@ class Delivery(Daemons):
                             (
                                 td,
                                 "postfix/smtp",
-                                f"{pre}{qid}: to=<{addr}>, relay=none, delay={_d(td - t_arr)}, "
-                                f"delays={_d(td - t_arr - b_ms - c_ms)}/{D[b_ms // 10]}/{_d(c_ms)}/0, dsn=4.4.1, "
+                                f"{pre}{qid}: to=<{addr}>, relay=none, delay={delay_str(td - t_arr)}, "
+                                f"delays={delay_str(td - t_arr - b_ms - c_ms)}/{D[b_ms // 10]}/{delay_str(c_ms)}/0, dsn=4.4.1, "
                                 f"status=deferred (connect to {mx}[{ip}]:25: Connection timed out)",
                             )
                         )
@@ -88,12 +99,12 @@ class Delivery(Daemons):
                                     td - x_ms,
                                     "postfix/smtp",
                                     f"{pre}{'Untrusted' if style == 'queued' else 'Trusted'} "
-                                    f"TLS connection established to {mx}[{ip}]:25: {_TLS_OUT}",
+                                    f"TLS connection established to {mx}[{ip}]:25: {TLS_OUT}",
                                 )
                             )
                         head = (
-                            f"{pre}{qid}: to=<{addr}>, relay={mx}[{ip}]:25, delay={_d(td - t_arr)}, "
-                            f"delays={_d(td - t_arr - b_ms - c_ms - x_ms)}/{D[b_ms // 10]}/{D[c_ms // 10]}/"
+                            f"{pre}{qid}: to=<{addr}>, relay={mx}[{ip}]:25, delay={delay_str(td - t_arr)}, "
+                            f"delays={delay_str(td - t_arr - b_ms - c_ms - x_ms)}/{D[b_ms // 10]}/{D[c_ms // 10]}/"
                             f"{D[x_ms // 10]}, "
                         )
                         if outcome == "s":
@@ -144,7 +155,7 @@ class Delivery(Daemons):
                     x_ms = 10 + int(r() * 250)
                     td = t + b_ms + c_ms + x_ms
                     delays = (
-                        f"delay={_d(td - t_arr)}, delays={_d(td - t_arr - b_ms - c_ms - x_ms)}/"
+                        f"delay={delay_str(td - t_arr)}, delays={delay_str(td - t_arr - b_ms - c_ms - x_ms)}/"
                         f"{D[b_ms // 10]}/{D[c_ms // 10]}/{D[x_ms // 10]}, dsn=2.0.0, status=sent"
                     )
                     if kind == "lmtp":

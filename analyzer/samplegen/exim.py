@@ -6,17 +6,19 @@ Exim's ``cwd=`` does."""
 from __future__ import annotations
 
 from .exim_mail import EximMail
-from .names import _FIRST_NAMES, _LAST_NAMES, _SENDER_LOCALS, _WORDS, SERVER_IP
+from .names import FIRST_NAMES, LAST_NAMES, SENDER_LOCALS, SERVER_IP, WORDS
 from .phpmail import BURST_SCRIPT, script_dir
-from .world import _pick_cum
+from .world import pick_cum
 
 
 class EximSimulator(EximMail):
+    """The whole simulated server running Exim."""
+
     def relay_probe(self, t: int) -> None:
         r = self.rng.random
         name, ip = self._bot()
         helo = name if name != "unknown" and r() < 0.5 else ("WIN-" + self._b64(8).upper())
-        sender = f"{_FIRST_NAMES[int(r() * len(_FIRST_NAMES))]}@{_WORDS[int(r() * len(_WORDS))]}-mail.example"
+        sender = f"{FIRST_NAMES[int(r() * len(FIRST_NAMES))]}@{WORDS[int(r() * len(WORDS))]}-mail.example"
         spec = self.hostspec(name, helo, ip, self._port())
         for _ in range(1 if r() < 0.8 else 2):
             t += 300 + int(r() * 1500)
@@ -43,14 +45,14 @@ class EximSimulator(EximMail):
     def reject_session(self, t: int, cls: str) -> None:
         r = self.rng.random
         if cls == "unknown_recipient":
-            name, ip, helo, sdom, _ = self.mtas[_pick_cum(self._mta_cum, r())][:5]
+            name, ip, helo, sdom, _ = self.mtas[pick_cum(self._mta_cum, r())][:5]
         else:
             name, ip = self._bot()
             helo = name if name != "unknown" else f"[{ip}]"
-            sdom = f"{_WORDS[int(r() * len(_WORDS))]}-{int(r() * 99)}.example.net"
+            sdom = f"{WORDS[int(r() * len(WORDS))]}-{int(r() * 99)}.example.net"
         t += 300 + int(r() * 1500)
         rcpt = self.mailbox()
-        sender = f"{_SENDER_LOCALS[int(r() * len(_SENDER_LOCALS))]}@{sdom}"
+        sender = f"{SENDER_LOCALS[int(r() * len(SENDER_LOCALS))]}@{sdom}"
         if cls == "helo_rejected":
             helo = "WIN-" + self._hex(10).upper()
             self.emit(
@@ -66,12 +68,12 @@ class EximSimulator(EximMail):
                 )
             elif cls == "unknown_recipient":
                 dom = rcpt.split("@")[1]
-                rcpt = f"{_FIRST_NAMES[int(r() * len(_FIRST_NAMES))]}.{_LAST_NAMES[int(r() * len(_LAST_NAMES))]}@{dom}"
+                rcpt = f"{FIRST_NAMES[int(r() * len(FIRST_NAMES))]}.{LAST_NAMES[int(r() * len(LAST_NAMES))]}@{dom}"
                 reason = "No Such User Here"
             else:
                 sender = (
-                    f"{_FIRST_NAMES[int(r() * len(_FIRST_NAMES))]}@"
-                    f"{_WORDS[int(r() * len(_WORDS))]}.invalid-domain.example"
+                    f"{FIRST_NAMES[int(r() * len(FIRST_NAMES))]}@"
+                    f"{WORDS[int(r() * len(WORDS))]}.invalid-domain.example"
                 )
                 reason = "Sender verify failed"
             self.emit(
@@ -94,8 +96,8 @@ class EximSimulator(EximMail):
             )
         elif x < 0.8:
             t += 6000 + int(r() * 3000)
-            helo = f"{_WORDS[int(r() * len(_WORDS))]}{int(r() * 99)}.example.net"
-            sender = f"{_FIRST_NAMES[int(r() * len(_FIRST_NAMES))]}@{helo}"
+            helo = f"{WORDS[int(r() * len(WORDS))]}{int(r() * 99)}.example.net"
+            sender = f"{FIRST_NAMES[int(r() * len(FIRST_NAMES))]}@{helo}"
             self.emit(
                 t,
                 f"H=({helo}) [{ip}]:{port} I=[{SERVER_IP}]:25 F=<{sender}> rejected RCPT "

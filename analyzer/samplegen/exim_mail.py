@@ -10,15 +10,11 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
 
-from .core import (
-    _FIRST,
-    _HOUR,
-    _PROGRAM,
-)
+from .core import HOUR, PROGRAM_OF, TIME_OF
 from .mta_common import MTASimulator
 from .names import SERVER_IP
 from .phpmail import script_dir
-from .world import _pick_cum
+from .world import pick_cum
 
 _B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
@@ -32,6 +28,8 @@ def _b62(n: int, width: int) -> str:
 
 
 class EximMail(MTASimulator):
+    """Exim's lines for arrivals, deliveries and bounce messages."""
+
     PROGRAM = "exim"
 
     def _build_pids(self) -> None:
@@ -40,18 +38,18 @@ class EximMail(MTASimulator):
 
     def _flush(self, h: int, sink: Callable[[list[str]], None]) -> None:
         ev = self.events
-        ev.sort(key=_FIRST)
-        i = bisect_left(ev, (h + 1) * _HOUR, key=_FIRST)
+        ev.sort(key=TIME_OF)
+        i = bisect_left(ev, (h + 1) * HOUR, key=TIME_OF)
         if not i:
             return
         chunk = ev[:i]
         del ev[:i]
-        assert chunk[0][0] >= h * _HOUR, "event emitted into an already written hour"
+        assert chunk[0][0] >= h * HOUR, "event emitted into an already written hour"
         d = self.floor + timedelta(hours=h)
         head = f"{d:%Y-%m-%d %H}:"
         base = h * 3600
         mmss = self._mmss_exim
-        self.prog_counts.update(map(_PROGRAM, chunk))
+        self.prog_counts.update(map(PROGRAM_OF, chunk))
         self.lines += i
         sink([head + mmss[t // 1000 - base] + text for t, _, text in chunk])
 
@@ -78,9 +76,7 @@ class EximMail(MTASimulator):
 
     def inbound(self, t: int) -> None:
         r = self.rng.random
-        name, ip, helo, sdom, claimed, client, identity, _ = self.mtas[
-            _pick_cum(self._mta_cum, r())
-        ]
+        name, ip, helo, sdom, claimed, client, identity, _ = self.mtas[pick_cum(self._mta_cum, r())]
         t += 300 + int(r() * 1500)
         qid = self.exim_id(t)
         rcpts, sender, mid, size = self.inbound_envelope(sdom)

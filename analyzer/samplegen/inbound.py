@@ -5,13 +5,28 @@ planted reused queue id (an inbound message lends its queue id to a later one)."
 from __future__ import annotations
 
 from .content_filter import ContentFilter
-from .names import _FIRST_NAMES, _SENDER_LOCALS, SERVER_IP
-from .wording import _HITS, _INBOUND_COUNTERS, _TLS_IN
-from .world import _pick_cum
+from .core import HOUR
+from .names import FIRST_NAMES, SENDER_LOCALS, SERVER_IP
+from .wording import INBOUND_COUNTERS, SPAM_SCORES, TLS_IN
+from .world import pick_cum
 
 
 class Inbound(ContentFilter):
     """smtpd sessions and inbound messages."""
+
+    def _init_state(self) -> None:
+        super()._init_state()
+        self._conns: list[tuple[int, str]] = []  # smtpd connects for anvil statistics
+        # reused queue id: the first inbound message after reuse_at[0] lends its queue id to
+        # the first inbound message after reuse_at[1]
+        span = self.t_end - self.t0
+        self.reuse_at = (
+            self.t0 + min(3 * HOUR, span * 15 // 100),
+            self.t0 + min(15 * HOUR, span * 60 // 100),
+        )
+        self.reused_qid: str | None = None
+        self._reuse_done = False
+        self._reuse_pending = True
 
     def _postscreen_pass(self, t: int, ip: str) -> int:
         r = self.rng.random
@@ -62,7 +77,7 @@ class Inbound(ContentFilter):
         r = self.rng.random
         emit = self.events.append
         name, ip, helo, sdom, claimed, client, identity, anvil_key = self.mtas[
-            _pick_cum(self._mta_cum, r())
+            pick_cum(self._mta_cum, r())
         ]
         t = self._postscreen_pass(t, ip)
         proc = self.smtpd_pools["smtpd"].acquire(t)
@@ -84,7 +99,7 @@ class Inbound(ContentFilter):
                 (
                     t,
                     "postfix/smtpd",
-                    f"{pre}Anonymous TLS connection established from {client}: {_TLS_IN}",
+                    f"{pre}Anonymous TLS connection established from {client}: {TLS_IN}",
                 )
             )
         t += 200 + int(r() * 1300)
@@ -101,7 +116,7 @@ class Inbound(ContentFilter):
             rcpts = [
                 self.postmaster_rcpt
                 if r() < 0.03
-                else self.mailbox_rcpts[_pick_cum(self._mailbox_cum, r())]
+                else self.mailbox_rcpts[pick_cum(self._mailbox_cum, r())]
             ]
             to = f"<{rcpts[0][0]}>"
         else:
@@ -110,7 +125,7 @@ class Inbound(ContentFilter):
                 rc = (
                     self.postmaster_rcpt
                     if r() < 0.03
-                    else self.mailbox_rcpts[_pick_cum(self._mailbox_cum, r())]
+                    else self.mailbox_rcpts[pick_cum(self._mailbox_cum, r())]
                 )
                 if rc not in rcpts:
                     rcpts.append(rc)
@@ -120,9 +135,9 @@ class Inbound(ContentFilter):
             ""
             if x < 0.02
             else (
-                f"{_SENDER_LOCALS[int(r() * len(_SENDER_LOCALS))]}@{sdom}"
+                f"{SENDER_LOCALS[int(r() * len(SENDER_LOCALS))]}@{sdom}"
                 if x < 0.7
-                else f"{_FIRST_NAMES[int(r() * len(_FIRST_NAMES))]}@{sdom}"
+                else f"{FIRST_NAMES[int(r() * len(FIRST_NAMES))]}@{sdom}"
             )
         )
         h = self._hex(24)
@@ -142,7 +157,7 @@ class Inbound(ContentFilter):
                 "amavis",
                 f"amavis[{am[0]}]: ({am[0]:05d}-{am[1]:02d}) Passed CLEAN {{RelayedInbound}}, "
                 f"[{ip}]:{1024 + int(r() * 64000)} [{ip}] <{sender}> -> {to}, Queue-ID: {qid}, "
-                f"Message-ID: <{mid}>, mail_id: {self._b64(12)}, Hits: {_HITS[int(r() * 5000)]}, "
+                f"Message-ID: <{mid}>, mail_id: {self._b64(12)}, Hits: {SPAM_SCORES[int(r() * 5000)]}, "
                 f"size: {size}, {scan - 20} ms",
             )
         )
@@ -156,8 +171,6 @@ class Inbound(ContentFilter):
             )
         )
         t_disc = t + 10 + int(r() * 250)
-        emit(
-            (t_disc, "postfix/smtpd", f"{pre}disconnect from {client} {_INBOUND_COUNTERS[tls, k]}")
-        )
+        emit((t_disc, "postfix/smtpd", f"{pre}disconnect from {client} {INBOUND_COUNTERS[tls, k]}"))
         proc[0] = t_disc
         self.deliver(qid, t_arr, t, sender, rcpts, mid, size)

@@ -7,36 +7,41 @@ stolen account's normal mail, which the incident's truth counts beside the attac
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 from datetime import timedelta
 
-from .core import _HOUR, _MINUTE, Rcpt
-from .names import _BRUTE_USERNAMES
+from .core import HOUR, MINUTE, Rcpt
+from .names import BRUTE_USERNAMES
 from .noise import Noise
-from .wording import _counters
+from .wording import counters_text
 
 
 class Incidents(Noise):
     """Planning and playing the incidents."""
 
+    def _init_state(self) -> None:
+        super()._init_state()
+        self.irng = random.Random(f"postfix-incidents:{self.seed}")
+        if self.incidents:
+            self._plan_incidents()
+
     def _plan_incidents(self) -> None:
         """Plant the four incidents on the first day, each only if its window fits."""
         ir = self.irng.random
-        first_midnight = -(self.floor.hour * _HOUR)  # midnight of the start date, ms from floor
+        first_midnight = -(self.floor.hour * HOUR)  # midnight of the start date, ms from floor
 
         def window(h_from: float, h_to: float) -> tuple[int, int] | None:
             """The first day's [h_from, h_to) window (hours after midnight) that lies inside
             the generated span, or None."""
             for day in range(0, 2):
-                a = first_midnight + day * 86_400_000 + int(h_from * _HOUR)
-                b = first_midnight + day * 86_400_000 + int(h_to * _HOUR)
+                a = first_midnight + day * 86_400_000 + int(h_from * HOUR)
+                b = first_midnight + day * 86_400_000 + int(h_to * HOUR)
                 if a >= self.t0:
                     return (a, b) if b <= self.last_start else None
             return None
 
-        def at(t: int, fn, args=()) -> None:
-            self._sched.setdefault(t // _HOUR, []).append((t, fn, args))
-
+        at = self.schedule
         # 1. compromised SASL account: 13:00-15:00, ~600 messages from ~45 botnet IPs
         win = window(13, 15)
         if win:
@@ -69,7 +74,7 @@ class Incidents(Noise):
                 name, ip = bots[int(ir() ** 1.3 * len(bots))]
                 k = min(left, 1 if ir() < 0.7 else 2 + int(ir() * 2))
                 left -= k
-                t = ws + 60_000 + int(ir() * (we - ws - 4 * _MINUTE))
+                t = ws + 60_000 + int(ir() * (we - ws - 4 * MINUTE))
                 at(t, self.compromised_session, (name, ip, k))
 
         # 2. PHP script burst: uid 1017, 20:10-21:10, ~400 messages
@@ -86,7 +91,7 @@ class Incidents(Noise):
             }
             for _ in range(400):
                 # ramps up over the first 10 minutes, then a steady stream
-                t = ws + 30_000 + int((ir() ** 0.8) * (we - ws - 4 * _MINUTE))
+                t = ws + 30_000 + int((ir() ** 0.8) * (we - ws - 4 * MINUTE))
                 at(t, self.php_burst_message)
 
         # 3. relay-denied spike from the shop's web app on localhost: 10:00-11:00
@@ -98,13 +103,13 @@ class Incidents(Noise):
             while n < 300:
                 k = min(1 + int(ir() * 5), 300 - n)
                 n += k
-                t = ws + 2 * _MINUTE + int(ir() * (we - ws - 6 * _MINUTE))
+                t = ws + 2 * MINUTE + int(ir() * (we - ws - 6 * MINUTE))
                 at(t, self.localhost_relay, (k,))
 
         # 4. SMTP AUTH brute force from 203.0.113.66: 02:00-~05:50, later success at 19:30
         win = window(2, 20)
         if win:
-            ws, day0 = win[0], win[0] - 2 * _HOUR
+            ws, day0 = win[0], win[0] - 2 * HOUR
             self._inc_state["brute"] = {
                 "ip": "203.0.113.66",
                 "failures": 0,
@@ -121,16 +126,16 @@ class Incidents(Noise):
                 k = min(800 - failures, 2 + int(ir() * 2))
                 attempts = []
                 for _ in range(k):
-                    user = _BRUTE_USERNAMES[cycle % len(_BRUTE_USERNAMES)]
+                    user = BRUTE_USERNAMES[cycle % len(BRUTE_USERNAMES)]
                     cycle += 1 if ir() < 0.8 else 0
                     method = "LOGIN" if ir() < 0.75 else "PLAIN"
                     attempts.append((method, user if ir() < 0.65 else None))
                 failures += k
                 at(t, self.brute_session, ("submission" if ir() < 0.85 else "smtps", attempts))
                 t += 20_000 + int(ir() * 40_000)
-            t_success = day0 + 19 * _HOUR + 30 * _MINUTE + int(ir() * 60_000)
+            t_success = day0 + 19 * HOUR + 30 * MINUTE + int(ir() * 60_000)
             for i in range(4):
-                at(t_success + i * (3 * _MINUTE + int(ir() * 5 * _MINUTE)), self.brute_success)
+                at(t_success + i * (3 * MINUTE + int(ir() * 5 * MINUTE)), self.brute_success)
 
     def bakery_normal(self, t: int, name: str, ip: str) -> None:
         self.sasl_session(
@@ -222,7 +227,7 @@ class Incidents(Noise):
         t += 5 + int(ir() * 50)
         parts = (("ehlo", 1, 1), ("mail", 1, 1), ("rcpt", 0, k), ("quit", 1, 1))
         self.events.append(
-            (t, prog, f"{pre}disconnect from localhost[127.0.0.1] {_counters(parts)}")
+            (t, prog, f"{pre}disconnect from localhost[127.0.0.1] {counters_text(parts)}")
         )
         proc[0] = t
 

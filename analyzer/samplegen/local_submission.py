@@ -6,13 +6,19 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .names import _FIRST_NAMES, _NOWHERE, _SITE_NAMES
+from .names import FIRST_NAMES, NOWHERE, SITE_NAMES
 from .submission import Submission
-from .world import _pick_cum
+from .world import pick_cum
 
 
 class LocalSubmission(Submission):
     """pickup's messages: PHP, cron, and the expiring ones."""
+
+    def _init_state(self) -> None:
+        super()._init_state()
+        # (ms, uid, script, recipients) of every PHP mail() call, when a caller wants them
+        # (`phpmail.py` writes the matching mail.log); filling it draws no random numbers
+        self.php_calls: list | None = None
 
     def php_message(
         self, t: int, uid: int, script: str, rcpts: list, track: Counter | None = None
@@ -55,7 +61,7 @@ class LocalSubmission(Submission):
 
     def php_background(self, t: int) -> None:
         r = self.rng.random
-        uid = 1001 + _pick_cum(self._site_cum, r())
+        uid = 1001 + pick_cum(self._site_cum, r())
         dom, owner, scripts = self.sites[uid]
         script = scripts[int(r() * len(scripts))]
         if script in ("contact-form.php", "booking-notify.php") or r() < 0.3:
@@ -105,11 +111,11 @@ class LocalSubmission(Submission):
     def expiring_message(self, t: int) -> None:
         """A message to a dead domain: deferred every retry until it expires and bounces."""
         r = self.rng.random
-        addr = f"{_FIRST_NAMES[int(r() * len(_FIRST_NAMES))]}@{_NOWHERE[0]}"
-        rc = (addr, ("smtp",) + _NOWHERE[1:], "x")
+        addr = f"{FIRST_NAMES[int(r() * len(FIRST_NAMES))]}@{NOWHERE[0]}"
+        rc = (addr, ("smtp",) + NOWHERE[1:], "x")
         if r() < 0.5:
             user, method, svc, ips = self.accounts[int(r() * len(self.accounts))]
             self.sasl_session(t, svc, ips[0][0], ips[0][1], method, user, [[rc]])
         else:
-            uid = 1001 + int(r() * len(_SITE_NAMES))
+            uid = 1001 + int(r() * len(SITE_NAMES))
             self.php_message(t, uid, self.sites[uid][2][0], [rc])

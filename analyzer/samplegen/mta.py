@@ -29,13 +29,9 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from .core import (
-    DEFAULT_MESSAGES_PER_DAY,
-    DEFAULT_SEED,
-    DEFAULT_START,
-)
+from .core import DEFAULT_MESSAGES_PER_DAY, DEFAULT_SEED, DEFAULT_START
 from .exim import EximSimulator
-from .names import _SITE_NAMES
+from .names import SITE_NAMES
 from .sendmail import SendmailSimulator
 
 
@@ -48,7 +44,7 @@ def passwd_lines() -> list[str]:
         "mailnull:x:47:47::/var/spool/mqueue:/sbin/nologin",
         "www-data:x:33:33:www-data:/var/www:/usr/sbin/nologin",
     ]
-    for i, name in enumerate(_SITE_NAMES):
+    for i, name in enumerate(SITE_NAMES):
         uid = 1001 + i
         lines.append(f"site{uid}:x:{uid}:{uid}:{name}.example:/home/site{uid}:/bin/bash")
     return lines

@@ -8,14 +8,12 @@ from __future__ import annotations
 import random
 from collections import Counter
 
-from .core import (
-    QUEUE_LIFETIME_MS,
-)
+from .core import QUEUE_LIFETIME_MS
 from .delivery import next_attempt
-from .names import _FIRST_NAMES, _SENDER_LOCALS
+from .names import FIRST_NAMES, SENDER_LOCALS
 from .phpmail import BURST_SCRIPT, script_path
 from .postfix import PostfixSimulator
-from .world import _pick_cum
+from .world import pick_cum
 
 _SUBJECT_WORDS = (
     "Angebot",
@@ -177,7 +175,7 @@ class MTASimulator(PostfixSimulator):
             rcpts = [
                 self.postmaster_rcpt
                 if r() < 0.03
-                else self.mailbox_rcpts[_pick_cum(self._mailbox_cum, r())]
+                else self.mailbox_rcpts[pick_cum(self._mailbox_cum, r())]
             ]
         else:
             rcpts = []
@@ -185,7 +183,7 @@ class MTASimulator(PostfixSimulator):
                 rc = (
                     self.postmaster_rcpt
                     if r() < 0.03
-                    else self.mailbox_rcpts[_pick_cum(self._mailbox_cum, r())]
+                    else self.mailbox_rcpts[pick_cum(self._mailbox_cum, r())]
                 )
                 if rc not in rcpts:
                     rcpts.append(rc)
@@ -194,9 +192,9 @@ class MTASimulator(PostfixSimulator):
             ""
             if x < 0.02
             else (
-                f"{_SENDER_LOCALS[int(r() * len(_SENDER_LOCALS))]}@{sdom}"
+                f"{SENDER_LOCALS[int(r() * len(SENDER_LOCALS))]}@{sdom}"
                 if x < 0.7
-                else f"{_FIRST_NAMES[int(r() * len(_FIRST_NAMES))]}@{sdom}"
+                else f"{FIRST_NAMES[int(r() * len(FIRST_NAMES))]}@{sdom}"
             )
         )
         h = self._hex(24)

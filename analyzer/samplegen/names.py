@@ -19,10 +19,10 @@ HOSTED_DOMAINS = (
     ("verein-tsv.example", "virtual", ("vorstand", "kasse", "jugend")),
     ("studio-lena.example", "virtual", ("lena", "hello", "booking")),
 )
-_RECEIVE_ONLY = {"orders@shop-anna.example", "termine@praxis-mueller.example"}
+RECEIVE_ONLY = {"orders@shop-anna.example", "termine@praxis-mueller.example"}
 
 # Web sites of the hosting customers, one unix user each (uid 1001..1030).
-_SITE_NAMES = (
+SITE_NAMES = (
     "shop-anna",
     "bakery-berlin",
     "kanzlei-weber",
@@ -54,7 +54,7 @@ _SITE_NAMES = (
     "druckerei-braun",
     "verlag-horn",
 )
-_LEGIT_SCRIPTS = (
+LEGIT_SCRIPTS = (
     "contact-form.php",
     "wp-mail.php",
     "class-phpmailer.php",
@@ -66,7 +66,7 @@ _LEGIT_SCRIPTS = (
 )
 
 # Big mailbox providers: (domain, MX host, MX ip, response style)
-_PROVIDERS = (
+PROVIDERS = (
     ("gmail.example", "gmail-smtp-in.l.google.example", "198.51.100.27", "gsmtp"),
     ("outlook.example", "outlook-com.olc.protection.outlook.example", "198.51.100.40", "ms"),
     ("gmx.example", "mx00.gmx.example", "198.51.100.51", "queued"),
@@ -76,9 +76,9 @@ _PROVIDERS = (
     ("icloud.example", "mx01.mail.icloud.example", "198.51.100.80", "queued"),
     ("posteo.example", "mx01.posteo.example", "198.51.100.90", "queued"),
 )
-_NOWHERE = ("nowhere.example", "mx.nowhere.example", "192.0.2.9", "queued")
+NOWHERE = ("nowhere.example", "mx.nowhere.example", "192.0.2.9", "queued")
 
-_WORDS = (
+WORDS = (
     "nord",
     "sued",
     "blau",
@@ -120,7 +120,7 @@ _WORDS = (
     "ufer",
     "anker",
 )
-_FIRST_NAMES = (
+FIRST_NAMES = (
     "anna",
     "ben",
     "clara",
@@ -162,7 +162,7 @@ _FIRST_NAMES = (
     "jan",
     "ines",
 )
-_LAST_NAMES = (
+LAST_NAMES = (
     "mueller",
     "schmidt",
     "schneider",
@@ -188,7 +188,7 @@ _LAST_NAMES = (
     "krause",
     "lehmann",
 )
-_SENDER_LOCALS = (
+SENDER_LOCALS = (
     "newsletter",
     "noreply",
     "info",
@@ -203,7 +203,7 @@ _SENDER_LOCALS = (
     "order",
 )
 
-_BRUTE_USERNAMES = (
+BRUTE_USERNAMES = (
     "admin",
     "test",
     "info",

@@ -4,14 +4,18 @@ hits, early hang-ups), lost connections, Dovecot IMAP/POP3 logins and postfix/an
 
 from __future__ import annotations
 
-from .core import _FIRST, _HOUR
-from .names import _FIRST_NAMES, _WORDS, SERVER_IP
+from .core import HOUR, TIME_OF
+from .names import FIRST_NAMES, SERVER_IP, WORDS
 from .rejects import Rejects
-from .world import _pick_cum
+from .world import pick_cum
 
 
 class Noise(Rejects):
     """Bots, lost connections, IMAP sessions, anvil."""
+
+    def _init_state(self) -> None:
+        super()._init_state()
+        self.postscreen_rejects = 0
 
     def postscreen_noise(self, t: int) -> None:
         """Bots that never reach smtpd: pregreeters, DNSBL-listed clients, early hang-ups."""
@@ -40,8 +44,8 @@ class Noise(Rejects):
             t += 100 + int(r() * 900)
             emit((t, "postfix/postscreen", f"{ps}DNSBL rank {3 + int(r() * 4)} for {cl}"))
             t += 6000 + int(r() * 3000)
-            helo = f"{_WORDS[int(r() * len(_WORDS))]}{int(r() * 99)}.example.net"
-            sender = f"{_FIRST_NAMES[int(r() * len(_FIRST_NAMES))]}@{helo}"
+            helo = f"{WORDS[int(r() * len(WORDS))]}{int(r() * 99)}.example.net"
+            sender = f"{FIRST_NAMES[int(r() * len(FIRST_NAMES))]}@{helo}"
             rcpt = self.mailbox()
             emit(
                 (
@@ -74,7 +78,7 @@ class Noise(Rejects):
 
     def imap_session(self, t: int) -> None:
         r = self.rng.random
-        user, method, svc, ips = self.accounts[_pick_cum(self._account_cum, r())]
+        user, method, svc, ips = self.accounts[pick_cum(self._account_cum, r())]
         ip = ips[0][1]
         mpid = self.new_pid()
         sess = self._b64(16)
@@ -101,8 +105,8 @@ class Noise(Rejects):
         """postfix/anvil statistics for every 10-minute window that ended in hour ``h``."""
         if not self._conns:
             return
-        h_end = (h + 1) * _HOUR
-        self._conns.sort(key=_FIRST)
+        h_end = (h + 1) * HOUR
+        self._conns.sort(key=TIME_OF)
         windows: dict[int, list] = {}
         keep = []
         for t, key in self._conns:

@@ -4,14 +4,29 @@ names and senders (``NOQUEUE: reject``), and failed SMTP AUTH; each counted by c
 
 from __future__ import annotations
 
+from collections import Counter
+
 from .local_submission import LocalSubmission
-from .names import _BRUTE_USERNAMES, _FIRST_NAMES, _LAST_NAMES, _SENDER_LOCALS, _WORDS, SERVER_IP
-from .wording import _TLS_IN, _counters
-from .world import _pick_cum
+from .names import BRUTE_USERNAMES, FIRST_NAMES, LAST_NAMES, SENDER_LOCALS, SERVER_IP, WORDS
+from .wording import TLS_IN, counters_text
+from .world import pick_cum
 
 
 class Rejects(LocalSubmission):
     """Rejected sessions and AUTH failures."""
+
+    def _init_state(self) -> None:
+        super()._init_state()
+        self.reject_classes = Counter(
+            {
+                "relay_denied": 0,
+                "rbl": 0,
+                "unknown_recipient": 0,
+                "helo_rejected": 0,
+                "sender_rejected": 0,
+            }
+        )
+        self.auth_failures = 0
 
     def _reject_line(
         self, pre: str, client: str, code: str, reason: str, sender: str, rcpt: str, helo: str
@@ -36,7 +51,7 @@ class Rejects(LocalSubmission):
         t = self._postscreen_pass(t, ip)
         proc, prog, pre = self._open(t, "smtpd", name, ip)
         helo = name if name != "unknown" and r() < 0.5 else ("WIN-" + self._b64(8).upper())
-        sender = f"{_FIRST_NAMES[int(r() * len(_FIRST_NAMES))]}@{_WORDS[int(r() * len(_WORDS))]}-mail.example"
+        sender = f"{FIRST_NAMES[int(r() * len(FIRST_NAMES))]}@{WORDS[int(r() * len(WORDS))]}-mail.example"
         k = 1 if r() < 0.8 else 2
         for _ in range(k):
             t += 300 + int(r() * 1500)
@@ -60,7 +75,7 @@ class Rejects(LocalSubmission):
             self._count_relay(t, internet=True)
         t += 20 + int(r() * 300)
         parts = (("ehlo", 1, 1), ("mail", 1, 1), ("rcpt", 0, k), ("quit", 1, 1))
-        self.events.append((t, prog, f"{pre}disconnect from {name}[{ip}] {_counters(parts)}"))
+        self.events.append((t, prog, f"{pre}disconnect from {name}[{ip}] {counters_text(parts)}"))
         proc[0] = t
 
     def _count_relay(self, t: int, internet: bool) -> None:
@@ -72,16 +87,16 @@ class Rejects(LocalSubmission):
     def reject_session(self, t: int, cls: str) -> None:
         r = self.rng.random
         if cls == "unknown_recipient":
-            name, ip, helo, sdom, claimed = self.mtas[_pick_cum(self._mta_cum, r())][:5]
+            name, ip, helo, sdom, claimed = self.mtas[pick_cum(self._mta_cum, r())][:5]
         else:
             (name, ip), claimed = self._bot(), None
             helo = name if name != "unknown" else f"[{ip}]"
-            sdom = f"{_WORDS[int(r() * len(_WORDS))]}-{int(r() * 99)}.example.net"
+            sdom = f"{WORDS[int(r() * len(WORDS))]}-{int(r() * 99)}.example.net"
         t = self._postscreen_pass(t, ip)
         proc, prog, pre = self._open(t, "smtpd", name, ip, claimed)
         t += 300 + int(r() * 1500)
         rcpt = self.mailbox()
-        sender = f"{_SENDER_LOCALS[int(r() * len(_SENDER_LOCALS))]}@{sdom}"
+        sender = f"{SENDER_LOCALS[int(r() * len(SENDER_LOCALS))]}@{sdom}"
         client = f"{name}[{ip}]"
         if cls == "rbl":
             reason = (
@@ -91,7 +106,7 @@ class Rejects(LocalSubmission):
             line = self._reject_line(pre, client, "554 5.7.1", reason, sender, rcpt, helo)
         elif cls == "unknown_recipient":
             dom = rcpt.split("@")[1]
-            rcpt = f"{_FIRST_NAMES[int(r() * len(_FIRST_NAMES))]}.{_LAST_NAMES[int(r() * len(_LAST_NAMES))]}@{dom}"
+            rcpt = f"{FIRST_NAMES[int(r() * len(FIRST_NAMES))]}.{LAST_NAMES[int(r() * len(LAST_NAMES))]}@{dom}"
             line = self._reject_line(
                 pre,
                 client,
@@ -113,7 +128,7 @@ class Rejects(LocalSubmission):
                 helo,
             )
         else:
-            sender = f"{_FIRST_NAMES[int(r() * len(_FIRST_NAMES))]}@{_WORDS[int(r() * len(_WORDS))]}.invalid-domain.example"
+            sender = f"{FIRST_NAMES[int(r() * len(FIRST_NAMES))]}@{WORDS[int(r() * len(WORDS))]}.invalid-domain.example"
             line = self._reject_line(
                 pre,
                 client,
@@ -127,7 +142,7 @@ class Rejects(LocalSubmission):
         self.reject_classes[cls] += 1
         t += 20 + int(r() * 300)
         parts = (("ehlo", 1, 1), ("mail", 1, 1), ("rcpt", 0, 1), ("quit", 1, 1))
-        self.events.append((t, prog, f"{pre}disconnect from {client} {_counters(parts)}"))
+        self.events.append((t, prog, f"{pre}disconnect from {client} {counters_text(parts)}"))
         proc[0] = t
 
     def auth_fail_session(
@@ -145,7 +160,7 @@ class Rejects(LocalSubmission):
                 (
                     t,
                     prog,
-                    f"{pre}Anonymous TLS connection established from unknown[{ip}]: {_TLS_IN}",
+                    f"{pre}Anonymous TLS connection established from unknown[{ip}]: {TLS_IN}",
                 )
             )
         times = []
@@ -174,7 +189,7 @@ class Rejects(LocalSubmission):
         else:
             emit((t, prog, f"{pre}lost connection after AUTH from unknown[{ip}]"))
             parts = ehlo + (("auth", 0, k),)
-        emit((t, prog, f"{pre}disconnect from unknown[{ip}] {_counters(parts)}"))
+        emit((t, prog, f"{pre}disconnect from unknown[{ip}] {counters_text(parts)}"))
         proc[0] = t
         return times
 
@@ -185,6 +200,6 @@ class Rejects(LocalSubmission):
         attempts = []
         for _ in range(1 + int(r() * 3)):
             method = "LOGIN" if r() < 0.7 else "PLAIN"
-            user = None if r() < 0.6 else _BRUTE_USERNAMES[int(r() * len(_BRUTE_USERNAMES))]
+            user = None if r() < 0.6 else BRUTE_USERNAMES[int(r() * len(BRUTE_USERNAMES))]
             attempts.append((method, user))
         self.auth_fail_session(t, svc, ip, attempts, quit_=r() < 0.5)

@@ -5,12 +5,14 @@ lost connections, and AUTH failures one by one (``possible SMTP attack`` after t
 
 from __future__ import annotations
 
-from .names import _FIRST_NAMES, _LAST_NAMES, _SENDER_LOCALS, _WORDS
+from .names import FIRST_NAMES, LAST_NAMES, SENDER_LOCALS, WORDS
 from .sendmail_mail import SendmailMail
-from .world import _pick_cum
+from .world import pick_cum
 
 
 class SendmailSimulator(SendmailMail):
+    """The whole simulated server running Sendmail."""
+
     def _rcpt_rejects(
         self, t: int, pid: int, rel: str, sender: str, rejects: list[tuple[str, str]]
     ) -> list[int]:
@@ -37,7 +39,7 @@ class SendmailSimulator(SendmailMail):
     def relay_probe(self, t: int) -> None:
         r = self.rng.random
         name, ip = self._bot()
-        sender = f"{_FIRST_NAMES[int(r() * len(_FIRST_NAMES))]}@{_WORDS[int(r() * len(_WORDS))]}-mail.example"
+        sender = f"{FIRST_NAMES[int(r() * len(FIRST_NAMES))]}@{WORDS[int(r() * len(WORDS))]}-mail.example"
         rejects = []
         for _ in range(1 if r() < 0.8 else 2):
             rcpt, _ = self.external_rcpt()
@@ -74,15 +76,15 @@ class SendmailSimulator(SendmailMail):
     def reject_session(self, t: int, cls: str) -> None:
         r = self.rng.random
         if cls == "unknown_recipient":
-            name, ip, helo, sdom, _ = self.mtas[_pick_cum(self._mta_cum, r())][:5]
+            name, ip, helo, sdom, _ = self.mtas[pick_cum(self._mta_cum, r())][:5]
         else:
             name, ip = self._bot()
-            sdom = f"{_WORDS[int(r() * len(_WORDS))]}-{int(r() * 99)}.example.net"
+            sdom = f"{WORDS[int(r() * len(WORDS))]}-{int(r() * 99)}.example.net"
         pid = self.new_pid()
         rel = self.relay(name, ip)
         t += 300 + int(r() * 1500)
         rcpt = self.mailbox()
-        sender = f"{_SENDER_LOCALS[int(r() * len(_SENDER_LOCALS))]}@{sdom}"
+        sender = f"{SENDER_LOCALS[int(r() * len(SENDER_LOCALS))]}@{sdom}"
         if cls == "rbl":
             arg = f"[{ip}]" if name == "unknown" else name
             self.mta(
@@ -93,7 +95,7 @@ class SendmailSimulator(SendmailMail):
             )
         elif cls == "unknown_recipient":
             dom = rcpt.split("@")[1]
-            rcpt = f"{_FIRST_NAMES[int(r() * len(_FIRST_NAMES))]}.{_LAST_NAMES[int(r() * len(_LAST_NAMES))]}@{dom}"
+            rcpt = f"{FIRST_NAMES[int(r() * len(FIRST_NAMES))]}.{LAST_NAMES[int(r() * len(LAST_NAMES))]}@{dom}"
             qid = self.qid_at(t, pid)
             self.mta(t, pid, f"{qid}: <{rcpt}>... User unknown")
             self.mta(
@@ -111,7 +113,7 @@ class SendmailSimulator(SendmailMail):
             )
             cls = "policy"
         else:
-            sender = f"{_FIRST_NAMES[int(r() * len(_FIRST_NAMES))]}@{_WORDS[int(r() * len(_WORDS))]}.invalid-domain.example"
+            sender = f"{FIRST_NAMES[int(r() * len(FIRST_NAMES))]}@{WORDS[int(r() * len(WORDS))]}.invalid-domain.example"
             self._rcpt_rejects(
                 t,
                 pid,

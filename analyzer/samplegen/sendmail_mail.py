@@ -9,17 +9,17 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
 
-from .core import (
-    _HOUR,
-    QUEUE_LIFETIME_MS,
-)
+from .core import HOUR, QUEUE_LIFETIME_MS
 from .mta_common import MTASimulator
-from .world import _pick_cum
+from .world import pick_cum
 
-_B60 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx"  # sendmail's queue id digits
+# sendmail's queue id digits (base 62 without y and z)
+_B60 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx"
 
 
 class SendmailMail(MTASimulator):
+    """Sendmail's lines for arrivals, the MSP hop, deliveries and DSNs."""
+
     PROGRAM = "sendmail"
 
     def _build_pids(self) -> None:
@@ -56,9 +56,7 @@ class SendmailMail(MTASimulator):
 
     def inbound(self, t: int) -> None:
         r = self.rng.random
-        name, ip, helo, sdom, claimed, client, identity, _ = self.mtas[
-            _pick_cum(self._mta_cum, r())
-        ]
+        name, ip, helo, sdom, claimed, client, identity, _ = self.mtas[pick_cum(self._mta_cum, r())]
         pid = self.new_pid()
         qid = self.qid_at(t, pid)
         rcpts, sender, mid, size = self.inbound_envelope(sdom)
@@ -235,7 +233,7 @@ class SendmailMail(MTASimulator):
         pid = self.new_pid()
         nq = self.qid_at(t, pid)
         reason = (
-            f"Cannot send message for {QUEUE_LIFETIME_MS // _HOUR} hours"
+            f"Cannot send message for {QUEUE_LIFETIME_MS // HOUR} hours"
             if expired
             else "User unknown"
         )

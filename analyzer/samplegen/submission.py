@@ -9,8 +9,8 @@ from collections.abc import Callable
 
 from .core import Rcpt
 from .inbound import Inbound
-from .wording import _TLS_IN, _counters
-from .world import _pick_cum
+from .wording import TLS_IN, counters_text
+from .world import pick_cum
 
 
 class Submission(Inbound):
@@ -39,7 +39,7 @@ class Submission(Inbound):
         emit((t, prog, f"{pre}connect from {client}"))
         self._conns.append((t, f"{svc}:{ip}"))
         t += 60 + int(r() * 250)
-        emit((t, prog, f"{pre}Anonymous TLS connection established from {client}: {_TLS_IN}"))
+        emit((t, prog, f"{pre}Anonymous TLS connection established from {client}: {TLS_IN}"))
         t += 300 + int(r() * 1500)
         dom = user.rsplit("@", 1)[-1]
         sasl = f"{client}, sasl_method={method}, sasl_username={user}"
@@ -85,7 +85,7 @@ class Submission(Inbound):
             ("data", k, k),
             ("quit", 1, 1),
         )
-        emit((t, prog, f"{pre}disconnect from {client} {_counters(parts)}"))
+        emit((t, prog, f"{pre}disconnect from {client} {counters_text(parts)}"))
         proc[0] = t
         return t
 
@@ -111,6 +111,6 @@ class Submission(Inbound):
 
     def sasl_background(self, t: int) -> None:
         r = self.rng.random
-        user, method, svc, ips = self.accounts[_pick_cum(self._account_cum, r())]
+        user, method, svc, ips = self.accounts[pick_cum(self._account_cum, r())]
         name, ip = ips[0] if len(ips) == 1 or r() < 0.7 else ips[1]
         self.sasl_session(t, svc, name, ip, method, user, [self._recipients_for_sasl()])

@@ -11,13 +11,13 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from .core import (
-    _FIRST,
-    _HOUR,
-    _MINUTE,
-    _MONTHS,
-    _PROGRAM,
     DEFAULT_MESSAGES_PER_DAY,
+    HOUR,
+    MINUTE,
+    MONTHS,
+    PROGRAM_OF,
     QUEUE_LIFETIME_MS,
+    TIME_OF,
     SimCore,
 )
 from .truth import Truth
@@ -69,21 +69,25 @@ _PER_MESSAGE = {"postscreen": 0.3, "imap": 0.35}
 class Traffic(Truth):
     """The hour-by-hour run of the whole simulation."""
 
+    def _init_state(self) -> None:
+        super()._init_state()
+        self._days_scheduled: set = set()  # dates whose per-day schedule is planned
+
     def _flush(self, h: int, sink: Callable[[list[str]], None]) -> None:
         ev = self.events
-        ev.sort(key=_FIRST)
-        h_end = (h + 1) * _HOUR
-        i = bisect_left(ev, h_end, key=_FIRST)
+        ev.sort(key=TIME_OF)
+        h_end = (h + 1) * HOUR
+        i = bisect_left(ev, h_end, key=TIME_OF)
         if not i:
             return
         chunk = ev[:i]
         del ev[:i]
-        assert chunk[0][0] >= h * _HOUR, "event emitted into an already written hour"
+        assert chunk[0][0] >= h * HOUR, "event emitted into an already written hour"
         d = self.floor + timedelta(hours=h)
-        head = f"{_MONTHS[d.month - 1]} {d.day:>2} {d.hour:02d}:"
+        head = f"{MONTHS[d.month - 1]} {d.day:>2} {d.hour:02d}:"
         prefixes = [head + s for s in self._mmss]
         base = h * 3600
-        self.prog_counts.update(map(_PROGRAM, chunk))
+        self.prog_counts.update(map(PROGRAM_OF, chunk))
         self.lines += i
         sink([prefixes[t // 1000 - base] + text for t, _, text in chunk])
 
@@ -99,12 +103,12 @@ class Traffic(Truth):
 
     def _run(self, sink: Callable[[list[str]], None]) -> dict:
         self._mmss = [f"{m:02d}:{s:02d} {self.host} " for m in range(60) for s in range(60)]
-        h_first = self.t0 // _HOUR
-        h_last = (self.t_end - 1) // _HOUR
+        h_first = self.t0 // HOUR
+        h_last = (self.t_end - 1) // HOUR
         controller = VolumeController(self, self.target_lines) if self.target_lines else None
         for h in range(h_first, h_last + 1):
-            lo = max(h * _HOUR, self.t0)
-            hi = min((h + 1) * _HOUR, self.last_start)
+            lo = max(h * HOUR, self.t0)
+            hi = min((h + 1) * HOUR, self.last_start)
             day = (self.floor + timedelta(hours=h)).date()
             if day not in self._days_scheduled:
                 self._days_scheduled.add(day)
@@ -113,7 +117,7 @@ class Traffic(Truth):
                 self.scale = controller.next_scale()
             items = self._background(h, lo, hi) if hi > lo else []
             items.extend(self._sched.pop(h, ()))
-            items.sort(key=_FIRST)
+            items.sort(key=TIME_OF)
             lines_before = len(self.events)
             for t, fn, args in items:
                 fn(t, *args)
@@ -121,7 +125,7 @@ class Traffic(Truth):
             if controller:
                 controller.observe(len(self.events) - lines_before)
             for pool in self.smtpd_pools.values():
-                pool.prune(h * _HOUR - 200_000)
+                pool.prune(h * HOUR - 200_000)
             self._flush(h, sink)
         assert not self.events, "events beyond the end of the window"
         assert not self._sched, "scheduled scenarios beyond the end of the window"
@@ -130,7 +134,7 @@ class Traffic(Truth):
     def _background(self, h: int, lo: int, hi: int) -> list:
         r = self.rng.random
         span = hi - lo
-        frac = span / _HOUR
+        frac = span / HOUR
         hod = (self.floor + timedelta(hours=h)).hour
         msgs = _MSGS_PER_HOUR * _DIURNAL[hod] * self.scale * frac * (0.85 + 0.3 * r())
         items = []
@@ -156,7 +160,7 @@ class Traffic(Truth):
         add(_PER_HOUR_FLAT["auth_bot"] * flat, self.auth_bot)
         add(_PER_HOUR_FLAT["lost_connect"] * flat, self.lost_connection)
         # cron: a job mails root at :17 every hour
-        t_cron = h * _HOUR + 17 * _MINUTE + int(r() * 5000)
+        t_cron = h * HOUR + 17 * MINUTE + int(r() * 5000)
         if lo <= t_cron < hi:
             items.append((t_cron, self.cron, ("hourly",)))
         return items
@@ -164,19 +168,19 @@ class Traffic(Truth):
     def _plan_day(self, h: int) -> None:
         """Per-day scheduled traffic: the bakery account's normal mail, logwatch, expiries."""
         r = self.rng.random
-        day0 = h * _HOUR - (self.floor + timedelta(hours=h)).hour * _HOUR  # midnight, in ms
+        day0 = h * HOUR - (self.floor + timedelta(hours=h)).hour * HOUR  # midnight, in ms
 
         def at(t: int, fn, args=()) -> None:
             if self.t0 <= t < self.last_start:
-                self._sched.setdefault(t // _HOUR, []).append((t, fn, args))
+                self.schedule(t, fn, args)
 
         for _ in range(8 + int(r() * 5)):  # info@bakery-berlin: ~10 mails a day, office hours
             name, ip = self.bakery_ips[0 if r() < 0.8 else 1]
-            at(day0 + 7 * _HOUR + int(r() * 11 * _HOUR), self.bakery_normal, (name, ip))
-        at(day0 + 6 * _HOUR + 25 * _MINUTE + int(r() * 20_000), self.cron, ("logwatch",))
+            at(day0 + 7 * HOUR + int(r() * 11 * HOUR), self.bakery_normal, (name, ip))
+        at(day0 + 6 * HOUR + 25 * MINUTE + int(r() * 20_000), self.cron, ("logwatch",))
         for hh in (1.5, 7.75):  # two messages a day that expire (dead destination domain)
-            t = day0 + int(hh * _HOUR) + int(r() * 600_000)
-            if t + QUEUE_LIFETIME_MS + 2 * _HOUR < self.last_start:
+            t = day0 + int(hh * HOUR) + int(r() * 600_000)
+            if t + QUEUE_LIFETIME_MS + 2 * HOUR < self.last_start:
                 at(t, self.expiring_message)
 
 
@@ -187,10 +191,10 @@ class VolumeController:
         self.sim = sim
         self.target_lines = target_lines
         self.hours = []
-        for h in range(sim.t0 // _HOUR, (sim.t_end - 1) // _HOUR + 1):
-            lo, hi = max(h * _HOUR, sim.t0), min((h + 1) * _HOUR, sim.t_end)
+        for h in range(sim.t0 // HOUR, (sim.t_end - 1) // HOUR + 1):
+            lo, hi = max(h * HOUR, sim.t0), min((h + 1) * HOUR, sim.t_end)
             hod = (sim.floor + timedelta(hours=h)).hour
-            self.hours.append((hi - lo) / _HOUR * (_DIURNAL[hod] + 0.25))
+            self.hours.append((hi - lo) / HOUR * (_DIURNAL[hod] + 0.25))
         self.total_weight = sum(self.hours)
         self.done_weight = 0.0
         self.k = 1900.0  # lines per hour per unit of weight at scale 1 (measured, then learnt)

@@ -3,14 +3,14 @@ line's command counters, TLS cipher strings and amavis's spam scores."""
 
 from __future__ import annotations
 
-_TLS_IN = (
+TLS_IN = (
     "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange X25519 "
     "server-signature RSA-PSS (2048 bits) server-digest SHA256"
 )
-_TLS_OUT = "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)"
+TLS_OUT = "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)"
 
 # Delay strings in Postfix style: "0", "0.07", "0.21", "1.2", "12" (table up to 10 s).
-_DELAY_TABLE = tuple(
+DELAY_TABLE = tuple(
     "0"
     if cs == 0
     else (
@@ -22,16 +22,16 @@ _DELAY_TABLE = tuple(
 )
 
 
-def _d(ms: int) -> str:
+def delay_str(ms: int) -> str:
     """Postfix-style rendering of a duration given in milliseconds."""
-    return _DELAY_TABLE[ms // 10] if ms < 10_000 else str(ms // 1000)
+    return DELAY_TABLE[ms // 10] if ms < 10_000 else str(ms // 1000)
 
 
 _COUNTERS_CACHE: dict[tuple, str] = {}
-_HITS = tuple(f"{(i - 3000) / 1000:.3f}" for i in range(5000))  # amavis spam scores
+SPAM_SCORES = tuple(f"{(i - 3000) / 1000:.3f}" for i in range(5000))  # amavis spam scores
 
 
-def _counters(parts: tuple) -> str:
+def counters_text(parts: tuple) -> str:
     """Postfix 3.x disconnect counters: ``ehlo=1 auth=0/1 quit=1 commands=2/3``."""
     text = _COUNTERS_CACHE.get(parts)
     if text is None:
@@ -41,7 +41,7 @@ def _counters(parts: tuple) -> str:
 
 def _inbound_counters(tls: bool, k: int) -> str:
     ehlo = (("ehlo", 2, 2), ("starttls", 1, 1)) if tls else (("ehlo", 1, 1),)
-    return _counters(ehlo + (("mail", 1, 1), ("rcpt", k, k), ("data", 1, 1), ("quit", 1, 1)))
+    return counters_text(ehlo + (("mail", 1, 1), ("rcpt", k, k), ("data", 1, 1), ("quit", 1, 1)))
 
 
 def _format_counters(parts: tuple) -> str:
@@ -55,6 +55,4 @@ def _format_counters(parts: tuple) -> str:
     return " ".join(out)
 
 
-_INBOUND_COUNTERS = {
-    (tls, k): _inbound_counters(tls, k) for tls in (False, True) for k in (1, 2, 3)
-}
+INBOUND_COUNTERS = {(tls, k): _inbound_counters(tls, k) for tls in (False, True) for k in (1, 2, 3)}

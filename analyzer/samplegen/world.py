@@ -10,19 +10,23 @@ from bisect import bisect_left
 
 from .core import SimCore
 from .names import (
-    _FIRST_NAMES,
-    _LAST_NAMES,
-    _LEGIT_SCRIPTS,
-    _PROVIDERS,
-    _RECEIVE_ONLY,
-    _SITE_NAMES,
-    _WORDS,
+    FIRST_NAMES,
     HOSTED_DOMAINS,
+    LAST_NAMES,
+    LEGIT_SCRIPTS,
+    PROVIDERS,
+    RECEIVE_ONLY,
+    SITE_NAMES,
+    WORDS,
 )
 
 
 class World(SimCore):
     """The world of the simulation (built by ``_build_world``) and picks from it."""
+
+    def _init_state(self) -> None:
+        super()._init_state()
+        self._build_world()
 
     def _build_world(self) -> None:
         w = random.Random(f"postfix-world:{self.seed}")
@@ -39,13 +43,13 @@ class World(SimCore):
             "s",
         )
         self.mailbox_weights = [0.3 + wr() * 3 for _ in self.mailboxes]
-        self._mailbox_cum = _cumulative(self.mailbox_weights)
+        self._mailbox_cum = cumulative(self.mailbox_weights)
 
         # SASL accounts: every mailbox that sends, except the specially scheduled bakery one
         self.bakery = "info@bakery-berlin.example"
         accounts = []
         for addr, _ in self.mailboxes:
-            if addr in _RECEIVE_ONLY or addr == self.bakery:
+            if addr in RECEIVE_ONLY or addr == self.bakery:
                 continue
             n_ips = 1 if wr() < 0.5 else 2
             ips = []
@@ -66,7 +70,7 @@ class World(SimCore):
                 )
             )
         self.accounts = accounts
-        self._account_cum = _cumulative([0.2 + wr() ** 2 * 4 for _ in accounts])
+        self._account_cum = cumulative([0.2 + wr() ** 2 * 4 for _ in accounts])
         office = self.fresh_ipv4(w)
         self.bakery_ips = (
             ("unknown", office),
@@ -76,38 +80,38 @@ class World(SimCore):
         # web sites: uid -> (domain, owner address, scripts)
         self.sites = {}
         hosted = {d for d, _, _ in HOSTED_DOMAINS}
-        for i, name in enumerate(_SITE_NAMES):
+        for i, name in enumerate(SITE_NAMES):
             uid = 1001 + i
             dom = f"{name}.example"
             if dom in hosted:
                 owner = next(a for a, _ in self.mailboxes if a.endswith("@" + dom))
             else:
-                owner = f"{name.split('-')[0]}.{name.split('-')[-1]}@{_PROVIDERS[int(wr() * 3)][0]}"
+                owner = f"{name.split('-')[0]}.{name.split('-')[-1]}@{PROVIDERS[int(wr() * 3)][0]}"
             # one or two legitimate scripts per site
-            first = int(wr() * len(_LEGIT_SCRIPTS))
-            second = (first + 1 + int(wr() * (len(_LEGIT_SCRIPTS) - 1))) % len(_LEGIT_SCRIPTS)
+            first = int(wr() * len(LEGIT_SCRIPTS))
+            second = (first + 1 + int(wr() * (len(LEGIT_SCRIPTS) - 1))) % len(LEGIT_SCRIPTS)
             scripts = (
-                (_LEGIT_SCRIPTS[first],)
+                (LEGIT_SCRIPTS[first],)
                 if wr() < 0.6
-                else (_LEGIT_SCRIPTS[first], _LEGIT_SCRIPTS[second])
+                else (LEGIT_SCRIPTS[first], LEGIT_SCRIPTS[second])
             )
             self.sites[uid] = (dom, owner, scripts)
-        self._site_cum = _cumulative([0.2 + wr() ** 2 * 3 for _ in _SITE_NAMES])
+        self._site_cum = cumulative([0.2 + wr() ** 2 * 3 for _ in SITE_NAMES])
 
         # outbound destinations: big providers (heavy) and business domains with own MX
-        self.dest = [(d, mx, ip, style) for d, mx, ip, style in _PROVIDERS]
+        self.dest = [(d, mx, ip, style) for d, mx, ip, style in PROVIDERS]
         dest_w: list[float] = [9, 6, 5, 5, 4, 2, 2, 1]
         for i in range(120):
-            dom = f"{_WORDS[int(wr() * len(_WORDS))]}-{_WORDS[int(wr() * len(_WORDS))]}{i}.example"
+            dom = f"{WORDS[int(wr() * len(WORDS))]}-{WORDS[int(wr() * len(WORDS))]}{i}.example"
             self.dest.append((dom, f"mx.{dom}", self.fresh_ipv4(w), "queued"))
             dest_w.append(0.2 + wr() * 0.4)
-        self._dest_cum = _cumulative(dest_w)
+        self._dest_cum = cumulative(dest_w)
         self.dest_route = {d: ("smtp", mx, ip, style) for d, mx, ip, style in self.dest}
 
         # internet MTAs that send us mail: (name, ip, helo, sender domain, claimed hostname)
         mtas: list[tuple[str, str, str, str, str | None]] = []
         for i in range(320):
-            word = _WORDS[int(wr() * len(_WORDS))]
+            word = WORDS[int(wr() * len(WORDS))]
             sdom = f"{word}{i}.example.org"
             r = wr()
             if r < 0.1:
@@ -128,17 +132,17 @@ class World(SimCore):
                 mtas.append((name, ip, name, sdom, None))
         # + precomputed "name[ip]", identity and anvil key
         self.mtas = [m + (f"{m[0]}[{m[1]}]", f"ip:{m[1]}", f"smtp:{m[1]}") for m in mtas]
-        self._mta_cum = _cumulative([1.0 / (1 + i) ** 0.8 for i in range(len(self.mtas))])
+        self._mta_cum = cumulative([1.0 / (1 + i) ** 0.8 for i in range(len(self.mtas))])
 
     def mailbox(self) -> str:
-        return self.mailboxes[_pick_cum(self._mailbox_cum, self.rng.random())][0]
+        return self.mailboxes[pick_cum(self._mailbox_cum, self.rng.random())][0]
 
     def external_rcpt(self, rng: random.Random | None = None, wide: bool = False) -> tuple:
         """(address, route) for an outbound recipient; ``wide`` draws from a much larger,
         mostly unseen set of domains (spam runs)."""
         r = (rng or self.rng).random
         if wide and r() < 0.6:
-            dom = f"{_WORDS[int(r() * len(_WORDS))]}{_WORDS[int(r() * len(_WORDS))]}{int(r() * 900)}.example"
+            dom = f"{WORDS[int(r() * len(WORDS))]}{WORDS[int(r() * len(WORDS))]}{int(r() * 900)}.example"
             route = (
                 "smtp",
                 f"mx.{dom}",
@@ -146,12 +150,12 @@ class World(SimCore):
                 "queued",
             )
         else:
-            d = self.dest[_pick_cum(self._dest_cum, r())]
+            d = self.dest[pick_cum(self._dest_cum, r())]
             dom, route = d[0], ("smtp", d[1], d[2], d[3])
-        lp = _FIRST_NAMES[int(r() * len(_FIRST_NAMES))]
+        lp = FIRST_NAMES[int(r() * len(FIRST_NAMES))]
         x = r()
         if x < 0.4:
-            lp = f"{lp}.{_LAST_NAMES[int(r() * len(_LAST_NAMES))]}"
+            lp = f"{lp}.{LAST_NAMES[int(r() * len(LAST_NAMES))]}"
         elif x < 0.8:
             lp = f"{lp}{int(r() * 2000)}"
         return f"{lp}@{dom}", route
@@ -168,7 +172,7 @@ class World(SimCore):
         return self.dest_route[domain]
 
 
-def _cumulative(weights: list[float]) -> list[float]:
+def cumulative(weights: list[float]) -> list[float]:
     total = sum(weights)
     acc = 0.0
     out = []
@@ -179,5 +183,5 @@ def _cumulative(weights: list[float]) -> list[float]:
     return out
 
 
-def _pick_cum(cum: list[float], x: float) -> int:
+def pick_cum(cum: list[float], x: float) -> int:
     return bisect_left(cum, x)
