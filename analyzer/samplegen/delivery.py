@@ -1,6 +1,7 @@
 """The queue's side of a message: deliveries by smtp, lmtp, virtual and local, with
 deferrals and retries, bounces, expiry after ``QUEUE_LIFETIME_MS``, the bounce notice
-back to a local sender and ``removed``; and the identity each message is charged to."""
+back to a local sender and ``removed``; and what every message is counted as for the
+truth file (its origin, the identity it is charged to)."""
 
 from __future__ import annotations
 
