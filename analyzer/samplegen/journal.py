@@ -17,7 +17,7 @@ import json
 import random
 from datetime import UTC, datetime
 
-from .postfix import DEFAULT_SEED, DEFAULT_START, _Simulator
+from .postfix import DEFAULT_SEED, DEFAULT_START, PostfixSimulator
 
 DEFAULT_MESSAGES_PER_DAY = 600
 _MONTHS = {
@@ -44,7 +44,7 @@ def generate_journal(
 ) -> tuple[list[str], dict]:
     """(JSON lines, truth): the Postfix truth of the same run, with `format` = journal
     and systemd's entries added to `lines` and `lines_by_program`."""
-    sim = _Simulator(
+    sim = PostfixSimulator(
         seed=seed,
         start=start,
         days=days,
@@ -69,7 +69,7 @@ def generate_journal(
         nonlocal index
         index += 1
         family = program.split("/", 1)[0]
-        e = {
+        e: dict[str, str | list[int]] = {
             "__CURSOR": f"s={seqnum};i={index:x};b={boot};m={realtime - booted:x};t={realtime:x};x={index * 7919:x}",
             "__REALTIME_TIMESTAMP": str(realtime),
             "__MONOTONIC_TIMESTAMP": str(realtime - booted),

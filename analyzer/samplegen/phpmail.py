@@ -21,7 +21,8 @@ import zlib
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from .postfix import _SITE_NAMES, DEFAULT_MESSAGES_PER_DAY, DEFAULT_SEED, DEFAULT_START, _Simulator
+from .names import SITE_NAMES
+from .postfix import DEFAULT_MESSAGES_PER_DAY, DEFAULT_SEED, DEFAULT_START, PostfixSimulator
 
 DEFAULT_ZONE = "Europe/Berlin"
 BURST_SCRIPT = "wp-xmlrpc-cache.php"
@@ -67,7 +68,7 @@ def script_line(script: str) -> int:
 
 
 def site_domain(uid: int) -> str:
-    return f"{_SITE_NAMES[uid - 1001]}.example"
+    return f"{SITE_NAMES[uid - 1001]}.example"
 
 
 def generate_phpmail(
@@ -80,7 +81,7 @@ def generate_phpmail(
     zone: str = DEFAULT_ZONE,
 ):
     """(maillog lines, maillog truth, mail.log lines, mail.log truth)."""
-    sim = _Simulator(
+    sim = PostfixSimulator(
         seed=seed,
         start=start,
         days=days,
@@ -113,7 +114,7 @@ def mail_log(
     span = int(days * 86_400_000)
     unjoinable = int(round(_UNJOINABLE_PER_DAY * days))
     for i in range(unjoinable):
-        uid = 1001 + int(rng.random() * len(_SITE_NAMES))
+        uid = 1001 + int(rng.random() * len(SITE_NAMES))
         logged = sim.t0 + int(rng.random() * (span - 60_000))
         rcpt = f"formular-test{i}@{site_domain(uid).replace('.example', '')}.invalid"
         path = script_path(uid, "contact-form.php", start)
