@@ -167,7 +167,7 @@ def _typed(obj, name: str, value, where: str, from_text: bool = False):
         value = float(value)
     if not isinstance(value, kind) or isinstance(value, bool):
         raise ConfigError(f"{where}.{name}: expected {what}, got {value!r}")
-    if kind in (int, float) and value < 0:
+    if isinstance(value, int | float) and value < 0:
         raise ConfigError(f"{where}.{name}: must not be negative, got {value!r}")
     return value
 
