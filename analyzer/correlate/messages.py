@@ -36,9 +36,9 @@ _ARRIVAL_FIELDS = (
 
 
 class Messages(Concern):
-    """Mixin of `Correlator`: the lifecycle of a message. What it calls of the other
+    """Mixin of `Correlator`: the lifecycle of a message. What it reaches of the other
     concerns (sessions, the Sendmail hop, `cwd=` lines, PHP joins, filter hops) is
-    declared by them."""
+    declared here for the type checker and defined by them."""
 
     if TYPE_CHECKING:  # the other concerns' methods this one calls
 
@@ -70,9 +70,10 @@ class Messages(Concern):
 
         def _hop(self, msp: dict, e: dict) -> None: ...
 
-        logins: dict[tuple, dict]
-        held: dict[tuple[str, str], list[dict]]
-        handoffs: dict[tuple[str, str], dict]
+    # the other concerns' state this one looks at
+    logins: dict[tuple, dict]  # sessions.py
+    held: dict[tuple[str, str], list[dict]]  # sessions.py
+    handoffs: dict[tuple[str, str], dict]  # sendmail_hop.py
 
     # --- the start of a message ---------------------------------------------------------------------
     def _new_message(self, e: dict, origin: str) -> dict:

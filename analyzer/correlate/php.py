@@ -11,7 +11,7 @@ from bisect import bisect_left, bisect_right
 from collections import deque
 
 from ..dataset.carried import php_fields as _php_fields
-from ..dataset.checkpoint import PHP_JOIN
+from ..dataset.checkpoint import PHP_JOIN, PHP_JOINS
 from ..identity import identity_of
 from .common import _CWD_ID, _CWD_NEAR, _HEADER, _PHP, JOIN_DELAY_US, Concern, _set_script
 
@@ -25,10 +25,6 @@ PHP_FINAL_US = JOIN_AFTER_US + JOIN_DELAY_US + 5 * _S
 # An MTA host's log covers its first to last message, give or take this much (quiet hours
 # at either end): PHP entries that name no host join to the one host whose log covers them.
 HOST_SLACK_US = 3600 * _S
-
-
-def _php_counts() -> dict:
-    return {"joined": 0, "unjoined": {}, "hosts": {}}
 
 
 class PhpJoin(Concern):
@@ -56,8 +52,8 @@ class PhpJoin(Concern):
         self.mta_hosts = {}
         self.expected_hosts = {}
         # PHP entries written joined / unjoined (by reason): the dataset's, and this run's
-        self.php_joins = _php_counts()
-        self.run_php_joins = _php_counts()
+        self.php_joins = PHP_JOINS.empty()
+        self.run_php_joins = PHP_JOINS.empty()
 
     def _saw_mta_host(self, host: str, ts: int) -> None:
         span = self.mta_hosts.get(host)

@@ -113,7 +113,6 @@ PARTS: tuple[Part, ...] = (
     PHP_JOINS,
 )
 KEYS = tuple(p.key for p in PARTS)
-_BY_KEY = {p.key: p for p in PARTS}
 
 
 def owned_by(owner: str) -> tuple[Part, ...]:
