@@ -89,17 +89,17 @@ def with_carried(snap, name, arrow, lo, hi, columns):
     from ..schema import TABLES
 
     spec = TABLES[name]
-    kind, rows_of = CARRIED[name]
+    part, rows_of = CARRIED[name]
     lo_us = _micros(lo) if lo else None
     hi_us = _micros(hi) if hi else None
     tcol = spec.time_column  # an entry's time field has the row's time column's name
-    entries = snap.open_entries(kind, tcol, lo_us, hi_us)
+    entries = snap.open_entries(part, tcol, lo_us, hi_us)
     schema = pa.schema([spec.arrow_schema.field(c) for c in arrow.schema.names])
     tables = [arrow]
     while chunk := list(islice(entries, CARRIED_CHUNK)):
         rows = [
             r
-            for r in rows_of({kind: chunk})
+            for r in rows_of(chunk)
             if (lo_us is None or r[tcol] >= lo_us) and (hi_us is None or r[tcol] < hi_us)
         ]
         if rows:  # only the columns asked for are converted
