@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import math
 import os
+from collections.abc import Callable
 
 import plotly.graph_objects as go
 
@@ -253,6 +254,27 @@ def counts_bar(values, title: str, x_title: str = "", y_title: str = "count") ->
         **_LAYOUT,
     )
     return fig
+
+
+# the report results that have a chart (`api.chart`), by report name
+CHARTS: dict[str, Callable[..., go.Figure]] = {
+    "top-senders": top_senders,
+    "relay-spikes": relay_spikes,
+    "suspicious-scripts": suspicious_scripts,
+    "auth-failures": auth_failures,
+    "counts": counts_bar,
+}
+
+
+def chart(report: str, result, title: str | None = None) -> go.Figure:
+    """The figure of `report`'s `result` (see `api.chart`); `title`: the figure's default
+    title when None (the report name for `counts`)."""
+    if report not in CHARTS:
+        raise AnalyzerError(f"no chart for {report!r}: one of {', '.join(CHARTS)}")
+    make = CHARTS[report]
+    if title is None:
+        return make(result) if report != "counts" else make(result, report)
+    return make(result, title)
 
 
 def write_chart(fig: go.Figure, path: str | os.PathLike) -> None:
