@@ -4,6 +4,7 @@ sender reports: one `api` call, the DataFrame rendered, the chart with `--chart`
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated, Literal
 
 import typer
@@ -74,7 +75,12 @@ def relay_spikes(
     top clients, senders, sender domains and HELO names, and for a local spike the
     likely responsible sender, hosted domain and accounts. Chart: the series with the
     baseline band and the spikes marked."""
-    params = dict(
+    spikes = functools.partial(
+        api.relay_spikes,
+        data,
+        since,
+        until,
+        tz,
         bucket=bucket,
         local_ips=local_ip or (),
         hosted_domains=hosted_domain or (),
@@ -82,24 +88,8 @@ def relay_spikes(
         z=z,
         min_count=min_count,
     )
-    frame = api.relay_spikes(data, since, until, tz, all_buckets=all_buckets, limit=limit, **params)
+    frame = spikes(all_buckets=all_buckets, limit=limit)
     title = f"Relay-denied spikes per {bucket}, {window_text(since, until, tz)}"
-    columns = (
-        None
-        if all_buckets
-        else [
-            "start",
-            "count",
-            "baseline",
-            "local_count",
-            "source",
-            "top_clients",
-            "top_senders",
-            "responsible",
-            "responsible_domain",
-            "responsible_accounts",
-        ]
-    )
     if all_buckets:
         columns = [
             "start",
@@ -112,6 +102,19 @@ def relay_spikes(
             "top_clients",
             "responsible",
         ]
+    else:
+        columns = [
+            "start",
+            "count",
+            "baseline",
+            "local_count",
+            "source",
+            "top_clients",
+            "top_senders",
+            "responsible",
+            "responsible_domain",
+            "responsible_accounts",
+        ]
     show(
         frame,
         fmt,
@@ -123,11 +126,7 @@ def relay_spikes(
     if chart:
         from ..render import charts
 
-        series = (
-            frame
-            if all_buckets
-            else api.relay_spikes(data, since, until, tz, all_buckets=True, **params)
-        )
+        series = frame if all_buckets else spikes(all_buckets=True)
         save_chart(charts.relay_spikes(series, title), chart)
 
 

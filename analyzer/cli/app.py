@@ -45,7 +45,7 @@ def _metavar_only(param, ctx) -> str | None:
 # show click's type names), so the override is applied only where the hook exists
 for _cls in (getattr(typer.core, "_TyperParameter", None), typer.core.TyperOption):
     if _cls is not None and hasattr(_cls, "display_type_rich"):
-        _cls.display_type_rich = _metavar_only
+        _cls.display_type_rich = _metavar_only  # type: ignore[method-assign]  # typer patched on purpose
 
 app = typer.Typer(
     name="analyzer",

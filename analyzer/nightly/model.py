@@ -14,11 +14,16 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import Thresholds
 from ..dataset.reading import Window, data_dir, snapshot, table
 from ..dataset.status import coverage
 from ..reports.incidents import Incident, find_incidents
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 HISTORY_DAYS = 7  # the trailing period the window is compared with
 TOP_SENDERS_SHOWN = 10  # rows of the top-senders table; chart: the first CHART_KEYS
@@ -35,12 +40,12 @@ class Report:
     totals: dict[str, int]  # see TOTALS
     previous: dict[str, float | None]  # the same, trailing-week average for a window this long
     history_days: float  # days of data the trailing week actually had
-    top_senders: object  # DataFrame: api.top_senders + usual, growth
-    sender_timeline: object  # api.sender_timeline of the first CHART_KEYS senders
-    relay_buckets: object  # api.relay_spikes(all_buckets=True)
-    scripts: object  # api.suspicious_scripts + user
-    auth: object  # api.auth_failures(by="client-ip")
-    auth_timeline: object  # api.auth_failure_timeline of the top IPs
+    top_senders: pd.DataFrame  # api.top_senders + usual, growth
+    sender_timeline: pd.DataFrame  # api.sender_timeline of the first CHART_KEYS senders
+    relay_buckets: pd.DataFrame  # api.relay_spikes(all_buckets=True)
+    scripts: pd.DataFrame  # api.suspicious_scripts + user
+    auth: pd.DataFrame  # api.auth_failures(by="client-ip")
+    auth_timeline: pd.DataFrame  # api.auth_failure_timeline of the top IPs
     incidents: list[Incident]
     thresholds: Thresholds
     users: dict[int, str] = field(default_factory=dict)
@@ -108,12 +113,12 @@ def build(
         report = _build(data, since, until, tz, thresholds, local_ips, hosted_domains, users, now)
     lost: dict[str, dict] = {}
     for w in caught:
-        if issubclass(w.category, PartsMissing):
+        if isinstance(w.message, PartsMissing):
             lost.update((p["path"], p) for p in w.message.parts)
         else:
             warnings.showwarning(w.message, w.category, w.filename, w.lineno)
     if lost:
-        message = PartsMissing(report.data, list(lost.values()))
+        message = PartsMissing(Path(report.data), list(lost.values()))
         report.incidents.insert(
             0,
             Incident(

@@ -25,7 +25,7 @@ def data_table(section: str, frame, rows: list[int], cols, incidents: dict) -> s
     for i in rows:
         record = frame.iloc[i]
         marks = incidents.get(i, [])
-        sev = max((inc.severity for _, inc in marks), key=SEVERITY_RANK.get, default=None)
+        sev = max((inc.severity for _, inc in marks), key=SEVERITY_RANK.__getitem__, default=None)
         flag = "".join(
             f'<a class="badge {esc(inc.severity)}" href="#incident-{n}" '
             f'title="incident {n}">{esc(inc.severity.upper())}</a>'
@@ -155,4 +155,4 @@ def incidents_by_row(incidents: list[Incident]) -> dict[str, dict[int, list]]:
 
 
 def worst_severity(incidents: list[Incident]) -> str | None:
-    return max((i.severity for i in incidents), key=SEVERITY_RANK.get, default=None)
+    return max((i.severity for i in incidents), key=SEVERITY_RANK.__getitem__, default=None)
