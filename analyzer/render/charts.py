@@ -58,18 +58,7 @@ def stacked_volume(
     """Stacked bars of `value` per bucket, one trace per `key` (the order of first
     appearance, which is the report's order when the timeline was built from it)."""
     fig = go.Figure()
-    for key in dict.fromkeys(timeline["key"]):
-        part = timeline[timeline["key"] == key]
-        name = esc(key)
-        fig.add_trace(
-            go.Bar(
-                x=part["bucket"],
-                y=part[value],
-                name=name,
-                hovertext=[f"{name}<br>{int(v)} {esc(y_title)}" for v in part[value]],
-                hoverinfo="x+text",
-            )
-        )
+    _per_key(fig, timeline, value, esc(y_title), go.Bar)
     fig.update_layout(
         barmode="stack",
         title=_title(title),
@@ -78,6 +67,25 @@ def stacked_volume(
         **_LAYOUT,
     )
     return fig
+
+
+def _per_key(fig: go.Figure, timeline, value: str, unit: str, trace, **style) -> None:
+    """One `trace` (go.Bar, go.Scatter) per `key` of a timeline, in the order of first
+    appearance (the report's order when the timeline was built from it): `value` per
+    bucket, the key and the count in `unit` (already escaped) on hover."""
+    for key in dict.fromkeys(timeline["key"]):
+        part = timeline[timeline["key"] == key]
+        name = esc(key)
+        fig.add_trace(
+            trace(
+                x=part["bucket"],
+                y=part[value],
+                name=name,
+                hovertext=[f"{name}<br>{int(v)} {unit}" for v in part[value]],
+                hoverinfo="x+text",
+                **style,
+            )
+        )
 
 
 def top_senders(timeline, title: str = "Top senders: messages over time") -> go.Figure:
@@ -210,19 +218,7 @@ def suspicious_scripts(result, title: str = "Suspicious scripts: score vs volume
 def auth_failures(timeline, title: str = "SMTP AUTH failures over time") -> go.Figure:
     """`api.auth_failure_timeline`: one line per client IP (or username)."""
     fig = go.Figure()
-    for key in dict.fromkeys(timeline["key"]):
-        part = timeline[timeline["key"] == key]
-        name = esc(key)
-        fig.add_trace(
-            go.Scatter(
-                x=part["bucket"],
-                y=part["failures"],
-                name=name,
-                mode="lines+markers",
-                hovertext=[f"{name}<br>{int(v)} failures" for v in part["failures"]],
-                hoverinfo="x+text",
-            )
-        )
+    _per_key(fig, timeline, "failures", "failures", go.Scatter, mode="lines+markers")
     fig.update_layout(
         title=_title(title), xaxis_title="time (UTC)", yaxis_title="failures per bucket", **_LAYOUT
     )
