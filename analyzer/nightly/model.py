@@ -72,8 +72,7 @@ class Report:
 
     @property
     def window_days(self) -> float:
-        start = self.since or self.until - timedelta(days=1)
-        return max((self.until - start) / timedelta(days=1), 1 / 24)
+        return window_days(self.since, self.until)
 
     def at_least(self, level: str) -> list[Incident]:
         from ..reports.incidents import at_least
@@ -88,6 +87,13 @@ TOTALS = {
     "relay_denied": "relay-denied rejects",
     "auth_failures": "SMTP AUTH failures",
 }
+
+
+def window_days(since: datetime | None, until: datetime) -> float:
+    """The window's length in days (a window without a start counts as one day; an hour
+    at least)."""
+    start = since or until - timedelta(days=1)
+    return max((until - start) / timedelta(days=1), 1 / 24)
 
 
 def build(
@@ -171,11 +177,11 @@ def _build(data, since, until, tz, thresholds, local_ips, hosted_domains, users,
             None,
         )
         history_days = _covered_days(covers, history_lo, lo)
-    window_days = max(((hi - lo) if lo else timedelta(days=1)) / timedelta(days=1), 1 / 24)
+    length = window_days(lo, hi)
     if senders is not None and len(senders):
         if history is not None and history_days > 0:
             per = history.set_index("identity")["messages"]
-            usual = senders["identity"].map(per).fillna(0) / history_days * window_days
+            usual = senders["identity"].map(per).fillna(0) / history_days * length
             senders = senders.assign(usual=usual.astype("float64"))
             senders["growth"] = senders["messages"] / senders["usual"].clip(lower=1.0)
         else:
@@ -216,7 +222,7 @@ def _build(data, since, until, tz, thresholds, local_ips, hosted_domains, users,
         auth_timeline = auth_report.timeline_in(win, keys=keys)
 
     totals = _totals(root, lo, hi, senders, buckets, auth)
-    previous = _previous(snap, history_lo, lo, history, history_days, window_days)
+    previous = _previous(snap, history_lo, lo, history, history_days, length)
     hosts = _hosts(snap, lo, hi)
 
     incidents = find_incidents(
@@ -226,7 +232,7 @@ def _build(data, since, until, tz, thresholds, local_ips, hosted_domains, users,
         auth=auth,
         thresholds=t,
         users=users,
-        window_days=window_days,
+        window_days=length,
     )
     result = Report(
         since=lo,
