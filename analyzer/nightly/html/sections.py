@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..model import TOP_SENDERS_SHOWN, Report
 from .escape import esc
 from .tables import data_table, rows_to_show
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 ROWS_SHOWN = 10  # rows of the scripts and AUTH tables (plus every row with an incident)
 
@@ -27,9 +32,25 @@ def _section(
     return "\n".join(parts)
 
 
+def _top_rows_section(
+    name: str,
+    title: str,
+    intro: str,
+    chart: str | None,
+    frame: pd.DataFrame,
+    shown: int,
+    cols: list[tuple[str, str, str]],
+    incidents: dict,
+    empty: str,
+) -> str:
+    """A section whose table has the first `shown` rows and every row with an incident."""
+    rows = rows_to_show(frame, shown, incidents)
+    table = data_table(name, frame, rows, cols, incidents)
+    return _section(name, title, intro, chart, table, empty)
+
+
 def senders_section(report: Report, chart, incidents: dict) -> str:
     frame = report.top_senders
-    rows = rows_to_show(frame, TOP_SENDERS_SHOWN, incidents)
     cols = [
         ("identity", "identity", "text"),
         ("messages", "messages", "num"),
@@ -53,12 +74,15 @@ def senders_section(report: Report, chart, incidents: dict) -> str:
         f"{t.bounce_rate_warn:.0%}/{t.bounce_rate_crit:.0%} (warn/crit). "
         "<i>vs usual</i>: the window against the identity's trailing-week average."
     )
-    return _section(
+    return _top_rows_section(
         "senders",
         "Top senders",
         intro,
         chart,
-        data_table("senders", frame, rows, cols, incidents),
+        frame,
+        TOP_SENDERS_SHOWN,
+        cols,
+        incidents,
         "No outgoing messages in the window.",
     )
 
@@ -96,7 +120,6 @@ def relay_section(report: Report, chart, incidents: dict) -> str:
 
 def scripts_section(report: Report, chart, incidents: dict) -> str:
     frame = report.scripts
-    rows = rows_to_show(frame, ROWS_SHOWN, incidents)
     cols = [("uid", "uid", "id")]
     if "user" in frame.columns:
         cols.append(("user", "user", "text"))
@@ -119,19 +142,21 @@ def scripts_section(report: Report, chart, incidents: dict) -> str:
         "fan-out, a path in uploads/tmp/cache or a random-looking name. Incident from "
         f"score {t.score_warn}/{t.score_crit} (warn/crit) and {t.min_messages} messages."
     )
-    return _section(
+    return _top_rows_section(
         "scripts",
         "Suspicious scripts",
         intro,
         chart,
-        data_table("scripts", frame, rows, cols, incidents),
+        frame,
+        ROWS_SHOWN,
+        cols,
+        incidents,
         "No local submissions in the window.",
     )
 
 
 def auth_section(report: Report, chart, incidents: dict) -> str:
     frame = report.auth
-    rows = rows_to_show(frame, ROWS_SHOWN, incidents)
     cols = [
         ("client_ip", "client IP", "text"),
         ("client_name", "name", "text"),
@@ -159,11 +184,14 @@ def auth_section(report: Report, chart, incidents: dict) -> str:
         )
         if frame["usernames"].isna().all():  # Postfix < 3.8: no username on failures
             intro += " Usernames tried: not logged by this server."
-    return _section(
+    return _top_rows_section(
         "auth",
         "SMTP AUTH brute force",
         intro,
         chart,
-        data_table("auth", frame, rows, cols, incidents),
+        frame,
+        ROWS_SHOWN,
+        cols,
+        incidents,
         "No SMTP AUTH failures in the window.",
     )
