@@ -9,7 +9,6 @@ import os
 from datetime import datetime
 from pathlib import Path
 
-from ..errors import AnalyzerError
 from .carried import CARRIED
 
 DEFAULT_DATA = "~/.local/share/analyzer"
@@ -123,15 +122,13 @@ class Window:
     """The snapshot and the [since, until) window one report reads, taken once."""
 
     def __init__(self, data, since, until, tz):
+        from .errors import NoDataset
         from .store import Dataset
         from .timewindow import window
 
         self.root = data_dir(data)
         if not Dataset(self.root).exists():
-            raise AnalyzerError(
-                f"{self.root}: no dataset here yet; run `analyzer ingest` "
-                "first (or pass --data / set ANALYZER_DATA)"
-            )
+            raise NoDataset(self.root, "or pass --data / set ANALYZER_DATA")
         self.lo, self.hi = window(since, until, zone(tz))
         self.snap = snapshot(data)
 
