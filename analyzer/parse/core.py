@@ -12,11 +12,13 @@ import importlib
 import os
 import sys
 from collections.abc import Callable
-from functools import partial
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..errors import AnalyzerError
+
+if TYPE_CHECKING:  # imported when used: `--version` asks `core_in_use()` only, cheaply
+    from .batch import BatchJob, BatchResult
 
 ENV = "ANALYZER_CORE"
 CORES = ("python", "rust")
@@ -70,14 +72,14 @@ def announce_fallback() -> None:
         print(f"analyzer: {notice}", file=sys.stderr)
 
 
-def batch_parser(
-    python_parse_batch: Callable[[Any], Any], result_type: Callable[..., Any]
-) -> Callable[[Any], Any]:
-    """The parse stage's function for the core in use: `python_parse_batch` itself, or
-    the compiled core's, which has the same signature and returns `result_type` (the
-    Python stage's BatchResult); a picklable callable either way (worker processes)."""
+def batch_parser() -> Callable[[BatchJob], BatchResult]:
+    """The parse stage's function for the core in use (`parse.batch.parse_batch` or the
+    compiled core's, same signature and result; module-level, so worker processes can
+    unpickle it)."""
     if core_in_use() == "python":
-        return python_parse_batch
-    from .rust_batch import parse_batch
+        from .batch import parse_batch
 
-    return partial(parse_batch, python=python_parse_batch, result=result_type)
+        return parse_batch
+    from .rust_batch import parse_batch as compiled_parse_batch
+
+    return compiled_parse_batch

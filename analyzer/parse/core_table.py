@@ -12,9 +12,10 @@ with `extra` selectors, is a gate too.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
-from .events import DERIVED, _command_counters, _recipient_domain
+from .derived import DERIVED, _command_counters, _recipient_domain
 from .header import HEADER
 from .patterns import FAMILIES, REASON_CLASSES, Pattern
 from .patterns.base import FIELD_TYPES
@@ -30,29 +31,19 @@ REWRITES: tuple[tuple[str, str], ...] = (
 # Python `derive` functions of patterns with a Rust port (by function name)
 PORTED = {"_anvil": "anvil"}
 # the `DERIVED` step of an event, by function
-_DERIVED_PORTS = {_recipient_domain: "recipient_domain", _command_counters: "command_counters"}
+_DERIVED_PORTS: dict[Callable[[dict], None], str] = {
+    _recipient_domain: "recipient_domain",
+    _command_counters: "command_counters",
+}
 
 
-def strip_lookarounds(regex: str) -> str:
-    """The regex without its `(?!...)`, `(?=...)`, `(?<!...)`, `(?<=...)` groups: it
-    matches every line the original does (a lookaround only removes matches)."""
-    out, i = [], 0
-    while i < len(regex):
-        if regex.startswith(("(?!", "(?=", "(?<!", "(?<="), i):
-            i = _group_end(regex, i)
-            continue
-        if regex[i] == "\\":
-            out.append(regex[i : i + 2])
-            i += 2
-            continue
-        out.append(regex[i])
-        i += 1
-    return "".join(out)
+_LOOKAROUNDS = ("(?!", "(?=", "(?<!", "(?<=")
+MARK = "__lookahead"  # the empty group that marks where a ported lookahead stood
 
 
-def _group_end(regex: str, start: int) -> int:
-    """The index after the group opening at `start` (escapes and classes skipped)."""
-    depth, i, in_class = 0, start, False
+def _groups(regex: str) -> list[tuple[int, int]]:
+    """(start, end) of every group, `end` after its `)`; escapes and classes skipped."""
+    spans, stack, i, in_class = [], [], 0, False
     while i < len(regex):
         c = regex[i]
         if c == "\\":
@@ -62,35 +53,86 @@ def _group_end(regex: str, start: int) -> int:
             in_class = c != "]"
         elif c == "[":
             in_class = True
-            if regex[i + 1 : i + 2] == "]" or regex[i + 1 : i + 3] == "^]":
-                i += 2 if regex[i + 1] == "]" else 3  # `[]...]`, `[^]...]`: `]` is literal
+            if regex.startswith(("]", "^]"), i + 1):  # `[]...]`, `[^]...]`: a literal `]`
+                i += 2 if regex[i + 1] == "]" else 3
                 continue
         elif c == "(":
-            depth += 1
+            stack.append(i)
         elif c == ")":
-            depth -= 1
-            if depth == 0:
-                return i + 1
+            if not stack:
+                raise ValueError(f"unbalanced group in {regex!r}")
+            spans.append((stack.pop(), i + 1))
         i += 1
-    raise ValueError(f"unbalanced group at {start} in {regex!r}")
+    if stack:
+        raise ValueError(f"unbalanced group in {regex!r}")
+    return spans
 
 
-def rust_regex(pattern: Pattern) -> tuple[str, str]:
-    """(regex for the core, mode): `rust` (same meaning) or `gate` (a superset)."""
+def _lookarounds(regex: str) -> list[tuple[int, int]]:
+    """The spans of the outermost lookaround groups, in order."""
+    outer: list[tuple[int, int]] = []
+    for start, end in sorted(_groups(regex)):
+        if regex.startswith(_LOOKAROUNDS, start) and (not outer or start >= outer[-1][1]):
+            outer.append((start, end))
+    return outer
+
+
+def strip_lookarounds(regex: str) -> str:
+    """The regex without its lookarounds: it matches every line the original does (a
+    lookaround only removes matches)."""
+    out, at = [], 0
+    for start, end in _lookarounds(regex):
+        out.append(regex[at:start])
+        at = end
+    return "".join(out) + regex[at:]
+
+
+def guarded(regex: str) -> tuple[str, str] | None:
+    """A regex with one negative lookahead as (the regex with the empty group `MARK` in
+    its place, the lookahead's body), or None where this port would not be exact.
+
+    The core matches the first form; where the match went through the mark, the line is
+    Python's if the body matches there (the lookahead would have failed). That is Python's
+    result: the regex crate reports the same highest-priority path a backtracker takes,
+    every path before it fails without the lookahead so fails with it, and this one holds
+    with it. Not exact, so not ported: a lookahead inside a repetition (the mark keeps
+    only its last place), a body that looks outside its start (`\\b`, anchors) or has
+    groups of its own."""
+    spans = _lookarounds(regex)
+    if len(spans) != 1 or not regex.startswith("(?!", spans[0][0]):
+        return None
+    start, end = spans[0]
+    body = regex[start + 3 : end - 1]
+    if _lookarounds(body) or any(t in body for t in ("\\b", "\\B", "\\A", "\\Z", "(?P", "^")):
+        return None
+    for outer_start, outer_end in _groups(regex):
+        repeated = regex[outer_end : outer_end + 1] in ("*", "+", "{")
+        if outer_start < start and outer_end >= end and repeated:
+            return None
+    return regex[:start] + f"(?P<{MARK}>)" + regex[end:], body
+
+
+def rust_regex(pattern: Pattern) -> tuple[str, str, str | None]:
+    """(regex for the core, mode, lookahead body): mode `rust` (the same meaning; with a
+    body, see `guarded`) or `gate` (a superset: a match goes to Python)."""
     regex = pattern.regex
     for text, equivalent in REWRITES:
         regex = regex.replace(text, equivalent)
     own = pattern.derive
     ported = own is None or getattr(own, "__name__", "") in PORTED
-    stripped = strip_lookarounds(regex)
-    if stripped != regex or pattern.extra or not ported:
-        return stripped, "gate"
-    return regex, "rust"
+    if pattern.extra or not ported:
+        return strip_lookarounds(regex), "gate", None
+    if not _lookarounds(regex):
+        return regex, "rust", None
+    guard = guarded(regex)
+    if guard is None:
+        return strip_lookarounds(regex), "gate", None
+    return guard[0], "rust", guard[1]
 
 
 def pattern_spec(pattern: Pattern) -> tuple:
     """The tuple `Core` reads (its `PatternSpec`)."""
-    regex, mode = rust_regex(pattern)
+    regex, mode, guard = rust_regex(pattern)
     derived = DERIVED.get(pattern.event)
     if pattern.derive is not None and mode == "rust":
         derive = PORTED[pattern.derive.__name__]
@@ -107,8 +149,9 @@ def pattern_spec(pattern: Pattern) -> tuple:
         list(pattern.fixed.items()),
         pattern.fallback,
         pattern.event == "reject" and "reason_class" not in pattern.fixed,
-        "client_name" in re.compile(pattern.regex).groupindex,
+        "client_name" in pattern.compiled.groupindex,
         derive,
+        guard,
     )
 
 

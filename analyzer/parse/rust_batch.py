@@ -16,16 +16,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..clock import Clock, to_micros
+from .batch import UNPARSED_TEXT_LIMIT, BatchJob, BatchResult, decode_lines
+from .batch import parse_batch as python_parse_batch
 from .core import compiled
 from .core_table import core_arguments
 from .events import LineParser
 
-UNPARSED_TEXT_LIMIT = 8192  # as the Python stage's (a differential test checks it)
-
 _cores: dict[tuple, tuple[Any, Clock]] = {}
 
 
-def takes(job: Any) -> bool:
+def takes(job: BatchJob) -> bool:
     """Whether the core parses this batch (else the Python stage does, whole)."""
     return job.year is None and not job.native and job.format in (None, "postfix")
 
@@ -48,9 +48,7 @@ def _fallback(parser: LineParser) -> Callable[[bytes], tuple[str, dict] | None]:
     Python parser; None for a line that decodes to nothing (NUL padding)."""
 
     def parse(raw: bytes) -> tuple[str, dict] | None:
-        line = raw.decode("utf-8", "replace")  # as the Python stage decodes a batch
-        if "\x00" in line:
-            line = line.replace("\x00", "")
+        line = decode_lines(raw)[0]  # one line: the core splits at b"\n"
         if not line:
             return None
         return line[:UNPARSED_TEXT_LIMIT], parser.parse(line)
@@ -58,7 +56,7 @@ def _fallback(parser: LineParser) -> Callable[[bytes], tuple[str, dict] | None]:
     return parse
 
 
-def _core(job: Any) -> tuple[Any, Clock]:
+def _core(job: BatchJob) -> tuple[Any, Clock]:
     key = (job.zone, job.reference, job.format, job.host)
     found = _cores.get(key)
     if found is None:
@@ -77,7 +75,7 @@ def _core(job: Any) -> tuple[Any, Clock]:
     return found
 
 
-def parse(job: Any) -> tuple:
+def parse(job: BatchJob) -> tuple:
     """(events, unparsed, programs, beside, lines, beside_lines, last_ts, dated) of a
     batch the core takes (`takes(job)`)."""
     core, _ = _core(job)
@@ -87,14 +85,13 @@ def parse(job: Any) -> tuple:
     return events, unparsed, Counter(programs), Counter(beside), lines, beside_lines, last_ts, dated
 
 
-def parse_batch(job: Any, *, python: Callable[[Any], Any], result: Callable[..., Any]) -> Any:
-    """`python(job)` (the Python stage's parse_batch) as the core computes it; `result`
-    is that stage's BatchResult."""
+def parse_batch(job: BatchJob) -> BatchResult:
+    """The Python stage's `parse_batch(job)`, as the compiled core computes it."""
     if not takes(job):
-        return python(job)
+        return python_parse_batch(job)
     events, unparsed, programs, beside, lines, beside_lines, last_ts, dated = parse(job)
     _, clock = _core(job)
-    return result(
+    return BatchResult(
         events=events,
         unparsed=unparsed,
         programs=programs,

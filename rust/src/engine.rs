@@ -1,31 +1,30 @@
-//! `Core`: the Python class. Built once per source kind from the pattern table (data from
-//! Python), it parses one batch at a time: a pass over the lines with the GIL released
-//! (re-taken only for the rare line Python must parse and once per new hour of log), then
-//! the Python objects and the counts, in line order, as `parse_batch` makes them.
+//! The pass over a batch's lines with the GIL released (`Engine`): header, time, route,
+//! pattern, fields; the GIL is taken again only for a line Python must parse and once
+//! per new hour of log (its zone offset).
 
 use std::collections::HashMap;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyTuple};
 use regex::bytes::{CaptureLocations, Regex, RegexBuilder};
 
 use crate::clock::{self, Hours, Stamp, YearRule};
 use crate::derive;
 use crate::event::{Fields, NeedPython, Outcome, Val};
-use crate::patterns::{family_of, Derive, Family, Found, Kind, Mode, Pattern, Route};
+use crate::patterns::{family_of, Derive, Family, Found, Pattern, Route};
 
-const UNPARSED_TEXT_LIMIT: usize = 8192;
-const DAY_US: i64 = 86_400_000_000;
+/// the group `core_table.guarded` puts where a negative lookahead stood (not a field)
+pub const MARK: &str = "__lookahead";
 
 /// Names used as dict keys and interned values, made into Python strings once.
 #[derive(Default)]
-struct Names {
-    index: HashMap<String, usize>,
-    list: Vec<String>,
+pub struct Names {
+    pub index: HashMap<String, usize>,
+    pub list: Vec<String>,
 }
 
 impl Names {
-    fn id(&mut self, name: &str) -> usize {
+    pub fn id(&mut self, name: &str) -> usize {
         if let Some(&i) = self.index.get(name) {
             return i;
         }
@@ -36,33 +35,33 @@ impl Names {
 }
 
 /// Keys every event or row has.
-struct Keys {
-    event: usize,
-    pattern: usize,
-    ts: usize,
-    host: usize,
-    program: usize,
-    pid: usize,
-    family: usize,
-    postfix: usize,
-    reason: usize,
-    reason_class: usize,
-    client_name: usize,
-    recipient: usize,
-    recipient_domain: usize,
-    counters: usize,
-    counts: [usize; 4], // auth_ok, auth_total, commands_ok, commands_total
-    kind: usize,
-    period: usize,
-    no_pattern: usize,
-    bad_timestamp: usize,
-    row: [usize; 5], // source, offset, line, line_length, _day
+pub struct Keys {
+    pub event: usize,
+    pub pattern: usize,
+    pub ts: usize,
+    pub host: usize,
+    pub program: usize,
+    pub pid: usize,
+    pub family: usize,
+    pub postfix: usize,
+    pub reason: usize,
+    pub reason_class: usize,
+    pub client_name: usize,
+    pub recipient: usize,
+    pub recipient_domain: usize,
+    pub counters: usize,
+    pub counts: [usize; 4], // auth_ok, auth_total, commands_ok, commands_total
+    pub kind: usize,
+    pub period: usize,
+    pub no_pattern: usize,
+    pub bad_timestamp: usize,
+    pub row: [usize; 5], // source, offset, line, line_length, _day
 }
 
 /// The hour cache, filled from Python's own zone arithmetic (`hour_start`).
-struct HourCache {
-    hour_start: Py<PyAny>,
-    known: HashMap<(i32, u32, u32, u32, bool), Option<i64>>,
+pub struct HourCache {
+    pub hour_start: Py<PyAny>,
+    pub known: HashMap<(i32, u32, u32, u32, bool), Option<i64>>,
 }
 
 impl Hours for HourCache {
@@ -82,29 +81,19 @@ impl Hours for HourCache {
     }
 }
 
-struct Engine {
-    header: Regex,
-    patterns: Vec<Pattern>,
-    reason_classes: Vec<(usize, Regex)>,
-    anvil_kinds: HashMap<String, usize>,
-    seconds: Vec<(u8, i64)>,
-    pattern_ids: HashMap<String, usize>,
-    names: Names,
-    keys: Keys,
-    rule: YearRule,
-    hours: HourCache,
-    fallback: Py<PyAny>,
-    routes: HashMap<String, Route>,
-}
-
-#[pyclass(module = "analyzer._core")]
-pub struct Core {
-    /// lines of the last batch the Python parser read (the rest were parsed here)
-    #[pyo3(get)]
-    python_lines: u64,
-    engine: Engine,
-    py_names: Vec<Py<PyString>>,
-    fixed: Vec<Py<PyAny>>,
+pub struct Engine {
+    pub header: Regex,
+    pub patterns: Vec<Pattern>,
+    pub reason_classes: Vec<(usize, Regex)>,
+    pub anvil_kinds: HashMap<String, usize>,
+    pub seconds: Vec<(u8, i64)>,
+    pub pattern_ids: HashMap<String, usize>,
+    pub names: Names,
+    pub keys: Keys,
+    pub rule: YearRule,
+    pub hours: HourCache,
+    pub fallback: Py<PyAny>,
+    pub routes: HashMap<String, Route>,
 }
 
 /// Python's `\s` on the characters let through by `ascii_line` (and `str.isspace`).
@@ -124,7 +113,7 @@ fn ascii_line(raw: &[u8]) -> bool {
 /// A regex of the table, compiled for the lines the Rust pass reads (`ascii_line`):
 /// byte regexes with ASCII classes. On ASCII text `\w \d \s \b .` and case folding mean
 /// what Python's Unicode ones do, and the automata are far smaller than Unicode's.
-fn compile(source: &str, case_insensitive: bool) -> Result<Regex, regex::Error> {
+pub fn compile(source: &str, case_insensitive: bool) -> Result<Regex, regex::Error> {
     RegexBuilder::new(source)
         .unicode(false)
         .case_insensitive(case_insensitive)
@@ -132,11 +121,11 @@ fn compile(source: &str, case_insensitive: bool) -> Result<Regex, regex::Error> 
 }
 
 /// `re.match`: anchored at the start only.
-fn anchored(source: &str) -> Result<Regex, regex::Error> {
+pub fn anchored(source: &str) -> Result<Regex, regex::Error> {
     compile(&format!(r"\A(?:{source})"), false)
 }
 
-fn value_err(e: impl std::fmt::Display) -> PyErr {
+pub fn value_err(e: impl std::fmt::Display) -> PyErr {
     pyo3::exceptions::PyValueError::new_err(e.to_string())
 }
 
@@ -191,7 +180,7 @@ impl Engine {
         }
     }
 
-    fn parse_line<'a>(&mut self, raw: &'a [u8], locs: &mut Locs) -> Outcome<'a> {
+    pub fn parse_line<'a>(&mut self, raw: &'a [u8], locs: &mut Locs) -> Outcome<'a> {
         if raw.is_empty() {
             return Outcome::Skip;
         }
@@ -368,455 +357,7 @@ impl Engine {
 }
 
 /// Capture slots, one per regex, reused across lines.
-struct Locs {
-    header: CaptureLocations,
-    patterns: Vec<CaptureLocations>,
-}
-
-/// One entry of the pattern table as Python hands it over (see `rust_batch._table`).
-#[derive(FromPyObject)]
-struct PatternSpec(
-    String,                   // name
-    String,                   // event
-    String,                   // regex
-    String,                   // mode: "rust" | "gate"
-    Option<Vec<String>>,      // daemons
-    Vec<(String, Py<PyAny>)>, // fixed
-    bool,                     // fallback
-    bool,                     // classify (reason_class)
-    bool,                     // client (`[ip]` without a name -> None)
-    String,                   // derive: "" | "recipient_domain" | "command_counters" | "anvil"
-);
-
-#[pymethods]
-impl Core {
-    /// `header`: the syslog HEADER regex; `patterns`: the Postfix table (PatternSpec
-    /// tuples); `field_types`: field -> "int" | "float"; `reason_classes`: (name, regex)
-    /// searched case-insensitively; `anvil_kinds`, `seconds`: `_anvil`'s tables;
-    /// `year_rule`: (reference year, (month, day) limit); `hour_start(y, m, d, h, utc)`:
-    /// micros or None; `fallback(raw line)`: None for an empty line, else
-    /// (decoded line, event dict) from the Python parser.
-    #[new]
-    #[allow(clippy::too_many_arguments)]
-    fn new(
-        header: &str,
-        patterns: Vec<PatternSpec>,
-        field_types: HashMap<String, String>,
-        reason_classes: Vec<(String, String)>,
-        anvil_kinds: HashMap<String, String>,
-        seconds: HashMap<String, i64>,
-        year_rule: (i32, (u32, u32)),
-        hour_start: Py<PyAny>,
-        fallback: Py<PyAny>,
-        py: Python<'_>,
-    ) -> PyResult<Core> {
-        let mut names = Names::default();
-        let mut fixed = Vec::new();
-        let mut compiled = Vec::new();
-        let mut pattern_ids = HashMap::new();
-        let reason = names.id("reason");
-        for (i, spec) in patterns.into_iter().enumerate() {
-            let PatternSpec(
-                name,
-                event,
-                source,
-                mode,
-                daemons,
-                fixed_items,
-                fallback,
-                classify,
-                client,
-                derive,
-            ) = spec;
-            let regex = anchored(&source).map_err(|e| value_err(format!("pattern {name}: {e}")))?;
-            let groups = regex
-                .capture_names()
-                .map(|name| {
-                    name.map(|n| {
-                        let kind = match field_types.get(n).map(String::as_str) {
-                            Some("int") => Some(Kind::Int),
-                            Some("float") => Some(Kind::Float),
-                            _ => None,
-                        };
-                        (names.id(n), kind)
-                    })
-                })
-                .collect();
-            let mode = match mode.as_str() {
-                "rust" => Mode::Rust,
-                "gate" => Mode::Gate,
-                other => return Err(value_err(format!("pattern {name}: mode {other}"))),
-            };
-            let derive = match derive.as_str() {
-                "" => Derive::None,
-                "recipient_domain" => Derive::RecipientDomain,
-                "command_counters" => Derive::CommandCounters,
-                "anvil" => Derive::Anvil,
-                other => return Err(value_err(format!("pattern {name}: derive {other}"))),
-            };
-            let mut fixed_ids = Vec::new();
-            for (key, value) in fixed_items {
-                fixed_ids.push((names.id(&key), fixed.len()));
-                fixed.push(value);
-            }
-            pattern_ids.insert(name.clone(), i);
-            compiled.push(Pattern {
-                name: names.id(&name),
-                other: event == "other",
-                event: names.id(&event),
-                regex,
-                mode,
-                daemons,
-                fixed: fixed_ids,
-                fallback,
-                groups,
-                classify,
-                client,
-                derive,
-            });
-        }
-        let reason_classes = reason_classes
-            .into_iter()
-            .map(|(name, rx)| {
-                let regex = compile(&rx, true).map_err(value_err)?;
-                Ok((names.id(&name), regex))
-            })
-            .collect::<PyResult<Vec<_>>>()?;
-        names.id("other");
-        let anvil_kinds = anvil_kinds
-            .into_iter()
-            .map(|(text, kind)| (text, names.id(&kind)))
-            .collect();
-        let mut seconds: Vec<(u8, i64)> = seconds
-            .into_iter()
-            .filter(|(unit, _)| unit.len() == 1)
-            .map(|(unit, s)| (unit.as_bytes()[0], s))
-            .collect();
-        seconds.sort_unstable();
-        let keys = Keys {
-            event: names.id("event"),
-            pattern: names.id("pattern"),
-            ts: names.id("ts"),
-            host: names.id("host"),
-            program: names.id("program"),
-            pid: names.id("pid"),
-            family: names.id("family"),
-            postfix: names.id("postfix"),
-            reason,
-            reason_class: names.id("reason_class"),
-            client_name: names.id("client_name"),
-            recipient: names.id("recipient"),
-            recipient_domain: names.id("recipient_domain"),
-            counters: names.id("counters"),
-            counts: [
-                names.id("auth_ok"),
-                names.id("auth_total"),
-                names.id("commands_ok"),
-                names.id("commands_total"),
-            ],
-            kind: names.id("kind"),
-            period: names.id("period"),
-            no_pattern: names.id("no pattern"),
-            bad_timestamp: names.id("bad timestamp"),
-            row: [
-                names.id("source"),
-                names.id("offset"),
-                names.id("line"),
-                names.id("line_length"),
-                names.id("_day"),
-            ],
-        };
-        let py_names = names
-            .list
-            .iter()
-            .map(|n| PyString::intern(py, n).unbind())
-            .collect();
-        let (year, limit) = year_rule;
-        Ok(Core {
-            python_lines: 0,
-            engine: Engine {
-                header: anchored(header).map_err(value_err)?,
-                patterns: compiled,
-                reason_classes,
-                anvil_kinds,
-                seconds,
-                pattern_ids,
-                names,
-                keys,
-                rule: YearRule { year, limit },
-                hours: HourCache {
-                    hour_start,
-                    known: HashMap::new(),
-                },
-                fallback,
-                routes: HashMap::new(),
-            },
-            py_names,
-            fixed,
-        })
-    }
-
-    /// Parse one batch (`data`: whole lines joined by `\n`, the first at byte `offset`
-    /// of `source`) -> (events, unparsed rows, programs, beside, lines, beside_lines,
-    /// last_ts, dated), as `parse_batch` counts them.
-    fn parse<'py>(
-        &mut self,
-        py: Python<'py>,
-        data: &Bound<'py, PyBytes>,
-        offset: i64,
-        source: &Bound<'py, PyString>,
-    ) -> PyResult<Bound<'py, PyTuple>> {
-        let bytes = data.as_bytes();
-        let engine = &mut self.engine;
-        let outcomes = py.detach(|| {
-            let mut locs = Locs {
-                header: engine.header.capture_locations(),
-                patterns: engine
-                    .patterns
-                    .iter()
-                    .map(|p| p.regex.capture_locations())
-                    .collect(),
-            };
-            let mut outcomes = Vec::new();
-            let (mut start, mut pos) = (0usize, offset);
-            for end in memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len())) {
-                let raw = &bytes[start..end];
-                let outcome = engine.parse_line(raw, &mut locs);
-                // Python's parse_batch stops at an exception: so does this pass, so that
-                // the routes' state is the one the Python stage is left with
-                let failed = matches!(outcome, Outcome::Failed(_));
-                outcomes.push((pos, raw.len(), outcome));
-                if failed {
-                    break;
-                }
-                pos += raw.len() as i64 + 1;
-                start = end + 1;
-            }
-            outcomes
-        });
-        self.python_lines = outcomes
-            .iter()
-            .filter(|(_, _, o)| matches!(o, Outcome::Python(_) | Outcome::Failed(_)))
-            .count() as u64;
-        self.build(py, outcomes, source)
-    }
-}
-
-/// Counts by program in first-seen order (as Python's `Counter` keeps them).
-#[derive(Default)]
-struct Tally {
-    index: HashMap<String, usize>,
-    counts: Vec<(String, i64)>,
-}
-
-impl Tally {
-    fn add(&mut self, program: &str) {
-        match self.index.get(program) {
-            Some(&i) => self.counts[i].1 += 1,
-            None => {
-                self.index.insert(program.to_owned(), self.counts.len());
-                self.counts.push((program.to_owned(), 1));
-            }
-        }
-    }
-
-    fn dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let d = PyDict::new(py);
-        for (program, n) in &self.counts {
-            d.set_item(program, n)?;
-        }
-        Ok(d)
-    }
-}
-
-/// The last dated line's time: the Rust pass's, or a Python event's (any int).
-enum LastTs {
-    Rust(i64),
-    Python(Py<PyAny>),
-}
-
-impl Core {
-    fn value<'py>(&self, py: Python<'py>, value: Val<'_>) -> PyResult<Bound<'py, PyAny>> {
-        Ok(match value {
-            Val::Str(s) => PyString::new(py, s).into_any(),
-            Val::Name(i) => self.py_names[i].bind(py).clone().into_any(),
-            Val::Int(n) => n.into_pyobject(py)?.into_any(),
-            Val::Float(x) => x.into_pyobject(py)?.into_any(),
-            Val::Fixed(i) => self.fixed[i].bind(py).clone(),
-            Val::Lower(s) => PyString::new(py, &s.to_ascii_lowercase()).into_any(),
-            Val::None => py.None().into_bound(py),
-        })
-    }
-
-    fn dict<'py>(&self, py: Python<'py>, fields: &Fields<'_>) -> PyResult<Bound<'py, PyDict>> {
-        let d = PyDict::new(py);
-        for (key, value) in &fields.0 {
-            d.set_item(self.py_names[*key].bind(py), self.value(py, *value)?)?;
-        }
-        Ok(d)
-    }
-
-    /// A row of the `unparsed` table, keys in `parse_batch`'s order.
-    #[allow(clippy::too_many_arguments)]
-    fn row<'py>(
-        &self,
-        py: Python<'py>,
-        head: [Bound<'py, PyAny>; 4], // ts, host, program, source
-        offset: i64,
-        reason: Bound<'py, PyAny>,
-        line: Bound<'py, PyAny>,
-        length: usize,
-        last_ts: &Option<LastTs>,
-    ) -> PyResult<Bound<'py, PyDict>> {
-        let d = PyDict::new(py);
-        let k = &self.engine.keys;
-        let name = |i: usize| self.py_names[i].bind(py);
-        let [ts, host, program, source] = head;
-        d.set_item(name(k.ts), ts)?;
-        d.set_item(name(k.host), host)?;
-        d.set_item(name(k.program), program)?;
-        d.set_item(name(k.row[0]), source)?;
-        d.set_item(name(k.row[1]), offset)?;
-        d.set_item(name(k.reason), reason)?;
-        d.set_item(name(k.row[2]), line)?;
-        d.set_item(name(k.row[3]), length)?;
-        let day = match last_ts {
-            Some(LastTs::Rust(ts)) => ts.div_euclid(DAY_US).into_pyobject(py)?.into_any(),
-            Some(LastTs::Python(ts)) => ts.bind(py).call_method1("__floordiv__", (DAY_US,))?,
-            None => py.None().into_bound(py),
-        };
-        d.set_item(name(k.row[4]), day)?;
-        Ok(d)
-    }
-
-    fn build<'py>(
-        &self,
-        py: Python<'py>,
-        outcomes: Vec<(i64, usize, Outcome<'_>)>,
-        source: &Bound<'py, PyString>,
-    ) -> PyResult<Bound<'py, PyTuple>> {
-        let events = pyo3::types::PyList::empty(py);
-        let unparsed = pyo3::types::PyList::empty(py);
-        let (mut programs, mut beside) = (Tally::default(), Tally::default());
-        let (mut lines, mut beside_lines, mut dated) = (0i64, 0i64, 0i64);
-        let mut last_ts: Option<LastTs> = None;
-        let none = || py.None().into_bound(py);
-        let text = |s: &str| PyString::new(py, s).into_any();
-        for (offset, length, outcome) in outcomes {
-            match outcome {
-                Outcome::Skip | Outcome::Python(None) => continue,
-                Outcome::Failed(e) => return Err(e),
-                Outcome::Beside { program, ts } => {
-                    programs.add(program);
-                    beside.add(program);
-                    beside_lines += 1;
-                    last_ts = Some(LastTs::Rust(ts));
-                    dated += 1;
-                }
-                Outcome::Other { program, ts } => {
-                    programs.add(program);
-                    last_ts = Some(LastTs::Rust(ts));
-                    dated += 1;
-                }
-                Outcome::Event {
-                    fields,
-                    program,
-                    ts,
-                } => {
-                    programs.add(program);
-                    last_ts = Some(LastTs::Rust(ts));
-                    dated += 1;
-                    events.append(self.dict(py, &fields)?)?;
-                }
-                Outcome::Unparsed {
-                    ts,
-                    host,
-                    program,
-                    reason,
-                    line,
-                } => {
-                    if let Some(ts) = ts {
-                        dated += 1;
-                        if program.is_some() {
-                            last_ts = Some(LastTs::Rust(ts));
-                        }
-                    }
-                    if let Some(p) = program {
-                        programs.add(p);
-                    }
-                    let cut = &line[..line.len().min(UNPARSED_TEXT_LIMIT)];
-                    let head = [
-                        ts.map_or_else(none, |t| t.into_pyobject(py).expect("int").into_any()),
-                        host.map_or_else(none, text),
-                        program.map_or_else(none, text),
-                        source.clone().into_any(),
-                    ];
-                    let reason = self.py_names[reason].bind(py).clone().into_any();
-                    unparsed.append(self.row(
-                        py,
-                        head,
-                        offset,
-                        reason,
-                        text(cut),
-                        length,
-                        &last_ts,
-                    )?)?;
-                }
-                Outcome::Python(Some((line, event))) => {
-                    let event = event.bind(py);
-                    let ts = event.get_item("ts")?;
-                    if !ts.is_none() {
-                        dated += 1;
-                    }
-                    let program = event.get_item("program")?;
-                    let name: Option<String> = program.extract()?;
-                    if let Some(p) = &name {
-                        programs.add(p);
-                        last_ts = Some(LastTs::Python(ts.clone().unbind()));
-                    }
-                    if event.get_item("event")?.extract::<String>()? == "unparsed" {
-                        let head = [
-                            ts,
-                            event.get_item("host")?,
-                            program,
-                            source.clone().into_any(),
-                        ];
-                        let reason = event.get_item("reason")?;
-                        let row = self.row(
-                            py,
-                            head,
-                            offset,
-                            reason,
-                            line.into_bound(py),
-                            length,
-                            &last_ts,
-                        )?;
-                        unparsed.append(row)?;
-                    } else if event.get_item("family")?.is_none() {
-                        beside.add(name.as_deref().unwrap_or_default());
-                        beside_lines += 1;
-                    } else if event.get_item("event")?.extract::<String>()? != "other" {
-                        events.append(event)?;
-                    }
-                }
-            }
-            lines += 1;
-        }
-        let last = match last_ts {
-            Some(LastTs::Rust(ts)) => ts.into_pyobject(py)?.into_any(),
-            Some(LastTs::Python(ts)) => ts.into_bound(py),
-            None => none(),
-        };
-        (
-            events,
-            unparsed,
-            programs.dict(py)?,
-            beside.dict(py)?,
-            lines,
-            beside_lines,
-            last,
-            dated,
-        )
-            .into_pyobject(py)
-    }
+pub struct Locs {
+    pub header: CaptureLocations,
+    pub patterns: Vec<CaptureLocations>,
 }

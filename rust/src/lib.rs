@@ -4,15 +4,17 @@
 //! Lines it cannot parse exactly as Python does go to the Python parser one by one.
 
 mod clock;
+mod core;
 mod derive;
 mod engine;
 mod event;
+mod objects;
 mod patterns;
 
 use pyo3::prelude::*;
 
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<engine::Core>()?;
+    m.add_class::<core::Core>()?;
     Ok(())
 }

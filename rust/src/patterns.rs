@@ -48,6 +48,10 @@ pub struct Pattern {
     pub client: bool,
     pub derive: Derive,
     pub other: bool,
+    /// a negative lookahead ported (`core_table.guarded`): the capture group marking its
+    /// place and its body; where the match went through the mark and the body matches
+    /// there, Python's lookahead fails: the line is Python's
+    pub guard: Option<(usize, Regex)>,
 }
 
 /// One program's candidates, with the hit counts that order them.
@@ -118,20 +122,28 @@ impl Route {
         self.tick();
         for &i in self.specific.iter().chain(self.fallbacks.iter()) {
             let p = &patterns[i];
-            // captures only for the events whose fields are read: a match is a match
-            let hit = if p.mode == Mode::Gate || p.other {
+            // captures only for the events whose fields are read (or the guard's mark)
+            let hit = if p.mode == Mode::Gate || (p.other && p.guard.is_none()) {
                 p.regex.is_match(message.as_bytes())
             } else {
                 p.regex
                     .captures_read(&mut locs[i], message.as_bytes())
                     .is_some()
             };
-            if hit {
-                return match p.mode {
-                    Mode::Gate => Found::Python,
-                    Mode::Rust => Found::Match(i),
-                };
+            if !hit {
+                continue;
             }
+            if let Some((mark, body)) = &p.guard {
+                if let Some((at, _)) = locs[i].get(*mark) {
+                    if body.is_match(&message.as_bytes()[at..]) {
+                        return Found::Python;
+                    }
+                }
+            }
+            return match p.mode {
+                Mode::Gate => Found::Python,
+                Mode::Rust => Found::Match(i),
+            };
         }
         Found::NoMatch
     }

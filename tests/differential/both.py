@@ -14,18 +14,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from analyzer.parse import batch as python_stage
 from analyzer.parse import rust_batch
+from analyzer.parse.batch import BatchJob as Job
 from analyzer.parse.core import compiled
-
-try:  # the Python stage's home after the move into analyzer/parse (issue 10)
-    from analyzer.parse.batch import BatchJob as Job  # type: ignore[attr-defined]
-    from analyzer.parse.batch import BatchResult as Result  # type: ignore[attr-defined]
-
-    from analyzer.parse import batch as python_stage  # type: ignore[attr-defined]
-except ImportError:  # before it
-    from analyzer.ingest import run as python_stage
-    from analyzer.ingest.run import _BatchResult as Result
-    from analyzer.ingest.run import _Job as Job
 
 python_parse_batch = python_stage.parse_batch
 
@@ -40,8 +32,7 @@ def require_core() -> None:
         pytest.skip(NOT_BUILT)
 
 
-def rust_parse_batch(job):
-    return rust_batch.parse_batch(job, python=python_parse_batch, result=Result)
+rust_parse_batch = rust_batch.parse_batch
 
 
 def job(
