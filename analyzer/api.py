@@ -12,8 +12,20 @@ import os
 from collections.abc import Iterable, Iterator
 
 from .dataset.reading import DEFAULT_DATA, Window, data_dir, snapshot, table, to_pandas, zone  # noqa: F401
-from .dataset.status import coverage, status  # noqa: F401
+from .dataset.status import coverage  # noqa: F401
 from .dataset.status import iso as _iso
+from .dataset.status import status as _dataset_status
+
+
+def status(data: str | os.PathLike | None = None) -> dict:
+    """The dataset's status (`dataset.status.status`: tables, sources, open state, missing
+    parts, the PHP join) and `core`, the parse core this installation runs (`rust` or
+    `python`)."""
+    from .parse.core import core_in_use
+
+    info = _dataset_status(data)
+    info["core"] = core_in_use()
+    return info
 
 
 def ingest(

@@ -64,7 +64,9 @@ _debug = False
 
 def _show_version(value: bool) -> None:
     if value:
-        print(f"analyzer {__version__}")
+        from ..parse.core import core_in_use
+
+        print(f"analyzer {__version__} (parse core: {core_in_use()})")
         raise typer.Exit()
 
 

@@ -260,7 +260,8 @@ def status(
     console.print(
         f"open messages (carried to the next run): {info['open_messages']:,}; "
         f"open SMTP sessions: {info['open_sessions']:,}; "
-        f"unparsed lines: {info['unparsed']:,}",
+        f"unparsed lines: {info['unparsed']:,}; "
+        f"parse core: {info['core']}",
         highlight=False,
     )
     s = Table(title="sources")
