@@ -20,7 +20,7 @@ import typer.core
 
 from .. import __version__
 from ..errors import AnalyzerError
-from . import actions_command
+from . import actions_command, watch_commands
 from . import dataset_commands as dataset
 from . import nightly_command as report
 from . import report_commands as reports
@@ -144,6 +144,7 @@ app.command("auth-failures")(_one_line_errors(reports.auth_failures))
 app.command("trace")(_one_line_errors(reports.trace))
 app.command("report")(_one_line_errors(report.report))
 app.command("actions")(_one_line_errors(actions_command.actions))
+app.command("watch")(_one_line_errors(watch_commands.watch))
 
 
 def main() -> None:
