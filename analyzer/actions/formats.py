@@ -1,6 +1,7 @@
 """The actions of a plan written for review, in four forms:
 
-- `postfix-map`: `check_sasl_access` map entries refusing the logins (`refuse_login`);
+- `postfix-map`: `check_sasl_access` map entries refusing the logins (`refuse_login`;
+  not those whose mail Exim accepted: Exim has no such map);
 - `nft`: an `nft -f` file adding the IPs to an nftables set (`block_ip`);
 - `fail2ban`: one log line per IP, for a fail2ban jail watching that file (`block_ip`);
 - `sh`: a shell script doing all of it: map entries, `postsuper -h` / `exim -Mf` per
@@ -65,10 +66,13 @@ def postfix_map(plan: Plan, now: datetime) -> list[str]:
         "# then: postmap " + SASL_MAP,
     ]
     for incident in plan.incidents:
-        refuse = [a for a in plan.of(incident) if a.what == "refuse_login"]
+        refuse = [a for a in plan.of(incident) if a.what == "refuse_login" and a.mta != "exim"]
         if refuse:
             out.append("# " + heading(incident))
             out += [f"{a.value}\t{REJECT_TEXT}" for a in refuse]
+    exim = sum(1 for a in plan.actions if a.what == "refuse_login" and a.mta == "exim")
+    if exim:
+        out.append(f"# {exim} login(s) of mail Exim accepted: not in this map (see --format sh)")
     return out + ["# " + line for line in footer(plan)]
 
 
@@ -115,15 +119,20 @@ def sh(plan: Plan, now: datetime) -> list[str]:
             out.append("# no action proposed")
         for a in actions:
             out += _SH[a.what](a)
-            refused = refused or a.what == "refuse_login"
+            refused = refused or a.what == "refuse_login" and a.mta != "exim"
     if refused:
         out += ["", f"postmap {shlex.quote(SASL_MAP)}"]
     return out + [""] + ["# " + line for line in footer(plan)]
 
 
 def _sh_refuse(a: Action) -> list[str]:
+    if a.mta == "exim":  # no map to append to: the authenticator decides
+        return [
+            "# refuse the SASL login (Exim): deny it in your authenticator's server_condition,",
+            f"#   e.g. a deny list it looks the login up in: {shlex.quote(a.value)}",
+        ]
     return [
-        "# refuse the SASL login (Postfix; Exim: add it to your authenticator's deny list)",
+        "# refuse the SASL login (Postfix check_sasl_access)",
         f"printf '%s\\t%s\\n' {shlex.quote(a.value)} {shlex.quote(REJECT_TEXT)}"
         f" >> {shlex.quote(SASL_MAP)}",
     ]

@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from . import validate
@@ -36,7 +36,7 @@ class Action:
     incident: str  # the incident's id
     kind: str  # the incident's kind
     value: str  # the validated IP, login, queue id, path or file name
-    mta: str | None = None  # hold_queue: postfix | exim
+    mta: str | None = None  # hold_queue: postfix | exim; refuse_login: the MTA of its mail
     host: str | None = None  # hold_queue: the (validated) host whose queue holds it
     uid: int | None = None  # stop_script
     user: str | None = None  # stop_script: the (validated) account name, when known
@@ -74,6 +74,12 @@ def plan(
     if holds and data is not None:
         _hold(holds, out, data, since, until)
     return out
+
+
+def _mta(program) -> str:
+    """`postfix/submission/smtpd` -> postfix, `exim` -> exim, `sm-mta` -> sm-mta."""
+    text = str(program or "")
+    return "postfix" if text.startswith("postfix") else text.split("/")[0]
 
 
 def _stolen_account(incident: Found, out: Plan, allow: Allowlist, users) -> list:
@@ -171,14 +177,20 @@ def _hold(holds, out: Plan, data, since, until) -> None:
 
     columns = ["host", "queue_id", "identity", "program", "complete", "rejected"]
     messages = table("messages", data=data, since=since, until=until, columns=columns)
+    # which MTA accepted each login's mail: Exim has no check_sasl_access map
+    for i, a in enumerate(out.actions):
+        if a.what == "refuse_login":
+            programs = messages.loc[messages["identity"] == f"sasl:{a.value}", "program"]
+            mtas = {_mta(p) for p in programs.dropna()}
+            if len(mtas) == 1:
+                out.actions[i] = replace(a, mta=mtas.pop())
     queued = messages[~messages["complete"].fillna(False).astype(bool)]
     queued = queued[~queued["rejected"].fillna(False).astype(bool)]
     seen: set[tuple[str, str]] = set()
     for incident, identity in holds:
         rows = queued[queued["identity"] == identity]
         for r in rows.itertuples(index=False):
-            program = str(r.program or "")
-            mta = "postfix" if program.startswith("postfix") else program.split("/")[0]
+            mta = _mta(r.program)
             if mta not in ("postfix", "exim"):
                 out.unsupported[f"hold_queue ({mta or 'unknown MTA'})"] += 1
                 continue

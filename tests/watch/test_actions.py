@@ -171,3 +171,28 @@ def test_validators_accept_the_real_forms_only():
     assert json.dumps(validate.Skipped(login=2).text()) == (
         '"2 values failed validation and were skipped (2 login)"'
     )
+
+
+def test_on_exim_logins_are_refused_by_the_authenticator_not_a_postfix_map(tmp_path):
+    from conftest import SAMPLE_LOGS
+
+    from analyzer import api
+
+    data = tmp_path / "data"
+    paths = [str(SAMPLE_LOGS / "exim"), str(SAMPLE_LOGS / "php")]
+    passwd = SAMPLE_LOGS / "etc" / "passwd"
+    api.ingest(paths, data=str(data), tz="UTC", year=2026, passwd=str(passwd))
+    p = propose(data, **ALL, allow=allowlist.load(None))
+    refuse = {a.value: a.mta for a in p.actions if a.what == "refuse_login"}
+    assert refuse == {"info@bakery-berlin.example": "exim", "office@shop-anna.example": "exim"}
+    sh = formats.render(p, "sh")
+    assert "printf" not in sh and "postmap" not in sh
+    assert "authenticator's server_condition" in sh
+    # the PHP mail.log gave the script's full path: chmod it
+    assert (
+        "chmod 000 -- /home/site1017/public_html/wp-content/uploads/2026/11/wp-xmlrpc-cache.php"
+        in sh
+    )
+    pmap = formats.render(p, "postfix-map")
+    assert [x for x in pmap.splitlines() if not x.startswith("#")] == []
+    assert "# 2 login(s) of mail Exim accepted: not in this map" in pmap
