@@ -19,7 +19,9 @@ PACKAGE = Path(analyzer.__file__).parent
 # layer -> the layers right below it (what it may import, with what those may import)
 BELOW = {
     "main": {"cli"},
-    "cli": {"api", "render"},
+    "cli": {"api", "render", "watch", "actions"},
+    "watch": {"ingest", "actions", "nightly", "reports"},
+    "actions": {"reports", "nightly", "dataset"},
     "api": {"ingest", "nightly", "reports"},
     "nightly": {"reports", "render"},
     "reports": {"dataset"},

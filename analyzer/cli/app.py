@@ -21,10 +21,10 @@ import typer.core
 from .. import __version__
 from ..errors import AnalyzerError
 from . import abuse_commands as abuse
+from . import actions_command, trace_command, watch_commands
 from . import dataset_commands as dataset
 from . import nightly_command as report
 from . import sender_commands as senders
-from . import trace_command
 from .options import DEBUG, error, note, warn
 
 
@@ -146,6 +146,8 @@ app.command("suspicious-scripts")(_one_line_errors(senders.suspicious_scripts))
 app.command("auth-failures")(_one_line_errors(abuse.auth_failures))
 app.command("trace")(_one_line_errors(trace_command.trace))
 app.command("report")(_one_line_errors(report.report))
+app.command("actions")(_one_line_errors(actions_command.actions))
+app.command("watch")(_one_line_errors(watch_commands.watch))
 
 
 def main() -> None:

@@ -1,0 +1,153 @@
+"""The `watch` command: ingest the logs every interval, evaluate the nightly report's
+incident rules on a sliding window ending at the newest log line, and emit each incident
+as a JSON line when it opens, escalates and closes (optionally running a command per
+alert). Alert state lives in the dataset's `_state/watch.json`: a restart alerts nothing
+twice."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Annotated, Literal
+
+import typer
+
+from .actions_command import ALLOW, ALLOWLIST, THRESHOLD
+from .dataset_commands import CONFIG, FORMAT, HOST, LOCAL_IPS, PASSWD
+from .options import DATA, HOSTED_DOMAIN, TZ, YEAR, note, warn
+
+
+def watch(
+    paths: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="PATH...",
+            help="Log files, globs or directories, as for `ingest` (rotated series "
+            "followed, only new lines read).",
+            show_default=False,
+        ),
+    ],
+    data: DATA = None,
+    tz: TZ = None,
+    year: YEAR = None,
+    format: FORMAT = None,
+    host: HOST = None,
+    passwd: PASSWD = None,
+    local_ip: LOCAL_IPS = None,
+    hosted_domain: HOSTED_DOMAIN = None,
+    config: CONFIG = None,
+    threshold: THRESHOLD = None,
+    allow: ALLOW = None,
+    allowlist: ALLOWLIST = None,
+    interval: Annotated[
+        float,
+        typer.Option("--interval", metavar="SECONDS", min=0.0, help="Seconds between iterations."),
+    ] = 15.0,
+    window: Annotated[
+        str,
+        typer.Option(
+            "--window",
+            metavar="DURATION",
+            help="Length of the sliding window the incident rules read (30m, 1h, 2h).",
+        ),
+    ] = "1h",
+    grace: Annotated[
+        str,
+        typer.Option(
+            "--close-after",
+            metavar="DURATION",
+            help="An open incident not found for this long (log time) is closed.",
+        ),
+    ] = "10m",
+    iterations: Annotated[
+        int | None,
+        typer.Option(
+            "--iterations",
+            metavar="N",
+            min=1,
+            help="Stop after N iterations (default: run until stopped).",
+            show_default=False,
+        ),
+    ] = None,
+    once: Annotated[
+        bool, typer.Option("--once", help="One iteration, then exit (= --iterations 1).")
+    ] = False,
+    output: Annotated[
+        Literal["json"],
+        typer.Option("--output", help="Alert format on stdout: json (one object per line)."),
+    ] = "json",
+    exec_: Annotated[
+        str | None,
+        typer.Option(
+            "--exec",
+            metavar="CMD",
+            help="Also run CMD per alert with its JSON on stdin (split like a shell "
+            "would, run without one; its output goes to stderr).",
+            show_default=False,
+        ),
+    ] = None,
+    exec_timeout: Annotated[
+        float,
+        typer.Option("--exec-timeout", metavar="SECONDS", min=0.1, help="Kill CMD after this."),
+    ] = 10.0,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="One line per iteration on stderr.")
+    ] = False,
+) -> None:
+    """Follow the logs and alert on incidents as they happen: every interval, ingest the
+    new lines (the same crash-safe incremental ingest as `ingest`), evaluate the nightly
+    report's incident rules and thresholds on the window ending at the newest log line,
+    and print one JSON line per incident when it opens, escalates (severity up) and
+    closes, with its explanation and proposed actions (see docs/watch.md)."""
+    from ..actions import allowlist as allowlist_file
+    from ..config import load, read_passwd, thresholds_from_flags
+    from ..errors import AnalyzerError
+    from ..watch.loop import Settings, Watcher, data_of, run
+    from ..watch.outputs import Exec, JsonLines, Output
+
+    cfg = load(config)
+    local_ips = tuple(local_ip or cfg.local_ips)
+    passwd = passwd or cfg.passwd
+    settings = Settings(
+        paths=list(paths),
+        data=data_of(data or cfg.data),
+        tz=tz or cfg.tz,
+        year=year,
+        format=format or cfg.format,
+        host=host or cfg.host,
+        passwd=passwd,
+        local_ips=local_ips,
+        hosted_domains=tuple(hosted_domain or cfg.hosted_domains),
+        thresholds=thresholds_from_flags(cfg.thresholds, threshold or []),
+        users=read_passwd(passwd) if passwd else {},
+        allow=allowlist_file.load(allowlist, allow or [], local_ips),
+        window=duration("--window", window),
+        grace=duration("--close-after", grace),
+    )
+    outputs: list[Output] = [JsonLines()]
+    if exec_:
+        try:
+            outputs.append(Exec(exec_, exec_timeout, on_error=warn))
+        except ValueError as e:
+            raise AnalyzerError(f"--exec {exec_!r}: {e}") from None
+    watcher = Watcher(settings, outputs, on_warning=warn)
+
+    def report(step) -> None:
+        if verbose:
+            newest = f"{step.newest:%Y-%m-%d %H:%M:%S} UTC" if step.newest else "none"
+            note(
+                f"watch: {step.lines:,} new lines, newest log time {newest}, {len(step.alerts)} alerts"
+            )
+
+    run(watcher, interval, 1 if once else iterations, on_step=report)
+
+
+def duration(flag: str, text: str) -> timedelta:
+    """`30m`, `1h`, `2d`, `90s` -> a timedelta (positive)."""
+    from ..errors import AnalyzerError
+
+    m = re.fullmatch(r"\s*(\d+)\s*([smhd])\s*", text)
+    if not m or int(m.group(1)) == 0:
+        raise AnalyzerError(f"{flag}: {text!r} is not a duration such as 30m, 1h or 2d")
+    unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[m.group(2)]
+    return timedelta(**{unit: int(m.group(1))})
