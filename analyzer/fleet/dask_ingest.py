@@ -60,7 +60,9 @@ def ingest_fleet(
 ) -> IngestSummary:
     """Ingest every host's series on a Dask cluster (`scheduler`: its address, e.g.
     `tcp://10.0.0.5:8786`; default: a LocalCluster here) into `data`/hosts/<host>/;
-    returns the hosts' summaries added up (warnings and sources named by host). `host`
+    returns the hosts' summaries added up (warnings and sources named by host). When
+    a host's task fails, the other hosts' tasks still run to their end, then the first
+    failed host's error (in host order) is raised. `host`
     and `cursor_file` are refused: a series' host is its directory's name, stdin is not
     read."""
     started = time.monotonic()
@@ -79,6 +81,7 @@ def ingest_fleet(
         raise AnalyzerError("no log series to ingest")
     try:
         from distributed import Client, LocalCluster
+        from distributed import wait as all_done
     except ImportError:
         raise AnalyzerError(
             "--engine dask needs Dask: pip install 'analyzer[fleet]' (dask[distributed])"
@@ -101,7 +104,7 @@ def ingest_fleet(
             threads_per_worker=1,
             processes=True,
             dashboard_address=":0",
-            silence_logs=logging.ERROR,
+            silence_logs=logging.CRITICAL,  # a task's error is raised here
         )
     try:
         with Client(cluster if cluster is not None else scheduler) as client:
@@ -111,6 +114,10 @@ def ingest_fleet(
                 )
                 for host, files in series.items()
             }
+            all_done(list(futures.values()))  # every host's task ends, failed or not
+            failed = [f for f in futures.values() if f.status == "error"]
+            if failed:  # the others are ingested; the first host's error is the answer
+                raise failed[0].exception()
             results = dict(zip(futures, client.gather(list(futures.values()))))
     finally:
         if cluster is not None:

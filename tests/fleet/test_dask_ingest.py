@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from analyzer import api
 from analyzer.cli.app import app
+from analyzer.dataset.store import Dataset, LockHeld
 from analyzer.errors import AnalyzerError
 from analyzer.fleet.layout import fleet_hosts, host_series
 from analyzer.fleet.reading import fleet_table, snapshots
@@ -131,6 +132,20 @@ def test_a_local_cluster_when_no_scheduler_is_given(tmp_path):
     assert fleet_hosts(tmp_path / "d") == ["mx1"]
 
 
+def test_a_held_host_lock_fails_that_host_only(fleet, cluster, tmp_path):
+    _, logs, _, truth = fleet
+    data = tmp_path / "d"
+    (data / "hosts" / "mx2").mkdir(parents=True)
+    with Dataset(data / "hosts" / "mx2").lock():
+        with pytest.raises(LockHeld, match="mx2: another ingest"):
+            api.ingest([str(logs)], data=str(data), tz="UTC", engine="dask", scheduler=cluster)
+    for host in truth["hosts"]:  # the other hosts' tasks ran to their end
+        assert Dataset(data / "hosts" / host).exists() == (host != "mx2")
+    summary = api.ingest([str(logs)], data=str(data), tz="UTC", engine="dask", scheduler=cluster)
+    assert {s.status for s in summary.sources if "/mx2/" not in s.path} == {"unchanged"}
+    assert summary.lines == truth["hosts"]["mx2"]["truth"]["lines"]
+
+
 def test_refuses_a_local_engine_dataset(fleet):
     _, logs, local, _ = fleet
     with pytest.raises(AnalyzerError, match="a dataset of the local engine"):
@@ -178,3 +193,26 @@ def test_option_errors(tmp_path, args, message):
     )
     assert result.exit_code != 0
     assert message in result.output
+
+
+def test_the_stolen_account_is_found_on_its_hosts(fleet, dask_data):
+    """Per host, the top sender of the incident window (in that host's own clock) is the
+    stolen account with the truth's counts; over the fleet, it sends from exactly the
+    hosts the truth names."""
+    _, _, _, truth = fleet
+    stolen = truth["fleet"]["stolen_account"]
+    found: dict[str, int] = {}
+    for host, entry in truth["hosts"].items():
+        sasl = entry["truth"]["incidents"]["compromised_sasl"]
+        if sasl is None:
+            continue
+        data = dask_data / "hosts" / host
+        top = api.top_senders(data, since=sasl["start"], until=sasl["end"], tz="UTC").iloc[0]
+        assert top["identity"] == "sasl:" + stolen["sasl_username"]
+        assert (top["messages"], top["client_ips"]) == (sasl["messages"], sasl["client_ips"])
+        found[host] = int(top["messages"])
+    assert sorted(found) == stolen["hosts"]
+    assert sum(found.values()) == stolen["messages"]
+    messages = fleet_table("messages", dask_data, columns=["host", "identity"])
+    senders = messages[messages["identity"] == "sasl:" + stolen["sasl_username"]]
+    assert sorted(set(senders["host"])) == sorted(truth["hosts"])  # its normal mail too
