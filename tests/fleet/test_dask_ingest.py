@@ -16,7 +16,7 @@ from analyzer.cli.app import app
 from analyzer.dataset.store import Dataset, LockHeld
 from analyzer.errors import AnalyzerError
 from analyzer.fleet.layout import fleet_hosts, host_series
-from analyzer.fleet.reading import fleet_table, snapshots
+from analyzer.fleet.reading import fleet_snapshot, fleet_table
 from analyzer.samplegen.fleet import write_fleet
 from analyzer.schema import TABLES
 
@@ -115,13 +115,36 @@ def test_growing_logs_resume_per_host(fleet, cluster, tmp_path):
         newest.write_bytes(cut)
     data = tmp_path / "data"
     first = api.ingest([str(copy)], data=str(data), tz="UTC", engine="dask", scheduler=cluster)
+    pinned = fleet_snapshot(data)
+    as_first = {name: rows(fleet_table(name, data)) for name in TABLES}
     for host, entry in truth["hosts"].items():
         shutil.copy2(logs / host / entry["files"][-1], copy / host / entry["files"][-1])
     second = api.ingest([str(copy)], data=str(data), tz="UTC", engine="dask", scheduler=cluster)
     assert first.lines + second.lines == truth["fleet"]["lines"]
-    snaps = snapshots(data)
+    snap = fleet_snapshot(data)
     for name in TABLES:
-        assert rows(fleet_table(name, snaps)) == rows(api.table(name, data=str(local))), name
+        assert rows(fleet_table(name, snap)) == rows(api.table(name, data=str(local))), name
+        # a snapshot taken before the second run still reads the first run's commits
+        assert rows(fleet_table(name, pinned)) == as_first[name], name
+
+
+def test_the_fleet_snapshot_through_the_api(fleet, dask_data):
+    """`api.table` reads a fleet snapshot like one dataset's: every host, open rows too."""
+    _, _, local, _ = fleet
+    snap = fleet_snapshot(dask_data)
+    assert sorted(snap.hosts) == ["mx1", "mx2", "mx3", "mx4"]
+    for name in ("messages", "deliveries", "php_mail"):
+        ours = api.table(name, data=snap, since="2026-11-26", until="2026-11-27", tz="UTC")
+        theirs = api.table(name, data=str(local), since="2026-11-26", until="2026-11-27", tz="UTC")
+        assert rows(ours) == rows(theirs), name
+    for kind in ("messages", "sessions", "php"):
+        per_host = [api.snapshot(dask_data / "hosts" / h).open_count(kind) for h in snap.hosts]
+        assert snap.open_count(kind) == sum(per_host)
+    held = list(snap.open_entries("messages"))
+    assert len(held) == snap.open_count("messages")
+    assert snap.parts("messages") and all(
+        p.is_relative_to(dask_data / "hosts") for p in snap.parts("messages")
+    )
 
 
 def test_a_local_cluster_when_no_scheduler_is_given(tmp_path):
