@@ -12,9 +12,20 @@ import os
 from collections.abc import Iterable, Iterator
 
 from .dataset.reading import DEFAULT_DATA, Window, data_dir, snapshot, table, to_pandas, zone  # noqa: F401
-from .dataset.status import coverage, status  # noqa: F401
+from .dataset.status import coverage  # noqa: F401
 from .dataset.status import iso as _iso
-from .errors import AnalyzerError
+from .dataset.status import status as _dataset_status
+
+
+def status(data: str | os.PathLike | None = None) -> dict:
+    """The dataset's status (`dataset.status.status`: tables, sources, open state, missing
+    parts, the PHP join) and `core`, the parse core this installation runs (`rust` or
+    `python`)."""
+    from .parse.core import core_in_use
+
+    info = _dataset_status(data)
+    info["core"] = core_in_use()
+    return info
 
 
 def ingest(
@@ -56,6 +67,8 @@ def ingest(
             cursor_file=cursor_file,
         )
     if engine != "local" or scheduler is not None:
+        from .errors import AnalyzerError
+
         raise AnalyzerError(
             f"engine must be local or dask, not {engine!r}"
             if engine != "local"
@@ -319,16 +332,7 @@ def trace(
     identity) in [since, until), in time order, with a `table` column naming the source."""
     from .reports import trace as report
 
-    given = [v for v in (queue_id, sender, identity, client_ip) if v is not None]
-    if len(given) != 1:
-        raise AnalyzerError(
-            "trace needs exactly one of a queue id, --sender, --identity or --client-ip"
-        )
-    if identity is not None and ":" not in identity:
-        raise AnalyzerError(
-            f"identity {identity!r} is not kind:value "
-            "(sasl:<user>, uid:<n>, user:<login>, ip:<address>)"
-        )
+    report.check_target(queue_id, sender, identity, client_ip)
     win = Window(data, since, until, tz)
     return report.trace_in(
         win, queue_id=queue_id, sender=sender, identity=identity, client_ip=client_ip
@@ -379,20 +383,9 @@ def chart(report: str, result, title: str | None = None):
 
     Every log-derived label is HTML-escaped. Save with `write_chart(fig, "file.html")`.
     """
-    from .render import charts
+    from .render.charts import chart as make
 
-    makers = {
-        "top-senders": charts.top_senders,
-        "relay-spikes": charts.relay_spikes,
-        "suspicious-scripts": charts.suspicious_scripts,
-        "auth-failures": charts.auth_failures,
-        "counts": charts.counts_bar,
-    }
-    if report not in makers:
-        raise AnalyzerError(f"no chart for {report!r}: one of {', '.join(makers)}")
-    if title is None:
-        return makers[report](result) if report != "counts" else makers[report](result, report)
-    return makers[report](result, title)
+    return make(report, result, title)
 
 
 def write_chart(fig, path: str | os.PathLike) -> None:

@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import NamedTuple
 
 from .errors import AnalyzerError
 
@@ -165,7 +167,7 @@ def _typed(obj, name: str, value, where: str, from_text: bool = False):
         value = float(value)
     if not isinstance(value, kind) or isinstance(value, bool):
         raise ConfigError(f"{where}.{name}: expected {what}, got {value!r}")
-    if kind in (int, float) and value < 0:
+    if isinstance(value, int | float) and value < 0:
         raise ConfigError(f"{where}.{name}: must not be negative, got {value!r}")
     return value
 
@@ -317,19 +319,46 @@ def _relative_to(base: Path, path: str) -> str:
 # --- user names --------------------------------------------------------------------------------
 
 
+class PasswdEntry(NamedTuple):
+    """One account of a passwd(5) file: what the analyzer uses of it."""
+
+    name: str
+    uid: int
+    home: str
+
+
+_MAX_UID = 2**32 - 1  # uid_t: a larger number is not a uid (and would overflow a column)
+
+
+def parse_passwd(lines: Iterable[str]) -> list[PasswdEntry]:
+    """The accounts of passwd(5) lines (`name:x:uid:gid:gecos:home:shell`), in file order:
+    the one rule of what a valid line is, for the reports' user names (`read_passwd`) and
+    the correlator's accounts (`correlate.passwd`). Skipped: blank lines, comments, NIS
+    compat lines (`+`, `-`, `+name`, `+@netgroup`), lines without the seven fields, an empty
+    name, a uid that is not a decimal number of a uid's range."""
+    entries = []
+    for line in lines:
+        line = line.rstrip("\r\n")
+        if not line.strip() or line.lstrip().startswith("#") or line[0] in "+-":
+            continue
+        parts = line.split(":")
+        if len(parts) != 7 or not parts[0]:
+            continue
+        uid = parts[2]
+        if not (uid.isascii() and uid.isdigit()) or int(uid) > _MAX_UID:
+            continue
+        entries.append(PasswdEntry(parts[0], int(uid), parts[5]))
+    return entries
+
+
 def read_passwd(path: str | os.PathLike) -> dict[int, str]:
-    """uid -> user name from a passwd(5) file (`name:x:uid:gid:gecos:home:shell`);
-    comments, blank and malformed lines are skipped; the first name of a uid wins."""
+    """uid -> user name from a passwd(5) file (`parse_passwd`: comments, blank and
+    malformed lines are skipped); the first name of a uid wins."""
     try:
         text = Path(path).expanduser().read_text(encoding="utf-8", errors="replace")
     except OSError as e:
         raise ConfigError(f"{path}: cannot read passwd file: {e.strerror or e}") from None
     users: dict[int, str] = {}
-    for line in text.splitlines():
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        parts = line.split(":")
-        if len(parts) < 3 or not parts[0] or not parts[2].isdigit():
-            continue
-        users.setdefault(int(parts[2]), parts[0])
+    for entry in parse_passwd(text.splitlines()):
+        users.setdefault(entry.uid, entry.name)
     return users

@@ -46,10 +46,16 @@ RUNNER = r"""
 import json, resource, sys, time
 action, data, *paths = sys.argv[1:]
 from analyzer import api
-from analyzer import store
+try:  # the package as one folder per stage (issue 10)
+    from analyzer.dataset import store
+except ImportError:  # a version before it
+    from analyzer import store
 out = {}
 if action in ("ingest", "noop", "small"):
-    from analyzer import ingest  # the imports are not the run's cost
+    try:  # the imports are not the run's cost
+        from analyzer.ingest.commit import Committer as Step
+    except ImportError:
+        from analyzer.ingest import _Run as Step
     timings = {"checkpoint": [], "step": []}
 
     def timed(real, name):
@@ -60,7 +66,7 @@ if action in ("ingest", "noop", "small"):
         return call
 
     store.Dataset.commit = timed(store.Dataset.commit, "checkpoint")
-    ingest._Run.commit = timed(ingest._Run.commit, "step")
+    Step.commit = timed(Step.commit, "step")
     t, c = time.perf_counter(), time.process_time()
     summary = api.ingest(paths, data=data, tz="UTC", year=2026)
     out.update(call=time.perf_counter() - t, call_cpu=time.process_time() - c,

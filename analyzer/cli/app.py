@@ -20,9 +20,11 @@ import typer.core
 
 from .. import __version__
 from ..errors import AnalyzerError
+from . import abuse_commands as abuse
 from . import dataset_commands as dataset
 from . import nightly_command as report
-from . import report_commands as reports
+from . import sender_commands as senders
+from . import trace_command
 from .options import DEBUG, error, note, warn
 
 
@@ -43,7 +45,7 @@ def _metavar_only(param, ctx) -> str | None:
 # show click's type names), so the override is applied only where the hook exists
 for _cls in (getattr(typer.core, "_TyperParameter", None), typer.core.TyperOption):
     if _cls is not None and hasattr(_cls, "display_type_rich"):
-        _cls.display_type_rich = _metavar_only
+        _cls.display_type_rich = _metavar_only  # type: ignore[method-assign]  # typer patched on purpose
 
 app = typer.Typer(
     name="analyzer",
@@ -62,7 +64,9 @@ _debug = False
 
 def _show_version(value: bool) -> None:
     if value:
-        print(f"analyzer {__version__}")
+        from ..parse.core import core_in_use
+
+        print(f"analyzer {__version__} (parse core: {core_in_use()})")
         raise typer.Exit()
 
 
@@ -136,11 +140,11 @@ def _quiet_stdout() -> None:
 app.command()(_one_line_errors(dataset.ingest))
 app.command()(_one_line_errors(dataset.parse))
 app.command()(_one_line_errors(dataset.status))
-app.command("top-senders")(_one_line_errors(reports.top_senders))
-app.command("relay-spikes")(_one_line_errors(reports.relay_spikes))
-app.command("suspicious-scripts")(_one_line_errors(reports.suspicious_scripts))
-app.command("auth-failures")(_one_line_errors(reports.auth_failures))
-app.command("trace")(_one_line_errors(reports.trace))
+app.command("top-senders")(_one_line_errors(senders.top_senders))
+app.command("relay-spikes")(_one_line_errors(abuse.relay_spikes))
+app.command("suspicious-scripts")(_one_line_errors(senders.suspicious_scripts))
+app.command("auth-failures")(_one_line_errors(abuse.auth_failures))
+app.command("trace")(_one_line_errors(trace_command.trace))
 app.command("report")(_one_line_errors(report.report))
 
 

@@ -32,8 +32,7 @@ def command_names() -> list[str]:
 
     from .app import app
 
-    group = typer.main.get_command(app)
-    return list(group.commands)
+    return list(typer.main.get_group(app).commands)
 
 
 def help_text(args: list[str]) -> str:

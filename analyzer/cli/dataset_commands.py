@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from .. import api
 from ..render.terminal import printable
 from .options import DATA, TZ, YEAR, console, err, note, warn
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
 
 FORMAT = Annotated[
     str | None,
@@ -285,7 +288,8 @@ def status(
     console.print(
         f"open messages (carried to the next run): {info['open_messages']:,}; "
         f"open SMTP sessions: {info['open_sessions']:,}; "
-        f"unparsed lines: {info['unparsed']:,}",
+        f"unparsed lines: {info['unparsed']:,}; "
+        f"parse core: {info['core']}",
         highlight=False,
     )
     s = Table(title="sources")
@@ -324,7 +328,7 @@ def status(
 class _progress_bar:
     """A rich progress bar on stderr, fed (path, bytes done, bytes total) per batch."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         from rich.progress import (
             BarColumn,
             DownloadColumn,
@@ -344,7 +348,7 @@ class _progress_bar:
             transient=True,
         )
         self.bar.start()
-        self.tasks: dict[str, int] = {}
+        self.tasks: dict[str, TaskID] = {}
 
     def update(self, path: str, done: int, total: int) -> None:
         task = self.tasks.get(path)

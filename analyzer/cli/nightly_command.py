@@ -137,7 +137,7 @@ def report(
     tz = tz or cfg.tz
     since = since if since is not None else cfg.since
     until = until if until is not None else cfg.until
-    fail_on = fail_on or cfg.fail_on
+    level: str = fail_on or cfg.fail_on
     html = html or cfg.html
     paths = list(ingest) if ingest else list(cfg.ingest)
     local_ips = list(local_ip) if local_ip else list(cfg.local_ips)
@@ -182,9 +182,9 @@ def report(
         from ..nightly import html as report_html
 
         written = _write(_dated(html, result, tz), report_html.render(result))
-    alerting = result.at_least(fail_on)
+    alerting = result.at_least(level)
     if not quiet or result.incidents:
-        print(summary_text.render(result, written, fail_on), end="", flush=True)
+        print(summary_text.render(result, written, level), end="", flush=True)
     if alerting:
         raise typer.Exit(EXIT_INCIDENTS)
 

@@ -5,8 +5,10 @@ Per host, a queue id (Postfix, Sendmail) or message id (Exim) ties a message's l
 together, and a program + pid ties an SMTP session's lines together. One set of handlers
 serves every MTA: an `arrival` (Exim `<=`, Sendmail `from=`) starts a message with all it
 says at once, Exim's `Completed` is a `removed`, a Sendmail message is complete when each
-of its `nrcpts` recipients has a final status (core.py). Beyond that, one module per
-concern, each owning its part of the open state:
+of its `nrcpts` recipients has a final status (messages.py; core.py drives the events and
+the due work by log time). Beyond that, one module per concern, each owning its part of
+the open state (the parts are declared in `analyzer.dataset.checkpoint`, under the
+concern's name):
 
 - sessions.py: SMTP sessions, rejects, AUTH failures; Sendmail's `AUTH=server` login of a
   session, and Sendmail rejects (which name no sender, and `User unknown` lines no client)
@@ -29,7 +31,8 @@ All decisions use log time, never the wall clock, for the same reason; PHP entri
 move the correlator's clock (a PHP log read before the MTA log must not age MTA state).
 """
 
-from ..dataset.carried import message_row, open_message_rows
+from ..dataset.carried import message_row, open_message_rows, pending_php_rows
+from ..dataset.checkpoint import KEYS as STATE_KEYS
 from ..dataset.php_joins import UNJOINED_WARN_SHARE, php_join_report
 from ..identity import identity_of
 from .common import (
@@ -41,7 +44,7 @@ from .common import (
     Sink,
     is_local_ip,
 )
-from .core import STATE_KEYS, Correlator
+from .core import Correlator
 from .exim_cwd import CWD_US
 from .filters import FILTER_US
 from .passwd import Passwd

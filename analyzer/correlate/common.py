@@ -5,9 +5,11 @@ the open message dict (the identity rule is `analyzer.identity`, the row of a me
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
-from ..dataset.openstate import Keyed
+from .passwd import Passwd
 
 _S = 1_000_000
 # A `removed` message waits this long (log time) for lines logged slightly out of order.
@@ -46,10 +48,12 @@ def is_local_ip(ip: str | None, own: frozenset[str] = frozenset()) -> bool:
 def _authenticated_proto(proto: str | None) -> bool:
     """Sendmail's `proto=` of a message received in an authenticated session: ESMTPA,
     ESMTPSA (RFC 3848)."""
-    return bool(proto) and proto[-1:] in "Aa" and "SMTP" in proto.upper()
+    if not proto:
+        return False
+    return proto[-1:] in "Aa" and "SMTP" in proto.upper()
 
 
-def _add_rcpts(msg: dict, recipients) -> None:
+def _add_rcpts(msg: dict, recipients: Iterable[str | None]) -> None:
     rcpts = msg.get("rcpts")
     if rcpts is None:
         rcpts = msg["rcpts"] = []
@@ -70,9 +74,41 @@ def _set_script(msg: dict, path: str, rank: int) -> None:
         msg["script_rank"] = rank
 
 
-def _keyed(saved, key_of) -> Keyed:
-    """A saved collection as a `Keyed` dict: as the store loaded it, or from a list of
-    its values (a version 1 checkpoint)."""
-    if isinstance(saved, Keyed):
-        return saved
-    return Keyed((key_of(v), v) for v in saved or ())
+class Concern:
+    """The base of each concern of `Correlator` (a mixin): what the concerns reach of the
+    core and of each other, declared for the type checker. Each concern declares its own
+    attributes and `OWNER`, the concern name its parts of the checkpoint are declared
+    under (`analyzer.dataset.checkpoint`)."""
+
+    OWNER: str
+    # the core's (core.py)
+    sink: Sink
+    local_ips: frozenset[str]
+    passwd: Passwd
+    hold_php: bool
+    php_host_assumed: bool
+    now: int
+    next_due: int
+    messages: dict[tuple[str, str], dict]  # a `Keyed` dict: a commit saves what changed
+    closing: deque[tuple[int, tuple[str, str]]]  # (removed ts, key)
+    # of other concerns
+    joins: deque[tuple[int, str, str]]  # php.py
+    filter_links: dict[tuple[str, str], list]  # filters.py
+
+    if TYPE_CHECKING:  # defined by the modules named
+
+        def _schedule(self, due: int) -> None: ...  # core.py
+
+        def _local_ip(self, ip: str | None) -> bool: ...  # core.py
+
+        def _message(self, e: dict) -> dict: ...  # messages.py
+
+        def _final(self, msg: dict, e: dict) -> None: ...  # messages.py
+
+        def _removed(self, e: dict) -> None: ...  # messages.py
+
+        def _finish(self, key: tuple[str, str], removed: bool) -> None: ...  # messages.py
+
+        def _join(self, msg: dict) -> None: ...  # php.py
+
+        def _charge_children(self, parent: dict) -> None: ...  # filters.py

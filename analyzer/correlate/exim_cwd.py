@@ -1,14 +1,16 @@
 """Exim's `cwd=` lines: the working directory of the process that submitted a local
 message, a hint of the script behind it.
 
-State: `cwds` (`cwd=` lines without a message id, per host and process)."""
+State (`checkpoint.owned_by(EXIM_CWD)`): `cwds` (`cwd=` lines without a message id, per
+host and process)."""
 
 from __future__ import annotations
 
 import re
 from collections import deque
 
-from .common import _CWD_ID, _CWD_NEAR, _set_script
+from ..dataset.checkpoint import EXIM_CWD
+from .common import _CWD_ID, _CWD_NEAR, Concern, _set_script
 
 # An Exim `cwd=` line without a message id belongs to the next local arrival of the same
 # process within this time.
@@ -16,11 +18,14 @@ CWD_US = 10 * 1_000_000
 _SPOOL = re.compile(r"^/var/spool/exim[^/]*/?$|^/$")
 
 
-class EximCwd:
+class EximCwd(Concern):
     """Mixin of `Correlator`: `cwd=` lines and the local arrivals they belong to."""
 
+    OWNER = EXIM_CWD
+    cwds: dict[tuple[str, int | None], deque[tuple[int, str]]]
+
     def _init_cwds(self) -> None:
-        self.cwds: dict[tuple[str, int | None], deque] = {}
+        self.cwds = {}
 
     def _cwd(self, e: dict) -> None:
         path = e["script_path"]
@@ -55,4 +60,4 @@ class EximCwd:
         return {"cwds": [[k[0], k[1], [list(x) for x in q]] for k, q in self.cwds.items()]}
 
     def _load_cwds(self, state: dict) -> None:
-        self.cwds = {(h, pid): deque(tuple(x) for x in q) for h, pid, q in state.get("cwds", [])}
+        self.cwds = {(h, pid): deque(tuple(x) for x in q) for h, pid, q in state["cwds"]}

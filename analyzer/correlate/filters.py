@@ -3,13 +3,16 @@ router) hands the message back as a new queue id. The re-injected message is cha
 the original's identity and origin and marked `filter_of`; the hand-over is a delivery
 with status `filtered`, not a real one.
 
-State: `filter_links` (re-injected queue ids named before their message's first line,
+State (`checkpoint.owned_by(FILTERS)`): `filter_links` (re-injected queue ids named before their message's first line,
 with what to charge them); `by_mid` (the newest open message per host and Message-ID) is
 rebuilt from the open messages when a checkpoint is loaded."""
 
 from __future__ import annotations
 
 import re
+
+from ..dataset.checkpoint import FILTERS
+from .common import Concern
 
 # A content filter re-injects the message within seconds (amavis: its scan time); a link
 # to a re-injected queue id not seen within this much log time is dropped.
@@ -54,12 +57,16 @@ def _charge(child: dict, charge: dict) -> None:
     child.update(charge)
 
 
-class FilterHops:
+class FilterHops(Concern):
     """Mixin of `Correlator`: the hop to a content filter and the message it re-injects."""
 
+    OWNER = FILTERS
+    by_mid: dict[tuple[str, str], str]
+    filter_links: dict[tuple[str, str], list]  # key -> [ts, charge]
+
     def _init_filters(self) -> None:
-        self.by_mid: dict[tuple[str, str], str] = {}
-        self.filter_links: dict[tuple[str, str], list] = {}  # key -> [ts, charge]
+        self.by_mid = {}
+        self.filter_links = {}
 
     def _index_mid(self, msg: dict) -> None:
         self.by_mid[(msg["host"], msg["message_id"])] = msg["queue_id"]
@@ -83,8 +90,8 @@ class FilterHops:
         if e["family"] == "sendmail":
             return False  # milters filter in-line; the MSP -> MTA hop is `_hop`
         host = msg["host"]
-        relay_ip = _RELAY_IP.search(e.get("relay") or "")
-        relay_ip = relay_ip[1] if relay_ip else None
+        bracketed = _RELAY_IP.search(e.get("relay") or "")
+        relay_ip = bracketed[1] if bracketed else None
         own = relay_ip is not None and self._local_ip(relay_ip)
         named = _REINJECTED.search(e.get("response") or "")
         if named is not None:
@@ -184,9 +191,7 @@ class FilterHops:
 
     def _load_filters(self, state: dict) -> None:
         """After the messages: the open ones are indexed by Message-ID, oldest first."""
-        self.filter_links = {
-            (h, q): [ts, charge] for h, q, ts, charge in state.get("filter_links", [])
-        }
+        self.filter_links = {(h, q): [ts, charge] for h, q, ts, charge in state["filter_links"]}
         for m in sorted(self.messages.values(), key=lambda m: m["first_seen"]):
             if m.get("message_id"):
                 self._index_mid(m)

@@ -3,12 +3,16 @@ script by its home directory."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from ..config import parse_passwd
+
 
 class Passwd:
     """Accounts of a passwd file (`name:x:uid:gid:gecos:home:shell`): login <-> uid, and
     home directories for the scripts under them."""
 
-    def __init__(self, entries: list[tuple[str, int, str]] = ()):
+    def __init__(self, entries: Iterable[tuple[str, int, str]] = ()):
         self.uid_of: dict[str, int] = {}
         self.name_of: dict[int, str] = {}
         homes = []
@@ -22,13 +26,10 @@ class Passwd:
 
     @classmethod
     def read(cls, path: str) -> Passwd:
-        entries = []
+        """The accounts of a passwd file (`config.parse_passwd` decides which lines are
+        accounts); OSError when it cannot be read."""
         with open(path, encoding="utf-8", errors="replace") as f:
-            for line in f:
-                parts = line.rstrip("\n").split(":")
-                if len(parts) >= 7 and parts[2].isdigit() and not line.startswith("#"):
-                    entries.append((parts[0], int(parts[2]), parts[5]))
-        return cls(entries)
+            return cls(parse_passwd(f))
 
     def resolve(self, row: dict) -> None:
         """Fill `uid` from `user` and `user` from `uid` where the other is known."""

@@ -1,7 +1,7 @@
 """PHP `mail.log` entries joined to the local submission they produced (`_join`), and the
 MTA hosts whose logs say why an entry stayed unjoined.
 
-State: `php` (entries not written yet, by time), `php_seen`, `joins` (local messages due
+State (`checkpoint.owned_by(PHP_JOIN)`): `php` (entries not written yet, by time), `php_seen`, `joins` (local messages due
 to look for their entry), `mta_hosts` (time span of each host's messages, all runs),
 `php_joins` (entries written joined / unjoined, the dataset's)."""
 
@@ -11,8 +11,9 @@ from bisect import bisect_left, bisect_right
 from collections import deque
 
 from ..dataset.carried import php_fields as _php_fields
+from ..dataset.checkpoint import PHP_JOIN, PHP_JOINS
 from ..identity import identity_of
-from .common import _CWD_ID, _CWD_NEAR, _HEADER, _PHP, JOIN_DELAY_US, _set_script
+from .common import _CWD_ID, _CWD_NEAR, _HEADER, _PHP, JOIN_DELAY_US, Concern, _set_script
 
 _S = 1_000_000
 # PHP mail() logs its line, then runs sendmail: the submission follows the entry by up to
@@ -26,26 +27,33 @@ PHP_FINAL_US = JOIN_AFTER_US + JOIN_DELAY_US + 5 * _S
 HOST_SLACK_US = 3600 * _S
 
 
-def _php_counts() -> dict:
-    return {"joined": 0, "unjoined": {}, "hosts": {}}
-
-
-class PhpJoin:
+class PhpJoin(Concern):
     """Mixin of `Correlator`: PHP entries, the local submissions they join, MTA host spans."""
+
+    OWNER = PHP_JOIN
+    php: list[dict]
+    php_ts: list[int]
+    php_head: int
+    php_seen: bool
+    joins: deque[tuple[int, str, str]]
+    mta_hosts: dict[str, list[int]]
+    expected_hosts: dict[str, list[int]]
+    php_joins: dict
+    run_php_joins: dict
 
     def _init_php(self) -> None:
         # PHP mail.log entries, ordered by time; joins due per local message
-        self.php: list[dict] = []
-        self.php_ts: list[int] = []
+        self.php = []
+        self.php_ts = []
         self.php_head = 0
         self.php_seen = False
-        self.joins: deque[tuple[int, str, str]] = deque()
+        self.joins = deque()
         # MTA hosts: time span of their messages (all runs), and of this run's sources
-        self.mta_hosts: dict[str, list[int]] = {}
-        self.expected_hosts: dict[str, list[int]] = {}
+        self.mta_hosts = {}
+        self.expected_hosts = {}
         # PHP entries written joined / unjoined (by reason): the dataset's, and this run's
-        self.php_joins = _php_counts()
-        self.run_php_joins = _php_counts()
+        self.php_joins = PHP_JOINS.empty()
+        self.run_php_joins = PHP_JOINS.empty()
 
     def _saw_mta_host(self, host: str, ts: int) -> None:
         span = self.mta_hosts.get(host)
@@ -243,9 +251,9 @@ class PhpJoin:
         }
 
     def _load_php(self, state: dict) -> None:
-        self.php = state.get("php", [])
+        self.php = state["php"]
         self.php_ts = [entry["ts"] for entry in self.php]
-        self.php_seen = state.get("php_seen", False)
-        self.joins = deque(tuple(j) for j in state.get("joins", []))
-        self.mta_hosts = state.get("mta_hosts", {})
-        self.php_joins = state.get("php_joins") or _php_counts()
+        self.php_seen = state["php_seen"]
+        self.joins = deque((due, host, qid) for due, host, qid in state["joins"])
+        self.mta_hosts = state["mta_hosts"]
+        self.php_joins = state["php_joins"]

@@ -2,7 +2,8 @@
 (queue id B) over SMTP on localhost; A and B become ONE message, B, charged to the
 submitting uid.
 
-State: `handoffs` (MSP messages handed to an MTA queue id not seen yet)."""
+State (`checkpoint.owned_by(SENDMAIL_HOP)`): `handoffs` (MSP messages handed to an MTA
+queue id not seen yet)."""
 
 from __future__ import annotations
 
@@ -10,21 +11,28 @@ import re
 from collections import deque
 
 from ..dataset.carried import message_row
-from .common import _DELIVERY_COUNTERS, GRACE_US, JOIN_DELAY_US, _add_rcpts
+from ..dataset.checkpoint import SENDMAIL_HOP
+from .common import _DELIVERY_COUNTERS, GRACE_US, JOIN_DELAY_US, Concern, _add_rcpts
 
 _HANDOFF = re.compile(r"(?:\()?([0-9A-Za-z]{12,18}) Message accepted for delivery")
 
 
 def _loopback_relay(relay: str | None) -> bool:
-    return bool(relay) and ("127.0.0.1" in relay or "[::1]" in relay or "localhost" in relay)
+    if not relay:
+        return False
+    return "127.0.0.1" in relay or "[::1]" in relay or "localhost" in relay
 
 
-class SendmailHop:
+class SendmailHop(Concern):
     """Mixin of `Correlator`: the MSP -> MTA hop of a Sendmail local submission."""
 
+    OWNER = SENDMAIL_HOP
+    handoffs: dict[tuple[str, str], dict]
+    handoff_order: deque[tuple[int, str, str]]
+
     def _init_hop(self) -> None:
-        self.handoffs: dict[tuple[str, str], dict] = {}
-        self.handoff_order: deque[tuple[int, str, str]] = deque()
+        self.handoffs = {}
+        self.handoff_order = deque()
 
     def _hop(self, msp: dict, e: dict) -> None:
         """A Sendmail MSP delivery to the MTA on localhost. `stat=Sent (B Message accepted
@@ -105,6 +113,6 @@ class SendmailHop:
         }
 
     def _load_hop(self, state: dict) -> None:
-        for ts, host, qid, msp in state.get("handoffs", []):
+        for ts, host, qid, msp in state["handoffs"]:
             self.handoffs[(host, qid)] = msp
             self.handoff_order.append((ts, host, qid))

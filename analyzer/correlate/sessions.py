@@ -1,14 +1,16 @@
 """SMTP sessions, rejects and AUTH failures, and Sendmail's session state: the login of
 an SMTP session (`AUTH=server`) and rejects held for the session's `from=` line.
 
-State: `sessions` (a `Keyed` dict: open connections), `logins`, `auth_seen`, `held`."""
+State (`checkpoint.owned_by(SESSIONS)`): `sessions` (a `Keyed` dict: open connections),
+`logins`, `auth_seen`, `held`."""
 
 from __future__ import annotations
 
 from collections import deque
 
+from ..dataset.checkpoint import SESSIONS
 from ..dataset.openstate import Keyed
-from .common import SESSION_US, STALE_US, _authenticated_proto, _keyed
+from .common import SESSION_US, STALE_US, Concern, _authenticated_proto
 
 # Sendmail rejects wait this long for the session's `from=` line.
 HOLD_US = 10 * 60 * 1_000_000
@@ -16,18 +18,25 @@ HOLD_US = 10 * 60 * 1_000_000
 _COUNTERS = ("counters", "auth_ok", "auth_total", "commands_ok", "commands_total")
 
 
-class Sessions:
+class Sessions(Concern):
     """Mixin of `Correlator`: connections, rejects, AUTH failures and Sendmail logins."""
+
+    OWNER = SESSIONS
+    sessions: dict[tuple[str, str, int | None], dict]
+    logins: dict[tuple, dict]
+    auth_seen: dict[tuple, int]
+    held: dict[tuple[str, str], list[dict]]
+    held_order: deque[tuple[int, str, str]]
 
     def _init_sessions(self) -> None:
         # the bulk of the open state with `messages`: `Keyed` so a commit saves only changes
-        self.sessions: dict[tuple[str, str, int | None], dict] = Keyed()
+        self.sessions = Keyed()
         # Sendmail: SMTP AUTH of a session, individual AUTH failures seen per session
-        self.logins: dict[tuple, dict] = {}
-        self.auth_seen: dict[tuple, int] = {}
+        self.logins = {}
+        self.auth_seen = {}
         # Sendmail: rejects waiting for their session's from= line
-        self.held: dict[tuple[str, str], list[dict]] = {}
-        self.held_order: deque[tuple[int, str, str]] = deque()
+        self.held = {}
+        self.held_order = deque()
 
     # --- rejects --------------------------------------------------------------------------
     def _reject(self, e: dict) -> None:
@@ -213,11 +222,10 @@ class Sessions:
         }
 
     def _load_sessions(self, state: dict) -> None:
-        self.sessions = _keyed(state.get("sessions"), lambda s: (s["host"], s["program"], s["pid"]))
-        self.logins = {(h, p, pid): v for h, p, pid, v in state.get("logins", [])}
-        for login in self.logins.values():  # checkpoints written before `last_seen`
-            login.setdefault("last_seen", login["ts"])
-        self.auth_seen = {(h, p, pid): ts for h, p, pid, ts in state.get("auth_seen", [])}
-        for ts, host, qid, events in state.get("held", []):
+        """From `checkpoint.open_parts`: every part there, in the current format."""
+        self.sessions = state["sessions"]
+        self.logins = {(h, p, pid): v for h, p, pid, v in state["logins"]}
+        self.auth_seen = {(h, p, pid): ts for h, p, pid, ts in state["auth_seen"]}
+        for ts, host, qid, events in state["held"]:
             self.held[(host, qid)] = events
             self.held_order.append((ts, host, qid))

@@ -4,7 +4,10 @@ for the newest commit, so a long-deferred message counts before it is finished."
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 from ..identity import identity_of
+from . import checkpoint
 
 
 def message_row(msg: dict, complete: bool) -> dict:
@@ -16,12 +19,9 @@ def message_row(msg: dict, complete: bool) -> dict:
     return msg
 
 
-def open_message_rows(state: dict) -> list[dict]:
-    """Rows for the messages a saved state still holds open (`complete` = False; a
+def open_message_rows(messages: Iterable[dict]) -> list[dict]:
+    """Rows for open messages (`checkpoint.MESSAGES` entries; `complete` = False, but a
     message whose `removed` line was seen counts as complete)."""
-    messages = state.get("messages") or ()
-    if isinstance(messages, dict):
-        messages = messages.values()
     return [message_row(dict(m), complete=m["removed_at"] is not None) for m in messages]
 
 
@@ -33,10 +33,11 @@ def php_fields(entry: dict) -> dict:
     return {k: entry[k] for k in _ROW_FIELDS}
 
 
-def pending_php_rows(state: dict) -> list[dict]:
-    """Rows for the PHP mail.log entries a saved state still holds (not matched yet)."""
+def pending_php_rows(entries: Iterable[dict]) -> list[dict]:
+    """Rows for the PHP mail.log entries still held (`checkpoint.PHP` entries) that are
+    not matched yet."""
     rows = []
-    for entry in state.get("php") or ():
+    for entry in entries:
         if not entry["claimed"]:
             row = php_fields(entry)
             row["identity"] = identity_of(row)
@@ -44,6 +45,9 @@ def pending_php_rows(state: dict) -> list[dict]:
     return rows
 
 
-# Tables whose latest rows may still be held open by the correlator: the open-state kind
+# Tables whose latest rows may still be held open by the correlator: the open-state part
 # that holds them, and the function that turns its entries into rows.
-CARRIED = {"messages": ("messages", open_message_rows), "php_mail": ("php", pending_php_rows)}
+CARRIED: dict[str, tuple[checkpoint.Part, Callable[[Iterable[dict]], list[dict]]]] = {
+    "messages": (checkpoint.MESSAGES, open_message_rows),
+    "php_mail": (checkpoint.PHP, pending_php_rows),
+}

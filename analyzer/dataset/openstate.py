@@ -23,6 +23,7 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 FILE = "open.sqlite"
 _WHOLE = ""  # the key of a value stored in one row (an entry's key is JSON, never empty)
@@ -56,7 +57,7 @@ class Keyed(dict):
 
     __slots__ = ("touched", "moved", "synced")
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.touched: set = set()  # reached, set or removed since the last save
         self.moved: dict = {}  # (re)inserted since the last save, in insertion order

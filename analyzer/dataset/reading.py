@@ -9,7 +9,6 @@ import os
 from datetime import datetime
 from pathlib import Path
 
-from ..errors import AnalyzerError
 from .carried import CARRIED
 
 DEFAULT_DATA = "~/.local/share/analyzer"
@@ -89,17 +88,17 @@ def with_carried(snap, name, arrow, lo, hi, columns):
     from ..schema import TABLES
 
     spec = TABLES[name]
-    kind, rows_of = CARRIED[name]
+    part, rows_of = CARRIED[name]
     lo_us = _micros(lo) if lo else None
     hi_us = _micros(hi) if hi else None
     tcol = spec.time_column  # an entry's time field has the row's time column's name
-    entries = snap.open_entries(kind, tcol, lo_us, hi_us)
+    entries = snap.open_entries(part, tcol, lo_us, hi_us)
     schema = pa.schema([spec.arrow_schema.field(c) for c in arrow.schema.names])
     tables = [arrow]
     while chunk := list(islice(entries, CARRIED_CHUNK)):
         rows = [
             r
-            for r in rows_of({kind: chunk})
+            for r in rows_of(chunk)
             if (lo_us is None or r[tcol] >= lo_us) and (hi_us is None or r[tcol] < hi_us)
         ]
         if rows:  # only the columns asked for are converted
@@ -123,15 +122,13 @@ class Window:
     """The snapshot and the [since, until) window one report reads, taken once."""
 
     def __init__(self, data, since, until, tz):
+        from .errors import NoDataset
         from .store import Dataset
         from .timewindow import window
 
         self.root = data_dir(data)
         if not Dataset(self.root).exists():
-            raise AnalyzerError(
-                f"{self.root}: no dataset here yet; run `analyzer ingest` "
-                "first (or pass --data / set ANALYZER_DATA)"
-            )
+            raise NoDataset(self.root, "or pass --data / set ANALYZER_DATA")
         self.lo, self.hi = window(since, until, zone(tz))
         self.snap = snapshot(data)
 

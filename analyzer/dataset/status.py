@@ -8,6 +8,7 @@ import os
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
+from . import checkpoint
 from .reading import data_dir, snapshot
 
 
@@ -27,7 +28,7 @@ def status(data: str | os.PathLike | None = None) -> dict:
         raise Dataset(root).no_checkpoint_error()
     snap = snapshot(data)
     state = snap.state
-    tables = {}
+    tables: dict[str, dict] = {}
     ds = snap.dataset
     lost = ds.missing_parts(state=state)
     for name, spec in TABLES.items():
@@ -55,8 +56,8 @@ def status(data: str | os.PathLike | None = None) -> dict:
         "data": str(root),
         "commit": state["commit"],
         "tables": tables,
-        "open_messages": snap.open_count("messages"),
-        "open_sessions": snap.open_count("sessions"),
+        "open_messages": snap.open_count(checkpoint.MESSAGES),
+        "open_sessions": snap.open_count(checkpoint.SESSION_ENTRIES),
         "unparsed": tables["unparsed"]["rows"],
         "sources": [
             {
@@ -74,8 +75,8 @@ def status(data: str | os.PathLike | None = None) -> dict:
         "programs": state.get("programs", {}),
         "beside_mta": state.get("beside_mta", {}),
         "php_mail": php_joins(
-            next(snap.open_entries("php_joins"), None),
-            snap.open_entries("php"),
+            next(snap.open_entries(checkpoint.PHP_JOINS), None),
+            snap.open_entries(checkpoint.PHP),
             tables["php_mail"]["rows"],
         ),
     }

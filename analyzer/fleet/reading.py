@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
+from ..dataset.checkpoint import Part
 from ..dataset.reading import table
 from ..dataset.store import Dataset, Snapshot
 from ..errors import AnalyzerError
@@ -48,14 +49,14 @@ class FleetSnapshot(Snapshot):
         return pa.concat_tables(tables)
 
     def open_entries(
-        self, kind: str, field: str | None = None, lo: int | None = None, hi: int | None = None
+        self, part: Part, field: str | None = None, lo: int | None = None, hi: int | None = None
     ) -> Iterator:
         return chain.from_iterable(
-            snap.open_entries(kind, field, lo, hi) for snap in self.hosts.values()
+            snap.open_entries(part, field, lo, hi) for snap in self.hosts.values()
         )
 
-    def open_count(self, kind: str) -> int:
-        return sum(snap.open_count(kind) for snap in self.hosts.values())
+    def open_count(self, part: Part) -> int:
+        return sum(snap.open_count(part) for snap in self.hosts.values())
 
 
 def fleet_snapshot(data: str | os.PathLike) -> FleetSnapshot:

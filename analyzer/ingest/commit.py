@@ -15,6 +15,7 @@ import os
 from collections import Counter
 
 from ..correlate import Correlator, Passwd
+from ..dataset import checkpoint
 from ..dataset.store import Dataset, PartWriter
 from ..errors import AnalyzerError
 from ..read.checkpoints import new_checkpoint_key
@@ -133,7 +134,7 @@ class Committer:
             self.commit()
 
     def commit(self) -> None:
-        if self._correlator is None and self.state["correlator"] is not None:
+        if self._correlator is None and checkpoint.inline_open_state(self.state) is not None:
             self.correlator  # noqa: B018 -- the property loads a version 1 checkpoint's open state
         if self._correlator is not None:
             self._correlator.settle()

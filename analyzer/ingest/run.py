@@ -7,7 +7,7 @@ and at the end. See `dataset.store` for why that is safe under `kill -9`.
 The run's parts: `plan` (formats, order, checkpoints, where to start), `read_source` (one
 source's batches through the workers into the correlator), `commit` (what is written and
 when), `years` (the year of BSD timestamps), `summary` (what the run reports); the
-per-batch parsing is the parse stage's `parse.batch.parse_batch`.
+per-batch parsing is the parse stage's function for the core in use (`parse.core.batch_parser`: the compiled core's or the Python reference `parse.batch.parse_batch`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from ..correlate import Passwd, php_join_report
 from ..dataset.store import Dataset, StoreError
 from ..envvars import whole_number
 from ..errors import AnalyzerError
-from ..parse.batch import parse_batch
+from ..parse.core import announce_fallback, batch_parser
 from ..parse.events import default_host
 from ..parse.header import FORMATS
 from ..parse.workers import OrderedPool, default_workers
@@ -87,7 +87,9 @@ def ingest(
     small = sum(s.size for s in sources) < PARALLEL_BYTES and not any(s.is_stdin for s in sources)
     try:
         # workers first: they must not inherit the lock (see workers.py)
-        with _gc_paused(), OrderedPool(parse_batch, 0 if small else workers) as pool, ds.lock(wait):
+        parse = batch_parser()  # the compiled core's or the Python reference (same result)
+        announce_fallback()
+        with _gc_paused(), OrderedPool(parse, 0 if small else workers) as pool, ds.lock(wait):
             state = ds.state()
             set_aside_uncommitted(ds, state, summary)
             if "parts" not in state:  # a checkpoint from before the list of parts

@@ -14,11 +14,16 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import Thresholds
 from ..dataset.reading import Window, data_dir, snapshot, table
 from ..dataset.status import coverage
 from ..reports.incidents import Incident, find_incidents
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 HISTORY_DAYS = 7  # the trailing period the window is compared with
 TOP_SENDERS_SHOWN = 10  # rows of the top-senders table; chart: the first CHART_KEYS
@@ -35,12 +40,12 @@ class Report:
     totals: dict[str, int]  # see TOTALS
     previous: dict[str, float | None]  # the same, trailing-week average for a window this long
     history_days: float  # days of data the trailing week actually had
-    top_senders: object  # DataFrame: api.top_senders + usual, growth
-    sender_timeline: object  # api.sender_timeline of the first CHART_KEYS senders
-    relay_buckets: object  # api.relay_spikes(all_buckets=True)
-    scripts: object  # api.suspicious_scripts + user
-    auth: object  # api.auth_failures(by="client-ip")
-    auth_timeline: object  # api.auth_failure_timeline of the top IPs
+    top_senders: pd.DataFrame  # api.top_senders + usual, growth
+    sender_timeline: pd.DataFrame  # api.sender_timeline of the first CHART_KEYS senders
+    relay_buckets: pd.DataFrame  # api.relay_spikes(all_buckets=True)
+    scripts: pd.DataFrame  # api.suspicious_scripts + user
+    auth: pd.DataFrame  # api.auth_failures(by="client-ip")
+    auth_timeline: pd.DataFrame  # api.auth_failure_timeline of the top IPs
     incidents: list[Incident]
     thresholds: Thresholds
     users: dict[int, str] = field(default_factory=dict)
@@ -67,8 +72,7 @@ class Report:
 
     @property
     def window_days(self) -> float:
-        start = self.since or self.until - timedelta(days=1)
-        return max((self.until - start) / timedelta(days=1), 1 / 24)
+        return window_days(self.since, self.until)
 
     def at_least(self, level: str) -> list[Incident]:
         from ..reports.incidents import at_least
@@ -83,6 +87,13 @@ TOTALS = {
     "relay_denied": "relay-denied rejects",
     "auth_failures": "SMTP AUTH failures",
 }
+
+
+def window_days(since: datetime | None, until: datetime) -> float:
+    """The window's length in days (a window without a start counts as one day; an hour
+    at least)."""
+    start = since or until - timedelta(days=1)
+    return max((until - start) / timedelta(days=1), 1 / 24)
 
 
 def build(
@@ -108,12 +119,12 @@ def build(
         report = _build(data, since, until, tz, thresholds, local_ips, hosted_domains, users, now)
     lost: dict[str, dict] = {}
     for w in caught:
-        if issubclass(w.category, PartsMissing):
+        if isinstance(w.message, PartsMissing):
             lost.update((p["path"], p) for p in w.message.parts)
         else:
             warnings.showwarning(w.message, w.category, w.filename, w.lineno)
     if lost:
-        message = PartsMissing(report.data, list(lost.values()))
+        message = PartsMissing(Path(report.data), list(lost.values()))
         report.incidents.insert(
             0,
             Incident(
@@ -166,11 +177,11 @@ def _build(data, since, until, tz, thresholds, local_ips, hosted_domains, users,
             None,
         )
         history_days = _covered_days(covers, history_lo, lo)
-    window_days = max(((hi - lo) if lo else timedelta(days=1)) / timedelta(days=1), 1 / 24)
+    length = window_days(lo, hi)
     if senders is not None and len(senders):
         if history is not None and history_days > 0:
             per = history.set_index("identity")["messages"]
-            usual = senders["identity"].map(per).fillna(0) / history_days * window_days
+            usual = senders["identity"].map(per).fillna(0) / history_days * length
             senders = senders.assign(usual=usual.astype("float64"))
             senders["growth"] = senders["messages"] / senders["usual"].clip(lower=1.0)
         else:
@@ -211,7 +222,7 @@ def _build(data, since, until, tz, thresholds, local_ips, hosted_domains, users,
         auth_timeline = auth_report.timeline_in(win, keys=keys)
 
     totals = _totals(root, lo, hi, senders, buckets, auth)
-    previous = _previous(snap, history_lo, lo, history, history_days, window_days)
+    previous = _previous(snap, history_lo, lo, history, history_days, length)
     hosts = _hosts(snap, lo, hi)
 
     incidents = find_incidents(
@@ -221,7 +232,7 @@ def _build(data, since, until, tz, thresholds, local_ips, hosted_domains, users,
         auth=auth,
         thresholds=t,
         users=users,
-        window_days=window_days,
+        window_days=length,
     )
     result = Report(
         since=lo,

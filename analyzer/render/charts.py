@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import math
 import os
+from collections.abc import Callable
 
 import plotly.graph_objects as go
 
@@ -57,18 +58,7 @@ def stacked_volume(
     """Stacked bars of `value` per bucket, one trace per `key` (the order of first
     appearance, which is the report's order when the timeline was built from it)."""
     fig = go.Figure()
-    for key in dict.fromkeys(timeline["key"]):
-        part = timeline[timeline["key"] == key]
-        name = esc(key)
-        fig.add_trace(
-            go.Bar(
-                x=part["bucket"],
-                y=part[value],
-                name=name,
-                hovertext=[f"{name}<br>{int(v)} {esc(y_title)}" for v in part[value]],
-                hoverinfo="x+text",
-            )
-        )
+    _per_key(fig, timeline, value, esc(y_title), go.Bar)
     fig.update_layout(
         barmode="stack",
         title=_title(title),
@@ -77,6 +67,25 @@ def stacked_volume(
         **_LAYOUT,
     )
     return fig
+
+
+def _per_key(fig: go.Figure, timeline, value: str, unit: str, trace, **style) -> None:
+    """One `trace` (go.Bar, go.Scatter) per `key` of a timeline, in the order of first
+    appearance (the report's order when the timeline was built from it): `value` per
+    bucket, the key and the count in `unit` (already escaped) on hover."""
+    for key in dict.fromkeys(timeline["key"]):
+        part = timeline[timeline["key"] == key]
+        name = esc(key)
+        fig.add_trace(
+            trace(
+                x=part["bucket"],
+                y=part[value],
+                name=name,
+                hovertext=[f"{name}<br>{int(v)} {unit}" for v in part[value]],
+                hoverinfo="x+text",
+                **style,
+            )
+        )
 
 
 def top_senders(timeline, title: str = "Top senders: messages over time") -> go.Figure:
@@ -209,19 +218,7 @@ def suspicious_scripts(result, title: str = "Suspicious scripts: score vs volume
 def auth_failures(timeline, title: str = "SMTP AUTH failures over time") -> go.Figure:
     """`api.auth_failure_timeline`: one line per client IP (or username)."""
     fig = go.Figure()
-    for key in dict.fromkeys(timeline["key"]):
-        part = timeline[timeline["key"] == key]
-        name = esc(key)
-        fig.add_trace(
-            go.Scatter(
-                x=part["bucket"],
-                y=part["failures"],
-                name=name,
-                mode="lines+markers",
-                hovertext=[f"{name}<br>{int(v)} failures" for v in part["failures"]],
-                hoverinfo="x+text",
-            )
-        )
+    _per_key(fig, timeline, "failures", "failures", go.Scatter, mode="lines+markers")
     fig.update_layout(
         title=_title(title), xaxis_title="time (UTC)", yaxis_title="failures per bucket", **_LAYOUT
     )
@@ -253,6 +250,27 @@ def counts_bar(values, title: str, x_title: str = "", y_title: str = "count") ->
         **_LAYOUT,
     )
     return fig
+
+
+# the report results that have a chart (`api.chart`), by report name
+CHARTS: dict[str, Callable[..., go.Figure]] = {
+    "top-senders": top_senders,
+    "relay-spikes": relay_spikes,
+    "suspicious-scripts": suspicious_scripts,
+    "auth-failures": auth_failures,
+    "counts": counts_bar,
+}
+
+
+def chart(report: str, result, title: str | None = None) -> go.Figure:
+    """The figure of `report`'s `result` (see `api.chart`); `title`: the figure's default
+    title when None (the report name for `counts`)."""
+    if report not in CHARTS:
+        raise AnalyzerError(f"no chart for {report!r}: one of {', '.join(CHARTS)}")
+    make = CHARTS[report]
+    if title is None:
+        return make(result) if report != "counts" else make(result, report)
+    return make(result, title)
 
 
 def write_chart(fig: go.Figure, path: str | os.PathLike) -> None:

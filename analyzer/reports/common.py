@@ -59,11 +59,25 @@ def link(
     to keep, default all)."""
     msgs = messages.reset_index(drop=True)
     msgs = msgs.assign(_m=range(len(msgs)))
-    keys = msgs[MESSAGE_KEY + ["_m"]].rename(columns={"first_seen": "message_first_seen"})
+    keys = _as_delivery_key(msgs, ["_m"])
     if columns is not None:
         keep = set(columns)
         deliveries = deliveries[[c for c in deliveries.columns if c in keep]]
     return msgs, deliveries.merge(keys, on=DELIVERY_KEY, how="inner")
+
+
+def deliveries_of(messages: pd.DataFrame, deliveries: pd.DataFrame) -> pd.DataFrame:
+    """The rows of `deliveries` that belong to `messages`, as they are (index and columns
+    kept), in the order of `deliveries`."""
+    idx = deliveries.reset_index().merge(_as_delivery_key(messages), on=DELIVERY_KEY)
+    return deliveries.loc[idx["index"]]
+
+
+def _as_delivery_key(messages: pd.DataFrame, extra: list[str] | None = None) -> pd.DataFrame:
+    """The key of each message named as its deliveries name it (plus `extra` columns)."""
+    return messages[MESSAGE_KEY + (extra or [])].rename(
+        columns={"first_seen": "message_first_seen"}
+    )
 
 
 def recipients(msgs: pd.DataFrame, dels: pd.DataFrame) -> pd.Series:
@@ -84,6 +98,44 @@ def recipient_domains(
     dels = dels.merge(msgs[["_m"] + keys], on="_m", how="inner")
     per = dels.groupby(keys, dropna=False, sort=False)["recipient_domain"].nunique()
     return per.reindex(index).fillna(0).astype("int64")
+
+
+def tally(
+    msgs: pd.DataFrame,
+    dels: pd.DataFrame,
+    keys: list[str],
+    counters: list[str],
+    per_original: dict[str, tuple[str, str]] | None = None,
+) -> pd.DataFrame:
+    """The figures top-senders and suspicious-scripts share, one row per group of `keys`
+    of the linked messages (`link`, with `_orig`: 1 for an original, 0 for a content
+    filter's re-injection, which is the same message again): messages and recipients of
+    the originals, the sums of `counters` over every row (a re-injection's deliveries and
+    bounces still count), first_seen / last_seen, recipient_domains, peak_hour_messages,
+    bounce_rate, and `per_original` {column: (source column, groupby method)} over the
+    originals. A group whose original is outside the window is dropped; an empty frame
+    comes back as soon as it is known to be empty."""
+    msgs = msgs.assign(_rcpts=recipients(msgs, dels) * msgs["_orig"])
+    originals = msgs[msgs["_orig"] == 1]
+
+    grouped = msgs.groupby(keys, dropna=False, sort=False)
+    out = grouped.agg(
+        messages=("_orig", "sum"),
+        recipients=("_rcpts", "sum"),
+        **{c: (c, "sum") for c in counters},
+    )
+    out = out[out["messages"] > 0]  # re-injections whose original is outside the window
+    if out.empty:
+        return out
+    first = originals.groupby(keys, dropna=False, sort=False)
+    for name, (column, method) in (per_original or {}).items():
+        out[name] = getattr(first[column], method)().reindex(out.index)
+    out["first_seen"] = first["first_seen"].min().reindex(out.index)
+    out["last_seen"] = first["first_seen"].max().reindex(out.index)
+    out["recipient_domains"] = recipient_domains(msgs, dels, keys, out.index)
+    out["peak_hour_messages"] = peak_hour(originals, keys, "first_seen").reindex(out.index)
+    out["bounce_rate"] = ratio(out["bounced"], out["sent"] + out["bounced"]).to_numpy()
+    return out
 
 
 def is_original(messages: pd.DataFrame) -> pd.Series:

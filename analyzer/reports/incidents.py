@@ -80,7 +80,7 @@ def level(value, warn, crit) -> str | None:
 
 def worst(levels) -> str | None:
     found = [lv for lv in levels if lv]
-    return max(found, key=SEVERITY_RANK.get) if found else None
+    return max(found, key=SEVERITY_RANK.__getitem__) if found else None
 
 
 def find_incidents(
@@ -114,7 +114,7 @@ def find_incidents(
     found.sort(
         key=lambda i: (
             -SEVERITY_RANK[i.severity],
-            order.get(i.section, 9),
+            order.get(i.section or "", 9),
             i.row if i.row is not None else -1,
         )
     )
@@ -123,7 +123,7 @@ def find_incidents(
 
 def sender_incidents(top, t: SenderThresholds, window_days: float = 1.0) -> list[Incident]:
     """SASL accounts with the signs of a stolen password (see SenderThresholds)."""
-    out = []
+    out: list[Incident] = []
     if top is None or top.empty or "identity" not in top.columns:
         return out
     has_usual = "usual" in top.columns
@@ -183,7 +183,7 @@ def sender_incidents(top, t: SenderThresholds, window_days: float = 1.0) -> list
 def relay_incidents(spikes, t: RelayThresholds) -> list[Incident]:
     """Relay-denied spikes: local ones (an app on this server) by their local rejects,
     internet-only ones when very large."""
-    out = []
+    out: list[Incident] = []
     if spikes is None or spikes.empty:
         return out
     rows = spikes.reset_index(drop=True)
@@ -239,7 +239,7 @@ def relay_incidents(spikes, t: RelayThresholds) -> list[Incident]:
 
 def script_incidents(scripts, t: ScriptThresholds, users: dict[int, str]) -> list[Incident]:
     """(uid, script) pairs whose suspicious-scripts score reaches the thresholds."""
-    out = []
+    out: list[Incident] = []
     if scripts is None or scripts.empty:
         return out
     for row, r in enumerate(scripts.itertuples(index=False)):
@@ -262,7 +262,7 @@ def script_incidents(scripts, t: ScriptThresholds, users: dict[int, str]) -> lis
 
 def auth_incidents(auth, t: AuthThresholds) -> list[Incident]:
     """Client IPs brute-forcing SMTP AUTH; crit when one later logged in."""
-    out = []
+    out: list[Incident] = []
     if auth is None or auth.empty:
         return out
     for row, r in enumerate(auth.itertuples(index=False)):
@@ -281,7 +281,9 @@ def auth_incidents(auth, t: AuthThresholds) -> list[Incident]:
         )
         reasons = [tried, span(r.first_seen, r.last_seen) + " UTC"]
         peak = getattr(r, "max_connection_rate", None)
-        if not _missing(peak):  # anvil's view of the same client adds to the picture
+        if peak is not None and not _missing(
+            peak
+        ):  # anvil's view of the same client adds to the picture
             reasons.append(f"up to {int(peak):,} connections a minute (anvil)")
         summary = f"{tried} {span(r.first_seen, r.last_seen)} UTC"
         if succeeded:

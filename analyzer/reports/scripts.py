@@ -11,7 +11,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from .common import duration, is_original, link, peak_hour, ratio, recipient_domains, recipients
+from .common import duration, is_original, link, tally
 
 MESSAGE_COLUMNS = [
     "first_seen",
@@ -135,31 +135,14 @@ def suspicious_scripts(
         ),
         deliveries,
     )
-    local["_rcpts"] = recipients(local, dels) * local["_orig"]
-    originals = local[local["_orig"] == 1]
-
-    grouped = local.groupby(keys, dropna=False, sort=False)
-    out = grouped.agg(
-        messages=("_orig", "sum"),
-        recipients=("_rcpts", "sum"),
-        sent=("sent", "sum"),
-        bounced=("bounced", "sum"),
-    )
-    out = out[out["messages"] > 0]  # re-injections whose original is outside the window
+    per_original = {"uid": ("uid", "first"), "script_path": ("script_path", "first")}
+    out = tally(local, dels, keys, ["sent", "bounced"], per_original)
     if out.empty:
         return _empty()
-    first = originals.groupby(keys, dropna=False, sort=False)
-    out["uid"] = first["uid"].first().reindex(out.index)
-    out["script_path"] = first["script_path"].first().reindex(out.index)
-    out["first_seen"] = first["first_seen"].min().reindex(out.index)
-    out["last_seen"] = first["first_seen"].max().reindex(out.index)
-    out["recipient_domains"] = recipient_domains(local, dels, keys, out.index)
-    out["peak_hour_messages"] = peak_hour(originals, keys, "first_seen").reindex(out.index)
-    out["bounce_rate"] = ratio(out["bounced"], out["sent"] + out["bounced"]).to_numpy()
     out["final"] = (out["sent"] + out["bounced"]).astype("int64")
 
     known = history is not None and history_days > 0
-    if known and len(history):
+    if history is not None and known and len(history):
         hist = history[(history["origin"] == "local").fillna(False) & is_original(history)]
         hist = hist.assign(script=hist["script"].astype("str"))
         per = hist.groupby(keys, dropna=False, sort=False).size()

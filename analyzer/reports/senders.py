@@ -23,11 +23,8 @@ from .common import (
     domain_key,
     is_original,
     link,
-    peak_hour,
     per_bucket,
-    ratio,
-    recipient_domains,
-    recipients,
+    tally,
 )
 from .common import hosted_domains as hosted_domains_of
 
@@ -177,27 +174,14 @@ def top_senders(
     if not msgs["_orig"].any():
         return _empty(keys)
 
-    msgs = msgs.assign(_rcpts=recipients(msgs, dels) * msgs["_orig"])
-    originals = msgs[msgs["_orig"] == 1]
-
-    grouped = msgs.groupby(keys, dropna=False, sort=False)
-    out = grouped.agg(
-        messages=("_orig", "sum"),
-        recipients=("_rcpts", "sum"),
-        sent=("sent", "sum"),
-        deferred=("deferred", "sum"),
-        bounced=("bounced", "sum"),
-        expired=("expired", "sum"),
+    out = tally(
+        msgs,
+        dels,
+        keys,
+        ["sent", "deferred", "bounced", "expired"],
+        {"client_ips": ("client_ip", "nunique")},
     )
-    out = out[out["messages"] > 0]  # re-injections whose original is outside the window
-    first = originals.groupby(keys, dropna=False, sort=False)
-    out["client_ips"] = first["client_ip"].nunique().reindex(out.index)
-    out["first_seen"] = first["first_seen"].min().reindex(out.index)
-    out["last_seen"] = first["first_seen"].max().reindex(out.index)
-    out["recipient_domains"] = recipient_domains(msgs, dels, keys, out.index)
-    out["peak_hour_messages"] = peak_hour(originals, keys, "first_seen").reindex(out.index)
     out["share"] = out["messages"] / total
-    out["bounce_rate"] = ratio(out["bounced"], out["sent"] + out["bounced"]).to_numpy()
     out = out.reset_index()
     for col in (
         "messages",

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .common import address_key
+from ..errors import AnalyzerError
+from .common import address_key, deliveries_of
 
 FIRST = [
     "ts",
@@ -58,12 +59,12 @@ def trace(
     elif sender is not None:
         want = "<>" if sender.strip() in ("", "<>") else sender.strip().strip("<>").lower()
         m = messages[(address_key(messages["sender"]) == want).fillna(False)]
-        d = _deliveries_of(m, deliveries)
+        d = deliveries_of(m, deliveries)
         r = rejects[(address_key(rejects["sender"]) == want).fillna(False)]
         a = None
     elif client_ip is not None:
         m = messages[messages["client_ip"] == client_ip]
-        d = _deliveries_of(m, deliveries)
+        d = deliveries_of(m, deliveries)
         r = rejects[rejects["client_ip"] == client_ip]
         a = (
             None
@@ -71,11 +72,12 @@ def trace(
             else auth_failures[auth_failures["client_ip"] == client_ip]
         )
     else:
+        assert identity is not None  # the one given, as checked above
         kind, _, value = identity.partition(":")
         m = messages[messages["identity"] == identity]
         d = deliveries[deliveries["identity"] == identity]
-        if len(d) < len(_deliveries_of(m, deliveries)):  # identity filled in later
-            d = pd.concat([d, _deliveries_of(m, deliveries)]).drop_duplicates()
+        if len(d) < len(deliveries_of(m, deliveries)):  # identity filled in later
+            d = pd.concat([d, deliveries_of(m, deliveries)]).drop_duplicates()
         r = rejects[_same_queue(rejects, m)]
         a = None
         if kind == "sasl":
@@ -134,14 +136,6 @@ def filter_chain(messages: pd.DataFrame, queue_id: str) -> set[str]:
                 chain.update((child, parent))
                 grown = True
     return chain
-
-
-def _deliveries_of(m: pd.DataFrame, deliveries: pd.DataFrame) -> pd.DataFrame:
-    keys = m[["host", "queue_id", "first_seen"]].rename(
-        columns={"first_seen": "message_first_seen"}
-    )
-    idx = deliveries.reset_index().merge(keys, on=["host", "queue_id", "message_first_seen"])
-    return deliveries.loc[idx["index"]]
 
 
 def _same_queue(rejects: pd.DataFrame, m: pd.DataFrame) -> pd.Series:
@@ -230,6 +224,22 @@ def _join(frame: pd.DataFrame, fields: list[tuple[str, str]]) -> pd.Series:
 
 
 # --- read from a window (`analyzer.dataset.reading.Window`) ----------------------------------------
+
+
+def check_target(
+    queue_id: str | None, sender: str | None, identity: str | None, client_ip: str | None
+) -> None:
+    """What `api.trace` is asked to follow: exactly one of them, an identity as kind:value."""
+    given = [v for v in (queue_id, sender, identity, client_ip) if v is not None]
+    if len(given) != 1:
+        raise AnalyzerError(
+            "trace needs exactly one of a queue id, --sender, --identity or --client-ip"
+        )
+    if identity is not None and ":" not in identity:
+        raise AnalyzerError(
+            f"identity {identity!r} is not kind:value "
+            "(sasl:<user>, uid:<n>, user:<login>, ip:<address>)"
+        )
 
 
 def trace_in(

@@ -14,6 +14,7 @@ import pytest
 from helpers import assert_same_dataset, ingest, table
 
 from analyzer import api
+from analyzer.dataset import checkpoint
 from analyzer.dataset.openstate import Keyed, OpenStore, Stale
 from analyzer.samplegen.deferred import deferred_run, queue_id, retry
 from analyzer.samplegen.postfix import generate_postfix
@@ -372,7 +373,7 @@ def test_a_snapshot_whose_versions_are_gone_reads_the_checkpoint_again(tmp_path,
     monkeypatch.setattr(Dataset, "state", state_then_current)
     snap = Dataset(data).snapshot()
     assert len(reads) == 2 and snap.commit == old["commit"] + 2
-    assert snap.open_count("messages") == 30
+    assert snap.open_count(checkpoint.MESSAGES) == 30
 
 
 def test_a_damaged_open_state_is_one_clear_error(tmp_path):

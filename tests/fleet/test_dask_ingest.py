@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from analyzer import api
 from analyzer.cli.app import app
+from analyzer.dataset import checkpoint
 from analyzer.dataset.store import Dataset, LockHeld
 from analyzer.errors import AnalyzerError
 from analyzer.fleet.layout import fleet_hosts, host_series
@@ -137,11 +138,11 @@ def test_the_fleet_snapshot_through_the_api(fleet, dask_data):
         ours = api.table(name, data=snap, since="2026-11-26", until="2026-11-27", tz="UTC")
         theirs = api.table(name, data=str(local), since="2026-11-26", until="2026-11-27", tz="UTC")
         assert rows(ours) == rows(theirs), name
-    for kind in ("messages", "sessions", "php"):
-        per_host = [api.snapshot(dask_data / "hosts" / h).open_count(kind) for h in snap.hosts]
-        assert snap.open_count(kind) == sum(per_host)
-    held = list(snap.open_entries("messages"))
-    assert len(held) == snap.open_count("messages")
+    for part in (checkpoint.MESSAGES, checkpoint.SESSION_ENTRIES, checkpoint.PHP):
+        per_host = [api.snapshot(dask_data / "hosts" / h).open_count(part) for h in snap.hosts]
+        assert snap.open_count(part) == sum(per_host)
+    held = list(snap.open_entries(checkpoint.MESSAGES))
+    assert len(held) == snap.open_count(checkpoint.MESSAGES)
     assert snap.parts("messages") and all(
         p.is_relative_to(dask_data / "hosts") for p in snap.parts("messages")
     )

@@ -1,0 +1,59 @@
+"""What the report commands share: render a report's DataFrame (or say why it is empty:
+a quiet window, exit 0, or a window the dataset does not reach, exit 1), write a chart,
+and the window as a title shows it."""
+
+from __future__ import annotations
+
+from .. import api
+from ..errors import NoData
+from .options import console, note
+
+
+def show(
+    frame,
+    fmt: str,
+    title: str,
+    columns: list[str] | None = None,
+    empty: str = "no rows",
+    window: tuple | None = None,
+) -> None:
+    """Render `frame`. Empty: when the window holds no rows of the table the report reads
+    (`window`: table, data, since, until, tz), an error naming what the dataset covers (a
+    wrong window, exit 1); else the report's own `empty` text (a quiet window, exit 0)."""
+    from ..render.output import render
+
+    if frame.empty:
+        if window is not None:
+            name, data, since, until, tz = window
+            if api.table(name, data=data, since=since, until=until, tz=tz, columns=["host"]).empty:
+                raise NoData(api.empty_window(name.replace("_", " "), data, since, until, tz))
+        note(empty)
+        if fmt == "table":
+            return
+    render(
+        frame,
+        fmt,
+        console=console,
+        title=title,
+        columns=columns,
+        caption="times in UTC" if fmt == "table" else None,
+    )
+
+
+def save_chart(fig, path: str) -> None:
+    """Write the chart (one self-contained HTML file) and say where."""
+    from ..render.charts import write_chart
+
+    write_chart(fig, path)
+    note(f"chart written to {path}")
+
+
+def window_text(since, until, tz) -> str:
+    """The window as the title shows it (UTC)."""
+    from ..clock import parse_zone
+    from ..dataset.timewindow import window
+
+    lo, hi = window(since, until, parse_zone(tz))
+    start = lo.strftime("%Y-%m-%d %H:%M") if lo else "the beginning"
+    end = hi.strftime("%Y-%m-%d %H:%M") if hi else "now"
+    return f"{start} to {end} UTC"

@@ -1,0 +1,133 @@
+"""The reports on who sends: `top-senders` and `suspicious-scripts`. Each reads its
+options, makes one `api` call, renders the DataFrame (`report_output.show`) and, with
+`--chart`, writes the plotly chart. pandas and plotly are imported inside the commands
+(plotly only for `--chart`), so `--help` stays fast."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import typer
+
+from .. import api
+from .options import CHART, DATA, FORMAT, HOSTED_DOMAIN, LIMIT, SINCE, UNTIL, WINDOW_TZ
+from .report_output import save_chart, show, window_text
+
+BY_SENDER = Literal["identity", "sasl", "uid", "script", "sender", "sender-domain", "client-ip"]
+SCOPE = Literal["outgoing", "inbound", "all"]
+
+
+def top_senders(
+    by: Annotated[
+        BY_SENDER,
+        typer.Option(
+            "--by",
+            metavar="KEY",
+            help="What one row is: identity (the accountable principal), sasl (login), uid, "
+            "script (uid + script), sender (envelope address), sender-domain, "
+            "client-ip.",
+        ),
+    ] = "identity",
+    scope: Annotated[
+        SCOPE,
+        typer.Option(
+            "--scope",
+            metavar="SCOPE",
+            help="outgoing: SASL and local submissions plus SMTP mail relayed outside the "
+            "hosted domains; inbound: SMTP mail for hosted domains; all: every "
+            "message.",
+        ),
+    ] = "outgoing",
+    hosted_domain: HOSTED_DOMAIN = None,
+    since: SINCE = "1d",
+    until: UNTIL = None,
+    tz: WINDOW_TZ = None,
+    limit: LIMIT = 20,
+    fmt: FORMAT = "table",
+    chart: CHART = None,
+    data: DATA = None,
+) -> None:
+    """Who sent the most mail: messages, recipients, recipient domains, delivery
+    outcomes, bounce rate, distinct client IPs (many IPs on one login: a stolen
+    password), busiest hour and share of all mail in the scope. Chart: stacked volume
+    over time of the top senders."""
+    frame = api.top_senders(
+        data, since, until, tz, by=by, scope=scope, hosted_domains=hosted_domain or (), limit=limit
+    )
+    title = f"Top senders by {by} ({scope}), {window_text(since, until, tz)}"
+    show(
+        frame,
+        fmt,
+        title,
+        empty=f"no {scope} messages with a {by} key in the window",
+        window=("messages", data, since, until, tz),
+    )
+    if chart:
+        from ..render import charts
+        from ..reports.senders import BY
+
+        keys = [
+            tuple(k) if len(BY[by]) > 1 else k[0]
+            for k in frame[BY[by]].head(10).itertuples(index=False, name=None)
+        ]
+        timeline = api.sender_timeline(
+            data,
+            since,
+            until,
+            tz,
+            by=by,
+            scope=scope,
+            keys=keys,
+            hosted_domains=hosted_domain or (),
+        )
+        save_chart(charts.top_senders(timeline, title), chart)
+
+
+def suspicious_scripts(
+    history: Annotated[
+        str,
+        typer.Option(
+            "--history",
+            metavar="SPAN",
+            help="How far before the window the identity's own history reaches (for volume "
+            "and novelty), e.g. 30d; 0: none.",
+        ),
+    ] = "30d",
+    since: SINCE = "1d",
+    until: UNTIL = None,
+    tz: WINDOW_TZ = None,
+    limit: LIMIT = 20,
+    fmt: FORMAT = "table",
+    chart: CHART = None,
+    data: DATA = None,
+) -> None:
+    """Local submissions (PHP mail(), sendmail, cron) grouped by uid and script, scored
+    by the signs of a spam script: volume against its own history, a new script, a burst
+    in one hour, bounce rate, recipient fan-out, and a path in uploads/, tmp/, cache/,
+    eval()'d code, hidden or random-looking names. Chart: score vs volume."""
+    frame = api.suspicious_scripts(data, since, until, tz, history=history, limit=limit)
+    title = f"Suspicious scripts, {window_text(since, until, tz)}"
+    columns = [
+        "uid",
+        "script",
+        "messages",
+        "recipients",
+        "recipient_domains",
+        "peak_hour_messages",
+        "bounce_rate",
+        "first_seen",
+        "score",
+        "reasons",
+    ]
+    show(
+        frame,
+        fmt,
+        title,
+        columns=columns,
+        empty="no local submissions in the window",
+        window=("messages", data, since, until, tz),
+    )
+    if chart:
+        from ..render import charts
+
+        save_chart(charts.suspicious_scripts(frame, title), chart)

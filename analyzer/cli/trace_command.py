@@ -1,0 +1,91 @@
+"""`trace`: every row about one message, envelope sender, identity or client IP, in time
+order; the last 7 days first, the whole dataset when nothing is found there."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from .. import api
+from ..errors import NoData
+from .options import DATA, FORMAT, LIMIT, UNTIL, WINDOW_TZ, note
+from .report_output import show, window_text
+
+
+def trace(
+    queue_id: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[QUEUE_ID]", help="Queue id of the message to follow.", show_default=False
+        ),
+    ] = None,
+    sender: Annotated[
+        str | None,
+        typer.Option(
+            "--sender",
+            metavar="ADDR",
+            help="Every message and reject of this envelope sender (<> for the null sender).",
+        ),
+    ] = None,
+    identity: Annotated[
+        str | None,
+        typer.Option(
+            "--identity",
+            metavar="KEY",
+            help="Everything charged to this identity: sasl:<user>, uid:<n>, user:<login>, "
+            "ip:<address>.",
+        ),
+    ] = None,
+    client_ip: Annotated[
+        str | None,
+        typer.Option(
+            "--client-ip",
+            metavar="IP",
+            help="Everything this client IP did, whoever it logged in as.",
+        ),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            metavar="WHEN",
+            show_default="7d, then all",
+            help="Start of the window, in the forms of the other reports; by default the last "
+            "7 days, and the whole dataset when nothing is found there.",
+        ),
+    ] = None,
+    until: UNTIL = None,
+    tz: WINDOW_TZ = None,
+    limit: LIMIT = 0,
+    fmt: FORMAT = "table",
+    data: DATA = None,
+) -> None:
+    """Follow one message (QUEUE_ID), envelope sender, identity or client IP: every row
+    of messages, deliveries, rejects (and AUTH failures) in time order, with the table
+    each row came from. JSON and CSV carry every column."""
+    args = dict(sender=sender, identity=identity, client_ip=client_ip, data=data, tz=tz)
+    frame = api.trace(queue_id, since=since or "7d", until=until, **args)
+    what = queue_id or sender or identity or client_ip
+    if frame.empty and since is None:  # an old message: look through everything
+        since = "all"
+        frame = api.trace(queue_id, since=None, until=until, **args)
+        if len(frame):
+            note(f"{what}: nothing in the last 7 days; shown from the whole dataset")
+    if frame.empty:
+        raise NoData(api.empty_window(f"rows about {what}", data, since or "7d", until, tz))
+    if limit:
+        frame = frame.head(limit)
+    columns = [
+        "ts",
+        "table",
+        "event",
+        "queue_id",
+        "identity",
+        "sender",
+        "recipient",
+        "client_ip",
+        "dsn",
+        "detail",
+    ]
+    show(frame, fmt, f"Trace of {what}, {window_text(since or '7d', until, tz)}", columns=columns)

@@ -1,0 +1,132 @@
+"""Writing the rows of one commit as Parquet parts: buffered per table, converted to Arrow
+in chunks, written per UTC day under a temporary name, fsynced and renamed into place."""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from datetime import date, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ..schema import TABLES
+from .durable import fsync_dirs
+
+if TYPE_CHECKING:
+    from .store import Dataset
+
+CONVERT_ROWS = 5_000
+FLUSH_BYTES = 8 << 20  # Arrow bytes per table before a part is written
+_DAY_US = 86_400_000_000
+
+
+class PartWriter:
+    """Buffers rows per table and writes them as Parquet parts of one commit, split by
+    the UTC date of the table's time column.
+
+    Rows arrive as dicts (often whole events with extra keys: only schema columns are
+    taken). Every CONVERT_ROWS rows they become a compact Arrow table, and once a
+    table's Arrow data reaches FLUSH_BYTES it is written as parts, so memory is bounded
+    per table whatever the input size.
+    """
+
+    def __init__(self, ds: Dataset, commit: int):
+        self.ds = ds
+        self.root = ds.root
+        self.commit = commit
+        self.noted = 0  # the commit number noted as being written
+        self.uncommitted: list[Path] = []  # parts (and a temporary) of self.commit
+        self.new_parts: dict[str, int] = {}  # part -> rows, for the checkpoint's list
+        self.seq = 0
+        self.rows: dict[str, list[dict]] = defaultdict(list)
+        self.converted: dict[str, list[pa.Table]] = defaultdict(list)
+        self.converted_bytes: dict[str, int] = defaultdict(int)
+        self.written: dict[str, int] = defaultdict(int)
+        self.files: list[Path] = []
+
+    def add(self, table: str, row: dict) -> None:
+        rows = self.rows[table]
+        rows.append(row)
+        if len(rows) >= CONVERT_ROWS:
+            self._convert(table)
+            if self.converted_bytes[table] >= FLUSH_BYTES:
+                self.flush_table(table)
+
+    def flush(self) -> None:
+        for table in set(self.rows) | set(self.converted):
+            self.flush_table(table)
+        fsync_dirs({f.parent for f in self.files})
+        self.files.clear()
+
+    def _convert(self, table: str) -> None:
+        rows = self.rows.pop(table, None)
+        if not rows:
+            return
+        spec = TABLES[table]
+        tcol = spec.time_column
+        # partition day per row; a row without a time brings its own (`_day`)
+        days = [r[tcol] // _DAY_US if r[tcol] is not None else (r.get("_day") or 0) for r in rows]
+        # from_pylist takes only the schema's keys of each row (rows may be whole events)
+        arrow = pa.Table.from_pylist(rows, schema=spec.arrow_schema)
+        arrow = arrow.append_column("__day", pa.array(days, type=pa.int32()))
+        self.converted[table].append(arrow)
+        self.converted_bytes[table] += arrow.nbytes
+
+    def flush_table(self, table: str) -> None:
+        self._convert(table)
+        parts = self.converted.pop(table, None)
+        self.converted_bytes.pop(table, None)
+        if not parts:
+            return
+        import pyarrow.compute as pc
+
+        arrow = pa.concat_tables(parts)
+        days = arrow["__day"]
+        arrow = arrow.drop_columns(["__day"])
+        for day in sorted(pc.unique(days).to_pylist()):
+            part = arrow.filter(pc.equal(days, day))
+            name = (date(1970, 1, 1) + timedelta(days=day)).isoformat()
+            d = self.root / table / f"date={name}"
+            d.mkdir(parents=True, exist_ok=True)
+            self.seq += 1
+            final = d / f"part-{self.commit:08d}-{self.seq:05d}.parquet"
+            tmp = final.with_name(final.name + ".tmp")
+            if self.noted != self.commit:
+                self.ds.note_commit(self.commit)
+                self.noted = self.commit
+            self.uncommitted += [tmp, final]
+            pq.write_table(part, tmp, compression="zstd")
+            with open(tmp, "rb+") as f:
+                os.fsync(f.fileno())
+            os.replace(tmp, final)
+            self.files.append(final)
+            self.written[table] += part.num_rows
+            self.new_parts[final.relative_to(self.root).as_posix()] = part.num_rows
+
+    def committed(self) -> None:
+        """The checkpoint now names self.commit: the next parts belong to the next one."""
+        self.commit += 1
+        self.uncommitted.clear()
+        self.new_parts.clear()
+
+    def discard(self) -> int:
+        """After a failure: delete the parts of the commit this writer did not finish
+        (unless the checkpoint on disk names it after all)."""
+        removed = 0
+        if self.uncommitted and self.ds.state_commit() < self.commit:
+            for f in self.uncommitted:
+                try:
+                    f.unlink()
+                    removed += f.suffix == ".parquet"
+                except FileNotFoundError:
+                    pass
+            self.ds.clear_note()
+        self.uncommitted.clear()
+        self.new_parts.clear()
+        self.rows.clear()
+        self.converted.clear()
+        self.converted_bytes.clear()
+        return removed

@@ -1,0 +1,263 @@
+//! `Core`, the Python class: made once per reading setup from the pattern table (data
+//! from Python, see `analyzer/parse/core_table.py`), it parses one batch at a time with
+//! the GIL released (`Engine`), then makes the batch's Python objects (`objects.rs`).
+
+use std::collections::HashMap;
+
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyString, PyTuple};
+
+use crate::clock::YearRule;
+use crate::engine::{anchored, compile, value_err, Engine, HourCache, Keys, Locs, Names, MARK};
+use crate::event::Outcome;
+use crate::patterns::{Derive, Kind, Mode, Pattern};
+
+#[pyclass(module = "analyzer._core")]
+pub struct Core {
+    /// lines of the last batch the Python parser read (the rest were parsed here)
+    #[pyo3(get)]
+    python_lines: u64,
+    pub(crate) engine: Engine,
+    pub(crate) py_names: Vec<Py<PyString>>,
+    pub(crate) fixed: Vec<Py<PyAny>>,
+}
+
+/// One entry of the pattern table as Python hands it over (see `core_table.pattern_spec`).
+#[derive(FromPyObject)]
+struct PatternSpec(
+    String,                   // name
+    String,                   // event
+    String,                   // regex
+    String,                   // mode: "rust" | "gate"
+    Option<Vec<String>>,      // daemons
+    Vec<(String, Py<PyAny>)>, // fixed
+    bool,                     // fallback
+    bool,                     // classify (reason_class)
+    bool,                     // client (`[ip]` without a name -> None)
+    String,                   // derive: "" | "recipient_domain" | "command_counters" | "anvil"
+    Option<String>,           // a negative lookahead's body, its place the group MARK
+);
+
+#[pymethods]
+impl Core {
+    /// `header`: the syslog HEADER regex; `patterns`: the Postfix table (PatternSpec
+    /// tuples); `field_types`: field -> "int" | "float"; `reason_classes`: (name, regex)
+    /// searched case-insensitively; `anvil_kinds`, `seconds`: `_anvil`'s tables;
+    /// `year_rule`: (reference year, (month, day) limit); `hour_start(y, m, d, h, utc)`:
+    /// micros or None; `fallback(raw line)`: None for an empty line, else
+    /// (decoded line, event dict) from the Python parser.
+    #[new]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        header: &str,
+        patterns: Vec<PatternSpec>,
+        field_types: HashMap<String, String>,
+        reason_classes: Vec<(String, String)>,
+        anvil_kinds: HashMap<String, String>,
+        seconds: HashMap<String, i64>,
+        year_rule: (i32, (u32, u32)),
+        hour_start: Py<PyAny>,
+        fallback: Py<PyAny>,
+        py: Python<'_>,
+    ) -> PyResult<Core> {
+        let mut names = Names::default();
+        let mut fixed = Vec::new();
+        let mut compiled = Vec::new();
+        let mut pattern_ids = HashMap::new();
+        let reason = names.id("reason");
+        for (i, spec) in patterns.into_iter().enumerate() {
+            let PatternSpec(
+                name,
+                event,
+                source,
+                mode,
+                daemons,
+                fixed_items,
+                fallback,
+                classify,
+                client,
+                derive,
+                guard,
+            ) = spec;
+            let regex = anchored(&source).map_err(|e| value_err(format!("pattern {name}: {e}")))?;
+            let mark = regex.capture_names().position(|n| n == Some(MARK));
+            let guard = match guard {
+                Some(body) => match (mark, anchored(&body)) {
+                    (Some(mark), Ok(body)) => Some((mark, body)),
+                    _ => return Err(value_err(format!("pattern {name}: lookahead {body}"))),
+                },
+                None => None,
+            };
+            let groups = regex
+                .capture_names()
+                .map(|name| {
+                    name.filter(|n| *n != MARK).map(|n| {
+                        let kind = match field_types.get(n).map(String::as_str) {
+                            Some("int") => Some(Kind::Int),
+                            Some("float") => Some(Kind::Float),
+                            _ => None,
+                        };
+                        (names.id(n), kind)
+                    })
+                })
+                .collect();
+            let mode = match mode.as_str() {
+                "rust" => Mode::Rust,
+                "gate" => Mode::Gate,
+                other => return Err(value_err(format!("pattern {name}: mode {other}"))),
+            };
+            let derive = match derive.as_str() {
+                "" => Derive::None,
+                "recipient_domain" => Derive::RecipientDomain,
+                "command_counters" => Derive::CommandCounters,
+                "anvil" => Derive::Anvil,
+                other => return Err(value_err(format!("pattern {name}: derive {other}"))),
+            };
+            let mut fixed_ids = Vec::new();
+            for (key, value) in fixed_items {
+                fixed_ids.push((names.id(&key), fixed.len()));
+                fixed.push(value);
+            }
+            pattern_ids.insert(name.clone(), i);
+            compiled.push(Pattern {
+                name: names.id(&name),
+                other: event == "other",
+                event: names.id(&event),
+                regex,
+                mode,
+                daemons,
+                fixed: fixed_ids,
+                fallback,
+                groups,
+                classify,
+                client,
+                derive,
+                guard,
+            });
+        }
+        let reason_classes = reason_classes
+            .into_iter()
+            .map(|(name, rx)| {
+                let regex = compile(&rx, true).map_err(value_err)?;
+                Ok((names.id(&name), regex))
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        names.id("other");
+        let anvil_kinds = anvil_kinds
+            .into_iter()
+            .map(|(text, kind)| (text, names.id(&kind)))
+            .collect();
+        let mut seconds: Vec<(u8, i64)> = seconds
+            .into_iter()
+            .filter(|(unit, _)| unit.len() == 1)
+            .map(|(unit, s)| (unit.as_bytes()[0], s))
+            .collect();
+        seconds.sort_unstable();
+        let keys = Keys {
+            event: names.id("event"),
+            pattern: names.id("pattern"),
+            ts: names.id("ts"),
+            host: names.id("host"),
+            program: names.id("program"),
+            pid: names.id("pid"),
+            family: names.id("family"),
+            postfix: names.id("postfix"),
+            reason,
+            reason_class: names.id("reason_class"),
+            client_name: names.id("client_name"),
+            recipient: names.id("recipient"),
+            recipient_domain: names.id("recipient_domain"),
+            counters: names.id("counters"),
+            counts: [
+                names.id("auth_ok"),
+                names.id("auth_total"),
+                names.id("commands_ok"),
+                names.id("commands_total"),
+            ],
+            kind: names.id("kind"),
+            period: names.id("period"),
+            no_pattern: names.id("no pattern"),
+            bad_timestamp: names.id("bad timestamp"),
+            row: [
+                names.id("source"),
+                names.id("offset"),
+                names.id("line"),
+                names.id("line_length"),
+                names.id("_day"),
+            ],
+        };
+        let py_names = names
+            .list
+            .iter()
+            .map(|n| PyString::intern(py, n).unbind())
+            .collect();
+        let (year, limit) = year_rule;
+        Ok(Core {
+            python_lines: 0,
+            engine: Engine {
+                header: anchored(header).map_err(value_err)?,
+                patterns: compiled,
+                reason_classes,
+                anvil_kinds,
+                seconds,
+                pattern_ids,
+                names,
+                keys,
+                rule: YearRule { year, limit },
+                hours: HourCache {
+                    hour_start,
+                    known: HashMap::new(),
+                },
+                fallback,
+                routes: HashMap::new(),
+            },
+            py_names,
+            fixed,
+        })
+    }
+
+    /// Parse one batch (`data`: whole lines joined by `\n`, the first at byte `offset`
+    /// of `source`) -> (events, unparsed rows, programs, beside, lines, beside_lines,
+    /// last_ts, dated), as `parse_batch` counts them.
+    fn parse<'py>(
+        &mut self,
+        py: Python<'py>,
+        data: &Bound<'py, PyBytes>,
+        offset: i64,
+        source: &Bound<'py, PyString>,
+    ) -> PyResult<Bound<'py, PyTuple>> {
+        let bytes = data.as_bytes();
+        let engine = &mut self.engine;
+        let outcomes = py.detach(|| {
+            let mut locs = Locs {
+                header: engine.header.capture_locations(),
+                patterns: engine
+                    .patterns
+                    .iter()
+                    .map(|p| p.regex.capture_locations())
+                    .collect(),
+            };
+            let mut outcomes = Vec::new();
+            let (mut start, mut pos) = (0usize, offset);
+            for end in memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len())) {
+                let raw = &bytes[start..end];
+                let outcome = engine.parse_line(raw, &mut locs);
+                // Python's parse_batch stops at an exception: so does this pass, so that
+                // the routes' state is the one the Python stage is left with
+                let failed = matches!(outcome, Outcome::Failed(_));
+                outcomes.push((pos, raw.len(), outcome));
+                if failed {
+                    break;
+                }
+                pos += raw.len() as i64 + 1;
+                start = end + 1;
+            }
+            outcomes
+        });
+        self.python_lines = outcomes
+            .iter()
+            .filter(|(_, _, o)| matches!(o, Outcome::Python(_) | Outcome::Failed(_)))
+            .count() as u64;
+        self.build(py, outcomes, source)
+    }
+}

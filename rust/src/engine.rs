@@ -1,0 +1,363 @@
+//! The pass over a batch's lines with the GIL released (`Engine`): header, time, route,
+//! pattern, fields; the GIL is taken again only for a line Python must parse and once
+//! per new hour of log (its zone offset).
+
+use std::collections::HashMap;
+
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyTuple};
+use regex::bytes::{CaptureLocations, Regex, RegexBuilder};
+
+use crate::clock::{self, Hours, Stamp, YearRule};
+use crate::derive;
+use crate::event::{Fields, NeedPython, Outcome, Val};
+use crate::patterns::{family_of, Derive, Family, Found, Pattern, Route};
+
+/// the group `core_table.guarded` puts where a negative lookahead stood (not a field)
+pub const MARK: &str = "__lookahead";
+
+/// Names used as dict keys and interned values, made into Python strings once.
+#[derive(Default)]
+pub struct Names {
+    pub index: HashMap<String, usize>,
+    pub list: Vec<String>,
+}
+
+impl Names {
+    pub fn id(&mut self, name: &str) -> usize {
+        if let Some(&i) = self.index.get(name) {
+            return i;
+        }
+        self.list.push(name.to_owned());
+        self.index.insert(name.to_owned(), self.list.len() - 1);
+        self.list.len() - 1
+    }
+}
+
+/// Keys every event or row has.
+pub struct Keys {
+    pub event: usize,
+    pub pattern: usize,
+    pub ts: usize,
+    pub host: usize,
+    pub program: usize,
+    pub pid: usize,
+    pub family: usize,
+    pub postfix: usize,
+    pub reason: usize,
+    pub reason_class: usize,
+    pub client_name: usize,
+    pub recipient: usize,
+    pub recipient_domain: usize,
+    pub counters: usize,
+    pub counts: [usize; 4], // auth_ok, auth_total, commands_ok, commands_total
+    pub kind: usize,
+    pub period: usize,
+    pub no_pattern: usize,
+    pub bad_timestamp: usize,
+    pub row: [usize; 5], // source, offset, line, line_length, _day
+}
+
+/// The hour cache, filled from Python's own zone arithmetic (`hour_start`).
+pub struct HourCache {
+    pub hour_start: Py<PyAny>,
+    pub known: HashMap<(i32, u32, u32, u32, bool), Option<i64>>,
+}
+
+impl Hours for HourCache {
+    fn start(&mut self, year: i32, month: u32, day: u32, hour: u32, utc: bool) -> Option<i64> {
+        let key = (year, month, day, hour, utc);
+        if let Some(v) = self.known.get(&key) {
+            return *v;
+        }
+        let value = Python::attach(|py| {
+            self.hour_start
+                .call1(py, (year, month, day, hour, utc))
+                .and_then(|v| v.extract::<Option<i64>>(py))
+        })
+        .unwrap_or(None);
+        self.known.insert(key, value);
+        value
+    }
+}
+
+pub struct Engine {
+    pub header: Regex,
+    pub patterns: Vec<Pattern>,
+    pub reason_classes: Vec<(usize, Regex)>,
+    pub anvil_kinds: HashMap<String, usize>,
+    pub seconds: Vec<(u8, i64)>,
+    pub pattern_ids: HashMap<String, usize>,
+    pub names: Names,
+    pub keys: Keys,
+    pub rule: YearRule,
+    pub hours: HourCache,
+    pub fallback: Py<PyAny>,
+    pub routes: HashMap<String, Route>,
+}
+
+/// Python's `\s` on the characters let through by `ascii_line` (and `str.isspace`).
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\x0b' | b'\x0c')
+}
+
+/// Lines the Rust pass may parse: printable ASCII, tab, CR, VT, FF. On those, Python's
+/// `str` regexes (Unicode `\w \d \s`, `re.I`) and the `regex` crate agree; the other
+/// controls (`\x1c`-`\x1f` are `\s` in Python only) and anything non-ASCII (decoding,
+/// Unicode classes, digit values) are left to Python.
+fn ascii_line(raw: &[u8]) -> bool {
+    raw.iter()
+        .all(|&b| (b' '..=0x7f).contains(&b) || matches!(b, b'\t' | b'\r' | b'\x0b' | b'\x0c'))
+}
+
+/// A regex of the table, compiled for the lines the Rust pass reads (`ascii_line`):
+/// byte regexes with ASCII classes. On ASCII text `\w \d \s \b .` and case folding mean
+/// what Python's Unicode ones do, and the automata are far smaller than Unicode's.
+pub fn compile(source: &str, case_insensitive: bool) -> Result<Regex, regex::Error> {
+    RegexBuilder::new(source)
+        .unicode(false)
+        .case_insensitive(case_insensitive)
+        .build()
+}
+
+/// `re.match`: anchored at the start only.
+pub fn anchored(source: &str) -> Result<Regex, regex::Error> {
+    compile(&format!(r"\A(?:{source})"), false)
+}
+
+pub fn value_err(e: impl std::fmt::Display) -> PyErr {
+    pyo3::exceptions::PyValueError::new_err(e.to_string())
+}
+
+impl Engine {
+    /// The route of a program, made on its first line (split borrow: the table is read
+    /// while the route changes).
+    fn route(&mut self, program: &str) -> (&mut Route, &[Pattern]) {
+        let patterns = &self.patterns;
+        if !self.routes.contains_key(program) {
+            // looked up first: the key is allocated once per program, not per line
+            let daemon = program.rsplit('/').next().unwrap_or(program);
+            self.routes
+                .insert(program.to_owned(), Route::new(patterns, daemon));
+        }
+        (
+            self.routes.get_mut(program).expect("inserted above"),
+            patterns,
+        )
+    }
+
+    /// Count a line Python parsed in the route it went through, so that the order of
+    /// patterns stays the one a pure-Python run has.
+    fn record_python(&mut self, event: &Bound<'_, PyAny>) -> PyResult<()> {
+        let family: Option<String> = event.get_item("family")?.extract()?;
+        if family.as_deref() != Some("postfix") {
+            return Ok(());
+        }
+        let program: String = event.get_item("program")?.extract()?;
+        let pattern: Option<String> = event.get_item("pattern")?.extract()?;
+        let pattern = pattern.and_then(|p| self.pattern_ids.get(&p).copied());
+        let (route, patterns) = self.route(&program);
+        route.record(patterns, pattern);
+        Ok(())
+    }
+
+    fn python(&mut self, raw: &[u8]) -> Outcome<'static> {
+        let result = Python::attach(|py| -> PyResult<Option<(Py<PyAny>, Py<PyAny>)>> {
+            let got = self.fallback.call1(py, (PyBytes::new(py, raw),))?;
+            let got = got.bind(py);
+            if got.is_none() {
+                return Ok(None);
+            }
+            let pair = got.cast::<PyTuple>()?;
+            let (line, event) = (pair.get_item(0)?, pair.get_item(1)?);
+            self.record_python(&event)?;
+            Ok(Some((line.unbind(), event.unbind())))
+        });
+        match result {
+            Ok(pair) => Outcome::Python(pair),
+            // the Python parser raised: raise it from here too (on the way out)
+            Err(e) => Outcome::Failed(e),
+        }
+    }
+
+    pub fn parse_line<'a>(&mut self, raw: &'a [u8], locs: &mut Locs) -> Outcome<'a> {
+        if raw.is_empty() {
+            return Outcome::Skip;
+        }
+        if !ascii_line(raw) {
+            return self.python(raw);
+        }
+        let line = std::str::from_utf8(raw).expect("ASCII");
+        match self.parse_ascii(line, locs) {
+            Ok(outcome) => outcome,
+            Err(NeedPython) => self.python(raw),
+        }
+    }
+
+    fn parse_ascii<'a>(
+        &mut self,
+        line: &'a str,
+        locs: &mut Locs,
+    ) -> Result<Outcome<'a>, NeedPython> {
+        let h = &mut locs.header;
+        // the message is the rest of the line (see `core_table.header_regex`)
+        let Some(end) = self
+            .header
+            .captures_read(h, line.as_bytes())
+            .map(|m| m.end())
+        else {
+            return Err(NeedPython); // Exim's, PHP's, journald's and odd syslog lines
+        };
+        let group = |i: usize| h.get(i).map(|(a, b)| &line[a..b]);
+        let (bsd, iso, pid) = (group(1), group(2), group(5));
+        let (host, program) = (group(3).ok_or(NeedPython)?, group(4).ok_or(NeedPython)?);
+        let message = &line[end..];
+        let stamp = match (bsd, iso) {
+            (Some(text), _) => clock::bsd(text.as_bytes(), self.rule, &mut self.hours),
+            // `2013-12-30 00:24:50 X Y: ...` may be Exim's own line: Python decides
+            (None, Some(text)) if text.as_bytes().get(10) == Some(&b' ') => Stamp::Python,
+            (None, Some(text)) => clock::iso(text.as_bytes(), &mut self.hours),
+            (None, None) => Stamp::Python,
+        };
+        let ts = match stamp {
+            Stamp::At(ts) => ts,
+            Stamp::Bad => {
+                return Ok(Outcome::Unparsed {
+                    ts: None,
+                    host: None,
+                    program: None,
+                    reason: self.keys.bad_timestamp,
+                    line,
+                })
+            }
+            Stamp::Python => return Err(NeedPython),
+        };
+        let message = message.trim_end_matches(|c: char| is_space(c as u8));
+        match family_of(program) {
+            Family::Python => Err(NeedPython),
+            // PHP's mail.log under any program name is PHP's: Python parses it
+            Family::Beside if message.starts_with("mail() on [") => Err(NeedPython),
+            Family::Beside => Ok(Outcome::Beside { program, ts }),
+            Family::Postfix => {
+                let pid = pid.map(derive::int).transpose()?;
+                let (route, patterns) = self.route(program);
+                let found = route.find(patterns, message, &mut locs.patterns);
+                // a line sent to Python is counted in its route from Python's result
+                let (outcome, matched) = match found {
+                    Found::Python => return Err(NeedPython),
+                    Found::NoMatch => (
+                        Outcome::Unparsed {
+                            ts: Some(ts),
+                            host: Some(host),
+                            program: Some(program),
+                            reason: self.keys.no_pattern,
+                            line,
+                        },
+                        None,
+                    ),
+                    Found::Match(i) if self.patterns[i].other => {
+                        (Outcome::Other { program, ts }, Some(i))
+                    }
+                    Found::Match(i) => {
+                        let fields =
+                            self.fields(i, message, &locs.patterns[i], ts, host, program, pid)?;
+                        (
+                            Outcome::Event {
+                                fields,
+                                program,
+                                ts,
+                            },
+                            Some(i),
+                        )
+                    }
+                };
+                let (route, patterns) = self.route(program);
+                route.record(patterns, matched);
+                Ok(outcome)
+            }
+        }
+    }
+
+    /// The event's fields, in the order `LineParser._event` sets them.
+    #[allow(clippy::too_many_arguments)]
+    fn fields<'a>(
+        &self,
+        i: usize,
+        message: &'a str,
+        caps: &CaptureLocations,
+        ts: i64,
+        host: &'a str,
+        program: &'a str,
+        pid: Option<i64>,
+    ) -> Result<Fields<'a>, NeedPython> {
+        let p = &self.patterns[i];
+        let k = &self.keys;
+        let mut f = Fields(Vec::with_capacity(p.groups.len() + 12));
+        for (g, slot) in p.groups.iter().enumerate() {
+            if let Some((name, kind)) = slot {
+                let value = match caps.get(g) {
+                    Some((a, b)) => derive::typed(&message[a..b], *kind)?,
+                    None => Val::None,
+                };
+                f.0.push((*name, value));
+            }
+        }
+        for (name, obj) in &p.fixed {
+            f.set(*name, Val::Fixed(*obj));
+        }
+        if p.derive == Derive::Anvil {
+            let kind = f.text(k.kind)?.ok_or(NeedPython)?;
+            let kind = *self.anvil_kinds.get(kind).ok_or(NeedPython)?;
+            f.set(k.kind, Val::Name(kind));
+            if let Some(period) = f.text(k.period)? {
+                f.set(
+                    k.period,
+                    Val::Int(derive::anvil_period(period, &self.seconds)?),
+                );
+            }
+        }
+        if p.classify {
+            let reason = f.text(k.reason)?.unwrap_or("");
+            let class = self
+                .reason_classes
+                .iter()
+                .find(|(_, rx)| !reason.is_empty() && rx.is_match(reason.as_bytes()))
+                .map_or(self.names.index["other"], |(name, _)| *name);
+            f.set(k.reason_class, Val::Name(class));
+        }
+        if p.client && f.text(k.client_name)?.is_none_or(str::is_empty) {
+            f.set(k.client_name, Val::None);
+        }
+        match p.derive {
+            Derive::RecipientDomain => {
+                // the domain is lower-cased: a new string, made when the dict is built
+                let domain = derive::recipient_domain(f.text(k.recipient)?);
+                f.set(k.recipient_domain, domain.map_or(Val::None, Val::Lower));
+            }
+            Derive::CommandCounters => {
+                let (auth, commands) = derive::command_counters(f.text(k.counters)?)?;
+                for (pair, keys) in [(auth, &k.counts[..2]), (commands, &k.counts[2..])] {
+                    let (ok, total) =
+                        pair.map_or((Val::None, Val::None), |(o, t)| (Val::Int(o), Val::Int(t)));
+                    f.set(keys[0], ok);
+                    f.set(keys[1], total);
+                }
+            }
+            Derive::None | Derive::Anvil => {}
+        }
+        f.set(k.event, Val::Name(p.event));
+        f.set(k.pattern, Val::Name(p.name));
+        f.set(k.ts, Val::Int(ts));
+        f.set(k.host, Val::Str(host));
+        f.set(k.program, Val::Str(program));
+        f.set(k.pid, pid.map_or(Val::None, Val::Int));
+        f.set(k.family, Val::Name(k.postfix));
+        Ok(f)
+    }
+}
+
+/// Capture slots, one per regex, reused across lines.
+pub struct Locs {
+    pub header: CaptureLocations,
+    pub patterns: Vec<CaptureLocations>,
+}
