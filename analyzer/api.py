@@ -40,12 +40,40 @@ def ingest(
     host: str | None = None,
     passwd: str | os.PathLike | None = None,
     cursor_file: str | os.PathLike | None = None,
+    engine: str = "local",
+    scheduler: str | None = None,
 ):
     """Read log files (or `-` for stdin) into the dataset; returns an `IngestSummary`.
     `format`, `host`, `passwd`: see `docs/formats.md` (format found per file when not
     given; host of lines that name none; a passwd file to merge logins and uids).
     `cursor_file`: `journalctl -o json` on stdin is read from after the last committed
-    entry's `__CURSOR` (see `docs/sources.md`)."""
+    entry's `__CURSOR` (see `docs/sources.md`). `engine="dask"`: a fleet, one host per
+    directory, each into `data`/hosts/<host>/ by a task on the Dask cluster at
+    `scheduler` (default: a local one); see `docs/scale.md`."""
+    if engine == "dask":
+        from .fleet.dask_ingest import ingest_fleet
+
+        return ingest_fleet(
+            paths,
+            data_dir(data),
+            scheduler,
+            tz=tz,
+            year=year,
+            local_ips=local_ips,
+            wait=wait,
+            format=format,
+            host=host,
+            passwd=str(passwd) if passwd is not None else None,
+            cursor_file=cursor_file,
+        )
+    if engine != "local" or scheduler is not None:
+        from .errors import AnalyzerError
+
+        raise AnalyzerError(
+            f"engine must be local or dask, not {engine!r}"
+            if engine != "local"
+            else "--scheduler is for --engine dask"
+        )
     from .ingest.run import ingest as run
 
     return run(

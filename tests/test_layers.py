@@ -1,7 +1,7 @@
 """The package tree is the pipeline, and imports go one way: the command line calls the
 facade, the facade calls the ingest or the reports, and nothing imports a stage above it.
 
-    cli -> api -> (nightly -> reports, ingest) ; reports -> dataset
+    cli -> api -> (nightly -> reports, ingest, fleet -> (ingest, reports)) ; reports -> dataset
     ingest -> read -> parse -> correlate -> dataset -> base
     render and samplegen sit on the base (errors, schema, clock, config, ...)
 
@@ -22,7 +22,8 @@ BELOW = {
     "cli": {"api", "render", "watch", "actions"},
     "watch": {"ingest", "actions", "nightly", "reports"},
     "actions": {"reports", "nightly", "dataset"},
-    "api": {"ingest", "nightly", "reports"},
+    "api": {"fleet", "ingest", "nightly", "reports"},
+    "fleet": {"ingest", "reports"},
     "nightly": {"reports", "render"},
     "reports": {"dataset"},
     "ingest": {"read"},

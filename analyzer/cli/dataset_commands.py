@@ -64,6 +64,26 @@ LOCAL_IPS = Annotated[
         "`rejects.local_client`. Repeatable. Config: local_ips.",
     ),
 ]
+ENGINE = Annotated[
+    str,
+    typer.Option(
+        "--engine",
+        metavar="ENGINE",
+        help="local, or dask: a fleet, one host per directory (a directory of host "
+        "directories, or the hosts' directories), each into DATA/hosts/HOST/ by a task on "
+        "a Dask cluster (docs/scale.md).",
+    ),
+]
+SCHEDULER = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="With --engine dask: the Dask scheduler (tcp://HOST:8786); default: a local "
+        "cluster on this machine.",
+        show_default=False,
+    ),
+]
 
 
 def ingest_configured(
@@ -80,6 +100,8 @@ def ingest_configured(
     passwd=None,
     cursor_file=None,
     progress=None,
+    engine: str = "local",
+    scheduler: str | None = None,
 ):
     """Ingest as `analyzer ingest` does, flags first, then the configuration `cfg`:
     `ingest` and `report --ingest` must read logs the same way, or one dataset charges
@@ -93,9 +115,11 @@ def ingest_configured(
         wait=wait,
         progress=progress,
         format=format or cfg.format,
-        host=host or cfg.host,
+        host=host or (cfg.host if engine == "local" else None),
         passwd=passwd or cfg.passwd,
         cursor_file=cursor_file,
+        engine=engine,
+        scheduler=scheduler,
     )
 
 
@@ -137,6 +161,8 @@ def ingest(
         ),
     ] = None,
     config: CONFIG = None,
+    engine: ENGINE = "local",
+    scheduler: SCHEDULER = None,
 ) -> None:
     """Read log lines into the dataset. Incremental: a re-run reads only new lines and
     follows rotation; safe to kill at any moment and re-run. Settings not given as flags
@@ -160,6 +186,8 @@ def ingest(
             passwd=passwd,
             cursor_file=cursor_file,
             progress=progress.update if progress else None,
+            engine=engine,
+            scheduler=scheduler,
         )
     finally:
         if progress:

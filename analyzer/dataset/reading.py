@@ -8,8 +8,12 @@ from __future__ import annotations
 import os
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .carried import CARRIED
+
+if TYPE_CHECKING:
+    from .snapshot import Snapshot
 
 DEFAULT_DATA = "~/.local/share/analyzer"
 
@@ -25,7 +29,7 @@ def data_dir(data=None) -> Path:
     return Path(chosen).expanduser()
 
 
-def snapshot(data: str | os.PathLike | None = None):
+def snapshot(data: str | os.PathLike | Snapshot | None = None):
     """The dataset as its last ingest committed it. Every function here reads one
     snapshot per call; pass a snapshot as `data` to several calls to read them all from
     the same commit while ingests go on:
@@ -42,7 +46,7 @@ def snapshot(data: str | os.PathLike | None = None):
 
 def table(
     name: str,
-    data: str | os.PathLike | None = None,
+    data: str | os.PathLike | Snapshot | None = None,
     since=None,
     until=None,
     tz: str | None = None,
@@ -123,11 +127,12 @@ class Window:
 
     def __init__(self, data, since, until, tz):
         from .errors import NoDataset
-        from .store import Dataset
+        from .store import Dataset, Snapshot
         from .timewindow import window
 
         self.root = data_dir(data)
-        if not Dataset(self.root).exists():
+        # a snapshot was taken of a committed dataset (or of a fleet's host datasets)
+        if not isinstance(data, Snapshot) and not Dataset(self.root).exists():
             raise NoDataset(self.root, "or pass --data / set ANALYZER_DATA")
         self.lo, self.hi = window(since, until, zone(tz))
         self.snap = snapshot(data)

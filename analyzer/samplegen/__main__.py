@@ -101,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
         "(gzip when OUT ends in .gz) and its truth JSON.",
     )
     _common(q, messages_per_day=600)
+    from .fleet_cli import add_fleet_parser
+
+    add_fleet_parser(sub)
     return parser
 
 
@@ -132,6 +135,10 @@ def _common(q, messages_per_day: int = DEFAULT_MESSAGES_PER_DAY) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.kind == "fleet":
+        from .fleet_cli import run_fleet
+
+        return run_fleet(args)
     truth_path = args.truth or f"{args.out}.truth.json"
     began = time.perf_counter()
     common = dict(

@@ -1,0 +1,130 @@
+"""Fleet ingest throughput: the local engine against `--engine dask` with 1 and 2 workers.
+
+    .venv/bin/python benchmarks/bench_fleet.py                     # 4 hosts, 1 day each
+    .venv/bin/python benchmarks/bench_fleet.py --hosts 8 --days 2 --repeat 3
+
+Generates a fleet with the project's generator (cached under benchmarks/out/), then,
+each into an empty dataset, times:
+  - the local engine: `api.ingest` of each host's directory in turn (`host=` its name),
+    with its own parse workers (ANALYZER_WORKERS, default one per core);
+  - the dask engine on a `distributed.LocalCluster` of 1, then 2 worker processes (one
+    thread each; the cluster is started before the clock starts, its start-up is shown
+    apart), one task per host.
+Prints lines/s (median of the repeats) and the speed-up over the local engine. Runs
+alternate between the engines; the machines here are shared and noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "out"
+
+
+def fleet(hosts: int, days: float, messages_per_day: int, seed: int) -> tuple[Path, int]:
+    from analyzer.samplegen.fleet import write_fleet
+
+    path = OUT / f"fleet-{hosts}h-{days:g}d-{messages_per_day}-{seed}"
+    truth_path = Path(f"{path}.truth.json")
+    if not truth_path.exists():
+        shutil.rmtree(path, ignore_errors=True)
+        truth = write_fleet(
+            path,
+            hosts=hosts,
+            days=days,
+            messages_per_day=messages_per_day,
+            seed=seed,
+            truth_path=truth_path,
+        )
+    else:
+        import json
+
+        truth = json.loads(truth_path.read_text())
+    return path, truth["fleet"]["lines"]
+
+
+def local_engine(logs: Path, data: Path) -> None:
+    from analyzer import api
+
+    for host in sorted(p.name for p in logs.iterdir() if p.is_dir()):
+        api.ingest([str(logs / host)], data=str(data), tz="UTC", host=host)
+
+
+def dask_engine(logs: Path, data: Path, scheduler: str) -> None:
+    from analyzer import api
+
+    api.ingest([str(logs)], data=str(data), tz="UTC", engine="dask", scheduler=scheduler)
+
+
+def timed(fn, *args) -> float:
+    began = time.perf_counter()
+    fn(*args)
+    return time.perf_counter() - began
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--hosts", type=int, default=4)
+    ap.add_argument("--days", type=float, default=1.0)
+    ap.add_argument("--messages-per-day", type=int, default=2400)
+    ap.add_argument("--seed", type=int, default=2026)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args(argv)
+
+    from distributed import LocalCluster
+
+    logs, lines = fleet(args.hosts, args.days, args.messages_per_day, args.seed)
+    size = sum(f.stat().st_size for f in logs.rglob("*") if f.is_file())
+    print(f"fleet: {args.hosts} hosts, {lines:,} lines, {size / 1e6:.1f} MB on disk ({logs})")
+    print(f"cores this process may use: {len(os.sched_getaffinity(0))}")
+    clusters = {}
+    for workers in (1, 2):
+        began = time.perf_counter()
+        clusters[workers] = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+            silence_logs=logging.ERROR,
+        )
+        print(f"LocalCluster of {workers}: started in {time.perf_counter() - began:.1f} s")
+    seconds: dict[str, list[float]] = {"local": [], "dask 1 worker": [], "dask 2 workers": []}
+    try:
+        for _ in range(args.repeat):
+            for name in seconds:
+                scratch = Path(tempfile.mkdtemp(prefix="bench-fleet-"))
+                try:
+                    if name == "local":
+                        seconds[name].append(timed(local_engine, logs, scratch / "d"))
+                    else:
+                        cluster = clusters[1 if "1" in name else 2]
+                        seconds[name].append(
+                            timed(dask_engine, logs, scratch / "d", cluster.scheduler_address)
+                        )
+                finally:
+                    shutil.rmtree(scratch, ignore_errors=True)
+    finally:
+        for cluster in clusters.values():
+            cluster.close()
+    base = statistics.median(seconds["local"])
+    print(f"\n{'engine':<16} {'median s':>9} {'lines/s':>10} {'vs local':>9}  runs")
+    for name, runs in seconds.items():
+        med = statistics.median(runs)
+        print(
+            f"{name:<16} {med:>9.2f} {lines / med:>10,.0f} {base / med:>8.2f}x  "
+            + " ".join(f"{s:.2f}" for s in runs)
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
