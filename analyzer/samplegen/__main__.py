@@ -103,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(q, messages_per_day=600)
     from .fleet_cli import add_fleet_parser
 
-    add_fleet_parser(sub)
+    add_fleet_parser(sub, _start)
     return parser
 
 

@@ -5,20 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from datetime import datetime
 
 from .core import DEFAULT_MESSAGES_PER_DAY, DEFAULT_SEED, DEFAULT_START
 from .fleet import DEFAULT_HOSTS, DEFAULT_MAX_SKEW, MTAS, write_fleet
-
-
-def _start(value: str) -> datetime:
-    try:
-        start = datetime.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO date/time: {value!r}") from None
-    if start.tzinfo is not None:
-        raise argparse.ArgumentTypeError("give a naive date/time (it is read as UTC wall time)")
-    return start
 
 
 def _mtas(value: str) -> tuple[str, ...]:
@@ -28,7 +19,8 @@ def _mtas(value: str) -> tuple[str, ...]:
     return mtas
 
 
-def add_fleet_parser(sub) -> None:
+def add_fleet_parser(sub, start: Callable[[str], datetime]) -> None:
+    """The `fleet` subcommand's parser; `start` reads --start as the other subcommands do."""
     q = sub.add_parser(
         "fleet",
         help="N mail servers' rotated logs (Postfix and Exim), one truth",
@@ -45,7 +37,7 @@ def add_fleet_parser(sub) -> None:
     )
     q.add_argument(
         "--start",
-        type=_start,
+        type=start,
         default=DEFAULT_START,
         help=f"first timestamp of mx1, naive UTC (default {DEFAULT_START.isoformat()})",
     )
