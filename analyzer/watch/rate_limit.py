@@ -37,9 +37,10 @@ def limit(alerts: list[dict], most: int | None = MAX_ALERTS) -> tuple[list[dict]
 
 
 def summary(left_out: list[dict], detected_at: str) -> dict:
-    """The one alert that stands for `left_out`: kind and state `summary`, the highest
-    severity among them, the span of their log times, their counts by kind and state
-    and their ids."""
+    """The one alert that stands for `left_out`: the fields of an alert (kind and state
+    `summary`, the highest severity among them, the span of their log times, a reason
+    per kind and state, no facts nor actions) plus their counts by kind and state and
+    their ids."""
     counts: dict[str, dict[str, int]] = {}
     for (kind, state), n in sorted(Counter((a["kind"], a["state"]) for a in left_out).items()):
         counts.setdefault(kind, {})[state] = n
@@ -63,6 +64,11 @@ def summary(left_out: list[dict], detected_at: str) -> dict:
         "detected_at": detected_at,
         "title": "Alert flood summarised",
         "summary": text,
+        "reasons": [
+            f"{n} {kind} {state}" for kind, states in counts.items() for state, n in states.items()
+        ],
+        "facts": {},
+        "actions": [],
         "counts": counts,
         "left_out": ids,
     }

@@ -94,6 +94,10 @@ def test_a_summary_names_what_it_left_out():
     assert s["counts"] == {"relay_spike": {"closed": 1}, "stolen_account": {"open": 1}}
     assert s["left_out"] == ["a" * 16, "b" * 16]
     assert s["first_seen"] == "2026-11-26T12:00:00Z" and len(s["id"]) == 16
+    # the fields of any alert, so a consumer of the JSON needs no special case
+    assert {"id", "kind", "state", "subject", "severity", "first_seen", "last_seen",
+            "detected_at", "title", "summary", "reasons", "facts", "actions"} <= set(s)  # fmt: skip
+    assert s["reasons"] == ["1 relay_spike closed", "1 stolen_account open"] and not s["actions"]
 
 
 def test_syslog_line_escapes_log_text():
@@ -179,3 +183,16 @@ def test_json_stays_the_default_off_a_terminal(tmp_path):
     res = CliRunner().invoke(app, brute_force_log(tmp_path))
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["subject"] == "192.0.2.1"
+
+
+def test_text_is_the_default_on_a_terminal(monkeypatch):
+    import sys
+
+    from analyzer.cli.watch_commands import alert_output
+    from analyzer.watch.outputs import JsonLines
+
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    assert isinstance(alert_output(None, "/dev/log", "daemon"), Text)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: False)
+    assert isinstance(alert_output(None, "/dev/log", "daemon"), JsonLines)
+    assert isinstance(alert_output("text", "/dev/log", "daemon"), Text)
