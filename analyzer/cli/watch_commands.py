@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
 from .actions_command import ALLOW, ALLOWLIST, THRESHOLD
 from .dataset_commands import CONFIG, FORMAT, HOST, LOCAL_IPS, PASSWD
 from .options import DATA, HOSTED_DOMAIN, TZ, YEAR, note, warn
+
+if TYPE_CHECKING:
+    from ..watch.outputs import Output
 
 
 def watch(
@@ -73,9 +76,37 @@ def watch(
         bool, typer.Option("--once", help="One iteration, then exit (= --iterations 1).")
     ] = False,
     output: Annotated[
-        Literal["json"],
-        typer.Option("--output", help="Alert format on stdout: json (one object per line)."),
-    ] = "json",
+        Literal["json", "text", "syslog"] | None,
+        typer.Option(
+            "--output",
+            help="Where and how alerts go: json (one object per line on stdout), text "
+            "(e-mail-ready text on stdout), syslog (one line per alert to the local "
+            "syslog). Default: text on a terminal, json otherwise.",
+            show_default=False,
+        ),
+    ] = None,
+    max_alerts: Annotated[
+        int,
+        typer.Option(
+            "--max-alerts",
+            metavar="N",
+            min=0,
+            help="Alerts sent per iteration; beyond N, one summary alert stands for the "
+            "rest (0: no limit).",
+        ),
+    ] = 20,
+    syslog_socket: Annotated[
+        str,
+        typer.Option(
+            "--syslog-socket", metavar="PATH", help="The syslog socket of --output syslog."
+        ),
+    ] = "/dev/log",
+    syslog_facility: Annotated[
+        str,
+        typer.Option(
+            "--syslog-facility", metavar="NAME", help="Syslog facility (daemon, mail, local0...)."
+        ),
+    ] = "daemon",
     exec_: Annotated[
         str | None,
         typer.Option(
@@ -97,13 +128,14 @@ def watch(
     """Follow the logs and alert on incidents as they happen: every interval, ingest the
     new lines (the same crash-safe incremental ingest as `ingest`), evaluate the nightly
     report's incident rules and thresholds on the window ending at the newest log line,
-    and print one JSON line per incident when it opens, escalates (severity up) and
-    closes, with its explanation and proposed actions (see docs/watch.md)."""
+    and alert on each incident when it opens, escalates (severity up) and closes, with
+    its explanation and proposed actions, as a JSON line, e-mail-ready text or a syslog
+    line; a flood beyond --max-alerts per iteration is summarised (see docs/watch.md)."""
     from ..actions import allowlist as allowlist_file
     from ..config import load, read_passwd, thresholds_from_flags
     from ..errors import AnalyzerError
     from ..watch.loop import Settings, Watcher, data_of, run
-    from ..watch.outputs import Exec, JsonLines, Output
+    from ..watch.outputs import Exec
 
     cfg = load(config)
     local_ips = tuple(local_ip or cfg.local_ips)
@@ -123,8 +155,9 @@ def watch(
         allow=allowlist_file.load(allowlist, allow or [], local_ips),
         window=duration("--window", window),
         grace=duration("--close-after", grace),
+        max_alerts=max_alerts or None,
     )
-    outputs: list[Output] = [JsonLines()]
+    outputs: list[Output] = [alert_output(output, syslog_socket, syslog_facility)]
     if exec_:
         try:
             outputs.append(Exec(exec_, exec_timeout, on_error=warn))
@@ -135,11 +168,38 @@ def watch(
     def report(step) -> None:
         if verbose:
             newest = f"{step.newest:%Y-%m-%d %H:%M:%S} UTC" if step.newest else "none"
+            flood = f" ({step.left_out} summarised)" if step.left_out else ""
             note(
-                f"watch: {step.lines:,} new lines, newest log time {newest}, {len(step.alerts)} alerts"
+                f"watch: {step.lines:,} new lines, newest log time {newest}, "
+                f"{len(step.alerts)} alerts{flood}"
             )
 
     run(watcher, interval, 1 if once else iterations, on_step=report)
+
+
+def alert_output(output: str | None, socket: str, facility: str) -> Output:
+    """The output of `--output` (None: text on a terminal, JSON lines otherwise)."""
+    import sys
+
+    from ..errors import AnalyzerError
+    from ..watch.mail_text import Text
+    from ..watch.outputs import JsonLines
+
+    if output is None:
+        output = "text" if sys.stdout.isatty() else "json"
+    if output == "text":
+        return Text()
+    if output == "syslog":
+        from ..watch.syslog_line import Syslog
+
+        try:
+            out = Syslog(socket, facility, on_error=warn)
+        except ValueError as e:
+            raise AnalyzerError(f"--syslog-facility: {e}") from None
+        if not out.connected:
+            warn(f"--output syslog: nothing listens on {socket} yet; each alert tries again")
+        return out
+    return JsonLines()
 
 
 def duration(flag: str, text: str) -> timedelta:

@@ -22,6 +22,7 @@ from ..actions.allowlist import Allowlist
 from ..actions.found import found_in
 from ..actions.plan import Plan, plan
 from ..config import Thresholds
+from . import rate_limit
 from . import state as alert_state
 from .engine import GRACE, evaluate
 from .outputs import Output, alert
@@ -49,6 +50,7 @@ class Settings:
     grace: timedelta = GRACE
     catch_up: timedelta = CATCH_UP  # how far back a run evaluates after a pause
     wait: float = 30.0  # seconds to wait for another ingest holding the dataset
+    max_alerts: int | None = rate_limit.MAX_ALERTS  # per iteration, the rest summarised (None: all)
 
 
 @dataclass
@@ -57,8 +59,9 @@ class Step:
 
     lines: int  # new log lines ingested
     newest: datetime | None  # the newest log time
-    alerts: list[dict]
+    alerts: list[dict]  # the alerts sent (a flood's summary included)
     locked: bool = False  # another ingest held the dataset: nothing ingested this time
+    left_out: int = 0  # alerts of a flood not sent one by one (in the summary)
 
 
 class Watcher:
@@ -128,11 +131,15 @@ class Watcher:
             events += evaluate(found, current, end, s.grace, _actions_of(proposed))
         alert_state.save(s.data, current)
         detected = self.clock()
-        alerts = [alert(event, detected) for event in events]
+        alerts, left_out = rate_limit.limit(
+            [alert(event, detected) for event in events], s.max_alerts
+        )
+        if left_out:
+            alerts.append(rate_limit.summary(left_out, alerts[0]["detected_at"]))
         for a in alerts:
             for output in self.outputs:
                 output(a)
-        return Step(lines, newest, alerts, locked)
+        return Step(lines, newest, alerts, locked, len(left_out))
 
 
 def newest_line(checkpoint: dict) -> datetime | None:

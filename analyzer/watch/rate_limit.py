@@ -1,0 +1,74 @@
+"""A flood of incidents is summarised, not sent one by one: of the alerts of one
+iteration at most `limit` are sent (the most severe first: crit before warn, open and
+escalated before closed; in their order otherwise), and the rest become one alert of
+kind `summary` with their counts by kind and state and their ids. The alert state has
+recorded every incident before this, so a left-out incident is not sent later either
+(only its `closed` alert, which is rate limited the same way)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+
+from ..reports.incidents import SEVERITY_RANK
+
+MAX_ALERTS = 20  # alerts sent per iteration before the rest is summarised
+_STATE_RANK = {"open": 0, "escalated": 0, "closed": 1}
+
+
+def limit(alerts: list[dict], most: int | None = MAX_ALERTS) -> tuple[list[dict], list[dict]]:
+    """(the alerts to send, the alerts left out); `most` None or 0: no limit. The
+    alerts to send keep their order; a summary of the left-out ones is `summary()`."""
+    if not most or len(alerts) <= most:
+        return list(alerts), []
+    ranked = sorted(
+        range(len(alerts)),
+        key=lambda i: (
+            -SEVERITY_RANK.get(str(alerts[i].get("severity")), 0),
+            _STATE_RANK.get(str(alerts[i].get("state")), 2),
+            i,
+        ),
+    )
+    kept = set(ranked[:most])
+    return (
+        [a for i, a in enumerate(alerts) if i in kept],
+        [a for i, a in enumerate(alerts) if i not in kept],
+    )
+
+
+def summary(left_out: list[dict], detected_at: str) -> dict:
+    """The one alert that stands for `left_out`: the fields of an alert (kind and state
+    `summary`, the highest severity among them, the span of their log times, a reason
+    per kind and state, no facts nor actions) plus their counts by kind and state and
+    their ids."""
+    counts: dict[str, dict[str, int]] = {}
+    for (kind, state), n in sorted(Counter((a["kind"], a["state"]) for a in left_out).items()):
+        counts.setdefault(kind, {})[state] = n
+    ids = [a["id"] for a in left_out]
+    firsts = [a["first_seen"] for a in left_out if a.get("first_seen")]
+    lasts = [a["last_seen"] for a in left_out if a.get("last_seen")]
+    severity = max(
+        (a.get("severity", "warn") for a in left_out), key=lambda s: SEVERITY_RANK.get(s, 0)
+    )
+    by_kind = ", ".join(f"{sum(states.values())} {kind}" for kind, states in counts.items())
+    text = f"{len(left_out)} more alerts not sent one by one: {by_kind}"
+    digest = hashlib.sha256("\x00".join(["summary", detected_at, *ids]).encode())
+    return {
+        "id": digest.hexdigest()[:16],
+        "kind": "summary",
+        "state": "summary",
+        "subject": f"{len(left_out)} more alerts",
+        "severity": severity,
+        "first_seen": min(firsts) if firsts else None,
+        "last_seen": max(lasts) if lasts else None,
+        "detected_at": detected_at,
+        "title": "Alert flood summarised",
+        "summary": text,
+        "reasons": [
+            f"{n} {kind} {state}" for kind, states in counts.items() for state, n in states.items()
+        ],
+        "facts": {},
+        "actions": [],
+        "counts": counts,
+        "left_out": ids,
+    }

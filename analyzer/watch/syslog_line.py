@@ -1,0 +1,102 @@
+"""Alerts to the local syslog (`--output syslog`): one line per alert, sent as one
+datagram to `/dev/log` (or another UNIX socket) with `logging.handlers.SysLogHandler`,
+ident `analyzer`, the priority from the alert (crit, warning, notice for a closed one).
+Fixed words and ids stand bare; every string from a log is a JSON string (quoted, ASCII,
+control characters and quotes escaped), so it cannot end the line nor fake a field."""
+
+from __future__ import annotations
+
+import json
+import logging
+import logging.handlers
+import sys
+from collections.abc import Callable
+
+SOCKET = "/dev/log"
+FACILITY = "daemon"
+SHOWN_IDS = 20  # ids of left-out alerts listed in a summary's line
+_PRIORITY = {"crit": logging.CRITICAL, "warn": logging.WARNING}
+
+
+def quoted(value: object) -> str:
+    return json.dumps("" if value is None else str(value), ensure_ascii=True)
+
+
+def message(alert: dict) -> str:
+    """The syslog line of one alert (without priority and ident)."""
+    if alert.get("kind") == "summary":
+        ids = list(alert.get("left_out") or [])
+        counts = ",".join(
+            f"{kind}/{state}={n}"
+            for kind, states in (alert.get("counts") or {}).items()
+            for state, n in states.items()
+        )
+        more = f" +{len(ids) - SHOWN_IDS}" if len(ids) > SHOWN_IDS else ""
+        return (
+            f"summary {alert.get('id')} severity={alert.get('severity')} "
+            f"left_out={len(ids)} counts={quoted(counts)} "
+            f"ids={quoted(' '.join(ids[:SHOWN_IDS]) + more)}"
+        )
+    actions = " ".join(f"{a.get('what')}:{a.get('value')}" for a in alert.get("actions") or [])
+    return (
+        f"incident {quoted(alert.get('kind'))} {alert.get('id')} {quoted(alert.get('state'))} "
+        f"severity={quoted(alert.get('severity'))} subject={quoted(alert.get('subject'))} "
+        f"first_seen={quoted(alert.get('first_seen'))} last_seen={quoted(alert.get('last_seen'))} "
+        f"title={quoted(alert.get('title'))} summary={quoted(alert.get('summary'))} "
+        f"actions={quoted(actions)}"
+    )
+
+
+def level(alert: dict) -> int:
+    if alert.get("state") == "closed":
+        return logging.INFO  # mapped to notice below
+    return _PRIORITY.get(str(alert.get("severity")), logging.WARNING)
+
+
+class _Handler(logging.handlers.SysLogHandler):
+    """A SysLogHandler whose send failures go to `on_error` instead of a traceback."""
+
+    def __init__(self, address: str, facility: int, on_error: Callable[[str], None]):
+        super().__init__(address=address, facility=facility)
+        self.ident = "analyzer: "
+        self.on_error = on_error
+
+    def mapPriority(self, levelName: str) -> str:  # noqa: N802 (the stdlib's name)
+        return "notice" if levelName == "INFO" else super().mapPriority(levelName)
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 (the stdlib's name)
+        error = sys.exc_info()[1]
+        self.on_error(f"syslog {self.address}: alert not sent ({error})")
+
+
+class Syslog:
+    """Send each alert as one line to the syslog socket `address` (default /dev/log).
+    As with openlog(3), a socket nobody listens on yet is not an error (`connected`
+    says so; each send tries again); a send that fails is reported through `on_error`
+    and the watch goes on."""
+
+    def __init__(
+        self,
+        address: str = SOCKET,
+        facility: str = FACILITY,
+        on_error: Callable[[str], None] | None = None,
+    ):
+        names = logging.handlers.SysLogHandler.facility_names
+        if facility not in names:
+            raise ValueError(f"unknown facility {facility!r} (one of {', '.join(sorted(names))})")
+        report = on_error or (lambda text: print(text, file=sys.stderr))
+        self.handler = _Handler(address, names[facility], report)
+
+    @property
+    def connected(self) -> bool:
+        sock = getattr(self.handler, "socket", None)  # closed (fileno -1) when it failed
+        return sock is not None and sock.fileno() != -1
+
+    def __call__(self, alert: dict) -> None:
+        record = logging.LogRecord(
+            "analyzer.watch", level(alert), __file__, 0, message(alert), None, None
+        )
+        self.handler.emit(record)
+
+    def close(self) -> None:
+        self.handler.close()
