@@ -216,6 +216,9 @@ def _window(data, since, until, tz, hosts) -> Window:
 # hands it to its module of `analyzer.reports`, whose `*_in(win)` reads the tables it needs
 # (only the partitions the window touches, only the columns it uses) for a pure function.
 # Without `since`/`until` a report covers the whole dataset; the CLI defaults to `--since 1d`.
+# `data` may be a fleet's directory (DATA/hosts/<host>/: read as one, `docs/scale.md`);
+# `hosts` ("mx1,mx2" or a list): only those hosts' rows (`api.unknown_hosts` says which
+# hosts the dataset lacks). Both hold for `report` too.
 
 
 def top_senders(

@@ -159,3 +159,14 @@ def test_status_of_a_fleet_lists_each_host(fleet):
     result = CliRunner().invoke(app, ["status", "--data", str(data)])
     assert result.exit_code == 0, result.output
     assert all(h in result.stdout for h in hosts) and "last line" in result.stdout
+
+
+def test_trace_of_an_unknown_host_is_a_note_not_an_error(fleet):
+    data, one, hosts = fleet
+    ip = api.table("rejects", data=one, columns=["client_ip"])["client_ip"].mode()[0]
+    for src in (data, one):
+        result = CliRunner().invoke(
+            app, ["trace", "--client-ip", ip, "--data", str(src), "--host", "mx9,nope"]
+        )
+        assert result.exit_code == 0, result.output
+        assert f"no host mx9, nope in the dataset; its hosts: {', '.join(hosts)}" in result.output
