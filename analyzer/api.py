@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 
-from .dataset.reading import DEFAULT_DATA, Window, data_dir, snapshot, table, to_pandas, zone  # noqa: F401
+from .dataset.reading import DEFAULT_DATA, Window, data_dir, snapshot, to_pandas, zone  # noqa: F401
+from .dataset.reading import table as _table
 from .dataset.status import coverage  # noqa: F401
 from .dataset.status import iso as _iso
 from .dataset.status import status as _dataset_status
@@ -20,10 +21,13 @@ from .dataset.status import status as _dataset_status
 def status(data: str | os.PathLike | None = None) -> dict:
     """The dataset's status (`dataset.status.status`: tables, sources, open state, missing
     parts, the PHP join) and `core`, the parse core this installation runs (`rust` or
-    `python`)."""
+    `python`). Of a fleet's directory: `fleet` True and `hosts`, host -> {messages,
+    sources, last_line, commit} (`docs/scale.md`)."""
+    from .fleet.hosts import fleet_status
+    from .fleet.layout import is_fleet
     from .parse.core import core_in_use
 
-    info = _dataset_status(data)
+    info = fleet_status(data_dir(data)) if is_fleet(data_dir(data)) else _dataset_status(data)
     info["core"] = core_in_use()
     return info
 
@@ -160,9 +164,10 @@ def empty_window(
     the dataset covers, e.g. `no messages since 2030-01-01 00:00:00 UTC; the dataset
     covers 2026-11-26 to 2026-11-27`."""
     from .dataset.timewindow import window
+    from .fleet.hosts import open_data
 
     lo, hi = window(since, until, zone(tz))
-    first, last = coverage(data)
+    first, last = coverage(open_data(data))
     if last is None:
         return f"no {what}: the dataset is empty"
     held = f"covers {first:%Y-%m-%d} to {last:%Y-%m-%d}"
@@ -171,11 +176,49 @@ def empty_window(
     return f"no {what} {Window.describe(lo, hi)}; the dataset {held}"
 
 
+def table(
+    name: str,
+    data=None,
+    since=None,
+    until=None,
+    tz: str | None = None,
+    columns: list[str] | None = None,
+    include_open: bool = True,
+    hosts: str | Iterable[str] | None = None,
+):
+    """`dataset.reading.table` (one table as a DataFrame, rows in [since, until)) of a
+    dataset or a fleet's directory; `hosts` (`mx1,mx2` or a list): only their rows."""
+    return _table(name, _open(data, hosts), since, until, tz, columns, include_open)
+
+
+def unknown_hosts(data=None, hosts: str | Iterable[str] | None = None) -> str | None:
+    """A one-line note when some of `hosts` are not in the dataset (its results for them
+    are empty): which, and the hosts it has; None when every one is known."""
+    from .fleet.hosts import unknown_hosts as note
+
+    return note(data, hosts)
+
+
+def _open(data, hosts):
+    from .fleet.hosts import opened
+
+    return opened(data, hosts)
+
+
+def _window(data, since, until, tz, hosts) -> Window:
+    from .fleet.hosts import window_of
+
+    return window_of(data, since, until, tz, hosts)
+
+
 # --- reports ------------------------------------------------------------------------------
 # Each report checks its arguments, opens its window (one snapshot, [since, until)) and
 # hands it to its module of `analyzer.reports`, whose `*_in(win)` reads the tables it needs
 # (only the partitions the window touches, only the columns it uses) for a pure function.
 # Without `since`/`until` a report covers the whole dataset; the CLI defaults to `--since 1d`.
+# `data` may be a fleet's directory (DATA/hosts/<host>/: read as one, `docs/scale.md`);
+# `hosts` ("mx1,mx2" or a list): only those hosts' rows (`api.unknown_hosts` says which
+# hosts the dataset lacks). Both hold for `report` too.
 
 
 def top_senders(
@@ -187,6 +230,7 @@ def top_senders(
     scope: str = "outgoing",
     hosted_domains: Iterable[str] = (),
     limit: int | None = None,
+    hosts: str | Iterable[str] | None = None,
 ):
     """Who sent the most messages in [since, until): one row per sender, most first.
 
@@ -201,7 +245,7 @@ def top_senders(
 
     common.check_choice("by", by, senders.BY)
     common.check_choice("scope", scope, senders.SCOPES)
-    win = Window(data, since, until, tz)
+    win = _window(data, since, until, tz, hosts)
     return common.head(senders.top_senders_in(win, by, scope, hosted_domains), limit)
 
 
@@ -215,6 +259,7 @@ def sender_timeline(
     keys: list | None = None,
     bucket: str | None = None,
     hosted_domains: Iterable[str] = (),
+    hosts: str | Iterable[str] | None = None,
 ):
     """Messages per time bucket for each sender (columns `bucket`, `key`, `messages`):
     the volume-over-time view of `top_senders`. `keys`: the senders to keep (e.g. the
@@ -224,7 +269,7 @@ def sender_timeline(
 
     common.check_choice("by", by, senders.BY)
     common.check_choice("scope", scope, senders.SCOPES)
-    win = Window(data, since, until, tz)
+    win = _window(data, since, until, tz, hosts)
     return senders.timeline_in(win, by, scope, keys, bucket, hosted_domains)
 
 
@@ -242,6 +287,7 @@ def relay_spikes(
     z: float | None = None,
     min_count: int | None = None,
     limit: int | None = None,
+    hosts: str | Iterable[str] | None = None,
 ):
     """Relay-denied spikes in [since, until), in time order: buckets (`bucket`, any pandas
     offset) with far more relay-denied rejects than the `window` buckets before them
@@ -255,7 +301,7 @@ def relay_spikes(
 
     bucket = common.check_bucket(bucket)
     params = spikes.checked_params(window, min_history, z, min_count)
-    win = Window(data, since, until, tz)
+    win = _window(data, since, until, tz, hosts)
     out = spikes.relay_spikes_in(win, bucket, params, local_ips, hosted_domains, all_buckets)
     return spikes.largest(out, limit)
 
@@ -267,6 +313,7 @@ def suspicious_scripts(
     tz: str | None = None,
     history: str | None = "30d",
     limit: int | None = None,
+    hosts: str | Iterable[str] | None = None,
 ):
     """Local submissions in [since, until) grouped by (identity, script) — uid and script,
     or uid alone when no script is known — scored by the signs of a spam script: volume
@@ -276,7 +323,7 @@ def suspicious_scripts(
     """
     from .reports import common, scripts
 
-    win = Window(data, since, until, tz)
+    win = _window(data, since, until, tz, hosts)
     return common.head(scripts.suspicious_scripts_in(win, history), limit)
 
 
@@ -287,6 +334,7 @@ def auth_failures(
     tz: str | None = None,
     by: str = "client-ip",
     limit: int | None = None,
+    hosts: str | Iterable[str] | None = None,
 ):
     """SMTP AUTH failures in [since, until) by client IP (`by="username"`: by the username
     tried), most failures first, with `succeeded_later`: that IP (username) logged in
@@ -295,7 +343,7 @@ def auth_failures(
     from .reports import auth, common
 
     common.check_choice("by", by, auth.BY)
-    win = Window(data, since, until, tz)
+    win = _window(data, since, until, tz, hosts)
     return common.head(auth.auth_failures_in(win, by), limit)
 
 
@@ -307,13 +355,14 @@ def auth_failure_timeline(
     by: str = "client-ip",
     keys: list | None = None,
     bucket: str | None = None,
+    hosts: str | Iterable[str] | None = None,
 ):
     """AUTH failures per time bucket for each client IP (username): columns `bucket`,
     `key`, `failures`. `keys`: the IPs (usernames) to keep, None = all."""
     from .reports import auth, common
 
     common.check_choice("by", by, auth.BY)
-    win = Window(data, since, until, tz)
+    win = _window(data, since, until, tz, hosts)
     return auth.timeline_in(win, by, keys, bucket)
 
 
@@ -326,6 +375,7 @@ def trace(
     until=None,
     tz: str | None = None,
     client_ip: str | None = None,
+    hosts: str | Iterable[str] | None = None,
 ):
     """Every row of one message (`queue_id`), envelope `sender`, `identity` or `client_ip`
     across messages, deliveries, rejects, notices (and auth_failures for an IP or a `sasl:`
@@ -333,7 +383,7 @@ def trace(
     from .reports import trace as report
 
     report.check_target(queue_id, sender, identity, client_ip)
-    win = Window(data, since, until, tz)
+    win = _window(data, since, until, tz, hosts)
     return report.trace_in(
         win, queue_id=queue_id, sender=sender, identity=identity, client_ip=client_ip
     )
@@ -351,6 +401,7 @@ def report(
     local_ips: Iterable[str] = (),
     hosted_domains: Iterable[str] = (),
     users: dict[int, str] | None = None,
+    hosts: str | Iterable[str] | None = None,
 ):
     """Every report for [since, until) in one `nightly.Report`: top senders (with each
     identity's trailing-week usual volume), relay-denied buckets and spikes, suspicious
@@ -361,7 +412,7 @@ def report(
     from .nightly.model import build
 
     return build(
-        data,
+        _open(data, hosts),
         since,
         until,
         tz,

@@ -15,13 +15,14 @@ from .options import (
     DATA,
     FORMAT,
     HOSTED_DOMAIN,
+    HOSTS,
     LIMIT,
     LOCAL_IP,
     SINCE,
     UNTIL,
     WINDOW_TZ,
 )
-from .report_output import save_chart, show, window_text
+from .report_output import host_note, save_chart, show, window_text
 
 BY_AUTH = Literal["client-ip", "username"]
 
@@ -69,6 +70,7 @@ def relay_spikes(
     fmt: FORMAT = "table",
     chart: CHART = None,
     data: DATA = None,
+    host: HOSTS = None,
 ) -> None:
     """Relay-denied spikes: buckets with far more "Relay access denied" (and Sendmail /
     Exim equivalents) than the trailing baseline, each explained: local app or internet,
@@ -87,8 +89,10 @@ def relay_spikes(
         window=window,
         z=z,
         min_count=min_count,
+        hosts=host,
     )
     frame = spikes(all_buckets=all_buckets, limit=limit)
+    host_note(data, host)
     title = f"Relay-denied spikes per {bucket}, {window_text(since, until, tz)}"
     if all_buckets:
         columns = [
@@ -142,11 +146,13 @@ def auth_failures(
     fmt: FORMAT = "table",
     chart: CHART = None,
     data: DATA = None,
+    host: HOSTS = None,
 ) -> None:
     """SMTP AUTH failures by client IP (or username): failures, distinct usernames,
     first and last, and whether the IP later logged in successfully — as which account
     (a brute force that worked). Chart: failures over time of the top IPs."""
-    frame = api.auth_failures(data, since, until, tz, by=by, limit=limit)
+    frame = api.auth_failures(data, since, until, tz, by=by, limit=limit, hosts=host)
+    host_note(data, host)
     title = f"SMTP AUTH failures by {by}, {window_text(since, until, tz)}"
     columns = None
     if by == "client-ip":
@@ -175,6 +181,6 @@ def auth_failures(
 
         key = "client_ip" if by == "client-ip" else "sasl_username"
         timeline = api.auth_failure_timeline(
-            data, since, until, tz, by=by, keys=list(frame[key].head(10))
+            data, since, until, tz, by=by, keys=list(frame[key].head(10)), hosts=host
         )
         save_chart(charts.auth_failures(timeline, title), chart)

@@ -259,7 +259,8 @@ def status(
 ) -> None:
     """Show the dataset: tables with row counts and time range, sources with their
     checkpoints, open messages, unparsed lines, programs beside the MTA, and committed
-    parts that are missing or unreadable (with the rows they held)."""
+    parts that are missing or unreadable (with the rows they held). Of a fleet's
+    directory (DATA/hosts/HOST/): each host's messages, sources and last line."""
     info = api.status(data)
     if as_json:
         print(json.dumps(info, indent=2))
@@ -270,6 +271,15 @@ def status(
     def cells(*values):  # paths and program names come from outside: never markup
         return [Text(printable(v)) for v in values]
 
+    if info.get("fleet"):  # a fleet's directory: one row per host's sub-dataset
+        f = Table(title=Text(printable(f"fleet {info['data']} ({len(info['hosts'])} hosts)")))
+        for col in ("host", "messages", "sources", "last line (UTC)"):
+            f.add_column(col, justify="right" if col in ("messages", "sources") else "left")
+        for name, h in info["hosts"].items():
+            f.add_row(*cells(name, f"{h['messages']:,}", str(h["sources"]), h["last_line"] or ""))
+        console.print(f)
+        console.print(f"parse core: {info['core']}", highlight=False)
+        return
     t = Table(title=Text(printable(f"dataset {info['data']} (commit {info['commit']})")))
     for col in ("table", "rows", "first (UTC)", "last (UTC)"):
         t.add_column(col, justify="right" if col == "rows" else "left")

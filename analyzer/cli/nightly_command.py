@@ -9,7 +9,8 @@ from typing import Annotated, Literal
 import typer
 
 from .dataset_commands import FORMAT, HOST, ingest_configured
-from .options import DATA, HOSTED_DOMAIN, LOCAL_IP, YEAR, note, warn
+from .options import DATA, HOSTED_DOMAIN, LOCAL_IP, REPORT_HOSTS, YEAR, note, warn
+from .report_output import host_note
 
 EXIT_INCIDENTS = 2  # 1 stays "error" (AnalyzerError), 75 "dataset locked by another ingest"
 
@@ -106,6 +107,7 @@ def report(
     ] = None,
     format: FORMAT = None,
     host: HOST = None,
+    hosts: REPORT_HOSTS = None,
     threshold: Annotated[
         list[str] | None,
         typer.Option(
@@ -175,7 +177,10 @@ def report(
         local_ips=local_ips,
         hosted_domains=hosted,
         users=users,
+        hosts=hosts,
     )
+    if hosts:
+        host_note(data, hosts)
 
     written = None
     if html:

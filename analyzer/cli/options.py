@@ -129,3 +129,13 @@ LOCAL_IP = Annotated[
         help="An address of this server besides loopback: its clients count as local. Repeatable.",
     ),
 ]
+_HOSTS_HELP = (
+    "Only the rows of these hosts (comma-separated, e.g. mx1,mx2; of a fleet, only their "
+    "sub-datasets are read). A host the dataset does not have: an empty result and a note "
+    "naming the hosts it has."
+)
+HOSTS = Annotated[
+    str | None, typer.Option("--host", "--hosts", metavar="HOST,...", help=_HOSTS_HELP)
+]
+# `report --host` names the host of lines that carry none (as for `ingest`): only --hosts
+REPORT_HOSTS = Annotated[str | None, typer.Option("--hosts", metavar="HOST,...", help=_HOSTS_HELP)]

@@ -40,6 +40,14 @@ def show(
     )
 
 
+def host_note(data, hosts: str | None) -> bool:
+    """Say which of `hosts` the dataset does not have (and the hosts it has); True then."""
+    text = api.unknown_hosts(data, hosts) if hosts else None
+    if text:
+        note(text)
+    return text is not None
+
+
 def save_chart(fig, path: str) -> None:
     """Write the chart (one self-contained HTML file) and say where."""
     from ..render.charts import write_chart

@@ -10,10 +10,12 @@ from typing import Annotated, Literal
 import typer
 
 from .. import api
-from .options import CHART, DATA, FORMAT, HOSTED_DOMAIN, LIMIT, SINCE, UNTIL, WINDOW_TZ
-from .report_output import save_chart, show, window_text
+from .options import CHART, DATA, FORMAT, HOSTED_DOMAIN, HOSTS, LIMIT, SINCE, UNTIL, WINDOW_TZ
+from .report_output import host_note, save_chart, show, window_text
 
-BY_SENDER = Literal["identity", "sasl", "uid", "script", "sender", "sender-domain", "client-ip"]
+BY_SENDER = Literal[
+    "identity", "sasl", "uid", "script", "sender", "sender-domain", "client-ip", "host"
+]
 SCOPE = Literal["outgoing", "inbound", "all"]
 
 
@@ -25,7 +27,7 @@ def top_senders(
             metavar="KEY",
             help="What one row is: identity (the accountable principal), sasl (login), uid, "
             "script (uid + script), sender (envelope address), sender-domain, "
-            "client-ip.",
+            "client-ip, host (one row per host of a fleet).",
         ),
     ] = "identity",
     scope: Annotated[
@@ -46,14 +48,24 @@ def top_senders(
     fmt: FORMAT = "table",
     chart: CHART = None,
     data: DATA = None,
+    host: HOSTS = None,
 ) -> None:
     """Who sent the most mail: messages, recipients, recipient domains, delivery
     outcomes, bounce rate, distinct client IPs (many IPs on one login: a stolen
     password), busiest hour and share of all mail in the scope. Chart: stacked volume
     over time of the top senders."""
     frame = api.top_senders(
-        data, since, until, tz, by=by, scope=scope, hosted_domains=hosted_domain or (), limit=limit
+        data,
+        since,
+        until,
+        tz,
+        by=by,
+        scope=scope,
+        hosted_domains=hosted_domain or (),
+        limit=limit,
+        hosts=host,
     )
+    host_note(data, host)
     title = f"Top senders by {by} ({scope}), {window_text(since, until, tz)}"
     show(
         frame,
@@ -79,6 +91,7 @@ def top_senders(
             scope=scope,
             keys=keys,
             hosted_domains=hosted_domain or (),
+            hosts=host,
         )
         save_chart(charts.top_senders(timeline, title), chart)
 
@@ -100,12 +113,14 @@ def suspicious_scripts(
     fmt: FORMAT = "table",
     chart: CHART = None,
     data: DATA = None,
+    host: HOSTS = None,
 ) -> None:
     """Local submissions (PHP mail(), sendmail, cron) grouped by uid and script, scored
     by the signs of a spam script: volume against its own history, a new script, a burst
     in one hour, bounce rate, recipient fan-out, and a path in uploads/, tmp/, cache/,
     eval()'d code, hidden or random-looking names. Chart: score vs volume."""
-    frame = api.suspicious_scripts(data, since, until, tz, history=history, limit=limit)
+    frame = api.suspicious_scripts(data, since, until, tz, history=history, limit=limit, hosts=host)
+    host_note(data, host)
     title = f"Suspicious scripts, {window_text(since, until, tz)}"
     columns = [
         "uid",

@@ -9,8 +9,8 @@ import typer
 
 from .. import api
 from ..errors import NoData
-from .options import DATA, FORMAT, LIMIT, UNTIL, WINDOW_TZ, note
-from .report_output import show, window_text
+from .options import DATA, FORMAT, HOSTS, LIMIT, UNTIL, WINDOW_TZ, note
+from .report_output import host_note, show, window_text
 
 
 def trace(
@@ -60,13 +60,16 @@ def trace(
     limit: LIMIT = 0,
     fmt: FORMAT = "table",
     data: DATA = None,
+    host: HOSTS = None,
 ) -> None:
     """Follow one message (QUEUE_ID), envelope sender, identity or client IP: every row
     of messages, deliveries, rejects (and AUTH failures) in time order, with the table
     each row came from. JSON and CSV carry every column."""
-    args = dict(sender=sender, identity=identity, client_ip=client_ip, data=data, tz=tz)
+    args = dict(sender=sender, identity=identity, client_ip=client_ip, data=data, tz=tz, hosts=host)
     frame = api.trace(queue_id, since=since or "7d", until=until, **args)
     what = queue_id or sender or identity or client_ip
+    if host_note(data, host) and frame.empty:
+        return  # a host the dataset does not have: nothing to find, and no error
     if frame.empty and since is None:  # an old message: look through everything
         since = "all"
         frame = api.trace(queue_id, since=None, until=until, **args)

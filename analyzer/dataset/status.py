@@ -7,12 +7,16 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from . import checkpoint
 from .reading import data_dir, snapshot
 
+if TYPE_CHECKING:
+    from .snapshot import Snapshot
 
-def status(data: str | os.PathLike | None = None) -> dict:
+
+def status(data: str | os.PathLike | Snapshot | None = None) -> dict:
     """Tables (rows, time range, rows of parts gone missing), sources and their
     checkpoints, unparsed count, lines of programs beside the MTA, the committed parts
     that are gone or unreadable (`missing_parts`: reads undercount by their rows), the
@@ -103,12 +107,24 @@ def php_joins(counts: dict | None, php_entries: Iterable[dict], rows: int) -> di
     }
 
 
-def coverage(data: str | os.PathLike | None = None) -> tuple:
+def coverage(data: str | os.PathLike | Snapshot | None = None) -> tuple:
     """The dataset's span: (first, last) UTC Timestamps of its rows and of the last line
     each source was read to, or (None, None) for an empty dataset. Reports use it to say
     what the dataset holds when a window is empty, notebooks to default to its last day."""
     import pandas as pd
 
+    from .snapshot import Snapshot
+
+    if isinstance(data, Snapshot):
+        inner = getattr(data, "inner", None)  # some hosts' rows (`fleet.hosts.HostSnapshot`)
+        if isinstance(inner, Snapshot):
+            return coverage(inner)
+        subs = getattr(data, "hosts", None)  # a fleet's: host -> snapshot (`fleet.reading`)
+        if isinstance(subs, dict):
+            spans = [coverage(sub) for sub in subs.values()]
+            firsts = [f for f, _ in spans if f is not None]
+            lasts = [last for _, last in spans if last is not None]
+            return (min(firsts), max(lasts)) if lasts else (None, None)
     info = status(data)
     firsts = [t["first"] for t in info["tables"].values() if t["first"]]
     lasts = [t["last"] for t in info["tables"].values() if t["last"]]

@@ -72,3 +72,11 @@ def host_series(paths: list[str]) -> dict[str, list[str]]:
         if len(found) != len(set(found)):
             raise AnalyzerError(f"{host}: a path is given twice")
     return dict(sorted(series.items()))
+
+
+def is_fleet(data: str | os.PathLike) -> bool:
+    """`data` is a fleet's directory: host sub-datasets under hosts/ and no checkpoint of
+    its own (a dataset that happens to hold a hosts/ directory stays a dataset)."""
+    from ..dataset.store import Dataset
+
+    return bool(fleet_hosts(data)) and not Dataset(data).exists()

@@ -23,6 +23,7 @@ from ..dataset.checkpoint import Part
 from ..dataset.reading import table
 from ..dataset.store import Dataset, Snapshot
 from ..errors import AnalyzerError
+from ..schema import TABLES
 from .layout import fleet_hosts, host_dataset
 
 
@@ -46,6 +47,9 @@ class FleetSnapshot(Snapshot):
         columns: list[str] | None = None,
     ) -> pa.Table:
         tables = [snap.read(table, since, until, columns) for snap in self.hosts.values()]
+        if not tables:  # no host chosen (`fleet.hosts.only_hosts` of unknown hosts)
+            empty = TABLES[table].arrow_schema.empty_table()
+            return empty.select(columns) if columns is not None else empty
         return pa.concat_tables(tables)
 
     def open_entries(

@@ -143,7 +143,7 @@ def _build(data, since, until, tz, thresholds, local_ips, hosted_domains, users,
     import pandas as pd
 
     from ..clock import parse_zone
-    from ..dataset.store import Dataset, NoDataset
+    from ..dataset.store import Dataset, NoDataset, Snapshot
     from ..dataset.timewindow import window
     from ..reports import auth as auth_report
     from ..reports import common, spikes
@@ -153,7 +153,7 @@ def _build(data, since, until, tz, thresholds, local_ips, hosted_domains, users,
     t = thresholds or Thresholds()
     users = dict(users or {})
     root = data_dir(data)
-    if not Dataset(root).exists():
+    if not isinstance(data, Snapshot) and not Dataset(root).exists():  # a fleet's: no state
         raise NoDataset(root, "or pass --ingest, --data or set ANALYZER_DATA")
     generated = (now or datetime.now(UTC)).astimezone(UTC)
     lo, hi = window(since, until, parse_zone(tz), now=generated)

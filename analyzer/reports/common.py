@@ -95,6 +95,7 @@ def recipient_domains(
 ) -> pd.Series:
     """Distinct recipient domains of the linked deliveries per group of `keys` of `msgs`,
     aligned to `index` (0 for a group without deliveries)."""
+    dels = dels.drop(columns=[k for k in keys if k in dels.columns])  # by host: the message's
     dels = dels.merge(msgs[["_m"] + keys], on="_m", how="inner")
     per = dels.groupby(keys, dropna=False, sort=False)["recipient_domain"].nunique()
     return per.reindex(index).fillna(0).astype("int64")

@@ -37,6 +37,7 @@ BY = {
     "sender": ["sender"],
     "sender-domain": ["sender_domain"],
     "client-ip": ["client_ip"],
+    "host": ["host"],
 }
 SCOPES = ("outgoing", "inbound", "all")
 
