@@ -14,7 +14,6 @@ from collections.abc import Iterable, Iterator
 from .dataset.reading import DEFAULT_DATA, Window, data_dir, snapshot, to_pandas, zone  # noqa: F401
 from .dataset.reading import table as _table
 from .dataset.status import coverage  # noqa: F401
-from .dataset.status import iso as _iso
 from .dataset.status import status as _dataset_status
 
 
@@ -109,52 +108,11 @@ def parse_lines(
     from the first lines when not given; every line says which pattern table read it
     (`format`) and how its header was read (`envelope`). `host`: for lines without one
     (Exim's own log, PHP's mail.log file form); default: this machine's short name."""
-    from itertools import chain, islice
-
-    from .clock import Clock, parse_zone
     from .ingest.plan import check_year
-    from .parse.events import LineParser
-    from .parse.header import sniff_format
+    from .parse.lines import parse_lines as parse
 
     check_year(year)
-
-    lines = iter(lines)
-    first = list(islice(lines, 20))
-    native = False
-    if format is None:
-        format, native = sniff_format(first)
-    else:
-        native = format in ("exim", "phpmail")
-    parser = LineParser(
-        Clock(parse_zone(tz), reference=reference, year=year),
-        format=format,
-        host=host,
-        native=native,
-    )
-    for line in chain(first, lines):
-        line = line.rstrip("\r\n").replace("\x00", "")
-        if not line:
-            continue
-        event = parser.parse(line)
-        head = {
-            "ts": _iso(event["ts"]) if event["ts"] is not None else None,
-            "host": event["host"],
-            "program": event["program"],
-            "pid": event["pid"],
-            "format": event["family"],
-            "event": event["event"],
-            "pattern": event["pattern"],
-        }
-        out = {k: v for k, v in head.items() if v is not None or k == "format"}
-        if event["event"] != "unparsed":
-            out["envelope"] = event.get("envelope") or "syslog"
-        out.update((k, v) for k, v in event.items() if v is not None and k not in _HEAD)
-        if event["event"] == "unparsed":
-            out["line"] = line
-        yield out
-
-
-_HEAD = frozenset({"ts", "host", "program", "pid", "family", "event", "pattern", "envelope"})
+    return parse(lines, tz, year, reference, format, host)
 
 
 def empty_window(
