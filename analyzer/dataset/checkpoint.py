@@ -24,13 +24,12 @@ and nothing in the store: `openstate` is generic over the keys.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .durable import fsync_dir
+from .durable import replace_text
 from .errors import StoreError
 from .openstate import Keyed
 
@@ -214,14 +213,4 @@ def write(state_dir: Path, state: dict) -> None:
     current version, atomically and durably: the switch that makes a commit visible."""
     checkpoint = {k: v for k, v in state.items() if k != "correlator"}
     checkpoint["version"] = VERSION
-    tmp = state_dir / (FILE + ".tmp")
-    try:
-        with open(tmp, "w") as f:
-            json.dump(checkpoint, f, separators=(",", ":"))
-            f.flush()
-            os.fsync(f.fileno())
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    os.replace(tmp, state_dir / FILE)
-    fsync_dir(state_dir)
+    replace_text(state_dir / FILE, json.dumps(checkpoint, separators=(",", ":")))

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .durable import fsync_dir, fsync_dirs
+from .durable import fsync_dirs, replace_text
 from .errors import NoDataset, StoreError
 from .openstate import FILE as OPEN_FILE
 from .openstate import OpenStore
@@ -99,13 +99,7 @@ class Recovery(CommittedParts):
     def note_commit(self, commit: int) -> None:
         d = self.root / "_state"
         d.mkdir(parents=True, exist_ok=True)
-        tmp = d / "writing.tmp"
-        with open(tmp, "w") as f:
-            f.write(f"{commit}\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, d / "writing")
-        fsync_dir(d)
+        replace_text(d / "writing", f"{commit}\n")
 
     def _noted_commit(self) -> int:
         try:

@@ -11,6 +11,7 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from ..dataset.durable import replace_text
 from ..errors import AnalyzerError
 
 STATE_FILE = "watch.json"
@@ -75,14 +76,4 @@ def load(data: str | os.PathLike) -> AlertState:
 def save(data: str | os.PathLike, state: AlertState) -> None:
     path = path_of(data)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(STATE_FILE + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(state.to_json(), f, indent=1, sort_keys=True)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    replace_text(path, json.dumps(state.to_json(), indent=1, sort_keys=True))

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 from both import require_core
+from helpers import assert_same_dataset, table
 
 from analyzer import api
 from analyzer.parse import rust_batch
-from analyzer.schema import TABLES
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_logs" / "maillog"
 COMMIT_LINES = "7000"  # a commit every few batches: the open state crosses many commits
@@ -38,23 +38,6 @@ def ingest(monkeypatch, log: Path, data: Path, core: str) -> None:
     api.ingest([str(log)], data=str(data), tz="UTC")
 
 
-def tables(data: Path) -> dict:
-    """Every table, rows in one order (the writers' order may differ between runs cut
-    differently, never the rows)."""
-    out = {}
-    for name in TABLES:
-        frame = api.table(name, data=str(data), since="all")
-        out[name] = frame.sort_values(list(frame.columns)).reset_index(drop=True)
-    return out
-
-
-def assert_same(a: dict, b: dict) -> None:
-    for name in TABLES:
-        assert list(a[name].columns) == list(b[name].columns), name
-        assert len(a[name]) == len(b[name]), name
-        assert a[name].equals(b[name]), f"table {name} differs between the cores"
-
-
 def test_both_cores_give_the_same_dataset(monkeypatch, tmp_path, log):
     require_core()
     ingest(monkeypatch, log, tmp_path / "python", "python")
@@ -64,9 +47,8 @@ def test_both_cores_give_the_same_dataset(monkeypatch, tmp_path, log):
 
     monkeypatch.setattr(rust_batch, "python_parse_batch", whole_batch_in_python)
     ingest(monkeypatch, log, tmp_path / "rust", "rust")
-    python = tables(tmp_path / "python")
-    assert len(python["messages"]) > 3000  # the sample's traffic, not an empty run
-    assert_same(python, tables(tmp_path / "rust"))
+    assert len(table(tmp_path / "python", "messages")) > 3000  # the sample, not an empty run
+    assert_same_dataset(tmp_path / "python", tmp_path / "rust")
 
 
 def test_a_run_continues_under_the_other_core(monkeypatch, tmp_path, log):
@@ -85,4 +67,4 @@ def test_a_run_continues_under_the_other_core(monkeypatch, tmp_path, log):
         os.utime(grown, (stat.st_atime, stat.st_mtime))
         ingest(monkeypatch, grown, tmp_path / "mixed", ("rust", "python")[i % 2])
     ingest(monkeypatch, log, tmp_path / "whole", "python")
-    assert_same(tables(tmp_path / "whole"), tables(tmp_path / "mixed"))
+    assert_same_dataset(tmp_path / "whole", tmp_path / "mixed")
