@@ -105,7 +105,7 @@ def actions(
         local_ips=local_ips,
         hosted_domains=list(hosted_domain) if hosted_domain else list(cfg.hosted_domains),
         users=read_passwd(passwd) if passwd else {},
-        allow=allowlist_file.load(allowlist, allow or [], local_ips),
+        allow=allowlist_file.load(allowlist, allow or [], local_ips, cfg.actions.allow, cfg.source),
         severity=severity,
     )
     print(render(plan, format), end="", flush=True)
