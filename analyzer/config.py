@@ -99,11 +99,35 @@ class AuthThresholds:
 
 
 @dataclass(frozen=True)
+class BaselineThresholds:
+    """An account is a `volume_anomaly` when its most messages in 60 minutes of the window
+    reach max(factor x its usual hourly volume, floor); its usual volume is the
+    `quantile` of its messages per clock hour over the `days` before the window (hours
+    without mail count as 0), known once the dataset covers `min_days` of them
+    (`analyzer.reports.baselines`)."""
+
+    days: int = 7
+    min_days: float = 3.0
+    quantile: float = 0.9
+    factor_warn: float = 5.0
+    factor_crit: float = 20.0
+    floor_warn: int = 30  # messages in 60 minutes at least, whatever the usual volume
+    floor_crit: int = 100
+
+    def __post_init__(self):
+        if not 0.0 <= self.quantile <= 1.0:
+            raise ConfigError(
+                f"thresholds.baselines.quantile: between 0 and 1, not {self.quantile}"
+            )
+
+
+@dataclass(frozen=True)
 class Thresholds:
     senders: SenderThresholds = field(default_factory=SenderThresholds)
     relay: RelayThresholds = field(default_factory=RelayThresholds)
     scripts: ScriptThresholds = field(default_factory=ScriptThresholds)
     auth: AuthThresholds = field(default_factory=AuthThresholds)
+    baselines: BaselineThresholds = field(default_factory=BaselineThresholds)
 
     def with_values(
         self, values: dict[str, dict], origin: str = "--threshold", from_text: bool = False

@@ -51,6 +51,7 @@ class Report:
     users: dict[int, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # what could not be read, and why
     covers: tuple = (None, None)  # the dataset's first and last time (api.coverage)
+    volume: pd.DataFrame | None = None  # reports.baselines.volume_in: accounts vs their usual
 
     @property
     def no_data(self) -> bool:
@@ -146,7 +147,7 @@ def _build(data, since, until, tz, thresholds, local_ips, hosted_domains, users,
     from ..dataset.store import Dataset, NoDataset, Snapshot
     from ..dataset.timewindow import window
     from ..reports import auth as auth_report
-    from ..reports import common, spikes
+    from ..reports import baselines, common, spikes
     from ..reports import scripts as scripts_report
     from ..reports import senders as senders_report
 
@@ -225,6 +226,7 @@ def _build(data, since, until, tz, thresholds, local_ips, hosted_domains, users,
     previous = _previous(snap, history_lo, lo, history, history_days, length)
     hosts = _hosts(snap, lo, hi)
 
+    volume = baselines.volume_in(win, t.baselines, covers)  # per-account baselines
     incidents = find_incidents(
         senders=senders,
         spikes=buckets,
@@ -233,6 +235,7 @@ def _build(data, since, until, tz, thresholds, local_ips, hosted_domains, users,
         thresholds=t,
         users=users,
         window_days=length,
+        volume=volume,
     )
     result = Report(
         since=lo,
@@ -254,6 +257,7 @@ def _build(data, since, until, tz, thresholds, local_ips, hosted_domains, users,
         users=users,
         notes=notes,
         covers=covers,
+        volume=volume,
     )
     if result.no_data:
         incidents.append(
