@@ -14,7 +14,7 @@ import typer
 
 from .actions_command import ALLOW, ALLOWLIST, THRESHOLD
 from .dataset_commands import CONFIG, FORMAT, HOST, LOCAL_IPS, PASSWD
-from .options import DATA, HOSTED_DOMAIN, TZ, YEAR, note, warn
+from .options import DATA, HOSTED_DOMAIN, REPORT_HOSTS, TZ, YEAR, note, warn
 
 if TYPE_CHECKING:
     from ..watch.outputs import Output
@@ -35,6 +35,7 @@ def watch(
     year: YEAR = None,
     format: FORMAT = None,
     host: HOST = None,
+    hosts: REPORT_HOSTS = None,
     passwd: PASSWD = None,
     local_ip: LOCAL_IPS = None,
     hosted_domain: HOSTED_DOMAIN = None,
@@ -95,6 +96,16 @@ def watch(
             "rest (0: no limit).",
         ),
     ] = 20,
+    max_per_hour: Annotated[
+        int,
+        typer.Option(
+            "--max-alerts-per-hour",
+            metavar="N",
+            min=0,
+            help="Alerts sent per hour (wall clock); beyond N, alerts are held and sent as "
+            "one summary alert when the hour allows again (0: no limit).",
+        ),
+    ] = 100,
     syslog_socket: Annotated[
         str,
         typer.Option(
@@ -144,6 +155,7 @@ def watch(
     from ..actions.apply import Applier, log_path
     from ..config import load, read_passwd, thresholds_from_flags
     from ..errors import AnalyzerError
+    from ..fleet.hosts import parse_hosts
     from ..watch.loop import Settings, Watcher, data_of, run
     from ..watch.outputs import Exec
 
@@ -174,6 +186,8 @@ def watch(
         grace=duration("--close-after", grace),
         max_alerts=max_alerts or None,
         applier=applier,
+        max_per_hour=max_per_hour or None,
+        hosts=parse_hosts(hosts),
     )
     outputs: list[Output] = [alert_output(output, syslog_socket, syslog_facility)]
     if exec_:

@@ -53,6 +53,8 @@ class Settings:
     wait: float = 30.0  # seconds to wait for another ingest holding the dataset
     max_alerts: int | None = rate_limit.MAX_ALERTS  # per iteration, the rest summarised (None: all)
     applier: Applier | None = None  # --apply: runs the enabled actions (None: only proposed)
+    max_per_hour: int | None = rate_limit.PER_HOUR  # alerts an hour (wall clock; None: all)
+    hosts: list[str] | None = None  # --hosts: only these hosts' rows are evaluated
 
 
 @dataclass
@@ -85,6 +87,7 @@ class Watcher:
     def step(self) -> Step:
         from ..dataset.status import coverage
         from ..dataset.store import Dataset, LockHeld
+        from ..fleet.hosts import opened
         from ..ingest.run import ingest
         from ..nightly.model import build
 
@@ -118,10 +121,11 @@ class Watcher:
         if current.newest is None:  # the first run: from the dataset's first row
             first = coverage(s.data)[0]
             current.newest = _iso(first.to_pydatetime()) if first is not None else None
+        source = opened(s.data, s.hosts)  # one snapshot of these hosts' rows (None: all)
         events = []
         for end in ends(current.newest, newest, s.window, s.catch_up):
             report = build(
-                s.data,
+                source,
                 end - s.window,
                 end + timedelta(microseconds=1),
                 s.tz,
@@ -132,21 +136,21 @@ class Watcher:
                 now=end,
             )
             found = found_in(report)
-            proposed = plan(found, s.allow, s.data, report.since, report.until, s.users)
+            proposed = plan(found, s.allow, source, report.since, report.until, s.users)
             events += evaluate(found, current, end, s.grace, _actions_of(proposed))
         due = applying.due(current, s.applier) if s.applier else []
+        detected = self.clock()
+        made = [alert(event, detected) for event in events]
+        alerts, left_out = rate_limit.throttle(
+            made, current, s.max_alerts, s.max_per_hour, detected
+        )
         alert_state.save(s.data, current)
         # after the save: a crash from here on never applies an action twice
         outcomes = [s.applier.apply(a) for a in due] if s.applier else []
         for outcome in outcomes:
             self.on_action(outcome)
-        detected = self.clock()
-        made = [alert(event, detected) for event in events]
         if s.applier:
             applying.attach(made, outcomes)
-        alerts, left_out = rate_limit.limit(made, s.max_alerts)
-        if left_out:
-            alerts.append(rate_limit.summary(left_out, alerts[0]["detected_at"]))
         for a in alerts:
             for output in self.outputs:
                 output(a)

@@ -38,6 +38,8 @@ class AlertState:
     newest: str | None = None  # the newest log time evaluated (ISO 8601 UTC)
     # actions `--apply` ran or refused (`applying.key_of`) -> the log time it did
     applied: dict[str, str] = field(default_factory=dict)
+    sent: list[str] = field(default_factory=list)  # wall-clock times of the last hour's alerts
+    held: list[dict] = field(default_factory=list)  # alerts over the hour's budget, to summarise
 
     def to_json(self) -> dict:
         return {
@@ -45,6 +47,8 @@ class AlertState:
             "newest": self.newest,
             "open": {key: asdict(t) for key, t in self.open.items()},
             "applied": self.applied,
+            "sent": self.sent,
+            "held": self.held,
         }
 
     @classmethod
@@ -53,6 +57,8 @@ class AlertState:
             open={key: Tracked(**t) for key, t in raw.get("open", {}).items()},
             newest=raw.get("newest"),
             applied=dict(raw.get("applied", {})),
+            sent=list(raw.get("sent", [])),
+            held=list(raw.get("held", [])),
         )
 
 
