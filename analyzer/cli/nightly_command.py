@@ -125,6 +125,16 @@ def report(
             help="With --ingest: seconds to wait for another ingest holding the dataset.",
         ),
     ] = 300.0,
+    json_path: Annotated[
+        str | None,
+        typer.Option(
+            "--json",
+            metavar="FILE",
+            help="Also write the report as one JSON document (window, totals, incidents "
+            "with their hosts, the per-host fleet section, every section's rows); `{date}` "
+            "as for --html; `-`: print it on stdout instead of the text summary.",
+        ),
+    ] = None,
 ) -> None:
     """The nightly report: optionally ingest new log lines, then write one HTML page
     (headline numbers against the trailing week, incidents with severity, a section per
@@ -187,8 +197,15 @@ def report(
         from ..nightly import html as report_html
 
         written = _write(_dated(html, result, tz), report_html.render(result))
+    if json_path:
+        from ..nightly.document import to_json
+
+        if json_path == "-":
+            print(to_json(result), end="", flush=True)
+        else:
+            _write(_dated(json_path, result, tz), to_json(result))
     alerting = result.at_least(level)
-    if not quiet or result.incidents:
+    if json_path != "-" and (not quiet or result.incidents):
         print(summary_text.render(result, written, level), end="", flush=True)
     if alerting:
         raise typer.Exit(EXIT_INCIDENTS)

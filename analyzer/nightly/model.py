@@ -21,6 +21,7 @@ from ..config import Thresholds
 from ..dataset.reading import Window, data_dir, snapshot, table
 from ..dataset.status import coverage
 from ..reports.incidents import Incident, find_incidents
+from .fleet import fleet_table, name_hosts
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -52,6 +53,8 @@ class Report:
     notes: list[str] = field(default_factory=list)  # what could not be read, and why
     covers: tuple = (None, None)  # the dataset's first and last time (api.coverage)
     volume: pd.DataFrame | None = None  # reports.baselines.volume_in: accounts vs their usual
+    # one row per host (fleet.FLEET_COLUMNS) when the window has more than one; else None
+    fleet: pd.DataFrame | None = None
 
     @property
     def no_data(self) -> bool:
@@ -64,6 +67,11 @@ class Report:
         if last is None:
             return "the dataset is empty"
         return f"the dataset covers {first:%Y-%m-%d} to {last:%Y-%m-%d}"
+
+    @property
+    def has_fleet(self) -> bool:
+        """The window has more than one host: the fleet section is shown."""
+        return self.fleet is not None and len(self.fleet) > 1
 
     @property
     def relay_spikes(self):
@@ -237,6 +245,7 @@ def _build(data, since, until, tz, thresholds, local_ips, hosted_domains, users,
         window_days=length,
         volume=volume,
     )
+    name_hosts(win, incidents)  # one login or IP on several servers: one incident naming them
     result = Report(
         since=lo,
         until=hi,
@@ -258,6 +267,7 @@ def _build(data, since, until, tz, thresholds, local_ips, hosted_domains, users,
         notes=notes,
         covers=covers,
         volume=volume,
+        fleet=fleet_table(win, hosts, incidents, hosted_domains) if len(hosts) > 1 else None,
     )
     if result.no_data:
         incidents.append(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import textwrap
 from datetime import UTC
 
+from ..render.output import plain_table
 from ..render.terminal import printable
 from ..reports.incidents import SEVERITY_RANK
 from .model import TOTALS, Report
@@ -19,7 +20,7 @@ WIDTH = 100  # mail clients show 72-100 columns; incident lines wrap with a hang
 
 def render(report: Report, html_path: str | None = None, fail_on: str = "crit") -> str:
     """The summary: a headline, the incidents (crit first), the totals against the
-    trailing week, the top identity, the report's path."""
+    trailing week, the top identity, one line per host of a fleet, the report's path."""
     start = _ts(report.since) if report.since else "the beginning"
     window = f"{start} to {_ts(report.until)} UTC"
     if report.no_data:
@@ -59,6 +60,11 @@ def render(report: Report, html_path: str | None = None, fail_on: str = "crit") 
         lines.append(
             f"top identity {printable(top['identity'])}: {int(top['messages']):,} "
             f"messages ({float(top['share']):.0%} of all out)"
+        )
+    if report.fleet is not None and report.has_fleet:
+        lines.append("")  # one line per host, log text escaped by plain_table
+        lines.append(
+            plain_table(report.fleet, title=f"per host ({len(report.fleet)} hosts)").rstrip()
         )
     if report.previous.get("messages_out") is not None:
         lines.append(

@@ -30,6 +30,7 @@ class Incident:
     reasons: list[str] = field(default_factory=list)
     section: str | None = None  # senders | relay | scripts | auth (None: the whole report)
     row: int | None = None  # row of that section's table
+    hosts: list[str] = field(default_factory=list)  # where the subject was seen (`on_hosts`)
 
     @property
     def title(self) -> str:
@@ -59,6 +60,37 @@ KIND_LABELS = {
     "data_missing": "parts missing in",
     "volume_anomaly": "account",
 }
+
+
+# a host takes part in a cross-host incident with this share of its subject's activity
+# (or half an even share, when the subject is spread over more than 10 hosts)
+MIN_HOST_SHARE = 0.05
+
+
+def on_hosts(incident: Incident, activity: dict[str, int], unit: str) -> Incident:
+    """Name the hosts of an incident whose subject (a login, a client IP) was seen on
+    several: one incident, not one per host (the reports count fleet-wide). `activity`:
+    host -> the subject's rows there (`unit`: messages, failures, rejects). A host with
+    a small share (a customer's own use beside the abuse) is only mentioned. On one host
+    the text stays as it was."""
+    total = sum(activity.values())
+    if not total:
+        return incident
+    floor = min(MIN_HOST_SHARE, 1 / (2 * len(activity)))
+    named = {h: n for h, n in activity.items() if n / total >= floor}
+    incident.hosts = sorted(named)
+    if len(named) > 1:
+        incident.summary += f" (on {len(named)} hosts: {', '.join(incident.hosts)})"
+        incident.reasons.append(
+            f"on {len(named)} hosts: "
+            + ", ".join(f"{h} ({named[h]:,} {unit})" for h in incident.hosts)
+        )
+    minor = sorted(h for h in activity if h not in named)
+    if minor and len(activity) > 1:
+        incident.reasons.append(
+            "also seen on " + ", ".join(f"{h} ({activity[h]:,} {unit})" for h in minor)
+        )
+    return incident
 
 
 def at_least(incidents: list[Incident], level: str) -> list[Incident]:

@@ -9,7 +9,13 @@ from ..model import Report
 from .assets import BOOT, CSS
 from .escape import embed_json, esc
 from .figures import figures
-from .sections import auth_section, relay_section, scripts_section, senders_section
+from .sections import (
+    auth_section,
+    fleet_section,
+    relay_section,
+    scripts_section,
+    senders_section,
+)
 from .summary import footer, header, headline, incident_list, nav, window_text
 from .tables import incidents_by_row, worst_severity
 
@@ -24,7 +30,8 @@ def render(report: Report, *, title: str | None = None) -> str:
             "<main>",
             headline(report),
             incident_list(report.incidents),
-            nav(),
+            nav(report.has_fleet),
+            fleet_section(report),
             senders_section(report, charts.get("senders"), by_section.get("senders", {})),
             relay_section(report, charts.get("relay"), by_section.get("relay", {})),
             scripts_section(report, charts.get("scripts"), by_section.get("scripts", {})),

@@ -195,3 +195,25 @@ def auth_section(report: Report, chart, incidents: dict) -> str:
         incidents,
         "No SMTP AUTH failures in the window.",
     )
+
+
+def fleet_section(report: Report) -> str:
+    """Per host of a fleet: messages out, incidents whose subject it saw, top identity.
+    Nothing when the window has one host."""
+    frame = report.fleet
+    if frame is None or not report.has_fleet:
+        return ""
+    cols = [
+        ("host", "host", "text"),
+        ("messages", "messages out", "num"),
+        ("incidents", "incidents", "num"),
+        ("top_identity", "top identity", "text"),
+        ("top_identity_messages", "its messages", "num"),
+    ]
+    intro = (
+        f"{len(frame)} hosts logged in the window. The reports below count the whole "
+        "fleet; an incident whose login or client IP is active on several hosts is one "
+        "incident naming them."
+    )
+    table = data_table("fleet", frame, list(range(len(frame))), cols, {})
+    return _section("fleet", "Hosts", intro, None, table)

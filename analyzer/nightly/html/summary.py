@@ -134,9 +134,11 @@ def incident_list(incidents: list[Incident]) -> str:
     )
 
 
-def nav() -> str:
+def nav(fleet: bool = False) -> str:
     return (
-        '<nav class="toc"><a href="#senders">Top senders</a><a href="#relay">'
+        '<nav class="toc">'
+        + ('<a href="#fleet">Hosts</a>' if fleet else "")
+        + '<a href="#senders">Top senders</a><a href="#relay">'
         'Relay-denied spikes</a><a href="#scripts">Suspicious scripts</a>'
         '<a href="#auth">AUTH brute force</a></nav>'
     )
