@@ -10,7 +10,19 @@ from typing import Annotated, Literal
 import typer
 
 from .. import api
-from .options import CHART, DATA, FORMAT, HOSTED_DOMAIN, HOSTS, LIMIT, SINCE, UNTIL, WINDOW_TZ
+from .options import (
+    CHART,
+    DATA,
+    ENGINE,
+    FORMAT,
+    HOSTED_DOMAIN,
+    HOSTS,
+    LIMIT,
+    SCHEDULER,
+    SINCE,
+    UNTIL,
+    WINDOW_TZ,
+)
 from .report_output import host_note, save_chart, show, window_text
 
 BY_SENDER = Literal[
@@ -49,6 +61,8 @@ def top_senders(
     chart: CHART = None,
     data: DATA = None,
     host: HOSTS = None,
+    engine: ENGINE = "local",
+    scheduler: SCHEDULER = None,
 ) -> None:
     """Who sent the most mail: messages, recipients, recipient domains, delivery
     outcomes, bounce rate, distinct client IPs (many IPs on one login: a stolen
@@ -64,6 +78,8 @@ def top_senders(
         hosted_domains=hosted_domain or (),
         limit=limit,
         hosts=host,
+        engine=engine,
+        scheduler=scheduler,
     )
     host_note(data, host)
     title = f"Top senders by {by} ({scope}), {window_text(since, until, tz)}"
@@ -92,6 +108,8 @@ def top_senders(
             keys=keys,
             hosted_domains=hosted_domain or (),
             hosts=host,
+            engine=engine,
+            scheduler=scheduler,
         )
         save_chart(charts.top_senders(timeline, title), chart)
 
@@ -114,12 +132,24 @@ def suspicious_scripts(
     chart: CHART = None,
     data: DATA = None,
     host: HOSTS = None,
+    engine: ENGINE = "local",
+    scheduler: SCHEDULER = None,
 ) -> None:
     """Local submissions (PHP mail(), sendmail, cron) grouped by uid and script, scored
     by the signs of a spam script: volume against its own history, a new script, a burst
     in one hour, bounce rate, recipient fan-out, and a path in uploads/, tmp/, cache/,
     eval()'d code, hidden or random-looking names. Chart: score vs volume."""
-    frame = api.suspicious_scripts(data, since, until, tz, history=history, limit=limit, hosts=host)
+    frame = api.suspicious_scripts(
+        data,
+        since,
+        until,
+        tz,
+        history=history,
+        limit=limit,
+        hosts=host,
+        engine=engine,
+        scheduler=scheduler,
+    )
     host_note(data, host)
     title = f"Suspicious scripts, {window_text(since, until, tz)}"
     columns = [
