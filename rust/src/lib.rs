@@ -10,11 +10,14 @@ mod engine;
 mod event;
 mod objects;
 mod patterns;
+// the compiled ingest engine: parse + correlate + Arrow rows (issue 11)
+mod correlate;
 
 use pyo3::prelude::*;
 
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<core::Core>()?;
+    m.add_class::<correlate::IngestEngine>()?;
     Ok(())
 }
