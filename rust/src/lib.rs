@@ -12,6 +12,8 @@ mod event;
 mod objects;
 mod patterns;
 mod years;
+// the compiled ingest engine: parse + correlate + Arrow rows (issue 11)
+mod correlate;
 
 use pyo3::prelude::*;
 
@@ -19,5 +21,6 @@ use pyo3::prelude::*;
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<core::Core>()?;
     m.add_class::<years::Years>()?;
+    m.add_class::<correlate::IngestEngine>()?;
     Ok(())
 }
