@@ -4,6 +4,7 @@ ingest on Exim and Sendmail logs of the same size.
     .venv/bin/python benchmarks/bench_ingest.py                 # 1M and 4M lines
     .venv/bin/python benchmarks/bench_ingest.py --lines 1000000 --repeat 3
     .venv/bin/python benchmarks/bench_ingest.py --formats --lines 1000000 --repeat 3
+    .venv/bin/python benchmarks/bench_ingest.py --cores --repeat 3   # 4M Postfix, 1M Exim/Sendmail
 
 For each size: generates the log with the project's generator (cached under
 benchmarks/out/), then times, as whole processes (start-up included):
@@ -11,6 +12,9 @@ benchmarks/out/), then times, as whole processes (start-up included):
   - the same ingest again over the unchanged file (incremental re-run),
   - `pflogsumm` (Debian package) on the same file,
 and prints lines/s, peak RSS (the process and its children, sampled) and the ratios.
+`--cores` runs pflogsumm, the ingest on the Python parse core and on the compiled one
+(`ANALYZER_CORE=python|rust`) on the same files: a Postfix log and an Exim and a
+Sendmail log (pflogsumm reads only Postfix's), with wall and CPU seconds.
 Machines here are shared and noisy: runs alternate between the tools and medians are shown.
 """
 
@@ -164,6 +168,70 @@ def bench_formats(lines: int, days: float, seed: int, repeat: int, data_root: Pa
     return out
 
 
+def bench_cores(
+    postfix_lines: int, mta_lines: int, days: float, seed: int, repeat: int, data_root: Path
+) -> list[dict]:
+    """pflogsumm (Postfix only), ingest on the Python core and on the compiled core, on
+    the same files, runs alternating between the tools; medians per (format, tool)."""
+    logs = {
+        "postfix": log_file(postfix_lines, days, seed),
+        "exim": log_file(mta_lines, days, seed, "exim"),
+        "sendmail": log_file(mta_lines, days, seed, "sendmail"),
+    }
+    runs: dict[tuple[str, str], list] = {}
+    for _ in range(repeat):
+        for kind, log in logs.items():
+            for tool in (["pflogsumm"] if kind == "postfix" else []) + ["python", "rust"]:
+                if tool == "pflogsumm":
+                    cmd, env = ["pflogsumm", str(log)], None
+                else:
+                    data = data_root / f"core-{kind}-{tool}"
+                    shutil.rmtree(data, ignore_errors=True)
+                    cmd = ANALYZER + ["ingest", str(log), "--data", str(data), "--tz", "UTC"]
+                    cmd += ["--host", "mx1"]
+                    env = dict(os.environ, ANALYZER_CORE=tool)
+                got = run(cmd, env)
+                runs.setdefault((kind, tool), []).append(got)
+                print(
+                    f"{kind} {tool}: {got[0]:.1f} s, {got[2]:.1f} CPU s, {got[1]:.0f} MB",
+                    file=sys.stderr,
+                )
+    counts = {kind: sum(1 for _ in open(log, "rb")) for kind, log in logs.items()}
+    return [
+        {
+            "format": kind,
+            "tool": tool,
+            "lines": counts[kind],
+            "wall_s": statistics.median(r[0] for r in got),
+            "cpu_s": statistics.median(r[2] for r in got),
+            "rss_mb": max(r[1] for r in got),
+            "runs": len(got),
+        }
+        for (kind, tool), got in runs.items()
+    ]
+
+
+def print_cores(results: list[dict]) -> None:
+    pfl = next(r for r in results if r["tool"] == "pflogsumm")
+    pfl_rate, pfl_cpu = pfl["lines"] / pfl["wall_s"], pfl["lines"] / pfl["cpu_s"]
+    print(
+        f"\npflogsumm and the two parse cores ({os.cpu_count()} cores; medians of {pfl['runs']})\n"
+    )
+    head = (
+        f"{'format':>9} {'tool':>10} {'lines':>10} {'wall s':>8} {'lines/s':>9} {'CPU s':>7} "
+        f"{'lines/CPU s':>11} {'RSS MB':>7} | {'vs pflogsumm (wall, CPU)':>24}"
+    )
+    print(head)
+    print("-" * len(head))
+    for r in results:
+        rate, cpu_rate = r["lines"] / r["wall_s"], r["lines"] / r["cpu_s"]
+        print(
+            f"{r['format']:>9} {r['tool']:>10} {r['lines']:>10,} {r['wall_s']:>8.2f} {rate:>9,.0f} "
+            f"{r['cpu_s']:>7.1f} {cpu_rate:>11,.0f} {r['rss_mb']:>7.0f} | "
+            f"{rate / pfl_rate:>13.2f}x {cpu_rate / pfl_cpu:>8.2f}x"
+        )
+
+
 def _messages(data: Path) -> int:
     out = subprocess.run(
         ANALYZER + ["status", "--data", str(data), "--json"],
@@ -210,7 +278,18 @@ def main() -> None:
         action="store_true",
         help="compare Postfix, Exim and Sendmail logs of the same size (no pflogsumm)",
     )
+    ap.add_argument(
+        "--cores",
+        action="store_true",
+        help="pflogsumm, the Python and the compiled parse core on the same files "
+        "(--lines: Postfix size, default 4M; --mta-lines: Exim and Sendmail, default 1M)",
+    )
+    ap.add_argument("--mta-lines", type=int, default=1_000_000)
     args = ap.parse_args()
+    if args.cores:
+        postfix = (args.lines or [4_000_000])[0]
+        print_cores(bench_cores(postfix, args.mta_lines, args.days, args.seed, args.repeat, OUT))
+        return
     if args.formats:
         for n in args.lines or [1_000_000]:
             print_formats(bench_formats(n, args.days, args.seed, args.repeat, OUT))

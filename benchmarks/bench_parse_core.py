@@ -1,10 +1,13 @@
 """Micro-benchmark of the parse stage alone: µs of CPU per input line of the Python
-`parse_batch` and of the compiled core's, on the same generated Postfix log.
+`parse_batch` and of the compiled core's, on the same generated log.
 
     .venv/bin/python benchmarks/bench_parse_core.py [--lines 500000] [--repeat 3] [--iso]
+    .venv/bin/python benchmarks/bench_parse_core.py --format exim      # or sendmail
+    .venv/bin/python benchmarks/bench_parse_core.py --year 2026        # BSD years by --year
 
-The log (the project's generator, `write_postfix`, 30 days) is cached under
-benchmarks/out/; `--iso` rewrites its headers as RFC 3339 (`2026-11-26T00:01:01+00:00`).
+The log (the project's generator, `write_postfix` or `write_mta`, 30 days) is cached
+under benchmarks/out/; `--iso` rewrites a Postfix log's headers as RFC 3339
+(`2026-11-26T00:01:01+00:00`); Exim's is its own log format.
 Both parsers read it in 1 MiB batches, as ingest does, in this one process (no worker
 processes, no correlation, no writing). CPU time (`time.process_time`) is the figure: on a
 shared machine wall time mostly says how busy the other core was. Best of `--repeat`.
@@ -30,14 +33,20 @@ from analyzer.parse import rust_batch  # noqa: E402
 from analyzer.parse.batch import BatchJob as Job  # noqa: E402
 from analyzer.parse.batch import parse_batch  # noqa: E402
 from analyzer.parse.core import compiled  # noqa: E402
+from analyzer.samplegen.mta import write_mta  # noqa: E402
 from analyzer.samplegen.postfix import write_postfix  # noqa: E402
 
 
-def log(lines: int, iso: bool) -> bytes:
-    path = OUT / f"parse-core-{lines}.log"
+def log(lines: int, iso: bool, format: str = "postfix") -> bytes:
+    path = OUT / (
+        f"parse-core-{lines}.log" if format == "postfix" else f"parse-core-{format}-{lines}.log"
+    )
     if not path.exists():
         OUT.mkdir(parents=True, exist_ok=True)
-        write_postfix(path, target_lines=lines, days=30, start=START)
+        if format == "postfix":
+            write_postfix(path, target_lines=lines, days=30, start=START)
+        else:
+            write_mta(format, path, target_lines=lines, days=30, start=START)
     data = path.read_bytes()
     if iso:
         data = b"\n".join(_iso(line) for line in data.split(b"\n"))
@@ -62,10 +71,10 @@ def batches(data: bytes) -> list[tuple[int, bytes]]:
     return out
 
 
-def job(offset: int, chunk: bytes):
+def job(offset: int, chunk: bytes, format: str = "postfix", year: int | None = None):
     body = chunk[:-1] if chunk.endswith(b"\n") else chunk
-    j = Job(body, offset, offset + len(chunk), "maillog", UTC, date(2026, 12, 31), None, 0)
-    j.format, j.host = "postfix", "mx1"
+    j = Job(body, offset, offset + len(chunk), "maillog", UTC, date(2026, 12, 31), year, 0)
+    j.format, j.host, j.native = format, "mx1", format == "exim"
     return j
 
 
@@ -85,12 +94,14 @@ def main() -> int:
     ap.add_argument("--lines", type=int, default=500_000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--iso", action="store_true", help="RFC 3339 headers instead of BSD")
+    ap.add_argument("--format", choices=("postfix", "exim", "sendmail"), default="postfix")
+    ap.add_argument("--year", type=int, help="date BSD lines by this year (as --year)")
     args = ap.parse_args()
     if compiled() is None:
         print("the compiled core (analyzer._core) is not built", file=sys.stderr)
         return 1
-    chunks = batches(log(args.lines, args.iso))
-    jobs = [job(offset, chunk) for offset, chunk in chunks]
+    chunks = batches(log(args.lines, args.iso, args.format))
+    jobs = [job(offset, chunk, args.format, args.year) for offset, chunk in chunks]
     print(f"{sum(len(c) for _, c in chunks):,} bytes in {len(chunks)} batches")
     results = {}
     for name, parse in (("python", parse_batch), ("rust", rust_batch.parse_batch)):
