@@ -35,7 +35,7 @@ BELOW = {
     "samplegen": {"base"},
     "base": set(),
 }
-BASE = {"__init__", "errors", "schema", "clock", "envvars", "config", "identity"}
+BASE = {"__init__", "errors", "schema", "clock", "envvars", "config", "config_actions", "identity"}
 
 
 def layer_of(module: str) -> str:
