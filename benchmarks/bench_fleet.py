@@ -1,7 +1,9 @@
-"""Fleet ingest throughput: the local engine against `--engine dask` with 1 and 2 workers.
+"""Fleet ingest throughput and report times: the local engine against `--engine dask`
+with 1 and 2 workers.
 
     .venv/bin/python benchmarks/bench_fleet.py                     # 4 hosts, 1 day each
     .venv/bin/python benchmarks/bench_fleet.py --hosts 8 --days 2 --repeat 3
+    .venv/bin/python benchmarks/bench_fleet.py --only reports      # the reports alone
 
 Generates a fleet with the project's generator (cached under benchmarks/out/), then,
 each into an empty dataset, times:
@@ -10,13 +12,18 @@ each into an empty dataset, times:
   - the dask engine on a `distributed.LocalCluster` of 1, then 2 worker processes (one
     thread each; the cluster is started before the clock starts, its start-up is shown
     apart), one task per host.
-Prints lines/s (median of the repeats) and the speed-up over the local engine. Runs
-alternate between the engines; the machines here are shared and noisy.
+Prints lines/s (median of the repeats) and the speed-up over the local engine. Then,
+on the fleet's dataset (`DATA/hosts/<host>/`), each report over the whole fleet and
+window: wall seconds (median) and CPU seconds (this process and the workers' processes,
+median) on the local engine and on the dask engine with 1 and 2 workers (clusters
+started before the clock, as `--scheduler` of a running cluster). Runs alternate between
+the engines; the machines here are shared and noisy.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import os
 import shutil
@@ -71,6 +78,70 @@ def timed(fn, *args) -> float:
     return time.perf_counter() - began
 
 
+# report -> the api call on a fleet's dataset (`engine`, `scheduler` added)
+REPORTS = {
+    "top-senders": lambda data, **kw: api_call("top_senders", data, **kw),
+    "relay-spikes": lambda data, **kw: api_call("relay_spikes", data, all_buckets=True, **kw),
+    "suspicious-scripts": lambda data, **kw: api_call("suspicious_scripts", data, **kw),
+    "auth-failures": lambda data, **kw: api_call("auth_failures", data, **kw),
+    "trace --client-ip": lambda data, **kw: api_call("trace", None, data=data, **kw),
+    "report": lambda data, **kw: api_call("report", data, **kw),
+}
+
+
+def api_call(name: str, *args, **kw):
+    from analyzer import api
+
+    if name == "trace":  # the fleet's brute-forcing IP (samplegen's fleet truth)
+        kw["client_ip"] = "203.0.113.66"
+    else:
+        kw.setdefault("since", None)
+    return getattr(api, name)(*args, tz="UTC", **kw)
+
+
+def cpu_seconds(client) -> float:
+    """CPU seconds of this process and, with a Dask client, of its workers' processes."""
+    own = time.process_time()
+    if client is None:
+        return own
+    return own + sum(client.run(time.process_time).values())
+
+
+def report_times(logs: Path, clusters: dict, repeat: int) -> None:
+    """Each report on the fleet's dataset: local, dask with 1 and with 2 workers."""
+    from distributed import Client
+
+    scratch = Path(tempfile.mkdtemp(prefix="bench-fleet-reports-"))
+    try:
+        data = scratch / "d"
+        dask_engine(logs, data, clusters[2].scheduler_address)
+        size = sum(f.stat().st_size for f in data.rglob("*") if f.is_file())
+        print(f"\nreports on the fleet's dataset ({size / 1e6:.1f} MB), the whole window:")
+        clients = {w: Client(c) for w, c in clusters.items()}
+        engines = {"local": None, "dask 1 worker": 1, "dask 2 workers": 2}
+        print(f"{'report':<20} " + " ".join(f"{e + ' s / CPU s':>26}" for e in engines))
+        for report, call in REPORTS.items():
+            cells = []
+            for workers in engines.values():
+                walls, cpus = [], []
+                for _ in range(repeat):
+                    client = clients[workers] if workers else None
+                    kw = {}
+                    if workers:
+                        kw = {"engine": "dask", "scheduler": clusters[workers].scheduler_address}
+                    cpu = cpu_seconds(client)
+                    walls.append(timed(functools.partial(call, data, **kw)))
+                    cpus.append(cpu_seconds(client) - cpu)
+                cells.append(
+                    f"{statistics.median(walls):>12.2f} / {statistics.median(cpus):>11.2f}"
+                )
+            print(f"{report:<20} " + " ".join(cells))
+        for client in clients.values():
+            client.close()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--hosts", type=int, default=4)
@@ -78,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--messages-per-day", type=int, default=2400)
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--only", choices=["ingest", "reports"], help="time only one of the two")
     args = ap.parse_args(argv)
 
     from distributed import LocalCluster
@@ -99,6 +171,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"LocalCluster of {workers}: started in {time.perf_counter() - began:.1f} s")
     seconds: dict[str, list[float]] = {"local": [], "dask 1 worker": [], "dask 2 workers": []}
     try:
+        if args.only == "reports":
+            report_times(logs, clusters, args.repeat)
+            return 0
         for _ in range(args.repeat):
             for name in seconds:
                 scratch = Path(tempfile.mkdtemp(prefix="bench-fleet-"))
@@ -112,17 +187,19 @@ def main(argv: list[str] | None = None) -> int:
                         )
                 finally:
                     shutil.rmtree(scratch, ignore_errors=True)
+        base = statistics.median(seconds["local"])
+        print(f"\n{'engine':<16} {'median s':>9} {'lines/s':>10} {'vs local':>9}  runs")
+        for name, runs in seconds.items():
+            med = statistics.median(runs)
+            print(
+                f"{name:<16} {med:>9.2f} {lines / med:>10,.0f} {base / med:>8.2f}x  "
+                + " ".join(f"{s:.2f}" for s in runs)
+            )
+        if args.only != "ingest":
+            report_times(logs, clusters, args.repeat)
     finally:
         for cluster in clusters.values():
             cluster.close()
-    base = statistics.median(seconds["local"])
-    print(f"\n{'engine':<16} {'median s':>9} {'lines/s':>10} {'vs local':>9}  runs")
-    for name, runs in seconds.items():
-        med = statistics.median(runs)
-        print(
-            f"{name:<16} {med:>9.2f} {lines / med:>10,.0f} {base / med:>8.2f}x  "
-            + " ".join(f"{s:.2f}" for s in runs)
-        )
     return 0
 
 
