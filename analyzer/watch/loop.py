@@ -30,6 +30,7 @@ from .outputs import Output, alert
 WINDOW = timedelta(hours=1)  # the sliding window the rules read
 INTERVAL = 15.0  # seconds between iterations
 CATCH_UP = timedelta(days=1)
+COMPACT_EVERY = timedelta(minutes=10)
 
 
 @dataclass
@@ -51,6 +52,9 @@ class Settings:
     catch_up: timedelta = CATCH_UP  # how far back a run evaluates after a pause
     wait: float = 30.0  # seconds to wait for another ingest holding the dataset
     max_alerts: int | None = rate_limit.MAX_ALERTS  # per iteration, the rest summarised (None: all)
+    # merge the small parts the commits leave (`dataset.compact`) at most this often, in
+    # log time (None: never)
+    compact_every: timedelta | None = COMPACT_EVERY
 
 
 @dataclass
@@ -76,6 +80,7 @@ class Watcher:
         self.outputs = list(outputs)
         self.clock = clock
         self.on_warning = on_warning or (lambda text: None)
+        self.compacted_at: datetime | None = None  # log time of the last compaction
 
     def step(self) -> Step:
         from ..dataset.status import coverage
@@ -109,6 +114,8 @@ class Watcher:
         newest = newest_line(dataset.state())
         if newest is None:
             return Step(lines, None, [], locked)
+        if not locked:
+            self.compact(newest)
         current = alert_state.load(s.data)
         if current.newest is None:  # the first run: from the dataset's first row
             first = coverage(s.data)[0]
@@ -140,6 +147,26 @@ class Watcher:
             for output in self.outputs:
                 output(a)
         return Step(lines, newest, alerts, locked, len(left_out))
+
+    def compact(self, newest: datetime) -> None:
+        """Merge the small parts the commits left (`dataset.compact`), when the log moved
+        on by `compact_every` since the last time; a reader's parts wait for a later time."""
+        from ..dataset.compact import compact
+        from ..dataset.store import LockHeld, StoreError
+
+        every = self.settings.compact_every
+        if every is None or (self.compacted_at and newest - self.compacted_at < every):
+            return
+        try:
+            done = compact(self.settings.data)
+        except LockHeld:
+            return  # an ingest beside the watch: the next iteration tries again
+        except StoreError as e:
+            self.on_warning(f"compaction: {e}")
+        else:
+            for skipped in done.skipped:
+                self.on_warning(f"compaction: {skipped}")
+        self.compacted_at = newest
 
 
 def newest_line(checkpoint: dict) -> datetime | None:
