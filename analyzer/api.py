@@ -31,6 +31,21 @@ def status(data: str | os.PathLike | None = None) -> dict:
     return info
 
 
+def compact(data: str | os.PathLike | None = None, older_than=None, wait: float = 0.0, step=None):
+    """Merge the dataset's small parts, one per table and day (`dataset.compact.compact`:
+    `older_than`, `step`); returns what it did (`Compacted`, `.line()` its summary)."""
+    from .dataset.compact import compact as _compact
+    from .errors import AnalyzerError
+    from .fleet.layout import is_fleet
+
+    if is_fleet(data_dir(data)):
+        raise AnalyzerError(
+            f"{data_dir(data)} is a fleet's directory: compact each host's dataset "
+            "(--data DIR/hosts/HOST)"
+        )
+    return _compact(data_dir(data), older_than, wait, step=step)
+
+
 def ingest(
     paths: Iterable[str],
     data: str | os.PathLike | None = None,

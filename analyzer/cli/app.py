@@ -148,6 +148,7 @@ app.command("trace")(_one_line_errors(trace_command.trace))
 app.command("report")(_one_line_errors(report.report))
 app.command("actions")(_one_line_errors(actions_command.actions))
 app.command("watch")(_one_line_errors(watch_commands.watch))
+app.command()(_one_line_errors(dataset.compact))
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""Commands that fill and describe the dataset: `ingest`, `parse`, `status`."""
+"""Commands that fill and describe the dataset: `ingest`, `parse`, `status`, `compact`."""
 
 from __future__ import annotations
 
@@ -43,6 +43,14 @@ PASSWD = Annotated[
         help="A passwd file: a login and a uid of the same account become one identity "
         "(uid:N), and PHP scripts under a home directory get its uid. Config: passwd.",
         show_default=False,
+    ),
+]
+WAIT = Annotated[
+    float,
+    typer.Option(
+        metavar="SECONDS",
+        help="Seconds to wait when another ingest holds the dataset lock (0: exit at once "
+        "with status 75).",
     ),
 ]
 CONFIG = Annotated[
@@ -139,14 +147,7 @@ def ingest(
     tz: TZ = None,
     year: YEAR = None,
     local_ip: LOCAL_IPS = None,
-    wait: Annotated[
-        float,
-        typer.Option(
-            metavar="SECONDS",
-            help="Seconds to wait when another ingest holds the dataset lock (0: exit at once "
-            "with status 75).",
-        ),
-    ] = 0.0,
+    wait: WAIT = 0.0,
     format: FORMAT = None,
     host: HOST = None,
     passwd: PASSWD = None,
@@ -296,6 +297,7 @@ def status(
             note(f"  {part['path']}: {part['reason']}, {rows}")
     for directory, n in info["orphaned"].items():
         note(f"{n:,} part files set aside in {directory} (no checkpoint knew them; never read)")
+    console.print(f"parts: {info['parts']:,} (analyzer compact merges small ones)", highlight=False)
     console.print(
         f"open messages (carried to the next run): {info['open_messages']:,}; "
         f"open SMTP sessions: {info['open_sessions']:,}; "
@@ -334,6 +336,38 @@ def status(
         console.print(Text(printable(line)))
     if php["warning"]:
         warn(php["warning"])
+
+
+def compact(
+    data: DATA = None,
+    older_than: Annotated[
+        str | None,
+        typer.Option(
+            "--older-than",
+            metavar="WHEN",
+            help="Only the days (UTC) that ended before WHEN: 1d, 6h, an ISO date or time. "
+            "Default: every day, today's too.",
+            show_default=False,
+        ),
+    ] = None,
+    wait: WAIT = 0.0,
+) -> None:
+    """Merge the small parts of the dataset: each table's day becomes one part, so reports
+    read fewer files and the checkpoint shrinks (`watch` commits every few seconds and
+    compacts by itself). Rows and their order stay as they are; only parts the checkpoint
+    lists as written by analyzer are merged. Safe to run beside reports (a report that
+    started before reads its parts to the end: they are deleted by a later compaction)
+    and to interrupt (the next run cleans up). Progress goes to stderr, a summary line to
+    stdout: parts before and after, bytes."""
+
+    def progress(event: str, details: dict) -> None:
+        if event == "merging":
+            note(f"merging {details['parts']:,} parts of {details['table']} {details['day']}")
+
+    done = api.compact(data, older_than=older_than, wait=wait, step=progress)
+    for skipped in done.skipped:
+        warn(skipped)
+    print(done.line())
 
 
 class _progress_bar:

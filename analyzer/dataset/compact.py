@@ -18,7 +18,8 @@ Under the dataset lock:
 
 A kill before 3 leaves noted debris that the next writer deletes; after 3, superseded
 parts that the next compaction deletes. Either way every reader reads the same rows.
-The open state (open.sqlite) is not touched: at the new commit it is the previous one's.
+The open state (open.sqlite) is rolled back to the checkpoint (what a dead run saved
+after it) and otherwise not touched: at the new commit it is the previous one's.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ from ..schema import TABLES
 from . import checkpoint
 from .durable import fsync_dirs
 from .errors import StoreError
+from .openstate import FILE as OPEN_FILE
+from .openstate import OpenStore
 from .parts import PART, partition_day
 from .pins import no_readers
 from .store import Dataset
@@ -116,12 +119,20 @@ def compact(
                 "run `analyzer ingest` once (it upgrades it), then compact"
             )
         done = Compacted(parts_before=len(state["parts"]))
-        done.debris = ds.set_aside_uncommitted(state["commit"]).deleted
+        found = ds.set_aside_uncommitted(state["commit"])
+        done.debris = found.deleted
+        if found.moved:
+            done.skipped.append(
+                f"{len(found.moved):,} part files no checkpoint knew were set aside in "
+                f"{found.moved_to} (never read; see `analyzer status`)"
+            )
+        _roll_back_open_state(ds, state["commit"])
         superseded = dict(state.get("superseded") or {})
         done.deleted += _delete_superseded(ds.root, superseded)
         runs = _runs(ds, state, superseded, before, small_bytes, done.skipped)
         if runs:
             state = _merge_and_publish(ds, state, superseded, runs, done, step)
+        if done.merged:
             done.commit = state["commit"]
             step("published", {"commit": done.commit})
             done.deleted += _delete_superseded(ds.root, superseded)
@@ -133,6 +144,23 @@ def compact(
         done.parts_after = len(state["parts"])
     step("done", {})
     return done
+
+
+def _roll_back_open_state(ds: Dataset, committed: int) -> None:
+    """Forget what a dead run wrote into the open state after the checkpoint: the new
+    commit publishes the store as it is, so a reader of it would see those rows."""
+    if not (ds.root / "_state" / OPEN_FILE).exists():
+        return
+    store = OpenStore(ds.root / "_state")
+    try:
+        if committed < store.oldest():
+            raise StoreError(
+                f"{ds.root}: the open state is newer than the checkpoint (commit "
+                f"{committed}); run `analyzer ingest` once (it sets it aside), then compact"
+            )
+        store.rollback(committed)
+    finally:
+        store.close()
 
 
 def _runs(

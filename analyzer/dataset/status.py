@@ -35,9 +35,11 @@ def status(data: str | os.PathLike | Snapshot | None = None) -> dict:
     tables: dict[str, dict] = {}
     ds = snap.dataset
     lost = ds.missing_parts(state=state)
+    parts = 0
     for name, spec in TABLES.items():
         rows, lo, hi = 0, None, None
         for part in snap.parts(name):
+            parts += 1
             try:
                 meta = pq.read_metadata(part)
             except Exception:  # damaged: reported with the rows the checkpoint says it held
@@ -60,6 +62,7 @@ def status(data: str | os.PathLike | Snapshot | None = None) -> dict:
         "data": str(root),
         "commit": state["commit"],
         "tables": tables,
+        "parts": parts,  # part files a reader opens (`analyzer compact` merges small ones)
         "open_messages": snap.open_count(checkpoint.MESSAGES),
         "open_sessions": snap.open_count(checkpoint.SESSION_ENTRIES),
         "unparsed": tables["unparsed"]["rows"],

@@ -31,6 +31,7 @@ from .outputs import Output, alert
 WINDOW = timedelta(hours=1)  # the sliding window the rules read
 INTERVAL = 15.0  # seconds between iterations
 CATCH_UP = timedelta(days=1)
+COMPACT_EVERY = timedelta(minutes=10)
 
 
 @dataclass
@@ -55,6 +56,9 @@ class Settings:
     applier: Applier | None = None  # --apply: runs the enabled actions (None: only proposed)
     max_per_hour: int | None = rate_limit.PER_HOUR  # alerts an hour (wall clock; None: all)
     hosts: list[str] | None = None  # --hosts: only these hosts' rows are evaluated
+    # merge the small parts the commits leave (`dataset.compact`) at most this often, in
+    # log time (None: never)
+    compact_every: timedelta | None = COMPACT_EVERY
 
 
 @dataclass
@@ -83,6 +87,7 @@ class Watcher:
         self.clock = clock
         self.on_warning = on_warning or (lambda text: None)
         self.on_action = on_action or (lambda outcome: None)
+        self.compacted_at: datetime | None = None  # log time of the last compaction
 
     def step(self) -> Step:
         from ..dataset.status import coverage
@@ -117,6 +122,8 @@ class Watcher:
         newest = newest_line(dataset.state())
         if newest is None:
             return Step(lines, None, [], locked)
+        if not locked:
+            self.compact(newest)
         current = alert_state.load(s.data)
         if current.newest is None:  # the first run: from the dataset's first row
             first = coverage(s.data)[0]
@@ -155,6 +162,26 @@ class Watcher:
             for output in self.outputs:
                 output(a)
         return Step(lines, newest, alerts, locked, len(left_out), outcomes)
+
+    def compact(self, newest: datetime) -> None:
+        """Merge the small parts the commits left (`dataset.compact`), when the log moved
+        on by `compact_every` since the last time; a reader's parts wait for a later time."""
+        from ..dataset.compact import compact
+        from ..dataset.store import LockHeld, StoreError
+
+        every = self.settings.compact_every
+        if every is None or (self.compacted_at and newest - self.compacted_at < every):
+            return
+        try:
+            done = compact(self.settings.data)
+        except LockHeld:
+            return  # an ingest beside the watch: the next iteration tries again
+        except StoreError as e:
+            self.on_warning(f"compaction: {e}")
+        else:
+            for skipped in done.skipped:
+                self.on_warning(f"compaction: {skipped}")
+        self.compacted_at = newest
 
 
 def newest_line(checkpoint: dict) -> datetime | None:

@@ -172,6 +172,25 @@ def test_a_kill_at_any_step_reads_the_same_and_the_next_run_cleans_up(data, even
     assert_same(before_rows, rows_in_order(data))
 
 
+def test_a_dead_ingest_s_open_state_is_rolled_back_not_published(data):
+    """A run that died after saving its open state under the next commit number, before
+    its checkpoint: the compaction's commit (that number) must not publish those rows."""
+    from analyzer.dataset.openstate import OpenStore
+
+    assert api.status(data)["open_messages"] > 0
+    before = rows_in_order(data)
+    commit = state_of(data)["commit"]
+    store = OpenStore(data / "_state")
+    store.rollback(commit)
+    store.load()
+    store.save(commit + 1, {})  # the dead run closed every open message
+    store.close()
+
+    assert compact(data).commit == commit + 1
+
+    assert_same(before, rows_in_order(data))
+
+
 def test_a_snapshot_taken_before_reads_all_its_rows_while_and_after_it_runs(data):
     snap = Dataset(data).snapshot()
     expected = {name: snap.read(name) for name in TABLES}
