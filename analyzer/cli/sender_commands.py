@@ -10,8 +10,19 @@ from typing import Annotated, Literal
 import typer
 
 from .. import api
-from .options import CHART, DATA, FORMAT, HOSTED_DOMAIN, HOSTS, LIMIT, SINCE, UNTIL, WINDOW_TZ
-from .report_output import host_note, save_chart, show, window_text
+from .options import (
+    CHART,
+    DATA,
+    FORMAT,
+    HOSTED_DOMAIN,
+    HOSTS,
+    LIMIT,
+    REDACT,
+    SINCE,
+    UNTIL,
+    WINDOW_TZ,
+)
+from .report_output import host_note, masked, redactor_for, save_chart, show, window_text
 
 BY_SENDER = Literal[
     "identity", "sasl", "uid", "script", "sender", "sender-domain", "client-ip", "host"
@@ -49,6 +60,7 @@ def top_senders(
     chart: CHART = None,
     data: DATA = None,
     host: HOSTS = None,
+    redact: REDACT = False,
 ) -> None:
     """Who sent the most mail: messages, recipients, recipient domains, delivery
     outcomes, bounce rate, distinct client IPs (many IPs on one login: a stolen
@@ -67,12 +79,14 @@ def top_senders(
     )
     host_note(data, host)
     title = f"Top senders by {by} ({scope}), {window_text(since, until, tz)}"
+    redactor = redactor_for(redact, data, since, until, tz, host, (), hosted_domain or ())
     show(
         frame,
         fmt,
         title,
         empty=f"no {scope} messages with a {by} key in the window",
         window=("messages", data, since, until, tz),
+        redactor=redactor,
     )
     if chart:
         from ..render import charts
@@ -93,7 +107,7 @@ def top_senders(
             hosted_domains=hosted_domain or (),
             hosts=host,
         )
-        save_chart(charts.top_senders(timeline, title), chart)
+        save_chart(charts.top_senders(masked(redactor, timeline), masked(redactor, title)), chart)
 
 
 def suspicious_scripts(
@@ -114,6 +128,7 @@ def suspicious_scripts(
     chart: CHART = None,
     data: DATA = None,
     host: HOSTS = None,
+    redact: REDACT = False,
 ) -> None:
     """Local submissions (PHP mail(), sendmail, cron) grouped by uid and script, scored
     by the signs of a spam script: volume against its own history, a new script, a burst
@@ -122,6 +137,7 @@ def suspicious_scripts(
     frame = api.suspicious_scripts(data, since, until, tz, history=history, limit=limit, hosts=host)
     host_note(data, host)
     title = f"Suspicious scripts, {window_text(since, until, tz)}"
+    redactor = redactor_for(redact, data, since, until, tz, host)
     columns = [
         "uid",
         "script",
@@ -141,8 +157,9 @@ def suspicious_scripts(
         columns=columns,
         empty="no local submissions in the window",
         window=("messages", data, since, until, tz),
+        redactor=redactor,
     )
     if chart:
         from ..render import charts
 
-        save_chart(charts.suspicious_scripts(frame, title), chart)
+        save_chart(charts.suspicious_scripts(masked(redactor, frame), title), chart)

@@ -9,8 +9,8 @@ import typer
 
 from .. import api
 from ..errors import NoData
-from .options import DATA, FORMAT, HOSTS, LIMIT, UNTIL, WINDOW_TZ, note
-from .report_output import host_note, show, window_text
+from .options import DATA, FORMAT, HOSTS, LIMIT, REDACT, UNTIL, WINDOW_TZ, note
+from .report_output import host_note, redactor_for, show, window_text
 
 
 def trace(
@@ -61,6 +61,7 @@ def trace(
     fmt: FORMAT = "table",
     data: DATA = None,
     host: HOSTS = None,
+    redact: REDACT = False,
 ) -> None:
     """Follow one message (QUEUE_ID), envelope sender, identity or client IP: every row
     of messages, deliveries, rejects (and AUTH failures) in time order, with the table
@@ -91,4 +92,6 @@ def trace(
         "dsn",
         "detail",
     ]
-    show(frame, fmt, f"Trace of {what}, {window_text(since or '7d', until, tz)}", columns=columns)
+    redactor = redactor_for(redact, data, since or "7d", until, tz, host)
+    title = f"Trace of {what}, {window_text(since or '7d', until, tz)}"
+    show(frame, fmt, title, columns=columns, redactor=redactor)
