@@ -19,12 +19,13 @@ from .options import (
     HOSTS,
     LIMIT,
     LOCAL_IP,
+    REDACT,
     SCHEDULER,
     SINCE,
     UNTIL,
     WINDOW_TZ,
 )
-from .report_output import host_note, save_chart, show, window_text
+from .report_output import host_note, masked, redactor_for, save_chart, show, window_text
 
 BY_AUTH = Literal["client-ip", "username"]
 
@@ -75,6 +76,7 @@ def relay_spikes(
     host: HOSTS = None,
     engine: ENGINE = "local",
     scheduler: SCHEDULER = None,
+    redact: REDACT = False,
 ) -> None:
     """Relay-denied spikes: buckets with far more "Relay access denied" (and Sendmail /
     Exim equivalents) than the trailing baseline, each explained: local app or internet,
@@ -100,6 +102,9 @@ def relay_spikes(
     frame = spikes(all_buckets=all_buckets, limit=limit)
     host_note(data, host)
     title = f"Relay-denied spikes per {bucket}, {window_text(since, until, tz)}"
+    redactor = redactor_for(
+        redact, data, since, until, tz, host, local_ip or (), hosted_domain or ()
+    )
     if all_buckets:
         columns = [
             "start",
@@ -132,12 +137,13 @@ def relay_spikes(
         columns=columns,
         empty="no relay-denied spikes in the window",
         window=("rejects", data, since, until, tz),
+        redactor=redactor,
     )
     if chart:
         from ..render import charts
 
         series = frame if all_buckets else spikes(all_buckets=True)
-        save_chart(charts.relay_spikes(series, title), chart)
+        save_chart(charts.relay_spikes(masked(redactor, series), title), chart)
 
 
 def auth_failures(
@@ -155,6 +161,7 @@ def auth_failures(
     host: HOSTS = None,
     engine: ENGINE = "local",
     scheduler: SCHEDULER = None,
+    redact: REDACT = False,
 ) -> None:
     """SMTP AUTH failures by client IP (or username): failures, distinct usernames,
     first and last, and whether the IP later logged in successfully — as which account
@@ -164,6 +171,7 @@ def auth_failures(
     )
     host_note(data, host)
     title = f"SMTP AUTH failures by {by}, {window_text(since, until, tz)}"
+    redactor = redactor_for(redact, data, since, until, tz, host)
     columns = None
     if by == "client-ip":
         columns = [
@@ -185,6 +193,7 @@ def auth_failures(
         columns=columns,
         empty="no AUTH failures in the window",
         window=("auth_failures", data, since, until, tz),
+        redactor=redactor,
     )
     if chart:
         from ..render import charts
@@ -201,4 +210,4 @@ def auth_failures(
             engine=engine,
             scheduler=scheduler,
         )
-        save_chart(charts.auth_failures(timeline, title), chart)
+        save_chart(charts.auth_failures(masked(redactor, timeline), title), chart)

@@ -9,7 +9,17 @@ from typing import Annotated, Literal
 import typer
 
 from .dataset_commands import FORMAT, HOST, ingest_configured
-from .options import DATA, HOSTED_DOMAIN, LOCAL_IP, REPORT_HOSTS, SCHEDULER, YEAR, note, warn
+from .options import (
+    DATA,
+    HOSTED_DOMAIN,
+    LOCAL_IP,
+    REDACT,
+    REPORT_HOSTS,
+    SCHEDULER,
+    YEAR,
+    note,
+    warn,
+)
 from .report_output import host_note
 
 EXIT_INCIDENTS = 2  # 1 stays "error" (AnalyzerError), 75 "dataset locked by another ingest"
@@ -146,6 +156,7 @@ def report(
             "as for --html; `-`: print it on stdout instead of the text summary.",
         ),
     ] = None,
+    redact: REDACT = False,
 ) -> None:
     """The nightly report: optionally ingest new log lines, then write one HTML page
     (headline numbers against the trailing week, incidents with severity, a section per
@@ -207,6 +218,10 @@ def report(
     if hosts:
         host_note(data, hosts)
 
+    if redact:  # every form below renders the redacted copy
+        from ..render.redact import redact_report
+
+        result = redact_report(result)
     written = None
     if html:
         from ..nightly import html as report_html

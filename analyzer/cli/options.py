@@ -158,3 +158,14 @@ SCHEDULER = Annotated[
         "cluster on this machine for the command's duration.",
     ),
 ]
+# --- redaction (reports that leave the abuse desk) --------------------------------------
+REDACT = Annotated[
+    bool,
+    typer.Option(
+        "--redact",
+        help="Mask the people who are not the subject of an incident (the nightly report's "
+        "rules on the same window): addresses as j***@example.com (domain kept, logins "
+        "that are addresses too), client IPs without their last octet (IPv6: last 80 "
+        "bits). Every output format; the subjects stay readable.",
+    ),
+]

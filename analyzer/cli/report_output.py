@@ -1,6 +1,7 @@
 """What the report commands share: render a report's DataFrame (or say why it is empty:
 a quiet window, exit 0, or a window the dataset does not reach, exit 1), write a chart,
-and the window as a title shows it."""
+the window as a title shows it, and `--redact` (`redactor_for`; `show` and `masked` apply
+it to what leaves for a table, JSON, CSV or chart)."""
 
 from __future__ import annotations
 
@@ -16,11 +17,15 @@ def show(
     columns: list[str] | None = None,
     empty: str = "no rows",
     window: tuple | None = None,
+    redactor=None,
 ) -> None:
     """Render `frame`. Empty: when the window holds no rows of the table the report reads
     (`window`: table, data, since, until, tz), an error naming what the dataset covers (a
-    wrong window, exit 1); else the report's own `empty` text (a quiet window, exit 0)."""
+    wrong window, exit 1); else the report's own `empty` text (a quiet window, exit 0).
+    `redactor` (`redactor_for`): the frame and title are redacted first."""
     from ..render.output import render
+
+    frame, title = masked(redactor, frame), masked(redactor, title)
 
     if frame.empty:
         if window is not None:
@@ -46,6 +51,36 @@ def host_note(data, hosts: str | None) -> bool:
     if text:
         note(text)
     return text is not None
+
+
+def redactor_for(redact: bool, data, since, until, tz, hosts=None, local_ips=(), hosted_domains=()):
+    """With `--redact`: a `render.redact.Redactor` keeping the subjects of the incidents
+    the nightly report finds in the same window and hosts (thresholds, local IPs and
+    hosted domains from the configuration unless given); else None."""
+    if not redact:
+        return None
+    from ..config import load
+    from ..render.redact import Redactor, subjects_of
+
+    cfg = load()
+    found = api.report(
+        data,
+        since,
+        until,
+        tz,
+        thresholds=cfg.thresholds,
+        local_ips=list(local_ips) or list(cfg.local_ips),
+        hosted_domains=list(hosted_domains) or list(cfg.hosted_domains),
+        hosts=hosts,
+    )
+    return Redactor(subjects_of(found.incidents))
+
+
+def masked(redactor, value):
+    """A DataFrame or a string as it may leave: redacted when `redactor` is given."""
+    if redactor is None or value is None:
+        return value
+    return redactor.text(value) if isinstance(value, str) else redactor.frame(value)
 
 
 def save_chart(fig, path: str) -> None:

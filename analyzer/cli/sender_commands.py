@@ -18,12 +18,13 @@ from .options import (
     HOSTED_DOMAIN,
     HOSTS,
     LIMIT,
+    REDACT,
     SCHEDULER,
     SINCE,
     UNTIL,
     WINDOW_TZ,
 )
-from .report_output import host_note, save_chart, show, window_text
+from .report_output import host_note, masked, redactor_for, save_chart, show, window_text
 
 BY_SENDER = Literal[
     "identity", "sasl", "uid", "script", "sender", "sender-domain", "client-ip", "host"
@@ -63,6 +64,7 @@ def top_senders(
     host: HOSTS = None,
     engine: ENGINE = "local",
     scheduler: SCHEDULER = None,
+    redact: REDACT = False,
 ) -> None:
     """Who sent the most mail: messages, recipients, recipient domains, delivery
     outcomes, bounce rate, distinct client IPs (many IPs on one login: a stolen
@@ -83,12 +85,14 @@ def top_senders(
     )
     host_note(data, host)
     title = f"Top senders by {by} ({scope}), {window_text(since, until, tz)}"
+    redactor = redactor_for(redact, data, since, until, tz, host, (), hosted_domain or ())
     show(
         frame,
         fmt,
         title,
         empty=f"no {scope} messages with a {by} key in the window",
         window=("messages", data, since, until, tz),
+        redactor=redactor,
     )
     if chart:
         from ..render import charts
@@ -111,7 +115,7 @@ def top_senders(
             engine=engine,
             scheduler=scheduler,
         )
-        save_chart(charts.top_senders(timeline, title), chart)
+        save_chart(charts.top_senders(masked(redactor, timeline), masked(redactor, title)), chart)
 
 
 def suspicious_scripts(
@@ -134,6 +138,7 @@ def suspicious_scripts(
     host: HOSTS = None,
     engine: ENGINE = "local",
     scheduler: SCHEDULER = None,
+    redact: REDACT = False,
 ) -> None:
     """Local submissions (PHP mail(), sendmail, cron) grouped by uid and script, scored
     by the signs of a spam script: volume against its own history, a new script, a burst
@@ -152,6 +157,7 @@ def suspicious_scripts(
     )
     host_note(data, host)
     title = f"Suspicious scripts, {window_text(since, until, tz)}"
+    redactor = redactor_for(redact, data, since, until, tz, host)
     columns = [
         "uid",
         "script",
@@ -171,8 +177,9 @@ def suspicious_scripts(
         columns=columns,
         empty="no local submissions in the window",
         window=("messages", data, since, until, tz),
+        redactor=redactor,
     )
     if chart:
         from ..render import charts
 
-        save_chart(charts.suspicious_scripts(frame, title), chart)
+        save_chart(charts.suspicious_scripts(masked(redactor, frame), title), chart)

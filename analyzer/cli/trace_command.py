@@ -9,8 +9,19 @@ import typer
 
 from .. import api
 from ..errors import NoData
-from .options import DATA, ENGINE, FORMAT, HOSTS, LIMIT, SCHEDULER, UNTIL, WINDOW_TZ, note
-from .report_output import host_note, show, window_text
+from .options import (
+    DATA,
+    ENGINE,
+    FORMAT,
+    HOSTS,
+    LIMIT,
+    REDACT,
+    SCHEDULER,
+    UNTIL,
+    WINDOW_TZ,
+    note,
+)
+from .report_output import host_note, redactor_for, show, window_text
 
 
 def trace(
@@ -63,6 +74,7 @@ def trace(
     host: HOSTS = None,
     engine: ENGINE = "local",
     scheduler: SCHEDULER = None,
+    redact: REDACT = False,
 ) -> None:
     """Follow one message (QUEUE_ID), envelope sender, identity or client IP: every row
     of messages, deliveries, rejects (and AUTH failures) in time order, with the table
@@ -94,4 +106,6 @@ def trace(
         "dsn",
         "detail",
     ]
-    show(frame, fmt, f"Trace of {what}, {window_text(since or '7d', until, tz)}", columns=columns)
+    redactor = redactor_for(redact, data, since or "7d", until, tz, host)
+    title = f"Trace of {what}, {window_text(since or '7d', until, tz)}"
+    show(frame, fmt, title, columns=columns, redactor=redactor)
