@@ -5,8 +5,9 @@ row dicts on the way. The open state comes from the checkpoint and goes back to 
 the format the Python correlator uses, so a run interrupted under one continues under
 the other.
 
-UNFINISHED, opt-in: `ANALYZER_ENGINE=compiled` (with the compiled core in use) asks
-for it; without it, ingest is the parse core + Python correlator as before. A run the
+It runs by default with the compiled core (`ANALYZER_CORE=rust`, or unset with the core
+installed); `ANALYZER_ENGINE=python` keeps the parse core + Python correlator, and
+`ANALYZER_CORE=python` the Python path throughout. A run the
 engine does not model is left to the Python path: an explicit `--year`, `--passwd`, a
 source that is not Postfix syslog, an open state holding another format's parts (PHP
 entries, Sendmail sessions, Exim `cwd=` lines). Within a run, a batch with an event the
@@ -43,12 +44,13 @@ _TAKE_BYTES = 4 << 20  # rows kept in Rust per table before they go to the write
 
 
 def engine_for(sources: list[Source], year: int | None, passwd: str | None) -> Engine | None:
-    """The engine for this run when `ANALYZER_ENGINE=compiled` asks for it and the run
-    is one it models; else None (the parse core + Python correlator)."""
+    """The engine for this run when the compiled core is in use, `ANALYZER_ENGINE` does
+    not say `python` and the run is one it models; else None (the parse core, or the
+    Python stage, + the Python correlator)."""
     asked = os.environ.get(ENV, "").strip().lower()
     if asked and asked not in ENGINES:
         raise AnalyzerError(f"{ENV} must be one of {', '.join(ENGINES)}, not {asked!r}")
-    if asked != "compiled" or core_in_use() != "rust":
+    if asked == "python" or core_in_use() != "rust":
         return None
     if year is not None or passwd is not None:
         return None

@@ -88,7 +88,7 @@ def ingest(
     small = sum(s.size for s in sources) < PARALLEL_BYTES and not any(s.is_stdin for s in sources)
     try:
         # workers first: they must not inherit the lock (see workers.py)
-        # ANALYZER_ENGINE=compiled (unfinished): parse and correlate in Rust, in process
+        # the compiled ingest engine (the compiled core's default): parse + correlate in Rust
         engine = compiled.engine_for(sources, year, passwd)
         parse = engine.parse if engine else batch_parser()  # compiled or the Python reference
         announce_fallback()

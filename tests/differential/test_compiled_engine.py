@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import random
-import shutil
 import sys
 from collections import Counter
 from datetime import UTC, datetime
@@ -178,13 +177,19 @@ def test_a_foreign_event_hands_the_run_to_the_python_correlator(monkeypatch, tmp
     assert_same_dataset(tmp_path / "python", tmp_path / "engine")
 
 
-def test_unless_asked_ingest_is_the_python_correlator(monkeypatch, tmp_path, engine_runs):
+def test_the_engine_is_the_default_of_the_compiled_core(monkeypatch, tmp_path, engine_runs):
+    """Unset, the compiled core's ingest is the engine; `ANALYZER_ENGINE=python` and runs
+    it does not model (an explicit --year) keep the Python correlator."""
     log = dated_copy(_generated(datetime(2026, 3, 2, 22), 0.2, 1500, seed=2), tmp_path / "maillog")
     monkeypatch.setenv("ANALYZER_CORE", "rust")
     monkeypatch.delenv("ANALYZER_ENGINE", raising=False)
-    api.ingest([str(log)], data=str(tmp_path / "data"), tz="UTC")
+    api.ingest([str(log)], data=str(tmp_path / "default"), tz="UTC")
+    assert engine_runs["batches"] > 0
+    engine_runs["batches"] = 0
+    monkeypatch.setenv("ANALYZER_ENGINE", "python")
+    api.ingest([str(log)], data=str(tmp_path / "python"), tz="UTC")
     assert engine_runs["batches"] == 0
-    shutil.rmtree(tmp_path / "data")
-    monkeypatch.setenv("ANALYZER_ENGINE", "compiled")
-    api.ingest([str(log)], data=str(tmp_path / "data"), tz="UTC", year=2026)
+    assert_same_dataset(tmp_path / "python", tmp_path / "default")
+    monkeypatch.delenv("ANALYZER_ENGINE")
+    api.ingest([str(log)], data=str(tmp_path / "year"), tz="UTC", year=2026)
     assert engine_runs["batches"] == 0  # an explicit --year: not the engine's
