@@ -256,10 +256,25 @@ impl IngestEngine {
         }
         let mut events: Vec<Obj> = Vec::new();
         let mut foreign = false;
+        let family_key = texts.iter().position(|t| t == "family");
         for (_, _, outcome) in &outcomes {
             match outcome {
                 Outcome::Event { fields, .. } => {
+                    // the parse core also reads Exim and Sendmail lines: a syslog file of
+                    // Postfix that holds another MTA's line is the Python correlator's
+                    let postfix = family_key
+                        .and_then(|k| fields.get(k))
+                        .is_some_and(|v| matches!(v, Val::Name(i) if texts[i] == "postfix"));
+                    if !postfix {
+                        foreign = true;
+                        break;
+                    }
                     events.push(event_obj(fields, &names, &texts, &fixed, unread))
+                }
+                // finished by a Python step: another MTA's pattern (Postfix has none)
+                Outcome::Finish { .. } => {
+                    foreign = true;
+                    break;
                 }
                 Outcome::Python(Some((_, event))) => {
                     let event = event.bind(py).cast::<PyDict>()?;
