@@ -69,15 +69,10 @@ def ingest(
             passwd=str(passwd) if passwd is not None else None,
             cursor_file=cursor_file,
         )
-    if engine != "local" or scheduler is not None:
-        from .errors import AnalyzerError
-
-        raise AnalyzerError(
-            f"engine must be local or dask, not {engine!r}"
-            if engine != "local"
-            else "--scheduler is for --engine dask"
-        )
+    from .fleet.cluster import check_engine
     from .ingest.run import ingest as run
+
+    check_engine(engine, scheduler)
 
     return run(
         paths,
@@ -121,17 +116,9 @@ def empty_window(
     """What to say when a window holds no `what` (e.g. "messages"): the window and what
     the dataset covers, e.g. `no messages since 2030-01-01 00:00:00 UTC; the dataset
     covers 2026-11-26 to 2026-11-27`."""
-    from .dataset.timewindow import window
-    from .fleet.hosts import open_data
+    from .fleet.hosts import empty_window_note
 
-    lo, hi = window(since, until, zone(tz))
-    first, last = coverage(open_data(data))
-    if last is None:
-        return f"no {what}: the dataset is empty"
-    held = f"covers {first:%Y-%m-%d} to {last:%Y-%m-%d}"
-    if lo is None and hi is None:
-        return f"no {what} in the dataset; it {held}"
-    return f"no {what} {Window.describe(lo, hi)}; the dataset {held}"
+    return empty_window_note(what, data, since, until, tz)
 
 
 def table(
@@ -163,10 +150,17 @@ def _open(data, hosts):
     return opened(data, hosts)
 
 
-def _window(data, since, until, tz, hosts) -> Window:
-    from .fleet.hosts import window_of
+def _engine(engine: str, scheduler: str | None):
+    from .fleet.dask_reports import engine_of
 
-    return window_of(data, since, until, tz, hosts)
+    return engine_of(engine, scheduler)
+
+
+def _window(data, since, until, tz, hosts, engine="local", scheduler=None):
+    """A context: the report's window, read through `engine` (`fleet.dask_reports`)."""
+    from .fleet.dask_reports import window_on
+
+    return window_on(data, since, until, tz, hosts, engine, scheduler)
 
 
 # --- reports ------------------------------------------------------------------------------
@@ -176,7 +170,9 @@ def _window(data, since, until, tz, hosts) -> Window:
 # Without `since`/`until` a report covers the whole dataset; the CLI defaults to `--since 1d`.
 # `data` may be a fleet's directory (DATA/hosts/<host>/: read as one, `docs/scale.md`);
 # `hosts` ("mx1,mx2" or a list): only those hosts' rows (`api.unknown_hosts` says which
-# hosts the dataset lacks). Both hold for `report` too.
+# hosts the dataset lacks). `engine="dask"`: every read runs on the Dask cluster at
+# `scheduler` (default: a LocalCluster here), with the same result (`docs/scale.md`).
+# All of this holds for `report` too.
 
 
 def top_senders(
@@ -189,6 +185,8 @@ def top_senders(
     hosted_domains: Iterable[str] = (),
     limit: int | None = None,
     hosts: str | Iterable[str] | None = None,
+    engine: str = "local",
+    scheduler: str | None = None,
 ):
     """Who sent the most messages in [since, until): one row per sender, most first.
 
@@ -203,8 +201,8 @@ def top_senders(
 
     common.check_choice("by", by, senders.BY)
     common.check_choice("scope", scope, senders.SCOPES)
-    win = _window(data, since, until, tz, hosts)
-    return common.head(senders.top_senders_in(win, by, scope, hosted_domains), limit)
+    with _window(data, since, until, tz, hosts, engine, scheduler) as win:
+        return common.head(senders.top_senders_in(win, by, scope, hosted_domains), limit)
 
 
 def sender_timeline(
@@ -218,6 +216,8 @@ def sender_timeline(
     bucket: str | None = None,
     hosted_domains: Iterable[str] = (),
     hosts: str | Iterable[str] | None = None,
+    engine: str = "local",
+    scheduler: str | None = None,
 ):
     """Messages per time bucket for each sender (columns `bucket`, `key`, `messages`):
     the volume-over-time view of `top_senders`. `keys`: the senders to keep (e.g. the
@@ -227,8 +227,8 @@ def sender_timeline(
 
     common.check_choice("by", by, senders.BY)
     common.check_choice("scope", scope, senders.SCOPES)
-    win = _window(data, since, until, tz, hosts)
-    return senders.timeline_in(win, by, scope, keys, bucket, hosted_domains)
+    with _window(data, since, until, tz, hosts, engine, scheduler) as win:
+        return senders.timeline_in(win, by, scope, keys, bucket, hosted_domains)
 
 
 def relay_spikes(
@@ -246,6 +246,8 @@ def relay_spikes(
     min_count: int | None = None,
     limit: int | None = None,
     hosts: str | Iterable[str] | None = None,
+    engine: str = "local",
+    scheduler: str | None = None,
 ):
     """Relay-denied spikes in [since, until), in time order: buckets (`bucket`, any pandas
     offset) with far more relay-denied rejects than the `window` buckets before them
@@ -259,8 +261,8 @@ def relay_spikes(
 
     bucket = common.check_bucket(bucket)
     params = spikes.checked_params(window, min_history, z, min_count)
-    win = _window(data, since, until, tz, hosts)
-    out = spikes.relay_spikes_in(win, bucket, params, local_ips, hosted_domains, all_buckets)
+    with _window(data, since, until, tz, hosts, engine, scheduler) as win:
+        out = spikes.relay_spikes_in(win, bucket, params, local_ips, hosted_domains, all_buckets)
     return spikes.largest(out, limit)
 
 
@@ -272,6 +274,8 @@ def suspicious_scripts(
     history: str | None = "30d",
     limit: int | None = None,
     hosts: str | Iterable[str] | None = None,
+    engine: str = "local",
+    scheduler: str | None = None,
 ):
     """Local submissions in [since, until) grouped by (identity, script) — uid and script,
     or uid alone when no script is known — scored by the signs of a spam script: volume
@@ -281,8 +285,8 @@ def suspicious_scripts(
     """
     from .reports import common, scripts
 
-    win = _window(data, since, until, tz, hosts)
-    return common.head(scripts.suspicious_scripts_in(win, history), limit)
+    with _window(data, since, until, tz, hosts, engine, scheduler) as win:
+        return common.head(scripts.suspicious_scripts_in(win, history), limit)
 
 
 def auth_failures(
@@ -293,6 +297,8 @@ def auth_failures(
     by: str = "client-ip",
     limit: int | None = None,
     hosts: str | Iterable[str] | None = None,
+    engine: str = "local",
+    scheduler: str | None = None,
 ):
     """SMTP AUTH failures in [since, until) by client IP (`by="username"`: by the username
     tried), most failures first, with `succeeded_later`: that IP (username) logged in
@@ -301,8 +307,8 @@ def auth_failures(
     from .reports import auth, common
 
     common.check_choice("by", by, auth.BY)
-    win = _window(data, since, until, tz, hosts)
-    return common.head(auth.auth_failures_in(win, by), limit)
+    with _window(data, since, until, tz, hosts, engine, scheduler) as win:
+        return common.head(auth.auth_failures_in(win, by), limit)
 
 
 def auth_failure_timeline(
@@ -314,14 +320,16 @@ def auth_failure_timeline(
     keys: list | None = None,
     bucket: str | None = None,
     hosts: str | Iterable[str] | None = None,
+    engine: str = "local",
+    scheduler: str | None = None,
 ):
     """AUTH failures per time bucket for each client IP (username): columns `bucket`,
     `key`, `failures`. `keys`: the IPs (usernames) to keep, None = all."""
     from .reports import auth, common
 
     common.check_choice("by", by, auth.BY)
-    win = _window(data, since, until, tz, hosts)
-    return auth.timeline_in(win, by, keys, bucket)
+    with _window(data, since, until, tz, hosts, engine, scheduler) as win:
+        return auth.timeline_in(win, by, keys, bucket)
 
 
 def trace(
@@ -334,6 +342,8 @@ def trace(
     tz: str | None = None,
     client_ip: str | None = None,
     hosts: str | Iterable[str] | None = None,
+    engine: str = "local",
+    scheduler: str | None = None,
 ):
     """Every row of one message (`queue_id`), envelope `sender`, `identity` or `client_ip`
     across messages, deliveries, rejects, notices (and auth_failures for an IP or a `sasl:`
@@ -341,10 +351,10 @@ def trace(
     from .reports import trace as report
 
     report.check_target(queue_id, sender, identity, client_ip)
-    win = _window(data, since, until, tz, hosts)
-    return report.trace_in(
-        win, queue_id=queue_id, sender=sender, identity=identity, client_ip=client_ip
-    )
+    with _window(data, since, until, tz, hosts, engine, scheduler) as win:
+        return report.trace_in(
+            win, queue_id=queue_id, sender=sender, identity=identity, client_ip=client_ip
+        )
 
 
 # --- the nightly report -------------------------------------------------------------------
@@ -360,6 +370,8 @@ def report(
     hosted_domains: Iterable[str] = (),
     users: dict[int, str] | None = None,
     hosts: str | Iterable[str] | None = None,
+    engine: str = "local",
+    scheduler: str | None = None,
 ):
     """Every report for [since, until) in one `nightly.Report`: top senders (with each
     identity's trailing-week usual volume), relay-denied buckets and spikes, suspicious
@@ -369,16 +381,18 @@ def report(
     are empty DataFrames."""
     from .nightly.model import build
 
-    return build(
-        _open(data, hosts),
-        since,
-        until,
-        tz,
-        thresholds=thresholds,
-        local_ips=local_ips,
-        hosted_domains=hosted_domains,
-        users=users,
-    )
+    opened = _open(data, hosts)
+    with _engine(engine, scheduler) as on:
+        return build(
+            on(opened),
+            since,
+            until,
+            tz,
+            thresholds=thresholds,
+            local_ips=local_ips,
+            hosted_domains=hosted_domains,
+            users=users,
+        )
 
 
 def chart(report: str, result, title: str | None = None):

@@ -99,11 +99,35 @@ class AuthThresholds:
 
 
 @dataclass(frozen=True)
+class BaselineThresholds:
+    """An account is a `volume_anomaly` when its most messages in 60 minutes of the window
+    reach max(factor x its usual hourly volume, floor); its usual volume is the
+    `quantile` of its messages per clock hour over the `days` before the window (hours
+    without mail count as 0), known once the dataset covers `min_days` of them
+    (`analyzer.reports.baselines`)."""
+
+    days: int = 7
+    min_days: float = 3.0
+    quantile: float = 0.9
+    factor_warn: float = 5.0
+    factor_crit: float = 20.0
+    floor_warn: int = 30  # messages in 60 minutes at least, whatever the usual volume
+    floor_crit: int = 100
+
+    def __post_init__(self):
+        if not 0.0 <= self.quantile <= 1.0:
+            raise ConfigError(
+                f"thresholds.baselines.quantile: between 0 and 1, not {self.quantile}"
+            )
+
+
+@dataclass(frozen=True)
 class Thresholds:
     senders: SenderThresholds = field(default_factory=SenderThresholds)
     relay: RelayThresholds = field(default_factory=RelayThresholds)
     scripts: ScriptThresholds = field(default_factory=ScriptThresholds)
     auth: AuthThresholds = field(default_factory=AuthThresholds)
+    baselines: BaselineThresholds = field(default_factory=BaselineThresholds)
 
     def with_values(
         self, values: dict[str, dict], origin: str = "--threshold", from_text: bool = False
@@ -172,6 +196,84 @@ def _typed(obj, name: str, value, where: str, from_text: bool = False):
     return value
 
 
+# --- live actions (`watch --apply`) -------------------------------------------------------------
+
+APPLY_KINDS = ("block_ip", "refuse_login", "hold_queue", "stop_script")
+BLOCK_WITH = ("nft", "fail2ban")
+_COMMANDS = ("nft", "postmap", "postsuper", "exim", "chmod")
+
+
+@dataclass(frozen=True)
+class ActionsConfig:
+    """The `[actions]` section: what `watch --apply` may run. Nothing is applied unless
+    its kind is listed in `apply` (and `--apply` is given); `allow` adds to the allowlist
+    (the forms of `--allow`); the commands are the operator's, split like a shell would
+    and run without one, the validated value appended as its own argument."""
+
+    apply: tuple[str, ...] = ()  # kinds of APPLY_KINDS that are run
+    allow: tuple[str, ...] = ()  # allowlist entries (IP, CIDR, sasl:LOGIN, @DOMAIN, ...)
+    severity: str = "crit"  # act on incidents of this severity or above
+    timeout: float = 10.0  # seconds a command may run
+    log: str | None = None  # JSON lines of every action; default DATA/_state/actions.log
+    block_with: str = "nft"  # block_ip by an nftables set element or a fail2ban log line
+    fail2ban_log: str = "/var/log/analyzer/fail2ban.log"  # the file a jail watches
+    sasl_map: str = "/etc/postfix/sasl_access"  # check_sasl_access map (then postmap)
+    queue_host: str | None = None  # whose queue this machine holds (default: its host name)
+    nft: str = "nft"
+    postmap: str = "postmap"
+    postsuper: str = "postsuper"
+    exim: str = "exim"
+    chmod: str = "chmod"
+
+
+def actions_from_dict(raw, origin: str, base: Path) -> ActionsConfig:
+    """The `[actions]` table checked: known keys, their types, kinds, a positive timeout,
+    commands that split into words; paths relative to the file's directory."""
+    import shlex
+
+    where = f"{origin}: actions"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where} must be a table")
+    kinds = {f.name: str(f.type) for f in fields(ActionsConfig)}
+    values: dict = {}
+    for key, value in raw.items():
+        kind = kinds.get(key)
+        if kind is None:
+            raise ConfigError(f"{where}: unknown key {key!r} (known: {', '.join(kinds)})")
+        if kind.startswith("tuple"):
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(f"{where}.{key}: must be a list of strings, got {value!r}")
+            value = tuple(value)
+        elif kind == "float":
+            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+                raise ConfigError(f"{where}.{key}: must be a positive number, got {value!r}")
+            value = float(value)
+        elif not isinstance(value, str) or not value.strip():
+            raise ConfigError(f"{where}.{key}: must be a non-empty string, got {value!r}")
+        values[key] = value
+    unknown = [k for k in values.get("apply", ()) if k not in APPLY_KINDS]
+    if unknown:
+        raise ConfigError(
+            f"{where}.apply: unknown kind {unknown[0]!r} (kinds: {', '.join(APPLY_KINDS)})"
+        )
+    if values.get("severity", "crit") not in SEVERITIES:
+        raise ConfigError(f"{where}.severity: one of {', '.join(SEVERITIES)}")
+    if values.get("block_with", "nft") not in BLOCK_WITH:
+        raise ConfigError(f"{where}.block_with: one of {', '.join(BLOCK_WITH)}")
+    for key in _COMMANDS:
+        if key in values:
+            try:
+                words = shlex.split(values[key])
+            except ValueError as e:
+                raise ConfigError(f"{where}.{key}: {e}") from None
+            if not words:
+                raise ConfigError(f"{where}.{key}: an empty command")
+    for key in ("log", "fail2ban_log", "sasl_map"):
+        if key in values:
+            values[key] = _relative_to(base, values[key])
+    return ActionsConfig(**values)
+
+
 # --- the whole configuration ---------------------------------------------------------------
 
 
@@ -192,6 +294,7 @@ class Config:
     html: str | None = None
     fail_on: str = "crit"
     thresholds: Thresholds = field(default_factory=Thresholds)
+    actions: ActionsConfig = field(default_factory=ActionsConfig)
     source: str | None = None
 
 
@@ -257,7 +360,7 @@ def from_dict(raw: dict, origin: str = "<config>") -> Config:
     values: dict = {}
     base = Path(origin).parent if origin and not origin.startswith("<") else Path(".")
     for key, value in raw.items():
-        if key == "thresholds":
+        if key in ("thresholds", "actions"):
             continue
         if key == "report":
             if not isinstance(value, dict):
@@ -291,7 +394,8 @@ def from_dict(raw: dict, origin: str = "<config>") -> Config:
         if not isinstance(raw["thresholds"], dict):
             raise ConfigError(f"{origin}: [thresholds] must be a table")
         thresholds = thresholds.with_values(raw["thresholds"], origin)
-    return Config(**values, thresholds=thresholds, source=origin)
+    actions = actions_from_dict(raw.get("actions", {}), origin, base)
+    return Config(**values, thresholds=thresholds, actions=actions, source=origin)
 
 
 def _checked(key: str, value, allowed: dict, where: str):

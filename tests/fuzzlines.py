@@ -3,7 +3,7 @@
 
 A case is a slice of consecutive lines of one real file (its `good` lines) with damaged
 copies of some of them inserted between: truncated, bytes flipped, NUL runs, invalid
-UTF-8, a giant field, CRLF, random bytes. `Case.pieces` are the file's lines in order
+UTF-8, a giant field, CRLF, odd whitespace, random bytes. `Case.pieces` are the file's lines in order
 (a damaged piece may hold a newline of its own, so it is really two lines), `good_at`
 tells which pieces are the untouched good lines.
 """
@@ -76,13 +76,38 @@ INVALID_UTF8 = [
 ]
 
 
+# what may stand where a line has a space: Python's `\s` takes all of them, the syslog
+# header and the patterns mostly expect one space
+ODD_SPACES = [
+    b"  ",
+    b"\t",
+    b"\x0b",
+    b"\x0c",
+    b"\x1c",
+    b"\x1f",
+    b"\xc2\xa0",
+    b"\xe2\x80\x83",
+    b" \r",
+]
+
+
 @st.composite
 def damaged(draw, line: bytes) -> bytes:
     """`line` with one kind of damage (sometimes two)."""
     kinds = draw(
         st.lists(
             st.sampled_from(
-                ["truncate", "flip", "nul", "utf8", "giant", "crlf", "random", "controls"]
+                [
+                    "truncate",
+                    "flip",
+                    "nul",
+                    "utf8",
+                    "giant",
+                    "crlf",
+                    "random",
+                    "controls",
+                    "spaces",
+                ]
             ),
             min_size=1,
             max_size=2,
@@ -107,6 +132,11 @@ def damaged(draw, line: bytes) -> bytes:
             line = line + b"\r"
         elif kind == "random":
             line = line[:at] + draw(st.binary(min_size=1, max_size=64)) + line[at:]
+        elif kind == "spaces":  # a separator doubled or made another (Unicode) space
+            space = draw(st.sampled_from(ODD_SPACES))
+            i = line.find(b" ", at)
+            if i >= 0:
+                line = line[:i] + space + line[i + 1 :]
         elif kind == "controls":
             line = line[:at] + b"\x1b]0;PWNED\x07\x1b[2J\x9b" + line[at:]
     return line

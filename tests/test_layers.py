@@ -20,8 +20,8 @@ PACKAGE = Path(analyzer.__file__).parent
 BELOW = {
     "main": {"cli"},
     "cli": {"api", "render", "watch", "actions"},
-    "watch": {"ingest", "actions", "nightly", "reports"},
-    "actions": {"reports", "nightly", "dataset"},
+    "watch": {"ingest", "actions", "nightly", "reports", "fleet"},
+    "actions": {"reports", "nightly", "dataset", "fleet"},
     "api": {"fleet", "ingest", "nightly", "reports"},
     "fleet": {"ingest", "reports"},
     "nightly": {"reports", "render"},

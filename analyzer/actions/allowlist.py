@@ -13,7 +13,8 @@ The allowlist is a text file, one entry per line (`#` starts a comment), and the
     user:www-data          a local account name
     /usr/local/bin/check_mail.php   a script (or a directory: everything under it)
 
-Loopback and the configuration's `local_ips` are always allowlisted.
+Loopback and the configuration's `local_ips` are always allowlisted, and the
+configuration's `[actions] allow` list adds entries of the same forms.
 """
 
 from __future__ import annotations
@@ -94,14 +95,19 @@ def load(
     file: str | os.PathLike | None = None,
     entries: Iterable[str] = (),
     local_ips: Iterable[str] = (),
+    configured: Iterable[str] = (),
+    origin: str | None = None,
 ) -> Allowlist:
     """The allowlist of `file` (else $ANALYZER_ALLOWLIST, else /etc/analyzer/allowlist when
-    it exists), the `entries` of the command line, loopback and `local_ips`."""
+    it exists), the `entries` of the command line, loopback, `local_ips` and the
+    `configured` entries (`[actions] allow` of the configuration file `origin`)."""
     allow = Allowlist()
     for net in _ALWAYS:
         allow.add(net, "built-in")
     for address in local_ips:
         allow.add(address, "local_ips")
+    for entry in configured:
+        allow.add(entry, f"{origin or 'configuration'}: actions.allow")
     path = _find(file)
     if path is not None:
         try:

@@ -69,7 +69,7 @@ def postfix_map(plan: Plan, now: datetime) -> list[str]:
         refuse = [a for a in plan.of(incident) if a.what == "refuse_login" and a.mta != "exim"]
         if refuse:
             out.append("# " + heading(incident))
-            out += [f"{a.value}\t{REJECT_TEXT}" for a in refuse]
+            out += [map_entry(a) for a in refuse]
     exim = sum(1 for a in plan.actions if a.what == "refuse_login" and a.mta == "exim")
     if exim:
         out.append(f"# {exim} login(s) of mail Exim accepted: not in this map (see --format sh)")
@@ -91,18 +91,31 @@ def nft(plan: Plan, now: datetime) -> list[str]:
         for a in plan.of(incident):
             if a.what == "block_ip":
                 out.append(f"# {heading(incident)}")
-                out.append(f"add element {NFT_TABLE} {_nft_set(a.value)} {{ {a.value} }}")
+                out.append(" ".join(nft_element(a.value)))
     return out + ["# " + line for line in footer(plan)]
 
 
 def fail2ban(plan: Plan, now: datetime) -> list[str]:
     """`2026-12-02T05:00:00Z analyzer: incident auth_bruteforce 1f2e... from 203.0.113.66`
     (failregex in docs/watch.md); no comments: fail2ban reads every line."""
-    return [
-        f"{_iso(now)} analyzer: incident {a.kind} {a.incident} from {a.value}"
-        for a in plan.actions
-        if a.what == "block_ip"
-    ]
+    return [fail2ban_line(a, now) for a in plan.actions if a.what == "block_ip"]
+
+
+def fail2ban_line(a: Action, now: datetime) -> str:
+    """One block_ip as the line a fail2ban jail bans from (also what `watch --apply`
+    appends)."""
+    return f"{_iso(now)} analyzer: incident {a.kind} {a.incident} from {a.value}"
+
+
+def map_entry(a: Action) -> str:
+    """One refuse_login as a check_sasl_access map line."""
+    return f"{a.value}\t{REJECT_TEXT}"
+
+
+def nft_element(address: str) -> list[str]:
+    """The words of `add element` for one validated IP (nft's argv after `nft`, or a
+    line of an `nft -f` file)."""
+    return ["add", "element", *NFT_TABLE.split(), _nft_set(address), f"{{ {address} }}"]
 
 
 def sh(plan: Plan, now: datetime) -> list[str]:

@@ -24,6 +24,7 @@ KINDS = {
     "script": "spam_script",
     "relay_spike": "relay_spike",
     "auth_brute_force": "auth_bruteforce",
+    "volume_anomaly": "volume_anomaly",
 }
 ID_BUCKET = timedelta(hours=1)  # first_seen is rounded down to this for the id
 
@@ -33,6 +34,7 @@ _TIMES = {
     "scripts": ("first_seen", "last_seen"),
     "auth": ("first_seen", "last_seen"),
     "relay": ("start", "end"),
+    "volume": ("first_seen", "last_seen"),
 }
 
 
@@ -116,6 +118,7 @@ def _row(report: Report, incident: Incident) -> dict:
         "relay": report.relay_buckets,
         "scripts": report.scripts,
         "auth": report.auth,
+        "volume": report.volume,
     }
     frame = frames.get(incident.section or "")
     import pandas as pd

@@ -88,6 +88,22 @@ def _stolen_account(incident: Found, out: Plan, allow: Allowlist, users) -> list
     return _refuse(incident, out, allow, login)
 
 
+def _volume_anomaly(incident: Found, out: Plan, allow: Allowlist, users) -> list:
+    """An account above its usual volume: a SASL login is refused (and its queue held),
+    a local account's queued mail is held."""
+    identity = incident.facts.get("identity")
+    if not isinstance(identity, str):
+        return []
+    if identity.startswith("sasl:"):
+        return _refuse(incident, out, allow, identity[5:])
+    uid = validate.uid(identity[4:]) if identity.startswith("uid:") else None
+    name = identity[5:] if identity.startswith("user:") else None
+    if allow.uid(uid) or allow.user(name):
+        out.allowlisted["hold_queue"] += 1
+        return []
+    return [(incident, identity)]
+
+
 def _auth_bruteforce(incident: Found, out: Plan, allow: Allowlist, users) -> list:
     _block(incident, out, allow, incident.facts.get("client_ip", incident.subject))
     holds: list = []
@@ -168,6 +184,7 @@ _MAKERS = {
     "auth_bruteforce": _auth_bruteforce,
     "relay_spike": _relay_spike,
     "spam_script": _spam_script,
+    "volume_anomaly": _volume_anomaly,
 }
 
 

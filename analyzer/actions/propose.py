@@ -26,13 +26,17 @@ def propose(
     allow: Allowlist | None = None,
     severity: str = "warn",
     now: datetime | None = None,
+    hosts: str | Iterable[str] | None = None,
 ) -> Plan:
     """The incidents of severity `severity` or above found in [since, until) by the
-    nightly report's rules, and the actions that contain them."""
+    nightly report's rules, and the actions that contain them; `hosts`: of these hosts'
+    rows only (as the reports' `--host`)."""
+    from ..fleet.hosts import opened
     from ..nightly.model import build
 
+    source = opened(data, hosts)
     report = build(
-        data,
+        source,
         since,
         until,
         tz,
@@ -44,4 +48,4 @@ def propose(
     )
     rank = SEVERITY_RANK[severity]
     found = [f for f in found_in(report) if SEVERITY_RANK[f.severity] >= rank]
-    return plan(found, allow or Allowlist(), report.data, report.since, report.until, users)
+    return plan(found, allow or Allowlist(), source, report.since, report.until, users)

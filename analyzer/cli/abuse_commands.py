@@ -13,12 +13,14 @@ from .. import api
 from .options import (
     CHART,
     DATA,
+    ENGINE,
     FORMAT,
     HOSTED_DOMAIN,
     HOSTS,
     LIMIT,
     LOCAL_IP,
     REDACT,
+    SCHEDULER,
     SINCE,
     UNTIL,
     WINDOW_TZ,
@@ -72,6 +74,8 @@ def relay_spikes(
     chart: CHART = None,
     data: DATA = None,
     host: HOSTS = None,
+    engine: ENGINE = "local",
+    scheduler: SCHEDULER = None,
     redact: REDACT = False,
 ) -> None:
     """Relay-denied spikes: buckets with far more "Relay access denied" (and Sendmail /
@@ -92,6 +96,8 @@ def relay_spikes(
         z=z,
         min_count=min_count,
         hosts=host,
+        engine=engine,
+        scheduler=scheduler,
     )
     frame = spikes(all_buckets=all_buckets, limit=limit)
     host_note(data, host)
@@ -153,12 +159,16 @@ def auth_failures(
     chart: CHART = None,
     data: DATA = None,
     host: HOSTS = None,
+    engine: ENGINE = "local",
+    scheduler: SCHEDULER = None,
     redact: REDACT = False,
 ) -> None:
     """SMTP AUTH failures by client IP (or username): failures, distinct usernames,
     first and last, and whether the IP later logged in successfully — as which account
     (a brute force that worked). Chart: failures over time of the top IPs."""
-    frame = api.auth_failures(data, since, until, tz, by=by, limit=limit, hosts=host)
+    frame = api.auth_failures(
+        data, since, until, tz, by=by, limit=limit, hosts=host, engine=engine, scheduler=scheduler
+    )
     host_note(data, host)
     title = f"SMTP AUTH failures by {by}, {window_text(since, until, tz)}"
     redactor = redactor_for(redact, data, since, until, tz, host)
@@ -190,6 +200,14 @@ def auth_failures(
 
         key = "client_ip" if by == "client-ip" else "sasl_username"
         timeline = api.auth_failure_timeline(
-            data, since, until, tz, by=by, keys=list(frame[key].head(10)), hosts=host
+            data,
+            since,
+            until,
+            tz,
+            by=by,
+            keys=list(frame[key].head(10)),
+            hosts=host,
+            engine=engine,
+            scheduler=scheduler,
         )
         save_chart(charts.auth_failures(masked(redactor, timeline), title), chart)

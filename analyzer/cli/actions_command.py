@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 import typer
 
 from .dataset_commands import CONFIG
-from .options import DATA, HOSTED_DOMAIN, LOCAL_IP, UNTIL, WINDOW_TZ, note
+from .options import DATA, HOSTED_DOMAIN, HOSTS, LOCAL_IP, UNTIL, WINDOW_TZ, note
 
 ALLOW = Annotated[
     list[str] | None,
@@ -82,6 +82,7 @@ def actions(
     hosted_domain: HOSTED_DOMAIN = None,
     passwd: PASSWD = None,
     threshold: THRESHOLD = None,
+    host: HOSTS = None,
 ) -> None:
     """Print the actions that contain each incident the nightly report's rules find in
     the window: block an IP, refuse a SASL login, hold an identity's queued mail
@@ -105,10 +106,15 @@ def actions(
         local_ips=local_ips,
         hosted_domains=list(hosted_domain) if hosted_domain else list(cfg.hosted_domains),
         users=read_passwd(passwd) if passwd else {},
-        allow=allowlist_file.load(allowlist, allow or [], local_ips),
+        allow=allowlist_file.load(allowlist, allow or [], local_ips, cfg.actions.allow, cfg.source),
         severity=severity,
+        hosts=host,
     )
     print(render(plan, format), end="", flush=True)
+    if host:
+        from .report_output import host_note
+
+        host_note(data or cfg.data, host)
     note(
         f"actions: {len(plan.incidents)} incident{'s' if len(plan.incidents) != 1 else ''}, "
         f"{len(plan.actions)} action{'s' if len(plan.actions) != 1 else ''}"

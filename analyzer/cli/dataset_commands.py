@@ -128,9 +128,10 @@ def ingest(
         list[str],
         typer.Argument(
             metavar="PATH...",
-            help="Log files, globs, directories (their files) or - for stdin. .gz, .bz2 and "
-            ".xz are read transparently; rotated series (maillog.2.gz, maillog.1, "
-            "maillog) are read oldest first.",
+            help="Log files, globs, directories (their files) or - for stdin; each may be an "
+            "fsspec URL (file://, s3://, ...; docs/scale.md). .gz, .bz2 and .xz are read "
+            "transparently; rotated series (maillog.2.gz, maillog.1, maillog) are read "
+            "oldest first.",
             show_default=False,
         ),
     ],

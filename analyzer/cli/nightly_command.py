@@ -9,7 +9,17 @@ from typing import Annotated, Literal
 import typer
 
 from .dataset_commands import FORMAT, HOST, ingest_configured
-from .options import DATA, HOSTED_DOMAIN, LOCAL_IP, REDACT, REPORT_HOSTS, YEAR, note, warn
+from .options import (
+    DATA,
+    HOSTED_DOMAIN,
+    LOCAL_IP,
+    REDACT,
+    REPORT_HOSTS,
+    SCHEDULER,
+    YEAR,
+    note,
+    warn,
+)
 from .report_output import host_note
 
 EXIT_INCIDENTS = 2  # 1 stays "error" (AnalyzerError), 75 "dataset locked by another ingest"
@@ -108,6 +118,17 @@ def report(
     format: FORMAT = None,
     host: HOST = None,
     hosts: REPORT_HOSTS = None,
+    engine: Annotated[
+        Literal["local", "dask"],
+        typer.Option(
+            "--engine",
+            metavar="ENGINE",
+            help="local, or dask: every report's reads and filters run on a Dask cluster, "
+            "with the same result; with --ingest, the ingest of `ingest --engine dask` too "
+            "(a fleet, docs/scale.md).",
+        ),
+    ] = "local",
+    scheduler: SCHEDULER = None,
     threshold: Annotated[
         list[str] | None,
         typer.Option(
@@ -170,6 +191,8 @@ def report(
             format=format,
             host=host,
             passwd=passwd,
+            engine=engine,
+            scheduler=scheduler,
         )
         for warning in summary.warnings:
             warn(warning)
@@ -189,6 +212,8 @@ def report(
         hosted_domains=hosted,
         users=users,
         hosts=hosts,
+        engine=engine,
+        scheduler=scheduler,
     )
     if hosts:
         host_note(data, hosts)

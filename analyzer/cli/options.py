@@ -139,6 +139,25 @@ HOSTS = Annotated[
 ]
 # `report --host` names the host of lines that carry none (as for `ingest`): only --hosts
 REPORT_HOSTS = Annotated[str | None, typer.Option("--hosts", metavar="HOST,...", help=_HOSTS_HELP)]
+ENGINE = Annotated[
+    Literal["local", "dask"],
+    typer.Option(
+        "--engine",
+        metavar="ENGINE",
+        help="local (in this process), or dask: the report's reads and filters run on a "
+        "Dask cluster (dask.dataframe), with the same result (docs/scale.md).",
+    ),
+]
+SCHEDULER = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        metavar="ADDRESS",
+        show_default=False,
+        help="With --engine dask: the Dask scheduler (tcp://HOST:8786); default: a local "
+        "cluster on this machine for the command's duration.",
+    ),
+]
 # --- redaction (reports that leave the abuse desk) --------------------------------------
 REDACT = Annotated[
     bool,

@@ -13,11 +13,13 @@ from .. import api
 from .options import (
     CHART,
     DATA,
+    ENGINE,
     FORMAT,
     HOSTED_DOMAIN,
     HOSTS,
     LIMIT,
     REDACT,
+    SCHEDULER,
     SINCE,
     UNTIL,
     WINDOW_TZ,
@@ -60,6 +62,8 @@ def top_senders(
     chart: CHART = None,
     data: DATA = None,
     host: HOSTS = None,
+    engine: ENGINE = "local",
+    scheduler: SCHEDULER = None,
     redact: REDACT = False,
 ) -> None:
     """Who sent the most mail: messages, recipients, recipient domains, delivery
@@ -76,6 +80,8 @@ def top_senders(
         hosted_domains=hosted_domain or (),
         limit=limit,
         hosts=host,
+        engine=engine,
+        scheduler=scheduler,
     )
     host_note(data, host)
     title = f"Top senders by {by} ({scope}), {window_text(since, until, tz)}"
@@ -106,6 +112,8 @@ def top_senders(
             keys=keys,
             hosted_domains=hosted_domain or (),
             hosts=host,
+            engine=engine,
+            scheduler=scheduler,
         )
         save_chart(charts.top_senders(masked(redactor, timeline), masked(redactor, title)), chart)
 
@@ -128,13 +136,25 @@ def suspicious_scripts(
     chart: CHART = None,
     data: DATA = None,
     host: HOSTS = None,
+    engine: ENGINE = "local",
+    scheduler: SCHEDULER = None,
     redact: REDACT = False,
 ) -> None:
     """Local submissions (PHP mail(), sendmail, cron) grouped by uid and script, scored
     by the signs of a spam script: volume against its own history, a new script, a burst
     in one hour, bounce rate, recipient fan-out, and a path in uploads/, tmp/, cache/,
     eval()'d code, hidden or random-looking names. Chart: score vs volume."""
-    frame = api.suspicious_scripts(data, since, until, tz, history=history, limit=limit, hosts=host)
+    frame = api.suspicious_scripts(
+        data,
+        since,
+        until,
+        tz,
+        history=history,
+        limit=limit,
+        hosts=host,
+        engine=engine,
+        scheduler=scheduler,
+    )
     host_note(data, host)
     title = f"Suspicious scripts, {window_text(since, until, tz)}"
     redactor = redactor_for(redact, data, since, until, tz, host)

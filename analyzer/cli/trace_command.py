@@ -3,13 +3,24 @@ order; the last 7 days first, the whole dataset when nothing is found there."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from .. import api
 from ..errors import NoData
-from .options import DATA, FORMAT, HOSTS, LIMIT, REDACT, UNTIL, WINDOW_TZ, note
+from .options import (
+    DATA,
+    ENGINE,
+    FORMAT,
+    HOSTS,
+    LIMIT,
+    REDACT,
+    SCHEDULER,
+    UNTIL,
+    WINDOW_TZ,
+    note,
+)
 from .report_output import host_note, redactor_for, show, window_text
 
 
@@ -61,12 +72,15 @@ def trace(
     fmt: FORMAT = "table",
     data: DATA = None,
     host: HOSTS = None,
+    engine: ENGINE = "local",
+    scheduler: SCHEDULER = None,
     redact: REDACT = False,
 ) -> None:
     """Follow one message (QUEUE_ID), envelope sender, identity or client IP: every row
     of messages, deliveries, rejects (and AUTH failures) in time order, with the table
     each row came from. JSON and CSV carry every column."""
-    args = dict(sender=sender, identity=identity, client_ip=client_ip, data=data, tz=tz, hosts=host)
+    args: dict[str, Any] = dict(sender=sender, identity=identity, client_ip=client_ip, data=data)
+    args.update(tz=tz, hosts=host, engine=engine, scheduler=scheduler)
     frame = api.trace(queue_id, since=since or "7d", until=until, **args)
     what = queue_id or sender or identity or client_ip
     if host_note(data, host) and frame.empty:

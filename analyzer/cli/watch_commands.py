@@ -14,7 +14,7 @@ import typer
 
 from .actions_command import ALLOW, ALLOWLIST, THRESHOLD
 from .dataset_commands import CONFIG, FORMAT, HOST, LOCAL_IPS, PASSWD
-from .options import DATA, HOSTED_DOMAIN, TZ, YEAR, note, warn
+from .options import DATA, HOSTED_DOMAIN, REPORT_HOSTS, TZ, YEAR, note, warn
 
 if TYPE_CHECKING:
     from ..watch.outputs import Output
@@ -35,6 +35,7 @@ def watch(
     year: YEAR = None,
     format: FORMAT = None,
     host: HOST = None,
+    hosts: REPORT_HOSTS = None,
     passwd: PASSWD = None,
     local_ip: LOCAL_IPS = None,
     hosted_domain: HOSTED_DOMAIN = None,
@@ -95,6 +96,16 @@ def watch(
             "rest (0: no limit).",
         ),
     ] = 20,
+    max_per_hour: Annotated[
+        int,
+        typer.Option(
+            "--max-alerts-per-hour",
+            metavar="N",
+            min=0,
+            help="Alerts sent per hour (wall clock); beyond N, alerts are held and sent as "
+            "one summary alert when the hour allows again (0: no limit).",
+        ),
+    ] = 100,
     syslog_socket: Annotated[
         str,
         typer.Option(
@@ -124,6 +135,15 @@ def watch(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="One line per iteration on stderr.")
     ] = False,
+    apply: Annotated[
+        bool,
+        typer.Option(
+            "--apply",
+            help="Run the actions whose kinds the configuration's [actions] apply lists "
+            "(never on an allowlisted IP, network, login or script; once per incident, "
+            "across restarts), each logged. Without it actions are only proposed.",
+        ),
+    ] = False,
 ) -> None:
     """Follow the logs and alert on incidents as they happen: every interval, ingest the
     new lines (the same crash-safe incremental ingest as `ingest`), evaluate the nightly
@@ -132,17 +152,26 @@ def watch(
     its explanation and proposed actions, as a JSON line, e-mail-ready text or a syslog
     line; a flood beyond --max-alerts per iteration is summarised (see docs/watch.md)."""
     from ..actions import allowlist as allowlist_file
+    from ..actions.apply import Applier, log_path
     from ..config import load, read_passwd, thresholds_from_flags
     from ..errors import AnalyzerError
+    from ..fleet.hosts import parse_hosts
     from ..watch.loop import Settings, Watcher, data_of, run
     from ..watch.outputs import Exec
 
     cfg = load(config)
     local_ips = tuple(local_ip or cfg.local_ips)
     passwd = passwd or cfg.passwd
+    data_path = data_of(data or cfg.data)
+    allowed = allowlist_file.load(allowlist, allow or [], local_ips, cfg.actions.allow, cfg.source)
+    applier = None
+    if apply:
+        if not cfg.actions.apply:
+            warn("--apply: the configuration's [actions] apply enables no kind; nothing is run")
+        applier = Applier(cfg.actions, allowed, log_path(data_path, cfg.actions))
     settings = Settings(
         paths=list(paths),
-        data=data_of(data or cfg.data),
+        data=data_path,
         tz=tz or cfg.tz,
         year=year,
         format=format or cfg.format,
@@ -152,10 +181,13 @@ def watch(
         hosted_domains=tuple(hosted_domain or cfg.hosted_domains),
         thresholds=thresholds_from_flags(cfg.thresholds, threshold or []),
         users=read_passwd(passwd) if passwd else {},
-        allow=allowlist_file.load(allowlist, allow or [], local_ips),
+        allow=allowed,
         window=duration("--window", window),
         grace=duration("--close-after", grace),
         max_alerts=max_alerts or None,
+        applier=applier,
+        max_per_hour=max_per_hour or None,
+        hosts=parse_hosts(hosts),
     )
     outputs: list[Output] = [alert_output(output, syslog_socket, syslog_facility)]
     if exec_:
@@ -163,7 +195,7 @@ def watch(
             outputs.append(Exec(exec_, exec_timeout, on_error=warn))
         except ValueError as e:
             raise AnalyzerError(f"--exec {exec_!r}: {e}") from None
-    watcher = Watcher(settings, outputs, on_warning=warn)
+    watcher = Watcher(settings, outputs, on_warning=warn, on_action=action_note)
 
     def report(step) -> None:
         if verbose:
@@ -175,6 +207,15 @@ def watch(
             )
 
     run(watcher, interval, 1 if once else iterations, on_step=report)
+
+
+def action_note(outcome) -> None:
+    """One line on stderr per action applied, refused or failed (validated values only)."""
+    entry = outcome.to_json()
+    value = entry["value"] if entry["value"] is not None else "(invalid value)"
+    why = f": {entry['reason']}" if entry["reason"] else ""
+    line = f"action {entry['result']}: {entry['what']} {value} (incident {entry['incident']}){why}"
+    (note if entry["result"] == "applied" else warn)(line)
 
 
 def alert_output(output: str | None, socket: str, facility: str) -> Output:

@@ -37,11 +37,20 @@ class CommittedParts:
         start: date | None = None,
         end: date | None = None,
         commit: int | None = None,
+        state: dict | None = None,
     ) -> list[Path]:
-        """Committed part files of a table whose partition date is within [start, end]."""
+        """Committed part files of a table whose partition date is within [start, end]:
+        those of the checkpoint `state` (default: the one on disk, or up to `commit`),
+        without the parts a compaction merged (`superseded`: it lists their merge)."""
         if commit is None:
-            commit = self.state()["commit"]
-        return [f for f in self._table_parts(table, start, end) if int(f.name[5:13]) <= commit]
+            state = self.state() if state is None else state
+            commit = state["commit"]
+        gone = (state or {}).get("superseded") or {}
+        return [
+            f
+            for f in self._table_parts(table, start, end)
+            if int(f.name[5:13]) <= commit and f.relative_to(self.root).as_posix() not in gone
+        ]
 
     def _table_parts(self, table: str, start: date | None = None, end: date | None = None):
         base = self.root / table
@@ -127,7 +136,7 @@ class CommittedParts:
             schema = pa.schema([schema.field(c) for c in columns])
         state = self.state() if state is None else state
         start, end = (since.date() if since else None), (until.date() if until else None)
-        files = self.parts(table, start, end, commit=state["commit"])
+        files = self.parts(table, start, end, state=state)
         lost = self.missing_parts(table, start, end, state)
         try:
             result = self._scan(table, files, since, until, schema) if files else None

@@ -25,8 +25,26 @@ def data_dir(data=None) -> Path:
 
     if isinstance(data, Snapshot):
         return data.root
-    chosen = data or os.environ.get("ANALYZER_DATA") or DEFAULT_DATA
-    return Path(chosen).expanduser()
+    chosen = str(data or os.environ.get("ANALYZER_DATA") or DEFAULT_DATA)
+    return Path(local_dir(chosen)).expanduser()
+
+
+def local_dir(data: str) -> str:
+    """A dataset's directory: a path, or a `file://` URL as its path. Any other URL is
+    refused: a dataset's crash safety needs atomic renames, fsync and a lock, which an
+    object store does not give (docs/scale.md)."""
+    import re
+
+    if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", data):
+        return data
+    if data[:7].lower() == "file://":
+        return data[7:] or "/"
+    from ..errors import AnalyzerError
+
+    raise AnalyzerError(
+        f"{data}: a dataset must be a local directory or a file:// URL (it needs atomic "
+        "renames, fsync and a lock, which an object store does not give; see docs/scale.md)"
+    )
 
 
 def snapshot(data: str | os.PathLike | Snapshot | None = None):

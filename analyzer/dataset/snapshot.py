@@ -13,6 +13,7 @@ import pyarrow as pa
 from . import checkpoint
 from .checkpoint import Part
 from .openstate import OpenStore
+from .pins import Pin
 
 if TYPE_CHECKING:
     from .store import Dataset
@@ -22,21 +23,30 @@ class Snapshot:
     """One committed state of a dataset, read once: the checkpoint, and through its
     commit number the parts it covers. Parts of a commit are never rewritten and later
     commits only add parts with higher numbers, so a snapshot stays readable while other
-    runs commit; the correlator's open rows come from the same checkpoint. Every read of
-    one report or API call goes through one snapshot."""
+    runs commit; a compaction's checkpoint names the parts it merged `superseded`, and
+    they are deleted only when no snapshot holds a pin (`pins`). The correlator's open
+    rows come from the same checkpoint. Every read of one report or API call goes through
+    one snapshot."""
 
-    def __init__(self, dataset: Dataset, state: dict, store: OpenStore | None = None):
+    def __init__(
+        self,
+        dataset: Dataset,
+        state: dict,
+        store: OpenStore | None = None,
+        pin: Pin | None = None,
+    ):
         self.dataset = dataset
         self.state = state
         self.commit: int = state["commit"]
         self._store = store  # pinned at this commit (`OpenStore.begin_read`)
+        self._pin = pin  # keeps this commit's parts from a compaction's deletion
 
     @property
     def root(self) -> Path:
         return self.dataset.root
 
     def parts(self, table: str, start: date | None = None, end: date | None = None) -> list[Path]:
-        return self.dataset.parts(table, start, end, commit=self.commit)
+        return self.dataset.parts(table, start, end, state=self.state)
 
     def read(
         self,

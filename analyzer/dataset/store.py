@@ -32,6 +32,7 @@ from .errors import LockHeld, NoDataset, PartsMissing, StoreError
 from .lock import Lock
 from .openstate import FILE as OPEN_FILE
 from .openstate import OpenStore, Stale
+from .pins import Pin
 from .recovery import Recovery, Uncommitted
 from .snapshot import Snapshot
 from .writer import PartWriter
@@ -77,16 +78,17 @@ class Dataset(Recovery):
     def snapshot(self) -> Snapshot:
         """The committed state of the dataset now; read from it, a report sees the parts
         and the open rows of one commit however many commits happen meanwhile."""
+        pin = Pin(self.root / "_state")  # before the checkpoint is read (see `pins`)
         for _ in range(100):
             state = self.state()
             if checkpoint.inline_open_state(state) is not None:
-                return Snapshot(self, state)  # a version 1 checkpoint: the open state is inline
+                return Snapshot(self, state, pin=pin)  # a version 1 checkpoint: open state inline
             try:
                 with _open_state_errors(self.root, "read"):
                     store = OpenStore(self.root / "_state", readonly=True)
             except FileNotFoundError:
                 if state["commit"] == 0:
-                    return Snapshot(self, state)
+                    return Snapshot(self, state, pin=pin)
                 raise StoreError(
                     f"{self.root}: the checkpoint's open state (_state/{OPEN_FILE}) is missing"
                 ) from None
@@ -96,7 +98,7 @@ class Dataset(Recovery):
             except Stale:  # commits went on between the two reads: read the new one
                 store.close()
                 continue
-            return Snapshot(self, state, store)
+            return Snapshot(self, state, store, pin)
         raise StoreError(f"{self.root}: commits follow each other too fast to read one")
 
     # --- writing ------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from typing import Any
 
 from ..errors import AnalyzerError
 from ..ingest.summary import IngestSummary
+from .cluster import NEEDS_DASK, cores, dask_client
 from .layout import host_dataset, host_series
 
 
@@ -80,12 +81,9 @@ def ingest_fleet(
     if not series:
         raise AnalyzerError("no log series to ingest")
     try:
-        from distributed import Client, LocalCluster
         from distributed import wait as all_done
     except ImportError:
-        raise AnalyzerError(
-            "--engine dask needs Dask: pip install 'analyzer[fleet]' (dask[distributed])"
-        ) from None
+        raise AnalyzerError(NEEDS_DASK) from None
     options = {
         "tz": tz,
         "year": year,
@@ -95,33 +93,18 @@ def ingest_fleet(
         "passwd": passwd,
     }
     data = str(data)
-    cluster = None
-    if scheduler is None:
-        import logging
-
-        cluster = LocalCluster(
-            n_workers=max(1, min(len(series), len(os.sched_getaffinity(0)))),
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=":0",
-            silence_logs=logging.CRITICAL,  # a task's error is raised here
-        )
-    try:
-        with Client(cluster if cluster is not None else scheduler) as client:
-            futures = {
-                host: client.submit(
-                    ingest_host, host, files, data, options, key=f"ingest-{host}", pure=False
-                )
-                for host, files in series.items()
-            }
-            all_done(list(futures.values()))  # every host's task ends, failed or not
-            failed = [f for f in futures.values() if f.status == "error"]
-            if failed:  # the others are ingested; the first host's error is the answer
-                raise failed[0].exception()
-            results = dict(zip(futures, client.gather(list(futures.values()))))
-    finally:
-        if cluster is not None:
-            cluster.close()
+    with dask_client(scheduler, min(len(series), cores())) as client:
+        futures = {
+            host: client.submit(
+                ingest_host, host, files, data, options, key=f"ingest-{host}", pure=False
+            )
+            for host, files in series.items()
+        }
+        all_done(list(futures.values()))  # every host's task ends, failed or not
+        failed = [f for f in futures.values() if f.status == "error"]
+        if failed:  # the others are ingested; the first host's error is the answer
+            raise failed[0].exception()
+        results = dict(zip(futures, client.gather(list(futures.values()))))
     summary = merge_summaries(results)
     summary.seconds = time.monotonic() - started
     return summary

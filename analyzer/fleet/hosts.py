@@ -145,3 +145,20 @@ def unknown_hosts(data, hosts: str | Iterable[str] | None) -> str | None:
     """The note when some of `hosts` are not in `data` (see `unknown_hosts_note`)."""
     chosen = parse_hosts(hosts)
     return None if chosen is None else unknown_hosts_note(snapshot(open_data(data)), chosen)
+
+
+def empty_window_note(what: str, data, since, until, tz) -> str:
+    """What to say when a window of `data` (a dataset, a fleet's directory, a snapshot)
+    holds no `what`: the window and what the dataset covers (`api.empty_window`)."""
+    from ..dataset.reading import zone
+    from ..dataset.status import coverage
+    from ..dataset.timewindow import window
+
+    lo, hi = window(since, until, zone(tz))
+    first, last = coverage(open_data(data))
+    if last is None:
+        return f"no {what}: the dataset is empty"
+    held = f"covers {first:%Y-%m-%d} to {last:%Y-%m-%d}"
+    if lo is None and hi is None:
+        return f"no {what} in the dataset; it {held}"
+    return f"no {what} {Window.describe(lo, hi)}; the dataset {held}"

@@ -30,6 +30,7 @@ from ..parse.events import default_host
 from ..parse.header import FORMATS
 from ..parse.workers import OrderedPool, default_workers
 from ..read.sources import expand, series_of
+from . import compiled
 from .commit import Committer, set_aside_uncommitted
 from .plan import check_year, empty_directories, identify, mta_hosts, order_sources
 from .read_source import ClockState, SourceReader
@@ -87,16 +88,22 @@ def ingest(
     small = sum(s.size for s in sources) < PARALLEL_BYTES and not any(s.is_stdin for s in sources)
     try:
         # workers first: they must not inherit the lock (see workers.py)
-        parse = batch_parser()  # the compiled core's or the Python reference (same result)
+        # ANALYZER_ENGINE=compiled (unfinished): parse and correlate in Rust, in process
+        engine = compiled.engine_for(sources, year, passwd)
+        parse = engine.parse if engine else batch_parser()  # compiled or the Python reference
         announce_fallback()
-        with _gc_paused(), OrderedPool(parse, 0 if small else workers) as pool, ds.lock(wait):
+        with (
+            _gc_paused(),
+            OrderedPool(parse, 0 if small or engine else workers) as pool,
+            ds.lock(wait),
+        ):
             state = ds.state()
             set_aside_uncommitted(ds, state, summary)
             if "parts" not in state:  # a checkpoint from before the list of parts
                 state["parts"] = ds.inventory(state["commit"])
             ds.ensure_tables()
             mta_in_run = any(s.format != "phpmail" for s in sources)
-            run = Committer(
+            run = (engine.committer if engine else Committer)(
                 ds,
                 state,
                 frozenset(local_ips),

@@ -52,6 +52,7 @@ class Report:
     users: dict[int, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # what could not be read, and why
     covers: tuple = (None, None)  # the dataset's first and last time (api.coverage)
+    volume: pd.DataFrame | None = None  # reports.baselines.volume_in: accounts vs their usual
     # one row per host (fleet.FLEET_COLUMNS) when the window has more than one; else None
     fleet: pd.DataFrame | None = None
 
@@ -154,7 +155,7 @@ def _build(data, since, until, tz, thresholds, local_ips, hosted_domains, users,
     from ..dataset.store import Dataset, NoDataset, Snapshot
     from ..dataset.timewindow import window
     from ..reports import auth as auth_report
-    from ..reports import common, spikes
+    from ..reports import baselines, common, spikes
     from ..reports import scripts as scripts_report
     from ..reports import senders as senders_report
 
@@ -233,6 +234,7 @@ def _build(data, since, until, tz, thresholds, local_ips, hosted_domains, users,
     previous = _previous(snap, history_lo, lo, history, history_days, length)
     hosts = _hosts(snap, lo, hi)
 
+    volume = baselines.volume_in(win, t.baselines, covers)  # per-account baselines
     incidents = find_incidents(
         senders=senders,
         spikes=buckets,
@@ -241,6 +243,7 @@ def _build(data, since, until, tz, thresholds, local_ips, hosted_domains, users,
         thresholds=t,
         users=users,
         window_days=length,
+        volume=volume,
     )
     name_hosts(win, incidents)  # one login or IP on several servers: one incident naming them
     result = Report(
@@ -263,6 +266,7 @@ def _build(data, since, until, tz, thresholds, local_ips, hosted_domains, users,
         users=users,
         notes=notes,
         covers=covers,
+        volume=volume,
         fleet=fleet_table(win, hosts, incidents, hosted_domains) if len(hosts) > 1 else None,
     )
     if result.no_data:

@@ -1,12 +1,20 @@
-"""The Postfix pattern table as data for the compiled core (`analyzer._core.Core`).
+"""The pattern tables (Postfix, Exim, Sendmail) as data for the compiled core
+(`analyzer._core.Core`).
 
-The core compiles the same regex sources with Rust's `regex` crate, which has no
-lookaround. Where a pattern needs one it is either rewritten into an equivalent regex
+Postfix: the core compiles the same regex sources with Rust's `regex` crate, which has
+no lookaround. Where a pattern needs one it is either rewritten into an equivalent regex
 (`REWRITES`, each with why it is equal) or used as a gate: the regex with its lookaheads
 removed matches a superset of the lines, so where the gate does not match Python's
 pattern does not either, and where it does the line is parsed by Python. Python
 `derive` functions are ported in Rust by name (`PORTED`); a pattern with another one, or
 with `extra` selectors, is a gate too.
+
+Exim and Sendmail (`family_spec`): a regex with lookarounds or possessive loops is
+matched by `fancy-regex`, a backtracking engine with Python's semantics, behind the
+`regex` crate's match of its superset (`superset`: most lines fail there, fast). A
+pattern with `extra` selectors or a Python `derive` is matched and typed in Rust, then
+finished by the Python step itself (`_Alternative.complete`, the one code both paths
+run), so its fields cannot differ.
 """
 
 from __future__ import annotations
@@ -16,7 +24,8 @@ from collections.abc import Callable
 from typing import Any
 
 from .derived import DERIVED, _command_counters, _recipient_domain
-from .header import HEADER
+from .events import _EXIM_INNER, _EXIM_LEAD, _Alternative
+from .header import EXIM_NATIVE, HEADER
 from .patterns import FAMILIES, REASON_CLASSES, Pattern
 from .patterns.base import FIELD_TYPES
 
@@ -26,6 +35,9 @@ from .patterns.base import FIELD_TYPES
 # inside, so the captures around it do not move.
 REWRITES: tuple[tuple[str, str], ...] = (
     (r"(?!dsn=)\w+=", r"(?:[^\Wd]\w*|d(?:[^\Ws]\w*)?|ds(?:[^\Wn]\w*)?|dsn\w+)="),
+    # Sendmail `from=`'s `relay=user@host(?=,|$)`: what follows the group is `(?:, .*)?$`,
+    # so any match through it has `,` or the end there; the lookahead removes none
+    (r"(?P<local_host>[^\s,\[]+)(?=,|$)", r"(?P<local_host>[^\s,\[]+)"),
 )
 
 # Python `derive` functions of patterns with a Rust port (by function name)
@@ -112,6 +124,38 @@ def guarded(regex: str) -> tuple[str, str] | None:
     return regex[:start] + f"(?P<{MARK}>)" + regex[end:], body
 
 
+def superset(regex: str) -> str:
+    """The regex without lookarounds and with its possessive quantifiers (`*+ ++ ?+ }+`)
+    made greedy: each only removes matches, so every line the original matches, this
+    one does (the `regex` crate has neither)."""
+    regex = strip_lookarounds(regex)
+    out, i, in_class = [], 0, False
+    while i < len(regex):
+        c = regex[i]
+        if c == "\\":
+            out.append(regex[i : i + 2])
+            i += 2
+            continue
+        out.append(c)
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+            if regex.startswith(("]", "^]"), i + 1):  # `[]...]`, `[^]...]`: a literal `]`
+                skip = 1 if regex[i + 1] == "]" else 2
+                out.append(regex[i + 1 : i + 1 + skip])
+                i += skip
+        elif c in "*+?}" and regex[i + 1 : i + 2] == "+" and regex[i - 1 : i] != "(":
+            i += 1  # the possessive `+`
+        i += 1
+    return "".join(out)
+
+
+def _fancy(regex: str) -> bool:
+    """Whether the regex needs a backtracking engine (lookarounds, possessive loops)."""
+    return superset(regex) != regex
+
+
 def rust_regex(pattern: Pattern) -> tuple[str, str, str | None]:
     """(regex for the core, mode, lookahead body): mode `rust` (the same meaning; with a
     body, see `guarded`) or `gate` (a superset: a match goes to Python)."""
@@ -155,6 +199,36 @@ def pattern_spec(pattern: Pattern) -> tuple:
     )
 
 
+FAMILIES_IN_CORE = ("postfix", "exim", "sendmail")
+
+
+def family_spec(family: str, pattern: Pattern) -> tuple:
+    """`pattern_spec` plus (family, the exact regex for fancy-regex or None, whether the
+    Python step finishes the event)."""
+    if family == "postfix":
+        return (*pattern_spec(pattern), (family, None, False))
+    finish = pattern.event != "other" and (pattern.derive is not None or bool(pattern.extra))
+    regex = pattern.regex
+    for text, equivalent in REWRITES:
+        regex = regex.replace(text, equivalent)
+    fancy = _fancy(regex)
+    derived = DERIVED.get(pattern.event)
+    return (
+        pattern.name,
+        pattern.event,
+        superset(regex) if fancy else regex,
+        "fancy" if fancy else "rust",
+        pattern.daemons,
+        list(pattern.fixed.items()),
+        pattern.fallback,
+        pattern.event == "reject" and "reason_class" not in pattern.fixed,
+        "client_name" in pattern.compiled.groupindex,
+        _DERIVED_PORTS[derived] if derived is not None and not finish else "",
+        None,
+        (family, regex if fancy else None, finish),
+    )
+
+
 def anvil_tables() -> tuple[dict[str, str], dict[str, int]]:
     """`_anvil`'s tables, read from the function's own module (wherever it lives)."""
     for pattern in FAMILIES["postfix"]:
@@ -174,13 +248,30 @@ def header_regex() -> str:
     return source[: -len("(.*)")]
 
 
+def exim_regexes() -> tuple[str, str, str]:
+    """Exim's own line (`EXIM_NATIVE` without its message group, as `header_regex`), what
+    its message mostly starts with (`_EXIM_LEAD`), and the time and `[pid]` Exim may
+    repeat inside a syslog message (`_EXIM_INNER`)."""
+    source = EXIM_NATIVE.pattern
+    if not source.endswith("(.*)") or not EXIM_NATIVE.flags & re.S:
+        raise ValueError("EXIM_NATIVE no longer ends with the message group (.*) under re.S")
+    return source[: -len("(.*)")], _EXIM_LEAD.pattern, _EXIM_INNER.pattern
+
+
 def core_arguments() -> dict[str, Any]:
-    """Everything `Core` needs but the clock and the fallback: the tables as data."""
+    """Everything `Core` needs but the clock and the fallback: the tables as data, and the
+    Python step of each pattern that has one (None for the others)."""
     kinds, seconds = anvil_tables()
     types = {name: "float" if kind is float else "int" for name, kind in FIELD_TYPES.items()}
+    specs = [family_spec(f, p) for f in FAMILIES_IN_CORE for p in FAMILIES[f]]
     return {
         "header": header_regex(),
-        "patterns": [pattern_spec(p) for p in FAMILIES["postfix"]],
+        "patterns": specs,
+        "finishers": [
+            _Alternative(p).complete if spec[-1][2] else None
+            for spec, p in zip(specs, (p for f in FAMILIES_IN_CORE for p in FAMILIES[f]))
+        ],
+        "exim": exim_regexes(),
         "field_types": types,
         "reason_classes": [(name, rx.pattern) for name, rx in REASON_CLASSES],
         "anvil_kinds": kinds,

@@ -83,6 +83,26 @@ class _Alternative:
         self.client = "client_name" in compiled.groupindex
         self.hits = 0
 
+    def complete(self, event: dict, message: str) -> None:
+        """The steps after the typed groups: extra selectors, fixed fields, the pattern's
+        derive, reason class, client name, derived fields, event and pattern. (The
+        compiled core matches and types a line, then calls this for the patterns whose
+        steps are Python code.)"""
+        if self.extra:
+            _extra(event, self.extra, message)
+        if self.fixed:
+            event.update(self.fixed)
+        if self.own is not None:
+            self.own(event)
+        if self.classify:
+            event["reason_class"] = reason_class(event.get("reason"))
+        if self.client and not event.get("client_name"):
+            event["client_name"] = None  # `[ip]:port` names no host
+        if self.derive is not None:
+            self.derive(event)
+        event["event"] = self.event
+        event["pattern"] = self.name
+
 
 class _Route:
     """The patterns that can apply to one program. Specific patterns are kept sorted by
@@ -249,20 +269,7 @@ class LineParser:
                 value = event[name]
                 if value is not None:
                     event[name] = kind(value)
-            if alt.extra:
-                _extra(event, alt.extra, message)
-            if alt.fixed:
-                event.update(alt.fixed)
-            if alt.own is not None:
-                alt.own(event)
-            if alt.classify:
-                event["reason_class"] = reason_class(event.get("reason"))
-            if alt.client and not event.get("client_name"):
-                event["client_name"] = None  # `[ip]:port` names no host
-            if alt.derive is not None:
-                alt.derive(event)
-            event["event"] = alt.event
-            event["pattern"] = alt.name
+            alt.complete(event, message)
         elif route.family is None:
             event = {"event": "other", "pattern": None}
         else:

@@ -1,19 +1,22 @@
 """The parse stage on the compiled core: `parse_batch` with the Python stage's signature
-and result, for batches of Postfix syslog lines (BSD or RFC 3339 headers).
+and result, for batches of Postfix, Exim and Sendmail lines (syslog with BSD or RFC 3339
+headers, and Exim's own log).
 
 The core parses the lines it can parse exactly as Python does and hands every other line
 to a Python `LineParser` of the same setup, in line order (see `rust/src/engine.rs`).
-A batch the core does not take at all (an explicit `--year`, whose clock state the core
-does not keep; Exim's, Sendmail's, PHP's or journald's files) is parsed by the Python
-stage whole.
+With an explicit `--year` the BSD year state (year, last month, the clock's text cache)
+is the core's `Years`, which the Python parser's clock reads and writes too
+(`SharedYearClock`), so both advance one state in line order. A batch the core does not
+take at all (PHP's or journald's files) is parsed by the Python stage whole.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from ..clock import Clock, to_micros
 from .batch import UNPARSED_TEXT_LIMIT, BatchJob, BatchResult, decode_lines
@@ -27,7 +30,43 @@ _cores: dict[tuple, tuple[Any, Clock]] = {}
 
 def takes(job: BatchJob) -> bool:
     """Whether the core parses this batch (else the Python stage does, whole)."""
-    return job.year is None and not job.native and job.format in (None, "postfix")
+    if job.native:
+        return job.format == "exim"
+    return job.format in (None, "postfix", "exim", "sendmail")
+
+
+class SharedYearClock(Clock):
+    """The clock of the Python parser behind a core dating BSD lines with `--year`: its
+    year, last month and text cache are the core's `Years` (its own `_cache` stays empty,
+    so the parser's inline lookup always asks `bsd`)."""
+
+    def __init__(self, years: Any, tz: ZoneInfo | timezone, reference: date):
+        self._years = years
+        super().__init__(tz, reference=reference, year=years.year)
+
+    @property
+    def year(self) -> int:
+        return int(self._years.year)
+
+    @year.setter
+    def year(self, year: int | None) -> None:
+        assert year is not None, "a shared year state always has a year"
+        self._years.year = year
+
+    @property
+    def last_month(self) -> int:
+        return int(self._years.last_month)
+
+    @last_month.setter
+    def last_month(self, month: int) -> None:
+        self._years.last_month = month
+
+    def bsd(self, text: str) -> int:
+        micros = self._years.lookup(text)
+        if micros is None:
+            micros = self._bsd(text)
+            self._years.store(text, micros)
+        return int(micros)
 
 
 def _hour_start(clock: Clock) -> Callable[[int, int, int, int, bool], int | None]:
@@ -57,19 +96,27 @@ def _fallback(parser: LineParser) -> Callable[[bytes], tuple[str, dict] | None]:
 
 
 def _core(job: BatchJob) -> tuple[Any, Clock]:
-    key = (job.zone, job.reference, job.format, job.host)
+    key = (job.zone, job.reference, job.year is None, job.format, job.native, job.host)
     found = _cores.get(key)
     if found is None:
         module = compiled()
         if module is None:
             raise RuntimeError("analyzer._core is not installed")
-        clock = Clock(job.zone, reference=job.reference)
-        parser = LineParser(clock, format=job.format, host=job.host, lean=True)
+        years = None
+        if job.year is None:
+            clock = Clock(job.zone, reference=job.reference)
+        else:
+            years = module.Years(job.year, job.last_month)
+            clock = SharedYearClock(years, job.zone, job.reference)
+        parser = LineParser(clock, format=job.format, host=job.host, native=job.native, lean=True)
         core = module.Core(
             **core_arguments(),
             year_rule=(clock._ref_year, clock._ref_limit),
             hour_start=_hour_start(clock),
             fallback=_fallback(parser),
+            host=parser.host,
+            native=job.native,
+            years=years,
         )
         found = _cores[key] = (core, clock)
     return found
@@ -78,7 +125,9 @@ def _core(job: BatchJob) -> tuple[Any, Clock]:
 def parse(job: BatchJob) -> tuple:
     """(events, unparsed, programs, beside, lines, beside_lines, last_ts, dated) of a
     batch the core takes (`takes(job)`)."""
-    core, _ = _core(job)
+    core, clock = _core(job)
+    if job.year is not None:  # as the Python stage sets its parser's clock
+        clock.year, clock.last_month = job.year, job.last_month
     events, unparsed, programs, beside, lines, beside_lines, last_ts, dated = core.parse(
         job.data, job.offset, job.path
     )

@@ -15,6 +15,8 @@ import zlib
 from collections.abc import Callable, Generator, Iterator
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 
+from .remote import open_binary
+
 if TYPE_CHECKING:
     from .sources import Source
 
@@ -57,7 +59,7 @@ class _Damaged(Exception):
 
 
 def _open_raw(src: Source) -> BinaryIO:
-    return sys.stdin.buffer if src.is_stdin else open(src.path, "rb")
+    return sys.stdin.buffer if src.is_stdin else open_binary(src.path)
 
 
 def decompressed(src: Source, chunk_size: int) -> Iterator[bytes]:
@@ -139,7 +141,7 @@ def _recover(
     follows the first `skip` bytes; return (complete lines before the damage, where it
     was found)."""
     lines = 0
-    with open(path, "rb") as raw:
+    with open_binary(path) as raw:
         try:
             for out in _decode(raw, kind, RECOVERY_READ, [], RECOVERY_STEP):
                 lines += out.count(b"\n")

@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..errors import AnalyzerError
+from . import remote
 from .decompress import compression_of, decompressed
 
 HEAD_BYTES = 1 << 16  # content that identifies a source (once that much was read)
@@ -85,11 +86,14 @@ class Source:
 
 def expand(paths: list[str]) -> list[Source]:
     """Files, globs and directories (their files, not recursive) -> sources, each rotated
-    series oldest first; stdin (`-`) where it was named."""
+    series oldest first; stdin (`-`) where it was named. Each may be an fsspec URL
+    (`read.remote`; a `file://` URL is its local path)."""
     found: list[str] = []
-    for p in paths:
+    for p in map(remote.local_path, paths):
         if p == "-":
             found.append(p)
+        elif remote.is_url(p):
+            found.extend(_url_files(p))
         elif os.path.isdir(p):
             found.extend(
                 sorted(
@@ -120,6 +124,20 @@ def expand(paths: list[str]) -> list[Source]:
     return sources
 
 
+def _url_files(url: str) -> list[str]:
+    """The objects a URL names: those a glob matches, a directory's, or the one."""
+    if any(c in url.partition("://")[2] for c in "*?["):
+        matches = remote.matches(url)
+        if not matches:
+            raise SourceError(f"{url}: no file matches")
+        return matches
+    if remote.is_dir(url):
+        return remote.listing(url)[0]
+    if remote.is_file(url):
+        return [remote.canonical(url)]
+    raise SourceError(f"{url}: no such file")
+
+
 def series_of(path: str) -> tuple[str, str]:
     """The rotated series a file belongs to: `maillog.2.gz`, `maillog.1`, `maillog` and
     `maillog-20261126` are one (same directory, same stem)."""
@@ -130,7 +148,7 @@ def series_of(path: str) -> tuple[str, str]:
 def series(path: str) -> tuple[str, str]:
     """`series_of` the absolute path: (directory, name without rotation suffixes),
     `mail.warn.2.gz` -> mail.warn, the same whatever directory a run started from."""
-    return series_of(os.path.abspath(path))
+    return series_of(path if remote.is_url(path) else os.path.abspath(path))
 
 
 def _age_order(path: str) -> tuple[str] | tuple[str, str, int, int]:
@@ -157,10 +175,14 @@ def _rotation(name: str) -> tuple[str, int, int]:
 def describe(path: str) -> Source:
     if path == "-":
         return Source(path)
-    st = os.stat(path)
-    with open(path, "rb") as f:
+    if remote.is_url(path):
+        size, mtime, dev, inode = remote.stat(path)
+    else:
+        st = os.stat(path)
+        size, mtime, dev, inode = st.st_size, st.st_mtime, st.st_dev, st.st_ino
+    with remote.open_binary(path) as f:
         magic = f.read(6)
-    src = Source(path, compression_of(magic), st.st_size, st.st_mtime, st.st_dev, st.st_ino)
+    src = Source(path, compression_of(magic), size, mtime, dev, inode)
     src.head_start, src.head = _read_head(src)
     src.warnings.clear()  # a damaged archive is reported when it is read for real
     src.complete = True

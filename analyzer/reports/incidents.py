@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from ..config import AuthThresholds, RelayThresholds, ScriptThresholds, SenderThresholds, Thresholds
 
 SEVERITY_RANK = {"warn": 1, "crit": 2}
-SECTIONS = ("senders", "relay", "scripts", "auth")
+SECTIONS = ("senders", "relay", "scripts", "auth", "volume")
 
 
 @dataclass
@@ -49,6 +49,7 @@ KIND_TITLES = {
     "auth_brute_force": "SMTP AUTH brute force",
     "no_data": "No data",
     "data_missing": "Dataset damaged",
+    "volume_anomaly": "Account above its usual volume",
 }
 KIND_LABELS = {
     "sasl_account": "SASL account",
@@ -57,6 +58,7 @@ KIND_LABELS = {
     "auth_brute_force": "AUTH brute force from",
     "no_data": "no data in",
     "data_missing": "parts missing in",
+    "volume_anomaly": "account",
 }
 
 
@@ -123,6 +125,7 @@ def find_incidents(
     thresholds: Thresholds | None = None,
     users: dict[int, str] | None = None,
     window_days: float = 1.0,
+    volume=None,
 ) -> list[Incident]:
     """Every incident of the four reports, crit first, then in report order.
 
@@ -130,7 +133,8 @@ def find_incidents(
     messages the identity sends in a window this long by its trailing-week average;
     missing when there is no history; `window_days`: the window's length); `spikes`: `api.relay_spikes` (spikes only or
     every bucket: the `spike` column tells); `scripts`: `api.suspicious_scripts`;
-    `auth`: `api.auth_failures(by="client-ip")`; `users`: uid -> user name.
+    `auth`: `api.auth_failures(by="client-ip")`; `users`: uid -> user name; `volume`:
+    `reports.baselines.volume_in` (each account against its own hourly history).
     """
     t = thresholds or Thresholds()
     found: list[Incident] = []
@@ -142,6 +146,10 @@ def find_incidents(
         found += script_incidents(scripts, t.scripts, users or {})
     if auth is not None:
         found += auth_incidents(auth, t.auth)
+    if volume is not None:
+        from .baselines import volume_incidents  # it builds on this module's Incident
+
+        found += volume_incidents(volume, t.baselines, users)
     order = {name: i for i, name in enumerate(SECTIONS)}
     found.sort(
         key=lambda i: (

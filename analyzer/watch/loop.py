@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from ..actions.allowlist import Allowlist
+from ..actions.apply import Applier, Outcome
 from ..actions.found import found_in
 from ..actions.plan import Plan, plan
 from ..config import Thresholds
-from . import rate_limit
+from . import applying, rate_limit
 from . import state as alert_state
 from .engine import GRACE, evaluate
 from .outputs import Output, alert
@@ -51,6 +52,9 @@ class Settings:
     catch_up: timedelta = CATCH_UP  # how far back a run evaluates after a pause
     wait: float = 30.0  # seconds to wait for another ingest holding the dataset
     max_alerts: int | None = rate_limit.MAX_ALERTS  # per iteration, the rest summarised (None: all)
+    applier: Applier | None = None  # --apply: runs the enabled actions (None: only proposed)
+    max_per_hour: int | None = rate_limit.PER_HOUR  # alerts an hour (wall clock; None: all)
+    hosts: list[str] | None = None  # --hosts: only these hosts' rows are evaluated
 
 
 @dataclass
@@ -62,6 +66,7 @@ class Step:
     alerts: list[dict]  # the alerts sent (a flood's summary included)
     locked: bool = False  # another ingest held the dataset: nothing ingested this time
     left_out: int = 0  # alerts of a flood not sent one by one (in the summary)
+    outcomes: list[Outcome] = field(default_factory=list)  # actions applied or refused
 
 
 class Watcher:
@@ -71,15 +76,18 @@ class Watcher:
         outputs: Iterable[Output],
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         on_warning: Callable[[str], None] | None = None,
+        on_action: Callable[[Outcome], None] | None = None,
     ):
         self.settings = settings
         self.outputs = list(outputs)
         self.clock = clock
         self.on_warning = on_warning or (lambda text: None)
+        self.on_action = on_action or (lambda outcome: None)
 
     def step(self) -> Step:
         from ..dataset.status import coverage
         from ..dataset.store import Dataset, LockHeld
+        from ..fleet.hosts import opened
         from ..ingest.run import ingest
         from ..nightly.model import build
 
@@ -113,10 +121,11 @@ class Watcher:
         if current.newest is None:  # the first run: from the dataset's first row
             first = coverage(s.data)[0]
             current.newest = _iso(first.to_pydatetime()) if first is not None else None
+        source = opened(s.data, s.hosts)  # one snapshot of these hosts' rows (None: all)
         events = []
         for end in ends(current.newest, newest, s.window, s.catch_up):
             report = build(
-                s.data,
+                source,
                 end - s.window,
                 end + timedelta(microseconds=1),
                 s.tz,
@@ -127,19 +136,25 @@ class Watcher:
                 now=end,
             )
             found = found_in(report)
-            proposed = plan(found, s.allow, s.data, report.since, report.until, s.users)
+            proposed = plan(found, s.allow, source, report.since, report.until, s.users)
             events += evaluate(found, current, end, s.grace, _actions_of(proposed))
-        alert_state.save(s.data, current)
+        due = applying.due(current, s.applier) if s.applier else []
         detected = self.clock()
-        alerts, left_out = rate_limit.limit(
-            [alert(event, detected) for event in events], s.max_alerts
+        made = [alert(event, detected) for event in events]
+        alerts, left_out = rate_limit.throttle(
+            made, current, s.max_alerts, s.max_per_hour, detected
         )
-        if left_out:
-            alerts.append(rate_limit.summary(left_out, alerts[0]["detected_at"]))
+        alert_state.save(s.data, current)
+        # after the save: a crash from here on never applies an action twice
+        outcomes = [s.applier.apply(a) for a in due] if s.applier else []
+        for outcome in outcomes:
+            self.on_action(outcome)
+        if s.applier:
+            applying.attach(made, outcomes)
         for a in alerts:
             for output in self.outputs:
                 output(a)
-        return Step(lines, newest, alerts, locked, len(left_out))
+        return Step(lines, newest, alerts, locked, len(left_out), outcomes)
 
 
 def newest_line(checkpoint: dict) -> datetime | None:

@@ -66,6 +66,13 @@ def _incident_body(alert: dict) -> list[str]:
     out += ["", "Proposed actions (not run):"]
     actions = alert.get("actions") or []
     out += [f"  - {_action(a)}" for a in actions] or ["  none"]
+    if "applied" in alert:  # under --apply: what was run this time
+        out += ["", "Applied now (--apply):"]
+        out += [
+            f"  - {_action(a)}: {line(a.get('result'))}"
+            + (f" ({line(a['reason'])})" if a.get("reason") else "")
+            for a in alert["applied"]
+        ] or ["  none"]
     return out
 
 

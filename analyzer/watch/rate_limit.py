@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 
 from ..reports.incidents import SEVERITY_RANK
+from .state import AlertState
 
 MAX_ALERTS = 20  # alerts sent per iteration before the rest is summarised
+PER_HOUR = 100  # alerts sent per hour (wall clock), summaries aside
+HOUR = timedelta(hours=1)
+_BRIEF = ("id", "kind", "state", "severity", "first_seen", "last_seen")
 _STATE_RANK = {"open": 0, "escalated": 0, "closed": 1}
 
 
@@ -34,6 +39,42 @@ def limit(alerts: list[dict], most: int | None = MAX_ALERTS) -> tuple[list[dict]
         [a for i, a in enumerate(alerts) if i in kept],
         [a for i, a in enumerate(alerts) if i not in kept],
     )
+
+
+def throttle(
+    made: list[dict],
+    state: AlertState,
+    most: int | None = MAX_ALERTS,
+    per_hour: int | None = PER_HOUR,
+    now: datetime | None = None,
+) -> tuple[list[dict], list[dict]]:
+    """(the alerts to send, with a summary of the rest; the alerts left out) for the
+    alerts `made` in one iteration: at most `most` of them, and at most `per_hour` alerts
+    in the hour before `now` (wall clock, `state.sent`). When the hour's budget is spent,
+    the alerts are held in `state.held` and summarised in one alert as soon as the budget
+    allows again (a summary is sent beyond the budget: at most `per_hour` + 1 an hour
+    when the flood goes on). None or 0: no limit."""
+    when = (now or datetime.now(UTC)).astimezone(UTC)
+    stamp = when.isoformat(timespec="seconds").replace("+00:00", "Z")
+    if not per_hour:
+        kept, left = limit(made, most)
+        return kept + ([summary(left, stamp)] if left else []), left
+    horizon = when - HOUR
+    state.sent = [t for t in state.sent if _time(t) > horizon]
+    room = per_hour - len(state.sent)
+    if room <= 0:
+        state.held += [{k: a.get(k) for k in _BRIEF} for a in made]
+        return [], list(made)
+    kept, left = limit(made, min(most, room) if most else room)
+    left = [*state.held, *left]
+    state.held = []
+    out = kept + ([summary(left, stamp)] if left else [])
+    state.sent += [stamp] * len(out)
+    return out, left
+
+
+def _time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def summary(left_out: list[dict], detected_at: str) -> dict:

@@ -1,6 +1,6 @@
 """What `watch` remembers between iterations and across restarts: the incidents it has
-alerted as open (id, severity, when last found, the latest explanation) and the newest
-log time it evaluated. One small JSON file, `DATA/_state/watch.json`, replaced
+alerted as open (id, severity, when last found, the latest explanation), the newest
+log time it evaluated and the actions `--apply` has dealt with. One small JSON file, `DATA/_state/watch.json`, replaced
 atomically (temporary file, fsync, rename, fsync of the directory): after a crash it is
 the old state or the new one, never half of either."""
 
@@ -36,12 +36,19 @@ class Tracked:
 class AlertState:
     open: dict[str, Tracked] = field(default_factory=dict)  # kind + key -> incident
     newest: str | None = None  # the newest log time evaluated (ISO 8601 UTC)
+    # actions `--apply` ran or refused (`applying.key_of`) -> the log time it did
+    applied: dict[str, str] = field(default_factory=dict)
+    sent: list[str] = field(default_factory=list)  # wall-clock times of the last hour's alerts
+    held: list[dict] = field(default_factory=list)  # alerts over the hour's budget, to summarise
 
     def to_json(self) -> dict:
         return {
             "version": VERSION,
             "newest": self.newest,
             "open": {key: asdict(t) for key, t in self.open.items()},
+            "applied": self.applied,
+            "sent": self.sent,
+            "held": self.held,
         }
 
     @classmethod
@@ -49,6 +56,9 @@ class AlertState:
         return cls(
             open={key: Tracked(**t) for key, t in raw.get("open", {}).items()},
             newest=raw.get("newest"),
+            applied=dict(raw.get("applied", {})),
+            sent=list(raw.get("sent", [])),
+            held=list(raw.get("held", [])),
         )
 
 

@@ -43,8 +43,16 @@ def message(alert: dict) -> str:
         f"severity={quoted(alert.get('severity'))} subject={quoted(alert.get('subject'))} "
         f"first_seen={quoted(alert.get('first_seen'))} last_seen={quoted(alert.get('last_seen'))} "
         f"title={quoted(alert.get('title'))} summary={quoted(alert.get('summary'))} "
-        f"actions={quoted(actions)}"
+        f"actions={quoted(actions)}" + _applied(alert)
     )
+
+
+def _applied(alert: dict) -> str:
+    """` applied="block_ip:203.0.113.66=applied ..."` under --apply, else ''."""
+    if "applied" not in alert:
+        return ""
+    done = " ".join(f"{a.get('what')}:{a.get('value')}={a.get('result')}" for a in alert["applied"])
+    return f" applied={quoted(done)}"
 
 
 def level(alert: dict) -> int:

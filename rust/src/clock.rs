@@ -3,6 +3,8 @@
 //! hour is not computed here: the caller asks Python once per hour of log (see `Hours`),
 //! so that DST and every zone rule stay exactly Python's.
 
+use crate::years::YearState;
+
 /// What a timestamp came to: micros, a bad timestamp (the line is `unparsed`), or a shape
 /// only Python reads (the line goes to the Python parser).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,17 +47,18 @@ pub struct YearRule {
     pub limit: (u32, u32),
 }
 
-/// `Mar  7 02:09:33`, `Mar 7 02:09:33`, `Mar 17 ...` (the HEADER regex matched it).
-pub fn bsd(text: &[u8], rule: YearRule, hours: &mut impl Hours) -> Stamp {
+/// A BSD time's (month, day, hour, seconds in the hour), or what it came to instead: a bad
+/// timestamp, or a shape only Python reads.
+fn bsd_parts(text: &[u8]) -> Result<(u32, u32, u32, i64), Stamp> {
     let n = text.len();
     if n < 14 {
-        return Stamp::Python;
+        return Err(Stamp::Python);
     }
     // Python: int(text[4:-9]) tolerates the padding space; so does trimming here
     let day_text = &text[4..n - 9];
     let day_digits: &[u8] = match day_text.iter().position(|b| *b != b' ') {
         Some(i) => &day_text[i..],
-        None => return Stamp::Bad,
+        None => return Err(Stamp::Bad),
     };
     let tail = &text[n - 8..];
     let (Some(day), Some(hour), Some(min), Some(sec)) = (
@@ -64,22 +67,53 @@ pub fn bsd(text: &[u8], rule: YearRule, hours: &mut impl Hours) -> Stamp {
         number(&tail[3..5]),
         number(&tail[6..8]),
     ) else {
-        return Stamp::Python;
+        return Err(Stamp::Python);
     };
     let Some(month) = month_of(&text[..3]) else {
-        return Stamp::Bad;
+        return Err(Stamp::Bad);
     };
     // Python checks minutes and seconds together: `10:58:99` is 10:59:39
     let seconds = i64::from(min * 60 + sec);
     if seconds >= 3600 {
-        return Stamp::Bad;
+        return Err(Stamp::Bad);
     }
+    Ok((month, day, hour, seconds))
+}
+
+/// `Mar  7 02:09:33`, `Mar 7 02:09:33`, `Mar 17 ...` (the HEADER regex matched it).
+pub fn bsd(text: &[u8], rule: YearRule, hours: &mut impl Hours) -> Stamp {
+    let (month, day, hour, seconds) = match bsd_parts(text) {
+        Ok(parts) => parts,
+        Err(stamp) => return stamp,
+    };
     let mut year = rule.year;
     if (month, day) > rule.limit {
         year -= 1;
     }
     match hours.start(year, month, day, hour, false) {
         Some(base) => Stamp::At(base + seconds * 1_000_000),
+        None => Stamp::Bad,
+    }
+}
+
+/// `bsd` with an explicit year (`--year`): `Clock.bsd`'s cache, then `Clock._bsd`'s
+/// rule, in the same order (the state changes before an hour that does not exist is
+/// found, and that time is not cached).
+pub fn bsd_in_year(text: &str, state: &mut YearState, hours: &mut impl Hours) -> Stamp {
+    if let Some(&micros) = state.cache.get(text) {
+        return Stamp::At(micros);
+    }
+    let (month, day, hour, seconds) = match bsd_parts(text.as_bytes()) {
+        Ok(parts) => parts,
+        Err(stamp) => return stamp,
+    };
+    let year = state.advance(month);
+    match hours.start(year, month, day, hour, false) {
+        Some(base) => {
+            let micros = base + seconds * 1_000_000;
+            state.store(text, micros);
+            Stamp::At(micros)
+        }
         None => Stamp::Bad,
     }
 }
@@ -145,5 +179,26 @@ pub fn iso(text: &[u8], hours: &mut impl Hours) -> Stamp {
     match hours.start(year as i32, month, day, hour, true) {
         Some(base) => Stamp::At(base + (seconds - offset) * 1_000_000 + micros),
         None => Stamp::Python,
+    }
+}
+
+/// Exim's own `2013-06-10 18:33:32` (+ `.123` millis, + ` +0100` zone) as `Clock.exim`
+/// reads it: the naive time in the clock's zone unless Exim wrote its offset.
+pub fn exim(
+    text: &[u8],
+    millis: Option<&[u8]>,
+    zone: Option<&[u8]>,
+    hours: &mut impl Hours,
+) -> Stamp {
+    let stamp = match zone {
+        None => iso(text, hours),
+        Some(zone) => iso(&[text, zone].concat(), hours),
+    };
+    match (stamp, millis) {
+        (Stamp::At(ts), Some(millis)) => match number(millis) {
+            Some(ms) => Stamp::At(ts + i64::from(ms) * 1000),
+            None => Stamp::Python,
+        },
+        (stamp, _) => stamp,
     }
 }

@@ -8,9 +8,12 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString, PyTuple};
 
 use crate::clock::YearRule;
-use crate::engine::{anchored, compile, value_err, Engine, HourCache, Keys, Locs, Names, MARK};
+use crate::engine::{
+    anchored, compile, value_err, Engine, EximReaders, HourCache, Keys, Locs, Names, MARK,
+};
 use crate::event::Outcome;
-use crate::patterns::{Derive, Kind, Mode, Pattern};
+use crate::patterns::{Derive, Family, Kind, Mode, Pattern};
+use crate::years::Years;
 
 #[pyclass(module = "analyzer._core")]
 pub struct Core {
@@ -20,6 +23,8 @@ pub struct Core {
     pub(crate) engine: Engine,
     pub(crate) py_names: Vec<Py<PyString>>,
     pub(crate) fixed: Vec<Py<PyAny>>,
+    /// per pattern: its Python step (`_Alternative.complete`) where it finishes there
+    pub(crate) finishers: Vec<Option<Py<PyAny>>>,
 }
 
 /// One entry of the pattern table as Python hands it over (see `core_table.pattern_spec`).
@@ -36,6 +41,9 @@ struct PatternSpec(
     bool,                     // client (`[ip]` without a name -> None)
     String,                   // derive: "" | "recipient_domain" | "command_counters" | "anvil"
     Option<String>,           // a negative lookahead's body, its place the group MARK
+    // family ("postfix" | "exim" | "sendmail"), mode "fancy"'s exact regex (fancy-regex),
+    // finish (its last steps are Python's: `finishers`)
+    (String, Option<String>, bool),
 );
 
 #[pymethods]
@@ -45,8 +53,16 @@ impl Core {
     /// searched case-insensitively; `anvil_kinds`, `seconds`: `_anvil`'s tables;
     /// `year_rule`: (reference year, (month, day) limit); `hour_start(y, m, d, h, utc)`:
     /// micros or None; `fallback(raw line)`: None for an empty line, else
-    /// (decoded line, event dict) from the Python parser.
+    /// (decoded line, event dict) from the Python parser. `finishers`: per pattern, the
+    /// Python step of one that finishes there (else None); `exim`: Exim's line readers
+    /// (see `EximReaders`; without them Exim's lines go to Python); `host`: of lines that
+    /// name none; `native`: the batch is a file of Exim's own log; `years`: `--year`'s
+    /// state (BSD lines are dated by it instead of `year_rule`).
     #[new]
+    #[pyo3(signature = (
+        header, patterns, field_types, reason_classes, anvil_kinds, seconds, year_rule,
+        hour_start, fallback, finishers=None, exim=None, host=None, native=false, years=None
+    ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         header: &str,
@@ -58,6 +74,11 @@ impl Core {
         year_rule: (i32, (u32, u32)),
         hour_start: Py<PyAny>,
         fallback: Py<PyAny>,
+        finishers: Option<Vec<Option<Py<PyAny>>>>,
+        exim: Option<(String, String, String)>,
+        host: Option<String>,
+        native: bool,
+        years: Option<PyRef<'_, Years>>,
         py: Python<'_>,
     ) -> PyResult<Core> {
         let mut names = Names::default();
@@ -78,6 +99,7 @@ impl Core {
                 client,
                 derive,
                 guard,
+                (family, exact, finish),
             ) = spec;
             let regex = anchored(&source).map_err(|e| value_err(format!("pattern {name}: {e}")))?;
             let mark = regex.capture_names().position(|n| n == Some(MARK));
@@ -88,10 +110,31 @@ impl Core {
                 },
                 None => None,
             };
-            let groups = regex
-                .capture_names()
+            let family = match family.as_str() {
+                "postfix" => Family::Postfix,
+                "exim" => Family::Exim,
+                "sendmail" => Family::Sendmail,
+                other => return Err(value_err(format!("pattern {name}: family {other}"))),
+            };
+            let fancy = match (mode.as_str(), exact) {
+                ("fancy", Some(exact)) => Some(
+                    fancy_regex::Regex::new(&format!(r"\A(?:{exact})"))
+                        .map_err(|e| value_err(format!("pattern {name}: {e}")))?,
+                ),
+                ("fancy", None) => return Err(value_err(format!("pattern {name}: no regex"))),
+                _ => None,
+            };
+            let names_of: Vec<Option<String>> = match &fancy {
+                Some(f) => f.capture_names().map(|n| n.map(str::to_owned)).collect(),
+                None => regex
+                    .capture_names()
+                    .map(|n| n.map(str::to_owned))
+                    .collect(),
+            };
+            let groups = names_of
+                .iter()
                 .map(|name| {
-                    name.filter(|n| *n != MARK).map(|n| {
+                    name.as_deref().filter(|n| *n != MARK).map(|n| {
                         let kind = match field_types.get(n).map(String::as_str) {
                             Some("int") => Some(Kind::Int),
                             Some("float") => Some(Kind::Float),
@@ -104,6 +147,7 @@ impl Core {
             let mode = match mode.as_str() {
                 "rust" => Mode::Rust,
                 "gate" => Mode::Gate,
+                "fancy" => Mode::Fancy,
                 other => return Err(value_err(format!("pattern {name}: mode {other}"))),
             };
             let derive = match derive.as_str() {
@@ -133,8 +177,30 @@ impl Core {
                 client,
                 derive,
                 guard,
+                family,
+                fancy,
+                finish,
             });
         }
+        let finishers = finishers.unwrap_or_else(|| compiled.iter().map(|_| None).collect());
+        if finishers.len() != compiled.len()
+            || compiled
+                .iter()
+                .zip(&finishers)
+                .any(|(p, f)| p.finish != f.is_some())
+        {
+            return Err(value_err(
+                "finishers: one per pattern, for the finishing ones",
+            ));
+        }
+        let exim = match exim {
+            Some((native, lead, inner)) => Some(EximReaders {
+                native: anchored(&native).map_err(value_err)?,
+                lead: anchored(&lead).map_err(value_err)?,
+                inner: anchored(&inner).map_err(value_err)?,
+            }),
+            None => None,
+        };
         let reason_classes = reason_classes
             .into_iter()
             .map(|(name, rx)| {
@@ -185,7 +251,13 @@ impl Core {
                 names.id("line_length"),
                 names.id("_day"),
             ],
+            exim: names.id("exim"),
+            sendmail: names.id("sendmail"),
+            envelope: names.id("envelope"),
         };
+        // lines that name no host borrow it for the Core's lifetime; one small string per
+        // reading setup (Cores are cached per setup, never many)
+        let host: &'static str = Box::leak(host.unwrap_or_default().into_boxed_str());
         let py_names = names
             .list
             .iter()
@@ -210,9 +282,14 @@ impl Core {
                 },
                 fallback,
                 routes: HashMap::new(),
+                exim,
+                native,
+                host,
+                years: years.map(|y| y.state.clone()),
             },
             py_names,
             fixed,
+            finishers,
         })
     }
 
@@ -229,14 +306,7 @@ impl Core {
         let bytes = data.as_bytes();
         let engine = &mut self.engine;
         let outcomes = py.detach(|| {
-            let mut locs = Locs {
-                header: engine.header.capture_locations(),
-                patterns: engine
-                    .patterns
-                    .iter()
-                    .map(|p| p.regex.capture_locations())
-                    .collect(),
-            };
+            let mut locs = Locs::new(engine);
             let mut outcomes = Vec::new();
             let (mut start, mut pos) = (0usize, offset);
             for end in memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len())) {

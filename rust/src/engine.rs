@@ -1,6 +1,7 @@
 //! The pass over a batch's lines with the GIL released (`Engine`): header, time, route,
 //! pattern, fields; the GIL is taken again only for a line Python must parse and once
-//! per new hour of log (its zone offset).
+//! per new hour of log (its zone offset). Postfix, Exim (syslog and its own log lines)
+//! and Sendmail lines are parsed here.
 
 use std::collections::HashMap;
 
@@ -10,8 +11,9 @@ use regex::bytes::{CaptureLocations, Regex, RegexBuilder};
 
 use crate::clock::{self, Hours, Stamp, YearRule};
 use crate::derive;
-use crate::event::{Fields, NeedPython, Outcome, Val};
-use crate::patterns::{family_of, Derive, Family, Found, Pattern, Route};
+use crate::event::{Fields, Head, NeedPython, Outcome, Val};
+use crate::patterns::{family_of, Derive, Family, Found, Pattern, Route, Slots};
+use crate::years;
 
 /// the group `core_table.guarded` puts where a negative lookahead stood (not a field)
 pub const MARK: &str = "__lookahead";
@@ -56,7 +58,23 @@ pub struct Keys {
     pub no_pattern: usize,
     pub bad_timestamp: usize,
     pub row: [usize; 5], // source, offset, line, line_length, _day
+    pub exim: usize,
+    pub sendmail: usize,
+    pub envelope: usize,
 }
+
+/// Exim's own log lines (`header.EXIM_NATIVE` without its message group), what their
+/// message mostly starts with (`_EXIM_LEAD`), and the time and `[pid]` Exim repeats
+/// inside a syslog message (`_EXIM_INNER`, matches any text).
+pub struct EximReaders {
+    pub native: Regex,
+    pub lead: Regex,
+    pub inner: Regex,
+}
+
+/// The route key of Exim's own lines (Python's `LineParser._native_exim`): no program
+/// name holds a NUL (`ascii_line` lets none through).
+const NATIVE_EXIM: &str = "\0exim";
 
 /// The hour cache, filled from Python's own zone arithmetic (`hour_start`).
 pub struct HourCache {
@@ -94,6 +112,14 @@ pub struct Engine {
     pub hours: HourCache,
     pub fallback: Py<PyAny>,
     pub routes: HashMap<String, Route>,
+    /// None: no Exim readers were given (Exim's own lines go to Python)
+    pub exim: Option<EximReaders>,
+    /// a file of Exim's own log: its reader first (`events._EximFirst`)
+    pub native: bool,
+    /// the host of lines that name none (Exim's own lines): the Core's for its lifetime
+    pub host: &'static str,
+    /// `--year`: the BSD year state shared with the Python parser (else `rule` dates)
+    pub years: Option<years::Shared>,
 }
 
 /// Python's `\s` on the characters let through by `ascii_line` (and `str.isspace`).
@@ -130,33 +156,45 @@ pub fn value_err(e: impl std::fmt::Display) -> PyErr {
 }
 
 impl Engine {
-    /// The route of a program, made on its first line (split borrow: the table is read
-    /// while the route changes).
-    fn route(&mut self, program: &str) -> (&mut Route, &[Pattern]) {
+    /// The route under `key` (a program, or `NATIVE_EXIM`) of a `family` program, made on
+    /// its first line (split borrow: the table is read while the route changes).
+    fn route_of(&mut self, key: &str, family: Family) -> (&mut Route, &[Pattern]) {
         let patterns = &self.patterns;
-        if !self.routes.contains_key(program) {
+        if !self.routes.contains_key(key) {
             // looked up first: the key is allocated once per program, not per line
+            let program = if key == NATIVE_EXIM { "exim" } else { key };
             let daemon = program.rsplit('/').next().unwrap_or(program);
             self.routes
-                .insert(program.to_owned(), Route::new(patterns, daemon));
+                .insert(key.to_owned(), Route::of(patterns, family, daemon));
         }
-        (
-            self.routes.get_mut(program).expect("inserted above"),
-            patterns,
-        )
+        (self.routes.get_mut(key).expect("inserted above"), patterns)
     }
 
     /// Count a line Python parsed in the route it went through, so that the order of
     /// patterns stays the one a pure-Python run has.
     fn record_python(&mut self, event: &Bound<'_, PyAny>) -> PyResult<()> {
         let family: Option<String> = event.get_item("family")?.extract()?;
-        if family.as_deref() != Some("postfix") {
-            return Ok(());
-        }
+        let family = match family.as_deref() {
+            Some("postfix") => Family::Postfix,
+            Some("exim") => Family::Exim,
+            Some("sendmail") => Family::Sendmail,
+            _ => return Ok(()),
+        };
         let program: String = event.get_item("program")?.extract()?;
+        // Exim's own lines go through the parser's one native route
+        let envelope = event.get_item("envelope").ok();
+        let native = match envelope {
+            Some(e) => e.extract::<Option<String>>()?.as_deref() == Some("exim"),
+            None => false,
+        };
+        let key = if native {
+            NATIVE_EXIM
+        } else {
+            program.as_str()
+        };
         let pattern: Option<String> = event.get_item("pattern")?.extract()?;
         let pattern = pattern.and_then(|p| self.pattern_ids.get(&p).copied());
-        let (route, patterns) = self.route(&program);
+        let (route, patterns) = self.route_of(key, family);
         route.record(patterns, pattern);
         Ok(())
     }
@@ -199,6 +237,11 @@ impl Engine {
         line: &'a str,
         locs: &mut Locs,
     ) -> Result<Outcome<'a>, NeedPython> {
+        if self.native {
+            if let Some(outcome) = self.exim_first(line, locs)? {
+                return Ok(outcome);
+            }
+        }
         let h = &mut locs.header;
         // the message is the rest of the line (see `core_table.header_regex`)
         let Some(end) = self
@@ -213,7 +256,10 @@ impl Engine {
         let (host, program) = (group(3).ok_or(NeedPython)?, group(4).ok_or(NeedPython)?);
         let message = &line[end..];
         let stamp = match (bsd, iso) {
-            (Some(text), _) => clock::bsd(text.as_bytes(), self.rule, &mut self.hours),
+            (Some(text), _) => match &self.years {
+                Some(state) => clock::bsd_in_year(text, &mut years::lock(state), &mut self.hours),
+                None => clock::bsd(text.as_bytes(), self.rule, &mut self.hours),
+            },
             // `2013-12-30 00:24:50 X Y: ...` may be Exim's own line: Python decides
             (None, Some(text)) if text.as_bytes().get(10) == Some(&b' ') => Stamp::Python,
             (None, Some(text)) => clock::iso(text.as_bytes(), &mut self.hours),
@@ -221,87 +267,231 @@ impl Engine {
         };
         let ts = match stamp {
             Stamp::At(ts) => ts,
-            Stamp::Bad => {
-                return Ok(Outcome::Unparsed {
-                    ts: None,
-                    host: None,
-                    program: None,
-                    reason: self.keys.bad_timestamp,
-                    line,
-                })
-            }
+            Stamp::Bad => return Ok(self.bad_timestamp(line)),
             Stamp::Python => return Err(NeedPython),
         };
         let message = message.trim_end_matches(|c: char| is_space(c as u8));
-        match family_of(program) {
+        let family = family_of(program);
+        match family {
             Family::Python => Err(NeedPython),
             // PHP's mail.log under any program name is PHP's: Python parses it
             Family::Beside if message.starts_with("mail() on [") => Err(NeedPython),
             Family::Beside => Ok(Outcome::Beside { program, ts }),
-            Family::Postfix => {
+            Family::Exim if self.exim.is_none() => Err(NeedPython),
+            Family::Postfix | Family::Exim | Family::Sendmail => {
                 let pid = pid.map(derive::int).transpose()?;
-                let (route, patterns) = self.route(program);
-                let found = route.find(patterns, message, &mut locs.patterns);
-                // a line sent to Python is counted in its route from Python's result
-                let (outcome, matched) = match found {
-                    Found::Python => return Err(NeedPython),
-                    Found::NoMatch => (
-                        Outcome::Unparsed {
-                            ts: Some(ts),
-                            host: Some(host),
-                            program: Some(program),
-                            reason: self.keys.no_pattern,
-                            line,
-                        },
-                        None,
-                    ),
-                    Found::Match(i) if self.patterns[i].other => {
-                        (Outcome::Other { program, ts }, Some(i))
-                    }
-                    Found::Match(i) => {
-                        let fields =
-                            self.fields(i, message, &locs.patterns[i], ts, host, program, pid)?;
-                        (
-                            Outcome::Event {
-                                fields,
-                                program,
-                                ts,
-                            },
-                            Some(i),
-                        )
-                    }
-                };
-                let (route, patterns) = self.route(program);
-                route.record(patterns, matched);
-                Ok(outcome)
+                let head = self.head(ts, host, program, pid, family, None);
+                self.mta(program, family, line, message, head, locs)
             }
         }
     }
 
-    /// The event's fields, in the order `LineParser._event` sets them.
-    #[allow(clippy::too_many_arguments)]
-    fn fields<'a>(
+    fn head<'a>(
         &self,
-        i: usize,
-        message: &'a str,
-        caps: &CaptureLocations,
         ts: i64,
         host: &'a str,
         program: &'a str,
         pid: Option<i64>,
+        family: Family,
+        envelope: Option<usize>,
+    ) -> Head<'a> {
+        let k = &self.keys;
+        let family = match family {
+            Family::Exim => k.exim,
+            Family::Sendmail => k.sendmail,
+            _ => k.postfix,
+        };
+        Head {
+            ts,
+            host,
+            program,
+            pid,
+            family,
+            envelope,
+        }
+    }
+
+    fn bad_timestamp<'a>(&self, line: &'a str) -> Outcome<'a> {
+        Outcome::Unparsed {
+            ts: None,
+            host: None,
+            program: None,
+            reason: self.keys.bad_timestamp,
+            line,
+        }
+    }
+
+    /// `_EximFirst.parse` on a file of Exim's own log: its line read here, or None where
+    /// the line is not one of Exim's own (then it is read as syslog).
+    fn exim_first<'a>(
+        &mut self,
+        line: &'a str,
+        locs: &mut Locs,
+    ) -> Result<Option<Outcome<'a>>, NeedPython> {
+        let Some(exim) = &self.exim else {
+            return Err(NeedPython);
+        };
+        let n = &mut locs.exim;
+        let Some(end) = exim
+            .native
+            .captures_read(n, line.as_bytes())
+            .map(|m| m.end())
+        else {
+            return Ok(None);
+        };
+        let message = &line[end..];
+        if !exim.lead.is_match(message.as_bytes()) {
+            // `2019-10-22 03:39:17 mx1 exim[29786]: ...` is syslog
+            if self
+                .header
+                .captures_read(&mut locs.header, line.as_bytes())
+                .is_some()
+            {
+                let program = locs.header.get(4).map(|(a, b)| &line[a..b]);
+                match program.map(family_of) {
+                    Some(Family::Beside) | None => {}
+                    Some(Family::Python) => return Err(NeedPython),
+                    Some(_) => return Ok(None),
+                }
+            }
+        }
+        let group = |i: usize| n.get(i).map(|(a, b)| &line.as_bytes()[a..b]);
+        let ts = match clock::exim(
+            group(1).ok_or(NeedPython)?,
+            group(2),
+            group(3),
+            &mut self.hours,
+        ) {
+            Stamp::At(ts) => ts,
+            Stamp::Bad => return Ok(Some(self.bad_timestamp(line))),
+            Stamp::Python => return Err(NeedPython),
+        };
+        let pid = n
+            .get(4)
+            .map(|(a, b)| derive::int(&line[a..b]))
+            .transpose()?;
+        let message = message.trim_end_matches(|c: char| is_space(c as u8));
+        let head = self.head(
+            ts,
+            self.host,
+            "exim",
+            pid,
+            Family::Exim,
+            Some(self.keys.exim),
+        );
+        self.mta(NATIVE_EXIM, Family::Exim, line, message, head, locs)
+            .map(Some)
+    }
+
+    /// An MTA line's event: the route of `key` tried on its message (`LineParser._event`).
+    fn mta<'a>(
+        &mut self,
+        key: &str,
+        family: Family,
+        line: &'a str,
+        message: &'a str,
+        head: Head<'a>,
+        locs: &mut Locs,
+    ) -> Result<Outcome<'a>, NeedPython> {
+        // Exim under syslog may repeat its time and `[pid]` first (`_EximRoute.prepare`)
+        let text = match (&self.exim, family, head.envelope) {
+            (Some(exim), Family::Exim, None) => {
+                let first = message.as_bytes().first().copied();
+                if first == Some(b'[')
+                    || (first.is_some_and(|b| b.is_ascii_digit())
+                        && message.as_bytes().get(4) == Some(&b'-'))
+                {
+                    let skip = exim.inner.find(message.as_bytes()).map_or(0, |m| m.end());
+                    &message[skip..]
+                } else {
+                    message
+                }
+            }
+            _ => message,
+        };
+        let (route, patterns) = self.route_of(key, family);
+        let found = route.find_in(patterns, text, &mut locs.patterns, &mut locs.slots);
+        // a line sent to Python is counted in its route from Python's result
+        let (outcome, matched) = match found {
+            Found::Python => return Err(NeedPython),
+            Found::NoMatch => (
+                Outcome::Unparsed {
+                    ts: Some(head.ts),
+                    host: Some(head.host),
+                    program: Some(head.program),
+                    reason: self.keys.no_pattern,
+                    line,
+                },
+                None,
+            ),
+            Found::Match(i) if self.patterns[i].other => (
+                Outcome::Other {
+                    program: head.program,
+                    ts: head.ts,
+                },
+                Some(i),
+            ),
+            Found::Match(i) => {
+                let p = &self.patterns[i];
+                let (rust, fancy) = (&locs.patterns[i], &locs.slots[i]);
+                let caps = |g: usize| match p.fancy {
+                    Some(_) => fancy.get(g).copied().flatten(),
+                    None => rust.get(g),
+                };
+                let outcome = if p.finish {
+                    Outcome::Finish {
+                        fields: self.groups(i, text, &caps)?,
+                        pattern: i,
+                        message,
+                        head,
+                    }
+                } else {
+                    Outcome::Event {
+                        fields: self.fields(i, text, &caps, head)?,
+                        program: head.program,
+                        ts: head.ts,
+                    }
+                };
+                (outcome, Some(i))
+            }
+        };
+        let (route, patterns) = self.route_of(key, family);
+        route.record(patterns, matched);
+        Ok(outcome)
+    }
+
+    /// The pattern's named groups, typed (`FIELD_TYPES`), in the regex's order.
+    fn groups<'a>(
+        &self,
+        i: usize,
+        message: &'a str,
+        caps: &dyn Fn(usize) -> Option<(usize, usize)>,
     ) -> Result<Fields<'a>, NeedPython> {
         let p = &self.patterns[i];
-        let k = &self.keys;
         let mut f = Fields(Vec::with_capacity(p.groups.len() + 12));
         for (g, slot) in p.groups.iter().enumerate() {
             if let Some((name, kind)) = slot {
-                let value = match caps.get(g) {
+                let value = match caps(g) {
                     Some((a, b)) => derive::typed(&message[a..b], *kind)?,
                     None => Val::None,
                 };
                 f.0.push((*name, value));
             }
         }
+        Ok(f)
+    }
+
+    /// The event's fields, in the order `LineParser._event` sets them.
+    fn fields<'a>(
+        &self,
+        i: usize,
+        message: &'a str,
+        caps: &dyn Fn(usize) -> Option<(usize, usize)>,
+        head: Head<'a>,
+    ) -> Result<Fields<'a>, NeedPython> {
+        let p = &self.patterns[i];
+        let k = &self.keys;
+        let mut f = self.groups(i, message, caps)?;
         for (name, obj) in &p.fixed {
             f.set(*name, Val::Fixed(*obj));
         }
@@ -347,12 +537,20 @@ impl Engine {
         }
         f.set(k.event, Val::Name(p.event));
         f.set(k.pattern, Val::Name(p.name));
-        f.set(k.ts, Val::Int(ts));
-        f.set(k.host, Val::Str(host));
-        f.set(k.program, Val::Str(program));
-        f.set(k.pid, pid.map_or(Val::None, Val::Int));
-        f.set(k.family, Val::Name(k.postfix));
+        set_head(&mut f, k, head);
         Ok(f)
+    }
+}
+
+/// The fields every event ends with (`LineParser._event`).
+pub fn set_head<'a>(f: &mut Fields<'a>, k: &Keys, head: Head<'a>) {
+    f.set(k.ts, Val::Int(head.ts));
+    f.set(k.host, Val::Str(head.host));
+    f.set(k.program, Val::Str(head.program));
+    f.set(k.pid, head.pid.map_or(Val::None, Val::Int));
+    f.set(k.family, Val::Name(head.family));
+    if let Some(envelope) = head.envelope {
+        f.set(k.envelope, Val::Name(envelope));
     }
 }
 
@@ -360,4 +558,26 @@ impl Engine {
 pub struct Locs {
     pub header: CaptureLocations,
     pub patterns: Vec<CaptureLocations>,
+    /// fancy patterns' captures
+    pub slots: Vec<Slots>,
+    /// Exim's own line reader's
+    pub exim: CaptureLocations,
+}
+
+impl Locs {
+    pub fn new(engine: &Engine) -> Locs {
+        Locs {
+            header: engine.header.capture_locations(),
+            patterns: engine
+                .patterns
+                .iter()
+                .map(|p| p.regex.capture_locations())
+                .collect(),
+            slots: vec![Vec::new(); engine.patterns.len()],
+            exim: engine.exim.as_ref().map_or_else(
+                || engine.header.capture_locations(),
+                |e| e.native.capture_locations(),
+            ),
+        }
+    }
 }

@@ -49,6 +49,20 @@ impl<'a> Fields<'a> {
 #[derive(Debug, Clone, Copy)]
 pub struct NeedPython;
 
+/// What an event says about its line besides the pattern's fields, set last (in
+/// `LineParser._event`'s order): ts, host, program, pid, family, envelope.
+#[derive(Debug, Clone, Copy)]
+pub struct Head<'a> {
+    pub ts: i64,
+    pub host: &'a str,
+    pub program: &'a str,
+    pub pid: Option<i64>,
+    /// the family's interned name
+    pub family: usize,
+    /// the interned envelope name (`exim` for Exim's own lines), None for syslog lines
+    pub envelope: Option<usize>,
+}
+
 /// What one line came to in the Rust pass.
 pub enum Outcome<'a> {
     /// an empty line (not counted)
@@ -70,6 +84,15 @@ pub enum Outcome<'a> {
         program: Option<&'a str>,
         reason: usize,
         line: &'a str,
+    },
+    /// a modelled event whose pattern's last steps are Python code: `fields` holds the
+    /// typed groups, the Python step (`finishers[pattern]`) adds the rest from `message`,
+    /// then `head`'s fields follow
+    Finish {
+        fields: Fields<'a>,
+        pattern: usize,
+        message: &'a str,
+        head: Head<'a>,
     },
     /// the Python parser's result: (decoded line, event dict), None for an empty line
     Python(Option<(Py<PyAny>, Py<PyAny>)>),

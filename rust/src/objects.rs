@@ -7,6 +7,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
 
 use crate::core::Core;
+use crate::engine::set_head;
 use crate::event::{Fields, Outcome, Val};
 
 const UNPARSED_TEXT_LIMIT: usize = 8192;
@@ -137,6 +138,27 @@ impl Core {
                     last_ts = Some(LastTs::Rust(ts));
                     dated += 1;
                     events.append(self.dict(py, &fields)?)?;
+                }
+                Outcome::Finish {
+                    fields,
+                    pattern,
+                    message,
+                    head,
+                } => {
+                    programs.add(head.program);
+                    last_ts = Some(LastTs::Rust(head.ts));
+                    dated += 1;
+                    let event = self.dict(py, &fields)?;
+                    let finish = self.finishers[pattern]
+                        .as_ref()
+                        .expect("a finishing pattern");
+                    finish.call1(py, (&event, message))?;
+                    let mut tail = Fields::default();
+                    set_head(&mut tail, &self.engine.keys, head);
+                    for (key, value) in &tail.0 {
+                        event.set_item(self.py_names[*key].bind(py), self.value(py, *value)?)?;
+                    }
+                    events.append(event)?;
                 }
                 Outcome::Unparsed {
                     ts,

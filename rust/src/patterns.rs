@@ -1,5 +1,5 @@
-//! The Postfix pattern table, received as data from Python, and the routes that try it
-//! per program the way `analyzer.parse.events._Route` does (specific patterns sorted by
+//! The pattern tables (Postfix, Exim, Sendmail), received as data from Python, and the
+//! routes that try them per program the way `analyzer.parse.events._Route` does (specific patterns sorted by
 //! hits on the same schedule, fallbacks in declaration order), so that even a line two
 //! specific patterns match gets the pattern Python picks.
 
@@ -15,6 +15,9 @@ pub enum Mode {
     /// Its regex needs a Python feature (a lookahead); `regex` is a superset (lookahead
     /// removed): no match there means no match in Python, a match sends the line to Python.
     Gate,
+    /// Its regex needs a backtracking engine (lookarounds, possessive loops): `regex` is a
+    /// superset tried first, `Pattern::fancy` the exact regex (fancy-regex).
+    Fancy,
 }
 
 /// A field conversion of `FIELD_TYPES`.
@@ -52,7 +55,16 @@ pub struct Pattern {
     /// place and its body; where the match went through the mark and the body matches
     /// there, Python's lookahead fails: the line is Python's
     pub guard: Option<(usize, Regex)>,
+    /// the MTA family whose table holds it
+    pub family: Family,
+    /// `Mode::Fancy`: the exact regex
+    pub fancy: Option<fancy_regex::Regex>,
+    /// its steps after the typed groups are Python code (`_Alternative.complete`)
+    pub finish: bool,
 }
+
+/// Capture positions of a fancy-regex match (per pattern, reused across lines).
+pub type Slots = Vec<Option<(usize, usize)>>;
 
 /// One program's candidates, with the hit counts that order them.
 pub struct Route {
@@ -70,12 +82,20 @@ pub enum Found {
 }
 
 impl Route {
+    /// A Postfix program's route.
+    #[allow(dead_code)] // the Postfix API other modules of the crate build on
     pub fn new(patterns: &[Pattern], daemon: &str) -> Route {
+        Route::of(patterns, Family::Postfix, daemon)
+    }
+
+    /// The route of a program of `family` (`daemon`: the last part of its name).
+    pub fn of(patterns: &[Pattern], family: Family, daemon: &str) -> Route {
         let chosen = (0..patterns.len()).filter(|&i| {
-            patterns[i]
-                .daemons
-                .as_ref()
-                .is_none_or(|d| d.iter().any(|x| x == daemon))
+            patterns[i].family == family
+                && patterns[i]
+                    .daemons
+                    .as_ref()
+                    .is_none_or(|d| d.iter().any(|x| x == daemon))
         });
         let (fallbacks, specific): (Vec<usize>, Vec<usize>) =
             chosen.partition(|&i| patterns[i].fallback);
@@ -112,18 +132,42 @@ impl Route {
 
     /// The pattern Python would pick for `message`, with its captures in `locs`; or
     /// `Found::Python` where only Python can tell. The caller records the outcome
-    /// (`record`) once it knows the line is parsed here.
+    /// (`record`) once it knows the line is parsed here. (Fancy patterns need
+    /// `find_in`'s slots: here a match of theirs is Python's.)
+    #[allow(dead_code)] // the Postfix API other modules of the crate build on
     pub fn find(
         &mut self,
         patterns: &[Pattern],
         message: &str,
         locs: &mut [CaptureLocations],
     ) -> Found {
+        self.search(patterns, message, locs, None)
+    }
+
+    /// `find` for every mode: fancy patterns' captures go to `slots`.
+    pub fn find_in(
+        &mut self,
+        patterns: &[Pattern],
+        message: &str,
+        locs: &mut [CaptureLocations],
+        slots: &mut [Slots],
+    ) -> Found {
+        self.search(patterns, message, locs, Some(slots))
+    }
+
+    fn search(
+        &mut self,
+        patterns: &[Pattern],
+        message: &str,
+        locs: &mut [CaptureLocations],
+        mut slots: Option<&mut [Slots]>,
+    ) -> Found {
         self.tick();
         for &i in self.specific.iter().chain(self.fallbacks.iter()) {
             let p = &patterns[i];
             // captures only for the events whose fields are read (or the guard's mark)
-            let hit = if p.mode == Mode::Gate || (p.other && p.guard.is_none()) {
+            // (a fancy pattern's superset is only tried: its captures come from fancy-regex)
+            let hit = if p.mode != Mode::Rust || (p.other && p.guard.is_none()) {
                 p.regex.is_match(message.as_bytes())
             } else {
                 p.regex
@@ -140,32 +184,68 @@ impl Route {
                     }
                 }
             }
-            return match p.mode {
-                Mode::Gate => Found::Python,
-                Mode::Rust => Found::Match(i),
-            };
+            match p.mode {
+                Mode::Gate => return Found::Python,
+                Mode::Rust => return Found::Match(i),
+                Mode::Fancy => {
+                    let (Some(fancy), Some(slots)) = (&p.fancy, slots.as_deref_mut()) else {
+                        return Found::Python;
+                    };
+                    match fancy_match(fancy, message, p.other, &mut slots[i]) {
+                        Ok(true) => return Found::Match(i),
+                        Ok(false) => continue, // the superset matched, the pattern not
+                        Err(()) => return Found::Python, // fancy-regex gave up (backtrack limit)
+                    }
+                }
+            }
         }
         Found::NoMatch
     }
 }
 
-/// `family_of`: only Postfix is parsed here; other MTAs' lines go to Python.
+/// The exact match of a fancy pattern; its captures in `slots` unless only the match is
+/// wanted (`other` events). `Err`: fancy-regex gave up, Python decides.
+fn fancy_match(
+    fancy: &fancy_regex::Regex,
+    message: &str,
+    other: bool,
+    slots: &mut Slots,
+) -> Result<bool, ()> {
+    if other {
+        return fancy.is_match(message).map_err(|_| ());
+    }
+    match fancy.captures(message) {
+        Ok(Some(caps)) => {
+            slots.clear();
+            slots.extend((0..caps.len()).map(|g| caps.get(g).map(|m| (m.start(), m.end()))));
+            Ok(true)
+        }
+        Ok(None) => Ok(false),
+        Err(_) => Err(()),
+    }
+}
+
+/// `family_of`: the MTA families parsed here, programs beside the MTA, and PHP (whose
+/// lines go to Python).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Family {
     Postfix,
     Beside,
     Python,
+    Exim,
+    Sendmail,
 }
 
 pub fn family_of(program: &str) -> Family {
     if program.starts_with("postfix") {
         Family::Postfix
-    } else if program.starts_with("exim")
-        || program.starts_with("sm-")
-        || program.starts_with("php")
-        || program == "sendmail"
-    {
-        // exim, sendmail, PHP (and any `php...` name, whose test Python makes)
+    } else if program.starts_with("exim") {
+        Family::Exim
+    } else if program == "sendmail" || program.starts_with("sm-") {
+        // `sm-mta`, `sm-msp-queue`, `sm-acceptingconnections` and any other `sm-` name
+        Family::Sendmail
+    } else if program.starts_with("php") {
+        // PHP (and any `php...` name, whose test Python makes)
         Family::Python
     } else {
         Family::Beside

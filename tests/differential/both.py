@@ -42,8 +42,12 @@ def job(
     reference: date = date(2026, 12, 31),
     offset: int = 0,
     format: str | None = "postfix",
+    native: bool = False,
+    year: int | None = None,
+    last_month: int = 0,
 ):
-    """A batch as ingest makes it: whole lines, without the final newline."""
+    """A batch as ingest makes it: whole lines, without the final newline (`year`,
+    `last_month`: `--year`'s clock state at its start)."""
     body = data[:-1] if data.endswith(b"\n") else data
     return Job(
         data=body,
@@ -52,10 +56,10 @@ def job(
         path=path,
         zone=zone,
         reference=reference,
-        year=None,
-        last_month=0,
+        year=year,
+        last_month=last_month,
         format=format,
-        native=False,
+        native=native,
         host="mx1",
     )
 
@@ -65,6 +69,11 @@ def fresh() -> None:
     depends on the lines a parser saw, so both start from the same (no) history."""
     python_stage._parsers.clear()
     rust_batch._cores.clear()
+
+
+def zone(name: str) -> ZoneInfo | timezone:
+    """A `--tz` name as the tests write it: `UTC` or an IANA name."""
+    return UTC if name == "UTC" else ZoneInfo(name)
 
 
 def typed(d: dict) -> list:
@@ -87,8 +96,9 @@ def assert_same(want, got) -> None:
 
 def compare(data: bytes, batch_bytes: int | None = None, **kw) -> tuple[int, int]:
     """Both stages over `data` (cut into batches of about `batch_bytes` at line ends, as
-    ingest reads a file), asserting each batch's results equal. (lines, lines the core
-    handed to Python)."""
+    ingest reads a file), asserting each batch's results equal; with `year`, each batch
+    starts with the year state the one before ended with, as ingest chains them. (lines,
+    lines the core handed to Python)."""
     fresh()
     lines = python_lines = 0
     offset = 0
@@ -107,6 +117,8 @@ def compare(data: bytes, batch_bytes: int | None = None, **kw) -> tuple[int, int
         lines += want.lines
         python_lines += rust_batch._core(j)[0].python_lines
         offset += len(chunk)
+        if j.year is not None:
+            kw["year"], kw["last_month"] = want.year, want.last_month
     return lines, python_lines
 
 

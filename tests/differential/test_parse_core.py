@@ -7,7 +7,7 @@ both DST changes and the reference-year rule), hostile lines, and damaged real l
 from __future__ import annotations
 
 import functools
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -19,6 +19,7 @@ from both import (
     python_parse_batch,
     require_core,
     rust_parse_batch,
+    zone,
 )
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -35,12 +36,6 @@ BERLIN = "Europe/Berlin"
 @pytest.fixture(autouse=True)
 def _core():
     require_core()
-
-
-def zone(name: str):
-    from zoneinfo import ZoneInfo
-
-    return UTC if name == "UTC" else ZoneInfo(name)
 
 
 @pytest.mark.parametrize("tz", ["UTC", BERLIN])
@@ -223,41 +218,52 @@ def test_python_exceptions_are_raised_by_both():
 
 
 def test_jobs_the_core_does_not_take_go_to_python_whole():
-    data = (ROOT / "sample_logs" / "maillog").read_bytes()[:100_000]
-    j = job(data)
-    j.year, j.last_month = 2026, 11
+    data = (ROOT / "sample_logs" / "php" / "mail.log").read_bytes()[:100_000]
+    j = job(data, format="phpmail", native=True)
     assert not rust_batch.takes(j)
     fresh()
     assert_same(python_parse_batch(j), rust_parse_batch(j))
 
 
 @pytest.fixture
-def postfix_pools(corpora):
+def pools(corpora):
+    """Real lines of every file the core takes (Postfix, Exim, Sendmail)."""
     from fuzzlines import load_pools
 
     pools = load_pools(corpora, ROOT / "sample_logs")
-    return [p for p in pools if p.format == "postfix" and not p.native]
+    return [p for p in pools if rust_batch.takes(job(b"", format=p.format, native=p.native))]
 
 
-def test_damaged_lines(postfix_pools):
+def test_damaged_lines(pools):
+    """Both stages fed the same real lines with damaged copies between them (truncations,
+    byte flips, NUL runs, invalid UTF-8, giant fields, odd whitespace, random bytes):
+    identical events, unparsed rows and counts, with and without `--year`."""
     from fuzzlines import cases
 
-    assert len(postfix_pools) >= 5
+    assert len(pools) >= 5 and {p.format for p in pools} >= {"postfix", "exim", "sendmail"}
 
     @settings(
-        max_examples=60,
+        max_examples=100,
         deadline=None,
         derandomize=True,
         database=None,
         suppress_health_check=list(HealthCheck),
     )
-    @given(case=cases(postfix_pools), tz=st.sampled_from(["UTC", BERLIN]), split=st.booleans())
-    def run(case, tz, split):
+    @given(
+        case=cases(pools),
+        tz=st.sampled_from(["UTC", BERLIN]),
+        split=st.booleans(),
+        year=st.sampled_from([None, 2026]),
+    )
+    def run(case, tz, split, year):
         compare(
             case.data,
             batch_bytes=2000 if split else None,
             zone=zone(tz),
             reference=date(2026, 3, 20),
+            format=case.pool.format,
+            native=case.pool.native,
+            year=year,
         )
 
     run()

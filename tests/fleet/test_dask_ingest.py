@@ -7,8 +7,8 @@ from __future__ import annotations
 import shutil
 from datetime import datetime
 
-import distributed
 import pytest
+from dask_cluster import local_cluster
 from typer.testing import CliRunner
 
 from analyzer import api
@@ -33,10 +33,8 @@ def rows(df) -> list[str]:
 
 @pytest.fixture(scope="module")
 def cluster():
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
-    ) as c:
-        yield c.scheduler_address
+    with local_cluster() as address:
+        yield address
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,239 @@
+"""The compiled ingest engine (issue 11): for a run of Postfix syslog files, each batch is
+parsed AND correlated in Rust (`analyzer._core.IngestEngine`, the GIL released), and the
+rows reach the part writer as Arrow tables built from column buffers, with no event or
+row dicts on the way. The open state comes from the checkpoint and goes back to it in
+the format the Python correlator uses, so a run interrupted under one continues under
+the other.
+
+UNFINISHED, opt-in: `ANALYZER_ENGINE=compiled` (with the compiled core in use) asks
+for it; without it, ingest is the parse core + Python correlator as before. A run the
+engine does not model is left to the Python path: an explicit `--year`, `--passwd`, a
+source that is not Postfix syslog, an open state holding another format's parts (PHP
+entries, Sendmail sessions, Exim `cwd=` lines). Within a run, a batch with an event the
+engine does not model (PHP's mail.log through syslog, another MTA's line) hands the open
+state to the Python correlator, which goes on from there.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from typing import Any
+
+import pyarrow as pa
+
+from ..correlate import Correlator, is_local_ip
+from ..dataset import checkpoint
+from ..dataset.openstate import Keyed
+from ..dataset.writer import FLUSH_BYTES
+from ..errors import AnalyzerError
+from ..parse import rust_batch
+from ..parse.batch import BatchJob, BatchResult
+from ..parse.core import compiled, core_in_use
+from ..read.sources import Source
+from ..schema import TABLES
+from .commit import Committer
+
+ENV = "ANALYZER_ENGINE"
+ENGINES = ("python", "compiled")
+# the parts only the Python correlator models (other formats'): the engine runs when
+# the checkpoint's are empty
+_PYTHON_PARTS = ("logins", "auth_seen", "held", "handoffs", "cwds", "php", "php_seen", "joins")
+_TAKE_BYTES = 4 << 20  # rows kept in Rust per table before they go to the writer
+
+
+def engine_for(sources: list[Source], year: int | None, passwd: str | None) -> Engine | None:
+    """The engine for this run when `ANALYZER_ENGINE=compiled` asks for it and the run
+    is one it models; else None (the parse core + Python correlator)."""
+    asked = os.environ.get(ENV, "").strip().lower()
+    if asked and asked not in ENGINES:
+        raise AnalyzerError(f"{ENV} must be one of {', '.join(ENGINES)}, not {asked!r}")
+    if asked != "compiled" or core_in_use() != "rust":
+        return None
+    if year is not None or passwd is not None:
+        return None
+    if not all(s.format in (None, "postfix") and not s.native for s in sources):
+        return None
+    return Engine()
+
+
+class Engine:
+    """One run's engine: `parse` is the parse stage's function (in this process, no
+    workers: correlation happens as the batch is parsed), `committer` makes the run's
+    `Committer`."""
+
+    def __init__(self) -> None:
+        self.run: CompiledCommitter | None = None
+
+    def committer(self, *args: Any, **kwargs: Any) -> Committer:
+        self.run = CompiledCommitter(*args, **kwargs)
+        return self.run
+
+    def parse(self, job: BatchJob) -> BatchResult:
+        assert self.run is not None, "the committer is made before the first batch"
+        correlator = self.run.correlator
+        if not isinstance(correlator, EngineCorrelator) or correlator.python is not None:
+            return rust_batch.parse_batch(job)  # the Python correlator takes its events
+        if not rust_batch.takes(job):
+            correlator.hand_over()
+            return rust_batch.parse_batch(job)
+        core, clock = rust_batch._core(job)
+        handed_over, counts = correlator.rust.batch(core, job.data, job.offset, job.path)
+        events, unparsed, programs, beside, lines, beside_lines, last_ts, dated = counts
+        if handed_over:
+            correlator.hand_over()
+        else:
+            events = []  # correlated already
+            correlator.take_rows(_TAKE_BYTES)
+        return BatchResult(
+            events=events,
+            unparsed=unparsed,
+            programs=Counter(programs),
+            beside=Counter(beside),
+            lines=lines,
+            beside_lines=beside_lines,
+            last_ts=last_ts,
+            end=job.end,
+            year=clock.year,
+            last_month=clock.last_month,
+            cursor=job.cursor,
+            dated=dated,
+        )
+
+
+class CompiledCommitter(Committer):
+    """The run's `Committer` with the engine as its correlator (or the Python one, when
+    the checkpoint holds what only it models)."""
+
+    @property
+    def correlator(self) -> Any:
+        if self._correlator is None:
+            saved = self.ds.open_state(self.state)
+            parts = checkpoint.open_parts(saved)
+            if any(parts[k] for k in _PYTHON_PARTS):
+                self._correlator = self.python_correlator(saved)
+            else:
+                # stands in for the Correlator (the part of it ingest uses)
+                self._correlator = EngineCorrelator(self, parts)  # type: ignore[assignment]
+        return self._correlator
+
+    def python_correlator(self, state: dict) -> Correlator:
+        correlator = Correlator(
+            self._add,
+            self._local_ips,
+            state,
+            passwd=self._passwd,
+            hold_php=self._hold_php,
+            php_host_assumed=self._php_host_assumed,
+        )
+        correlator.expect_hosts(self._expected_hosts)
+        return correlator
+
+
+def _schemas() -> list[tuple[str, str, list[tuple[str, str]]]]:
+    return [(t.name, t.time_column, [(c.name, c.type) for c in t.columns]) for t in TABLES.values()]
+
+
+def arrow_table(name: str, rows: int, columns: list, days: bytes) -> pa.Table:
+    """The engine's column buffers of `rows` rows of table `name` as an Arrow table,
+    with the `__day` column the part writer splits by."""
+    schema = TABLES[name].arrow_schema
+    arrays = []
+    for field, (valid, nulls, buffers) in zip(schema, columns, strict=True):
+        bufs = [pa.py_buffer(valid) if valid is not None else None]
+        bufs += [pa.py_buffer(b) for b in buffers]
+        arrays.append(pa.Array.from_buffers(field.type, rows, bufs, null_count=nulls))
+    table = pa.Table.from_arrays(arrays, schema=schema)
+    day = pa.Array.from_buffers(pa.int32(), rows, [None, pa.py_buffer(days)])
+    return table.append_column("__day", day)
+
+
+def _keyed(synced: bool, entries: list, touched: list, moved: list) -> Keyed:
+    """The engine's entries of a per-entry part as the `Keyed` dict the open store saves
+    (its changes since the last save: `touched`, `moved`)."""
+    keyed = Keyed()
+    for key, value in entries:
+        dict.__setitem__(keyed, tuple(key), value)
+    keyed.touched = {tuple(k) for k in touched}
+    keyed.moved = dict.fromkeys(tuple(k) for k in moved)
+    keyed.synced = synced
+    return keyed
+
+
+class EngineCorrelator:
+    """The engine seen as the run's correlator (what `Committer` and ingest use of
+    `Correlator`), and, after `hand_over`, the Python correlator it handed over to."""
+
+    def __init__(self, run: CompiledCommitter, parts: dict):
+        module = compiled()
+        assert module is not None
+        self.run = run
+        local_ips = run._local_ips
+        self.rust = module.IngestEngine(_schemas(), lambda ip: is_local_ip(ip, local_ips))
+        self.rust.load(parts)
+        self.kept = {k: parts[k] for k in (*_PYTHON_PARTS, "php_joins")}
+        self.python: Correlator | None = None
+        self.reinjected = 0
+
+    # what ingest asks of a correlator
+    @property
+    def run_php_joins(self) -> dict:
+        if self.python is not None:
+            return self.python.run_php_joins
+        return checkpoint.PHP_JOINS.empty()
+
+    def php_waiting(self) -> int:
+        return self.python.php_waiting() if self.python is not None else 0
+
+    def feed(self, event: dict) -> None:
+        """Events the Python stage parsed after the hand-over (before it there are none:
+        the engine correlates its batches itself)."""
+        assert self.python is not None, "the engine hands no events over"
+        self.python.feed(event)
+
+    def settle(self) -> None:
+        if self.python is not None:
+            self.python.settle()
+            return
+        self.rust.settle()
+        self.take_rows(0)
+
+    def state(self) -> dict:
+        if self.python is not None:
+            return self.python.state()
+        return self._state(whole=False, saving=True)
+
+    # the engine's own
+    def take_rows(self, min_bytes: int) -> None:
+        """Hand the rows the engine holds (of tables past `min_bytes`) to the writer."""
+        writer = self.run.writer
+        for name, (rows, columns, days) in self.rust.take_rows(min_bytes):
+            table = arrow_table(name, rows, columns, days)
+            writer.converted[name].append(table)
+            writer.converted_bytes[name] += table.nbytes
+            if writer.converted_bytes[name] >= FLUSH_BYTES:
+                writer.flush_table(name)
+        reinjected = self.rust.reinjected
+        self.run.summary.reinjected += reinjected - self.reinjected
+        self.reinjected = reinjected
+
+    def _state(self, whole: bool, saving: bool) -> dict:
+        got = self.rust.state(whole, saving)
+        parts = dict(self.kept)
+        parts["now"] = got["now"]
+        parts["messages"] = _keyed(*got["messages"])
+        parts["sessions"] = _keyed(*got["sessions"])
+        parts["closing"] = got["closing"]
+        parts["filter_links"] = got["filter_links"]
+        parts["mta_hosts"] = got["mta_hosts"]
+        return {k: parts[k] for k in checkpoint.KEYS}
+
+    def hand_over(self) -> None:
+        """From here on the Python correlator goes on, from the engine's open state and
+        its place between stale sweeps and in the Message-ID index."""
+        self.take_rows(0)
+        python = self.run.python_correlator(self._state(whole=True, saving=False))
+        since_sweep, by_mid = self.rust.carry_on()
+        python._since_sweep = since_sweep
+        python.by_mid = {tuple(k): qid for k, qid in by_mid}
+        self.python = python

@@ -1,0 +1,218 @@
+//! Rows -> Arrow column buffers, per table of the schema Python hands over: the
+//! correlator's rows become the buffers of Arrow arrays (validity bitmap, values,
+//! string offsets) that `pyarrow.Array.from_buffers` wraps, plus each row's partition
+//! day, as `dataset.writer` computes it (the time column's UTC day, else `_day`, else 0).
+
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyList, PyTuple};
+
+use super::value::{key, Obj, K, V};
+
+const DAY_US: i64 = 86_400_000_000;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Int, // int64 and timestamp[us]
+    Float,
+    Bool,
+    Str,
+}
+
+#[derive(Default)]
+struct Bits {
+    bytes: Vec<u8>,
+    len: usize,
+}
+
+impl Bits {
+    fn push(&mut self, bit: bool) {
+        if self.len.is_multiple_of(8) {
+            self.bytes.push(0);
+        }
+        if bit {
+            *self.bytes.last_mut().expect("pushed") |= 1 << (self.len % 8);
+        }
+        self.len += 1;
+    }
+}
+
+struct Column {
+    name: String,
+    key: K,
+    kind: Kind,
+    valid: Bits,
+    nulls: usize,
+    ints: Vec<i64>,
+    floats: Vec<f64>,
+    bools: Bits,
+    offsets: Vec<i32>,
+    data: Vec<u8>,
+}
+
+impl Column {
+    fn push(&mut self, v: &V) -> Result<(), String> {
+        let ok = match (self.kind, v) {
+            (_, V::Null) => {
+                self.nulls += 1;
+                match self.kind {
+                    Kind::Int => self.ints.push(0),
+                    Kind::Float => self.floats.push(0.0),
+                    Kind::Bool => self.bools.push(false),
+                    Kind::Str => self.offsets.push(self.data.len() as i32),
+                }
+                self.valid.push(false);
+                return Ok(());
+            }
+            (Kind::Int, V::Int(n)) => {
+                self.ints.push(*n);
+                true
+            }
+            (Kind::Int, V::Bool(b)) => {
+                self.ints.push(*b as i64);
+                true
+            }
+            (Kind::Float, V::Float(x)) => {
+                self.floats.push(*x);
+                true
+            }
+            (Kind::Float, V::Int(n)) => {
+                self.floats.push(*n as f64);
+                true
+            }
+            (Kind::Bool, V::Bool(b)) => {
+                self.bools.push(*b);
+                true
+            }
+            (Kind::Str, V::Str(t)) => {
+                self.data.extend_from_slice(t.as_bytes());
+                self.offsets.push(self.data.len() as i32);
+                true
+            }
+            _ => false,
+        };
+        if !ok {
+            return Err(format!("column {}: cannot store {:?}", self.name, v));
+        }
+        self.valid.push(true);
+        Ok(())
+    }
+}
+
+pub struct Table {
+    pub name: String,
+    time: K,
+    columns: Vec<Column>,
+    days: Vec<i32>,
+    pub rows: usize,
+}
+
+impl Table {
+    /// `columns`: (name, type) with types `timestamp`, `int64`, `float64`, `bool`, `string`.
+    pub fn new(name: String, time: &str, columns: Vec<(String, String)>) -> Result<Table, String> {
+        let mut cols = Vec::new();
+        for (col, ty) in columns {
+            let kind = match ty.as_str() {
+                "timestamp" | "int64" => Kind::Int,
+                "float64" => Kind::Float,
+                "bool" => Kind::Bool,
+                "string" => Kind::Str,
+                other => return Err(format!("{name}.{col}: type {other}")),
+            };
+            cols.push(Column {
+                key: key(&col),
+                name: col,
+                kind,
+                valid: Bits::default(),
+                nulls: 0,
+                ints: Vec::new(),
+                floats: Vec::new(),
+                bools: Bits::default(),
+                offsets: vec![0],
+                data: Vec::new(),
+            });
+        }
+        Ok(Table {
+            name,
+            time: key(time),
+            columns: cols,
+            days: Vec::new(),
+            rows: 0,
+        })
+    }
+
+    /// Add a row: only the schema's columns of it are taken (rows may be whole events).
+    pub fn push(&mut self, row: &Obj) -> Result<(), String> {
+        for col in &mut self.columns {
+            col.push(row.get(col.key))?;
+        }
+        let day = match row.get(self.time) {
+            V::Int(ts) => ts.div_euclid(DAY_US),
+            _ => match row.get(super::value::DAY) {
+                V::Int(d) => *d,
+                _ => 0,
+            },
+        };
+        self.days.push(day as i32);
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// Bytes held, roughly (to decide when to hand the rows over).
+    pub fn bytes(&self) -> usize {
+        self.columns
+            .iter()
+            .map(|c| c.data.len() + c.ints.len() * 8 + c.floats.len() * 8 + c.offsets.len() * 4)
+            .sum()
+    }
+
+    /// (rows, [(validity or None, null count, buffers...)], days) for Python; the table
+    /// is left empty.
+    pub fn take<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        let cols = PyList::empty(py);
+        let rows = self.rows;
+        for col in &mut self.columns {
+            let valid = if col.nulls > 0 {
+                PyBytes::new(py, &col.valid.bytes).into_any()
+            } else {
+                py.None().into_bound(py)
+            };
+            let data: Vec<Bound<'py, PyAny>> = match col.kind {
+                Kind::Int => vec![PyBytes::new(py, as_bytes_i64(&col.ints)).into_any()],
+                Kind::Float => vec![PyBytes::new(py, as_bytes_f64(&col.floats)).into_any()],
+                Kind::Bool => vec![PyBytes::new(py, &col.bools.bytes).into_any()],
+                Kind::Str => vec![
+                    PyBytes::new(py, as_bytes_i32(&col.offsets)).into_any(),
+                    PyBytes::new(py, &col.data).into_any(),
+                ],
+            };
+            cols.append((valid, col.nulls, data))?;
+            col.valid = Bits::default();
+            col.nulls = 0;
+            col.ints.clear();
+            col.floats.clear();
+            col.bools = Bits::default();
+            col.offsets.clear();
+            col.offsets.push(0);
+            col.data.clear();
+        }
+        let days = PyBytes::new(py, as_bytes_i32(&self.days));
+        self.days.clear();
+        self.rows = 0;
+        (rows, cols, days).into_pyobject(py)
+    }
+}
+
+fn as_bytes_i64(v: &[i64]) -> &[u8] {
+    // SAFETY: plain integers, read as their native-endian bytes (Arrow's layout)
+    unsafe { std::slice::from_raw_parts(v.as_ptr() as *const u8, std::mem::size_of_val(v)) }
+}
+
+fn as_bytes_f64(v: &[f64]) -> &[u8] {
+    // SAFETY: as above
+    unsafe { std::slice::from_raw_parts(v.as_ptr() as *const u8, std::mem::size_of_val(v)) }
+}
+
+fn as_bytes_i32(v: &[i32]) -> &[u8] {
+    // SAFETY: as above
+    unsafe { std::slice::from_raw_parts(v.as_ptr() as *const u8, std::mem::size_of_val(v)) }
+}

@@ -1,0 +1,401 @@
+//! `IngestEngine`, the Python class of the compiled ingest engine: a batch of Postfix syslog
+//! lines is parsed (the parse core's `Engine`, GIL released), correlated in Rust
+//! (`rules.rs`, GIL released) and its rows kept as Arrow column buffers (`columns.rs`);
+//! the open state comes in and goes out in the checkpoint's format, so a run can
+//! continue under the Python correlator (and the other way round).
+//!
+//! A batch holding an event these rules do not model (another MTA's, PHP's mail.log
+//! through syslog) is not correlated here: the engine returns its events as Python
+//! dicts and the caller hands the open state to the Python correlator from there on.
+
+mod columns;
+mod ordmap;
+mod rules;
+mod value;
+
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
+
+use crate::core::Core;
+use crate::engine::Locs;
+use crate::event::{Fields, Outcome, Val};
+use columns::Table;
+use ordmap::OrdMap;
+use rules::{LocalIp, MsgKey, Rules, SessionKey, TABLES};
+use value::{from_py, key, obj_from_py, Obj, ToPy, K, V};
+
+/// (name, time column, [(column, type)]) of a table, from `analyzer.schema`
+type TableSpec = (String, String, Vec<(String, String)>);
+
+/// Event kinds of other formats: a batch with one goes to the Python correlator.
+const FOREIGN: [&str; 4] = ["php_mail", "arrival", "authenticated", "cwd"];
+
+#[pyclass(module = "analyzer._core")]
+pub struct IngestEngine {
+    rules: Rules,
+    is_local: Py<PyAny>,
+}
+
+struct AskPython<'a>(&'a Py<PyAny>);
+
+impl LocalIp for AskPython<'_> {
+    fn is_local(&mut self, ip: &str) -> bool {
+        Python::attach(|py| {
+            self.0
+                .call1(py, (ip,))
+                .and_then(|v| v.extract::<bool>(py))
+                .unwrap_or(false)
+        })
+    }
+}
+
+fn err(e: impl std::fmt::Display) -> PyErr {
+    pyo3::exceptions::PyValueError::new_err(e.to_string())
+}
+
+/// A parsed line's event as the rules take it: without `pattern` and `family` (no rule
+/// or table reads them; every event here is Postfix's), which saves their copies.
+fn event_obj(
+    fields: &Fields<'_>,
+    names: &[K],
+    texts: &[String],
+    fixed: &[V],
+    unread: [K; 2],
+) -> Obj {
+    // room for what the rules add (message_first_seen, identity, local_client)
+    let mut obj = Vec::with_capacity(fields.0.len() + 3);
+    obj.extend(
+        fields
+            .0
+            .iter()
+            .filter(|(k, _)| !unread.contains(&names[*k]))
+            .map(|(k, v)| {
+                let v = match v {
+                    Val::Str(t) => V::Str((*t).to_owned()),
+                    Val::Name(i) => V::Str(texts[*i].clone()),
+                    Val::Int(n) => V::Int(*n),
+                    Val::Float(x) => V::Float(*x),
+                    Val::Fixed(i) => fixed[*i].clone(),
+                    Val::Lower(t) => V::Str(t.to_ascii_lowercase()),
+                    Val::None => V::Null,
+                };
+                (names[*k], v)
+            }),
+    );
+    Obj(obj)
+}
+
+/// A per-entry part for `compiled._keyed`: (synced, entries [(key, value)], touched
+/// keys, moved keys); the entries are all of them when `whole` or when the store does
+/// not hold them all yet, else the changed ones.
+fn keyed<'py, Key, P>(
+    py: Python<'py>,
+    to: &ToPy<'py>,
+    m: &OrdMap<Key, Obj>,
+    whole: bool,
+    key_py: impl Fn(&Key) -> P,
+) -> PyResult<Bound<'py, PyTuple>>
+where
+    Key: Eq + std::hash::Hash + Clone,
+    P: IntoPyObject<'py>,
+{
+    let (touched, moved) = m.changes();
+    let keys = if whole || !m.synced {
+        m.keys_in_order()
+    } else {
+        touched.iter().chain(&moved).cloned().collect()
+    };
+    let entries = PyList::empty(py);
+    for k in keys {
+        if let Some(v) = m.peek(&k) {
+            entries.append((key_py(&k), to.dict(v)?))?;
+        }
+    }
+    let touched = PyList::new(py, touched.iter().map(&key_py))?;
+    let moved = PyList::new(py, moved.iter().map(&key_py))?;
+    (m.synced, entries, touched, moved).into_pyobject(py)
+}
+
+fn msg_key(k: &Bound<'_, PyAny>) -> PyResult<MsgKey> {
+    Ok((k.get_item(0)?.extract()?, k.get_item(1)?.extract()?))
+}
+
+fn session_key(k: &Bound<'_, PyAny>) -> PyResult<SessionKey> {
+    Ok((
+        k.get_item(0)?.extract()?,
+        k.get_item(1)?.extract()?,
+        k.get_item(2)?.extract()?,
+    ))
+}
+
+#[pymethods]
+impl IngestEngine {
+    /// `tables`: (name, time column, [(column, type)]) of every table the rules write;
+    /// `is_local(ip)`: `correlate.common.is_local_ip` with the run's `--local-ip`s.
+    #[new]
+    fn new(tables: Vec<TableSpec>, is_local: Py<PyAny>) -> PyResult<IngestEngine> {
+        let mut built = Vec::new();
+        for want in TABLES {
+            let (name, time, cols) = tables
+                .iter()
+                .find(|(n, _, _)| n == want)
+                .ok_or_else(|| err(format!("no schema for {want}")))?;
+            built.push(Table::new(name.clone(), time, cols.clone()).map_err(err)?);
+        }
+        Ok(IngestEngine {
+            rules: Rules::new(built),
+            is_local,
+        })
+    }
+
+    /// Take the open state (`checkpoint.open_parts`: every part, per-entry parts as
+    /// `Keyed` dicts) of a run whose other parts are empty.
+    fn load(&mut self, state: &Bound<'_, PyDict>) -> PyResult<()> {
+        let part = |k: &str| -> PyResult<Bound<'_, PyAny>> {
+            state
+                .get_item(k)?
+                .ok_or_else(|| err(format!("open state without {k}")))
+        };
+        let r = &mut self.rules;
+        r.now = part("now")?.extract()?;
+        let messages = part("messages")?;
+        r.messages.synced = messages.getattr("synced")?.extract()?;
+        for (k, v) in messages.cast::<PyDict>()?.iter() {
+            let obj = obj_from_py(v.cast::<PyDict>()?).ok_or_else(|| err("an open message"))?;
+            r.messages.load(msg_key(&k)?, obj);
+        }
+        let sessions = part("sessions")?;
+        r.sessions.synced = sessions.getattr("synced")?.extract()?;
+        for (k, v) in sessions.cast::<PyDict>()?.iter() {
+            let key = session_key(&k)?;
+            let obj = obj_from_py(v.cast::<PyDict>()?).ok_or_else(|| err("an open session"))?;
+            r.sessions.load(key, obj);
+        }
+        for item in part("closing")?.try_iter()? {
+            let item = item?; // [ts, [host, queue id]] (lists once read back from JSON)
+            let ts: i64 = item.get_item(0)?.extract()?;
+            let key = item.get_item(1)?;
+            let (host, qid): (String, String) =
+                (key.get_item(0)?.extract()?, key.get_item(1)?.extract()?);
+            r.closing.push_back((ts, (host, qid)));
+        }
+        for item in part("filter_links")?.try_iter()? {
+            let item = item?;
+            let (host, qid, ts): (String, String, i64) = (
+                item.get_item(0)?.extract()?,
+                item.get_item(1)?.extract()?,
+                item.get_item(2)?.extract()?,
+            );
+            let charge = item.get_item(3)?;
+            let charge =
+                obj_from_py(charge.cast::<PyDict>()?).ok_or_else(|| err("a filter link"))?;
+            r.filter_links.load((host, qid), (ts, charge));
+        }
+        for (host, span) in part("mta_hosts")?.cast::<PyDict>()?.iter() {
+            let (lo, hi): (i64, i64) = (span.get_item(0)?.extract()?, span.get_item(1)?.extract()?);
+            r.mta_hosts.push((host.extract()?, [lo, hi]));
+        }
+        r.index_loaded();
+        r.next_due = 0;
+        Ok(())
+    }
+
+    /// Parse and correlate one batch (`data`: whole lines joined by `\n`, the first at
+    /// byte `offset` of `source`) with the parse core `core`. Returns (handed_over,
+    /// counts) where counts is `Core.parse`'s tuple (events, unparsed, programs, beside,
+    /// lines, beside_lines, last_ts, dated): with handed_over False its events were
+    /// correlated here (the list holds only what Python parsed, already taken); with
+    /// True nothing of the batch was correlated and the events are all there, for the
+    /// Python correlator.
+    fn batch<'py>(
+        &mut self,
+        py: Python<'py>,
+        core: &Bound<'py, Core>,
+        data: &Bound<'py, PyBytes>,
+        offset: i64,
+        source: &Bound<'py, PyString>,
+    ) -> PyResult<(bool, Bound<'py, PyTuple>)> {
+        let bytes = data.as_bytes();
+        let mut core_ref = core.borrow_mut();
+        let (names, texts): (Vec<K>, Vec<String>) = {
+            let list = &core_ref.engine.names.list;
+            (list.iter().map(|n| key(n)).collect(), list.clone())
+        };
+        let unread = [key("pattern"), key("family")];
+        let fixed: Vec<V> = core_ref
+            .fixed
+            .iter()
+            .map(|o| from_py(o.bind(py)).unwrap_or(V::Null))
+            .collect();
+        let engine = &mut core_ref.engine;
+        let outcomes = py.detach(|| {
+            let mut locs = Locs::new(engine);
+            let mut outcomes = Vec::new();
+            let (mut start, mut pos) = (0usize, offset);
+            for end in memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len())) {
+                let raw = &bytes[start..end];
+                let outcome = engine.parse_line(raw, &mut locs);
+                let failed = matches!(outcome, Outcome::Failed(_));
+                outcomes.push((pos, raw.len(), outcome));
+                if failed {
+                    break;
+                }
+                pos += raw.len() as i64 + 1;
+                start = end + 1;
+            }
+            outcomes
+        });
+        drop(core_ref);
+        let core_ref = core.borrow();
+        // the events in line order; those Python parsed are converted here (GIL held)
+        if outcomes
+            .iter()
+            .any(|(_, _, o)| matches!(o, Outcome::Failed(_)))
+        {
+            return Ok((true, core_ref.build(py, outcomes, source)?)); // raises it
+        }
+        let mut events: Vec<Obj> = Vec::new();
+        let mut foreign = false;
+        for (_, _, outcome) in &outcomes {
+            match outcome {
+                Outcome::Event { fields, .. } => {
+                    events.push(event_obj(fields, &names, &texts, &fixed, unread))
+                }
+                Outcome::Python(Some((_, event))) => {
+                    let event = event.bind(py).cast::<PyDict>()?;
+                    let kind: Option<String> =
+                        event.get_item("event")?.and_then(|v| v.extract().ok());
+                    let family: Option<String> =
+                        event.get_item("family")?.and_then(|v| v.extract().ok());
+                    let kind = kind.unwrap_or_default();
+                    if kind == "unparsed" || family.is_none() || kind == "other" {
+                        continue; // counted by `build`, not correlated
+                    }
+                    if family.as_deref() != Some("postfix") || FOREIGN.contains(&kind.as_str()) {
+                        foreign = true;
+                        break;
+                    }
+                    match obj_from_py(event) {
+                        Some(obj) => events.push(obj),
+                        None => {
+                            foreign = true;
+                            break;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        if foreign {
+            return Ok((true, core_ref.build(py, outcomes, source)?));
+        }
+        let rules = &mut self.rules;
+        let is_local = &self.is_local;
+        py.detach(|| {
+            let mut ask = AskPython(is_local);
+            for event in events {
+                rules.feed(event, &mut ask);
+            }
+        });
+        if let Some(e) = self.rules.error.take() {
+            return Err(err(e));
+        }
+        // counted as `parse_batch` counts, without making the correlated events' dicts
+        let outcomes = outcomes
+            .into_iter()
+            .map(|(pos, len, o)| match o {
+                Outcome::Event { program, ts, .. } => (pos, len, Outcome::Other { program, ts }),
+                other => (pos, len, other),
+            })
+            .collect();
+        Ok((false, core_ref.build(py, outcomes, source)?))
+    }
+
+    /// The work whose log time has come (at a commit, see `Correlator.settle`).
+    fn settle(&mut self) -> PyResult<()> {
+        self.rules.catch_up();
+        match self.rules.error.take() {
+            Some(e) => Err(err(e)),
+            None => Ok(()),
+        }
+    }
+
+    /// The rows written since the last call: [(table, (rows, columns, days))] for
+    /// `compiled.arrow_table`; tables without rows are left out.
+    fn take_rows<'py>(
+        &mut self,
+        py: Python<'py>,
+        min_bytes: usize,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let out = PyList::empty(py);
+        for table in &mut self.rules.tables {
+            if table.rows > 0 && table.bytes() >= min_bytes {
+                let name = table.name.clone();
+                out.append((name, table.take(py)?))?;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The parts this engine holds of the open state, as `Correlator.state()` gives
+    /// them: `now`, `closing`, `filter_links`, `mta_hosts`, and for `messages` and
+    /// `sessions` (synced, entries [(key, value)], touched keys, moved keys) — every
+    /// entry when `whole` or when the store does not hold them all yet, else only the
+    /// changed ones. `saving`: the store saves this (the changes are then forgotten).
+    fn state<'py>(
+        &mut self,
+        py: Python<'py>,
+        whole: bool,
+        saving: bool,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let r = &mut self.rules;
+        let to = ToPy::new(py);
+        let out = PyDict::new(py);
+        out.set_item("now", r.now)?;
+        let msg_key = |k: &MsgKey| (k.0.clone(), k.1.clone());
+        out.set_item("messages", keyed(py, &to, &r.messages, whole, msg_key)?)?;
+        let session_key = |k: &SessionKey| (k.0.clone(), k.1.clone(), k.2);
+        out.set_item("sessions", keyed(py, &to, &r.sessions, whole, session_key)?)?;
+        let closing = PyList::empty(py);
+        for (ts, k) in &r.closing {
+            closing.append((*ts, vec![k.0.as_str(), k.1.as_str()]))?;
+        }
+        out.set_item("closing", closing)?;
+        let links = PyList::empty(py);
+        for k in r.filter_links.keys_in_order() {
+            let (ts, charge) = r.filter_links.peek(&k).expect("listed");
+            links.append(
+                (k.0.as_str(), k.1.as_str(), *ts, to.dict(charge)?)
+                    .into_pyobject(py)?
+                    .to_list(),
+            )?;
+        }
+        out.set_item("filter_links", links)?;
+        let hosts = PyDict::new(py);
+        for (host, span) in &r.mta_hosts {
+            hosts.set_item(host, vec![span[0], span[1]])?;
+        }
+        out.set_item("mta_hosts", hosts)?;
+        if saving {
+            r.messages.saved();
+            r.sessions.saved();
+        }
+        Ok(out)
+    }
+
+    /// What the Python correlator needs besides the open state to go on exactly where
+    /// this engine stopped: (events since the last stale sweep, the Message-ID index).
+    fn carry_on<'py>(&self, py: Python<'py>) -> PyResult<(u64, Bound<'py, PyList>)> {
+        let index = PyList::empty(py);
+        for ((host, mid), qid) in &self.rules.by_mid {
+            index.append(((host.as_str(), mid.as_str()), qid.as_str()))?;
+        }
+        Ok((self.rules.since_sweep, index))
+    }
+
+    /// Messages written that a content filter re-injected (the ingest summary's count).
+    #[getter]
+    fn reinjected(&self) -> u64 {
+        self.rules.reinjected
+    }
+}

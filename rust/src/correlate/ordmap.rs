@@ -1,0 +1,107 @@
+//! A dict with Python's order and `Keyed`'s bookkeeping: entries iterate in insertion
+//! order (one removed and added again goes last, one changed in place keeps its place),
+//! and the map remembers the keys reached, set or removed since the last save, so a
+//! commit hands over only those (see `analyzer.dataset.openstate.Keyed`).
+
+use std::collections::{HashMap, HashSet};
+use std::hash::Hash;
+
+pub struct OrdMap<Key: Eq + Hash + Clone, T> {
+    map: HashMap<Key, (u64, T)>,
+    next: u64,
+    /// entries inserted at or after this sequence number are new since the last save
+    saved_at: u64,
+    touched: HashSet<Key>,
+    /// the store holds every entry as of the last save (`Keyed.synced`)
+    pub synced: bool,
+}
+
+impl<Key: Eq + Hash + Clone, T> Default for OrdMap<Key, T> {
+    fn default() -> Self {
+        OrdMap {
+            map: HashMap::new(),
+            next: 0,
+            saved_at: 0,
+            touched: HashSet::new(),
+            synced: false,
+        }
+    }
+}
+
+impl<Key: Eq + Hash + Clone, T> OrdMap<Key, T> {
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    pub fn contains(&self, k: &Key) -> bool {
+        self.map.contains_key(k)
+    }
+
+    /// `d.get(k)` (counts as reached: the caller may change it)
+    pub fn get_mut(&mut self, k: &Key) -> Option<&mut T> {
+        let found = self.map.get_mut(k);
+        if found.is_some() {
+            self.touched.insert(k.clone());
+        }
+        found.map(|(_, v)| v)
+    }
+
+    /// Read without counting as reached (iteration in Python).
+    pub fn peek(&self, k: &Key) -> Option<&T> {
+        self.map.get(k).map(|(_, v)| v)
+    }
+
+    /// `d[k] = v`: a new key goes last, an existing one keeps its place.
+    pub fn insert(&mut self, k: Key, v: T) {
+        self.touched.insert(k.clone());
+        match self.map.get_mut(&k) {
+            Some(slot) => slot.1 = v,
+            None => {
+                self.map.insert(k, (self.next, v));
+                self.next += 1;
+            }
+        }
+    }
+
+    /// Loading: append without counting as changed.
+    pub fn load(&mut self, k: Key, v: T) {
+        self.map.insert(k, (self.next, v));
+        self.next += 1;
+        self.saved_at = self.next;
+    }
+
+    pub fn remove(&mut self, k: &Key) -> Option<T> {
+        let found = self.map.remove(k);
+        if found.is_some() {
+            self.touched.insert(k.clone());
+        }
+        found.map(|(_, v)| v)
+    }
+
+    /// Keys in dict order.
+    pub fn keys_in_order(&self) -> Vec<Key> {
+        let mut keys: Vec<(u64, &Key)> = self.map.iter().map(|(k, (seq, _))| (*seq, k)).collect();
+        keys.sort_unstable_by_key(|(seq, _)| *seq);
+        keys.into_iter().map(|(_, k)| k.clone()).collect()
+    }
+
+    /// (changed in place or removed, (re)inserted since the last save in order): what
+    /// `Keyed.touched` and `Keyed.moved` hold.
+    pub fn changes(&self) -> (Vec<Key>, Vec<Key>) {
+        let mut moved: Vec<(u64, &Key)> = self
+            .map
+            .iter()
+            .filter(|(_, (seq, _))| *seq >= self.saved_at)
+            .map(|(k, (seq, _))| (*seq, k))
+            .collect();
+        moved.sort_unstable_by_key(|(seq, _)| *seq);
+        let touched = self.touched.iter().cloned().collect();
+        (touched, moved.into_iter().map(|(_, k)| k.clone()).collect())
+    }
+
+    pub fn saved(&mut self) {
+        self.touched.clear();
+        self.saved_at = self.next;
+        self.synced = true;
+    }
+}

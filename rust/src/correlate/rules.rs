@@ -1,0 +1,827 @@
+//! The Postfix correlation rules, ported line for line from `analyzer/correlate/`
+//! (core.py, messages.py, sessions.py, filters.py, `dataset/carried.message_row`,
+//! `identity.identity_of`): events in, rows out, the open state kept as the Python
+//! correlator keeps it. Only Postfix events come here; the engine hands a run to the
+//! Python correlator before any event of another kind (see `mod.rs`).
+
+use std::collections::{HashMap, VecDeque};
+
+use regex::Regex;
+
+use super::columns::Table;
+use super::ordmap::OrdMap;
+use super::value::*;
+
+const S: i64 = 1_000_000;
+pub const GRACE_US: i64 = 30 * S;
+pub const STALE_US: i64 = 7 * 86_400 * S;
+pub const SWEEP_EVERY: u64 = 200_000;
+pub const FILTER_US: i64 = 10 * 60 * S;
+const HEADER_RANK: i64 = 1;
+const MAX_RCPTS: usize = 50;
+
+pub type MsgKey = (String, String);
+pub type SessionKey = (String, String, Option<i64>);
+
+/// The tables the rules write (indexes into `Rules::tables`).
+pub const MESSAGES_T: usize = 0;
+pub const DELIVERIES_T: usize = 1;
+pub const REJECTS_T: usize = 2;
+pub const AUTH_FAILURES_T: usize = 3;
+pub const CONNECTIONS_T: usize = 4;
+pub const NOTICES_T: usize = 5;
+pub const CLIENT_RATES_T: usize = 6;
+pub const TABLES: [&str; 7] = [
+    "messages",
+    "deliveries",
+    "rejects",
+    "auth_failures",
+    "connections",
+    "notices",
+    "client_rates",
+];
+
+/// The events with a handler (`Correlator.handlers`, Postfix's).
+#[derive(Clone, Copy)]
+enum Kind {
+    Connect,
+    Disconnect,
+    Client,
+    Pickup,
+    ScriptHeader,
+    MessageId,
+    Queued,
+    Delivery,
+    Removed,
+    Expired,
+    Reject,
+    AuthFailed,
+    BounceNotice,
+    Notice,
+    ClientRate,
+}
+
+impl Kind {
+    fn of(event: &str) -> Option<Kind> {
+        Some(match event {
+            "connect" => Kind::Connect,
+            "disconnect" => Kind::Disconnect,
+            "client" => Kind::Client,
+            "pickup" => Kind::Pickup,
+            "script_header" => Kind::ScriptHeader,
+            "message_id" => Kind::MessageId,
+            "queued" => Kind::Queued,
+            "delivery" => Kind::Delivery,
+            "removed" => Kind::Removed,
+            "expired" => Kind::Expired,
+            "reject" => Kind::Reject,
+            "auth_failed" => Kind::AuthFailed,
+            "bounce_notice" => Kind::BounceNotice,
+            "notice" => Kind::Notice,
+            "client_rate" => Kind::ClientRate,
+            _ => return None,
+        })
+    }
+}
+
+/// Is an IP local (`common.is_local_ip` with the run's `--local-ip`s), asked once per IP.
+pub trait LocalIp {
+    fn is_local(&mut self, ip: &str) -> bool;
+}
+
+pub struct Rules {
+    pub now: i64,
+    pub next_due: i64,
+    pub since_sweep: u64,
+    pub messages: OrdMap<MsgKey, Obj>,
+    pub sessions: OrdMap<SessionKey, Obj>,
+    pub closing: VecDeque<(i64, MsgKey)>,
+    pub filter_links: OrdMap<MsgKey, (i64, Obj)>,
+    pub by_mid: HashMap<MsgKey, String>,
+    pub mta_hosts: Vec<(String, [i64; 2])>,
+    pub local: HashMap<String, bool>,
+    pub tables: Vec<Table>,
+    pub reinjected: u64,
+    pub error: Option<String>,
+    reinjected_rx: Regex,
+    relay_ip_rx: Regex,
+}
+
+fn mkey(host: &str, qid: &str) -> MsgKey {
+    (host.to_owned(), qid.to_owned())
+}
+
+/// `identity.identity_of`
+pub fn identity_of(msg: &Obj) -> V {
+    if msg.truthy(BOUNCE_IDENTITY) {
+        return msg.get(BOUNCE_IDENTITY).clone();
+    }
+    if let V::Str(u) = msg.get(SASL_USERNAME) {
+        if !u.is_empty() {
+            return V::Str(format!("sasl:{u}"));
+        }
+    }
+    match msg.get(UID) {
+        V::Null => {}
+        V::Int(n) => return V::Str(format!("uid:{n}")),
+        V::Str(t) => return V::Str(format!("uid:{t}")),
+        V::Bool(b) => return V::Str(format!("uid:{}", if *b { "True" } else { "False" })),
+        _ => {}
+    }
+    if let V::Str(u) = msg.get(USER) {
+        if !u.is_empty() {
+            return V::Str(format!("user:{u}"));
+        }
+    }
+    if let V::Str(ip) = msg.get(CLIENT_IP) {
+        if !ip.is_empty() {
+            return V::Str(format!("ip:{ip}"));
+        }
+    }
+    V::Null
+}
+
+/// `dataset.carried.message_row`
+fn message_row(msg: &mut Obj, complete: bool) {
+    if msg.str(ORIGIN) == Some("unknown") && msg.str(SENDER) == Some("") {
+        msg.set(ORIGIN, s("bounce"));
+    }
+    let identity = identity_of(msg);
+    msg.set(IDENTITY, identity);
+    msg.set(COMPLETE, V::Bool(complete));
+}
+
+/// `common._add_rcpts`
+fn add_rcpts(msg: &mut Obj, recipients: &[&V]) {
+    if msg.get(RCPTS).is_null() {
+        msg.set(RCPTS, V::List(Vec::new()));
+    }
+    let Some(V::List(rcpts)) = msg.get_mut(RCPTS) else {
+        return;
+    };
+    for r in recipients {
+        if !r.truthy() {
+            continue;
+        }
+        let Some(r) = r.str() else { continue };
+        let r = V::Str(r.to_lowercase());
+        if !rcpts.contains(&r) && rcpts.len() < MAX_RCPTS {
+            rcpts.push(r);
+        }
+    }
+}
+
+/// `filters._CHARGED`: what a re-injected message takes over from the original
+const CHARGED: [K; 12] = [
+    ORIGIN,
+    SASL_METHOD,
+    SASL_USERNAME,
+    UID,
+    USER,
+    SCRIPT,
+    SCRIPT_PATH,
+    SCRIPT_RANK,
+    CLIENT_NAME,
+    CLIENT_IP,
+    BOUNCE_OF,
+    BOUNCE_IDENTITY,
+];
+
+fn charge_of(parent: &Obj) -> Obj {
+    let mut charge = Obj(CHARGED
+        .iter()
+        .map(|k| (*k, parent.get(*k).clone()))
+        .collect());
+    charge.set(FILTER_OF, parent.get(QUEUE_ID).clone());
+    charge
+}
+
+const SESSION_COUNTERS: [K; 5] = [COUNTERS, AUTH_OK, AUTH_TOTAL, COMMANDS_OK, COMMANDS_TOTAL];
+
+impl Rules {
+    pub fn new(tables: Vec<Table>) -> Rules {
+        Rules {
+            now: 0,
+            next_due: 0,
+            since_sweep: 0,
+            messages: OrdMap::default(),
+            sessions: OrdMap::default(),
+            closing: VecDeque::new(),
+            filter_links: OrdMap::default(),
+            by_mid: HashMap::new(),
+            mta_hosts: Vec::new(),
+            local: HashMap::new(),
+            tables,
+            reinjected: 0,
+            error: None,
+            reinjected_rx: Regex::new(
+                r"queued as ([0-9A-Za-z]{5,20})\b|\bid=([0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4})\b",
+            )
+            .expect("regex"),
+            relay_ip_rx: Regex::new(r"\[([^\]\s]+)\]").expect("regex"),
+        }
+    }
+
+    fn sink(&mut self, table: usize, row: &Obj) {
+        if table == MESSAGES_T && row.truthy(FILTER_OF) {
+            self.reinjected += 1;
+        }
+        if let Err(e) = self.tables[table].push(row) {
+            self.error.get_or_insert(e);
+        }
+    }
+
+    fn local_ip(&mut self, ip: &V, ask: &mut dyn LocalIp) -> bool {
+        let Some(ip) = ip.str() else { return false };
+        if ip.is_empty() {
+            return false;
+        }
+        if let Some(&known) = self.local.get(ip) {
+            return known;
+        }
+        let known = ask.is_local(ip);
+        self.local.insert(ip.to_owned(), known);
+        known
+    }
+
+    // --- core.py ----------------------------------------------------------------------
+    /// `Correlator.feed` for a Postfix event.
+    pub fn feed(&mut self, mut e: Obj, ask: &mut dyn LocalIp) {
+        let Some(kind) = e.str(EVENT).and_then(Kind::of) else {
+            return; // no handler: not an event of a table (as in Python)
+        };
+        let ts = e.int(TS).unwrap_or(0);
+        if ts > self.now {
+            self.now = ts;
+        }
+        self.catch_up();
+        match kind {
+            Kind::Connect => self.connect(&e),
+            Kind::Disconnect => self.disconnect(&e),
+            Kind::Client => self.client(&e),
+            Kind::Pickup => self.pickup(&e),
+            Kind::ScriptHeader => self.script_header(&e),
+            Kind::MessageId => self.message_id(&e),
+            Kind::Queued => self.queued(&e),
+            Kind::Delivery => self.delivery(&mut e, ask),
+            Kind::Removed => {
+                let (host, qid) = (e.get(HOST).clone(), e.get(QUEUE_ID).clone());
+                self.removed(str_of(&host), str_of(&qid), ts)
+            }
+            Kind::Expired => self.expired(&e),
+            Kind::Reject => self.reject(&mut e, ask),
+            Kind::AuthFailed => self.sink(AUTH_FAILURES_T, &e),
+            Kind::BounceNotice => self.bounce_notice(&e),
+            Kind::Notice => self.sink(NOTICES_T, &e),
+            Kind::ClientRate => self.sink(CLIENT_RATES_T, &e),
+        }
+        self.since_sweep += 1;
+        if self.since_sweep >= SWEEP_EVERY {
+            self.since_sweep = 0;
+            self.sweep_stale();
+        }
+    }
+
+    /// Removed messages past their grace, then the rarer timed work (none for Postfix
+    /// alone: PHP joins, held rejects and hand-overs are other formats').
+    pub fn catch_up(&mut self) {
+        while let Some((ts, _)) = self.closing.front() {
+            if ts + GRACE_US >= self.now {
+                break;
+            }
+            let (_, key) = self.closing.pop_front().expect("front");
+            self.finish(&key, true);
+        }
+        if self.now >= self.next_due {
+            self.next_due = STALE_US + self.now;
+        }
+    }
+
+    pub fn sweep_stale(&mut self) {
+        let cutoff = self.now - STALE_US;
+        for key in self.messages.keys_in_order() {
+            let stale = self
+                .messages
+                .peek(&key)
+                .is_some_and(|m| m.int(LAST_SEEN).is_some_and(|t| t < cutoff));
+            if stale {
+                self.finish(&key, false);
+            }
+        }
+        for key in self.sessions.keys_in_order() {
+            let stale = self
+                .sessions
+                .peek(&key)
+                .is_some_and(|m| m.int(LAST_SEEN).is_some_and(|t| t < cutoff));
+            if stale {
+                self.end_session(&key, None);
+            }
+        }
+        let limit = self.now - FILTER_US;
+        for key in self.filter_links.keys_in_order() {
+            if self
+                .filter_links
+                .peek(&key)
+                .is_some_and(|(ts, _)| *ts < limit)
+            {
+                self.filter_links.remove(&key);
+            }
+        }
+    }
+
+    // --- php.py: the MTA hosts' time spans ----------------------------------------------
+    fn saw_mta_host(&mut self, host: &str, ts: i64) {
+        match self.mta_hosts.iter_mut().find(|(h, _)| h == host) {
+            None => self.mta_hosts.push((host.to_owned(), [ts, ts])),
+            Some((_, span)) => {
+                if ts > span[1] {
+                    span[1] = ts;
+                } else if ts < span[0] {
+                    span[0] = ts;
+                }
+            }
+        }
+    }
+
+    // --- messages.py ------------------------------------------------------------------
+    fn new_message(&mut self, host: &str, qid: &str, ts: i64, origin: &str) -> Obj {
+        self.saw_mta_host(host, ts);
+        let n = V::Null;
+        Obj(vec![
+            (HOST, s(host)),
+            (QUEUE_ID, s(qid)),
+            (FIRST_SEEN, V::Int(ts)),
+            (LAST_SEEN, V::Int(ts)),
+            (ORIGIN, s(origin)),
+            (PROGRAM, n.clone()),
+            (SASL_METHOD, n.clone()),
+            (SASL_USERNAME, n.clone()),
+            (UID, n.clone()),
+            (USER, n.clone()),
+            (SCRIPT, n.clone()),
+            (SCRIPT_PATH, n.clone()),
+            (CLIENT_NAME, n.clone()),
+            (CLIENT_IP, n.clone()),
+            (SENDER, n.clone()),
+            (SIZE, n.clone()),
+            (NRCPT, n.clone()),
+            (MESSAGE_ID, n.clone()),
+            (SUBJECT, n.clone()),
+            (SUBMISSION_QUEUE_ID, n.clone()),
+            (FILTER_OF, n.clone()),
+            (SENT, V::Int(0)),
+            (DEFERRED, V::Int(0)),
+            (BOUNCED, V::Int(0)),
+            (EXPIRED, V::Bool(false)),
+            (REJECTED, V::Bool(false)),
+            (REMOVED_AT, n),
+        ])
+    }
+
+    /// `_message`: the open message of this queue id, created on first sight.
+    fn message(&mut self, host: &str, qid: &str, ts: i64) -> MsgKey {
+        let key = mkey(host, qid);
+        match self.messages.get_mut(&key) {
+            Some(msg) => {
+                if msg.int(LAST_SEEN).is_some_and(|last| ts > last) {
+                    msg.set(LAST_SEEN, V::Int(ts));
+                }
+            }
+            None => {
+                let mut msg = self.new_message(host, qid, ts, "unknown");
+                if !self.filter_links.is_empty() {
+                    if let Some((_, charge)) = self.filter_links.peek(&key) {
+                        msg.update(charge);
+                    }
+                }
+                self.messages.insert(key.clone(), msg);
+            }
+        }
+        key
+    }
+
+    fn msg(&mut self, key: &MsgKey) -> &mut Obj {
+        self.messages.get_mut(key).expect("open message")
+    }
+
+    /// `_origin_message`: a message-starting line; a queue id that already had its start
+    /// is being reused, so the earlier lifecycle ends here.
+    fn origin_message(&mut self, e: &Obj, origin: &str) -> MsgKey {
+        let (host, qid, ts) = (
+            str_of(e.get(HOST)),
+            str_of(e.get(QUEUE_ID)),
+            e.int(TS).unwrap_or(0),
+        );
+        let key = mkey(host, qid);
+        let ended = self.messages.get_mut(&key).map(|msg| {
+            let removed = !msg.get(REMOVED_AT).is_null();
+            let restart =
+                (msg.str(ORIGIN) != Some("unknown") && !msg.get(PROGRAM).is_null()) || removed;
+            (restart, removed)
+        });
+        let exists = match ended {
+            Some((true, removed)) => {
+                self.finish(&key, removed);
+                false
+            }
+            Some((false, _)) => true,
+            None => false,
+        };
+        if !exists {
+            let msg = self.new_message(host, qid, ts, origin);
+            self.messages.insert(key.clone(), msg);
+        }
+        let program = e.get(PROGRAM).clone();
+        let msg = self.msg(&key);
+        msg.set(ORIGIN, s(origin));
+        msg.set(PROGRAM, program);
+        if msg.int(FIRST_SEEN).is_some_and(|first| ts < first) {
+            msg.set(FIRST_SEEN, V::Int(ts));
+        }
+        key
+    }
+
+    fn client(&mut self, e: &Obj) {
+        let origin = if e.truthy(SASL_USERNAME) {
+            "sasl"
+        } else {
+            "smtp"
+        };
+        let key = self.origin_message(e, origin);
+        let msg = self.msg(&key);
+        msg.set(CLIENT_NAME, e.get(CLIENT_NAME).clone());
+        msg.set(CLIENT_IP, e.get(CLIENT_IP).clone());
+        msg.set(SASL_METHOD, e.get(SASL_METHOD).clone());
+        msg.set(SASL_USERNAME, e.get(SASL_USERNAME).clone());
+        if e.truthy(ORIG_QUEUE_ID) || !self.filter_links.is_empty() {
+            self.claim_filter_link(&key, e.get(ORIG_QUEUE_ID));
+        }
+        self.session_message(e);
+    }
+
+    fn pickup(&mut self, e: &Obj) {
+        let key = self.origin_message(e, "local");
+        let msg = self.msg(&key);
+        msg.set(UID, e.get(UID).clone());
+        if msg.get(SENDER).is_null() {
+            msg.set(SENDER, e.get(SENDER).clone());
+        }
+        // (`_local_submission` waits for PHP entries only once one was seen: never here)
+    }
+
+    fn script_header(&mut self, e: &Obj) {
+        let key = self.event_message(e);
+        let msg = self.msg(&key);
+        if msg.get(UID).is_null() {
+            msg.set(UID, e.get(UID).clone());
+        }
+        if msg.get(SCRIPT).is_null() {
+            msg.set(SCRIPT, e.get(SCRIPT).clone());
+            msg.set(SCRIPT_RANK, V::Int(HEADER_RANK));
+        }
+        if e.truthy(RECIPIENT) {
+            add_rcpts(msg, &[e.get(RECIPIENT)]);
+        }
+    }
+
+    fn event_message(&mut self, e: &Obj) -> MsgKey {
+        let (host, qid) = (str_of(e.get(HOST)), str_of(e.get(QUEUE_ID)));
+        self.message(host, qid, e.int(TS).unwrap_or(0))
+    }
+
+    fn bounce_notice(&mut self, e: &Obj) {
+        let host = str_of(e.get(HOST));
+        let original = mkey(host, str_of(e.get(QUEUE_ID)));
+        let had_original = self.messages.get_mut(&original).is_some();
+        let notice = self.message(host, str_of(e.get(NEW_QUEUE_ID)), e.int(TS).unwrap_or(0));
+        self.msg(&notice).set(BOUNCE_OF, e.get(QUEUE_ID).clone());
+        if had_original {
+            if let Some(orig) = self.messages.peek(&original) {
+                let identity = identity_of(orig);
+                self.msg(&notice).set(BOUNCE_IDENTITY, identity);
+            }
+        }
+    }
+
+    fn message_id(&mut self, e: &Obj) {
+        let key = self.event_message(e);
+        self.msg(&key).set(MESSAGE_ID, e.get(MESSAGE_ID).clone());
+        if e.truthy(MESSAGE_ID) {
+            self.index_mid(&key);
+        }
+    }
+
+    fn queued(&mut self, e: &Obj) {
+        let key = self.event_message(e);
+        let msg = self.msg(&key);
+        msg.set(SENDER, e.get(SENDER).clone());
+        msg.set(SIZE, e.get(SIZE).clone());
+        msg.set(NRCPT, e.get(NRCPT).clone());
+    }
+
+    fn delivery(&mut self, e: &mut Obj, ask: &mut dyn LocalIp) {
+        let key = self.event_message(e);
+        if e.str(STATUS) == Some("sent") && self.filter_hop(&key, e, ask) {
+            e.set(STATUS, s("filtered"));
+        }
+        let recipients = match e.get(RECIPIENTS) {
+            V::List(l) if !l.is_empty() => Some(l.clone()),
+            _ => None,
+        };
+        let counter = match e.str(STATUS) {
+            Some("sent") => Some(SENT),
+            Some("deferred") => Some(DEFERRED),
+            Some("bounced") => Some(BOUNCED),
+            _ => None,
+        };
+        let msg = self.msg(&key);
+        let local = msg.str(ORIGIN) == Some("local");
+        if let Some(c) = counter {
+            let add = recipients.as_ref().map_or(1, |r| r.len() as i64);
+            let n = msg.int(c).unwrap_or(0);
+            msg.set(c, V::Int(n + add));
+        }
+        if local {
+            match &recipients {
+                Some(r) => add_rcpts(msg, &r.iter().collect::<Vec<_>>()),
+                None => add_rcpts(msg, &[e.get(RECIPIENT)]),
+            }
+            if e.truthy(ORIG_RECIPIENT) {
+                add_rcpts(msg, &[e.get(ORIG_RECIPIENT)]);
+            }
+        }
+        let first_seen = msg.get(FIRST_SEEN).clone();
+        let identity = identity_of(msg);
+        e.set(MESSAGE_FIRST_SEEN, first_seen);
+        e.set(IDENTITY, identity);
+        match recipients {
+            None => self.sink(DELIVERIES_T, e),
+            Some(list) => {
+                for recipient in list {
+                    let mut row = e.clone();
+                    let domain = match recipient.str() {
+                        Some(r) => match r.rfind('@') {
+                            Some(at) => V::Str(r[at + 1..].to_lowercase()),
+                            None => V::Null,
+                        },
+                        None => V::Null,
+                    };
+                    row.set(RECIPIENT, recipient);
+                    row.set(RECIPIENT_DOMAIN, domain);
+                    self.sink(DELIVERIES_T, &row);
+                }
+            }
+        }
+    }
+
+    fn expired(&mut self, e: &Obj) {
+        let key = self.event_message(e);
+        let msg = self.msg(&key);
+        msg.set(EXPIRED, V::Bool(true));
+        if msg.get(SENDER).is_null() {
+            msg.set(SENDER, e.get(SENDER).clone());
+        }
+    }
+
+    fn removed(&mut self, host: &str, qid: &str, ts: i64) {
+        let key = self.message(host, qid, ts);
+        let msg = self.msg(&key);
+        if msg.get(REMOVED_AT).is_null() {
+            msg.set(REMOVED_AT, V::Int(ts));
+            self.closing.push_back((ts, key));
+        }
+    }
+
+    pub fn finish(&mut self, key: &MsgKey, removed: bool) {
+        if let Some(mut msg) = self.messages.remove(key) {
+            if msg.truthy(MESSAGE_ID) {
+                self.unindex_mid(&msg);
+            }
+            message_row(&mut msg, removed);
+            self.sink(MESSAGES_T, &msg);
+        }
+    }
+
+    // --- sessions.py --------------------------------------------------------------------
+    fn reject(&mut self, e: &mut Obj, ask: &mut dyn LocalIp) {
+        let skey = session_key(e);
+        if e.get(SASL_USERNAME).is_null() {
+            let login = self
+                .sessions
+                .get_mut(&skey)
+                .map_or(V::Null, |s| s.get(SASL_USERNAME).clone());
+            e.set(SASL_USERNAME, login);
+        }
+        let local = self.local_ip(&e.get(CLIENT_IP).clone(), ask);
+        e.set(LOCAL_CLIENT, V::Bool(local));
+        self.sink(REJECTS_T, e);
+        // A message rejected at DATA or after has no `removed` line: it ends here.
+        if e.truthy(QUEUE_ID) && matches!(e.str(STAGE), Some("DATA" | "END-OF-MESSAGE")) {
+            let key = mkey(str_of(e.get(HOST)), str_of(e.get(QUEUE_ID)));
+            if self.messages.contains(&key) {
+                self.msg(&key).set(REJECTED, V::Bool(true));
+                self.finish(&key, true);
+            }
+        }
+    }
+
+    fn connect(&mut self, e: &Obj) {
+        let key = session_key(e);
+        if self.sessions.contains(&key) {
+            self.end_session(&key, None); // its disconnect was lost
+        }
+        let ts = e.get(TS).clone();
+        let session = Obj(vec![
+            (TS, ts.clone()),
+            (HOST, e.get(HOST).clone()),
+            (PROGRAM, e.get(PROGRAM).clone()),
+            (PID, e.get(PID).clone()),
+            (CLIENT_NAME, e.get(CLIENT_NAME).clone()),
+            (CLIENT_IP, e.get(CLIENT_IP).clone()),
+            (SASL_METHOD, V::Null),
+            (SASL_USERNAME, V::Null),
+            (MESSAGES, V::Int(0)),
+            (LAST_SEEN, ts),
+        ]);
+        self.sessions.insert(key, session);
+    }
+
+    fn disconnect(&mut self, e: &Obj) {
+        let key = session_key(e);
+        if !self.sessions.contains(&key) {
+            self.connect(e); // connected before the logs began
+        }
+        self.end_session(&key, Some(e));
+    }
+
+    fn end_session(&mut self, key: &SessionKey, disconnect: Option<&Obj>) {
+        let Some(mut session) = self.sessions.remove(key) else {
+            return;
+        };
+        if let Some(d) = disconnect {
+            session.set(DISCONNECT_TS, d.get(TS).clone());
+            for name in SESSION_COUNTERS {
+                session.set(name, d.get(name).clone());
+            }
+        }
+        self.sink(CONNECTIONS_T, &session);
+    }
+
+    fn session_message(&mut self, e: &Obj) {
+        if let Some(session) = self.sessions.get_mut(&session_key(e)) {
+            let n = session.int(MESSAGES).unwrap_or(0);
+            session.set(MESSAGES, V::Int(n + 1));
+            if e.truthy(SASL_USERNAME) {
+                session.set(SASL_METHOD, e.get(SASL_METHOD).clone());
+                session.set(SASL_USERNAME, e.get(SASL_USERNAME).clone());
+            }
+        }
+    }
+
+    // --- filters.py ---------------------------------------------------------------------
+    fn index_mid(&mut self, key: &MsgKey) {
+        if let Some(msg) = self.messages.peek(key) {
+            if let Some(mid) = msg.str(MESSAGE_ID) {
+                self.by_mid.insert(mkey(&key.0, mid), key.1.clone());
+            }
+        }
+    }
+
+    fn unindex_mid(&mut self, msg: &Obj) {
+        let (Some(host), Some(mid)) = (msg.str(HOST), msg.str(MESSAGE_ID)) else {
+            return;
+        };
+        let mid_key = mkey(host, mid);
+        if self.by_mid.get(&mid_key).map(String::as_str) == msg.str(QUEUE_ID) {
+            self.by_mid.remove(&mid_key);
+        }
+    }
+
+    /// `_filter_hop`: is this `sent` delivery the hand-over to a content filter that
+    /// re-injected the message here?
+    fn filter_hop(&mut self, key: &MsgKey, e: &Obj, ask: &mut dyn LocalIp) -> bool {
+        let relay = e.str(RELAY).unwrap_or("");
+        let relay_ip = self.relay_ip_rx.captures(relay).map(|c| c[1].to_owned());
+        let own = match &relay_ip {
+            Some(ip) => self.local_ip(&V::Str(ip.clone()), ask),
+            None => false,
+        };
+        let response = e.str(RESPONSE).unwrap_or("").to_owned();
+        let named = self.reinjected_rx.captures(&response).map(|c| {
+            c.get(1)
+                .or_else(|| c.get(2))
+                .map_or(String::new(), |m| m.as_str().to_owned())
+        });
+        let host = key.0.clone();
+        let child_id;
+        if let Some(named) = named {
+            if named == key.1 {
+                return false;
+            }
+            let child = self.messages.get_mut(&mkey(&host, &named));
+            if !own {
+                let relay_v = relay_ip.as_deref().map_or(V::Null, s);
+                let same_client = child.is_some_and(|c| *c.get(CLIENT_IP) == relay_v);
+                if !same_client {
+                    return false; // a remote server's queue id
+                }
+            }
+            child_id = named;
+        } else if own && response.contains("from MTA(") {
+            let msg = self.messages.peek(key).expect("open message");
+            let (first_seen, parent_qid) = (msg.int(FIRST_SEEN).unwrap_or(0), key.1.clone());
+            let found = msg
+                .str(MESSAGE_ID)
+                .filter(|m| !m.is_empty())
+                .and_then(|mid| self.by_mid.get(&mkey(&host, mid)).cloned());
+            let Some(found) = found else { return false };
+            let Some(child) = self.messages.get_mut(&mkey(&host, &found)) else {
+                return false;
+            };
+            let child_first = child.int(FIRST_SEEN).unwrap_or(0);
+            let ts = e.int(TS).unwrap_or(0);
+            let filter_of = child.get(FILTER_OF).clone();
+            let child_ip = child.get(CLIENT_IP).clone();
+            if found == key.1
+                || child_first < first_seen
+                || !(0..=FILTER_US).contains(&(ts - child_first))
+                || !(filter_of.is_null() || filter_of.str() == Some(parent_qid.as_str()))
+                || !self.local_ip(&child_ip, ask)
+            {
+                return false;
+            }
+            child_id = found;
+        } else {
+            return false; // (Exim's scanner re-injection: not a Postfix case)
+        }
+        self.link_filter(key, &child_id, e.int(TS).unwrap_or(0));
+        true
+    }
+
+    fn link_filter(&mut self, parent: &MsgKey, child_id: &str, ts: i64) {
+        let msg = self.msg(parent);
+        if msg.get(FILTERED_AS).is_null() && !msg.has(FILTERED_AS) {
+            msg.set(FILTERED_AS, V::List(Vec::new()));
+        }
+        if let Some(V::List(children)) = msg.get_mut(FILTERED_AS) {
+            let id = s(child_id);
+            if !children.contains(&id) {
+                children.push(id);
+            }
+        }
+        let charge = charge_of(self.msg(parent));
+        let key = mkey(&parent.0, child_id);
+        match self.messages.get_mut(&key) {
+            Some(child) => child.update(&charge),
+            None => self.filter_links.insert(key, (ts, charge)),
+        }
+    }
+
+    /// `_claim_filter_link`: a filter hop named this message already, or its client line
+    /// names the message it re-injects (`orig_queue_id=`).
+    fn claim_filter_link(&mut self, key: &MsgKey, orig_queue_id: &V) {
+        if let Some((_, charge)) = self.filter_links.remove(key) {
+            self.msg(key).update(&charge);
+        } else if orig_queue_id.truthy() {
+            let Some(orig) = orig_queue_id.str() else {
+                return;
+            };
+            let parent = mkey(&key.0, orig);
+            if parent != *key && self.messages.get_mut(&parent).is_some() {
+                let first_seen = self.msg(key).int(FIRST_SEEN).unwrap_or(0);
+                self.link_filter(&parent, &key.1.clone(), first_seen);
+            }
+        }
+    }
+
+    /// `_load_filters`: the open messages indexed by Message-ID, oldest first.
+    pub fn index_loaded(&mut self) {
+        let mut keys: Vec<(i64, MsgKey)> = self
+            .messages
+            .keys_in_order()
+            .into_iter()
+            .filter_map(|k| {
+                let m = self.messages.peek(&k)?;
+                Some((m.int(FIRST_SEEN).unwrap_or(0), k))
+            })
+            .collect();
+        keys.sort_by_key(|(first, _)| *first); // stable: dict order among equals
+        for (_, k) in keys {
+            if self.messages.peek(&k).is_some_and(|m| m.truthy(MESSAGE_ID)) {
+                self.index_mid(&k);
+            }
+        }
+    }
+}
+
+pub fn str_of(v: &V) -> &str {
+    v.str().unwrap_or("")
+}
+
+pub fn session_key(e: &Obj) -> SessionKey {
+    (
+        str_of(e.get(HOST)).to_owned(),
+        str_of(e.get(PROGRAM)).to_owned(),
+        e.int(PID),
+    )
+}
