@@ -20,14 +20,15 @@ from .dataset.status import status as _dataset_status
 def status(data: str | os.PathLike | None = None) -> dict:
     """The dataset's status (`dataset.status.status`: tables, sources, open state, missing
     parts, the PHP join) and `core`, the parse core this installation runs (`rust` or
-    `python`). Of a fleet's directory: `fleet` True and `hosts`, host -> {messages,
+    `python`), `engine`, the correlator of Postfix syslog runs (`compiled` or `python`). Of a fleet's directory: `fleet` True and `hosts`, host -> {messages,
     sources, last_line, commit} (`docs/scale.md`)."""
     from .fleet.hosts import fleet_status
     from .fleet.layout import is_fleet
-    from .parse.core import core_in_use
+    from .parse.core import core_in_use, engine_in_use
 
     info = fleet_status(data_dir(data)) if is_fleet(data_dir(data)) else _dataset_status(data)
     info["core"] = core_in_use()
+    info["engine"] = engine_in_use()
     return info
 
 

@@ -64,9 +64,9 @@ _debug = False
 
 def _show_version(value: bool) -> None:
     if value:
-        from ..parse.core import core_in_use
+        from ..parse.core import core_in_use, describe, engine_in_use
 
-        print(f"analyzer {__version__} (parse core: {core_in_use()})")
+        print(f"analyzer {__version__} ({describe(core_in_use(), engine_in_use())})")
         raise typer.Exit()
 
 

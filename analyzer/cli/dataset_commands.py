@@ -280,7 +280,7 @@ def status(
         for name, h in info["hosts"].items():
             f.add_row(*cells(name, f"{h['messages']:,}", str(h["sources"]), h["last_line"] or ""))
         console.print(f)
-        console.print(f"parse core: {info['core']}", highlight=False)
+        console.print(cores_line(info), highlight=False)
         return
     t = Table(title=Text(printable(f"dataset {info['data']} (commit {info['commit']})")))
     for col in ("table", "rows", "first (UTC)", "last (UTC)"):
@@ -301,8 +301,7 @@ def status(
     console.print(
         f"open messages (carried to the next run): {info['open_messages']:,}; "
         f"open SMTP sessions: {info['open_sessions']:,}; "
-        f"unparsed lines: {info['unparsed']:,}; "
-        f"parse core: {info['core']}",
+        f"unparsed lines: {info['unparsed']:,}; " + cores_line(info),
         highlight=False,
     )
     s = Table(title="sources")
@@ -407,3 +406,10 @@ class _progress_bar:
 
     def close(self) -> None:
         self.bar.stop()
+
+
+def cores_line(info: dict) -> str:
+    """The parse core and the correlator, as `--version` says them."""
+    from ..parse.core import describe
+
+    return describe(info["core"], info["engine"])

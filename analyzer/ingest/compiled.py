@@ -17,7 +17,6 @@ state to the Python correlator, which goes on from there.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from typing import Any
 
@@ -27,16 +26,13 @@ from ..correlate import Correlator, is_local_ip
 from ..dataset import checkpoint
 from ..dataset.openstate import Keyed
 from ..dataset.writer import FLUSH_BYTES
-from ..errors import AnalyzerError
 from ..parse import rust_batch
 from ..parse.batch import BatchJob, BatchResult
-from ..parse.core import compiled, core_in_use
+from ..parse.core import compiled, engine_in_use
 from ..read.sources import Source
 from ..schema import TABLES
 from .commit import Committer
 
-ENV = "ANALYZER_ENGINE"
-ENGINES = ("python", "compiled")
 # the parts only the Python correlator models (other formats'): the engine runs when
 # the checkpoint's are empty
 _PYTHON_PARTS = ("logins", "auth_seen", "held", "handoffs", "cwds", "php", "php_seen", "joins")
@@ -47,10 +43,7 @@ def engine_for(sources: list[Source], year: int | None, passwd: str | None) -> E
     """The engine for this run when the compiled core is in use, `ANALYZER_ENGINE` does
     not say `python` and the run is one it models; else None (the parse core, or the
     Python stage, + the Python correlator)."""
-    asked = os.environ.get(ENV, "").strip().lower()
-    if asked and asked not in ENGINES:
-        raise AnalyzerError(f"{ENV} must be one of {', '.join(ENGINES)}, not {asked!r}")
-    if asked == "python" or core_in_use() != "rust":
+    if engine_in_use() != "compiled":
         return None
     if year is not None or passwd is not None:
         return None

@@ -3,7 +3,9 @@ is there at install) or the pure-Python one (the reference, always installed).
 
 `ANALYZER_CORE=python|rust` chooses; unset, the compiled core is used when it is
 installed. `core_in_use()` says which (for `--version` and `status`), `batch_parser()`
-gives the parse stage's function for it.
+gives the parse stage's function for it. With the compiled core, runs of Postfix syslog
+are also correlated in Rust (`ingest/compiled.py`) unless `ANALYZER_ENGINE=python`:
+`engine_in_use()` says which correlator such a run gets.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ MISSING = (
     "ANALYZER_CORE=rust: the compiled core (analyzer._core) is not installed "
     "(reinstall with cargo on PATH: pip install -e .)"
 )
+
+ENGINE_ENV = "ANALYZER_ENGINE"
+ENGINES = ("python", "compiled")
 
 _noticed = False
 
@@ -52,6 +57,23 @@ def core_in_use() -> str:
             raise AnalyzerError(MISSING)
         return "python"
     return "rust"
+
+
+def engine_in_use() -> str:
+    """`compiled` when a run of Postfix syslog files is parsed and correlated in Rust (the
+    compiled core in use and `ANALYZER_ENGINE` not `python`), else `python` (the Python
+    correlator). An unknown `ANALYZER_ENGINE` is an AnalyzerError."""
+    asked = os.environ.get(ENGINE_ENV, "").strip().lower()
+    if asked and asked not in ENGINES:
+        raise AnalyzerError(f"{ENGINE_ENV} must be one of {', '.join(ENGINES)}, not {asked!r}")
+    return "python" if asked == "python" or core_in_use() != "rust" else "compiled"
+
+
+def describe(core: str, engine: str) -> str:
+    """The parse core and the correlator, in the phrase `--version` and `status` print."""
+    if engine == "compiled":
+        return f"parse core: {core}; correlation: compiled engine for Postfix syslog, else python"
+    return f"parse core: {core}; correlation: python"
 
 
 def fallback_notice() -> str | None:

@@ -99,10 +99,11 @@ def test_trace_searches_the_whole_dataset_when_the_default_window_has_nothing(ol
 
 def test_version():
     result = invoke("--version")
-    from analyzer.parse.core import core_in_use
+    from analyzer.parse.core import core_in_use, describe, engine_in_use
 
     assert result.exit_code == 0
-    assert result.stdout.strip() == f"analyzer {__version__} (parse core: {core_in_use()})"
+    cores = describe(core_in_use(), engine_in_use())
+    assert result.stdout.strip() == f"analyzer {__version__} ({cores})"
 
 
 def test_help_shows_no_python_types():

@@ -83,5 +83,26 @@ def test_version_and_status_name_the_core_in_use(monkeypatch, sample):
         version = CliRunner().invoke(app, ["--version"])
         assert version.exit_code == 0 and f"(parse core: {in_use})" in version.output
         assert api.status(sample.data)["core"] == in_use
+        engine = "compiled" if in_use == "rust" else "python"
+        assert api.status(sample.data)["engine"] == core.engine_in_use() == engine
+        correlation = "compiled engine for Postfix syslog" if engine == "compiled" else "python"
+        assert f"correlation: {correlation}" in version.output
         shown = CliRunner().invoke(app, ["status", "--data", str(sample.data)])
         assert shown.exit_code == 0 and f"parse core: {in_use}" in shown.output
+
+
+def test_analyzer_engine_selects_the_correlator(monkeypatch):
+    """`ANALYZER_ENGINE=python` keeps the Python correlator under the compiled core; an
+    unknown value is a clear error; the Python core never runs the engine."""
+    monkeypatch.setenv("ANALYZER_CORE", "python")
+    monkeypatch.delenv("ANALYZER_ENGINE", raising=False)
+    assert core.engine_in_use() == "python"
+    monkeypatch.setenv("ANALYZER_ENGINE", "fast")
+    with pytest.raises(AnalyzerError, match="ANALYZER_ENGINE must be one of python, compiled"):
+        core.engine_in_use()
+    if core.compiled() is not None:
+        monkeypatch.setenv("ANALYZER_CORE", "rust")
+        monkeypatch.setenv("ANALYZER_ENGINE", "python")
+        assert core.engine_in_use() == "python"
+        monkeypatch.delenv("ANALYZER_ENGINE")
+        assert core.engine_in_use() == "compiled"
