@@ -119,3 +119,28 @@ def test_factor_and_floor_set_the_severity():
 def test_the_thresholds_are_configurable():
     cfg = from_dict({"thresholds": {"baselines": {"factor_warn": 3, "floor_warn": 10}}})
     assert cfg.thresholds.baselines.factor_warn == 3.0 and cfg.thresholds.baselines.floor_warn == 10
+
+
+def test_the_page_has_the_accounts_section_each_incident_links_to(dataset):
+    """Every `volume_anomaly`'s details link on the nightly page reaches its account's row
+    in the page's volume section, which lists the accounts furthest above their usual first."""
+    import re
+
+    from analyzer.nightly.html import render
+
+    data, _, _ = dataset
+    report = build(data, "2026-11-25T10:00", "2026-11-25T11:00", "UTC", users={1017: "site1017"})
+    page = render(report)
+    section = page[page.index('<section id="volume"') :]
+    section = section[: section.index("</section>")]
+    anomalies = [i for i in report.incidents if i.kind == "volume_anomaly"]
+    assert anomalies
+    for inc in anomalies:
+        assert f'href="#volume-{inc.row}"' in page
+        assert f'<tr id="volume-{inc.row}"' in section
+    ids = [int(n) for n in re.findall(r'<tr id="volume-(\d+)"', section)]
+    factors = report.volume["factor"].fillna(-1.0).tolist()
+    flagged = [r for r in ids if r in {i.row for i in anomalies}]
+    assert ids[: len(flagged)] == flagged  # the incidents' rows first
+    assert [factors[r] for r in flagged] == sorted((factors[r] for r in flagged), reverse=True)
+    assert "quiet@ex.example" in section and 'href="#volume"' in page

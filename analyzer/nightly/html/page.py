@@ -15,6 +15,7 @@ from .sections import (
     relay_section,
     scripts_section,
     senders_section,
+    volume_section,
 )
 from .summary import footer, header, headline, incident_list, nav, window_text
 from .tables import incidents_by_row, worst_severity
@@ -36,6 +37,7 @@ def render(report: Report, *, title: str | None = None) -> str:
             relay_section(report, charts.get("relay"), by_section.get("relay", {})),
             scripts_section(report, charts.get("scripts"), by_section.get("scripts", {})),
             auth_section(report, charts.get("auth"), by_section.get("auth", {})),
+            volume_section(report, by_section.get("volume", {})),
             footer(report),
             "</main>",
         ]

@@ -197,6 +197,39 @@ def auth_section(report: Report, chart, incidents: dict) -> str:
     )
 
 
+def volume_section(report: Report, incidents: dict) -> str:
+    """Accounts against their own hourly history (`reports.baselines`): the ones furthest
+    above their usual volume first, every row with an incident among them (the target of
+    a `volume_anomaly`'s details link)."""
+    frame = report.volume
+    t = report.thresholds.baselines
+    intro = (
+        f"Each account's busiest 60 minutes in the window against its usual hourly volume "
+        f"(the {t.quantile:.0%} quantile of its messages per hour over the {t.days} days "
+        f"before; known after {t.min_days:g} days of data). Incident at "
+        f"{t.factor_warn:g}/{t.factor_crit:g}x its usual volume and at least "
+        f"{t.floor_warn}/{t.floor_crit} messages (warn/crit)."
+    )
+    rows: list[int] = []
+    if frame is not None and len(frame):
+        factor = frame["factor"].fillna(-1.0).tolist()  # no history: last
+        by_factor = sorted(range(len(frame)), key=lambda r: -factor[r])
+        rows = [r for r in by_factor if r in incidents]
+        rows += [r for r in by_factor[:ROWS_SHOWN] if r not in incidents]
+    cols = [
+        ("identity", "account", "text"),
+        ("messages", "messages", "num"),
+        ("peak", "busiest 60 min", "num"),
+        ("peak_start", "from", "time"),
+        ("usual", "usual an hour", "dec"),
+        ("factor", "x usual", "dec"),
+        ("history_days", "days of history", "dec"),
+    ]
+    table = data_table("volume", frame, rows, cols, incidents)
+    return _section("volume", "Accounts above their usual volume", intro, None, table,
+                    "No account sent in the window.")  # fmt: skip
+
+
 def fleet_section(report: Report) -> str:
     """Per host of a fleet: messages out, incidents whose subject it saw, top identity.
     Nothing when the window has one host."""

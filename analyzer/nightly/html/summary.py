@@ -140,7 +140,7 @@ def nav(fleet: bool = False) -> str:
         + ('<a href="#fleet">Hosts</a>' if fleet else "")
         + '<a href="#senders">Top senders</a><a href="#relay">'
         'Relay-denied spikes</a><a href="#scripts">Suspicious scripts</a>'
-        '<a href="#auth">AUTH brute force</a></nav>'
+        '<a href="#auth">AUTH brute force</a><a href="#volume">Usual volume</a></nav>'
     )
 
 
