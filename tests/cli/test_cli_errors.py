@@ -303,6 +303,14 @@ def test_disk_full_is_one_line_and_leaves_the_last_commit(tmp_path):
 # --- Ctrl-C -------------------------------------------------------------------------------------
 
 
+def _own_session_with_ctrl_c() -> None:
+    """The child's own process group, with SIGINT's default action: a test suite run
+    from a background job or under nohup hands its children SIGINT ignored, and Python
+    then installs no KeyboardInterrupt handler (the ingest would rightly run to its end)."""
+    os.setsid()
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_with_workers_is_one_line(tmp_path):
     """SIGINT to the whole process group (what a terminal's Ctrl-C does) while worker
     processes parse: one line, exit 130, nothing from the workers, and no part left that
@@ -330,7 +338,7 @@ def test_ctrl_c_with_workers_is_one_line(tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        start_new_session=True,
+        preexec_fn=_own_session_with_ctrl_c,
     )
     try:
         while committed(data) < 2 and proc.poll() is None:

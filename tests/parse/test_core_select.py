@@ -81,7 +81,7 @@ def test_version_and_status_name_the_core_in_use(monkeypatch, sample):
         in_use = core.core_in_use()
         assert in_use == (asked or ("rust" if core.compiled() else "python"))
         version = CliRunner().invoke(app, ["--version"])
-        assert version.exit_code == 0 and f"(parse core: {in_use})" in version.output
+        assert version.exit_code == 0 and f"(parse core: {in_use};" in version.output
         assert api.status(sample.data)["core"] == in_use
         engine = "compiled" if in_use == "rust" else "python"
         assert api.status(sample.data)["engine"] == core.engine_in_use() == engine
