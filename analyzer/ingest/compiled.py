@@ -17,7 +17,6 @@ state to the Python correlator, which goes on from there.
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 import pyarrow as pa
@@ -72,28 +71,13 @@ class Engine:
         if not rust_batch.takes(job):
             correlator.hand_over()
             return rust_batch.parse_batch(job)
-        core, clock = rust_batch._core(job)
+        core, _ = rust_batch._core(job)
         handed_over, counts = correlator.rust.batch(core, job.data, job.offset, job.path)
-        events, unparsed, programs, beside, lines, beside_lines, last_ts, dated = counts
         if handed_over:
             correlator.hand_over()
-        else:
-            events = []  # correlated already
-            correlator.take_rows(_TAKE_BYTES)
-        return BatchResult(
-            events=events,
-            unparsed=unparsed,
-            programs=Counter(programs),
-            beside=Counter(beside),
-            lines=lines,
-            beside_lines=beside_lines,
-            last_ts=last_ts,
-            end=job.end,
-            year=clock.year,
-            last_month=clock.last_month,
-            cursor=job.cursor,
-            dated=dated,
-        )
+            return rust_batch.batch_result(job, counts)
+        correlator.take_rows(_TAKE_BYTES)
+        return rust_batch.batch_result(job, counts, events=[])  # correlated already
 
 
 class CompiledCommitter(Committer):

@@ -128,23 +128,26 @@ def parse(job: BatchJob) -> tuple:
     core, clock = _core(job)
     if job.year is not None:  # as the Python stage sets its parser's clock
         clock.year, clock.last_month = job.year, job.last_month
-    events, unparsed, programs, beside, lines, beside_lines, last_ts, dated = core.parse(
-        job.data, job.offset, job.path
-    )
-    return events, unparsed, Counter(programs), Counter(beside), lines, beside_lines, last_ts, dated
+    return core.parse(job.data, job.offset, job.path)
 
 
 def parse_batch(job: BatchJob) -> BatchResult:
     """The Python stage's `parse_batch(job)`, as the compiled core computes it."""
     if not takes(job):
         return python_parse_batch(job)
-    events, unparsed, programs, beside, lines, beside_lines, last_ts, dated = parse(job)
+    return batch_result(job, parse(job))
+
+
+def batch_result(job: BatchJob, counts: tuple, events: list | None = None) -> BatchResult:
+    """The `BatchResult` of a batch the core parsed: `counts` as `parse` returns them
+    (`events`, when given, in place of theirs), the clock's year state after it."""
+    found, unparsed, programs, beside, lines, beside_lines, last_ts, dated = counts
     _, clock = _core(job)
     return BatchResult(
-        events=events,
+        events=found if events is None else events,
         unparsed=unparsed,
-        programs=programs,
-        beside=beside,
+        programs=Counter(programs),
+        beside=Counter(beside),
         lines=lines,
         beside_lines=beside_lines,
         last_ts=last_ts,

@@ -9,7 +9,7 @@ use pyo3::types::{PyBytes, PyString, PyTuple};
 
 use crate::clock::YearRule;
 use crate::engine::{
-    anchored, compile, value_err, Engine, EximReaders, HourCache, Keys, Locs, Names, MARK,
+    anchored, compile, value_err, Engine, EximReaders, HourCache, Keys, Names, MARK,
 };
 use crate::event::Outcome;
 use crate::patterns::{Derive, Family, Kind, Mode, Pattern};
@@ -305,25 +305,7 @@ impl Core {
     ) -> PyResult<Bound<'py, PyTuple>> {
         let bytes = data.as_bytes();
         let engine = &mut self.engine;
-        let outcomes = py.detach(|| {
-            let mut locs = Locs::new(engine);
-            let mut outcomes = Vec::new();
-            let (mut start, mut pos) = (0usize, offset);
-            for end in memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len())) {
-                let raw = &bytes[start..end];
-                let outcome = engine.parse_line(raw, &mut locs);
-                // Python's parse_batch stops at an exception: so does this pass, so that
-                // the routes' state is the one the Python stage is left with
-                let failed = matches!(outcome, Outcome::Failed(_));
-                outcomes.push((pos, raw.len(), outcome));
-                if failed {
-                    break;
-                }
-                pos += raw.len() as i64 + 1;
-                start = end + 1;
-            }
-            outcomes
-        });
+        let outcomes = py.detach(|| engine.parse_lines(bytes, offset));
         self.python_lines = outcomes
             .iter()
             .filter(|(_, _, o)| matches!(o, Outcome::Python(_) | Outcome::Failed(_)))

@@ -218,6 +218,32 @@ impl Engine {
         }
     }
 
+    /// Every line of a batch (`bytes`: whole lines joined by `\n`, the first at byte
+    /// `offset` of its source) -> (offset, length, outcome), in line order. Python's
+    /// parse_batch stops at an exception: so does this pass, so that the routes' state is
+    /// the one the Python stage is left with.
+    pub fn parse_lines<'a>(
+        &mut self,
+        bytes: &'a [u8],
+        offset: i64,
+    ) -> Vec<(i64, usize, Outcome<'a>)> {
+        let mut locs = Locs::new(self);
+        let mut outcomes = Vec::new();
+        let (mut start, mut pos) = (0usize, offset);
+        for end in memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len())) {
+            let raw = &bytes[start..end];
+            let outcome = self.parse_line(raw, &mut locs);
+            let failed = matches!(outcome, Outcome::Failed(_));
+            outcomes.push((pos, raw.len(), outcome));
+            if failed {
+                break;
+            }
+            pos += raw.len() as i64 + 1;
+            start = end + 1;
+        }
+        outcomes
+    }
+
     pub fn parse_line<'a>(&mut self, raw: &'a [u8], locs: &mut Locs) -> Outcome<'a> {
         if raw.is_empty() {
             return Outcome::Skip;

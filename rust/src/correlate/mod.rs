@@ -17,7 +17,6 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
 use crate::core::Core;
-use crate::engine::Locs;
 use crate::event::{Fields, Outcome, Val};
 use columns::Table;
 use ordmap::OrdMap;
@@ -228,23 +227,7 @@ impl IngestEngine {
             .map(|o| from_py(o.bind(py)).unwrap_or(V::Null))
             .collect();
         let engine = &mut core_ref.engine;
-        let outcomes = py.detach(|| {
-            let mut locs = Locs::new(engine);
-            let mut outcomes = Vec::new();
-            let (mut start, mut pos) = (0usize, offset);
-            for end in memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len())) {
-                let raw = &bytes[start..end];
-                let outcome = engine.parse_line(raw, &mut locs);
-                let failed = matches!(outcome, Outcome::Failed(_));
-                outcomes.push((pos, raw.len(), outcome));
-                if failed {
-                    break;
-                }
-                pos += raw.len() as i64 + 1;
-                start = end + 1;
-            }
-            outcomes
-        });
+        let outcomes = py.detach(|| engine.parse_lines(bytes, offset));
         drop(core_ref);
         let core_ref = core.borrow();
         // the events in line order; those Python parsed are converted here (GIL held)
