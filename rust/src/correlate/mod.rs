@@ -13,6 +13,8 @@ mod ordmap;
 mod rules;
 mod value;
 
+use std::collections::VecDeque;
+
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
@@ -237,10 +239,12 @@ impl IngestEngine {
         {
             return Ok((true, core_ref.build(py, outcomes, source)?)); // raises it
         }
-        let mut events: Vec<Obj> = Vec::new();
+        // first a pass that only looks (GIL held): is the batch all Postfix, and which
+        // events did Python parse (converted here, by their place in the batch)
+        let mut from_python: VecDeque<(usize, Obj)> = VecDeque::new();
         let mut foreign = false;
         let family_key = texts.iter().position(|t| t == "family");
-        for (_, _, outcome) in &outcomes {
+        for (i, (_, _, outcome)) in outcomes.iter().enumerate() {
             match outcome {
                 Outcome::Event { fields, .. } => {
                     // the parse core also reads Exim and Sendmail lines: a syslog file of
@@ -252,7 +256,6 @@ impl IngestEngine {
                         foreign = true;
                         break;
                     }
-                    events.push(event_obj(fields, &names, &texts, &fixed, unread))
                 }
                 // finished by a Python step: another MTA's pattern (Postfix has none)
                 Outcome::Finish { .. } => {
@@ -274,7 +277,7 @@ impl IngestEngine {
                         break;
                     }
                     match obj_from_py(event) {
-                        Some(obj) => events.push(obj),
+                        Some(obj) => from_python.push_back((i, obj)),
                         None => {
                             foreign = true;
                             break;
@@ -289,9 +292,19 @@ impl IngestEngine {
         }
         let rules = &mut self.rules;
         let is_local = &self.is_local;
+        // each event made, correlated and dropped in turn: no batch of events held
         py.detach(|| {
             let mut ask = AskPython(is_local);
-            for event in events {
+            for (i, (_, _, outcome)) in outcomes.iter().enumerate() {
+                let event = match outcome {
+                    Outcome::Event { fields, .. } => {
+                        event_obj(fields, &names, &texts, &fixed, unread)
+                    }
+                    _ if from_python.front().is_some_and(|(at, _)| *at == i) => {
+                        from_python.pop_front().expect("at the front").1
+                    }
+                    _ => continue,
+                };
                 rules.feed(event, &mut ask);
             }
         });

@@ -4,9 +4,10 @@
 //! correlator keeps it. Only Postfix events come here; the engine hands a run to the
 //! Python correlator before any event of another kind (see `mod.rs`).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 use regex::Regex;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::columns::Table;
 use super::ordmap::OrdMap;
@@ -208,9 +209,9 @@ impl Rules {
             sessions: OrdMap::default(),
             closing: VecDeque::new(),
             filter_links: OrdMap::default(),
-            by_mid: HashMap::new(),
+            by_mid: HashMap::default(),
             mta_hosts: Vec::new(),
-            local: HashMap::new(),
+            local: HashMap::default(),
             tables,
             reinjected: 0,
             error: None,
