@@ -1,5 +1,5 @@
 """The e-mail-ready plain-text form of an alert (`--output text`): a `Subject:` line, a
-blank line, then what happened, who, since when, why and the proposed actions. Every
+blank line, then what happened, who, where (the hosts, in a fleet), since when, why and the proposed actions. Every
 string that came from a log passes through `line()`: control characters and the Unicode
 line and paragraph separators become visible escapes, so log text can never start a
 line of its own (no forged `Subject:`, no forged action) nor drive a terminal."""
@@ -45,6 +45,11 @@ def _incident_body(alert: dict) -> list[str]:
     out = [
         f"What:     {line(alert.get('title'))} ({line(alert.get('kind'))})",
         f"Who:      {line(alert.get('subject'))}",
+        *(
+            [f"Where:    {line(', '.join(map(str, hosts)))}"]
+            if (hosts := alert.get("hosts"))
+            else []
+        ),
         f"Since:    {line(alert.get('first_seen') or 'unknown')} (first log line), "
         f"last found {line(alert.get('last_seen'))}",
         f"State:    {line(alert.get('state'))}, severity {line(alert.get('severity'))}, "
