@@ -49,10 +49,15 @@ def match_checkpoints(sources: list[Source], checkpoints: dict[str, dict]) -> li
                 keys[i] = key
                 taken.add(key)
                 break
+    heads: dict[str, bytes | None] = {}  # a checkpoint's file is read once a run
     for i in files:
         if keys[i] is None:
             keys[i] = next(
-                (k for k in checkpoints if copy_of(sources[i], k, checkpoints[k], sources, keys)),
+                (
+                    k
+                    for k, cp in checkpoints.items()
+                    if copy_of(sources[i], k, cp, sources, keys, heads)
+                ),
                 None,
             )
     return keys
@@ -94,12 +99,20 @@ def _still_in_place(cp: dict, key: str, sources: list[Source]) -> bool:
     return False
 
 
-def copy_of(src: Source, key: str, cp: dict, sources: list[Source], keys: list) -> bool:
+def copy_of(
+    src: Source,
+    key: str,
+    cp: dict,
+    sources: list[Source],
+    keys: list,
+    heads: dict[str, bytes | None],
+) -> bool:
     """Is `src` a copy of checkpoint `cp`'s file in another directory or URL (a log
     copied to another machine during an incident)? The same file name, another path,
     and content that begins the same: at least as long as the checkpoint's `prefix`
     and starting with it, or shorter and the beginning of the checkpoint's file (what
-    a copy taken earlier holds; all of it was read). A renamed copy is not recognised."""
+    a copy taken earlier holds; all of it was read). A renamed copy is not recognised.
+    `heads`: the first content of checkpoints' files read so far in this run."""
     path = cp.get("path") or ""
     if "prefix" not in cp or path == src.path:
         return False
@@ -107,7 +120,9 @@ def copy_of(src: Source, key: str, cp: dict, sources: list[Source], keys: list) 
         return False
     if len(src.head) >= cp["prefix"][0]:
         return src.starts_with(cp["prefix"])
-    original = _head_of(key, cp, sources, keys)
+    if key not in heads:
+        heads[key] = _head_of(key, cp, sources, keys)
+    original = heads[key]
     return original is not None and original.startswith(src.head)
 
 
