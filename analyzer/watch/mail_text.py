@@ -1,8 +1,9 @@
 """The e-mail-ready plain-text form of an alert (`--output text`): a `Subject:` line, a
-blank line, then what happened, who, where (the hosts, in a fleet), since when, why and the proposed actions. Every
-string that came from a log passes through `line()`: control characters and the Unicode
-line and paragraph separators become visible escapes, so log text can never start a
-line of its own (no forged `Subject:`, no forged action) nor drive a terminal."""
+blank line, then what happened, who, where (its hosts), since when, why and the proposed
+actions. Every string that came from a log passes through `line()`: control characters
+and the Unicode line and paragraph separators become visible escapes, so log text can
+never start a line of its own (no forged `Subject:`, no forged action) nor drive a
+terminal."""
 
 from __future__ import annotations
 
