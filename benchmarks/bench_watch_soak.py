@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -96,6 +97,7 @@ def soak(args, mode: str) -> dict:
                     # either grows these; an allocator keeping freed pages does not)
                     "arrow_mb": round(pa.total_allocated_bytes() / 2**20, 1),
                     "objects": len(gc.get_objects()),
+                    "fds": len(os.listdir("/proc/self/fd")),  # a leaked snapshot holds files
                     "parts": sum(1 for _ in Path(settings.data).glob("*/date=*/part-*.parquet")),
                     "checkpoint_kb": round(
                         (Path(settings.data) / "_state" / "state.json").stat().st_size / 1024, 1
@@ -119,16 +121,19 @@ def soak(args, mode: str) -> dict:
 
 
 def commit_and_compact(watcher) -> None:
-    """An iteration without the rules: the ingest's commit and the compaction `step` does."""
+    """An iteration without the rules: the ingest's commit and the compaction `step` does,
+    and what it does after (`watch.memory.release_freed`)."""
     from analyzer.dataset.store import Dataset
     from analyzer.ingest.run import ingest
     from analyzer.watch.loop import newest_line
+    from analyzer.watch.memory import release_freed
 
     s = watcher.settings
     ingest(s.paths, s.data, tz=s.tz, year=s.year)
     newest = newest_line(Dataset(s.data).state())
     if newest is not None:
         watcher.compact(newest)
+    release_freed()
 
 
 def report_time(data: str, end: datetime) -> dict:
