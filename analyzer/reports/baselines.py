@@ -60,14 +60,7 @@ def volume_in(
     if history is not None:  # kept between evaluations: the same counts, read less
         counts = history.per_hour(win, start, lo, wanted)
     else:
-        past = win.read(
-            "messages",
-            COLUMNS,
-            since=start.to_pydatetime(),
-            until=lo.to_pydatetime(),
-            where=lambda arrow: is_in(arrow, wanted),
-        )
-        counts = per_hour(accounts(past))
+        counts = per_hour(accounts_in(win, start, lo, wanted))
     history_days = hours / 24
     usual = _usual(counts, hours, t.quantile) if history_days >= t.min_days else {}
     rows = []
@@ -142,6 +135,18 @@ def subject_of(identity: str, users: dict[int, str]) -> str:
     if kind == "uid" and value.isdigit():
         return uid_label(int(value), users)
     return value
+
+
+def accounts_in(win, start: pd.Timestamp, end: pd.Timestamp, wanted: set[str]) -> pd.DataFrame:
+    """The counted messages of the accounts `wanted` with first_seen in [start, end)."""
+    rows = win.read(
+        "messages",
+        COLUMNS,
+        since=start.to_pydatetime(),
+        until=end.to_pydatetime(),
+        where=lambda arrow: is_in(arrow, wanted),
+    )
+    return accounts(rows)
 
 
 def accounts(frame: pd.DataFrame) -> pd.DataFrame:

@@ -87,18 +87,9 @@ class HourlyHistory:
         return counts
 
     def _fresh(self, win, start: pd.Timestamp, end: pd.Timestamp, wanted: set) -> pd.DataFrame:
-        if end <= start:
-            return pd.DataFrame()
-        from .baselines import COLUMNS, accounts, is_in
+        from .baselines import accounts_in
 
-        rows = win.read(
-            "messages",
-            COLUMNS,
-            since=start.to_pydatetime(),
-            until=end.to_pydatetime(),
-            where=lambda arrow: is_in(arrow, wanted),
-        )
-        return accounts(rows)
+        return accounts_in(win, start, end, wanted) if end > start else pd.DataFrame()
 
 
 def _only(frame: pd.DataFrame, wanted: set) -> pd.DataFrame:
