@@ -8,8 +8,9 @@ the incident rules on the sliding window, alerts), for `--days` simulated days. 
 runs in a subprocess of its own (its RSS is its own): `compact` (watch's default, every
 10 minutes of log time) and `plain` (`compact_every=None`). `--evaluate-every N` runs
 the rules every Nth iteration only (the others commit and compact, as `step` does) to
-fit days of log into a shorter run. Sampled as it goes: RSS, the
-part files on disk, the checkpoint's size, the step time. At the end: RSS at start
+fit days of log into a shorter run. Sampled as it goes: RSS, what Arrow holds, the live
+Python objects, the open files, the part files on disk, the checkpoint's size, the step
+time. At the end: RSS at start
 (after the first simulated hour), middle and end, and the read time of the nightly
 report of the last day (median of 3, CPU seconds).
 
