@@ -17,7 +17,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import numpy as np
 import pandas as pd
+
+Counts = tuple[np.ndarray, np.ndarray, np.ndarray]  # identities, hours (UTC, naive), counts
 
 
 def per_hour(frame: pd.DataFrame) -> pd.Series:
@@ -33,7 +36,7 @@ class HourlyHistory:
     def __init__(self) -> None:
         # the days from the start of the last history read on (8 for a week that starts
         # mid-day), each with the part files it was counted from
-        self.days: dict[date, tuple[tuple[str, ...], pd.Series]] = {}
+        self.days: dict[date, tuple[tuple[str, ...], Counts]] = {}
         self.recounted = 0  # days counted from their parts so far
 
     def per_hour(self, win, start: pd.Timestamp, end: pd.Timestamp, wanted: set) -> pd.Series:
@@ -56,12 +59,14 @@ class HourlyHistory:
         carried = with_carried(win.snap, "messages", empty, lo, hi, COLUMNS)
         pieces.append(per_hour(_only(accounts(to_pandas(carried)), wanted)))
         days = _days(full_lo, full_hi)
+        lo64, hi64 = _naive(full_lo), _naive(full_hi)
         for day in days:
-            counts = self._day(win.snap, day)
-            hours = counts.index.get_level_values(1)
-            keep = (hours >= full_lo) & (hours < full_hi)
-            keep &= counts.index.get_level_values(0).isin(list(wanted))
-            pieces.append(counts[keep])
+            identities, hours, counts = self._day(win.snap, day)
+            keep = (hours >= lo64) & (hours < hi64) & np.isin(identities, list(wanted))
+            # new arrays, not a view of the kept Series: pandas would note each view
+            # in the kept one (a weak reference per evaluation, never dropped)
+            index = [identities[keep], pd.DatetimeIndex(hours[keep]).tz_localize("UTC")]
+            pieces.append(pd.Series(counts[keep], index=pd.MultiIndex.from_arrays(index)))
         for day in [d for d in self.days if d < days[0]]:
             del self.days[day]  # before the history: the windows only move on
         pieces = [p for p in pieces if len(p)]
@@ -69,8 +74,9 @@ class HourlyHistory:
             return _no_counts()
         return pd.concat(pieces).groupby(level=[0, 1], sort=False).sum()
 
-    def _day(self, snap, day: date) -> pd.Series:
-        """Messages per (identity, hour) of the committed parts of `day`, all accounts."""
+    def _day(self, snap, day: date) -> Counts:
+        """Messages per (identity, hour) of the committed parts of `day`, all accounts:
+        identities, hours (UTC, naive), counts."""
         from ..dataset.reading import to_pandas
         from .baselines import COLUMNS, accounts
 
@@ -82,14 +88,23 @@ class HourlyHistory:
         hi = lo + pd.Timedelta(days=1)
         rows = to_pandas(snap.read("messages", lo.to_pydatetime(), hi.to_pydatetime(), COLUMNS))
         counts = per_hour(accounts(rows))
-        self.days[day] = (key, counts)
+        arrays = (
+            np.asarray(counts.index.get_level_values(0), dtype=object),
+            counts.index.get_level_values(1).tz_convert(None).to_numpy(),
+            counts.to_numpy(),
+        )
+        self.days[day] = (key, arrays)
         self.recounted += 1
-        return counts
+        return arrays
 
     def _fresh(self, win, start: pd.Timestamp, end: pd.Timestamp, wanted: set) -> pd.DataFrame:
         from .baselines import accounts_in
 
         return accounts_in(win, start, end, wanted) if end > start else pd.DataFrame()
+
+
+def _naive(t: pd.Timestamp) -> np.datetime64:
+    return t.tz_convert(None).to_datetime64()
 
 
 def _only(frame: pd.DataFrame, wanted: set) -> pd.DataFrame:
