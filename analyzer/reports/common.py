@@ -9,15 +9,15 @@ import numpy as np
 import pandas as pd
 
 from ..errors import AnalyzerError
-
-# Postfix delivery agents that deliver on this server (mailbox, maildir, LMTP to Dovecot,
-# pipe to a command): the recipient domains they deliver for are hosted here.
-LOCAL_TRANSPORTS = frozenset({"local", "virtual", "lmtp", "pipe"})
-
-MESSAGE_KEY = ["host", "queue_id", "first_seen"]
-DELIVERY_KEY = ["host", "queue_id", "message_first_seen"]
-
-NULL_SENDER = "<>"
+from .spec import (  # noqa: F401  (the constants and checks are spec's, used here too)
+    DELIVERY_KEY,
+    LOCAL_TRANSPORTS,
+    MESSAGE_KEY,
+    NULL_SENDER,
+    check_choice,
+)
+from .spec import address_key as _address_key
+from .spec import domain_key as _domain_key
 
 
 def address_key(addresses: pd.Series) -> pd.Series:
@@ -29,17 +29,6 @@ def domain_key(addresses: pd.Series) -> pd.Series:
     """Lower-cased domain part of addresses; `<>` for the null sender, missing when the
     address has no `@` (a bare login)."""
     return _per_distinct(addresses, _domain_key)
-
-
-def _address_key(value: str) -> str:
-    return value.lower() if value else NULL_SENDER
-
-
-def _domain_key(value: str) -> str | None:
-    if not value:
-        return NULL_SENDER
-    local, at, domain = value.lower().rpartition("@")
-    return domain if at else None
 
 
 def _per_distinct(values: pd.Series, fn) -> pd.Series:
@@ -270,11 +259,6 @@ def per_bucket(
 
 
 # --- the arguments a report is asked with, checked before anything is read -----------------
-
-
-def check_choice(name: str, value, allowed) -> None:
-    if value not in allowed:
-        raise AnalyzerError(f"{name} must be one of {', '.join(map(str, allowed))}, not {value!r}")
 
 
 def check_bucket(bucket: str) -> str:
