@@ -97,7 +97,7 @@ def recipients(msgs: pa.Table, dels: pa.Table, linked) -> np.ndarray:
         recipient, _ = codes(dels["recipient"])
         seen = valid(dels["recipient"])[del_rows]
         counted = distinct_counts(msg_rows[seen], recipient[del_rows][seen], msgs.num_rows)
-        out[missing] = counted[missing]
+        return np.where(missing, counted, out)
     return out
 
 
