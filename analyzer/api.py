@@ -1,5 +1,6 @@
 """What notebooks and the CLI call. Every function returns plain data or a pandas
-DataFrame; nothing here prints or knows about the command line.
+DataFrame (`top_senders_arrow`, the CLI's fast path: a pyarrow Table); nothing here
+prints or knows about the command line.
 
     >>> from analyzer import api
     >>> api.ingest(["/var/log/maillog"], data="/var/lib/analyzer")
