@@ -54,12 +54,14 @@ def before_tree(ref: str) -> Path:
 
 
 def timed(args: list[str], env: dict) -> tuple[float, float]:
-    """Wall and CPU (user + sys) seconds of one run of `python -m analyzer ARGS`."""
+    """Wall and CPU (user + sys) seconds of one run of `python -m analyzer ARGS` in the
+    directory of env's PYTHONPATH (`-m` puts the working directory first on sys.path)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-m", "analyzer", *args],
         env=env,
+        cwd=env["PYTHONPATH"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
