@@ -9,12 +9,12 @@ import numpy as np
 import pandas as pd
 
 from ..errors import AnalyzerError
-from .spec import (  # noqa: F401  (the constants and checks are spec's, used here too)
+from .spec import (  # noqa: F401  (check_choice: the reports call it as common's)
     DELIVERY_KEY,
-    LOCAL_TRANSPORTS,
     MESSAGE_KEY,
-    NULL_SENDER,
     check_choice,
+    hosted_from,
+    is_local_agent,
 )
 from .spec import address_key as _address_key
 from .spec import domain_key as _domain_key
@@ -145,22 +145,16 @@ def hosted_domains(
     """Domains this server hosts: given explicitly (`--hosted-domain`), plus those the
     data shows: recipient domains of local deliveries (local, virtual, lmtp, pipe) and the
     domains of SASL logins that are addresses."""
-    found = {d.strip().lower().lstrip("@") for d in explicit if d and d.strip()}
+    local: list = []
     if deliveries is not None and len(deliveries):
         if "status" in deliveries.columns:  # a hand-over to a filter delivers nothing here
             deliveries = deliveries[(deliveries["status"] != "filtered").fillna(True)]
         programs = deliveries["program"].dropna().unique()
-        local_agents = [p for p in programs if str(p).rpartition("/")[2] in LOCAL_TRANSPORTS]
-        local = deliveries.loc[deliveries["program"].isin(local_agents), "recipient_domain"]
-        found.update(str(d).lower() for d in local.dropna().unique())
-    if sasl_usernames is not None and len(sasl_usernames):
-        for login in sasl_usernames.dropna().unique():
-            login = str(login).lower()
-            if "@" in login:
-                found.add(login.rpartition("@")[2])
-    found.discard(NULL_SENDER)
-    found.discard("")
-    return frozenset(found)
+        local_agents = [p for p in programs if is_local_agent(p)]
+        domains = deliveries.loc[deliveries["program"].isin(local_agents), "recipient_domain"]
+        local = list(domains.dropna().unique())
+    logins = [] if sasl_usernames is None else list(sasl_usernames.dropna().unique())
+    return hosted_from(explicit, local, logins)
 
 
 def top_values(values: pd.Series, n: int = 5) -> list[dict]:

@@ -114,3 +114,23 @@ def domain_key(value: str) -> str | None:
         return NULL_SENDER
     local, at, domain = value.lower().rpartition("@")
     return domain if at else None
+
+
+def is_local_agent(program) -> bool:
+    """A delivery program that delivers on this server (`postfix/lmtp`, `virtual`...)."""
+    return str(program).rpartition("/")[2] in LOCAL_TRANSPORTS
+
+
+def hosted_from(explicit, local_domains, logins) -> frozenset[str]:
+    """The hosted domains: `explicit` ones (`--hosted-domain`), the distinct recipient
+    domains of local deliveries, and the domains of the distinct SASL `logins` that are
+    addresses (both implementations of the reports call this with what they found)."""
+    found = {d.strip().lower().lstrip("@") for d in explicit if d and d.strip()}
+    found.update(str(d).lower() for d in local_domains)
+    for login in logins:
+        login = str(login).lower()
+        if "@" in login:
+            found.add(login.rpartition("@")[2])
+    found.discard(NULL_SENDER)
+    found.discard("")
+    return frozenset(found)

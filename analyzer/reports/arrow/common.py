@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..spec import DELIVERY_KEY, LOCAL_TRANSPORTS, MESSAGE_KEY, NULL_SENDER
+from ..spec import DELIVERY_KEY, MESSAGE_KEY, hosted_from, is_local_agent
 
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -146,23 +146,16 @@ def hosted_domains(deliveries: pa.Table, sasl_usernames, explicit=()) -> frozens
     """`reports.common.hosted_domains` of Arrow columns: the explicit domains, recipient
     domains of local deliveries (not a hand-over to a filter), the domains of SASL logins
     that are addresses."""
-    found = {d.strip().lower().lstrip("@") for d in explicit if d and d.strip()}
+    local: list = []
     if deliveries.num_rows:
         status = array(deliveries["status"])
         kept = pc.fill_null(pc.not_equal(status, "filtered"), True)
         programs = array(deliveries["program"]).filter(kept)
-        local = [p for p in distinct(programs) if p.rpartition("/")[2] in LOCAL_TRANSPORTS]
-        if local:
-            is_local = pc.fill_null(pc.is_in(programs, pa.array(local, pa.string())), False)
-            domains = array(deliveries["recipient_domain"]).filter(kept).filter(is_local)
-            found.update(str(d).lower() for d in distinct(domains))
-    for login in distinct(sasl_usernames):
-        login = str(login).lower()
-        if "@" in login:
-            found.add(login.rpartition("@")[2])
-    found.discard(NULL_SENDER)
-    found.discard("")
-    return frozenset(found)
+        agents = [p for p in distinct(programs) if is_local_agent(p)]
+        if agents:
+            is_local = pc.fill_null(pc.is_in(programs, pa.array(agents, pa.string())), False)
+            local = distinct(array(deliveries["recipient_domain"]).filter(kept).filter(is_local))
+    return hosted_from(explicit, local, distinct(sasl_usernames))
 
 
 def timestamps(values: np.ndarray, present: np.ndarray) -> pa.Array:
