@@ -137,3 +137,13 @@ def test_reading_a_table_imports_neither_pandas_nor_pyarrow_dataset(sample):
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_statistics_in_milliseconds_are_compared_in_microseconds(tmp_path):
+    path = tmp_path / "ms.parquet"
+    times = [T0 + timedelta(hours=h) for h in range(3)]
+    pq.write_table(
+        pa.table({"ts": pa.array(times, pa.timestamp("ms", tz="UTC"))}), path, row_group_size=1
+    )
+    assert groups(path, micros(T0) + HOUR, micros(T0) + HOUR + 1) == [1]
+    assert groups(path, micros(T0) + 1, None) == [1, 2]
