@@ -85,7 +85,18 @@ def top_senders(
     )
     host_note(data, host)
     title = f"Top senders by {by} ({scope}), {window_text(since, until, tz)}"
-    redactor = redactor_for(redact, data, since, until, tz, host, (), hosted_domain or ())
+    redactor = redactor_for(
+        redact,
+        data,
+        since,
+        until,
+        tz,
+        host,
+        (),
+        hosted_domain or (),
+        engine=engine,
+        scheduler=scheduler,
+    )
     show(
         frame,
         fmt,
@@ -157,7 +168,9 @@ def suspicious_scripts(
     )
     host_note(data, host)
     title = f"Suspicious scripts, {window_text(since, until, tz)}"
-    redactor = redactor_for(redact, data, since, until, tz, host)
+    redactor = redactor_for(
+        redact, data, since, until, tz, host, engine=engine, scheduler=scheduler
+    )
     columns = [
         "uid",
         "script",

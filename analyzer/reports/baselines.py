@@ -24,11 +24,13 @@ client, not an account of this server). Thresholds: `[thresholds.baselines]`.
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 import numpy as np
 import pandas as pd
 
 from ..config import BaselineThresholds
+from ..dataset.snapshot import Reduction
 from .common import is_original
 from .incidents import Incident, uid_label, worst
 
@@ -53,15 +55,8 @@ def volume_in(win, t: BaselineThresholds, covers=(None, None)) -> pd.DataFrame:
     end = min(lo, pd.Timestamp(last)) if last is not None else lo
     hours = max(int((end - start) / HOUR), 0)
     wanted = set(now["identity"].unique())
-    past = _accounts(
-        win.read(
-            "messages",
-            COLUMNS,
-            since=start.to_pydatetime(),
-            until=lo.to_pydatetime(),
-            where=lambda arrow: _is_in(arrow, wanted),
-        )
-    )
+    hourly = Reduction(partial(hourly_counts, wanted=sorted(wanted)), combine_hourly)
+    past = win.reduce("messages", COLUMNS, hourly, start.to_pydatetime(), lo.to_pydatetime())
     history_days = hours / 24
     usual = _usual(past, hours, t.quantile) if history_days >= t.min_days else {}
     rows = []
@@ -147,20 +142,32 @@ def _accounts(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[keep & frame["first_seen"].notna()]
 
 
-def _is_in(arrow, wanted: set[str]):
+def hourly_counts(arrow, wanted: list[str]) -> pd.DataFrame:
+    """Messages per account of `wanted` and clock hour (`n`) of some `messages` rows
+    (COLUMNS); the counts of any split of the rows combine (`combine_hourly`)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    return pc.is_in(arrow["identity"], value_set=pa.array(sorted(wanted), type=pa.string()))
+    from ..dataset.reading import to_pandas
+
+    mask = pc.is_in(arrow["identity"], value_set=pa.array(wanted, type=pa.string()))
+    past = _accounts(to_pandas(arrow.filter(mask)))
+    hours = past["first_seen"].dt.floor("h").rename("hour")
+    return past.groupby([past["identity"], hours], sort=False).size().rename("n").reset_index()
 
 
-def _usual(past: pd.DataFrame, hours: int, quantile: float) -> dict[str, float]:
-    """identity -> the `quantile` of its messages per clock hour over `hours` hours."""
-    if past.empty or hours <= 0:
+def combine_hourly(counts: list[pd.DataFrame]) -> pd.DataFrame:
+    every = pd.concat(counts, ignore_index=True)
+    return every.groupby(["identity", "hour"], sort=False)["n"].sum().reset_index()
+
+
+def _usual(per_hour: pd.DataFrame, hours: int, quantile: float) -> dict[str, float]:
+    """identity -> the `quantile` of its messages per clock hour over `hours` hours
+    (`per_hour`: `hourly_counts`)."""
+    if per_hour.empty or hours <= 0:
         return {}
-    per_hour = past.groupby(["identity", past["first_seen"].dt.floor("h")], sort=False).size()
     out = {}
-    for identity, counts in per_hour.groupby(level=0, sort=False):
+    for identity, counts in per_hour.groupby("identity", sort=False)["n"]:
         values = np.zeros(max(hours, len(counts)))
         values[: len(counts)] = counts.to_numpy()
         out[str(identity)] = float(np.quantile(values, quantile))
