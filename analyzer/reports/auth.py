@@ -114,7 +114,7 @@ def auth_failures(
     none was logged (Postfix before 3.8 logs no username of a failed AUTH). By client IP,
     `rates` (rows of `client_rates`) give `max_connection_rate` (per minute) and
     `max_connection_count`: how hard the IP hammered the server, when anvil logged it."""
-    return auth_failures_of(count_failures(failures), succeeded, by, rates)
+    return auth_failures_of(count_failures(failures), succeeded, by, _anvil_peaks(rates))
 
 
 def count_failures(failures: pd.DataFrame) -> pd.DataFrame:
@@ -142,9 +142,10 @@ def auth_failures_of(
     counts: pd.DataFrame,
     succeeded: pd.DataFrame,
     by: str = "client-ip",
-    rates: pd.DataFrame | None = None,
+    peaks: dict[str, pd.Series] | None = None,
 ) -> pd.DataFrame:
-    """`auth_failures` of the failures' sums (`count_failures`). A client IP's
+    """`auth_failures` of the failures' sums (`count_failures`) and, by client IP, the
+    anvil peaks per IP (`RATE_PEAKS`). A client IP's
     `client_name` is its most frequent reverse name, the alphabetically first of a tie
     (so the answer does not depend on the order of the rows)."""
     if by not in BY:
@@ -199,7 +200,7 @@ def auth_failures_of(
     }
     out = out.rename(columns=names[by])
     if by == "client-ip":
-        for column, value in _anvil_peaks(rates).items():
+        for column, value in (peaks or _anvil_peaks(None)).items():
             out[column] = out["client_ip"].map(value).astype("Int64")
     out["failures"] = out["failures"].astype("int64")
     others = out[names[by]["_others"]].astype("Int64")
@@ -226,6 +227,17 @@ def _anvil_peaks(rates: pd.DataFrame | None) -> dict[str, pd.Series]:
         "max_connection_rate": per_minute.groupby(rate["client_ip"]).max(),
         "max_connection_count": count["figure"].groupby(count["client_ip"]).max(),
     }
+
+
+def _max_peaks(parts: list[dict[str, pd.Series]]) -> dict[str, pd.Series]:
+    """One `_anvil_peaks` of several: the highest of each IP's peaks."""
+    return {
+        name: pd.concat([p[name] for p in parts]).groupby(level=0, sort=False).max()
+        for name in parts[0]
+    }
+
+
+RATE_PEAKS = Reduction(lambda arrow: _anvil_peaks(to_pandas(arrow)), _max_peaks)
 
 
 def timeline(failures: pd.DataFrame, by: str, keys: list | None, bucket: str) -> pd.DataFrame:
@@ -287,8 +299,8 @@ def auth_failures_in(win, by: str = "client-ip") -> pd.DataFrame:
     conns = win.read(
         "connections", ["ts", "client_ip", "sasl_username", "auth_ok", "messages"], where=_bare_auth
     )
-    rates = win.read("client_rates", RATE_COLUMNS) if by == "client-ip" else None
-    return auth_failures_of(counts, successes(msgs, conns), by, rates)
+    peaks = win.reduce("client_rates", RATE_COLUMNS, RATE_PEAKS) if by == "client-ip" else None
+    return auth_failures_of(counts, successes(msgs, conns), by, peaks)
 
 
 # the rows `successes` keeps, chosen where the rows are read (on a cluster: its workers)

@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 from ..dataset.reading import to_pandas
 from ..dataset.snapshot import Reduction
-from .common import address_key, domain_key, is_original, top_values_by
+from .common import address_key, domain_key, hosted_domains, is_original, top_values_by
 
 WINDOW = 24  # trailing buckets in the baseline
 MIN_HISTORY = 6  # fewer earlier buckets: use the whole series
@@ -310,6 +310,30 @@ def sending_accounts(messages: pd.DataFrame) -> pd.DataFrame:
     return out.astype({"messages": "int64"})
 
 
+def _senders(arrow: pa.Table) -> tuple[pd.DataFrame, frozenset[str]]:
+    """Of some messages: `sending_accounts`, and the domains of their logins."""
+    messages = to_pandas(arrow)
+    return sending_accounts(messages), hosted_domains(sasl_usernames=messages["sasl_username"])
+
+
+def _merge_senders(parts: list[tuple]) -> tuple[pd.DataFrame, frozenset[str]]:
+    frames = [frame for frame, _ in parts if len(frame)]
+    logins = frozenset().union(*(domains for _, domains in parts))
+    if len(frames) < 2:
+        return (frames[0] if frames else parts[0][0]), logins
+    every = pd.concat(frames, ignore_index=True)
+    out = every.groupby(["domain", "identity"])["messages"].sum().reset_index()
+    return out.astype({"messages": "int64"}), logins
+
+
+SENDER_COLUMNS = ["identity", "sender", "sasl_username", "filter_of"]
+# who sends from which domain, and the domains hosted here, summed up where the rows are
+SENDERS = Reduction(_senders, _merge_senders)
+LOCAL = Reduction(
+    lambda arrow: hosted_domains(to_pandas(arrow)), lambda parts: frozenset().union(*parts)
+)
+
+
 class _quiet_nan_warnings:
     def __enter__(self):
         import warnings
@@ -401,10 +425,9 @@ def relay_spikes_in(
         lo = max(lo, pd.Timestamp(win.lo)) if win.lo else lo
         hi = min(hi, pd.Timestamp(win.hi)) if win.hi else hi
         around = dict(since=lo.to_pydatetime(), until=hi.to_pydatetime())
-        msgs = win.read("messages", ["identity", "sender", "sasl_username", "filter_of"], **around)
-        dels = win.read("deliveries", ["program", "status", "recipient_domain"], **around)
-        hosted = hosted_domains_of(dels, msgs["sasl_username"], hosted_domains)
-        accounts = sending_accounts(msgs)
+        accounts, logins = win.reduce("messages", SENDER_COLUMNS, SENDERS, **around)
+        local = win.reduce("deliveries", ["program", "status", "recipient_domain"], LOCAL, **around)
+        hosted = hosted_domains_of(explicit=hosted_domains) | local | logins
     return relay_spikes(
         rejects,
         bucket,

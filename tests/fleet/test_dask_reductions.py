@@ -162,12 +162,16 @@ def test_reduce_counts_the_open_rows_too(fleet, cluster):
         ("auth_failures", auth.FAILURE_COLUMNS, auth.FAILURE_COUNTS),
         ("messages", scripts.HISTORY_COLUMNS, scripts.HISTORY),
         ("rejects", ["ts"], spikes.TIME_SPAN),
+        ("client_rates", auth.RATE_COLUMNS, auth.RATE_PEAKS),
+        ("messages", spikes.SENDER_COLUMNS, spikes.SENDERS),
+        ("deliveries", ["program", "status", "recipient_domain"], spikes.LOCAL),
     ],
-    ids=["auth-failures", "scripts-history", "rejects-span"],
+    ids=["auth-failures", "scripts-history", "rejects-span", "anvil", "senders", "hosted"],
 )
 def test_chunks_of_any_split_combine_to_the_chunk_of_all(fleet, table, columns, reduction):
     rows = api.snapshot(open_data(fleet["data"])).read(table, columns=columns)
     whole = reduction.combine([reduction.chunk(rows)])
+    assert not _same(whole, reduction.combine([reduction.chunk(rows.slice(0, 0))]))
     for cut in (1, 7, 50):
         pieces = [rows.slice(i, cut) for i in range(0, rows.num_rows, cut)][::-1]
         split = reduction.combine(
@@ -260,6 +264,8 @@ def test_redact_finds_its_subjects_on_the_chosen_engine(fleet, cluster, monkeypa
 
 
 def _same(a, b) -> bool:
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(a[k].sort_index(), b[k].sort_index()) for k in a)
     if isinstance(a, tuple):
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
     if isinstance(a, pd.DataFrame):  # the same rows, in whatever order they were combined
