@@ -4,6 +4,7 @@ with 1 and 2 workers.
     .venv/bin/python benchmarks/bench_fleet.py                     # 4 hosts, 1 day each
     .venv/bin/python benchmarks/bench_fleet.py --hosts 8 --days 2 --repeat 3
     .venv/bin/python benchmarks/bench_fleet.py --only reports      # the reports alone
+    .venv/bin/python benchmarks/bench_fleet.py --only transfer     # MB to the client
 
 Generates a fleet with the project's generator (cached under benchmarks/out/), then,
 each into an empty dataset, times:
@@ -142,6 +143,74 @@ def report_times(logs: Path, clusters: dict, repeat: int) -> None:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
+def on_the_client(snapshot_class) -> None:
+    """Make `snapshot_class` (`DaskSnapshot`) work as before reports ran on Dask: every
+    row a report reads comes to the client, where the row filters and the reductions
+    run (`select` and `reduce` of the base `Snapshot` over the workers' reads)."""
+    select = snapshot_class.select
+
+    def rows_then_filter(self, table, since=None, until=None, columns=None, where=None):
+        arrow = select(self, table, since, until, columns)
+        return arrow if where is None else arrow.filter(where(arrow))
+
+    def rows_then_reduce(self, table, reduction, since=None, until=None, columns=None):
+        rows = select(self, table, since, until, columns)
+        return reduction.combine([reduction.chunk(rows)])
+
+    snapshot_class.select = rows_then_filter
+    snapshot_class.reduce = rows_then_reduce
+
+
+def transfer(logs: Path, cluster, repeat: int) -> None:
+    """MB of results gathered to the client and CPU seconds (client and workers) of each
+    report on Dask, rows to the client (as before) against reductions on the workers."""
+    from dask.sizeof import sizeof
+    from distributed import Client
+
+    from analyzer.fleet.dask_reports import DaskSnapshot
+
+    received = [0]
+    gather = DaskSnapshot._gather
+
+    def weighed(self, pieces):
+        out = gather(self, pieces)
+        received[0] += sum(sizeof(r) for r in out)
+        return out
+
+    DaskSnapshot._gather = weighed
+    originals = DaskSnapshot.select, DaskSnapshot.reduce
+    scratch = Path(tempfile.mkdtemp(prefix="bench-fleet-transfer-"))
+    try:
+        data = scratch / "d"
+        dask_engine(logs, data, cluster.scheduler_address)
+        client = Client(cluster)
+        kw = {"engine": "dask", "scheduler": cluster.scheduler_address}
+        spikes_only = {"relay-spikes (spikes)": lambda d, **k: api_call("relay_spikes", d, **k)}
+        calls = {**REPORTS, **spikes_only}
+        print(f"\nMB to the client and CPU s (client + workers), median of {repeat}:")
+        print(f"{'report':<22} {'rows: MB':>9} {'CPU s':>7} {'workers: MB':>12} {'CPU s':>7}")
+        for report, call in calls.items():
+            cells = []
+            for design in ("rows", "workers"):
+                DaskSnapshot.select, DaskSnapshot.reduce = originals
+                if design == "rows":
+                    on_the_client(DaskSnapshot)
+                sizes, cpus = [], []
+                for _ in range(repeat):
+                    received[0] = 0
+                    cpu = cpu_seconds(client)
+                    call(data, **kw)
+                    cpus.append(cpu_seconds(client) - cpu)
+                    sizes.append(received[0] / 1e6)
+                cells.append(f"{statistics.median(sizes):>9.2f} {statistics.median(cpus):>7.2f}")
+            print(f"{report:<22} {cells[0]} {cells[1]:>20}")
+        client.close()
+    finally:
+        DaskSnapshot._gather = gather
+        DaskSnapshot.select, DaskSnapshot.reduce = originals
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--hosts", type=int, default=4)
@@ -149,7 +218,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--messages-per-day", type=int, default=2400)
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--only", choices=["ingest", "reports"], help="time only one of the two")
+    ap.add_argument(
+        "--only",
+        choices=["ingest", "reports", "transfer"],
+        help="time only ingest or the reports, or weigh what reports send to the client",
+    )
     args = ap.parse_args(argv)
 
     from distributed import LocalCluster
@@ -173,6 +246,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.only == "reports":
             report_times(logs, clusters, args.repeat)
+            return 0
+        if args.only == "transfer":
+            transfer(logs, clusters[2], args.repeat)
             return 0
         for _ in range(args.repeat):
             for name in seconds:

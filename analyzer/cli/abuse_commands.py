@@ -103,7 +103,16 @@ def relay_spikes(
     host_note(data, host)
     title = f"Relay-denied spikes per {bucket}, {window_text(since, until, tz)}"
     redactor = redactor_for(
-        redact, data, since, until, tz, host, local_ip or (), hosted_domain or ()
+        redact,
+        data,
+        since,
+        until,
+        tz,
+        host,
+        local_ip or (),
+        hosted_domain or (),
+        engine=engine,
+        scheduler=scheduler,
     )
     if all_buckets:
         columns = [
@@ -171,7 +180,9 @@ def auth_failures(
     )
     host_note(data, host)
     title = f"SMTP AUTH failures by {by}, {window_text(since, until, tz)}"
-    redactor = redactor_for(redact, data, since, until, tz, host)
+    redactor = redactor_for(
+        redact, data, since, until, tz, host, engine=engine, scheduler=scheduler
+    )
     columns = None
     if by == "client-ip":
         columns = [

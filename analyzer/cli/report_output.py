@@ -84,10 +84,24 @@ def host_note(data, hosts: str | None) -> bool:
     return text is not None
 
 
-def redactor_for(redact: bool, data, since, until, tz, hosts=None, local_ips=(), hosted_domains=()):
+def redactor_for(
+    redact: bool,
+    data,
+    since,
+    until,
+    tz,
+    hosts=None,
+    local_ips=(),
+    hosted_domains=(),
+    *,
+    engine: str = "local",
+    scheduler: str | None = None,
+):
     """With `--redact`: a `render.redact.Redactor` keeping the subjects of the incidents
     the nightly report finds in the same window and hosts (thresholds, local IPs and
-    hosted domains from the configuration unless given); else None."""
+    hosted domains from the configuration unless given), computed on the command's
+    `engine` (a `--engine dask` command does not read the window on this machine); else
+    None."""
     if not redact:
         return None
     from ..config import load
@@ -103,6 +117,8 @@ def redactor_for(redact: bool, data, since, until, tz, hosts=None, local_ips=(),
         local_ips=list(local_ips) or list(cfg.local_ips),
         hosted_domains=list(hosted_domains) or list(cfg.hosted_domains),
         hosts=hosts,
+        engine=engine,
+        scheduler=scheduler,
     )
     return Redactor(subjects_of(found.incidents))
 

@@ -80,7 +80,18 @@ def top_senders(
     password), busiest hour and share of all mail in the scope. Chart: stacked volume
     over time of the top senders."""
     title = f"Top senders by {by} ({scope}), {window_text(since, until, tz)}"
-    redactor = redactor_for(redact, data, since, until, tz, host, (), hosted_domain or ())
+    redactor = redactor_for(
+        redact,
+        data,
+        since,
+        until,
+        tz,
+        host,
+        (),
+        hosted_domain or (),
+        engine=engine,
+        scheduler=scheduler,
+    )
     # the local engine without a chart computes in Arrow: no pandas import (issue 11)
     fast = engine == "local" and not chart
     if fast:
@@ -169,7 +180,9 @@ def suspicious_scripts(
     )
     host_note(data, host)
     title = f"Suspicious scripts, {window_text(since, until, tz)}"
-    redactor = redactor_for(redact, data, since, until, tz, host)
+    redactor = redactor_for(
+        redact, data, since, until, tz, host, engine=engine, scheduler=scheduler
+    )
     columns = [
         "uid",
         "script",

@@ -106,6 +106,8 @@ def trace(
         "dsn",
         "detail",
     ]
-    redactor = redactor_for(redact, data, since or "7d", until, tz, host)
+    redactor = redactor_for(
+        redact, data, since or "7d", until, tz, host, engine=engine, scheduler=scheduler
+    )
     title = f"Trace of {what}, {window_text(since or '7d', until, tz)}"
     show(frame, fmt, title, columns=columns, redactor=redactor)

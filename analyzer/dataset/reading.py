@@ -171,17 +171,20 @@ class Window:
     def read(self, name: str, columns: list[str] | None, since=..., until=..., where=None):
         """Rows of `name` in the window (or in [since, until) when given), maybe none.
         `where(arrow_table) -> boolean mask` keeps only matching rows before the
-        conversion to pandas (cheap on a big history)."""
+        conversion to pandas (cheap on a big history; a cluster applies it on its
+        workers, so it must judge each row alone: `Snapshot.select`)."""
+        import pyarrow as pa
+
         lo = self.lo if since is ... else since
         hi = self.hi if until is ... else until
         if where is None:
-            frame = table(name, data=self.snap, since=lo, until=hi, columns=columns)
-        else:
-            arrow = self.snap.read(name, lo, hi, columns)
-            if name in CARRIED:
-                arrow = with_carried(self.snap, name, arrow, lo, hi, columns)
-            frame = to_pandas(arrow.filter(where(arrow)))
-        return frame
+            return table(name, data=self.snap, since=lo, until=hi, columns=columns)
+        arrow = self.snap.select(name, lo, hi, columns, where)  # on a cluster: its workers
+        if name in CARRIED:
+            carried = self._carried(name, lo, hi, columns)
+            if len(carried):
+                arrow = pa.concat_tables([arrow, carried.filter(where(carried))])
+        return to_pandas(arrow)
 
     def arrow(self, name: str, columns: list[str] | None, since=..., until=...):
         """`read` as an Arrow table, open rows included (no pandas)."""
@@ -189,9 +192,30 @@ class Window:
         hi = self.hi if until is ... else until
         return arrow_table(name, data=self.snap, since=lo, until=hi, columns=columns)
 
-    def deliveries_of(self, messages, columns: list[str]):
+    def reduce(self, name: str, columns: list[str] | None, reduction, since=..., until=...):
+        """`reduction` (`dataset.snapshot.Reduction`) of the rows `read` would give
+        (the open rows included): a cluster reduces the parts on its workers."""
+        lo = self.lo if since is ... else since
+        hi = self.hi if until is ... else until
+        done = self.snap.reduce(name, reduction, lo, hi, columns)
+        if name in CARRIED:
+            carried = self._carried(name, lo, hi, columns)
+            if len(carried):
+                done = reduction.combine([done, reduction.chunk(carried)])
+        return done
+
+    def _carried(self, name: str, lo, hi, columns: list[str] | None):
+        """The open rows of `name` in [lo, hi) as Arrow (`with_carried`)."""
+        from ..schema import TABLES
+
+        empty = TABLES[name].arrow_schema.empty_table()
+        empty = empty.select(columns) if columns is not None else empty
+        return with_carried(self.snap, name, empty, lo, hi, columns)
+
+    def deliveries_of(self, messages, columns: list[str], where=None):
         """Deliveries that can belong to `messages`: from the window start to the last
-        line of the last message (a deferred message is delivered after the window)."""
+        line of the last message (a deferred message is delivered after the window);
+        `where` as for `read`."""
         if messages.empty:
             from ..schema import TABLES
 
@@ -201,7 +225,7 @@ class Window:
 
         last = messages["last_seen"].max()
         last = last.to_pydatetime() + timedelta(microseconds=1)
-        return table("deliveries", data=self.snap, since=self.lo, until=last, columns=columns)
+        return self.read("deliveries", columns, since=self.lo, until=last, where=where)
 
     @staticmethod
     def describe(lo, hi) -> str:

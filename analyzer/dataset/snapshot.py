@@ -3,10 +3,11 @@ goes through, so that it sees the parts and the open rows of one commit."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
@@ -17,6 +18,19 @@ from .pins import Pin
 
 if TYPE_CHECKING:
     from .store import Dataset
+
+
+@dataclass(frozen=True)
+class Reduction:
+    """A report's aggregate of a table computed piece by piece: `chunk(arrow)` sums up
+    some rows (any part of the table, in any order), `combine([chunks])` merges such
+    sums into one of the same kind. `combine([chunk(rows)])` is the aggregate of `rows`,
+    and combining the chunks of any split of the rows gives the same answer: that is
+    what lets a cluster compute chunks per part file on its workers and merge them
+    there, tree-wise, sending the client only the final sum."""
+
+    chunk: Callable[[pa.Table], Any]
+    combine: Callable[[list], Any]
 
 
 class Snapshot:
@@ -56,6 +70,30 @@ class Snapshot:
         columns: list[str] | None = None,
     ) -> pa.Table:
         return self.dataset.read(table, since, until, columns, state=self.state)
+
+    def select(
+        self,
+        table: str,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        columns: list[str] | None = None,
+        where: Callable[[pa.Table], Any] | None = None,
+    ) -> pa.Table:
+        """`read`'s rows for which `where(arrow) -> boolean mask` holds. `where` must
+        judge each row by itself alone (a cluster's snapshot applies it part by part)."""
+        arrow = self.read(table, since, until, columns)
+        return arrow if where is None else arrow.filter(where(arrow))
+
+    def reduce(
+        self,
+        table: str,
+        reduction: Reduction,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        columns: list[str] | None = None,
+    ) -> Any:
+        """`reduction` of `read`'s rows (a cluster's snapshot reduces part by part)."""
+        return reduction.combine([reduction.chunk(self.read(table, since, until, columns))])
 
     def open_entries(
         self, part: Part, field: str | None = None, lo: int | None = None, hi: int | None = None

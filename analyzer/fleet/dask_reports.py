@@ -16,10 +16,11 @@ the grouping run here, as on the local engine. Rows come back in the local engin
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from copy import copy
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from ..dataset.checkpoint import Part
 from ..dataset.errors import NoDataset, PartsMissing
 from ..dataset.parts import utc
 from ..dataset.reading import Window, data_dir, snapshot
-from ..dataset.snapshot import Snapshot
+from ..dataset.snapshot import Reduction, Snapshot
 from ..dataset.store import Dataset
 from ..schema import TABLES
 from .cluster import check_engine, cores, dask_client
@@ -100,51 +101,130 @@ class DaskSnapshot(Snapshot):
     ) -> pa.Table:
         """Rows of `table` with their time in [since, until) as Arrow, read by the
         workers (the open rows are not among them, as for every snapshot's `read`)."""
+        return self.select(table, since, until, columns)
+
+    def select(
+        self,
+        table: str,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        columns: list[str] | None = None,
+        where: Callable[[pa.Table], Any] | None = None,
+    ) -> pa.Table:
+        """`read`'s rows that `where` keeps, `where` evaluated by the workers part by
+        part: only the matching rows come to the client, in the local engine's order."""
+        names = columns or TABLES[table].arrow_schema.names
+        pieces = self._on_parts(table, since, until, names, partial(_kept, where=where))
+        if pieces is None:  # a snapshot of another kind, or a damaged part: read here
+            return self.inner.select(table, since, until, columns, where)
+        if not pieces:
+            return _schema(table, names).empty_table()
+        return pa.concat_tables(self._gather(pieces))
+
+    def reduce(
+        self,
+        table: str,
+        reduction: Reduction,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        columns: list[str] | None = None,
+    ) -> Any:
+        """`reduction` of `read`'s rows: a chunk per part on the workers, combined on
+        the workers `FAN_IN` at a time, so the client receives one small aggregate."""
+        names = columns or TABLES[table].arrow_schema.names
+        pieces = self._on_parts(table, since, until, names, reduction.chunk)
+        if pieces is None:
+            return self.inner.reduce(table, reduction, since, until, columns)
+        if not pieces:
+            return reduction.combine([reduction.chunk(_schema(table, names).empty_table())])
+        return self._gather([tree_combine(pieces, reduction.combine)])[0]
+
+    def _gather(self, pieces: list) -> list:
+        """The results of `pieces` (dask delayed objects), computed on the cluster: the
+        one place where results come to the client (`bench_fleet.py` weighs them)."""
+        return self.client.gather(self.client.compute(pieces))
+
+    def _on_parts(self, table, since, until, names, fn) -> list | None:
+        """`fn(arrow)` of each part's rows of `table` in [since, until) (the chosen
+        hosts', columns `names`), as delayed objects for the workers; [] when no part
+        is in the window; None when the workers cannot read this snapshot or a part."""
         hosts, snaps = _sources(self.inner)
-        if snaps is None:  # a snapshot of another kind: read here
-            return self.inner.read(table, since, until, columns)
-        spec = TABLES[table]
-        names = columns or spec.arrow_schema.names
+        if snaps is None:
+            return None
         start, end = (since.date() if since else None), (until.date() if until else None)
         files: list[str] = []
         for snap in snaps:  # partition pruning: only the window's days, only these hosts
             files += [str(f) for f in snap.dataset.parts(table, start, end, commit=snap.commit)]
             lost = snap.dataset.missing_parts(table, start, end, snap.state)
             if lost:
-                warnings.warn(PartsMissing(snap.root, lost), stacklevel=2)
-        schema = pa.schema([spec.arrow_schema.field(c) for c in names])
+                warnings.warn(PartsMissing(snap.root, lost), stacklevel=3)
         if not files:
-            return schema.empty_table()
+            return []
         try:
-            return self._compute(table, files, since, until, names, hosts)
+            frames = _frames(table, files, since, until, names, hosts)
         except (OSError, pa.ArrowException):  # a damaged part: the local read names it
-            return self.inner.read(table, since, until, columns)
+            return None
+        from dask import delayed
 
-    def _compute(self, table, files, since, until, names, hosts) -> pa.Table:
-        import dask.dataframe as dd
+        return [delayed(_apply)(frame, TABLES[table].arrow_schema, names, fn) for frame in frames]
 
-        spec = TABLES[table]
-        tcol = spec.time_column
-        wanted = names if hosts is None or "host" in names else [*names, "host"]
-        filters: list[tuple[str, str, Any]] = []
-        if since is not None:
-            filters.append((tcol, ">=", utc(since)))
-        if until is not None:
-            filters.append((tcol, "<", utc(until)))
-        if hosts is not None:
-            filters.append(("host", "in", list(hosts)))
-        frame = dd.read_parquet(
-            files,
-            columns=wanted,
-            filters=filters or None,
-            dtype_backend="pyarrow",  # Arrow types kept: the rows come back exactly
-            dataset={"schema": spec.arrow_schema},  # an older part lacking a column: nulls
-        )
-        rows = self.client.compute(frame).result()
-        schema = pa.schema([spec.arrow_schema.field(c) for c in wanted])
-        arrow = pa.Table.from_pandas(rows, schema=schema, preserve_index=False)
-        # without the pandas metadata from_pandas adds, to_pandas makes the local dtypes
-        return arrow.select(names).replace_schema_metadata(spec.arrow_schema.metadata)
+
+FAN_IN = 8  # chunks one combine task merges
+
+
+def tree_combine(pieces: list, combine: Callable[[list], Any]) -> Any:
+    """One delayed result of `combine` over `pieces`, merged `FAN_IN` at a time on the
+    workers (a tree: no task holds more than `FAN_IN` chunks)."""
+    from dask import delayed
+
+    level = [delayed(combine)(pieces[i : i + FAN_IN]) for i in range(0, len(pieces), FAN_IN)]
+    while len(level) > 1:
+        level = [delayed(combine)(level[i : i + FAN_IN]) for i in range(0, len(level), FAN_IN)]
+    return level[0]
+
+
+def _frames(table, files, since, until, names, hosts) -> list:
+    """The delayed partitions of `dask.dataframe.read_parquet` over `files`, with the
+    window's and the hosts' filters pushed down to the row groups."""
+    import dask.dataframe as dd
+
+    spec = TABLES[table]
+    tcol = spec.time_column
+    wanted = names if hosts is None or "host" in names else [*names, "host"]
+    filters: list[tuple[str, str, Any]] = []
+    if since is not None:
+        filters.append((tcol, ">=", utc(since)))
+    if until is not None:
+        filters.append((tcol, "<", utc(until)))
+    if hosts is not None:
+        filters.append(("host", "in", list(hosts)))
+    frame = dd.read_parquet(
+        files,
+        columns=wanted,
+        filters=filters or None,
+        dtype_backend="pyarrow",  # Arrow types kept: the rows come back exactly
+        dataset={"schema": spec.arrow_schema},  # an older part lacking a column: nulls
+    )
+    return list(frame.to_delayed())
+
+
+def _apply(rows, schema: pa.Schema, names: list[str], fn) -> Any:
+    """On a worker: one partition's rows (pandas, Arrow dtypes) as the Arrow table a
+    local read gives (columns `names`, the table's metadata, so `to_pandas` makes the
+    local dtypes), then `fn` of it."""
+    typed = pa.schema([schema.field(c) for c in rows.columns])
+    arrow = pa.Table.from_pandas(rows, schema=typed, preserve_index=False)
+    return fn(arrow.select(names).replace_schema_metadata(schema.metadata))
+
+
+def _kept(arrow: pa.Table, where=None) -> pa.Table:
+    return arrow if where is None else arrow.filter(where(arrow))
+
+
+def _schema(table: str, names: list[str]) -> pa.Schema:
+    spec = TABLES[table]
+    fields = [spec.arrow_schema.field(c) for c in names]
+    return pa.schema(fields, metadata=spec.arrow_schema.metadata)
 
 
 def _sources(snap: Snapshot) -> tuple[list[str] | None, list[Snapshot] | None]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..dataset.reading import to_pandas
+from ..dataset.snapshot import Reduction
 from .common import auto_bucket, check_bucket, is_original, per_bucket, top_values_by
 
 FAILURE_COLUMNS = ["ts", "client_ip", "client_name", "sasl_username"]
@@ -112,10 +114,44 @@ def auth_failures(
     none was logged (Postfix before 3.8 logs no username of a failed AUTH). By client IP,
     `rates` (rows of `client_rates`) give `max_connection_rate` (per minute) and
     `max_connection_count`: how hard the IP hammered the server, when anvil logged it."""
+    return auth_failures_of(count_failures(failures), succeeded, by, _anvil_peaks(rates))
+
+
+def count_failures(failures: pd.DataFrame) -> pd.DataFrame:
+    """The failures summed up per (client IP, username, client name): `n`, `first`,
+    `last`. Sums of any split of the failures combine (`combine_failures`) into the
+    sums of all: the cluster counts each part on its own (`FAILURE_COUNTS`)."""
+    grouped = failures.groupby(COUNT_KEYS, dropna=False, sort=False)["ts"]
+    counts = grouped.agg(n="size", first="min", last="max").reset_index()
+    return counts.astype({"n": "int64"})
+
+
+def combine_failures(counts: list[pd.DataFrame]) -> pd.DataFrame:
+    """One `count_failures` frame of several."""
+    every = pd.concat(counts, ignore_index=True)
+    grouped = every.groupby(COUNT_KEYS, dropna=False, sort=False)
+    out = grouped.agg(n=("n", "sum"), first=("first", "min"), last=("last", "max"))
+    return out.reset_index().astype({"n": "int64"})
+
+
+COUNT_KEYS = ["client_ip", "sasl_username", "client_name"]
+FAILURE_COUNTS = Reduction(lambda arrow: count_failures(to_pandas(arrow)), combine_failures)
+
+
+def auth_failures_of(
+    counts: pd.DataFrame,
+    succeeded: pd.DataFrame,
+    by: str = "client-ip",
+    peaks: dict[str, pd.Series] | None = None,
+) -> pd.DataFrame:
+    """`auth_failures` of the failures' sums (`count_failures`) and, by client IP, the
+    anvil peaks per IP (`RATE_PEAKS`). A client IP's
+    `client_name` is its most frequent reverse name, the alphabetically first of a tie
+    (so the answer does not depend on the order of the rows)."""
     if by not in BY:
         raise ValueError(f"by must be one of {', '.join(BY)}, not {by!r}")
     key, other = BY[by], BY["username" if by == "client-ip" else "client-ip"]
-    fails = failures.copy()
+    fails = counts.copy()
     if by == "username":
         fails[key] = fails[key].fillna(NOT_LOGGED)
     fails = fails[fails[key].notna()]
@@ -126,17 +162,19 @@ def auth_failures(
 
     grouped = fails.groupby(key, sort=False)
     out = grouped.agg(
-        failures=("ts", "size"),
-        first_seen=("ts", "min"),
-        last_seen=("ts", "max"),
+        failures=("n", "sum"),
+        first_seen=("first", "min"),
+        last_seen=("last", "max"),
         _others=(other, "nunique"),
     )
-    tops = top_values_by(fails, key, other, 5)
+    tops = top_values_by(fails, key, other, 5, weight="n")
     out["_top"] = [tops.get(k, []) for k in out.index]
     if by == "client-ip":
         names = fails.dropna(subset=["client_name"])
         names = names[names["client_name"] != "unknown"]
-        name = names.groupby(key)["client_name"].agg(lambda s: s.value_counts().index[0])
+        per = names.groupby([key, "client_name"], sort=False)["n"].sum().reset_index()
+        per = per.sort_values([key, "n", "client_name"], ascending=[True, False, True])
+        name = per.drop_duplicates(key).set_index(key)["client_name"]
         out["client_name"] = name.reindex(out.index).astype("str")
 
     # later successes: same key, after the key's first failure
@@ -162,7 +200,7 @@ def auth_failures(
     }
     out = out.rename(columns=names[by])
     if by == "client-ip":
-        for column, value in _anvil_peaks(rates).items():
+        for column, value in (peaks or _anvil_peaks(None)).items():
             out[column] = out["client_ip"].map(value).astype("Int64")
     out["failures"] = out["failures"].astype("int64")
     others = out[names[by]["_others"]].astype("Int64")
@@ -189,6 +227,17 @@ def _anvil_peaks(rates: pd.DataFrame | None) -> dict[str, pd.Series]:
         "max_connection_rate": per_minute.groupby(rate["client_ip"]).max(),
         "max_connection_count": count["figure"].groupby(count["client_ip"]).max(),
     }
+
+
+def _max_peaks(parts: list[dict[str, pd.Series]]) -> dict[str, pd.Series]:
+    """One `_anvil_peaks` of several: the highest of each IP's peaks."""
+    return {
+        name: pd.concat([p[name] for p in parts]).groupby(level=0, sort=False).max()
+        for name in parts[0]
+    }
+
+
+RATE_PEAKS = Reduction(lambda arrow: _anvil_peaks(to_pandas(arrow)), _max_peaks)
 
 
 def timeline(failures: pd.DataFrame, by: str, keys: list | None, bucket: str) -> pd.DataFrame:
@@ -243,11 +292,37 @@ def _empty(by: str) -> pd.DataFrame:
 def auth_failures_in(win, by: str = "client-ip") -> pd.DataFrame:
     """`auth_failures` of the window, with its successful logins (and, by client IP, the
     anvil connection rates)."""
-    fails = win.read("auth_failures", FAILURE_COLUMNS)
-    msgs = win.read("messages", ["first_seen", "client_ip", "sasl_username", "filter_of"])
-    conns = win.read("connections", ["ts", "client_ip", "sasl_username", "auth_ok", "messages"])
-    rates = win.read("client_rates", RATE_COLUMNS) if by == "client-ip" else None
-    return auth_failures(fails, successes(msgs, conns), by, rates)
+    counts = win.reduce("auth_failures", FAILURE_COLUMNS, FAILURE_COUNTS)
+    msgs = win.read(
+        "messages", ["first_seen", "client_ip", "sasl_username", "filter_of"], where=_logged_in
+    )
+    conns = win.read(
+        "connections", ["ts", "client_ip", "sasl_username", "auth_ok", "messages"], where=_bare_auth
+    )
+    peaks = win.reduce("client_rates", RATE_COLUMNS, RATE_PEAKS) if by == "client-ip" else None
+    return auth_failures_of(counts, successes(msgs, conns), by, peaks)
+
+
+# the rows `successes` keeps, chosen where the rows are read (on a cluster: its workers)
+def _logged_in(arrow):
+    import pyarrow.compute as pc
+
+    return pc.and_(
+        pc.and_(pc.is_valid(arrow["sasl_username"]), pc.is_valid(arrow["client_ip"])),
+        pc.is_null(arrow["filter_of"]),
+    )
+
+
+def _bare_auth(arrow):
+    import pyarrow.compute as pc
+
+    return pc.and_(
+        pc.and_(
+            pc.greater(pc.fill_null(arrow["auth_ok"], 0), 0),
+            pc.equal(pc.fill_null(arrow["messages"], 0), 0),
+        ),
+        pc.is_valid(arrow["client_ip"]),
+    )
 
 
 def timeline_in(

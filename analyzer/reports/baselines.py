@@ -24,11 +24,13 @@ client, not an account of this server). Thresholds: `[thresholds.baselines]`.
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 import numpy as np
 import pandas as pd
 
 from ..config import BaselineThresholds
+from ..dataset.snapshot import Reduction
 from .baselines_history import HourlyHistory, per_hour
 from .common import is_original
 from .incidents import Incident, uid_label, worst
@@ -59,8 +61,9 @@ def volume_in(
     wanted = set(now["identity"].unique())
     if history is not None:  # kept between evaluations: the same counts, read less
         counts = history.per_hour(win, start, lo, wanted)
-    else:
-        counts = per_hour(accounts_in(win, start, lo, wanted))
+    else:  # on a cluster, counted on its workers
+        hourly = Reduction(partial(hourly_counts, wanted=wanted), combine_hourly)
+        counts = win.reduce("messages", COLUMNS, hourly, start.to_pydatetime(), lo.to_pydatetime())
     history_days = hours / 24
     usual = _usual(counts, hours, t.quantile) if history_days >= t.min_days else {}
     rows = []
@@ -163,6 +166,21 @@ def is_in(arrow, wanted: set[str]):
     import pyarrow.compute as pc
 
     return pc.is_in(arrow["identity"], value_set=pa.array(sorted(wanted), type=pa.string()))
+
+
+def hourly_counts(arrow, wanted: set[str]) -> pd.Series:
+    """`per_hour` of the counted messages of the accounts `wanted` among some `messages`
+    rows (COLUMNS); the counts of any split of the rows combine (`combine_hourly`)."""
+    from ..dataset.reading import to_pandas
+
+    return per_hour(accounts(to_pandas(arrow.filter(is_in(arrow, wanted)))))
+
+
+def combine_hourly(counts: list[pd.Series]) -> pd.Series:
+    counts = [c for c in counts if len(c)]
+    if not counts:
+        return per_hour(pd.DataFrame())
+    return pd.concat(counts).groupby(level=[0, 1], sort=False).sum()
 
 
 def _usual(per_hour: pd.Series, hours: int, quantile: float) -> dict[str, float]:

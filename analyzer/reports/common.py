@@ -167,12 +167,17 @@ def top_values(values: pd.Series, n: int = 5) -> list[dict]:
     return [{"value": v, "count": int(c)} for v, c in zip(frame["value"], frame["count"])]
 
 
-def top_values_by(frame: pd.DataFrame, group: str, value: str, n: int = 5) -> dict:
-    """`top_values` of column `value` for each group of `group`: {group: [{value, count}]}."""
-    sub = frame[[group, value]].dropna()
+def top_values_by(
+    frame: pd.DataFrame, group: str, value: str, n: int = 5, weight: str | None = None
+) -> dict:
+    """`top_values` of column `value` for each group of `group`: {group: [{value, count}]}.
+    `weight`: a column of counts, each row standing for that many (rows already summed)."""
+    sub = frame[[group, value] + ([weight] if weight else [])].dropna(subset=[group, value])
     if sub.empty:
         return {}
-    counts = sub.groupby([group, value], observed=True, sort=False).size().reset_index(name="count")
+    grouped = sub.groupby([group, value], observed=True, sort=False)
+    sizes = grouped[weight].sum() if weight else grouped.size()
+    counts = sizes.rename("count").reset_index()
     counts[value] = counts[value].astype("str")
     counts = counts.sort_values(
         [group, "count", value], ascending=[True, False, True], kind="stable"

@@ -11,7 +11,11 @@ import re
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from ..dataset.reading import to_pandas
+from ..dataset.snapshot import Reduction
 from .common import duration, is_original, link, tally
 
 MESSAGE_COLUMNS = [
@@ -121,8 +125,8 @@ def suspicious_scripts(
     score first.
 
     `window`: rows of `messages` (MESSAGE_COLUMNS) in the report window; `deliveries`:
-    deliveries that may belong to them; `history`: local `messages` before the window
-    (the identity's own history on that host), covering `history_days` days (0: no history known, the
+    deliveries that may belong to them; `history`: the local submissions before the
+    window per host, identity and script (`count_history`'s `n`), covering `history_days` days (0: no history known, the
     volume and novelty signs are then not judged); `window_days`: length of the window.
     """
     local = window[(window["origin"] == "local").fillna(False)].reset_index(drop=True)
@@ -145,10 +149,8 @@ def suspicious_scripts(
 
     known = history is not None and history_days > 0
     if history is not None and known and len(history):
-        hist = history[(history["origin"] == "local").fillna(False) & is_original(history)]
-        hist = hist.assign(script=hist["script"].astype("str"))
-        per = hist.groupby(keys, dropna=False, sort=False).size()
-        ids_before = set(hist["identity"].dropna().unique().tolist())
+        per = history.groupby(keys, dropna=False, sort=False)["n"].sum()
+        ids_before = set(history["identity"].dropna().unique().tolist())
         out["history_messages"] = per.reindex(out.index).fillna(0).astype("int64")
     else:
         ids_before = set()
@@ -245,11 +247,13 @@ def _empty() -> pd.DataFrame:
 def suspicious_scripts_in(win, history: str | None = "30d") -> pd.DataFrame:
     """`suspicious_scripts` of the window's local submissions and their deliveries, against
     the local submissions of `history` before the window (as far back as the data goes)."""
-    window = win.read("messages", MESSAGE_COLUMNS)
-    window = window[(window["origin"] == "local").fillna(False)]
+    window = win.read("messages", MESSAGE_COLUMNS, where=_local)
     if window.empty:
         return suspicious_scripts(window, window, None)  # no local mail: no rows
-    dels = win.deliveries_of(window, DELIVERY_COLUMNS)
+    queue_ids = pa.array(window["queue_id"].dropna().unique().tolist(), type=pa.string())
+    dels = win.deliveries_of(  # those of other messages are not sent to the client
+        window, DELIVERY_COLUMNS, where=lambda t: pc.is_in(t["queue_id"], value_set=queue_ids)
+    )
     end = pd.Timestamp(win.hi) if win.hi else window["first_seen"].max()
     start = pd.Timestamp(win.lo) if win.lo else window["first_seen"].min()
     window_days = max((end - start) / pd.Timedelta(days=1), 1 / 24)
@@ -258,22 +262,37 @@ def suspicious_scripts_in(win, history: str | None = "30d") -> pd.DataFrame:
     span = duration(history) if history not in (None, "", "0", 0) else None
     if span is not None and win.lo is not None:
         history_lo = win.lo - span
-        import pyarrow.compute as pc
-
-        reach = {}
-
-        def local_only(arrow):
-            reach["first"] = pc.min(arrow["first_seen"]).as_py()  # how far the data goes back
-            return pc.equal(arrow["origin"], "local")
-
-        hist = win.read(
-            "messages",
-            ["first_seen", "host", "identity", "origin", "script", "filter_of"],
-            since=history_lo,
-            until=win.lo,
-            where=local_only,
-        )
-        if reach.get("first") is not None:
-            covered_from = max(pd.Timestamp(history_lo), pd.Timestamp(reach["first"]))
+        first, hist = win.reduce("messages", HISTORY_COLUMNS, HISTORY, history_lo, win.lo)
+        if first is not None:  # how far the data goes back
+            covered_from = max(pd.Timestamp(history_lo), pd.Timestamp(first))
             history_days = (pd.Timestamp(win.lo) - covered_from) / pd.Timedelta(days=1)
     return suspicious_scripts(window, dels, hist, window_days, history_days)
+
+
+def _local(arrow):
+    return pc.equal(arrow["origin"], "local")
+
+
+HISTORY_COLUMNS = ["first_seen", "host", "identity", "origin", "script", "filter_of"]
+HISTORY_KEYS = ["host", "identity", "script"]
+
+
+def count_history(rows: pd.DataFrame) -> tuple:
+    """Of some `messages` rows (HISTORY_COLUMNS): the first time among them (None for
+    no rows) and the local submissions per host, identity and script (`n`). The sums of any
+    split of the rows combine (`combine_history`) into the sums of all."""
+    first = rows["first_seen"].min() if len(rows) else None
+    local = rows[(rows["origin"] == "local").fillna(False) & is_original(rows)]
+    local = local.assign(script=local["script"].astype("str"))
+    per = local.groupby(HISTORY_KEYS, dropna=False, sort=False).size()
+    return (None if pd.isna(first) else first), per.rename("n").reset_index()
+
+
+def combine_history(parts: list[tuple]) -> tuple:
+    firsts = [first for first, _ in parts if first is not None]
+    every = pd.concat([counts for _, counts in parts], ignore_index=True)
+    per = every.groupby(HISTORY_KEYS, dropna=False, sort=False)["n"].sum()
+    return (min(firsts) if firsts else None), per.rename("n").reset_index()
+
+
+HISTORY = Reduction(lambda arrow: count_history(to_pandas(arrow)), combine_history)

@@ -13,11 +13,16 @@ count > baseline + z x spread and count >= min_count.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from .common import address_key, domain_key, is_original, top_values_by
+from ..dataset.reading import to_pandas
+from ..dataset.snapshot import Reduction
+from .common import address_key, domain_key, hosted_domains, is_original, top_values_by
 
 WINDOW = 24  # trailing buckets in the baseline
 MIN_HISTORY = 6  # fewer earlier buckets: use the whole series
@@ -53,6 +58,79 @@ def bucket_counts(rejects: pd.DataFrame, bucket: str) -> pd.Series:
     relay = (rejects["reason_class"] == "relay_denied").fillna(False).astype("int64")
     series = pd.Series(relay.to_numpy(), index=pd.DatetimeIndex(rejects["ts"]))
     return series.sort_index().resample(bucket, closed="left", label="left").sum()
+
+
+def bucket_grid(span: pd.Series, bucket: str) -> pd.DatetimeIndex:
+    """The buckets `bucket_counts` has for rejects whose times span `span` (the first
+    and the last time)."""
+    none = pd.Series([None] * len(span), dtype="str")
+    return bucket_counts(pd.DataFrame({"ts": span, "reason_class": none}), bucket).index
+
+
+def relay_counter(grid: pd.DatetimeIndex) -> Reduction:
+    """Relay-denied rejects per bucket of `grid` (`bucket_counts`, computed part by part)."""
+    return Reduction(partial(_count_relay, starts=_micros(grid)), _sum_arrays)
+
+
+def time_span(arrow: pa.Table) -> pd.Series:
+    """The first and the last `ts` of some rows (none of none): a `TIME_SPAN` chunk."""
+    return _first_last(to_pandas(arrow.select(["ts"]))["ts"])
+
+
+def _first_last(ts: pd.Series) -> pd.Series:
+    ts = ts.dropna()
+    return ts.iloc[[ts.argmin(), ts.argmax()]].reset_index(drop=True) if len(ts) else ts
+
+
+def _spans(spans: list[pd.Series]) -> pd.Series:
+    return _first_last(pd.concat(spans, ignore_index=True))
+
+
+TIME_SPAN = Reduction(time_span, _spans)
+
+
+def _count_relay(arrow: pa.Table, starts: np.ndarray) -> np.ndarray:
+    relay = pc.fill_null(pc.equal(arrow["reason_class"], "relay_denied"), False)
+    times = pc.cast(arrow.filter(relay)["ts"], pa.int64()).to_numpy(zero_copy_only=False)
+    pos = np.searchsorted(starts, times, side="right") - 1
+    return np.bincount(pos, minlength=len(starts)).astype("int64")
+
+
+def _sum_arrays(arrays: list[np.ndarray]) -> np.ndarray:
+    return np.sum(arrays, axis=0, dtype="int64")
+
+
+def _micros(times) -> np.ndarray:
+    """Times (UTC) as microseconds since the epoch, as Arrow casts a `ts` column."""
+    return pd.DatetimeIndex(times).as_unit("us").asi8
+
+
+def _relay_in(arrow: pa.Table, starts: np.ndarray, ends: np.ndarray):
+    """The relay-denied rows inside the buckets [starts, ends) (microseconds)."""
+    relay = pc.fill_null(pc.equal(arrow["reason_class"], "relay_denied"), False).to_numpy(
+        zero_copy_only=False
+    )
+    times = pc.cast(arrow["ts"], pa.int64()).to_numpy(zero_copy_only=False)
+    pos = np.searchsorted(starts, times, side="right") - 1
+    inside = (pos >= 0) & (ends[np.clip(pos, 0, None)] > times) if len(starts) else pos < -1
+    return pa.array(relay & inside)
+
+
+def shown_buckets(
+    counts: pd.Series, bucket: str, params: dict, since, until, all_buckets: bool
+) -> pd.DataFrame:
+    """`robust_baseline` of `counts` with `end`, only the buckets that overlap [since,
+    until) and, unless `all_buckets`, are spikes."""
+    offset = pd.tseries.frequencies.to_offset(bucket)
+    stats = robust_baseline(counts, **params)
+    stats["end"] = stats["start"] + offset
+    if since is not None:
+        stats = stats[stats["end"] > pd.Timestamp(since)]
+    if until is not None:
+        stats = stats[stats["start"] < pd.Timestamp(until)]
+    if not all_buckets:
+        stats = stats[stats["spike"]]
+    return stats.reset_index(drop=True)
 
 
 def robust_baseline(
@@ -109,6 +187,7 @@ def relay_spikes(
     hosted: frozenset[str] = frozenset(),
     accounts: pd.DataFrame | None = None,
     all_buckets: bool = False,
+    counts: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Spikes (or, with `all_buckets`, every bucket) of relay-denied rejects that overlap
     [since, until), explained.
@@ -118,20 +197,14 @@ def relay_spikes(
     `local_ips`: addresses of this server besides loopback (`rejects.local_client` already
     covers those given at ingest). `hosted`: hosted domains. `accounts`: identities with
     the domain they send from (columns `domain`, `identity`, `messages`), to name the
-    likely responsible account of a local spike.
+    likely responsible account of a local spike. `counts`: `bucket_counts` of all the
+    rejects, when `rejects` holds only the relay-denied rows of the shown buckets.
     """
-    if rejects.empty:
+    counts = bucket_counts(rejects, bucket) if counts is None else counts
+    if counts.empty:
         return _empty()
-    offset = pd.tseries.frequencies.to_offset(bucket)
-    stats = robust_baseline(bucket_counts(rejects, bucket), window, min_history, z, min_count)
-    stats["end"] = stats["start"] + offset
-    if since is not None:
-        stats = stats[stats["end"] > pd.Timestamp(since)]
-    if until is not None:
-        stats = stats[stats["start"] < pd.Timestamp(until)]
-    if not all_buckets:
-        stats = stats[stats["spike"]]
-    stats = stats.reset_index(drop=True)
+    params = dict(window=window, min_history=min_history, z=z, min_count=min_count)
+    stats = shown_buckets(counts, bucket, params, since, until, all_buckets)
     if stats.empty:
         return _empty()
 
@@ -237,6 +310,30 @@ def sending_accounts(messages: pd.DataFrame) -> pd.DataFrame:
     return out.astype({"messages": "int64"})
 
 
+def _senders(arrow: pa.Table) -> tuple[pd.DataFrame, frozenset[str]]:
+    """Of some messages: `sending_accounts`, and the domains of their logins."""
+    messages = to_pandas(arrow)
+    return sending_accounts(messages), hosted_domains(sasl_usernames=messages["sasl_username"])
+
+
+def _merge_senders(parts: list[tuple]) -> tuple[pd.DataFrame, frozenset[str]]:
+    frames = [frame for frame, _ in parts if len(frame)]
+    logins = frozenset().union(*(domains for _, domains in parts))
+    if len(frames) < 2:
+        return (frames[0] if frames else parts[0][0]), logins
+    every = pd.concat(frames, ignore_index=True)
+    out = every.groupby(["domain", "identity"])["messages"].sum().reset_index()
+    return out.astype({"messages": "int64"}), logins
+
+
+SENDER_COLUMNS = ["identity", "sender", "sasl_username", "filter_of"]
+# who sends from which domain, and the domains hosted here, summed up where the rows are
+SENDERS = Reduction(_senders, _merge_senders)
+LOCAL = Reduction(
+    lambda arrow: hosted_domains(to_pandas(arrow)), lambda parts: frozenset().union(*parts)
+)
+
+
 class _quiet_nan_warnings:
     def __enter__(self):
         import warnings
@@ -307,16 +404,17 @@ def relay_spikes_in(
     history_lo = (
         (pd.Timestamp(win.lo) - offset * params["window"]).to_pydatetime() if win.lo else None
     )
-    rejects = win.read("rejects", REJECT_COLUMNS, since=history_lo)
+    # the buckets' counts are summed where the rows are (on a cluster: its workers);
+    # only the relay-denied rows of the buckets shown are read, to explain them
+    span = win.reduce("rejects", ["ts"], TIME_SPAN, since=history_lo)
+    grid = bucket_grid(span, bucket)
+    counted = win.reduce("rejects", ["ts", "reason_class"], relay_counter(grid), since=history_lo)
+    counts = pd.Series(counted, index=grid, dtype="int64")
+    shown = shown_buckets(counts, bucket, params, win.lo, win.hi, all_buckets)
+    inside = partial(_relay_in, starts=_micros(shown["start"]), ends=_micros(shown["end"]))
+    rejects = win.read("rejects", REJECT_COLUMNS, since=history_lo, where=inside)
     own = frozenset(local_ips)
     relay_local = _local_relay_denied(rejects, win.lo, own)
-    if not all_buckets and len(relay_local):  # only local rejects inside spikes matter
-        stats = robust_baseline(bucket_counts(rejects, bucket), **params)
-        flagged = stats[stats["spike"]]
-        inside = pd.Series(False, index=relay_local.index)
-        for start in flagged["start"]:
-            inside |= (relay_local["ts"] >= start) & (relay_local["ts"] < start + offset)
-        relay_local = relay_local[inside]
     hosted, accounts = frozenset(hosted_domains), None
     if not relay_local.empty:
         # naming the responsible account needs who sends from which domain: the messages
@@ -327,13 +425,13 @@ def relay_spikes_in(
         lo = max(lo, pd.Timestamp(win.lo)) if win.lo else lo
         hi = min(hi, pd.Timestamp(win.hi)) if win.hi else hi
         around = dict(since=lo.to_pydatetime(), until=hi.to_pydatetime())
-        msgs = win.read("messages", ["identity", "sender", "sasl_username", "filter_of"], **around)
-        dels = win.read("deliveries", ["program", "status", "recipient_domain"], **around)
-        hosted = hosted_domains_of(dels, msgs["sasl_username"], hosted_domains)
-        accounts = sending_accounts(msgs)
+        accounts, logins = win.reduce("messages", SENDER_COLUMNS, SENDERS, **around)
+        local = win.reduce("deliveries", ["program", "status", "recipient_domain"], LOCAL, **around)
+        hosted = hosted_domains_of(explicit=hosted_domains) | local | logins
     return relay_spikes(
         rejects,
         bucket,
+        counts=counts,
         since=win.lo,
         until=win.hi,
         local_ips=own,
