@@ -163,8 +163,8 @@ def suspicious_scripts(
     scheduler: SCHEDULER = None,
     redact: REDACT = False,
 ) -> None:
-    """Local submissions (PHP mail(), sendmail, cron) grouped by uid and script, scored
-    by the signs of a spam script: volume against its own history, a new script, a burst
+    """Local submissions (PHP mail(), sendmail, cron) grouped by host, uid and script,
+    scored by the signs of a spam script: volume against its own history, a new script, a burst
     in one hour, bounce rate, recipient fan-out, and a path in uploads/, tmp/, cache/,
     eval()'d code, hidden or random-looking names. Chart: score vs volume."""
     frame = api.suspicious_scripts(
