@@ -54,6 +54,8 @@ def soak(args, mode: str) -> dict:
     from analyzer.samplegen.postfix import generate_postfix
     from analyzer.watch.loop import COMPACT_EVERY, Settings, Watcher
 
+    if args.work:
+        Path(args.work).mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f"soak-{mode}-", dir=args.work))
     volume = {"messages_per_day": args.messages_per_day} if args.messages_per_day else {}
     lines, _ = generate_postfix(seed=args.seed, start=START, days=args.days, **volume)
