@@ -50,10 +50,7 @@ impl Rules {
         let family = e.str(FAMILY).unwrap_or("").to_owned();
         let sendmail = family == "sendmail";
         if sendmail {
-            if !self.sendmail.logins.is_empty()
-                && e.truthy(CLIENT_IP)
-                && !e.truthy(SASL_USERNAME)
-            {
+            if !self.sendmail.logins.is_empty() && e.truthy(CLIENT_IP) && !e.truthy(SASL_USERNAME) {
                 self.session_login(e);
             }
             if matches!(e.get(NRCPT), V::Int(0)) {
@@ -111,11 +108,18 @@ impl Rules {
         if e.truthy(MESSAGE_ID) {
             self.index_mid(&key);
         }
-        if local && !self.messages.peek(&key).is_some_and(|m| m.truthy(FILTER_OF)) && family == "exim"
+        if local
+            && !self
+                .messages
+                .peek(&key)
+                .is_some_and(|m| m.truthy(FILTER_OF))
+            && family == "exim"
         {
             self.claim_cwd(&key, e.int(PID));
         }
-        let expiry = e.str(REASON).is_some_and(|r| r.starts_with("Cannot send message"));
+        let expiry = e
+            .str(REASON)
+            .is_some_and(|r| r.starts_with("Cannot send message"));
         if e.truthy(BOUNCE_OF) && expiry {
             let original = mkey(&host, str_of(e.get(BOUNCE_OF)));
             if let Some(msg) = self.messages.get_mut(&original) {

@@ -244,9 +244,7 @@ impl IngestEngine {
         let mut events: Vec<Obj> = Vec::new();
         let mut foreign = false;
         let family_key = texts.iter().position(|t| t == "family");
-        let mta = |v: Option<Val<'_>>| {
-            matches!(v, Some(Val::Name(i)) if FAMILIES.contains(&texts[i].as_str()))
-        };
+        let mta = |v: Option<Val<'_>>| matches!(v, Some(Val::Name(i)) if FAMILIES.contains(&texts[i].as_str()));
         for (_, _, outcome) in &outcomes {
             let event = match outcome {
                 Outcome::Event { fields, .. } => {

@@ -802,7 +802,10 @@ impl Rules {
         } else {
             // Exim's scanner router pipes to `exim -bS`: a delivery without a remote host
             // of a message already re-injected (see `scanner_arrival`)
-            let filtered = self.messages.peek(key).is_some_and(|m| m.truthy(FILTERED_AS));
+            let filtered = self
+                .messages
+                .peek(key)
+                .is_some_and(|m| m.truthy(FILTERED_AS));
             return filtered && e.str(FAMILY) == Some("exim") && relay_ip.is_none();
         }
         self.link_filter(key, &child_id, e.int(TS).unwrap_or(0));

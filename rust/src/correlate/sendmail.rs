@@ -185,7 +185,10 @@ impl Rules {
         if ts > last_seen {
             login.set(LAST_SEEN, V::Int(ts));
         }
-        let (user, method) = (login.get(SASL_USERNAME).clone(), login.get(SASL_METHOD).clone());
+        let (user, method) = (
+            login.get(SASL_USERNAME).clone(),
+            login.get(SASL_METHOD).clone(),
+        );
         e.set(SASL_USERNAME, user);
         e.set(SASL_METHOD, method);
     }
@@ -222,7 +225,11 @@ impl Rules {
         let cutoff = self.now - SESSION_US;
         let sm = &mut self.sendmail;
         for key in sm.logins.keys_in_order() {
-            if sm.logins.peek(&key).is_some_and(|l| l.int(LAST_SEEN).unwrap_or(0) < cutoff) {
+            if sm
+                .logins
+                .peek(&key)
+                .is_some_and(|l| l.int(LAST_SEEN).unwrap_or(0) < cutoff)
+            {
                 sm.logins.remove(&key);
             }
         }

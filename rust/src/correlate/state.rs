@@ -41,11 +41,13 @@ pub fn load<'py>(
     let sm = &mut r.sendmail;
     for item in part("logins")?.try_iter()? {
         let item = item?; // [host, program, pid, login]
-        sm.logins.load(session(&item)?, obj(&item.get_item(3)?, "a login")?);
+        sm.logins
+            .load(session(&item)?, obj(&item.get_item(3)?, "a login")?);
     }
     for item in part("auth_seen")?.try_iter()? {
         let item = item?; // [host, program, pid, ts]
-        sm.auth_seen.load(session(&item)?, item.get_item(3)?.extract()?);
+        sm.auth_seen
+            .load(session(&item)?, item.get_item(3)?.extract()?);
     }
     for item in part("held")?.try_iter()? {
         let item = item?;
@@ -82,13 +84,21 @@ pub fn save<'py>(r: &Rules, to: &ToPy<'py>, out: &Bound<'py, PyDict>) -> PyResul
     let sm = &r.sendmail;
     let logins = PyList::empty(py);
     for ((host, program, pid), login) in r.live_logins() {
-        logins.append((host, program, pid, to.dict(login)?).into_pyobject(py)?.to_list())?;
+        logins.append(
+            (host, program, pid, to.dict(login)?)
+                .into_pyobject(py)?
+                .to_list(),
+        )?;
     }
     out.set_item("logins", logins)?;
     let seen = PyList::empty(py);
     for k in sm.auth_seen.keys_in_order() {
         let ts = *sm.auth_seen.peek(&k).expect("listed");
-        seen.append((k.0.as_str(), k.1.as_str(), k.2, ts).into_pyobject(py)?.to_list())?;
+        seen.append(
+            (k.0.as_str(), k.1.as_str(), k.2, ts)
+                .into_pyobject(py)?
+                .to_list(),
+        )?;
     }
     out.set_item("auth_seen", seen)?;
     let held = PyList::empty(py);
@@ -98,7 +108,11 @@ pub fn save<'py>(r: &Rules, to: &ToPy<'py>, out: &Bound<'py, PyDict>) -> PyResul
             for e in events {
                 list.append(to.dict(e)?)?;
             }
-            held.append((*ts, key.0.as_str(), key.1.as_str(), list).into_pyobject(py)?.to_list())?;
+            held.append(
+                (*ts, key.0.as_str(), key.1.as_str(), list)
+                    .into_pyobject(py)?
+                    .to_list(),
+            )?;
         }
     }
     out.set_item("held", held)?;
