@@ -112,6 +112,17 @@ def watch(
             "--syslog-socket", metavar="PATH", help="The syslog socket of --output syslog."
         ),
     ] = "/dev/log",
+    syslog_server: Annotated[
+        str | None,
+        typer.Option(
+            "--syslog-server",
+            metavar="URL",
+            help="Send --output syslog to a remote server instead of the socket: "
+            "udp://HOST[:PORT] or tcp://HOST[:PORT] (port 514; RFC 5424, TCP frames "
+            "octet-counted).",
+            show_default=False,
+        ),
+    ] = None,
     syslog_facility: Annotated[
         str,
         typer.Option(
@@ -189,7 +200,7 @@ def watch(
         max_per_hour=max_per_hour or None,
         hosts=parse_hosts(hosts),
     )
-    outputs: list[Output] = [alert_output(output, syslog_socket, syslog_facility)]
+    outputs: list[Output] = [alert_output(output, syslog_socket, syslog_facility, syslog_server)]
     if exec_:
         try:
             outputs.append(Exec(exec_, exec_timeout, on_error=warn))
@@ -218,7 +229,9 @@ def action_note(outcome) -> None:
     (note if entry["result"] == "applied" else warn)(line)
 
 
-def alert_output(output: str | None, socket: str, facility: str) -> Output:
+def alert_output(
+    output: str | None, socket: str, facility: str, server: str | None = None
+) -> Output:
     """The output of `--output` (None: text on a terminal, JSON lines otherwise)."""
     import sys
 
@@ -231,14 +244,20 @@ def alert_output(output: str | None, socket: str, facility: str) -> Output:
     if output == "text":
         return Text()
     if output == "syslog":
-        from ..watch.syslog_line import Syslog
+        from ..watch.syslog_line import Syslog, server_address
 
         try:
-            out = Syslog(socket, facility, on_error=warn)
+            if server:
+                server_address(server)
+        except ValueError as e:
+            raise AnalyzerError(f"--syslog-server: {e}") from None
+        try:
+            out = Syslog(socket, facility, on_error=warn, server=server)
         except ValueError as e:
             raise AnalyzerError(f"--syslog-facility: {e}") from None
         if not out.connected:
-            warn(f"--output syslog: nothing listens on {socket} yet; each alert tries again")
+            where = server or socket
+            warn(f"--output syslog: nothing listens on {where} yet; each alert tries again")
         return out
     return JsonLines()
 

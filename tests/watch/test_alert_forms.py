@@ -196,3 +196,58 @@ def test_text_is_the_default_on_a_terminal(monkeypatch):
     monkeypatch.setattr(sys.stdout, "isatty", lambda: False)
     assert isinstance(alert_output(None, "/dev/log", "daemon"), JsonLines)
     assert isinstance(alert_output("text", "/dev/log", "daemon"), Text)
+
+
+def test_syslog_to_a_udp_server_is_rfc5424(tmp_path):
+    server = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    server.bind(("127.0.0.1", 0))
+    server.settimeout(5)
+    port = server.getsockname()[1]
+    out = Syslog(facility="mail", server=f"udp://127.0.0.1:{port}")
+    assert out.connected
+    out(hostile_alert())
+    out.close()
+    got = server.recv(65536).decode("ascii")
+    server.close()
+    # <mail*8+crit>1 TIME HOST APP PID MSGID SD MSG, one datagram, log text escaped
+    head, when, host, app, pid, msgid, sd, msg = got.split(" ", 7)
+    pri, version = head[:-1], head[-1]
+    assert (pri, version, app, msgid, sd) == ("<18>", "1", "analyzer", "-", "-")
+    assert datetime.fromisoformat(when.replace("Z", "+00:00")).tzinfo is not None
+    assert host and pid.isdigit() and "\n" not in got
+    assert msg.startswith('incident "stolen_account" 0123456789abcdef "open"')
+
+
+def test_syslog_to_a_tcp_server_frames_and_reconnects(tmp_path):
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    errors: list[str] = []
+    out = Syslog(server=f"tcp://127.0.0.1:{port}", on_error=errors.append)
+    assert not out.connected  # bound, not listening: tried again at each alert
+    out(hostile_alert())
+    assert errors and "alert not sent" in errors[0]
+    listener.listen(1)
+    listener.settimeout(5)
+    out(hostile_alert(state="closed"))
+    conn, _ = listener.accept()
+    conn.settimeout(5)
+    data = conn.recv(65536)
+    while not data.endswith(b'"'):  # the frame's last field is a JSON string
+        data += conn.recv(65536)
+    length, frame = data.split(b" ", 1)
+    assert int(length) == len(frame) and frame.startswith(b"<29>1 ")  # daemon, notice
+    assert b' "closed" ' in frame
+    out.close()
+    conn.close()
+    listener.close()
+
+
+@pytest.mark.parametrize(
+    "url", ["http://x:514", "udp://", "tcp://host:99999", "udp://host/path", "host:514"]
+)
+def test_a_bad_syslog_server_is_one_line(tmp_path, url):
+    args = brute_force_log(tmp_path)
+    res = CliRunner().invoke(app, [*args, "--output", "syslog", "--syslog-server", url])
+    assert res.exit_code != 0 and "Traceback" not in res.output
+    assert "--syslog-server" in res.stderr and len(res.stderr.strip().splitlines()) == 1
