@@ -1,5 +1,6 @@
 """What notebooks and the CLI call. Every function returns plain data or a pandas
-DataFrame; nothing here prints or knows about the command line.
+DataFrame (`top_senders_arrow`, the CLI's fast path: a pyarrow Table); nothing here
+prints or knows about the command line.
 
     >>> from analyzer import api
     >>> api.ingest(["/var/log/maillog"], data="/var/lib/analyzer")
@@ -219,6 +220,40 @@ def top_senders(
     common.check_choice("scope", scope, senders.SCOPES)
     with _window(data, since, until, tz, hosts, engine, scheduler) as win:
         return common.head(senders.top_senders_in(win, by, scope, hosted_domains), limit)
+
+
+def top_senders_arrow(
+    data: str | os.PathLike | None = None,
+    since=None,
+    until=None,
+    tz: str | None = None,
+    by: str = "identity",
+    scope: str = "outgoing",
+    hosted_domains: Iterable[str] = (),
+    limit: int | None = None,
+    hosts: str | Iterable[str] | None = None,
+):
+    """`top_senders` as a pyarrow Table, computed without pandas (`reports.arrow`): the
+    same rows and columns, for callers that start fast (the CLI). Local engine only."""
+    from .fleet.hosts import window_of
+    from .reports.arrow import senders
+    from .reports.spec import BY, SCOPES, check_choice
+
+    check_choice("by", by, BY)
+    check_choice("scope", scope, SCOPES)
+    out = senders.top_senders_in(
+        window_of(data, since, until, tz, hosts), by, scope, hosted_domains
+    )
+    return out.slice(0, limit) if limit is not None and limit > 0 else out
+
+
+def has_rows(
+    name: str, data=None, since=None, until=None, tz: str | None = None, hosts=None
+) -> bool:
+    """Whether table `name` has rows in [since, until) (of `hosts`), read without pandas."""
+    from .dataset.reading import arrow_table
+
+    return arrow_table(name, _open(data, hosts), since, until, tz, ["host"]).num_rows > 0
 
 
 def sender_timeline(

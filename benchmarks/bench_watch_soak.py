@@ -8,8 +8,9 @@ the incident rules on the sliding window, alerts), for `--days` simulated days. 
 runs in a subprocess of its own (its RSS is its own): `compact` (watch's default, every
 10 minutes of log time) and `plain` (`compact_every=None`). `--evaluate-every N` runs
 the rules every Nth iteration only (the others commit and compact, as `step` does) to
-fit days of log into a shorter run. Sampled as it goes: RSS, the
-part files on disk, the checkpoint's size, the step time. At the end: RSS at start
+fit days of log into a shorter run. Sampled as it goes: RSS, what Arrow holds, the live
+Python objects, the open files, the part files on disk, the checkpoint's size, the step
+time. At the end: RSS at start
 (after the first simulated hour), middle and end, and the read time of the nightly
 report of the last day (median of 3, CPU seconds).
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -96,6 +98,7 @@ def soak(args, mode: str) -> dict:
                     # either grows these; an allocator keeping freed pages does not)
                     "arrow_mb": round(pa.total_allocated_bytes() / 2**20, 1),
                     "objects": len(gc.get_objects()),
+                    "fds": len(os.listdir("/proc/self/fd")),  # a leaked snapshot holds files
                     "parts": sum(1 for _ in Path(settings.data).glob("*/date=*/part-*.parquet")),
                     "checkpoint_kb": round(
                         (Path(settings.data) / "_state" / "state.json").stat().st_size / 1024, 1
@@ -119,16 +122,19 @@ def soak(args, mode: str) -> dict:
 
 
 def commit_and_compact(watcher) -> None:
-    """An iteration without the rules: the ingest's commit and the compaction `step` does."""
+    """An iteration without the rules: the ingest's commit and the compaction `step` does,
+    and what it does after (`watch.memory.release_freed`)."""
     from analyzer.dataset.store import Dataset
     from analyzer.ingest.run import ingest
     from analyzer.watch.loop import newest_line
+    from analyzer.watch.memory import release_freed
 
     s = watcher.settings
     ingest(s.paths, s.data, tz=s.tz, year=s.year)
     newest = newest_line(Dataset(s.data).state())
     if newest is not None:
         watcher.compact(newest)
+    release_freed()
 
 
 def report_time(data: str, end: datetime) -> dict:

@@ -10,11 +10,12 @@ one JSON line in the actions log.
   `postmap MAP` (a login whose mail Exim accepted has no such map: refused);
 - `hold_queue`: `postsuper -h QUEUEID` or `exim -Mf MESSAGEID`, only for messages queued
   on this machine (`queue_host`);
-- `stop_script`: `chmod 000 -- PATH`.
+- `stop_script`: `chmod 000 -- PATH`, only for a script on this machine (`queue_host`):
+  in a fleet the same path on another server is another file.
 
 Refused, and logged as such: a kind the configuration does not enable is not even
 considered (it stays a proposal); a value that fails validation, an allowlisted IP, login
-or script, a queue on another host. A command that fails or outlives `timeout` is logged
+or script, a queue or a script on another host. A command that fails or outlives `timeout` is logged
 as failed and the caller goes on.
 """
 
@@ -128,7 +129,9 @@ class Applier:
             "block_ip": lambda: validate.ip(a.value) == a.value,
             "refuse_login": lambda: validate.login(a.value),
             "hold_queue": lambda: validate.queue_id(a.value, a.mta or "") and validate.host(a.host),
-            "stop_script": lambda: validate.path(a.value),
+            "stop_script": lambda: (
+                validate.path(a.value) and (a.host is None or validate.host(a.host))
+            ),
         }
         if a.what not in checks or not checks[a.what]():
             return INVALID
@@ -144,6 +147,8 @@ class Applier:
             return "Exim accepted its mail: no check_sasl_access map (see the sh form)"
         if a.what == "hold_queue" and a.host != self.host:
             return f"queued on host {a.host}, not on this one ({self.host})"
+        if a.what == "stop_script" and a.host is not None and a.host != self.host:
+            return f"a script on host {a.host}, not on this one ({self.host})"
         return ""
 
     def _run(self, a: Action, commands: list[list[str]]) -> Outcome:

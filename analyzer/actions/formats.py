@@ -165,7 +165,8 @@ def _sh_block(a: Action) -> list[str]:
 
 def _owner(a: Action) -> str:
     owner = "uid ?" if a.uid is None else f"uid {a.uid}"
-    return owner + (f", user {a.user}" if a.user else "")
+    owner += f", user {a.user}" if a.user else ""
+    return owner + (f", on host {a.host}" if a.host else "")
 
 
 def _sh_stop(a: Action) -> list[str]:

@@ -51,6 +51,7 @@ class Found:
     last_seen: datetime | None
     facts: dict = field(default_factory=dict)  # the report row, JSON-ready
     key: str = ""  # what names the subject (`key_of`): the same key is the same incident
+    hosts: list[str] = field(default_factory=list)  # where it was seen (log text)
 
     def explanation(self) -> dict:
         """The explanation fields of the nightly report's incident."""
@@ -58,6 +59,7 @@ class Found:
             "title": self.title,
             "summary": self.summary,
             "reasons": list(self.reasons),
+            "hosts": list(self.hosts),
             "facts": self.facts,
         }
 
@@ -81,10 +83,11 @@ def found_in(report: Report, kinds: Iterable[str] = KINDS) -> list[Found]:
 
 
 def _found(report: Report, incident: Incident) -> Found:
-    facts = _row(report, incident)
+    row = _row(report, incident)
+    facts = {k: plain(v) for k, v in row.items()}  # NA (an Exim script's uid) as None
     first_key, last_key = _TIMES.get(incident.section or "", ("", ""))
-    first = _time(facts.get(first_key))
-    last = _time(facts.get(last_key))
+    first = _time(row.get(first_key))
+    last = _time(row.get(last_key))
     kind = KINDS.get(incident.kind, incident.kind)
     key = key_of(kind, incident.subject, facts)
     return Found(
@@ -97,17 +100,18 @@ def _found(report: Report, incident: Incident) -> Found:
         title=incident.title,
         first_seen=first,
         last_seen=last,
-        facts={k: plain(v) for k, v in facts.items()},
+        facts=facts,
         key=key,
+        hosts=list(incident.hosts),
     )
 
 
 def key_of(kind: str, subject: str, facts: dict) -> str:
-    """What names the incident's subject whatever the display: a script by its identity
-    and script (its subject also shows the passwd name of the uid, when known)."""
+    """What names the incident's subject whatever the display: a script by its host,
+    identity and script (its subject also shows the passwd name of the uid, when known)."""
     if kind == "spam_script":
         return "\x00".join(
-            str(facts.get(k) or "") for k in ("identity", "uid", "script_path", "script")
+            str(facts.get(k) or "") for k in ("identity", "uid", "script_path", "script", "host")
         )
     return subject
 

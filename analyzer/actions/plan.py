@@ -37,7 +37,7 @@ class Action:
     kind: str  # the incident's kind
     value: str  # the validated IP, login, queue id, path or file name
     mta: str | None = None  # hold_queue: postfix | exim; refuse_login: the MTA of its mail
-    host: str | None = None  # hold_queue: the (validated) host whose queue holds it
+    host: str | None = None  # hold_queue, stop_script: the (validated) host it is on
     uid: int | None = None  # stop_script
     user: str | None = None  # stop_script: the (validated) account name, when known
 
@@ -128,6 +128,9 @@ def _spam_script(incident: Found, out: Plan, allow: Allowlist, users) -> list:
     user = validate.user(name) if name else None
     if name and user is None:
         out.skipped["user name"] += 1
+    host = validate.host(facts["host"]) if facts.get("host") else None
+    if facts.get("host") and host is None:
+        out.skipped["host"] += 1
     raw = facts.get("script_path")
     if isinstance(raw, str) and raw and not raw.endswith("/"):  # a file, not Exim's cwd
         path = validate.path(raw)
@@ -137,7 +140,9 @@ def _spam_script(incident: Found, out: Plan, allow: Allowlist, users) -> list:
             out.allowlisted["stop_script"] += 1
         else:
             out.actions.append(
-                Action("stop_script", incident.id, incident.kind, path, uid=uid, user=user)
+                Action(
+                    "stop_script", incident.id, incident.kind, path, host=host, uid=uid, user=user
+                )
             )
     elif isinstance(script := facts.get("script"), str) and script:
         name = validate.filename(script)
@@ -147,7 +152,9 @@ def _spam_script(incident: Found, out: Plan, allow: Allowlist, users) -> list:
             out.allowlisted["locate_script"] += 1
         else:
             out.actions.append(
-                Action("locate_script", incident.id, incident.kind, name, uid=uid, user=user)
+                Action(
+                    "locate_script", incident.id, incident.kind, name, host=host, uid=uid, user=user
+                )
             )
     identity = facts.get("identity")
     if not isinstance(identity, str):

@@ -1,9 +1,12 @@
 """What the report commands share: render a report's DataFrame (or say why it is empty:
 a quiet window, exit 0, or a window the dataset does not reach, exit 1), write a chart,
-the window as a title shows it, and `--redact` (`redactor_for`; `show` and `masked` apply
+the window as a title shows it, `spare_pandas` for the Arrow paths, and `--redact` (`redactor_for`; `show` and `masked` apply
 it to what leaves for a table, JSON, CSV or chart)."""
 
 from __future__ import annotations
+
+import importlib.abc
+import sys
 
 from .. import api
 from ..errors import NoData
@@ -19,7 +22,7 @@ def show(
     window: tuple | None = None,
     redactor=None,
 ) -> None:
-    """Render `frame`. Empty: when the window holds no rows of the table the report reads
+    """Render `frame` (a DataFrame or a pyarrow Table). Empty: when the window holds no rows of the table the report reads
     (`window`: table, data, since, until, tz), an error naming what the dataset covers (a
     wrong window, exit 1); else the report's own `empty` text (a quiet window, exit 0).
     `redactor` (`redactor_for`): the frame and title are redacted first."""
@@ -27,10 +30,10 @@ def show(
 
     frame, title = masked(redactor, frame), masked(redactor, title)
 
-    if frame.empty:
+    if (frame.num_rows if hasattr(frame, "num_rows") else len(frame)) == 0:
         if window is not None:
             name, data, since, until, tz = window
-            if api.table(name, data=data, since=since, until=until, tz=tz, columns=["host"]).empty:
+            if not api.has_rows(name, data=data, since=since, until=until, tz=tz):
                 raise NoData(api.empty_window(name.replace("_", " "), data, since, until, tz))
         note(empty)
         if fmt == "table":
@@ -43,6 +46,34 @@ def show(
         columns=columns,
         caption="times in UTC" if fmt == "table" else None,
     )
+
+
+class _NoPandas(importlib.abc.MetaPathFinder):
+    """Refuses to import pandas (see `spare_pandas`)."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] == "pandas":
+            raise ImportError(f"{name}: not now (cli.report_output.spare_pandas)")
+        return None
+
+
+def spare_pandas() -> None:
+    """Keep pyarrow from importing pandas (a quarter second) for the Arrow paths of the
+    CLI (`top-senders`). pyarrow imports it at its first conversion of Python or numpy
+    values (`pa.array`, `to_numpy`, `to_pylist` of times), only to ask whether they are
+    pandas objects: it is asked once here while pandas cannot be imported, and takes that
+    answer for the rest of the process. Anything that needs pandas later still imports
+    it (an explicit `to_pandas`, `import pandas`); nothing changes once it is imported."""
+    if "pandas" in sys.modules:
+        return
+    import pyarrow as pa
+
+    finder = _NoPandas()
+    sys.meta_path.insert(0, finder)
+    try:
+        pa.array([0])  # pyarrow's one look for pandas
+    finally:
+        sys.meta_path.remove(finder)
 
 
 def host_note(data, hosts: str | None) -> bool:

@@ -78,6 +78,19 @@ def table(
     included unless `include_open` is off: open messages (queued, not yet removed;
     `complete` = False) and PHP mail.log entries still waiting for their submission.
     """
+    return to_pandas(arrow_table(name, data, since, until, tz, columns, include_open))
+
+
+def arrow_table(
+    name: str,
+    data: str | os.PathLike | Snapshot | None = None,
+    since=None,
+    until=None,
+    tz: str | None = None,
+    columns: list[str] | None = None,
+    include_open: bool = True,
+):
+    """`table` as an Arrow table (no pandas: what the fast report paths read)."""
     from .timewindow import window
 
     lo, hi = window(since, until, zone(tz))
@@ -85,7 +98,7 @@ def table(
     arrow = snap.read(name, lo, hi, columns)
     if name in CARRIED and include_open:
         arrow = with_carried(snap, name, arrow, lo, hi, columns)
-    return to_pandas(arrow)
+    return arrow
 
 
 def to_pandas(arrow):
@@ -169,6 +182,12 @@ class Window:
                 arrow = with_carried(self.snap, name, arrow, lo, hi, columns)
             frame = to_pandas(arrow.filter(where(arrow)))
         return frame
+
+    def arrow(self, name: str, columns: list[str] | None, since=..., until=...):
+        """`read` as an Arrow table, open rows included (no pandas)."""
+        lo = self.lo if since is ... else since
+        hi = self.hi if until is ... else until
+        return arrow_table(name, data=self.snap, since=lo, until=hi, columns=columns)
 
     def deliveries_of(self, messages, columns: list[str]):
         """Deliveries that can belong to `messages`: from the window start to the last

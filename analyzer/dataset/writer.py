@@ -1,9 +1,18 @@
 """Writing the rows of one commit as Parquet parts: buffered per table, converted to Arrow
-in chunks, written per UTC day under a temporary name, fsynced and renamed into place."""
+in chunks, written per UTC day under a temporary name, fsynced and renamed into place.
+
+A table's flush (split by day, Parquet/zstd, fsync) runs on a background thread while the
+run reads on: Arrow releases the GIL there, so on two cores the writing costs the reading
+little. One flush at a time is in flight (the next waits for it: memory stays bounded
+and an error surfaces at the next flush); `flush` waits for it before the commit writes
+its checkpoint, so the checkpoint never names a part that is not durable, and `discard`
+waits for it before deleting what it wrote.
+"""
 
 from __future__ import annotations
 
 import os
+import threading
 from collections import defaultdict
 from datetime import date, timedelta
 from pathlib import Path
@@ -46,6 +55,8 @@ class PartWriter:
         self.converted_bytes: dict[str, int] = defaultdict(int)
         self.written: dict[str, int] = defaultdict(int)
         self.files: list[Path] = []
+        self._flushing: threading.Thread | None = None  # the flush in flight
+        self._failed: BaseException | None = None  # what it raised
 
     def add(self, table: str, row: dict) -> None:
         rows = self.rows[table]
@@ -56,10 +67,21 @@ class PartWriter:
                 self.flush_table(table)
 
     def flush(self) -> None:
+        """Write every table's rows and wait until their parts are durable."""
         for table in set(self.rows) | set(self.converted):
             self.flush_table(table)
+        self.wait()
         fsync_dirs({f.parent for f in self.files})
         self.files.clear()
+
+    def wait(self) -> None:
+        """Until the flush in flight is done; raises what it raised."""
+        if self._flushing is not None:
+            self._flushing.join()
+            self._flushing = None
+        failed, self._failed = self._failed, None
+        if failed is not None:
+            raise failed
 
     def _convert(self, table: str) -> None:
         rows = self.rows.pop(table, None)
@@ -76,11 +98,25 @@ class PartWriter:
         self.converted_bytes[table] += arrow.nbytes
 
     def flush_table(self, table: str) -> None:
+        """Start writing `table`'s rows as parts (after the flush in flight)."""
         self._convert(table)
         parts = self.converted.pop(table, None)
         self.converted_bytes.pop(table, None)
         if not parts:
             return
+        self.wait()
+        self._flushing = threading.Thread(
+            target=self._write_parts, args=(table, parts), name="part-writer"
+        )
+        self._flushing.start()
+
+    def _write_parts(self, table: str, parts: list[pa.Table]) -> None:
+        try:
+            self._write(table, parts)
+        except BaseException as e:  # noqa: BLE001 -- handed to the thread that waits
+            self._failed = e
+
+    def _write(self, table: str, parts: list[pa.Table]) -> None:
         import pyarrow.compute as pc
 
         arrow = pa.concat_tables(parts)
@@ -115,6 +151,10 @@ class PartWriter:
     def discard(self) -> int:
         """After a failure: delete the parts of the commit this writer did not finish
         (unless the checkpoint on disk names it after all)."""
+        try:
+            self.wait()  # its files are in self.uncommitted once it is done
+        except BaseException:  # noqa: BLE001 -- the failure being cleaned up after
+            pass
         removed = 0
         if self.uncommitted and self.ds.state_commit() < self.commit:
             for f in self.uncommitted:

@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from itertools import chain
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import pyarrow as pa
 
 from ..dataset.checkpoint import Part
@@ -25,6 +25,9 @@ from ..dataset.store import Dataset, Snapshot
 from ..errors import AnalyzerError
 from ..schema import TABLES
 from .layout import fleet_hosts, host_dataset
+
+if TYPE_CHECKING:  # only a type here: `top-senders` reads a fleet without importing pandas
+    import pandas as pd
 
 
 class FleetSnapshot(Snapshot):

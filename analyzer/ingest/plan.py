@@ -13,7 +13,7 @@ from ..clock import Clock
 from ..errors import AnalyzerError
 from ..parse.events import LineParser
 from ..parse.header import sniff_format
-from ..read.checkpoints import match_checkpoints, new_checkpoint_key
+from ..read.checkpoints import match_checkpoints, new_checkpoint_key, share_new_copies
 from ..read.sources import Source, head_lines
 from ..read.syslog_copies import copies_read_before, syslog_copies
 from .summary import IngestSummary, SourceReport
@@ -62,8 +62,9 @@ def identify(
     summary: IngestSummary,
 ) -> list[str | None]:
     """The checkpoint key of each source (None: new; SKIP: not read). Checkpoints of the
-    old form (keyed by the first line) are re-keyed here; syslog's copies of mail.log
-    lines are skipped when their mail.log is (or was) read."""
+    old form (keyed by the first line) are re-keyed here; copies of one log in other
+    directories share one key (`read.checkpoints`); syslog's copies of mail.log lines
+    are skipped when their mail.log is (or was) read."""
     keys = match_checkpoints(sources, checkpoints)
     for i, (src, key) in enumerate(zip(sources, keys)):
         if key is not None and "prefix" not in checkpoints[key]:  # migrate the old form
@@ -74,6 +75,7 @@ def identify(
             keys[i] = new_key
         if src.is_stdin and cursor_file is not None:
             keys[i] = "journal:" + os.path.abspath(cursor_file)
+    share_new_copies(sources, keys, checkpoints)
     read_before: list[str | None] = [cp.get("path") for cp in checkpoints.values()]
     for i, full in syslog_copies(sources, read_before).items():
         keys[i] = SKIP
@@ -110,11 +112,18 @@ def resume_offset(
         return None
     if checkpoint is None:
         return 0
-    if checkpoint["path"] != src.path:
+    same_file = (checkpoint.get("dev"), checkpoint.get("inode")) == (src.dev, src.inode)
+    copy = not same_file and _copy_elsewhere(src.path, checkpoint["path"])
+    if copy:
+        report.status = f"copy of {checkpoint['path']}, resumed"
+    elif checkpoint["path"] != src.path:
         report.status = f"rotated (was {os.path.basename(checkpoint['path'])})"
     else:
         report.status = "resumed"
     if src.compression is None and src.size < checkpoint["offset"]:
+        if copy:  # an older copy: all it holds was read from the other
+            report.status = f"copy of {checkpoint['path']}, already read"
+            return None
         report.status = "truncated, read again from the start"
         return 0
     if (src.compression is None and src.size == checkpoint["offset"]) or (
@@ -127,6 +136,11 @@ def resume_offset(
         return None
     offset: int = checkpoint["offset"]
     return offset
+
+
+def _copy_elsewhere(path: str, other: str) -> bool:
+    """The same file name in another directory or URL (`read.checkpoints.copy_of`)."""
+    return path != other and os.path.basename(path) == os.path.basename(other)
 
 
 def mta_hosts(

@@ -26,6 +26,8 @@ from .fleet import fleet_table, name_hosts
 if TYPE_CHECKING:
     import pandas as pd
 
+    from ..reports.baselines_history import HourlyHistory
+
 HISTORY_DAYS = 7  # the trailing period the window is compared with
 TOP_SENDERS_SHOWN = 10  # rows of the top-senders table; chart: the first CHART_KEYS
 CHART_KEYS = 8
@@ -115,17 +117,21 @@ def build(
     hosted_domains: Iterable[str] = (),
     users: dict[int, str] | None = None,
     now: datetime | None = None,
+    history: HourlyHistory | None = None,
 ) -> Report:
     """Read every report for [since, until) and derive the incidents. Committed parts
     of the dataset that are gone or unreadable make a `data_missing` incident: the
-    page's numbers undercount."""
+    page's numbers undercount. `history`: the volume rule's hourly counts kept between
+    evaluations (`watch`), else read."""
     import warnings
 
     from ..dataset.store import PartsMissing
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PartsMissing)
-        report = _build(data, since, until, tz, thresholds, local_ips, hosted_domains, users, now)
+        report = _build(
+            data, since, until, tz, thresholds, local_ips, hosted_domains, users, now, history
+        )
     lost: dict[str, dict] = {}
     for w in caught:
         if isinstance(w.message, PartsMissing):
@@ -148,7 +154,9 @@ def build(
     return report
 
 
-def _build(data, since, until, tz, thresholds, local_ips, hosted_domains, users, now) -> Report:
+def _build(
+    data, since, until, tz, thresholds, local_ips, hosted_domains, users, now, hourly
+) -> Report:
     import pandas as pd
 
     from ..clock import parse_zone
@@ -234,7 +242,7 @@ def _build(data, since, until, tz, thresholds, local_ips, hosted_domains, users,
     previous = _previous(snap, history_lo, lo, history, history_days, length)
     hosts = _hosts(snap, lo, hi)
 
-    volume = baselines.volume_in(win, t.baselines, covers)  # per-account baselines
+    volume = baselines.volume_in(win, t.baselines, covers, hourly)  # per-account baselines
     incidents = find_incidents(
         senders=senders,
         spikes=buckets,

@@ -1,4 +1,4 @@
-"""Rendering a report (a DataFrame) as a rich table, a JSON array or CSV: defined once,
+"""Rendering a report (a DataFrame, or a pyarrow Table from a fast path) as a rich table, a JSON array or CSV: defined once,
 every command ends here.
 
 - `json`: an array of row objects; times as ISO 8601 UTC (`2026-11-26T13:00:05Z`),
@@ -84,12 +84,46 @@ def iso(value: datetime) -> str:
 
 
 def records(frame) -> list[dict]:
-    """The rows of a DataFrame as JSON-ready dicts."""
-    columns = [str(c) for c in frame.columns]
-    return [
-        dict(zip(columns, (plain(v) for v in row)))
-        for row in frame.itertuples(index=False, name=None)
-    ]
+    """The rows of a DataFrame (or an Arrow table) as JSON-ready dicts."""
+    columns = [str(c) for c in columns_of(frame)]
+    return [dict(zip(columns, (plain(v) for v in row))) for row in rows_of(frame)]
+
+
+# --- a pandas DataFrame or a pyarrow Table (the fast report paths give Arrow) -----------
+
+
+def _is_arrow(frame) -> bool:
+    return type(frame).__module__.partition(".")[0] == "pyarrow"
+
+
+def columns_of(frame) -> list:
+    return list(frame.column_names if _is_arrow(frame) else frame.columns)
+
+
+def rows_of(frame, columns: list | None = None):
+    """The rows (of `columns`, default all) as tuples of Python values."""
+    if not _is_arrow(frame):
+        part = frame if columns is None else frame[columns]
+        return part.itertuples(index=False, name=None)
+    part = frame if columns is None else frame.select(columns)
+    return zip(*(column.to_pylist() for column in part.columns))
+
+
+def _is_numeric(frame, column) -> bool:
+    if _is_arrow(frame):
+        import pyarrow.types as types
+
+        kind = frame.schema.field(column).type
+        return types.is_integer(kind) or types.is_floating(kind)
+    return getattr(frame[column].dtype, "kind", "O") in "iuf"
+
+
+def _is_time(frame, column) -> bool:
+    if _is_arrow(frame):
+        import pyarrow.types as types
+
+        return types.is_timestamp(frame.schema.field(column).type)
+    return getattr(frame[column].dtype, "kind", "") == "M"
 
 
 def to_json(frame) -> str:
@@ -129,8 +163,8 @@ def to_csv(frame, terminal: bool = False) -> str:
     cell = (lambda v: printable(csv_cell(v))) if terminal else csv_cell
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")  # RFC 4180: a CR or LF in a cell is quoted
-    writer.writerow([cell(str(c)) for c in frame.columns])
-    for row in frame.itertuples(index=False, name=None):
+    writer.writerow([cell(str(c)) for c in columns_of(frame)])
+    for row in rows_of(frame):
         writer.writerow([cell(v) for v in row])
     return buf.getvalue()
 
@@ -172,12 +206,10 @@ def plain_table(
 ) -> str:
     """The table as aligned plain text (for pipes, files and cron mail): a title line, a
     header, a rule, one line per row; numbers right-aligned."""
-    cols = [c for c in (columns or list(frame.columns)) if c in frame.columns]
-    numeric = [_is_numeric(frame[c]) for c in cols]
-    rows = [
-        [table_cell(v, c) for v, c in zip(row, cols)]
-        for row in frame[cols].itertuples(index=False, name=None)
-    ]
+    names = columns_of(frame)
+    cols = [c for c in (columns or names) if c in names]
+    numeric = [_is_numeric(frame, c) for c in cols]
+    rows = [[table_cell(v, c) for v, c in zip(row, cols)] for row in rows_of(frame, cols)]
     widths = [max([len(str(c))] + [len(r[i]) for r in rows]) for i, c in enumerate(cols)]
 
     def line(cells):
@@ -208,15 +240,16 @@ def print_table(
     from rich.table import Table
     from rich.text import Text
 
-    cols = [c for c in (columns or list(frame.columns)) if c in frame.columns]
+    names = columns_of(frame)
+    cols = [c for c in (columns or names) if c in names]
     table = Table(
         title=Text(printable(title)) if title else None,
         caption=Text(printable(caption)) if caption else None,
         show_lines=False,
         header_style="bold",
     )
-    numeric = {c for c in cols if _is_numeric(frame[c])}
-    times = {c for c in cols if getattr(frame[c].dtype, "kind", "") == "M"}
+    numeric = {c for c in cols if _is_numeric(frame, c)}
+    times = {c for c in cols if _is_time(frame, c)}
     for c in cols:  # a squeezed time breaks between date and time, not inside the date
         table.add_column(
             Text(str(c)),
@@ -224,7 +257,7 @@ def print_table(
             overflow="fold",
             min_width=10 if c in times else None,
         )
-    for row in frame[cols].itertuples(index=False, name=None):
+    for row in rows_of(frame, cols):
         table.add_row(*(Text(table_cell(v, c)) for v, c in zip(row, cols)))
     console.print(table)
 
@@ -264,11 +297,6 @@ def _is_terminal(out) -> bool:
         return False
 
 
-def _is_numeric(series) -> bool:
-    kind = getattr(series.dtype, "kind", "O")
-    return kind in "iuf"
-
-
 def _is_missing(value) -> bool:
     try:
         return bool(value != value)
@@ -277,9 +305,5 @@ def _is_missing(value) -> bool:
 
 
 def _is_nat(value) -> bool:
-    try:
-        import pandas as pd
-
-        return value is pd.NaT
-    except ImportError:  # pragma: no cover
-        return False
+    pd = sys.modules.get("pandas")  # not imported: no value can be its NaT (and no import)
+    return pd is not None and value is pd.NaT

@@ -99,13 +99,30 @@ class Redactor:
 
     # --- a whole result -------------------------------------------------------------------
     def frame(self, frame):
-        """A copy of a DataFrame with every text cell redacted (numbers and times as they
-        are)."""
+        """A copy of a DataFrame (or a pyarrow Table) with every text cell redacted
+        (numbers and times as they are)."""
+        if type(frame).__module__.partition(".")[0] == "pyarrow":
+            return self._arrow(frame)
         out = frame.copy()
         for column in out.columns:
             if out[column].dtype.kind in "OSU" or str(out[column].dtype) in ("string", "str"):
                 out[column] = out[column].map(self.value, na_action="ignore")
         return out
+
+    def _arrow(self, table):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import pyarrow.types as types
+
+        for i, field in enumerate(table.schema):
+            if types.is_string(field.type) or types.is_large_string(field.type):
+                column = pc.dictionary_encode(table.column(i).combine_chunks())
+                masked = [
+                    None if v is None else self.text(v) for v in column.dictionary.to_pylist()
+                ]
+                values = pa.array(masked, field.type).take(column.indices)
+                table = table.set_column(i, field, values)
+        return table
 
 
 def subjects_of(incidents: Iterable) -> list[str]:

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import BaselineThresholds
+from .baselines_history import HourlyHistory, per_hour
 from .common import is_original
 from .incidents import Incident, uid_label, worst
 
@@ -37,12 +38,15 @@ COLUMNS = ["first_seen", "identity", "filter_of"]
 HOUR = pd.Timedelta(hours=1)
 
 
-def volume_in(win, t: BaselineThresholds, covers=(None, None)) -> pd.DataFrame:
+def volume_in(
+    win, t: BaselineThresholds, covers=(None, None), history: HourlyHistory | None = None
+) -> pd.DataFrame:
     """One row per account that sent in the window: identity, messages, peak (its most
     messages in 60 minutes), peak_start, usual (its hourly baseline; NaN without enough
     history), history_days, factor (peak / usual), first_seen, last_seen. `covers`: the
-    dataset's first and last time (`dataset.status.coverage`)."""
-    now = _accounts(win.read("messages", COLUMNS))
+    dataset's first and last time (`dataset.status.coverage`); `history`: the hourly
+    counts kept from earlier evaluations of the same dataset (`watch`), else read."""
+    now = accounts(win.read("messages", COLUMNS))
     if now.empty or win.lo is None:
         return _empty()
     lo = pd.Timestamp(win.lo)
@@ -53,17 +57,12 @@ def volume_in(win, t: BaselineThresholds, covers=(None, None)) -> pd.DataFrame:
     end = min(lo, pd.Timestamp(last)) if last is not None else lo
     hours = max(int((end - start) / HOUR), 0)
     wanted = set(now["identity"].unique())
-    past = _accounts(
-        win.read(
-            "messages",
-            COLUMNS,
-            since=start.to_pydatetime(),
-            until=lo.to_pydatetime(),
-            where=lambda arrow: _is_in(arrow, wanted),
-        )
-    )
+    if history is not None:  # kept between evaluations: the same counts, read less
+        counts = history.per_hour(win, start, lo, wanted)
+    else:
+        counts = per_hour(accounts_in(win, start, lo, wanted))
     history_days = hours / 24
-    usual = _usual(past, hours, t.quantile) if history_days >= t.min_days else {}
+    usual = _usual(counts, hours, t.quantile) if history_days >= t.min_days else {}
     rows = []
     for identity, group in now.groupby("identity", sort=False):
         times = group["first_seen"].sort_values()
@@ -138,7 +137,19 @@ def subject_of(identity: str, users: dict[int, str]) -> str:
     return value
 
 
-def _accounts(frame: pd.DataFrame) -> pd.DataFrame:
+def accounts_in(win, start: pd.Timestamp, end: pd.Timestamp, wanted: set[str]) -> pd.DataFrame:
+    """The counted messages of the accounts `wanted` with first_seen in [start, end)."""
+    rows = win.read(
+        "messages",
+        COLUMNS,
+        since=start.to_pydatetime(),
+        until=end.to_pydatetime(),
+        where=lambda arrow: is_in(arrow, wanted),
+    )
+    return accounts(rows)
+
+
+def accounts(frame: pd.DataFrame) -> pd.DataFrame:
     if frame.empty:
         return frame
     frame = frame[is_original(frame)]
@@ -147,18 +158,18 @@ def _accounts(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[keep & frame["first_seen"].notna()]
 
 
-def _is_in(arrow, wanted: set[str]):
+def is_in(arrow, wanted: set[str]):
     import pyarrow as pa
     import pyarrow.compute as pc
 
     return pc.is_in(arrow["identity"], value_set=pa.array(sorted(wanted), type=pa.string()))
 
 
-def _usual(past: pd.DataFrame, hours: int, quantile: float) -> dict[str, float]:
-    """identity -> the `quantile` of its messages per clock hour over `hours` hours."""
-    if past.empty or hours <= 0:
+def _usual(per_hour: pd.Series, hours: int, quantile: float) -> dict[str, float]:
+    """identity -> the `quantile` of its messages per clock hour over `hours` hours
+    (`per_hour`: messages per identity and hour, the hours it sent)."""
+    if per_hour.empty or hours <= 0:
         return {}
-    per_hour = past.groupby(["identity", past["first_seen"].dt.floor("h")], sort=False).size()
     out = {}
     for identity, counts in per_hour.groupby(level=0, sort=False):
         values = np.zeros(max(hours, len(counts)))

@@ -9,15 +9,15 @@ import numpy as np
 import pandas as pd
 
 from ..errors import AnalyzerError
-
-# Postfix delivery agents that deliver on this server (mailbox, maildir, LMTP to Dovecot,
-# pipe to a command): the recipient domains they deliver for are hosted here.
-LOCAL_TRANSPORTS = frozenset({"local", "virtual", "lmtp", "pipe"})
-
-MESSAGE_KEY = ["host", "queue_id", "first_seen"]
-DELIVERY_KEY = ["host", "queue_id", "message_first_seen"]
-
-NULL_SENDER = "<>"
+from .spec import (  # noqa: F401  (check_choice: the reports call it as common's)
+    DELIVERY_KEY,
+    MESSAGE_KEY,
+    check_choice,
+    hosted_from,
+    is_local_agent,
+)
+from .spec import address_key as _address_key
+from .spec import domain_key as _domain_key
 
 
 def address_key(addresses: pd.Series) -> pd.Series:
@@ -29,17 +29,6 @@ def domain_key(addresses: pd.Series) -> pd.Series:
     """Lower-cased domain part of addresses; `<>` for the null sender, missing when the
     address has no `@` (a bare login)."""
     return _per_distinct(addresses, _domain_key)
-
-
-def _address_key(value: str) -> str:
-    return value.lower() if value else NULL_SENDER
-
-
-def _domain_key(value: str) -> str | None:
-    if not value:
-        return NULL_SENDER
-    local, at, domain = value.lower().rpartition("@")
-    return domain if at else None
 
 
 def _per_distinct(values: pd.Series, fn) -> pd.Series:
@@ -156,22 +145,16 @@ def hosted_domains(
     """Domains this server hosts: given explicitly (`--hosted-domain`), plus those the
     data shows: recipient domains of local deliveries (local, virtual, lmtp, pipe) and the
     domains of SASL logins that are addresses."""
-    found = {d.strip().lower().lstrip("@") for d in explicit if d and d.strip()}
+    local: list = []
     if deliveries is not None and len(deliveries):
         if "status" in deliveries.columns:  # a hand-over to a filter delivers nothing here
             deliveries = deliveries[(deliveries["status"] != "filtered").fillna(True)]
         programs = deliveries["program"].dropna().unique()
-        local_agents = [p for p in programs if str(p).rpartition("/")[2] in LOCAL_TRANSPORTS]
-        local = deliveries.loc[deliveries["program"].isin(local_agents), "recipient_domain"]
-        found.update(str(d).lower() for d in local.dropna().unique())
-    if sasl_usernames is not None and len(sasl_usernames):
-        for login in sasl_usernames.dropna().unique():
-            login = str(login).lower()
-            if "@" in login:
-                found.add(login.rpartition("@")[2])
-    found.discard(NULL_SENDER)
-    found.discard("")
-    return frozenset(found)
+        local_agents = [p for p in programs if is_local_agent(p)]
+        domains = deliveries.loc[deliveries["program"].isin(local_agents), "recipient_domain"]
+        local = list(domains.dropna().unique())
+    logins = [] if sasl_usernames is None else list(sasl_usernames.dropna().unique())
+    return hosted_from(explicit, local, logins)
 
 
 def top_values(values: pd.Series, n: int = 5) -> list[dict]:
@@ -270,11 +253,6 @@ def per_bucket(
 
 
 # --- the arguments a report is asked with, checked before anything is read -----------------
-
-
-def check_choice(name: str, value, allowed) -> None:
-    if value not in allowed:
-        raise AnalyzerError(f"{name} must be one of {', '.join(map(str, allowed))}, not {value!r}")
 
 
 def check_bucket(bucket: str) -> str:

@@ -278,10 +278,14 @@ def relay_incidents(spikes, t: RelayThresholds) -> list[Incident]:
 
 
 def script_incidents(scripts, t: ScriptThresholds, users: dict[int, str]) -> list[Incident]:
-    """(uid, script) pairs whose suspicious-scripts score reaches the thresholds."""
+    """(host, uid, script) rows whose suspicious-scripts score reaches the thresholds. In
+    a fleet (rows of several hosts) the subject and summary name the script's host: a
+    uid is an account of one server, the script to remove is on that one."""
     out: list[Incident] = []
     if scripts is None or scripts.empty:
         return out
+    hosts = scripts["host"] if "host" in scripts.columns else None
+    fleet = hosts is not None and hosts.dropna().nunique() > 1
     for row, r in enumerate(scripts.itertuples(index=False)):
         if int(r.messages) < t.min_messages:
             continue
@@ -290,13 +294,16 @@ def script_incidents(scripts, t: ScriptThresholds, users: dict[int, str]) -> lis
             continue
         who = uid_label(r.uid, users, getattr(r, "identity", None))
         script = _first_text(getattr(r, "script_path", None), r.script, default="(no script)")
-        subject = f"{script} of {who}"
+        host = _first_text(getattr(r, "host", None), default="")
+        subject = f"{script} of {who}" + (f" on {host}" if fleet and host else "")
         reasons = [str(x) for x in (r.reasons if isinstance(r.reasons, (list, tuple)) else [])]
         summary = (
             f"{int(r.messages):,} messages to {int(r.recipients):,} recipients, "
             f"score {int(r.score)}" + (": " + "; ".join(reasons) if reasons else "")
-        )
-        out.append(Incident(severity, "script", subject, summary, reasons, "scripts", row))
+        ) + (f" (on {host})" if fleet and host else "")
+        incident = Incident(severity, "script", subject, summary, reasons, "scripts", row)
+        incident.hosts = [host] if host else []
+        out.append(incident)
     return out
 
 

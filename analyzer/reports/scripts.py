@@ -1,5 +1,6 @@
-"""Suspicious scripts: local submissions grouped by (identity, script), scored by the signs
-of a hijacked site or a dropped spam script. The points are listed in `docs/reports.md`
+"""Suspicious scripts: local submissions grouped by (host, identity, script) — a uid is an
+account of one server, so the same uid and script on two servers are two scripts —
+scored by the signs of a hijacked site or a dropped spam script. The points are listed in `docs/reports.md`
 and each one that applies adds a short reason; the score is their sum.
 """
 
@@ -33,6 +34,7 @@ MESSAGE_COLUMNS = [
 DELIVERY_COLUMNS = ["host", "queue_id", "message_first_seen", "recipient", "recipient_domain"]
 
 COLUMNS = [
+    "host",
     "uid",
     "script",
     "identity",
@@ -115,18 +117,18 @@ def suspicious_scripts(
     window_days: float = 1.0,
     history_days: float = 0.0,
 ) -> pd.DataFrame:
-    """One row per (identity, script) of the local submissions in `window`, highest score
-    first.
+    """One row per (host, identity, script) of the local submissions in `window`, highest
+    score first.
 
     `window`: rows of `messages` (MESSAGE_COLUMNS) in the report window; `deliveries`:
     deliveries that may belong to them; `history`: local `messages` before the window
-    (the identity's own history), covering `history_days` days (0: no history known, the
+    (the identity's own history on that host), covering `history_days` days (0: no history known, the
     volume and novelty signs are then not judged); `window_days`: length of the window.
     """
     local = window[(window["origin"] == "local").fillna(False)].reset_index(drop=True)
     if local.empty:
         return _empty()
-    keys = ["identity", "script"]
+    keys = ["host", "identity", "script"]
     # a content filter's re-injection is the same message: counted once, its deliveries
     # and bounces still count for the script
     local, dels = link(
@@ -164,8 +166,8 @@ def suspicious_scripts(
         out[col] = out[col].astype("int64")
     out["uid"] = out["uid"].astype("Int64")
     out = out.sort_values(
-        ["score", "messages", "identity", "script"],
-        ascending=[False, False, True, True],
+        ["score", "messages", "identity", "script", "host"],
+        ascending=[False, False, True, True, True],
         kind="stable",
         na_position="last",
     )
@@ -224,6 +226,7 @@ def _days(days: float) -> str:
 def _empty() -> pd.DataFrame:
     ts = "datetime64[us, UTC]"
     dtypes = {
+        "host": "str",
         "uid": "Int64",
         "script": "str",
         "identity": "str",
@@ -265,7 +268,7 @@ def suspicious_scripts_in(win, history: str | None = "30d") -> pd.DataFrame:
 
         hist = win.read(
             "messages",
-            ["first_seen", "identity", "origin", "script", "filter_of"],
+            ["first_seen", "host", "identity", "origin", "script", "filter_of"],
             since=history_lo,
             until=win.lo,
             where=local_only,

@@ -27,63 +27,15 @@ from .common import (
     tally,
 )
 from .common import hosted_domains as hosted_domains_of
-
-# --by value -> the key columns of the result
-BY = {
-    "identity": ["identity"],
-    "sasl": ["sasl_username"],
-    "uid": ["uid"],
-    "script": ["uid", "script"],
-    "sender": ["sender"],
-    "sender-domain": ["sender_domain"],
-    "client-ip": ["client_ip"],
-    "host": ["host"],
-}
-SCOPES = ("outgoing", "inbound", "all")
-
-MESSAGE_COLUMNS = [
-    "first_seen",
-    "last_seen",
-    "host",
-    "queue_id",
-    "identity",
-    "origin",
-    "sasl_username",
-    "uid",
-    "script",
-    "client_ip",
-    "sender",
-    "nrcpt",
-    "sent",
-    "deferred",
-    "bounced",
-    "expired",
-    "filter_of",
-    "bounce_of",
-]
-DELIVERY_COLUMNS = [
-    "host",
-    "queue_id",
-    "message_first_seen",
-    "program",
-    "status",
-    "recipient",
-    "recipient_domain",
-]
-
-
-def message_columns(by: str) -> list[str]:
-    """The `messages` columns `top_senders` / `timeline` need for `by` (fewer columns:
-    less to read and convert)."""
-    check_by(by)
-    keys = {
-        "uid": ["uid"],
-        "script": ["uid", "script"],
-        "sender": ["sender"],
-        "sender-domain": ["sender"],
-    }.get(by, [])
-    base = [c for c in MESSAGE_COLUMNS if c not in ("uid", "script", "sender")]
-    return base + keys  # identity always: the scope needs it (backscatter)
+from .spec import (  # noqa: F401  (BY, SCOPES, message_columns: part of this module's API)
+    BY,
+    COLUMNS,
+    DELIVERY_COLUMNS,
+    MESSAGE_COLUMNS,
+    SCOPES,
+    check_by,
+    message_columns,
+)
 
 
 def delivery_columns(messages: pd.DataFrame) -> list[str]:
@@ -92,29 +44,6 @@ def delivery_columns(messages: pd.DataFrame) -> list[str]:
     if messages["nrcpt"].isna().any():
         return DELIVERY_COLUMNS
     return [c for c in DELIVERY_COLUMNS if c != "recipient"]
-
-
-COLUMNS = [
-    "messages",
-    "share",
-    "recipients",
-    "recipient_domains",
-    "sent",
-    "deferred",
-    "bounced",
-    "bounce_rate",
-    "expired",
-    "client_ips",
-    "first_seen",
-    "last_seen",
-    "peak_hour_messages",
-]
-
-
-def check_by(by: str) -> list[str]:
-    if by not in BY:
-        raise ValueError(f"by must be one of {', '.join(BY)}, not {by!r}")
-    return BY[by]
 
 
 def scope_mask(

@@ -23,7 +23,8 @@ from ..actions.apply import Applier, Outcome
 from ..actions.found import found_in
 from ..actions.plan import Plan, plan
 from ..config import Thresholds
-from . import applying, rate_limit
+from ..reports.baselines_history import HourlyHistory
+from . import applying, memory, rate_limit
 from . import state as alert_state
 from .engine import GRACE, evaluate
 from .outputs import Output, alert
@@ -88,8 +89,18 @@ class Watcher:
         self.on_warning = on_warning or (lambda text: None)
         self.on_action = on_action or (lambda outcome: None)
         self.compacted_at: datetime | None = None  # log time of the last compaction
+        self.history = HourlyHistory()  # the volume rule's hourly counts, kept (see there)
+        memory.settle_allocators()
 
     def step(self) -> Step:
+        """One iteration (see the module's docstring); then what it left is freed and
+        the allocators' free pages returned, so memory stays flat (`memory`)."""
+        try:
+            return self._step()
+        finally:
+            memory.release_freed()
+
+    def _step(self) -> Step:
         from ..dataset.status import coverage
         from ..dataset.store import Dataset, LockHeld
         from ..fleet.hosts import opened
@@ -141,6 +152,7 @@ class Watcher:
                 hosted_domains=s.hosted_domains,
                 users=s.users,
                 now=end,
+                history=self.history,
             )
             found = found_in(report)
             proposed = plan(found, s.allow, source, report.since, report.until, s.users)

@@ -1,8 +1,9 @@
 """The e-mail-ready plain-text form of an alert (`--output text`): a `Subject:` line, a
-blank line, then what happened, who, since when, why and the proposed actions. Every
-string that came from a log passes through `line()`: control characters and the Unicode
-line and paragraph separators become visible escapes, so log text can never start a
-line of its own (no forged `Subject:`, no forged action) nor drive a terminal."""
+blank line, then what happened, who, where (its hosts), since when, why and the proposed
+actions. Every string that came from a log passes through `line()`: control characters
+and the Unicode line and paragraph separators become visible escapes, so log text can
+never start a line of its own (no forged `Subject:`, no forged action) nor drive a
+terminal."""
 
 from __future__ import annotations
 
@@ -45,6 +46,11 @@ def _incident_body(alert: dict) -> list[str]:
     out = [
         f"What:     {line(alert.get('title'))} ({line(alert.get('kind'))})",
         f"Who:      {line(alert.get('subject'))}",
+        *(
+            [f"Where:    {line(', '.join(map(str, hosts)))}"]
+            if (hosts := alert.get("hosts"))
+            else []
+        ),
         f"Since:    {line(alert.get('first_seen') or 'unknown')} (first log line), "
         f"last found {line(alert.get('last_seen'))}",
         f"State:    {line(alert.get('state'))}, severity {line(alert.get('severity'))}, "

@@ -23,8 +23,8 @@ EXEC_TIMEOUT = 10.0  # seconds a command per alert may run
 def alert(event: Event, detected_at: datetime | None = None) -> dict:
     """The JSON object of one alert: id (stable across restarts), kind, state, subject,
     severity, first_seen, last_seen (log time it was last found), detected_at (wall
-    clock), the nightly incident's explanation (title, summary, reasons, facts) and the
-    proposed actions."""
+    clock), the nightly incident's explanation (title, summary, reasons, hosts: where it
+    was seen, facts) and the proposed actions."""
     t = event.incident
     when = (detected_at or datetime.now(UTC)).astimezone(UTC)
     return {

@@ -51,8 +51,14 @@ def message(alert: dict) -> str:
         f"severity={quoted(alert.get('severity'))} subject={quoted(alert.get('subject'))} "
         f"first_seen={quoted(alert.get('first_seen'))} last_seen={quoted(alert.get('last_seen'))} "
         f"title={quoted(alert.get('title'))} summary={quoted(alert.get('summary'))} "
-        f"actions={quoted(actions)}" + _applied(alert)
+        f"actions={quoted(actions)}" + _hosts(alert) + _applied(alert)
     )
+
+
+def _hosts(alert: dict) -> str:
+    """` hosts="mx1,mx2"`: where the incident was seen, when known, else ''."""
+    hosts = alert.get("hosts") or []
+    return f" hosts={quoted(','.join(map(str, hosts)))}" if hosts else ""
 
 
 def _applied(alert: dict) -> str:

@@ -17,6 +17,10 @@ mod correlate;
 
 use pyo3::prelude::*;
 
+// the engine's events and open state are many small allocations (see Cargo.toml)
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<core::Core>()?;

@@ -29,7 +29,7 @@ PLANTED = {
 }
 SLICES = 12
 FIELDS = {"id", "kind", "state", "subject", "severity", "first_seen", "last_seen", "detected_at",
-          "title", "summary", "reasons", "facts", "actions"}  # fmt: skip
+          "title", "summary", "reasons", "hosts", "facts", "actions"}  # fmt: skip
 
 
 def sample_lines() -> list[str]:

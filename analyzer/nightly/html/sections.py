@@ -120,7 +120,9 @@ def relay_section(report: Report, chart, incidents: dict) -> str:
 
 def scripts_section(report: Report, chart, incidents: dict) -> str:
     frame = report.scripts
-    cols = [("uid", "uid", "id")]
+    # in a fleet a uid is an account of one server: the host says which
+    cols = [("host", "host", "text")] if report.has_fleet else []
+    cols += [("uid", "uid", "id")]
     if "user" in frame.columns:
         cols.append(("user", "user", "text"))
     cols += [
@@ -136,7 +138,7 @@ def scripts_section(report: Report, chart, incidents: dict) -> str:
     ]
     t = report.thresholds.scripts
     intro = (
-        "Local submissions (PHP mail(), sendmail, cron) by uid and script, scored by "
+        "Local submissions (PHP mail(), sendmail, cron) by host, uid and script, scored by "
         "the signs of a spam script: volume against its own history "
         f"({esc(t.history)}), a new script, a burst in one hour, bounce rate, recipient "
         "fan-out, a path in uploads/tmp/cache or a random-looking name. Incident from "

@@ -20,6 +20,8 @@ mod sendmail;
 mod state;
 mod value;
 
+use std::collections::VecDeque;
+
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
@@ -233,26 +235,27 @@ impl IngestEngine {
         let outcomes = py.detach(|| engine.parse_lines(bytes, offset));
         drop(core_ref);
         let core_ref = core.borrow();
-        // the events in line order; those Python parsed or finishes are converted here
-        // (GIL held)
+        // the events in line order; those Python parsed are converted here (GIL held)
         if outcomes
             .iter()
             .any(|(_, _, o)| matches!(o, Outcome::Failed(_)))
         {
             return Ok((true, core_ref.build(py, outcomes, source)?)); // raises it
         }
-        let mut events: Vec<Obj> = Vec::new();
+        // first a pass that only looks (GIL held): is the batch all Postfix, Exim and
+        // Sendmail, and which events did Python parse or finish (converted here, by their
+        // place in the batch)
+        let mut from_python: VecDeque<(usize, Obj)> = VecDeque::new();
         let mut foreign = false;
         let family_key = texts.iter().position(|t| t == "family");
         let mta = |v: Option<Val<'_>>| matches!(v, Some(Val::Name(i)) if FAMILIES.contains(&texts[i].as_str()));
-        for (_, _, outcome) in &outcomes {
+        for (i, (_, _, outcome)) in outcomes.iter().enumerate() {
             let event = match outcome {
                 Outcome::Event { fields, .. } => {
                     if !mta(family_key.and_then(|k| fields.get(k))) {
                         foreign = true;
                         break;
                     }
-                    events.push(event_obj(fields, &names, &texts, &fixed, unread));
                     continue;
                 }
                 // an Exim or Sendmail pattern whose last steps are Python's
@@ -276,7 +279,7 @@ impl IngestEngine {
                 break;
             }
             match obj_from_py(&event) {
-                Some(obj) => events.push(obj),
+                Some(obj) => from_python.push_back((i, obj)),
                 None => {
                     foreign = true;
                     break;
@@ -288,9 +291,19 @@ impl IngestEngine {
         }
         let rules = &mut self.rules;
         let is_local = &self.is_local;
+        // each event made, correlated and dropped in turn: no batch of events held
         py.detach(|| {
             let mut ask = AskPython(is_local);
-            for event in events {
+            for (i, (_, _, outcome)) in outcomes.iter().enumerate() {
+                let event = match outcome {
+                    Outcome::Event { fields, .. } => {
+                        event_obj(fields, &names, &texts, &fixed, unread)
+                    }
+                    _ if from_python.front().is_some_and(|(at, _)| *at == i) => {
+                        from_python.pop_front().expect("at the front").1
+                    }
+                    _ => continue,
+                };
                 rules.feed(event, &mut ask);
             }
         });

@@ -3,8 +3,9 @@
 //! and the map remembers the keys reached, set or removed since the last save, so a
 //! commit hands over only those (see `analyzer.dataset.openstate.Keyed`).
 
-use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 pub struct OrdMap<Key: Eq + Hash + Clone, T> {
     map: HashMap<Key, (u64, T)>,
@@ -19,10 +20,10 @@ pub struct OrdMap<Key: Eq + Hash + Clone, T> {
 impl<Key: Eq + Hash + Clone, T> Default for OrdMap<Key, T> {
     fn default() -> Self {
         OrdMap {
-            map: HashMap::new(),
+            map: HashMap::default(),
             next: 0,
             saved_at: 0,
-            touched: HashSet::new(),
+            touched: HashSet::default(),
             synced: false,
         }
     }

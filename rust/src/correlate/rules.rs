@@ -5,9 +5,10 @@
 //! and `arrival.rs`; the engine hands a run to the Python correlator before any event
 //! of another kind (PHP's, see `mod.rs`).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 use regex::Regex;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::columns::Table;
 use super::exim::EximState;
@@ -219,9 +220,9 @@ impl Rules {
             sessions: OrdMap::default(),
             closing: VecDeque::new(),
             filter_links: OrdMap::default(),
-            by_mid: HashMap::new(),
+            by_mid: HashMap::default(),
             mta_hosts: Vec::new(),
-            local: HashMap::new(),
+            local: HashMap::default(),
             tables,
             sendmail: SendmailState::default(),
             exim: EximState::default(),

@@ -1,0 +1,1 @@
+"""The reports computed on Arrow tables and numpy, without pandas (the CLI's fast paths)."""

@@ -1,0 +1,75 @@
+"""The part writer flushes on a background thread: `flush` returns only once every part
+is on disk under its final name (the commit writes its checkpoint after it), `discard`
+waits for a flush in flight before it deletes, and a failed write surfaces."""
+
+import threading
+
+import pyarrow.parquet as pq
+import pytest
+
+from analyzer.dataset import writer as writer_module
+from analyzer.dataset.store import Dataset
+
+DAY_US = 86_400_000_000
+
+
+def _fill(w, rows=3000, days=4):
+    for i in range(rows):
+        w.add(
+            "messages", {"first_seen": i * days * DAY_US // rows, "host": "h", "queue_id": str(i)}
+        )
+
+
+def _files(root):
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*.parquet*"))
+
+
+def _slow_writes(monkeypatch, gate):
+    """Parquet writes that wait for `gate`: a flush stays in flight until it is set."""
+    real = pq.write_table
+
+    def write_table(*args, **kwargs):
+        assert gate.wait(10)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(writer_module.pq, "write_table", write_table)
+
+
+def test_flush_returns_with_every_part_durable(tmp_path, monkeypatch):
+    released = threading.Event()
+    _slow_writes(monkeypatch, released)
+    w = Dataset(tmp_path / "d").writer(1)
+    _fill(w)
+    threading.Timer(0.3, released.set).start()  # the writes wait until then
+    w.flush()
+    parts = _files(tmp_path / "d")
+    assert parts == sorted(w.new_parts) and len(parts) == 4  # no temporary left
+    assert sum(w.new_parts.values()) == 3000 == w.written["messages"]
+    assert sum(pq.read_table(tmp_path / "d" / p).num_rows for p in parts) == 3000
+
+
+def test_discard_waits_for_the_flush_in_flight(tmp_path, monkeypatch):
+    released = threading.Event()
+    _slow_writes(monkeypatch, released)
+    ds = Dataset(tmp_path / "d")
+    w = ds.writer(1)
+    _fill(w)
+    w.flush_table("messages")  # in flight, held at its first write
+    assert w._flushing is not None and w._flushing.is_alive()
+    threading.Timer(0.3, released.set).start()
+    w.discard()  # no checkpoint names commit 1: its parts go
+    assert w._flushing is None
+    assert _files(tmp_path / "d") == []
+
+
+def test_a_failed_background_write_raises_at_flush(tmp_path, monkeypatch):
+    def write_table(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(writer_module.pq, "write_table", write_table)
+    w = Dataset(tmp_path / "d").writer(1)
+    _fill(w)
+    with pytest.raises(OSError, match="No space"):
+        w.flush()
+    w.discard()
+    assert _files(tmp_path / "d") == []
