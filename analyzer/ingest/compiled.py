@@ -1,5 +1,5 @@
-"""The compiled ingest engine (issue 11): for a run of Postfix syslog files, each batch is
-parsed AND correlated in Rust (`analyzer._core.IngestEngine`, the GIL released), and the
+"""The compiled ingest engine (issue 11): for a run of Postfix, Exim or Sendmail files
+(syslog, or Exim's own log), each batch is parsed AND correlated in Rust (`analyzer._core.IngestEngine`, the GIL released), and the
 rows reach the part writer as Arrow tables built from column buffers, with no event or
 row dicts on the way. The open state comes from the checkpoint and goes back to it in
 the format the Python correlator uses, so a run interrupted under one continues under
@@ -9,10 +9,10 @@ It runs by default with the compiled core (`ANALYZER_CORE=rust`, or unset with t
 installed); `ANALYZER_ENGINE=python` keeps the parse core + Python correlator, and
 `ANALYZER_CORE=python` the Python path throughout. A run the
 engine does not model is left to the Python path: an explicit `--year`, `--passwd`, a
-source that is not Postfix syslog, an open state holding another format's parts (PHP
-entries, Sendmail sessions, Exim `cwd=` lines). Within a run, a batch with an event the
-engine does not model (PHP's mail.log through syslog, another MTA's line) hands the open
-state to the Python correlator, which goes on from there.
+source of PHP's mail.log or journald, an open state holding PHP's parts (entries not
+written yet, joins). Within a run, a batch with an event the engine does not model (PHP's
+mail.log through syslog) hands the open state to the Python correlator, which goes on
+from there.
 """
 
 from __future__ import annotations
@@ -32,9 +32,21 @@ from ..read.sources import Source
 from ..schema import TABLES
 from .commit import Committer
 
-# the parts only the Python correlator models (other formats'): the engine runs when
-# the checkpoint's are empty
-_PYTHON_PARTS = ("logins", "auth_seen", "held", "handoffs", "cwds", "php", "php_seen", "joins")
+# the parts only the Python correlator models (PHP's): the engine runs when the
+# checkpoint's are empty
+_PYTHON_PARTS = ("php", "php_seen", "joins")
+# the engine's parts besides messages and sessions (Sendmail's and Exim's among them)
+_ENGINE_PARTS = (
+    "now",
+    "closing",
+    "filter_links",
+    "mta_hosts",
+    "logins",
+    "auth_seen",
+    "held",
+    "handoffs",
+    "cwds",
+)
 _TAKE_BYTES = 4 << 20  # rows kept in Rust per table before they go to the writer
 
 
@@ -46,9 +58,17 @@ def engine_for(sources: list[Source], year: int | None, passwd: str | None) -> E
         return None
     if year is not None or passwd is not None:
         return None
-    if not all(s.format in (None, "postfix") and not s.native for s in sources):
+    if not all(_modelled(s) for s in sources):
         return None
     return Engine()
+
+
+def _modelled(source: Source) -> bool:
+    """A source of Postfix, Exim or Sendmail syslog, or of Exim's own log (not PHP's
+    mail.log nor journald's: the Python correlator's)."""
+    if source.native:
+        return source.format == "exim"
+    return source.format in (None, "postfix", "exim", "sendmail")
 
 
 class Engine:
@@ -199,12 +219,10 @@ class EngineCorrelator:
     def _state(self, whole: bool, saving: bool) -> dict:
         got = self.rust.state(whole, saving)
         parts = dict(self.kept)
-        parts["now"] = got["now"]
         parts["messages"] = _keyed(*got["messages"])
         parts["sessions"] = _keyed(*got["sessions"])
-        parts["closing"] = got["closing"]
-        parts["filter_links"] = got["filter_links"]
-        parts["mta_hosts"] = got["mta_hosts"]
+        for key in _ENGINE_PARTS:
+            parts[key] = got[key]
         return {k: parts[k] for k in checkpoint.KEYS}
 
     def hand_over(self) -> None:

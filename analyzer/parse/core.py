@@ -3,8 +3,8 @@ is there at install) or the pure-Python one (the reference, always installed).
 
 `ANALYZER_CORE=python|rust` chooses; unset, the compiled core is used when it is
 installed. `core_in_use()` says which (for `--version` and `status`), `batch_parser()`
-gives the parse stage's function for it. With the compiled core, runs of Postfix syslog
-are also correlated in Rust (`ingest/compiled.py`) unless `ANALYZER_ENGINE=python`:
+gives the parse stage's function for it. With the compiled core, runs of Postfix, Exim
+and Sendmail logs are also correlated in Rust (`ingest/compiled.py`) unless `ANALYZER_ENGINE=python`:
 `engine_in_use()` says which correlator such a run gets.
 """
 
@@ -60,9 +60,9 @@ def core_in_use() -> str:
 
 
 def engine_in_use() -> str:
-    """`compiled` when a run of Postfix syslog files is parsed and correlated in Rust (the
-    compiled core in use and `ANALYZER_ENGINE` not `python`), else `python` (the Python
-    correlator). An unknown `ANALYZER_ENGINE` is an AnalyzerError."""
+    """`compiled` when a run of Postfix, Exim or Sendmail files is parsed and correlated in
+    Rust (the compiled core in use and `ANALYZER_ENGINE` not `python`), else `python` (the
+    Python correlator). An unknown `ANALYZER_ENGINE` is an AnalyzerError."""
     asked = os.environ.get(ENGINE_ENV, "").strip().lower()
     if asked and asked not in ENGINES:
         raise AnalyzerError(f"{ENGINE_ENV} must be one of {', '.join(ENGINES)}, not {asked!r}")
@@ -72,7 +72,7 @@ def engine_in_use() -> str:
 def describe(core: str, engine: str) -> str:
     """The parse core and the correlator, in the phrase `--version` and `status` print."""
     if engine == "compiled":
-        return f"parse core: {core}; correlation: compiled engine for Postfix syslog, else python"
+        return f"parse core: {core}; correlation: compiled engine for Postfix, Exim and Sendmail, else python"
     return f"parse core: {core}; correlation: python"
 
 

@@ -8,7 +8,7 @@ use pyo3::types::{PyDict, PyString, PyTuple};
 
 use crate::core::Core;
 use crate::engine::set_head;
-use crate::event::{Fields, Outcome, Val};
+use crate::event::{Fields, Head, Outcome, Val};
 
 const UNPARSED_TEXT_LIMIT: usize = 8192;
 const DAY_US: i64 = 86_400_000_000;
@@ -65,6 +65,29 @@ impl Core {
             d.set_item(self.py_names[*key].bind(py), self.value(py, *value)?)?;
         }
         Ok(d)
+    }
+
+    /// The event of a pattern whose last steps are Python's: its typed groups, then its
+    /// Python step (`finishers[pattern]`) on the message, then the header's fields.
+    pub(crate) fn finished<'py>(
+        &self,
+        py: Python<'py>,
+        fields: &Fields<'_>,
+        pattern: usize,
+        message: &str,
+        head: Head<'_>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let event = self.dict(py, fields)?;
+        let finish = self.finishers[pattern]
+            .as_ref()
+            .expect("a finishing pattern");
+        finish.call1(py, (&event, message))?;
+        let mut tail = Fields::default();
+        set_head(&mut tail, &self.engine.keys, head);
+        for (key, value) in &tail.0 {
+            event.set_item(self.py_names[*key].bind(py), self.value(py, *value)?)?;
+        }
+        Ok(event)
     }
 
     /// A row of the `unparsed` table, keys in `parse_batch`'s order.
@@ -148,17 +171,7 @@ impl Core {
                     programs.add(head.program);
                     last_ts = Some(LastTs::Rust(head.ts));
                     dated += 1;
-                    let event = self.dict(py, &fields)?;
-                    let finish = self.finishers[pattern]
-                        .as_ref()
-                        .expect("a finishing pattern");
-                    finish.call1(py, (&event, message))?;
-                    let mut tail = Fields::default();
-                    set_head(&mut tail, &self.engine.keys, head);
-                    for (key, value) in &tail.0 {
-                        event.set_item(self.py_names[*key].bind(py), self.value(py, *value)?)?;
-                    }
-                    events.append(event)?;
+                    events.append(self.finished(py, &fields, pattern, message, head)?)?;
                 }
                 Outcome::Unparsed {
                     ts,

@@ -178,7 +178,8 @@ def test_a_foreign_event_hands_the_run_to_the_python_correlator(monkeypatch, tmp
 
 
 OTHER_MTA = {
-    # lines the parse core models for another MTA: the Postfix engine must not take them
+    # lines of another MTA in a Postfix syslog file: the engine correlates them by that
+    # MTA's rules, as the Python correlator does
     "exim": "mx1 exim[4242]: 2026-03-02 22:00:00 1wXyZa-000abc-Qr <= a@example.org "
     "H=client.example.net [192.0.2.7] P=esmtpa A=dovecot_login:a@example.org S=1234",
     "sendmail": "mx1 sendmail[4243]: 5B2LmX1a004243: from=<a@example.org>, size=1234, "
@@ -188,19 +189,19 @@ OTHER_MTA = {
 
 
 @pytest.mark.parametrize("mta", sorted(OTHER_MTA))
-def test_another_mtas_line_hands_the_run_to_the_python_correlator(
-    monkeypatch, tmp_path, engine_runs, mta
-):
+def test_another_mtas_line_is_correlated_by_its_own_rules(monkeypatch, tmp_path, engine_runs, mta):
     """A line of Exim or Sendmail (which the parse core also reads) in a Postfix syslog
-    file: the engine hands over instead of correlating it by Postfix's rules."""
+    file: the engine correlates it by that MTA's rules, without handing over."""
     lines = _generated(datetime(2026, 3, 2, 22), days=0.5, messages=1500, seed=5)
     middle = lines[len(lines) // 2]
     lines = lines[: len(lines) // 2] + [middle[:16] + OTHER_MTA[mta]] + lines[len(lines) // 2 :]
     log = dated_copy(lines, tmp_path / "maillog")
     ingest(monkeypatch, [log], tmp_path / "python", engine=False)
     ingest(monkeypatch, [log], tmp_path / "engine", engine=True)
-    assert engine_runs["handed_over"] == 1
+    assert engine_runs["handed_over"] == 0
     assert_same_dataset(tmp_path / "python", tmp_path / "engine")
+    queue_id = {"exim": "1wXyZa-000abc-Qr", "sendmail": "5B2LmX1a004243"}[mta]
+    assert (table(tmp_path / "engine", "messages")["queue_id"] == queue_id).sum() == 1
 
 
 def test_the_engine_is_the_default_of_the_compiled_core(monkeypatch, tmp_path, engine_runs):

@@ -85,7 +85,11 @@ def test_version_and_status_name_the_core_in_use(monkeypatch, sample):
         assert api.status(sample.data)["core"] == in_use
         engine = "compiled" if in_use == "rust" else "python"
         assert api.status(sample.data)["engine"] == core.engine_in_use() == engine
-        correlation = "compiled engine for Postfix syslog" if engine == "compiled" else "python"
+        correlation = (
+            "compiled engine for Postfix, Exim and Sendmail, else python"
+            if engine == "compiled"
+            else "python"
+        )
         assert f"correlation: {correlation}" in version.output
         shown = CliRunner().invoke(app, ["status", "--data", str(sample.data)])
         assert shown.exit_code == 0 and f"parse core: {in_use}" in shown.output

@@ -1,16 +1,23 @@
-//! `IngestEngine`, the Python class of the compiled ingest engine: a batch of Postfix syslog
-//! lines is parsed (the parse core's `Engine`, GIL released), correlated in Rust
-//! (`rules.rs`, GIL released) and its rows kept as Arrow column buffers (`columns.rs`);
-//! the open state comes in and goes out in the checkpoint's format, so a run can
-//! continue under the Python correlator (and the other way round).
+//! `IngestEngine`, the Python class of the compiled ingest engine: a batch of Postfix,
+//! Exim or Sendmail lines (syslog, or Exim's own log) is parsed (the parse core's
+//! `Engine`, GIL released), correlated in Rust (`rules.rs` with `arrival.rs`, `exim.rs`,
+//! `sendmail.rs`; GIL released) and its rows kept as Arrow column buffers
+//! (`columns.rs`); the open state comes in and goes out in the checkpoint's format, so a
+//! run can continue under the Python correlator (and the other way round). An event
+//! whose pattern ends in a Python step (Exim's and Sendmail's selectors) is finished by
+//! that step, GIL held, before the batch is correlated.
 //!
-//! A batch holding an event these rules do not model (another MTA's, PHP's mail.log
-//! through syslog) is not correlated here: the engine returns its events as Python
-//! dicts and the caller hands the open state to the Python correlator from there on.
+//! A batch holding an event these rules do not model (PHP's mail.log through syslog) is
+//! not correlated here: the engine returns its events as Python dicts and the caller
+//! hands the open state to the Python correlator from there on.
 
+mod arrival;
 mod columns;
+mod exim;
 mod ordmap;
 mod rules;
+mod sendmail;
+mod state;
 mod value;
 
 use std::collections::VecDeque;
@@ -28,8 +35,9 @@ use value::{from_py, key, obj_from_py, Obj, ToPy, K, V};
 /// (name, time column, [(column, type)]) of a table, from `analyzer.schema`
 type TableSpec = (String, String, Vec<(String, String)>);
 
-/// Event kinds of other formats: a batch with one goes to the Python correlator.
-const FOREIGN: [&str; 4] = ["php_mail", "arrival", "authenticated", "cwd"];
+/// The MTAs whose events these rules correlate: a batch with another's (PHP's) event
+/// goes to the Python correlator.
+const FAMILIES: [&str; 3] = ["postfix", "exim", "sendmail"];
 
 #[pyclass(module = "analyzer._core")]
 pub struct IngestEngine {
@@ -54,22 +62,16 @@ fn err(e: impl std::fmt::Display) -> PyErr {
     pyo3::exceptions::PyValueError::new_err(e.to_string())
 }
 
-/// A parsed line's event as the rules take it: without `pattern` and `family` (no rule
-/// or table reads them; every event here is Postfix's), which saves their copies.
-fn event_obj(
-    fields: &Fields<'_>,
-    names: &[K],
-    texts: &[String],
-    fixed: &[V],
-    unread: [K; 2],
-) -> Obj {
+/// A parsed line's event as the rules take it: without `pattern` (no rule or table
+/// reads it), which saves its copy.
+fn event_obj(fields: &Fields<'_>, names: &[K], texts: &[String], fixed: &[V], unread: K) -> Obj {
     // room for what the rules add (message_first_seen, identity, local_client)
     let mut obj = Vec::with_capacity(fields.0.len() + 3);
     obj.extend(
         fields
             .0
             .iter()
-            .filter(|(k, _)| !unread.contains(&names[*k]))
+            .filter(|(k, _)| names[*k] != unread)
             .map(|(k, v)| {
                 let v = match v {
                     Val::Str(t) => V::Str((*t).to_owned()),
@@ -150,7 +152,7 @@ impl IngestEngine {
     }
 
     /// Take the open state (`checkpoint.open_parts`: every part, per-entry parts as
-    /// `Keyed` dicts) of a run whose other parts are empty.
+    /// `Keyed` dicts) of a run whose PHP parts are empty.
     fn load(&mut self, state: &Bound<'_, PyDict>) -> PyResult<()> {
         let part = |k: &str| -> PyResult<Bound<'_, PyAny>> {
             state
@@ -196,6 +198,7 @@ impl IngestEngine {
             let (lo, hi): (i64, i64) = (span.get_item(0)?.extract()?, span.get_item(1)?.extract()?);
             r.mta_hosts.push((host.extract()?, [lo, hi]));
         }
+        state::load(r, part)?;
         r.index_loaded();
         r.next_due = 0;
         Ok(())
@@ -222,7 +225,7 @@ impl IngestEngine {
             let list = &core_ref.engine.names.list;
             (list.iter().map(|n| key(n)).collect(), list.clone())
         };
-        let unread = [key("pattern"), key("family")];
+        let unread = value::PATTERN;
         let fixed: Vec<V> = core_ref
             .fixed
             .iter()
@@ -239,52 +242,48 @@ impl IngestEngine {
         {
             return Ok((true, core_ref.build(py, outcomes, source)?)); // raises it
         }
-        // first a pass that only looks (GIL held): is the batch all Postfix, and which
-        // events did Python parse (converted here, by their place in the batch)
+        // first a pass that only looks (GIL held): is the batch all Postfix, Exim and
+        // Sendmail, and which events did Python parse or finish (converted here, by their
+        // place in the batch)
         let mut from_python: VecDeque<(usize, Obj)> = VecDeque::new();
         let mut foreign = false;
         let family_key = texts.iter().position(|t| t == "family");
+        let mta = |v: Option<Val<'_>>| matches!(v, Some(Val::Name(i)) if FAMILIES.contains(&texts[i].as_str()));
         for (i, (_, _, outcome)) in outcomes.iter().enumerate() {
-            match outcome {
+            let event = match outcome {
                 Outcome::Event { fields, .. } => {
-                    // the parse core also reads Exim and Sendmail lines: a syslog file of
-                    // Postfix that holds another MTA's line is the Python correlator's
-                    let postfix = family_key
-                        .and_then(|k| fields.get(k))
-                        .is_some_and(|v| matches!(v, Val::Name(i) if texts[i] == "postfix"));
-                    if !postfix {
+                    if !mta(family_key.and_then(|k| fields.get(k))) {
                         foreign = true;
                         break;
                     }
+                    continue;
                 }
-                // finished by a Python step: another MTA's pattern (Postfix has none)
-                Outcome::Finish { .. } => {
+                // an Exim or Sendmail pattern whose last steps are Python's
+                Outcome::Finish {
+                    fields,
+                    pattern,
+                    message,
+                    head,
+                } => core_ref.finished(py, fields, *pattern, message, *head)?,
+                Outcome::Python(Some((_, event))) => event.bind(py).cast::<PyDict>()?.clone(),
+                _ => continue,
+            };
+            let kind: Option<String> = event.get_item("event")?.and_then(|v| v.extract().ok());
+            let family: Option<String> = event.get_item("family")?.and_then(|v| v.extract().ok());
+            let kind = kind.unwrap_or_default();
+            if kind == "unparsed" || family.is_none() || kind == "other" {
+                continue; // counted by `build`, not correlated
+            }
+            if !FAMILIES.contains(&family.as_deref().unwrap_or_default()) || kind == "php_mail" {
+                foreign = true;
+                break;
+            }
+            match obj_from_py(&event) {
+                Some(obj) => from_python.push_back((i, obj)),
+                None => {
                     foreign = true;
                     break;
                 }
-                Outcome::Python(Some((_, event))) => {
-                    let event = event.bind(py).cast::<PyDict>()?;
-                    let kind: Option<String> =
-                        event.get_item("event")?.and_then(|v| v.extract().ok());
-                    let family: Option<String> =
-                        event.get_item("family")?.and_then(|v| v.extract().ok());
-                    let kind = kind.unwrap_or_default();
-                    if kind == "unparsed" || family.is_none() || kind == "other" {
-                        continue; // counted by `build`, not correlated
-                    }
-                    if family.as_deref() != Some("postfix") || FOREIGN.contains(&kind.as_str()) {
-                        foreign = true;
-                        break;
-                    }
-                    match obj_from_py(event) {
-                        Some(obj) => from_python.push_back((i, obj)),
-                        None => {
-                            foreign = true;
-                            break;
-                        }
-                    }
-                }
-                _ => {}
             }
         }
         if foreign {
@@ -316,6 +315,14 @@ impl IngestEngine {
             .into_iter()
             .map(|(pos, len, o)| match o {
                 Outcome::Event { program, ts, .. } => (pos, len, Outcome::Other { program, ts }),
+                Outcome::Finish { head, .. } => (
+                    pos,
+                    len,
+                    Outcome::Other {
+                        program: head.program,
+                        ts: head.ts,
+                    },
+                ),
                 other => (pos, len, other),
             })
             .collect();
@@ -324,7 +331,8 @@ impl IngestEngine {
 
     /// The work whose log time has come (at a commit, see `Correlator.settle`).
     fn settle(&mut self) -> PyResult<()> {
-        self.rules.catch_up();
+        let mut ask = AskPython(&self.is_local);
+        self.rules.catch_up(&mut ask);
         match self.rules.error.take() {
             Some(e) => Err(err(e)),
             None => Ok(()),
@@ -349,7 +357,8 @@ impl IngestEngine {
     }
 
     /// The parts this engine holds of the open state, as `Correlator.state()` gives
-    /// them: `now`, `closing`, `filter_links`, `mta_hosts`, and for `messages` and
+    /// them: `now`, `closing`, `filter_links`, `mta_hosts`, Sendmail's `logins`,
+    /// `auth_seen`, `held`, `handoffs`, Exim's `cwds`, and for `messages` and
     /// `sessions` (synced, entries [(key, value)], touched keys, moved keys) — every
     /// entry when `whole` or when the store does not hold them all yet, else only the
     /// changed ones. `saving`: the store saves this (the changes are then forgotten).
@@ -387,6 +396,7 @@ impl IngestEngine {
             hosts.set_item(host, vec![span[0], span[1]])?;
         }
         out.set_item("mta_hosts", hosts)?;
+        state::save(r, &to, &out)?;
         if saving {
             r.messages.saved();
             r.sessions.saved();

@@ -1,8 +1,9 @@
 //! The Postfix correlation rules, ported line for line from `analyzer/correlate/`
 //! (core.py, messages.py, sessions.py, filters.py, `dataset/carried.message_row`,
 //! `identity.identity_of`): events in, rows out, the open state kept as the Python
-//! correlator keeps it. Only Postfix events come here; the engine hands a run to the
-//! Python correlator before any event of another kind (see `mod.rs`).
+//! correlator keeps it. Exim's and Sendmail's own steps are in `exim.rs`, `sendmail.rs`
+//! and `arrival.rs`; the engine hands a run to the Python correlator before any event
+//! of another kind (PHP's, see `mod.rs`).
 
 use std::collections::VecDeque;
 
@@ -10,7 +11,9 @@ use regex::Regex;
 use rustc_hash::FxHashMap as HashMap;
 
 use super::columns::Table;
+use super::exim::EximState;
 use super::ordmap::OrdMap;
+use super::sendmail::SendmailState;
 use super::value::*;
 
 const S: i64 = 1_000_000;
@@ -19,7 +22,7 @@ pub const STALE_US: i64 = 7 * 86_400 * S;
 pub const SWEEP_EVERY: u64 = 200_000;
 pub const FILTER_US: i64 = 10 * 60 * S;
 const HEADER_RANK: i64 = 1;
-const MAX_RCPTS: usize = 50;
+pub const MAX_RCPTS: usize = 50;
 
 pub type MsgKey = (String, String);
 pub type SessionKey = (String, String, Option<i64>);
@@ -42,7 +45,7 @@ pub const TABLES: [&str; 7] = [
     "client_rates",
 ];
 
-/// The events with a handler (`Correlator.handlers`, Postfix's).
+/// The events with a handler (`Correlator.handlers`, all but PHP's).
 #[derive(Clone, Copy)]
 enum Kind {
     Connect,
@@ -60,6 +63,9 @@ enum Kind {
     BounceNotice,
     Notice,
     ClientRate,
+    Arrival,
+    Authenticated,
+    Cwd,
 }
 
 impl Kind {
@@ -80,6 +86,9 @@ impl Kind {
             "bounce_notice" => Kind::BounceNotice,
             "notice" => Kind::Notice,
             "client_rate" => Kind::ClientRate,
+            "arrival" => Kind::Arrival,
+            "authenticated" => Kind::Authenticated,
+            "cwd" => Kind::Cwd,
             _ => return None,
         })
     }
@@ -102,13 +111,15 @@ pub struct Rules {
     pub mta_hosts: Vec<(String, [i64; 2])>,
     pub local: HashMap<String, bool>,
     pub tables: Vec<Table>,
+    pub sendmail: SendmailState,
+    pub exim: EximState,
     pub reinjected: u64,
     pub error: Option<String>,
     reinjected_rx: Regex,
     relay_ip_rx: Regex,
 }
 
-fn mkey(host: &str, qid: &str) -> MsgKey {
+pub fn mkey(host: &str, qid: &str) -> MsgKey {
     (host.to_owned(), qid.to_owned())
 }
 
@@ -143,7 +154,7 @@ pub fn identity_of(msg: &Obj) -> V {
 }
 
 /// `dataset.carried.message_row`
-fn message_row(msg: &mut Obj, complete: bool) {
+pub fn message_row(msg: &mut Obj, complete: bool) {
     if msg.str(ORIGIN) == Some("unknown") && msg.str(SENDER) == Some("") {
         msg.set(ORIGIN, s("bounce"));
     }
@@ -153,7 +164,7 @@ fn message_row(msg: &mut Obj, complete: bool) {
 }
 
 /// `common._add_rcpts`
-fn add_rcpts(msg: &mut Obj, recipients: &[&V]) {
+pub fn add_rcpts(msg: &mut Obj, recipients: &[&V]) {
     if msg.get(RCPTS).is_null() {
         msg.set(RCPTS, V::List(Vec::new()));
     }
@@ -213,6 +224,8 @@ impl Rules {
             mta_hosts: Vec::new(),
             local: HashMap::default(),
             tables,
+            sendmail: SendmailState::default(),
+            exim: EximState::default(),
             reinjected: 0,
             error: None,
             reinjected_rx: Regex::new(
@@ -223,7 +236,7 @@ impl Rules {
         }
     }
 
-    fn sink(&mut self, table: usize, row: &Obj) {
+    pub fn sink(&mut self, table: usize, row: &Obj) {
         if table == MESSAGES_T && row.truthy(FILTER_OF) {
             self.reinjected += 1;
         }
@@ -246,7 +259,7 @@ impl Rules {
     }
 
     // --- core.py ----------------------------------------------------------------------
-    /// `Correlator.feed` for a Postfix event.
+    /// `Correlator.feed` for an MTA's event.
     pub fn feed(&mut self, mut e: Obj, ask: &mut dyn LocalIp) {
         let Some(kind) = e.str(EVENT).and_then(Kind::of) else {
             return; // no handler: not an event of a table (as in Python)
@@ -255,7 +268,7 @@ impl Rules {
         if ts > self.now {
             self.now = ts;
         }
-        self.catch_up();
+        self.catch_up(ask);
         match kind {
             Kind::Connect => self.connect(&e),
             Kind::Disconnect => self.disconnect(&e),
@@ -271,10 +284,13 @@ impl Rules {
             }
             Kind::Expired => self.expired(&e),
             Kind::Reject => self.reject(&mut e, ask),
-            Kind::AuthFailed => self.sink(AUTH_FAILURES_T, &e),
+            Kind::AuthFailed => self.auth_failed(&e),
             Kind::BounceNotice => self.bounce_notice(&e),
             Kind::Notice => self.sink(NOTICES_T, &e),
             Kind::ClientRate => self.sink(CLIENT_RATES_T, &e),
+            Kind::Arrival => self.arrival(&mut e, ask),
+            Kind::Authenticated => self.authenticated(&e),
+            Kind::Cwd => self.cwd(&e),
         }
         self.since_sweep += 1;
         if self.since_sweep >= SWEEP_EVERY {
@@ -283,9 +299,9 @@ impl Rules {
         }
     }
 
-    /// Removed messages past their grace, then the rarer timed work (none for Postfix
-    /// alone: PHP joins, held rejects and hand-overs are other formats').
-    pub fn catch_up(&mut self) {
+    /// Removed messages past their grace, then the rarer timed work whose log time has
+    /// come (`_due`: held Sendmail rejects, MSP hand-overs; PHP joins are Python's).
+    pub fn catch_up(&mut self, ask: &mut dyn LocalIp) {
         while let Some((ts, _)) = self.closing.front() {
             if ts + GRACE_US >= self.now {
                 break;
@@ -294,7 +310,17 @@ impl Rules {
             self.finish(&key, true);
         }
         if self.now >= self.next_due {
-            self.next_due = STALE_US + self.now;
+            let now = self.now;
+            self.due_held(now, ask);
+            self.due_handoffs(now);
+            self.next_due = self.next_handoff(self.next_held(STALE_US + now));
+        }
+    }
+
+    /// `_schedule`: timed work due at `due`.
+    pub fn schedule(&mut self, due: i64) {
+        if due < self.next_due {
+            self.next_due = due;
         }
     }
 
@@ -318,6 +344,8 @@ impl Rules {
                 self.end_session(&key, None);
             }
         }
+        self.sweep_sendmail();
+        self.sweep_cwds();
         let limit = self.now - FILTER_US;
         for key in self.filter_links.keys_in_order() {
             if self
@@ -407,7 +435,7 @@ impl Rules {
 
     /// `_origin_message`: a message-starting line; a queue id that already had its start
     /// is being reused, so the earlier lifecycle ends here.
-    fn origin_message(&mut self, e: &Obj, origin: &str) -> MsgKey {
+    pub fn origin_message(&mut self, e: &Obj, origin: &str) -> MsgKey {
         let (host, qid, ts) = (
             str_of(e.get(HOST)),
             str_of(e.get(QUEUE_ID)),
@@ -525,6 +553,10 @@ impl Rules {
         if e.str(STATUS) == Some("sent") && self.filter_hop(&key, e, ask) {
             e.set(STATUS, s("filtered"));
         }
+        let family = e.str(FAMILY).map(str::to_owned);
+        if family.as_deref() != Some("postfix") && !self.mta_delivery(&key, e) {
+            return; // the Sendmail MSP's hand-over to the MTA
+        }
         let recipients = match e.get(RECIPIENTS) {
             V::List(l) if !l.is_empty() => Some(l.clone()),
             _ => None,
@@ -573,6 +605,9 @@ impl Rules {
                 }
             }
         }
+        if family.as_deref() == Some("sendmail") {
+            self.final_status(&key, e);
+        }
     }
 
     fn expired(&mut self, e: &Obj) {
@@ -584,7 +619,7 @@ impl Rules {
         }
     }
 
-    fn removed(&mut self, host: &str, qid: &str, ts: i64) {
+    pub fn removed(&mut self, host: &str, qid: &str, ts: i64) {
         let key = self.message(host, qid, ts);
         let msg = self.msg(&key);
         if msg.get(REMOVED_AT).is_null() {
@@ -605,6 +640,9 @@ impl Rules {
 
     // --- sessions.py --------------------------------------------------------------------
     fn reject(&mut self, e: &mut Obj, ask: &mut dyn LocalIp) {
+        if !self.sendmail.logins.is_empty() && e.str(STAGE) == Some("CONNECT") {
+            self.session_over(e);
+        }
         let skey = session_key(e);
         if e.get(SASL_USERNAME).is_null() {
             let login = self
@@ -613,9 +651,10 @@ impl Rules {
                 .map_or(V::Null, |s| s.get(SASL_USERNAME).clone());
             e.set(SASL_USERNAME, login);
         }
-        let local = self.local_ip(&e.get(CLIENT_IP).clone(), ask);
-        e.set(LOCAL_CLIENT, V::Bool(local));
-        self.sink(REJECTS_T, e);
+        if self.hold_reject(e) {
+            return; // until the session's from= line names sender and client
+        }
+        self.write_reject(e, ask);
         // A message rejected at DATA or after has no `removed` line: it ends here.
         if e.truthy(QUEUE_ID) && matches!(e.str(STAGE), Some("DATA" | "END-OF-MESSAGE")) {
             let key = mkey(str_of(e.get(HOST)), str_of(e.get(QUEUE_ID)));
@@ -624,6 +663,12 @@ impl Rules {
                 self.finish(&key, true);
             }
         }
+    }
+
+    pub fn write_reject(&mut self, e: &mut Obj, ask: &mut dyn LocalIp) {
+        let local = self.local_ip(&e.get(CLIENT_IP).clone(), ask);
+        e.set(LOCAL_CLIENT, V::Bool(local));
+        self.sink(REJECTS_T, e);
     }
 
     fn connect(&mut self, e: &Obj) {
@@ -680,7 +725,7 @@ impl Rules {
     }
 
     // --- filters.py ---------------------------------------------------------------------
-    fn index_mid(&mut self, key: &MsgKey) {
+    pub fn index_mid(&mut self, key: &MsgKey) {
         if let Some(msg) = self.messages.peek(key) {
             if let Some(mid) = msg.str(MESSAGE_ID) {
                 self.by_mid.insert(mkey(&key.0, mid), key.1.clone());
@@ -701,6 +746,9 @@ impl Rules {
     /// `_filter_hop`: is this `sent` delivery the hand-over to a content filter that
     /// re-injected the message here?
     fn filter_hop(&mut self, key: &MsgKey, e: &Obj, ask: &mut dyn LocalIp) -> bool {
+        if e.str(FAMILY) == Some("sendmail") {
+            return false; // milters filter in-line; the MSP -> MTA hop is `hop`
+        }
         let relay = e.str(RELAY).unwrap_or("");
         let relay_ip = self.relay_ip_rx.captures(relay).map(|c| c[1].to_owned());
         let own = match &relay_ip {
@@ -753,13 +801,19 @@ impl Rules {
             }
             child_id = found;
         } else {
-            return false; // (Exim's scanner re-injection: not a Postfix case)
+            // Exim's scanner router pipes to `exim -bS`: a delivery without a remote host
+            // of a message already re-injected (see `scanner_arrival`)
+            let filtered = self
+                .messages
+                .peek(key)
+                .is_some_and(|m| m.truthy(FILTERED_AS));
+            return filtered && e.str(FAMILY) == Some("exim") && relay_ip.is_none();
         }
         self.link_filter(key, &child_id, e.int(TS).unwrap_or(0));
         true
     }
 
-    fn link_filter(&mut self, parent: &MsgKey, child_id: &str, ts: i64) {
+    pub fn link_filter(&mut self, parent: &MsgKey, child_id: &str, ts: i64) {
         let msg = self.msg(parent);
         if msg.get(FILTERED_AS).is_null() && !msg.has(FILTERED_AS) {
             msg.set(FILTERED_AS, V::List(Vec::new()));
@@ -780,7 +834,7 @@ impl Rules {
 
     /// `_claim_filter_link`: a filter hop named this message already, or its client line
     /// names the message it re-injects (`orig_queue_id=`).
-    fn claim_filter_link(&mut self, key: &MsgKey, orig_queue_id: &V) {
+    pub fn claim_filter_link(&mut self, key: &MsgKey, orig_queue_id: &V) {
         if let Some((_, charge)) = self.filter_links.remove(key) {
             self.msg(key).update(&charge);
         } else if orig_queue_id.truthy() {

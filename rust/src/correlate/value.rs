@@ -179,6 +179,12 @@ keys!(
     COMMANDS_OK = "commands_ok",
     COMMANDS_TOTAL = "commands_total",
     DAY = "_day",
+    FAMILY = "family",
+    PROTO = "proto",
+    AGENT = "agent",
+    REASON = "reason",
+    SUMMARY = "summary",
+    PATTERN = "pattern",
 );
 
 struct Registry {

@@ -1,0 +1,84 @@
+"""Exim and Sendmail ingest end to end on each path, side by side in one run on one file
+per MTA:
+
+    .venv/bin/python benchmarks/bench_engine_mta.py --lines 1000000 --repeat 3
+
+- `python`: the Python parse stage (worker processes) + the Python correlator,
+- `rust`: the compiled parse core (worker processes) + the Python correlator,
+- `engine`: the compiled ingest engine (`ANALYZER_ENGINE=compiled`: parse and correlate
+  in Rust, Arrow rows, in one process).
+
+The logs are the generator's (`analyzer.samplegen.mta.write_mta`: Exim's own main log,
+Sendmail syslog; 30 days; cached in `benchmarks/out/`). Each run is a whole process into
+an empty dataset (start-up included); the runs of one round alternate between the paths.
+Printed per MTA: medians of wall time, lines/s, CPU seconds (user + sys of the process
+tree: steadier than wall time on a shared machine), peak RSS, and each path's CPU ratio
+to the Python path's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+from pathlib import Path
+
+from bench_engine import PATHS
+from bench_ingest import ANALYZER, OUT, log_file, run
+
+KINDS = ("exim", "sendmail")
+
+
+def bench(log: Path, repeat: int, paths: list[str], data_root: Path) -> dict[str, list]:
+    runs: dict[str, list] = {name: [] for name in paths}
+    for _ in range(repeat):
+        for name in paths:
+            data = data_root / f"engine-mta-bench-{name}"
+            shutil.rmtree(data, ignore_errors=True)
+            env = {**os.environ, **PATHS[name]}
+            cmd = ANALYZER + ["ingest", str(log), "--data", str(data), "--tz", "UTC"]
+            runs[name].append(run(cmd, env))
+    return runs
+
+
+def report(kind: str, n: int, repeat: int, paths: list[str], runs: dict[str, list]) -> None:
+    med = {k: [statistics.median(r[i] for r in v) for i in range(3)] for k, v in runs.items()}
+    base_cpu = med[paths[0]][2]
+    print(f"\n{kind}: {n:,} lines, {os.cpu_count()} cores, medians of {repeat}")
+    print(f"load average after: {open('/proc/loadavg').read().split()[:3]}\n")
+    head = (
+        f"{'path':>8} {'wall s':>7} {'lines/s':>9} {'CPU s':>6} {'µs/line':>8} "
+        f"{'peak RSS':>9} | {'CPU vs ' + paths[0]:>14}"
+    )
+    print(head)
+    print("-" * len(head))
+    for name in paths:
+        wall, _, cpu = med[name]
+        rss = max(r[1] for r in runs[name])
+        print(
+            f"{name:>8} {wall:>7.2f} {n / wall:>9,.0f} {cpu:>6.2f} {1e6 * cpu / n:>8.2f} "
+            f"{rss:>7.0f}MB | {base_cpu / cpu:>13.2f}x"
+        )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--lines", type=int, default=1_000_000)
+    ap.add_argument("--days", type=float, default=30)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--repeat", type=int, default=3, help="runs per path; medians are shown")
+    ap.add_argument("--paths", default="python,rust,engine", help="which ingest paths to run")
+    ap.add_argument("--kinds", default=",".join(KINDS), help="which MTAs' logs")
+    args = ap.parse_args()
+    paths = args.paths.split(",")
+    for kind in args.kinds.split(","):
+        log = log_file(args.lines, args.days, args.seed, kind)
+        n = sum(1 for _ in open(log, "rb"))
+        report(kind, n, args.repeat, paths, bench(log, args.repeat, paths, OUT))
+
+
+if __name__ == "__main__":
+    main()
