@@ -151,22 +151,36 @@ class DaskSnapshot(Snapshot):
         hosts, snaps = _sources(self.inner)
         if snaps is None:
             return None
-        start, end = (since.date() if since else None), (until.date() if until else None)
-        files: list[str] = []
-        for snap in snaps:  # partition pruning: only the window's days, only these hosts
-            files += [str(f) for f in snap.dataset.parts(table, start, end, commit=snap.commit)]
-            lost = snap.dataset.missing_parts(table, start, end, snap.state)
-            if lost:
-                warnings.warn(PartsMissing(snap.root, lost), stacklevel=3)
-        if not files:
-            return []
-        try:
-            frames = _frames(table, files, since, until, names, hosts)
-        except (OSError, pa.ArrowException):  # a damaged part: the local read names it
-            return None
-        from dask import delayed
+        return part_tasks(snaps, hosts, table, since, until, names, fn)
 
-        return [delayed(_apply)(frame, TABLES[table].arrow_schema, names, fn) for frame in frames]
+    def top_senders(self, win: Window, by: str, scope: str, hosted_domains) -> Any:
+        """top-senders' table joined per host on the workers (`dask_senders`); None
+        when this snapshot cannot be read there (the report then reads it here)."""
+        from .dask_senders import top_senders_on
+
+        return top_senders_on(self, win, by, scope, hosted_domains)
+
+
+def part_tasks(snaps, hosts, table, since, until, names, fn) -> list | None:
+    """`fn(arrow)` of each part's rows of `table` in [since, until) of the datasets'
+    snapshots `snaps` (of `hosts` only, None: all; columns `names`), as delayed objects
+    for the workers; [] when no part is in the window; None when a part is damaged."""
+    start, end = (since.date() if since else None), (until.date() if until else None)
+    files: list[str] = []
+    for snap in snaps:  # partition pruning: only the window's days, only these hosts
+        files += [str(f) for f in snap.dataset.parts(table, start, end, commit=snap.commit)]
+        lost = snap.dataset.missing_parts(table, start, end, snap.state)
+        if lost:
+            warnings.warn(PartsMissing(snap.root, lost), stacklevel=4)
+    if not files:
+        return []
+    try:
+        frames = _frames(table, files, since, until, names, hosts)
+    except (OSError, pa.ArrowException):  # a damaged part: the local read names it
+        return None
+    from dask import delayed
+
+    return [delayed(_apply)(frame, TABLES[table].arrow_schema, names, fn) for frame in frames]
 
 
 FAN_IN = 8  # chunks one combine task merges

@@ -111,6 +111,12 @@ def top_senders(
         ["sent", "deferred", "bounced", "expired"],
         {"client_ips": ("client_ip", "nunique")},
     )
+    return shaped(out, keys, total)
+
+
+def shaped(out: pd.DataFrame, keys: list[str], total: int) -> pd.DataFrame:
+    """The final table of a tally (`common.tally`'s columns, indexed by `keys`) of
+    `total` messages in the scope: shares, integer columns, most messages first."""
     out["share"] = out["messages"] / total
     out = out.reset_index()
     for col in (
@@ -209,7 +215,13 @@ def _read(win, by: str, hosted_domains) -> tuple[pd.DataFrame, pd.DataFrame, fro
 def top_senders_in(
     win, by: str = "identity", scope: str = "outgoing", hosted_domains=()
 ) -> pd.DataFrame:
-    """`top_senders` of the window's messages and their deliveries."""
+    """`top_senders` of the window's messages and their deliveries. On a cluster
+    (`--engine dask`) the snapshot joins them per host on its workers."""
+    on_workers = getattr(win.snap, "top_senders", None)
+    if on_workers is not None:
+        out = on_workers(win, by, scope, hosted_domains)
+        if out is not None:
+            return out
     msgs, dels, hosted = _read(win, by, hosted_domains)
     return top_senders(msgs, dels, by, scope, hosted)
 
