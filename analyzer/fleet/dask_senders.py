@@ -19,6 +19,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..dataset.carried import CARRIED
 from ..dataset.reading import to_pandas, with_carried
 from ..dataset.snapshot import Reduction
 from ..reports.common import hosted_domains as local_domains_of
@@ -80,11 +81,12 @@ def _frame(tables: list[pa.Table]):
 
 
 def _open(snap, table: str, lo, hi, columns: list[str]) -> pa.Table:
-    """The open rows of `table` in [lo, hi) that `snap`'s commit holds (a few thousand
+    """The open rows of `table` (if it has any) in [lo, hi) that `snap`'s commit holds (a few thousand
     at most), with the table's schema and metadata."""
     from .dask_reports import _schema
 
-    return with_carried(snap, table, _schema(table, columns).empty_table(), lo, hi, columns)
+    empty = _schema(table, columns).empty_table()
+    return with_carried(snap, table, empty, lo, hi, columns) if table in CARRIED else empty
 
 
 def _same(arrow: pa.Table) -> pa.Table:

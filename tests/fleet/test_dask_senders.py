@@ -29,7 +29,7 @@ from analyzer.samplegen.fleet import write_fleet
 FLEET = dict(hosts=3, messages_per_day=90, start=datetime(2026, 11, 24, 0, 0), days=2.5)
 WINDOWS = {
     "last-day": ("2026-11-26", "2026-11-26T12:00"),  # 2 days before it
-    "deferred-after": ("2026-11-25T09:00", "2026-11-25T10:00"),  # deliveries after the end
+    "deferred-after": ("2026-11-25T07:30", "2026-11-25T08:00"),  # deliveries after the end
     "everything": (None, None),  # the open rows too
     "empty": ("2030-01-01", None),
 }
