@@ -159,6 +159,7 @@ def on_the_client(snapshot_class) -> None:
 
     snapshot_class.select = rows_then_filter
     snapshot_class.reduce = rows_then_reduce
+    snapshot_class.top_senders = lambda self, *args: None  # its rows, joined on the client
 
 
 def transfer(logs: Path, cluster, repeat: int) -> None:
@@ -178,7 +179,7 @@ def transfer(logs: Path, cluster, repeat: int) -> None:
         return out
 
     DaskSnapshot._gather = weighed
-    originals = DaskSnapshot.select, DaskSnapshot.reduce
+    originals = DaskSnapshot.select, DaskSnapshot.reduce, DaskSnapshot.top_senders
     scratch = Path(tempfile.mkdtemp(prefix="bench-fleet-transfer-"))
     try:
         data = scratch / "d"
@@ -192,7 +193,7 @@ def transfer(logs: Path, cluster, repeat: int) -> None:
         for report, call in calls.items():
             cells = []
             for design in ("rows", "workers"):
-                DaskSnapshot.select, DaskSnapshot.reduce = originals
+                DaskSnapshot.select, DaskSnapshot.reduce, DaskSnapshot.top_senders = originals
                 if design == "rows":
                     on_the_client(DaskSnapshot)
                 sizes, cpus = [], []
@@ -207,7 +208,7 @@ def transfer(logs: Path, cluster, repeat: int) -> None:
         client.close()
     finally:
         DaskSnapshot._gather = gather
-        DaskSnapshot.select, DaskSnapshot.reduce = originals
+        DaskSnapshot.select, DaskSnapshot.reduce, DaskSnapshot.top_senders = originals
         shutil.rmtree(scratch, ignore_errors=True)
 
 

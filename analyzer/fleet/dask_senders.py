@@ -61,9 +61,7 @@ def top_senders_on(snap, win, by: str, scope: str, hosted_domains) -> Any:
         if not msgs and not open_msgs.num_rows:
             continue
         tasks.append(
-            delayed(_host_partial)(
-                [*msgs, open_msgs], [*dels, open_dels], by, scope, hosted
-            )
+            delayed(_host_partial)([*msgs, open_msgs], [*dels, open_dels], by, scope, hosted)
         )
     if not tasks:
         return None

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .common import is_original, link, recipients, ratio
+from .common import is_original, link, ratio, recipients
 from .senders import _empty, scope_mask, shaped, with_keys
 from .spec import DELIVERY_COLUMNS, check_by
 
@@ -69,7 +69,9 @@ def combine(pieces: list[dict]) -> dict:
     keys = [c for c in sums.columns if c not in [*SUMS, "first_seen", "last_seen"]]
     grouped = sums.groupby(keys, dropna=False, sort=False)
     merged = grouped.agg(
-        **{c: (c, "sum") for c in SUMS}, first_seen=("first_seen", "min"), last_seen=("last_seen", "max")
+        **{c: (c, "sum") for c in SUMS},
+        first_seen=("first_seen", "min"),
+        last_seen=("last_seen", "max"),
     )
     hours = pd.concat([p["hours"] for p in pieces], ignore_index=True)
     return {

@@ -152,7 +152,9 @@ def test_partials_of_any_split_of_the_hosts_combine_to_the_whole(fleet):
 
     first, *rest = fleet["hosts"]
     tallies = [part(h) for h in reversed(fleet["hosts"])]
-    nested = senders_partial.combine([part(first), senders_partial.combine([part(h) for h in rest])])
+    nested = senders_partial.combine(
+        [part(first), senders_partial.combine([part(h) for h in rest])]
+    )
     for tally in (senders_partial.combine(tallies), nested):
         pd.testing.assert_frame_equal(senders_partial.finish(tally, "identity"), whole)
     assert len(whole) > 1
