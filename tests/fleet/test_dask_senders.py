@@ -104,6 +104,10 @@ def test_some_hosts_and_one_dataset_of_several_hosts(fleet, one_dataset, on_dask
         for scope in senders.SCOPES:
             local, dask_ = _on_both(on_dask, one_dataset, "everything", by=by, scope=scope)
             pd.testing.assert_frame_equal(dask_, local)
+    one_host = fleet["hosts"][:1]  # the same names: mx1, ...
+    local, dask_ = _on_both(on_dask, one_dataset, "everything", one_host, by="host", scope="all")
+    pd.testing.assert_frame_equal(dask_, local)
+    assert list(local["host"]) == one_host
 
 
 def test_the_client_receives_a_tally_not_rows(fleet, on_dask, monkeypatch):
