@@ -42,13 +42,12 @@ def top_senders_on(snap, win, by: str, scope: str, hosted_domains) -> Any:
     if last is None:
         return None
     until = last + timedelta(microseconds=1)
-    dcols = DELIVERY_COLUMNS
-    local = win.reduce("deliveries", dcols, LOCAL_DOMAINS, since=win.lo, until=until)
+    local = win.reduce("deliveries", HOSTED_COLUMNS, LOCAL_DOMAINS, since=win.lo, until=until)
     hosted = hosted_from(hosted_domains, local, logins)
 
     from dask import delayed
 
-    mcols = message_columns(by)
+    mcols, dcols = message_columns(by), DELIVERY_COLUMNS
     tasks = []
     for one in snaps:  # one task per host's dataset: its messages and their deliveries
         msgs = part_tasks([one], hosts, "messages", win.lo, win.hi, mcols, _same)
@@ -109,5 +108,6 @@ def _union(chunks: list[set]) -> set:
     return set().union(*chunks)
 
 
+HOSTED_COLUMNS = ["program", "status", "recipient_domain"]  # what `hosted_domains` reads
 FIRST_PASS = Reduction(_last_and_logins, _merge_last_and_logins)
 LOCAL_DOMAINS = Reduction(_local_domains, _union)
