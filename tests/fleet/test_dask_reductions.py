@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 import pytest
 from dask_cluster import local_cluster
 from distributed import Client
+from fleet_data import ingest_fleet
 from typer.testing import CliRunner
 
 from analyzer import api
@@ -27,7 +28,6 @@ from analyzer.dataset.snapshot import Reduction
 from analyzer.fleet import dask_reports
 from analyzer.fleet.dask_reports import DaskSnapshot, engine_of, tree_combine
 from analyzer.fleet.hosts import open_data
-from analyzer.fleet.layout import host_dataset
 from analyzer.reports import auth, baselines, scripts, spikes
 from analyzer.samplegen.fleet import write_fleet
 
@@ -45,10 +45,7 @@ def cluster():
 def fleet(tmp_path_factory):
     root = tmp_path_factory.mktemp("dask-reductions")
     truth = write_fleet(root / "logs", **FLEET)
-    data = root / "data"
-    for host in sorted(truth["hosts"]):
-        logs = [str(root / "logs" / host)]
-        api.ingest(logs, data=str(host_dataset(data, host)), tz="UTC", host=host)
+    data = ingest_fleet(root, truth, root / "data")
     return {"data": data, "truth": truth["fleet"]}
 
 

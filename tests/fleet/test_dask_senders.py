@@ -16,12 +16,10 @@ from dask_cluster import local_cluster
 from fleet_data import generated_fleet, ingest_fleet
 from typer.testing import CliRunner
 
-from analyzer import api
 from analyzer.cli.app import app
 from analyzer.dataset.reading import Window
 from analyzer.fleet.dask_reports import DaskSnapshot, engine_of
 from analyzer.fleet.hosts import open_data, window_of
-from analyzer.fleet.layout import host_dataset
 from analyzer.reports import senders, senders_partial
 from analyzer.reports.common import hosted_domains
 from analyzer.samplegen.fleet import write_fleet
@@ -45,10 +43,7 @@ def cluster():
 def fleet(tmp_path_factory):
     root = tmp_path_factory.mktemp("dask-senders")
     truth = write_fleet(root / "logs", **FLEET)
-    data = root / "data"
-    for host in sorted(truth["hosts"]):
-        logs = [str(root / "logs" / host)]
-        api.ingest(logs, data=str(host_dataset(data, host)), tz="UTC", host=host)
+    data = ingest_fleet(root, truth, root / "data")
     return {"data": data, "hosts": sorted(truth["hosts"])}
 
 
