@@ -14,30 +14,10 @@ from pathlib import Path
 from helpers import KILL_POINTS, assert_same_dataset, committed, run_and_kill
 from test_compiled_engine import dated_copy, ingest
 
-from analyzer.ingest import compiled
-
 # the engine's own log line and PHP's mail.log through syslog, by MTA: the PHP line is
 # worded in the MTA's log's own header
 PHP_SYSLOG = "mx1 php: mail() on [/var/www/site/contact.php:12]: To: a@example.org -- "
 PHP_SYSLOG += "Headers: From: site@example.com -- Subject: hello"
-
-
-def count_runs(monkeypatch) -> dict[str, int]:
-    """Counts what the engine did: batches it took, hand-overs to the Python correlator."""
-    seen = {"batches": 0, "handed_over": 0}
-    parse, hand_over = compiled.Engine.parse, compiled.EngineCorrelator.hand_over
-
-    def counted_parse(self, job):
-        seen["batches"] += 1
-        return parse(self, job)
-
-    def counted_hand_over(self):
-        seen["handed_over"] += 1
-        hand_over(self)
-
-    monkeypatch.setattr(compiled.Engine, "parse", counted_parse)
-    monkeypatch.setattr(compiled.EngineCorrelator, "hand_over", counted_hand_over)
-    return seen
 
 
 def write_log(lines: list[str] | bytes, path: Path, native: bool) -> Path:

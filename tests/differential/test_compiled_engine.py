@@ -32,6 +32,10 @@ def _core():
 
 @pytest.fixture
 def engine_runs(monkeypatch):
+    return count_runs(monkeypatch)
+
+
+def count_runs(monkeypatch) -> dict[str, int]:
     """Counts what the engine did: batches it took, hand-overs to the Python correlator."""
     seen = {"batches": 0, "handed_over": 0}
     parse, hand_over = compiled.Engine.parse, compiled.EngineCorrelator.hand_over

@@ -16,14 +16,13 @@ import pytest
 from both import require_core
 from engine_mta import (
     both_ways,
-    count_runs,
     cut_alternating,
     kill_and_rerun,
     php_in_the_middle,
     write_log,
 )
 from helpers import assert_same_dataset, table
-from test_compiled_engine import ingest
+from test_compiled_engine import count_runs, ingest
 from test_parse_mta import _as_syslog, _files
 
 from analyzer.samplegen.mta import generate_mta

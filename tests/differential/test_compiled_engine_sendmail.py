@@ -14,13 +14,13 @@ import pytest
 from both import require_core
 from engine_mta import (
     both_ways,
-    count_runs,
     cut_alternating,
     kill_and_rerun,
     php_in_the_middle,
     write_log,
 )
 from helpers import table
+from test_compiled_engine import count_runs
 from test_parse_mta import _files
 
 from analyzer.samplegen.mta import generate_mta
