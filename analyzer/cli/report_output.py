@@ -10,7 +10,8 @@ import sys
 
 from .. import api
 from ..errors import NoData
-from .options import console, note
+from . import options
+from .options import note
 
 
 def show(
@@ -41,7 +42,7 @@ def show(
     render(
         frame,
         fmt,
-        console=console,
+        console=options.console if fmt == "table" and options.rich_stdout() else None,
         title=title,
         columns=columns,
         caption="times in UTC" if fmt == "table" else None,

@@ -116,15 +116,20 @@ def coverage(data: str | os.PathLike | Snapshot | None = None) -> tuple:
     what the dataset holds when a window is empty, notebooks to default to its last day."""
     import pandas as pd
 
+    return tuple(None if t is None else pd.Timestamp(t) for t in span(data))
+
+
+def span(data: str | os.PathLike | Snapshot | None = None) -> tuple:
+    """`coverage` as UTC datetimes, without pandas (what the CLI's fast paths say)."""
     from .snapshot import Snapshot
 
     if isinstance(data, Snapshot):
         inner = getattr(data, "inner", None)  # some hosts' rows (`fleet.hosts.HostSnapshot`)
         if isinstance(inner, Snapshot):
-            return coverage(inner)
+            return span(inner)
         subs = getattr(data, "hosts", None)  # a fleet's: host -> snapshot (`fleet.reading`)
         if isinstance(subs, dict):
-            spans = [coverage(sub) for sub in subs.values()]
+            spans = [span(sub) for sub in subs.values()]
             firsts = [f for f, _ in spans if f is not None]
             lasts = [last for _, last in spans if last is not None]
             return (min(firsts), max(lasts)) if lasts else (None, None)
@@ -134,9 +139,15 @@ def coverage(data: str | os.PathLike | Snapshot | None = None) -> tuple:
     lasts += [s["last_line"] for s in info["sources"] if s["last_line"]]
     if not lasts:
         return None, None
-    stamp = [pd.Timestamp(v) for v in firsts + lasts]
-    stamp = [t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC") for t in stamp]
+    stamp = [_utc(v) for v in firsts + lasts]
     return min(stamp), max(stamp[len(firsts) :])
+
+
+def _utc(value) -> datetime:
+    """An ISO 8601 text (or a datetime) as an aware UTC datetime (naive: UTC)."""
+    if not isinstance(value, datetime):
+        value = datetime.fromisoformat(str(value))
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def iso(micros: int) -> str:
