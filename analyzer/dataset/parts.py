@@ -226,9 +226,7 @@ def kept_row_groups(meta, tcol: str, lo: int | None, hi: int | None) -> list[int
     if tcol not in meta.schema.names:
         return []  # no time: no row is in a window
     index = meta.schema.names.index(tcol)
-    per_us = _PER_MICRO.get(
-        json.loads(meta.schema.column(index).logical_type.to_json()).get("timeUnit"), 1
-    )
+    per_us = per_micro(meta, index)
     kept = []
     for i in range(meta.num_row_groups):
         group = meta.row_group(i)
@@ -245,6 +243,13 @@ def kept_row_groups(meta, tcol: str, lo: int | None, hi: int | None) -> list[int
 
 
 _PER_MICRO = {"milliseconds": 0.001, "microseconds": 1, "nanoseconds": 1000}
+
+
+def per_micro(meta, index: int) -> float:
+    """Units per µs of the timestamp column `index` of a part's Parquet metadata (its
+    statistics' raw values are in them)."""
+    unit = json.loads(meta.schema.column(index).logical_type.to_json()).get("timeUnit")
+    return _PER_MICRO.get(unit, 1)
 
 
 def _micros(dt: datetime) -> int:

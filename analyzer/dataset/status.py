@@ -25,6 +25,7 @@ def status(data: str | os.PathLike | Snapshot | None = None) -> dict:
     import pyarrow.parquet as pq
 
     from ..schema import TABLES
+    from .parts import per_micro
     from .store import Dataset
 
     root = data_dir(data)
@@ -47,15 +48,18 @@ def status(data: str | os.PathLike | Snapshot | None = None) -> dict:
                 continue
             rows += meta.num_rows
             col = meta.schema.to_arrow_schema().get_field_index(spec.time_column)
+            per_us = per_micro(meta, col)
             for g in range(meta.num_row_groups):
                 stats = meta.row_group(g).column(col).statistics
                 if stats is not None and stats.has_min_max:
-                    lo = stats.min if lo is None else min(lo, stats.min)
-                    hi = stats.max if hi is None else max(hi, stats.max)
+                    # raw integers: `stats.min` as a datetime makes pyarrow look for pandas
+                    first, last = round(stats.min_raw / per_us), round(stats.max_raw / per_us)
+                    lo = first if lo is None else min(lo, first)
+                    hi = last if hi is None else max(hi, last)
         tables[name] = {
             "rows": rows,
-            "first": _iso_dt(lo),
-            "last": _iso_dt(hi),
+            "first": None if lo is None else iso(lo),
+            "last": None if hi is None else iso(hi),
             "missing_rows": sum(p["rows"] or 0 for p in lost if p["table"] == name),
         }
     return {
@@ -155,12 +159,3 @@ def iso(micros: int) -> str:
 
     dt = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros)
     return dt.isoformat().replace("+00:00", "Z")
-
-
-def _iso_dt(value) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        value = value if value.tzinfo else value.replace(tzinfo=UTC)
-        return value.isoformat().replace("+00:00", "Z")
-    return str(value)
