@@ -1,9 +1,10 @@
 """`analyzer top-senders --since 1d` (and the other commands on the Arrow path:
-`auth-failures --since 1d`, `status`) before and after (issue 11 point 4): CPU seconds
-(user + sys) and wall time of the whole process, start included.
+`auth-failures --since 1d`, `status`; and those still on pandas, for their start:
+`relay-spikes`, `suspicious-scripts`, `trace`) before and after (issue 11 point 4): CPU
+seconds (user + sys) and wall time of the whole process, start included.
 
     .venv/bin/python benchmarks/bench_top_senders.py [--before main] [--runs 5]
-        [--lines 5000000] [--days 30] [--commands top-senders,auth-failures,status]
+        [--lines 5000000] [--days 30] [--commands top-senders,auth-failures,status,...]
 
 "Before" is the package of `--before` (a commit: default `main`), extracted once into
 benchmarks/out/before-<commit> (gitignored) and run by the same interpreter with that
@@ -29,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_reports import OUT, data_end, dataset  # noqa: E402
+from bench_reports import OUT, data_end, dataset, some_queue_id  # noqa: E402
 
 
 def before_tree(ref: str) -> Path:
@@ -119,6 +120,9 @@ def main(argv=None) -> int:
         "top-senders": ["top-senders", "--since", day],
         "auth-failures": ["auth-failures", "--since", day],
         "status": ["status"],
+        "relay-spikes": ["relay-spikes", "--since", day],
+        "suspicious-scripts": ["suspicious-scripts", "--since", day],
+        "trace": ["trace", some_queue_id(data, day), "--since", day],
     }
     base_env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "PYTHONPATH")}
     base_env["ANALYZER_DATA"] = str(data)
