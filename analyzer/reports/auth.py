@@ -7,41 +7,8 @@ import pandas as pd
 
 from ..dataset.reading import to_pandas
 from ..dataset.snapshot import Reduction
+from .auth_spec import BY, COLUMNS, FAILURE_COLUMNS, NOT_LOGGED, RATE_COLUMNS
 from .common import auto_bucket, check_bucket, is_original, per_bucket, top_values_by
-
-FAILURE_COLUMNS = ["ts", "client_ip", "client_name", "sasl_username"]
-BY = {"client-ip": "client_ip", "username": "sasl_username"}
-
-COLUMNS = {
-    "client-ip": [
-        "client_ip",
-        "client_name",
-        "failures",
-        "usernames",
-        "top_usernames",
-        "first_seen",
-        "last_seen",
-        "max_connection_rate",
-        "max_connection_count",
-        "succeeded_later",
-        "succeeded_as",
-        "first_success",
-        "messages_after",
-    ],
-    "username": [
-        "sasl_username",
-        "failures",
-        "client_ips",
-        "top_clients",
-        "first_seen",
-        "last_seen",
-        "succeeded_later",
-        "succeeded_from",
-        "first_success",
-        "messages_after",
-    ],
-}
-NOT_LOGGED = "(not logged)"
 
 
 def successes(messages: pd.DataFrame, connections: pd.DataFrame | None) -> pd.DataFrame:
@@ -95,9 +62,6 @@ def successes(messages: pd.DataFrame, connections: pd.DataFrame | None) -> pd.Da
         )
     out = pd.concat(parts, ignore_index=True).sort_values("ts", kind="stable")
     return out.astype({"message": "int64"}).reset_index(drop=True)
-
-
-RATE_COLUMNS = ["client_ip", "kind", "figure", "period"]
 
 
 def auth_failures(

@@ -5,14 +5,12 @@ hostile strings and anvil rates; and the CLI's `auth-failures` and `status` with
 pandas or plotly in the process."""
 
 import json
-import os
 import random
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 
 import pyarrow as pa
 import pytest
+from lean_cli import run_cli
 
 from analyzer import api
 from analyzer.dataset.reading import to_pandas
@@ -33,13 +31,6 @@ def same(pandas_frame, arrow_table) -> None:
     """Equal as the output shows them: columns, then every row's JSON-ready values."""
     assert list(pandas_frame.columns) == arrow_table.column_names
     assert records(pandas_frame) == records(arrow_table)
-
-
-def test_the_constants_are_the_references():
-    assert arrow_auth.BY == auth.BY and arrow_auth.COLUMNS == auth.COLUMNS
-    assert arrow_auth.NOT_LOGGED == auth.NOT_LOGGED
-    assert arrow_auth.FAILURE_COLUMNS == auth.FAILURE_COLUMNS
-    assert arrow_auth.RATE_COLUMNS == auth.RATE_COLUMNS
 
 
 @pytest.mark.parametrize("by", list(auth.BY))
@@ -168,22 +159,6 @@ def test_equal_without_failures_or_rates():
 
 
 # --- the commands: no pandas, no plotly -----------------------------------------------------
-
-PROBE = """
-import atexit, sys
-heavy = lambda: sorted({m.split('.')[0] for m in sys.modules} & {'pandas', 'plotly', 'dask'})
-atexit.register(lambda: print('HEAVY=' + ','.join(heavy()), file=sys.stderr))
-sys.argv = ['analyzer'] + sys.argv[1:]
-from analyzer.cli.app import main
-main()
-"""
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "COLUMNS": "200"}
-    return subprocess.run(
-        [sys.executable, "-c", PROBE, *args], capture_output=True, text=True, env=env, timeout=120
-    )
 
 
 @pytest.mark.parametrize(

@@ -5,14 +5,12 @@ with missing values, duplicate keys, re-injections and hostile strings; and the 
 `top-senders` without pandas or plotly in the process."""
 
 import json
-import os
 import random
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 
 import pyarrow as pa
 import pytest
+from lean_cli import run_cli
 
 from analyzer import api
 from analyzer.dataset.reading import to_pandas
@@ -185,22 +183,6 @@ def test_equal_on_a_table_of_one_missing_key():
 
 
 # --- the command: no pandas, no plotly ---------------------------------------------------
-
-PROBE = """
-import atexit, sys
-heavy = lambda: sorted({m.split('.')[0] for m in sys.modules} & {'pandas', 'plotly', 'dask'})
-atexit.register(lambda: print('HEAVY=' + ','.join(heavy()), file=sys.stderr))
-sys.argv = ['analyzer'] + sys.argv[1:]
-from analyzer.cli.app import main
-main()
-"""
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "COLUMNS": "200"}
-    return subprocess.run(
-        [sys.executable, "-c", PROBE, *args], capture_output=True, text=True, env=env, timeout=120
-    )
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..auth_spec import BY, COLUMNS, FAILURE_COLUMNS, NOT_LOGGED, RATE_COLUMNS
 from .common import (
     TIMESTAMP,
     array,
@@ -23,41 +24,7 @@ from .common import (
     valid,
 )
 
-# what `reports.auth` reads and names (kept equal there: BY, COLUMNS, NOT_LOGGED)
-FAILURE_COLUMNS = ["ts", "client_ip", "client_name", "sasl_username"]
-RATE_COLUMNS = ["client_ip", "kind", "figure", "period"]
-BY = {"client-ip": "client_ip", "username": "sasl_username"}
-NOT_LOGGED = "(not logged)"
 TOP = 5  # entries of top_usernames / top_clients
-COLUMNS = {
-    "client-ip": [
-        "client_ip",
-        "client_name",
-        "failures",
-        "usernames",
-        "top_usernames",
-        "first_seen",
-        "last_seen",
-        "max_connection_rate",
-        "max_connection_count",
-        "succeeded_later",
-        "succeeded_as",
-        "first_success",
-        "messages_after",
-    ],
-    "username": [
-        "sasl_username",
-        "failures",
-        "client_ips",
-        "top_clients",
-        "first_seen",
-        "last_seen",
-        "succeeded_later",
-        "succeeded_from",
-        "first_success",
-        "messages_after",
-    ],
-}
 _TOP_TYPE = pa.list_(pa.struct([("value", pa.string()), ("count", pa.int64())]))
 
 
