@@ -7,7 +7,15 @@ import pandas as pd
 
 from ..dataset.reading import to_pandas
 from ..dataset.snapshot import Reduction
-from .auth_spec import BY, COLUMNS, FAILURE_COLUMNS, NOT_LOGGED, RATE_COLUMNS
+from .auth_spec import (
+    BY,
+    COLUMNS,
+    FAILURE_COLUMNS,
+    NOT_LOGGED,
+    RATE_COLUMNS,
+    bare_auth,
+    logged_in,
+)
 from .common import auto_bucket, check_bucket, is_original, per_bucket, top_values_by
 
 
@@ -258,35 +266,13 @@ def auth_failures_in(win, by: str = "client-ip") -> pd.DataFrame:
     anvil connection rates)."""
     counts = win.reduce("auth_failures", FAILURE_COLUMNS, FAILURE_COUNTS)
     msgs = win.read(
-        "messages", ["first_seen", "client_ip", "sasl_username", "filter_of"], where=_logged_in
+        "messages", ["first_seen", "client_ip", "sasl_username", "filter_of"], where=logged_in
     )
     conns = win.read(
-        "connections", ["ts", "client_ip", "sasl_username", "auth_ok", "messages"], where=_bare_auth
+        "connections", ["ts", "client_ip", "sasl_username", "auth_ok", "messages"], where=bare_auth
     )
     peaks = win.reduce("client_rates", RATE_COLUMNS, RATE_PEAKS) if by == "client-ip" else None
     return auth_failures_of(counts, successes(msgs, conns), by, peaks)
-
-
-# the rows `successes` keeps, chosen where the rows are read (on a cluster: its workers)
-def _logged_in(arrow):
-    import pyarrow.compute as pc
-
-    return pc.and_(
-        pc.and_(pc.is_valid(arrow["sasl_username"]), pc.is_valid(arrow["client_ip"])),
-        pc.is_null(arrow["filter_of"]),
-    )
-
-
-def _bare_auth(arrow):
-    import pyarrow.compute as pc
-
-    return pc.and_(
-        pc.and_(
-            pc.greater(pc.fill_null(arrow["auth_ok"], 0), 0),
-            pc.equal(pc.fill_null(arrow["messages"], 0), 0),
-        ),
-        pc.is_valid(arrow["client_ip"]),
-    )
 
 
 def timeline_in(

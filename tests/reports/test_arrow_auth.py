@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pyarrow as pa
 import pytest
-from lean_cli import run_cli
+from arrow_paths import WINDOWS, run_cli, same
 
 from analyzer import api
 from analyzer.dataset.reading import to_pandas
@@ -18,19 +18,6 @@ from analyzer.render.output import records
 from analyzer.reports import auth
 from analyzer.reports.arrow import auth as arrow_auth
 from analyzer.schema import TABLES
-
-WINDOWS = [
-    (None, None),
-    ("2026-11-26T06:00", "2026-11-26T12:00"),
-    ("2026-11-26T23:30", None),
-    ("2030-01-01", None),  # after the data: empty
-]
-
-
-def same(pandas_frame, arrow_table) -> None:
-    """Equal as the output shows them: columns, then every row's JSON-ready values."""
-    assert list(pandas_frame.columns) == arrow_table.column_names
-    assert records(pandas_frame) == records(arrow_table)
 
 
 @pytest.mark.parametrize("by", list(auth.BY))

@@ -10,7 +10,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..auth_spec import BY, COLUMNS, FAILURE_COLUMNS, NOT_LOGGED, RATE_COLUMNS
+from ..auth_spec import (
+    BY,
+    COLUMNS,
+    FAILURE_COLUMNS,
+    NOT_LOGGED,
+    RATE_COLUMNS,
+    bare_auth,
+    logged_in,
+)
 from .common import (
     TIMESTAMP,
     array,
@@ -206,22 +214,3 @@ def auth_failures_in(win, by: str = "client-ip") -> pa.Table:
     conns = conns.filter(bare_auth(conns))
     rates = win.arrow("client_rates", RATE_COLUMNS) if by == "client-ip" else None
     return auth_failures(failures, successes(msgs, conns), by, rates)
-
-
-def logged_in(arrow):
-    """A SASL login that submitted a message (not a filter's re-injection of one)."""
-    return pc.and_(
-        pc.and_(pc.is_valid(arrow["sasl_username"]), pc.is_valid(arrow["client_ip"])),
-        pc.is_null(arrow["filter_of"]),
-    )
-
-
-def bare_auth(arrow):
-    """An SMTP session that authenticated and submitted nothing."""
-    return pc.and_(
-        pc.and_(
-            pc.greater(pc.fill_null(arrow["auth_ok"], 0), 0),
-            pc.equal(pc.fill_null(arrow["messages"], 0), 0),
-        ),
-        pc.is_valid(arrow["client_ip"]),
-    )
