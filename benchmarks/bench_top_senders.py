@@ -106,7 +106,10 @@ def main(argv=None) -> int:
     p.add_argument("--runs", type=int, default=5)
     p.add_argument("--lines", type=int, default=5_000_000)
     p.add_argument("--days", type=float, default=30)
-    p.add_argument("--commands", default="top-senders,auth-failures,status")
+    p.add_argument(
+        "--commands",
+        default="top-senders,auth-failures,status,relay-spikes,suspicious-scripts,trace",
+    )
     args = p.parse_args(argv)
 
     data = dataset(args.lines, args.days)
