@@ -21,7 +21,7 @@ _WHOLE = re.compile(r"[+-]?[0-9]+")
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
-def converted(annotation, info, value):
+def converted(annotation: Any, info: Any, value: Any) -> Any:
     """`value` as typer would convert it for a parameter of `annotation` (with its
     `ParameterInfo` `info`), or `_UNSURE`."""
     if getattr(info, "parser", None) is not None or getattr(info, "click_type", None):
