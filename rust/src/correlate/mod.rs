@@ -4,8 +4,9 @@
 //! `sendmail.rs`; GIL released) and its rows kept as Arrow column buffers
 //! (`columns.rs`); the open state comes in and goes out in the checkpoint's format, so a
 //! run can continue under the Python correlator (and the other way round). An event
-//! whose pattern ends in a Python step (Exim's and Sendmail's selectors) is finished by
-//! that step, GIL held, before the batch is correlated.
+//! whose pattern ends in a Python step (Exim's and Sendmail's selectors and `derive`
+//! functions) is finished by that step's Rust port (`finish`) as it is correlated; only
+//! a pattern without a port, or a case its port leaves to Python, takes the GIL for it.
 //!
 //! A batch holding an event these rules do not model (PHP's mail.log through syslog) is
 //! not correlated here: the engine returns its events as Python dicts and the caller
@@ -18,7 +19,7 @@ mod ordmap;
 mod rules;
 mod sendmail;
 mod state;
-mod value;
+pub(crate) mod value;
 
 use std::collections::VecDeque;
 
@@ -26,11 +27,12 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
 use crate::core::Core;
-use crate::event::{Fields, Outcome, Val};
+use crate::event::{Fields, NeedPython, Outcome, Val};
+use crate::finish::{self, Finisher};
 use columns::Table;
 use ordmap::OrdMap;
 use rules::{LocalIp, MsgKey, Rules, SessionKey, TABLES};
-use value::{from_py, key, obj_from_py, Obj, ToPy, K, V};
+use value::{obj_from_py, Obj, ToPy, K, V};
 
 /// (name, time column, [(column, type)]) of a table, from `analyzer.schema`
 type TableSpec = (String, String, Vec<(String, String)>);
@@ -221,16 +223,8 @@ impl IngestEngine {
     ) -> PyResult<(bool, Bound<'py, PyTuple>)> {
         let bytes = data.as_bytes();
         let mut core_ref = core.borrow_mut();
-        let (names, texts): (Vec<K>, Vec<String>) = {
-            let list = &core_ref.engine.names.list;
-            (list.iter().map(|n| key(n)).collect(), list.clone())
-        };
+        let (names, texts, fixed) = finish::core_values(py, &core_ref);
         let unread = value::PATTERN;
-        let fixed: Vec<V> = core_ref
-            .fixed
-            .iter()
-            .map(|o| from_py(o.bind(py)).unwrap_or(V::Null))
-            .collect();
         let engine = &mut core_ref.engine;
         let outcomes = py.detach(|| engine.parse_lines(bytes, offset));
         drop(core_ref);
@@ -258,7 +252,10 @@ impl IngestEngine {
                     }
                     continue;
                 }
-                // an Exim or Sendmail pattern whose last steps are Python's
+                // an Exim or Sendmail pattern whose last steps are ported: made in the
+                // pass below (always an event of theirs, never `other`)
+                Outcome::Finish { pattern, .. } if core_ref.ports[*pattern].is_some() => continue,
+                // one whose last steps are Python's
                 Outcome::Finish {
                     fields,
                     pattern,
@@ -291,8 +288,10 @@ impl IngestEngine {
         }
         let rules = &mut self.rules;
         let is_local = &self.is_local;
+        let finisher = Finisher::new(&core_ref, &names, &texts, &fixed);
+        let finishers = &core_ref.finishers;
         // each event made, correlated and dropped in turn: no batch of events held
-        py.detach(|| {
+        let failed = py.detach(|| {
             let mut ask = AskPython(is_local);
             for (i, (_, _, outcome)) in outcomes.iter().enumerate() {
                 let event = match outcome {
@@ -302,11 +301,31 @@ impl IngestEngine {
                     _ if from_python.front().is_some_and(|(at, _)| *at == i) => {
                         from_python.pop_front().expect("at the front").1
                     }
+                    Outcome::Finish {
+                        fields,
+                        pattern,
+                        message,
+                        head,
+                    } => match finisher.event(fields, *pattern, message, *head) {
+                        Ok(event) => event,
+                        // a case its port leaves to Python (a number beyond i64...)
+                        Err(NeedPython) => match Python::attach(|py| {
+                            let finish = finishers[*pattern].as_ref().expect("finishing");
+                            finisher.by_python(py, finish, fields, message, *head)
+                        }) {
+                            Ok(event) => event,
+                            Err(e) => return Some(e),
+                        },
+                    },
                     _ => continue,
                 };
                 rules.feed(event, &mut ask);
             }
+            None
         });
+        if let Some(e) = failed {
+            return Err(e);
+        }
         if let Some(e) = self.rules.error.take() {
             return Err(err(e));
         }
