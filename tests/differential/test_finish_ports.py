@@ -1,0 +1,219 @@
+"""The Rust ports of the Exim and Sendmail patterns' Python steps (`rust/src/finish/`,
+`core_table.finish_ports`) against those steps: every finishing pattern has a port, the
+core makes its samples' events without calling Python, and on mutated sample lines
+(selectors added, moved, cut; odd flags, delays, stats, addresses) the compiled core and
+the Python parser give the same events, key for key, in the same order, same types."""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+
+import pytest
+from both import compare, require_core, zone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from analyzer.parse import core_table, rust_batch
+from analyzer.parse.patterns import FAMILIES
+
+
+@pytest.fixture(autouse=True)
+def _core():
+    require_core()
+
+
+def _finishing(family: str) -> list:
+    return [
+        p
+        for p in FAMILIES[family]
+        if p.event != "other" and (p.derive is not None or bool(p.extra))
+    ]
+
+
+# (format, native) the samples of a family are written in
+FORMS = {"exim": ("exim", True), "sendmail": ("sendmail", False)}
+SAMPLES = {f: [line for p in _finishing(f) for line in p.samples] for f in FORMS}
+
+
+def test_every_finishing_pattern_has_a_port():
+    args = core_table.core_arguments()
+    finishing = [f is not None for f in args["finishers"]]
+    assert sum(finishing) == sum(len(_finishing(f)) for f in FORMS) >= 9
+    assert [p is not None for p in args["ports"]] == finishing
+
+
+@pytest.fixture
+def python_steps(monkeypatch):
+    """The core built with its Python steps counted: how many events Python finished."""
+    calls = {"n": 0}
+    real = core_table.core_arguments
+
+    def counted():
+        args = real()
+
+        def count(step):
+            def finish(event, message):
+                calls["n"] += 1
+                step(event, message)
+
+            return finish
+
+        args["finishers"] = [None if f is None else count(f) for f in args["finishers"]]
+        return args
+
+    monkeypatch.setattr(rust_batch, "core_arguments", counted)
+    return calls
+
+
+@pytest.mark.parametrize("family", sorted(FORMS))
+def test_samples_made_in_rust(family, python_steps):
+    fmt, native = FORMS[family]
+    data = "\n".join(SAMPLES[family]).encode()
+    lines, python_lines = compare(data, zone=zone("UTC"), format=fmt, native=native)
+    # only the `<mail.info>` header form is Python's (read whole by the Python parser)
+    facility = sum(" <mail." in line for line in SAMPLES[family])
+    assert lines == len(SAMPLES[family]) and python_lines == facility
+    assert python_steps["n"] == 0
+
+
+def test_a_number_beyond_i64_is_finished_by_python(python_steps):
+    # an extra selector's port (`H=`'s port, an int) too big for the Rust event
+    line = (
+        "2026-11-26 09:00:01 H=(x) [10.0.0.1]:99999999999999999999 F=<a@b> rejected RCPT <c@d>: no"
+    )
+    compare(line.encode(), zone=zone("UTC"), format="exim", native=True)
+    assert python_steps["n"] == 1
+
+
+# what a mutation inserts: the selectors, flags and words the ports read
+TOKENS = [
+    " ",
+    "<",
+    ">",
+    "<>",
+    "@",
+    "=",
+    ":",
+    ",",
+    "(",
+    ")",
+    "[",
+    "]",
+    '"',
+    "\\",
+    '\\"',
+    "+",
+    "-",
+    ".",
+    "0",
+    "7",
+    "x",
+    "|",
+    "/",
+    " H=",
+    " H=(h) [10.0.0.9]:25",
+    " F=<a@b>",
+    " F=",
+    " U=u",
+    " A=plain:user",
+    " P=esmtp",
+    " rejected ",
+    "temporarily ",
+    "RCPT ",
+    "MAIL ",
+    "EHLO ",
+    "from ",
+    " from <a@b>",
+    "after DATA",
+    "connection",
+    "[127.0.0.1]",
+    "::1",
+    " T=t",
+    " R=r",
+    "=>",
+    "**",
+    "==",
+    "->",
+    "*>",
+    ">>",
+    " for a@b c@d",
+    ' T="s\\"x"',
+    " S=",
+    " id=",
+    "Sent",
+    "Sent (",
+    "Deferred: ",
+    "queued",
+    "QUEUED",
+    "stat=",
+    "dsn=4.0.0, ",
+    "dsn=5.1.1",
+    "ctladdr=<u@h> (1/1), ",
+    "ctladdr=apache (48/48), ",
+    "to=",
+    "from=",
+    "relay=",
+    "relay=a@b",
+    "00:00:",
+    "1+",
+    "+",
+    "4.7.1 ",
+    "5.1.1",
+    ", ",
+    "check_rcpt",
+    "check_mail",
+    "check_compat",
+    "arg2=1.2.3.4, ",
+    "Milter: to=<a@b>",
+    "Milter: from=",
+    "msgid=<m@x>",
+    "proto=",
+    "mailer=local",
+    "mailer=prog",
+    "mailer=",
+    "AUTH",
+]
+
+
+def _mutate(rng: random.Random, line: str, start: int) -> str:
+    """One to three edits after the line's time (`start`): insert, cut or replace."""
+    for _ in range(rng.randint(1, 3)):
+        if len(line) <= start:
+            break
+        a = rng.randrange(start, len(line) + 1)
+        b = min(len(line), a + rng.randint(0, 12))
+        token = rng.choice(TOKENS)
+        op = rng.randrange(3)
+        if op == 0:
+            line = line[:a] + token + line[a:]
+        elif op == 1:
+            line = line[:a] + line[b:]
+        else:
+            line = line[:a] + token + line[b:]
+    return line
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(seed=st.integers(0, 2**32 - 1), family=st.sampled_from(sorted(FORMS)))
+def test_mutated_lines_same_events(seed, family):
+    rng = random.Random(seed)
+    fmt, native = FORMS[family]
+    # past the header: Exim's `YYYY-MM-DD hh:mm:ss `, syslog's `Mon dd hh:mm:ss host prog[pid]: `
+    lines = []
+    for _ in range(60):
+        line = rng.choice(SAMPLES[family])
+        start = 20 if native else line.index("]: ") + 3
+        lines.append(_mutate(rng, line, start))
+    compare(
+        "\n".join(lines).encode(),
+        zone=zone("UTC"),
+        reference=date(2026, 12, 31),
+        format=fmt,
+        native=native,
+    )
