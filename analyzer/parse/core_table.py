@@ -9,7 +9,9 @@ pattern does not either, and where it does the line is parsed by Python. Python
 `derive` functions are ported in Rust by name (`PORTED`); a pattern with another one, or
 with `extra` selectors, is a gate too.
 
-Exim and Sendmail (`family_spec`): a regex with lookarounds or possessive loops is
+Exim and Sendmail (`family_spec`): a regex whose only lookaround is one negative
+lookahead (and no possessive loop) is matched by the `regex` crate with the lookahead as a
+guard (`guarded`, as for Postfix); another regex with lookarounds or possessive loops is
 matched by `fancy-regex`, a backtracking engine with Python's semantics, behind the
 `regex` crate's match of its superset (`superset`: most lines fail there, fast). A
 pattern with `extra` selectors or a Python `derive` is matched and typed in Rust, then
@@ -219,6 +221,15 @@ def family_spec(family: str, pattern: Pattern) -> tuple:
     for text, equivalent in REWRITES:
         regex = regex.replace(text, equivalent)
     fancy = _fancy(regex)
+    # one negative lookahead and no possessive loop: the regex crate with the lookahead
+    # ported as a guard (`guarded`), no backtracking engine
+    guard = (
+        guarded(regex)
+        if fancy and superset(regex) == strip_lookarounds(regex) and family == "exim"
+        else None
+    )
+    if guard is not None:
+        regex, fancy = guard[0], False
     derived = DERIVED.get(pattern.event)
     return (
         pattern.name,
@@ -231,7 +242,7 @@ def family_spec(family: str, pattern: Pattern) -> tuple:
         pattern.event == "reject" and "reason_class" not in pattern.fixed,
         "client_name" in pattern.compiled.groupindex,
         _DERIVED_PORTS[derived] if derived is not None and not finish else "",
-        None,
+        guard[1] if guard is not None else None,
         (family, regex if fancy else None, finish),
     )
 
