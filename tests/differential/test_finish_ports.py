@@ -2,7 +2,8 @@
 `core_table.finish_ports`) against those steps: every finishing pattern has a port, the
 core makes its samples' events without calling Python, and on mutated sample lines
 (selectors added, moved, cut; odd flags, delays, stats, addresses) the compiled core and
-the Python parser give the same events, key for key, in the same order, same types."""
+the Python parser give the same events, key for key, in the same order, same types; and
+the engine's dataset of such lines equals the Python path's."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from datetime import date
 
 import pytest
 from both import compare, require_core, zone
+from engine_mta import both_ways, write_log
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_compiled_engine import count_runs
 
 from analyzer.parse import core_table, rust_batch
 from analyzer.parse.patterns import FAMILIES
@@ -87,93 +90,20 @@ def test_a_number_beyond_i64_is_finished_by_python(python_steps):
 
 
 # what a mutation inserts: the selectors, flags and words the ports read
+# fmt: off
 TOKENS = [
-    " ",
-    "<",
-    ">",
-    "<>",
-    "@",
-    "=",
-    ":",
-    ",",
-    "(",
-    ")",
-    "[",
-    "]",
-    '"',
-    "\\",
-    '\\"',
-    "+",
-    "-",
-    ".",
-    "0",
-    "7",
-    "x",
-    "|",
-    "/",
-    " H=",
-    " H=(h) [10.0.0.9]:25",
-    " F=<a@b>",
-    " F=",
-    " U=u",
-    " A=plain:user",
-    " P=esmtp",
-    " rejected ",
-    "temporarily ",
-    "RCPT ",
-    "MAIL ",
-    "EHLO ",
-    "from ",
-    " from <a@b>",
-    "after DATA",
-    "connection",
-    "[127.0.0.1]",
-    "::1",
-    " T=t",
-    " R=r",
-    "=>",
-    "**",
-    "==",
-    "->",
-    "*>",
-    ">>",
-    " for a@b c@d",
-    ' T="s\\"x"',
-    " S=",
-    " id=",
-    "Sent",
-    "Sent (",
-    "Deferred: ",
-    "queued",
-    "QUEUED",
-    "stat=",
-    "dsn=4.0.0, ",
-    "dsn=5.1.1",
-    "ctladdr=<u@h> (1/1), ",
-    "ctladdr=apache (48/48), ",
-    "to=",
-    "from=",
-    "relay=",
-    "relay=a@b",
-    "00:00:",
-    "1+",
-    "+",
-    "4.7.1 ",
-    "5.1.1",
-    ", ",
-    "check_rcpt",
-    "check_mail",
-    "check_compat",
-    "arg2=1.2.3.4, ",
-    "Milter: to=<a@b>",
-    "Milter: from=",
-    "msgid=<m@x>",
-    "proto=",
-    "mailer=local",
-    "mailer=prog",
-    "mailer=",
-    "AUTH",
+    ' ', '<', '>', '<>', '@', '=', ':', ',', '(', ')', '[', ']', '"', '\\', '\\"', '+', '-',
+    '.', '0', '7', 'x', '|', '/', ' H=', ' H=(h) [10.0.0.9]:25', ' F=<a@b>', ' F=', ' U=u',
+    ' A=plain:user', ' P=esmtp', ' rejected ', 'temporarily ', 'RCPT ', 'MAIL ', 'EHLO ',
+    'from ', ' from <a@b>', 'after DATA', 'connection', '[127.0.0.1]', '::1', ' T=t', ' R=r',
+    '=>', '**', '==', '->', '*>', '>>', ' for a@b c@d', ' T="s\\"x"', ' S=', ' id=', 'Sent',
+    'Sent (', 'Deferred: ', 'queued', 'QUEUED', 'stat=', 'dsn=4.0.0, ', 'dsn=5.1.1',
+    'ctladdr=<u@h> (1/1), ', 'ctladdr=apache (48/48), ', 'to=', 'from=', 'relay=', 'relay=a@b',
+    '00:00:', '1+', '+', '4.7.1 ', '5.1.1', ', ', 'check_rcpt', 'check_mail', 'check_compat',
+    'arg2=1.2.3.4, ', 'Milter: to=<a@b>', 'Milter: from=', 'msgid=<m@x>', 'proto=',
+    'mailer=local', 'mailer=prog', 'mailer=', 'AUTH',
 ]
+# fmt: on
 
 
 def _mutate(rng: random.Random, line: str, start: int) -> str:
@@ -194,6 +124,19 @@ def _mutate(rng: random.Random, line: str, start: int) -> str:
     return line
 
 
+def _mutated(family: str, seed: int, n: int) -> list[str]:
+    """`n` mutated sample lines of the family's finishing patterns."""
+    rng = random.Random(seed)
+    fmt, native = FORMS[family]
+    lines = []
+    for _ in range(n):
+        line = rng.choice(SAMPLES[family])
+        # past the header: Exim's `YYYY-MM-DD hh:mm:ss `, syslog's `... prog[pid]: `
+        start = 20 if native else line.index("]: ") + 3
+        lines.append(_mutate(rng, line, start))
+    return lines
+
+
 @settings(
     max_examples=60,
     deadline=None,
@@ -202,18 +145,20 @@ def _mutate(rng: random.Random, line: str, start: int) -> str:
 )
 @given(seed=st.integers(0, 2**32 - 1), family=st.sampled_from(sorted(FORMS)))
 def test_mutated_lines_same_events(seed, family):
-    rng = random.Random(seed)
     fmt, native = FORMS[family]
-    # past the header: Exim's `YYYY-MM-DD hh:mm:ss `, syslog's `Mon dd hh:mm:ss host prog[pid]: `
-    lines = []
-    for _ in range(60):
-        line = rng.choice(SAMPLES[family])
-        start = 20 if native else line.index("]: ") + 3
-        lines.append(_mutate(rng, line, start))
     compare(
-        "\n".join(lines).encode(),
+        "\n".join(_mutated(family, seed, 60)).encode(),
         zone=zone("UTC"),
         reference=date(2026, 12, 31),
         format=fmt,
         native=native,
     )
+
+
+@pytest.mark.parametrize("family", sorted(FORMS))
+def test_engine_dataset_of_mutated_lines(monkeypatch, tmp_path, family):
+    runs = count_runs(monkeypatch)
+    lines = list(SAMPLES[family]) + _mutated(family, 11, 3000)
+    log = write_log(lines, tmp_path / "mail.log", FORMS[family][1])
+    both_ways(monkeypatch, tmp_path, log)
+    assert runs["batches"] >= 1 and runs["handed_over"] == 0
