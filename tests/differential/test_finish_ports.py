@@ -66,6 +66,7 @@ def python_steps(monkeypatch):
         return args
 
     monkeypatch.setattr(rust_batch, "core_arguments", counted)
+    monkeypatch.setattr(rust_batch, "_cores", {})  # no core built before (nor kept after)
     return calls
 
 
@@ -162,3 +163,31 @@ def test_engine_dataset_of_mutated_lines(monkeypatch, tmp_path, family):
     log = write_log(lines, tmp_path / "mail.log", FORMS[family][1])
     both_ways(monkeypatch, tmp_path, log)
     assert runs["batches"] >= 1 and runs["handed_over"] == 0
+
+
+# lines a port leaves to Python (a number beyond i64): Sendmail's delay is then a float
+# the engine holds; Exim's `H=` port stays an int it cannot hold, so that batch goes to
+# the Python correlator (handed over), as any event the engine cannot hold
+LEFT_TO_PYTHON = {
+    "sendmail": (
+        "Nov 26 10:00:05 mx1 sm-mta[3001]: 5AQA04xF003000: to=<a@b>, "
+        "delay=99999999999999999999:00:00, mailer=esmtp, pri=1, dsn=2.0.0, stat=Sent",
+        0,
+    ),
+    "exim": (
+        "2026-11-26 09:00:02 H=(x) [10.0.0.1]:99999999999999999999 F=<a@b> rejected RCPT <c@d>: no",
+        1,
+    ),
+}
+
+
+@pytest.mark.parametrize("family", sorted(FORMS))
+def test_engine_finishes_by_python_what_its_port_leaves(
+    monkeypatch, tmp_path, python_steps, family
+):
+    runs = count_runs(monkeypatch)
+    line, handed_over = LEFT_TO_PYTHON[family]
+    lines = [*SAMPLES[family], line, *SAMPLES[family]]
+    log = write_log(lines, tmp_path / "mail.log", FORMS[family][1])
+    both_ways(monkeypatch, tmp_path, log)
+    assert runs["handed_over"] == handed_over and python_steps["n"] >= 1

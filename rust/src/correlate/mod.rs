@@ -5,8 +5,9 @@
 //! (`columns.rs`); the open state comes in and goes out in the checkpoint's format, so a
 //! run can continue under the Python correlator (and the other way round). An event
 //! whose pattern ends in a Python step (Exim's and Sendmail's selectors and `derive`
-//! functions) is finished by that step's Rust port (`finish`) as it is correlated; only
-//! a pattern without a port, or a case its port leaves to Python, takes the GIL for it.
+//! functions) is finished by that step's Rust port (`finish`, GIL released, a batch of
+//! them at a time); only a pattern without a port, or a case its port leaves to Python,
+//! is finished by the Python step, GIL held, before the batch is correlated.
 //!
 //! A batch holding an event these rules do not model (PHP's mail.log through syslog) is
 //! not correlated here: the engine returns its events as Python dicts and the caller
@@ -236,7 +237,27 @@ impl IngestEngine {
         {
             return Ok((true, core_ref.build(py, outcomes, source)?)); // raises it
         }
-        // first a pass that only looks (GIL held): is the batch all Postfix, Exim and
+        // the events of ported finishing steps (GIL released), by their place in the
+        // batch: one batch (a 1 MB read) of them is held, so that an event its port leaves
+        // to Python is finished there before anything of the batch is correlated
+        let finisher = Finisher::new(&core_ref, &names, &texts, &fixed);
+        let mut ported: VecDeque<(usize, Result<Obj, NeedPython>)> = py.detach(|| {
+            let made = outcomes.iter().enumerate().filter_map(|(i, (_, _, o))| match o {
+                Outcome::Finish {
+                    fields,
+                    pattern,
+                    message,
+                    head,
+                } if finisher.has_port(*pattern) => {
+                    Some((i, finisher.event(fields, *pattern, message, *head)))
+                }
+                _ => None,
+            });
+            made.collect()
+        });
+        let mut left = ported.iter().filter(|(_, e)| e.is_err()).map(|(i, _)| *i);
+        let mut next_left = left.next();
+        // then a pass that only looks (GIL held): is the batch all Postfix, Exim and
         // Sendmail, and which events did Python parse or finish (converted here, by their
         // place in the batch)
         let mut from_python: VecDeque<(usize, Obj)> = VecDeque::new();
@@ -252,16 +273,26 @@ impl IngestEngine {
                     }
                     continue;
                 }
-                // an Exim or Sendmail pattern whose last steps are ported: made in the
-                // pass below (always an event of theirs, never `other`)
-                Outcome::Finish { pattern, .. } if core_ref.ports[*pattern].is_some() => continue,
+                // an Exim or Sendmail pattern whose last steps are ported: made above
+                // (always an event of theirs, never `other`), unless the port left it to
+                // Python
+                Outcome::Finish { pattern, .. }
+                    if finisher.has_port(*pattern) && next_left != Some(i) =>
+                {
+                    continue
+                }
                 // one whose last steps are Python's
                 Outcome::Finish {
                     fields,
                     pattern,
                     message,
                     head,
-                } => core_ref.finished(py, fields, *pattern, message, *head)?,
+                } => {
+                    if next_left == Some(i) {
+                        next_left = left.next();
+                    }
+                    core_ref.finished(py, fields, *pattern, message, *head)?
+                }
                 Outcome::Python(Some((_, event))) => event.bind(py).cast::<PyDict>()?.clone(),
                 _ => continue,
             };
@@ -286,14 +317,19 @@ impl IngestEngine {
         if foreign {
             return Ok((true, core_ref.build(py, outcomes, source)?));
         }
+        drop(left);
         let rules = &mut self.rules;
         let is_local = &self.is_local;
-        let finisher = Finisher::new(&core_ref, &names, &texts, &fixed);
-        let finishers = &core_ref.finishers;
-        // each event made, correlated and dropped in turn: no batch of events held
-        let failed = py.detach(|| {
+        // each event made (or taken), correlated and dropped in turn
+        py.detach(|| {
             let mut ask = AskPython(is_local);
             for (i, (_, _, outcome)) in outcomes.iter().enumerate() {
+                if ported.front().is_some_and(|(at, _)| *at == i) {
+                    if let Some((_, Ok(event))) = ported.pop_front() {
+                        rules.feed(event, &mut ask);
+                        continue;
+                    } // else Python finished it: in `from_python`
+                }
                 let event = match outcome {
                     Outcome::Event { fields, .. } => {
                         event_obj(fields, &names, &texts, &fixed, unread)
@@ -301,31 +337,11 @@ impl IngestEngine {
                     _ if from_python.front().is_some_and(|(at, _)| *at == i) => {
                         from_python.pop_front().expect("at the front").1
                     }
-                    Outcome::Finish {
-                        fields,
-                        pattern,
-                        message,
-                        head,
-                    } => match finisher.event(fields, *pattern, message, *head) {
-                        Ok(event) => event,
-                        // a case its port leaves to Python (a number beyond i64...)
-                        Err(NeedPython) => match Python::attach(|py| {
-                            let finish = finishers[*pattern].as_ref().expect("finishing");
-                            finisher.by_python(py, finish, fields, message, *head)
-                        }) {
-                            Ok(event) => event,
-                            Err(e) => return Some(e),
-                        },
-                    },
                     _ => continue,
                 };
                 rules.feed(event, &mut ask);
             }
-            None
         });
-        if let Some(e) = failed {
-            return Err(e);
-        }
         if let Some(e) = self.rules.error.take() {
             return Err(err(e));
         }

@@ -18,7 +18,7 @@ use pyo3::prelude::*;
 use regex::bytes::Regex;
 
 use crate::core::Core;
-use crate::correlate::value::{from_py, key, obj_from_py, Obj, ToPy, K, V};
+use crate::correlate::value::{from_py, key, Obj, K, V};
 use crate::derive;
 use crate::engine::{compile, set_head, Keys};
 use crate::event::{Fields, Head, NeedPython, Val};
@@ -162,26 +162,6 @@ impl<'a> Finisher<'a> {
 }
 
 impl Finisher<'_> {
-    /// The event finished by the pattern's Python step, for an event its port cannot
-    /// make (`NeedPython`): the typed groups as a dict, `finish(event, message)`, the
-    /// header's fields.
-    pub fn by_python(
-        &self,
-        py: Python<'_>,
-        finish: &Py<PyAny>,
-        fields: &Fields<'_>,
-        message: &str,
-        head: Head<'_>,
-    ) -> PyResult<Obj> {
-        let event = ToPy::new(py).dict(&self.groups(fields))?;
-        finish.call1(py, (&event, message))?;
-        let mut obj = obj_from_py(&event).ok_or_else(|| {
-            pyo3::exceptions::PyValueError::new_err("a finished event the engine cannot hold")
-        })?;
-        self.head(&mut obj, head);
-        Ok(obj)
-    }
-
     pub fn has_port(&self, pattern: usize) -> bool {
         self.ports.get(pattern).is_some_and(Option::is_some)
     }
