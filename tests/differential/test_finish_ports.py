@@ -101,6 +101,7 @@ TOKENS = [
     'Sent (', 'Deferred: ', 'queued', 'QUEUED', 'stat=', 'dsn=4.0.0, ', 'dsn=5.1.1',
     'ctladdr=<u@h> (1/1), ', 'ctladdr=apache (48/48), ', 'to=', 'from=', 'relay=', 'relay=a@b',
     '00:00:', '1+', '+', '4.7.1 ', '5.1.1', ', ', 'check_rcpt', 'check_mail', 'check_compat',
+    'SMTP protocol ', 'too many ',
     'arg2=1.2.3.4, ', 'Milter: to=<a@b>', 'Milter: from=', 'msgid=<m@x>', 'proto=',
     'mailer=local', 'mailer=prog', 'mailer=', 'AUTH',
 ]
