@@ -31,7 +31,7 @@ import shutil
 import statistics
 from pathlib import Path
 
-from bench_engine import PATHS, load
+from bench_engine import load, path_env
 from bench_ingest import ANALYZER, OUT, log_file, run
 
 KINDS = ("exim", "sendmail")
@@ -48,12 +48,10 @@ def bench(
         for name in paths:
             data = data_root / f"engine-mta-bench-{name}"
             shutil.rmtree(data, ignore_errors=True)
-            env = {**os.environ, **PATHS[name]}
-            if name == "base":
-                env["PYTHONPATH"] = str(baseline)
+            env, cwd = path_env(name, baseline)
             cmd = ANALYZER + ["ingest", str(log), "--data", str(data), "--tz", "UTC"]
             loads[name].append(load())
-            runs[name].append(run(cmd, env))
+            runs[name].append(run(cmd, env, cwd))
             loads[name].append(load())
     return runs, loads
 
