@@ -13,6 +13,10 @@ pub struct OrdMap<Key: Eq + Hash + Clone, T> {
     /// entries inserted at or after this sequence number are new since the last save
     saved_at: u64,
     touched: HashSet<Key>,
+    /// keys absent at the last save and inserted since: removed again before the next
+    /// save, the store never held them, so they leave `touched` too (a long run would
+    /// otherwise hand every message of the commit interval back to Python at a commit)
+    born: HashSet<Key>,
     /// the store holds every entry as of the last save (`Keyed.synced`)
     pub synced: bool,
 }
@@ -24,6 +28,7 @@ impl<Key: Eq + Hash + Clone, T> Default for OrdMap<Key, T> {
             next: 0,
             saved_at: 0,
             touched: HashSet::default(),
+            born: HashSet::default(),
             synced: false,
         }
     }
@@ -54,14 +59,18 @@ impl<Key: Eq + Hash + Clone, T> OrdMap<Key, T> {
 
     /// `d[k] = v`: a new key goes last, an existing one keeps its place.
     pub fn insert(&mut self, k: Key, v: T) {
-        self.touched.insert(k.clone());
         match self.map.get_mut(&k) {
             Some(slot) => slot.1 = v,
             None => {
-                self.map.insert(k, (self.next, v));
+                // not in the map and not touched since the save: absent at the save
+                if !self.touched.contains(&k) {
+                    self.born.insert(k.clone());
+                }
+                self.map.insert(k.clone(), (self.next, v));
                 self.next += 1;
             }
         }
+        self.touched.insert(k);
     }
 
     /// Loading: append without counting as changed.
@@ -74,7 +83,11 @@ impl<Key: Eq + Hash + Clone, T> OrdMap<Key, T> {
     pub fn remove(&mut self, k: &Key) -> Option<T> {
         let found = self.map.remove(k);
         if found.is_some() {
-            self.touched.insert(k.clone());
+            if self.born.remove(k) {
+                self.touched.remove(k); // born and gone between two saves
+            } else {
+                self.touched.insert(k.clone());
+            }
         }
         found.map(|(_, v)| v)
     }
@@ -102,6 +115,7 @@ impl<Key: Eq + Hash + Clone, T> OrdMap<Key, T> {
 
     pub fn saved(&mut self) {
         self.touched.clear();
+        self.born.clear();
         self.saved_at = self.next;
         self.synced = true;
     }
