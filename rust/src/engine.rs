@@ -125,7 +125,7 @@ pub struct Engine {
     pub rule: YearRule,
     pub hours: HourCache,
     pub fallback: Py<PyAny>,
-    pub routes: FxHashMap<String, Route>,
+    pub routes: Routes,
     /// None: no Exim readers were given (Exim's own lines go to Python)
     pub exim: Option<EximReaders>,
     /// a file of Exim's own log: its reader first (`events._EximFirst`)
@@ -176,7 +176,8 @@ impl Engine {
     /// its first line (split borrow: the table is read while the route changes).
     fn route_of(&mut self, key: &str, family: Family) -> (&mut Route, &[Pattern]) {
         let patterns = &self.patterns;
-        (route_in(&mut self.routes, patterns, key, family), patterns)
+        let at = self.routes.at(patterns, key, family);
+        (&mut self.routes.list[at], patterns)
     }
 
     /// Count a line Python parsed in the route it went through, so that the order of
@@ -459,7 +460,8 @@ impl Engine {
         };
         let fast = &mut self.fast;
         let patterns = &self.patterns;
-        let route = route_in(&mut self.routes, patterns, key, family);
+        let at = self.routes.at(patterns, key, family);
+        let route = &mut self.routes.list[at];
         let by_hand = fast.find(route, patterns, text, &mut locs.fast);
         let found = match by_hand {
             Some(i) if fast.mode == FastMode::On => Found::Match(i),
@@ -528,8 +530,7 @@ impl Engine {
                 (outcome, Some(i))
             }
         };
-        let (route, patterns) = self.route_of(key, family);
-        route.record(patterns, matched);
+        self.routes.list[at].record(&self.patterns, matched);
         Ok(outcome)
     }
 
@@ -615,20 +616,26 @@ impl Engine {
     }
 }
 
-/// The route under `key` (a program, or `NATIVE_EXIM`) of a `family` program, made on
-/// its first line (looked up first: the key is allocated once per program, not per line).
-fn route_in<'e>(
-    routes: &'e mut FxHashMap<String, Route>,
-    patterns: &[Pattern],
-    key: &str,
-    family: Family,
-) -> &'e mut Route {
-    if !routes.contains_key(key) {
+/// The routes by key (a program, or `NATIVE_EXIM`): one lookup per line finds its place.
+#[derive(Default)]
+pub struct Routes {
+    index: FxHashMap<String, usize>,
+    pub list: Vec<Route>,
+}
+
+impl Routes {
+    /// The place of the route of a `family` program under `key`, made on its first line
+    /// (the key is allocated once per program, not per line).
+    fn at(&mut self, patterns: &[Pattern], key: &str, family: Family) -> usize {
+        if let Some(&at) = self.index.get(key) {
+            return at;
+        }
         let program = if key == NATIVE_EXIM { "exim" } else { key };
         let daemon = program.rsplit('/').next().unwrap_or(program);
-        routes.insert(key.to_owned(), Route::of(patterns, family, daemon));
+        self.list.push(Route::of(patterns, family, daemon));
+        self.index.insert(key.to_owned(), self.list.len() - 1);
+        self.list.len() - 1
     }
-    routes.get_mut(key).expect("inserted above")
 }
 
 /// The fields every event ends with (`LineParser._event`).

@@ -81,6 +81,18 @@ pub const MATCHERS: &[Matcher] = &[
         run: delivery,
     },
     Matcher {
+        pattern: "pickup",
+        source: r"(?P<queue_id>[0-9A-F]{5,20}|[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{10,16}): uid=(?P<uid>\d+) from=<(?P<sender>[^>]*)>$",
+        names: &["queue_id", "uid", "sender"],
+        run: pickup,
+    },
+    Matcher {
+        pattern: "anvil_client_rate",
+        source: r"statistics: max (?P<kind>connection rate|connection count|message rate|recipient rate|newtls request rate) (?P<figure>\d+)(?:/(?P<period>\d*[smhd]?))? for \((?P<service>.+?):(?P<client_ip>[\d.]+|[0-9A-Fa-f]*:[0-9A-Fa-f]*:[0-9A-Fa-f:.]*)\) at .*$",
+        names: &["kind", "figure", "period", "service", "client_ip"],
+        run: anvil,
+    },
+    Matcher {
         pattern: "postscreen_connect",
         source: r"CONNECT from (?P<client_name>[^\s\[\]]*)\[(?P<client_ip>[^\]\s]*)\](?::(?P<client_port>\d+))? to \[[^\]]*\]:\d+$",
         names: &[],
@@ -358,4 +370,95 @@ fn tls_and_transport(m: &[u8], _spans: &mut [Span]) -> bool {
     [&b"SSL_connect error to "[..], b"setting up TLS connection "]
         .iter()
         .any(|l| m.starts_with(l))
+}
+
+fn pickup(m: &[u8], spans: &mut [Span]) -> bool {
+    let mut c = Cur::new(m);
+    let Some(id) = queue_id(&mut c) else {
+        return false;
+    };
+    spans[0] = Some(id);
+    if !c.lit(b": uid=") {
+        return false;
+    }
+    spans[1] = c.run1(digit);
+    if spans[1].is_none() || !c.lit(b" from=<") {
+        return false;
+    }
+    spans[2] = Some(c.run(|b| b != b'>'));
+    c.byte(b'>') && c.end()
+}
+
+fn hex(b: u8) -> bool {
+    b.is_ascii_hexdigit()
+}
+
+fn anvil(m: &[u8], spans: &mut [Span]) -> bool {
+    let mut c = Cur::new(m);
+    if !c.lit(b"statistics: max ") {
+        return false;
+    }
+    let kinds = [
+        &b"connection rate"[..],
+        b"connection count",
+        b"message rate",
+        b"recipient rate",
+        b"newtls request rate",
+    ];
+    let at = c.i;
+    if !kinds.iter().any(|k| c.lit(k)) {
+        return false;
+    }
+    spans[0] = Some((at, c.i));
+    if !c.byte(b' ') {
+        return false;
+    }
+    spans[1] = c.run1(digit);
+    if spans[1].is_none() {
+        return false;
+    }
+    spans[2] = None;
+    if c.byte(b'/') {
+        let (a, _) = c.run(digit);
+        if matches!(c.peek(), Some(b's' | b'm' | b'h' | b'd')) {
+            c.i += 1;
+        }
+        spans[2] = Some((a, c.i));
+    }
+    if !c.lit(b" for (") {
+        return false;
+    }
+    // `(?P<service>.+?):`: the shortest service first, so up to the first `:` after one
+    // byte; where the address does not follow it there, a longer one is the regex's
+    let start = c.i;
+    let Some(colon) = m
+        .get(start + 1..)
+        .and_then(|r| r.iter().position(|b| *b == b':'))
+    else {
+        return false;
+    };
+    spans[3] = Some((start, start + 1 + colon));
+    let ip = start + 2 + colon;
+    // `[\d.]+` first, then the IPv6 shape; each must meet `\) at `
+    let mut v4 = Cur { s: m, i: ip };
+    if v4.run1(|b| digit(b) || b == b'.').is_some() && v4.lit(b") at ") {
+        spans[4] = Some((ip, v4.i - 5));
+        return true;
+    }
+    let mut v6 = Cur { s: m, i: ip };
+    v6.run(hex);
+    let ok = v6.byte(b':') && {
+        v6.run(hex);
+        v6.byte(b':')
+    };
+    if !ok {
+        return false;
+    }
+    v6.run(|b| hex(b) || b == b':' || b == b'.');
+    let end = v6.i;
+    if !v6.lit(b") at ") {
+        return false;
+    }
+    spans[4] = Some((ip, end));
+    true
 }
