@@ -87,10 +87,10 @@ pub fn queue_id(c: &mut Cur) -> Span {
     let start = c.i;
     let (a, b) = c.run(|x| x.is_ascii_alphanumeric());
     let id = &c.s[a..b];
-    let hex =
-        (5..=20).contains(&id.len()) && id.iter().all(|x| matches!(x, b'0'..=b'9' | b'A'..=b'F'));
-    let long = (10..=16).contains(&id.len()) && id.iter().all(|x| long_id(*x));
-    if c.peek() == Some(b':') && (hex || long) {
+    let fits = |class: fn(&u8) -> bool, min: usize, max: usize| {
+        (min..=max).contains(&id.len()) && id.iter().all(class)
+    };
+    if c.peek() == Some(b':') && (fits(short_id, 5, 20) || fits(long_id, 10, 16)) {
         Some((a, b))
     } else {
         c.i = start;
@@ -98,9 +98,15 @@ pub fn queue_id(c: &mut Cur) -> Span {
     }
 }
 
+/// Postfix's short queue ids: upper-case hex.
+fn short_id(b: &u8) -> bool {
+    matches!(b, b'0'..=b'9' | b'A'..=b'F')
+}
+
 /// Postfix's long queue ids: digits and letters but vowels.
-fn long_id(b: u8) -> bool {
-    b.is_ascii_digit() || (b.is_ascii_alphabetic() && !b"AEIOUaeiou".contains(&b))
+fn long_id(b: &u8) -> bool {
+    b.is_ascii_digit()
+        || (b.is_ascii_alphabetic() && !matches!(b | 0x20, b'a' | b'e' | b'i' | b'o' | b'u'))
 }
 
 /// `(?P<name>[^\s\[\]]*)\[(?P<ip>[^\]\s]*)\](?::(?P<port>\d+))?` (the table's CLIENT and
