@@ -112,6 +112,13 @@ pub const MATCHERS: &[Matcher] = &[
     },
 ];
 
+/// The queue id (into spans[0]) and the text `then` after it: the cursor after both.
+fn queue_id_then<'m>(m: &'m [u8], spans: &mut [Span], then: &[u8]) -> Option<Cur<'m>> {
+    let mut c = Cur::new(m);
+    spans[0] = Some(queue_id(&mut c)?);
+    c.lit(then).then_some(c)
+}
+
 /// `{CLIENT}` into spans[at..at + 3], then the rest must be `$`.
 fn client_then_end(c: &mut Cur, spans: &mut [Span], at: usize) -> bool {
     let Some(found) = client(c) else {
@@ -144,14 +151,9 @@ fn disconnect(m: &[u8], spans: &mut [Span]) -> bool {
 }
 
 fn smtpd_client(m: &[u8], spans: &mut [Span]) -> bool {
-    let mut c = Cur::new(m);
-    let Some(id) = queue_id(&mut c) else {
+    let Some(mut c) = queue_id_then(m, spans, b": client=") else {
         return false;
     };
-    spans[0] = Some(id);
-    if !c.lit(b": client=") {
-        return false;
-    }
     let Some(found) = client(&mut c) else {
         return false;
     };
@@ -182,14 +184,9 @@ fn smtpd_client(m: &[u8], spans: &mut [Span]) -> bool {
 }
 
 fn message_id(m: &[u8], spans: &mut [Span]) -> bool {
-    let mut c = Cur::new(m);
-    let Some(id) = queue_id(&mut c) else {
+    let Some(mut c) = queue_id_then(m, spans, b": ") else {
         return false;
     };
-    spans[0] = Some(id);
-    if !c.lit(b": ") {
-        return false;
-    }
     c.lit(b"resent-");
     if !c.lit(b"message-id=") {
         return false;
@@ -201,14 +198,9 @@ fn message_id(m: &[u8], spans: &mut [Span]) -> bool {
 }
 
 fn queued(m: &[u8], spans: &mut [Span]) -> bool {
-    let mut c = Cur::new(m);
-    let Some(id) = queue_id(&mut c) else {
+    let Some(mut c) = queue_id_then(m, spans, b": from=<") else {
         return false;
     };
-    spans[0] = Some(id);
-    if !c.lit(b": from=<") {
-        return false;
-    }
     spans[1] = Some(c.run(|b| b != b'>'));
     if !c.lit(b">, size=") {
         return false;
@@ -222,23 +214,13 @@ fn queued(m: &[u8], spans: &mut [Span]) -> bool {
 }
 
 fn removed(m: &[u8], spans: &mut [Span]) -> bool {
-    let mut c = Cur::new(m);
-    let Some(id) = queue_id(&mut c) else {
-        return false;
-    };
-    spans[0] = Some(id);
-    c.lit(b": removed") && c.end()
+    queue_id_then(m, spans, b": removed").is_some_and(|c| c.end())
 }
 
 fn delivery(m: &[u8], spans: &mut [Span]) -> bool {
-    let mut c = Cur::new(m);
-    let Some(id) = queue_id(&mut c) else {
+    let Some(mut c) = queue_id_then(m, spans, b": to=") else {
         return false;
     };
-    spans[0] = Some(id);
-    if !c.lit(b": to=") {
-        return false;
-    }
     spans[1] = Some(maybe_bracketed(&mut c));
     if !c.byte(b',') {
         return false;
@@ -373,14 +355,9 @@ fn tls_and_transport(m: &[u8], _spans: &mut [Span]) -> bool {
 }
 
 fn pickup(m: &[u8], spans: &mut [Span]) -> bool {
-    let mut c = Cur::new(m);
-    let Some(id) = queue_id(&mut c) else {
+    let Some(mut c) = queue_id_then(m, spans, b": uid=") else {
         return false;
     };
-    spans[0] = Some(id);
-    if !c.lit(b": uid=") {
-        return false;
-    }
     spans[1] = c.run1(digit);
     if spans[1].is_none() || !c.lit(b" from=<") {
         return false;
