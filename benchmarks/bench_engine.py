@@ -60,7 +60,9 @@ def bench(
             shutil.rmtree(data, ignore_errors=True)
             env = {**os.environ, **PATHS[name]}
             if name == "base":
-                env["PYTHONPATH"] = str(baseline)
+                # `python -m` puts the working directory first on sys.path: from a
+                # checkout that would be this checkout's package, not the baseline's
+                env["PYTHONPATH"], env["PYTHONSAFEPATH"] = str(baseline), "1"
             cmd = ANALYZER + ["ingest", str(log), "--data", str(data), "--tz", "UTC"]
             loads[name].append(load())
             runs[name].append(run(cmd, env))
