@@ -1,7 +1,8 @@
 //! The pass over a batch's lines with the GIL released (`Engine`): header, time, route,
 //! pattern, fields; the GIL is taken again only for a line Python must parse and once
 //! per new hour of log (its zone offset). Postfix, Exim (syslog and its own log lines)
-//! and Sendmail lines are parsed here.
+//! and Sendmail lines are parsed here. The fast paths (`fast/`: the header read by hand,
+//! matchers of Postfix's hottest patterns) are tried before the regexes.
 
 mod fast;
 
