@@ -362,6 +362,26 @@ def auth_failures(
         return common.head(auth.auth_failures_in(win, by), limit)
 
 
+def auth_failures_arrow(
+    data: str | os.PathLike | None = None,
+    since=None,
+    until=None,
+    tz: str | None = None,
+    by: str = "client-ip",
+    limit: int | None = None,
+    hosts: str | Iterable[str] | None = None,
+):
+    """`auth_failures` as a pyarrow Table, computed without pandas (`reports.arrow`): the
+    same rows and columns, for callers that start fast (the CLI). Local engine only."""
+    from .fleet.hosts import window_of
+    from .reports.arrow import auth
+    from .reports.spec import check_choice
+
+    check_choice("by", by, auth.BY)
+    out = auth.auth_failures_in(window_of(data, since, until, tz, hosts), by)
+    return out.slice(0, limit) if limit is not None and limit > 0 else out
+
+
 def auth_failure_timeline(
     data: str | os.PathLike | None = None,
     since=None,

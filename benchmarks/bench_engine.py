@@ -39,6 +39,17 @@ PATHS = {
 }
 
 
+def path_env(name: str, baseline: str | None) -> tuple[dict, str | None]:
+    """The environment and working directory of a run of path `name`: `python -m` puts
+    the working directory first on sys.path, so the baseline's runs start in its
+    directory (from this checkout's root they would import this checkout's package)."""
+    env = {**os.environ, **PATHS[name]}
+    if name != "base":
+        return env, None
+    env["PYTHONPATH"] = str(baseline)
+    return env, str(baseline)
+
+
 def load() -> float:
     """The 1-minute load average."""
     with open("/proc/loadavg") as f:
@@ -58,15 +69,11 @@ def bench(
         for name in paths:
             data = data_root / f"engine-bench-{name}"
             shutil.rmtree(data, ignore_errors=True)
-            env = {**os.environ, **PATHS[name]}
-            if name == "base":
-                # `python -m` puts the working directory first on sys.path: from a
-                # checkout that would be this checkout's package, not the baseline's
-                env["PYTHONPATH"], env["PYTHONSAFEPATH"] = str(baseline), "1"
+            env, cwd = path_env(name, baseline)
             cmd = ANALYZER + ["ingest", str(log), "--data", str(data), "--tz", "UTC"]
             loads[name].append(load())
-            runs[name].append(run(cmd, env))
-            again[name].append(run(cmd, env))
+            runs[name].append(run(cmd, env, cwd))
+            again[name].append(run(cmd, env, cwd))
             loads[name].append(load())
         loads["pflogsumm"].append(load())
         runs["pflogsumm"].append(run(["pflogsumm", str(log)]))

@@ -57,14 +57,18 @@ def log_file(lines: int, days: float, seed: int, kind: str = "postfix") -> Path:
     return path
 
 
-def run(cmd: list[str], env: dict | None = None) -> tuple[float, float, float]:
+def run(
+    cmd: list[str], env: dict | None = None, cwd: str | None = None
+) -> tuple[float, float, float]:
     """(seconds, peak RSS in MB of the process tree, sampled every 20 ms, CPU seconds of
     the process tree: user + sys, less sensitive than wall time to a busy machine)."""
     import resource
 
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=cwd
+    )
     peak = 0
     while proc.poll() is None:
         peak = max(peak, _tree_rss(proc.pid))

@@ -1,8 +1,10 @@
-"""`analyzer top-senders --since 1d` before and after the Arrow path (issue 11 point 4):
-CPU seconds (user + sys) and wall time of the whole process, start included.
+"""`analyzer top-senders --since 1d` (and the other commands on the Arrow path:
+`auth-failures --since 1d`, `status`; and those still on pandas, for their start:
+`relay-spikes`, `suspicious-scripts`, `trace`) before and after (issue 11 point 4): CPU
+seconds (user + sys) and wall time of the whole process, start included.
 
     .venv/bin/python benchmarks/bench_top_senders.py [--before main] [--runs 5]
-        [--lines 5000000] [--days 30]
+        [--lines 5000000] [--days 30] [--commands top-senders,auth-failures,status,...]
 
 "Before" is the package of `--before` (a commit: default `main`), extracted once into
 benchmarks/out/before-<commit> (gitignored) and run by the same interpreter with that
@@ -28,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_reports import OUT, data_end, dataset  # noqa: E402
+from bench_reports import OUT, data_end, dataset, some_queue_id  # noqa: E402
 
 
 def before_tree(ref: str) -> Path:
@@ -73,12 +75,41 @@ def timed(args: list[str], env: dict) -> tuple[float, float]:
     return wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
 
 
+def compare(cmd: list[str], envs: dict, runs: int) -> None:
+    """Run `cmd` under each env `runs` times, alternating; print the medians and ratio."""
+    loads = [os.getloadavg()[0]]
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in envs}
+    for env in envs.values():  # one warm-up each: the page cache, not the first run
+        timed(cmd, env)
+    for _ in range(runs):
+        for name, env in envs.items():
+            times[name].append(timed(cmd, env))
+        loads.append(os.getloadavg()[0])
+    print(f"analyzer {cmd[0]}:")
+    medians = {}
+    for name, values in times.items():
+        wall = statistics.median(w for w, _ in values)
+        cpu = statistics.median(c for _, c in values)
+        medians[name] = (wall, cpu)
+        walls = ", ".join(f"{w:.2f}" for w, _ in values)
+        print(f"  {name:<7} cpu {cpu:5.2f} s  wall {wall:5.2f} s  (walls: {walls})")
+    (bw, bc), (aw, ac) = medians["before"], medians["after"]
+    print(
+        f"  after/before: cpu {ac / bc:.2f}x, wall {aw / bw:.2f}x; load average (1 min) "
+        f"{min(loads):.2f}-{max(loads):.2f} on {os.cpu_count()} CPUs"
+    )
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--before", default="main", help="the commit to compare with")
     p.add_argument("--runs", type=int, default=5)
     p.add_argument("--lines", type=int, default=5_000_000)
     p.add_argument("--days", type=float, default=30)
+    p.add_argument(
+        "--commands",
+        default="top-senders,auth-failures,status,relay-spikes,suspicious-scripts,trace",
+    )
     args = p.parse_args(argv)
 
     data = dataset(args.lines, args.days)
@@ -88,36 +119,24 @@ def main(argv=None) -> int:
     for base in (ROOT, tree):
         compileall.compile_dir(str(base / "analyzer"), quiet=1)
     day = (data_end(data) - timedelta(days=1)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    cmd = ["top-senders", "--since", day]
+    commands = {
+        "top-senders": ["top-senders", "--since", day],
+        "auth-failures": ["auth-failures", "--since", day],
+        "status": ["status"],
+        "relay-spikes": ["relay-spikes", "--since", day],
+        "suspicious-scripts": ["suspicious-scripts", "--since", day],
+        "trace": ["trace", some_queue_id(data, day), "--since", day],
+    }
     base_env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "PYTHONPATH")}
     base_env["ANALYZER_DATA"] = str(data)
     envs = {
         "before": {**base_env, "PYTHONPATH": str(tree)},
         "after": {**base_env, "PYTHONPATH": str(ROOT)},
     }
-    loads = [os.getloadavg()[0]]
-    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in envs}
-    for env in envs.values():  # one warm-up each: the page cache, not the first run
-        timed(cmd, env)
-    for _ in range(args.runs):
-        for name, env in envs.items():
-            runs[name].append(timed(cmd, env))
-        loads.append(os.getloadavg()[0])
-
-    print(f"dataset: {data}; analyzer top-senders --since <end-1d>; {args.runs} runs each")
-    medians = {}
-    for name, values in runs.items():
-        wall = statistics.median(w for w, _ in values)
-        cpu = statistics.median(c for _, c in values)
-        medians[name] = (wall, cpu)
-        walls = ", ".join(f"{w:.2f}" for w, _ in values)
-        print(f"{name:<7} cpu {cpu:5.2f} s  wall {wall:5.2f} s  (walls: {walls})")
-    (bw, bc), (aw, ac) = medians["before"], medians["after"]
-    print(f"after/before: cpu {ac / bc:.2f}x, wall {aw / bw:.2f}x")
-    print(
-        f"load average (1 min) {min(loads):.2f}-{max(loads):.2f} on {os.cpu_count()} CPUs; "
-        f"before = {args.before} ({tree.name})"
-    )
+    print(f"dataset: {data}; <end-1d> = {day}; {args.runs} runs each, alternating")
+    for command in args.commands.split(","):
+        compare(commands[command], envs, args.runs)
+    print(f"before = {args.before} ({tree.name}), after = this checkout")
     return 0
 
 

@@ -1,6 +1,8 @@
 """The reports on SMTP abuse: `relay-spikes` (relay-denied rejects, a web app sending
 without AUTH or a scan from outside) and `auth-failures` (AUTH brute force). As the
-sender reports: one `api` call, the DataFrame rendered, the chart with `--chart`."""
+sender reports: one `api` call, the DataFrame rendered, the chart with `--chart`.
+`auth-failures` computes in Arrow, without pandas, unless a chart or the Dask engine is
+asked for (`relay-spikes` still takes the pandas path)."""
 
 from __future__ import annotations
 
@@ -25,7 +27,15 @@ from .options import (
     UNTIL,
     WINDOW_TZ,
 )
-from .report_output import host_note, masked, redactor_for, save_chart, show, window_text
+from .report_output import (
+    host_note,
+    masked,
+    redactor_for,
+    save_chart,
+    show,
+    spare_pandas,
+    window_text,
+)
 
 BY_AUTH = Literal["client-ip", "username"]
 
@@ -175,9 +185,22 @@ def auth_failures(
     """SMTP AUTH failures by client IP (or username): failures, distinct usernames,
     first and last, and whether the IP later logged in successfully — as which account
     (a brute force that worked). Chart: failures over time of the top IPs."""
-    frame = api.auth_failures(
-        data, since, until, tz, by=by, limit=limit, hosts=host, engine=engine, scheduler=scheduler
-    )
+    # the local engine without a chart computes in Arrow: no pandas import (issue 11)
+    if engine == "local" and not chart:
+        spare_pandas()
+        frame = api.auth_failures_arrow(data, since, until, tz, by=by, limit=limit, hosts=host)
+    else:
+        frame = api.auth_failures(
+            data,
+            since,
+            until,
+            tz,
+            by=by,
+            limit=limit,
+            hosts=host,
+            engine=engine,
+            scheduler=scheduler,
+        )
     host_note(data, host)
     title = f"SMTP AUTH failures by {by}, {window_text(since, until, tz)}"
     redactor = redactor_for(

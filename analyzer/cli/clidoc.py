@@ -32,7 +32,8 @@ def command_names() -> list[str]:
 
     from .app import app
 
-    return list(typer.main.get_group(app).commands)
+    group = typer.main.get_group(app)
+    return group.list_commands(typer.Context(group))
 
 
 def help_text(args: list[str]) -> str:

@@ -10,7 +10,8 @@ import sys
 
 from .. import api
 from ..errors import NoData
-from .options import console, note
+from . import options
+from .options import note
 
 
 def show(
@@ -41,7 +42,7 @@ def show(
     render(
         frame,
         fmt,
-        console=console,
+        console=options.console if fmt == "table" and options.rich_stdout() else None,
         title=title,
         columns=columns,
         caption="times in UTC" if fmt == "table" else None,
@@ -59,7 +60,7 @@ class _NoPandas(importlib.abc.MetaPathFinder):
 
 def spare_pandas() -> None:
     """Keep pyarrow from importing pandas (a quarter second) for the Arrow paths of the
-    CLI (`top-senders`). pyarrow imports it at its first conversion of Python or numpy
+    CLI (`top-senders`, `auth-failures`). pyarrow imports it at its first conversion of Python or numpy
     values (`pa.array`, `to_numpy`, `to_pylist` of times), only to ask whether they are
     pandas objects: it is asked once here while pandas cannot be imported, and takes that
     answer for the rest of the process. Anything that needs pandas later still imports

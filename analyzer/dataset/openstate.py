@@ -157,6 +157,9 @@ class OpenStore:
             self.db.executescript(_SCHEMA)
         self._texts: dict[str, str] | None = None  # kind -> JSON of a whole value, as saved
         self._entry_kinds: set[str] = set()  # kinds saved one row per entry
+        # kind -> the keys of its entries the store holds now (known with `_texts`): an
+        # entry that came and went between two saves has no row to end
+        self._live: dict[str, set] = {}
         self._next_seq = 0
 
     def close(self) -> None:
@@ -206,6 +209,7 @@ class OpenStore:
                 dict.__setitem__(entries, key_value, value)
         self._texts = texts
         self._entry_kinds = {k for k, v in state.items() if isinstance(v, Keyed)}
+        self._live = {k: set(v) for k, v in state.items() if isinstance(v, Keyed)}
         self._next_seq = seq + 1
         return state
 
@@ -217,6 +221,7 @@ class OpenStore:
         # copies: what is known of the store changes only if the transaction commits
         texts = None if self._texts is None else dict(self._texts)
         entry_kinds = set(self._entry_kinds)
+        live: dict[str, set] = {}  # kind -> its stored keys after this save
         changed: list[Keyed] = []
         with _transaction(db):
             if texts is None:  # nothing known of what is stored: replace it all
@@ -230,10 +235,11 @@ class OpenStore:
             for kind, value in state.items():
                 if isinstance(value, Keyed):
                     if value.synced and kind in entry_kinds:
-                        self._write_changes(kind, value, commit)
+                        live[kind] = self._write_changes(kind, value, commit)
                     else:
                         self._kill(kind, commit)
                         self._insert(kind, value.keys(), value, commit)
+                        live[kind] = set(value.keys())
                     texts.pop(kind, None)
                     entry_kinds.add(kind)
                     changed.append(value)
@@ -252,6 +258,7 @@ class OpenStore:
             db.execute("DELETE FROM entry WHERE died <= ?", (commit - 1,))
             db.execute("INSERT OR REPLACE INTO meta VALUES ('oldest', ?)", (commit - 1,))
         self._texts, self._entry_kinds = texts, entry_kinds
+        self._live = {k: keys for k, keys in {**self._live, **live}.items() if k in entry_kinds}
         for value in changed:
             value.saved()
 
@@ -271,11 +278,17 @@ class OpenStore:
             ],
         )
 
-    def _write_changes(self, kind: str, value: Keyed, commit: int) -> None:
+    def _write_changes(self, kind: str, value: Keyed, commit: int) -> set:
+        """Write the touched entries of `kind`; the keys it holds after (a new set:
+        the store's own changes only once the transaction commits)."""
         db = self.db
+        stored = self._live.get(kind, set())
         moved, has = value.moved, value.__contains__
         in_place = [k for k in value.touched if k not in moved and has(k)]
-        replaced = [k for k in value.touched if k in moved or not has(k)]
+        # of the entries replaced or removed, only stored ones have a row to end: the
+        # compiled engine reports every message it saw since the last commit (175k per
+        # 2M lines, nearly all gone again), and looking each up took a second
+        replaced = [k for k in value.touched if (k in moved or not has(k)) and k in stored]
         # an entry changed in place keeps its position (seq)
         db.executemany(
             "INSERT INTO entry (kind, key, seq, value, born) "
@@ -289,7 +302,9 @@ class OpenStore:
             [(commit, kind, _key_text(k)) for k in in_place + replaced],
         )
         # entries (re)inserted since the last save go last, in their order
-        self._insert(kind, [k for k in moved if dict.__contains__(value, k)], value, commit)
+        inserted = [k for k in moved if dict.__contains__(value, k)]
+        self._insert(kind, inserted, value, commit)
+        return (stored - value.touched).union(in_place, inserted)
 
     # --- readers ------------------------------------------------------------------------
     def begin_read(self, commit: int) -> None:

@@ -14,11 +14,14 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 from ..schema import TABLES
 from .errors import PartsMissing
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+# pyarrow is imported where parts are read: an ingest with nothing new to read (its
+# recovery and checkpoint use this module) starts without it
 
 PART = re.compile(r"^part-(\d{8})-(\d{5})\.parquet$")
 
@@ -92,6 +95,8 @@ class CommittedParts:
 
     def unreadable(self, files: list[Path], state: dict | None = None) -> list[dict]:
         """Which of `files` cannot be read as Parquet: {path, table, rows, reason}."""
+        import pyarrow.parquet as pq
+
         listed = (self.state() if state is None else state).get("parts") or {}
         out = []
         for f in files:
@@ -111,6 +116,8 @@ class CommittedParts:
 
     def inventory(self, commit: int) -> dict[str, int]:
         """The committed parts on disk and their rows (for a checkpoint without a list)."""
+        import pyarrow.parquet as pq
+
         out = {}
         for table in TABLES:
             for f in self.parts(table, commit=commit):
@@ -131,6 +138,8 @@ class CommittedParts:
         """Rows of a table with its time column in [since, until), as Arrow, reading only
         the partitions the window touches (of the checkpoint `state`, default: the one on
         disk). Parts it lists that are gone or damaged are warned of (`PartsMissing`)."""
+        import pyarrow as pa
+
         spec = TABLES[table]
         schema = spec.arrow_schema
         if columns:
@@ -158,6 +167,8 @@ class CommittedParts:
         Read with `pyarrow.parquet` (`pyarrow.dataset` imports pandas, a quarter second
         of a report's start); row groups whose time statistics miss the window are
         skipped unread."""
+        import pyarrow as pa
+
         tcol = TABLES[table].time_column
         lo = _micros(since) if since is not None else None
         hi = _micros(until) if until is not None else None
@@ -190,7 +201,9 @@ def _read_part(
 ) -> pa.Table | None:
     """The rows of one part file with `tcol` in [lo, hi) (µs; None: open), columns
     `names` as the table's schema `full` types them (a column the file predates: nulls)."""
+    import pyarrow as pa
     import pyarrow.compute as pc
+    import pyarrow.parquet as pq
 
     part = pq.ParquetFile(path)
     groups = kept_row_groups(part.metadata, tcol, lo, hi)
@@ -226,9 +239,7 @@ def kept_row_groups(meta, tcol: str, lo: int | None, hi: int | None) -> list[int
     if tcol not in meta.schema.names:
         return []  # no time: no row is in a window
     index = meta.schema.names.index(tcol)
-    per_us = _PER_MICRO.get(
-        json.loads(meta.schema.column(index).logical_type.to_json()).get("timeUnit"), 1
-    )
+    per_us = per_micro(meta, index)
     kept = []
     for i in range(meta.num_row_groups):
         group = meta.row_group(i)
@@ -245,6 +256,13 @@ def kept_row_groups(meta, tcol: str, lo: int | None, hi: int | None) -> list[int
 
 
 _PER_MICRO = {"milliseconds": 0.001, "microseconds": 1, "nanoseconds": 1000}
+
+
+def per_micro(meta, index: int) -> float:
+    """Units per µs of the timestamp column `index` of a part's Parquet metadata (its
+    statistics' raw values are in them)."""
+    unit = json.loads(meta.schema.column(index).logical_type.to_json()).get("timeUnit")
+    return _PER_MICRO.get(unit, 1)
 
 
 def _micros(dt: datetime) -> int:

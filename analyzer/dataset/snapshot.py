@@ -9,14 +9,14 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
-
 from . import checkpoint
 from .checkpoint import Part
 from .openstate import OpenStore
 from .pins import Pin
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from .store import Dataset
 
 

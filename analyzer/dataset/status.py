@@ -25,6 +25,7 @@ def status(data: str | os.PathLike | Snapshot | None = None) -> dict:
     import pyarrow.parquet as pq
 
     from ..schema import TABLES
+    from .parts import per_micro
     from .store import Dataset
 
     root = data_dir(data)
@@ -47,15 +48,18 @@ def status(data: str | os.PathLike | Snapshot | None = None) -> dict:
                 continue
             rows += meta.num_rows
             col = meta.schema.to_arrow_schema().get_field_index(spec.time_column)
+            per_us = per_micro(meta, col)
             for g in range(meta.num_row_groups):
                 stats = meta.row_group(g).column(col).statistics
                 if stats is not None and stats.has_min_max:
-                    lo = stats.min if lo is None else min(lo, stats.min)
-                    hi = stats.max if hi is None else max(hi, stats.max)
+                    # raw integers: `stats.min` as a datetime makes pyarrow look for pandas
+                    first, last = round(stats.min_raw / per_us), round(stats.max_raw / per_us)
+                    lo = first if lo is None else min(lo, first)
+                    hi = last if hi is None else max(hi, last)
         tables[name] = {
             "rows": rows,
-            "first": _iso_dt(lo),
-            "last": _iso_dt(hi),
+            "first": None if lo is None else iso(lo),
+            "last": None if hi is None else iso(hi),
             "missing_rows": sum(p["rows"] or 0 for p in lost if p["table"] == name),
         }
     return {
@@ -116,15 +120,20 @@ def coverage(data: str | os.PathLike | Snapshot | None = None) -> tuple:
     what the dataset holds when a window is empty, notebooks to default to its last day."""
     import pandas as pd
 
+    return tuple(None if t is None else pd.Timestamp(t) for t in span(data))
+
+
+def span(data: str | os.PathLike | Snapshot | None = None) -> tuple:
+    """`coverage` as UTC datetimes, without pandas (what the CLI's fast paths say)."""
     from .snapshot import Snapshot
 
     if isinstance(data, Snapshot):
         inner = getattr(data, "inner", None)  # some hosts' rows (`fleet.hosts.HostSnapshot`)
         if isinstance(inner, Snapshot):
-            return coverage(inner)
+            return span(inner)
         subs = getattr(data, "hosts", None)  # a fleet's: host -> snapshot (`fleet.reading`)
         if isinstance(subs, dict):
-            spans = [coverage(sub) for sub in subs.values()]
+            spans = [span(sub) for sub in subs.values()]
             firsts = [f for f, _ in spans if f is not None]
             lasts = [last for _, last in spans if last is not None]
             return (min(firsts), max(lasts)) if lasts else (None, None)
@@ -134,9 +143,15 @@ def coverage(data: str | os.PathLike | Snapshot | None = None) -> tuple:
     lasts += [s["last_line"] for s in info["sources"] if s["last_line"]]
     if not lasts:
         return None, None
-    stamp = [pd.Timestamp(v) for v in firsts + lasts]
-    stamp = [t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC") for t in stamp]
+    stamp = [_utc(v) for v in firsts + lasts]
     return min(stamp), max(stamp[len(firsts) :])
+
+
+def _utc(value) -> datetime:
+    """An ISO 8601 text (or a datetime) as an aware UTC datetime (naive: UTC)."""
+    if not isinstance(value, datetime):
+        value = datetime.fromisoformat(str(value))
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def iso(micros: int) -> str:
@@ -144,12 +159,3 @@ def iso(micros: int) -> str:
 
     dt = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros)
     return dt.isoformat().replace("+00:00", "Z")
-
-
-def _iso_dt(value) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        value = value if value.tzinfo else value.replace(tzinfo=UTC)
-        return value.isoformat().replace("+00:00", "Z")
-    return str(value)

@@ -24,8 +24,6 @@ import os
 from contextlib import contextmanager
 from pathlib import Path
 
-import pyarrow.parquet as pq
-
 from ..schema import TABLES
 from . import checkpoint
 from .errors import LockHeld, NoDataset, PartsMissing, StoreError
@@ -145,14 +143,17 @@ class Dataset(Recovery):
     def ensure_tables(self) -> None:
         """Every table exists, with its schema, even before it has a row: readers that
         open the dataset (pandas, DuckDB, Spark) find each table and its columns."""
-        for name, spec in TABLES.items():
+        missing = [n for n in TABLES if not (self.root / n / "_common_metadata").exists()]
+        if not missing:
+            return  # so a run with nothing new to read never imports pyarrow
+        import pyarrow.parquet as pq
+
+        for name in missing:
             d = self.root / name
             d.mkdir(parents=True, exist_ok=True)
-            meta = d / "_common_metadata"
-            if not meta.exists():
-                tmp = d / "_common_metadata.tmp"
-                pq.write_metadata(spec.arrow_schema, tmp)
-                os.replace(tmp, meta)
+            tmp = d / "_common_metadata.tmp"
+            pq.write_metadata(TABLES[name].arrow_schema, tmp)
+            os.replace(tmp, d / "_common_metadata")
 
 
 @contextmanager

@@ -18,14 +18,16 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 from ..schema import TABLES
 from .durable import fsync_dirs
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from .store import Dataset
+
+# pyarrow is imported when the first rows are converted: a run with nothing new to read
+# (which still makes its writer) starts without it
 
 CONVERT_ROWS = 5_000
 FLUSH_BYTES = 8 << 20  # Arrow bytes per table before a part is written
@@ -87,6 +89,8 @@ class PartWriter:
         rows = self.rows.pop(table, None)
         if not rows:
             return
+        import pyarrow as pa
+
         spec = TABLES[table]
         tcol = spec.time_column
         # partition day per row; a row without a time brings its own (`_day`)
@@ -117,13 +121,21 @@ class PartWriter:
             self._failed = e
 
     def _write(self, table: str, parts: list[pa.Table]) -> None:
+        import pyarrow as pa
         import pyarrow.compute as pc
+        import pyarrow.parquet as pq
 
         arrow = pa.concat_tables(parts)
-        days = arrow["__day"]
+        # the rows by day in one pass (a stable sort: each day's rows keep their order),
+        # then a slice per day: a filter per day would scan the whole flush once per day,
+        # and comparing with a Python int makes pyarrow import pandas (0.2 s)
+        arrow = arrow.take(pc.sort_indices(arrow["__day"]))
+        runs = pc.run_end_encode(arrow["__day"].combine_chunks())
         arrow = arrow.drop_columns(["__day"])
-        for day in sorted(pc.unique(days).to_pylist()):
-            part = arrow.filter(pc.equal(days, day))
+        start = 0
+        for day, end in zip(runs.values.to_pylist(), runs.run_ends.to_pylist(), strict=True):
+            part = arrow.slice(start, end - start)
+            start = end
             name = (date(1970, 1, 1) + timedelta(days=day)).isoformat()
             d = self.root / table / f"date={name}"
             d.mkdir(parents=True, exist_ok=True)

@@ -151,11 +151,11 @@ def empty_window_note(what: str, data, since, until, tz) -> str:
     """What to say when a window of `data` (a dataset, a fleet's directory, a snapshot)
     holds no `what`: the window and what the dataset covers (`api.empty_window`)."""
     from ..dataset.reading import zone
-    from ..dataset.status import coverage
+    from ..dataset.status import span
     from ..dataset.timewindow import window
 
     lo, hi = window(since, until, zone(tz))
-    first, last = coverage(open_data(data))
+    first, last = span(open_data(data))  # without pandas: the CLI's Arrow paths say it
     if last is None:
         return f"no {what}: the dataset is empty"
     held = f"covers {first:%Y-%m-%d} to {last:%Y-%m-%d}"

@@ -10,17 +10,22 @@ run left behind out of the way.
 
 from __future__ import annotations
 
+import functools
 import gc
 import os
 from collections import Counter
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from ..correlate import Correlator, Passwd
 from ..dataset import checkpoint
 from ..dataset.store import Dataset, PartWriter
 from ..errors import AnalyzerError
 from ..read.checkpoints import new_checkpoint_key
 from ..read.sources import Source
 from .summary import IngestSummary
+
+if TYPE_CHECKING:
+    from ..correlate import Correlator, Passwd
 
 JOURNAL = "journal:"  # checkpoint key prefix of a journal on stdin: + the cursor file's path
 
@@ -36,8 +41,10 @@ class Committer:
         passwd: Passwd | None = None,
         mta_in_run: bool = True,
         php_host_assumed: bool = False,
-        expected_hosts: dict[str, list[int]] | None = None,
+        expected_hosts: Callable[[], dict[str, list[int]]] = dict,
     ):
+        """`expected_hosts`: the MTA hosts the run's files cover (`plan.mta_hosts`),
+        worked out (from their first lines) when a correlator is made."""
         self.ds = ds
         self.commit_lines = commit_lines
         self.state = state
@@ -50,7 +57,7 @@ class Committer:
         self._passwd = passwd
         self._hold_php = hold_php
         self._php_host_assumed = php_host_assumed
-        self._expected_hosts = expected_hosts or {}
+        self._expected_hosts = functools.cache(expected_hosts)
         self._correlator: Correlator | None = None
         self.programs: Counter[str] = Counter(state["programs"])
         self.beside: Counter[str] = Counter()  # since the last commit
@@ -63,6 +70,8 @@ class Committer:
         """Made from the checkpoint's open state when the first new line comes: a run
         with nothing new to read never loads it."""
         if self._correlator is None:
+            from ..correlate import Correlator  # when a line comes (see run.py's imports)
+
             self._correlator = Correlator(
                 self._add,
                 self._local_ips,
@@ -71,7 +80,7 @@ class Committer:
                 hold_php=self._hold_php,
                 php_host_assumed=self._php_host_assumed,
             )
-            self._correlator.expect_hosts(self._expected_hosts)
+            self._correlator.expect_hosts(self._expected_hosts())
             # what was just loaded lives long: the commits' collections skip it (100k
             # open messages took 0.5 s to walk) until the run ends (see run._gc_paused)
             gc.freeze()
@@ -138,7 +147,7 @@ class Committer:
             self.correlator  # noqa: B018 -- the property loads a version 1 checkpoint's open state
         if self._correlator is not None:
             self._correlator.settle()
-        gc.collect()  # the collector is paused during a run (see run._gc_paused)
+        self.collect_cycles()
         self.writer.flush()
         for table, n in self.writer.written.items():
             self.summary.rows[table] = self.summary.rows.get(table, 0) + n
@@ -159,6 +168,14 @@ class Committer:
         for path, cursor in self.cursor_files.items():
             write_cursor_file(path, cursor)
         self.cursor_files.clear()
+
+    def collect_cycles(self) -> None:
+        """What the batches since the last commit left in reference cycles: the collector
+        is paused during a run (see run._gc_paused), so a commit collects them. None
+        when no line was read (the correlator never made): a no-op run skips the 10-30 ms
+        walk of every imported module's objects."""
+        if self._correlator is not None:
+            gc.collect()
 
 
 def set_aside_uncommitted(ds: Dataset, state: dict, summary: IngestSummary) -> None:

@@ -17,20 +17,25 @@ from there.
 
 from __future__ import annotations
 
-from typing import Any
+import gc
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
-
-from ..correlate import Correlator, is_local_ip
 from ..dataset import checkpoint
 from ..dataset.openstate import Keyed
 from ..dataset.writer import FLUSH_BYTES
-from ..parse import rust_batch
-from ..parse.batch import BatchJob, BatchResult
 from ..parse.core import compiled, engine_in_use
 from ..read.sources import Source
 from ..schema import TABLES
 from .commit import Committer
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from ..correlate import Correlator
+    from ..parse.batch import BatchJob, BatchResult
+
+# pyarrow, the parse stage and the Python correlator are imported when the first batch
+# comes: a run with nothing new to read starts without them (`tests/dataset/test_ingest_lean`)
 
 # the parts only the Python correlator models (PHP's): the engine runs when the
 # checkpoint's are empty
@@ -85,6 +90,8 @@ class Engine:
 
     def parse(self, job: BatchJob) -> BatchResult:
         assert self.run is not None, "the committer is made before the first batch"
+        from ..parse import rust_batch
+
         correlator = self.run.correlator
         if not isinstance(correlator, EngineCorrelator) or correlator.python is not None:
             return rust_batch.parse_batch(job)  # the Python correlator takes its events
@@ -116,7 +123,20 @@ class CompiledCommitter(Committer):
                 self._correlator = EngineCorrelator(self, parts)  # type: ignore[assignment]
         return self._correlator
 
+    def collect_cycles(self) -> None:
+        """The engine makes few Python objects: the young generations hold what this
+        commit's batches left, while a full collection would walk every object of
+        the imported modules (30 ms) for nothing. Once the Python correlator has taken
+        over, its events and open state are collected as on the Python path."""
+        correlator = self._correlator
+        if isinstance(correlator, EngineCorrelator) and correlator.python is None:
+            gc.collect(1)
+        else:
+            super().collect_cycles()
+
     def python_correlator(self, state: dict) -> Correlator:
+        from ..correlate import Correlator
+
         correlator = Correlator(
             self._add,
             self._local_ips,
@@ -125,7 +145,7 @@ class CompiledCommitter(Committer):
             hold_php=self._hold_php,
             php_host_assumed=self._php_host_assumed,
         )
-        correlator.expect_hosts(self._expected_hosts)
+        correlator.expect_hosts(self._expected_hosts())
         return correlator
 
 
@@ -136,6 +156,8 @@ def _schemas() -> list[tuple[str, str, list[tuple[str, str]]]]:
 def arrow_table(name: str, rows: int, columns: list, days: bytes) -> pa.Table:
     """The engine's column buffers of `rows` rows of table `name` as an Arrow table,
     with the `__day` column the part writer splits by."""
+    import pyarrow as pa
+
     schema = TABLES[name].arrow_schema
     arrays = []
     for field, (valid, nulls, buffers) in zip(schema, columns, strict=True):
@@ -164,6 +186,8 @@ class EngineCorrelator:
     `Correlator`), and, after `hand_over`, the Python correlator it handed over to."""
 
     def __init__(self, run: CompiledCommitter, parts: dict):
+        from ..correlate import is_local_ip
+
         module = compiled()
         assert module is not None
         self.run = run

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 
 from ..clock import Clock
 from ..errors import AnalyzerError
-from ..parse.events import LineParser
 from ..parse.header import sniff_format
 from ..read.checkpoints import match_checkpoints, new_checkpoint_key, share_new_copies
 from ..read.sources import Source, head_lines
@@ -149,6 +148,8 @@ def mta_hosts(
     """Host -> [first line, mtime] (UTC µs) of the run's MTA files, from their first lines:
     PHP entries that name no host join to the one MTA host of their time, and files are
     read one after the other (see `Correlator.expect_hosts`)."""
+    from ..parse.events import LineParser  # the parser: only when a correlator is made
+
     spans: dict[str, list[int]] = {}
     for src in sources:
         if src.format == "phpmail" or src.is_stdin:

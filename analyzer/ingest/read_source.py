@@ -5,20 +5,21 @@ warnings about the file as a whole (no mail lines, no readable date, a doubtful 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, timezone
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from ..errors import AnalyzerError
-from ..parse.batch import DAY_US, BatchJob, BatchResult
-from ..parse.workers import OrderedPool
-from ..read.batches import read_batches
-from ..read.journal import after_cursor, last_cursor
 from ..read.sources import Source
 from .commit import JOURNAL, Committer, read_cursor_file
 from .plan import SKIP, resume_offset
 from .summary import Progress, SourceReport
 from .years import advance_year, bsd_dated, year_warnings
+
+if TYPE_CHECKING:
+    from ..parse.batch import BatchResult
+    from ..parse.workers import OrderedPool
 
 HOLD_BYTES = 64 << 20  # undated lines of a file held until one has a date (see `read`)
 
@@ -36,8 +37,12 @@ class SourceReader:
         year: int | None,
         host: str,
         progress: Progress | None,
+        references: Callable[[], dict[str, date]] = dict,
     ):
+        """`references`: each file's date no line of it is newer than (see `read`), worked
+        out when a source first has lines to read."""
         self.run = run
+        self.references = references
         self.summary = run.summary
         self.pool = pool
         self.zone = zone
@@ -49,13 +54,13 @@ class SourceReader:
         self,
         src: Source,
         key: str | None,
-        reference: date | None = None,
         carried: ClockState | None = None,
     ) -> ClockState | None:
-        """Read one source from its checkpoint (`key`) on. `reference`: the date no line
-        of it is newer than (default: its mtime); `carried`: with an explicit year, the
-        clock state (year, month) the previous file of its rotated series ended with, so
-        a series that crosses New Year is one timeline. Returns this file's end state."""
+        """Read one source from its checkpoint (`key`) on, dated with its reference (the
+        date no line of it is newer than: `references`, default its mtime). `carried`:
+        with an explicit year, the clock state (year, month) the previous file of its
+        rotated series ended with, so a series that crosses New Year is one timeline.
+        Returns this file's end state."""
         run, zone, year, progress = self.run, self.zone, self.year, self.progress
         report = SourceReport(src.path, "new")
         self.summary.sources.append(report)
@@ -68,10 +73,17 @@ class SourceReader:
             if checkpoint and year is not None:
                 return checkpoint.get("year"), checkpoint.get("last_month", 0)
             return carried
+        # the reading and parsing modules come with the first source that has lines to
+        # read: a run with nothing new starts without them (`tests/dataset/test_ingest_lean`)
+        from ..parse.batch import DAY_US, BatchJob
+        from ..read.batches import read_batches
+        from ..read.journal import after_cursor, last_cursor
+
         cursor_file = key[len(JOURNAL) :] if key and key.startswith(JOURNAL) else None
         cursor = checkpoint.get("cursor") if checkpoint else None
         if cursor_file is not None and cursor is None:
             cursor = read_cursor_file(cursor_file)
+        reference = self.references().get(src.path)
         if reference is None:
             reference = (
                 datetime.fromtimestamp(src.mtime, zone).date()

@@ -13,21 +13,21 @@ per-batch parsing is the parse stage's function for the core in use (`parse.core
 from __future__ import annotations
 
 import errno
+import functools
 import gc
 import os
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..clock import parse_zone
-from ..correlate import Passwd, php_join_report
 from ..dataset.store import Dataset, StoreError
 from ..envvars import whole_number
 from ..errors import AnalyzerError
 from ..parse.core import announce_fallback, batch_parser
-from ..parse.events import default_host
-from ..parse.header import FORMATS
+from ..parse.header import FORMATS, default_host
 from ..parse.workers import OrderedPool, default_workers
 from ..read.sources import expand, series_of
 from . import compiled
@@ -36,6 +36,14 @@ from .plan import check_year, empty_directories, identify, mta_hosts, order_sour
 from .read_source import ClockState, SourceReader
 from .summary import IngestSummary, Progress
 from .years import series_references
+
+if TYPE_CHECKING:
+    from ..correlate import Passwd
+
+# What a run imports is what it needs: the parsers, the correlator and pyarrow come with
+# the first source that has lines to read (see read_source, commit, compiled, and
+# `tests/dataset/test_ingest_lean`), so a run with nothing new (cron's, every few minutes)
+# starts in a fraction of the time.
 
 # Lines between commits; a crash loses at most this much work (env ANALYZER_COMMIT_LINES:
 # tests use small values).
@@ -65,6 +73,10 @@ def ingest(
     one are skipped, so overlapping exports are read once (the cursor is also written
     to this file, for `journalctl --after-cursor`)."""
     started = time.monotonic()
+    # numpy (which pyarrow imports) starts OpenBLAS threads that spin on the other core
+    # for nothing: ingest does no linear algebra. Set before its first import; the
+    # user's own setting wins.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     check_year(year)
     zone = parse_zone(tz)
     if format is not None and format not in FORMATS:
@@ -112,19 +124,21 @@ def ingest(
                 accounts,
                 mta_in_run,
                 php_host_assumed,
-                mta_hosts(sources, zone, year, host),
+                functools.partial(mta_hosts, sources, zone, year, host),
             )
-            reader = SourceReader(run, pool, zone, year, host, progress)
-            references = series_references(sources, zone) if year is None else {}
+            references = (
+                functools.cache(functools.partial(series_references, sources, zone))
+                if year is None
+                else dict
+            )
+            reader = SourceReader(run, pool, zone, year, host, progress, references)
             # series -> the clock state its last file ended with (an explicit year)
             carried: dict[tuple[str, str] | None, ClockState | None] = {}
             try:
                 keys = identify(sources, state["sources"], cursor_file, summary)
                 for src, key in zip(sources, keys):
                     rotated = series_of(src.path) if not src.is_stdin else None
-                    carried[rotated] = reader.read(
-                        src, key, references.get(src.path), carried.get(rotated)
-                    )
+                    carried[rotated] = reader.read(src, key, carried.get(rotated))
                 run.commit()
             except BaseException:
                 run.writer.discard()  # a failed run (disk full, ^C) leaves no parts behind
@@ -140,6 +154,8 @@ def ingest(
     summary.programs_beside_mta = dict(run.beside_total)
     correlator = run.loaded_correlator
     if correlator is not None:  # else no line was read (the open state not loaded)
+        from ..correlate import php_join_report
+
         summary.php = correlator.run_php_joins
         summary.php_line, warning = php_join_report(summary.php, correlator.php_waiting())
         if warning:
@@ -168,6 +184,8 @@ def _check_writable(root: Path) -> None:
 
 
 def _read_passwd(path: str) -> Passwd:
+    from ..correlate import Passwd
+
     try:
         accounts = Passwd.read(path)
     except OSError as e:

@@ -9,7 +9,6 @@ from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from ..clock import MONTHS, Clock, new_year
-from ..parse.events import LineParser
 from ..read.sources import Source, head_lines, series_of
 
 FAR_FROM_MTIME_DAYS = 30  # a file's last line this much older than its mtime: a copy?
@@ -38,6 +37,8 @@ def series_references(sources: list[Source], zone: ZoneInfo | timezone) -> dict[
 
 def _first_date(src: Source, zone: ZoneInfo | timezone, reference: date) -> date | None:
     """The date of the first dated line of a file, read with `reference` (None: none)."""
+    from ..parse.events import LineParser  # the parser: only when a file is to be read
+
     parser = LineParser(Clock(zone, reference=reference), format=src.format, native=src.native)
     for line in head_lines(src):
         ts = parser.parse(line.rstrip("\r")).get("ts") if line else None

@@ -9,12 +9,17 @@ pattern does not either, and where it does the line is parsed by Python. Python
 `derive` functions are ported in Rust by name (`PORTED`); a pattern with another one, or
 with `extra` selectors, is a gate too.
 
-Exim and Sendmail (`family_spec`): a regex with lookarounds or possessive loops is
+Exim and Sendmail (`family_spec`): a regex whose only lookaround is one negative
+lookahead (and no possessive loop) is matched by the `regex` crate with the lookahead as a
+guard (`guarded`, as for Postfix); another regex with lookarounds or possessive loops is
 matched by `fancy-regex`, a backtracking engine with Python's semantics, behind the
 `regex` crate's match of its superset (`superset`: most lines fail there, fast). A
 pattern with `extra` selectors or a Python `derive` is matched and typed in Rust, then
-finished by the Python step itself (`_Alternative.complete`, the one code both paths
-run), so its fields cannot differ.
+finished by its step's Rust port (`finish_ports`: the `derive` functions below, each
+ported line by line in `rust/src/finish/`, with the tables and regexes they read handed
+over from their modules); the Python step (`_Alternative.complete`) stays the reference
+the differential tests hold the ports to, and finishes the rare event a port leaves to
+Python (a number beyond i64) or a pattern without a port.
 """
 
 from __future__ import annotations
@@ -28,6 +33,10 @@ from .events import _EXIM_INNER, _EXIM_LEAD, _Alternative
 from .header import EXIM_NATIVE, HEADER
 from .patterns import FAMILIES, REASON_CLASSES, Pattern
 from .patterns.base import FIELD_TYPES
+from .patterns.exim import messages as exim_messages
+from .patterns.exim import rejects as exim_rejects
+from .patterns.sendmail import messages as sendmail_messages
+from .patterns.sendmail import rejects as sendmail_rejects
 
 # (text in a pattern's regex, the regex-crate equivalent). The delivery pattern's
 # `(?!dsn=)\w+=` is a word that is not exactly `dsn` followed by `=` (`\w+` must run up to
@@ -212,6 +221,15 @@ def family_spec(family: str, pattern: Pattern) -> tuple:
     for text, equivalent in REWRITES:
         regex = regex.replace(text, equivalent)
     fancy = _fancy(regex)
+    # one negative lookahead and no possessive loop: the regex crate with the lookahead
+    # ported as a guard (`guarded`), no backtracking engine
+    guard = (
+        guarded(regex)
+        if fancy and superset(regex) == strip_lookarounds(regex) and family == "exim"
+        else None
+    )
+    if guard is not None:
+        regex, fancy = guard[0], False
     derived = DERIVED.get(pattern.event)
     return (
         pattern.name,
@@ -224,8 +242,56 @@ def family_spec(family: str, pattern: Pattern) -> tuple:
         pattern.event == "reject" and "reason_class" not in pattern.fixed,
         "client_name" in pattern.compiled.groupindex,
         _DERIVED_PORTS[derived] if derived is not None and not finish else "",
-        None,
+        guard[1] if guard is not None else None,
         (family, regex if fancy else None, finish),
+    )
+
+
+# Python `derive` functions of finishing patterns -> (their Rust port in
+# rust/src/finish/, the dicts it reads by name, the regexes it reads by name)
+FINISH_PORTS: dict[Callable[[dict], None], tuple[str, dict[str, dict], dict[str, re.Pattern]]] = {
+    exim_messages._recipients: ("exim_arrival", {}, {}),
+    exim_messages._delivery: (
+        "exim_delivery",
+        {"status": exim_messages._STATUS},
+        {"dsn": exim_messages._DSN},
+    ),
+    exim_rejects._reject: (
+        "exim_reject",
+        {"stages": exim_rejects._STAGES},
+        {"hello_from": exim_rejects._HELLO_FROM},
+    ),
+    sendmail_messages._delivery: ("sendmail_delivery", {"agents": sendmail_messages._AGENTS}, {}),
+    sendmail_messages._arrival: ("sendmail_arrival", {}, {}),
+    sendmail_messages._dsn: ("sendmail_dsn", {}, {}),
+    sendmail_rejects._ruleset_reject: (
+        "sendmail_ruleset",
+        {"stages": sendmail_rejects._STAGES},
+        {},
+    ),
+    sendmail_rejects._milter_reject: (
+        "sendmail_milter",
+        {"stages": sendmail_rejects._MILTER_STAGES},
+        {},
+    ),
+}
+
+
+def finish_port(pattern: Pattern) -> tuple | None:
+    """The Rust port of a finishing pattern's Python step (`finish::PortSpec`: port,
+    extra regexes, derived step, tables, regexes), or None where it has none: a `derive`
+    without a port, or an extra selector the `regex` crate cannot match as Python does."""
+    port = FINISH_PORTS.get(pattern.derive) if pattern.derive is not None else None
+    if port is None or any(_fancy(x) for x in pattern.extra):
+        return None
+    name, tables, regexes = port
+    derived = DERIVED.get(pattern.event)
+    return (
+        name,
+        list(pattern.extra),
+        _DERIVED_PORTS[derived] if derived is not None else "",
+        tables,
+        {key: rx.pattern for key, rx in regexes.items()},
     )
 
 
@@ -263,14 +329,14 @@ def core_arguments() -> dict[str, Any]:
     Python step of each pattern that has one (None for the others)."""
     kinds, seconds = anvil_tables()
     types = {name: "float" if kind is float else "int" for name, kind in FIELD_TYPES.items()}
+    patterns = [p for f in FAMILIES_IN_CORE for p in FAMILIES[f]]
     specs = [family_spec(f, p) for f in FAMILIES_IN_CORE for p in FAMILIES[f]]
+    finishing = [spec[-1][2] for spec in specs]
     return {
         "header": header_regex(),
         "patterns": specs,
-        "finishers": [
-            _Alternative(p).complete if spec[-1][2] else None
-            for spec, p in zip(specs, (p for f in FAMILIES_IN_CORE for p in FAMILIES[f]))
-        ],
+        "finishers": [_Alternative(p).complete if f else None for f, p in zip(finishing, patterns)],
+        "ports": [finish_port(p) if f else None for f, p in zip(finishing, patterns)],
         "exim": exim_regexes(),
         "field_types": types,
         "reason_classes": [(name, rx.pattern) for name, rx in REASON_CLASSES],

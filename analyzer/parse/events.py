@@ -16,7 +16,6 @@ most lines cost one regex call after the header's.
 from __future__ import annotations
 
 import re
-import socket
 
 from ..clock import BadTimestamp, Clock
 from .derived import DERIVED
@@ -28,16 +27,11 @@ from .header import (
     EXIM_NATIVE,
     HEADER,
     PHP_FILE,
+    default_host,
     journal_fields,
 )
 from .patterns import FAMILIES, Pattern, daemon_of, family_of, reason_class
 from .patterns.base import FIELD_TYPES
-
-
-def default_host() -> str:
-    """The host of lines that name none (Exim's own log, PHP's mail.log file form): this
-    machine's short host name, as rsyslog writes it by default."""
-    return socket.gethostname().split(".", 1)[0] or "localhost"
 
 
 def _compiled(pattern: Pattern) -> tuple[re.Pattern[str], tuple[re.Pattern[str], ...]]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 
 # groups: bsd time, iso time, host, program, pid, message
 HEADER = re.compile(
@@ -82,6 +83,30 @@ def journal_fields(line: str):
     return ts, host, program, pid, message.replace("\x00", "")
 
 
+_SENDMAIL = ("sendmail", "sm-mta", "sm-msp-queue", "sm-acceptingconnections")
+_PHP = re.compile(r"php(?:-fpm|-cgi|-cli)?[\d.]*$")
+
+
+def family_of(program: str) -> str | None:
+    """The MTA family of a syslog program name (None: a program beside the MTA).
+
+    postfix*: `postfix/smtpd`, `postfix/submission/smtpd`, `postfix-incoming/smtpd`;
+    exim: `exim`, `exim4`, `exim4-daemon-heavy`, ...; sendmail: `sendmail`, `sm-mta`,
+    `sm-msp-queue`, `sm-acceptingconnections` and other `sm-<name>` daemon names;
+    phpmail: `php`, `php-fpm`, `php-fpm8.2`, `php-cgi` (PHP's `mail.log = syslog`; a line
+    of any other program that starts with `mail() on [` is read as PHP's too).
+    """
+    if program.startswith("postfix"):
+        return "postfix"
+    if program.startswith("exim"):
+        return "exim"
+    if program in _SENDMAIL or program.startswith("sm-"):
+        return "sendmail"
+    if program.startswith("php") and _PHP.match(program):
+        return "phpmail"
+    return None
+
+
 # --- what a file holds ----------------------------------------------------------------------
 
 
@@ -91,8 +116,6 @@ def sniff_format(lines: list[str]) -> tuple[str | None, bool]:
     `exim` (native when the lines are Exim's own, else syslog lines of exim), `sendmail`,
     `postfix` (syslog lines, told apart by the programs of their MTA lines; plain syslog
     without any MTA line says `postfix`), or None when nothing is recognisable."""
-    from .patterns import family_of
-
     votes: dict[str, int] = {}
     native = 0
     for line in lines:
@@ -138,3 +161,9 @@ def exim_native_first(line: str, header) -> bool:
     lines have a host there."""
     iso = header[2]
     return iso is not None and iso[10:11] == " " and _EXIM_ID_OR_PID.match(header[3]) is not None
+
+
+def default_host() -> str:
+    """The host of lines that name none (Exim's own log, PHP's mail.log file form): this
+    machine's short host name, as rsyslog writes it by default."""
+    return socket.gethostname().split(".", 1)[0] or "localhost"

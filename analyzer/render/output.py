@@ -19,6 +19,7 @@ import csv
 import io
 import json
 import math
+import os
 import sys
 from datetime import UTC, date, datetime
 
@@ -281,6 +282,8 @@ def render(
         out.write(to_json(frame))
     elif fmt == "csv":
         out.write(to_csv(frame, terminal=_is_terminal(out)))
+    elif console is None and surely_plain(out):  # plain text: rich is not even imported
+        out.write(plain_table(frame, title=title, columns=columns, caption=caption))
     else:
         if console is None:
             from rich.console import Console
@@ -288,6 +291,18 @@ def render(
             console = Console(file=out)
         print_table(frame, console, title=title, columns=columns, caption=caption)
     out.flush()
+
+
+# environment variables by which rich may take a pipe for a terminal
+_RICH_TERMINAL_ENV = ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "JUPYTER_COLUMNS")
+
+
+def surely_plain(out) -> bool:
+    """Whether a rich console on `out` would surely find no terminal (and `print_table`
+    write plain text): `out` is no terminal and no environment variable says otherwise."""
+    if any(name in os.environ for name in _RICH_TERMINAL_ENV):
+        return False
+    return not _is_terminal(out)
 
 
 def _is_terminal(out) -> bool:

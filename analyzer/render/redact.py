@@ -122,6 +122,9 @@ class Redactor:
                 ]
                 values = pa.array(masked, field.type).take(column.indices)
                 table = table.set_column(i, field, values)
+            elif types.is_nested(field.type):  # lists of names, [{value, count}]
+                cells = [self.value(v) for v in table.column(i).to_pylist()]
+                table = table.set_column(i, field, pa.array(cells, field.type))
         return table
 
 

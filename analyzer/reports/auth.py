@@ -7,41 +7,16 @@ import pandas as pd
 
 from ..dataset.reading import to_pandas
 from ..dataset.snapshot import Reduction
+from .auth_spec import (
+    BY,
+    COLUMNS,
+    FAILURE_COLUMNS,
+    NOT_LOGGED,
+    RATE_COLUMNS,
+    bare_auth,
+    logged_in,
+)
 from .common import auto_bucket, check_bucket, is_original, per_bucket, top_values_by
-
-FAILURE_COLUMNS = ["ts", "client_ip", "client_name", "sasl_username"]
-BY = {"client-ip": "client_ip", "username": "sasl_username"}
-
-COLUMNS = {
-    "client-ip": [
-        "client_ip",
-        "client_name",
-        "failures",
-        "usernames",
-        "top_usernames",
-        "first_seen",
-        "last_seen",
-        "max_connection_rate",
-        "max_connection_count",
-        "succeeded_later",
-        "succeeded_as",
-        "first_success",
-        "messages_after",
-    ],
-    "username": [
-        "sasl_username",
-        "failures",
-        "client_ips",
-        "top_clients",
-        "first_seen",
-        "last_seen",
-        "succeeded_later",
-        "succeeded_from",
-        "first_success",
-        "messages_after",
-    ],
-}
-NOT_LOGGED = "(not logged)"
 
 
 def successes(messages: pd.DataFrame, connections: pd.DataFrame | None) -> pd.DataFrame:
@@ -95,9 +70,6 @@ def successes(messages: pd.DataFrame, connections: pd.DataFrame | None) -> pd.Da
         )
     out = pd.concat(parts, ignore_index=True).sort_values("ts", kind="stable")
     return out.astype({"message": "int64"}).reset_index(drop=True)
-
-
-RATE_COLUMNS = ["client_ip", "kind", "figure", "period"]
 
 
 def auth_failures(
@@ -294,35 +266,13 @@ def auth_failures_in(win, by: str = "client-ip") -> pd.DataFrame:
     anvil connection rates)."""
     counts = win.reduce("auth_failures", FAILURE_COLUMNS, FAILURE_COUNTS)
     msgs = win.read(
-        "messages", ["first_seen", "client_ip", "sasl_username", "filter_of"], where=_logged_in
+        "messages", ["first_seen", "client_ip", "sasl_username", "filter_of"], where=logged_in
     )
     conns = win.read(
-        "connections", ["ts", "client_ip", "sasl_username", "auth_ok", "messages"], where=_bare_auth
+        "connections", ["ts", "client_ip", "sasl_username", "auth_ok", "messages"], where=bare_auth
     )
     peaks = win.reduce("client_rates", RATE_COLUMNS, RATE_PEAKS) if by == "client-ip" else None
     return auth_failures_of(counts, successes(msgs, conns), by, peaks)
-
-
-# the rows `successes` keeps, chosen where the rows are read (on a cluster: its workers)
-def _logged_in(arrow):
-    import pyarrow.compute as pc
-
-    return pc.and_(
-        pc.and_(pc.is_valid(arrow["sasl_username"]), pc.is_valid(arrow["client_ip"])),
-        pc.is_null(arrow["filter_of"]),
-    )
-
-
-def _bare_auth(arrow):
-    import pyarrow.compute as pc
-
-    return pc.and_(
-        pc.and_(
-            pc.greater(pc.fill_null(arrow["auth_ok"], 0), 0),
-            pc.equal(pc.fill_null(arrow["messages"], 0), 0),
-        ),
-        pc.is_valid(arrow["client_ip"]),
-    )
 
 
 def timeline_in(

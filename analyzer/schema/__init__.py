@@ -8,7 +8,7 @@ interface.
 
 from __future__ import annotations
 
-from .model import ARROW_TYPES, Column, Table
+from .model import Column, Table, arrow_types
 from .tables import TABLES
 
-__all__ = ["ARROW_TYPES", "TABLES", "Column", "Table"]
+__all__ = ["TABLES", "Column", "Table", "arrow_types"]

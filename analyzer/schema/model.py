@@ -4,16 +4,26 @@ the store writes it with."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING
 
-import pyarrow as pa
+if TYPE_CHECKING:
+    import pyarrow as pa
 
-ARROW_TYPES = {
-    "timestamp": pa.timestamp("us", tz="UTC"),
-    "string": pa.string(),
-    "int64": pa.int64(),
-    "float64": pa.float64(),
-    "bool": pa.bool_(),
-}
+
+@cache
+def arrow_types() -> dict[str, pa.DataType]:
+    """Column type -> Arrow type. Made when first asked: pyarrow (and numpy with it) is a
+    tenth of a second of start-up that an ingest with nothing new to read never needs."""
+    import pyarrow as pa
+
+    return {
+        "timestamp": pa.timestamp("us", tz="UTC"),
+        "string": pa.string(),
+        "int64": pa.int64(),
+        "float64": pa.float64(),
+        "bool": pa.bool_(),
+    }
 
 
 @dataclass(frozen=True)
@@ -36,4 +46,7 @@ class Table:
 
     @property
     def arrow_schema(self) -> pa.Schema:
-        return pa.schema([pa.field(c.name, ARROW_TYPES[c.type]) for c in self.columns])
+        import pyarrow as pa
+
+        types = arrow_types()
+        return pa.schema([pa.field(c.name, types[c.type]) for c in self.columns])

@@ -12,6 +12,7 @@ use crate::engine::{
     anchored, compile, value_err, Engine, EximReaders, FastMode, HourCache, Keys, Names, MARK,
 };
 use crate::event::Outcome;
+use crate::finish::{Port, PortSpec};
 use crate::patterns::{Derive, Family, Kind, Mode, Pattern};
 use crate::years::Years;
 
@@ -25,6 +26,8 @@ pub struct Core {
     pub(crate) fixed: Vec<Py<PyAny>>,
     /// per pattern: its Python step (`_Alternative.complete`) where it finishes there
     pub(crate) finishers: Vec<Option<Py<PyAny>>>,
+    /// per pattern: the Rust port of its Python step, where there is one
+    pub(crate) ports: Vec<Option<Port>>,
 }
 
 /// One entry of the pattern table as Python hands it over (see `core_table.pattern_spec`).
@@ -54,14 +57,17 @@ impl Core {
     /// `year_rule`: (reference year, (month, day) limit); `hour_start(y, m, d, h, utc)`:
     /// micros or None; `fallback(raw line)`: None for an empty line, else
     /// (decoded line, event dict) from the Python parser. `finishers`: per pattern, the
-    /// Python step of one that finishes there (else None); `exim`: Exim's line readers
+    /// Python step of one that finishes there (else None); `ports`: per pattern, the Rust
+    /// port of that step (`finish::PortSpec`, see `core_table.finish_ports`) or None;
+    /// `exim`: Exim's line readers
     /// (see `EximReaders`; without them Exim's lines go to Python); `host`: of lines that
     /// name none; `native`: the batch is a file of Exim's own log; `years`: `--year`'s
     /// state (BSD lines are dated by it instead of `year_rule`).
     #[new]
     #[pyo3(signature = (
         header, patterns, field_types, reason_classes, anvil_kinds, seconds, year_rule,
-        hour_start, fallback, finishers=None, exim=None, host=None, native=false, years=None
+        hour_start, fallback, finishers=None, ports=None, exim=None, host=None, native=false,
+        years=None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -75,6 +81,7 @@ impl Core {
         hour_start: Py<PyAny>,
         fallback: Py<PyAny>,
         finishers: Option<Vec<Option<Py<PyAny>>>>,
+        ports: Option<Vec<Option<PortSpec>>>,
         exim: Option<(String, String, String)>,
         host: Option<String>,
         native: bool,
@@ -193,6 +200,20 @@ impl Core {
                 "finishers: one per pattern, for the finishing ones",
             ));
         }
+        let ports = match ports {
+            Some(specs) if specs.len() == compiled.len() => specs
+                .into_iter()
+                .zip(&finishers)
+                .map(|(spec, finisher)| match (spec, finisher) {
+                    (Some(spec), Some(_)) => Port::new(spec, &field_types).map(Some),
+                    (None, _) => Ok(None),
+                    (Some(_), None) => Err("a port for a pattern that does not finish".into()),
+                })
+                .collect::<Result<Vec<_>, String>>()
+                .map_err(value_err)?,
+            Some(_) => return Err(value_err("ports: one per pattern")),
+            None => compiled.iter().map(|_| None).collect(),
+        };
         let exim = match exim {
             Some((native, lead, inner)) => Some(EximReaders {
                 native: anchored(&native).map_err(value_err)?,
@@ -292,6 +313,7 @@ impl Core {
             py_names,
             fixed,
             finishers,
+            ports,
         })
     }
 

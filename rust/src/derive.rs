@@ -33,6 +33,12 @@ pub fn typed(text: &str, kind: Option<Kind>) -> Result<Val<'_>, NeedPython> {
     })
 }
 
+/// Python's `str.isspace()` on one ASCII character (what `str.split()` and `str.strip()`
+/// take for whitespace; only ASCII lines get here).
+pub fn py_space(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\x0b' | '\x0c' | '\r' | '\x1c'..='\x1f' | ' ')
+}
+
 /// `recipient_domain`: the text after the last `@` (lower-cased when the dict is
 /// built); None without one.
 pub fn recipient_domain(recipient: Option<&str>) -> Option<&str> {
@@ -47,10 +53,9 @@ pub type Counter = Option<(i64, i64)>;
 
 pub fn command_counters(counters: Option<&str>) -> Result<(Counter, Counter), NeedPython> {
     let (mut auth, mut commands) = (None, None);
-    // Python's str.split(): runs of whitespace (the ASCII set: only ASCII lines get here)
     for item in counters
         .unwrap_or("")
-        .split(|c: char| c.is_ascii_whitespace() || c == '\x0b')
+        .split(py_space)
         .filter(|s| !s.is_empty())
     {
         let (name, value) = item.split_once('=').unwrap_or((item, ""));

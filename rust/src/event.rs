@@ -86,8 +86,8 @@ pub enum Outcome<'a> {
         line: &'a str,
     },
     /// a modelled event whose pattern's last steps are Python code: `fields` holds the
-    /// typed groups, the Python step (`finishers[pattern]`) adds the rest from `message`,
-    /// then `head`'s fields follow
+    /// typed groups, the step's Rust port (`finish::Finisher`; else the Python step,
+    /// `finishers[pattern]`) adds the rest from `message`, then `head`'s fields follow
     Finish {
         fields: Fields<'a>,
         pattern: usize,

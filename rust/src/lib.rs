@@ -9,6 +9,8 @@ mod core;
 mod derive;
 mod engine;
 mod event;
+// the Exim and Sendmail patterns' last steps, ported from Python
+mod finish;
 mod objects;
 mod patterns;
 mod years;

@@ -7,8 +7,10 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
 
 use crate::core::Core;
+use crate::correlate::value::ToPy;
 use crate::engine::set_head;
 use crate::event::{Fields, Head, Outcome, Val};
+use crate::finish::{self, Finisher};
 
 const UNPARSED_TEXT_LIMIT: usize = 8192;
 const DAY_US: i64 = 86_400_000_000;
@@ -136,6 +138,17 @@ impl Core {
         let mut last_ts: Option<LastTs> = None;
         let none = || py.None().into_bound(py);
         let text = |s: &str| PyString::new(py, s).into_any();
+        // events of ported finishing patterns are made in Rust, then converted
+        let ported = outcomes.iter().any(
+            |(_, _, o)| matches!(o, Outcome::Finish { pattern, .. } if self.ports[*pattern].is_some()),
+        );
+        let (names, texts, fixed) = if ported {
+            finish::core_values(py, self)
+        } else {
+            Default::default()
+        };
+        let finisher = Finisher::new(self, &names, &texts, &fixed);
+        let to = ported.then(|| ToPy::new(py));
         for (offset, length, outcome) in outcomes {
             match outcome {
                 Outcome::Skip | Outcome::Python(None) => continue,
@@ -171,7 +184,16 @@ impl Core {
                     programs.add(head.program);
                     last_ts = Some(LastTs::Rust(head.ts));
                     dated += 1;
-                    events.append(self.finished(py, &fields, pattern, message, head)?)?;
+                    let made = match &to {
+                        Some(to) if finisher.has_port(pattern) => {
+                            finisher.event(&fields, pattern, message, head).ok()
+                        }
+                        _ => None,
+                    };
+                    match (made, &to) {
+                        (Some(event), Some(to)) => events.append(to.dict(&event)?)?,
+                        _ => events.append(self.finished(py, &fields, pattern, message, head)?)?,
+                    }
                 }
                 Outcome::Unparsed {
                     ts,

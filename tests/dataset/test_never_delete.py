@@ -10,6 +10,7 @@ import subprocess
 import sys
 from datetime import datetime
 
+import pyarrow.parquet as pq
 import pytest
 from helpers import assert_same_dataset, ingest, snapshot
 
@@ -148,7 +149,7 @@ def test_disk_full_mid_commit_removes_the_runs_own_parts(tmp_path, lines, refere
     log = _write(tmp_path / "maillog", lines[:1000])
     data = tmp_path / "d"
     ingest([log], data, year=2026)
-    real_write, real_commit = store.pq.write_table, Dataset.commit
+    real_write, real_commit = pq.write_table, Dataset.commit
     commits, writes = [], []
 
     def count_commits(self, state):
@@ -165,7 +166,7 @@ def test_disk_full_mid_commit_removes_the_runs_own_parts(tmp_path, lines, refere
             raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(Dataset, "commit", count_commits)
-    monkeypatch.setattr(store.pq, "write_table", write_until_full)
+    monkeypatch.setattr(pq, "write_table", write_until_full)  # the writer's
     with pytest.raises(store.StoreError, match="no space left on device while writing") as failed:
         ingest([_write(log, lines)], data, year=2026)
     assert failed.value.__cause__.errno == errno.ENOSPC

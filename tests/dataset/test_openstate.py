@@ -90,6 +90,35 @@ def test_a_commit_writes_what_changed_not_what_is_open(tmp_path):
     assert _rows_born(tmp_path, 3) == 0
 
 
+def test_entries_that_came_and_went_between_commits_cost_no_lookup(tmp_path):
+    """The compiled engine reports every message it saw since the last commit: those
+    gone again were never stored, and only the stored ones are looked up to end them."""
+    store = OpenStore(tmp_path)
+    store.rollback(0)
+    msgs = _messages(3)
+    store.save(1, {"messages": msgs})
+    for i in range(1000):  # came and went
+        msgs[("mx1", f"T{i}")] = {"queue_id": f"T{i}"}
+        msgs.pop(("mx1", f"T{i}"))
+    msgs.pop(("mx1", "Q00001"))  # stored, then removed
+    msgs[("mx1", "Q00002")] = msgs.pop(("mx1", "Q00002"))  # stored, removed, added again
+    statements: list[str] = []
+    store.db.set_trace_callback(statements.append)
+    store.save(2, {"messages": msgs})
+    store.db.set_trace_callback(None)
+    ended = [s for s in statements if s.startswith("UPDATE entry SET died") and "key =" in s]
+    assert len(ended) == 2  # Q00001 and Q00002's old version
+    msgs.pop(("mx1", "Q00002"))  # stored at commit 2: removed at 3
+    store.save(3, {"messages": msgs})
+    store.close()
+    again = OpenStore(tmp_path)
+    again.rollback(3)
+    assert list(again.load()["messages"]) == [("mx1", "Q00000")]
+    with sqlite3.connect(tmp_path / "open.sqlite") as db:
+        rows = db.execute("SELECT count(*) FROM entry WHERE key LIKE '%T%'").fetchone()[0]
+    assert rows == 0
+
+
 def test_readers_see_their_commit_while_later_ones_are_saved_or_undone(tmp_path):
     writer = OpenStore(tmp_path)
     writer.rollback(0)
@@ -263,9 +292,10 @@ def save(self, commit, state):
         die()
 
 def write_changes(self, kind, value, commit):
-    real_changes(self, kind, value, commit)
+    stored = real_changes(self, kind, value, commit)
     if mode == "during" and commit == at:  # inside the open state's transaction
         die()
+    return stored
 
 openstate.OpenStore.save, openstate.OpenStore._write_changes = save, write_changes
 api.ingest(paths, data=data, tz="UTC", year=2026)

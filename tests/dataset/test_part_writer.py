@@ -7,7 +7,6 @@ import threading
 import pyarrow.parquet as pq
 import pytest
 
-from analyzer.dataset import writer as writer_module
 from analyzer.dataset.store import Dataset
 
 DAY_US = 86_400_000_000
@@ -32,7 +31,7 @@ def _slow_writes(monkeypatch, gate):
         assert gate.wait(10)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(writer_module.pq, "write_table", write_table)
+    monkeypatch.setattr(pq, "write_table", write_table)  # as the writer calls it
 
 
 def test_flush_returns_with_every_part_durable(tmp_path, monkeypatch):
@@ -66,7 +65,7 @@ def test_a_failed_background_write_raises_at_flush(tmp_path, monkeypatch):
     def write_table(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(writer_module.pq, "write_table", write_table)
+    monkeypatch.setattr(pq, "write_table", write_table)  # as the writer calls it
     w = Dataset(tmp_path / "d").writer(1)
     _fill(w)
     with pytest.raises(OSError, match="No space"):

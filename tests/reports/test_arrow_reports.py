@@ -5,14 +5,12 @@ with missing values, duplicate keys, re-injections and hostile strings; and the 
 `top-senders` without pandas or plotly in the process."""
 
 import json
-import os
 import random
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 
 import pyarrow as pa
 import pytest
+from arrow_paths import WINDOWS, run_cli, same
 
 from analyzer import api
 from analyzer.dataset.reading import to_pandas
@@ -22,19 +20,6 @@ from analyzer.reports import senders
 from analyzer.reports.arrow import senders as arrow_senders
 from analyzer.reports.spec import BY, DELIVERY_COLUMNS, MESSAGE_COLUMNS, SCOPES
 from analyzer.schema import TABLES
-
-WINDOWS = [
-    (None, None),  # the whole dataset
-    ("2026-11-26T06:00", "2026-11-26T12:00"),
-    ("2026-11-26T23:30", None),
-    ("2030-01-01", None),  # after the data: empty
-]
-
-
-def same(pandas_frame, arrow_table) -> None:
-    """Equal as the output shows them: columns, then every row's JSON-ready values."""
-    assert list(pandas_frame.columns) == arrow_table.column_names
-    assert records(pandas_frame) == records(arrow_table)
 
 
 @pytest.mark.parametrize("by", list(BY))
@@ -185,22 +170,6 @@ def test_equal_on_a_table_of_one_missing_key():
 
 
 # --- the command: no pandas, no plotly ---------------------------------------------------
-
-PROBE = """
-import atexit, sys
-heavy = lambda: sorted({m.split('.')[0] for m in sys.modules} & {'pandas', 'plotly', 'dask'})
-atexit.register(lambda: print('HEAVY=' + ','.join(heavy()), file=sys.stderr))
-sys.argv = ['analyzer'] + sys.argv[1:]
-from analyzer.cli.app import main
-main()
-"""
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "COLUMNS": "200"}
-    return subprocess.run(
-        [sys.executable, "-c", PROBE, *args], capture_output=True, text=True, env=env, timeout=120
-    )
 
 
 @pytest.mark.parametrize(

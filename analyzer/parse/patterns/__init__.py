@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from ..header import family_of  # with the header: sniffing a file needs no pattern table
 from . import exim, phpmail, postfix, sendmail
 from .base import FIELD_TYPES, Pattern
 
@@ -19,29 +20,6 @@ FAMILIES: dict[str, tuple[Pattern, ...]] = {
     "sendmail": sendmail.PATTERNS,
     "phpmail": phpmail.PATTERNS,
 }
-
-_SENDMAIL = ("sendmail", "sm-mta", "sm-msp-queue", "sm-acceptingconnections")
-_PHP = re.compile(r"php(?:-fpm|-cgi|-cli)?[\d.]*$")
-
-
-def family_of(program: str) -> str | None:
-    """The MTA family of a syslog program name (None: a program beside the MTA).
-
-    postfix*: `postfix/smtpd`, `postfix/submission/smtpd`, `postfix-incoming/smtpd`;
-    exim: `exim`, `exim4`, `exim4-daemon-heavy`, ...; sendmail: `sendmail`, `sm-mta`,
-    `sm-msp-queue`, `sm-acceptingconnections` and other `sm-<name>` daemon names;
-    phpmail: `php`, `php-fpm`, `php-fpm8.2`, `php-cgi` (PHP's `mail.log = syslog`; a line
-    of any other program that starts with `mail() on [` is read as PHP's too).
-    """
-    if program.startswith("postfix"):
-        return "postfix"
-    if program.startswith("exim"):
-        return "exim"
-    if program in _SENDMAIL or program.startswith("sm-"):
-        return "sendmail"
-    if program.startswith("php") and _PHP.match(program):
-        return "phpmail"
-    return None
 
 
 def daemon_of(program: str) -> str:

@@ -158,9 +158,23 @@ def hosted_domains(deliveries: pa.Table, sasl_usernames, explicit=()) -> frozens
     return hosted_from(explicit, local, distinct(sasl_usernames))
 
 
+def numeric(values: np.ndarray, missing: np.ndarray | None = None) -> pa.Array:
+    """A numpy array of whole numbers (as int64) or floats as Arrow, missing where
+    `missing` is True. Not `pa.array`: it checks every numpy array for a masked one,
+    which imports numpy.ma, a tenth of a fast report's start."""
+    values = np.ascontiguousarray(values, np.float64 if values.dtype.kind == "f" else np.int64)
+    kind = pa.float64() if values.dtype.kind == "f" else pa.int64()
+    validity, nulls = None, 0
+    if missing is not None and missing.any():
+        validity = pa.py_buffer(np.packbits(~missing, bitorder="little"))
+        nulls = int(missing.sum())
+    data = pa.py_buffer(values)
+    return pa.Array.from_buffers(kind, len(values), [validity, data], null_count=nulls)
+
+
 def timestamps(values: np.ndarray, present: np.ndarray) -> pa.Array:
     """µs since the epoch as UTC timestamps, missing where not `present`."""
-    return pa.array(values, pa.int64(), mask=~present).cast(TIMESTAMP)
+    return numeric(values, ~present).cast(TIMESTAMP)
 
 
 def after(column) -> datetime | None:

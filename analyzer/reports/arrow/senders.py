@@ -32,6 +32,7 @@ from .common import (
     link,
     micros,
     min_max,
+    numeric,
     peak_counts,
     per_distinct,
     sums,
@@ -121,7 +122,7 @@ def top_senders(
     rows = np.flatnonzero(in_scope & present)
     if not original[rows].any():
         return empty(keys)
-    msgs = keyed.take(pa.array(rows))
+    msgs = keyed.take(numeric(rows))
     group, n, first = group_codes(msgs, keys)
     orig = original[rows]
     counted = sums(group, orig.astype(np.float64), n)
@@ -155,22 +156,22 @@ def top_senders(
     keep = np.flatnonzero(counted > 0)  # re-injections whose original is outside the window
     sent, bounced = figures["sent"][keep], figures["bounced"][keep]
     tried = sent + bounced
-    columns = {k: msgs[k].take(pa.array(first[keep])) for k in keys}
+    columns = {k: msgs[k].take(numeric(first[keep])) for k in keys}
     columns.update(
         {
-            "messages": pa.array(counted[keep]),
-            "share": pa.array(counted[keep] / total),
-            "recipients": pa.array(figures["recipients"][keep]),
-            "recipient_domains": pa.array(figures["recipient_domains"][keep]),
-            "sent": pa.array(sent),
-            "deferred": pa.array(figures["deferred"][keep]),
-            "bounced": pa.array(bounced),
-            "bounce_rate": pa.array(bounced / np.where(tried > 0, tried, 1), mask=tried == 0),
-            "expired": pa.array(figures["expired"][keep]),
-            "client_ips": pa.array(figures["client_ips"][keep]),
+            "messages": numeric(counted[keep]),
+            "share": numeric(counted[keep] / total),
+            "recipients": numeric(figures["recipients"][keep]),
+            "recipient_domains": numeric(figures["recipient_domains"][keep]),
+            "sent": numeric(sent),
+            "deferred": numeric(figures["deferred"][keep]),
+            "bounced": numeric(bounced),
+            "bounce_rate": numeric(bounced / np.where(tried > 0, tried, 1), tried == 0),
+            "expired": numeric(figures["expired"][keep]),
+            "client_ips": numeric(figures["client_ips"][keep]),
             "first_seen": timestamps(lo[keep], has_time[keep]),
             "last_seen": timestamps(hi[keep], has_time[keep]),
-            "peak_hour_messages": pa.array(figures["peak_hour_messages"][keep]),
+            "peak_hour_messages": numeric(figures["peak_hour_messages"][keep]),
         }
     )
     out = pa.table(columns)

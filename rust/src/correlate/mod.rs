@@ -4,8 +4,10 @@
 //! `sendmail.rs`; GIL released) and its rows kept as Arrow column buffers
 //! (`columns.rs`); the open state comes in and goes out in the checkpoint's format, so a
 //! run can continue under the Python correlator (and the other way round). An event
-//! whose pattern ends in a Python step (Exim's and Sendmail's selectors) is finished by
-//! that step, GIL held, before the batch is correlated.
+//! whose pattern ends in a Python step (Exim's and Sendmail's selectors and `derive`
+//! functions) is finished by that step's Rust port (`finish`, GIL released, a batch of
+//! them at a time); only a pattern without a port, or a case its port leaves to Python,
+//! is finished by the Python step, GIL held, before the batch is correlated.
 //!
 //! A batch holding an event these rules do not model (PHP's mail.log through syslog) is
 //! not correlated here: the engine returns its events as Python dicts and the caller
@@ -18,7 +20,7 @@ mod ordmap;
 mod rules;
 mod sendmail;
 mod state;
-mod value;
+pub(crate) mod value;
 
 use std::collections::VecDeque;
 
@@ -26,11 +28,12 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
 use crate::core::Core;
-use crate::event::{Fields, Outcome, Val};
+use crate::event::{Fields, NeedPython, Outcome, Val};
+use crate::finish::{self, Finisher};
 use columns::Table;
 use ordmap::OrdMap;
 use rules::{LocalIp, MsgKey, Rules, SessionKey, TABLES};
-use value::{from_py, key, obj_from_py, Obj, ToPy, K, V};
+use value::{obj_from_py, Obj, ToPy, K, V};
 
 /// (name, time column, [(column, type)]) of a table, from `analyzer.schema`
 type TableSpec = (String, String, Vec<(String, String)>);
@@ -221,16 +224,8 @@ impl IngestEngine {
     ) -> PyResult<(bool, Bound<'py, PyTuple>)> {
         let bytes = data.as_bytes();
         let mut core_ref = core.borrow_mut();
-        let (names, texts): (Vec<K>, Vec<String>) = {
-            let list = &core_ref.engine.names.list;
-            (list.iter().map(|n| key(n)).collect(), list.clone())
-        };
+        let (names, texts, fixed) = finish::core_values(py, &core_ref);
         let unread = value::PATTERN;
-        let fixed: Vec<V> = core_ref
-            .fixed
-            .iter()
-            .map(|o| from_py(o.bind(py)).unwrap_or(V::Null))
-            .collect();
         let engine = &mut core_ref.engine;
         let outcomes = py.detach(|| engine.parse_lines(bytes, offset));
         drop(core_ref);
@@ -242,7 +237,27 @@ impl IngestEngine {
         {
             return Ok((true, core_ref.build(py, outcomes, source)?)); // raises it
         }
-        // first a pass that only looks (GIL held): is the batch all Postfix, Exim and
+        // the events of ported finishing steps (GIL released), by their place in the
+        // batch: one batch (a 1 MB read) of them is held, so that an event its port leaves
+        // to Python is finished there before anything of the batch is correlated
+        let finisher = Finisher::new(&core_ref, &names, &texts, &fixed);
+        let mut ported: VecDeque<(usize, Result<Obj, NeedPython>)> = py.detach(|| {
+            let made = outcomes.iter().enumerate().filter_map(|(i, (_, _, o))| match o {
+                Outcome::Finish {
+                    fields,
+                    pattern,
+                    message,
+                    head,
+                } if finisher.has_port(*pattern) => {
+                    Some((i, finisher.event(fields, *pattern, message, *head)))
+                }
+                _ => None,
+            });
+            made.collect()
+        });
+        let mut left = ported.iter().filter(|(_, e)| e.is_err()).map(|(i, _)| *i);
+        let mut next_left = left.next();
+        // then a pass that only looks (GIL held): is the batch all Postfix, Exim and
         // Sendmail, and which events did Python parse or finish (converted here, by their
         // place in the batch)
         let mut from_python: VecDeque<(usize, Obj)> = VecDeque::new();
@@ -258,13 +273,26 @@ impl IngestEngine {
                     }
                     continue;
                 }
-                // an Exim or Sendmail pattern whose last steps are Python's
+                // an Exim or Sendmail pattern whose last steps are ported: made above
+                // (always an event of theirs, never `other`), unless the port left it to
+                // Python
+                Outcome::Finish { pattern, .. }
+                    if finisher.has_port(*pattern) && next_left != Some(i) =>
+                {
+                    continue
+                }
+                // one whose last steps are Python's
                 Outcome::Finish {
                     fields,
                     pattern,
                     message,
                     head,
-                } => core_ref.finished(py, fields, *pattern, message, *head)?,
+                } => {
+                    if next_left == Some(i) {
+                        next_left = left.next();
+                    }
+                    core_ref.finished(py, fields, *pattern, message, *head)?
+                }
                 Outcome::Python(Some((_, event))) => event.bind(py).cast::<PyDict>()?.clone(),
                 _ => continue,
             };
@@ -289,12 +317,19 @@ impl IngestEngine {
         if foreign {
             return Ok((true, core_ref.build(py, outcomes, source)?));
         }
+        drop(left);
         let rules = &mut self.rules;
         let is_local = &self.is_local;
-        // each event made, correlated and dropped in turn: no batch of events held
+        // each event made (or taken), correlated and dropped in turn
         py.detach(|| {
             let mut ask = AskPython(is_local);
             for (i, (_, _, outcome)) in outcomes.iter().enumerate() {
+                if ported.front().is_some_and(|(at, _)| *at == i) {
+                    if let Some((_, Ok(event))) = ported.pop_front() {
+                        rules.feed(event, &mut ask);
+                        continue;
+                    } // else Python finished it: in `from_python`
+                }
                 let event = match outcome {
                     Outcome::Event { fields, .. } => {
                         event_obj(fields, &names, &texts, &fixed, unread)

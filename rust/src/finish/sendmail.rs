@@ -1,0 +1,247 @@
+//! Ports of the Sendmail patterns' `derive` functions
+//! (`analyzer/parse/patterns/sendmail/`): `messages._delivery` (with `seconds` and
+//! `_split_recipients`), `messages._arrival`, `messages._dsn`, `rejects._ruleset_reject`,
+//! `rejects._milter_reject`. Each mirrors its Python function line by line.
+
+use super::{address, angle, keys, pop, py_strip, text, Port};
+use crate::correlate::value::{Obj, V};
+use crate::derive;
+use crate::event::NeedPython;
+
+fn s(text: &str) -> V {
+    V::Str(text.to_owned())
+}
+
+fn or_null(text: Option<String>) -> V {
+    text.map_or(V::Null, V::Str)
+}
+
+/// `_split_recipients`: `<a@b>,<c@d>` / `a@b,c@d` / `Name <a@b>` -> addresses.
+pub fn split_recipients(text: &str) -> Vec<String> {
+    if one_angled(text) {
+        return vec![text[1..text.len() - 1].to_owned()];
+    }
+    if text.contains('<') {
+        let mut found = Vec::new();
+        let mut at = 0;
+        while let Some((inner, end)) = angle(text, at) {
+            found.push(inner.to_owned());
+            at = end;
+        }
+        if !found.is_empty() {
+            return found;
+        }
+    }
+    text.split(',')
+        .filter(|part| !py_strip(part).is_empty())
+        .map(|part| py_strip(part).trim_matches('"').to_owned())
+        .collect()
+}
+
+/// `text[:1] == "<" and text[-1:] == ">" and text.count("<") == 1`
+fn one_angled(text: &str) -> bool {
+    text.starts_with('<') && text.ends_with('>') && text.matches('<').count() == 1
+}
+
+/// Python's `int(text)` on the digits, `+` and `:` of a delay: an optional `+`, then
+/// digits; None where Python raises ValueError; `NeedPython` beyond the exact range.
+fn py_int(text: &str) -> Result<Option<i64>, NeedPython> {
+    let digits = text.strip_prefix('+').unwrap_or(text);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(None);
+    }
+    derive::int(digits).map(Some)
+}
+
+/// `seconds`: Sendmail delays (`00:00:05`, `1+02:03:04`) -> seconds; None where Python
+/// gives None. The sums stay far inside i64 (parts of at most 18 digits are checked).
+pub fn seconds(text: &str) -> Result<Option<f64>, NeedPython> {
+    let total = |days: i64, h: i64, m: i64, sec: i64| -> Result<Option<f64>, NeedPython> {
+        let t = (days as i128) * 86400 + (h as i128) * 3600 + (m as i128) * 60 + sec as i128;
+        if t.unsigned_abs() > 1 << 53 {
+            return Err(NeedPython); // float(int) rounding beyond 2**53: Python decides
+        }
+        Ok(Some(t as f64))
+    };
+    let b = text.as_bytes();
+    if b.len() == 8 && b[2] == b':' && b[5] == b':' {
+        return match (py_int(&text[..2])?, py_int(&text[3..5])?, py_int(&text[6..])?) {
+            (Some(h), Some(m), Some(sec)) => total(0, h, m, sec),
+            _ => Ok(None),
+        };
+    }
+    let (mut days, mut rest) = (0, text);
+    if let Some((d, after)) = text.split_once('+') {
+        rest = after;
+        if !d.is_empty() && d.bytes().all(|c| c.is_ascii_digit()) {
+            days = derive::int(d)?;
+        }
+    }
+    let mut parts = Vec::with_capacity(3);
+    for part in rest.split(':') {
+        match py_int(part)? {
+            Some(n) => parts.push(n),
+            None => return Ok(None),
+        }
+    }
+    match parts[..] {
+        [h, m, sec] => total(days, h, m, sec),
+        [m, sec] => total(days, 0, m, sec),
+        _ => Ok(None),
+    }
+}
+
+/// `_delivery`: the recipient list, the delay, the agent kind, the user, the status and
+/// response from `stat=`, a relay without its space.
+pub fn delivery(port: &Port, event: &mut Obj) -> Result<(), NeedPython> {
+    let k = keys();
+    let list = match pop(event, k.of("recipient_list")) {
+        V::Str(t) => t,
+        _ => return Err(NeedPython),
+    };
+    if one_angled(&list) {
+        event.set(k.recipient, s(&list[1..list.len() - 1]));
+    } else {
+        let recipients = split_recipients(&list);
+        event.set(k.recipient, or_null(recipients.first().cloned()));
+        if recipients.len() > 1 {
+            event.set(k.of("recipients"), V::List(recipients.into_iter().map(V::Str).collect()));
+        }
+    }
+    let delay = match pop(event, k.of("delay_text")) {
+        V::Str(t) => seconds(&t)?,
+        _ => return Err(NeedPython),
+    };
+    event.set(k.of("delay"), delay.map_or(V::Null, V::Float));
+    let mailer = match event.get(k.of("mailer")) {
+        V::Str(m) => m.clone(),
+        _ => return Err(NeedPython),
+    };
+    let agent = port.lookup("agents", &mailer).unwrap_or(Some(&mailer));
+    event.set(k.of("agent"), agent.map_or(V::Null, s));
+    let ctladdr = pop(event, k.of("ctladdr"));
+    if let Some(ctl) = text(&ctladdr)?.filter(|c| !c.is_empty() && !c.contains('@')) {
+        event.set(k.of("user"), s(ctl.trim_matches(['<', '>'])));
+    }
+    let stat = match pop(event, k.of("stat")) {
+        V::Str(t) => t,
+        _ => return Err(NeedPython),
+    };
+    let (status, response) = if let Some(rest) = stat.strip_prefix("Sent") {
+        let mut response = py_strip(rest);
+        if response.len() >= 2 && response.starts_with('(') && response.ends_with(')') {
+            response = &response[1..response.len() - 1];
+        }
+        ("sent", (!response.is_empty()).then(|| s(response)))
+    } else if let Some(rest) = stat.strip_prefix("Deferred") {
+        let response = rest.trim_start_matches([':', ' ']);
+        ("deferred", (!response.is_empty()).then(|| s(response)))
+    } else if stat.len() >= 6 && stat[..6].eq_ignore_ascii_case("queued") {
+        ("queued", None)
+    } else {
+        let dsn = text(event.get(k.of("dsn")))?.unwrap_or("");
+        let status = if dsn.starts_with('4') { "deferred" } else { "bounced" };
+        (status, Some(s(&stat)))
+    };
+    event.set(k.of("status"), s(status));
+    event.set(k.of("response"), response.unwrap_or(V::Null));
+    let relay = k.of("relay");
+    if let Some(r) = text(event.get(relay))?.filter(|r| r.contains(' ')) {
+        let joined = r.replace(' ', "");
+        event.set(relay, V::Str(joined));
+    }
+    Ok(())
+}
+
+/// `_arrival`: the sender's address, the Message-ID without `<>`, a local submission's
+/// user (`relay=apache@localhost`).
+pub fn arrival(event: &mut Obj) -> Result<(), NeedPython> {
+    let k = keys();
+    let sender = address(text(event.get(k.of("sender")))?);
+    event.set(k.of("sender"), or_null(sender));
+    let mid = k.of("message_id");
+    if let Some(m) = text(event.get(mid))?.filter(|m| !m.is_empty()) {
+        let bare = m.trim_matches(['<', '>']).to_owned();
+        event.set(mid, V::Str(bare));
+    }
+    if event.truthy(k.of("local_user")) {
+        let user = pop(event, k.of("local_user"));
+        event.set(k.of("user"), user);
+        pop(event, k.of("local_host"));
+        let proto = k.of("proto");
+        let given = if event.truthy(proto) { event.get(proto).clone() } else { s("local") };
+        event.set(proto, given);
+    }
+    Ok(())
+}
+
+/// `_dsn`: a bounce has the null sender and one recipient.
+pub fn dsn(event: &mut Obj) {
+    let k = keys();
+    event.set(k.of("sender"), s(""));
+    event.set(k.of("nrcpt"), V::Int(1));
+}
+
+/// `_ruleset_reject`: the ruleset -> stage; `arg1` -> recipient or sender.
+pub fn ruleset_reject(port: &Port, event: &mut Obj) -> Result<(), NeedPython> {
+    let k = keys();
+    let ruleset = match pop(event, k.of("ruleset")) {
+        V::Str(r) => r,
+        _ => return Err(NeedPython),
+    };
+    let stage = port.lookup("stages", &ruleset).flatten();
+    event.set(k.of("stage"), stage.map_or(V::Null, s));
+    let arg1 = pop(event, k.of("arg1"));
+    let arg1 = text(&arg1)?;
+    if ruleset == "check_rcpt" || ruleset == "check_compat" {
+        event.set(k.recipient, or_null(address(arg1)));
+    } else if ruleset == "check_mail" {
+        event.set(k.of("sender"), or_null(address(arg1)));
+    }
+    pop(event, k.of("arg2"));
+    Ok(())
+}
+
+/// `_milter_reject`: where the milter said no -> stage, and the sender or recipient.
+pub fn milter_reject(port: &Port, event: &mut Obj) -> Result<(), NeedPython> {
+    let k = keys();
+    let place = match pop(event, k.of("where")) {
+        V::Str(w) => w,
+        _ => return Err(NeedPython),
+    };
+    let head = place.split('=').next().unwrap_or("").to_ascii_lowercase();
+    let stage = port.lookup("stages", &head).unwrap_or(Some("DATA"));
+    event.set(k.of("stage"), stage.map_or(V::Null, s));
+    if let Some(from) = place.strip_prefix("from=") {
+        event.set(k.of("sender"), or_null(address(Some(from))));
+    } else if let Some(to) = place.strip_prefix("to=") {
+        event.set(k.recipient, or_null(address(Some(to))));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_reads_the_forms_python_reads() {
+        assert_eq!(seconds("00:00:05").unwrap(), Some(5.0));
+        assert_eq!(seconds("1+02:03:04").unwrap(), Some(93784.0));
+        assert_eq!(seconds("+1:+2:03").unwrap(), Some(3723.0)); // int("+1") is 1
+        assert_eq!(seconds("03:04").unwrap(), Some(184.0));
+        assert_eq!(seconds("5").unwrap(), None);
+        assert_eq!(seconds("1:2:3:4").unwrap(), None);
+        assert_eq!(seconds("x+1:2:3").unwrap(), Some(3723.0));
+        assert_eq!(seconds("1+2+3:4:5").unwrap(), None);
+        assert_eq!(seconds("::::::::").unwrap(), None);
+    }
+
+    #[test]
+    fn split_recipients_as_python() {
+        assert_eq!(split_recipients("<a@b>"), vec!["a@b"]);
+        assert_eq!(split_recipients("<a@b>,<c@d>"), vec!["a@b", "c@d"]);
+        assert_eq!(split_recipients("a@b, \"c@d\" ,"), vec!["a@b", "c@d"]);
+        assert_eq!(split_recipients("x<y"), vec!["x<y"]);
+    }
+}
