@@ -9,7 +9,7 @@ use pyo3::types::{PyBytes, PyString, PyTuple};
 
 use crate::clock::YearRule;
 use crate::engine::{
-    anchored, compile, value_err, Engine, EximReaders, HourCache, Keys, Names, MARK,
+    anchored, compile, value_err, Engine, EximReaders, FastMode, HourCache, Keys, Names, MARK,
 };
 use crate::event::Outcome;
 use crate::finish::{Port, PortSpec};
@@ -91,7 +91,7 @@ impl Core {
         let mut names = Names::default();
         let mut fixed = Vec::new();
         let mut compiled = Vec::new();
-        let mut pattern_ids = HashMap::new();
+        let mut pattern_ids = rustc_hash::FxHashMap::default();
         let reason = names.id("reason");
         for (i, spec) in patterns.into_iter().enumerate() {
             let PatternSpec(
@@ -299,20 +299,44 @@ impl Core {
                 rule: YearRule { year, limit },
                 hours: HourCache {
                     hour_start,
-                    known: HashMap::new(),
+                    known: Default::default(),
+                    last: None,
                 },
                 fallback,
-                routes: HashMap::new(),
+                routes: Default::default(),
                 exim,
                 native,
                 host,
                 years: years.map(|y| y.state.clone()),
+                fast: Default::default(),
             },
             py_names,
             fixed,
             finishers,
             ports,
         })
+    }
+
+    /// The fast paths ("on"; "off": the regexes only; "verify": both on every line a
+    /// fast path answers, the regexes' result kept and differences noted).
+    #[getter]
+    fn fast_paths(&self) -> &'static str {
+        self.engine.fast.mode.name()
+    }
+
+    #[setter]
+    fn set_fast_paths(&mut self, mode: &str) -> PyResult<()> {
+        let mode = FastMode::parse(mode).ok_or_else(|| value_err(format!("fast paths {mode}")))?;
+        self.engine.fast.mode = mode;
+        Ok(())
+    }
+
+    /// (the fast paths bound to this table, lines each answered, lines where one differs
+    /// from the regexes in "verify" mode), for the tests.
+    fn fast_report(&self) -> (Vec<&'static str>, HashMap<&'static str, u64>, Vec<String>) {
+        let fast = &self.engine.fast;
+        let counts = fast.counts.iter().map(|(k, v)| (*k, *v)).collect();
+        (fast.bound_paths(), counts, fast.mismatches.clone())
     }
 
     /// Parse one batch (`data`: whole lines joined by `\n`, the first at byte `offset`

@@ -1,19 +1,22 @@
 //! The pass over a batch's lines with the GIL released (`Engine`): header, time, route,
 //! pattern, fields; the GIL is taken again only for a line Python must parse and once
 //! per new hour of log (its zone offset). Postfix, Exim (syslog and its own log lines)
-//! and Sendmail lines are parsed here.
+//! and Sendmail lines are parsed here. The fast paths (`fast/`: the header read by hand,
+//! matchers of Postfix's hottest patterns) are tried before the regexes.
 
-use std::collections::HashMap;
+mod fast;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyTuple};
 use regex::bytes::{CaptureLocations, Regex, RegexBuilder};
+use rustc_hash::FxHashMap;
 
 use crate::clock::{self, Hours, Stamp, YearRule};
 use crate::derive;
 use crate::event::{Fields, Head, NeedPython, Outcome, Val};
 use crate::patterns::{family_of, Derive, Family, Found, Pattern, Route, Slots};
 use crate::years;
+pub use fast::{Fast, Header, Mode as FastMode};
 
 /// the group `core_table.guarded` puts where a negative lookahead stood (not a field)
 pub const MARK: &str = "__lookahead";
@@ -21,7 +24,7 @@ pub const MARK: &str = "__lookahead";
 /// Names used as dict keys and interned values, made into Python strings once.
 #[derive(Default)]
 pub struct Names {
-    pub index: HashMap<String, usize>,
+    pub index: FxHashMap<String, usize>,
     pub list: Vec<String>,
 }
 
@@ -76,16 +79,27 @@ pub struct EximReaders {
 /// name holds a NUL (`ascii_line` lets none through).
 const NATIVE_EXIM: &str = "\0exim";
 
+/// An hour of log: (year, month, day, hour, utc).
+pub type Hour = (i32, u32, u32, u32, bool);
+
 /// The hour cache, filled from Python's own zone arithmetic (`hour_start`).
 pub struct HourCache {
     pub hour_start: Py<PyAny>,
-    pub known: HashMap<(i32, u32, u32, u32, bool), Option<i64>>,
+    pub known: FxHashMap<Hour, Option<i64>>,
+    /// the hour asked last (lines come in time order: most lines are in it)
+    pub last: Option<(Hour, Option<i64>)>,
 }
 
 impl Hours for HourCache {
     fn start(&mut self, year: i32, month: u32, day: u32, hour: u32, utc: bool) -> Option<i64> {
         let key = (year, month, day, hour, utc);
+        if let Some((last, v)) = self.last {
+            if last == key {
+                return v;
+            }
+        }
         if let Some(v) = self.known.get(&key) {
+            self.last = Some((key, *v));
             return *v;
         }
         let value = Python::attach(|py| {
@@ -95,6 +109,7 @@ impl Hours for HourCache {
         })
         .unwrap_or(None);
         self.known.insert(key, value);
+        self.last = Some((key, value));
         value
     }
 }
@@ -103,15 +118,15 @@ pub struct Engine {
     pub header: Regex,
     pub patterns: Vec<Pattern>,
     pub reason_classes: Vec<(usize, Regex)>,
-    pub anvil_kinds: HashMap<String, usize>,
+    pub anvil_kinds: FxHashMap<String, usize>,
     pub seconds: Vec<(u8, i64)>,
-    pub pattern_ids: HashMap<String, usize>,
+    pub pattern_ids: FxHashMap<String, usize>,
     pub names: Names,
     pub keys: Keys,
     pub rule: YearRule,
     pub hours: HourCache,
     pub fallback: Py<PyAny>,
-    pub routes: HashMap<String, Route>,
+    pub routes: Routes,
     /// None: no Exim readers were given (Exim's own lines go to Python)
     pub exim: Option<EximReaders>,
     /// a file of Exim's own log: its reader first (`events._EximFirst`)
@@ -120,6 +135,8 @@ pub struct Engine {
     pub host: &'static str,
     /// `--year`: the BSD year state shared with the Python parser (else `rule` dates)
     pub years: Option<years::Shared>,
+    /// the hand-written header reader and matchers tried before the regexes
+    pub fast: Fast,
 }
 
 /// Python's `\s` on the characters let through by `ascii_line` (and `str.isspace`).
@@ -132,8 +149,10 @@ fn is_space(b: u8) -> bool {
 /// controls (`\x1c`-`\x1f` are `\s` in Python only) and anything non-ASCII (decoding,
 /// Unicode classes, digit values) are left to Python.
 fn ascii_line(raw: &[u8]) -> bool {
-    raw.iter()
-        .all(|&b| (b' '..=0x7f).contains(&b) || matches!(b, b'\t' | b'\r' | b'\x0b' | b'\x0c'))
+    // a fold without an early exit: the compiler checks many bytes at a time
+    raw.iter().fold(true, |ok, &b| {
+        ok & ((b' '..=0x7f).contains(&b) | matches!(b, b'\t' | b'\r' | b'\x0b' | b'\x0c'))
+    })
 }
 
 /// A regex of the table, compiled for the lines the Rust pass reads (`ascii_line`):
@@ -160,14 +179,8 @@ impl Engine {
     /// its first line (split borrow: the table is read while the route changes).
     fn route_of(&mut self, key: &str, family: Family) -> (&mut Route, &[Pattern]) {
         let patterns = &self.patterns;
-        if !self.routes.contains_key(key) {
-            // looked up first: the key is allocated once per program, not per line
-            let program = if key == NATIVE_EXIM { "exim" } else { key };
-            let daemon = program.rsplit('/').next().unwrap_or(program);
-            self.routes
-                .insert(key.to_owned(), Route::of(patterns, family, daemon));
-        }
-        (self.routes.get_mut(key).expect("inserted above"), patterns)
+        let at = self.routes.at(patterns, key, family);
+        (&mut self.routes.list[at], patterns)
     }
 
     /// Count a line Python parsed in the route it went through, so that the order of
@@ -227,8 +240,11 @@ impl Engine {
         bytes: &'a [u8],
         offset: i64,
     ) -> Vec<(i64, usize, Outcome<'a>)> {
+        let names = &self.names.list;
+        self.fast
+            .bind(&self.header, &self.patterns, |i| names[i].clone());
         let mut locs = Locs::new(self);
-        let mut outcomes = Vec::new();
+        let mut outcomes = Vec::with_capacity(bytes.len() / 96 + 1);
         let (mut start, mut pos) = (0usize, offset);
         for end in memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len())) {
             let raw = &bytes[start..end];
@@ -268,16 +284,26 @@ impl Engine {
                 return Ok(outcome);
             }
         }
-        let h = &mut locs.header;
-        // the message is the rest of the line (see `core_table.header_regex`)
-        let Some(end) = self
-            .header
-            .captures_read(h, line.as_bytes())
-            .map(|m| m.end())
-        else {
-            return Err(NeedPython); // Exim's, PHP's, journald's and odd syslog lines
+        let header = match self.fast.header(line, &self.header, &mut locs.header) {
+            Some(header) => header,
+            None => {
+                let h = &mut locs.header;
+                // the message is the rest of the line (see `core_table.header_regex`)
+                let Some(end) = self
+                    .header
+                    .captures_read(h, line.as_bytes())
+                    .map(|m| m.end())
+                else {
+                    return Err(NeedPython); // Exim's, PHP's, journald's and odd syslog lines
+                };
+                Header {
+                    groups: [h.get(1), h.get(2), h.get(3), h.get(4), h.get(5)],
+                    end,
+                }
+            }
         };
-        let group = |i: usize| h.get(i).map(|(a, b)| &line[a..b]);
+        let group = |i: usize| header.groups[i - 1].map(|(a, b)| &line[a..b]);
+        let end = header.end;
         let (bsd, iso, pid) = (group(1), group(2), group(5));
         let (host, program) = (group(3).ok_or(NeedPython)?, group(4).ok_or(NeedPython)?);
         let message = &line[end..];
@@ -435,8 +461,33 @@ impl Engine {
             }
             _ => message,
         };
-        let (route, patterns) = self.route_of(key, family);
-        let found = route.find_in(patterns, text, &mut locs.patterns, &mut locs.slots);
+        let fast = &mut self.fast;
+        let patterns = &self.patterns;
+        let at = self.routes.at(patterns, key, family);
+        let route = &mut self.routes.list[at];
+        let by_hand = fast.find(route, patterns, text, &mut locs.fast);
+        let found = match by_hand {
+            Some(i) if fast.mode == FastMode::On => Found::Match(i),
+            _ => {
+                let found = route.find_in(patterns, text, &mut locs.patterns, &mut locs.slots);
+                if let (Some(i), FastMode::Verify) = (by_hand, fast.mode) {
+                    let picked = match found {
+                        Found::Match(j) => Some(j),
+                        _ => None,
+                    };
+                    fast.check(
+                        Some(i),
+                        picked,
+                        &patterns[i],
+                        &locs.patterns[i],
+                        &locs.fast,
+                        line,
+                    );
+                }
+                found
+            }
+        };
+        let by_hand = by_hand.is_some() && self.fast.mode == FastMode::On;
         // a line sent to Python is counted in its route from Python's result
         let (outcome, matched) = match found {
             Found::Python => return Err(NeedPython),
@@ -459,8 +510,9 @@ impl Engine {
             ),
             Found::Match(i) => {
                 let p = &self.patterns[i];
-                let (rust, fancy) = (&locs.patterns[i], &locs.slots[i]);
+                let (rust, fancy, hand) = (&locs.patterns[i], &locs.slots[i], &locs.fast);
                 let caps = |g: usize| match p.fancy {
+                    _ if by_hand => hand.get(g).copied().flatten(),
                     Some(_) => fancy.get(g).copied().flatten(),
                     None => rust.get(g),
                 };
@@ -481,8 +533,7 @@ impl Engine {
                 (outcome, Some(i))
             }
         };
-        let (route, patterns) = self.route_of(key, family);
-        route.record(patterns, matched);
+        self.routes.list[at].record(&self.patterns, matched);
         Ok(outcome)
     }
 
@@ -568,6 +619,28 @@ impl Engine {
     }
 }
 
+/// The routes by key (a program, or `NATIVE_EXIM`): one lookup per line finds its place.
+#[derive(Default)]
+pub struct Routes {
+    index: FxHashMap<String, usize>,
+    pub list: Vec<Route>,
+}
+
+impl Routes {
+    /// The place of the route of a `family` program under `key`, made on its first line
+    /// (the key is allocated once per program, not per line).
+    fn at(&mut self, patterns: &[Pattern], key: &str, family: Family) -> usize {
+        if let Some(&at) = self.index.get(key) {
+            return at;
+        }
+        let program = if key == NATIVE_EXIM { "exim" } else { key };
+        let daemon = program.rsplit('/').next().unwrap_or(program);
+        self.list.push(Route::of(patterns, family, daemon));
+        self.index.insert(key.to_owned(), self.list.len() - 1);
+        self.list.len() - 1
+    }
+}
+
 /// The fields every event ends with (`LineParser._event`).
 pub fn set_head<'a>(f: &mut Fields<'a>, k: &Keys, head: Head<'a>) {
     f.set(k.ts, Val::Int(head.ts));
@@ -588,6 +661,8 @@ pub struct Locs {
     pub slots: Vec<Slots>,
     /// Exim's own line reader's
     pub exim: CaptureLocations,
+    /// a fast path's captures (by group of its pattern)
+    pub fast: Vec<fast::Span>,
 }
 
 impl Locs {
@@ -604,6 +679,7 @@ impl Locs {
                 || engine.header.capture_locations(),
                 |e| e.native.capture_locations(),
             ),
+            fast: Vec::new(),
         }
     }
 }

@@ -3,8 +3,6 @@
 //! hits on the same schedule, fallbacks in declaration order), so that even a line two
 //! specific patterns match gets the pattern Python picks.
 
-use std::collections::HashMap;
-
 use regex::bytes::{CaptureLocations, Regex};
 
 /// How the Rust side may use a pattern.
@@ -70,7 +68,8 @@ pub type Slots = Vec<Option<(usize, usize)>>;
 pub struct Route {
     specific: Vec<usize>,
     fallbacks: Vec<usize>,
-    hits: HashMap<usize, u64>,
+    /// hits per pattern of the table (by index)
+    hits: Vec<u64>,
     lines: u64,
 }
 
@@ -102,7 +101,7 @@ impl Route {
         Route {
             specific,
             fallbacks,
-            hits: HashMap::new(),
+            hits: vec![0; patterns.len()],
             lines: 0,
         }
     }
@@ -114,8 +113,7 @@ impl Route {
         let lines = self.lines + 1;
         if lines & 0x3FFF == 0 || lines == 512 {
             let hits = &self.hits;
-            self.specific
-                .sort_by_key(|i| std::cmp::Reverse(hits.get(i).copied().unwrap_or(0)));
+            self.specific.sort_by_key(|i| std::cmp::Reverse(hits[*i]));
         }
         lines
     }
@@ -125,9 +123,31 @@ impl Route {
         self.lines = self.tick();
         if let Some(p) = pattern {
             if !patterns[p].fallback {
-                *self.hits.entry(p).or_insert(0) += 1;
+                self.hits[p] += 1;
             }
         }
+    }
+
+    /// The route's patterns in the order a line tries them now.
+    pub fn members(&self) -> impl Iterator<Item = usize> + '_ {
+        self.specific.iter().chain(self.fallbacks.iter()).copied()
+    }
+
+    /// `search`'s bookkeeping, then whether pattern `i` is this line's pick wherever it
+    /// matches: it is in the route and no pattern tried before it matches `message`
+    /// (`is_match` of each regex: a gate's or fancy pattern's superset saying no means
+    /// no in Python too).
+    pub fn first_is(&mut self, patterns: &[Pattern], i: usize, message: &str) -> bool {
+        self.tick();
+        for j in self.members() {
+            if j == i {
+                return true;
+            }
+            if patterns[j].regex.is_match(message.as_bytes()) {
+                return false;
+            }
+        }
+        false
     }
 
     /// The pattern Python would pick for `message`, with its captures in `locs`; or

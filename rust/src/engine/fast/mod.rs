@@ -1,0 +1,225 @@
+//! Fast paths of the parse pass: the syslog header read by hand (`header.rs`) and
+//! hand-written matchers of Postfix's hottest patterns (`postfix.rs`), tried before the
+//! regexes. Each applies only to the exact regex source it was written for and declines
+//! wherever it is not sure; the regex then decides, so the table stays the truth.
+//! `Mode::Verify` runs both on every line a fast path answers and keeps the lines where
+//! they differ (the differential tests require none).
+
+mod header;
+mod postfix;
+mod scan;
+
+use regex::bytes::{CaptureLocations, Regex};
+use rustc_hash::FxHashMap;
+
+use crate::patterns::{Mode as PatternMode, Pattern, Route};
+pub use header::Header;
+pub use scan::Span;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    On,
+    Off,
+    Verify,
+}
+
+impl Mode {
+    pub fn parse(text: &str) -> Option<Mode> {
+        match text {
+            "on" => Some(Mode::On),
+            "off" => Some(Mode::Off),
+            "verify" => Some(Mode::Verify),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::On => "on",
+            Mode::Off => "off",
+            Mode::Verify => "verify",
+        }
+    }
+}
+
+/// A matcher bound to its pattern: the regex group of each of its names.
+struct Bound {
+    matcher: &'static postfix::Matcher,
+    groups: Vec<usize>,
+}
+
+/// How many mismatches `Verify` keeps (each is a test failure; a few say enough).
+const KEEP: usize = 20;
+
+/// The fast paths of one engine, bound to its tables on the first batch.
+pub struct Fast {
+    pub mode: Mode,
+    ready: bool,
+    header: bool,
+    bound: Vec<Option<Bound>>,
+    /// lines each fast path answered (by path name), for the tests
+    pub counts: FxHashMap<&'static str, u64>,
+    /// `Verify`: lines where a fast path and the regex differ
+    pub mismatches: Vec<String>,
+    spans: Vec<Span>,
+}
+
+impl Default for Fast {
+    fn default() -> Fast {
+        Fast {
+            mode: Mode::On,
+            ready: false,
+            header: false,
+            bound: Vec::new(),
+            counts: FxHashMap::default(),
+            mismatches: Vec::new(),
+            spans: vec![None; 8],
+        }
+    }
+}
+
+/// A regex's source as the table gave it (`engine::anchored` wraps it in `\A(?:...)`).
+fn source_of(regex: &Regex) -> &str {
+    let s = regex.as_str();
+    s.strip_prefix(r"\A(?:")
+        .and_then(|s| s.strip_suffix(')'))
+        .unwrap_or(s)
+}
+
+impl Fast {
+    /// Bind the fast paths whose regex source is the table's (once).
+    pub fn bind(
+        &mut self,
+        header: &Regex,
+        patterns: &[Pattern],
+        name_of: impl Fn(usize) -> String,
+    ) {
+        if self.ready {
+            return;
+        }
+        self.ready = true;
+        self.header = source_of(header) == header::SOURCE;
+        self.bound = patterns
+            .iter()
+            .map(|p| {
+                let m = postfix::MATCHERS
+                    .iter()
+                    .find(|m| m.pattern == name_of(p.name) && m.source == source_of(&p.regex))?;
+                // the matcher's names must be the pattern's groups (all of them)
+                let names: Vec<Option<&str>> = p.regex.capture_names().collect();
+                let groups: Option<Vec<usize>> = m
+                    .names
+                    .iter()
+                    .map(|n| names.iter().position(|g| *g == Some(n)))
+                    .collect();
+                let exact = p.mode == PatternMode::Rust && p.guard.is_none() && p.fancy.is_none();
+                // (an `other` event's fields are not read: its matcher need not capture)
+                let all = (p.other && m.names.is_empty())
+                    || names.iter().flatten().count() == m.names.len();
+                let groups = groups?;
+                (exact && all).then_some(Bound { matcher: m, groups })
+            })
+            .collect();
+    }
+
+    /// Names of the bound fast paths ("header" and pattern names), for the tests.
+    pub fn bound_paths(&self) -> Vec<&'static str> {
+        let header = self.header.then_some("header");
+        header
+            .into_iter()
+            .chain(self.bound.iter().flatten().map(|b| b.matcher.pattern))
+            .collect()
+    }
+
+    fn count(&mut self, path: &'static str) {
+        *self.counts.entry(path).or_insert(0) += 1;
+    }
+
+    fn mismatch(&mut self, what: &str, line: &str) {
+        if self.mismatches.len() < KEEP {
+            self.mismatches.push(format!("{what}: {line}"));
+        }
+    }
+
+    /// The header of `line` read by hand, or None (then the regex reads it). In `Verify`
+    /// mode None always, after checking the hand reading against `regex`'s.
+    pub fn header(
+        &mut self,
+        line: &str,
+        regex: &Regex,
+        locs: &mut CaptureLocations,
+    ) -> Option<Header> {
+        if self.mode == Mode::Off || !self.header {
+            return None;
+        }
+        let found = header::read(line.as_bytes())?;
+        self.count("header");
+        if self.mode == Mode::Verify {
+            let same = regex.captures_read(locs, line.as_bytes()).is_some_and(|m| {
+                m.end() == found.end && (1..=5).all(|g| locs.get(g) == found.groups[g - 1])
+            });
+            if !same {
+                self.mismatch("header", line);
+            }
+            return None;
+        }
+        Some(found)
+    }
+
+    /// The pattern `route` picks for `message` where a matcher decides it: its index, with
+    /// the capture of each regex group in `caps` (by group). `route` is ticked as `search`
+    /// ticks it (so its order is this line's); the caller records the line.
+    pub fn find(
+        &mut self,
+        route: &mut Route,
+        patterns: &[Pattern],
+        message: &str,
+        caps: &mut Vec<Span>,
+    ) -> Option<usize> {
+        if self.mode == Mode::Off || !self.bound.iter().any(Option::is_some) {
+            return None;
+        }
+        let bytes = message.as_bytes();
+        let (bound, spans) = (&self.bound, &mut self.spans);
+        let i = route.members().find(|&i| {
+            let Some(Some(b)) = bound.get(i) else {
+                return false;
+            };
+            spans.clear();
+            spans.resize(b.matcher.names.len(), None);
+            (b.matcher.run)(bytes, spans)
+        })?;
+        // no pattern tried before it on this line may match (supersets say no too)
+        if !route.first_is(patterns, i, message) {
+            return None;
+        }
+        let b = self.bound[i].as_ref()?;
+        caps.clear();
+        caps.resize(patterns[i].regex.captures_len(), None);
+        for (k, &g) in b.groups.iter().enumerate() {
+            caps[g] = self.spans[k];
+        }
+        let path = b.matcher.pattern;
+        self.count(path);
+        Some(i)
+    }
+
+    /// `Verify`: the regex route's result (`found`, captures in `locs`) against the fast
+    /// path's (`fast`, captures in `caps`).
+    pub fn check(
+        &mut self,
+        fast: Option<usize>,
+        found: Option<usize>,
+        pattern: &Pattern,
+        locs: &CaptureLocations,
+        caps: &[Span],
+        line: &str,
+    ) {
+        let Some(i) = fast else { return };
+        let same =
+            found == Some(i) && (pattern.other || (1..caps.len()).all(|g| locs.get(g) == caps[g]));
+        if !same {
+            self.mismatch("pattern", line);
+        }
+    }
+}
