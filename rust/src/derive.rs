@@ -36,7 +36,10 @@ pub fn typed(text: &str, kind: Option<Kind>) -> Result<Val<'_>, NeedPython> {
 /// Python's `str.isspace()` on one ASCII character (what `str.split()` and `str.strip()`
 /// take for whitespace; only ASCII lines get here).
 pub fn py_space(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\x0b' | '\x0c' | '\r' | '\x1c'..='\x1f' | ' ')
+    matches!(
+        c,
+        '\t' | '\n' | '\x0b' | '\x0c' | '\r' | '\x1c'..='\x1f' | ' '
+    )
 }
 
 /// `recipient_domain`: the text after the last `@` (lower-cased when the dict is

@@ -1,7 +1,7 @@
 //! The batch's Python objects, in line order, counted as `parse_batch` counts them:
 //! event dicts, `unparsed` rows, the programs' counts, the last time.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};

@@ -242,17 +242,20 @@ impl IngestEngine {
         // to Python is finished there before anything of the batch is correlated
         let finisher = Finisher::new(&core_ref, &names, &texts, &fixed);
         let mut ported: VecDeque<(usize, Result<Obj, NeedPython>)> = py.detach(|| {
-            let made = outcomes.iter().enumerate().filter_map(|(i, (_, _, o))| match o {
-                Outcome::Finish {
-                    fields,
-                    pattern,
-                    message,
-                    head,
-                } if finisher.has_port(*pattern) => {
-                    Some((i, finisher.event(fields, *pattern, message, *head)))
-                }
-                _ => None,
-            });
+            let made = outcomes
+                .iter()
+                .enumerate()
+                .filter_map(|(i, (_, _, o))| match o {
+                    Outcome::Finish {
+                        fields,
+                        pattern,
+                        message,
+                        head,
+                    } if finisher.has_port(*pattern) => {
+                        Some((i, finisher.event(fields, *pattern, message, *head)))
+                    }
+                    _ => None,
+                });
             made.collect()
         });
         let mut left = ported.iter().filter(|(_, e)| e.is_err()).map(|(i, _)| *i);

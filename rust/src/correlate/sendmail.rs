@@ -5,7 +5,9 @@
 //! the Python correlator keeps it, so the checkpoint parts (`logins`, `auth_seen`,
 //! `held`, `handoffs`) carry over between the two paths.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use regex::Regex;
 
@@ -42,9 +44,9 @@ impl Default for SendmailState {
         SendmailState {
             logins: OrdMap::default(),
             auth_seen: OrdMap::default(),
-            held: HashMap::new(),
+            held: HashMap::default(),
             held_order: VecDeque::new(),
-            handoffs: HashMap::new(),
+            handoffs: HashMap::default(),
             handoff_order: VecDeque::new(),
             handoff_rx: Regex::new(r"(?:\()?([0-9A-Za-z]{12,18}) Message accepted for delivery")
                 .expect("regex"),

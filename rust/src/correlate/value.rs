@@ -2,7 +2,7 @@
 //! (`Obj`) keyed by interned names, so that events, open messages and sessions keep the
 //! exact shape the Python correlator's dicts have (the checkpoint stores them as JSON).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::{Mutex, OnceLock};
 
 use pyo3::prelude::*;

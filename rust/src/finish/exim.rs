@@ -20,7 +20,11 @@ pub fn recipients(event: &mut Obj) {
     }
     if let V::Str(list) = pop(event, k.of("recipients")) {
         if !list.is_empty() {
-            let rcpts: Vec<V> = list.split(py_space).filter(|r| !r.is_empty()).map(s).collect();
+            let rcpts: Vec<V> = list
+                .split(py_space)
+                .filter(|r| !r.is_empty())
+                .map(s)
+                .collect();
             let n = rcpts.len() as i64;
             event.set(k.of("recipients"), V::List(rcpts));
             event.set(k.of("nrcpt"), V::Int(n));
@@ -138,7 +142,11 @@ pub fn reject(port: &Port, event: &mut Obj) -> Result<(), NeedPython> {
         event.set(stage_key, s("HELO"));
     }
     if !hello_from.is_null() || !client_from.is_null() {
-        let from = if hello_from.truthy() { &hello_from } else { &client_from };
+        let from = if hello_from.truthy() {
+            &hello_from
+        } else {
+            &client_from
+        };
         let from = text(from)?.ok_or(NeedPython)?;
         let rx = port.regex("hello_from")?;
         if let Some(caps) = rx.captures(from.as_bytes()) {

@@ -12,6 +12,8 @@ mod exim;
 mod sendmail;
 
 use std::collections::HashMap;
+
+use rustc_hash::FxHashMap;
 use std::sync::OnceLock;
 
 use pyo3::prelude::*;
@@ -110,10 +112,7 @@ impl Port {
 
     /// `table[name].get(text, default)` of the Python function's dicts.
     fn lookup(&self, table: &str, text: &str) -> Option<Option<&str>> {
-        self.tables
-            .get(table)?
-            .get(text)
-            .map(|v| v.as_deref())
+        self.tables.get(table)?.get(text).map(|v| v.as_deref())
     }
 
     fn regex(&self, name: &str) -> Result<&Regex, NeedPython> {
@@ -266,12 +265,7 @@ impl Finisher<'_> {
 }
 
 /// `events._extra`: the selector's groups fill the fields the main regex left empty.
-fn extra(
-    event: &mut Obj,
-    rx: &Regex,
-    names: &[Group],
-    message: &str,
-) -> Result<(), NeedPython> {
+fn extra(event: &mut Obj, rx: &Regex, names: &[Group], message: &str) -> Result<(), NeedPython> {
     let Some(caps) = rx.captures(message.as_bytes()) else {
         return Ok(());
     };
@@ -345,7 +339,7 @@ struct FinishKeys {
     client_port: K,
     recipient: K,
     recipient_domain: K,
-    names: HashMap<&'static str, K>,
+    names: FxHashMap<&'static str, K>,
 }
 
 impl FinishKeys {
@@ -356,12 +350,50 @@ impl FinishKeys {
 
 /// Every field name a port reads or writes besides those named in `FinishKeys`.
 const FIELDS: &[&str] = &[
-    "sender", "recipients", "nrcpt", "subject", "size", "flag", "address", "parent",
-    "orig_recipient", "status", "relay_ip", "relay_name", "relay_port", "relay", "agent",
-    "transport", "response", "dsn", "target", "bare", "stage", "after", "hello_from",
-    "client_from", "data_acl", "connection", "hello", "temporarily", "action",
-    "recipient_list", "delay_text", "delay", "mailer", "ctladdr", "user", "stat",
-    "message_id", "local_user", "local_host", "proto", "ruleset", "arg1", "arg2", "where",
+    "sender",
+    "recipients",
+    "nrcpt",
+    "subject",
+    "size",
+    "flag",
+    "address",
+    "parent",
+    "orig_recipient",
+    "status",
+    "relay_ip",
+    "relay_name",
+    "relay_port",
+    "relay",
+    "agent",
+    "transport",
+    "response",
+    "dsn",
+    "target",
+    "bare",
+    "stage",
+    "after",
+    "hello_from",
+    "client_from",
+    "data_acl",
+    "connection",
+    "hello",
+    "temporarily",
+    "action",
+    "recipient_list",
+    "delay_text",
+    "delay",
+    "mailer",
+    "ctladdr",
+    "user",
+    "stat",
+    "message_id",
+    "local_user",
+    "local_host",
+    "proto",
+    "ruleset",
+    "arg1",
+    "arg2",
+    "where",
 ];
 
 fn keys() -> &'static FinishKeys {
@@ -387,7 +419,9 @@ mod tests {
     #[test]
     fn angle_is_the_regex_search() {
         let rx = regex::Regex::new(r"<([^>]*)>").unwrap();
-        for text in ["", "<", ">", "<>", "a <b> c", "a<b<c>d>", "x<y", "<a><b>", "> <a>"] {
+        for text in [
+            "", "<", ">", "<>", "a <b> c", "a<b<c>d>", "x<y", "<a><b>", "> <a>",
+        ] {
             let want = rx.captures(text).map(|c| c.get(1).unwrap().as_str());
             assert_eq!(angle(text, 0).map(|(t, _)| t), want, "{text:?}");
         }

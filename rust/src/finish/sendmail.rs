@@ -65,7 +65,11 @@ pub fn seconds(text: &str) -> Result<Option<f64>, NeedPython> {
     };
     let b = text.as_bytes();
     if b.len() == 8 && b[2] == b':' && b[5] == b':' {
-        return match (py_int(&text[..2])?, py_int(&text[3..5])?, py_int(&text[6..])?) {
+        return match (
+            py_int(&text[..2])?,
+            py_int(&text[3..5])?,
+            py_int(&text[6..])?,
+        ) {
             (Some(h), Some(m), Some(sec)) => total(0, h, m, sec),
             _ => Ok(None),
         };
@@ -105,7 +109,10 @@ pub fn delivery(port: &Port, event: &mut Obj) -> Result<(), NeedPython> {
         let recipients = split_recipients(&list);
         event.set(k.recipient, or_null(recipients.first().cloned()));
         if recipients.len() > 1 {
-            event.set(k.of("recipients"), V::List(recipients.into_iter().map(V::Str).collect()));
+            event.set(
+                k.of("recipients"),
+                V::List(recipients.into_iter().map(V::Str).collect()),
+            );
         }
     }
     let delay = match pop(event, k.of("delay_text")) {
@@ -140,7 +147,11 @@ pub fn delivery(port: &Port, event: &mut Obj) -> Result<(), NeedPython> {
         ("queued", None)
     } else {
         let dsn = text(event.get(k.of("dsn")))?.unwrap_or("");
-        let status = if dsn.starts_with('4') { "deferred" } else { "bounced" };
+        let status = if dsn.starts_with('4') {
+            "deferred"
+        } else {
+            "bounced"
+        };
         (status, Some(s(&stat)))
     };
     event.set(k.of("status"), s(status));
@@ -169,7 +180,11 @@ pub fn arrival(event: &mut Obj) -> Result<(), NeedPython> {
         event.set(k.of("user"), user);
         pop(event, k.of("local_host"));
         let proto = k.of("proto");
-        let given = if event.truthy(proto) { event.get(proto).clone() } else { s("local") };
+        let given = if event.truthy(proto) {
+            event.get(proto).clone()
+        } else {
+            s("local")
+        };
         event.set(proto, given);
     }
     Ok(())
