@@ -192,7 +192,9 @@ class EngineCorrelator:
         assert module is not None
         self.run = run
         local_ips = run._local_ips
-        self.rust = module.IngestEngine(_schemas(), lambda ip: is_local_ip(ip, local_ips))
+        self.rust = module.IngestEngine(
+            _schemas(), lambda ip: is_local_ip(ip, local_ips), set(local_ips)
+        )
         self.rust.load(parts)
         self.kept = {k: parts[k] for k in (*_PYTHON_PARTS, "php_joins")}
         self.python: Correlator | None = None
