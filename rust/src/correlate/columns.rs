@@ -6,7 +6,7 @@
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyTuple};
 
-use super::value::{key, Obj, K, V};
+use super::value::{key, Obj, K, NULL, V};
 
 const DAY_US: i64 = 86_400_000_000;
 
@@ -98,10 +98,18 @@ impl Column {
     }
 }
 
+/// No column for this key id / no field for this column.
+const NONE: u16 = u16::MAX;
+/// Tables of up to this many columns place a row's fields in one pass over the row.
+const PLACED: usize = 64;
+
 pub struct Table {
     pub name: String,
     time: K,
     columns: Vec<Column>,
+    /// the column of each key id (`NONE`: not one of this table's); empty when the
+    /// table's columns cannot be placed that way (too many, a name twice)
+    column_of: Vec<u16>,
     days: Vec<i32>,
     pub rows: usize,
 }
@@ -131,10 +139,20 @@ impl Table {
                 data: Vec::new(),
             });
         }
+        let mut column_of = vec![NONE; cols.iter().map(|c| c.key as usize + 1).max().unwrap_or(0)];
+        let mut placed = cols.len() <= PLACED;
+        for (i, col) in cols.iter().enumerate() {
+            placed &= column_of[col.key as usize] == NONE; // a name twice: the slow path
+            column_of[col.key as usize] = i as u16;
+        }
+        if !placed {
+            column_of.clear();
+        }
         Ok(Table {
             name,
             time: key(time),
             columns: cols,
+            column_of,
             days: Vec::new(),
             rows: 0,
         })
@@ -142,8 +160,23 @@ impl Table {
 
     /// Add a row: only the schema's columns of it are taken (rows may be whole events).
     pub fn push(&mut self, row: &Obj) -> Result<(), String> {
-        for col in &mut self.columns {
-            col.push(row.get(col.key))?;
+        if !self.column_of.is_empty() && row.0.len() < NONE as usize {
+            // one pass over the row instead of one search of it per column
+            let mut at = [NONE; PLACED];
+            for (i, (k, _)) in row.0.iter().enumerate() {
+                if let Some(&c) = self.column_of.get(*k as usize) {
+                    if c != NONE && at[c as usize] == NONE {
+                        at[c as usize] = i as u16; // `get` finds a key's first entry
+                    }
+                }
+            }
+            for (col, &i) in self.columns.iter_mut().zip(&at) {
+                col.push(if i == NONE { &NULL } else { &row.0[i as usize].1 })?;
+            }
+        } else {
+            for col in &mut self.columns {
+                col.push(row.get(col.key))?;
+            }
         }
         let day = match row.get(self.time) {
             V::Int(ts) => ts.div_euclid(DAY_US),
