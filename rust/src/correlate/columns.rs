@@ -25,6 +25,12 @@ struct Bits {
 }
 
 impl Bits {
+    /// Emptied, its room kept for the next rows.
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.len = 0;
+    }
+
     fn push(&mut self, bit: bool) {
         if self.len.is_multiple_of(8) {
             self.bytes.push(0);
@@ -171,7 +177,12 @@ impl Table {
                 }
             }
             for (col, &i) in self.columns.iter_mut().zip(&at) {
-                col.push(if i == NONE { &NULL } else { &row.0[i as usize].1 })?;
+                let v = if i == NONE {
+                    &NULL
+                } else {
+                    &row.0[i as usize].1
+                };
+                col.push(v)?;
             }
         } else {
             for col in &mut self.columns {
@@ -219,11 +230,11 @@ impl Table {
                 ],
             };
             cols.append((valid, col.nulls, data))?;
-            col.valid = Bits::default();
+            col.valid.clear();
             col.nulls = 0;
             col.ints.clear();
             col.floats.clear();
-            col.bools = Bits::default();
+            col.bools.clear();
             col.offsets.clear();
             col.offsets.push(0);
             col.data.clear();

@@ -23,6 +23,9 @@ pub const SWEEP_EVERY: u64 = 200_000;
 pub const FILTER_US: i64 = 10 * 60 * S;
 const HEADER_RANK: i64 = 1;
 pub const MAX_RCPTS: usize = 50;
+/// An open message's fields at its start and room for those its later lines add
+/// (`filtered_as`, `rcpts`, `identity`, ...), so that adding them moves nothing.
+const MESSAGE_ROOM: usize = 36;
 
 pub type MsgKey = (String, String);
 pub type SessionKey = (String, String, Option<i64>);
@@ -115,6 +118,9 @@ pub struct Rules {
     pub exim: EximState,
     pub reinjected: u64,
     pub error: Option<String>,
+    /// the buffers of the last lookup key given back (`key_of`, `session_key_of`)
+    spare_key: MsgKey,
+    spare_session: SessionKey,
     reinjected_rx: Regex,
     relay_ip_rx: Regex,
 }
@@ -130,24 +136,24 @@ pub fn identity_of(msg: &Obj) -> V {
     }
     if let V::Str(u) = msg.get(SASL_USERNAME) {
         if !u.is_empty() {
-            return V::Str(format!("sasl:{u}"));
+            return V::Str(["sasl:", u].concat());
         }
     }
     match msg.get(UID) {
         V::Null => {}
         V::Int(n) => return V::Str(format!("uid:{n}")),
-        V::Str(t) => return V::Str(format!("uid:{t}")),
+        V::Str(t) => return V::Str(["uid:", t].concat()),
         V::Bool(b) => return V::Str(format!("uid:{}", if *b { "True" } else { "False" })),
         _ => {}
     }
     if let V::Str(u) = msg.get(USER) {
         if !u.is_empty() {
-            return V::Str(format!("user:{u}"));
+            return V::Str(["user:", u].concat());
         }
     }
     if let V::Str(ip) = msg.get(CLIENT_IP) {
         if !ip.is_empty() {
-            return V::Str(format!("ip:{ip}"));
+            return V::Str(["ip:", ip].concat());
         }
     }
     V::Null
@@ -164,7 +170,7 @@ pub fn message_row(msg: &mut Obj, complete: bool) {
 }
 
 /// `common._add_rcpts`
-pub fn add_rcpts(msg: &mut Obj, recipients: &[&V]) {
+pub fn add_rcpts<'a>(msg: &mut Obj, recipients: impl IntoIterator<Item = &'a V>) {
     if msg.get(RCPTS).is_null() {
         msg.set(RCPTS, V::List(Vec::new()));
     }
@@ -176,8 +182,11 @@ pub fn add_rcpts(msg: &mut Obj, recipients: &[&V]) {
             continue;
         }
         let Some(r) = r.str() else { continue };
+        if rcpts.len() >= MAX_RCPTS {
+            continue;
+        }
         let r = V::Str(r.to_lowercase());
-        if !rcpts.contains(&r) && rcpts.len() < MAX_RCPTS {
+        if !rcpts.contains(&r) {
             rcpts.push(r);
         }
     }
@@ -228,6 +237,8 @@ impl Rules {
             exim: EximState::default(),
             reinjected: 0,
             error: None,
+            spare_key: MsgKey::default(),
+            spare_session: SessionKey::default(),
             reinjected_rx: Regex::new(
                 r"queued as ([0-9A-Za-z]{5,20})\b|\bid=([0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4})\b",
             )
@@ -246,7 +257,13 @@ impl Rules {
     }
 
     fn local_ip(&mut self, ip: &V, ask: &mut dyn LocalIp) -> bool {
-        let Some(ip) = ip.str() else { return false };
+        match ip.str() {
+            Some(ip) => self.local_text(ip, ask),
+            None => false,
+        }
+    }
+
+    fn local_text(&mut self, ip: &str, ask: &mut dyn LocalIp) -> bool {
         if ip.is_empty() {
             return false;
         }
@@ -278,10 +295,7 @@ impl Rules {
             Kind::MessageId => self.message_id(&e),
             Kind::Queued => self.queued(&e),
             Kind::Delivery => self.delivery(&mut e, ask),
-            Kind::Removed => {
-                let (host, qid) = (e.get(HOST).clone(), e.get(QUEUE_ID).clone());
-                self.removed(str_of(&host), str_of(&qid), ts)
-            }
+            Kind::Removed => self.removed(str_of(e.get(HOST)), str_of(e.get(QUEUE_ID)), ts),
             Kind::Expired => self.expired(&e),
             Kind::Reject => self.reject(&mut e, ask),
             Kind::AuthFailed => self.auth_failed(&e),
@@ -376,7 +390,8 @@ impl Rules {
     fn new_message(&mut self, host: &str, qid: &str, ts: i64, origin: &str) -> Obj {
         self.saw_mta_host(host, ts);
         let n = V::Null;
-        Obj(vec![
+        let mut fields = Vec::with_capacity(MESSAGE_ROOM);
+        fields.extend([
             (HOST, s(host)),
             (QUEUE_ID, s(qid)),
             (FIRST_SEEN, V::Int(ts)),
@@ -404,12 +419,40 @@ impl Rules {
             (EXPIRED, V::Bool(false)),
             (REJECTED, V::Bool(false)),
             (REMOVED_AT, n),
-        ])
+        ]);
+        Obj(fields)
+    }
+
+    /// The key of `host`, `qid` in the buffers of the last key given back: most lines
+    /// look up a message that is open already, and then allocate nothing for it.
+    fn key_of(&mut self, host: &str, qid: &str) -> MsgKey {
+        let mut key = std::mem::take(&mut self.spare_key);
+        key.0.clear();
+        key.0.push_str(host);
+        key.1.clear();
+        key.1.push_str(qid);
+        key
+    }
+
+    /// A key no longer needed, its buffers kept for `key_of`.
+    fn give_back(&mut self, key: MsgKey) {
+        self.spare_key = key;
+    }
+
+    /// `session_key(e)` in the buffers of the last session key given back.
+    fn session_key_of(&mut self, e: &Obj) -> SessionKey {
+        let mut key = std::mem::take(&mut self.spare_session);
+        key.0.clear();
+        key.0.push_str(str_of(e.get(HOST)));
+        key.1.clear();
+        key.1.push_str(str_of(e.get(PROGRAM)));
+        key.2 = e.int(PID);
+        key
     }
 
     /// `_message`: the open message of this queue id, created on first sight.
     fn message(&mut self, host: &str, qid: &str, ts: i64) -> MsgKey {
-        let key = mkey(host, qid);
+        let key = self.key_of(host, qid);
         match self.messages.get_mut(&key) {
             Some(msg) => {
                 if msg.int(LAST_SEEN).is_some_and(|last| ts > last) {
@@ -433,6 +476,14 @@ impl Rules {
         self.messages.get_mut(key).expect("open message")
     }
 
+    /// `_message` of the event's queue id, for a line that only changes its message.
+    fn event_msg(&mut self, e: &Obj) -> &mut Obj {
+        let key = self.event_message(e);
+        let msg = self.messages.get_mut(&key).expect("open message");
+        self.spare_key = key;
+        msg
+    }
+
     /// `_origin_message`: a message-starting line; a queue id that already had its start
     /// is being reused, so the earlier lifecycle ends here.
     pub fn origin_message(&mut self, e: &Obj, origin: &str) -> MsgKey {
@@ -441,7 +492,7 @@ impl Rules {
             str_of(e.get(QUEUE_ID)),
             e.int(TS).unwrap_or(0),
         );
-        let key = mkey(host, qid);
+        let key = self.key_of(host, qid);
         let ended = self.messages.get_mut(&key).map(|msg| {
             let removed = !msg.get(REMOVED_AT).is_null();
             let restart =
@@ -485,12 +536,14 @@ impl Rules {
         if e.truthy(ORIG_QUEUE_ID) || !self.filter_links.is_empty() {
             self.claim_filter_link(&key, e.get(ORIG_QUEUE_ID));
         }
+        self.give_back(key);
         self.session_message(e);
     }
 
     fn pickup(&mut self, e: &Obj) {
         let key = self.origin_message(e, "local");
-        let msg = self.msg(&key);
+        let msg = self.messages.get_mut(&key).expect("open message");
+        self.spare_key = key;
         msg.set(UID, e.get(UID).clone());
         if msg.get(SENDER).is_null() {
             msg.set(SENDER, e.get(SENDER).clone());
@@ -499,8 +552,7 @@ impl Rules {
     }
 
     fn script_header(&mut self, e: &Obj) {
-        let key = self.event_message(e);
-        let msg = self.msg(&key);
+        let msg = self.event_msg(e);
         if msg.get(UID).is_null() {
             msg.set(UID, e.get(UID).clone());
         }
@@ -509,7 +561,7 @@ impl Rules {
             msg.set(SCRIPT_RANK, V::Int(HEADER_RANK));
         }
         if e.truthy(RECIPIENT) {
-            add_rcpts(msg, &[e.get(RECIPIENT)]);
+            add_rcpts(msg, [e.get(RECIPIENT)]);
         }
     }
 
@@ -538,11 +590,11 @@ impl Rules {
         if e.truthy(MESSAGE_ID) {
             self.index_mid(&key);
         }
+        self.give_back(key);
     }
 
     fn queued(&mut self, e: &Obj) {
-        let key = self.event_message(e);
-        let msg = self.msg(&key);
+        let msg = self.event_msg(e);
         msg.set(SENDER, e.get(SENDER).clone());
         msg.set(SIZE, e.get(SIZE).clone());
         msg.set(NRCPT, e.get(NRCPT).clone());
@@ -553,12 +605,15 @@ impl Rules {
         if e.str(STATUS) == Some("sent") && self.filter_hop(&key, e, ask) {
             e.set(STATUS, s("filtered"));
         }
-        let family = e.str(FAMILY).map(str::to_owned);
-        if family.as_deref() != Some("postfix") && !self.mta_delivery(&key, e) {
+        let family = e.str(FAMILY);
+        let sendmail = family == Some("sendmail");
+        if family != Some("postfix") && !self.mta_delivery(&key, e) {
             return; // the Sendmail MSP's hand-over to the MTA
         }
-        let recipients = match e.get(RECIPIENTS) {
-            V::List(l) if !l.is_empty() => Some(l.clone()),
+        // taken out of the event: no table has the list as a column, and no later step
+        // reads it
+        let recipients = match e.get_mut(RECIPIENTS) {
+            Some(V::List(l)) if !l.is_empty() => Some(std::mem::take(l)),
             _ => None,
         };
         let counter = match e.str(STATUS) {
@@ -576,11 +631,11 @@ impl Rules {
         }
         if local {
             match &recipients {
-                Some(r) => add_rcpts(msg, &r.iter().collect::<Vec<_>>()),
-                None => add_rcpts(msg, &[e.get(RECIPIENT)]),
+                Some(r) => add_rcpts(msg, r),
+                None => add_rcpts(msg, [e.get(RECIPIENT)]),
             }
             if e.truthy(ORIG_RECIPIENT) {
-                add_rcpts(msg, &[e.get(ORIG_RECIPIENT)]);
+                add_rcpts(msg, [e.get(ORIG_RECIPIENT)]);
             }
         }
         let first_seen = msg.get(FIRST_SEEN).clone();
@@ -590,8 +645,9 @@ impl Rules {
         match recipients {
             None => self.sink(DELIVERIES_T, e),
             Some(list) => {
+                // one row per recipient: the event with that recipient (set in place,
+                // each row's fields are those of a copy of the event)
                 for recipient in list {
-                    let mut row = e.clone();
                     let domain = match recipient.str() {
                         Some(r) => match r.rfind('@') {
                             Some(at) => V::Str(r[at + 1..].to_lowercase()),
@@ -599,20 +655,20 @@ impl Rules {
                         },
                         None => V::Null,
                     };
-                    row.set(RECIPIENT, recipient);
-                    row.set(RECIPIENT_DOMAIN, domain);
-                    self.sink(DELIVERIES_T, &row);
+                    e.set(RECIPIENT, recipient);
+                    e.set(RECIPIENT_DOMAIN, domain);
+                    self.sink(DELIVERIES_T, e);
                 }
             }
         }
-        if family.as_deref() == Some("sendmail") {
+        if sendmail {
             self.final_status(&key, e);
         }
+        self.give_back(key);
     }
 
     fn expired(&mut self, e: &Obj) {
-        let key = self.event_message(e);
-        let msg = self.msg(&key);
+        let msg = self.event_msg(e);
         msg.set(EXPIRED, V::Bool(true));
         if msg.get(SENDER).is_null() {
             msg.set(SENDER, e.get(SENDER).clone());
@@ -625,6 +681,8 @@ impl Rules {
         if msg.get(REMOVED_AT).is_null() {
             msg.set(REMOVED_AT, V::Int(ts));
             self.closing.push_back((ts, key));
+        } else {
+            self.give_back(key);
         }
     }
 
@@ -643,12 +701,13 @@ impl Rules {
         if !self.sendmail.logins.is_empty() && e.str(STAGE) == Some("CONNECT") {
             self.session_over(e);
         }
-        let skey = session_key(e);
         if e.get(SASL_USERNAME).is_null() {
+            let skey = self.session_key_of(e);
             let login = self
                 .sessions
                 .get_mut(&skey)
                 .map_or(V::Null, |s| s.get(SASL_USERNAME).clone());
+            self.spare_session = skey;
             e.set(SASL_USERNAME, login);
         }
         if self.hold_reject(e) {
@@ -666,7 +725,7 @@ impl Rules {
     }
 
     pub fn write_reject(&mut self, e: &mut Obj, ask: &mut dyn LocalIp) {
-        let local = self.local_ip(&e.get(CLIENT_IP).clone(), ask);
+        let local = self.local_ip(e.get(CLIENT_IP), ask);
         e.set(LOCAL_CLIENT, V::Bool(local));
         self.sink(REJECTS_T, e);
     }
@@ -693,11 +752,12 @@ impl Rules {
     }
 
     fn disconnect(&mut self, e: &Obj) {
-        let key = session_key(e);
+        let key = self.session_key_of(e);
         if !self.sessions.contains(&key) {
             self.connect(e); // connected before the logs began
         }
         self.end_session(&key, Some(e));
+        self.spare_session = key;
     }
 
     fn end_session(&mut self, key: &SessionKey, disconnect: Option<&Obj>) {
@@ -714,7 +774,8 @@ impl Rules {
     }
 
     fn session_message(&mut self, e: &Obj) {
-        if let Some(session) = self.sessions.get_mut(&session_key(e)) {
+        let key = self.session_key_of(e);
+        if let Some(session) = self.sessions.get_mut(&key) {
             let n = session.int(MESSAGES).unwrap_or(0);
             session.set(MESSAGES, V::Int(n + 1));
             if e.truthy(SASL_USERNAME) {
@@ -722,6 +783,7 @@ impl Rules {
                 session.set(SASL_USERNAME, e.get(SASL_USERNAME).clone());
             }
         }
+        self.spare_session = key;
     }
 
     // --- filters.py ---------------------------------------------------------------------
@@ -750,41 +812,48 @@ impl Rules {
             return false; // milters filter in-line; the MSP -> MTA hop is `hop`
         }
         let relay = e.str(RELAY).unwrap_or("");
-        let relay_ip = self.relay_ip_rx.captures(relay).map(|c| c[1].to_owned());
-        let own = match &relay_ip {
-            Some(ip) => self.local_ip(&V::Str(ip.clone()), ask),
+        let relay_ip = self
+            .relay_ip_rx
+            .captures(relay)
+            .and_then(|c| c.get(1))
+            .map(|m| m.as_str());
+        let own = match relay_ip {
+            Some(ip) => self.local_text(ip, ask),
             None => false,
         };
-        let response = e.str(RESPONSE).unwrap_or("").to_owned();
-        let named = self.reinjected_rx.captures(&response).map(|c| {
-            c.get(1)
-                .or_else(|| c.get(2))
-                .map_or(String::new(), |m| m.as_str().to_owned())
-        });
-        let host = key.0.clone();
+        let response = e.str(RESPONSE).unwrap_or("");
+        let named = self
+            .reinjected_rx
+            .captures(response)
+            .map(|c| c.get(1).or_else(|| c.get(2)).map_or("", |m| m.as_str()));
+        let host = &key.0;
         let child_id;
         if let Some(named) = named {
             if named == key.1 {
                 return false;
             }
-            let child = self.messages.get_mut(&mkey(&host, &named));
-            if !own {
-                let relay_v = relay_ip.as_deref().map_or(V::Null, s);
-                let same_client = child.is_some_and(|c| *c.get(CLIENT_IP) == relay_v);
-                if !same_client {
-                    return false; // a remote server's queue id
-                }
+            let child_key = self.key_of(host, named);
+            let child = self.messages.get_mut(&child_key);
+            // (the client's address as `V`'s equality compares it: None equals None)
+            let same_client = child.is_some_and(|c| match (c.get(CLIENT_IP), relay_ip) {
+                (V::Str(ip), Some(relay)) => ip == relay,
+                (V::Null, None) => true,
+                _ => false,
+            });
+            self.give_back(child_key);
+            if !own && !same_client {
+                return false; // a remote server's queue id
             }
-            child_id = named;
+            child_id = named.to_owned();
         } else if own && response.contains("from MTA(") {
             let msg = self.messages.peek(key).expect("open message");
             let (first_seen, parent_qid) = (msg.int(FIRST_SEEN).unwrap_or(0), key.1.clone());
             let found = msg
                 .str(MESSAGE_ID)
                 .filter(|m| !m.is_empty())
-                .and_then(|mid| self.by_mid.get(&mkey(&host, mid)).cloned());
+                .and_then(|mid| self.by_mid.get(&mkey(host, mid)).cloned());
             let Some(found) = found else { return false };
-            let Some(child) = self.messages.get_mut(&mkey(&host, &found)) else {
+            let Some(child) = self.messages.get_mut(&mkey(host, &found)) else {
                 return false;
             };
             let child_first = child.int(FIRST_SEEN).unwrap_or(0);
