@@ -31,6 +31,15 @@ impl Bits {
         self.len = 0;
     }
 
+    /// `n` set bits on an empty bitmap (as `n` pushes of true leave it).
+    fn fill_ones(&mut self, n: usize) {
+        self.bytes.resize(n / 8, 0xff);
+        if !n.is_multiple_of(8) {
+            self.bytes.push((1u8 << (n % 8)) - 1);
+        }
+        self.len = n;
+    }
+
     fn push(&mut self, bit: bool) {
         if self.len.is_multiple_of(8) {
             self.bytes.push(0);
@@ -46,8 +55,10 @@ struct Column {
     name: String,
     key: K,
     kind: Kind,
+    /// the validity bitmap, kept only from the first null on (all set before it)
     valid: Bits,
     nulls: usize,
+    rows: usize,
     ints: Vec<i64>,
     floats: Vec<f64>,
     bools: Bits,
@@ -59,6 +70,9 @@ impl Column {
     fn push(&mut self, v: &V) -> Result<(), String> {
         let ok = match (self.kind, v) {
             (_, V::Null) => {
+                if self.nulls == 0 {
+                    self.valid.fill_ones(self.rows);
+                }
                 self.nulls += 1;
                 match self.kind {
                     Kind::Int => self.ints.push(0),
@@ -67,6 +81,7 @@ impl Column {
                     Kind::Str => self.offsets.push(self.data.len() as i32),
                 }
                 self.valid.push(false);
+                self.rows += 1;
                 return Ok(());
             }
             (Kind::Int, V::Int(n)) => {
@@ -99,7 +114,10 @@ impl Column {
         if !ok {
             return Err(format!("column {}: cannot store {:?}", self.name, v));
         }
-        self.valid.push(true);
+        if self.nulls > 0 {
+            self.valid.push(true);
+        }
+        self.rows += 1;
         Ok(())
     }
 }
@@ -138,6 +156,7 @@ impl Table {
                 kind,
                 valid: Bits::default(),
                 nulls: 0,
+                rows: 0,
                 ints: Vec::new(),
                 floats: Vec::new(),
                 bools: Bits::default(),
@@ -232,6 +251,7 @@ impl Table {
             cols.append((valid, col.nulls, data))?;
             col.valid.clear();
             col.nulls = 0;
+            col.rows = 0;
             col.ints.clear();
             col.floats.clear();
             col.bools.clear();

@@ -292,7 +292,7 @@ impl Rules {
             Kind::Client => self.client(&e),
             Kind::Pickup => self.pickup(&e),
             Kind::ScriptHeader => self.script_header(&e),
-            Kind::MessageId => self.message_id(&e),
+            Kind::MessageId => self.message_id(&mut e),
             Kind::Queued => self.queued(&e),
             Kind::Delivery => self.delivery(&mut e, ask),
             Kind::Removed => self.removed(str_of(e.get(HOST)), str_of(e.get(QUEUE_ID)), ts),
@@ -584,10 +584,15 @@ impl Rules {
         }
     }
 
-    fn message_id(&mut self, e: &Obj) {
+    fn message_id(&mut self, e: &mut Obj) {
         let key = self.event_message(e);
-        self.msg(&key).set(MESSAGE_ID, e.get(MESSAGE_ID).clone());
-        if e.truthy(MESSAGE_ID) {
+        let named = e.truthy(MESSAGE_ID);
+        // moved, not copied: the event is done with after this
+        let mid = e
+            .get_mut(MESSAGE_ID)
+            .map_or(V::Null, |v| std::mem::replace(v, V::Null));
+        self.msg(&key).set(MESSAGE_ID, mid);
+        if named {
             self.index_mid(&key);
         }
         self.give_back(key);
@@ -811,21 +816,25 @@ impl Rules {
         if e.str(FAMILY) == Some("sendmail") {
             return false; // milters filter in-line; the MSP -> MTA hop is `hop`
         }
+        // the groups are the matches less their one-byte `[`, `]` and their literal
+        // prefixes: a search without captures finds them (and is the cheaper search)
         let relay = e.str(RELAY).unwrap_or("");
         let relay_ip = self
             .relay_ip_rx
-            .captures(relay)
-            .and_then(|c| c.get(1))
-            .map(|m| m.as_str());
+            .find(relay)
+            .map(|m| &relay[m.start() + 1..m.end() - 1]);
         let own = match relay_ip {
             Some(ip) => self.local_text(ip, ask),
             None => false,
         };
         let response = e.str(RESPONSE).unwrap_or("");
-        let named = self
-            .reinjected_rx
-            .captures(response)
-            .map(|c| c.get(1).or_else(|| c.get(2)).map_or("", |m| m.as_str()));
+        let named = self.reinjected_rx.find(response).map(|m| {
+            let found = m.as_str();
+            found
+                .strip_prefix("queued as ")
+                .or_else(|| found.strip_prefix("id="))
+                .unwrap_or("")
+        });
         let host = &key.0;
         let child_id;
         if let Some(named) = named {
