@@ -209,15 +209,16 @@ const CHARGED: [K; 12] = [
 ];
 
 fn charge_of(parent: &Obj) -> Obj {
-    let mut charge = Obj(CHARGED
-        .iter()
-        .map(|k| (*k, parent.get(*k).clone()))
-        .collect());
+    let mut charge = Vec::with_capacity(CHARGED.len() + 1);
+    charge.extend(CHARGED.iter().map(|k| (*k, parent.get(*k).clone())));
+    let mut charge = Obj(charge);
     charge.set(FILTER_OF, parent.get(QUEUE_ID).clone());
     charge
 }
 
 const SESSION_COUNTERS: [K; 5] = [COUNTERS, AUTH_OK, AUTH_TOTAL, COMMANDS_OK, COMMANDS_TOTAL];
+/// A session's fields at its start and those its disconnect adds.
+const SESSION_ROOM: usize = 16;
 
 impl Rules {
     pub fn new(tables: Vec<Table>) -> Rules {
@@ -287,9 +288,9 @@ impl Rules {
         }
         self.catch_up(ask);
         match kind {
-            Kind::Connect => self.connect(&e),
-            Kind::Disconnect => self.disconnect(&e),
-            Kind::Client => self.client(&e),
+            Kind::Connect => self.connect(&mut e),
+            Kind::Disconnect => self.disconnect(&mut e),
+            Kind::Client => self.client(&mut e),
             Kind::Pickup => self.pickup(&e),
             Kind::ScriptHeader => self.script_header(&e),
             Kind::MessageId => self.message_id(&mut e),
@@ -521,7 +522,8 @@ impl Rules {
         key
     }
 
-    fn client(&mut self, e: &Obj) {
+    /// (The client's name and address move from the event: nothing reads them after.)
+    fn client(&mut self, e: &mut Obj) {
         let origin = if e.truthy(SASL_USERNAME) {
             "sasl"
         } else {
@@ -529,8 +531,8 @@ impl Rules {
         };
         let key = self.origin_message(e, origin);
         let msg = self.msg(&key);
-        msg.set(CLIENT_NAME, e.get(CLIENT_NAME).clone());
-        msg.set(CLIENT_IP, e.get(CLIENT_IP).clone());
+        msg.set(CLIENT_NAME, e.take(CLIENT_NAME));
+        msg.set(CLIENT_IP, e.take(CLIENT_IP));
         msg.set(SASL_METHOD, e.get(SASL_METHOD).clone());
         msg.set(SASL_USERNAME, e.get(SASL_USERNAME).clone());
         if e.truthy(ORIG_QUEUE_ID) || !self.filter_links.is_empty() {
@@ -588,9 +590,7 @@ impl Rules {
         let key = self.event_message(e);
         let named = e.truthy(MESSAGE_ID);
         // moved, not copied: the event is done with after this
-        let mid = e
-            .get_mut(MESSAGE_ID)
-            .map_or(V::Null, |v| std::mem::replace(v, V::Null));
+        let mid = e.take(MESSAGE_ID);
         self.msg(&key).set(MESSAGE_ID, mid);
         if named {
             self.index_mid(&key);
@@ -735,28 +735,31 @@ impl Rules {
         self.sink(REJECTS_T, e);
     }
 
-    fn connect(&mut self, e: &Obj) {
+    /// A session opens (its fields move from the event: what reads the event after
+    /// this, a disconnect's counters, is not among them).
+    fn connect(&mut self, e: &mut Obj) {
         let key = session_key(e);
         if self.sessions.contains(&key) {
             self.end_session(&key, None); // its disconnect was lost
         }
         let ts = e.get(TS).clone();
-        let session = Obj(vec![
+        let mut session = Vec::with_capacity(SESSION_ROOM);
+        session.extend([
             (TS, ts.clone()),
-            (HOST, e.get(HOST).clone()),
-            (PROGRAM, e.get(PROGRAM).clone()),
+            (HOST, e.take(HOST)),
+            (PROGRAM, e.take(PROGRAM)),
             (PID, e.get(PID).clone()),
-            (CLIENT_NAME, e.get(CLIENT_NAME).clone()),
-            (CLIENT_IP, e.get(CLIENT_IP).clone()),
+            (CLIENT_NAME, e.take(CLIENT_NAME)),
+            (CLIENT_IP, e.take(CLIENT_IP)),
             (SASL_METHOD, V::Null),
             (SASL_USERNAME, V::Null),
             (MESSAGES, V::Int(0)),
             (LAST_SEEN, ts),
         ]);
-        self.sessions.insert(key, session);
+        self.sessions.insert(key, Obj(session));
     }
 
-    fn disconnect(&mut self, e: &Obj) {
+    fn disconnect(&mut self, e: &mut Obj) {
         let key = self.session_key_of(e);
         if !self.sessions.contains(&key) {
             self.connect(e); // connected before the logs began
@@ -765,14 +768,14 @@ impl Rules {
         self.spare_session = key;
     }
 
-    fn end_session(&mut self, key: &SessionKey, disconnect: Option<&Obj>) {
+    fn end_session(&mut self, key: &SessionKey, disconnect: Option<&mut Obj>) {
         let Some(mut session) = self.sessions.remove(key) else {
             return;
         };
         if let Some(d) = disconnect {
             session.set(DISCONNECT_TS, d.get(TS).clone());
             for name in SESSION_COUNTERS {
-                session.set(name, d.get(name).clone());
+                session.set(name, d.take(name));
             }
         }
         self.sink(CONNECTIONS_T, &session);
@@ -902,10 +905,13 @@ impl Rules {
                 children.push(id);
             }
         }
-        let charge = charge_of(self.msg(parent));
-        let key = mkey(&parent.0, child_id);
+        let charge = charge_of(msg);
+        let key = self.key_of(&parent.0, child_id);
         match self.messages.get_mut(&key) {
-            Some(child) => child.update(&charge),
+            Some(child) => {
+                child.update_from(charge);
+                self.give_back(key);
+            }
             None => self.filter_links.insert(key, (ts, charge)),
         }
     }
@@ -914,7 +920,7 @@ impl Rules {
     /// names the message it re-injects (`orig_queue_id=`).
     pub fn claim_filter_link(&mut self, key: &MsgKey, orig_queue_id: &V) {
         if let Some((_, charge)) = self.filter_links.remove(key) {
-            self.msg(key).update(&charge);
+            self.msg(key).update_from(charge);
         } else if orig_queue_id.truthy() {
             let Some(orig) = orig_queue_id.str() else {
                 return;
