@@ -423,9 +423,10 @@ impl IngestEngine {
             let (is_local, own_ips) = (self.is_local.clone(), self.own_ips.clone());
             self.worker = Some(Worker::new(is_local, own_ips).map_err(err)?);
         }
-        if self.worker.as_ref().is_some_and(|w| w.start(rules, batch)) {
-            self.rules = Held::Away;
+        if !self.worker.as_ref().is_some_and(|w| w.start(rules, batch)) {
+            return Err(err("the correlation thread failed"));
         }
+        self.rules = Held::Away;
         // counted as `parse_batch` counts, without making the correlated events' dicts
         let outcomes = outcomes
             .into_iter()
