@@ -1,8 +1,8 @@
 """The reports on SMTP abuse: `relay-spikes` (relay-denied rejects, a web app sending
 without AUTH or a scan from outside) and `auth-failures` (AUTH brute force). As the
 sender reports: one `api` call, the DataFrame rendered, the chart with `--chart`.
-`auth-failures` computes in Arrow, without pandas, unless a chart or the Dask engine is
-asked for (`relay-spikes` still takes the pandas path)."""
+Both compute in Arrow, without pandas, unless a chart or the Dask engine is asked for
+(`relay-spikes` also takes the pandas path for a calendar bucket such as `W` or `MS`)."""
 
 from __future__ import annotations
 
@@ -93,25 +93,8 @@ def relay_spikes(
     top clients, senders, sender domains and HELO names, and for a local spike the
     likely responsible sender, hosted domain and accounts. Chart: the series with the
     baseline band and the spikes marked."""
-    spikes = functools.partial(
-        api.relay_spikes,
-        data,
-        since,
-        until,
-        tz,
-        bucket=bucket,
-        local_ips=local_ip or (),
-        hosted_domains=hosted_domain or (),
-        window=window,
-        z=z,
-        min_count=min_count,
-        hosts=host,
-        engine=engine,
-        scheduler=scheduler,
-    )
-    frame = spikes(all_buckets=all_buckets, limit=limit)
-    host_note(data, host)
-    title = f"Relay-denied spikes per {bucket}, {window_text(since, until, tz)}"
+    from ..reports.spikes_spec import fixed_step
+
     redactor = redactor_for(
         redact,
         data,
@@ -124,6 +107,29 @@ def relay_spikes(
         engine=engine,
         scheduler=scheduler,
     )
+    # the local engine without a chart computes in Arrow, a bucket of fixed size: no
+    # pandas import (issue 11)
+    fast = engine == "local" and not chart and fixed_step(bucket) is not None
+    if fast:
+        spare_pandas()
+    spikes = functools.partial(
+        api.relay_spikes_arrow if fast else api.relay_spikes,
+        data,
+        since,
+        until,
+        tz,
+        bucket=bucket,
+        local_ips=local_ip or (),
+        hosted_domains=hosted_domain or (),
+        window=window,
+        z=z,
+        min_count=min_count,
+        hosts=host,
+        **({} if fast else {"engine": engine, "scheduler": scheduler}),
+    )
+    frame = spikes(all_buckets=all_buckets, limit=limit)
+    host_note(data, host)
+    title = f"Relay-denied spikes per {bucket}, {window_text(since, until, tz)}"
     if all_buckets:
         columns = [
             "start",

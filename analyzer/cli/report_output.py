@@ -60,7 +60,7 @@ class _NoPandas(importlib.abc.MetaPathFinder):
 
 def spare_pandas() -> None:
     """Keep pyarrow from importing pandas (a quarter second) for the Arrow paths of the
-    CLI (`top-senders`, `auth-failures`). pyarrow imports it at its first conversion of Python or numpy
+    CLI (`top-senders`, `auth-failures`, `relay-spikes`, `suspicious-scripts`). pyarrow imports it at its first conversion of Python or numpy
     values (`pa.array`, `to_numpy`, `to_pylist` of times), only to ask whether they are
     pandas objects: it is asked once here while pandas cannot be imported, and takes that
     answer for the rest of the process. Anything that needs pandas later still imports

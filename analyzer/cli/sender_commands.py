@@ -1,6 +1,6 @@
 """The reports on who sends: `top-senders` and `suspicious-scripts`. Each reads its
-options, makes one `api` call, renders the result (`report_output.show`; `top-senders` computes in Arrow, without
-pandas, unless a chart or the Dask engine is asked for) and, with
+options, makes one `api` call, renders the result (`report_output.show`; both compute in Arrow, without pandas,
+unless a chart or the Dask engine is asked for) and, with
 `--chart`, writes the plotly chart. pandas and plotly are imported inside the commands
 (plotly only for `--chart`), so `--help` stays fast."""
 
@@ -167,7 +167,14 @@ def suspicious_scripts(
     scored by the signs of a spam script: volume against its own history, a new script, a burst
     in one hour, bounce rate, recipient fan-out, and a path in uploads/, tmp/, cache/,
     eval()'d code, hidden or random-looking names. Chart: score vs volume."""
-    frame = api.suspicious_scripts(
+    redactor = redactor_for(
+        redact, data, since, until, tz, host, engine=engine, scheduler=scheduler
+    )
+    # the local engine without a chart computes in Arrow: no pandas import (issue 11)
+    fast = engine == "local" and not chart
+    if fast:
+        spare_pandas()
+    frame = (api.suspicious_scripts_arrow if fast else api.suspicious_scripts)(
         data,
         since,
         until,
@@ -175,14 +182,10 @@ def suspicious_scripts(
         history=history,
         limit=limit,
         hosts=host,
-        engine=engine,
-        scheduler=scheduler,
+        **({} if fast else {"engine": engine, "scheduler": scheduler}),
     )
     host_note(data, host)
     title = f"Suspicious scripts, {window_text(since, until, tz)}"
-    redactor = redactor_for(
-        redact, data, since, until, tz, host, engine=engine, scheduler=scheduler
-    )
     columns = [
         "uid",
         "script",
