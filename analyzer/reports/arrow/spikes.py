@@ -108,7 +108,8 @@ def relay_spikes(
         "client_ip": array(relay["client_ip"]).to_pylist(),
         "_sender": per_distinct(relay["sender"], address_key).to_pylist(),
         "_sender_domain": per_distinct(relay["sender"], domain_key).to_pylist(),
-        "_helo": per_distinct(relay["helo"], str.lower).to_pylist(),
+        # Arrow's lower case, as pandas' `.str.lower()` of its Arrow strings (not Python's)
+        "_helo": pc.utf8_lower(array(relay["helo"])).to_pylist(),
     }
     columns: dict[str, pa.Array] = {
         "start": timestamps(stats["start"], np.ones(n, bool)),
