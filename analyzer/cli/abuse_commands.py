@@ -31,9 +31,9 @@ from .report_output import (
     host_note,
     masked,
     redactor_for,
+    report_call,
     save_chart,
     show,
-    spare_pandas,
     window_text,
 )
 
@@ -107,13 +107,10 @@ def relay_spikes(
         engine=engine,
         scheduler=scheduler,
     )
-    # the local engine without a chart computes in Arrow, a bucket of fixed size: no
-    # pandas import (issue 11)
-    fast = engine == "local" and not chart and fixed_step(bucket) is not None
-    if fast:
-        spare_pandas()
+    # Arrow takes buckets of fixed size; a calendar one (W, MS) the pandas path
+    fixed = fixed_step(bucket) is not None
     spikes = functools.partial(
-        api.relay_spikes_arrow if fast else api.relay_spikes,
+        report_call(api.relay_spikes_arrow, api.relay_spikes, engine, scheduler, chart, fixed),
         data,
         since,
         until,
@@ -125,7 +122,6 @@ def relay_spikes(
         z=z,
         min_count=min_count,
         hosts=host,
-        **({} if fast else {"engine": engine, "scheduler": scheduler}),
     )
     frame = spikes(all_buckets=all_buckets, limit=limit)
     host_note(data, host)
@@ -191,22 +187,8 @@ def auth_failures(
     """SMTP AUTH failures by client IP (or username): failures, distinct usernames,
     first and last, and whether the IP later logged in successfully — as which account
     (a brute force that worked). Chart: failures over time of the top IPs."""
-    # the local engine without a chart computes in Arrow: no pandas import (issue 11)
-    if engine == "local" and not chart:
-        spare_pandas()
-        frame = api.auth_failures_arrow(data, since, until, tz, by=by, limit=limit, hosts=host)
-    else:
-        frame = api.auth_failures(
-            data,
-            since,
-            until,
-            tz,
-            by=by,
-            limit=limit,
-            hosts=host,
-            engine=engine,
-            scheduler=scheduler,
-        )
+    report = report_call(api.auth_failures_arrow, api.auth_failures, engine, scheduler, chart)
+    frame = report(data, since, until, tz, by=by, limit=limit, hosts=host)
     host_note(data, host)
     title = f"SMTP AUTH failures by {by}, {window_text(since, until, tz)}"
     redactor = redactor_for(

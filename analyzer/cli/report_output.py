@@ -77,6 +77,18 @@ def spare_pandas() -> None:
         sys.meta_path.remove(finder)
 
 
+def report_call(arrow_report, pandas_report, engine: str, scheduler, chart, arrow_ok=True):
+    """The `api` function a report command calls: the report's Arrow twin (a pyarrow
+    Table, and no pandas import: issue 11) for the local engine without a chart (and
+    `arrow_ok`), `spare_pandas` done first; else the pandas report on `engine`."""
+    if engine == "local" and not chart and arrow_ok:
+        spare_pandas()
+        return arrow_report
+    import functools
+
+    return functools.partial(pandas_report, engine=engine, scheduler=scheduler)
+
+
 def host_note(data, hosts: str | None) -> bool:
     """Say which of `hosts` the dataset does not have (and the hosts it has); True then."""
     text = api.unknown_hosts(data, hosts) if hosts else None

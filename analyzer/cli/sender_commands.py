@@ -29,9 +29,9 @@ from .report_output import (
     host_note,
     masked,
     redactor_for,
+    report_call,
     save_chart,
     show,
-    spare_pandas,
     window_text,
 )
 
@@ -92,11 +92,8 @@ def top_senders(
         engine=engine,
         scheduler=scheduler,
     )
-    # the local engine without a chart computes in Arrow: no pandas import (issue 11)
-    fast = engine == "local" and not chart
-    if fast:
-        spare_pandas()
-    frame = (api.top_senders_arrow if fast else api.top_senders)(
+    report = report_call(api.top_senders_arrow, api.top_senders, engine, scheduler, chart)
+    frame = report(
         data,
         since,
         until,
@@ -106,7 +103,6 @@ def top_senders(
         hosted_domains=hosted_domain or (),
         limit=limit,
         hosts=host,
-        **({} if fast else {"engine": engine, "scheduler": scheduler}),
     )
     host_note(data, host)
     show(
@@ -170,11 +166,10 @@ def suspicious_scripts(
     redactor = redactor_for(
         redact, data, since, until, tz, host, engine=engine, scheduler=scheduler
     )
-    # the local engine without a chart computes in Arrow: no pandas import (issue 11)
-    fast = engine == "local" and not chart
-    if fast:
-        spare_pandas()
-    frame = (api.suspicious_scripts_arrow if fast else api.suspicious_scripts)(
+    report = report_call(
+        api.suspicious_scripts_arrow, api.suspicious_scripts, engine, scheduler, chart
+    )
+    frame = report(
         data,
         since,
         until,
@@ -182,7 +177,6 @@ def suspicious_scripts(
         history=history,
         limit=limit,
         hosts=host,
-        **({} if fast else {"engine": engine, "scheduler": scheduler}),
     )
     host_note(data, host)
     title = f"Suspicious scripts, {window_text(since, until, tz)}"
