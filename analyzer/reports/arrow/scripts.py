@@ -93,8 +93,10 @@ def suspicious_scripts(
     sent, bounced = sent[keep], bounced[keep]
     final = sent + bounced
     known = history is not None and history_days > 0
-    before = _history_messages(keyed, history) if known else np.zeros(len(keep), np.int64)
-    ids_before = set(array(history["identity"]).drop_null().to_pylist()) if known else set()
+    before, ids_before = np.zeros(len(keep), np.int64), set()
+    if history is not None and known:
+        before = _history_messages(keyed, history)
+        ids_before = set(array(history["identity"]).drop_null().to_pylist())
     bounce_rate = numeric(bounced / np.where(final > 0, final, 1), final == 0)
     rows = numeric(keep)
     script_path = _first_present(local, "script_path", group, original, n).take(rows)
