@@ -194,6 +194,16 @@ def timestamps(values: np.ndarray, present: np.ndarray) -> pa.Array:
     return numeric(values, ~present).cast(TIMESTAMP)
 
 
+def micros_of(when: datetime) -> int:
+    """An aware datetime as µs since the epoch (what `micros` gives of a column)."""
+    return (when - EPOCH) // timedelta(microseconds=1)
+
+
+def time_of(us: int) -> datetime:
+    """µs since the epoch as a UTC datetime."""
+    return EPOCH + timedelta(microseconds=us)
+
+
 def after(column) -> datetime | None:
     """Just after the latest time of a timestamp column (None when it has none)."""
     latest = pc.max(array(column).cast(pa.int64())).as_py()

@@ -8,7 +8,6 @@ their deliveries and bounces still counting)."""
 from __future__ import annotations
 
 from collections import namedtuple
-from datetime import datetime, timedelta
 
 import numpy as np
 import pyarrow as pa
@@ -24,7 +23,6 @@ from ..scripts_spec import (
     score,
 )
 from .common import (
-    EPOCH,
     TIMESTAMP,
     after,
     array,
@@ -34,6 +32,7 @@ from .common import (
     ints,
     link,
     micros,
+    micros_of,
     min_max,
     numeric,
     peak_counts,
@@ -200,10 +199,6 @@ def empty() -> pa.Table:
     return pa.schema([pa.field(c, types.get(c, pa.int64())) for c in COLUMNS]).empty_table()
 
 
-def _micros(when: datetime) -> int:
-    return (when - EPOCH) // timedelta(microseconds=1)
-
-
 # --- read from a window (`analyzer.dataset.reading.Window`) ---------------------------------
 
 
@@ -219,8 +214,8 @@ def suspicious_scripts_in(win, history: str | None = "30d") -> pa.Table:
     dels = win.arrow("deliveries", DELIVERY_COLUMNS, since=win.lo, until=after(window["last_seen"]))
     dels = dels.filter(truthy(pc.is_in(array(dels["queue_id"]), value_set=queue_ids)))
     seen = micros(window["first_seen"])[valid(window["first_seen"])]
-    end = _micros(win.hi) if win.hi else int(seen.max())
-    start = _micros(win.lo) if win.lo else int(seen.min())
+    end = micros_of(win.hi) if win.hi else int(seen.max())
+    start = micros_of(win.lo) if win.lo else int(seen.min())
     window_days = max((end - start) / DAY_US, 1 / 24)
 
     hist, history_days = None, 0.0
@@ -230,6 +225,6 @@ def suspicious_scripts_in(win, history: str | None = "30d") -> pa.Table:
         rows = win.arrow("messages", HISTORY_COLUMNS, since=history_lo, until=win.lo)
         first, hist = count_history(rows)
         if first is not None:  # how far the data goes back
-            covered_from = max(_micros(history_lo), first)
-            history_days = (_micros(win.lo) - covered_from) / DAY_US
+            covered_from = max(micros_of(history_lo), first)
+            history_days = (micros_of(win.lo) - covered_from) / DAY_US
     return suspicious_scripts(window, dels, hist, window_days, history_days)

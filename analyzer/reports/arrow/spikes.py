@@ -30,14 +30,15 @@ from ..spikes_spec import (
     source_of,
 )
 from .common import (
-    EPOCH,
     TIMESTAMP,
     TOP_TYPE,
     array,
     hosted_domains,
     micros,
+    micros_of,
     numeric,
     per_distinct,
+    time_of,
     timestamps,
     top_values,
     truthy,
@@ -69,9 +70,9 @@ def shown_buckets(
     stats.update(baseline(counts, **params))
     keep = np.ones(len(starts), bool) if all_buckets else stats["spike"].copy()
     if since is not None:
-        keep &= stats["end"] > _micros(since)
+        keep &= stats["end"] > micros_of(since)
     if until is not None:
-        keep &= stats["start"] < _micros(until)
+        keep &= stats["start"] < micros_of(until)
     return {name: values[keep] for name, values in stats.items()}
 
 
@@ -244,14 +245,6 @@ def _step(bucket: str) -> int:
     return step
 
 
-def _micros(when: datetime) -> int:
-    return (when - EPOCH) // timedelta(microseconds=1)
-
-
-def _time(us: int) -> datetime:
-    return EPOCH + timedelta(microseconds=us)
-
-
 # --- read from a window (`analyzer.dataset.reading.Window`) ---------------------------------
 
 
@@ -279,12 +272,12 @@ def relay_spikes_in(
     )
     times = micros(inside["ts"])
     if win.lo is not None:
-        local &= times >= _micros(win.lo)
+        local &= times >= micros_of(win.lo)
     hosted, accounts = frozenset(hosted_domains_), None
     if local.any():
         # naming the responsible account needs who sends from which domain: the messages
         # and deliveries within a day of the local spikes (and inside the window)
-        lo, hi = _time(int(times[local].min())) - DAY, _time(int(times[local].max())) + DAY
+        lo, hi = time_of(int(times[local].min())) - DAY, time_of(int(times[local].max())) + DAY
         lo = max(lo, win.lo) if win.lo else lo
         hi = min(hi, win.hi) if win.hi else hi
         msgs = win.arrow("messages", SENDER_COLUMNS, since=lo, until=hi)
