@@ -34,6 +34,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..schema import TABLES
+from ..schema.storage import parquet_options
 from . import checkpoint
 from .durable import fsync_dirs
 from .errors import StoreError
@@ -253,7 +254,7 @@ def _merge(run: _Run, final: Path, step: Step) -> str | None:
     tmp = final.with_name(final.name + ".tmp")
     rows = 0
     try:
-        with pq.ParquetWriter(tmp, schema, compression="zstd") as out:
+        with pq.ParquetWriter(tmp, schema, **parquet_options(run.table)) as out:
             pending: list[pa.Table] = []
             buffered = 0
             for f in run.files:  # one part at a time: memory is a row group's

@@ -1,9 +1,9 @@
 """Writing the rows of one commit as Parquet parts: buffered per table, converted to Arrow
 in chunks, written per UTC day under a temporary name, fsynced and renamed into place.
 
-A table's flush (split by day, Parquet/zstd, fsync) runs on a background thread while the
-run reads on: Arrow releases the GIL there, so on two cores the writing costs the reading
-little. One flush at a time is in flight (the next waits for it: memory stays bounded
+A table's flush (split by day, Parquet encoded as `schema.storage` says, fsync) runs on a
+background thread while the run reads on: Arrow releases the GIL there, so on two cores
+the writing costs the reading little. One flush at a time is in flight (the next waits for it: memory stays bounded
 and an error surfaces at the next flush); `flush` waits for it before the commit writes
 its checkpoint, so the checkpoint never names a part that is not durable, and `discard`
 waits for it before deleting what it wrote.
@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..schema import TABLES
+from ..schema.storage import parquet_options
 from .durable import fsync_dirs
 
 if TYPE_CHECKING:
@@ -128,9 +129,14 @@ class PartWriter:
         arrow = pa.concat_tables(parts)
         # the rows by day in one pass (a stable sort: each day's rows keep their order),
         # then a slice per day: a filter per day would scan the whole flush once per day,
-        # and comparing with a Python int makes pyarrow import pandas (0.2 s)
-        arrow = arrow.take(pc.sort_indices(arrow["__day"]))
-        runs = pc.run_end_encode(arrow["__day"].combine_chunks())
+        # and comparing with a Python int makes pyarrow import pandas (0.2 s). Rows come
+        # in time order but for a few stragglers: most flushes need no sort, and `take`
+        # copies every column
+        days = arrow["__day"].combine_chunks()
+        if not _ascending(days):
+            arrow = arrow.take(pc.sort_indices(days))
+            days = arrow["__day"].combine_chunks()
+        runs = pc.run_end_encode(days)
         arrow = arrow.drop_columns(["__day"])
         start = 0
         for day, end in zip(runs.values.to_pylist(), runs.run_ends.to_pylist(), strict=True):
@@ -146,7 +152,7 @@ class PartWriter:
                 self.ds.note_commit(self.commit)
                 self.noted = self.commit
             self.uncommitted += [tmp, final]
-            pq.write_table(part, tmp, compression="zstd")
+            pq.write_table(part, tmp, **parquet_options(table, part))
             with open(tmp, "rb+") as f:
                 os.fsync(f.fileno())
             os.replace(tmp, final)
@@ -182,3 +188,10 @@ class PartWriter:
         self.converted.clear()
         self.converted_bytes.clear()
         return removed
+
+
+def _ascending(days: pa.Array) -> bool:
+    """Whether the day numbers never decrease (the flush is in day order already)."""
+    import pyarrow.compute as pc
+
+    return len(days) < 2 or pc.all(pc.less_equal(days[:-1], days[1:])).as_py()
