@@ -1,5 +1,6 @@
 //! Hand-written matchers of Exim's hottest patterns, the arrival (`<=`) and delivery
-//! (`=>`, `->`, `*>`, `>>`) lines, each bound to the exact (fancy) regex of the table:
+//! (`=>`, `->`, `*>`, `>>`) lines, each bound to the exact (fancy) regex of the table
+//! (and the plain `Completed` and `cwd=` lines):
 //! their possessive selector loops are read token by token (`selectors.rs`). What every
 //! step here leans on: each part of these regexes after the sender or address begins
 //! with a space or is the end, so a run a part takes (`\S+`, `\d+`, a name) is the whole
@@ -51,6 +52,18 @@ pub const MATCHERS: &[Matcher] = &[
             "response",
         ],
         run: delivery,
+    },
+    Matcher {
+        pattern: "exim_completed",
+        source: r"(?P<queue_id>[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4}) (?:Completed|removed by \S+|cancelled by \S+)(?: QT=\S+)?$",
+        names: &["queue_id"],
+        run: completed,
+    },
+    Matcher {
+        pattern: "exim_cwd",
+        source: r"cwd=(?P<script_path>.*?) (?P<argc>\d+) args: (?P<args>.*?)(?: -M[c] (?P<queue_id>[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4}))?$",
+        names: &["script_path", "argc", "args", "queue_id"],
+        run: cwd,
     },
 ];
 
@@ -193,4 +206,57 @@ fn delivery_parts(m: &[u8], spans: &mut [Span]) -> Option<()> {
     spans[8] = quoted_field(&mut c, b" C=\"")?;
     skip(&mut c, &[]);
     c.end().then_some(())
+}
+
+fn completed(m: &[u8], spans: &mut [Span]) -> bool {
+    let mut c = Cur::new(m);
+    let Some(id) = queue_id(&mut c) else {
+        return false;
+    };
+    spans[0] = Some(id);
+    c.byte(b' ');
+    let done = c.lit(b"Completed")
+        || ((c.lit(b"removed by ") || c.lit(b"cancelled by ")) && c.run1(not_space).is_some());
+    // `(?: QT=\S+)?$`: a run ends at a space, so only ` QT=...` or the end may follow
+    done && (c.end() || (c.lit(b" QT=") && c.run1(not_space).is_some() && c.end()))
+}
+
+fn cwd(m: &[u8], spans: &mut [Span]) -> bool {
+    let mut c = Cur::new(m);
+    if !c.lit(b"cwd=") {
+        return false;
+    }
+    // `(?P<script_path>.*?) (?P<argc>\d+) args: `: the first place that shape starts (the
+    // lazy args after it always match)
+    let start = c.i;
+    let Some((end, argc)) = (start..m.len()).find_map(|q| {
+        let mut t = Cur { s: m, i: q };
+        t.byte(b' ').then_some(())?;
+        let argc = t.run1(|b| b.is_ascii_digit())?;
+        t.lit(b" args: ").then_some((q, argc))
+    }) else {
+        return false;
+    };
+    spans[0] = Some((start, end));
+    spans[1] = Some(argc);
+    let args = argc.1 + 7;
+    // `(?P<args>.*?)(?: -M[c] (?P<queue_id>...))?$`: the id group can only end the line,
+    // so the args stop before it where the line ends with one, else run to the end
+    let id = m.iter().rposition(|b| *b == b' ').and_then(|at| {
+        let lead = at.checked_sub(4)?;
+        let mut t = Cur { s: m, i: at + 1 };
+        (lead >= args && &m[lead..=at] == b" -Mc " && whole_id(&mut t)).then_some((lead, at + 1))
+    });
+    spans[2] = Some((args, id.map_or(m.len(), |(lead, _)| lead)));
+    spans[3] = id.map(|(_, at)| (at, m.len()));
+    true
+}
+
+/// A queue id that runs to the end of the text (`...{2,4}$`).
+fn whole_id(c: &mut Cur) -> bool {
+    let part = |c: &mut Cur, min: usize, max: usize| {
+        let (a, b) = c.run(|x| x.is_ascii_alphanumeric());
+        (min..=max).contains(&(b - a))
+    };
+    part(c, 6, 6) && c.byte(b'-') && part(c, 6, 11) && c.byte(b'-') && part(c, 2, 4) && c.end()
 }

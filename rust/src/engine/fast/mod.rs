@@ -1,7 +1,8 @@
 //! Fast paths of the parse pass: the syslog header read by hand (`header.rs`) and
-//! hand-written matchers of the hottest patterns of Postfix (`postfix.rs`), Exim
+//! hand-written matchers of the hottest patterns of Postfix (`postfix.rs`,
+//! `postfix_session.rs`), Exim
 //! (`exim.rs`, with its selector tokenizer in `selectors.rs`) and Sendmail
-//! (`sendmail.rs`), tried before the regexes. Each applies only to the exact regex source
+//! (`sendmail.rs`, `sendmail_session.rs`), tried before the regexes. Each applies only to the exact regex source
 //! it was written for (a fancy pattern's exact regex, not its superset) and declines
 //! wherever it is not sure; the regex then decides, so the table stays the truth.
 //! `Mode::Verify` runs both on every line a fast path answers and keeps the lines where
@@ -10,9 +11,11 @@
 mod exim;
 mod header;
 mod postfix;
+mod postfix_session;
 mod scan;
 mod selectors;
 mod sendmail;
+mod sendmail_session;
 
 use regex::bytes::{CaptureLocations, Regex};
 use rustc_hash::FxHashMap;
@@ -66,8 +69,10 @@ pub struct Matcher {
 fn matchers() -> impl Iterator<Item = &'static Matcher> {
     postfix::MATCHERS
         .iter()
+        .chain(postfix_session::MATCHERS)
         .chain(exim::MATCHERS)
         .chain(sendmail::MATCHERS)
+        .chain(sendmail_session::MATCHERS)
 }
 
 /// A matcher bound to its pattern: the regex group of each of its names.

@@ -45,7 +45,7 @@ pub const MATCHERS: &[Matcher] = &[
 ];
 
 /// `[0-9A-Za-z]{12,18}` then `: ` and `then`: the id's span.
-fn queue_id(c: &mut Cur, then: &[u8]) -> Span {
+pub fn queue_id(c: &mut Cur, then: &[u8]) -> Span {
     let id = c.run(|b| b.is_ascii_alphanumeric());
     ((12..=18).contains(&(id.1 - id.0)) && c.lit(b": ") && c.lit(then)).then_some(id)
 }
@@ -154,14 +154,19 @@ fn dsn(c: &mut Cur) -> Span {
     if !c.lit(b"dsn=") {
         return None;
     }
+    let span = status(c)?;
+    c.lit(b", ").then_some(span)
+}
+
+/// `\d\.\d{1,3}\.\d{1,3}` where no digit follows (a longer run cannot end it).
+pub fn status(c: &mut Cur) -> Span {
     let start = c.i;
     let short = |c: &mut Cur, max: usize| {
         let (a, b) = c.run(digit);
         (1..=max).contains(&(b - a))
     };
     let ok = short(c, 1) && c.byte(b'.') && short(c, 3) && c.byte(b'.') && short(c, 3);
-    let end = c.i;
-    (ok && c.lit(b", ")).then_some((start, end))
+    ok.then_some((start, c.i))
 }
 
 fn arrival(m: &[u8], spans: &mut [Span]) -> bool {
@@ -260,6 +265,16 @@ fn relay(c: &mut Cur, spans: &mut [Span]) -> Option<()> {
         }
     }
     c.i = start;
+    let [name, ip] = relay_client(c)?;
+    spans[2] = name;
+    spans[3] = ip;
+    ends(c).then_some(())
+}
+
+/// `(?:(?P<client_name>[^\s,\[]+) )?\[(?:IPv6:)?(?P<client_ip>[^\]\s]+)\](?: \(may be
+/// forged\))?` -> (name, ip): each optional part taken where it starts; None where that
+/// path fails (a name not followed by a space, nothing after `IPv6:`).
+pub fn relay_client(c: &mut Cur) -> Option<[Span; 2]> {
     let name = c.run1(|b| !(space(b) || b == b',' || b == b'['));
     if name.is_some() && !c.byte(b' ') {
         return None;
@@ -273,7 +288,5 @@ fn relay(c: &mut Cur, spans: &mut [Span]) -> Option<()> {
         return None;
     }
     c.lit(b" (may be forged)");
-    spans[2] = name;
-    spans[3] = Some(ip);
-    ends(c).then_some(())
+    Some([name, Some(ip)])
 }
