@@ -52,7 +52,7 @@ BOUND = {
     "sendmail_ruleset_reject",
     "sendmail_session_notice",
 }
-EXIM_BOUND = {"exim_arrival", "exim_delivery", "exim_completed", "exim_cwd"}
+EXIM_BOUND = {"exim_arrival", "exim_delivery", "exim_completed", "exim_cwd", "exim_smtp_notice"}
 SENDMAIL_BOUND = {p for p in BOUND if p.startswith("sendmail_")}
 
 
@@ -279,7 +279,8 @@ HOT = [
 ]
 _SM = "Nov 26 00:10:57 mx1 sm-mta[11035]: kAQ0Au03011035: "
 HOT_SENDMAIL = [
-    _SM + "from=<max@bakery-berlin.example>, size=52520, class=0, nrcpts=1, msgid=<b4a8@b.example>, "
+    _SM
+    + "from=<max@bakery-berlin.example>, size=52520, class=0, nrcpts=1, msgid=<b4a8@b.example>, "
     "bodytype=8BITMIME, proto=ESMTPSA, daemon=MSA, relay=[198.18.246.221]",
     _SM + "from=root, size=1019, class=0, nrcpts=1, msgid=<c1c9531788da18d1@mx1.example>, "
     "relay=root@localhost",
@@ -305,8 +306,7 @@ HOT_SENDMAIL = [
     _SM + "to=a@x, delay=00:00:01, mailer=esmtp, pri=x, pri=2, stat=Sent, dsn=2.0.0",
     "Nov 26 00:17:45 mx1 sm-mta[11078]: AUTH=server, relay=[198.18.246.221], "
     "authid=max@bakery-berlin.example, mech=PLAIN, bits=0",
-    _SM + "AUTH=server, relay=h.example [IPv6:2001:db8::2] (may be forged), authid=, "
-    "mech=CRAM-MD5",
+    _SM + "AUTH=server, relay=h.example [IPv6:2001:db8::2] (may be forged), authid=, mech=CRAM-MD5",
     "Nov 26 00:06:32 mx1 sm-mta[11022]: ruleset=check_relay, arg1=[198.18.181.84], "
     "arg2=198.18.181.84, relay=[198.18.181.84], reject=550 5.7.1 Rejected: listed at zen",
     _SM + "ruleset=check_rcpt, arg1=<a@b>, relay=h [192.0.2.1], reject=553 5.1.8 x, y",
@@ -341,7 +341,7 @@ HOT_EXIM = [
     _EX + ">> d@e R=r T=t H=[192.0.2.8]:smtp",
     _EX + "=> :blackhole: <x@y> R=blackhole_router",
     _EX + "=> >/dev/null <x@y> R=null T=address_file",
-    _EX + "=> |/usr/bin/prog <x@y> R=pipe T=address_pipe H=x (odd) [1.2.3.4]",
+    _EX + '=> |/usr/bin/prog <x@y> R=pipe T=address_pipe H=x [1.2.3.4] C="a" x',
     _EX + "Completed",
     _EX + "Completed QT=1s",
     _EX + "removed by root",
@@ -350,13 +350,23 @@ HOT_EXIM = [
     "2026-11-26 00:17:00 cwd=/var/spool/exim 4 args: exim -Mc 1xWN4j-0002rY-ZW",
     "2026-11-26 00:17:00 cwd=/a 2 args: b 3 args: c -Mc 1xWN4j-0002rY-ZWx -Mc 1xWN4j-0002rY-ZW",
     "2026-11-26 00:17:00 cwd=/a 9 args: -Mc 1xWN4j-0002rY-ZW",
-    # written to be declined (the regex decides): a helo-less name not followed by a
-    # space, an A= the method cannot be read from, ` for ` with nothing after it
+    "2026-11-26 00:00:29 no MAIL in SMTP connection from [198.18.151.88]:27852 I=[10.0.0.1]:25 "
+    "D=6s",
+    "2026-11-26 00:00:29 SMTP protocol synchronization error (input sent without waiting for "
+    'greeting): rejected connection from H=[192.0.2.1]:4455 I=[10.0.0.1]:25 input="EHLO x\\r"',
+    "2026-11-26 00:00:29 SMTP connection from (helo) [192.0.2.1]:25 lost",
+    "2026-11-26 00:00:29 1xWN4j-0002rY-ZW SMTP command timeout on TLS connection from "
+    "h.example [192.0.2.1]: x",
+    "2026-11-26 00:00:29 TLS error on connection from [192.0.2.1]",
+    # written to be declined (the regex decides): a name not followed by a space, an
+    # A= the method cannot be read from, a subject without its closing quote, a delivery
+    # host with a helo (a delivery's H= has none: its tokens are then the loop's)
     _EX + "<= a@b H=name[1.2.3.4] P=esmtp S=1",
     _EX + "<= a@b P=esmtp A=:x S=1",
-    _EX + "<= a@b P=esmtp S=1 for ",
+    _EX + '<= a@b P=esmtp S=1 T="unterminated for x',
+    _EX + "=> |/usr/bin/prog <x@y> R=pipe T=address_pipe H=x (odd) [1.2.3.4]",
 ]
-EXIM_DECLINED = HOT_EXIM[-3:]
+EXIM_DECLINED = HOT_EXIM[-4:]
 # what a mutation may put in a line: the matchers' separators, odd spaces, huge numbers
 ODD = ["<", ">", ",", "[", "]", ":", "(", ")", "\t", "=", "x", "9", "\x0b", "-", " ", ", ", "/"]
 ODD += ['"', "\\", " P=", " S=", " A=", " for ", " from <", " T=", " H=", " C=", " id="]

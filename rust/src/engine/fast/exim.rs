@@ -1,6 +1,6 @@
 //! Hand-written matchers of Exim's hottest patterns, the arrival (`<=`) and delivery
 //! (`=>`, `->`, `*>`, `>>`) lines, each bound to the exact (fancy) regex of the table
-//! (and the plain `Completed` and `cwd=` lines):
+//! (and the plain `Completed`, `cwd=` and session notice lines):
 //! their possessive selector loops are read token by token (`selectors.rs`). What every
 //! step here leans on: each part of these regexes after the sender or address begins
 //! with a space or is the end, so a run a part takes (`\S+`, `\d+`, a name) is the whole
@@ -64,6 +64,12 @@ pub const MATCHERS: &[Matcher] = &[
         source: r"cwd=(?P<script_path>.*?) (?P<argc>\d+) args: (?P<args>.*?)(?: -M[c] (?P<queue_id>[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4}))?$",
         names: &["script_path", "argc", "args", "queue_id"],
         run: cwd,
+    },
+    Matcher {
+        pattern: "exim_smtp_notice",
+        source: r#"(?:(?P<queue_id>[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4}) )?(?:SMTP connection (?:Ci=\S+ )?from |no MAIL in SMTP connection from |(?:overlong|ridiculously long) message header (?:line )?received from |VRFY failed for \S+ |SMTP protocol error in \"[^\"]*\" (?=U=)|SMTP command timeout on (?:TLS )?connection from |SMTP data timeout \(message abandoned\) on connection from |unexpected disconnection while reading SMTP command from |TLS error on connection from |SMTP call from |SMTP syntax error in \"[^\"]*\" |SMTP protocol synchronization error \([^)]*\): rejected (?:connection from |\"[^\"]*\" ))(?:(?:H=)?(?:(?P<client_name>[^\s\[\]()]+) )?(?:\((?P<helo>[^)]*)\) )?\[(?P<client_ip>[^\]\s]+)\](?::(?P<client_port>\d+))?|U=\S+|[\w.-]+(?: \([^)]*\))?)(?:[ :].*)?$"#,
+        names: &[],
+        run: smtp_notice,
     },
 ];
 
@@ -259,4 +265,33 @@ fn whole_id(c: &mut Cur) -> bool {
         (min..=max).contains(&(b - a))
     };
     part(c, 6, 6) && c.byte(b'-') && part(c, 6, 11) && c.byte(b'-') && part(c, 2, 4) && c.end()
+}
+
+/// An `other` event: true only where the regex matches (the plain leads of the session
+/// notices, a host after them, then the end, a space or a colon).
+fn smtp_notice(m: &[u8], _spans: &mut [Span]) -> bool {
+    let mut c = Cur::new(m);
+    if queue_id(&mut c).is_some() {
+        c.byte(b' ');
+    }
+    let leads = [
+        &b"no MAIL in SMTP connection from "[..],
+        b"SMTP connection from ",
+        b"SMTP command timeout on connection from ",
+        b"SMTP command timeout on TLS connection from ",
+        b"unexpected disconnection while reading SMTP command from ",
+        b"TLS error on connection from ",
+        b"SMTP call from ",
+    ];
+    if !leads.iter().any(|l| c.lit(l)) {
+        if !c.lit(b"SMTP protocol synchronization error (") {
+            return false;
+        }
+        c.run(|b| b != b')');
+        if !c.lit(b"): rejected connection from ") {
+            return false;
+        }
+    }
+    c.lit(b"H=");
+    client(&mut c).is_some() && (c.end() || matches!(c.peek(), Some(b' ' | b':')))
 }

@@ -165,9 +165,10 @@ impl Fast {
                     && match p.mode {
                         PatternMode::Rust => p.fancy.is_none(),
                         // (the exact regex numbers its groups as the superset does)
-                        PatternMode::Fancy => p.fancy.as_ref().is_some_and(|f| {
-                            f.capture_names().eq(p.regex.capture_names())
-                        }),
+                        PatternMode::Fancy => p
+                            .fancy
+                            .as_ref()
+                            .is_some_and(|f| f.capture_names().eq(p.regex.capture_names())),
                         PatternMode::Gate => false,
                     };
                 // (an `other` event's fields are not read: its matcher need not capture)

@@ -98,8 +98,8 @@ pub fn quoted_field(c: &mut Cur, lead: &[u8]) -> Option<Span> {
 }
 
 /// The bracketed address and port of an `H=` host: `\[(?P<ip>[^\]\s]+)\]` then
-/// `(?::(?P<port>PORT+))?` where a space or the end must follow (so the port is the
-/// whole run). None where unsure.
+/// `(?::(?P<port>PORT+))?` (the whole run: no part after it starts with a port
+/// character). None where unsure.
 pub fn address(c: &mut Cur, port: fn(u8) -> bool) -> Option<[Span; 2]> {
     if !c.byte(b'[') {
         return None;
@@ -108,9 +108,11 @@ pub fn address(c: &mut Cur, port: fn(u8) -> bool) -> Option<[Span; 2]> {
     if !c.byte(b']') {
         return None;
     }
+    // a `:` without a port after it is left for what follows (the group is skipped)
     let mut found = None;
-    if c.byte(b':') {
-        found = Some(c.run1(port)?);
+    if c.peek() == Some(b':') && c.s.get(c.i + 1).is_some_and(|b| port(*b)) {
+        c.i += 1;
+        found = c.run1(port);
     }
     Some([Some(ip), found])
 }

@@ -200,7 +200,9 @@ fn bracketed_or_run(c: &mut Cur, follows: fn(&Cur) -> bool) -> (usize, usize) {
 fn arrival_parts(m: &[u8], spans: &mut [Span]) -> Option<()> {
     let mut c = Cur::new(m);
     spans[0] = Some(queue_id(&mut c, b"from=")?);
-    spans[1] = Some(bracketed_or_run(&mut c, |c| c.rest().starts_with(b", size=")));
+    spans[1] = Some(bracketed_or_run(&mut c, |c| {
+        c.rest().starts_with(b", size=")
+    }));
     if !c.lit(b", size=") {
         return None;
     }
