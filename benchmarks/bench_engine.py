@@ -29,7 +29,7 @@ import shutil
 import statistics
 from pathlib import Path
 
-from bench_ingest import ANALYZER, OUT, log_file, run
+from bench_ingest import ANALYZER, OUT, byte_compiled, log_file, run
 
 PATHS = {
     "python": {"ANALYZER_CORE": "python", "ANALYZER_ENGINE": "python"},
@@ -97,6 +97,7 @@ def main() -> None:
     log = log_file(args.lines, args.days, args.seed)
     n = sum(1 for _ in open(log, "rb"))
     paths = args.paths.split(",") + (["base"] if args.baseline else [])
+    byte_compiled(Path(__file__).resolve().parents[1], *([args.baseline] if args.baseline else []))
     runs, again, loads = bench(log, args.repeat, paths, OUT, args.baseline)
 
     def median(v: list) -> list[float]:

@@ -32,7 +32,7 @@ import statistics
 from pathlib import Path
 
 from bench_engine import load, path_env
-from bench_ingest import ANALYZER, OUT, log_file, run
+from bench_ingest import ANALYZER, OUT, byte_compiled, log_file, run
 
 KINDS = ("exim", "sendmail")
 
@@ -106,6 +106,7 @@ def main() -> None:
     ap.add_argument("--baseline", help="a checkout whose engine runs as `base` (see above)")
     args = ap.parse_args()
     paths = args.paths.split(",") + (["base"] if args.baseline else [])
+    byte_compiled(Path(__file__).resolve().parents[1], *([args.baseline] if args.baseline else []))
     per_line: dict[str, dict[str, float]] = {}
     for kind in args.kinds.split(","):
         log = log_file(args.lines, args.days, args.seed, kind)

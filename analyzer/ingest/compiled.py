@@ -1,7 +1,9 @@
 """The compiled ingest engine (issue 11): for a run of Postfix, Exim or Sendmail files
-(syslog, or Exim's own log), each batch is parsed AND correlated in Rust (`analyzer._core.IngestEngine`, the GIL released), and the
-rows reach the part writer as Arrow tables built from column buffers, with no event or
-row dicts on the way. The open state comes from the checkpoint and goes back to it in
+(syslog, or Exim's own log), each batch is parsed AND correlated in Rust
+(`analyzer._core.IngestEngine`, the GIL released), and the rows reach the part writer as
+Arrow tables built from column buffers, with no event or row dicts on the way. A batch
+is correlated on the engine's own thread while this one writes the rows of the batches
+before and reads and parses the next (two cores busy: a pipeline of one batch). The open state comes from the checkpoint and goes back to it in
 the format the Python correlator uses, so a run interrupted under one continues under
 the other.
 
@@ -99,12 +101,14 @@ class Engine:
             correlator.hand_over()
             return rust_batch.parse_batch(job)
         core, _ = rust_batch._core(job)
-        handed_over, counts = correlator.rust.batch(core, job.data, job.offset, job.path)
+        handed_over, counts, rows = correlator.rust.batch(
+            core, job.data, job.offset, job.path, _TAKE_BYTES
+        )
         if handed_over:
             correlator.hand_over()
             return rust_batch.batch_result(job, counts)
-        correlator.take_rows(_TAKE_BYTES)
-        return rust_batch.batch_result(job, counts, events=[])  # correlated already
+        correlator.write(rows)  # of the batches before: this one is being correlated
+        return rust_batch.batch_result(job, counts, events=[])
 
 
 class CompiledCommitter(Committer):
@@ -169,6 +173,14 @@ def arrow_table(name: str, rows: int, columns: list, days: bytes) -> pa.Table:
     return table.append_column("__day", day)
 
 
+def _is_local_ip(ip: str, own: frozenset[str]) -> bool:
+    """`is_local_ip`, for the addresses the engine does not answer itself (IPv6,
+    `localhost`): the correlator's package is imported only when one comes."""
+    from ..correlate.common import is_local_ip
+
+    return is_local_ip(ip, own)
+
+
 def _keyed(synced: bool, entries: list, touched: list, moved: list) -> Keyed:
     """The engine's entries of a per-entry part as the `Keyed` dict the open store saves
     (its changes since the last save: `touched`, `moved`)."""
@@ -186,14 +198,12 @@ class EngineCorrelator:
     `Correlator`), and, after `hand_over`, the Python correlator it handed over to."""
 
     def __init__(self, run: CompiledCommitter, parts: dict):
-        from ..correlate import is_local_ip
-
         module = compiled()
         assert module is not None
         self.run = run
         local_ips = run._local_ips
         self.rust = module.IngestEngine(
-            _schemas(), lambda ip: is_local_ip(ip, local_ips), set(local_ips)
+            _schemas(), lambda ip: _is_local_ip(ip, local_ips), set(local_ips)
         )
         self.rust.load(parts)
         self.kept = {k: parts[k] for k in (*_PYTHON_PARTS, "php_joins")}
@@ -230,17 +240,22 @@ class EngineCorrelator:
 
     # the engine's own
     def take_rows(self, min_bytes: int) -> None:
-        """Hand the rows the engine holds (of tables past `min_bytes`) to the writer."""
+        """Hand the rows the engine holds (of tables past `min_bytes`) to the writer,
+        once the batch in flight is correlated."""
+        self.write(self.rust.take_rows(min_bytes))
+        reinjected = self.rust.reinjected
+        self.run.summary.reinjected += reinjected - self.reinjected
+        self.reinjected = reinjected
+
+    def write(self, taken: list) -> None:
+        """Rows the engine handed over ([(table, (rows, columns, days))]) to the writer."""
         writer = self.run.writer
-        for name, (rows, columns, days) in self.rust.take_rows(min_bytes):
+        for name, (rows, columns, days) in taken:
             table = arrow_table(name, rows, columns, days)
             writer.converted[name].append(table)
             writer.converted_bytes[name] += table.nbytes
             if writer.converted_bytes[name] >= FLUSH_BYTES:
                 writer.flush_table(name)
-        reinjected = self.rust.reinjected
-        self.run.summary.reinjected += reinjected - self.reinjected
-        self.reinjected = reinjected
 
     def _state(self, whole: bool, saving: bool) -> dict:
         got = self.rust.state(whole, saving)

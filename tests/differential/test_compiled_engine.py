@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import sys
+import threading
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +22,7 @@ from test_parse_core import _postfix_files
 
 from analyzer import api
 from analyzer.ingest import compiled
+from analyzer.read import batches
 from analyzer.samplegen import generate_postfix
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -132,6 +135,37 @@ def test_runs_cut_at_several_points_alternating(monkeypatch, tmp_path, engine_ru
         engine = not engine
     assert engine_runs["batches"] > 0 and engine_runs["handed_over"] == 0
     assert_same_dataset(tmp_path / "whole", tmp_path / "mixed")
+
+
+def test_the_worker_asks_python_while_the_next_batch_is_parsed(monkeypatch, tmp_path, engine_runs):
+    """A batch is correlated on the engine's thread while the next is parsed: with IPv6
+    clients that thread asks Python (`is_local_ip`) as it goes, and the dataset is the
+    Python path's."""
+    monkeypatch.setattr(batches, "CHUNK", 64 << 10)  # many batches in flight in turn
+    lines = _generated(datetime(2026, 3, 2, 22), days=0.5, messages=800, seed=5)
+    v6 = [re.sub(r"\[(\d+)\.(\d+)\.(\d+)\.(\d+)\]", _v6, line) for line in lines]
+    assert sum("[2001:db8:" in line for line in v6) > 1000
+    log = dated_copy(v6, tmp_path / "maillog")
+    asked_from: Counter[bool] = Counter()
+    is_local = compiled._is_local_ip
+
+    def recorded(ip, own):
+        asked_from[threading.current_thread() is threading.main_thread()] += 1
+        return is_local(ip, own)
+
+    monkeypatch.setattr(compiled, "_is_local_ip", recorded)
+    ingest(monkeypatch, [log], tmp_path / "python", engine=False)
+    ingest(monkeypatch, [log], tmp_path / "engine", engine=True)
+    assert engine_runs["batches"] > 8 and engine_runs["handed_over"] == 0
+    assert asked_from[False] > 100 and asked_from[True] == 0  # only the engine's thread
+    assert_same_dataset(tmp_path / "python", tmp_path / "engine")
+
+
+def _v6(m: re.Match) -> str:
+    """A dotted client address as an IPv6 one (loopback stays: amavis's hop)."""
+    if m[1] == "127":
+        return m[0]
+    return "[2001:db8:{:x}:{:x}::{:x}:{:x}]".format(*(int(g) for g in m.groups()))
 
 
 def test_kill_9_at_points_of_progress_then_rerun_equals_clean_run(monkeypatch, tmp_path):

@@ -21,8 +21,10 @@ mod rules;
 mod sendmail;
 mod state;
 pub(crate) mod value;
+mod worker;
 
 use std::collections::{HashSet, VecDeque};
+use std::sync::Arc;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
@@ -34,6 +36,7 @@ use columns::Table;
 use ordmap::OrdMap;
 use rules::{LocalIp, MsgKey, Rules, SessionKey, TABLES};
 use value::{obj_from_py, Obj, ToPy, K, V};
+use worker::{Batch, Pending, Worker};
 
 /// (name, time column, [(column, type)]) of a table, from `analyzer.schema`
 type TableSpec = (String, String, Vec<(String, String)>);
@@ -44,9 +47,18 @@ const FAMILIES: [&str; 3] = ["postfix", "exim", "sendmail"];
 
 #[pyclass(module = "analyzer._core")]
 pub struct IngestEngine {
-    rules: Rules,
-    is_local: Py<PyAny>,
-    own_ips: HashSet<String>,
+    rules: Held,
+    worker: Option<Worker>, // started with the first batch
+    is_local: Arc<Py<PyAny>>,
+    own_ips: Arc<HashSet<String>>,
+}
+
+/// Where the rules are: here, or with the worker correlating the last batch while the
+/// next one is read and parsed; `Lost` once the worker failed.
+enum Held {
+    Here(Box<Rules>),
+    Away,
+    Lost,
 }
 
 /// `is_local_ip(ip, own)`: answered here for the run's own addresses and plain dotted
@@ -186,9 +198,10 @@ impl IngestEngine {
             built.push(Table::new(name.clone(), time, cols.clone()).map_err(err)?);
         }
         Ok(IngestEngine {
-            rules: Rules::new(built),
-            is_local,
-            own_ips,
+            rules: Held::Here(Box::new(Rules::new(built))),
+            worker: None,
+            is_local: Arc::new(is_local),
+            own_ips: Arc::new(own_ips),
         })
     }
 
@@ -200,13 +213,13 @@ impl IngestEngine {
 
     /// Take the open state (`checkpoint.open_parts`: every part, per-entry parts as
     /// `Keyed` dicts) of a run whose PHP parts are empty.
-    fn load(&mut self, state: &Bound<'_, PyDict>) -> PyResult<()> {
+    fn load(&mut self, py: Python<'_>, state: &Bound<'_, PyDict>) -> PyResult<()> {
         let part = |k: &str| -> PyResult<Bound<'_, PyAny>> {
             state
                 .get_item(k)?
                 .ok_or_else(|| err(format!("open state without {k}")))
         };
-        let r = &mut self.rules;
+        let r = self.rules(py)?;
         r.now = part("now")?.extract()?;
         let messages = part("messages")?;
         r.messages.synced = messages.getattr("synced")?.extract()?;
@@ -253,11 +266,13 @@ impl IngestEngine {
 
     /// Parse and correlate one batch (`data`: whole lines joined by `\n`, the first at
     /// byte `offset` of `source`) with the parse core `core`. Returns (handed_over,
-    /// counts) where counts is `Core.parse`'s tuple (events, unparsed, programs, beside,
-    /// lines, beside_lines, last_ts, dated): with handed_over False its events were
-    /// correlated here (the list holds only what Python parsed, already taken); with
-    /// True nothing of the batch was correlated and the events are all there, for the
-    /// Python correlator.
+    /// counts, rows) where counts is `Core.parse`'s tuple (events, unparsed, programs,
+    /// beside, lines, beside_lines, last_ts, dated): with handed_over False its events
+    /// are being correlated (on the engine's thread: the next call, or any other that
+    /// reads the rules, waits for it; the list holds only what Python parsed, already
+    /// taken) and rows are `take_rows(take_bytes)` of the batches before; with True
+    /// nothing of the batch was correlated, the events are all there, for the Python
+    /// correlator, and rows is empty.
     fn batch<'py>(
         &mut self,
         py: Python<'py>,
@@ -265,13 +280,13 @@ impl IngestEngine {
         data: &Bound<'py, PyBytes>,
         offset: i64,
         source: &Bound<'py, PyString>,
-    ) -> PyResult<(bool, Bound<'py, PyTuple>)> {
+        take_bytes: usize,
+    ) -> PyResult<(bool, Bound<'py, PyTuple>, Bound<'py, PyList>)> {
         let bytes = data.as_bytes();
         let mut core_ref = core.borrow_mut();
         let (names, texts, fixed) = finish::core_values(py, &core_ref);
-        let unread = value::PATTERN;
         let engine = &mut core_ref.engine;
-        let outcomes = py.detach(|| engine.parse_lines(bytes, offset));
+        let mut outcomes = py.detach(|| engine.parse_lines(bytes, offset));
         drop(core_ref);
         let core_ref = core.borrow();
         // the events in line order; those Python parsed are converted here (GIL held)
@@ -279,7 +294,11 @@ impl IngestEngine {
             .iter()
             .any(|(_, _, o)| matches!(o, Outcome::Failed(_)))
         {
-            return Ok((true, core_ref.build(py, outcomes, source)?)); // raises it
+            return Ok((
+                true,
+                core_ref.build(py, outcomes, source)?,
+                PyList::empty(py),
+            )); // raises it
         }
         // the events of ported finishing steps (GIL released), by their place in the
         // batch: one batch (a 1 MB read) of them is held, so that an event its port leaves
@@ -362,41 +381,56 @@ impl IngestEngine {
             }
         }
         if foreign {
-            return Ok((true, core_ref.build(py, outcomes, source)?));
+            return Ok((
+                true,
+                core_ref.build(py, outcomes, source)?,
+                PyList::empty(py),
+            ));
         }
         drop(left);
-        let rules = &mut self.rules;
-        let (is_local, own_ips) = (&self.is_local, &self.own_ips);
-        // each event made (or taken), correlated and dropped in turn
-        py.detach(|| {
-            let mut ask = AskPython(is_local, own_ips);
-            for (i, (_, _, outcome)) in outcomes.iter().enumerate() {
-                if ported.front().is_some_and(|(at, _)| *at == i) {
-                    if let Some((_, Ok(event))) = ported.pop_front() {
-                        rules.feed(event, &mut ask);
-                        continue;
-                    } // else Python finished it: in `from_python`
-                }
-                let event = match outcome {
-                    Outcome::Event { fields, .. } => {
-                        event_obj(fields, &names, &texts, &fixed, unread)
-                    }
-                    _ if from_python.front().is_some_and(|(at, _)| *at == i) => {
-                        from_python.pop_front().expect("at the front").1
-                    }
-                    _ => continue,
-                };
-                rules.feed(event, &mut ask);
+        // the batch's events in line order, for the worker to make (from their parsed
+        // fields) and correlate while the caller writes rows and reads and parses the
+        // next batch; the fields' lines are counted as `other` (no dict made)
+        let mut events = Vec::with_capacity(outcomes.len());
+        for (i, (_, _, outcome)) in outcomes.iter_mut().enumerate() {
+            if ported.front().is_some_and(|(at, _)| *at == i) {
+                if let Some((_, Ok(event))) = ported.pop_front() {
+                    events.push(Pending::Made(event));
+                    continue;
+                } // else Python finished it: in `from_python`
             }
-        });
-        if let Some(e) = self.rules.error.take() {
-            return Err(err(e));
+            if let Outcome::Event {
+                fields,
+                program,
+                ts,
+            } = outcome
+            {
+                let (fields, program, ts) = (std::mem::take(fields), *program, *ts);
+                *outcome = Outcome::Other { program, ts };
+                events.push(Pending::Parsed(fields));
+            } else if from_python.front().is_some_and(|(at, _)| *at == i) {
+                events.push(Pending::Made(
+                    from_python.pop_front().expect("at the front").1,
+                ));
+            }
         }
+        let batch = Batch::new(events, data, names, texts, fixed);
+        let rows = self.take_rows(py, take_bytes)?; // waits for the last batch
+        let Held::Here(rules) = std::mem::replace(&mut self.rules, Held::Lost) else {
+            unreachable!("`take_rows` brought the rules back");
+        };
+        if self.worker.is_none() {
+            let (is_local, own_ips) = (self.is_local.clone(), self.own_ips.clone());
+            self.worker = Some(Worker::new(is_local, own_ips).map_err(err)?);
+        }
+        if !self.worker.as_ref().is_some_and(|w| w.start(rules, batch)) {
+            return Err(err("the correlation thread failed"));
+        }
+        self.rules = Held::Away;
         // counted as `parse_batch` counts, without making the correlated events' dicts
         let outcomes = outcomes
             .into_iter()
             .map(|(pos, len, o)| match o {
-                Outcome::Event { program, ts, .. } => (pos, len, Outcome::Other { program, ts }),
                 Outcome::Finish { head, .. } => (
                     pos,
                     len,
@@ -408,14 +442,15 @@ impl IngestEngine {
                 other => (pos, len, other),
             })
             .collect();
-        Ok((false, core_ref.build(py, outcomes, source)?))
+        Ok((false, core_ref.build(py, outcomes, source)?, rows))
     }
 
     /// The work whose log time has come (at a commit, see `Correlator.settle`).
-    fn settle(&mut self) -> PyResult<()> {
-        let mut ask = AskPython(&self.is_local, &self.own_ips);
-        self.rules.catch_up(&mut ask);
-        match self.rules.error.take() {
+    fn settle(&mut self, py: Python<'_>) -> PyResult<()> {
+        let (is_local, own_ips) = (self.is_local.clone(), self.own_ips.clone());
+        let rules = self.rules(py)?;
+        py.detach(|| rules.catch_up(&mut AskPython(&is_local, &own_ips)));
+        match rules.error.take() {
             Some(e) => Err(err(e)),
             None => Ok(()),
         }
@@ -429,7 +464,7 @@ impl IngestEngine {
         min_bytes: usize,
     ) -> PyResult<Bound<'py, PyList>> {
         let out = PyList::empty(py);
-        for table in &mut self.rules.tables {
+        for table in &mut self.rules(py)?.tables {
             if table.rows > 0 && table.bytes() >= min_bytes {
                 let name = table.name.clone();
                 out.append((name, table.take(py)?))?;
@@ -450,7 +485,7 @@ impl IngestEngine {
         whole: bool,
         saving: bool,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let r = &mut self.rules;
+        let r = self.rules(py)?;
         let to = ToPy::new(py);
         let out = PyDict::new(py);
         out.set_item("now", r.now)?;
@@ -488,17 +523,38 @@ impl IngestEngine {
 
     /// What the Python correlator needs besides the open state to go on exactly where
     /// this engine stopped: (events since the last stale sweep, the Message-ID index).
-    fn carry_on<'py>(&self, py: Python<'py>) -> PyResult<(u64, Bound<'py, PyList>)> {
+    fn carry_on<'py>(&mut self, py: Python<'py>) -> PyResult<(u64, Bound<'py, PyList>)> {
+        let rules = self.rules(py)?;
         let index = PyList::empty(py);
-        for ((host, mid), qid) in &self.rules.by_mid {
+        for ((host, mid), qid) in &rules.by_mid {
             index.append(((host.as_str(), mid.as_str()), qid.as_str()))?;
         }
-        Ok((self.rules.since_sweep, index))
+        Ok((rules.since_sweep, index))
     }
 
     /// Messages written that a content filter re-injected (the ingest summary's count).
     #[getter]
-    fn reinjected(&self) -> u64 {
-        self.rules.reinjected
+    fn reinjected(&mut self, py: Python<'_>) -> PyResult<u64> {
+        Ok(self.rules(py)?.reinjected)
+    }
+}
+
+impl IngestEngine {
+    /// The rules, once the batch in flight is correlated: waited for with the GIL
+    /// released (the thread may ask Python about an address); its error, if any.
+    fn rules(&mut self, py: Python<'_>) -> PyResult<&mut Rules> {
+        if let (Held::Away, Some(worker)) = (&self.rules, &self.worker) {
+            self.rules = match py.detach(|| worker.finish()) {
+                Some((rules, _batch)) => Held::Here(rules), // its bytes freed, GIL held
+                None => Held::Lost,
+            };
+        }
+        let Held::Here(rules) = &mut self.rules else {
+            return Err(err("the correlation thread failed in an earlier batch"));
+        };
+        match rules.error.take() {
+            Some(e) => Err(err(e)),
+            None => Ok(rules),
+        }
     }
 }
