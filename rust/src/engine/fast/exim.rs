@@ -180,7 +180,7 @@ fn delivery_parts(m: &[u8], spans: &mut [Span]) -> Option<()> {
     spans[0] = Some(queue_id(&mut c)?);
     c.byte(b' ');
     let at = c.i;
-    if ![&b"=>"[..], b"->", b"*>", b">>"].iter().any(|f| c.lit(f)) {
+    if !c.one_of(&[b"=>", b"->", b"*>", b">>"]) {
         return None;
     }
     spans[1] = Some((at, c.i));
@@ -283,7 +283,7 @@ fn smtp_notice(m: &[u8], _spans: &mut [Span]) -> bool {
         b"TLS error on connection from ",
         b"SMTP call from ",
     ];
-    if !leads.iter().any(|l| c.lit(l)) {
+    if !c.one_of(&leads) {
         if !c.lit(b"SMTP protocol synchronization error (") {
             return false;
         }

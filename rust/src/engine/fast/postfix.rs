@@ -319,7 +319,7 @@ fn postscreen_verdict(m: &[u8], _spans: &mut [Span]) -> bool {
     ];
     // the alternatives are exclusive here (`WHITELISTED ` and `WHITELIST VETO ` differ
     // at their 10th byte); `DNSBL rank N for` is left to the regex
-    if !lead.iter().any(|l| c.lit(l)) {
+    if !c.one_of(&lead) {
         return false;
     }
     client(&mut c).is_some() && c.end()
@@ -370,7 +370,7 @@ fn anvil(m: &[u8], spans: &mut [Span]) -> bool {
         b"newtls request rate",
     ];
     let at = c.i;
-    if !kinds.iter().any(|k| c.lit(k)) {
+    if !c.one_of(&kinds) {
         return false;
     }
     spans[0] = Some((at, c.i));

@@ -75,7 +75,7 @@ fn lost_connection(m: &[u8], _spans: &mut [Span]) -> bool {
     let mut c = Cur::new(m);
     c.lit(b"NOQUEUE: ");
     let lead = [&b"lost connection"[..], b"timeout", b"too many errors"];
-    if !lead.iter().any(|l| c.lit(l)) || !c.lit(b" after ") {
+    if !c.one_of(&lead) || !c.lit(b" after ") {
         return false;
     }
     if c.run1(|b| word(b) || b == b'-').is_none() {

@@ -108,13 +108,7 @@ pub fn address(c: &mut Cur, port: fn(u8) -> bool) -> Option<[Span; 2]> {
     if !c.byte(b']') {
         return None;
     }
-    // a `:` without a port after it is left for what follows (the group is skipped)
-    let mut found = None;
-    if c.peek() == Some(b':') && c.s.get(c.i + 1).is_some_and(|b| port(*b)) {
-        c.i += 1;
-        found = c.run1(port);
-    }
-    Some([Some(ip), found])
+    Some([Some(ip), c.port(port)])
 }
 
 /// An arrival's host, after ` H=`: `(?:(?P<client_name>[^\s\[\]()]+) )?(?:\((?P<helo>
