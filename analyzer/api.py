@@ -1,5 +1,5 @@
 """What notebooks and the CLI call. Every function returns plain data or a pandas
-DataFrame (`top_senders_arrow`, the CLI's fast path: a pyarrow Table); nothing here
+DataFrame (the `*_arrow` functions, the CLI's fast paths: a pyarrow Table); nothing here
 prints or knows about the command line.
 
     >>> from analyzer import api
@@ -244,7 +244,7 @@ def top_senders_arrow(
     out = senders.top_senders_in(
         window_of(data, since, until, tz, hosts), by, scope, hosted_domains
     )
-    return out.slice(0, limit) if limit is not None and limit > 0 else out
+    return _first_rows(out, limit)
 
 
 def has_rows(
@@ -317,6 +317,38 @@ def relay_spikes(
     return spikes.largest(out, limit)
 
 
+def relay_spikes_arrow(
+    data: str | os.PathLike | None = None,
+    since=None,
+    until=None,
+    tz: str | None = None,
+    bucket: str = "1h",
+    local_ips: Iterable[str] = (),
+    hosted_domains: Iterable[str] = (),
+    all_buckets: bool = False,
+    window: int | None = None,
+    min_history: int | None = None,
+    z: float | None = None,
+    min_count: int | None = None,
+    limit: int | None = None,
+    hosts: str | Iterable[str] | None = None,
+):
+    """`relay_spikes` as a pyarrow Table, computed without pandas (`reports.arrow`): the
+    same rows and columns, for callers that start fast (the CLI). Local engine only, and
+    a `bucket` of fixed size only (`90s`, `15min`, `1h`, `2D`: `spikes_spec.fixed_step`)."""
+    from .errors import AnalyzerError
+    from .fleet.hosts import window_of
+    from .reports.arrow import spikes
+    from .reports.spikes_spec import checked_params, fixed_step
+
+    if fixed_step(bucket) is None:
+        raise AnalyzerError(f"bucket {bucket!r}: the Arrow path takes s, min, h or D (15min, 1h)")
+    params = checked_params(window, min_history, z, min_count)
+    win = window_of(data, since, until, tz, hosts)
+    out = spikes.relay_spikes_in(win, bucket, params, local_ips, hosted_domains, all_buckets)
+    return spikes.largest(out, limit)
+
+
 def suspicious_scripts(
     data: str | os.PathLike | None = None,
     since=None,
@@ -338,6 +370,24 @@ def suspicious_scripts(
 
     with _window(data, since, until, tz, hosts, engine, scheduler) as win:
         return common.head(scripts.suspicious_scripts_in(win, history), limit)
+
+
+def suspicious_scripts_arrow(
+    data: str | os.PathLike | None = None,
+    since=None,
+    until=None,
+    tz: str | None = None,
+    history: str | None = "30d",
+    limit: int | None = None,
+    hosts: str | Iterable[str] | None = None,
+):
+    """`suspicious_scripts` as a pyarrow Table, computed without pandas (`reports.arrow`):
+    the same rows and columns, for callers that start fast (the CLI). Local engine only."""
+    from .fleet.hosts import window_of
+    from .reports.arrow import scripts
+
+    out = scripts.suspicious_scripts_in(window_of(data, since, until, tz, hosts), history)
+    return _first_rows(out, limit)
 
 
 def auth_failures(
@@ -378,8 +428,12 @@ def auth_failures_arrow(
     from .reports.spec import check_choice
 
     check_choice("by", by, auth.BY)
-    out = auth.auth_failures_in(window_of(data, since, until, tz, hosts), by)
-    return out.slice(0, limit) if limit is not None and limit > 0 else out
+    return _first_rows(auth.auth_failures_in(window_of(data, since, until, tz, hosts), by), limit)
+
+
+def _first_rows(table, limit: int | None):
+    """The first `limit` rows of a pyarrow Table (all when None or 0): `common.head`."""
+    return table.slice(0, limit) if limit is not None and limit > 0 else table
 
 
 def auth_failure_timeline(

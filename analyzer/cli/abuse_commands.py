@@ -1,8 +1,8 @@
 """The reports on SMTP abuse: `relay-spikes` (relay-denied rejects, a web app sending
 without AUTH or a scan from outside) and `auth-failures` (AUTH brute force). As the
 sender reports: one `api` call, the DataFrame rendered, the chart with `--chart`.
-`auth-failures` computes in Arrow, without pandas, unless a chart or the Dask engine is
-asked for (`relay-spikes` still takes the pandas path)."""
+Both compute in Arrow, without pandas, unless a chart or the Dask engine is asked for
+(`relay-spikes` also takes the pandas path for a calendar bucket such as `W` or `MS`)."""
 
 from __future__ import annotations
 
@@ -31,9 +31,9 @@ from .report_output import (
     host_note,
     masked,
     redactor_for,
+    report_call,
     save_chart,
     show,
-    spare_pandas,
     window_text,
 )
 
@@ -93,25 +93,8 @@ def relay_spikes(
     top clients, senders, sender domains and HELO names, and for a local spike the
     likely responsible sender, hosted domain and accounts. Chart: the series with the
     baseline band and the spikes marked."""
-    spikes = functools.partial(
-        api.relay_spikes,
-        data,
-        since,
-        until,
-        tz,
-        bucket=bucket,
-        local_ips=local_ip or (),
-        hosted_domains=hosted_domain or (),
-        window=window,
-        z=z,
-        min_count=min_count,
-        hosts=host,
-        engine=engine,
-        scheduler=scheduler,
-    )
-    frame = spikes(all_buckets=all_buckets, limit=limit)
-    host_note(data, host)
-    title = f"Relay-denied spikes per {bucket}, {window_text(since, until, tz)}"
+    from ..reports.spikes_spec import fixed_step
+
     redactor = redactor_for(
         redact,
         data,
@@ -124,6 +107,25 @@ def relay_spikes(
         engine=engine,
         scheduler=scheduler,
     )
+    # Arrow takes buckets of fixed size; a calendar one (W, MS) the pandas path
+    fixed = fixed_step(bucket) is not None
+    spikes = functools.partial(
+        report_call(api.relay_spikes_arrow, api.relay_spikes, engine, scheduler, chart, fixed),
+        data,
+        since,
+        until,
+        tz,
+        bucket=bucket,
+        local_ips=local_ip or (),
+        hosted_domains=hosted_domain or (),
+        window=window,
+        z=z,
+        min_count=min_count,
+        hosts=host,
+    )
+    frame = spikes(all_buckets=all_buckets, limit=limit)
+    host_note(data, host)
+    title = f"Relay-denied spikes per {bucket}, {window_text(since, until, tz)}"
     if all_buckets:
         columns = [
             "start",
@@ -185,22 +187,8 @@ def auth_failures(
     """SMTP AUTH failures by client IP (or username): failures, distinct usernames,
     first and last, and whether the IP later logged in successfully — as which account
     (a brute force that worked). Chart: failures over time of the top IPs."""
-    # the local engine without a chart computes in Arrow: no pandas import (issue 11)
-    if engine == "local" and not chart:
-        spare_pandas()
-        frame = api.auth_failures_arrow(data, since, until, tz, by=by, limit=limit, hosts=host)
-    else:
-        frame = api.auth_failures(
-            data,
-            since,
-            until,
-            tz,
-            by=by,
-            limit=limit,
-            hosts=host,
-            engine=engine,
-            scheduler=scheduler,
-        )
+    report = report_call(api.auth_failures_arrow, api.auth_failures, engine, scheduler, chart)
+    frame = report(data, since, until, tz, by=by, limit=limit, hosts=host)
     host_note(data, host)
     title = f"SMTP AUTH failures by {by}, {window_text(since, until, tz)}"
     redactor = redactor_for(

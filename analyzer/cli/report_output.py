@@ -60,7 +60,7 @@ class _NoPandas(importlib.abc.MetaPathFinder):
 
 def spare_pandas() -> None:
     """Keep pyarrow from importing pandas (a quarter second) for the Arrow paths of the
-    CLI (`top-senders`, `auth-failures`). pyarrow imports it at its first conversion of Python or numpy
+    CLI (`top-senders`, `auth-failures`, `relay-spikes`, `suspicious-scripts`). pyarrow imports it at its first conversion of Python or numpy
     values (`pa.array`, `to_numpy`, `to_pylist` of times), only to ask whether they are
     pandas objects: it is asked once here while pandas cannot be imported, and takes that
     answer for the rest of the process. Anything that needs pandas later still imports
@@ -75,6 +75,18 @@ def spare_pandas() -> None:
         pa.array([0])  # pyarrow's one look for pandas
     finally:
         sys.meta_path.remove(finder)
+
+
+def report_call(arrow_report, pandas_report, engine: str, scheduler, chart, arrow_ok=True):
+    """The `api` function a report command calls: the report's Arrow twin (a pyarrow
+    Table, and no pandas import: issue 11) for the local engine without a chart (and
+    `arrow_ok`), `spare_pandas` done first; else the pandas report on `engine`."""
+    if engine == "local" and not chart and arrow_ok:
+        spare_pandas()
+        return arrow_report
+    import functools
+
+    return functools.partial(pandas_report, engine=engine, scheduler=scheduler)
 
 
 def host_note(data, hosts: str | None) -> bool:

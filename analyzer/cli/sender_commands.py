@@ -1,6 +1,6 @@
 """The reports on who sends: `top-senders` and `suspicious-scripts`. Each reads its
-options, makes one `api` call, renders the result (`report_output.show`; `top-senders` computes in Arrow, without
-pandas, unless a chart or the Dask engine is asked for) and, with
+options, makes one `api` call, renders the result (`report_output.show`; both compute in Arrow, without pandas,
+unless a chart or the Dask engine is asked for) and, with
 `--chart`, writes the plotly chart. pandas and plotly are imported inside the commands
 (plotly only for `--chart`), so `--help` stays fast."""
 
@@ -29,9 +29,9 @@ from .report_output import (
     host_note,
     masked,
     redactor_for,
+    report_call,
     save_chart,
     show,
-    spare_pandas,
     window_text,
 )
 
@@ -92,11 +92,8 @@ def top_senders(
         engine=engine,
         scheduler=scheduler,
     )
-    # the local engine without a chart computes in Arrow: no pandas import (issue 11)
-    fast = engine == "local" and not chart
-    if fast:
-        spare_pandas()
-    frame = (api.top_senders_arrow if fast else api.top_senders)(
+    report = report_call(api.top_senders_arrow, api.top_senders, engine, scheduler, chart)
+    frame = report(
         data,
         since,
         until,
@@ -106,7 +103,6 @@ def top_senders(
         hosted_domains=hosted_domain or (),
         limit=limit,
         hosts=host,
-        **({} if fast else {"engine": engine, "scheduler": scheduler}),
     )
     host_note(data, host)
     show(
@@ -167,7 +163,13 @@ def suspicious_scripts(
     scored by the signs of a spam script: volume against its own history, a new script, a burst
     in one hour, bounce rate, recipient fan-out, and a path in uploads/, tmp/, cache/,
     eval()'d code, hidden or random-looking names. Chart: score vs volume."""
-    frame = api.suspicious_scripts(
+    redactor = redactor_for(
+        redact, data, since, until, tz, host, engine=engine, scheduler=scheduler
+    )
+    report = report_call(
+        api.suspicious_scripts_arrow, api.suspicious_scripts, engine, scheduler, chart
+    )
+    frame = report(
         data,
         since,
         until,
@@ -175,14 +177,9 @@ def suspicious_scripts(
         history=history,
         limit=limit,
         hosts=host,
-        engine=engine,
-        scheduler=scheduler,
     )
     host_note(data, host)
     title = f"Suspicious scripts, {window_text(since, until, tz)}"
-    redactor = redactor_for(
-        redact, data, since, until, tz, host, engine=engine, scheduler=scheduler
-    )
     columns = [
         "uid",
         "script",

@@ -154,7 +154,7 @@ def ingest(
     summary.programs_beside_mta = dict(run.beside_total)
     correlator = run.loaded_correlator
     if correlator is not None:  # else no line was read (the open state not loaded)
-        from ..correlate import php_join_report
+        from ..dataset.php_joins import php_join_report
 
         summary.php = correlator.run_php_joins
         summary.php_line, warning = php_join_report(summary.php, correlator.php_waiting())

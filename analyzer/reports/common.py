@@ -273,20 +273,6 @@ def check_bucket(bucket: str) -> str:
     return bucket
 
 
-def duration(text):
-    """`30d`, `12h`, `2w` -> timedelta."""
-    from datetime import timedelta
-
-    from ..dataset.timewindow import _RELATIVE, _UNITS
-
-    if isinstance(text, timedelta):
-        return text
-    m = _RELATIVE.match(str(text))
-    if not m:
-        raise AnalyzerError(f"cannot read duration {text!r}: use 12h, 30d, 2w")
-    return timedelta(**{_UNITS[m[2].lower()]: float(m[1])})
-
-
 def head(frame: pd.DataFrame, limit: int | None) -> pd.DataFrame:
     """The first `limit` rows (all when None or 0), numbered from 0."""
     if limit is not None and limit > 0:

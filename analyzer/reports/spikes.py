@@ -23,33 +23,21 @@ import pyarrow.compute as pc
 from ..dataset.reading import to_pandas
 from ..dataset.snapshot import Reduction
 from .common import address_key, domain_key, hosted_domains, is_original, top_values_by
-
-WINDOW = 24  # trailing buckets in the baseline
-MIN_HISTORY = 6  # fewer earlier buckets: use the whole series
-Z = 5.0  # robust z-score a spike must exceed
-MIN_COUNT = 10  # and at least this many rejects in the bucket
-TOP = 5  # entries in each top list
-
-REJECT_COLUMNS = ["ts", "client_ip", "reason_class", "sender", "helo", "local_client"]
-
-COLUMNS = [
-    "start",
-    "end",
-    "count",
-    "baseline",
-    "threshold",
-    "spike",
-    "local_count",
-    "internet_count",
-    "source",
-    "top_clients",
-    "top_senders",
-    "top_sender_domains",
-    "top_helos",
-    "responsible",
-    "responsible_domain",
-    "responsible_accounts",
-]
+from .spikes_spec import (  # noqa: F401  (the callers know them as spikes')
+    COLUMNS,
+    MIN_COUNT,
+    MIN_HISTORY,
+    REJECT_COLUMNS,
+    SENDER_COLUMNS,
+    TOP,
+    TOPS,
+    WINDOW,
+    Z,
+    baseline,
+    checked_params,
+    relay_in,
+    source_of,
+)
 
 
 def bucket_counts(rejects: pd.DataFrame, bucket: str) -> pd.Series:
@@ -105,17 +93,6 @@ def _micros(times) -> np.ndarray:
     return pd.DatetimeIndex(times).as_unit("us").asi8
 
 
-def _relay_in(arrow: pa.Table, starts: np.ndarray, ends: np.ndarray):
-    """The relay-denied rows inside the buckets [starts, ends) (microseconds)."""
-    relay = pc.fill_null(pc.equal(arrow["reason_class"], "relay_denied"), False).to_numpy(
-        zero_copy_only=False
-    )
-    times = pc.cast(arrow["ts"], pa.int64()).to_numpy(zero_copy_only=False)
-    pos = np.searchsorted(starts, times, side="right") - 1
-    inside = (pos >= 0) & (ends[np.clip(pos, 0, None)] > times) if len(starts) else pos < -1
-    return pa.array(relay & inside)
-
-
 def shown_buckets(
     counts: pd.Series, bucket: str, params: dict, since, until, all_buckets: bool
 ) -> pd.DataFrame:
@@ -142,35 +119,8 @@ def robust_baseline(
 ) -> pd.DataFrame:
     """`count`, `baseline`, `threshold`, `spike` per bucket (see the module docstring)."""
     values = counts.to_numpy(dtype="float64")
-    n = len(values)
-    padded = np.concatenate([np.full(window, np.nan), values])
-    # row i holds the `window` buckets before bucket i (NaN before the series began)
-    trailing = (
-        np.lib.stride_tricks.sliding_window_view(padded[:-1], window)
-        if n
-        else np.empty((0, window))
-    )
-    history = np.sum(~np.isnan(trailing), axis=1)
-    with np.errstate(all="ignore"), _quiet_nan_warnings():
-        med = np.nanmedian(trailing, axis=1) if n else np.empty(0)
-        mad = np.nanmedian(np.abs(trailing - med[:, None]), axis=1) if n else np.empty(0)
-    if n:
-        whole_med = float(np.median(values))
-        whole_mad = float(np.median(np.abs(values - whole_med)))
-        short = history < min_history
-        med = np.where(short, whole_med, med)
-        mad = np.where(short, whole_mad, mad)
-    spread = np.maximum(1.4826 * mad, np.sqrt(np.maximum(med, 1.0)))
-    threshold = med + z * spread
-    return pd.DataFrame(
-        {
-            "start": counts.index,
-            "count": values.astype("int64"),
-            "baseline": med,
-            "threshold": threshold,
-            "spike": (values > threshold) & (values >= min_count),
-        }
-    )
+    stats = baseline(values, window, min_history, z, min_count)
+    return pd.DataFrame({"start": counts.index, "count": values.astype("int64"), **stats})
 
 
 def relay_spikes(
@@ -226,17 +176,8 @@ def relay_spikes(
     local_count = relay.groupby("_b")["_local"].sum()
     stats["local_count"] = local_count.reindex(stats.index).fillna(0).astype("int64")
     stats["internet_count"] = stats["count"] - stats["local_count"]
-    stats["source"] = np.select(
-        [stats["count"] == 0, stats["local_count"] * 2 > stats["count"], stats["local_count"] > 0],
-        ["none", "local", "mixed"],
-        "internet",
-    )
-    for col, src in (
-        ("top_clients", "client_ip"),
-        ("top_senders", "_sender"),
-        ("top_sender_domains", "_sender_domain"),
-        ("top_helos", "_helo"),
-    ):
+    stats["source"] = source_of(stats["count"].to_numpy(), stats["local_count"].to_numpy())
+    for col, src in TOPS.items():
         tops = top_values_by(relay, "_b", src, TOP)
         stats[col] = [tops.get(i, []) for i in stats.index]
 
@@ -326,24 +267,11 @@ def _merge_senders(parts: list[tuple]) -> tuple[pd.DataFrame, frozenset[str]]:
     return out.astype({"messages": "int64"}), logins
 
 
-SENDER_COLUMNS = ["identity", "sender", "sasl_username", "filter_of"]
 # who sends from which domain, and the domains hosted here, summed up where the rows are
 SENDERS = Reduction(_senders, _merge_senders)
 LOCAL = Reduction(
     lambda arrow: hosted_domains(to_pandas(arrow)), lambda parts: frozenset().union(*parts)
 )
-
-
-class _quiet_nan_warnings:
-    def __enter__(self):
-        import warnings
-
-        self._ctx = warnings.catch_warnings()
-        self._ctx.__enter__()
-        warnings.simplefilter("ignore", RuntimeWarning)
-
-    def __exit__(self, *exc):
-        return self._ctx.__exit__(*exc)
 
 
 def _empty() -> pd.DataFrame:
@@ -365,26 +293,6 @@ def _empty() -> pd.DataFrame:
 
 
 # --- read from a window (`analyzer.dataset.reading.Window`) ----------------------------------------
-
-
-def checked_params(
-    window: int | None = None,
-    min_history: int | None = None,
-    z: float | None = None,
-    min_count: int | None = None,
-) -> dict:
-    """The baseline's parameters, the defaults where None."""
-    from ..errors import AnalyzerError
-
-    params = {
-        "window": WINDOW if window is None else int(window),
-        "min_history": MIN_HISTORY if min_history is None else int(min_history),
-        "z": Z if z is None else float(z),
-        "min_count": MIN_COUNT if min_count is None else int(min_count),
-    }
-    if params["window"] < 1 or params["min_history"] < 1:
-        raise AnalyzerError("the baseline window and min_history must be at least 1 bucket")
-    return params
 
 
 def relay_spikes_in(
@@ -411,7 +319,7 @@ def relay_spikes_in(
     counted = win.reduce("rejects", ["ts", "reason_class"], relay_counter(grid), since=history_lo)
     counts = pd.Series(counted, index=grid, dtype="int64")
     shown = shown_buckets(counts, bucket, params, win.lo, win.hi, all_buckets)
-    inside = partial(_relay_in, starts=_micros(shown["start"]), ends=_micros(shown["end"]))
+    inside = partial(relay_in, starts=_micros(shown["start"]), ends=_micros(shown["end"]))
     rejects = win.read("rejects", REJECT_COLUMNS, since=history_lo, where=inside)
     own = frozenset(local_ips)
     relay_local = _local_relay_denied(rejects, win.lo, own)

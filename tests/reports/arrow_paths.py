@@ -1,7 +1,7 @@
 """What the tests of the Arrow report paths share: the windows they compare, `same` (a
 pandas report and its Arrow twin as the output shows them) and `run_cli` (the `analyzer`
 command in a fresh process that reports, on stderr as `HEAVY=...`, which of pandas,
-plotly and dask it imported: the CLI's Arrow paths import none)."""
+plotly and dask it imported: the CLI's Arrow paths import none; `run_lean` checks it)."""
 
 import os
 import subprocess
@@ -38,3 +38,20 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-c", PROBE, *args], capture_output=True, text=True, env=env, timeout=120
     )
+
+
+def run_lean(command: str, data, args: list[str], since: str):
+    """`analyzer COMMAND --data DATA --tz UTC --since SINCE ARGS` (ARGS may give their own
+    `--since`) in a fresh process, checked to import neither pandas nor plotly (nor dask).
+    A window after the data (`--since 2030-01-01`) is checked to be an error naming what
+    the dataset covers (exit 1) and gives None; any other run is checked to exit 0."""
+    cmd = [command, "--data", str(data), "--tz", "UTC"]
+    if "--since" not in args:
+        cmd += ["--since", since]
+    done = run_cli(*cmd, *args)
+    assert "HEAVY=\n" in done.stderr, done.stderr
+    if "2030-01-01" in args:
+        assert done.returncode == 1 and "the dataset covers" in done.stderr
+        return None
+    assert done.returncode == 0, done.stderr
+    return done

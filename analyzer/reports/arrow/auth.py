@@ -21,6 +21,7 @@ from ..auth_spec import (
 )
 from .common import (
     TIMESTAMP,
+    TOP_TYPE,
     array,
     codes,
     distinct_counts,
@@ -29,11 +30,11 @@ from .common import (
     min_max,
     numeric,
     timestamps,
+    top_values,
     valid,
 )
 
 TOP = 5  # entries of top_usernames / top_clients
-_TOP_TYPE = pa.list_(pa.struct([("value", pa.string()), ("count", pa.int64())]))
 
 
 def successes(messages: pa.Table, connections: pa.Table) -> dict:
@@ -77,7 +78,7 @@ def auth_failures(
     other_code, _ = codes(failures[other])
     others = distinct_counts(group[others_valid], other_code[others_valid], n)
     other_values = array(failures[other]).to_pylist()
-    tops = _top_values(group, other_values, n)
+    tops = top_values(group, other_values, n, TOP)
 
     row = {k: i for i, k in enumerate(keys)}  # a key's group
     later_first = np.zeros(n, np.int64)
@@ -111,7 +112,7 @@ def auth_failures(
     columns["usernames" if by == "client-ip" else "client_ips"] = numeric(
         others, others == 0 if by == "client-ip" else None
     )
-    columns["top_usernames" if by == "client-ip" else "top_clients"] = pa.array(tops, _TOP_TYPE)
+    columns["top_usernames" if by == "client-ip" else "top_clients"] = pa.array(tops, TOP_TYPE)
     columns["first_seen"] = timestamps(lo, has_time)
     columns["last_seen"] = timestamps(hi, has_time)
     if by == "client-ip":
@@ -127,22 +128,6 @@ def auth_failures(
     out = pa.table(columns)
     order = sorted(range(n), key=lambda g: (-int(counted[g]), keys[g]))
     return out.take(numeric(np.array(order, np.int64))).select(COLUMNS[by])
-
-
-def _top_values(group: np.ndarray, values: list, n: int) -> list[list[dict]]:
-    """Per group, its `TOP` most frequent non-missing values, most first, then by value:
-    [{value, count}] (`reports.common.top_values_by`)."""
-    tally: list[dict] = [{} for _ in range(n)]
-    for g, value in zip(group.tolist(), values):
-        if value is not None:
-            tally[g][value] = tally[g].get(value, 0) + 1
-    return [
-        [
-            {"value": str(v), "count": c}
-            for v, c in sorted(t.items(), key=lambda item: (-item[1], str(item[0])))[:TOP]
-        ]
-        for t in tally
-    ]
 
 
 def _client_names(group: np.ndarray, failures: pa.Table, n: int) -> list[str | None]:
@@ -193,8 +178,8 @@ def empty(by: str) -> pa.Table:
         "last_seen": TIMESTAMP,
         "first_success": TIMESTAMP,
         "succeeded_later": pa.bool_(),
-        "top_usernames": _TOP_TYPE,
-        "top_clients": _TOP_TYPE,
+        "top_usernames": TOP_TYPE,
+        "top_clients": TOP_TYPE,
         "succeeded_as": pa.list_(pa.string()),
         "succeeded_from": pa.list_(pa.string()),
     }

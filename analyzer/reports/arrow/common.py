@@ -18,6 +18,7 @@ from ..spec import DELIVERY_KEY, MESSAGE_KEY, hosted_from, is_local_agent
 
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+TOP_TYPE = pa.list_(pa.struct([("value", pa.string()), ("count", pa.int64())]))
 
 
 def array(column) -> pa.Array:
@@ -158,6 +159,22 @@ def hosted_domains(deliveries: pa.Table, sasl_usernames, explicit=()) -> frozens
     return hosted_from(explicit, local, distinct(sasl_usernames))
 
 
+def top_values(group: np.ndarray, values: list, n: int, top: int) -> list[list[dict]]:
+    """Per group of `n`, its `top` most frequent non-missing values, most first, then by
+    value: [{value, count}] (`reports.common.top_values_by`)."""
+    tally: list[dict] = [{} for _ in range(n)]
+    for g, value in zip(group.tolist(), values):
+        if value is not None:
+            tally[g][value] = tally[g].get(value, 0) + 1
+    return [
+        [
+            {"value": str(v), "count": c}
+            for v, c in sorted(t.items(), key=lambda item: (-item[1], str(item[0])))[:top]
+        ]
+        for t in tally
+    ]
+
+
 def numeric(values: np.ndarray, missing: np.ndarray | None = None) -> pa.Array:
     """A numpy array of whole numbers (as int64) or floats as Arrow, missing where
     `missing` is True. Not `pa.array`: it checks every numpy array for a masked one,
@@ -175,6 +192,16 @@ def numeric(values: np.ndarray, missing: np.ndarray | None = None) -> pa.Array:
 def timestamps(values: np.ndarray, present: np.ndarray) -> pa.Array:
     """µs since the epoch as UTC timestamps, missing where not `present`."""
     return numeric(values, ~present).cast(TIMESTAMP)
+
+
+def micros_of(when: datetime) -> int:
+    """An aware datetime as µs since the epoch (what `micros` gives of a column)."""
+    return (when - EPOCH) // timedelta(microseconds=1)
+
+
+def time_of(us: int) -> datetime:
+    """µs since the epoch as a UTC datetime."""
+    return EPOCH + timedelta(microseconds=us)
 
 
 def after(column) -> datetime | None:

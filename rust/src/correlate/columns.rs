@@ -6,7 +6,7 @@
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyTuple};
 
-use super::value::{key, Obj, K, V};
+use super::value::{key, Obj, K, NULL, V};
 
 const DAY_US: i64 = 86_400_000_000;
 
@@ -25,6 +25,21 @@ struct Bits {
 }
 
 impl Bits {
+    /// Emptied, its room kept for the next rows.
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.len = 0;
+    }
+
+    /// `n` set bits on an empty bitmap (as `n` pushes of true leave it).
+    fn fill_ones(&mut self, n: usize) {
+        self.bytes.resize(n / 8, 0xff);
+        if !n.is_multiple_of(8) {
+            self.bytes.push((1u8 << (n % 8)) - 1);
+        }
+        self.len = n;
+    }
+
     fn push(&mut self, bit: bool) {
         if self.len.is_multiple_of(8) {
             self.bytes.push(0);
@@ -40,8 +55,10 @@ struct Column {
     name: String,
     key: K,
     kind: Kind,
+    /// the validity bitmap, kept only from the first null on (all set before it)
     valid: Bits,
     nulls: usize,
+    rows: usize,
     ints: Vec<i64>,
     floats: Vec<f64>,
     bools: Bits,
@@ -53,6 +70,9 @@ impl Column {
     fn push(&mut self, v: &V) -> Result<(), String> {
         let ok = match (self.kind, v) {
             (_, V::Null) => {
+                if self.nulls == 0 {
+                    self.valid.fill_ones(self.rows);
+                }
                 self.nulls += 1;
                 match self.kind {
                     Kind::Int => self.ints.push(0),
@@ -61,6 +81,7 @@ impl Column {
                     Kind::Str => self.offsets.push(self.data.len() as i32),
                 }
                 self.valid.push(false);
+                self.rows += 1;
                 return Ok(());
             }
             (Kind::Int, V::Int(n)) => {
@@ -93,15 +114,26 @@ impl Column {
         if !ok {
             return Err(format!("column {}: cannot store {:?}", self.name, v));
         }
-        self.valid.push(true);
+        if self.nulls > 0 {
+            self.valid.push(true);
+        }
+        self.rows += 1;
         Ok(())
     }
 }
+
+/// No column for this key id / no field for this column.
+const NONE: u16 = u16::MAX;
+/// Tables of up to this many columns place a row's fields in one pass over the row.
+const PLACED: usize = 64;
 
 pub struct Table {
     pub name: String,
     time: K,
     columns: Vec<Column>,
+    /// the column of each key id (`NONE`: not one of this table's); empty when the
+    /// table's columns cannot be placed that way (too many, a name twice)
+    column_of: Vec<u16>,
     days: Vec<i32>,
     pub rows: usize,
 }
@@ -124,6 +156,7 @@ impl Table {
                 kind,
                 valid: Bits::default(),
                 nulls: 0,
+                rows: 0,
                 ints: Vec::new(),
                 floats: Vec::new(),
                 bools: Bits::default(),
@@ -131,10 +164,20 @@ impl Table {
                 data: Vec::new(),
             });
         }
+        let mut column_of = vec![NONE; cols.iter().map(|c| c.key as usize + 1).max().unwrap_or(0)];
+        let mut placed = cols.len() <= PLACED;
+        for (i, col) in cols.iter().enumerate() {
+            placed &= column_of[col.key as usize] == NONE; // a name twice: the slow path
+            column_of[col.key as usize] = i as u16;
+        }
+        if !placed {
+            column_of.clear();
+        }
         Ok(Table {
             name,
             time: key(time),
             columns: cols,
+            column_of,
             days: Vec::new(),
             rows: 0,
         })
@@ -142,8 +185,28 @@ impl Table {
 
     /// Add a row: only the schema's columns of it are taken (rows may be whole events).
     pub fn push(&mut self, row: &Obj) -> Result<(), String> {
-        for col in &mut self.columns {
-            col.push(row.get(col.key))?;
+        if !self.column_of.is_empty() && row.0.len() < NONE as usize {
+            // one pass over the row instead of one search of it per column
+            let mut at = [NONE; PLACED];
+            for (i, (k, _)) in row.0.iter().enumerate() {
+                if let Some(&c) = self.column_of.get(*k as usize) {
+                    if c != NONE && at[c as usize] == NONE {
+                        at[c as usize] = i as u16; // `get` finds a key's first entry
+                    }
+                }
+            }
+            for (col, &i) in self.columns.iter_mut().zip(&at) {
+                let v = if i == NONE {
+                    &NULL
+                } else {
+                    &row.0[i as usize].1
+                };
+                col.push(v)?;
+            }
+        } else {
+            for col in &mut self.columns {
+                col.push(row.get(col.key))?;
+            }
         }
         let day = match row.get(self.time) {
             V::Int(ts) => ts.div_euclid(DAY_US),
@@ -186,11 +249,12 @@ impl Table {
                 ],
             };
             cols.append((valid, col.nulls, data))?;
-            col.valid = Bits::default();
+            col.valid.clear();
             col.nulls = 0;
+            col.rows = 0;
             col.ints.clear();
             col.floats.clear();
-            col.bools = Bits::default();
+            col.bools.clear();
             col.offsets.clear();
             col.offsets.push(0);
             col.data.clear();

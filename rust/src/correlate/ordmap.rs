@@ -8,7 +8,7 @@ use std::hash::Hash;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 pub struct OrdMap<Key: Eq + Hash + Clone, T> {
-    map: HashMap<Key, (u64, T)>,
+    map: HashMap<Key, Entry<T>>,
     next: u64,
     /// entries inserted at or after this sequence number are new since the last save
     saved_at: u64,
@@ -19,6 +19,14 @@ pub struct OrdMap<Key: Eq + Hash + Clone, T> {
     born: HashSet<Key>,
     /// the store holds every entry as of the last save (`Keyed.synced`)
     pub synced: bool,
+}
+
+struct Entry<T> {
+    seq: u64,
+    /// the key is in `touched`: reaching it again costs no lookup there (an open message
+    /// is reached by most lines of its life)
+    touched: bool,
+    value: T,
 }
 
 impl<Key: Eq + Hash + Clone, T> Default for OrdMap<Key, T> {
@@ -45,28 +53,40 @@ impl<Key: Eq + Hash + Clone, T> OrdMap<Key, T> {
 
     /// `d.get(k)` (counts as reached: the caller may change it)
     pub fn get_mut(&mut self, k: &Key) -> Option<&mut T> {
-        let found = self.map.get_mut(k);
-        if found.is_some() {
+        let entry = self.map.get_mut(k)?;
+        if !entry.touched {
+            entry.touched = true;
             self.touched.insert(k.clone());
         }
-        found.map(|(_, v)| v)
+        Some(&mut entry.value)
     }
 
     /// Read without counting as reached (iteration in Python).
     pub fn peek(&self, k: &Key) -> Option<&T> {
-        self.map.get(k).map(|(_, v)| v)
+        self.map.get(k).map(|e| &e.value)
     }
 
     /// `d[k] = v`: a new key goes last, an existing one keeps its place.
     pub fn insert(&mut self, k: Key, v: T) {
         match self.map.get_mut(&k) {
-            Some(slot) => slot.1 = v,
+            Some(entry) => {
+                entry.value = v;
+                if entry.touched {
+                    return;
+                }
+                entry.touched = true;
+            }
             None => {
                 // not in the map and not touched since the save: absent at the save
                 if !self.touched.contains(&k) {
                     self.born.insert(k.clone());
                 }
-                self.map.insert(k.clone(), (self.next, v));
+                let entry = Entry {
+                    seq: self.next,
+                    touched: true,
+                    value: v,
+                };
+                self.map.insert(k.clone(), entry);
                 self.next += 1;
             }
         }
@@ -75,26 +95,29 @@ impl<Key: Eq + Hash + Clone, T> OrdMap<Key, T> {
 
     /// Loading: append without counting as changed.
     pub fn load(&mut self, k: Key, v: T) {
-        self.map.insert(k, (self.next, v));
+        let entry = Entry {
+            seq: self.next,
+            touched: self.touched.contains(&k),
+            value: v,
+        };
+        self.map.insert(k, entry);
         self.next += 1;
         self.saved_at = self.next;
     }
 
     pub fn remove(&mut self, k: &Key) -> Option<T> {
-        let found = self.map.remove(k);
-        if found.is_some() {
-            if self.born.remove(k) {
-                self.touched.remove(k); // born and gone between two saves
-            } else {
-                self.touched.insert(k.clone());
-            }
+        let found = self.map.remove(k)?;
+        if self.born.remove(k) {
+            self.touched.remove(k); // born and gone between two saves
+        } else if !found.touched {
+            self.touched.insert(k.clone());
         }
-        found.map(|(_, v)| v)
+        Some(found.value)
     }
 
     /// Keys in dict order.
     pub fn keys_in_order(&self) -> Vec<Key> {
-        let mut keys: Vec<(u64, &Key)> = self.map.iter().map(|(k, (seq, _))| (*seq, k)).collect();
+        let mut keys: Vec<(u64, &Key)> = self.map.iter().map(|(k, e)| (e.seq, k)).collect();
         keys.sort_unstable_by_key(|(seq, _)| *seq);
         keys.into_iter().map(|(_, k)| k.clone()).collect()
     }
@@ -105,8 +128,8 @@ impl<Key: Eq + Hash + Clone, T> OrdMap<Key, T> {
         let mut moved: Vec<(u64, &Key)> = self
             .map
             .iter()
-            .filter(|(_, (seq, _))| *seq >= self.saved_at)
-            .map(|(k, (seq, _))| (*seq, k))
+            .filter(|(_, e)| e.seq >= self.saved_at)
+            .map(|(k, e)| (e.seq, k))
             .collect();
         moved.sort_unstable_by_key(|(seq, _)| *seq);
         let touched = self.touched.iter().cloned().collect();
@@ -116,6 +139,9 @@ impl<Key: Eq + Hash + Clone, T> OrdMap<Key, T> {
     pub fn saved(&mut self) {
         self.touched.clear();
         self.born.clear();
+        for entry in self.map.values_mut() {
+            entry.touched = false;
+        }
         self.saved_at = self.next;
         self.synced = true;
     }

@@ -23,6 +23,9 @@ pub const SWEEP_EVERY: u64 = 200_000;
 pub const FILTER_US: i64 = 10 * 60 * S;
 const HEADER_RANK: i64 = 1;
 pub const MAX_RCPTS: usize = 50;
+/// An open message's fields at its start and room for those its later lines add
+/// (`filtered_as`, `rcpts`, `identity`, ...), so that adding them moves nothing.
+const MESSAGE_ROOM: usize = 36;
 
 pub type MsgKey = (String, String);
 pub type SessionKey = (String, String, Option<i64>);
@@ -115,6 +118,9 @@ pub struct Rules {
     pub exim: EximState,
     pub reinjected: u64,
     pub error: Option<String>,
+    /// the buffers of the last lookup key given back (`key_of`, `session_key_of`)
+    spare_key: MsgKey,
+    spare_session: SessionKey,
     reinjected_rx: Regex,
     relay_ip_rx: Regex,
 }
@@ -130,24 +136,24 @@ pub fn identity_of(msg: &Obj) -> V {
     }
     if let V::Str(u) = msg.get(SASL_USERNAME) {
         if !u.is_empty() {
-            return V::Str(format!("sasl:{u}"));
+            return V::Str(["sasl:", u].concat());
         }
     }
     match msg.get(UID) {
         V::Null => {}
         V::Int(n) => return V::Str(format!("uid:{n}")),
-        V::Str(t) => return V::Str(format!("uid:{t}")),
+        V::Str(t) => return V::Str(["uid:", t].concat()),
         V::Bool(b) => return V::Str(format!("uid:{}", if *b { "True" } else { "False" })),
         _ => {}
     }
     if let V::Str(u) = msg.get(USER) {
         if !u.is_empty() {
-            return V::Str(format!("user:{u}"));
+            return V::Str(["user:", u].concat());
         }
     }
     if let V::Str(ip) = msg.get(CLIENT_IP) {
         if !ip.is_empty() {
-            return V::Str(format!("ip:{ip}"));
+            return V::Str(["ip:", ip].concat());
         }
     }
     V::Null
@@ -164,7 +170,7 @@ pub fn message_row(msg: &mut Obj, complete: bool) {
 }
 
 /// `common._add_rcpts`
-pub fn add_rcpts(msg: &mut Obj, recipients: &[&V]) {
+pub fn add_rcpts<'a>(msg: &mut Obj, recipients: impl IntoIterator<Item = &'a V>) {
     if msg.get(RCPTS).is_null() {
         msg.set(RCPTS, V::List(Vec::new()));
     }
@@ -176,8 +182,11 @@ pub fn add_rcpts(msg: &mut Obj, recipients: &[&V]) {
             continue;
         }
         let Some(r) = r.str() else { continue };
+        if rcpts.len() >= MAX_RCPTS {
+            continue;
+        }
         let r = V::Str(r.to_lowercase());
-        if !rcpts.contains(&r) && rcpts.len() < MAX_RCPTS {
+        if !rcpts.contains(&r) {
             rcpts.push(r);
         }
     }
@@ -200,15 +209,16 @@ const CHARGED: [K; 12] = [
 ];
 
 fn charge_of(parent: &Obj) -> Obj {
-    let mut charge = Obj(CHARGED
-        .iter()
-        .map(|k| (*k, parent.get(*k).clone()))
-        .collect());
+    let mut charge = Vec::with_capacity(CHARGED.len() + 1);
+    charge.extend(CHARGED.iter().map(|k| (*k, parent.get(*k).clone())));
+    let mut charge = Obj(charge);
     charge.set(FILTER_OF, parent.get(QUEUE_ID).clone());
     charge
 }
 
 const SESSION_COUNTERS: [K; 5] = [COUNTERS, AUTH_OK, AUTH_TOTAL, COMMANDS_OK, COMMANDS_TOTAL];
+/// A session's fields at its start and those its disconnect adds.
+const SESSION_ROOM: usize = 16;
 
 impl Rules {
     pub fn new(tables: Vec<Table>) -> Rules {
@@ -228,6 +238,8 @@ impl Rules {
             exim: EximState::default(),
             reinjected: 0,
             error: None,
+            spare_key: MsgKey::default(),
+            spare_session: SessionKey::default(),
             reinjected_rx: Regex::new(
                 r"queued as ([0-9A-Za-z]{5,20})\b|\bid=([0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4})\b",
             )
@@ -246,7 +258,13 @@ impl Rules {
     }
 
     fn local_ip(&mut self, ip: &V, ask: &mut dyn LocalIp) -> bool {
-        let Some(ip) = ip.str() else { return false };
+        match ip.str() {
+            Some(ip) => self.local_text(ip, ask),
+            None => false,
+        }
+    }
+
+    fn local_text(&mut self, ip: &str, ask: &mut dyn LocalIp) -> bool {
         if ip.is_empty() {
             return false;
         }
@@ -270,18 +288,15 @@ impl Rules {
         }
         self.catch_up(ask);
         match kind {
-            Kind::Connect => self.connect(&e),
-            Kind::Disconnect => self.disconnect(&e),
-            Kind::Client => self.client(&e),
+            Kind::Connect => self.connect(&mut e),
+            Kind::Disconnect => self.disconnect(&mut e),
+            Kind::Client => self.client(&mut e),
             Kind::Pickup => self.pickup(&e),
             Kind::ScriptHeader => self.script_header(&e),
-            Kind::MessageId => self.message_id(&e),
+            Kind::MessageId => self.message_id(&mut e),
             Kind::Queued => self.queued(&e),
             Kind::Delivery => self.delivery(&mut e, ask),
-            Kind::Removed => {
-                let (host, qid) = (e.get(HOST).clone(), e.get(QUEUE_ID).clone());
-                self.removed(str_of(&host), str_of(&qid), ts)
-            }
+            Kind::Removed => self.removed(str_of(e.get(HOST)), str_of(e.get(QUEUE_ID)), ts),
             Kind::Expired => self.expired(&e),
             Kind::Reject => self.reject(&mut e, ask),
             Kind::AuthFailed => self.auth_failed(&e),
@@ -376,7 +391,8 @@ impl Rules {
     fn new_message(&mut self, host: &str, qid: &str, ts: i64, origin: &str) -> Obj {
         self.saw_mta_host(host, ts);
         let n = V::Null;
-        Obj(vec![
+        let mut fields = Vec::with_capacity(MESSAGE_ROOM);
+        fields.extend([
             (HOST, s(host)),
             (QUEUE_ID, s(qid)),
             (FIRST_SEEN, V::Int(ts)),
@@ -404,12 +420,40 @@ impl Rules {
             (EXPIRED, V::Bool(false)),
             (REJECTED, V::Bool(false)),
             (REMOVED_AT, n),
-        ])
+        ]);
+        Obj(fields)
+    }
+
+    /// The key of `host`, `qid` in the buffers of the last key given back: most lines
+    /// look up a message that is open already, and then allocate nothing for it.
+    fn key_of(&mut self, host: &str, qid: &str) -> MsgKey {
+        let mut key = std::mem::take(&mut self.spare_key);
+        key.0.clear();
+        key.0.push_str(host);
+        key.1.clear();
+        key.1.push_str(qid);
+        key
+    }
+
+    /// A key no longer needed, its buffers kept for `key_of`.
+    fn give_back(&mut self, key: MsgKey) {
+        self.spare_key = key;
+    }
+
+    /// `session_key(e)` in the buffers of the last session key given back.
+    fn session_key_of(&mut self, e: &Obj) -> SessionKey {
+        let mut key = std::mem::take(&mut self.spare_session);
+        key.0.clear();
+        key.0.push_str(str_of(e.get(HOST)));
+        key.1.clear();
+        key.1.push_str(str_of(e.get(PROGRAM)));
+        key.2 = e.int(PID);
+        key
     }
 
     /// `_message`: the open message of this queue id, created on first sight.
     fn message(&mut self, host: &str, qid: &str, ts: i64) -> MsgKey {
-        let key = mkey(host, qid);
+        let key = self.key_of(host, qid);
         match self.messages.get_mut(&key) {
             Some(msg) => {
                 if msg.int(LAST_SEEN).is_some_and(|last| ts > last) {
@@ -433,6 +477,14 @@ impl Rules {
         self.messages.get_mut(key).expect("open message")
     }
 
+    /// `_message` of the event's queue id, for a line that only changes its message.
+    fn event_msg(&mut self, e: &Obj) -> &mut Obj {
+        let key = self.event_message(e);
+        let msg = self.messages.get_mut(&key).expect("open message");
+        self.spare_key = key;
+        msg
+    }
+
     /// `_origin_message`: a message-starting line; a queue id that already had its start
     /// is being reused, so the earlier lifecycle ends here.
     pub fn origin_message(&mut self, e: &Obj, origin: &str) -> MsgKey {
@@ -441,7 +493,7 @@ impl Rules {
             str_of(e.get(QUEUE_ID)),
             e.int(TS).unwrap_or(0),
         );
-        let key = mkey(host, qid);
+        let key = self.key_of(host, qid);
         let ended = self.messages.get_mut(&key).map(|msg| {
             let removed = !msg.get(REMOVED_AT).is_null();
             let restart =
@@ -470,7 +522,8 @@ impl Rules {
         key
     }
 
-    fn client(&mut self, e: &Obj) {
+    /// (The client's name and address move from the event: nothing reads them after.)
+    fn client(&mut self, e: &mut Obj) {
         let origin = if e.truthy(SASL_USERNAME) {
             "sasl"
         } else {
@@ -478,19 +531,21 @@ impl Rules {
         };
         let key = self.origin_message(e, origin);
         let msg = self.msg(&key);
-        msg.set(CLIENT_NAME, e.get(CLIENT_NAME).clone());
-        msg.set(CLIENT_IP, e.get(CLIENT_IP).clone());
+        msg.set(CLIENT_NAME, e.take(CLIENT_NAME));
+        msg.set(CLIENT_IP, e.take(CLIENT_IP));
         msg.set(SASL_METHOD, e.get(SASL_METHOD).clone());
         msg.set(SASL_USERNAME, e.get(SASL_USERNAME).clone());
         if e.truthy(ORIG_QUEUE_ID) || !self.filter_links.is_empty() {
             self.claim_filter_link(&key, e.get(ORIG_QUEUE_ID));
         }
+        self.give_back(key);
         self.session_message(e);
     }
 
     fn pickup(&mut self, e: &Obj) {
         let key = self.origin_message(e, "local");
-        let msg = self.msg(&key);
+        let msg = self.messages.get_mut(&key).expect("open message");
+        self.spare_key = key;
         msg.set(UID, e.get(UID).clone());
         if msg.get(SENDER).is_null() {
             msg.set(SENDER, e.get(SENDER).clone());
@@ -499,8 +554,7 @@ impl Rules {
     }
 
     fn script_header(&mut self, e: &Obj) {
-        let key = self.event_message(e);
-        let msg = self.msg(&key);
+        let msg = self.event_msg(e);
         if msg.get(UID).is_null() {
             msg.set(UID, e.get(UID).clone());
         }
@@ -509,7 +563,7 @@ impl Rules {
             msg.set(SCRIPT_RANK, V::Int(HEADER_RANK));
         }
         if e.truthy(RECIPIENT) {
-            add_rcpts(msg, &[e.get(RECIPIENT)]);
+            add_rcpts(msg, [e.get(RECIPIENT)]);
         }
     }
 
@@ -532,17 +586,20 @@ impl Rules {
         }
     }
 
-    fn message_id(&mut self, e: &Obj) {
+    fn message_id(&mut self, e: &mut Obj) {
         let key = self.event_message(e);
-        self.msg(&key).set(MESSAGE_ID, e.get(MESSAGE_ID).clone());
-        if e.truthy(MESSAGE_ID) {
+        let named = e.truthy(MESSAGE_ID);
+        // moved, not copied: the event is done with after this
+        let mid = e.take(MESSAGE_ID);
+        self.msg(&key).set(MESSAGE_ID, mid);
+        if named {
             self.index_mid(&key);
         }
+        self.give_back(key);
     }
 
     fn queued(&mut self, e: &Obj) {
-        let key = self.event_message(e);
-        let msg = self.msg(&key);
+        let msg = self.event_msg(e);
         msg.set(SENDER, e.get(SENDER).clone());
         msg.set(SIZE, e.get(SIZE).clone());
         msg.set(NRCPT, e.get(NRCPT).clone());
@@ -553,12 +610,15 @@ impl Rules {
         if e.str(STATUS) == Some("sent") && self.filter_hop(&key, e, ask) {
             e.set(STATUS, s("filtered"));
         }
-        let family = e.str(FAMILY).map(str::to_owned);
-        if family.as_deref() != Some("postfix") && !self.mta_delivery(&key, e) {
+        let family = e.str(FAMILY);
+        let sendmail = family == Some("sendmail");
+        if family != Some("postfix") && !self.mta_delivery(&key, e) {
             return; // the Sendmail MSP's hand-over to the MTA
         }
-        let recipients = match e.get(RECIPIENTS) {
-            V::List(l) if !l.is_empty() => Some(l.clone()),
+        // taken out of the event: no table has the list as a column, and no later step
+        // reads it
+        let recipients = match e.get_mut(RECIPIENTS) {
+            Some(V::List(l)) if !l.is_empty() => Some(std::mem::take(l)),
             _ => None,
         };
         let counter = match e.str(STATUS) {
@@ -576,11 +636,11 @@ impl Rules {
         }
         if local {
             match &recipients {
-                Some(r) => add_rcpts(msg, &r.iter().collect::<Vec<_>>()),
-                None => add_rcpts(msg, &[e.get(RECIPIENT)]),
+                Some(r) => add_rcpts(msg, r),
+                None => add_rcpts(msg, [e.get(RECIPIENT)]),
             }
             if e.truthy(ORIG_RECIPIENT) {
-                add_rcpts(msg, &[e.get(ORIG_RECIPIENT)]);
+                add_rcpts(msg, [e.get(ORIG_RECIPIENT)]);
             }
         }
         let first_seen = msg.get(FIRST_SEEN).clone();
@@ -590,8 +650,9 @@ impl Rules {
         match recipients {
             None => self.sink(DELIVERIES_T, e),
             Some(list) => {
+                // one row per recipient: the event with that recipient (set in place,
+                // each row's fields are those of a copy of the event)
                 for recipient in list {
-                    let mut row = e.clone();
                     let domain = match recipient.str() {
                         Some(r) => match r.rfind('@') {
                             Some(at) => V::Str(r[at + 1..].to_lowercase()),
@@ -599,20 +660,20 @@ impl Rules {
                         },
                         None => V::Null,
                     };
-                    row.set(RECIPIENT, recipient);
-                    row.set(RECIPIENT_DOMAIN, domain);
-                    self.sink(DELIVERIES_T, &row);
+                    e.set(RECIPIENT, recipient);
+                    e.set(RECIPIENT_DOMAIN, domain);
+                    self.sink(DELIVERIES_T, e);
                 }
             }
         }
-        if family.as_deref() == Some("sendmail") {
+        if sendmail {
             self.final_status(&key, e);
         }
+        self.give_back(key);
     }
 
     fn expired(&mut self, e: &Obj) {
-        let key = self.event_message(e);
-        let msg = self.msg(&key);
+        let msg = self.event_msg(e);
         msg.set(EXPIRED, V::Bool(true));
         if msg.get(SENDER).is_null() {
             msg.set(SENDER, e.get(SENDER).clone());
@@ -625,6 +686,8 @@ impl Rules {
         if msg.get(REMOVED_AT).is_null() {
             msg.set(REMOVED_AT, V::Int(ts));
             self.closing.push_back((ts, key));
+        } else {
+            self.give_back(key);
         }
     }
 
@@ -643,12 +706,13 @@ impl Rules {
         if !self.sendmail.logins.is_empty() && e.str(STAGE) == Some("CONNECT") {
             self.session_over(e);
         }
-        let skey = session_key(e);
         if e.get(SASL_USERNAME).is_null() {
+            let skey = self.session_key_of(e);
             let login = self
                 .sessions
                 .get_mut(&skey)
                 .map_or(V::Null, |s| s.get(SASL_USERNAME).clone());
+            self.spare_session = skey;
             e.set(SASL_USERNAME, login);
         }
         if self.hold_reject(e) {
@@ -666,55 +730,60 @@ impl Rules {
     }
 
     pub fn write_reject(&mut self, e: &mut Obj, ask: &mut dyn LocalIp) {
-        let local = self.local_ip(&e.get(CLIENT_IP).clone(), ask);
+        let local = self.local_ip(e.get(CLIENT_IP), ask);
         e.set(LOCAL_CLIENT, V::Bool(local));
         self.sink(REJECTS_T, e);
     }
 
-    fn connect(&mut self, e: &Obj) {
+    /// A session opens (its fields move from the event: what reads the event after
+    /// this, a disconnect's counters, is not among them).
+    fn connect(&mut self, e: &mut Obj) {
         let key = session_key(e);
         if self.sessions.contains(&key) {
             self.end_session(&key, None); // its disconnect was lost
         }
         let ts = e.get(TS).clone();
-        let session = Obj(vec![
+        let mut session = Vec::with_capacity(SESSION_ROOM);
+        session.extend([
             (TS, ts.clone()),
-            (HOST, e.get(HOST).clone()),
-            (PROGRAM, e.get(PROGRAM).clone()),
+            (HOST, e.take(HOST)),
+            (PROGRAM, e.take(PROGRAM)),
             (PID, e.get(PID).clone()),
-            (CLIENT_NAME, e.get(CLIENT_NAME).clone()),
-            (CLIENT_IP, e.get(CLIENT_IP).clone()),
+            (CLIENT_NAME, e.take(CLIENT_NAME)),
+            (CLIENT_IP, e.take(CLIENT_IP)),
             (SASL_METHOD, V::Null),
             (SASL_USERNAME, V::Null),
             (MESSAGES, V::Int(0)),
             (LAST_SEEN, ts),
         ]);
-        self.sessions.insert(key, session);
+        self.sessions.insert(key, Obj(session));
     }
 
-    fn disconnect(&mut self, e: &Obj) {
-        let key = session_key(e);
+    fn disconnect(&mut self, e: &mut Obj) {
+        let key = self.session_key_of(e);
         if !self.sessions.contains(&key) {
             self.connect(e); // connected before the logs began
         }
         self.end_session(&key, Some(e));
+        self.spare_session = key;
     }
 
-    fn end_session(&mut self, key: &SessionKey, disconnect: Option<&Obj>) {
+    fn end_session(&mut self, key: &SessionKey, disconnect: Option<&mut Obj>) {
         let Some(mut session) = self.sessions.remove(key) else {
             return;
         };
         if let Some(d) = disconnect {
             session.set(DISCONNECT_TS, d.get(TS).clone());
             for name in SESSION_COUNTERS {
-                session.set(name, d.get(name).clone());
+                session.set(name, d.take(name));
             }
         }
         self.sink(CONNECTIONS_T, &session);
     }
 
     fn session_message(&mut self, e: &Obj) {
-        if let Some(session) = self.sessions.get_mut(&session_key(e)) {
+        let key = self.session_key_of(e);
+        if let Some(session) = self.sessions.get_mut(&key) {
             let n = session.int(MESSAGES).unwrap_or(0);
             session.set(MESSAGES, V::Int(n + 1));
             if e.truthy(SASL_USERNAME) {
@@ -722,6 +791,7 @@ impl Rules {
                 session.set(SASL_USERNAME, e.get(SASL_USERNAME).clone());
             }
         }
+        self.spare_session = key;
     }
 
     // --- filters.py ---------------------------------------------------------------------
@@ -749,42 +819,53 @@ impl Rules {
         if e.str(FAMILY) == Some("sendmail") {
             return false; // milters filter in-line; the MSP -> MTA hop is `hop`
         }
+        // the groups are the matches less their one-byte `[`, `]` and their literal
+        // prefixes: a search without captures finds them (and is the cheaper search)
         let relay = e.str(RELAY).unwrap_or("");
-        let relay_ip = self.relay_ip_rx.captures(relay).map(|c| c[1].to_owned());
-        let own = match &relay_ip {
-            Some(ip) => self.local_ip(&V::Str(ip.clone()), ask),
+        let relay_ip = self
+            .relay_ip_rx
+            .find(relay)
+            .map(|m| &relay[m.start() + 1..m.end() - 1]);
+        let own = match relay_ip {
+            Some(ip) => self.local_text(ip, ask),
             None => false,
         };
-        let response = e.str(RESPONSE).unwrap_or("").to_owned();
-        let named = self.reinjected_rx.captures(&response).map(|c| {
-            c.get(1)
-                .or_else(|| c.get(2))
-                .map_or(String::new(), |m| m.as_str().to_owned())
+        let response = e.str(RESPONSE).unwrap_or("");
+        let named = self.reinjected_rx.find(response).map(|m| {
+            let found = m.as_str();
+            found
+                .strip_prefix("queued as ")
+                .or_else(|| found.strip_prefix("id="))
+                .unwrap_or("")
         });
-        let host = key.0.clone();
+        let host = &key.0;
         let child_id;
         if let Some(named) = named {
             if named == key.1 {
                 return false;
             }
-            let child = self.messages.get_mut(&mkey(&host, &named));
-            if !own {
-                let relay_v = relay_ip.as_deref().map_or(V::Null, s);
-                let same_client = child.is_some_and(|c| *c.get(CLIENT_IP) == relay_v);
-                if !same_client {
-                    return false; // a remote server's queue id
-                }
+            let child_key = self.key_of(host, named);
+            let child = self.messages.get_mut(&child_key);
+            // (the client's address as `V`'s equality compares it: None equals None)
+            let same_client = child.is_some_and(|c| match (c.get(CLIENT_IP), relay_ip) {
+                (V::Str(ip), Some(relay)) => ip == relay,
+                (V::Null, None) => true,
+                _ => false,
+            });
+            self.give_back(child_key);
+            if !own && !same_client {
+                return false; // a remote server's queue id
             }
-            child_id = named;
+            child_id = named.to_owned();
         } else if own && response.contains("from MTA(") {
             let msg = self.messages.peek(key).expect("open message");
             let (first_seen, parent_qid) = (msg.int(FIRST_SEEN).unwrap_or(0), key.1.clone());
             let found = msg
                 .str(MESSAGE_ID)
                 .filter(|m| !m.is_empty())
-                .and_then(|mid| self.by_mid.get(&mkey(&host, mid)).cloned());
+                .and_then(|mid| self.by_mid.get(&mkey(host, mid)).cloned());
             let Some(found) = found else { return false };
-            let Some(child) = self.messages.get_mut(&mkey(&host, &found)) else {
+            let Some(child) = self.messages.get_mut(&mkey(host, &found)) else {
                 return false;
             };
             let child_first = child.int(FIRST_SEEN).unwrap_or(0);
@@ -824,10 +905,13 @@ impl Rules {
                 children.push(id);
             }
         }
-        let charge = charge_of(self.msg(parent));
-        let key = mkey(&parent.0, child_id);
+        let charge = charge_of(msg);
+        let key = self.key_of(&parent.0, child_id);
         match self.messages.get_mut(&key) {
-            Some(child) => child.update(&charge),
+            Some(child) => {
+                child.update_from(charge);
+                self.give_back(key);
+            }
             None => self.filter_links.insert(key, (ts, charge)),
         }
     }
@@ -836,7 +920,7 @@ impl Rules {
     /// names the message it re-injects (`orig_queue_id=`).
     pub fn claim_filter_link(&mut self, key: &MsgKey, orig_queue_id: &V) {
         if let Some((_, charge)) = self.filter_links.remove(key) {
-            self.msg(key).update(&charge);
+            self.msg(key).update_from(charge);
         } else if orig_queue_id.truthy() {
             let Some(orig) = orig_queue_id.str() else {
                 return;

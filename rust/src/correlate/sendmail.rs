@@ -296,8 +296,7 @@ impl Rules {
         if !e.get(UID).is_null() && msp.get(UID).is_null() {
             msp.set(UID, e.get(UID).clone());
         }
-        let named_rcpts: Vec<&V> = recipients.iter().filter(|r| r.truthy()).collect();
-        add_rcpts(msp, &named_rcpts);
+        add_rcpts(msp, recipients.iter().filter(|r| r.truthy()));
         let n = recipients.len() as i64;
         let Some(target_id) = named else {
             // deferred, or accepted by something that does not name a queue id
@@ -365,7 +364,7 @@ fn merge(msp: &Obj, mta: &mut Obj) {
     }
     if let V::List(rcpts) = msp.get(RCPTS) {
         if !rcpts.is_empty() {
-            add_rcpts(mta, &rcpts.iter().collect::<Vec<_>>());
+            add_rcpts(mta, rcpts);
         }
     }
     let delivered = [SENT, DEFERRED, BOUNCED]

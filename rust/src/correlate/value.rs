@@ -77,6 +77,12 @@ impl Obj {
         self.0.iter_mut().find(|(key, _)| *key == k).map(|(_, v)| v)
     }
 
+    /// `d.get(k)` of a dict done with afterwards: the value moves out (Null left).
+    pub fn take(&mut self, k: K) -> V {
+        self.get_mut(k)
+            .map_or(V::Null, |v| std::mem::replace(v, V::Null))
+    }
+
     pub fn has(&self, k: K) -> bool {
         self.0.iter().any(|(key, _)| *key == k)
     }
@@ -104,6 +110,13 @@ impl Obj {
     pub fn update(&mut self, other: &Obj) {
         for (k, v) in &other.0 {
             self.set(*k, v.clone());
+        }
+    }
+
+    /// `d.update(other)` with an `other` no longer needed: its values move.
+    pub fn update_from(&mut self, other: Obj) {
+        for (k, v) in other.0 {
+            self.set(k, v);
         }
     }
 }

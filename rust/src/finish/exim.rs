@@ -14,11 +14,11 @@ fn s(text: &str) -> V {
 /// `_recipients`: `for a@b c@d` -> recipients and nrcpt; `<>` -> ``; the subject unquoted.
 pub fn recipients(event: &mut Obj) {
     let k = keys();
-    let sender = k.of("sender");
+    let sender = k.sender;
     if event.str(sender) == Some("<>") {
         event.set(sender, s(""));
     }
-    if let V::Str(list) = pop(event, k.of("recipients")) {
+    if let V::Str(list) = pop(event, k.recipients) {
         if !list.is_empty() {
             let rcpts: Vec<V> = list
                 .split(py_space)
@@ -26,17 +26,17 @@ pub fn recipients(event: &mut Obj) {
                 .map(s)
                 .collect();
             let n = rcpts.len() as i64;
-            event.set(k.of("recipients"), V::List(rcpts));
-            event.set(k.of("nrcpt"), V::Int(n));
+            event.set(k.recipients, V::List(rcpts));
+            event.set(k.nrcpt, V::Int(n));
         }
     }
-    let subject = k.of("subject");
+    let subject = k.subject;
     if let Some(text) = event.str(subject).filter(|t| !t.is_empty()) {
         let plain = text.replace("\\\"", "\"").replace("\\\\", "\\");
         event.set(subject, V::Str(plain));
     }
-    if event.get(k.of("size")).is_null() {
-        pop(event, k.of("size"));
+    if event.get(k.size).is_null() {
+        pop(event, k.size);
     }
 }
 
@@ -44,34 +44,34 @@ pub fn recipients(event: &mut Obj) {
 /// agent kind, the flag -> status, the response's DSN.
 pub fn delivery(port: &Port, event: &mut Obj) -> Result<(), NeedPython> {
     let k = keys();
-    let flag = match pop(event, k.of("flag")) {
+    let flag = match pop(event, k.flag) {
         V::Str(f) => f,
         _ => return Err(NeedPython),
     };
-    let address = match pop(event, k.of("address")) {
+    let address = match pop(event, k.address) {
         V::Str(a) => a,
         _ => return Err(NeedPython),
     };
-    let parent = pop(event, k.of("parent"));
+    let parent = pop(event, k.parent);
     let parent = text(&parent)?;
     if address.contains('@') && !address.starts_with(['|', '/', '>']) {
         let bare = address.trim_start_matches('<').trim_end_matches('>');
         event.set(k.recipient, s(bare));
         let orig = parent.filter(|p| !p.is_empty() && *p != address);
-        event.set(k.of("orig_recipient"), orig.map_or(V::Null, s));
+        event.set(k.orig_recipient, orig.map_or(V::Null, s));
     } else {
         let recipient = parent.filter(|p| !p.is_empty()).unwrap_or(&address);
         event.set(k.recipient, s(recipient));
-        event.set(k.of("orig_recipient"), V::Null);
+        event.set(k.orig_recipient, V::Null);
     }
     let status = port.lookup("status", &flag).flatten().ok_or(NeedPython)?;
-    event.set(k.of("status"), s(status));
-    let ip = pop(event, k.of("relay_ip"));
+    event.set(k.status, s(status));
+    let ip = pop(event, k.relay_ip);
     let (relay, agent) = match text(&ip)? {
         Some(ip) => {
-            let name = pop(event, k.of("relay_name"));
+            let name = pop(event, k.relay_name);
             let name = text(&name)?.unwrap_or("");
-            let port_ = pop(event, k.of("relay_port"));
+            let port_ = pop(event, k.relay_port);
             let relay = match text(&port_)?.filter(|p| !p.is_empty()) {
                 Some(p) => format!("{name}[{ip}]:{p}"),
                 None => format!("{name}[{ip}]"),
@@ -80,9 +80,9 @@ pub fn delivery(port: &Port, event: &mut Obj) -> Result<(), NeedPython> {
             (V::Str(relay), s(if local { "local" } else { "smtp" }))
         }
         None => {
-            pop(event, k.of("relay_name"));
-            pop(event, k.of("relay_port"));
-            let relay = match event.get(k.of("transport")) {
+            pop(event, k.relay_name);
+            pop(event, k.relay_port);
+            let relay = match event.get(k.transport) {
                 V::Str(t) if !t.is_empty() => s(t),
                 V::Str(_) | V::Null if flag != "**" => s("local"),
                 V::Str(_) | V::Null => V::Null,
@@ -92,9 +92,9 @@ pub fn delivery(port: &Port, event: &mut Obj) -> Result<(), NeedPython> {
             (relay, if local { s("local") } else { V::Null })
         }
     };
-    event.set(k.of("relay"), relay);
-    event.set(k.of("agent"), agent);
-    let response = k.of("response");
+    event.set(k.relay, relay);
+    event.set(k.agent, agent);
+    let response = k.response;
     if let Some(text) = text(event.get(response))?.filter(|t| !t.is_empty()) {
         let dsn = port
             .regex("dsn")?
@@ -104,7 +104,7 @@ pub fn delivery(port: &Port, event: &mut Obj) -> Result<(), NeedPython> {
         let plain = text.replace("\\\"", "\"");
         event.set(response, V::Str(plain));
         if let Some(dsn) = dsn {
-            event.set(k.of("dsn"), V::Str(dsn));
+            event.set(k.dsn, V::Str(dsn));
         }
     }
     Ok(())
@@ -115,30 +115,30 @@ pub fn delivery(port: &Port, event: &mut Obj) -> Result<(), NeedPython> {
 /// short-circuits are kept: a field it does not pop stays in the event.
 pub fn reject(port: &Port, event: &mut Obj) -> Result<(), NeedPython> {
     let k = keys();
-    let target = pop(event, k.of("target"));
-    let bare = pop(event, k.of("bare"));
+    let target = pop(event, k.target);
+    let bare = pop(event, k.bare);
     let target = if target.is_null() { bare } else { target };
-    let stage = pop(event, k.of("stage"));
-    let after = pop(event, k.of("after"));
-    let hello_from = pop(event, k.of("hello_from"));
-    let client_from = pop(event, k.of("client_from"));
-    let stage_key = k.of("stage");
+    let stage = pop(event, k.stage);
+    let after = pop(event, k.after);
+    let hello_from = pop(event, k.hello_from);
+    let client_from = pop(event, k.client_from);
+    let stage_key = k.stage;
     if stage.truthy() {
         let stage = text(&stage)?.ok_or(NeedPython)?;
         let named = port.lookup("stages", stage).unwrap_or(Some(stage));
         event.set(stage_key, named.map_or(V::Null, s));
         if stage == "RCPT" {
             event.set(k.recipient, target.clone());
-        } else if stage == "MAIL" && event.get(k.of("sender")).is_null() && !target.is_null() {
+        } else if stage == "MAIL" && event.get(k.sender).is_null() && !target.is_null() {
             let target = text(&target)?.ok_or(NeedPython)?;
-            event.set(k.of("sender"), s(target.trim_matches(['<', '>'])));
+            event.set(k.sender, s(target.trim_matches(['<', '>'])));
         }
-    } else if after.truthy() || pop(event, k.of("data_acl")).truthy() {
+    } else if after.truthy() || pop(event, k.data_acl).truthy() {
         event.set(stage_key, s("DATA"));
-    } else if pop(event, k.of("connection")).truthy() {
+    } else if pop(event, k.connection).truthy() {
         event.set(stage_key, s("CONNECT"));
     }
-    if pop(event, k.of("hello")).truthy() {
+    if pop(event, k.hello).truthy() {
         event.set(stage_key, s("HELO"));
     }
     if !hello_from.is_null() || !client_from.is_null() {
@@ -168,8 +168,8 @@ pub fn reject(port: &Port, event: &mut Obj) -> Result<(), NeedPython> {
             }
         }
     }
-    if pop(event, k.of("temporarily")).truthy() {
-        event.set(k.of("action"), s("defer"));
+    if pop(event, k.temporarily).truthy() {
+        event.set(k.action, s("defer"));
     }
     Ok(())
 }

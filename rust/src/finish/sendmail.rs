@@ -99,7 +99,7 @@ pub fn seconds(text: &str) -> Result<Option<f64>, NeedPython> {
 /// response from `stat=`, a relay without its space.
 pub fn delivery(port: &Port, event: &mut Obj) -> Result<(), NeedPython> {
     let k = keys();
-    let list = match pop(event, k.of("recipient_list")) {
+    let list = match pop(event, k.recipient_list) {
         V::Str(t) => t,
         _ => return Err(NeedPython),
     };
@@ -110,27 +110,27 @@ pub fn delivery(port: &Port, event: &mut Obj) -> Result<(), NeedPython> {
         event.set(k.recipient, or_null(recipients.first().cloned()));
         if recipients.len() > 1 {
             event.set(
-                k.of("recipients"),
+                k.recipients,
                 V::List(recipients.into_iter().map(V::Str).collect()),
             );
         }
     }
-    let delay = match pop(event, k.of("delay_text")) {
+    let delay = match pop(event, k.delay_text) {
         V::Str(t) => seconds(&t)?,
         _ => return Err(NeedPython),
     };
-    event.set(k.of("delay"), delay.map_or(V::Null, V::Float));
-    let mailer = match event.get(k.of("mailer")) {
+    event.set(k.delay, delay.map_or(V::Null, V::Float));
+    let mailer = match event.get(k.mailer) {
         V::Str(m) => m.clone(),
         _ => return Err(NeedPython),
     };
     let agent = port.lookup("agents", &mailer).unwrap_or(Some(&mailer));
-    event.set(k.of("agent"), agent.map_or(V::Null, s));
-    let ctladdr = pop(event, k.of("ctladdr"));
+    event.set(k.agent, agent.map_or(V::Null, s));
+    let ctladdr = pop(event, k.ctladdr);
     if let Some(ctl) = text(&ctladdr)?.filter(|c| !c.is_empty() && !c.contains('@')) {
-        event.set(k.of("user"), s(ctl.trim_matches(['<', '>'])));
+        event.set(k.user, s(ctl.trim_matches(['<', '>'])));
     }
-    let stat = match pop(event, k.of("stat")) {
+    let stat = match pop(event, k.stat) {
         V::Str(t) => t,
         _ => return Err(NeedPython),
     };
@@ -146,7 +146,7 @@ pub fn delivery(port: &Port, event: &mut Obj) -> Result<(), NeedPython> {
     } else if stat.len() >= 6 && stat[..6].eq_ignore_ascii_case("queued") {
         ("queued", None)
     } else {
-        let dsn = text(event.get(k.of("dsn")))?.unwrap_or("");
+        let dsn = text(event.get(k.dsn))?.unwrap_or("");
         let status = if dsn.starts_with('4') {
             "deferred"
         } else {
@@ -154,9 +154,9 @@ pub fn delivery(port: &Port, event: &mut Obj) -> Result<(), NeedPython> {
         };
         (status, Some(s(&stat)))
     };
-    event.set(k.of("status"), s(status));
-    event.set(k.of("response"), response.unwrap_or(V::Null));
-    let relay = k.of("relay");
+    event.set(k.status, s(status));
+    event.set(k.response, response.unwrap_or(V::Null));
+    let relay = k.relay;
     if let Some(r) = text(event.get(relay))?.filter(|r| r.contains(' ')) {
         let joined = r.replace(' ', "");
         event.set(relay, V::Str(joined));
@@ -168,18 +168,18 @@ pub fn delivery(port: &Port, event: &mut Obj) -> Result<(), NeedPython> {
 /// user (`relay=apache@localhost`).
 pub fn arrival(event: &mut Obj) -> Result<(), NeedPython> {
     let k = keys();
-    let sender = address(text(event.get(k.of("sender")))?);
-    event.set(k.of("sender"), or_null(sender));
-    let mid = k.of("message_id");
+    let sender = address(text(event.get(k.sender))?);
+    event.set(k.sender, or_null(sender));
+    let mid = k.message_id;
     if let Some(m) = text(event.get(mid))?.filter(|m| !m.is_empty()) {
         let bare = m.trim_matches(['<', '>']).to_owned();
         event.set(mid, V::Str(bare));
     }
-    if event.truthy(k.of("local_user")) {
-        let user = pop(event, k.of("local_user"));
-        event.set(k.of("user"), user);
-        pop(event, k.of("local_host"));
-        let proto = k.of("proto");
+    if event.truthy(k.local_user) {
+        let user = pop(event, k.local_user);
+        event.set(k.user, user);
+        pop(event, k.local_host);
+        let proto = k.proto;
         let given = if event.truthy(proto) {
             event.get(proto).clone()
         } else {
@@ -193,42 +193,42 @@ pub fn arrival(event: &mut Obj) -> Result<(), NeedPython> {
 /// `_dsn`: a bounce has the null sender and one recipient.
 pub fn dsn(event: &mut Obj) {
     let k = keys();
-    event.set(k.of("sender"), s(""));
-    event.set(k.of("nrcpt"), V::Int(1));
+    event.set(k.sender, s(""));
+    event.set(k.nrcpt, V::Int(1));
 }
 
 /// `_ruleset_reject`: the ruleset -> stage; `arg1` -> recipient or sender.
 pub fn ruleset_reject(port: &Port, event: &mut Obj) -> Result<(), NeedPython> {
     let k = keys();
-    let ruleset = match pop(event, k.of("ruleset")) {
+    let ruleset = match pop(event, k.ruleset) {
         V::Str(r) => r,
         _ => return Err(NeedPython),
     };
     let stage = port.lookup("stages", &ruleset).flatten();
-    event.set(k.of("stage"), stage.map_or(V::Null, s));
-    let arg1 = pop(event, k.of("arg1"));
+    event.set(k.stage, stage.map_or(V::Null, s));
+    let arg1 = pop(event, k.arg1);
     let arg1 = text(&arg1)?;
     if ruleset == "check_rcpt" || ruleset == "check_compat" {
         event.set(k.recipient, or_null(address(arg1)));
     } else if ruleset == "check_mail" {
-        event.set(k.of("sender"), or_null(address(arg1)));
+        event.set(k.sender, or_null(address(arg1)));
     }
-    pop(event, k.of("arg2"));
+    pop(event, k.arg2);
     Ok(())
 }
 
 /// `_milter_reject`: where the milter said no -> stage, and the sender or recipient.
 pub fn milter_reject(port: &Port, event: &mut Obj) -> Result<(), NeedPython> {
     let k = keys();
-    let place = match pop(event, k.of("where")) {
+    let place = match pop(event, k.where_) {
         V::Str(w) => w,
         _ => return Err(NeedPython),
     };
     let head = place.split('=').next().unwrap_or("").to_ascii_lowercase();
     let stage = port.lookup("stages", &head).unwrap_or(Some("DATA"));
-    event.set(k.of("stage"), stage.map_or(V::Null, s));
+    event.set(k.stage, stage.map_or(V::Null, s));
     if let Some(from) = place.strip_prefix("from=") {
-        event.set(k.of("sender"), or_null(address(Some(from))));
+        event.set(k.sender, or_null(address(Some(from))));
     } else if let Some(to) = place.strip_prefix("to=") {
         event.set(k.recipient, or_null(address(Some(to))));
     }
