@@ -1,11 +1,13 @@
 """The compiled core's fast paths (the hand-read syslog header and the hand-written
-matchers of Postfix's hottest patterns, `rust/src/engine/fast/`) against the regex table
-they stand in for: on every sample log, every corpus file the core takes, generated
-logs with BSD and RFC 3339 headers, and mutated hot lines (a seeded loop and a
-hypothesis test), the core with its fast paths on gives exactly the results of the core
-with them off, and in `verify` mode (both run on every line a fast path answers) no
-line differs. Each fast path must be bound to the table (a changed regex unbinds its
-matcher: this test then says which) and must answer the lines it was written for."""
+matchers of the hottest patterns of Postfix, Exim and Sendmail, `rust/src/engine/fast/`)
+against the regex table they stand in for: on every sample log, every corpus file the
+core takes, generated logs (Postfix with BSD and RFC 3339 headers, Exim, Sendmail), and
+mutated hot lines of each MTA (a seeded loop and a hypothesis test), the core with its
+fast paths on gives exactly the results of the core with them off, and in `verify` mode
+(both run on every line a fast path answers; for a fancy pattern against its exact
+regex) no line differs. Each fast path must be bound to the table (a changed regex
+unbinds its matcher: this test then says which) and must answer the lines it was
+written for."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from hypothesis import strategies as st
 from analyzer.clock import MONTHS
 from analyzer.parse import rust_batch
 from analyzer.samplegen import generate_postfix
+from analyzer.samplegen.mta import generate_mta
 
 ROOT = Path(__file__).resolve().parents[2]
 BERLIN = "Europe/Berlin"
@@ -41,7 +44,16 @@ BOUND = {
     "tls_and_transport",
     "pickup",
     "anvil_client_rate",
+    "smtpd_auth_failed",
+    "smtpd_lost_connection",
+    "sendmail_delivery",
+    "sendmail_from",
+    "sendmail_auth_server",
+    "sendmail_ruleset_reject",
+    "sendmail_session_notice",
 }
+EXIM_BOUND = {"exim_arrival", "exim_delivery", "exim_completed", "exim_cwd", "exim_smtp_notice"}
+SENDMAIL_BOUND = {p for p in BOUND if p.startswith("sendmail_")}
 
 
 @pytest.fixture(autouse=True)
@@ -93,12 +105,17 @@ def test_every_fast_path_is_bound_and_used():
     """A matcher is bound only to the exact regex it was written for: a change to the
     table shows here (rewrite the matcher, or drop it)."""
     fresh()
-    data = "\n".join(HOT).encode()
+    data = "\n".join(HOT + HOT_SENDMAIL).encode()
     answered = same_as_regexes(data)
     _, (bound, _, _) = _parse("on", data, None)
-    assert set(bound) == BOUND
+    assert set(bound) == BOUND | EXIM_BOUND
     assert set(answered) == BOUND  # each answers its own lines
-    assert answered["header"] == len(HOT)
+    assert answered["header"] == len(HOT) + len(HOT_SENDMAIL)
+    # Exim's own main log (no syslog header)
+    answered = same_as_regexes("\n".join(HOT_EXIM).encode(), format="exim", native=True)
+    assert set(answered) == EXIM_BOUND
+    # every line of the lists was answered by hand, but those written to be declined
+    assert sum(answered.values()) == len(HOT_EXIM) - len(EXIM_DECLINED)
 
 
 def test_sample_logs():
@@ -110,10 +127,14 @@ def test_sample_logs():
         data = (ROOT / "sample_logs" / name).read_bytes()
         native = name.startswith("exim/")
         counts = same_as_regexes(data, batch_bytes=1 << 20, format=fmt, native=native)
+        lines = data.count(b"\n")
         if fmt == "postfix":
-            lines = data.count(b"\n")
             assert counts["header"] > lines * 9 // 10
             assert sum(v for k, v in counts.items() if k != "header") > lines // 2
+        elif fmt == "exim":
+            assert counts["exim_arrival"] + counts["exim_delivery"] > lines // 5
+        else:
+            assert counts["sendmail_from"] + counts["sendmail_delivery"] > lines // 5
 
 
 def test_corpora(corpora):
@@ -165,6 +186,23 @@ def test_generated(tz):
     iso = [_iso(line, i) for i, line in enumerate(lines)]
     counts = same_as_regexes("\n".join(iso).encode(), batch_bytes=300_000, zone=zone(tz))
     assert counts["header"] == len(lines)
+
+
+@functools.cache
+def _generated_mta(kind: str) -> tuple[str, ...]:
+    lines, _ = generate_mta(kind, start=datetime(2026, 3, 28, 22), days=1.25, incidents=True)
+    return tuple(lines)
+
+
+@pytest.mark.parametrize("kind", ["exim", "sendmail"])
+def test_generated_mta(kind):
+    lines = _generated_mta(kind)
+    native = kind == "exim"
+    counts = same_as_regexes(
+        "\n".join(lines).encode(), batch_bytes=300_000, format=kind, native=native
+    )
+    paths = EXIM_BOUND if native else SENDMAIL_BOUND
+    assert sum(counts[p] for p in paths) > len(lines) // 2
 
 
 # one or more lines of every fast path, with the variants each handles
@@ -219,14 +257,121 @@ HOT = [
     "(smtp:::ffff:192.0.2.1) at Nov 26 09:58:00",
     "Nov 26 10:00:00 mx1 postfix/anvil[9]: statistics: max newtls request rate 1/h for "
     "(private/smtp:192.0.2.1) at Nov 26 09:58:00",
+    "Nov 26 10:00:00 mx1 postfix/smtpd[9]: warning: unknown[192.0.2.9]: SASL LOGIN "
+    "authentication failed: UGFzc3dvcmQ6",
+    "Nov 26 10:00:00 mx1 postfix/smtpd[9]: warning: a.b[192.0.2.9]:587: SASL PLAIN "
+    "authentication failed: , sasl_username=x@y, sasl_username=z",
+    "Nov 26 10:00:00 mx1 postfix/smtpd[9]: warning: unknown[192.0.2.9]: SASL CRAM-MD5 "
+    "authentication failed:",
+    "Nov 26 10:00:00 mx1 postfix/smtpd[9]: warning: unknown[192.0.2.9]: SASL LOGIN "
+    "authentication failed, sasl_username=u",
+    "Nov 26 10:00:00 mx1 postfix/smtpd[9]: warning: [192.0.2.9]: SASL LOGIN authentication failed",
+    "Nov 26 10:00:00 mx1 postfix/smtpd[9]: lost connection after AUTH from unknown[192.0.2.9]",
+    "Nov 26 10:00:00 mx1 postfix/smtpd[9]: NOQUEUE: lost connection after END-OF-MESSAGE "
+    "(0 bytes) from a.b[192.0.2.9]:25",
+    "Nov 26 10:00:00 mx1 postfix/smtpd[9]: timeout after DATA (1234 bytes) from a[2001:db8::1]",
+    "Nov 26 10:00:00 mx1 postfix/smtpd[9]: too many errors after RCPT from unknown[192.0.2.9]",
     "<22>Nov 26 10:00:00 mx1 postfix/smtpd[9]: connect from a[192.0.2.5]",
     "2026-11-26T10:00:00.123456+01:00 mx1 postfix/smtpd[9]: connect from a[192.0.2.5]",
     "2026-11-26T10:00:00Z mx1 postfix/qmgr[9]: 4F2A11C0E3: removed",
     "2026-11-26T10:00:00+0100 mx1 postfix/pickup[9]: 4F2A11C0E3: uid=0 from=<root>",
     "Nov 26 10:00:00 mx1 dovecot: imap-login: Login: user=<a>",
 ]
+_SM = "Nov 26 00:10:57 mx1 sm-mta[11035]: kAQ0Au03011035: "
+HOT_SENDMAIL = [
+    _SM
+    + "from=<max@bakery-berlin.example>, size=52520, class=0, nrcpts=1, msgid=<b4a8@b.example>, "
+    "bodytype=8BITMIME, proto=ESMTPSA, daemon=MSA, relay=[198.18.246.221]",
+    _SM + "from=root, size=1019, class=0, nrcpts=1, msgid=<c1c9531788da18d1@mx1.example>, "
+    "relay=root@localhost",
+    _SM + "from=<root@mx1.example>, size=1139, class=0, nrcpts=1, msgid=<c1c9@mx1.example>, "
+    "proto=ESMTP, daemon=MTA, relay=localhost [127.0.0.1]",
+    _SM + "from=<>, size=3000, class=-60, pri=120, nrcpts=2, msgid=no-brackets@x, "
+    "proto=SMTP, daemon=MTA, relay=mx.example.org [IPv6:2001:db8::1] (may be forged)",
+    _SM + "from=<a@b>, size=1, class=0, nrcpts=1, msgid=<m@x>, proto=ESMTP, daemon=MTA, "
+    "tls_verify=NONE, auth=NONE, relay=[192.0.2.1]",
+    _SM + "from=<a,b@c>, size=12, class=0, nrcpts=3,   msgid=<m@x>",
+    _SM + "from=<a@b>, size=12, class=0, nrcpts=3, relay=u@h, more=1",
+    _SM + "to=<vorstand@verein-tsv.example>, delay=00:00:00, xdelay=00:00:00, mailer=local, "
+    "pri=30180, dsn=2.0.0, stat=Sent",
+    _SM + "to=<root@mx1.example>, ctladdr=root (0/0), delay=00:00:00, xdelay=00:00:00, "
+    "mailer=relay, pri=31019, relay=[127.0.0.1] [127.0.0.1], dsn=2.0.0, stat=Sent "
+    "(kAQ0H005011067 Message accepted for delivery)",
+    _SM + "to=<root@mx1.example>, ctladdr=<root@mx1.example> (0/0), delay=00:00:00, "
+    "xdelay=00:00:00, mailer=local, pri=30248, dsn=2.0.0, stat=Sent",
+    _SM + 'to=<a@x>,<b@y>, orig_to=<l@x>, ctladdr="Jo (1/2) Doe" <j@x> (1000/1000), '
+    "delay=1+02:03:04, mailer=esmtp, pri=120, tries=3, relay=mx.y. [192.0.2.9], "
+    "x=1, dsn=4.4.1, stat=Deferred: Connection refused by mx.y.",
+    _SM + "to=a@x, delay=00:00:01, mailer=esmtp, pri=1, dsn=5.1.1000, stat=User unknown",
+    _SM + "to=a@x, delay=00:00:01, mailer=esmtp, pri=x, pri=2, stat=Sent, dsn=2.0.0",
+    "Nov 26 00:17:45 mx1 sm-mta[11078]: AUTH=server, relay=[198.18.246.221], "
+    "authid=max@bakery-berlin.example, mech=PLAIN, bits=0",
+    _SM + "AUTH=server, relay=h.example [IPv6:2001:db8::2] (may be forged), authid=, mech=CRAM-MD5",
+    "Nov 26 00:06:32 mx1 sm-mta[11022]: ruleset=check_relay, arg1=[198.18.181.84], "
+    "arg2=198.18.181.84, relay=[198.18.181.84], reject=550 5.7.1 Rejected: listed at zen",
+    _SM + "ruleset=check_rcpt, arg1=<a@b>, relay=h [192.0.2.1], reject=553 5.1.8 x, y",
+    _SM + "ruleset=check_mail, arg1=<a@b>, relay=[192.0.2.1], reject=451 4.1.8000 Domain",
+    _SM + "ruleset=check_mail, arg1=<a@b>, relay=[192.0.2.1], reject=550 Access denied",
+    "Nov 26 00:10:56 mx1 sm-mta[11035]: STARTTLS=server, relay=[198.18.246.221], "
+    "version=TLSv1.3, verify=NO, cipher=TLS_AES_256_GCM_SHA384, bits=256/256",
+    _SM + "lost input channel from [198.18.151.88] to MTA after ehlo",
+    "Nov 26 00:10:56 mx1 sm-mta[11035]: NOQUEUE: connect from h.example [192.0.2.4] (may be "
+    "forged)",
+    _SM + "timeout waiting for input from [192.0.2.4]: to MTA after rcpt",
+]
+_EX = "2026-11-26 00:10:57 1xWN4j-0002rY-ZW "
+HOT_EXIM = [
+    _EX + "<= kasse@verein-tsv.example H=dslb-198-19-122-37.pools.example.net "
+    "[198.19.122.37]:35303 I=[10.0.0.1]:587 P=esmtpsa X=TLS1.3:TLS_AES_256_GCM_SHA384:256 "
+    "CV=no A=dovecot_plain:kasse@verein-tsv.example S=98895 id=77a7@verein-tsv.example "
+    'T="Update" for info@shop-anna.example a@b.example',
+    _EX + '<= root@mx1.example U=root P=local S=912 T="Cron <root@mx1> run-parts" for root@mx1',
+    _EX + "<= <> R=1xWN4a-0002rY-AB H=([192.168.2.195]) [198.19.45.149]:63939 P=esmtp S=12k",
+    _EX + "<= a@b H=localhost (shop anna.example) [127.0.0.1] P=esmtp A=plain S=1 "
+    'T="say \\"hi\\" there" from <x@y> for c@d',
+    _EX + "<= a@b H=[2001:db8::1] U=x U=y P=esmtp P=smtp S=5 S=6 id= for c@d",
+    _EX + '<= a@b H=h [1.2.3.4] P=esmtp S=1 CV="a b" from <f@g> R=x',
+    _EX + "=> info <info@shop-anna.example> R=virtual_user T=dovecot_virtual_delivery",
+    _EX + "=> felix@t-online.example R=dnslookup T=remote_smtp H=mx00.t-online.example "
+    '[198.51.100.60] X=TLS1.3:TLS_AES_256_GCM_SHA384:256 CV=yes C="250 2.0.0 Ok: queued '
+    'as 4e1SCRoFEo" QT=1s DT=0s',
+    _EX + "-> b@c.example R=dnslookup T=remote_smtp H=mx.c.example [192.0.2.7]:587* "
+    'C="250 \\"ok\\""',
+    _EX + "*> d@e R=r T=t",
+    _EX + ">> d@e R=r T=t H=[192.0.2.8]:smtp",
+    _EX + "=> :blackhole: <x@y> R=blackhole_router",
+    _EX + "=> >/dev/null <x@y> R=null T=address_file",
+    _EX + '=> |/usr/bin/prog <x@y> R=pipe T=address_pipe H=x [1.2.3.4] C="a" x',
+    _EX + "Completed",
+    _EX + "Completed QT=1s",
+    _EX + "removed by root",
+    _EX + "cancelled by admin QT=2m",
+    "2026-11-26 00:17:00 cwd=/root 3 args: /usr/sbin/sendmail -t -i",
+    "2026-11-26 00:17:00 cwd=/var/spool/exim 4 args: exim -Mc 1xWN4j-0002rY-ZW",
+    "2026-11-26 00:17:00 cwd=/a 2 args: b 3 args: c -Mc 1xWN4j-0002rY-ZWx -Mc 1xWN4j-0002rY-ZW",
+    "2026-11-26 00:17:00 cwd=/a 9 args: -Mc 1xWN4j-0002rY-ZW",
+    "2026-11-26 00:00:29 no MAIL in SMTP connection from [198.18.151.88]:27852 I=[10.0.0.1]:25 "
+    "D=6s",
+    "2026-11-26 00:00:29 SMTP protocol synchronization error (input sent without waiting for "
+    'greeting): rejected connection from H=[192.0.2.1]:4455 I=[10.0.0.1]:25 input="EHLO x\\r"',
+    "2026-11-26 00:00:29 SMTP connection from (helo) [192.0.2.1]:25 lost",
+    "2026-11-26 00:00:29 1xWN4j-0002rY-ZW SMTP command timeout on TLS connection from "
+    "h.example [192.0.2.1]: x",
+    "2026-11-26 00:00:29 TLS error on connection from [192.0.2.1]",
+    # written to be declined (the regex decides): a name not followed by a space, an
+    # A= the method cannot be read from, a subject without its closing quote, a delivery
+    # host with a helo (a delivery's H= has none: its tokens are then the loop's)
+    _EX + "<= a@b H=name[1.2.3.4] P=esmtp S=1",
+    _EX + "<= a@b P=esmtp A=:x S=1",
+    _EX + '<= a@b P=esmtp S=1 T="unterminated for x',
+    _EX + "=> |/usr/bin/prog <x@y> R=pipe T=address_pipe H=x (odd) [1.2.3.4]",
+]
+EXIM_DECLINED = HOT_EXIM[-4:]
 # what a mutation may put in a line: the matchers' separators, odd spaces, huge numbers
 ODD = ["<", ">", ",", "[", "]", ":", "(", ")", "\t", "=", "x", "9", "\x0b", "-", " ", ", ", "/"]
+ODD += ['"', "\\", " P=", " S=", " A=", " for ", " from <", " T=", " H=", " C=", " id="]
+ODD += [", relay=", ", dsn=", ", stat=", " (0/0), ", ", pri=", ", ctladdr=", ", msgid=", "@"]
+ODD += [" -Mc ", " args: ", " 3 args: ", ", sasl_username=", ": ", " (may be forged)", "IPv6:"]
 HUGE = "9" * 25
 
 
@@ -272,6 +417,22 @@ def test_mutated_hot_lines_seeded():
     assert sum(v for k, v in counts.items() if k != "header") > 2_000
 
 
+MTA_HOT = {"exim": (HOT_EXIM, True), "sendmail": (HOT_SENDMAIL, False)}
+
+
+@pytest.mark.parametrize("kind", ["exim", "sendmail"])
+def test_mutated_mta_lines_seeded(kind):
+    """As above for Exim's and Sendmail's hot lines and generated logs."""
+    hot, native = MTA_HOT[kind]
+    rng = random.Random(12)
+    lines = [mutate(rng, rng.choice(hot)) for _ in range(15_000)]
+    lines += [mutate(rng, line) for line in _generated_mta(kind)[:5000]]
+    counts = same_as_regexes(
+        "\n".join(lines).encode(), batch_bytes=100_000, format=kind, native=native
+    )
+    assert sum(counts.values()) > 2_000
+
+
 @settings(
     max_examples=150,
     deadline=None,
@@ -288,3 +449,23 @@ def test_mutated_hot_lines(picks, seed, split):
     rng = random.Random(seed)
     lines = [HOT[i] if rng.random() < 0.3 else mutate(rng, HOT[i]) for i in picks]
     same_as_regexes("\n".join(lines).encode(), batch_bytes=200 if split else None)
+
+
+@settings(
+    max_examples=100,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+@given(
+    kind=st.sampled_from(["exim", "sendmail"]),
+    picks=st.lists(st.integers(0, 99), min_size=1, max_size=12),
+    seed=st.integers(0, 2**32),
+)
+def test_mutated_mta_lines(kind, picks, seed):
+    hot, native = MTA_HOT[kind]
+    rng = random.Random(seed)
+    lines = [hot[i % len(hot)] for i in picks]
+    lines = [line if rng.random() < 0.3 else mutate(rng, line) for line in lines]
+    same_as_regexes("\n".join(lines).encode(), format=kind, native=native)

@@ -1,13 +1,21 @@
 //! Fast paths of the parse pass: the syslog header read by hand (`header.rs`) and
-//! hand-written matchers of Postfix's hottest patterns (`postfix.rs`), tried before the
-//! regexes. Each applies only to the exact regex source it was written for and declines
+//! hand-written matchers of the hottest patterns of Postfix (`postfix.rs`,
+//! `postfix_session.rs`), Exim
+//! (`exim.rs`, with its selector tokenizer in `selectors.rs`) and Sendmail
+//! (`sendmail.rs`, `sendmail_session.rs`), tried before the regexes. Each applies only to the exact regex source
+//! it was written for (a fancy pattern's exact regex, not its superset) and declines
 //! wherever it is not sure; the regex then decides, so the table stays the truth.
 //! `Mode::Verify` runs both on every line a fast path answers and keeps the lines where
 //! they differ (the differential tests require none).
 
+mod exim;
 mod header;
 mod postfix;
+mod postfix_session;
 mod scan;
+mod selectors;
+mod sendmail;
+mod sendmail_session;
 
 use regex::bytes::{CaptureLocations, Regex};
 use rustc_hash::FxHashMap;
@@ -42,9 +50,34 @@ impl Mode {
     }
 }
 
+/// A hand-written matcher of one exact regex source (`source`, as the table gives it;
+/// for a fancy pattern its exact regex). A matcher follows the one path a backtracking
+/// engine tries first (greedy runs as long as they go, an optional part taken where it
+/// can start); where that path fails it declines instead of backtracking, and the regex
+/// decides. So where it answers, it answers what the regex's leftmost-first match would:
+/// the same groups at the same places. `run(message, spans)` fills `spans` (one per name
+/// of `names`, in that order) and says whether the pattern matches; false means "not
+/// decided here".
+pub struct Matcher {
+    pub pattern: &'static str,
+    pub source: &'static str,
+    pub names: &'static [&'static str],
+    pub run: fn(&[u8], &mut [Span]) -> bool,
+}
+
+/// Every matcher, of every family (a pattern name and its source pick one).
+fn matchers() -> impl Iterator<Item = &'static Matcher> {
+    postfix::MATCHERS
+        .iter()
+        .chain(postfix_session::MATCHERS)
+        .chain(exim::MATCHERS)
+        .chain(sendmail::MATCHERS)
+        .chain(sendmail_session::MATCHERS)
+}
+
 /// A matcher bound to its pattern: the regex group of each of its names.
 struct Bound {
-    matcher: &'static postfix::Matcher,
+    matcher: &'static Matcher,
     groups: Vec<usize>,
 }
 
@@ -62,6 +95,9 @@ pub struct Fast {
     /// `Verify`: lines where a fast path and the regex differ
     pub mismatches: Vec<String>,
     spans: Vec<Span>,
+    /// `Verify`: the message the last fast answer was for (a fancy pattern's captures
+    /// are read again from its exact regex)
+    message: String,
 }
 
 impl Default for Fast {
@@ -74,13 +110,22 @@ impl Default for Fast {
             counts: FxHashMap::default(),
             mismatches: Vec::new(),
             spans: vec![None; 8],
+            message: String::new(),
         }
     }
 }
 
 /// A regex's source as the table gave it (`engine::anchored` wraps it in `\A(?:...)`).
 fn source_of(regex: &Regex) -> &str {
-    let s = regex.as_str();
+    unwrap(regex.as_str())
+}
+
+/// A fancy pattern's exact source as the table gave it (`core.rs` wraps it the same way).
+fn fancy_source(regex: &fancy_regex::Regex) -> &str {
+    unwrap(regex.as_str())
+}
+
+fn unwrap(s: &str) -> &str {
     s.strip_prefix(r"\A(?:")
         .and_then(|s| s.strip_suffix(')'))
         .unwrap_or(s)
@@ -102,9 +147,13 @@ impl Fast {
         self.bound = patterns
             .iter()
             .map(|p| {
-                let m = postfix::MATCHERS
-                    .iter()
-                    .find(|m| m.pattern == name_of(p.name) && m.source == source_of(&p.regex))?;
+                // a fancy pattern's matcher follows its exact regex (its superset is
+                // only a pre-test)
+                let source = match (&p.mode, &p.fancy) {
+                    (PatternMode::Fancy, Some(f)) => fancy_source(f),
+                    _ => source_of(&p.regex),
+                };
+                let m = matchers().find(|m| m.pattern == name_of(p.name) && m.source == source)?;
                 // the matcher's names must be the pattern's groups (all of them)
                 let names: Vec<Option<&str>> = p.regex.capture_names().collect();
                 let groups: Option<Vec<usize>> = m
@@ -112,7 +161,16 @@ impl Fast {
                     .iter()
                     .map(|n| names.iter().position(|g| *g == Some(n)))
                     .collect();
-                let exact = p.mode == PatternMode::Rust && p.guard.is_none() && p.fancy.is_none();
+                let exact = p.guard.is_none()
+                    && match p.mode {
+                        PatternMode::Rust => p.fancy.is_none(),
+                        // (the exact regex numbers its groups as the superset does)
+                        PatternMode::Fancy => p
+                            .fancy
+                            .as_ref()
+                            .is_some_and(|f| f.capture_names().eq(p.regex.capture_names())),
+                        PatternMode::Gate => false,
+                    };
                 // (an `other` event's fields are not read: its matcher need not capture)
                 let all = (p.other && m.names.is_empty())
                     || names.iter().flatten().count() == m.names.len();
@@ -201,6 +259,10 @@ impl Fast {
         }
         let path = b.matcher.pattern;
         self.count(path);
+        if self.mode == Mode::Verify {
+            self.message.clear();
+            self.message.push_str(message);
+        }
         Some(i)
     }
 
@@ -216,8 +278,15 @@ impl Fast {
         line: &str,
     ) {
         let Some(i) = fast else { return };
-        let same =
-            found == Some(i) && (pattern.other || (1..caps.len()).all(|g| locs.get(g) == caps[g]));
+        let same = found == Some(i)
+            && (pattern.other
+                || match &pattern.fancy {
+                    // the route read only the superset: the exact regex's captures here
+                    Some(f) => f.captures(&self.message).ok().flatten().is_some_and(|m| {
+                        (1..caps.len()).all(|g| m.get(g).map(|x| (x.start(), x.end())) == caps[g])
+                    }),
+                    None => (1..caps.len()).all(|g| locs.get(g) == caps[g]),
+                });
         if !same {
             self.mismatch("pattern", line);
         }

@@ -1,21 +1,8 @@
 //! Hand-written matchers of Postfix's hottest patterns, each for one exact regex source
-//! of the table (`Matcher::source`): a matcher whose pattern's source differs is not
-//! used. A matcher follows the one path a backtracking engine tries first (greedy runs
-//! as long as they go, an optional part taken where it can start); where that path
-//! fails it declines (None) instead of backtracking, and the regex decides. So where it
-//! answers, it answers what the regex's leftmost-first match would: the same groups at
-//! the same places.
+//! of the table (`Matcher::source`; how a matcher follows its regex: `super::Matcher`).
 
 use super::scan::{client, digit, maybe_bracketed, queue_id, space, word, Cur, Span};
-
-/// A matcher: `run(message, spans)` fills `spans` (one per name of `names`, in that
-/// order) and says whether the pattern matches; false means "not decided here".
-pub struct Matcher {
-    pub pattern: &'static str,
-    pub source: &'static str,
-    pub names: &'static [&'static str],
-    pub run: fn(&[u8], &mut [Span]) -> bool,
-}
+use super::Matcher;
 
 const CLIENT: [&str; 3] = ["client_name", "client_ip", "client_port"];
 
@@ -332,7 +319,7 @@ fn postscreen_verdict(m: &[u8], _spans: &mut [Span]) -> bool {
     ];
     // the alternatives are exclusive here (`WHITELISTED ` and `WHITELIST VETO ` differ
     // at their 10th byte); `DNSBL rank N for` is left to the regex
-    if !lead.iter().any(|l| c.lit(l)) {
+    if !c.one_of(&lead) {
         return false;
     }
     client(&mut c).is_some() && c.end()
@@ -383,7 +370,7 @@ fn anvil(m: &[u8], spans: &mut [Span]) -> bool {
         b"newtls request rate",
     ];
     let at = c.i;
-    if !kinds.iter().any(|k| c.lit(k)) {
+    if !c.one_of(&kinds) {
         return false;
     }
     spans[0] = Some((at, c.i));

@@ -60,6 +60,22 @@ impl<'a> Cur<'a> {
         }
     }
 
+    /// The first of `texts` that is here, consumed (the alternatives of a lead).
+    pub fn one_of(&mut self, texts: &[&[u8]]) -> bool {
+        texts.iter().any(|t| self.lit(t))
+    }
+
+    /// `(?::(?P<port>CLASS+))?` where a run of `class` ends the port: taken where a
+    /// port byte follows the `:` (a bare `:` is left for what follows: the group is
+    /// skipped there).
+    pub fn port(&mut self, class: fn(u8) -> bool) -> Span {
+        if self.peek() == Some(b':') && self.s.get(self.i + 1).is_some_and(|b| class(*b)) {
+            self.i += 1;
+            return self.run1(class);
+        }
+        None
+    }
+
     /// The longest run of bytes in `class` here (a greedy `[...]*`), consumed.
     pub fn run(&mut self, class: impl Fn(u8) -> bool) -> (usize, usize) {
         let start = self.i;
@@ -121,12 +137,7 @@ pub fn client(c: &mut Cur) -> Option<[Span; 3]> {
     if !c.byte(b']') {
         return None;
     }
-    let mut port = None;
-    if c.peek() == Some(b':') && c.s.get(c.i + 1).is_some_and(|b| digit(*b)) {
-        c.i += 1;
-        port = c.run1(digit);
-    }
-    Some([Some(name), Some(ip), port])
+    Some([Some(name), Some(ip), c.port(digit)])
 }
 
 /// `<?(?P<x>[^>,]*)>?` (Postfix's `to=`, `orig_to=`, `sasl_sender=`): the first choice
