@@ -169,6 +169,10 @@ class Committer:
             write_cursor_file(path, cursor)
         self.cursor_files.clear()
 
+    def close(self) -> None:
+        """The run is over (committed or failed): what its correlator runs beside the
+        main thread ends here (the compiled engine's correlation thread)."""
+
     def collect_cycles(self) -> None:
         """What the batches since the last commit left in reference cycles: the collector
         is paused during a run (see run._gc_paused), so a commit collects them. None

@@ -127,6 +127,11 @@ class CompiledCommitter(Committer):
                 self._correlator = EngineCorrelator(self, parts)  # type: ignore[assignment]
         return self._correlator
 
+    def close(self) -> None:
+        correlator = self._correlator
+        if isinstance(correlator, EngineCorrelator):
+            correlator.rust.close()
+
     def collect_cycles(self) -> None:
         """The engine makes few Python objects: the young generations hold what this
         commit's batches left, while a full collection would walk every object of

@@ -143,6 +143,8 @@ def ingest(
             except BaseException:
                 run.writer.discard()  # a failed run (disk full, ^C) leaves no parts behind
                 raise
+            finally:
+                run.close()  # not at interpreter exit, where threads cannot take the GIL
     except OSError as e:
         if e.errno in _DISK_ERRORS and not e.filename:  # Arrow's write errors name no file
             raise StoreError(

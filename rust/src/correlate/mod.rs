@@ -532,6 +532,13 @@ impl IngestEngine {
         Ok((rules.since_sweep, index))
     }
 
+    /// Ends the correlation thread once the batch in flight is correlated (its error, if
+    /// any, is not raised: the run is over); a next batch would start another.
+    fn close(&mut self, py: Python<'_>) {
+        let _ = self.rules(py);
+        self.worker = None;
+    }
+
     /// Messages written that a content filter re-injected (the ingest summary's count).
     #[getter]
     fn reinjected(&mut self, py: Python<'_>) -> PyResult<u64> {

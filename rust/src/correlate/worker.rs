@@ -118,11 +118,23 @@ impl Worker {
 
 impl Drop for Worker {
     /// Ends the thread after the job in flight (the GIL released meanwhile: the thread
-    /// may ask Python about an address).
+    /// may ask Python about an address). Not while the interpreter exits (an engine
+    /// left to the end, say in an error's traceback): the GIL cannot be released and
+    /// taken back then; the thread, idle unless a job is in flight, ends with the
+    /// process (`IngestEngine.close` ends it before).
     fn drop(&mut self) {
         drop(self.jobs.take());
         if let Some(thread) = self.thread.take() {
-            Python::attach(|py| py.detach(|| thread.join().ok()));
+            Python::attach(|py| {
+                let finalizing = py
+                    .import("sys")
+                    .and_then(|sys| sys.call_method0("is_finalizing"))
+                    .and_then(|v| v.extract::<bool>())
+                    .unwrap_or(true);
+                if !finalizing {
+                    py.detach(|| thread.join().ok());
+                }
+            });
         }
     }
 }
