@@ -23,6 +23,7 @@ from ..schema.storage import parquet_options
 from .durable import fsync_dirs
 
 if TYPE_CHECKING:
+    import numpy as np
     import pyarrow as pa
 
     from .store import Dataset
@@ -123,25 +124,15 @@ class PartWriter:
 
     def _write(self, table: str, parts: list[pa.Table]) -> None:
         import pyarrow as pa
-        import pyarrow.compute as pc
         import pyarrow.parquet as pq
 
         arrow = pa.concat_tables(parts)
-        # the rows by day in one pass (a stable sort: each day's rows keep their order),
-        # then a slice per day: a filter per day would scan the whole flush once per day,
-        # and comparing with a Python int makes pyarrow import pandas (0.2 s). Rows come
-        # in time order but for a few stragglers: most flushes need no sort, and `take`
-        # copies every column
-        days = arrow["__day"].combine_chunks()
-        if not _ascending(days):
-            arrow = arrow.take(pc.sort_indices(days))
-            days = arrow["__day"].combine_chunks()
-        runs = pc.run_end_encode(days)
+        days = _day_numbers(arrow["__day"].combine_chunks())
         arrow = arrow.drop_columns(["__day"])
-        start = 0
-        for day, end in zip(runs.values.to_pylist(), runs.run_ends.to_pylist(), strict=True):
-            part = arrow.slice(start, end - start)
-            start = end
+        for day, runs in _day_runs(days):
+            # a day's rows in their order: slices of the flush, not copied (rows come in
+            # time order but for a few stragglers: no sort, no `take` of every column)
+            part = pa.concat_tables([arrow.slice(start, length) for start, length in runs])
             name = (date(1970, 1, 1) + timedelta(days=day)).isoformat()
             d = self.root / table / f"date={name}"
             d.mkdir(parents=True, exist_ok=True)
@@ -190,8 +181,22 @@ class PartWriter:
         return removed
 
 
-def _ascending(days: pa.Array) -> bool:
-    """Whether the day numbers never decrease (the flush is in day order already)."""
-    import pyarrow.compute as pc
+def _day_numbers(days: pa.Array) -> np.ndarray:
+    """The int32 day column (no nulls) as numpy, read off its buffer: `to_numpy` would
+    import pandas (0.2 s)."""
+    import numpy as np
 
-    return len(days) < 2 or pc.all(pc.less_equal(days[:-1], days[1:])).as_py()
+    return np.frombuffer(days.buffers()[1], dtype=np.int32, count=len(days), offset=days.offset * 4)
+
+
+def _day_runs(days: np.ndarray) -> list[tuple[int, list[tuple[int, int]]]]:
+    """Per day, ascending: the (start, length) runs of its rows, in row order, which is
+    the stable sort by day. numpy, already loaded with pyarrow: `pyarrow.compute` would
+    add 30-40 ms to every run's start."""
+    import numpy as np
+
+    cuts = (np.flatnonzero(days[1:] != days[:-1]) + 1).tolist()
+    by_day: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for start, end in zip([0, *cuts], [*cuts, len(days)], strict=True):
+        by_day[int(days[start])].append((start, end - start))
+    return sorted(by_day.items())

@@ -72,3 +72,22 @@ def test_a_failed_background_write_raises_at_flush(tmp_path, monkeypatch):
         w.flush()
     w.discard()
     assert _files(tmp_path / "d") == []
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_day_runs_are_the_stable_sort_by_day(seed):
+    """A flush's rows per day, in their order: what a stable sort by day then a slice per
+    day gives (stragglers, days out of order, one row, one day)."""
+    import numpy as np
+
+    from analyzer.dataset.writer import _day_runs
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 400))
+    days = np.sort(rng.integers(20000, 20005, n)).astype(np.int32)
+    late = rng.random(n) < 0.1  # stragglers of an earlier or later day
+    days[late] = rng.integers(19998, 20007, late.sum())
+    runs = _day_runs(days)
+    assert [d for d, _ in runs] == sorted(set(days.tolist()))
+    order = [i for _, rs in runs for start, length in rs for i in range(start, start + length)]
+    assert order == np.argsort(days, kind="stable").tolist()
