@@ -46,14 +46,16 @@ def read_batches(src: Source, start: int = 0, partial_tail: bool | None = None) 
             chunk = chunk[start - pos :]
             pos = start
         pos += len(chunk)
-        data = pending + chunk if pending else chunk
-        cut = data.rfind(b"\n")
+        cut = chunk.rfind(b"\n")
         if cut < 0:
-            pending = data
+            pending += chunk
             continue
-        pending = data[cut + 1 :]
-        yield Batch(offset, data[:cut], offset + cut + 1)
-        offset += cut + 1
+        # the batch in one copy: the lines held over, then this chunk's up to its last
+        # newline (`pending + chunk` then a slice of it would copy every byte twice)
+        data = b"".join((pending, memoryview(chunk)[:cut]))
+        pending = chunk[cut + 1 :]
+        yield Batch(offset, data, offset + len(data) + 1)
+        offset += len(data) + 1
     if partial_tail is None:  # known only now: whether an archive was whole
         partial_tail = src.is_stdin or (src.compression is not None and src.complete)
     if pending and partial_tail:
