@@ -1,7 +1,8 @@
 //! `IngestEngine`, the Python class of the compiled ingest engine: a batch of Postfix,
 //! Exim or Sendmail lines (syslog, or Exim's own log) is parsed (the parse core's
 //! `Engine`, GIL released), correlated in Rust (`rules.rs` with `arrival.rs`, `exim.rs`,
-//! `sendmail.rs`; GIL released) and its rows kept as Arrow column buffers
+//! `sendmail.rs`) on the engine's correlation thread while the caller goes on with the
+//! next batch (`worker.rs`), and its rows kept as Arrow column buffers
 //! (`columns.rs`); the open state comes in and goes out in the checkpoint's format, so a
 //! run can continue under the Python correlator (and the other way round). An event
 //! whose pattern ends in a Python step (Exim's and Sendmail's selectors and `derive`
