@@ -3,9 +3,9 @@
 (`analyzer._core.IngestEngine`, the GIL released), and the rows reach the part writer as
 Arrow tables built from column buffers, with no event or row dicts on the way. A batch
 is correlated on the engine's own thread while this one writes the rows of the batches
-before and reads and parses the next (two cores busy: a pipeline of one batch). The open state comes from the checkpoint and goes back to it in
-the format the Python correlator uses, so a run interrupted under one continues under
-the other.
+before and reads and parses the next (two cores busy: a pipeline of one batch). The open
+state comes from the checkpoint and goes back to it in the format the Python correlator
+uses, so a run interrupted under one continues under the other.
 
 It runs by default with the compiled core (`ANALYZER_CORE=rust`, or unset with the core
 installed); `ANALYZER_ENGINE=python` keeps the parse core + Python correlator, and
