@@ -236,7 +236,7 @@ class EngineCorrelator:
             self.python.settle()
             return
         self.rust.settle()
-        self.take_rows(0)
+        self.take_rows()
 
     def state(self) -> dict:
         if self.python is not None:
@@ -244,10 +244,10 @@ class EngineCorrelator:
         return self._state(whole=False, saving=True)
 
     # the engine's own
-    def take_rows(self, min_bytes: int) -> None:
-        """Hand the rows the engine holds (of tables past `min_bytes`) to the writer,
-        once the batch in flight is correlated."""
-        self.write(self.rust.take_rows(min_bytes))
+    def take_rows(self) -> None:
+        """Hand every row the engine holds to the writer, once the batch in flight is
+        correlated (at a commit and a hand-over; between batches `batch` hands them)."""
+        self.write(self.rust.take_rows(0))
         reinjected = self.rust.reinjected
         self.run.summary.reinjected += reinjected - self.reinjected
         self.reinjected = reinjected
@@ -274,7 +274,7 @@ class EngineCorrelator:
     def hand_over(self) -> None:
         """From here on the Python correlator goes on, from the engine's open state and
         its place between stale sweeps and in the Message-ID index."""
-        self.take_rows(0)
+        self.take_rows()
         python = self.run.python_correlator(self._state(whole=True, saving=False))
         since_sweep, by_mid = self.rust.carry_on()
         python._since_sweep = since_sweep
