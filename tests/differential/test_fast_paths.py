@@ -46,6 +46,10 @@ BOUND = {
     "anvil_client_rate",
     "smtpd_auth_failed",
     "smtpd_lost_connection",
+    "smtpd_noqueue_reject",
+    "cleanup_php_script",
+    "bounce_notification",
+    "postscreen_protocol",
     "sendmail_delivery",
     "sendmail_from",
     "sendmail_auth_server",
@@ -271,6 +275,31 @@ HOT = [
     "(0 bytes) from a.b[192.0.2.9]:25",
     "Nov 26 10:00:00 mx1 postfix/smtpd[9]: timeout after DATA (1234 bytes) from a[2001:db8::1]",
     "Nov 26 10:00:00 mx1 postfix/smtpd[9]: too many errors after RCPT from unknown[192.0.2.9]",
+    "Nov 26 10:00:00 mx1 postfix/smtpd[9]: NOQUEUE: reject: RCPT from unknown[192.0.2.66]: 554 "
+    "5.7.1 <a@b.example>: Relay access denied; from=<x@y.example> to=<a@b.example> proto=ESMTP "
+    "helo=<h.example>",
+    "Nov 26 10:00:00 mx1 postfix/postscreen[9]: NOQUEUE: reject: RCPT from [192.0.2.6]:54127: 550 "
+    "5.7.1 Service unavailable; client [192.0.2.6] blocked using zen.example; "
+    "from=<a@b>, to=<c@d>, proto=ESMTP, helo=<ylmf-pc>",
+    "Nov 26 10:00:00 mx1 postfix/smtpd[11]: 3A8E81C0F1: reject: RCPT from unknown[192.0.2.9]: 550 "
+    "5.1.1000 <no@x>: Recipient address rejected; from=<a>b> to=<c>, proto=SMTP helo=x>",
+    "Nov 26 10:00:00 mx1 postfix/smtpd[11]: NOQUEUE: reject_warning: END-OF-MESSAGE from "
+    "a[192.0.2.10]: 4500 x; to=<a; from=<b> helo=",
+    "Nov 26 10:00:00 mx1 postfix/smtpd[11]: defer: CONNECT from a[192.0.2.10]: 450 4.7.1 "
+    "Client host rejected: cannot find your hostname; proto=SMTP",
+    "Nov 26 10:00:00 mx1 postfix/smtpd[11]: NOQUEUE: reject: DATA from a[192.0.2.10]: "
+    "; from=<> to=<> proto=SMTP helo=<a> x",
+    "Nov 26 00:32:09 mx1 postfix/cleanup[11053]: 17FD07BFBD5: warning: header "
+    "X-PHP-Originating-Script: 1026:booking-notify.php from local; from=<s@mx1.example> "
+    "to=<guest@example.org> proto=SMTP",
+    "Nov 26 00:32:09 mx1 postfix/cleanup[11053]: 17FD07BFBD5: info: header "
+    "X-PHP-Originating-Script: 7:a from b.php from from x[192.0.2.1]:25; to=<r@x>",
+    "Nov 26 01:04:35 mx1 postfix/bounce[11137]: E1279D0A4E: sender non-delivery notification: "
+    "F60EB9198B",
+    "Nov 26 01:04:35 mx1 postfix/bounce[11137]: E1279D0A4E: postmaster delay notification: 9B",
+    "Nov 26 00:35:20 mx1 postfix/postscreen[11021]: PREGREET 14 after 0.5 from "
+    "[192.0.2.106]:6264: EHLO ylmf-pc\\r\\n",
+    "Nov 26 00:35:20 mx1 postfix/postscreen[11021]: DNSBL rank 3 for [192.0.2.106]:6264",
     "<22>Nov 26 10:00:00 mx1 postfix/smtpd[9]: connect from a[192.0.2.5]",
     "2026-11-26T10:00:00.123456+01:00 mx1 postfix/smtpd[9]: connect from a[192.0.2.5]",
     "2026-11-26T10:00:00Z mx1 postfix/qmgr[9]: 4F2A11C0E3: removed",

@@ -330,11 +330,20 @@ impl IngestEngine {
         let mut from_python: VecDeque<(usize, Obj)> = VecDeque::new();
         let mut foreign = false;
         let family_key = texts.iter().position(|t| t == "family");
-        let mta = |v: Option<Val<'_>>| matches!(v, Some(Val::Name(i)) if FAMILIES.contains(&texts[i].as_str()));
+        // (by name, once a batch: a string test per event cost more than the pass)
+        let mta_names: Vec<bool> = texts
+            .iter()
+            .map(|t| FAMILIES.contains(&t.as_str()))
+            .collect();
+        // (the family is among the fields set last: looked for from the end)
+        let mta = |f: &Fields<'_>| {
+            let family = family_key.and_then(|k| f.0.iter().rev().find(|(n, _)| *n == k));
+            matches!(family, Some((_, Val::Name(i))) if mta_names[*i])
+        };
         for (i, (_, _, outcome)) in outcomes.iter().enumerate() {
             let event = match outcome {
                 Outcome::Event { fields, .. } => {
-                    if !mta(family_key.and_then(|k| fields.get(k))) {
+                    if !mta(fields) {
                         foreign = true;
                         break;
                     }

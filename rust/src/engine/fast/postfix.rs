@@ -318,8 +318,10 @@ fn postscreen_verdict(m: &[u8], _spans: &mut [Span]) -> bool {
         b"DENYLISTED ",
     ];
     // the alternatives are exclusive here (`WHITELISTED ` and `WHITELIST VETO ` differ
-    // at their 10th byte); `DNSBL rank N for` is left to the regex
-    if !c.one_of(&lead) {
+    // at their 10th byte); `DNSBL rank \d+ for`: the whole digit run (a shorter one is
+    // followed by a digit)
+    let dnsbl = |c: &mut Cur| c.lit(b"DNSBL rank ") && c.run1(digit).is_some() && c.lit(b" for ");
+    if !c.one_of(&lead) && !dnsbl(&mut c) {
         return false;
     }
     client(&mut c).is_some() && c.end()
