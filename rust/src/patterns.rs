@@ -135,15 +135,22 @@ impl Route {
 
     /// `search`'s bookkeeping, then whether pattern `i` is this line's pick wherever it
     /// matches: it is in the route and no pattern tried before it matches `message`
-    /// (`is_match` of each regex: a gate's or fancy pattern's superset saying no means
+    /// (`ruled_out(j)`: pattern j cannot match it, known without its regex; else
+    /// `is_match` of each regex: a gate's or fancy pattern's superset saying no means
     /// no in Python too).
-    pub fn first_is(&mut self, patterns: &[Pattern], i: usize, message: &str) -> bool {
+    pub fn first_is(
+        &mut self,
+        patterns: &[Pattern],
+        i: usize,
+        message: &str,
+        ruled_out: impl Fn(usize) -> bool,
+    ) -> bool {
         self.tick();
         for j in self.members() {
             if j == i {
                 return true;
             }
-            if patterns[j].regex.is_match(message.as_bytes()) {
+            if !ruled_out(j) && patterns[j].regex.is_match(message.as_bytes()) {
                 return false;
             }
         }

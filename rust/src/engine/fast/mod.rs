@@ -10,6 +10,7 @@
 
 mod exim;
 mod header;
+mod leads;
 mod postfix;
 mod postfix_reject;
 mod postfix_session;
@@ -23,6 +24,7 @@ use rustc_hash::FxHashMap;
 
 use crate::patterns::{Mode as PatternMode, Pattern, Route};
 pub use header::Header;
+use leads::Lead;
 pub use scan::Span;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,6 +94,8 @@ pub struct Fast {
     ready: bool,
     header: bool,
     bound: Vec<Option<Bound>>,
+    /// per pattern: what its match must start with, where that can be read off its regex
+    leads: Vec<Option<Lead>>,
     /// lines each fast path answered (by path name), for the tests
     pub counts: FxHashMap<&'static str, u64>,
     /// the lines of this batch each bound matcher answered (by pattern) and the header's:
@@ -113,6 +117,7 @@ impl Default for Fast {
             ready: false,
             header: false,
             bound: Vec::new(),
+            leads: Vec::new(),
             counts: FxHashMap::default(),
             answered: Vec::new(),
             headers: 0,
@@ -187,6 +192,10 @@ impl Fast {
             })
             .collect();
         self.answered = vec![0; self.bound.len()];
+        self.leads = patterns
+            .iter()
+            .map(|p| Lead::of(p.regex.as_str()))
+            .collect();
     }
 
     /// Names of the bound fast paths ("header" and pattern names), for the tests.
@@ -265,7 +274,14 @@ impl Fast {
             (b.matcher.run)(bytes, spans)
         })?;
         // no pattern tried before it on this line may match (supersets say no too)
-        if !route.first_is(patterns, i, message) {
+        let leads = &self.leads;
+        let id_end = leads::id_end(bytes);
+        let ruled_out = |j: usize| {
+            leads[j]
+                .as_ref()
+                .is_some_and(|l| l.rules_out(bytes, id_end))
+        };
+        if !route.first_is(patterns, i, message, ruled_out) {
             return None;
         }
         let b = self.bound[i].as_ref()?;

@@ -100,16 +100,20 @@ impl<'a> Cur<'a> {
 /// a `:` follows it, as every pattern here has it: the id is then the whole run of
 /// letters and digits before the `:` (no alternative can end elsewhere and meet it).
 pub fn queue_id(c: &mut Cur) -> Span {
-    let start = c.i;
-    let (a, b) = c.run(|x| x.is_ascii_alphanumeric());
-    let id = &c.s[a..b];
-    let fits = |class: fn(&u8) -> bool, min: usize, max: usize| {
-        (min..=max).contains(&id.len()) && id.iter().all(class)
-    };
-    if c.peek() == Some(b':') && (fits(short_id, 5, 20) || fits(long_id, 10, 16)) {
+    // one pass: the run, and whether all of it is of each class
+    let (a, mut short, mut long) = (c.i, true, true);
+    let mut b = a;
+    while let Some(x) = c.s.get(b).filter(|x| x.is_ascii_alphanumeric()) {
+        short &= short_id(x);
+        long &= long_id(x);
+        b += 1;
+    }
+    let n = b - a;
+    let fits = (short && (5..=20).contains(&n)) || (long && (10..=16).contains(&n));
+    if fits && c.s.get(b) == Some(&b':') {
+        c.i = b;
         Some((a, b))
     } else {
-        c.i = start;
         None
     }
 }
