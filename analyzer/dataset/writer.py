@@ -1,17 +1,19 @@
 """Writing the rows of one commit as Parquet parts: buffered per table, converted to Arrow
 in chunks, written per UTC day under a temporary name, fsynced and renamed into place.
 
-A table's flush (split by day, Parquet encoded as `schema.storage` says, fsync) runs on a
-background thread while the run reads on: Arrow releases the GIL there, so on two cores
-the writing costs the reading little. One flush at a time is in flight (the next waits for it: memory stays bounded
-and an error surfaces at the next flush); `flush` waits for it before the commit writes
-its checkpoint, so the checkpoint never names a part that is not durable, and `discard`
-waits for it before deleting what it wrote.
+A table's flush (split by day, Parquet encoded as `schema.storage` says, fsync) is queued
+to the writer's thread, which writes flushes one at a time while the run reads on: Arrow
+releases the GIL there, so on two cores the writing costs the reading little. At most
+QUEUED flushes wait (the run waits only beyond them: memory stays bounded, and tables
+often fill up together); an error surfaces at the next flush. `flush` waits for the
+queue before the commit writes its checkpoint, so the checkpoint never names a part that
+is not durable, and `discard` waits for it before deleting what it wrote.
 """
 
 from __future__ import annotations
 
 import os
+import queue
 import threading
 from collections import defaultdict
 from datetime import date, timedelta
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
 
 CONVERT_ROWS = 5_000
 FLUSH_BYTES = 8 << 20  # Arrow bytes per table before a part is written
+QUEUED = 3  # flushes waiting for the writer's thread before the run waits too
 _DAY_US = 86_400_000_000
 
 
@@ -59,8 +62,9 @@ class PartWriter:
         self.converted_bytes: dict[str, int] = defaultdict(int)
         self.written: dict[str, int] = defaultdict(int)
         self.files: list[Path] = []
-        self._flushing: threading.Thread | None = None  # the flush in flight
-        self._failed: BaseException | None = None  # what it raised
+        self._queue: queue.Queue[tuple[str, list[pa.Table]] | None] = queue.Queue(QUEUED)
+        self._thread: threading.Thread | None = None  # writes what is queued, in order
+        self._failed: BaseException | None = None  # what a write raised
 
     def add(self, table: str, row: dict) -> None:
         rows = self.rows[table]
@@ -79,10 +83,16 @@ class PartWriter:
         self.files.clear()
 
     def wait(self) -> None:
-        """Until the flush in flight is done; raises what it raised."""
-        if self._flushing is not None:
-            self._flushing.join()
-            self._flushing = None
+        """Until every queued flush is written (the thread then ends: a commit's last
+        wait); raises what a write raised (the flushes queued after it are dropped: the
+        commit fails)."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+        self._raise_failure()
+
+    def _raise_failure(self) -> None:
         failed, self._failed = self._failed, None
         if failed is not None:
             raise failed
@@ -110,17 +120,20 @@ class PartWriter:
         self.converted_bytes.pop(table, None)
         if not parts:
             return
-        self.wait()
-        self._flushing = threading.Thread(
-            target=self._write_parts, args=(table, parts), name="part-writer"
-        )
-        self._flushing.start()
+        self._raise_failure()
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._serve, name="part-writer")
+            self._thread.start()
+        self._queue.put((table, parts))
 
-    def _write_parts(self, table: str, parts: list[pa.Table]) -> None:
-        try:
-            self._write(table, parts)
-        except BaseException as e:  # noqa: BLE001 -- handed to the thread that waits
-            self._failed = e
+    def _serve(self) -> None:
+        """The queued flushes in order, until `wait` queues None."""
+        while (job := self._queue.get()) is not None:
+            try:
+                if self._failed is None:
+                    self._write(*job)
+            except BaseException as e:  # noqa: BLE001 -- handed to the thread that waits
+                self._failed = e
 
     def _write(self, table: str, parts: list[pa.Table]) -> None:
         import pyarrow as pa

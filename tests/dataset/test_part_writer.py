@@ -8,6 +8,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from analyzer.dataset.store import Dataset
+from analyzer.dataset.writer import QUEUED
 
 DAY_US = 86_400_000_000
 
@@ -54,11 +55,34 @@ def test_discard_waits_for_the_flush_in_flight(tmp_path, monkeypatch):
     w = ds.writer(1)
     _fill(w)
     w.flush_table("messages")  # in flight, held at its first write
-    assert w._flushing is not None and w._flushing.is_alive()
+    assert w._thread is not None and w._thread.is_alive()
     threading.Timer(0.3, released.set).start()
     w.discard()  # no checkpoint names commit 1: its parts go
-    assert w._flushing is None
+    assert w._thread is None
     assert _files(tmp_path / "d") == []
+
+
+def test_flushes_queue_behind_the_one_being_written(tmp_path, monkeypatch):
+    """The run goes on while QUEUED flushes wait behind the one in flight; the next one
+    waits for room; all are written, in order, by `flush`."""
+    released = threading.Event()
+    _slow_writes(monkeypatch, released)
+    w = Dataset(tmp_path / "d").writer(1)
+    for _ in range(QUEUED + 1):  # one taken by the writer's thread, QUEUED waiting
+        _fill(w, rows=300, days=1)
+        w.flush_table("messages")
+    assert w._queue.full()
+    _fill(w, rows=300, days=1)
+    beyond = threading.Thread(target=w.flush_table, args=("messages",))
+    beyond.start()
+    beyond.join(0.3)
+    assert beyond.is_alive()  # no room: it waits
+    released.set()
+    beyond.join(10)
+    w.flush()
+    assert sorted(w.new_parts) == _files(tmp_path / "d")
+    assert len(w.new_parts) == QUEUED + 2 and w.written["messages"] == 300 * (QUEUED + 2)
+    assert w._thread is None
 
 
 def test_a_failed_background_write_raises_at_flush(tmp_path, monkeypatch):
