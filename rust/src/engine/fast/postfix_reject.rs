@@ -134,22 +134,37 @@ impl Tail {
         self.helo(m, p)
     }
 
-    /// `(?: to=<(?P<recipient>.*?)>,?)?` then the rest at `p`: the recipient ends at the
-    /// first `>` after which the rest matches (lazy), else the group is skipped.
+    /// `.*?>,?` from `s` then `rest`: the address ends at the first `>` after which
+    /// `rest` matches (lazy; a `,` there is taken: not taking it leaves a `,` where a
+    /// space or the end must be). Err: out of budget.
+    fn address(
+        &mut self,
+        m: &[u8],
+        s: usize,
+        rest: impl Fn(&mut Tail, usize) -> Option<bool>,
+    ) -> Result<Span, ()> {
+        for e in memchr_iter(b'>', &m[s..]).map(|k| s + k) {
+            self.budget = self.budget.checked_sub(1).ok_or(())?;
+            let q = if m.get(e + 1) == Some(&b',') {
+                e + 2
+            } else {
+                e + 1
+            };
+            if rest(self, q).ok_or(())? {
+                return Ok(Some((s, e)));
+            }
+        }
+        Ok(None)
+    }
+
+    /// `(?: to=<(?P<recipient>.*?)>,?)?` then the rest at `p`: the address where it
+    /// matches, else the group is skipped.
     fn to(&mut self, m: &[u8], p: usize) -> Option<bool> {
         if m[p..].starts_with(b" to=<") {
-            let s = p + 5;
-            for e in memchr_iter(b'>', &m[s..]).map(|k| s + k) {
-                self.budget = self.budget.checked_sub(1)?;
-                let q = if m.get(e + 1) == Some(&b',') {
-                    e + 2
-                } else {
-                    e + 1
-                };
-                if self.proto(m, q) {
-                    self.recipient = Some((s, e));
-                    return Some(true);
-                }
+            let found = self.address(m, p + 5, |t, q| Some(t.proto(m, q))).ok()?;
+            if found.is_some() {
+                self.recipient = found;
+                return Some(true);
             }
         }
         self.recipient = None;
@@ -160,18 +175,10 @@ impl Tail {
     fn from(&mut self, m: &[u8], p: usize) -> Option<bool> {
         let at = if m.get(p) == Some(&b';') { p + 1 } else { p };
         if m[at..].starts_with(b" from=<") {
-            let s = at + 7;
-            for e in memchr_iter(b'>', &m[s..]).map(|k| s + k) {
-                self.budget = self.budget.checked_sub(1)?;
-                let q = if m.get(e + 1) == Some(&b',') {
-                    e + 2
-                } else {
-                    e + 1
-                };
-                if self.to(m, q)? {
-                    self.sender = Some((s, e));
-                    return Some(true);
-                }
+            let found = self.address(m, at + 7, |t, q| t.to(m, q)).ok()?;
+            if found.is_some() {
+                self.sender = found;
+                return Some(true);
             }
         }
         self.sender = None;
@@ -262,19 +269,21 @@ fn reject(m: &[u8], spans: &mut [Span]) -> bool {
     false // (the end always matches: not reached)
 }
 
-fn php_script(m: &[u8], spans: &mut [Span]) -> bool {
+/// The queue id (into spans[0]) and one of `leads` after it: the cursor after both.
+fn queue_id_then_one_of<'m>(m: &'m [u8], spans: &mut [Span], leads: &[&[u8]]) -> Option<Cur<'m>> {
     let mut c = Cur::new(m);
-    let Some(id) = queue_id(&mut c) else {
-        return false;
-    };
-    spans[0] = Some(id);
+    spans[0] = Some(queue_id(&mut c)?);
+    c.one_of(leads).then_some(c)
+}
+
+fn php_script(m: &[u8], spans: &mut [Span]) -> bool {
     let lead = [
         &b": warning: header X-PHP-Originating-Script: "[..],
         b": info: header X-PHP-Originating-Script: ",
     ];
-    if !c.one_of(&lead) {
+    let Some(mut c) = queue_id_then_one_of(m, spans, &lead) else {
         return false;
-    }
+    };
     spans[1] = c.run1(digit);
     if spans[1].is_none() || !c.byte(b':') {
         return false;
@@ -324,11 +333,6 @@ fn php_script(m: &[u8], spans: &mut [Span]) -> bool {
 }
 
 fn bounce(m: &[u8], spans: &mut [Span]) -> bool {
-    let mut c = Cur::new(m);
-    let Some(id) = queue_id(&mut c) else {
-        return false;
-    };
-    spans[0] = Some(id);
     let kinds = [
         &b": sender non-delivery notification: "[..],
         b": sender delay notification: ",
@@ -339,9 +343,9 @@ fn bounce(m: &[u8], spans: &mut [Span]) -> bool {
         b": postmaster delivery status notification: ",
         b": postmaster success notification: ",
     ];
-    if !c.one_of(&kinds) {
+    let Some(mut c) = queue_id_then_one_of(m, spans, &kinds) else {
         return false;
-    }
+    };
     spans[1] = c.run1(word);
     spans[1].is_some() && c.end()
 }
