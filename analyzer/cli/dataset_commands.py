@@ -10,7 +10,8 @@ import typer
 
 from .. import api
 from ..render.terminal import printable
-from .options import DATA, TZ, YEAR, console, err, note, warn
+from . import options
+from .options import DATA, TZ, YEAR, note, warn
 
 if TYPE_CHECKING:
     from rich.progress import TaskID
@@ -279,15 +280,15 @@ def status(
             f.add_column(col, justify="right" if col in ("messages", "sources") else "left")
         for name, h in info["hosts"].items():
             f.add_row(*cells(name, f"{h['messages']:,}", str(h["sources"]), h["last_line"] or ""))
-        console.print(f)
-        console.print(cores_line(info), highlight=False)
+        options.console.print(f)
+        options.console.print(cores_line(info), highlight=False)
         return
     t = Table(title=Text(printable(f"dataset {info['data']} (commit {info['commit']})")))
     for col in ("table", "rows", "first (UTC)", "last (UTC)"):
         t.add_column(col, justify="right" if col == "rows" else "left")
     for name, tbl in info["tables"].items():
         t.add_row(*cells(name, f"{tbl['rows']:,}", tbl["first"] or "", tbl["last"] or ""))
-    console.print(t)
+    options.console.print(t)
     if info["missing_parts"]:
         from ..dataset.store import PartsMissing
 
@@ -297,8 +298,10 @@ def status(
             note(f"  {part['path']}: {part['reason']}, {rows}")
     for directory, n in info["orphaned"].items():
         note(f"{n:,} part files set aside in {directory} (no checkpoint knew them; never read)")
-    console.print(f"parts: {info['parts']:,} (analyzer compact merges small ones)", highlight=False)
-    console.print(
+    options.console.print(
+        f"parts: {info['parts']:,} (analyzer compact merges small ones)", highlight=False
+    )
+    options.console.print(
         f"open messages (carried to the next run): {info['open_messages']:,}; "
         f"open SMTP sessions: {info['open_sessions']:,}; "
         f"unparsed lines: {info['unparsed']:,}; " + cores_line(info),
@@ -311,9 +314,9 @@ def status(
         s.add_row(
             *cells(src["path"], f"{src['offset']:,}", f"{src['size']:,}", src["last_line"] or "")
         )
-    console.print(s)
+    options.console.print(s)
     if info["beside_mta"]:
-        console.print(
+        options.console.print(
             Text(
                 printable(
                     "lines of programs beside the MTA: "
@@ -332,7 +335,7 @@ def status(
             "counted (their reasons are not known)"
         )
     for line in lines:
-        console.print(Text(printable(line)))
+        options.console.print(Text(printable(line)))
     if php["warning"]:
         warn(php["warning"])
 
@@ -388,7 +391,7 @@ class _progress_bar:
             DownloadColumn(),
             TransferSpeedColumn(),
             TimeRemainingColumn(),
-            console=err,
+            console=options.err,
             transient=True,
         )
         self.bar.start()
