@@ -2,12 +2,12 @@
 renders the result. Heavy imports (pandas, pyarrow, plotly) happen inside the commands,
 and a command's module is imported only when that command runs (`COMMANDS`; the typer
 app, `typer_app`, imports it), so a report starts without the other commands' imports.
-`main`, the console script, first offers the command line to `quick_ingest` (an
-`ingest` of the plain form runs without typer: cron's run with nothing new to read ends
-in a fraction of the time); this module imports neither typer nor rich, and gives the
-typer app's names (`app`, `LazyCommands`) when they are asked for.
+`main`, the console script, first offers the command line to `quick` (`ingest` and
+`top-senders` of the plain form run without typer: cron's ingest with nothing new to
+read ends in a fraction of the time); this module imports neither typer nor rich, and
+gives the typer app's names (`app`, `LazyCommands`) when they are asked for.
 
-Errors: every command runs inside `typer_app._one_line_errors` (and `quick_ingest` ends
+Errors: every command runs inside `typer_app._one_line_errors` (and `quick` ends
 the same way), so the console script and the typer app that tests drive end the same
 way: one line on stderr naming the problem, and an exit status (1, or the error's own: 75
 for a held lock, 130 for Ctrl-C); `--debug` shows the traceback instead."""
@@ -76,10 +76,10 @@ def main() -> None:
     """The console script; errors outside a command (Ctrl-C while starting) end as
     they do inside one."""
     try:
-        if sys.argv[1:2] == ["ingest"]:
-            from .quick_ingest import run
+        if len(sys.argv) > 1:
+            from .quick import run
 
-            code = run(sys.argv[2:])
+            code = run(sys.argv[1], sys.argv[2:])
             if code is not None:
                 sys.exit(code)
         from .typer_app import app

@@ -1,7 +1,7 @@
 """What `analyzer ingest` does once its options are read, without typer: the configuration
 filled in (`ingest_configured`, shared with `report --ingest`), the run (a progress bar
 on a terminal), and the summary on stderr. The typer command (`dataset_commands.ingest`)
-and the start without typer (`quick_ingest`) both end here."""
+and the start without typer (`quick`) both end here."""
 
 from __future__ import annotations
 

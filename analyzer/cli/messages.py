@@ -9,8 +9,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
-from ..render.output import surely_plain
-from ..render.terminal import printable
+from ..render.terminal import printable, surely_plain
 
 if TYPE_CHECKING:
     from rich.console import Console

@@ -2,7 +2,7 @@
 runs (`LazyCommands`, from `app.COMMANDS`; `--help` lists them all), so a report starts
 without the other commands' imports; every command runs inside `_one_line_errors`.
 `analyzer.cli.app` gives these names too (its `main` imports this module when the
-command line is not one `quick_ingest` takes)."""
+command line is not one `quick` takes)."""
 
 from __future__ import annotations
 

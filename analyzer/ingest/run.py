@@ -89,7 +89,6 @@ def ingest(
     commit_lines = whole_number("ANALYZER_COMMIT_LINES", COMMIT_LINES, minimum=1)
     accounts = _read_passwd(passwd) if passwd else None
     php_host_assumed = host is None  # PHP's file form then gets this machine's name
-    host = host or default_host()
     paths = list(paths)
     sources = order_sources(expand(paths), format)
     if cursor_file is not None and not any(s.is_stdin for s in sources):
@@ -114,6 +113,7 @@ def ingest(
     from .years import series_references
 
     workers = default_workers()
+    host = host or default_host()
     try:
         # workers first: they must not inherit the lock (see workers.py)
         # the compiled ingest engine (the compiled core's default): parse + correlate in Rust
