@@ -107,7 +107,7 @@ def _quick_values(command, args) -> dict:
     return {**defaults, **given}
 
 
-@pytest.mark.parametrize("env", [None, "/srv/data"])
+@pytest.mark.parametrize("env", [None, "/srv/data", ""])
 @pytest.mark.parametrize("command, args", CASES)
 def test_a_plain_command_line_runs_as_typer_would(monkeypatch, command, args, env):
     if env is None:
