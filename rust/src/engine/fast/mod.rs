@@ -9,6 +9,7 @@
 //! they differ (the differential tests require none).
 
 mod exim;
+mod exim_native;
 mod header;
 mod postfix;
 mod postfix_session;
@@ -94,6 +95,8 @@ pub struct Fast {
     pub counts: FxHashMap<&'static str, u64>,
     /// `Verify`: lines where a fast path and the regex differ
     pub mismatches: Vec<String>,
+    /// Exim's own line header read by hand (`exim_native.rs`)
+    exim_native: exim_native::Binding,
     spans: Vec<Span>,
     /// `Verify`: the message the last fast answer was for (a fancy pattern's captures
     /// are read again from its exact regex)
@@ -109,6 +112,7 @@ impl Default for Fast {
             bound: Vec::new(),
             counts: FxHashMap::default(),
             mismatches: Vec::new(),
+            exim_native: exim_native::Binding::default(),
             spans: vec![None; 8],
             message: String::new(),
         }
