@@ -1,14 +1,16 @@
 //! Fast paths of the parse pass: the syslog header read by hand (`header.rs`) and
 //! hand-written matchers of the hottest patterns of Postfix (`postfix.rs`,
 //! `postfix_session.rs`), Exim
-//! (`exim.rs`, with its selector tokenizer in `selectors.rs`) and Sendmail
-//! (`sendmail.rs`, `sendmail_session.rs`), tried before the regexes. Each applies only to the exact regex source
+//! (`exim.rs`, with its selector tokenizer in `selectors.rs`, `exim_auth.rs`, and its own
+//! line's header in `exim_native.rs`) and Sendmail
+//! (`sendmail.rs`, `sendmail_session.rs`, `sendmail_rest.rs`), tried before the regexes. Each applies only to the exact regex source
 //! it was written for (a fancy pattern's exact regex, not its superset) and declines
 //! wherever it is not sure; the regex then decides, so the table stays the truth.
 //! `Mode::Verify` runs both on every line a fast path answers and keeps the lines where
 //! they differ (the differential tests require none).
 
 mod exim;
+mod exim_auth;
 mod exim_native;
 mod header;
 mod postfix;
@@ -16,6 +18,7 @@ mod postfix_session;
 mod scan;
 mod selectors;
 mod sendmail;
+mod sendmail_rest;
 mod sendmail_session;
 
 use regex::bytes::{CaptureLocations, Regex};
@@ -72,8 +75,10 @@ fn matchers() -> impl Iterator<Item = &'static Matcher> {
         .iter()
         .chain(postfix_session::MATCHERS)
         .chain(exim::MATCHERS)
+        .chain(exim_auth::MATCHERS)
         .chain(sendmail::MATCHERS)
         .chain(sendmail_session::MATCHERS)
+        .chain(sendmail_rest::MATCHERS)
 }
 
 /// A matcher bound to its pattern: the regex group of each of its names.
