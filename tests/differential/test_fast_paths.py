@@ -63,6 +63,7 @@ EXIM_BOUND = {
     "exim_cwd",
     "exim_smtp_notice",
     "exim_auth_failed",
+    "exim_delivery_failed",
 }
 SENDMAIL_BOUND = {p for p in BOUND if p.startswith("sendmail_")}
 
@@ -395,7 +396,20 @@ HOT_EXIM = [
     "Unable to authenticate at present (set_id=x): account suspended",
     "2026-11-26 00:05:32 authenticator failed for a [192.0.2.1]I=x:y: 535 a (set_id=b) (set_id=c)",
     "2026-11-26 00:05:32 x authenticator failed for [192.0.2.1]:25 : 535 why: because",
-    # written to be declined (the regex decides): an I= value a U= could end, no host
+    _EX + "** emma@tal-linde56.example R=dnslookup T=remote_smtp H=mx.tal-linde56.example "
+    "[198.19.220.115]: SMTP error from remote mail server after RCPT TO:<emma@x>: 550 5.1.1 "
+    "<emma@x>: Recipient address rejected: User unknown",
+    _EX + "== marie@yahoo.example R=dnslookup T=remote_smtp defer (-44) H=mta7.example "
+    "[198.51.100.70]:25*: SMTP error from remote mail server after RCPT TO:<m@y>: 450 4.7.1",
+    _EX + "== lukas@nowhere.example R=dnslookup T=remote_smtp defer (110): Connection timed out",
+    _EX + '** a@b <c@d> X="q r" R=x T=t H=[192.0.2.1]:smtp',
+    _EX + "** a@b",
+    # written to be declined (the regex decides): an I= value a U= could end, no host, a
+    # selector between the transport and the host, an address with a colon, a defer the
+    # regex reaches past tokens
+    _EX + "** a@b R=r T=t X=1 H=mx [192.0.2.1]: x",
+    _EX + "** a:b@c R=r T=t: x",
+    _EX + "** >/dev/null <root@mx1> R=null routing defer (-1):",
     "2026-11-26 00:05:32 x authenticator failed for [192.0.2.1] I=aU=b: 535 no",
     "2026-11-26 00:05:32 plain1 authenticator failed for U=CALLER: 535 Incorrect data",
     # written to be declined (the regex decides): a name not followed by a space, an
@@ -406,7 +420,11 @@ HOT_EXIM = [
     _EX + '<= a@b P=esmtp S=1 T="unterminated for x',
     _EX + "=> |/usr/bin/prog <x@y> R=pipe T=address_pipe H=x (odd) [1.2.3.4]",
 ]
-EXIM_DECLINED = HOT_EXIM[-4:] + [line for line in HOT_EXIM if "I=aU=" in line or "CALLER" in line]
+EXIM_DECLINED = HOT_EXIM[-4:] + [
+    line
+    for line in HOT_EXIM
+    if any(x in line for x in ("I=aU=", "CALLER", "X=1 H", "a:b@c", "R=null routing"))
+]
 # near misses of Exim's own header: a part not taken, its text then the message's
 EXIM_ODD_HEADERS = [
     "2026-11-26 00:10:57 +01000 [8003] 1xWN4j-0002rY-ZW Completed",

@@ -1,7 +1,7 @@
 //! Fast paths of the parse pass: the syslog header read by hand (`header.rs`) and
 //! hand-written matchers of the hottest patterns of Postfix (`postfix.rs`,
 //! `postfix_session.rs`), Exim
-//! (`exim.rs`, with its selector tokenizer in `selectors.rs`, `exim_auth.rs`, and its own
+//! (`exim.rs`, with its selector tokenizer in `selectors.rs`, `exim_auth.rs`, `exim_failed.rs`, and its own
 //! line's header in `exim_native.rs`) and Sendmail
 //! (`sendmail.rs`, `sendmail_session.rs`, `sendmail_rest.rs`), tried before the regexes. Each applies only to the exact regex source
 //! it was written for (a fancy pattern's exact regex, not its superset) and declines
@@ -11,6 +11,7 @@
 
 mod exim;
 mod exim_auth;
+mod exim_failed;
 mod exim_native;
 mod header;
 mod postfix;
@@ -76,6 +77,7 @@ fn matchers() -> impl Iterator<Item = &'static Matcher> {
         .chain(postfix_session::MATCHERS)
         .chain(exim::MATCHERS)
         .chain(exim_auth::MATCHERS)
+        .chain(exim_failed::MATCHERS)
         .chain(sendmail::MATCHERS)
         .chain(sendmail_session::MATCHERS)
         .chain(sendmail_rest::MATCHERS)
