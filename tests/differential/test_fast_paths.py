@@ -333,6 +333,9 @@ HOT_SENDMAIL = [
     "Nov 26 00:10:56 mx1 sm-mta[11035]: NOQUEUE: connect from h.example [192.0.2.4] (may be "
     "forged)",
     _SM + "timeout waiting for input from [192.0.2.4]: to MTA after rcpt",
+    _SM + "[198.19.82.248] did not issue MAIL/EXPN/VRFY/ETRN during connection to MTA",
+    _SM + "h.example [192.0.2.4] (may be forged): possible SMTP attack: command=HELO, count=5",
+    _SM + "[192.0.2.4]: during connection to MTA",
     _SM + "AUTH failure (LOGIN): authentication failure (-13) SASL(-13): authentication "
     "failure: checkpass failed, relay=[198.18.224.160]",
     _SM + "AUTH failure (PLAIN): no mechanism available, user=a@b, c, relay=x, "

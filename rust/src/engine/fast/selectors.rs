@@ -53,7 +53,8 @@ fn token(t: &[u8]) -> Option<usize> {
             return Some(w + 2 + n + 1);
         }
     }
-    let n = t.iter().take_while(|b| !space(**b)).count();
+    // the word is no space: the bare token's run goes on from its end (one pass)
+    let n = w + t[w..].iter().take_while(|b| !space(**b)).count();
     (n > 0).then_some(n)
 }
 
