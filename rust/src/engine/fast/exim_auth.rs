@@ -6,6 +6,7 @@
 //! an end would let another optional part start (`U=`, `Ci=`): the regex decides there.
 
 use super::scan::{digit, space, Cur, Span};
+use super::selectors::client;
 use super::Matcher;
 
 pub const MATCHERS: &[Matcher] = &[Matcher {
@@ -55,7 +56,8 @@ fn auth_failed_parts(m: &[u8], spans: &mut [Span]) -> Option<()> {
     }
     // the host: its first path only (where that fails, a path through `H=` as a name
     // may not: the regex decides)
-    spans[1..5].copy_from_slice(&host(&mut c)?);
+    c.lit(b"H=");
+    spans[1..5].copy_from_slice(&client(&mut c)?);
     let reason = match selectors(m, c.i) {
         Rest::Reason(at) => at,
         Rest::Fails | Rest::Unsure => return None,
@@ -65,32 +67,6 @@ fn auth_failed_parts(m: &[u8], spans: &mut [Span]) -> Option<()> {
     spans[6] = Some((reason, end));
     spans[7] = user;
     Some(())
-}
-
-/// `(?:H=)?(?:(?P<client_name>...) )?(?:\((?P<helo>[^)]*)\) )?\[(?P<client_ip>...)\]
-/// (?::(?P<client_port>\d+))?` -> (name, helo, ip, port) on its first path.
-fn host(c: &mut Cur) -> Option<[Span; 4]> {
-    c.lit(b"H=");
-    let name = c.run1(|b| !(space(b) || matches!(b, b'[' | b']' | b'(' | b')')));
-    if name.is_some() && !c.byte(b' ') {
-        return None;
-    }
-    let mut helo = None;
-    if c.byte(b'(') {
-        helo = Some(c.run(|b| b != b')'));
-        if !c.lit(b") ") {
-            return None;
-        }
-    }
-    if !c.byte(b'[') {
-        return None;
-    }
-    let ip = c.run1(|b| !(space(b) || b == b']'))?;
-    if !c.byte(b']') {
-        return None;
-    }
-    // a port not taken leaves `:` and a digit, which nothing after can start with
-    Some([name, helo, Some(ip), c.port(digit)])
 }
 
 /// `(?: ?I=\S+)?` then the rest (`after_i`) at `at`: the `I=` value's ends longest first.

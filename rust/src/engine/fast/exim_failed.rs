@@ -6,8 +6,8 @@
 //! taken zero times first and `T=` after the first tokens that may precede it. It follows
 //! the one path the regex tries first and declines wherever that path fails.
 
-use super::scan::{space, word, Cur, Span};
-use super::selectors::{address, queue_id, skip};
+use super::scan::{space, Cur, Span};
+use super::selectors::{delivery_head, relay, skip};
 use super::Matcher;
 
 pub const MATCHERS: &[Matcher] = &[Matcher {
@@ -45,24 +45,7 @@ fn recipient(c: &mut Cur) -> Span {
 
 fn delivery_failed_parts(m: &[u8], spans: &mut [Span]) -> Option<()> {
     let mut c = Cur::new(m);
-    spans[0] = Some(queue_id(&mut c)?);
-    c.byte(b' ');
-    let at = c.i;
-    if !c.one_of(&[b"**", b"=="]) {
-        return None;
-    }
-    spans[1] = Some((at, c.i));
-    if !c.byte(b' ') {
-        return None;
-    }
-    spans[2] = Some(recipient(&mut c)?);
-    spans[3] = None;
-    if c.lit(b" <") {
-        spans[3] = Some(c.run(|b| b != b'>'));
-        if !c.byte(b'>') {
-            return None;
-        }
-    }
+    delivery_head(&mut c, &[b"**", b"=="], recipient, spans)?;
     // `(?:(?: (?!T=|H=|defer )TOKEN)*? T=(?P<transport>[^\s:]+))?`: `T=` after the
     // first tokens that may stand before it, else the group is skipped
     let before = c.i;
@@ -83,13 +66,7 @@ fn delivery_failed_parts(m: &[u8], spans: &mut [Span]) -> Option<()> {
     }
     spans[6..9].fill(None);
     if c.lit(b" H=") {
-        let name = c.run1(|b| !(space(b) || b == b'[' || b == b']'));
-        if name.is_some() && !c.byte(b' ') {
-            return None;
-        }
-        let [ip, port] = address(&mut c, word)?;
-        c.byte(b'*');
-        spans[6..9].copy_from_slice(&[name, ip, port]);
+        spans[6..9].copy_from_slice(&relay(&mut c)?);
     }
     // `(?: ?:(?: (?P<response>.*))?)?$` (the selector loop before it taken zero times)
     spans[9] = None;

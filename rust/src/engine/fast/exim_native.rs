@@ -11,7 +11,8 @@ use super::selectors::queue_id;
 use super::{source_of, Fast, Mode};
 
 /// The sources `core_table.exim_regexes()` hands over: the reader applies only to them.
-pub const NATIVE: &str = r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)(?:\.(\d{3}))?(?: ([+-]\d{4}))? (?:\[(\d+)(?::\d+)?\] )?";
+pub const NATIVE: &str =
+    r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)(?:\.(\d{3}))?(?: ([+-]\d{4}))? (?:\[(\d+)(?::\d+)?\] )?";
 pub const LEAD: &str = r"[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4} |\[";
 
 /// What the native regex captures (time, millis, zone, pid), where the message starts,
@@ -38,7 +39,14 @@ fn digits(c: &mut Cur, n: usize) -> bool {
 
 /// `\d{4}-\d\d-\d\d \d\d:\d\d:\d\d`
 fn time(c: &mut Cur) -> bool {
-    let shape: [(usize, u8); 6] = [(4, b'-'), (2, b'-'), (2, b' '), (2, b':'), (2, b':'), (2, 0)];
+    let shape: [(usize, u8); 6] = [
+        (4, b'-'),
+        (2, b'-'),
+        (2, b' '),
+        (2, b':'),
+        (2, b':'),
+        (2, 0),
+    ];
     shape
         .iter()
         .all(|&(n, then)| digits(c, n) && (then == 0 || c.byte(then)))
@@ -120,9 +128,10 @@ impl Fast {
         locs: &mut CaptureLocations,
     ) -> Option<Native> {
         let bytes = line.as_bytes();
-        let bound = *self.exim_native.0.get_or_insert_with(|| {
-            source_of(native) == NATIVE && source_of(lead_regex) == LEAD
-        });
+        let bound = *self
+            .exim_native
+            .0
+            .get_or_insert_with(|| source_of(native) == NATIVE && source_of(lead_regex) == LEAD);
         if self.mode == Mode::Off || !bound {
             return by_regex(bytes, native, lead_regex, locs);
         }

@@ -89,7 +89,12 @@ fn auth_failure_parts(m: &[u8], spans: &mut [Span]) -> Option<()> {
             for q in memmem::find_iter(&m[user..], b", relay=").map(|q| q + user) {
                 match relay_to_end(m, q + 8) {
                     Relay::Ends([name, ip]) => {
-                        spans[2..6].copy_from_slice(&[Some((reason, p)), Some((user, q)), name, ip]);
+                        spans[2..6].copy_from_slice(&[
+                            Some((reason, p)),
+                            Some((user, q)),
+                            name,
+                            ip,
+                        ]);
                         return Some(());
                     }
                     Relay::Fails => {}
