@@ -2,10 +2,12 @@
 //! correlator's rows become the buffers of Arrow arrays (validity bitmap, values,
 //! string offsets) that `pyarrow.Array.from_buffers` wraps, plus each row's partition
 //! day, as `dataset.writer` computes it (the time column's UTC day, else `_day`, else 0).
+//! The buffers go to Python as they are (`buffer.rs`), not copied.
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyList, PyTuple};
+use pyo3::types::{PyList, PyTuple};
 
+use super::buffer::{ColumnBuffer, Owned};
 use super::value::{key, Obj, K, NULL, V};
 
 const DAY_US: i64 = 86_400_000_000;
@@ -38,6 +40,12 @@ impl Bits {
             self.bytes.push((1u8 << (n % 8)) - 1);
         }
         self.len = n;
+    }
+
+    /// The bytes, moved out; emptied as `renewed` leaves a Vec.
+    fn take(&mut self) -> Vec<u8> {
+        self.len = 0;
+        renewed(&mut self.bytes)
     }
 
     fn push(&mut self, bit: bool) {
@@ -228,55 +236,49 @@ impl Table {
             .sum()
     }
 
-    /// (rows, [(validity or None, null count, buffers...)], days) for Python; the table
-    /// is left empty.
+    /// (rows, [(validity or None, null count, buffers...)], days) for Python, each buffer
+    /// a `ColumnBuffer` that owns the Vec the rows were written into (no copy); the table
+    /// is left empty, with room for as many rows again.
     pub fn take<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
         let cols = PyList::empty(py);
         let rows = self.rows;
         for col in &mut self.columns {
             let valid = if col.nulls > 0 {
-                PyBytes::new(py, &col.valid.bytes).into_any()
+                hand(py, Owned::Bytes(col.valid.take()))?
             } else {
+                col.valid.clear();
                 py.None().into_bound(py)
             };
             let data: Vec<Bound<'py, PyAny>> = match col.kind {
-                Kind::Int => vec![PyBytes::new(py, as_bytes_i64(&col.ints)).into_any()],
-                Kind::Float => vec![PyBytes::new(py, as_bytes_f64(&col.floats)).into_any()],
-                Kind::Bool => vec![PyBytes::new(py, &col.bools.bytes).into_any()],
-                Kind::Str => vec![
-                    PyBytes::new(py, as_bytes_i32(&col.offsets)).into_any(),
-                    PyBytes::new(py, &col.data).into_any(),
-                ],
+                Kind::Int => vec![hand(py, Owned::I64(renewed(&mut col.ints)))?],
+                Kind::Float => vec![hand(py, Owned::F64(renewed(&mut col.floats)))?],
+                Kind::Bool => vec![hand(py, Owned::Bytes(col.bools.take()))?],
+                Kind::Str => {
+                    let offsets = renewed(&mut col.offsets);
+                    col.offsets.push(0);
+                    vec![
+                        hand(py, Owned::I32(offsets))?,
+                        hand(py, Owned::Bytes(renewed(&mut col.data)))?,
+                    ]
+                }
             };
             cols.append((valid, col.nulls, data))?;
-            col.valid.clear();
             col.nulls = 0;
             col.rows = 0;
-            col.ints.clear();
-            col.floats.clear();
-            col.bools.clear();
-            col.offsets.clear();
-            col.offsets.push(0);
-            col.data.clear();
         }
-        let days = PyBytes::new(py, as_bytes_i32(&self.days));
-        self.days.clear();
+        let days = hand(py, Owned::I32(renewed(&mut self.days)))?;
         self.rows = 0;
         (rows, cols, days).into_pyobject(py)
     }
 }
 
-fn as_bytes_i64(v: &[i64]) -> &[u8] {
-    // SAFETY: plain integers, read as their native-endian bytes (Arrow's layout)
-    unsafe { std::slice::from_raw_parts(v.as_ptr() as *const u8, std::mem::size_of_val(v)) }
+/// A Vec's items, moved out; it is left empty with room for as many and half again (the
+/// next take's rows come in batches of about the same size: growing would copy them).
+fn renewed<T>(v: &mut Vec<T>) -> Vec<T> {
+    let room = v.len() + v.len() / 2;
+    std::mem::replace(v, Vec::with_capacity(room))
 }
 
-fn as_bytes_f64(v: &[f64]) -> &[u8] {
-    // SAFETY: as above
-    unsafe { std::slice::from_raw_parts(v.as_ptr() as *const u8, std::mem::size_of_val(v)) }
-}
-
-fn as_bytes_i32(v: &[i32]) -> &[u8] {
-    // SAFETY: as above
-    unsafe { std::slice::from_raw_parts(v.as_ptr() as *const u8, std::mem::size_of_val(v)) }
+fn hand(py: Python<'_>, owned: Owned) -> PyResult<Bound<'_, PyAny>> {
+    Ok(Bound::new(py, ColumnBuffer::new(owned))?.into_any())
 }
