@@ -7,7 +7,7 @@
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 
-use super::buffer::{ColumnBuffer, Owned};
+use super::buffer::{hand, Recycled};
 use super::value::{key, Obj, K, NULL, V};
 
 const DAY_US: i64 = 86_400_000_000;
@@ -22,17 +22,11 @@ enum Kind {
 
 #[derive(Default)]
 struct Bits {
-    bytes: Vec<u8>,
+    bytes: Recycled<u8>,
     len: usize,
 }
 
 impl Bits {
-    /// Emptied, its room kept for the next rows.
-    fn clear(&mut self) {
-        self.bytes.clear();
-        self.len = 0;
-    }
-
     /// `n` set bits on an empty bitmap (as `n` pushes of true leave it).
     fn fill_ones(&mut self, n: usize) {
         self.bytes.resize(n / 8, 0xff);
@@ -42,10 +36,10 @@ impl Bits {
         self.len = n;
     }
 
-    /// The bytes, moved out; emptied as `renewed` leaves a Vec.
-    fn take(&mut self) -> Vec<u8> {
+    /// The bitmap for Python; left empty.
+    fn hand<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.len = 0;
-        renewed(&mut self.bytes)
+        hand(py, &mut self.bytes)
     }
 
     fn push(&mut self, bit: bool) {
@@ -67,11 +61,11 @@ struct Column {
     valid: Bits,
     nulls: usize,
     rows: usize,
-    ints: Vec<i64>,
-    floats: Vec<f64>,
+    ints: Recycled<i64>,
+    floats: Recycled<f64>,
     bools: Bits,
-    offsets: Vec<i32>,
-    data: Vec<u8>,
+    offsets: Recycled<i32>,
+    data: Recycled<u8>,
 }
 
 impl Column {
@@ -142,7 +136,7 @@ pub struct Table {
     /// the column of each key id (`NONE`: not one of this table's); empty when the
     /// table's columns cannot be placed that way (too many, a name twice)
     column_of: Vec<u16>,
-    days: Vec<i32>,
+    days: Recycled<i32>,
     pub rows: usize,
 }
 
@@ -158,6 +152,8 @@ impl Table {
                 "string" => Kind::Str,
                 other => return Err(format!("{name}.{col}: type {other}")),
             };
+            let mut offsets = Recycled::default();
+            offsets.push(0);
             cols.push(Column {
                 key: key(&col),
                 name: col,
@@ -165,11 +161,11 @@ impl Table {
                 valid: Bits::default(),
                 nulls: 0,
                 rows: 0,
-                ints: Vec::new(),
-                floats: Vec::new(),
+                ints: Recycled::default(),
+                floats: Recycled::default(),
                 bools: Bits::default(),
-                offsets: vec![0],
-                data: Vec::new(),
+                offsets,
+                data: Recycled::default(),
             });
         }
         let mut column_of = vec![NONE; cols.iter().map(|c| c.key as usize + 1).max().unwrap_or(0)];
@@ -186,7 +182,7 @@ impl Table {
             time: key(time),
             columns: cols,
             column_of,
-            days: Vec::new(),
+            days: Recycled::default(),
             rows: 0,
         })
     }
@@ -238,47 +234,32 @@ impl Table {
 
     /// (rows, [(validity or None, null count, buffers...)], days) for Python, each buffer
     /// a `ColumnBuffer` that owns the Vec the rows were written into (no copy); the table
-    /// is left empty, with room for as many rows again.
+    /// is left empty.
     pub fn take<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
         let cols = PyList::empty(py);
         let rows = self.rows;
         for col in &mut self.columns {
             let valid = if col.nulls > 0 {
-                hand(py, Owned::Bytes(col.valid.take()))?
+                col.valid.hand(py)?
             } else {
-                col.valid.clear();
                 py.None().into_bound(py)
             };
             let data: Vec<Bound<'py, PyAny>> = match col.kind {
-                Kind::Int => vec![hand(py, Owned::I64(renewed(&mut col.ints)))?],
-                Kind::Float => vec![hand(py, Owned::F64(renewed(&mut col.floats)))?],
-                Kind::Bool => vec![hand(py, Owned::Bytes(col.bools.take()))?],
+                Kind::Int => vec![hand(py, &mut col.ints)?],
+                Kind::Float => vec![hand(py, &mut col.floats)?],
+                Kind::Bool => vec![col.bools.hand(py)?],
                 Kind::Str => {
-                    let offsets = renewed(&mut col.offsets);
+                    let offsets = hand(py, &mut col.offsets)?;
                     col.offsets.push(0);
-                    vec![
-                        hand(py, Owned::I32(offsets))?,
-                        hand(py, Owned::Bytes(renewed(&mut col.data)))?,
-                    ]
+                    vec![offsets, hand(py, &mut col.data)?]
                 }
             };
             cols.append((valid, col.nulls, data))?;
             col.nulls = 0;
             col.rows = 0;
         }
-        let days = hand(py, Owned::I32(renewed(&mut self.days)))?;
+        let days = hand(py, &mut self.days)?;
         self.rows = 0;
         (rows, cols, days).into_pyobject(py)
     }
-}
-
-/// A Vec's items, moved out; it is left empty with room for as many and half again (the
-/// next take's rows come in batches of about the same size: growing would copy them).
-fn renewed<T>(v: &mut Vec<T>) -> Vec<T> {
-    let room = v.len() + v.len() / 2;
-    std::mem::replace(v, Vec::with_capacity(room))
-}
-
-fn hand(py: Python<'_>, owned: Owned) -> PyResult<Bound<'_, PyAny>> {
-    Ok(Bound::new(py, ColumnBuffer::new(owned))?.into_any())
 }
