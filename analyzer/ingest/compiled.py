@@ -164,9 +164,7 @@ def _schemas() -> list[tuple[str, str, list[tuple[str, str]]]]:
 
 def arrow_table(name: str, rows: int, columns: list, days: bytes) -> pa.Table:
     """The engine's column buffers of `rows` rows of table `name` as an Arrow table,
-    with the `__day` column the part writer splits by. Each buffer is a `ColumnBuffer`
-    owning the Rust Vec the rows were written into: `py_buffer` wraps that memory
-    without a copy, and the Vec is freed when Arrow drops the buffer."""
+    with the `__day` column the part writer splits by."""
     import pyarrow as pa
 
     schema = TABLES[name].arrow_schema

@@ -2,12 +2,10 @@
 //! correlator's rows become the buffers of Arrow arrays (validity bitmap, values,
 //! string offsets) that `pyarrow.Array.from_buffers` wraps, plus each row's partition
 //! day, as `dataset.writer` computes it (the time column's UTC day, else `_day`, else 0).
-//! The buffers go to Python as they are (`buffer.rs`), not copied.
 
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyTuple};
+use pyo3::types::{PyBytes, PyList, PyTuple};
 
-use super::buffer::{hand, Recycled};
 use super::value::{key, Obj, K, NULL, V};
 
 const DAY_US: i64 = 86_400_000_000;
@@ -22,11 +20,17 @@ enum Kind {
 
 #[derive(Default)]
 struct Bits {
-    bytes: Recycled<u8>,
+    bytes: Vec<u8>,
     len: usize,
 }
 
 impl Bits {
+    /// Emptied, its room kept for the next rows.
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.len = 0;
+    }
+
     /// `n` set bits on an empty bitmap (as `n` pushes of true leave it).
     fn fill_ones(&mut self, n: usize) {
         self.bytes.resize(n / 8, 0xff);
@@ -34,12 +38,6 @@ impl Bits {
             self.bytes.push((1u8 << (n % 8)) - 1);
         }
         self.len = n;
-    }
-
-    /// The bitmap for Python; left empty.
-    fn hand<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.len = 0;
-        hand(py, &mut self.bytes)
     }
 
     fn push(&mut self, bit: bool) {
@@ -61,11 +59,11 @@ struct Column {
     valid: Bits,
     nulls: usize,
     rows: usize,
-    ints: Recycled<i64>,
-    floats: Recycled<f64>,
+    ints: Vec<i64>,
+    floats: Vec<f64>,
     bools: Bits,
-    offsets: Recycled<i32>,
-    data: Recycled<u8>,
+    offsets: Vec<i32>,
+    data: Vec<u8>,
 }
 
 impl Column {
@@ -136,7 +134,7 @@ pub struct Table {
     /// the column of each key id (`NONE`: not one of this table's); empty when the
     /// table's columns cannot be placed that way (too many, a name twice)
     column_of: Vec<u16>,
-    days: Recycled<i32>,
+    days: Vec<i32>,
     pub rows: usize,
 }
 
@@ -152,8 +150,6 @@ impl Table {
                 "string" => Kind::Str,
                 other => return Err(format!("{name}.{col}: type {other}")),
             };
-            let mut offsets = Recycled::default();
-            offsets.push(0);
             cols.push(Column {
                 key: key(&col),
                 name: col,
@@ -161,11 +157,11 @@ impl Table {
                 valid: Bits::default(),
                 nulls: 0,
                 rows: 0,
-                ints: Recycled::default(),
-                floats: Recycled::default(),
+                ints: Vec::new(),
+                floats: Vec::new(),
                 bools: Bits::default(),
-                offsets,
-                data: Recycled::default(),
+                offsets: vec![0],
+                data: Vec::new(),
             });
         }
         let mut column_of = vec![NONE; cols.iter().map(|c| c.key as usize + 1).max().unwrap_or(0)];
@@ -182,7 +178,7 @@ impl Table {
             time: key(time),
             columns: cols,
             column_of,
-            days: Recycled::default(),
+            days: Vec::new(),
             rows: 0,
         })
     }
@@ -232,34 +228,55 @@ impl Table {
             .sum()
     }
 
-    /// (rows, [(validity or None, null count, buffers...)], days) for Python, each buffer
-    /// a `ColumnBuffer` that owns the Vec the rows were written into (no copy); the table
+    /// (rows, [(validity or None, null count, buffers...)], days) for Python; the table
     /// is left empty.
     pub fn take<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
         let cols = PyList::empty(py);
         let rows = self.rows;
         for col in &mut self.columns {
             let valid = if col.nulls > 0 {
-                col.valid.hand(py)?
+                PyBytes::new(py, &col.valid.bytes).into_any()
             } else {
                 py.None().into_bound(py)
             };
             let data: Vec<Bound<'py, PyAny>> = match col.kind {
-                Kind::Int => vec![hand(py, &mut col.ints)?],
-                Kind::Float => vec![hand(py, &mut col.floats)?],
-                Kind::Bool => vec![col.bools.hand(py)?],
-                Kind::Str => {
-                    let offsets = hand(py, &mut col.offsets)?;
-                    col.offsets.push(0);
-                    vec![offsets, hand(py, &mut col.data)?]
-                }
+                Kind::Int => vec![PyBytes::new(py, as_bytes_i64(&col.ints)).into_any()],
+                Kind::Float => vec![PyBytes::new(py, as_bytes_f64(&col.floats)).into_any()],
+                Kind::Bool => vec![PyBytes::new(py, &col.bools.bytes).into_any()],
+                Kind::Str => vec![
+                    PyBytes::new(py, as_bytes_i32(&col.offsets)).into_any(),
+                    PyBytes::new(py, &col.data).into_any(),
+                ],
             };
             cols.append((valid, col.nulls, data))?;
+            col.valid.clear();
             col.nulls = 0;
             col.rows = 0;
+            col.ints.clear();
+            col.floats.clear();
+            col.bools.clear();
+            col.offsets.clear();
+            col.offsets.push(0);
+            col.data.clear();
         }
-        let days = hand(py, &mut self.days)?;
+        let days = PyBytes::new(py, as_bytes_i32(&self.days));
+        self.days.clear();
         self.rows = 0;
         (rows, cols, days).into_pyobject(py)
     }
+}
+
+fn as_bytes_i64(v: &[i64]) -> &[u8] {
+    // SAFETY: plain integers, read as their native-endian bytes (Arrow's layout)
+    unsafe { std::slice::from_raw_parts(v.as_ptr() as *const u8, std::mem::size_of_val(v)) }
+}
+
+fn as_bytes_f64(v: &[f64]) -> &[u8] {
+    // SAFETY: as above
+    unsafe { std::slice::from_raw_parts(v.as_ptr() as *const u8, std::mem::size_of_val(v)) }
+}
+
+fn as_bytes_i32(v: &[i32]) -> &[u8] {
+    // SAFETY: as above
+    unsafe { std::slice::from_raw_parts(v.as_ptr() as *const u8, std::mem::size_of_val(v)) }
 }

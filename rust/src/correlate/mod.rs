@@ -15,7 +15,6 @@
 //! hands the open state to the Python correlator from there on.
 
 mod arrival;
-mod buffer;
 mod columns;
 mod exim;
 mod ordmap;
