@@ -64,16 +64,21 @@ class Source:
         """[length, hash] of the content read up to decompressed `offset`, at most
         HEAD_BYTES: what a checkpoint remembers to recognise this content later."""
         n = max(0, min(offset - self.head_start, len(self.head)))
-        return [n, digest(self.head[:n])]
+        return [n, self._head_digest(n)]
 
     def starts_with(self, prefix: list) -> bool:
         """Does this source begin with the content a checkpoint's `prefix` names?"""
         n, expected = prefix
         if not 0 < n <= len(self.head):
             return False
+        return self._head_digest(n) == expected
+
+    def _head_digest(self, n: int) -> str:
+        """The hash of the first `n` bytes of the head, once per `n` (a checkpoint after
+        each batch asks for the whole head's)."""
         if n not in self._digests:
             self._digests[n] = digest(self.head[:n])
-        return self._digests[n] == expected
+        return self._digests[n]
 
     @property
     def first_line_key(self) -> str | None:
