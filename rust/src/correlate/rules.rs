@@ -136,24 +136,24 @@ pub fn identity_of(msg: &Obj) -> V {
     }
     if let V::Str(u) = msg.get(SASL_USERNAME) {
         if !u.is_empty() {
-            return V::Str(["sasl:", u].concat());
+            return concat(&["sasl:", u]);
         }
     }
     match msg.get(UID) {
         V::Null => {}
-        V::Int(n) => return V::Str(format!("uid:{n}")),
-        V::Str(t) => return V::Str(["uid:", t].concat()),
-        V::Bool(b) => return V::Str(format!("uid:{}", if *b { "True" } else { "False" })),
+        V::Int(n) => return V::Str(compact_str::format_compact!("uid:{n}")),
+        V::Str(t) => return concat(&["uid:", t]),
+        V::Bool(b) => return s(if *b { "uid:True" } else { "uid:False" }),
         _ => {}
     }
     if let V::Str(u) = msg.get(USER) {
         if !u.is_empty() {
-            return V::Str(["user:", u].concat());
+            return concat(&["user:", u]);
         }
     }
     if let V::Str(ip) = msg.get(CLIENT_IP) {
         if !ip.is_empty() {
-            return V::Str(["ip:", ip].concat());
+            return concat(&["ip:", ip]);
         }
     }
     V::Null
@@ -185,7 +185,7 @@ pub fn add_rcpts<'a>(msg: &mut Obj, recipients: impl IntoIterator<Item = &'a V>)
         if rcpts.len() >= MAX_RCPTS {
             continue;
         }
-        let r = V::Str(r.to_lowercase());
+        let r = V::Str(lower(r));
         if !rcpts.contains(&r) {
             rcpts.push(r);
         }
@@ -655,7 +655,7 @@ impl Rules {
                 for recipient in list {
                     let domain = match recipient.str() {
                         Some(r) => match r.rfind('@') {
-                            Some(at) => V::Str(r[at + 1..].to_lowercase()),
+                            Some(at) => V::Str(lower(&r[at + 1..])),
                             None => V::Null,
                         },
                         None => V::Null,

@@ -6,9 +6,15 @@ use rustc_hash::FxHashMap as HashMap;
 use std::sync::{Mutex, OnceLock};
 
 use pyo3::prelude::*;
+
+use crate::event::Val;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 
 pub type K = u16;
+
+/// A text value: up to 24 bytes inline (most fields: queue ids, addresses, host names,
+/// statuses), so that making one allocates nothing for them.
+pub type Text = compact_str::CompactString;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum V {
@@ -16,7 +22,7 @@ pub enum V {
     Bool(bool),
     Int(i64),
     Float(f64),
-    Str(String),
+    Str(Text),
     List(Vec<V>),
     Obj(Obj),
 }
@@ -55,7 +61,45 @@ impl V {
 }
 
 pub fn s(text: &str) -> V {
-    V::Str(text.to_owned())
+    V::Str(Text::new(text))
+}
+
+/// Python's `text.lower()`; ASCII text (nearly all) is lowered in place of its copy.
+pub fn lower(text: &str) -> Text {
+    if text.is_ascii() {
+        let mut low = Text::new(text);
+        low.make_ascii_lowercase();
+        low
+    } else {
+        text.to_lowercase().into()
+    }
+}
+
+/// A parsed line's field value (`texts`: the parse core's interned names, `fixed`: its
+/// patterns' fixed values).
+pub fn parsed(v: Val<'_>, texts: &[String], fixed: &[V]) -> V {
+    match v {
+        Val::Str(t) => s(t),
+        Val::Name(i) => s(&texts[i]),
+        Val::Int(n) => V::Int(n),
+        Val::Float(x) => V::Float(x),
+        Val::Fixed(i) => fixed[i].clone(),
+        Val::Lower(t) => {
+            let mut low = Text::new(t);
+            low.make_ascii_lowercase(); // as the parse core's `Lower` (ASCII lines)
+            V::Str(low)
+        }
+        Val::None => V::Null,
+    }
+}
+
+/// The parts joined, as one text (allocated only when longer than a `Text` holds inline).
+pub fn concat(parts: &[&str]) -> V {
+    let mut text = Text::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for part in parts {
+        text.push_str(part);
+    }
+    V::Str(text)
 }
 
 pub static NULL: V = V::Null;

@@ -4,16 +4,12 @@
 //! `rejects._milter_reject`. Each mirrors its Python function line by line.
 
 use super::{address, angle, keys, pop, py_strip, text, Port};
-use crate::correlate::value::{Obj, V};
+use crate::correlate::value::{s, Obj, Text, V};
 use crate::derive;
 use crate::event::NeedPython;
 
-fn s(text: &str) -> V {
-    V::Str(text.to_owned())
-}
-
 fn or_null(text: Option<String>) -> V {
-    text.map_or(V::Null, V::Str)
+    text.map_or(V::Null, |t| V::Str(t.into()))
 }
 
 /// `_split_recipients`: `<a@b>,<c@d>` / `a@b,c@d` / `Name <a@b>` -> addresses.
@@ -111,7 +107,7 @@ pub fn delivery(port: &Port, event: &mut Obj) -> Result<(), NeedPython> {
         if recipients.len() > 1 {
             event.set(
                 k.recipients,
-                V::List(recipients.into_iter().map(V::Str).collect()),
+                V::List(recipients.into_iter().map(|r| V::Str(r.into())).collect()),
             );
         }
     }
@@ -158,7 +154,7 @@ pub fn delivery(port: &Port, event: &mut Obj) -> Result<(), NeedPython> {
     event.set(k.response, response.unwrap_or(V::Null));
     let relay = k.relay;
     if let Some(r) = text(event.get(relay))?.filter(|r| r.contains(' ')) {
-        let joined = r.replace(' ', "");
+        let joined: Text = r.chars().filter(|c| *c != ' ').collect();
         event.set(relay, V::Str(joined));
     }
     Ok(())
@@ -172,8 +168,8 @@ pub fn arrival(event: &mut Obj) -> Result<(), NeedPython> {
     event.set(k.sender, or_null(sender));
     let mid = k.message_id;
     if let Some(m) = text(event.get(mid))?.filter(|m| !m.is_empty()) {
-        let bare = m.trim_matches(['<', '>']).to_owned();
-        event.set(mid, V::Str(bare));
+        let bare = s(m.trim_matches(['<', '>']));
+        event.set(mid, bare);
     }
     if event.truthy(k.local_user) {
         let user = pop(event, k.local_user);
