@@ -3,7 +3,7 @@
 //! is mirrored in order, pops included, so the event's keys come out in Python's order.
 
 use super::{keys, pop, text, Port};
-use crate::correlate::value::{s, Obj, V};
+use crate::correlate::value::{concat, s, Obj, V};
 use crate::derive::{self, py_space};
 use crate::event::NeedPython;
 
@@ -29,7 +29,7 @@ pub fn recipients(event: &mut Obj) {
     let subject = k.subject;
     if let Some(text) = event.str(subject).filter(|t| !t.is_empty()) {
         let plain = text.replace("\\\"", "\"").replace("\\\\", "\\");
-        event.set(subject, V::Str(plain.into()));
+        event.set(subject, V::Str(plain));
     }
     if event.get(k.size).is_null() {
         pop(event, k.size);
@@ -69,11 +69,11 @@ pub fn delivery(port: &Port, event: &mut Obj) -> Result<(), NeedPython> {
             let name = text(&name)?.unwrap_or("");
             let port_ = pop(event, k.relay_port);
             let relay = match text(&port_)?.filter(|p| !p.is_empty()) {
-                Some(p) => compact_str::format_compact!("{name}[{ip}]:{p}"),
-                None => compact_str::format_compact!("{name}[{ip}]"),
+                Some(p) => concat(&[name, "[", ip, "]:", p]),
+                None => concat(&[name, "[", ip, "]"]),
             };
             let local = ip.starts_with("127.") || ip == "::1";
-            (V::Str(relay), s(if local { "local" } else { "smtp" }))
+            (relay, s(if local { "local" } else { "smtp" }))
         }
         None => {
             pop(event, k.relay_name);
@@ -98,7 +98,7 @@ pub fn delivery(port: &Port, event: &mut Obj) -> Result<(), NeedPython> {
             .and_then(|c| c.get(1))
             .map(|m| s(&text[m.start()..m.end()]));
         let plain = text.replace("\\\"", "\"");
-        event.set(response, V::Str(plain.into()));
+        event.set(response, V::Str(plain));
         if let Some(dsn) = dsn {
             event.set(k.dsn, dsn);
         }

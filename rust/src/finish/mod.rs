@@ -19,7 +19,7 @@ use pyo3::prelude::*;
 use regex::bytes::Regex;
 
 use crate::core::Core;
-use crate::correlate::value::{from_py, key, parsed, s, Obj, Text, K, V};
+use crate::correlate::value::{ascii_lower, from_py, key, parsed, s, Obj, K, V};
 use crate::derive;
 use crate::engine::{compile, set_head, Keys};
 use crate::event::{Fields, Head, NeedPython, Val};
@@ -242,11 +242,7 @@ impl Finisher<'_> {
         if port.recipient_domain {
             let domain = match event.get(k.recipient) {
                 V::Str(r) if !r.is_empty() => {
-                    derive::recipient_domain(Some(r)).map(|d| {
-                        let mut low = Text::new(d);
-                        low.make_ascii_lowercase();
-                        V::Str(low)
-                    })
+                    derive::recipient_domain(Some(r)).map(|d| V::Str(ascii_lower(d)))
                 }
                 V::Str(_) | V::Null => None,
                 _ => return Err(NeedPython),

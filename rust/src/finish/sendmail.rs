@@ -4,12 +4,12 @@
 //! `rejects._milter_reject`. Each mirrors its Python function line by line.
 
 use super::{address, angle, keys, pop, py_strip, text, Port};
-use crate::correlate::value::{s, Obj, Text, V};
+use crate::correlate::value::{s, Obj, V};
 use crate::derive;
 use crate::event::NeedPython;
 
 fn or_null(text: Option<String>) -> V {
-    text.map_or(V::Null, |t| V::Str(t.into()))
+    text.map_or(V::Null, V::Str)
 }
 
 /// `_split_recipients`: `<a@b>,<c@d>` / `a@b,c@d` / `Name <a@b>` -> addresses.
@@ -107,7 +107,7 @@ pub fn delivery(port: &Port, event: &mut Obj) -> Result<(), NeedPython> {
         if recipients.len() > 1 {
             event.set(
                 k.recipients,
-                V::List(recipients.into_iter().map(|r| V::Str(r.into())).collect()),
+                V::List(recipients.into_iter().map(V::Str).collect()),
             );
         }
     }
@@ -154,7 +154,7 @@ pub fn delivery(port: &Port, event: &mut Obj) -> Result<(), NeedPython> {
     event.set(k.response, response.unwrap_or(V::Null));
     let relay = k.relay;
     if let Some(r) = text(event.get(relay))?.filter(|r| r.contains(' ')) {
-        let joined: Text = r.chars().filter(|c| *c != ' ').collect();
+        let joined = r.replace(' ', "");
         event.set(relay, V::Str(joined));
     }
     Ok(())
