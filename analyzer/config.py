@@ -22,7 +22,6 @@ leave a threshold at its default.
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -268,6 +267,8 @@ def load(explicit: str | os.PathLike | None = None) -> Config:
     path = find(explicit)
     if path is None:
         return Config()
+    import tomllib  # here: a run without a file (a cron ingest) starts without its parser
+
     try:
         with open(path, "rb") as f:
             raw = tomllib.load(f)

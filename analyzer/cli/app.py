@@ -1,31 +1,24 @@
 """The `analyzer` command: each command reads its options, makes one `api` call, and
 renders the result. Heavy imports (pandas, pyarrow, plotly) happen inside the commands,
-and a command's module is imported only when that command runs (`COMMANDS`,
-`LazyCommands`; `--help` lists them all), so a report starts without the other commands'
-imports.
+and a command's module is imported only when that command runs (`COMMANDS`; the typer
+app, `typer_app`, imports it), so a report starts without the other commands' imports.
+`main`, the console script, first offers the command line to `quick` (`ingest` and
+`top-senders` of the plain form run without typer: cron's ingest with nothing new to
+read ends in a fraction of the time); this module imports neither typer nor rich, and
+gives the typer app's names (`app`, `LazyCommands`) when they are asked for.
 
-Errors: every command runs inside `_one_line_errors`, so the console script and the typer
-app that tests drive end the same way: one line on stderr naming the problem, and an
-exit status (1, or the error's own: 75 for a held lock, 130 for Ctrl-C); `--debug`
-shows the traceback instead."""
+Errors: every command runs inside `typer_app._one_line_errors` (and `quick` ends
+the same way), so the console script and the typer app that tests drive end the same
+way: one line on stderr naming the problem, and an exit status (1, or the error's own: 75
+for a held lock, 130 for Ctrl-C); `--debug` shows the traceback instead."""
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
-import warnings
-from typing import Annotated
 
-import typer
-import typer.core
-
-from .. import __version__
 from ..errors import AnalyzerError
-from . import params
-from .options import DEBUG, error, note, warn
-
-params.install()  # option values without pydantic (a tenth of a second of every start)
+from .messages import note
 
 # command -> (module of analyzer.cli, function), in the order --help lists them
 COMMANDS = {
@@ -44,117 +37,15 @@ COMMANDS = {
 }
 
 
-class LazyCommands(typer.core.TyperGroup):
-    """The command group that imports a command's module and builds its click command
-    the first time it is asked for (running it, or `--help` listing every command)."""
+def __getattr__(name: str):
+    """The typer app's names (`app`, `LazyCommands`, ...), imported when asked for (not
+    the import system's questions, `__path__` and the like)."""
+    if not name.startswith("__"):
+        from . import typer_app
 
-    def list_commands(self, ctx) -> list[str]:
-        return list(COMMANDS)
-
-    def get_command(self, ctx, cmd_name: str):
-        if cmd_name not in self.commands and cmd_name in COMMANDS:
-            self.commands[cmd_name] = _build(cmd_name)
-        return super().get_command(ctx, cmd_name)
-
-
-def _build(name: str):
-    import importlib
-
-    from typer.models import CommandInfo
-
-    module, function = COMMANDS[name]
-    callback = getattr(importlib.import_module(f"{__package__}.{module}"), function)
-    return typer.main.get_command_from_info(
-        CommandInfo(name=name, callback=_one_line_errors(callback)),
-        pretty_exceptions_short=app.pretty_exceptions_short,
-        rich_markup_mode=app.rich_markup_mode,
-    )
-
-
-def _metavar_only(param, ctx) -> str | None:
-    """What --help shows in the type column: the option's metavar (FILE, ZONE, N) or its
-    choices, never typer's Python type (`<list[str]>`, `<bool>`, `<str>`): every help
-    text says what its value is."""
-    if isinstance(param, typer.core.TyperArgument):
-        return None  # its name column already says what it is
-    if param.metavar is not None:
-        return param.metavar
-    if param.type_descriptor.is_choice and not param.is_flag:
-        return typer.core._TyperParameter.display_type(param, ctx)
-    return None
-
-
-# typer >= 0.2x prints Python types beside the metavar; older ones have no such hook (and
-# show click's type names), so the override is applied only where the hook exists
-for _cls in (getattr(typer.core, "_TyperParameter", None), typer.core.TyperOption):
-    if _cls is not None and hasattr(_cls, "display_type_rich"):
-        _cls.display_type_rich = _metavar_only  # type: ignore[method-assign]  # typer patched on purpose
-
-app = typer.Typer(
-    name="analyzer",
-    help="Mail-log abuse analyzer: ingest MTA logs into a Parquet dataset where every "
-    "message is charged to its accountable identity (SASL user, local uid + script, "
-    "client IP), then ask who sent what.",
-    no_args_is_help=True,
-    add_completion=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-    pretty_exceptions_enable=False,
-    rich_markup_mode="markdown",
-    cls=LazyCommands,
-)
-
-_debug = False
-
-
-def _show_version(value: bool) -> None:
-    if value:
-        from ..parse.core import core_in_use, describe, engine_in_use
-
-        print(f"analyzer {__version__} ({describe(core_in_use(), engine_in_use())})")
-        raise typer.Exit()
-
-
-@app.callback()
-def _root(
-    debug: DEBUG = False,
-    version: Annotated[
-        bool,
-        typer.Option(
-            "--version", callback=_show_version, is_eager=True, help="Print the version and exit."
-        ),
-    ] = False,
-) -> None:
-    global _debug
-    _debug = debug
-    warnings.showwarning = _show_warning
-
-
-def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    """Warnings of the library (parts of the dataset gone missing) are one line on stderr."""
-    warn(str(message))
-
-
-def _one_line_errors(command):
-    @functools.wraps(command)
-    def run(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except (typer.Exit, typer.Abort, SystemExit):
-            raise
-        except BrokenPipeError:  # `analyzer ... | head`: the reader has all it wanted
-            _quiet_stdout()
-            raise typer.Exit(0) from None
-        except BaseException as e:
-            if _debug:
-                raise
-            message, code = describe(e)
-            if isinstance(e, KeyboardInterrupt):
-                note(message)
-            else:
-                error(message)
-            raise typer.Exit(code) from None
-
-    return run
+        if hasattr(typer_app, name):
+            return getattr(typer_app, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def describe(e: BaseException) -> tuple[str, int]:
@@ -185,6 +76,14 @@ def main() -> None:
     """The console script; errors outside a command (Ctrl-C while starting) end as
     they do inside one."""
     try:
+        if len(sys.argv) > 1:
+            from .quick import run
+
+            code = run(sys.argv[1], sys.argv[2:])
+            if code is not None:
+                sys.exit(code)
+        from .typer_app import app
+
         app()
     except BrokenPipeError:
         _quiet_stdout()

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from .. import api
 from ..render.terminal import printable
-from .options import DATA, TZ, YEAR, console, err, note, warn
-
-if TYPE_CHECKING:
-    from rich.progress import TaskID
+from . import options
+from .ingesting import run_ingest
+from .options import DATA, TZ, YEAR, note, warn
 
 FORMAT = Annotated[
     str | None,
@@ -94,43 +93,6 @@ SCHEDULER = Annotated[
 ]
 
 
-def ingest_configured(
-    paths: list[str],
-    cfg,
-    *,
-    data=None,
-    tz=None,
-    year=None,
-    local_ips=None,
-    wait: float = 0.0,
-    format=None,
-    host=None,
-    passwd=None,
-    cursor_file=None,
-    progress=None,
-    engine: str = "local",
-    scheduler: str | None = None,
-):
-    """Ingest as `analyzer ingest` does, flags first, then the configuration `cfg`:
-    `ingest` and `report --ingest` must read logs the same way, or one dataset charges
-    one account to two identities (`user:` under one, `uid:` under the other)."""
-    return api.ingest(
-        paths,
-        data=data or cfg.data,
-        tz=tz or cfg.tz,
-        year=year,
-        local_ips=local_ips or cfg.local_ips,
-        wait=wait,
-        progress=progress,
-        format=format or cfg.format,
-        host=host or (cfg.host if engine == "local" else None),
-        passwd=passwd or cfg.passwd,
-        cursor_file=cursor_file,
-        engine=engine,
-        scheduler=scheduler,
-    )
-
-
 def ingest(
     paths: Annotated[
         list[str],
@@ -170,48 +132,21 @@ def ingest(
     follows rotation; safe to kill at any moment and re-run. Settings not given as flags
     come from the configuration file (data, tz, local_ips, passwd, host, format), as for
     `report --ingest`."""
-    from ..config import load
-
-    cfg = load(config)
-    progress = _progress_bar() if sys.stderr.isatty() else None
-    try:
-        summary = ingest_configured(
-            paths,
-            cfg,
-            data=data,
-            tz=tz,
-            year=year,
-            local_ips=local_ip,
-            wait=wait,
-            format=format,
-            host=host,
-            passwd=passwd,
-            cursor_file=cursor_file,
-            progress=progress.update if progress else None,
-            engine=engine,
-            scheduler=scheduler,
-        )
-    finally:
-        if progress:
-            progress.close()
-    for warning in summary.warnings:
-        warn(warning)
-    for src in summary.sources:
-        if src.status not in ("new", "resumed"):
-            skipped = f" ({src.skipped:,} entries read before skipped)" if src.skipped else ""
-            note(f"{src.path}: {src.status}{skipped}")
-    beside = ", ".join(
-        f"{p} {n:,}"
-        for p, n in sorted(summary.programs_beside_mta.items(), key=lambda kv: -kv[1])[:5]
+    run_ingest(
+        paths,
+        data=data,
+        tz=tz,
+        year=year,
+        local_ips=local_ip,
+        wait=wait,
+        format=format,
+        host=host,
+        passwd=passwd,
+        cursor_file=cursor_file,
+        config=config,
+        engine=engine,
+        scheduler=scheduler,
     )
-    note(
-        f"ingest: {summary.lines:,} lines read, {summary.events:,} MTA events, "
-        f"{summary.messages:,} messages, {summary.unparsed:,} unparsed"
-        + (f", {summary.beside_mta:,} beside the MTA ({beside})" if beside else "")
-        + f" in {summary.seconds:.2f} s"
-    )
-    if summary.php_line:
-        note(summary.php_line)
 
 
 def parse(
@@ -279,15 +214,15 @@ def status(
             f.add_column(col, justify="right" if col in ("messages", "sources") else "left")
         for name, h in info["hosts"].items():
             f.add_row(*cells(name, f"{h['messages']:,}", str(h["sources"]), h["last_line"] or ""))
-        console.print(f)
-        console.print(cores_line(info), highlight=False)
+        options.console.print(f)
+        options.console.print(cores_line(info), highlight=False)
         return
     t = Table(title=Text(printable(f"dataset {info['data']} (commit {info['commit']})")))
     for col in ("table", "rows", "first (UTC)", "last (UTC)"):
         t.add_column(col, justify="right" if col == "rows" else "left")
     for name, tbl in info["tables"].items():
         t.add_row(*cells(name, f"{tbl['rows']:,}", tbl["first"] or "", tbl["last"] or ""))
-    console.print(t)
+    options.console.print(t)
     if info["missing_parts"]:
         from ..dataset.store import PartsMissing
 
@@ -297,8 +232,10 @@ def status(
             note(f"  {part['path']}: {part['reason']}, {rows}")
     for directory, n in info["orphaned"].items():
         note(f"{n:,} part files set aside in {directory} (no checkpoint knew them; never read)")
-    console.print(f"parts: {info['parts']:,} (analyzer compact merges small ones)", highlight=False)
-    console.print(
+    options.console.print(
+        f"parts: {info['parts']:,} (analyzer compact merges small ones)", highlight=False
+    )
+    options.console.print(
         f"open messages (carried to the next run): {info['open_messages']:,}; "
         f"open SMTP sessions: {info['open_sessions']:,}; "
         f"unparsed lines: {info['unparsed']:,}; " + cores_line(info),
@@ -311,9 +248,9 @@ def status(
         s.add_row(
             *cells(src["path"], f"{src['offset']:,}", f"{src['size']:,}", src["last_line"] or "")
         )
-    console.print(s)
+    options.console.print(s)
     if info["beside_mta"]:
-        console.print(
+        options.console.print(
             Text(
                 printable(
                     "lines of programs beside the MTA: "
@@ -332,7 +269,7 @@ def status(
             "counted (their reasons are not known)"
         )
     for line in lines:
-        console.print(Text(printable(line)))
+        options.console.print(Text(printable(line)))
     if php["warning"]:
         warn(php["warning"])
 
@@ -367,45 +304,6 @@ def compact(
     for skipped in done.skipped:
         warn(skipped)
     print(done.line())
-
-
-class _progress_bar:
-    """A rich progress bar on stderr, fed (path, bytes done, bytes total) per batch."""
-
-    def __init__(self) -> None:
-        from rich.progress import (
-            BarColumn,
-            DownloadColumn,
-            Progress,
-            TextColumn,
-            TimeRemainingColumn,
-            TransferSpeedColumn,
-        )
-
-        self.bar = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            DownloadColumn(),
-            TransferSpeedColumn(),
-            TimeRemainingColumn(),
-            console=err,
-            transient=True,
-        )
-        self.bar.start()
-        self.tasks: dict[str, TaskID] = {}
-
-    def update(self, path: str, done: int, total: int) -> None:
-        task = self.tasks.get(path)
-        if task is None:
-            from rich.markup import escape
-
-            task = self.tasks[path] = self.bar.add_task(
-                escape(printable(path)), total=total or None
-            )
-        self.bar.update(task, completed=done)
-
-    def close(self) -> None:
-        self.bar.stop()
 
 
 def cores_line(info: dict) -> str:

@@ -8,7 +8,8 @@ from typing import Annotated, Literal
 
 import typer
 
-from .dataset_commands import FORMAT, HOST, ingest_configured
+from .dataset_commands import FORMAT, HOST
+from .ingesting import ingest_configured
 from .options import (
     DATA,
     HOSTED_DOMAIN,

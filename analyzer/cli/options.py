@@ -1,17 +1,14 @@
-"""Options every command shares, declared once, and the two consoles: data goes to
-stdout (`console`), messages to stderr (`err`: `note`, `warn`, `error`, which show log
-text and paths with control characters escaped and never as rich markup). The consoles
-are made on first use (`options.console`, `from .options import err`): importing rich is
-a tenth of a start that prints a plain table or JSON."""
+"""Options every command shares, declared once. The consoles and the messages are
+`messages`' (`options.console`, `options.err`, `note`, `warn`, `error` are theirs)."""
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
-from ..render.terminal import printable
+from . import messages
+from .messages import error, note, rich_stdout, warn  # noqa: F401 -- the commands' import
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -23,41 +20,7 @@ if TYPE_CHECKING:
 def __getattr__(name: str):
     if name not in ("console", "err"):
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from rich.console import Console
-
-    made = Console() if name == "console" else Console(stderr=True, soft_wrap=True)
-    globals()[name] = made  # messages are never hard-wrapped: they get grepped
-    return made
-
-
-def _err():
-    return globals().get("err") or __getattr__("err")
-
-
-def rich_stdout() -> bool:
-    """Whether a table on stdout may be drawn by rich (else it is plain text, and rich
-    is not imported): the console is made already, or stdout may be a terminal."""
-    from ..render.output import surely_plain
-
-    return "console" in globals() or not surely_plain(sys.stdout)
-
-
-def note(text: str) -> None:
-    from rich.text import Text
-
-    _err().print(Text(printable(text)))
-
-
-def warn(text: str) -> None:
-    from rich.text import Text
-
-    _err().print(Text.assemble(("warning: ", "yellow"), printable(text)))
-
-
-def error(text: str) -> None:
-    from rich.text import Text
-
-    _err().print(Text.assemble(("error: ", "red"), printable(text)))
+    return getattr(messages, name)
 
 
 DATA = Annotated[

@@ -10,8 +10,8 @@ import sys
 
 from .. import api
 from ..errors import NoData
-from . import options
-from .options import note
+from . import messages
+from .messages import note
 
 
 def show(
@@ -42,7 +42,7 @@ def show(
     render(
         frame,
         fmt,
-        console=options.console if fmt == "table" and options.rich_stdout() else None,
+        console=messages.console if fmt == "table" and messages.rich_stdout() else None,
         title=title,
         columns=columns,
         caption="times in UTC" if fmt == "table" else None,

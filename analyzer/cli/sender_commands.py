@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 import typer
 
 from .. import api
+from . import sender_runs
 from .options import (
     CHART,
     DATA,
@@ -79,62 +80,22 @@ def top_senders(
     outcomes, bounce rate, distinct client IPs (many IPs on one login: a stolen
     password), busiest hour and share of all mail in the scope. Chart: stacked volume
     over time of the top senders."""
-    title = f"Top senders by {by} ({scope}), {window_text(since, until, tz)}"
-    redactor = redactor_for(
-        redact,
-        data,
-        since,
-        until,
-        tz,
-        host,
-        (),
-        hosted_domain or (),
-        engine=engine,
-        scheduler=scheduler,
-    )
-    report = report_call(api.top_senders_arrow, api.top_senders, engine, scheduler, chart)
-    frame = report(
-        data,
-        since,
-        until,
-        tz,
+    sender_runs.top_senders(
         by=by,
         scope=scope,
-        hosted_domains=hosted_domain or (),
+        hosted_domain=hosted_domain,
+        since=since,
+        until=until,
+        tz=tz,
         limit=limit,
-        hosts=host,
+        fmt=fmt,
+        chart=chart,
+        data=data,
+        host=host,
+        engine=engine,
+        scheduler=scheduler,
+        redact=redact,
     )
-    host_note(data, host)
-    show(
-        frame,
-        fmt,
-        title,
-        empty=f"no {scope} messages with a {by} key in the window",
-        window=("messages", data, since, until, tz),
-        redactor=redactor,
-    )
-    if chart:
-        from ..render import charts
-        from ..reports.senders import BY
-
-        keys = [
-            tuple(k) if len(BY[by]) > 1 else k[0]
-            for k in frame[BY[by]].head(10).itertuples(index=False, name=None)
-        ]
-        timeline = api.sender_timeline(
-            data,
-            since,
-            until,
-            tz,
-            by=by,
-            scope=scope,
-            keys=keys,
-            hosted_domains=hosted_domain or (),
-            hosts=host,
-            engine=engine,
-            scheduler=scheduler,
-        )
-        save_chart(charts.top_senders(masked(redactor, timeline), masked(redactor, title)), chart)
 
 
 def suspicious_scripts(

@@ -43,6 +43,9 @@ def _unused(path: Path) -> Path:
     return candidate
 
 
+_NOTES = ("writing", "writing.tmp", "state.json.tmp")  # in _state/, cleared at each commit
+
+
 class Recovery(CommittedParts):
     """Debris and orphans of the dataset at `root` (a base of `store.Dataset`)."""
 
@@ -107,8 +110,15 @@ class Recovery(CommittedParts):
         except (OSError, ValueError):
             return 0
 
+    def debris_noted(self) -> bool:
+        """Whether a run's note (or a temporary of it or of the checkpoint) is still there:
+        it died writing, or before clearing the note; the next run that writes cleans up
+        (`set_aside_uncommitted`)."""
+        d = self.root / "_state"
+        return any((d / name).exists() for name in _NOTES)
+
     def clear_note(self) -> None:
-        for name in ("writing", "writing.tmp", "state.json.tmp"):
+        for name in _NOTES:
             try:
                 os.unlink(self.root / "_state" / name)
             except FileNotFoundError:

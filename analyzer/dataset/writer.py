@@ -1,12 +1,14 @@
 """Writing the rows of one commit as Parquet parts: buffered per table, converted to Arrow
 in chunks, written per UTC day under a temporary name, fsynced and renamed into place.
 
-A table's flush (split by day, Parquet encoded as `schema.storage` says, fsync) runs on a
-background thread while the run reads on: Arrow releases the GIL there, so on two cores
-the writing costs the reading little. One flush at a time is in flight (the next waits for it: memory stays bounded
-and an error surfaces at the next flush); `flush` waits for it before the commit writes
-its checkpoint, so the checkpoint never names a part that is not durable, and `discard`
-waits for it before deleting what it wrote.
+A table's flush (split by day, Parquet encoded as `schema.storage` says, fsync) is queued
+to the writer's threads (`flush_queue`: a table's flushes in order, tables at once) while
+the run reads on: Arrow releases the GIL there, so on two cores the writing costs the
+reading little. At most QUEUED flushes wait (the run waits only beyond them: memory
+stays bounded, and tables often fill up together); an error surfaces at the next flush.
+`flush` waits for the queue before the commit writes its checkpoint, so the checkpoint
+never names a part that is not durable, and `discard` waits for it before deleting what
+it wrote.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import TYPE_CHECKING
 from ..schema import TABLES
 from ..schema.storage import parquet_options
 from .durable import fsync_dirs
+from .flush_queue import FlushQueue
 
 if TYPE_CHECKING:
     import numpy as np
@@ -33,6 +36,8 @@ if TYPE_CHECKING:
 
 CONVERT_ROWS = 5_000
 FLUSH_BYTES = 8 << 20  # Arrow bytes per table before a part is written
+QUEUED = 3  # flushes waiting for the writer's threads before the run waits too
+WRITER_THREADS = 2  # the cores: a commit's last flushes are on the run's critical path
 _DAY_US = 86_400_000_000
 
 
@@ -59,8 +64,8 @@ class PartWriter:
         self.converted_bytes: dict[str, int] = defaultdict(int)
         self.written: dict[str, int] = defaultdict(int)
         self.files: list[Path] = []
-        self._flushing: threading.Thread | None = None  # the flush in flight
-        self._failed: BaseException | None = None  # what it raised
+        self._queue: FlushQueue[list[pa.Table]] = FlushQueue(self._write, WRITER_THREADS, QUEUED)
+        self._naming = threading.Lock()  # the writer's threads number parts in turn
 
     def add(self, table: str, row: dict) -> None:
         rows = self.rows[table]
@@ -79,13 +84,10 @@ class PartWriter:
         self.files.clear()
 
     def wait(self) -> None:
-        """Until the flush in flight is done; raises what it raised."""
-        if self._flushing is not None:
-            self._flushing.join()
-            self._flushing = None
-        failed, self._failed = self._failed, None
-        if failed is not None:
-            raise failed
+        """Until every queued flush is written (the threads then end: a commit's last
+        wait); raises what a write raised (the flushes queued after it are dropped: the
+        commit fails)."""
+        self._queue.join()
 
     def _convert(self, table: str) -> None:
         rows = self.rows.pop(table, None)
@@ -110,17 +112,9 @@ class PartWriter:
         self.converted_bytes.pop(table, None)
         if not parts:
             return
-        self.wait()
-        self._flushing = threading.Thread(
-            target=self._write_parts, args=(table, parts), name="part-writer"
-        )
-        self._flushing.start()
-
-    def _write_parts(self, table: str, parts: list[pa.Table]) -> None:
-        try:
-            self._write(table, parts)
-        except BaseException as e:  # noqa: BLE001 -- handed to the thread that waits
-            self._failed = e
+        if self._queue.failed is not None:
+            self.wait()  # raises it
+        self._queue.put(table, parts)
 
     def _write(self, table: str, parts: list[pa.Table]) -> None:
         import pyarrow as pa
@@ -136,13 +130,14 @@ class PartWriter:
             name = (date(1970, 1, 1) + timedelta(days=day)).isoformat()
             d = self.root / table / f"date={name}"
             d.mkdir(parents=True, exist_ok=True)
-            self.seq += 1
-            final = d / f"part-{self.commit:08d}-{self.seq:05d}.parquet"
-            tmp = final.with_name(final.name + ".tmp")
-            if self.noted != self.commit:
-                self.ds.note_commit(self.commit)
-                self.noted = self.commit
-            self.uncommitted += [tmp, final]
+            with self._naming:
+                self.seq += 1
+                final = d / f"part-{self.commit:08d}-{self.seq:05d}.parquet"
+                tmp = final.with_name(final.name + ".tmp")
+                if self.noted != self.commit:
+                    self.ds.note_commit(self.commit)
+                    self.noted = self.commit
+                self.uncommitted += [tmp, final]
             pq.write_table(part, tmp, **parquet_options(table, part))
             with open(tmp, "rb+") as f:
                 os.fsync(f.fileno())

@@ -19,6 +19,7 @@ from .summary import IngestSummary, SourceReport
 
 FIRST_YEAR = 1990  # --year below this is a typo, not a log
 SKIP = "skip"  # a source this run does not read (see `identify`)
+SKIPPED = "not read (syslog's copy of mail.log lines)"  # its status
 
 
 def check_year(year: int | None) -> None:

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from ..errors import AnalyzerError
 from ..read.sources import Source
 from .commit import JOURNAL, Committer, read_cursor_file
-from .plan import SKIP, resume_offset
+from .plan import SKIP, SKIPPED, resume_offset
 from .summary import Progress, SourceReport
 from .years import advance_year, bsd_dated, year_warnings
 
@@ -65,7 +65,7 @@ class SourceReader:
         report = SourceReport(src.path, "new")
         self.summary.sources.append(report)
         if key == SKIP:
-            report.status = "not read (syslog's copy of mail.log lines)"
+            report.status = SKIPPED
             return carried
         checkpoint = run.state["sources"].get(key) if key else None
         start = resume_offset(src, key, checkpoint, report)

@@ -23,27 +23,32 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..clock import parse_zone
+from ..dataset import checkpoint
 from ..dataset.store import Dataset, StoreError
 from ..envvars import whole_number
 from ..errors import AnalyzerError
-from ..parse.core import announce_fallback, batch_parser
 from ..parse.header import FORMATS, default_host
-from ..parse.workers import OrderedPool, default_workers
-from ..read.sources import expand, series_of
-from . import compiled
-from .commit import Committer, set_aside_uncommitted
-from .plan import check_year, empty_directories, identify, mta_hosts, order_sources
-from .read_source import ClockState, SourceReader
-from .summary import IngestSummary, Progress
-from .years import series_references
+from ..read.sources import Source, expand, series_of
+from ..schema import TABLES
+from .plan import (
+    SKIP,
+    SKIPPED,
+    check_year,
+    empty_directories,
+    identify,
+    order_sources,
+    resume_offset,
+)
+from .summary import IngestSummary, Progress, SourceReport
 
 if TYPE_CHECKING:
     from ..correlate import Passwd
 
-# What a run imports is what it needs: the parsers, the correlator and pyarrow come with
-# the first source that has lines to read (see read_source, commit, compiled, and
-# `tests/dataset/test_ingest_lean`), so a run with nothing new (cron's, every few minutes)
-# starts in a fraction of the time.
+# What a run imports is what it needs: a run with nothing new (cron's, every few minutes)
+# ends at `_nothing_new`, before the worker pool, the compiled core and the commit's
+# modules are imported; the parsers, the correlator and pyarrow come with the first source
+# that has lines to read (see read_source, commit, compiled, and
+# `tests/dataset/test_ingest_lean`).
 
 # Lines between commits; a crash loses at most this much work (env ANALYZER_COMMIT_LINES:
 # tests use small values).
@@ -82,10 +87,8 @@ def ingest(
     if format is not None and format not in FORMATS:
         raise AnalyzerError(f"format must be one of {', '.join(FORMATS)}, not {format!r}")
     commit_lines = whole_number("ANALYZER_COMMIT_LINES", COMMIT_LINES, minimum=1)
-    workers = default_workers()
     accounts = _read_passwd(passwd) if passwd else None
     php_host_assumed = host is None  # PHP's file form then gets this machine's name
-    host = host or default_host()
     paths = list(paths)
     sources = order_sources(expand(paths), format)
     if cursor_file is not None and not any(s.is_stdin for s in sources):
@@ -97,7 +100,20 @@ def ingest(
     _check_writable(ds.root)
     summary = IngestSummary()
     summary.warnings.extend(empty_directories(paths, sources))
+    if _nothing_new(ds, sources, cursor_file, wait, summary):
+        summary.seconds = time.monotonic() - started
+        return summary
     small = sum(s.size for s in sources) < PARALLEL_BYTES and not any(s.is_stdin for s in sources)
+    from ..parse.core import announce_fallback, batch_parser
+    from ..parse.workers import OrderedPool, default_workers
+    from . import compiled
+    from .commit import Committer, set_aside_uncommitted
+    from .plan import mta_hosts
+    from .read_source import ClockState, SourceReader
+    from .years import series_references
+
+    workers = default_workers()
+    host = host or default_host()
     try:
         # workers first: they must not inherit the lock (see workers.py)
         # the compiled ingest engine (the compiled core's default): parse + correlate in Rust
@@ -164,6 +180,47 @@ def ingest(
             summary.warnings.append(warning)
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def _nothing_new(
+    ds: Dataset, sources: list[Source], cursor_file: str | None, wait: float, summary: IngestSummary
+) -> bool:
+    """Whether the checkpoint shows every source read to its end (the same content, and
+    a size or archive as recorded: `plan.resume_offset`). Then the run ends here, under
+    the lock, having read and written nothing, with the reports and warnings the whole
+    way would give; its only difference: the whole way commits (a new commit number,
+    the same checkpoint). Anything else goes the whole way, which also repairs what only
+    it can: a source with lines to read, stdin, the note of a run that died writing, a
+    checkpoint to migrate or to complete (an older version's; `mta_seen` first set), a
+    table without its schema file."""
+    if not sources or any(s.is_stdin for s in sources) or ds.debris_noted():
+        return False
+    if not all((ds.root / name / "_common_metadata").exists() for name in TABLES):
+        return False  # `Dataset.ensure_tables` writes it, with pyarrow
+    planned = IngestSummary()
+    with ds.lock(wait):
+        state = ds.state()
+        if (
+            state["version"] != checkpoint.VERSION
+            or checkpoint.inline_open_state(state) is not None
+            or "parts" not in state
+            or (not state.get("mta_seen") and any(s.format != "phpmail" for s in sources))
+        ):
+            return False
+        checkpoints = {key: dict(cp) for key, cp in state["sources"].items()}
+        keys = identify(sources, checkpoints, cursor_file, planned)
+        if checkpoints != state["sources"]:  # re-keyed: the whole way commits that
+            return False
+        for src, key in zip(sources, keys):
+            report = SourceReport(src.path, "new")
+            if key == SKIP:
+                report.status = SKIPPED
+            elif resume_offset(src, key, checkpoints.get(key) if key else None, report) is not None:
+                return False
+            planned.sources.append(report)
+    summary.sources.extend(planned.sources)
+    summary.warnings.extend(planned.warnings)
+    return True
 
 
 _DISK_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG}

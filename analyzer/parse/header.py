@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 
 # groups: bsd time, iso time, host, program, pid, message
 HEADER = re.compile(
@@ -166,4 +165,6 @@ def exim_native_first(line: str, header) -> bool:
 def default_host() -> str:
     """The host of lines that name none (Exim's own log, PHP's mail.log file form): this
     machine's short host name, as rsyslog writes it by default."""
+    import socket  # here: a run with nothing new to read (cron's) never asks
+
     return socket.gethostname().split(".", 1)[0] or "localhost"

@@ -10,7 +10,6 @@ docs/scale.md)."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 from datetime import UTC, datetime
 from typing import Any, BinaryIO
@@ -111,6 +110,8 @@ def stat(url: str) -> tuple[int, float, int, int]:
     except (NotImplementedError, AttributeError, KeyError):
         # no time kept: now bounds the dates of its lines as well (BSD years)
         mtime = datetime.now(UTC).timestamp()
+    import hashlib
+
     inode = int.from_bytes(hashlib.sha1(url.encode()).digest()[:7], "big")
     return int(info.get("size") or 0), mtime, URL_DEVICE, inode
 

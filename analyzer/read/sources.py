@@ -16,10 +16,15 @@ The other modules of `read`: `decompress` (archives, damaged ones too), `batches
 from __future__ import annotations
 
 import glob
-import hashlib
 import os
 import re
 from dataclasses import dataclass, field
+
+try:  # CPython's own SHA-1: the same digests without starting OpenSSL (hashlib's), a
+    # twentieth of a run with nothing new to read
+    from _sha1 import sha1
+except ImportError:
+    from hashlib import sha1
 
 from ..errors import AnalyzerError
 from . import remote
@@ -64,16 +69,21 @@ class Source:
         """[length, hash] of the content read up to decompressed `offset`, at most
         HEAD_BYTES: what a checkpoint remembers to recognise this content later."""
         n = max(0, min(offset - self.head_start, len(self.head)))
-        return [n, digest(self.head[:n])]
+        return [n, self._head_digest(n)]
 
     def starts_with(self, prefix: list) -> bool:
         """Does this source begin with the content a checkpoint's `prefix` names?"""
         n, expected = prefix
         if not 0 < n <= len(self.head):
             return False
+        return self._head_digest(n) == expected
+
+    def _head_digest(self, n: int) -> str:
+        """The hash of the first `n` bytes of the head, once per `n` (a checkpoint after
+        each batch asks for the whole head's)."""
         if n not in self._digests:
             self._digests[n] = digest(self.head[:n])
-        return self._digests[n] == expected
+        return self._digests[n]
 
     @property
     def first_line_key(self) -> str | None:
@@ -81,7 +91,7 @@ class Source:
         line, NULs included, up to 4 KiB): only to migrate them."""
         raw = (b"\0" * min(self.head_start, LEGACY_LINE_BYTES) + self.head)[:LEGACY_LINE_BYTES]
         first = raw.split(b"\n", 1)[0]
-        return hashlib.sha1(first).hexdigest()[:20] if first else None
+        return sha1(first).hexdigest()[:20] if first else None
 
 
 def expand(paths: list[str]) -> list[Source]:
@@ -205,7 +215,7 @@ def _read_head(src: Source) -> tuple[int, bytes]:
 
 
 def digest(data: bytes) -> str:
-    return hashlib.sha1(data).hexdigest()[:20]
+    return sha1(data).hexdigest()[:20]
 
 
 def head_lines(src: Source, lines: int = 20) -> list[str]:

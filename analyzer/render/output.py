@@ -19,11 +19,10 @@ import csv
 import io
 import json
 import math
-import os
 import sys
 from datetime import UTC, date, datetime
 
-from .terminal import printable
+from .terminal import is_terminal, printable, surely_plain
 
 FORMATS = ("table", "json", "csv")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -281,7 +280,7 @@ def render(
     if fmt == "json":
         out.write(to_json(frame))
     elif fmt == "csv":
-        out.write(to_csv(frame, terminal=_is_terminal(out)))
+        out.write(to_csv(frame, terminal=is_terminal(out)))
     elif console is None and surely_plain(out):  # plain text: rich is not even imported
         out.write(plain_table(frame, title=title, columns=columns, caption=caption))
     else:
@@ -291,25 +290,6 @@ def render(
             console = Console(file=out)
         print_table(frame, console, title=title, columns=columns, caption=caption)
     out.flush()
-
-
-# environment variables by which rich may take a pipe for a terminal
-_RICH_TERMINAL_ENV = ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "JUPYTER_COLUMNS")
-
-
-def surely_plain(out) -> bool:
-    """Whether a rich console on `out` would surely find no terminal (and `print_table`
-    write plain text): `out` is no terminal and no environment variable says otherwise."""
-    if any(name in os.environ for name in _RICH_TERMINAL_ENV):
-        return False
-    return not _is_terminal(out)
-
-
-def _is_terminal(out) -> bool:
-    try:
-        return out.isatty()
-    except (AttributeError, ValueError):
-        return False
 
 
 def _is_missing(value) -> bool:

@@ -487,3 +487,28 @@ def test_a_damaged_part_is_one_warning_and_the_rest_is_read(tmp_path, dataset):
         assert "Traceback" not in proc.stderr
         assert proc.stderr.startswith("warning: ")
         assert "missing or unreadable" in proc.stderr.splitlines()[0]
+
+
+@pytest.mark.parametrize("say, prefix", [("note", ""), ("warn", "warning: "), ("error", "error: ")])
+def test_messages_to_a_pipe_are_the_bytes_rich_writes(monkeypatch, say, prefix):
+    """Piped, a message is written as plain text, without rich; rich's console wrote the
+    same bytes (long lines unwrapped, wide and combining characters, markup-like text)."""
+    import io
+
+    from rich.console import Console
+    from rich.text import Text
+
+    from analyzer.cli import options
+
+    for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "JUPYTER_COLUMNS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delitem(vars(options), "err", raising=False)
+    texts = ["", "  spaces  ", "x" * 300, "日本語 " * 40, "[bold]x[/] :smile:", "a\tb\nc\x1b[2J"]
+    for text in texts:
+        piped = io.StringIO()
+        monkeypatch.setattr(sys, "stderr", piped)
+        getattr(options, say)(text)
+        drawn = io.StringIO()
+        Console(file=drawn, soft_wrap=True).print(Text.assemble((prefix, "red"), printable(text)))
+        assert piped.getvalue() == drawn.getvalue() == f"{prefix}{printable(text)}\n"
+    assert "err" not in vars(options)  # no console was made

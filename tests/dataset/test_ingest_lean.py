@@ -32,6 +32,7 @@ main()
 """
 
 HEAVY = ("pandas", "plotly", "numpy", "pyarrow")
+COMPILED = "analyzer._core"
 PARSING = ("analyzer.parse.events", "analyzer.parse.patterns", "analyzer.correlate")
 
 
@@ -67,12 +68,63 @@ def test_a_run_with_nothing_new_imports_no_parser_nor_pyarrow(tmp_path, small_lo
         assert not _top(first["modules"], ("pandas", "plotly"))
     again = _ingest_cli(small_log, data)
     assert _top(again["modules"], HEAVY) == []
+    assert COMPILED not in again["modules"]  # nor the compiled core (`run._nothing_new`)
+    assert _top(again["modules"], ("rich",)) == []  # its notes went to a pipe: plain text
     if engine_in_use() == "compiled":  # the Python path's workers fork with the parser loaded
         assert [m for m in again["modules"] if m.startswith(PARSING)] == []
     # an empty file into an existing dataset: the same
     empty = tmp_path / "empty.log"
     empty.write_text("")
     assert _top(_ingest_cli(empty, data)["modules"], HEAVY) == []
+
+
+def _commit(data) -> int:
+    return json.loads((data / "_state" / "state.json").read_text())["commit"]
+
+
+def test_a_run_ends_early_only_when_nothing_changed(tmp_path, small_log):
+    """The early exit (nothing read, nothing written, not even a commit) is taken when
+    the checkpoint has every source read to its end, and only then."""
+    log, data = tmp_path / "maillog", tmp_path / "d"
+    lines = small_log.read_bytes().splitlines(keepends=True)
+    log.write_bytes(b"".join(lines[:300]))
+    assert ingest([log], data).lines == 300
+    committed = _commit(data)
+
+    unchanged = ingest([log], data)
+    assert (unchanged.lines, [s.status for s in unchanged.sources]) == (0, ["unchanged"])
+    assert _commit(data) == committed  # the early exit: the checkpoint left alone
+
+    with log.open("ab") as f:  # lines appended: read
+        f.write(b"".join(lines[300:400]))
+    assert ingest([log], data).lines == 100
+    assert _commit(data) == committed + 1
+
+    # the same size, other content (rewritten in place): a new file, read from the start
+    log.write_bytes(b"".join(lines[1:401]).ljust(log.stat().st_size, b"\n")[: log.stat().st_size])
+    rewritten = ingest([log], data)
+    assert rewritten.lines > 0 and rewritten.sources[0].status == "new"
+    assert _commit(data) == committed + 2
+
+    # a run that died writing left its note: the whole way, which clears it
+    (data / "_state" / "writing").write_text(f"{committed + 3}\n")
+    assert ingest([log], data).sources[0].status == "unchanged"
+    assert not (data / "_state" / "writing").exists()
+    assert _commit(data) == committed + 3
+
+    # a table without its schema file: the whole way writes it
+    (data / "messages" / "_common_metadata").unlink()
+    ingest([log], data)
+    assert (data / "messages" / "_common_metadata").exists()
+    assert _commit(data) == committed + 4
+
+    # truncated (copytruncate): read again from the start
+    log.write_bytes(b"".join(lines[450:460]))
+    truncated = ingest([log], data)
+    assert truncated.lines == 10
+    assert _commit(data) == committed + 5
+    assert ingest([log], data).lines == 0
+    assert _commit(data) == committed + 5
 
 
 def test_openblas_threads_off_unless_the_user_says(monkeypatch, tmp_path, small_log):

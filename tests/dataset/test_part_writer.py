@@ -8,6 +8,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from analyzer.dataset.store import Dataset
+from analyzer.dataset.writer import QUEUED
 
 DAY_US = 86_400_000_000
 
@@ -54,11 +55,43 @@ def test_discard_waits_for_the_flush_in_flight(tmp_path, monkeypatch):
     w = ds.writer(1)
     _fill(w)
     w.flush_table("messages")  # in flight, held at its first write
-    assert w._flushing is not None and w._flushing.is_alive()
+    assert w._queue._threads and w._queue._threads[0].is_alive()
     threading.Timer(0.3, released.set).start()
     w.discard()  # no checkpoint names commit 1: its parts go
-    assert w._flushing is None
+    assert not w._queue._threads
     assert _files(tmp_path / "d") == []
+
+
+def test_flushes_queue_behind_the_one_being_written(tmp_path, monkeypatch):
+    """The run goes on while QUEUED flushes of a table wait behind the one being written
+    (a table's flushes one at a time); the next one waits for room; all are written, in
+    order, by `flush`."""
+    released = threading.Event()
+    _slow_writes(monkeypatch, released)
+    w = Dataset(tmp_path / "d").writer(1)
+
+    def fill(k):
+        for i in range(300):
+            w.add("messages", {"first_seen": i, "host": "h", "queue_id": f"{k}-{i}"})
+
+    for k in range(QUEUED + 1):  # one taken by a writer's thread, QUEUED waiting
+        fill(k)
+        w.flush_table("messages")
+    assert w._queue.waiting == QUEUED
+    fill(QUEUED + 1)
+    beyond = threading.Thread(target=w.flush_table, args=("messages",))
+    beyond.start()
+    beyond.join(0.3)
+    assert beyond.is_alive()  # no room: it waits
+    released.set()
+    beyond.join(10)
+    w.flush()
+    assert sorted(w.new_parts) == _files(tmp_path / "d")
+    assert len(w.new_parts) == QUEUED + 2 and w.written["messages"] == 300 * (QUEUED + 2)
+    assert not w._queue._threads
+    # parts numbered in the order of their rows
+    firsts = [pq.read_table(tmp_path / "d" / p)["queue_id"][0].as_py() for p in sorted(w.new_parts)]
+    assert firsts == [f"{k}-0" for k in range(QUEUED + 2)]
 
 
 def test_a_failed_background_write_raises_at_flush(tmp_path, monkeypatch):
