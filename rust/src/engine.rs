@@ -383,16 +383,14 @@ impl Engine {
         let Some(exim) = &self.exim else {
             return Err(NeedPython);
         };
-        let n = &mut locs.exim;
-        let Some(end) = exim
-            .native
-            .captures_read(n, line.as_bytes())
-            .map(|m| m.end())
+        let Some(native) = self
+            .fast
+            .exim_native(line, &exim.native, &exim.lead, &mut locs.exim)
         else {
             return Ok(None);
         };
-        let message = &line[end..];
-        if !exim.lead.is_match(message.as_bytes()) {
+        let message = &line[native.end..];
+        if !native.lead {
             // `2019-10-22 03:39:17 mx1 exim[29786]: ...` is syslog
             if self
                 .header
@@ -407,7 +405,7 @@ impl Engine {
                 }
             }
         }
-        let group = |i: usize| n.get(i).map(|(a, b)| &line.as_bytes()[a..b]);
+        let group = |i: usize| native.groups[i - 1].map(|(a, b)| &line.as_bytes()[a..b]);
         let ts = match clock::exim(
             group(1).ok_or(NeedPython)?,
             group(2),
@@ -418,8 +416,7 @@ impl Engine {
             Stamp::Bad => return Ok(Some(self.bad_timestamp(line))),
             Stamp::Python => return Err(NeedPython),
         };
-        let pid = n
-            .get(4)
+        let pid = native.groups[3]
             .map(|(a, b)| derive::int(&line[a..b]))
             .transpose()?;
         let message = message.trim_end_matches(|c: char| is_space(c as u8));

@@ -28,7 +28,7 @@ LOG = SAMPLE_LOGS / "maillog"
 
 
 def console_script(args, env=None, **kw):
-    """`python -m analyzer` runs `analyzer.cli.app:main`, the console script's entry point."""
+    """`python -m analyzer` runs `analyzer.cli.app:console`, the console script's entry point."""
     return subprocess.run(
         [sys.executable, "-m", "analyzer", *map(str, args)],
         capture_output=True,

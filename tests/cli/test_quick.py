@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+from conftest import SAMPLE_LOGS
 from typer.testing import CliRunner
 
 from analyzer.cli import dataset_commands, quick, sender_commands, sender_runs
@@ -174,3 +175,38 @@ def test_the_console_script_runs_top_senders_without_typer(tmp_path):
     done, cli_modules = _console_script(["top-senders", "--data", str(tmp_path / "none")])
     assert cli_modules == []
     assert done.returncode == 1 and done.stderr.startswith("error: ")
+
+
+def _console(argv: list[str]) -> subprocess.CompletedProcess:
+    """The console script's entry point, with an exit handler that says whether the
+    interpreter was finalized."""
+    probe = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: sys.stderr.write('finalized\\n'))\n"
+        "from analyzer.cli.app import console\n"
+        f"sys.argv = ['analyzer', *{argv!r}]\n"
+        "console()\n"
+    )
+    return subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+
+
+def test_a_quick_command_ends_without_finalizing_its_output_whole(tmp_path):
+    data = str(tmp_path / "d")
+    ingest = _console(["ingest", str(SAMPLE_LOGS / "maillog"), "--data", data, "--tz", "UTC"])
+    assert ingest.returncode == 0, ingest.stderr
+    assert ingest.stderr.splitlines()[-1].startswith(
+        "ingest: "
+    )  # the summary, then no finalization
+    senders = _console(["top-senders", "--data", data, "--since", "all", "-n", "500", "-f", "json"])
+    assert senders.returncode == 0 and "finalized" not in senders.stderr, senders.stderr
+    rows = json.loads(senders.stdout)  # all of it: flushed before the exit
+    assert len(rows) > 10 and senders.stdout.endswith("\n")
+    failed = _console(["top-senders", "--data", str(tmp_path / "none")])
+    assert failed.returncode == 1 and failed.stderr.startswith("error: ")
+    assert "finalized" not in failed.stderr
+
+
+def test_a_typer_command_ends_as_python_does():
+    done = _console(["top-senders", "--help"])
+    assert done.returncode == 0 and "Usage" in done.stdout
+    assert done.stderr.endswith("finalized\n")

@@ -67,52 +67,23 @@ struct Column {
 }
 
 impl Column {
+    #[inline]
     fn push(&mut self, v: &V) -> Result<(), String> {
-        let ok = match (self.kind, v) {
-            (_, V::Null) => {
-                if self.nulls == 0 {
-                    self.valid.fill_ones(self.rows);
-                }
-                self.nulls += 1;
-                match self.kind {
-                    Kind::Int => self.ints.push(0),
-                    Kind::Float => self.floats.push(0.0),
-                    Kind::Bool => self.bools.push(false),
-                    Kind::Str => self.offsets.push(self.data.len() as i32),
-                }
-                self.valid.push(false);
-                self.rows += 1;
-                return Ok(());
-            }
-            (Kind::Int, V::Int(n)) => {
-                self.ints.push(*n);
-                true
-            }
-            (Kind::Int, V::Bool(b)) => {
-                self.ints.push(*b as i64);
-                true
-            }
-            (Kind::Float, V::Float(x)) => {
-                self.floats.push(*x);
-                true
-            }
-            (Kind::Float, V::Int(n)) => {
-                self.floats.push(*n as f64);
-                true
-            }
-            (Kind::Bool, V::Bool(b)) => {
-                self.bools.push(*b);
-                true
-            }
+        match (self.kind, v) {
+            (Kind::Int, V::Int(n)) => self.ints.push(*n),
             (Kind::Str, V::Str(t)) => {
                 self.data.extend_from_slice(t.as_bytes());
                 self.offsets.push(self.data.len() as i32);
-                true
             }
-            _ => false,
-        };
-        if !ok {
-            return Err(format!("column {}: cannot store {:?}", self.name, v));
+            (_, V::Null) => {
+                self.push_null();
+                return Ok(());
+            }
+            (Kind::Int, V::Bool(b)) => self.ints.push(*b as i64),
+            (Kind::Float, V::Float(x)) => self.floats.push(*x),
+            (Kind::Float, V::Int(n)) => self.floats.push(*n as f64),
+            (Kind::Bool, V::Bool(b)) => self.bools.push(*b),
+            _ => return Err(self.cannot_store(v)),
         }
         if self.nulls > 0 {
             self.valid.push(true);
@@ -120,12 +91,30 @@ impl Column {
         self.rows += 1;
         Ok(())
     }
+
+    fn push_null(&mut self) {
+        if self.nulls == 0 {
+            self.valid.fill_ones(self.rows);
+        }
+        self.nulls += 1;
+        match self.kind {
+            Kind::Int => self.ints.push(0),
+            Kind::Float => self.floats.push(0.0),
+            Kind::Bool => self.bools.push(false),
+            Kind::Str => self.offsets.push(self.data.len() as i32),
+        }
+        self.valid.push(false);
+        self.rows += 1;
+    }
+
+    #[cold]
+    fn cannot_store(&self, v: &V) -> String {
+        format!("column {}: cannot store {:?}", self.name, v)
+    }
 }
 
 /// No column for this key id / no field for this column.
 const NONE: u16 = u16::MAX;
-/// Tables of up to this many columns place a row's fields in one pass over the row.
-const PLACED: usize = 64;
 
 pub struct Table {
     pub name: String,
@@ -134,6 +123,10 @@ pub struct Table {
     /// the column of each key id (`NONE`: not one of this table's); empty when the
     /// table's columns cannot be placed that way (too many, a name twice)
     column_of: Vec<u16>,
+    /// the time column's place among the columns (`NONE`: not one of them)
+    time_column: u16,
+    /// per column, the row's entry for it (`NONE`: none), reused row after row
+    at: Vec<u16>,
     days: Vec<i32>,
     pub rows: usize,
 }
@@ -165,7 +158,7 @@ impl Table {
             });
         }
         let mut column_of = vec![NONE; cols.iter().map(|c| c.key as usize + 1).max().unwrap_or(0)];
-        let mut placed = cols.len() <= PLACED;
+        let mut placed = cols.len() < NONE as usize;
         for (i, col) in cols.iter().enumerate() {
             placed &= column_of[col.key as usize] == NONE; // a name twice: the slow path
             column_of[col.key as usize] = i as u16;
@@ -173,11 +166,18 @@ impl Table {
         if !placed {
             column_of.clear();
         }
+        let time = key(time);
+        let time_column = cols
+            .iter()
+            .position(|c| c.key == time)
+            .map_or(NONE, |i| i as u16);
         Ok(Table {
             name,
-            time: key(time),
+            time,
+            at: vec![NONE; cols.len()],
             columns: cols,
             column_of,
+            time_column,
             days: Vec::new(),
             rows: 0,
         })
@@ -185,9 +185,10 @@ impl Table {
 
     /// Add a row: only the schema's columns of it are taken (rows may be whole events).
     pub fn push(&mut self, row: &Obj) -> Result<(), String> {
-        if !self.column_of.is_empty() && row.0.len() < NONE as usize {
+        let time = if !self.column_of.is_empty() && row.0.len() < NONE as usize {
             // one pass over the row instead of one search of it per column
-            let mut at = [NONE; PLACED];
+            let at = &mut self.at;
+            at.fill(NONE);
             for (i, (k, _)) in row.0.iter().enumerate() {
                 if let Some(&c) = self.column_of.get(*k as usize) {
                     if c != NONE && at[c as usize] == NONE {
@@ -195,7 +196,7 @@ impl Table {
                     }
                 }
             }
-            for (col, &i) in self.columns.iter_mut().zip(&at) {
+            for (col, &i) in self.columns.iter_mut().zip(at.iter()) {
                 let v = if i == NONE {
                     &NULL
                 } else {
@@ -203,12 +204,18 @@ impl Table {
                 };
                 col.push(v)?;
             }
+            match at.get(self.time_column as usize) {
+                Some(&i) if i != NONE => &row.0[i as usize].1,
+                Some(_) => &NULL,
+                None => row.get(self.time),
+            }
         } else {
             for col in &mut self.columns {
                 col.push(row.get(col.key))?;
             }
-        }
-        let day = match row.get(self.time) {
+            row.get(self.time)
+        };
+        let day = match time {
             V::Int(ts) => ts.div_euclid(DAY_US),
             _ => match row.get(super::value::DAY) {
                 V::Int(d) => *d,

@@ -9,8 +9,8 @@
 //! whose lead is there cannot be read, the regex would skip it (and a loop would take its
 //! text as a token): the matcher declines there rather than follow.
 
-use super::scan::{space, word, Cur, Span};
-use super::selectors::{address, client, field, queue_id, quoted_field, skip};
+use super::scan::{space, Cur, Span};
+use super::selectors::{client, delivery_head, field, queue_id, quoted_field, relay, skip};
 use super::Matcher;
 
 pub const MATCHERS: &[Matcher] = &[
@@ -177,36 +177,13 @@ fn recipient(c: &mut Cur) -> Span {
 
 fn delivery_parts(m: &[u8], spans: &mut [Span]) -> Option<()> {
     let mut c = Cur::new(m);
-    spans[0] = Some(queue_id(&mut c)?);
-    c.byte(b' ');
-    let at = c.i;
-    if !c.one_of(&[b"=>", b"->", b"*>", b">>"]) {
-        return None;
-    }
-    spans[1] = Some((at, c.i));
-    if !c.byte(b' ') {
-        return None;
-    }
-    spans[2] = Some(recipient(&mut c)?);
-    spans[3] = None;
-    if c.lit(b" <") {
-        spans[3] = Some(c.run(|b| b != b'>'));
-        if !c.byte(b'>') {
-            return None;
-        }
-    }
+    delivery_head(&mut c, &[b"=>", b"->", b"*>", b">>"], recipient, spans)?;
     skip(&mut c, &[b"T=", b"H=", b"C="]);
     spans[4] = field(&mut c, b" T=")?;
     skip(&mut c, &[b"H=", b"C="]);
     spans[5..8].fill(None);
     if c.lit(b" H=") {
-        let name = c.run1(|b| !(space(b) || b == b'[' || b == b']'));
-        if name.is_some() && !c.byte(b' ') {
-            return None;
-        }
-        let [ip, port] = address(&mut c, word)?;
-        c.byte(b'*');
-        spans[5..8].copy_from_slice(&[name, ip, port]);
+        spans[5..8].copy_from_slice(&relay(&mut c)?);
     }
     skip(&mut c, &[b"C="]);
     spans[8] = quoted_field(&mut c, b" C=\"")?;

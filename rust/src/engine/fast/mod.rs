@@ -1,20 +1,25 @@
 //! Fast paths of the parse pass: the syslog header read by hand (`header.rs`) and
 //! hand-written matchers of the hottest patterns of Postfix (`postfix.rs`,
 //! `postfix_session.rs`), Exim
-//! (`exim.rs`, with its selector tokenizer in `selectors.rs`) and Sendmail
-//! (`sendmail.rs`, `sendmail_session.rs`), tried before the regexes. Each applies only to the exact regex source
+//! (`exim.rs`, with its selector tokenizer in `selectors.rs`, `exim_auth.rs`, `exim_failed.rs`, and its own
+//! line's header in `exim_native.rs`) and Sendmail
+//! (`sendmail.rs`, `sendmail_session.rs`, `sendmail_rest.rs`), tried before the regexes. Each applies only to the exact regex source
 //! it was written for (a fancy pattern's exact regex, not its superset) and declines
 //! wherever it is not sure; the regex then decides, so the table stays the truth.
 //! `Mode::Verify` runs both on every line a fast path answers and keeps the lines where
 //! they differ (the differential tests require none).
 
 mod exim;
+mod exim_auth;
+mod exim_failed;
+mod exim_native;
 mod header;
 mod postfix;
 mod postfix_session;
 mod scan;
 mod selectors;
 mod sendmail;
+mod sendmail_rest;
 mod sendmail_session;
 
 use regex::bytes::{CaptureLocations, Regex};
@@ -71,8 +76,11 @@ fn matchers() -> impl Iterator<Item = &'static Matcher> {
         .iter()
         .chain(postfix_session::MATCHERS)
         .chain(exim::MATCHERS)
+        .chain(exim_auth::MATCHERS)
+        .chain(exim_failed::MATCHERS)
         .chain(sendmail::MATCHERS)
         .chain(sendmail_session::MATCHERS)
+        .chain(sendmail_rest::MATCHERS)
 }
 
 /// A matcher bound to its pattern: the regex group of each of its names.
@@ -94,6 +102,8 @@ pub struct Fast {
     pub counts: FxHashMap<&'static str, u64>,
     /// `Verify`: lines where a fast path and the regex differ
     pub mismatches: Vec<String>,
+    /// Exim's own line header read by hand (`exim_native.rs`)
+    exim_native: exim_native::Binding,
     spans: Vec<Span>,
     /// `Verify`: the message the last fast answer was for (a fancy pattern's captures
     /// are read again from its exact regex)
@@ -109,6 +119,7 @@ impl Default for Fast {
             bound: Vec::new(),
             counts: FxHashMap::default(),
             mismatches: Vec::new(),
+            exim_native: exim_native::Binding::default(),
             spans: vec![None; 8],
             message: String::new(),
         }

@@ -53,7 +53,8 @@ fn token(t: &[u8]) -> Option<usize> {
             return Some(w + 2 + n + 1);
         }
     }
-    let n = t.iter().take_while(|b| !space(**b)).count();
+    // the word is no space: the bare token's run goes on from its end (one pass)
+    let n = w + t[w..].iter().take_while(|b| !space(**b)).count();
     (n > 0).then_some(n)
 }
 
@@ -128,4 +129,46 @@ pub fn client(c: &mut Cur) -> Option<[Span; 4]> {
     }
     let [ip, port] = address(c, digit)?;
     Some([name, helo, ip, port])
+}
+
+/// A delivery's `H=` host, after ` H=`: `(?:(?P<name>[^\s\[\]]+) )?\[(?P<ip>...)\]
+/// (?::(?P<port>\w+))?\*?` -> (name, ip, port); None where unsure (a name not followed
+/// by a space).
+pub fn relay(c: &mut Cur) -> Option<[Span; 3]> {
+    let name = c.run1(|b| !(space(b) || b == b'[' || b == b']'));
+    if name.is_some() && !c.byte(b' ') {
+        return None;
+    }
+    let [ip, port] = address(c, word)?;
+    c.byte(b'*');
+    Some([name, ip, port])
+}
+
+/// A delivery line's head: `ID (?P<flag>FLAG) (?P<address>...)(?: <(?P<parent>[^>]*)>)?`
+/// (`flags`: the flag's alternatives, `recipient`: the address) into `spans[..4]`.
+pub fn delivery_head(
+    c: &mut Cur,
+    flags: &[&[u8]],
+    recipient: fn(&mut Cur) -> Span,
+    spans: &mut [Span],
+) -> Option<()> {
+    spans[0] = Some(queue_id(c)?);
+    c.byte(b' ');
+    let at = c.i;
+    if !c.one_of(flags) {
+        return None;
+    }
+    spans[1] = Some((at, c.i));
+    if !c.byte(b' ') {
+        return None;
+    }
+    spans[2] = Some(recipient(c)?);
+    spans[3] = None;
+    if c.lit(b" <") {
+        spans[3] = Some(c.run(|b| b != b'>'));
+        if !c.byte(b'>') {
+            return None;
+        }
+    }
+    Some(())
 }

@@ -44,6 +44,11 @@ pub const MATCHERS: &[Matcher] = &[
     },
 ];
 
+/// The first `, ` in `t` (a `memmem` search builds its searcher on every call).
+pub fn comma_space(t: &[u8]) -> Option<usize> {
+    memchr::memchr_iter(b',', t).find(|&i| t.get(i + 1) == Some(&b' '))
+}
+
 /// `[0-9A-Za-z]{12,18}` then `: ` and `then`: the id's span.
 pub fn queue_id(c: &mut Cur, then: &[u8]) -> Span {
     let id = c.run(|b| b.is_ascii_alphanumeric());
@@ -75,7 +80,7 @@ fn delivery_parts(m: &[u8], spans: &mut [Span]) -> Option<()> {
     spans[0] = Some(queue_id(&mut c, b"to=")?);
     // `.*?, `: the shortest list is up to the first `, `
     let start = c.i;
-    let comma = memchr::memmem::find(c.rest(), b", ")?;
+    let comma = comma_space(c.rest())?;
     spans[1] = Some((start, start + comma));
     c.i = start + comma + 2;
     if c.lit(b"orig_to=") {

@@ -3,7 +3,7 @@
 //! bound to its exact regex of the table (how a matcher follows it: `super::Matcher`).
 
 use super::scan::{digit, space, word, Cur, Span};
-use super::sendmail::{queue_id, relay_client, status};
+use super::sendmail::{comma_space, queue_id, relay_client, status};
 use super::Matcher;
 
 pub const MATCHERS: &[Matcher] = &[
@@ -91,7 +91,7 @@ fn ruleset_parts(m: &[u8], spans: &mut [Span]) -> Option<()> {
         return None;
     }
     // `.*?, `: up to the first `, ` (where what follows fails there, decline)
-    let comma = memchr::memmem::find(c.rest(), b", ")?;
+    let comma = comma_space(c.rest())?;
     spans[2] = Some((c.i, c.i + comma));
     c.i += comma + 2;
     spans[3] = None;
@@ -151,8 +151,18 @@ fn session_notice(m: &[u8], _spans: &mut [Span]) -> bool {
     if c.end() || c.rest().starts_with(b", ") {
         return true;
     }
-    // `:? to \S+ after \w+$`
+    // `:? (?:did not issue MAIL/EXPN/VRFY/ETRN during connection to \S+|possible SMTP
+    // attack: command=(?!AUTH,).*|during .*|to \S+ after \w+)$`
     c.byte(b':');
+    if c.lit(b" did not issue MAIL/EXPN/VRFY/ETRN during connection to ") {
+        return c.run1(|b| !space(b)).is_some() && c.end();
+    }
+    if c.lit(b" possible SMTP attack: command=") {
+        return !c.rest().starts_with(b"AUTH,");
+    }
+    if c.lit(b" during ") {
+        return true;
+    }
     c.lit(b" to ")
         && c.run1(|b| !space(b)).is_some()
         && c.lit(b" after ")
