@@ -28,8 +28,9 @@ fn origin_of(e: &Obj) -> &'static str {
     if e.truthy(SASL_USERNAME) {
         return "sasl";
     }
-    let proto = e.str(PROTO).unwrap_or("").to_lowercase();
-    let local = proto.starts_with("local") || (e.truthy(USER) && !e.truthy(CLIENT_IP));
+    // `proto.lower().startswith("local")`: no other character lowers to these letters
+    let proto = e.str(PROTO).unwrap_or("").as_bytes();
+    let local = proto.get(..5).is_some_and(|p| p.eq_ignore_ascii_case(b"local")) || (e.truthy(USER) && !e.truthy(CLIENT_IP));
     if e.str(SENDER) == Some("") && (e.truthy(BOUNCE_OF) || local) {
         return "bounce"; // MTA-generated (Exim `<= <> R=<id>`, a bounce it made itself)
     }
@@ -90,7 +91,7 @@ impl Rules {
                         .iter()
                         .take(MAX_RCPTS)
                         .map(|r| match r {
-                            V::Str(t) => V::Str(t.to_lowercase()),
+                            V::Str(t) => V::Str(lower(t)),
                             other => other.clone(),
                         })
                         .collect();
@@ -152,8 +153,8 @@ impl Rules {
             }
         }
         if let Some(agent) = e.str(AGENT).filter(|a| !a.is_empty()) {
-            let program = format!("{}/{}", str_of(e.get(PROGRAM)), agent);
-            e.set(PROGRAM, V::Str(program));
+            let program = concat(&[str_of(e.get(PROGRAM)), "/", agent]);
+            e.set(PROGRAM, program);
         }
         true
     }

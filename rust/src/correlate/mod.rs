@@ -36,7 +36,7 @@ use crate::finish::{self, Finisher};
 use columns::Table;
 use ordmap::OrdMap;
 use rules::{LocalIp, MsgKey, Rules, SessionKey, TABLES};
-use value::{obj_from_py, Obj, ToPy, K, V};
+use value::{obj_from_py, parsed, Obj, ToPy, K, V};
 use worker::{Batch, Pending, Worker};
 
 /// (name, time column, [(column, type)]) of a table, from `analyzer.schema`
@@ -120,18 +120,7 @@ fn event_obj(fields: &Fields<'_>, names: &[K], texts: &[String], fixed: &[V], un
             .0
             .iter()
             .filter(|(k, _)| names[*k] != unread)
-            .map(|(k, v)| {
-                let v = match v {
-                    Val::Str(t) => V::Str((*t).to_owned()),
-                    Val::Name(i) => V::Str(texts[*i].clone()),
-                    Val::Int(n) => V::Int(*n),
-                    Val::Float(x) => V::Float(*x),
-                    Val::Fixed(i) => fixed[*i].clone(),
-                    Val::Lower(t) => V::Str(t.to_ascii_lowercase()),
-                    Val::None => V::Null,
-                };
-                (names[*k], v)
-            }),
+            .map(|(k, v)| (names[*k], parsed(*v, texts, fixed))),
     );
     Obj(obj)
 }

@@ -3,6 +3,7 @@
 //! and the map remembers the keys reached, set or removed since the last save, so a
 //! commit hands over only those (see `analyzer.dataset.openstate.Keyed`).
 
+use std::collections::hash_map::Entry as MapEntry;
 use std::hash::Hash;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
@@ -12,20 +13,22 @@ pub struct OrdMap<Key: Eq + Hash + Clone, T> {
     next: u64,
     /// entries inserted at or after this sequence number are new since the last save
     saved_at: u64,
-    touched: HashSet<Key>,
-    /// keys absent at the last save and inserted since: removed again before the next
-    /// save, the store never held them, so they leave `touched` too (a long run would
-    /// otherwise hand every message of the commit interval back to Python at a commit)
-    born: HashSet<Key>,
+    /// keys the store held at the last save that were removed since (and not inserted
+    /// again): with the entries marked `touched`, what `Keyed.touched` holds
+    gone: HashSet<Key>,
     /// the store holds every entry as of the last save (`Keyed.synced`)
     pub synced: bool,
 }
 
 struct Entry<T> {
     seq: u64,
-    /// the key is in `touched`: reaching it again costs no lookup there (an open message
-    /// is reached by most lines of its life)
+    /// reached, set or (re)inserted since the last save (an open message is reached by
+    /// most lines of its life: a flag, not a set of keys, costs no lookup nor copy)
     touched: bool,
+    /// absent at the last save and inserted since: removed again before the next save,
+    /// the store never held it, so it is not touched either (a long run would
+    /// otherwise hand every message of the commit interval back to Python at a commit)
+    born: bool,
     value: T,
 }
 
@@ -35,8 +38,7 @@ impl<Key: Eq + Hash + Clone, T> Default for OrdMap<Key, T> {
             map: HashMap::default(),
             next: 0,
             saved_at: 0,
-            touched: HashSet::default(),
-            born: HashSet::default(),
+            gone: HashSet::default(),
             synced: false,
         }
     }
@@ -54,10 +56,7 @@ impl<Key: Eq + Hash + Clone, T> OrdMap<Key, T> {
     /// `d.get(k)` (counts as reached: the caller may change it)
     pub fn get_mut(&mut self, k: &Key) -> Option<&mut T> {
         let entry = self.map.get_mut(k)?;
-        if !entry.touched {
-            entry.touched = true;
-            self.touched.insert(k.clone());
-        }
+        entry.touched = true;
         Some(&mut entry.value)
     }
 
@@ -68,36 +67,32 @@ impl<Key: Eq + Hash + Clone, T> OrdMap<Key, T> {
 
     /// `d[k] = v`: a new key goes last, an existing one keeps its place.
     pub fn insert(&mut self, k: Key, v: T) {
-        match self.map.get_mut(&k) {
-            Some(entry) => {
+        match self.map.entry(k) {
+            MapEntry::Occupied(mut found) => {
+                let entry = found.get_mut();
                 entry.value = v;
-                if entry.touched {
-                    return;
-                }
                 entry.touched = true;
             }
-            None => {
-                // not in the map and not touched since the save: absent at the save
-                if !self.touched.contains(&k) {
-                    self.born.insert(k.clone());
-                }
-                let entry = Entry {
+            MapEntry::Vacant(slot) => {
+                // absent at the save unless removed since
+                let born = self.gone.is_empty() || !self.gone.remove(slot.key());
+                slot.insert(Entry {
                     seq: self.next,
                     touched: true,
+                    born,
                     value: v,
-                };
-                self.map.insert(k.clone(), entry);
+                });
                 self.next += 1;
             }
         }
-        self.touched.insert(k);
     }
 
     /// Loading: append without counting as changed.
     pub fn load(&mut self, k: Key, v: T) {
         let entry = Entry {
             seq: self.next,
-            touched: self.touched.contains(&k),
+            touched: self.gone.remove(&k),
+            born: false,
             value: v,
         };
         self.map.insert(k, entry);
@@ -107,10 +102,8 @@ impl<Key: Eq + Hash + Clone, T> OrdMap<Key, T> {
 
     pub fn remove(&mut self, k: &Key) -> Option<T> {
         let found = self.map.remove(k)?;
-        if self.born.remove(k) {
-            self.touched.remove(k); // born and gone between two saves
-        } else if !found.touched {
-            self.touched.insert(k.clone());
+        if !found.born {
+            self.gone.insert(k.clone());
         }
         Some(found.value)
     }
@@ -132,15 +125,22 @@ impl<Key: Eq + Hash + Clone, T> OrdMap<Key, T> {
             .map(|(k, e)| (e.seq, k))
             .collect();
         moved.sort_unstable_by_key(|(seq, _)| *seq);
-        let touched = self.touched.iter().cloned().collect();
+        let touched = self
+            .map
+            .iter()
+            .filter(|(_, e)| e.touched)
+            .map(|(k, _)| k)
+            .chain(&self.gone)
+            .cloned()
+            .collect();
         (touched, moved.into_iter().map(|(_, k)| k.clone()).collect())
     }
 
     pub fn saved(&mut self) {
-        self.touched.clear();
-        self.born.clear();
+        self.gone.clear();
         for entry in self.map.values_mut() {
             entry.touched = false;
+            entry.born = false;
         }
         self.saved_at = self.next;
         self.synced = true;

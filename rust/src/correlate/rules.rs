@@ -122,7 +122,6 @@ pub struct Rules {
     spare_key: MsgKey,
     spare_session: SessionKey,
     reinjected_rx: Regex,
-    relay_ip_rx: Regex,
 }
 
 pub fn mkey(host: &str, qid: &str) -> MsgKey {
@@ -136,24 +135,24 @@ pub fn identity_of(msg: &Obj) -> V {
     }
     if let V::Str(u) = msg.get(SASL_USERNAME) {
         if !u.is_empty() {
-            return V::Str(["sasl:", u].concat());
+            return concat(&["sasl:", u]);
         }
     }
     match msg.get(UID) {
         V::Null => {}
         V::Int(n) => return V::Str(format!("uid:{n}")),
-        V::Str(t) => return V::Str(["uid:", t].concat()),
-        V::Bool(b) => return V::Str(format!("uid:{}", if *b { "True" } else { "False" })),
+        V::Str(t) => return concat(&["uid:", t]),
+        V::Bool(b) => return s(if *b { "uid:True" } else { "uid:False" }),
         _ => {}
     }
     if let V::Str(u) = msg.get(USER) {
         if !u.is_empty() {
-            return V::Str(["user:", u].concat());
+            return concat(&["user:", u]);
         }
     }
     if let V::Str(ip) = msg.get(CLIENT_IP) {
         if !ip.is_empty() {
-            return V::Str(["ip:", ip].concat());
+            return concat(&["ip:", ip]);
         }
     }
     V::Null
@@ -185,7 +184,7 @@ pub fn add_rcpts<'a>(msg: &mut Obj, recipients: impl IntoIterator<Item = &'a V>)
         if rcpts.len() >= MAX_RCPTS {
             continue;
         }
-        let r = V::Str(r.to_lowercase());
+        let r = V::Str(lower(r));
         if !rcpts.contains(&r) {
             rcpts.push(r);
         }
@@ -244,7 +243,6 @@ impl Rules {
                 r"queued as ([0-9A-Za-z]{5,20})\b|\bid=([0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4})\b",
             )
             .expect("regex"),
-            relay_ip_rx: Regex::new(r"\[([^\]\s]+)\]").expect("regex"),
         }
     }
 
@@ -655,7 +653,7 @@ impl Rules {
                 for recipient in list {
                     let domain = match recipient.str() {
                         Some(r) => match r.rfind('@') {
-                            Some(at) => V::Str(r[at + 1..].to_lowercase()),
+                            Some(at) => V::Str(lower(&r[at + 1..])),
                             None => V::Null,
                         },
                         None => V::Null,
@@ -819,13 +817,9 @@ impl Rules {
         if e.str(FAMILY) == Some("sendmail") {
             return false; // milters filter in-line; the MSP -> MTA hop is `hop`
         }
-        // the groups are the matches less their one-byte `[`, `]` and their literal
-        // prefixes: a search without captures finds them (and is the cheaper search)
-        let relay = e.str(RELAY).unwrap_or("");
-        let relay_ip = self
-            .relay_ip_rx
-            .find(relay)
-            .map(|m| &relay[m.start() + 1..m.end() - 1]);
+        // the group is the match less its literal prefix: a search without captures
+        // finds it (and is the cheaper search)
+        let relay_ip = bracketed(e.str(RELAY).unwrap_or(""));
         let own = match relay_ip {
             Some(ip) => self.local_text(ip, ask),
             None => false,
@@ -953,6 +947,24 @@ impl Rules {
     }
 }
 
+/// `re.search(r"\[([^\]\s]+)\]", text)`'s group: the text after the first `[` whose
+/// run of other characters (no `]`, no white space) is not empty and ends at a `]`.
+fn bracketed(text: &str) -> Option<&str> {
+    let mut from = 0;
+    while let Some(open) = text[from..].find('[') {
+        let start = from + open + 1;
+        let rest = &text[start..];
+        let run = rest
+            .find(|c: char| c == ']' || c.is_whitespace())
+            .unwrap_or(rest.len());
+        if run > 0 && rest[run..].starts_with(']') {
+            return Some(&rest[..run]);
+        }
+        from = start;
+    }
+    None
+}
+
 pub fn str_of(v: &V) -> &str {
     v.str().unwrap_or("")
 }
@@ -963,4 +975,21 @@ pub fn session_key(e: &Obj) -> SessionKey {
         str_of(e.get(PROGRAM)).to_owned(),
         e.int(PID),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bracketed_is_the_regex_search() {
+        let rx = Regex::new(r"\[([^\]\s]+)\]").unwrap();
+        for text in [
+            "", "[", "]", "[]", "a[b]c", "x[1.2.3.4]:25", "[a b][c]", "[[a]", "[a[b]]",
+            "[ ]x[y]", "h[\u{2003}]z[k]", "[\u{e9}t\u{e9}]", "none[]then[ip]", "[a]b[c]",
+        ] {
+            let want = rx.captures(text).map(|c| c.get(1).unwrap().as_str());
+            assert_eq!(bracketed(text), want, "{text:?}");
+        }
+    }
 }

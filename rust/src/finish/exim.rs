@@ -3,13 +3,9 @@
 //! is mirrored in order, pops included, so the event's keys come out in Python's order.
 
 use super::{keys, pop, text, Port};
-use crate::correlate::value::{Obj, V};
+use crate::correlate::value::{concat, s, Obj, V};
 use crate::derive::{self, py_space};
 use crate::event::NeedPython;
-
-fn s(text: &str) -> V {
-    V::Str(text.to_owned())
-}
 
 /// `_recipients`: `for a@b c@d` -> recipients and nrcpt; `<>` -> ``; the subject unquoted.
 pub fn recipients(event: &mut Obj) {
@@ -73,11 +69,11 @@ pub fn delivery(port: &Port, event: &mut Obj) -> Result<(), NeedPython> {
             let name = text(&name)?.unwrap_or("");
             let port_ = pop(event, k.relay_port);
             let relay = match text(&port_)?.filter(|p| !p.is_empty()) {
-                Some(p) => format!("{name}[{ip}]:{p}"),
-                None => format!("{name}[{ip}]"),
+                Some(p) => concat(&[name, "[", ip, "]:", p]),
+                None => concat(&[name, "[", ip, "]"]),
             };
             let local = ip.starts_with("127.") || ip == "::1";
-            (V::Str(relay), s(if local { "local" } else { "smtp" }))
+            (relay, s(if local { "local" } else { "smtp" }))
         }
         None => {
             pop(event, k.relay_name);
@@ -100,11 +96,11 @@ pub fn delivery(port: &Port, event: &mut Obj) -> Result<(), NeedPython> {
             .regex("dsn")?
             .captures(text.as_bytes())
             .and_then(|c| c.get(1))
-            .map(|m| text[m.start()..m.end()].to_owned());
+            .map(|m| s(&text[m.start()..m.end()]));
         let plain = text.replace("\\\"", "\"");
         event.set(response, V::Str(plain));
         if let Some(dsn) = dsn {
-            event.set(k.dsn, V::Str(dsn));
+            event.set(k.dsn, dsn);
         }
     }
     Ok(())

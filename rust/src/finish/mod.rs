@@ -19,7 +19,7 @@ use pyo3::prelude::*;
 use regex::bytes::Regex;
 
 use crate::core::Core;
-use crate::correlate::value::{from_py, key, Obj, K, V};
+use crate::correlate::value::{ascii_lower, from_py, key, parsed, s, Obj, K, V};
 use crate::derive;
 use crate::engine::{compile, set_head, Keys};
 use crate::event::{Fields, Head, NeedPython, Val};
@@ -165,15 +165,7 @@ impl Finisher<'_> {
     }
 
     fn value(&self, v: Val<'_>) -> V {
-        match v {
-            Val::Str(t) => V::Str(t.to_owned()),
-            Val::Name(i) => V::Str(self.texts[i].clone()),
-            Val::Int(n) => V::Int(n),
-            Val::Float(x) => V::Float(x),
-            Val::Fixed(i) => self.fixed[i].clone(),
-            Val::Lower(t) => V::Str(t.to_ascii_lowercase()),
-            Val::None => V::Null,
-        }
+        parsed(v, self.texts, self.fixed)
     }
 
     /// The typed groups as the dict `m.groupdict()` (typed) is.
@@ -242,7 +234,7 @@ impl Finisher<'_> {
                 V::Str(_) | V::Null => None,
                 _ => return Err(NeedPython),
             };
-            event.set(k.reason_class, V::Str(class.unwrap_or("other").to_owned()));
+            event.set(k.reason_class, s(class.unwrap_or("other")));
         }
         if p.client && !event.truthy(k.client_name) {
             event.set(k.client_name, V::Null);
@@ -250,15 +242,15 @@ impl Finisher<'_> {
         if port.recipient_domain {
             let domain = match event.get(k.recipient) {
                 V::Str(r) if !r.is_empty() => {
-                    derive::recipient_domain(Some(r)).map(|d| V::Str(d.to_ascii_lowercase()))
+                    derive::recipient_domain(Some(r)).map(|d| V::Str(ascii_lower(d)))
                 }
                 V::Str(_) | V::Null => None,
                 _ => return Err(NeedPython),
             };
             event.set(k.recipient_domain, domain.unwrap_or(V::Null));
         }
-        event.set(k.event, V::Str(self.texts[p.event].clone()));
-        event.set(k.pattern, V::Str(self.texts[p.name].clone()));
+        event.set(k.event, s(&self.texts[p.event]));
+        event.set(k.pattern, s(&self.texts[p.name]));
         Ok(())
     }
 }
@@ -275,7 +267,7 @@ fn extra(event: &mut Obj, rx: &Regex, names: &[Group], message: &str) -> Result<
         if event.get(*name).is_null() {
             let text = &message[m.start()..m.end()];
             let value = match kind {
-                None => V::Str(text.to_owned()),
+                None => s(text),
                 Some(Kind::Int) => V::Int(derive::int(text)?),
                 Some(Kind::Float) => V::Float(derive::float(text)?),
             };

@@ -4,13 +4,9 @@
 //! `rejects._milter_reject`. Each mirrors its Python function line by line.
 
 use super::{address, angle, keys, pop, py_strip, text, Port};
-use crate::correlate::value::{Obj, V};
+use crate::correlate::value::{s, Obj, V};
 use crate::derive;
 use crate::event::NeedPython;
-
-fn s(text: &str) -> V {
-    V::Str(text.to_owned())
-}
 
 fn or_null(text: Option<String>) -> V {
     text.map_or(V::Null, V::Str)
@@ -172,8 +168,8 @@ pub fn arrival(event: &mut Obj) -> Result<(), NeedPython> {
     event.set(k.sender, or_null(sender));
     let mid = k.message_id;
     if let Some(m) = text(event.get(mid))?.filter(|m| !m.is_empty()) {
-        let bare = m.trim_matches(['<', '>']).to_owned();
-        event.set(mid, V::Str(bare));
+        let bare = s(m.trim_matches(['<', '>']));
+        event.set(mid, bare);
     }
     if event.truthy(k.local_user) {
         let user = pop(event, k.local_user);
