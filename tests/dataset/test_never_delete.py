@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from datetime import datetime
 
 import pyarrow.parquet as pq
@@ -157,10 +158,14 @@ def test_disk_full_mid_commit_removes_the_runs_own_parts(tmp_path, lines, refere
         commits.append(state["commit"])
         writes.clear()
 
+    counting = threading.Lock()  # the part writer writes on two threads
+
     def write_until_full(table, where, **kw):
-        writes.append(where)
+        with counting:
+            writes.append(where)
+            full = len(commits) == 2 and len(writes) == 2  # the 3rd commit's 2nd file
         real_write(table, where, **kw)
-        if len(commits) == 2 and len(writes) == 2:  # the 3rd commit: half a file, then ENOSPC
+        if full:  # half a file, then ENOSPC
             with open(where, "r+b") as f:
                 f.truncate(os.path.getsize(where) // 2)
             raise OSError(errno.ENOSPC, "No space left on device")
