@@ -107,30 +107,6 @@ impl Column {
         self.rows += 1;
     }
 
-    /// Its rows as a column of their own (for `Table::split_off`), this one left empty
-    /// with the same room.
-    fn split_off(&mut self) -> Column {
-        fn fresh<T>(v: &mut Vec<T>) -> Vec<T> {
-            let room = v.capacity();
-            std::mem::replace(v, Vec::with_capacity(room))
-        }
-        let mut offsets = Vec::with_capacity(self.offsets.capacity());
-        offsets.push(0);
-        Column {
-            name: self.name.clone(),
-            key: self.key,
-            kind: self.kind,
-            valid: std::mem::take(&mut self.valid),
-            nulls: std::mem::take(&mut self.nulls),
-            rows: std::mem::take(&mut self.rows),
-            ints: fresh(&mut self.ints),
-            floats: fresh(&mut self.floats),
-            bools: std::mem::take(&mut self.bools),
-            offsets: std::mem::replace(&mut self.offsets, offsets),
-            data: fresh(&mut self.data),
-        }
-    }
-
     #[cold]
     fn cannot_store(&self, v: &V) -> String {
         format!("column {}: cannot store {:?}", self.name, v)
@@ -249,23 +225,6 @@ impl Table {
         self.days.push(day as i32);
         self.rows += 1;
         Ok(())
-    }
-
-    /// The rows so far as a table of their own (to be `take`n), this one left empty
-    /// with the same room: the correlation thread hands full tables over between
-    /// batches and goes on filling this one.
-    pub fn split_off(&mut self) -> Table {
-        let room = self.days.capacity();
-        Table {
-            name: self.name.clone(),
-            time: self.time,
-            columns: self.columns.iter_mut().map(Column::split_off).collect(),
-            column_of: Vec::new(), // (taken, never pushed to)
-            time_column: self.time_column,
-            at: Vec::new(),
-            days: std::mem::replace(&mut self.days, Vec::with_capacity(room)),
-            rows: std::mem::take(&mut self.rows),
-        }
     }
 
     /// Bytes held, roughly (to decide when to hand the rows over).

@@ -37,7 +37,7 @@ use columns::Table;
 use ordmap::OrdMap;
 use rules::{LocalIp, MsgKey, Rules, SessionKey, TABLES};
 use value::{obj_from_py, parsed, Obj, ToPy, K, V};
-use worker::{Batch, Done, Pending, Worker};
+use worker::{Batch, Pending, Worker};
 
 /// (name, time column, [(column, type)]) of a table, from `analyzer.schema`
 type TableSpec = (String, String, Vec<(String, String)>);
@@ -50,15 +50,12 @@ const FAMILIES: [&str; 3] = ["postfix", "exim", "sendmail"];
 pub struct IngestEngine {
     rules: Held,
     worker: Option<Worker>, // started with the first batch
-    in_flight: usize,       // batches sent to the worker and not back yet
-    taken: Vec<Table>,      // rows the worker handed over, for the next `batch` to return
-    failed: bool,           // a batch came back with the rules holding an error
     is_local: Arc<Py<PyAny>>,
     own_ips: Arc<HashSet<String>>,
 }
 
-/// Where the rules are: here, or with the worker correlating the batches in flight while
-/// the next one is read and parsed; `Lost` once the worker failed.
+/// Where the rules are: here, or with the worker correlating the last batch while the
+/// next one is read and parsed; `Lost` once the worker failed.
 enum Held {
     Here(Box<Rules>),
     Away,
@@ -193,9 +190,6 @@ impl IngestEngine {
         Ok(IngestEngine {
             rules: Held::Here(Box::new(Rules::new(built))),
             worker: None,
-            in_flight: 0,
-            taken: Vec::new(),
-            failed: false,
             is_local: Arc::new(is_local),
             own_ips: Arc::new(own_ips),
         })
@@ -420,42 +414,18 @@ impl IngestEngine {
             }
         }
         let batch = Batch::new(events, data, names, texts, fixed);
+        let rows = self.take_rows(py, take_bytes)?; // waits for the last batch
+        let Held::Here(rules) = std::mem::replace(&mut self.rules, Held::Lost) else {
+            unreachable!("`take_rows` brought the rules back");
+        };
         if self.worker.is_none() {
             let (is_local, own_ips) = (self.is_local.clone(), self.own_ips.clone());
             self.worker = Some(Worker::new(is_local, own_ips).map_err(err)?);
         }
-        match std::mem::replace(&mut self.rules, Held::Away) {
-            Held::Here(rules) => {
-                if !self.worker.as_ref().is_some_and(|w| w.lend(rules)) {
-                    self.rules = Held::Lost;
-                    return Err(err("the correlation thread failed"));
-                }
-            }
-            Held::Away => {}
-            Held::Lost => {
-                self.rules = Held::Lost;
-                return Err(err("the correlation thread failed in an earlier batch"));
-            }
-        }
-        // up to DEPTH batches in flight: the thread need not wait for this one's parse,
-        // nor this thread for each batch's correlation
-        while self.in_flight >= DEPTH {
-            self.receive(py, true)?;
-        }
-        while self.receive(py, false)? {}
-        if self.failed {
-            self.rules(py)?; // raises the rules' error
-        }
-        if !self
-            .worker
-            .as_ref()
-            .is_some_and(|w| w.start(batch, take_bytes))
-        {
-            self.rules = Held::Lost;
+        if !self.worker.as_ref().is_some_and(|w| w.start(rules, batch)) {
             return Err(err("the correlation thread failed"));
         }
-        self.in_flight += 1;
-        let rows = self.taken_rows(py)?;
+        self.rules = Held::Away;
         // counted as `parse_batch` counts, without making the correlated events' dicts
         let outcomes = outcomes
             .into_iter()
@@ -492,12 +462,8 @@ impl IngestEngine {
         py: Python<'py>,
         min_bytes: usize,
     ) -> PyResult<Bound<'py, PyList>> {
-        self.rules(py)?; // every batch correlated, its rows handed over to `taken`
-        let out = self.taken_rows(py)?;
-        let Held::Here(rules) = &mut self.rules else {
-            unreachable!("`rules` brought them back");
-        };
-        for table in &mut rules.tables {
+        let out = PyList::empty(py);
+        for table in &mut self.rules(py)?.tables {
             if table.rows > 0 && table.bytes() >= min_bytes {
                 let name = table.name.clone();
                 out.append((name, table.take(py)?))?;
@@ -579,69 +545,22 @@ impl IngestEngine {
     }
 }
 
-/// Batches in flight at most: the one being correlated and the next, parsed meanwhile.
-const DEPTH: usize = 2;
-
 impl IngestEngine {
-    /// The rules, once every batch in flight is correlated: waited for with the GIL
+    /// The rules, once the batch in flight is correlated: waited for with the GIL
     /// released (the thread may ask Python about an address); its error, if any.
     fn rules(&mut self, py: Python<'_>) -> PyResult<&mut Rules> {
-        if matches!(self.rules, Held::Away) {
-            if !self.worker.as_ref().is_some_and(|w| w.ask_back()) {
-                self.rules = Held::Lost;
-            }
-            while matches!(self.rules, Held::Away) {
-                self.receive(py, true)?; // the batches before, then the rules
-            }
+        if let (Held::Away, Some(worker)) = (&self.rules, &self.worker) {
+            self.rules = match py.detach(|| worker.finish()) {
+                Some((rules, _batch)) => Held::Here(rules), // its bytes freed, GIL held
+                None => Held::Lost,
+            };
         }
         let Held::Here(rules) = &mut self.rules else {
             return Err(err("the correlation thread failed in an earlier batch"));
         };
-        self.failed = false;
         match rules.error.take() {
             Some(e) => Err(err(e)),
             None => Ok(rules),
         }
-    }
-
-    /// The worker's next reply (waited for with the GIL released, or only if there is
-    /// one already): false when there was none.
-    fn receive(&mut self, py: Python<'_>, wait: bool) -> PyResult<bool> {
-        let Some(worker) = &self.worker else {
-            return Ok(false);
-        };
-        let reply = if wait {
-            py.detach(|| worker.next())
-        } else {
-            worker.next_ready()
-        };
-        match reply {
-            Some(Done::Batch(batch, full, failed)) => {
-                drop(batch); // its bytes freed, GIL held
-                self.in_flight -= 1;
-                self.taken.extend(full);
-                self.failed |= failed;
-                Ok(true)
-            }
-            Some(Done::Rules(rules)) => {
-                self.rules = Held::Here(rules);
-                Ok(true)
-            }
-            None if wait => {
-                self.rules = Held::Lost;
-                Err(err("the correlation thread failed"))
-            }
-            None => Ok(false),
-        }
-    }
-
-    /// The rows the worker handed over, in the order it did: [(table, (rows, columns,
-    /// days))].
-    fn taken_rows<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let out = PyList::empty(py);
-        for mut table in std::mem::take(&mut self.taken) {
-            out.append((table.name.clone(), table.take(py)?))?;
-        }
-        Ok(out)
     }
 }

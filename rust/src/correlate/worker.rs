@@ -1,9 +1,7 @@
-//! The thread that correlates batches while the caller's thread writes the rows handed
-//! back and reads and parses the next (a pipeline of up to two batches across the two
-//! cores). It holds the rules while batches are in flight and hands back, with each
-//! batch, the tables whose rows reached the size to be written. One thread for the run:
-//! a thread per batch would start each batch with an empty allocator heap (fresh pages
-//! to fault in and zero).
+//! The thread that correlates a batch while the caller's thread writes the rows of the
+//! batches before and reads and parses the next (a pipeline of one batch across the two
+//! cores). One thread for the run: a thread per batch would start each batch with an
+//! empty allocator heap (fresh pages to fault in and zero).
 
 use std::collections::HashSet;
 use std::sync::mpsc::{channel, Receiver, Sender};
@@ -13,7 +11,6 @@ use std::thread::JoinHandle;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
-use super::columns::Table;
 use super::rules::Rules;
 use super::value::{Obj, K, PATTERN, V};
 use super::{event_obj, AskPython};
@@ -74,26 +71,11 @@ impl Batch {
     }
 }
 
-/// What the caller sends: the rules (before the first batch after they came back), a
-/// batch with the size from which a table's rows are handed over after it, or a request
-/// for the rules back.
-enum Job {
-    Rules(Box<Rules>),
-    Batch(Batch, usize),
-    Back,
-}
-
-/// What comes back: a batch once correlated (to be dropped with the GIL held: its bytes)
-/// with the tables whose rows were handed over after it and whether the rules hold an
-/// error (nothing more is correlated then), or the rules.
-pub enum Done {
-    Batch(Batch, Vec<Table>, bool),
-    Rules(Box<Rules>),
-}
+type Job = (Box<Rules>, Batch);
 
 pub struct Worker {
     jobs: Option<Sender<Job>>,
-    done: Mutex<Receiver<Done>>, // a Mutex: the Python class must be Sync
+    done: Mutex<Receiver<Job>>, // a Mutex: the Python class must be Sync
     thread: Option<JoinHandle<()>>,
 }
 
@@ -106,31 +88,9 @@ impl Worker {
             .name("analyzer-correlate".into())
             .spawn(move || {
                 let mut ask = AskPython(&is_local, &own_ips);
-                let mut held: Option<Box<Rules>> = None;
-                for job in inbox {
-                    let reply = match job {
-                        Job::Rules(rules) => {
-                            held = Some(rules);
-                            continue;
-                        }
-                        Job::Batch(mut batch, take_bytes) => {
-                            let rules = held.as_mut().expect("the rules come before a batch");
-                            // after an error nothing more is correlated: the caller
-                            // raises it when it takes the rules back
-                            if rules.error.is_none() {
-                                batch.correlate(rules, &mut ask);
-                            }
-                            let full = rules
-                                .tables
-                                .iter_mut()
-                                .filter(|t| t.rows > 0 && t.bytes() >= take_bytes)
-                                .map(Table::split_off)
-                                .collect();
-                            Done::Batch(batch, full, rules.error.is_some())
-                        }
-                        Job::Back => Done::Rules(held.take().expect("the rules are here")),
-                    };
-                    if outbox.send(reply).is_err() {
+                for (mut rules, mut batch) in inbox {
+                    batch.correlate(&mut rules, &mut ask);
+                    if outbox.send((rules, batch)).is_err() {
                         break;
                     }
                 }
@@ -142,36 +102,17 @@ impl Worker {
         })
     }
 
-    /// Hand the rules to the thread (the batches after this are correlated with them).
-    pub fn lend(&self, rules: Box<Rules>) -> bool {
-        self.send(Job::Rules(rules))
-    }
-
-    /// Correlate `batch` after those before it; then hand over the rows of every table
-    /// holding at least `take_bytes`.
-    pub fn start(&self, batch: Batch, take_bytes: usize) -> bool {
-        self.send(Job::Batch(batch, take_bytes))
-    }
-
-    /// Ask for the rules back (they come after every batch started before).
-    pub fn ask_back(&self) -> bool {
-        self.send(Job::Back)
-    }
-
-    fn send(&self, job: Job) -> bool {
+    /// Correlate `batch` with `rules` (they come back from `finish`).
+    pub fn start(&self, rules: Box<Rules>, batch: Batch) -> bool {
         self.jobs
             .as_ref()
-            .is_some_and(|jobs| jobs.send(job).is_ok())
+            .is_some_and(|jobs| jobs.send((rules, batch)).is_ok())
     }
 
-    /// The next reply, waited for; None when the thread died (a panic in the rules).
-    pub fn next(&self) -> Option<Done> {
+    /// The rules and batch of the job started last, once correlated (the batch to be
+    /// dropped with the GIL held); None when the thread died (a panic in the rules).
+    pub fn finish(&self) -> Option<Job> {
         self.done.lock().ok()?.recv().ok()
-    }
-
-    /// The next reply if there is one already.
-    pub fn next_ready(&self) -> Option<Done> {
-        self.done.lock().ok()?.try_recv().ok()
     }
 }
 
