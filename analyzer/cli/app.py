@@ -2,10 +2,11 @@
 renders the result. Heavy imports (pandas, pyarrow, plotly) happen inside the commands,
 and a command's module is imported only when that command runs (`COMMANDS`; the typer
 app, `typer_app`, imports it), so a report starts without the other commands' imports.
-`main`, the console script, first offers the command line to `quick` (`ingest` and
-`top-senders` of the plain form run without typer: cron's ingest with nothing new to
-read ends in a fraction of the time); this module imports neither typer nor rich, and
-gives the typer app's names (`app`, `LazyCommands`) when they are asked for.
+`main` first offers the command line to `quick` (`ingest` and `top-senders` of the plain
+form run without typer: cron's ingest with nothing new to read ends in a fraction of the
+time); the console script, `console`, ends those without Python's teardown. This module
+imports neither typer nor rich, and gives the typer app's names (`app`, `LazyCommands`)
+when they are asked for.
 
 Errors: every command runs inside `typer_app._one_line_errors` (and `quick` ends
 the same way), so the console script and the typer app that tests drive end the same
