@@ -140,10 +140,14 @@ class Dataset(Recovery):
         checkpoint.write(d, state)
         self.clear_note()
 
+    def tables_missing(self) -> list[str]:
+        """The tables without their schema file yet (`ensure_tables` writes it)."""
+        return [n for n in TABLES if not (self.root / n / "_common_metadata").exists()]
+
     def ensure_tables(self) -> None:
         """Every table exists, with its schema, even before it has a row: readers that
         open the dataset (pandas, DuckDB, Spark) find each table and its columns."""
-        missing = [n for n in TABLES if not (self.root / n / "_common_metadata").exists()]
+        missing = self.tables_missing()
         if not missing:
             return  # so a run with nothing new to read never imports pyarrow
         import pyarrow.parquet as pq

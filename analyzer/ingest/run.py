@@ -29,7 +29,6 @@ from ..envvars import whole_number
 from ..errors import AnalyzerError
 from ..parse.header import FORMATS, default_host
 from ..read.sources import Source, expand, series_of
-from ..schema import TABLES
 from .plan import (
     SKIP,
     SKIPPED,
@@ -195,8 +194,8 @@ def _nothing_new(
     table without its schema file."""
     if not sources or any(s.is_stdin for s in sources) or ds.debris_noted():
         return False
-    if not all((ds.root / name / "_common_metadata").exists() for name in TABLES):
-        return False  # `Dataset.ensure_tables` writes it, with pyarrow
+    if ds.tables_missing():
+        return False  # `Dataset.ensure_tables` writes their schema files, with pyarrow
     planned = IngestSummary()
     with ds.lock(wait):
         state = ds.state()
