@@ -173,24 +173,22 @@ class Window:
         `where(arrow_table) -> boolean mask` keeps only matching rows before the
         conversion to pandas (cheap on a big history; a cluster applies it on its
         workers, so it must judge each row alone: `Snapshot.select`)."""
+        return to_pandas(self.arrow(name, columns, since, until, where))
+
+    def arrow(self, name: str, columns: list[str] | None, since=..., until=..., where=None):
+        """`read` as an Arrow table, open rows included (no pandas)."""
         import pyarrow as pa
 
         lo = self.lo if since is ... else since
         hi = self.hi if until is ... else until
         if where is None:
-            return table(name, data=self.snap, since=lo, until=hi, columns=columns)
+            return arrow_table(name, data=self.snap, since=lo, until=hi, columns=columns)
         arrow = self.snap.select(name, lo, hi, columns, where)  # on a cluster: its workers
         if name in CARRIED:
             carried = self._carried(name, lo, hi, columns)
             if len(carried):
                 arrow = pa.concat_tables([arrow, carried.filter(where(carried))])
-        return to_pandas(arrow)
-
-    def arrow(self, name: str, columns: list[str] | None, since=..., until=...):
-        """`read` as an Arrow table, open rows included (no pandas)."""
-        lo = self.lo if since is ... else since
-        hi = self.hi if until is ... else until
-        return arrow_table(name, data=self.snap, since=lo, until=hi, columns=columns)
+        return arrow
 
     def reduce(self, name: str, columns: list[str] | None, reduction, since=..., until=...):
         """`reduction` (`dataset.snapshot.Reduction`) of the rows `read` would give
