@@ -482,6 +482,30 @@ def trace(
         )
 
 
+def trace_arrow(
+    queue_id: str | None = None,
+    sender: str | None = None,
+    identity: str | None = None,
+    data: str | os.PathLike | None = None,
+    since=None,
+    until=None,
+    tz: str | None = None,
+    client_ip: str | None = None,
+    hosts: str | Iterable[str] | None = None,
+):
+    """`trace` as a pyarrow Table, computed without pandas (`reports.arrow`): the same
+    rows and columns, for callers that start fast (the CLI). Local engine only."""
+    from .fleet.hosts import window_of
+    from .reports.arrow import trace as report
+    from .reports.trace_spec import check_target
+
+    check_target(queue_id, sender, identity, client_ip)
+    win = window_of(data, since, until, tz, hosts)
+    return report.trace_in(
+        win, queue_id=queue_id, sender=sender, identity=identity, client_ip=client_ip
+    )
+
+
 # --- the nightly report -------------------------------------------------------------------
 
 

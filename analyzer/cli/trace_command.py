@@ -1,5 +1,6 @@
 """`trace`: every row about one message, envelope sender, identity or client IP, in time
-order; the last 7 days first, the whole dataset when nothing is found there."""
+order; the last 7 days first, the whole dataset when nothing is found there. Computed in
+Arrow without pandas (`reports.arrow.trace`) unless `--engine dask` is asked for."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from .options import (
     WINDOW_TZ,
     note,
 )
-from .report_output import host_note, redactor_for, show, window_text
+from .report_output import host_note, redactor_for, report_call, show, window_text
 
 
 def trace(
@@ -80,20 +81,22 @@ def trace(
     of messages, deliveries, rejects (and AUTH failures) in time order, with the table
     each row came from. JSON and CSV carry every column."""
     args: dict[str, Any] = dict(sender=sender, identity=identity, client_ip=client_ip, data=data)
-    args.update(tz=tz, hosts=host, engine=engine, scheduler=scheduler)
-    frame = api.trace(queue_id, since=since or "7d", until=until, **args)
+    args.update(tz=tz, hosts=host)
+    # the Arrow twin on the local engine (no pandas: `report_call`), else pandas on `engine`
+    report = report_call(api.trace_arrow, api.trace, engine, scheduler, chart=None)
+    frame = report(queue_id, since=since or "7d", until=until, **args)
     what = queue_id or sender or identity or client_ip
-    if host_note(data, host) and frame.empty:
+    if host_note(data, host) and len(frame) == 0:
         return  # a host the dataset does not have: nothing to find, and no error
-    if frame.empty and since is None:  # an old message: look through everything
+    if len(frame) == 0 and since is None:  # an old message: look through everything
         since = "all"
-        frame = api.trace(queue_id, since=None, until=until, **args)
+        frame = report(queue_id, since=None, until=until, **args)
         if len(frame):
             note(f"{what}: nothing in the last 7 days; shown from the whole dataset")
-    if frame.empty:
+    if len(frame) == 0:
         raise NoData(api.empty_window(f"rows about {what}", data, since or "7d", until, tz))
     if limit:
-        frame = frame.head(limit)
+        frame = frame[:limit]  # the first rows, of a DataFrame as of a pyarrow Table
     columns = [
         "ts",
         "table",
