@@ -123,6 +123,12 @@ class PartWriter:
         arrow = pa.concat_tables(parts)
         days = _day_numbers(arrow["__day"].combine_chunks())
         arrow = arrow.drop_columns(["__day"])
+        # each column's Arrow bytes per row over the flush, for the codec of its parts:
+        # `nbytes` of a part's slices costs ~10 µs a column, the flush's buffers ~1 µs
+        per_row = {
+            name: column.get_total_buffer_size() / max(arrow.num_rows, 1)
+            for name, column in zip(arrow.column_names, arrow.columns, strict=True)
+        }
         for day, runs in _day_runs(days):
             # a day's rows in their order: slices of the flush, not copied (rows come in
             # time order but for a few stragglers: no sort, no `take` of every column)
@@ -138,8 +144,15 @@ class PartWriter:
                     self.ds.note_commit(self.commit)
                     self.noted = self.commit
                 self.uncommitted += [tmp, final]
-            pq.write_table(part, tmp, **parquet_options(table, part))
-            with open(tmp, "rb+") as f:
+            sizes = {name: bytes_per_row * part.num_rows for name, bytes_per_row in per_row.items()}
+            # encoded in memory, then written and fsynced through one open: a path given
+            # to pyarrow costs its filesystem layer and a second open for the fsync
+            # (~0.4 ms a part, measured)
+            encoded = pa.BufferOutputStream()
+            pq.write_table(part, encoded, **parquet_options(table, sizes=sizes))
+            with open(tmp, "wb") as f:
+                f.write(encoded.getvalue())
+                f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, final)
             self.files.append(final)

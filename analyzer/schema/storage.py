@@ -13,10 +13,16 @@ whatever is chosen here; it only trades the writer's CPU against the size of the
   whose CPU-feature probe traps to the hypervisor on a virtual machine, so on the many
   small chunks of a day's part (30 days x 6 tables in a 1M-line run) zstd's set-up cost
   more than the bytes it saved over snappy. Compaction's merged parts are big: zstd.
+- Statistics (min/max per column chunk) only on the columns readers filter row groups
+  by: the time column (`dataset.parts`, `dataset.status`, Dask's filters) and `host`
+  (Dask's host filter). Min/max of every string column cost the writer a sixth of
+  its instructions (a byte comparison per value) for nothing any reader asks.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from functools import cache
 from typing import TYPE_CHECKING
 
 from .tables import TABLES
@@ -43,21 +49,31 @@ DISTINCT: dict[str, frozenset[str]] = {
 _DELTA_TYPES = ("timestamp", "int64")
 
 
-def parquet_options(table: str, part: pa.Table | None = None) -> dict:
+def parquet_options(
+    table: str, part: pa.Table | None = None, sizes: Mapping[str, float] | None = None
+) -> dict:
     """Keyword arguments of `pyarrow.parquet.write_table` / `ParquetWriter` for a part of
-    `table`: compression chosen per column from `part`'s sizes (None: zstd throughout,
-    for compaction's big parts)."""
+    `table`: compression chosen per column from its Arrow bytes, `sizes` or else those
+    of `part` (neither: zstd throughout, for compaction's big parts)."""
+    options = dict(_fixed_options(table))
+    if sizes is None and part is not None:
+        sizes = {name: part.column(name).nbytes for name in part.column_names}
+    if sizes is not None:
+        options["compression"] = {
+            name: "zstd" if size >= ZSTD_BYTES else "snappy" for name, size in sizes.items()
+        }
+    return options
+
+
+@cache
+def _fixed_options(table: str) -> dict:
+    """The options that do not depend on a part's size (callers copy the dict)."""
     spec = TABLES[table]
     plain = DISTINCT[table] | {c.name for c in spec.columns if c.type == "timestamp"}
     types = {c.name: c.type for c in spec.columns}
-    options: dict = {
+    return {
         "use_dictionary": [c for c in spec.names if c not in plain],
         "column_encoding": {c: "DELTA_BINARY_PACKED" for c in plain if types[c] in _DELTA_TYPES},
+        "write_statistics": [c for c in spec.names if c in (spec.time_column, "host")],
         "compression": "zstd",
     }
-    if part is not None:
-        options["compression"] = {
-            name: "zstd" if part.column(name).nbytes >= ZSTD_BYTES else "snappy"
-            for name in part.column_names
-        }
-    return options
