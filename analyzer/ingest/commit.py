@@ -23,7 +23,7 @@ from ..errors import AnalyzerError
 from ..read.checkpoints import new_checkpoint_key
 from ..read.sources import Source
 from .summary import IngestSummary
-from .writer_side import WriterSide
+from .warm_up import WarmUp
 
 if TYPE_CHECKING:
     from ..correlate import Correlator, Passwd
@@ -51,7 +51,7 @@ class Committer:
         self.state = state
         self.summary = summary
         self.writer: PartWriter = ds.writer(state["commit"] + 1)
-        self.writer_side = WriterSide(ds)  # started by the compiled engine's first batch
+        self.warm_up = WarmUp(ds)  # started by the compiled engine's first batch
         # PHP entries wait for their submissions only when an MTA log is (or was) read
         hold_php = mta_in_run or bool(state.get("mta_seen"))
         self.state["mta_seen"] = hold_php
@@ -150,7 +150,7 @@ class Committer:
         if self._correlator is not None:
             self._correlator.settle()
         self.collect_cycles()
-        self.writer_side.ready()
+        self.warm_up.ready()
         _flush_biggest_first(self.writer)
         for table, n in self.writer.written.items():
             self.summary.rows[table] = self.summary.rows.get(table, 0) + n
@@ -176,7 +176,7 @@ class Committer:
         """The run is over (committed or failed): what its correlator runs beside the
         main thread ends here (the compiled engine's correlation thread, the writer
         side's)."""
-        self.writer_side.close()
+        self.warm_up.close()
 
     def collect_cycles(self) -> None:
         """What the batches since the last commit left in reference cycles: the collector

@@ -130,7 +130,7 @@ def ingest(
             set_aside_uncommitted(ds, state, summary)
             if "parts" not in state:  # a checkpoint from before the list of parts
                 state["parts"] = ds.inventory(state["commit"])
-            # the tables' schema files: at the first commit (`Committer.writer_side`)
+            # the tables' schema files: at the first commit (`Committer.warm_up`)
             mta_in_run = any(s.format != "phpmail" for s in sources)
             run = (engine.committer if engine else Committer)(
                 ds,

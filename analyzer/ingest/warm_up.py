@@ -1,12 +1,14 @@
-"""The part writer's side of a run made ready beside the first batches: pyarrow imported
-(with numpy: the largest part of a run's start, all of it on one core) and the tables'
-schema files written (`Dataset.ensure_tables`), on a thread of its own that the
-compiled engine starts with its first batch. The engine parses and correlates with the
-GIL released, so the import uses the core the start left idle; pyarrow is wanted only
-when the first rows reach the writer (its own imports then wait for this one). A commit
-first waits for it (`ready`), so a checkpoint never names a part of a table without its
-schema file. Runs without the engine (worker processes fork: no thread before them) do
-the same at their first commit, on the main thread."""
+"""What a run needs soon but not at its start, made ready on a thread of its own that the
+compiled engine starts with its first batch: the part writer's side (pyarrow imported,
+with numpy the largest part of a run's start, and the tables' schema files written:
+`Dataset.ensure_tables`) and the correlator's `is_local_ip` (the engine's correlation
+thread asks it about the first IPv6 client: its import, ~23 ms, would stall that
+thread, GIL held). The engine parses and correlates with the GIL released, so this
+uses the core the start left idle; pyarrow is wanted only when the first rows reach the
+writer (an import of it then waits for this one). A commit first waits for the thread
+(`ready`), so a checkpoint never names a part of a table without its schema file. Runs
+without the engine (worker processes fork: no thread before them) write the schema
+files at their first commit, on the main thread."""
 
 from __future__ import annotations
 
@@ -20,12 +22,13 @@ from ..dataset.store import Dataset
 _SWITCH_SECONDS = 0.0005
 
 
-class WriterSide:
+class WarmUp:
     def __init__(self, ds: Dataset):
         self.ds = ds
         self._thread: threading.Thread | None = None
         self._failed: BaseException | None = None
         self._done = False
+        self._switch = sys.getswitchinterval()  # restored when the thread ends
 
     def start(self) -> None:
         """Begin on a thread (once; not after `ready`)."""
@@ -33,7 +36,7 @@ class WriterSide:
             return
         self._switch = sys.getswitchinterval()
         sys.setswitchinterval(min(self._switch, _SWITCH_SECONDS))
-        self._thread = threading.Thread(target=self._prepare, name="writer-side", daemon=True)
+        self._thread = threading.Thread(target=self._prepare, name="warm-up", daemon=True)
         self._thread.start()
 
     def _prepare(self) -> None:
@@ -41,6 +44,7 @@ class WriterSide:
             import pyarrow.parquet  # noqa: F401 -- the writer's threads use it
 
             self.ds.ensure_tables()
+            from ..correlate import common  # noqa: F401 -- see above
         except BaseException as e:  # noqa: BLE001 -- raised in the run's thread by `ready`
             self._failed = e
         finally:
