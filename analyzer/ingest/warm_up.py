@@ -12,6 +12,7 @@ files at their first commit, on the main thread."""
 
 from __future__ import annotations
 
+import importlib
 import sys
 import threading
 
@@ -41,10 +42,10 @@ class WarmUp:
 
     def _prepare(self) -> None:
         try:
+            importlib.import_module("analyzer.correlate.common")  # first: a batch may ask
             import pyarrow.parquet  # noqa: F401 -- the writer's threads use it
 
             self.ds.ensure_tables()
-            from ..correlate import common  # noqa: F401 -- see above
         except BaseException as e:  # noqa: BLE001 -- raised in the run's thread by `ready`
             self._failed = e
         finally:
