@@ -174,8 +174,7 @@ class Committer:
 
     def close(self) -> None:
         """The run is over (committed or failed): what its correlator runs beside the
-        main thread ends here (the compiled engine's correlation thread, the writer
-        side's)."""
+        main thread ends here (the compiled engine's correlation thread, the warm-up)."""
         self.warm_up.close()
 
     def collect_cycles(self) -> None:

@@ -101,7 +101,7 @@ class Engine:
             correlator.hand_over()
             return rust_batch.parse_batch(job)
         core, _ = rust_batch._core(job)
-        self.run.warm_up.start()  # pyarrow's import beside the parse (GIL released)
+        self.run.warm_up.start()  # pyarrow's import beside the batches (GIL released)
         handed_over, counts, rows = correlator.rust.batch(
             core, job.data, job.offset, job.path, _TAKE_BYTES
         )
