@@ -23,6 +23,7 @@ from ..errors import AnalyzerError
 from ..read.checkpoints import new_checkpoint_key
 from ..read.sources import Source
 from .summary import IngestSummary
+from .warm_up import WarmUp
 
 if TYPE_CHECKING:
     from ..correlate import Correlator, Passwd
@@ -50,6 +51,7 @@ class Committer:
         self.state = state
         self.summary = summary
         self.writer: PartWriter = ds.writer(state["commit"] + 1)
+        self.warm_up = WarmUp(ds)  # started by the compiled engine's first batch
         # PHP entries wait for their submissions only when an MTA log is (or was) read
         hold_php = mta_in_run or bool(state.get("mta_seen"))
         self.state["mta_seen"] = hold_php
@@ -148,7 +150,8 @@ class Committer:
         if self._correlator is not None:
             self._correlator.settle()
         self.collect_cycles()
-        self.writer.flush()
+        self.warm_up.ready()
+        _flush_biggest_first(self.writer)
         for table, n in self.writer.written.items():
             self.summary.rows[table] = self.summary.rows.get(table, 0) + n
         self.writer.written.clear()
@@ -171,7 +174,8 @@ class Committer:
 
     def close(self) -> None:
         """The run is over (committed or failed): what its correlator runs beside the
-        main thread ends here (the compiled engine's correlation thread)."""
+        main thread ends here (the compiled engine's correlation thread, the warm-up)."""
+        self.warm_up.close()
 
     def collect_cycles(self) -> None:
         """What the batches since the last commit left in reference cycles: the collector
@@ -180,6 +184,17 @@ class Committer:
         walk of every imported module's objects."""
         if self._correlator is not None:
             gc.collect()
+
+
+def _flush_biggest_first(writer: PartWriter) -> None:
+    """Write every table's rows and wait until their parts are durable, the tables with
+    the most Arrow bytes queued first: the commit waits for the writer thread that ends
+    last, and one big table queued last would be written by one thread alone."""
+    for table in sorted(
+        writer.converted_bytes, key=writer.converted_bytes.__getitem__, reverse=True
+    ):
+        writer.flush_table(table)
+    writer.flush()
 
 
 def set_aside_uncommitted(ds: Dataset, state: dict, summary: IngestSummary) -> None:

@@ -101,6 +101,7 @@ class Engine:
             correlator.hand_over()
             return rust_batch.parse_batch(job)
         core, _ = rust_batch._core(job)
+        self.run.warm_up.start()  # pyarrow's import beside the batches (GIL released)
         handed_over, counts, rows = correlator.rust.batch(
             core, job.data, job.offset, job.path, _TAKE_BYTES
         )
@@ -131,6 +132,7 @@ class CompiledCommitter(Committer):
         correlator = self._correlator
         if isinstance(correlator, EngineCorrelator):
             correlator.rust.close()
+        super().close()
 
     def collect_cycles(self) -> None:
         """The engine makes few Python objects: the young generations hold what this

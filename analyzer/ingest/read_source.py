@@ -5,9 +5,9 @@ warnings about the file as a whole (no mail lines, no readable date, a doubtful 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
 from ..errors import AnalyzerError
@@ -18,12 +18,18 @@ from .summary import Progress, SourceReport
 from .years import advance_year, bsd_dated, year_warnings
 
 if TYPE_CHECKING:
-    from ..parse.batch import BatchResult
-    from ..parse.workers import OrderedPool
+    from ..parse.batch import BatchJob, BatchResult
 
 HOLD_BYTES = 64 << 20  # undated lines of a file held until one has a date (see `read`)
 
 ClockState = tuple[int | None, int]  # (explicit year, last month) where a file ended
+
+
+class BatchMapper(Protocol):
+    """The worker pool (`parse.workers.OrderedPool`) or its stand-in in this process:
+    the parse stage's results of the batches, in order."""
+
+    def map(self, jobs: Iterable[BatchJob], /) -> Iterator[BatchResult]: ...
 
 
 class SourceReader:
@@ -32,7 +38,7 @@ class SourceReader:
     def __init__(
         self,
         run: Committer,
-        pool: OrderedPool,
+        pool: BatchMapper,
         zone: ZoneInfo | timezone,
         year: int | None,
         host: str,

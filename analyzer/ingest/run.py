@@ -17,8 +17,8 @@ import functools
 import gc
 import os
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -42,6 +42,8 @@ from .summary import IngestSummary, Progress, SourceReport
 
 if TYPE_CHECKING:
     from ..correlate import Passwd
+    from ..parse.batch import BatchJob, BatchResult
+    from .read_source import BatchMapper
 
 # What a run imports is what it needs: a run with nothing new (cron's, every few minutes)
 # ends at `_nothing_new`, before the worker pool, the compiled core and the commit's
@@ -53,6 +55,7 @@ if TYPE_CHECKING:
 # tests use small values).
 COMMIT_LINES = 2_000_000
 PARALLEL_BYTES = 8 << 20  # below this, worker processes cost more than they save
+WORKERS_ENV = "ANALYZER_WORKERS"  # `parse.workers.default_workers`'s
 
 
 def ingest(
@@ -104,14 +107,13 @@ def ingest(
         return summary
     small = sum(s.size for s in sources) < PARALLEL_BYTES and not any(s.is_stdin for s in sources)
     from ..parse.core import announce_fallback, batch_parser
-    from ..parse.workers import OrderedPool, default_workers
     from . import compiled
     from .commit import Committer, set_aside_uncommitted
     from .plan import mta_hosts
     from .read_source import ClockState, SourceReader
     from .years import series_references
 
-    workers = default_workers()
+    whole_number(WORKERS_ENV, 0)  # a wrong value is an error whichever the path
     host = host or default_host()
     try:
         # workers first: they must not inherit the lock (see workers.py)
@@ -121,14 +123,14 @@ def ingest(
         announce_fallback()
         with (
             _gc_paused(),
-            OrderedPool(parse, 0 if small or engine else workers) as pool,
+            _pool(parse, in_process=small or engine is not None) as pool,
             ds.lock(wait),
         ):
             state = ds.state()
             set_aside_uncommitted(ds, state, summary)
             if "parts" not in state:  # a checkpoint from before the list of parts
                 state["parts"] = ds.inventory(state["commit"])
-            ds.ensure_tables()
+            # the tables' schema files: at the first commit (`Committer.warm_up`)
             mta_in_run = any(s.format != "phpmail" for s in sources)
             run = (engine.committer if engine else Committer)(
                 ds,
@@ -179,6 +181,28 @@ def ingest(
             summary.warnings.append(warning)
     summary.seconds = time.monotonic() - started
     return summary
+
+
+class _InProcess:
+    """The worker pool's `map` without workers: each batch parsed in this process."""
+
+    def __init__(self, parse: Callable[[BatchJob], BatchResult]):
+        self.parse = parse
+
+    def map(self, jobs: Iterable[BatchJob], /) -> Iterator[BatchResult]:
+        return map(self.parse, jobs)
+
+
+def _pool(
+    parse: Callable[[BatchJob], BatchResult], in_process: bool
+) -> AbstractContextManager[BatchMapper]:
+    """The worker processes, one per core, or none (the compiled engine correlates as it
+    parses; a small run): then `parse.workers` and multiprocessing are not imported."""
+    if in_process:
+        return nullcontext(_InProcess(parse))
+    from ..parse.workers import OrderedPool, default_workers
+
+    return OrderedPool(parse, default_workers())
 
 
 def _nothing_new(

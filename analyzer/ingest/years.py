@@ -26,12 +26,14 @@ def series_references(sources: list[Source], zone: ZoneInfo | timezone) -> dict[
     refs = {}
     for files in groups.values():  # each oldest first (`expand`)
         bound = None
-        for src in reversed(files):
+        for i in range(len(files) - 1, -1, -1):
+            src = files[i]
             ref = datetime.fromtimestamp(src.mtime, zone).date()
             if bound is not None and bound < ref:
                 ref = bound
             refs[src.path] = ref
-            bound = _first_date(src, zone, ref) or bound
+            if i:  # the oldest file bounds none (a lone file: no Python parser made)
+                bound = _first_date(src, zone, ref) or bound
     return refs
 
 
