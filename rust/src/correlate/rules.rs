@@ -275,8 +275,8 @@ impl Rules {
     }
 
     // --- core.py ----------------------------------------------------------------------
-    /// `Correlator.feed` for an MTA's event.
-    pub fn feed(&mut self, mut e: Obj, ask: &mut dyn LocalIp) {
+    /// `Correlator.feed` for an MTA's event (done with after this: the caller may reuse it).
+    pub fn feed(&mut self, e: &mut Obj, ask: &mut dyn LocalIp) {
         let Some(kind) = e.str(EVENT).and_then(Kind::of) else {
             return; // no handler: not an event of a table (as in Python)
         };
@@ -286,24 +286,24 @@ impl Rules {
         }
         self.catch_up(ask);
         match kind {
-            Kind::Connect => self.connect(&mut e),
-            Kind::Disconnect => self.disconnect(&mut e),
-            Kind::Client => self.client(&mut e),
-            Kind::Pickup => self.pickup(&e),
-            Kind::ScriptHeader => self.script_header(&e),
-            Kind::MessageId => self.message_id(&mut e),
-            Kind::Queued => self.queued(&e),
-            Kind::Delivery => self.delivery(&mut e, ask),
+            Kind::Connect => self.connect(e),
+            Kind::Disconnect => self.disconnect(e),
+            Kind::Client => self.client(e),
+            Kind::Pickup => self.pickup(e),
+            Kind::ScriptHeader => self.script_header(e),
+            Kind::MessageId => self.message_id(e),
+            Kind::Queued => self.queued(e),
+            Kind::Delivery => self.delivery(e, ask),
             Kind::Removed => self.removed(str_of(e.get(HOST)), str_of(e.get(QUEUE_ID)), ts),
-            Kind::Expired => self.expired(&e),
-            Kind::Reject => self.reject(&mut e, ask),
-            Kind::AuthFailed => self.auth_failed(&e),
-            Kind::BounceNotice => self.bounce_notice(&e),
-            Kind::Notice => self.sink(NOTICES_T, &e),
-            Kind::ClientRate => self.sink(CLIENT_RATES_T, &e),
-            Kind::Arrival => self.arrival(&mut e, ask),
-            Kind::Authenticated => self.authenticated(&e),
-            Kind::Cwd => self.cwd(&e),
+            Kind::Expired => self.expired(e),
+            Kind::Reject => self.reject(e, ask),
+            Kind::AuthFailed => self.auth_failed(e),
+            Kind::BounceNotice => self.bounce_notice(e),
+            Kind::Notice => self.sink(NOTICES_T, e),
+            Kind::ClientRate => self.sink(CLIENT_RATES_T, e),
+            Kind::Arrival => self.arrival(e, ask),
+            Kind::Authenticated => self.authenticated(e),
+            Kind::Cwd => self.cwd(e),
         }
         self.since_sweep += 1;
         if self.since_sweep >= SWEEP_EVERY {
@@ -985,8 +985,20 @@ mod tests {
     fn bracketed_is_the_regex_search() {
         let rx = Regex::new(r"\[([^\]\s]+)\]").unwrap();
         for text in [
-            "", "[", "]", "[]", "a[b]c", "x[1.2.3.4]:25", "[a b][c]", "[[a]", "[a[b]]",
-            "[ ]x[y]", "h[\u{2003}]z[k]", "[\u{e9}t\u{e9}]", "none[]then[ip]", "[a]b[c]",
+            "",
+            "[",
+            "]",
+            "[]",
+            "a[b]c",
+            "x[1.2.3.4]:25",
+            "[a b][c]",
+            "[[a]",
+            "[a[b]]",
+            "[ ]x[y]",
+            "h[\u{2003}]z[k]",
+            "[\u{e9}t\u{e9}]",
+            "none[]then[ip]",
+            "[a]b[c]",
         ] {
             let want = rx.captures(text).map(|c| c.get(1).unwrap().as_str());
             assert_eq!(bracketed(text), want, "{text:?}");
