@@ -110,19 +110,63 @@ fn err(e: impl std::fmt::Display) -> PyErr {
     pyo3::exceptions::PyValueError::new_err(e.to_string())
 }
 
-/// A parsed line's event as the rules take it: without `pattern` (no rule or table
-/// reads it), which saves its copy.
-fn event_obj(fields: &Fields<'_>, names: &[K], texts: &[String], fixed: &[V], unread: K) -> Obj {
-    // room for what the rules add (message_first_seen, identity, local_client)
-    let mut obj = Vec::with_capacity(fields.0.len() + 3);
-    obj.extend(
-        fields
-            .0
-            .iter()
-            .filter(|(k, _)| names[*k] != unread)
-            .map(|(k, v)| (names[*k], parsed(*v, texts, fixed))),
-    );
-    Obj(obj)
+/// A parsed line's event as the rules take it, made in `event` (the event before, done
+/// with): without `pattern` (no rule or table reads it), which saves its copy. Its
+/// fields' texts are copied into the strings the event before left at their place when
+/// those fit (same keys and values as a new event, no allocation for most fields).
+fn refill_event(
+    event: &mut Obj,
+    fields: &Fields<'_>,
+    names: &[K],
+    texts: &[String],
+    fixed: &[V],
+    unread: K,
+) {
+    let obj = &mut event.0;
+    let mut n = 0;
+    for (k, v) in &fields.0 {
+        let name = names[*k];
+        if name == unread {
+            continue;
+        }
+        match obj.get_mut(n) {
+            Some(slot) => {
+                slot.0 = name;
+                refill(&mut slot.1, *v, texts, fixed);
+            }
+            None => obj.push((name, parsed(*v, texts, fixed))),
+        }
+        n += 1;
+    }
+    obj.truncate(n);
+}
+
+/// Room a reused string may have beyond its text (a string moved from the event into
+/// the open state keeps it).
+const REUSE_SLACK: usize = 48;
+
+/// `*slot = parsed(v)`, in the slot's string when its room fits.
+#[inline]
+fn refill(slot: &mut V, v: Val<'_>, texts: &[String], fixed: &[V]) {
+    let text = match v {
+        Val::Str(t) | Val::Lower(t) => t,
+        Val::Name(i) => texts[i].as_str(),
+        Val::Fixed(i) => match &fixed[i] {
+            V::Str(t) => t.as_str(),
+            _ => return *slot = parsed(v, texts, fixed),
+        },
+        _ => return *slot = parsed(v, texts, fixed),
+    };
+    match slot {
+        V::Str(buf) if (text.len()..=text.len() + REUSE_SLACK).contains(&buf.capacity()) => {
+            buf.clear();
+            buf.push_str(text);
+            if matches!(v, Val::Lower(_)) {
+                buf.make_ascii_lowercase(); // as `parsed` (only ASCII lines are parsed in Rust)
+            }
+        }
+        _ => *slot = parsed(v, texts, fixed),
+    }
 }
 
 /// A per-entry part for `compiled._keyed`: (synced, entries [(key, value)], touched

@@ -13,11 +13,11 @@ use pyo3::types::PyBytes;
 
 use super::rules::Rules;
 use super::value::{Obj, K, PATTERN, V};
-use super::{event_obj, AskPython};
+use super::{refill_event, AskPython};
 use crate::event::Fields;
 
 /// An event of a batch: made already (by a finishing port or by Python), or the parsed
-/// fields `event_obj` makes it from.
+/// fields `refill_event` makes it from.
 pub enum Pending<'a> {
     Made(Obj),
     Parsed(Fields<'a>),
@@ -57,16 +57,25 @@ impl Batch {
         }
     }
 
-    /// Each event made and correlated in turn.
+    /// Each event made and correlated in turn (a parsed one in the strings of the one
+    /// before: most of its fields allocate nothing).
     fn correlate(&mut self, rules: &mut Rules, ask: &mut AskPython<'_>) {
+        let mut event = Obj::default();
         for pending in self.events.drain(..) {
-            let event = match pending {
-                Pending::Made(event) => event,
+            match pending {
+                Pending::Made(mut made) => rules.feed(&mut made, ask),
                 Pending::Parsed(fields) => {
-                    event_obj(&fields, &self.names, &self.texts, &self.fixed, PATTERN)
+                    refill_event(
+                        &mut event,
+                        &fields,
+                        &self.names,
+                        &self.texts,
+                        &self.fixed,
+                        PATTERN,
+                    );
+                    rules.feed(&mut event, ask);
                 }
-            };
-            rules.feed(event, ask);
+            }
         }
     }
 }
