@@ -68,6 +68,7 @@ EXIM_BOUND = {
     "exim_smtp_notice",
     "exim_auth_failed",
     "exim_delivery_failed",
+    "exim_rejected",
 }
 SENDMAIL_BOUND = {p for p in BOUND if p.startswith("sendmail_")}
 
@@ -436,6 +437,14 @@ HOT_EXIM = [
     _EX + "== lukas@nowhere.example R=dnslookup T=remote_smtp defer (110): Connection timed out",
     _EX + '** a@b <c@d> X="q r" R=x T=t H=[192.0.2.1]:smtp',
     _EX + "** a@b",
+    "2026-11-26 00:05:32 H=(rot1.example.net) [198.18.1.2]:4455 I=[10.0.0.1]:25 F=<f@rot1.example"
+    "> rejected RCPT <termine@praxis.example>: JunkMail rejected - 198.18.1.2 is in an RBL",
+    "2026-11-26 00:05:32 H=localhost (shop.example) [127.0.0.1]:3 I=[10.0.0.1]:25 F=<s@shop.example"
+    "> rejected RCPT <u@gmail.example>: relay not permitted",
+    _EX + "H=a.example [192.0.2.1] A=plain:u P=esmtp temporarily rejected MAIL FROM:<x@y> "
+    "Y=1 H=b [192.0.2.2]:25: greylisted",
+    "2026-11-26 00:05:32 H=[192.0.2.1] rejected AUTH plain",
+    "2026-11-26 00:05:32 too-many rejected RCPT TO:<>: x: y",
     # written to be declined (the regex decides): an I= value a U= could end, no host, a
     # selector between the transport and the host, an address with a colon, a defer the
     # regex reaches past tokens
@@ -444,6 +453,12 @@ HOT_EXIM = [
     _EX + "** >/dev/null <root@mx1> R=null routing defer (-1):",
     "2026-11-26 00:05:32 x authenticator failed for [192.0.2.1] I=aU=b: 535 no",
     "2026-11-26 00:05:32 plain1 authenticator failed for U=CALLER: 535 Incorrect data",
+    # (the EHLO and `after DATA` forms, the guard's body at the mark, a selector after
+    # the target whose `:` the regex gives back)
+    "2026-11-26 00:05:32 rejected EHLO from (x) [10.0.0.2]: syntactically invalid",
+    _EX + "H=[192.0.2.1] F=<a@b> rejected after DATA: virus",
+    "2026-11-26 00:05:32 too many rejected RCPT <a@b>: x",
+    "2026-11-26 00:05:32 rejected RCPT <a@b> x=y: z",
     # written to be declined (the regex decides): a name not followed by a space, an
     # A= the method cannot be read from, a subject without its closing quote, a delivery
     # host with a helo (a delivery's H= has none: its tokens are then the loop's)
@@ -455,7 +470,11 @@ HOT_EXIM = [
 EXIM_DECLINED = HOT_EXIM[-4:] + [
     line
     for line in HOT_EXIM
-    if any(x in line for x in ("I=aU=", "CALLER", "X=1 H", "a:b@c", "R=null routing"))
+    if any(
+        x in line
+        for x in ("I=aU=", "CALLER", "X=1 H", "a:b@c", "R=null routing", "rejected EHLO")
+        + ("after DATA", "too many rejected", "x=y: z")
+    )
 ]
 # near misses of Exim's own header: a part not taken, its text then the message's
 EXIM_ODD_HEADERS = [

@@ -8,10 +8,13 @@
 //! A port answers `NeedPython` where Python's result is not one it can make exactly (an
 //! integer beyond i64, a case that raises there): that event is finished by Python.
 
+mod ev;
 mod exim;
 mod sendmail;
 
 use std::collections::HashMap;
+
+use rustc_hash::FxHashMap;
 
 use std::sync::OnceLock;
 
@@ -19,11 +22,12 @@ use pyo3::prelude::*;
 use regex::bytes::Regex;
 
 use crate::core::Core;
-use crate::correlate::value::{ascii_lower, from_py, key, parsed, s, Obj, K, V};
+use crate::correlate::value::{ascii_lower, from_py, key, Obj, K, V};
 use crate::derive;
-use crate::engine::{compile, set_head, Keys};
+use crate::engine::{compile, Keys};
 use crate::event::{Fields, Head, NeedPython, Val};
 use crate::patterns::{Kind, Pattern};
+use ev::{Ev, F};
 
 /// The Python `derive` function a port stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,8 +52,8 @@ pub struct Port {
     step: Step,
     extras: Vec<(Regex, Vec<Group>)>,
     recipient_domain: bool,
-    tables: HashMap<String, HashMap<String, Option<String>>>,
-    regexes: HashMap<String, Regex>,
+    tables: FxHashMap<String, FxHashMap<String, Option<String>>>,
+    regexes: FxHashMap<String, Regex>,
 }
 
 /// A port as Python describes it: (step, extra regexes, derived step, tables, regexes).
@@ -100,6 +104,11 @@ impl Port {
             "recipient_domain" => true,
             other => return Err(format!("port {step:?}: derived {other}")),
         };
+        // (looked up per event: FxHash, not SipHash)
+        let tables = tables
+            .into_iter()
+            .map(|(name, table)| (name, table.into_iter().collect()))
+            .collect();
         Ok(Port {
             step,
             extras,
@@ -159,52 +168,68 @@ impl<'a> Finisher<'a> {
     }
 }
 
-impl Finisher<'_> {
+impl<'a> Finisher<'a> {
     pub fn has_port(&self, pattern: usize) -> bool {
         self.ports.get(pattern).is_some_and(Option::is_some)
     }
 
-    fn value(&self, v: Val<'_>) -> V {
-        parsed(v, self.texts, self.fixed)
+    fn value<'m>(&self, v: Val<'m>) -> F<'m>
+    where
+        'a: 'm,
+    {
+        match v {
+            Val::Str(t) => F::Str(t),
+            Val::Name(i) => F::Str(&self.texts[i]),
+            Val::Int(n) => F::Int(n),
+            Val::Float(x) => F::Float(x),
+            Val::Fixed(i) => F::Ref(&self.fixed[i]),
+            Val::Lower(t) => F::Own(V::Str(ascii_lower(t))), // (only ASCII lines are parsed in Rust)
+            Val::None => F::Null,
+        }
     }
 
-    /// The typed groups as the dict `m.groupdict()` (typed) is.
-    pub fn groups(&self, fields: &Fields<'_>) -> Obj {
-        let mut obj = Obj(Vec::with_capacity(fields.0.len() + 12));
-        obj.0.extend(
-            fields
-                .0
-                .iter()
-                .map(|(k, v)| (self.names[*k], self.value(*v))),
-        );
-        obj
-    }
-
-    /// The header's fields, set last (`LineParser._event`).
-    pub fn head(&self, obj: &mut Obj, head: Head<'_>) {
-        let mut tail = Fields::default();
-        set_head(&mut tail, self.keys, head);
-        for (k, v) in &tail.0 {
-            obj.set(self.names[*k], self.value(*v));
+    /// The header's fields, set last (`LineParser._event`, as `engine::set_head`).
+    fn head<'m>(&self, ev: &mut Ev<'m>, head: Head<'m>)
+    where
+        'a: 'm,
+    {
+        let (k, n) = (self.keys, self.names);
+        ev.set(n[k.ts], F::Int(head.ts));
+        ev.set(n[k.host], F::Str(head.host));
+        ev.set(n[k.program], F::Str(head.program));
+        ev.set(n[k.pid], head.pid.map_or(F::Null, F::Int));
+        ev.set(n[k.family], F::Str(&self.texts[head.family]));
+        if let Some(envelope) = head.envelope {
+            ev.set(n[k.envelope], F::Str(&self.texts[envelope]));
         }
     }
 
     /// The whole event of a finishing pattern (its port must exist), as Python makes it.
-    pub fn event(
+    pub fn event<'m>(
         &self,
-        fields: &Fields<'_>,
+        fields: &Fields<'m>,
         pattern: usize,
-        message: &str,
-        head: Head<'_>,
-    ) -> Result<Obj, NeedPython> {
-        let mut obj = self.groups(fields);
-        self.complete(pattern, &mut obj, message)?;
-        self.head(&mut obj, head);
-        Ok(obj)
+        message: &'m str,
+        head: Head<'m>,
+    ) -> Result<Obj, NeedPython>
+    where
+        'a: 'm,
+    {
+        // the typed groups as the dict `m.groupdict()` (typed) is
+        let mut ev = Ev::with_capacity(fields.0.len() + 12);
+        for (k, v) in &fields.0 {
+            ev.push(self.names[*k], self.value(*v));
+        }
+        self.complete(pattern, &mut ev, message)?;
+        self.head(&mut ev, head);
+        Ok(ev.into_obj())
     }
 
     /// `_Alternative.complete` with the pattern's port.
-    fn complete(&self, i: usize, event: &mut Obj, message: &str) -> Result<(), NeedPython> {
+    fn complete<'m>(&self, i: usize, event: &mut Ev<'m>, message: &'m str) -> Result<(), NeedPython>
+    where
+        'a: 'm,
+    {
         let p = &self.patterns[i];
         let port = self.ports[i].as_ref().ok_or(NeedPython)?;
         let k = keys();
@@ -212,10 +237,10 @@ impl Finisher<'_> {
             extra(event, rx, names, message)?;
         }
         for (name, obj) in &p.fixed {
-            event.set(self.names[*name], self.fixed[*obj].clone());
+            event.set(self.names[*name], F::Ref(&self.fixed[*obj]));
         }
         match port.step {
-            Step::EximArrival => exim::recipients(event),
+            Step::EximArrival => exim::recipients(event)?,
             Step::EximDelivery => exim::delivery(port, event)?,
             Step::EximReject => exim::reject(port, event)?,
             Step::SendmailDelivery => sendmail::delivery(port, event)?,
@@ -225,38 +250,41 @@ impl Finisher<'_> {
             Step::SendmailMilter => sendmail::milter_reject(port, event)?,
         }
         if p.classify {
-            let class = match event.get(k.reason) {
-                V::Str(reason) if !reason.is_empty() => self
+            let class = match event.text(k.reason)? {
+                Some(reason) if !reason.is_empty() => self
                     .reason_classes
                     .iter()
                     .find(|(_, rx)| rx.is_match(reason.as_bytes()))
                     .map(|(name, _)| self.texts[*name].as_str()),
-                V::Str(_) | V::Null => None,
-                _ => return Err(NeedPython),
+                _ => None,
             };
-            event.set(k.reason_class, s(class.unwrap_or("other")));
+            event.set(k.reason_class, F::Str(class.unwrap_or("other")));
         }
         if p.client && !event.truthy(k.client_name) {
-            event.set(k.client_name, V::Null);
+            event.set(k.client_name, F::Null);
         }
         if port.recipient_domain {
-            let domain = match event.get(k.recipient) {
-                V::Str(r) if !r.is_empty() => {
-                    derive::recipient_domain(Some(r)).map(|d| V::Str(ascii_lower(d)))
+            let domain = match event.text(k.recipient)? {
+                Some(r) if !r.is_empty() => {
+                    derive::recipient_domain(Some(r)).map(|d| F::Own(V::Str(ascii_lower(d))))
                 }
-                V::Str(_) | V::Null => None,
-                _ => return Err(NeedPython),
+                _ => None,
             };
-            event.set(k.recipient_domain, domain.unwrap_or(V::Null));
+            event.set(k.recipient_domain, domain.unwrap_or(F::Null));
         }
-        event.set(k.event, s(&self.texts[p.event]));
-        event.set(k.pattern, s(&self.texts[p.name]));
+        event.set(k.event, F::Str(&self.texts[p.event]));
+        event.set(k.pattern, F::Str(&self.texts[p.name]));
         Ok(())
     }
 }
 
 /// `events._extra`: the selector's groups fill the fields the main regex left empty.
-fn extra(event: &mut Obj, rx: &Regex, names: &[Group], message: &str) -> Result<(), NeedPython> {
+fn extra<'m>(
+    event: &mut Ev<'m>,
+    rx: &Regex,
+    names: &[Group],
+    message: &'m str,
+) -> Result<(), NeedPython> {
     let Some(caps) = rx.captures(message.as_bytes()) else {
         return Ok(());
     };
@@ -267,9 +295,9 @@ fn extra(event: &mut Obj, rx: &Regex, names: &[Group], message: &str) -> Result<
         if event.get(*name).is_null() {
             let text = &message[m.start()..m.end()];
             let value = match kind {
-                None => s(text),
-                Some(Kind::Int) => V::Int(derive::int(text)?),
-                Some(Kind::Float) => V::Float(derive::float(text)?),
+                None => F::Str(text),
+                Some(Kind::Int) => F::Int(derive::int(text)?),
+                Some(Kind::Float) => F::Float(derive::float(text)?),
             };
             event.set(*name, value);
         }
@@ -278,23 +306,6 @@ fn extra(event: &mut Obj, rx: &Regex, names: &[Group], message: &str) -> Result<
 }
 
 // --- what the ports share -------------------------------------------------------------
-
-/// `event.pop(name, None)`: the value, Null when absent; the others keep their order.
-fn pop(event: &mut Obj, k: K) -> V {
-    match event.0.iter().position(|(key, _)| *key == k) {
-        Some(i) => event.0.remove(i).1,
-        None => V::Null,
-    }
-}
-
-/// A field that must be text or None (Python would raise on anything else).
-fn text(v: &V) -> Result<Option<&str>, NeedPython> {
-    match v {
-        V::Str(s) => Ok(Some(s)),
-        V::Null => Ok(None),
-        _ => Err(NeedPython),
-    }
-}
 
 /// Python's `str.strip()` on the text the Rust pass reads (ASCII lines: `ascii_line`).
 fn py_strip(s: &str) -> &str {
@@ -311,12 +322,12 @@ fn angle(text: &str, from: usize) -> Option<(&str, usize)> {
 }
 
 /// Sendmail's `_address`: `<a@b>` / `Name <a@b>` / `a@b` -> the address.
-fn address(text: Option<&str>) -> Option<String> {
+fn address(text: Option<&str>) -> Option<&str> {
     let text = py_strip(text?);
     if text.len() >= 2 && text.starts_with('<') && text.ends_with('>') {
-        return Some(text[1..text.len() - 1].to_owned());
+        return Some(&text[1..text.len() - 1]);
     }
-    Some(angle(text, 0).map_or(text, |(inner, _)| inner).to_owned())
+    Some(angle(text, 0).map_or(text, |(inner, _)| inner))
 }
 
 /// The keys the ports use, registered once (a field per name: the ports read them per

@@ -3,25 +3,26 @@
 //! `_split_recipients`), `messages._arrival`, `messages._dsn`, `rejects._ruleset_reject`,
 //! `rejects._milter_reject`. Each mirrors its Python function line by line.
 
-use super::{address, angle, keys, pop, py_strip, text, Port};
-use crate::correlate::value::{s, Obj, V};
+use super::ev::{Ev, F};
+use super::{address, angle, keys, py_strip, Port};
+use crate::correlate::value::V;
 use crate::derive;
 use crate::event::NeedPython;
 
-fn or_null(text: Option<String>) -> V {
-    text.map_or(V::Null, V::Str)
+fn or_null(text: Option<&str>) -> F<'_> {
+    text.map_or(F::Null, F::Str)
 }
 
 /// `_split_recipients`: `<a@b>,<c@d>` / `a@b,c@d` / `Name <a@b>` -> addresses.
-pub fn split_recipients(text: &str) -> Vec<String> {
+pub fn split_recipients(text: &str) -> Vec<&str> {
     if one_angled(text) {
-        return vec![text[1..text.len() - 1].to_owned()];
+        return vec![&text[1..text.len() - 1]];
     }
     if text.contains('<') {
         let mut found = Vec::new();
         let mut at = 0;
         while let Some((inner, end)) = angle(text, at) {
-            found.push(inner.to_owned());
+            found.push(inner);
             at = end;
         }
         if !found.is_empty() {
@@ -30,7 +31,7 @@ pub fn split_recipients(text: &str) -> Vec<String> {
     }
     text.split(',')
         .filter(|part| !py_strip(part).is_empty())
-        .map(|part| py_strip(part).trim_matches('"').to_owned())
+        .map(|part| py_strip(part).trim_matches('"'))
         .collect()
 }
 
@@ -93,93 +94,77 @@ pub fn seconds(text: &str) -> Result<Option<f64>, NeedPython> {
 
 /// `_delivery`: the recipient list, the delay, the agent kind, the user, the status and
 /// response from `stat=`, a relay without its space.
-pub fn delivery(port: &Port, event: &mut Obj) -> Result<(), NeedPython> {
+pub fn delivery<'m>(port: &'m Port, event: &mut Ev<'m>) -> Result<(), NeedPython> {
     let k = keys();
-    let list = match pop(event, k.recipient_list) {
-        V::Str(t) => t,
-        _ => return Err(NeedPython),
-    };
-    if one_angled(&list) {
-        event.set(k.recipient, s(&list[1..list.len() - 1]));
+    let list = event.pop(k.recipient_list).text()?.ok_or(NeedPython)?;
+    if one_angled(list) {
+        event.set(k.recipient, F::Str(&list[1..list.len() - 1]));
     } else {
-        let recipients = split_recipients(&list);
-        event.set(k.recipient, or_null(recipients.first().cloned()));
+        let recipients = split_recipients(list);
+        event.set(k.recipient, or_null(recipients.first().copied()));
         if recipients.len() > 1 {
-            event.set(
-                k.recipients,
-                V::List(recipients.into_iter().map(V::Str).collect()),
-            );
+            let list = recipients.into_iter().map(|r| V::Str(r.to_owned()));
+            event.set(k.recipients, F::Own(V::List(list.collect())));
         }
     }
-    let delay = match pop(event, k.delay_text) {
-        V::Str(t) => seconds(&t)?,
-        _ => return Err(NeedPython),
-    };
-    event.set(k.delay, delay.map_or(V::Null, V::Float));
-    let mailer = match event.get(k.mailer) {
-        V::Str(m) => m.clone(),
-        _ => return Err(NeedPython),
-    };
-    let agent = port.lookup("agents", &mailer).unwrap_or(Some(&mailer));
-    event.set(k.agent, agent.map_or(V::Null, s));
-    let ctladdr = pop(event, k.ctladdr);
-    if let Some(ctl) = text(&ctladdr)?.filter(|c| !c.is_empty() && !c.contains('@')) {
-        event.set(k.user, s(ctl.trim_matches(['<', '>'])));
+    let delay = seconds(event.pop(k.delay_text).text()?.ok_or(NeedPython)?)?;
+    event.set(k.delay, delay.map_or(F::Null, F::Float));
+    let mailer = event.text(k.mailer)?.ok_or(NeedPython)?;
+    let agent = port.lookup("agents", mailer).unwrap_or(Some(mailer));
+    event.set(k.agent, or_null(agent));
+    let ctladdr = event.pop(k.ctladdr).text()?;
+    if let Some(ctl) = ctladdr.filter(|c| !c.is_empty() && !c.contains('@')) {
+        event.set(k.user, F::Str(ctl.trim_matches(['<', '>'])));
     }
-    let stat = match pop(event, k.stat) {
-        V::Str(t) => t,
-        _ => return Err(NeedPython),
-    };
+    let stat = event.pop(k.stat).text()?.ok_or(NeedPython)?;
     let (status, response) = if let Some(rest) = stat.strip_prefix("Sent") {
         let mut response = py_strip(rest);
         if response.len() >= 2 && response.starts_with('(') && response.ends_with(')') {
             response = &response[1..response.len() - 1];
         }
-        ("sent", (!response.is_empty()).then(|| s(response)))
+        ("sent", (!response.is_empty()).then_some(response))
     } else if let Some(rest) = stat.strip_prefix("Deferred") {
         let response = rest.trim_start_matches([':', ' ']);
-        ("deferred", (!response.is_empty()).then(|| s(response)))
+        ("deferred", (!response.is_empty()).then_some(response))
     } else if stat.len() >= 6 && stat[..6].eq_ignore_ascii_case("queued") {
         ("queued", None)
     } else {
-        let dsn = text(event.get(k.dsn))?.unwrap_or("");
+        let dsn = event.text(k.dsn)?.unwrap_or("");
         let status = if dsn.starts_with('4') {
             "deferred"
         } else {
             "bounced"
         };
-        (status, Some(s(&stat)))
+        (status, Some(stat))
     };
-    event.set(k.status, s(status));
-    event.set(k.response, response.unwrap_or(V::Null));
+    event.set(k.status, F::Str(status));
+    event.set(k.response, or_null(response));
     let relay = k.relay;
-    if let Some(r) = text(event.get(relay))?.filter(|r| r.contains(' ')) {
-        let joined = r.replace(' ', "");
-        event.set(relay, V::Str(joined));
+    if let Some(r) = event.text(relay)?.filter(|r| r.contains(' ')) {
+        event.set(relay, F::Own(V::Str(r.replace(' ', ""))));
     }
     Ok(())
 }
 
 /// `_arrival`: the sender's address, the Message-ID without `<>`, a local submission's
 /// user (`relay=apache@localhost`).
-pub fn arrival(event: &mut Obj) -> Result<(), NeedPython> {
+pub fn arrival(event: &mut Ev<'_>) -> Result<(), NeedPython> {
     let k = keys();
-    let sender = address(text(event.get(k.sender))?);
+    let sender = address(event.text(k.sender)?);
     event.set(k.sender, or_null(sender));
     let mid = k.message_id;
-    if let Some(m) = text(event.get(mid))?.filter(|m| !m.is_empty()) {
-        let bare = s(m.trim_matches(['<', '>']));
-        event.set(mid, bare);
+    if let Some(m) = event.text(mid)?.filter(|m| !m.is_empty()) {
+        event.set(mid, F::Str(m.trim_matches(['<', '>'])));
     }
     if event.truthy(k.local_user) {
-        let user = pop(event, k.local_user);
+        let user = event.pop(k.local_user);
         event.set(k.user, user);
-        pop(event, k.local_host);
+        event.pop(k.local_host);
         let proto = k.proto;
         let given = if event.truthy(proto) {
             event.get(proto).clone()
         } else {
-            s("local")
+            F::Str("local")
         };
         event.set(proto, given);
     }
@@ -187,42 +172,35 @@ pub fn arrival(event: &mut Obj) -> Result<(), NeedPython> {
 }
 
 /// `_dsn`: a bounce has the null sender and one recipient.
-pub fn dsn(event: &mut Obj) {
+pub fn dsn(event: &mut Ev<'_>) {
     let k = keys();
-    event.set(k.sender, s(""));
-    event.set(k.nrcpt, V::Int(1));
+    event.set(k.sender, F::Str(""));
+    event.set(k.nrcpt, F::Int(1));
 }
 
 /// `_ruleset_reject`: the ruleset -> stage; `arg1` -> recipient or sender.
-pub fn ruleset_reject(port: &Port, event: &mut Obj) -> Result<(), NeedPython> {
+pub fn ruleset_reject<'m>(port: &'m Port, event: &mut Ev<'m>) -> Result<(), NeedPython> {
     let k = keys();
-    let ruleset = match pop(event, k.ruleset) {
-        V::Str(r) => r,
-        _ => return Err(NeedPython),
-    };
-    let stage = port.lookup("stages", &ruleset).flatten();
-    event.set(k.stage, stage.map_or(V::Null, s));
-    let arg1 = pop(event, k.arg1);
-    let arg1 = text(&arg1)?;
+    let ruleset = event.pop(k.ruleset).text()?.ok_or(NeedPython)?;
+    let stage = port.lookup("stages", ruleset).flatten();
+    event.set(k.stage, or_null(stage));
+    let arg1 = event.pop(k.arg1).text()?;
     if ruleset == "check_rcpt" || ruleset == "check_compat" {
         event.set(k.recipient, or_null(address(arg1)));
     } else if ruleset == "check_mail" {
         event.set(k.sender, or_null(address(arg1)));
     }
-    pop(event, k.arg2);
+    event.pop(k.arg2);
     Ok(())
 }
 
 /// `_milter_reject`: where the milter said no -> stage, and the sender or recipient.
-pub fn milter_reject(port: &Port, event: &mut Obj) -> Result<(), NeedPython> {
+pub fn milter_reject<'m>(port: &'m Port, event: &mut Ev<'m>) -> Result<(), NeedPython> {
     let k = keys();
-    let place = match pop(event, k.where_) {
-        V::Str(w) => w,
-        _ => return Err(NeedPython),
-    };
+    let place = event.pop(k.where_).text()?.ok_or(NeedPython)?;
     let head = place.split('=').next().unwrap_or("").to_ascii_lowercase();
     let stage = port.lookup("stages", &head).unwrap_or(Some("DATA"));
-    event.set(k.stage, stage.map_or(V::Null, s));
+    event.set(k.stage, or_null(stage));
     if let Some(from) = place.strip_prefix("from=") {
         event.set(k.sender, or_null(address(Some(from))));
     } else if let Some(to) = place.strip_prefix("to=") {

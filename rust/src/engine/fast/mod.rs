@@ -13,6 +13,7 @@ mod exim;
 mod exim_auth;
 mod exim_failed;
 mod exim_native;
+mod exim_reject;
 mod header;
 mod leads;
 mod postfix;
@@ -82,6 +83,7 @@ fn matchers() -> impl Iterator<Item = &'static Matcher> {
         .chain(exim::MATCHERS)
         .chain(exim_auth::MATCHERS)
         .chain(exim_failed::MATCHERS)
+        .chain(exim_reject::MATCHERS)
         .chain(sendmail::MATCHERS)
         .chain(sendmail_session::MATCHERS)
         .chain(sendmail_rest::MATCHERS)
@@ -185,7 +187,8 @@ impl Fast {
                     .iter()
                     .map(|n| names.iter().position(|g| *g == Some(n)))
                     .collect();
-                let exact = p.guard.is_none()
+                // (a matcher naming the guard's mark declines where its body stands there)
+                let exact = (p.guard.is_none() || m.names.contains(&crate::engine::MARK))
                     && match p.mode {
                         PatternMode::Rust => p.fancy.is_none(),
                         // (the exact regex numbers its groups as the superset does)
