@@ -145,14 +145,8 @@ class PartWriter:
                     self.noted = self.commit
                 self.uncommitted += [tmp, final]
             sizes = {name: bytes_per_row * part.num_rows for name, bytes_per_row in per_row.items()}
-            # encoded in memory, then written and fsynced through one open: a path given
-            # to pyarrow costs its filesystem layer and a second open for the fsync
-            # (~0.4 ms a part, measured)
-            encoded = pa.BufferOutputStream()
-            pq.write_table(part, encoded, **parquet_options(table, sizes=sizes))
-            with open(tmp, "wb") as f:
-                f.write(encoded.getvalue())
-                f.flush()
+            pq.write_table(part, tmp, **parquet_options(table, sizes=sizes))
+            with open(tmp, "rb+") as f:
                 os.fsync(f.fileno())
             os.replace(tmp, final)
             self.files.append(final)
