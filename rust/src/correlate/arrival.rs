@@ -30,7 +30,10 @@ fn origin_of(e: &Obj) -> &'static str {
     }
     // `proto.lower().startswith("local")`: no other character lowers to these letters
     let proto = e.str(PROTO).unwrap_or("").as_bytes();
-    let local = proto.get(..5).is_some_and(|p| p.eq_ignore_ascii_case(b"local")) || (e.truthy(USER) && !e.truthy(CLIENT_IP));
+    let local = proto
+        .get(..5)
+        .is_some_and(|p| p.eq_ignore_ascii_case(b"local"))
+        || (e.truthy(USER) && !e.truthy(CLIENT_IP));
     if e.str(SENDER) == Some("") && (e.truthy(BOUNCE_OF) || local) {
         return "bounce"; // MTA-generated (Exim `<= <> R=<id>`, a bounce it made itself)
     }

@@ -985,8 +985,20 @@ mod tests {
     fn bracketed_is_the_regex_search() {
         let rx = Regex::new(r"\[([^\]\s]+)\]").unwrap();
         for text in [
-            "", "[", "]", "[]", "a[b]c", "x[1.2.3.4]:25", "[a b][c]", "[[a]", "[a[b]]",
-            "[ ]x[y]", "h[\u{2003}]z[k]", "[\u{e9}t\u{e9}]", "none[]then[ip]", "[a]b[c]",
+            "",
+            "[",
+            "]",
+            "[]",
+            "a[b]c",
+            "x[1.2.3.4]:25",
+            "[a b][c]",
+            "[[a]",
+            "[a[b]]",
+            "[ ]x[y]",
+            "h[\u{2003}]z[k]",
+            "[\u{e9}t\u{e9}]",
+            "none[]then[ip]",
+            "[a]b[c]",
         ] {
             let want = rx.captures(text).map(|c| c.get(1).unwrap().as_str());
             assert_eq!(bracketed(text), want, "{text:?}");
