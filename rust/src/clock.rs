@@ -80,20 +80,35 @@ fn bsd_parts(text: &[u8]) -> Result<(u32, u32, u32, i64), Stamp> {
     Ok((month, day, hour, seconds))
 }
 
-/// `Mar  7 02:09:33`, `Mar 7 02:09:33`, `Mar 17 ...` (the HEADER regex matched it).
-pub fn bsd(text: &[u8], rule: YearRule, hours: &mut impl Hours) -> Stamp {
-    let (month, day, hour, seconds) = match bsd_parts(text) {
-        Ok(parts) => parts,
-        Err(stamp) => return stamp,
-    };
+/// `Mar  7 02:09:33`, `Mar 7 02:09:33`, `Mar 17 ...` (the HEADER regex matched it): the
+/// start of its hour and the seconds into it, or what it came to instead.
+pub fn bsd_hour(text: &[u8], rule: YearRule, hours: &mut impl Hours) -> Result<(i64, i64), Stamp> {
+    let (month, day, hour, seconds) = bsd_parts(text)?;
     let mut year = rule.year;
     if (month, day) > rule.limit {
         year -= 1;
     }
     match hours.start(year, month, day, hour, false) {
-        Some(base) => Stamp::At(base + seconds * 1_000_000),
-        None => Stamp::Bad,
+        Some(base) => Ok((base, seconds)),
+        None => Err(Stamp::Bad),
     }
+}
+
+/// A BSD time's last `mm:ss` in the hour starting at `base` (whose text before them
+/// `bsd_hour` read): what `bsd_hour` gives for the whole text, which fails only there.
+pub fn bsd_in_hour(base: i64, minutes_seconds: &[u8]) -> Stamp {
+    let [m0, m1, _, s0, s1] = *minutes_seconds else {
+        return Stamp::Python;
+    };
+    let (Some(min), Some(sec)) = (number(&[m0, m1]), number(&[s0, s1])) else {
+        return Stamp::Python;
+    };
+    // Python checks minutes and seconds together: `10:58:99` is 10:59:39
+    let seconds = i64::from(min * 60 + sec);
+    if seconds >= 3600 {
+        return Stamp::Bad;
+    }
+    Stamp::At(base + seconds * 1_000_000)
 }
 
 /// `bsd` with an explicit year (`--year`): `Clock.bsd`'s cache, then `Clock._bsd`'s

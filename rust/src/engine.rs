@@ -313,11 +313,9 @@ impl Engine {
         let stamp = match (bsd, iso) {
             (Some(text), _) => match &self.years {
                 Some(state) => clock::bsd_in_year(text, &mut years::lock(state), &mut self.hours),
-                None => {
-                    let (rule, hours) = (self.rule, &mut self.hours);
-                    locs.last_bsd
-                        .stamp(text.as_bytes(), |t| clock::bsd(t, rule, hours))
-                }
+                None => locs
+                    .last_bsd
+                    .stamp(text.as_bytes(), self.rule, &mut self.hours),
             },
             // `2013-12-30 00:24:50 X Y: ...` may be Exim's own line: Python decides
             (None, Some(text)) if text.as_bytes().get(10) == Some(&b' ') => Stamp::Python,
@@ -473,7 +471,15 @@ impl Engine {
         let found = match by_hand {
             Some(i) if fast.mode == FastMode::On => Found::Match(i),
             _ => {
-                let found = route.find_in(patterns, text, &mut locs.patterns, &mut locs.slots);
+                let leads = fast.leads_on(text.as_bytes());
+                let ruled_out = |j: usize| leads.as_ref().is_some_and(|l| l.rules_out(j));
+                let found = route.find_in(
+                    patterns,
+                    text,
+                    &mut locs.patterns,
+                    &mut locs.slots,
+                    ruled_out,
+                );
                 if let (Some(i), FastMode::Verify) = (by_hand, fast.mode) {
                     let picked = match found {
                         Found::Match(j) => Some(j),
@@ -679,32 +685,38 @@ fn push_head<'a>(f: &mut Fields<'a>, k: &Keys, head: Head<'a>) {
     }
 }
 
-/// The last BSD time read and what it came to: lines come in time order, most lines
-/// have the time of the line before (`clock::bsd` is a function of the text within a
-/// batch: its rule and hours do not change).
+/// The hour of the last BSD time read (its text up to the minutes, `Mar  7 02:`) and
+/// where that hour starts: lines come in time order, most lines are in the hour of the
+/// line before, whose time is then read from its `mm:ss` alone (`clock::bsd_hour` is a
+/// function of the text within a batch: its rule and hours do not change).
 #[derive(Default)]
 pub struct LastBsd {
-    text: [u8; 16],
+    hour: [u8; 16],
     len: usize,
-    stamp: Option<Stamp>,
+    base: Option<i64>,
 }
 
 impl LastBsd {
-    fn stamp(&mut self, text: &[u8], read: impl FnOnce(&[u8]) -> Stamp) -> Stamp {
-        if let Some(stamp) = self.stamp {
-            if self.text[..self.len] == *text {
-                return stamp;
+    fn stamp(&mut self, text: &[u8], rule: YearRule, hours: &mut HourCache) -> Stamp {
+        let cut = text.len().saturating_sub(5);
+        let (hour, minutes_seconds) = text.split_at(cut);
+        if let Some(base) = self.base {
+            if self.hour[..self.len] == *hour {
+                return clock::bsd_in_hour(base, minutes_seconds);
             }
         }
-        let stamp = read(text);
-        if text.len() <= self.text.len() {
-            self.len = text.len();
-            self.text[..self.len].copy_from_slice(text);
-            self.stamp = Some(stamp);
-        } else {
-            self.stamp = None;
+        match clock::bsd_hour(text, rule, hours) {
+            Ok((base, seconds)) => {
+                // (only a good whole time vouches for its hour's text)
+                if hour.len() <= self.hour.len() {
+                    self.len = hour.len();
+                    self.hour[..self.len].copy_from_slice(hour);
+                    self.base = Some(base);
+                }
+                Stamp::At(base + seconds * 1_000_000)
+            }
+            Err(stamp) => stamp,
         }
-        stamp
     }
 }
 

@@ -109,7 +109,7 @@ impl Route {
     /// `_Route.find`'s bookkeeping before matching: count the line, sort on schedule.
     /// Sorting twice at one count is harmless (a stable sort by unchanged hits), which
     /// lets a line sent to Python be counted again from its result.
-    fn tick(&mut self) -> u64 {
+    pub fn tick(&mut self) -> u64 {
         let lines = self.lines + 1;
         if lines & 0x3FFF == 0 || lines == 512 {
             let hits = &self.hits;
@@ -133,30 +133,6 @@ impl Route {
         self.specific.iter().chain(self.fallbacks.iter()).copied()
     }
 
-    /// `search`'s bookkeeping, then whether pattern `i` is this line's pick wherever it
-    /// matches: it is in the route and no pattern tried before it matches `message`
-    /// (`ruled_out(j)`: pattern j cannot match it, known without its regex; else
-    /// `is_match` of each regex: a gate's or fancy pattern's superset saying no means
-    /// no in Python too).
-    pub fn first_is(
-        &mut self,
-        patterns: &[Pattern],
-        i: usize,
-        message: &str,
-        ruled_out: impl Fn(usize) -> bool,
-    ) -> bool {
-        self.tick();
-        for j in self.members() {
-            if j == i {
-                return true;
-            }
-            if !ruled_out(j) && patterns[j].regex.is_match(message.as_bytes()) {
-                return false;
-            }
-        }
-        false
-    }
-
     /// The pattern Python would pick for `message`, with its captures in `locs`; or
     /// `Found::Python` where only Python can tell. The caller records the outcome
     /// (`record`) once it knows the line is parsed here. (Fancy patterns need
@@ -168,18 +144,20 @@ impl Route {
         message: &str,
         locs: &mut [CaptureLocations],
     ) -> Found {
-        self.search(patterns, message, locs, None)
+        self.search(patterns, message, locs, None, |_| false)
     }
 
     /// `find` for every mode: fancy patterns' captures go to `slots`.
+    /// (`ruled_out(i)`: pattern i cannot match the message, known without its regex)
     pub fn find_in(
         &mut self,
         patterns: &[Pattern],
         message: &str,
         locs: &mut [CaptureLocations],
         slots: &mut [Slots],
+        ruled_out: impl Fn(usize) -> bool,
     ) -> Found {
-        self.search(patterns, message, locs, Some(slots))
+        self.search(patterns, message, locs, Some(slots), ruled_out)
     }
 
     fn search(
@@ -188,9 +166,13 @@ impl Route {
         message: &str,
         locs: &mut [CaptureLocations],
         mut slots: Option<&mut [Slots]>,
+        ruled_out: impl Fn(usize) -> bool,
     ) -> Found {
         self.tick();
         for &i in self.specific.iter().chain(self.fallbacks.iter()) {
+            if ruled_out(i) {
+                continue;
+            }
             let p = &patterns[i];
             // captures only for the events whose fields are read (or the guard's mark)
             // (a fancy pattern's superset is only tried: its captures come from fancy-regex)

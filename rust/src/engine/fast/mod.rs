@@ -95,6 +95,23 @@ struct Bound {
     groups: Vec<usize>,
 }
 
+/// The leads of a table against one message (`Fast::leads_on`).
+pub struct LeadCheck<'m> {
+    leads: &'m [Option<Lead>],
+    message: &'m [u8],
+    id_end: usize,
+}
+
+impl LeadCheck<'_> {
+    /// Whether pattern `j` cannot match the message (its lead says so).
+    pub fn rules_out(&self, j: usize) -> bool {
+        self.leads
+            .get(j)
+            .and_then(Option::as_ref)
+            .is_some_and(|l| l.rules_out(self.message, self.id_end))
+    }
+}
+
 /// How many mismatches `Verify` keeps (each is a test failure; a few say enough).
 const KEEP: usize = 20;
 
@@ -104,6 +121,8 @@ pub struct Fast {
     ready: bool,
     header: bool,
     bound: Vec<Option<Bound>>,
+    /// some pattern has a bound matcher
+    any_bound: bool,
     /// per pattern: what its match must start with, where that can be read off its regex
     leads: Vec<Option<Lead>>,
     /// lines each fast path answered (by path name), for the tests
@@ -117,6 +136,8 @@ pub struct Fast {
     /// Exim's own line header read by hand (`exim_native.rs`)
     exim_native: exim_native::Binding,
     spans: Vec<Span>,
+    /// the patterns of a route tried before a matcher's pick that no lead ruled out
+    unsure: Vec<usize>,
     /// `Verify`: the message the last fast answer was for (a fancy pattern's captures
     /// are read again from its exact regex)
     message: String,
@@ -129,6 +150,7 @@ impl Default for Fast {
             ready: false,
             header: false,
             bound: Vec::new(),
+            any_bound: false,
             leads: Vec::new(),
             counts: FxHashMap::default(),
             answered: Vec::new(),
@@ -136,6 +158,7 @@ impl Default for Fast {
             mismatches: Vec::new(),
             exim_native: exim_native::Binding::default(),
             spans: vec![None; 8],
+            unsure: Vec::new(),
             message: String::new(),
         }
     }
@@ -205,6 +228,7 @@ impl Fast {
                 (exact && all).then_some(Bound { matcher: m, groups })
             })
             .collect();
+        self.any_bound = self.bound.iter().any(Option::is_some);
         self.answered = vec![0; self.bound.len()];
         self.leads = patterns
             .iter()
@@ -266,7 +290,10 @@ impl Fast {
 
     /// The pattern `route` picks for `message` where a matcher decides it: its index, with
     /// the capture of each regex group in `caps` (by group). `route` is ticked as `search`
-    /// ticks it (so its order is this line's); the caller records the line.
+    /// ticks it (so its order is this line's); the caller records the line. One walk of
+    /// the route: a pattern whose lead rules the line out is passed over (its regex, and
+    /// so its matcher, cannot match), the first matcher that answers is the pick unless
+    /// a pattern tried before it, not ruled out, matches (supersets say no too).
     pub fn find(
         &mut self,
         route: &mut Route,
@@ -274,28 +301,35 @@ impl Fast {
         message: &str,
         caps: &mut Vec<Span>,
     ) -> Option<usize> {
-        if self.mode == Mode::Off || !self.bound.iter().any(Option::is_some) {
+        if self.mode == Mode::Off || !self.any_bound {
             return None;
         }
         let bytes = message.as_bytes();
-        let (bound, spans) = (&self.bound, &mut self.spans);
-        let i = route.members().find(|&i| {
-            let Some(Some(b)) = bound.get(i) else {
-                return false;
-            };
-            spans.clear();
-            spans.resize(b.matcher.names.len(), None);
-            (b.matcher.run)(bytes, spans)
-        })?;
-        // no pattern tried before it on this line may match (supersets say no too)
-        let leads = &self.leads;
+        route.tick();
         let id_end = leads::id_end(bytes);
-        let ruled_out = |j: usize| {
-            leads[j]
+        let (bound, leads, spans, unsure) =
+            (&self.bound, &self.leads, &mut self.spans, &mut self.unsure);
+        unsure.clear();
+        let mut pick = None;
+        for j in route.members() {
+            if leads[j]
                 .as_ref()
                 .is_some_and(|l| l.rules_out(bytes, id_end))
-        };
-        if !route.first_is(patterns, i, message, ruled_out) {
+            {
+                continue;
+            }
+            if let Some(b) = &bound[j] {
+                spans.clear();
+                spans.resize(b.matcher.names.len(), None);
+                if (b.matcher.run)(bytes, spans) {
+                    pick = Some(j);
+                    break;
+                }
+            }
+            unsure.push(j);
+        }
+        let i = pick?;
+        if unsure.iter().any(|&j| patterns[j].regex.is_match(bytes)) {
             return None;
         }
         let b = self.bound[i].as_ref()?;
@@ -310,6 +344,17 @@ impl Fast {
             self.message.push_str(message);
         }
         Some(i)
+    }
+
+    /// `On` mode: the leads of the table's patterns read against `message`, for the
+    /// regex route to pass over the patterns they rule out (`Off` and `Verify` try every
+    /// regex).
+    pub fn leads_on<'m>(&'m self, message: &'m [u8]) -> Option<LeadCheck<'m>> {
+        (self.mode == Mode::On && self.ready).then(|| LeadCheck {
+            leads: &self.leads,
+            message,
+            id_end: leads::id_end(message),
+        })
     }
 
     /// `Verify`: the regex route's result (`found`, captures in `locs`) against the fast
