@@ -202,7 +202,7 @@ def pattern_spec(pattern: Pattern) -> tuple:
         list(pattern.fixed.items()),
         pattern.fallback,
         pattern.event == "reject" and "reason_class" not in pattern.fixed,
-        "client_name" in pattern.compiled.groupindex,
+        "(?P<client_name>" in pattern.regex,
         derive,
         guard,
     )
@@ -240,7 +240,7 @@ def family_spec(family: str, pattern: Pattern) -> tuple:
         list(pattern.fixed.items()),
         pattern.fallback,
         pattern.event == "reject" and "reason_class" not in pattern.fixed,
-        "client_name" in pattern.compiled.groupindex,
+        "(?P<client_name>" in pattern.regex,
         _DERIVED_PORTS[derived] if derived is not None and not finish else "",
         guard[1] if guard is not None else None,
         (family, regex if fancy else None, finish),
