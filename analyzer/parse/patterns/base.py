@@ -84,6 +84,7 @@ class Pattern:
     # A function of the event dict run after the groups are typed, for fields that need
     # more than a regex (Sendmail `delay=1+02:03:04` -> seconds, `stat=` -> status).
     derive: Callable[[dict], None] | None = None
+
     def __post_init__(self) -> None:
         if self.event not in EVENTS:
             raise ValueError(f"pattern {self.name}: unknown event {self.event!r}")
